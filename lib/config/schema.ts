@@ -1,0 +1,107 @@
+// The config.yaml format (databases, tables, settings), validated with zod.
+// The same schema validates YAML import and the admin forms, so both report the same field paths.
+import { z } from "zod";
+
+// Names are checked against the live catalog before use and always quoted; here we only refuse what no
+// catalog can hold (empty, control characters, longer than SQL Server's sysname).
+export const identifier = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(128, "must be at most 128 characters")
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "must not contain control characters");
+
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)");
+
+export const databaseSchema = z
+  .object({
+    engine: z.enum(["sqlserver", "postgres"]).default("sqlserver"),
+    server: z.string().min(1, "must not be empty"),
+    port: z.number().int().min(1).max(65535).optional(),
+    database: identifier,
+    username_env: envVarName.optional(),
+    password_env: envVarName.optional(),
+    options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  })
+  .strict();
+
+export const STRATEGIES = ["simple_copy", "staging_partition_switch"] as const;
+export const SYNC_MODES = ["full_replace", "incremental", "smart_sync"] as const;
+export const INCREMENTAL_TYPES = ["identity", "date", "datetime"] as const;
+
+export const tableSchema = z
+  .object({
+    name: identifier,
+    schema: identifier.optional(),
+    strategy: z.enum(STRATEGIES).default("simple_copy"),
+    sync_mode: z.enum(SYNC_MODES).default("full_replace"),
+    incremental_column: identifier.optional(),
+    incremental_type: z.enum(INCREMENTAL_TYPES).optional(),
+    truncate_target: z.boolean().default(true),
+    date_buffer_days: z.number().int().min(0).max(3650).optional(),
+    batch_size: z.number().int().min(1).max(10_000_000).optional(),
+    partition_column: identifier.optional(),
+    partition_function: identifier.optional(),
+    partition_scheme: identifier.optional(),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const needsWatermark = t.strategy === "simple_copy" && t.sync_mode !== "full_replace";
+    if (needsWatermark && !t.incremental_column)
+      ctx.addIssue({ code: "custom", path: ["incremental_column"], message: `is required when sync_mode is ${t.sync_mode}` });
+    if (needsWatermark && !t.incremental_type)
+      ctx.addIssue({ code: "custom", path: ["incremental_type"], message: `is required when sync_mode is ${t.sync_mode}` });
+  });
+
+export const settingsSchema = z
+  .object({
+    default_batch_size: z.number().int().min(1).max(10_000_000).default(10_000),
+    connection_timeout: z.number().int().min(1).max(3600).default(30),
+    command_timeout: z.number().int().min(0).max(86_400).default(300),
+    max_retries: z.number().int().min(0).max(20).default(3),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    databases: z.object({ source: databaseSchema, target: databaseSchema }).strict(),
+    tables: z.array(tableSchema).default([]),
+    settings: settingsSchema.default({ default_batch_size: 10_000, connection_timeout: 30, command_timeout: 300, max_retries: 3 }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.tables.forEach((t, i) => {
+      const key = `${t.schema ?? ""}.${t.name}`.toLowerCase();
+      if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["tables", i, "name"], message: `duplicates tables[${seen.get(key)}]` });
+      else seen.set(key, i);
+    });
+    if (c.databases.source.engine !== c.databases.target.engine)
+      ctx.addIssue({ code: "custom", path: ["databases", "target", "engine"], message: "must match the source engine (rows stream in the engine's native bulk format)" });
+  });
+
+export type RefreshConfig = z.infer<typeof configSchema>;
+export type DatabaseConfig = z.infer<typeof databaseSchema>;
+export type TableConfigInput = z.infer<typeof tableSchema>;
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** `tables[2].incremental_column: is required when ...` for every issue. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+}
+
+export function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`${source}: invalid configuration\n  ${issues.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}

@@ -1,0 +1,105 @@
+// Import a validated config into the metadata DB, and read it back in the same shape.
+import type { Metadata } from "../metadata/client";
+import type { Prisma } from "../generated/prisma/client";
+import type { DatabaseConfig, RefreshConfig, TableConfigInput } from "./schema";
+import { configSchema } from "./schema";
+
+type TableRow = Prisma.TableConfigGetPayload<object>;
+type ConnectionRow = Prisma.ConnectionGetPayload<object>;
+
+export function tableToRow(t: TableConfigInput, position: number): Omit<TableRow, "id" | "createdAt" | "updatedAt"> {
+  return {
+    name: t.name,
+    schema: t.schema ?? null,
+    strategy: t.strategy,
+    syncMode: t.sync_mode,
+    incrementalColumn: t.incremental_column ?? null,
+    incrementalType: t.incremental_type ?? null,
+    truncateTarget: t.truncate_target,
+    dateBufferDays: t.date_buffer_days ?? null,
+    batchSize: t.batch_size ?? null,
+    partitionColumn: t.partition_column ?? null,
+    partitionFunction: t.partition_function ?? null,
+    partitionScheme: t.partition_scheme ?? null,
+    enabled: t.enabled,
+    position,
+  };
+}
+
+export function rowToTable(r: TableRow): TableConfigInput {
+  const t: TableConfigInput = {
+    name: r.name,
+    strategy: r.strategy,
+    sync_mode: r.syncMode,
+    truncate_target: r.truncateTarget,
+    enabled: r.enabled,
+  };
+  if (r.schema) t.schema = r.schema;
+  if (r.incrementalColumn) t.incremental_column = r.incrementalColumn;
+  if (r.incrementalType) t.incremental_type = r.incrementalType;
+  if (r.dateBufferDays !== null) t.date_buffer_days = r.dateBufferDays;
+  if (r.batchSize !== null) t.batch_size = r.batchSize;
+  if (r.partitionColumn) t.partition_column = r.partitionColumn;
+  if (r.partitionFunction) t.partition_function = r.partitionFunction;
+  if (r.partitionScheme) t.partition_scheme = r.partitionScheme;
+  return t;
+}
+
+function databaseToRow(role: "source" | "target", d: DatabaseConfig) {
+  return {
+    name: role,
+    role,
+    engine: d.engine,
+    host: d.server,
+    port: d.port ?? null,
+    database: d.database,
+    userEnv: d.username_env ?? null,
+    passwordEnv: d.password_env ?? null,
+    options: d.options as Prisma.InputJsonObject,
+  };
+}
+
+export function rowToDatabase(r: ConnectionRow): DatabaseConfig {
+  const d: DatabaseConfig = { engine: r.engine, server: r.host, database: r.database, options: (r.options ?? {}) as DatabaseConfig["options"] };
+  if (r.port !== null) d.port = r.port;
+  if (r.userEnv) d.username_env = r.userEnv;
+  if (r.passwordEnv) d.password_env = r.passwordEnv;
+  return d;
+}
+
+/** Makes the metadata DB hold exactly this configuration (tables not in it are removed). */
+export async function importConfig(db: Metadata, config: RefreshConfig): Promise<void> {
+  await db.$transaction(async (tx) => {
+    for (const role of ["source", "target"] as const) {
+      const data = databaseToRow(role, config.databases[role]);
+      await tx.connection.upsert({ where: { role }, create: data, update: data });
+    }
+    const s = config.settings;
+    const settings = { defaultBatchSize: s.default_batch_size, connectionTimeout: s.connection_timeout, commandTimeout: s.command_timeout, maxRetries: s.max_retries };
+    await tx.settings.upsert({ where: { id: 1 }, create: { id: 1, ...settings }, update: settings });
+    await tx.tableConfig.deleteMany({ where: { name: { notIn: config.tables.map((t) => t.name) } } });
+    for (const [i, t] of config.tables.entries()) {
+      const data = tableToRow(t, i);
+      await tx.tableConfig.upsert({ where: { name: t.name }, create: data, update: data });
+    }
+  });
+}
+
+/** Reads the configuration back; throws if the metadata DB holds no source/target yet. */
+export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
+  const [connections, tables, settings] = await Promise.all([
+    db.connection.findMany(),
+    db.tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] }),
+    db.settings.findUnique({ where: { id: 1 } }),
+  ]);
+  const source = connections.find((c) => c.role === "source");
+  const target = connections.find((c) => c.role === "target");
+  if (!source || !target) throw new Error("no source/target connection configured yet: import a config.yaml first");
+  return configSchema.parse({
+    databases: { source: rowToDatabase(source), target: rowToDatabase(target) },
+    tables: tables.map(rowToTable),
+    settings: settings
+      ? { default_batch_size: settings.defaultBatchSize, connection_timeout: settings.connectionTimeout, command_timeout: settings.commandTimeout, max_retries: settings.maxRetries }
+      : undefined,
+  });
+}

@@ -1,0 +1,37 @@
+// config.yaml <-> RefreshConfig. YAML syntax errors and schema errors both name where the problem is.
+import { readFileSync } from "node:fs";
+import YAML from "yaml";
+import { ConfigError, configSchema, formatIssues, type RefreshConfig } from "./schema";
+
+export function parseConfigYaml(text: string, source = "config.yaml"): RefreshConfig {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? "?"}, column ${e.linePos?.[0]?.col ?? "?"}: ${e.message.split("\n")[0]}`),
+    );
+  }
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error));
+  return parsed.data;
+}
+
+export function loadConfigFile(file: string): RefreshConfig {
+  return parseConfigYaml(readFileSync(file, "utf8"), file);
+}
+
+/** Serialises without defaults that carry no information, in the original key order. */
+export function stringifyConfig(config: RefreshConfig): string {
+  const tables = config.tables.map((t) => {
+    const out: Record<string, unknown> = { name: t.name };
+    if (t.schema) out.schema = t.schema;
+    out.strategy = t.strategy;
+    if (t.strategy === "simple_copy") out.sync_mode = t.sync_mode;
+    for (const key of ["incremental_column", "incremental_type", "truncate_target", "date_buffer_days", "batch_size", "partition_column", "partition_function", "partition_scheme"] as const) {
+      if (t[key] !== undefined && !(key === "truncate_target" && t[key] === true)) out[key] = t[key];
+    }
+    if (!t.enabled) out.enabled = false;
+    return out;
+  });
+  return YAML.stringify({ databases: config.databases, tables, settings: config.settings });
+}

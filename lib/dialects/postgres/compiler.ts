@@ -1,0 +1,164 @@
+// PostgreSQL SQL text. Identifiers are double-quoted (embedded quotes doubled); values are parameters.
+// COPY cannot take bind parameters, so SELECTs meant for COPY read them from session settings
+// (`current_setting('uat_refresh.pN')`) that the driver sets with set_config($1, $2): still never spliced into SQL.
+import type { ColumnInfo, CompiledQuery, Partitioning, PartitionCompiler, QueryCompiler, RowFilter, TableRef } from "../types";
+import { addDays } from "../../engine/days";
+import { dayBound, partitionDay, partitionName } from "../partition-days";
+
+export const STAGING_MARKER = "uat-refresh:staging";
+export const RETIRED_MARKER = "uat-refresh:retired";
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function qualified(t: TableRef): string {
+  return `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
+}
+
+export function copyParam(i: number, column: ColumnInfo): string {
+  return `current_setting('uat_refresh.p${i}')::${column.nativeType}`;
+}
+
+function filterSql(filter: RowFilter | undefined, param: (i: number, c: ColumnInfo) => string): { where: string; params: string[] } {
+  if (!filter) return { where: "", params: [] };
+  const col = quoteIdent(filter.column.name);
+  switch (filter.kind) {
+    case "greater":
+      return { where: ` WHERE ${col} > ${param(1, filter.column)}`, params: [filter.value] };
+    case "atLeast":
+      return { where: ` WHERE ${col} >= ${param(1, filter.column)}`, params: [filter.value] };
+    case "range":
+      return { where: ` WHERE ${col} >= ${param(1, filter.column)} AND ${col} < ${param(2, filter.column)}`, params: [filter.lower, filter.upper] };
+  }
+}
+
+const bindParam = (i: number, c: ColumnInfo) => `$${i}::${c.nativeType}`;
+
+export const postgresCompiler: QueryCompiler = {
+  quoteIdent,
+  qualified,
+  selectRows(table, columns, filter, orderBy, limit) {
+    const { where, params } = filterSql(filter, copyParam);
+    const order = orderBy ? ` ORDER BY ${quoteIdent(orderBy)}` : "";
+    const lim = limit ? ` LIMIT ${Math.trunc(limit)}` : "";
+    return { sql: `SELECT ${columns.map((c) => quoteIdent(c.name)).join(", ")} FROM ${qualified(table)}${where}${order}${lim}`, params };
+  },
+  countRows(table, filter) {
+    const { where, params } = filterSql(filter, bindParam);
+    return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };
+  },
+  watermark(table, column, bufferDays) {
+    const col = quoteIdent(column.name);
+    const cutoff =
+      column.family === "date"
+        ? `(max(${col}) - $1::int)::text`
+        : column.family === "datetime"
+          ? `(max(${col}) - make_interval(days => $1::int))::text`
+          : `max(${col})::text`;
+    return { sql: `SELECT max(${col})::text AS max, ${cutoff} AS cutoff FROM ${qualified(table)}`, params: column.family === "date" || column.family === "datetime" ? [bufferDays] : [] };
+  },
+  isEmpty(table) {
+    return { sql: `SELECT NOT EXISTS (SELECT 1 FROM ${qualified(table)}) AS empty`, params: [] };
+  },
+  emptyTable(table, truncate) {
+    return { sql: truncate ? `TRUNCATE TABLE ${qualified(table)}` : `DELETE FROM ${qualified(table)}`, params: [] };
+  },
+  deleteRows(table, filter) {
+    const { where, params } = filterSql(filter, bindParam);
+    return { sql: `DELETE FROM ${qualified(table)}${where}`, params };
+  },
+  resyncIdentity(table, column) {
+    // Explicit ids were copied in: move the sequence past them so UAT inserts do not collide.
+    return {
+      sql: `SELECT setval(s, GREATEST((SELECT max(${quoteIdent(column.name)}) FROM ${qualified(table)}), 1)) FROM pg_get_serial_sequence($1, $2) AS s WHERE s IS NOT NULL`,
+      params: [qualified(table), column.name],
+    };
+  },
+  distinctValues(table, column, filter) {
+    const { where, params } = filterSql(filter, bindParam);
+    const col = quoteIdent(column.name);
+    return { sql: `SELECT DISTINCT ${col}::text AS value FROM ${qualified(table)}${where} ORDER BY 1`, params };
+  },
+};
+
+function boundLiteral(p: Partitioning, day: number): string {
+  // Bounds come from validated day numbers, not user text; PARTITION OF ... FOR VALUES accepts no parameters.
+  const v = dayBound(p, day);
+  return p.columnType.family === "integer" ? v : `'${v}'`;
+}
+
+function markerComment(t: TableRef, marker: string, of: TableRef): CompiledQuery {
+  const text = `${marker}:${of.schema}.${of.name}`.replace(/'/g, "''");
+  return { sql: `COMMENT ON TABLE ${qualified(t)} IS '${text}'`, params: [] };
+}
+
+export const postgresPartitions: PartitionCompiler = {
+  createPartition(table, p, day) {
+    const part = partitionName(table, `_p${day}`);
+    return [
+      {
+        sql: `CREATE TABLE ${qualified(part)} PARTITION OF ${qualified(table)} FOR VALUES FROM (${boundLiteral(p, day)}) TO (${boundLiteral(p, addDays(day, 1))})`,
+        params: [],
+      },
+    ];
+  },
+  createStaging(table, staging) {
+    // Columns, defaults, NOT NULL and CHECK constraints as the parent: ATTACH requires them. No indexes yet: they
+    // are built after the load, which is several times faster than maintaining them row by row.
+    return [
+      { sql: `CREATE TABLE ${qualified(staging)} (LIKE ${qualified(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)`, params: [] },
+      markerComment(staging, STAGING_MARKER, table),
+    ];
+  },
+  prepareStaging(_table, staging, indexes, p, day) {
+    const stmts: CompiledQuery[] = indexes.map((ix) => {
+      const cols = ix.columns.map(quoteIdent).join(", ");
+      return ix.primaryKey
+        ? { sql: `ALTER TABLE ${qualified(staging)} ADD PRIMARY KEY (${cols})`, params: [] }
+        : { sql: `CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ON ${qualified(staging)} (${cols})`, params: [] };
+    });
+    // A CHECK matching the partition bound lets ATTACH skip its validation scan.
+    const col = quoteIdent(p.column);
+    stmts.push({
+      sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(stagingCheckName(staging))} CHECK (${col} IS NOT NULL AND ${col} >= ${boundLiteral(p, day)} AND ${col} < ${boundLiteral(p, addDays(day, 1))})`,
+      params: [],
+    });
+    stmts.push({ sql: "ANALYZE " + qualified(staging), params: [] });
+    return stmts;
+  },
+  switchIn(table, staging, retired, p, day) {
+    const current = p.partitions.find((x) => x.name && partitionDay(x) === day);
+    const partName: TableRef = current ? { schema: table.schema, name: current.name } : partitionName(table, `_p${day}`);
+    const stmts: CompiledQuery[] = [];
+    if (current) {
+      stmts.push({ sql: `ALTER TABLE ${qualified(table)} DETACH PARTITION ${qualified(partName)}`, params: [] });
+      stmts.push({ sql: `ALTER TABLE ${qualified(partName)} RENAME TO ${quoteIdent(retired.name)}`, params: [] });
+      stmts.push(markerComment(retired, RETIRED_MARKER, table));
+    }
+    stmts.push({ sql: `ALTER TABLE ${qualified(staging)} RENAME TO ${quoteIdent(partName.name)}`, params: [] });
+    stmts.push({
+      sql: `ALTER TABLE ${qualified(table)} ATTACH PARTITION ${qualified(partName)} FOR VALUES FROM (${boundLiteral(p, day)}) TO (${boundLiteral(p, addDays(day, 1))})`,
+      params: [],
+    });
+    stmts.push({ sql: `ALTER TABLE ${qualified(partName)} DROP CONSTRAINT ${quoteIdent(stagingCheckName(staging))}`, params: [] });
+    stmts.push({ sql: `COMMENT ON TABLE ${qualified(partName)} IS NULL`, params: [] });
+    return stmts;
+  },
+  dropTable(t) {
+    return { sql: `DROP TABLE IF EXISTS ${qualified(t)}`, params: [] };
+  },
+  findLeftovers(table) {
+    return {
+      sql: `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+            WHERE c.relkind = 'r' AND d.description IN ($1, $2)`,
+      params: [`${STAGING_MARKER}:${table.schema}.${table.name}`, `${RETIRED_MARKER}:${table.schema}.${table.name}`],
+    };
+  },
+};
+
+export function stagingCheckName(staging: TableRef): string {
+  return partitionName({ schema: staging.schema, name: staging.name }, "_ck").name;
+}
+

@@ -1,0 +1,115 @@
+// PostgreSQL sessions on node-postgres; rows move as COPY text streams (COPY TO STDOUT -> COPY FROM STDIN).
+import { Transform, type TransformCallback } from "node:stream";
+import { finished, pipeline } from "node:stream/promises";
+import pg from "pg";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import type { CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, Session, TableRef } from "../types";
+import { postgresIntrospector } from "./introspector";
+import { qualified, quoteIdent } from "./compiler";
+
+export async function connectPostgres(target: ConnectionTarget, opts: ConnectOptions): Promise<Session> {
+  const o = target.options;
+  const client = new pg.Client({
+    host: target.host,
+    port: target.port ?? 5432,
+    database: target.database,
+    user: target.user,
+    password: target.password,
+    ssl: o.sslmode === "require" ? { rejectUnauthorized: o.sslrootcert !== undefined } : undefined,
+    connectionTimeoutMillis: opts.connectionTimeoutSec * 1000,
+    application_name: opts.applicationName ?? "uat-refresh",
+    // Read-only at the session level: every transaction on the source refuses writes, whatever SQL reaches it.
+    options: opts.readOnly ? "-c default_transaction_read_only=on" : undefined,
+    statement_timeout: opts.commandTimeoutSec > 0 ? opts.commandTimeoutSec * 1000 : undefined,
+  });
+  // A dropped connection surfaces on the running query; this keeps an idle one from crashing the process.
+  client.on("error", () => {});
+  await client.connect();
+  return new PostgresSession(client);
+}
+
+/** Counts rows in COPY text output: each row ends with one newline, embedded newlines are escaped. */
+class RowCounter extends Transform {
+  rows = 0;
+  bytes = 0;
+  private last = 0;
+  constructor(private onRows?: (rows: number, bytes: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.rows++;
+    this.bytes += chunk.length;
+    const now = Date.now();
+    if (this.onRows && now - this.last > 250) {
+      this.last = now;
+      this.onRows(this.rows, this.bytes);
+    }
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback) {
+    this.onRows?.(this.rows, this.bytes);
+    cb();
+  }
+}
+
+class PostgresSession implements Session {
+  readonly engine = "postgres" as const;
+  readonly introspector;
+
+  constructor(private client: pg.Client) {
+    this.introspector = postgresIntrospector(async (sql, params) => (await this.client.query(sql, params)).rows);
+  }
+
+  async identity() {
+    const [r] = await this.query<{ started: string; port: string; db: string; oid: string; version: string }>({
+      sql: `SELECT pg_postmaster_start_time()::text AS started, current_setting('port') AS port, current_database() AS db,
+                   (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS oid, version() AS version`,
+      params: [],
+    });
+    return { key: `${r.started}|${r.port}|${r.oid}`, version: r.version, database: r.db };
+  }
+
+  async query<R>(q: CompiledQuery): Promise<R[]> {
+    return (await this.client.query(q.sql, q.params as unknown[])).rows as R[];
+  }
+
+  async execute(q: CompiledQuery) {
+    await this.client.query(q.sql, q.params as unknown[]);
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.client.query("BEGIN");
+    try {
+      const result = await fn();
+      await this.client.query("COMMIT");
+      return result;
+    } catch (e) {
+      await this.client.query("ROLLBACK").catch(() => {});
+      throw e;
+    }
+  }
+
+  async exportRows(q: CompiledQuery): Promise<RowStream> {
+    for (const [i, value] of q.params.entries()) {
+      await this.client.query("SELECT set_config($1, $2, false)", [`uat_refresh.p${i + 1}`, String(value)]);
+    }
+    const stream = this.client.query(copyTo(`COPY (${q.sql}) TO STDOUT`));
+    return { stream, done: finished(stream) };
+  }
+
+  async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
+    const ingest = this.client.query(copyFrom(`COPY ${qualified(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`));
+    const counter = new RowCounter(opts.onRows);
+    // pipeline propagates backpressure both ways and tears everything down when either side fails.
+    await Promise.all([pipeline(rows.stream, counter, ingest), rows.done]);
+    return counter.rows;
+  }
+
+  destroy() {
+    (this.client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  }
+
+  async close() {
+    await this.client.end().catch(() => {});
+  }
+}

@@ -1,0 +1,41 @@
+import type { Dialect } from "../types";
+import { postgresCompiler, postgresPartitions } from "./compiler";
+import { connectPostgres } from "./driver";
+
+// SQLSTATE classes worth a retry: connection exceptions (08), serialization failure, deadlock, shutdown/crash
+// recovery (57P01-57P03), too many connections (53300).
+const TRANSIENT_CODES = new Set(["40001", "40P01", "57P01", "57P02", "57P03", "53300"]);
+const TRANSIENT_NODE = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]);
+
+export const postgresDialect: Dialect = {
+  engine: "postgres",
+  compiler: postgresCompiler,
+  partitions: postgresPartitions,
+  connect: connectPostgres,
+  isTransient(error) {
+    const e = error as { code?: string; message?: string };
+    if (e?.code && (TRANSIENT_CODES.has(e.code) || e.code.startsWith("08") || TRANSIENT_NODE.has(e.code))) return true;
+    return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e?.message ?? "");
+  },
+  hintFor(error) {
+    const e = error as { code?: string; message?: string };
+    switch (e?.code) {
+      case "42501":
+        return "The login lacks a privilege: the target user needs INSERT/TRUNCATE (and CREATE for partition switches); the source user needs SELECT.";
+      case "25006":
+        return "A write reached the read-only source connection: the source is never written; check that source and target are not swapped.";
+      case "57014":
+        return "The statement hit command_timeout: raise settings.command_timeout for this table's size, or use incremental mode.";
+      case "23505":
+      case "23503":
+      case "23514":
+        return "The target rejected rows (constraint violation): the target's constraints differ from the source's; nothing was committed.";
+      case "28P01":
+        return "Authentication failed: check the environment variables named by username_env/password_env.";
+      case "3D000":
+        return "The database does not exist on that server: check databases.*.database.";
+    }
+    if (/ECONNREFUSED|ETIMEDOUT|timeout expired/i.test(e?.message ?? "")) return "The server did not answer: check host, port, firewall and connection_timeout.";
+    return undefined;
+  },
+};

@@ -1,0 +1,170 @@
+// The dialect layer: one small interface per engine, in the spirit of Kysely's Driver / QueryCompiler /
+// Introspector split. Strategies in lib/engine speak only these types; nothing above this folder knows SQL dialects.
+import type { Readable } from "node:stream";
+
+export type Engine = "postgres" | "sqlserver";
+
+export interface ConnectionTarget {
+  engine: Engine;
+  host: string;
+  port?: number;
+  database: string;
+  user?: string;
+  password?: string;
+  /** Engine-specific: encrypt, trustServerCertificate, sslmode, authentication... */
+  options: Record<string, string | number | boolean>;
+}
+
+export interface ConnectOptions {
+  /** Source connections are read-only at the session level, not only by convention. */
+  readOnly: boolean;
+  connectionTimeoutSec: number;
+  /** 0 = no limit. */
+  commandTimeoutSec: number;
+  /** Shown in the server's session list (application_name / program_name). */
+  applicationName?: string;
+}
+
+export interface CompiledQuery {
+  sql: string;
+  params: readonly unknown[];
+}
+
+export interface TableRef {
+  schema: string;
+  name: string;
+}
+
+/** What the engine needs to know about a column's type to pick strategies and build watermarks. */
+export type TypeFamily = "integer" | "decimal" | "float" | "date" | "datetime" | "text" | "boolean" | "binary" | "other";
+
+export interface ColumnInfo {
+  name: string;
+  /** Type as the catalog spells it (e.g. `bigint`, `timestamp without time zone`, `datetime2(7)`). */
+  nativeType: string;
+  family: TypeFamily;
+  nullable: boolean;
+  identity: boolean;
+  /** Computed / generated columns cannot be loaded into. */
+  generated: boolean;
+}
+
+export interface IndexInfo {
+  name: string;
+  columns: string[];
+  unique: boolean;
+  primaryKey: boolean;
+}
+
+/** One partition of a range-partitioned table; bounds are YYYYMMDD day numbers when the partitions are daily. */
+export interface PartitionInfo {
+  /** PostgreSQL: the partition table; SQL Server: the partition number as text. */
+  name: string;
+  number?: number;
+  /** Inclusive lower / exclusive upper bound as stored by the engine (text), null for open ends / default. */
+  lower: string | null;
+  upper: string | null;
+  isDefault: boolean;
+}
+
+export interface Partitioning {
+  column: string;
+  columnType: ColumnInfo;
+  partitions: PartitionInfo[];
+  /** SQL Server: partition function and scheme names. */
+  functionName?: string;
+  schemeName?: string;
+}
+
+export interface Introspector {
+  /** Finds a table case-insensitively as the engine would resolve it; null when absent. */
+  findTable(name: string, schema?: string): Promise<TableRef | null>;
+  columns(table: TableRef): Promise<ColumnInfo[]>;
+  indexes(table: TableRef): Promise<IndexInfo[]>;
+  partitioning(table: TableRef): Promise<Partitioning | null>;
+}
+
+export interface ServerIdentity {
+  /** Stable identity of the server instance + database: equal identities mean the same database. */
+  key: string;
+  version: string;
+  database: string;
+}
+
+/** Rows in the engine's own bulk format (PostgreSQL: COPY text bytes; SQL Server: row arrays). */
+export interface RowStream {
+  stream: Readable;
+  /** Resolves when the source side finished cleanly; rejects on a source error. */
+  done: Promise<void>;
+}
+
+export interface LoadOptions {
+  batchSize: number;
+  /** Called with the running row count as rows arrive. */
+  onRows?: (rows: number, bytes: number) => void;
+}
+
+export interface Session {
+  readonly engine: Engine;
+  readonly introspector: Introspector;
+  identity(): Promise<ServerIdentity>;
+  query<R = Record<string, unknown>>(q: CompiledQuery): Promise<R[]>;
+  execute(q: CompiledQuery): Promise<void>;
+  /** Runs `fn` in a transaction on this session; rolls back when it throws. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** Streams the rows of a SELECT built by the compiler, with backpressure. */
+  exportRows(q: CompiledQuery): Promise<RowStream>;
+  /** Bulk-loads a RowStream from the same engine; resolves to the number of rows written. */
+  importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number>;
+  /** Forcefully ends the session (a killed refresh). */
+  destroy(): void;
+  close(): Promise<void>;
+}
+
+/** Filters a source SELECT may carry; values always travel as parameters. */
+export type RowFilter =
+  | { kind: "greater"; column: ColumnInfo; value: string }
+  | { kind: "atLeast"; column: ColumnInfo; value: string }
+  | { kind: "range"; column: ColumnInfo; lower: string; upper: string };
+
+/** SQL text for every statement a strategy runs. Pure: testable without a server. */
+export interface QueryCompiler {
+  quoteIdent(name: string): string;
+  qualified(table: TableRef): string;
+  selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number): CompiledQuery;
+  countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
+  /** `max` (and `cutoff` = max - bufferDays for date kinds) as text, or nulls on an empty table. */
+  watermark(table: TableRef, column: ColumnInfo, bufferDays: number): CompiledQuery;
+  isEmpty(table: TableRef): CompiledQuery;
+  emptyTable(table: TableRef, truncate: boolean): CompiledQuery;
+  deleteRows(table: TableRef, filter: RowFilter): CompiledQuery;
+  /** Re-aligns identity generators after explicit identity values were loaded (no-op where not needed). */
+  resyncIdentity(table: TableRef, column: ColumnInfo): CompiledQuery | null;
+  distinctValues(table: TableRef, column: ColumnInfo, filter?: RowFilter): CompiledQuery;
+}
+
+/** Statements of the staging / partition switch strategy. */
+export interface PartitionCompiler {
+  /** Statements that add an empty daily partition [lower, upper). */
+  createPartition(table: TableRef, p: Partitioning, day: number): CompiledQuery[];
+  /** An empty staging table shaped like `table`, placed where partition `day` lives. */
+  createStaging(table: TableRef, staging: TableRef, p: Partitioning, day: number): CompiledQuery[];
+  /** Indexes and the range CHECK the switch requires, built after the load. */
+  prepareStaging(table: TableRef, staging: TableRef, indexes: IndexInfo[], p: Partitioning, day: number): CompiledQuery[];
+  /** The short transaction: old partition out to `retired`, staging in. */
+  switchIn(table: TableRef, staging: TableRef, retired: TableRef, p: Partitioning, day: number): CompiledQuery[];
+  dropTable(table: TableRef): CompiledQuery;
+  /** Tables left behind by an interrupted run, recognisable by our marker. */
+  findLeftovers(table: TableRef): CompiledQuery;
+}
+
+export interface Dialect {
+  readonly engine: Engine;
+  readonly compiler: QueryCompiler;
+  readonly partitions: PartitionCompiler;
+  connect(target: ConnectionTarget, opts: ConnectOptions): Promise<Session>;
+  /** Errors worth retrying: dropped connections, deadlocks, serialization failures. */
+  isTransient(error: unknown): boolean;
+  /** A hint for errors a database team meets often (permissions, missing objects, timeouts). */
+  hintFor(error: unknown): string | undefined;
+}

@@ -1,0 +1,104 @@
+// Everything one table's refresh needs: its config, resolved catalog objects, and sessions that can be reopened
+// between retries. Resolving here is what turns unknown tables/columns into errors that name them.
+import type { Settings, TableConfigInput } from "../config/schema";
+import type { ColumnInfo, Dialect, Session, TableRef } from "../dialects/types";
+import type { ProgressTracker } from "./progress";
+import { withRetry } from "./retry";
+
+export class RefreshError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = "RefreshError";
+  }
+}
+
+export interface Sessions {
+  source: Session;
+  target: Session;
+  /** Replaces a session whose connection died (before a retry). */
+  reopen(which: "source" | "target"): Promise<void>;
+}
+
+export interface TableContext {
+  config: TableConfigInput;
+  settings: Settings;
+  dialect: Dialect;
+  sessions: Sessions;
+  sourceTable: TableRef;
+  targetTable: TableRef;
+  /** Target columns to load (generated ones excluded), paired with the source column of the same name. */
+  columns: { source: ColumnInfo; target: ColumnInfo }[];
+  batchSize: number;
+  progress: ProgressTracker;
+  signal?: AbortSignal;
+}
+
+export function displayName(t: TableRef) {
+  return `${t.schema}.${t.name}`;
+}
+
+export async function resolveTable(
+  config: TableConfigInput,
+  settings: Settings,
+  dialect: Dialect,
+  sessions: Sessions,
+  progress: ProgressTracker,
+  signal?: AbortSignal,
+): Promise<TableContext> {
+  const find = async (which: "source" | "target") => {
+    const ref = await sessions[which].introspector.findTable(config.name, config.schema);
+    if (!ref) throw new RefreshError(`table ${config.schema ? `${config.schema}.` : ""}${config.name} does not exist in the ${which} database`);
+    return ref;
+  };
+  const sourceTable = await find("source");
+  const targetTable = await find("target");
+  const [sourceCols, targetCols] = await Promise.all([
+    sessions.source.introspector.columns(sourceTable),
+    sessions.target.introspector.columns(targetTable),
+  ]);
+  const byName = new Map(sourceCols.map((c) => [c.name.toLowerCase(), c]));
+  const loadable = targetCols.filter((c) => !c.generated);
+  const missing = loadable.filter((c) => !byName.has(c.name.toLowerCase())).map((c) => c.name);
+  if (missing.length)
+    throw new RefreshError(`column(s) ${missing.join(", ")} of target table ${displayName(targetTable)} are missing in source table ${displayName(sourceTable)}`);
+  const columns = loadable.map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
+
+  for (const key of ["incremental_column", "partition_column"] as const) {
+    const name = config[key];
+    if (name && !columns.some((c) => c.target.name.toLowerCase() === name.toLowerCase()))
+      throw new RefreshError(`${key} ${name} is not a column of ${displayName(targetTable)} (columns: ${columns.map((c) => c.target.name).join(", ")})`);
+  }
+  return {
+    config,
+    settings,
+    dialect,
+    sessions,
+    sourceTable,
+    targetTable,
+    columns,
+    batchSize: config.batch_size ?? settings.default_batch_size,
+    progress,
+    signal,
+  };
+}
+
+export function columnPair(ctx: TableContext, name: string) {
+  return ctx.columns.find((c) => c.target.name.toLowerCase() === name.toLowerCase())!;
+}
+
+/** Runs one transaction-sized unit with retries, reopening dead sessions in between. */
+export function unit<T>(ctx: TableContext, fn: () => Promise<T>): Promise<T> {
+  return withRetry(fn, {
+    maxRetries: ctx.settings.max_retries,
+    isTransient: (e) => ctx.dialect.isTransient(e),
+    signal: ctx.signal,
+    beforeRetry: async () => {
+      await ctx.sessions.reopen("source");
+      await ctx.sessions.reopen("target");
+    },
+  });
+}
+
+export function checkAborted(ctx: TableContext) {
+  if (ctx.signal?.aborted) throw new RefreshError("refresh cancelled");
+}

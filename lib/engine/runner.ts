@@ -1,0 +1,260 @@
+// A refresh run: picks tables, guards (same database, locks), runs each table's strategy and records it all
+// in the metadata DB. The CLI, the web app and the scheduler all come through here.
+import { exportConfig } from "../config/store";
+import type { RefreshConfig, TableConfigInput } from "../config/schema";
+import { dialectFor } from "../dialects";
+import type { Session } from "../dialects/types";
+import type { Metadata } from "../metadata/client";
+import type { Trigger } from "../generated/prisma/client";
+import { openSession } from "./connections";
+import { RefreshError, resolveTable, type Sessions } from "./context";
+import { TableLocks } from "./locks";
+import { ProgressTracker, type ProgressEvent, type ProgressListener } from "./progress";
+import { strategyFor } from "./strategies";
+import type { TableOutcome, TablePlan } from "./strategies/types";
+
+export interface RunRequest {
+  /** Table names; empty or absent = every enabled table. */
+  tables?: string[];
+  trigger: Trigger;
+  triggeredBy: string;
+  dryRun?: boolean;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** Called once the run row exists, before any table starts (the web app answers the request here). */
+  onStarted?: (runId: string) => void;
+}
+
+export interface TableReport {
+  table: string;
+  status: "succeeded" | "failed" | "skipped";
+  plan?: TablePlan;
+  outcome?: TableOutcome;
+  error?: string;
+  hint?: string;
+  durationMs: number;
+}
+
+export interface RunReport {
+  runId: string;
+  status: "succeeded" | "failed" | "partial";
+  tables: TableReport[];
+}
+
+export class TableBusyError extends RefreshError {}
+
+export function selectTables(config: RefreshConfig, names?: string[]): TableConfigInput[] {
+  if (!names?.length) return config.tables.filter((t) => t.enabled);
+  return names.map((n) => {
+    const t = config.tables.find((x) => x.name.toLowerCase() === n.toLowerCase());
+    if (!t) throw new RefreshError(`unknown table ${n}; configured tables: ${config.tables.map((x) => x.name).join(", ") || "(none)"}`);
+    return t;
+  });
+}
+
+/** Opens source (read-only) and target, refusing a target that is the source database. */
+export async function openPair(config: RefreshConfig): Promise<Sessions & { close(): Promise<void> }> {
+  const source = await openSession(config.databases.source, "source", config.settings);
+  let target: Session;
+  try {
+    target = await openSession(config.databases.target, "target", config.settings);
+    const [s, t] = await Promise.all([source.identity(), target.identity()]);
+    if (s.key === t.key) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  const pair = {
+    source,
+    target,
+    async reopen(which: "source" | "target") {
+      const old = pair[which];
+      await old.close().catch(() => {});
+      pair[which] = await openSession(config.databases[which], which, config.settings);
+    },
+    async close() {
+      await Promise.all([pair.source.close(), pair.target.close()]);
+    },
+  };
+  return pair;
+}
+
+export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest): Promise<RunReport> {
+  const config = await exportConfig(db);
+  const tables = selectTables(config, req.tables);
+  const locks = new TableLocks(lockUrl);
+  // Lock first: a table already refreshing is refused before anything else happens.
+  const busy: string[] = [];
+  for (const t of tables) if (!(await locks.tryLock(t.name))) busy.push(t.name);
+  if (req.tables?.length && busy.length) {
+    await locks.close();
+    throw new TableBusyError(`${busy.join(", ")} ${busy.length > 1 ? "are" : "is"} already being refreshed; try again when that run ends`);
+  }
+  const run = await db.refreshRun.create({
+    data: {
+      trigger: req.trigger,
+      triggeredBy: req.triggeredBy,
+      dryRun: !!req.dryRun,
+      tablesTotal: tables.length,
+      tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, status: busy.includes(t.name) ? "skipped" : "pending", error: busy.includes(t.name) ? "already being refreshed by another run" : null })) },
+    },
+    include: { tables: true },
+  });
+  await markInterrupted(db, run.id, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name));
+  req.onStarted?.(run.id);
+
+  const reports: TableReport[] = busy.map((t) => ({ table: t, status: "skipped", error: "already being refreshed by another run", durationMs: 0 }));
+  let pair: Awaited<ReturnType<typeof openPair>> | undefined;
+  try {
+    try {
+      pair = await openPair(config);
+    } catch (e) {
+      await finishRun(db, run.id, "failed", reports, e);
+      throw e;
+    }
+    for (const t of tables) {
+      if (busy.includes(t.name)) continue;
+      const resultId = run.tables.find((r) => r.tableName === t.name)!.id;
+      reports.push(await refreshTable(db, run.id, resultId, config, t, pair, req));
+      await locks.unlock(t.name);
+    }
+  } finally {
+    await pair?.close();
+    await locks.close();
+  }
+  const failed = reports.filter((r) => r.status !== "succeeded").length;
+  const status = failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
+  await finishRun(db, run.id, status, reports);
+  return { runId: run.id, status, tables: reports };
+}
+
+async function refreshTable(
+  db: Metadata,
+  runId: string,
+  resultId: string,
+  config: RefreshConfig,
+  table: TableConfigInput,
+  pair: Sessions,
+  req: RunRequest,
+): Promise<TableReport> {
+  const started = Date.now();
+  const dialect = dialectFor(config.databases.target.engine);
+  const persist = throttledPersist(db, resultId);
+  const progress = new ProgressTracker(
+    (e) => {
+      req.onProgress?.(e);
+      persist(e);
+    },
+    runId,
+    table.name,
+  );
+  await db.tableResult.update({ where: { id: resultId }, data: { status: "running", phase: "planning", startedAt: new Date() } });
+  let plan: TablePlan | undefined;
+  try {
+    progress.phase("planning");
+    const ctx = await resolveTable(table, config.settings, dialect, pair, progress, req.signal);
+    const strategy = strategyFor(table.strategy);
+    plan = await strategy.plan(ctx);
+    progress.rowsExpected = plan.rowsExpected;
+    await db.tableResult.update({
+      where: { id: resultId },
+      data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), watermarkBefore: plan.watermarkBefore ?? null },
+    });
+    const outcome = req.dryRun ? undefined : await strategy.execute(ctx, plan);
+    await persist.flush();
+    const durationMs = Date.now() - started;
+    await db.tableResult.update({
+      where: { id: resultId },
+      data: {
+        status: "succeeded",
+        phase: "done",
+        rowsRead: BigInt(outcome?.rowsRead ?? 0),
+        rowsWritten: BigInt(outcome?.rowsWritten ?? 0),
+        watermarkAfter: outcome?.watermarkAfter ?? null,
+        partitionsCreated: outcome?.partitionsCreated ?? [],
+        partitionsSwitched: outcome?.partitionsSwitched ?? [],
+        finishedAt: new Date(),
+        durationMs,
+      },
+    });
+    progress.phase("done");
+    return { table: table.name, status: "succeeded", plan, outcome, durationMs };
+  } catch (e) {
+    await persist.flush();
+    const error = e instanceof Error ? e.message : String(e);
+    const hint = (e as RefreshError).hint ?? dialect.hintFor(e);
+    const durationMs = Date.now() - started;
+    await db.tableResult.update({
+      where: { id: resultId },
+      data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs },
+    });
+    progress.phase("failed", { message: error });
+    // The pair may be unusable after a failure mid-stream: give the next table fresh sessions.
+    await pair.reopen("source").catch(() => {});
+    await pair.reopen("target").catch(() => {});
+    return { table: table.name, status: "failed", plan, error, hint, durationMs };
+  }
+}
+
+/** Writes progress to the metadata DB at most once a second, so other processes (and reloads) can follow. */
+function throttledPersist(db: Metadata, resultId: string) {
+  let last = 0;
+  let pending: ProgressEvent | null = null;
+  let writing: Promise<unknown> = Promise.resolve();
+  const write = (e: ProgressEvent) => {
+    writing = writing.then(() =>
+      db.tableResult.update({ where: { id: resultId }, data: { phase: e.phase, rowsWritten: BigInt(e.rows) } }).catch(() => {}),
+    );
+  };
+  const fn = (e: ProgressEvent) => {
+    pending = e;
+    if (Date.now() - last >= 1000 || e.phase !== "loading") {
+      last = Date.now();
+      write(e);
+      pending = null;
+    }
+  };
+  fn.flush = async () => {
+    if (pending) write(pending);
+    pending = null;
+    await writing;
+  };
+  return fn;
+}
+
+/** Rows left "running" by a process that died: we hold the lock now, so nobody else is running them. */
+async function markInterrupted(db: Metadata, currentRunId: string, tables: string[]) {
+  if (!tables.length) return;
+  const stale = await db.tableResult.findMany({
+    where: { tableName: { in: tables }, status: { in: ["running", "pending"] }, runId: { not: currentRunId } },
+    select: { id: true, runId: true },
+  });
+  if (!stale.length) return;
+  await db.tableResult.updateMany({
+    where: { id: { in: stale.map((s) => s.id) } },
+    data: { status: "failed", phase: "failed", error: "interrupted: the refresh process ended before this table finished", finishedAt: new Date() },
+  });
+  await db.refreshRun.updateMany({
+    where: { id: { in: [...new Set(stale.map((s) => s.runId))] }, status: "running" },
+    data: { status: "failed", finishedAt: new Date(), error: "interrupted: the refresh process ended before the run finished" },
+  });
+}
+
+async function finishRun(db: Metadata, runId: string, status: "succeeded" | "failed" | "partial", reports: TableReport[], error?: unknown) {
+  const run = await db.refreshRun.findUniqueOrThrow({ where: { id: runId } });
+  await db.refreshRun.update({
+    where: { id: runId },
+    data: {
+      status,
+      finishedAt: new Date(),
+      durationMs: Date.now() - run.startedAt.getTime(),
+      tablesSucceeded: reports.filter((r) => r.status === "succeeded").length,
+      tablesFailed: reports.filter((r) => r.status !== "succeeded").length,
+      rowsWritten: BigInt(reports.reduce((s, r) => s + (r.outcome?.rowsWritten ?? 0), 0)),
+      error: error ? (error instanceof Error ? error.message : String(error)) : reports.find((r) => r.error)?.error ?? null,
+    },
+  });
+  if (error) {
+    await db.tableResult.updateMany({ where: { runId, status: { in: ["pending", "running"] } }, data: { status: "failed", error: error instanceof Error ? error.message : String(error) } });
+  }
+}

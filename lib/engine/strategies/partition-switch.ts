@@ -1,0 +1,146 @@
+// staging_partition_switch: for each incoming day, bulk-load a staging table, build its indexes, then swap it
+// in for the day's partition in one short transaction. Missing daily partitions are created first (empty).
+// Until the switch commits the target is untouched; after it, the day holds exactly the source's rows.
+import type { Partitioning, RowFilter, TableRef } from "../../dialects/types";
+import { addDays, toDayNumber } from "../days";
+import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
+import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
+import { dayBound, partitionDay, partitionName } from "../../dialects/partition-days";
+
+async function partitioning(ctx: TableContext): Promise<Partitioning> {
+  const p = await ctx.sessions.target.introspector.partitioning(ctx.targetTable);
+  if (!p) throw new RefreshError(`target table ${displayName(ctx.targetTable)} is not partitioned: staging_partition_switch needs a table range-partitioned by day`);
+  if (ctx.config.partition_column && ctx.config.partition_column.toLowerCase() !== p.column.toLowerCase())
+    throw new RefreshError(`partition_column ${ctx.config.partition_column} does not match the partition key ${p.column} of ${displayName(ctx.targetTable)}`);
+  if (ctx.dialect.engine === "sqlserver") {
+    const fn = ctx.config.partition_function ?? `pf_${ctx.config.name}`;
+    const scheme = ctx.config.partition_scheme ?? `ps_${ctx.config.name}`;
+    if (p.functionName && p.functionName.toLowerCase() !== fn.toLowerCase())
+      throw new RefreshError(`${displayName(ctx.targetTable)} is partitioned by function ${p.functionName}, not partition_function ${fn}`);
+    if (p.schemeName && p.schemeName.toLowerCase() !== scheme.toLowerCase())
+      throw new RefreshError(`${displayName(ctx.targetTable)} uses partition scheme ${p.schemeName}, not partition_scheme ${scheme}`);
+  }
+  return p;
+}
+
+function partitionFor(p: Partitioning, day: number) {
+  return p.partitions.find((x) => partitionDay(x) === day);
+}
+
+/** A day that falls inside a wider existing partition cannot be switched alone: say so before touching anything. */
+function checkDaily(p: Partitioning, day: number) {
+  const bound = dayBound(p, day);
+  for (const x of p.partitions) {
+    if (x.isDefault || partitionDay(x) !== null) continue;
+    const inside = (x.lower === null || compareBound(p, x.lower, bound) <= 0) && (x.upper === null || compareBound(p, bound, x.upper) < 0);
+    if (inside) throw new RefreshError(`day ${day} falls in partition ${x.name} [${x.lower ?? "MINVALUE"}, ${x.upper ?? "MAXVALUE"}), which spans more than one day`);
+  }
+}
+
+function compareBound(p: Partitioning, a: string, b: string) {
+  return p.columnType.family === "integer" ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0;
+}
+
+function dayFilter(ctx: TableContext, p: Partitioning, day: number): RowFilter {
+  const col = columnPair(ctx, p.column).source;
+  const bound = (d: number) => (col.family === "date" || col.family === "datetime" ? dayBound({ ...p, columnType: col }, d) : String(d));
+  return { kind: "range", column: col, lower: bound(day), upper: bound(addDays(day, 1)) };
+}
+
+export const partitionSwitch: StrategyImpl = {
+  async plan(ctx) {
+    const p = await partitioning(ctx);
+    const { compiler } = ctx.dialect;
+    const key = columnPair(ctx, p.column);
+    const wm = await ctx.sessions.target.query<{ max: string | null }>(compiler.watermark(ctx.targetTable, key.target, 0));
+    const max = wm[0]?.max ?? null;
+    const buffer = ctx.config.date_buffer_days;
+    let filter: RowFilter | undefined;
+    let reason = "all days in the source";
+    if (max !== null && buffer !== undefined) {
+      const from = addDays(toDayNumber(max), -buffer);
+      filter = { kind: "atLeast", column: key.source, value: key.source.family === "date" || key.source.family === "datetime" ? dayBound({ ...p, columnType: key.source }, from) : String(from) };
+      reason = `days from ${from} (target max ${toDayNumber(max)} - ${buffer} day buffer)`;
+    }
+    const values = await ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter));
+    const days = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
+    days.forEach((d) => checkDaily(p, d));
+    const missingDays = days.filter((d) => !partitionFor(p, d));
+    const expected = await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, filter));
+    return {
+      strategy: "staging_partition_switch",
+      mode: "partition_switch",
+      reason: `${reason}: ${days.length} day(s), ${missingDays.length} new partition(s)`,
+      sourceQuery: compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), days.length ? dayFilter(ctx, p, days[0]) : filter),
+      rowsExpected: Number(expected[0]?.n ?? 0),
+      watermarkBefore: max,
+      days,
+      missingDays,
+    } satisfies TablePlan;
+  },
+
+  async execute(ctx, plan) {
+    const target = () => ctx.sessions.target;
+    const { partitions: pc } = ctx.dialect;
+    await dropLeftovers(ctx);
+    const created: string[] = [];
+    const switched: string[] = [];
+    let written = 0;
+    for (const day of plan.missingDays ?? []) {
+      const p = await partitioning(ctx);
+      if (partitionFor(p, day)) continue;
+      await unit(ctx, () => target().transaction(async () => {
+        for (const q of pc.createPartition(ctx.targetTable, p, day)) await target().execute(q);
+      }));
+      created.push(String(day));
+    }
+    try {
+      for (const day of plan.days ?? []) {
+        checkAborted(ctx);
+        written += await unit(ctx, () => switchDay(ctx, day));
+        switched.push(String(day));
+        ctx.progress.commitUnit();
+      }
+    } finally {
+      ctx.progress.phase("cleanup");
+      await dropLeftovers(ctx).catch(() => {});
+    }
+    const max = await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, columnPair(ctx, (await partitioning(ctx)).column).target, 0));
+    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched } satisfies TableOutcome;
+  },
+};
+
+async function switchDay(ctx: TableContext, day: number): Promise<number> {
+  const target = ctx.sessions.target;
+  const { partitions: pc, compiler } = ctx.dialect;
+  const p = await partitioning(ctx);
+  const staging: TableRef = partitionName(ctx.targetTable, `_stg_${day}`);
+  const retired: TableRef = partitionName(ctx.targetTable, `_old_${day}`);
+  await target.execute(pc.dropTable(staging));
+  for (const q of pc.createStaging(ctx.targetTable, staging, p, day)) await target.execute(q);
+
+  ctx.progress.phase("loading", { partition: String(day) });
+  const rows = await ctx.sessions.source.exportRows(compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), dayFilter(ctx, p, day)));
+  const n = await target.importRows(staging, ctx.columns.map((c) => c.target.name), rows, {
+    batchSize: ctx.batchSize,
+    onRows: (r, bytes) => ctx.progress.update(r, bytes, { partition: String(day) }),
+  });
+
+  ctx.progress.phase("indexing", { partition: String(day) });
+  const indexes = await target.introspector.indexes(ctx.targetTable);
+  for (const q of pc.prepareStaging(ctx.targetTable, staging, indexes, p, day)) await target.execute(q);
+
+  checkAborted(ctx);
+  ctx.progress.phase("switching", { partition: String(day) });
+  await target.transaction(async () => {
+    for (const q of pc.switchIn(ctx.targetTable, staging, retired, p, day)) await target.execute(q);
+  });
+  await target.execute(pc.dropTable(retired));
+  return n;
+}
+
+async function dropLeftovers(ctx: TableContext) {
+  const { partitions: pc } = ctx.dialect;
+  const left = await ctx.sessions.target.query<TableRef>(pc.findLeftovers(ctx.targetTable));
+  for (const t of left) await ctx.sessions.target.execute(pc.dropTable(t));
+}

@@ -1,0 +1,138 @@
+// simple_copy: full_replace, incremental (identity | date | datetime) and smart_sync.
+// Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
+import type { RowFilter } from "../../dialects/types";
+import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
+import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
+
+async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
+  const [row] = await ctx.sessions[which].query<R>(q);
+  return row;
+}
+
+async function count(ctx: TableContext, filter?: RowFilter): Promise<number> {
+  const r = await one<{ n: string | number }>(ctx, "source", ctx.dialect.compiler.countRows(ctx.sourceTable, filter));
+  return Number(r.n);
+}
+
+function watermarkColumn(ctx: TableContext) {
+  const pair = columnPair(ctx, ctx.config.incremental_column!);
+  const want = ctx.config.incremental_type!;
+  const family = pair.target.family;
+  const fits = want === "identity" ? family === "integer" || family === "decimal" : want === "date" ? family === "date" || family === "datetime" : family === "datetime" || family === "date";
+  if (!fits)
+    throw new RefreshError(
+      `incremental_column ${pair.target.name} has type ${pair.target.nativeType}, which does not fit incremental_type ${want}`,
+    );
+  return pair;
+}
+
+async function targetWatermark(ctx: TableContext) {
+  const pair = watermarkColumn(ctx);
+  const buffer = ctx.config.incremental_type === "identity" ? 0 : (ctx.config.date_buffer_days ?? 0);
+  const r = await one<{ max: string | null; cutoff: string | null }>(ctx, "target", ctx.dialect.compiler.watermark(ctx.targetTable, pair.target, buffer));
+  return { pair, max: r.max, cutoff: r.cutoff };
+}
+
+function incrementalFilter(ctx: TableContext, wm: Awaited<ReturnType<typeof targetWatermark>>): RowFilter | undefined {
+  if (wm.max === null) return undefined; // empty target: everything is new
+  return ctx.config.incremental_type === "identity"
+    ? { kind: "greater", column: wm.pair.source, value: wm.max }
+    : { kind: "atLeast", column: wm.pair.source, value: wm.cutoff! };
+}
+
+export const simpleCopy: StrategyImpl = {
+  async plan(ctx) {
+    const { compiler } = ctx.dialect;
+    const sourceCols = ctx.columns.map((c) => c.source);
+    let mode = ctx.config.sync_mode;
+    let reason = `sync_mode is ${mode}`;
+    if (mode === "smart_sync") {
+      const empty = await one<{ empty: boolean | number }>(ctx, "target", compiler.isEmpty(ctx.targetTable));
+      mode = empty.empty ? "full_replace" : "incremental";
+      reason = empty.empty ? "smart_sync: target is empty, copying everything" : `smart_sync: target has rows, copying rows newer than its max(${ctx.config.incremental_column})`;
+    }
+    if (mode === "full_replace") {
+      return { strategy: "simple_copy", mode, reason, sourceQuery: compiler.selectRows(ctx.sourceTable, sourceCols), rowsExpected: await count(ctx) };
+    }
+    const wm = await targetWatermark(ctx);
+    const filter = incrementalFilter(ctx, wm);
+    if (wm.max !== null && ctx.config.incremental_type !== "identity") reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)`;
+    if (wm.max === null) reason += ", target is empty: copying everything";
+    return {
+      strategy: "simple_copy",
+      mode: "incremental",
+      reason,
+      sourceQuery: compiler.selectRows(ctx.sourceTable, sourceCols, filter, wm.pair.source.name),
+      rowsExpected: await count(ctx, filter),
+      watermarkBefore: wm.max,
+    };
+  },
+
+  async execute(ctx, plan) {
+    const written = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
+    const after = plan.mode === "incremental" || ctx.config.incremental_column ? (await targetWatermark(ctx).catch(() => null))?.max : undefined;
+    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: after ?? null, partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
+  },
+};
+
+async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string, limit?: number): Promise<number> {
+  const { compiler } = ctx.dialect;
+  const q = compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), filter, orderBy, limit);
+  const rows = await ctx.sessions.source.exportRows(q);
+  return ctx.sessions.target.importRows(ctx.targetTable, ctx.columns.map((c) => c.target.name), rows, {
+    batchSize: ctx.batchSize,
+    onRows: (n, bytes) => ctx.progress.update(n, bytes),
+  });
+}
+
+async function resyncIdentities(ctx: TableContext) {
+  for (const c of ctx.columns.filter((c) => c.target.identity)) {
+    const q = ctx.dialect.compiler.resyncIdentity(ctx.targetTable, c.target);
+    if (q) await ctx.sessions.target.execute(q);
+  }
+}
+
+/** Empty + load in one transaction: readers see the old rows until the commit, never a half-empty table. */
+async function fullReplace(ctx: TableContext): Promise<number> {
+  return unit(ctx, () =>
+    ctx.sessions.target.transaction(async () => {
+      ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
+      await ctx.sessions.target.execute(ctx.dialect.compiler.emptyTable(ctx.targetTable, ctx.config.truncate_target));
+      const n = await copyInto(ctx);
+      await resyncIdentities(ctx);
+      checkAborted(ctx);
+      return n;
+    }),
+  );
+}
+
+/** Identity mode: batches of batch_size rows, each committed; each batch starts from the target's current max. */
+async function identityBatches(ctx: TableContext): Promise<number> {
+  let total = 0;
+  for (;;) {
+    checkAborted(ctx);
+    const n = await unit(ctx, () =>
+      ctx.sessions.target.transaction(async () => {
+        const wm = await targetWatermark(ctx);
+        const n = await copyInto(ctx, incrementalFilter(ctx, wm), wm.pair.source.name, ctx.batchSize);
+        if (n) await resyncIdentities(ctx);
+        return n;
+      }),
+    );
+    total += n;
+    ctx.progress.commitUnit();
+    if (n < ctx.batchSize) return total;
+  }
+}
+
+/** Date modes: delete the buffer window and copy it again in one transaction, so re-runs never duplicate. */
+async function dateResync(ctx: TableContext): Promise<number> {
+  return unit(ctx, () =>
+    ctx.sessions.target.transaction(async () => {
+      const wm = await targetWatermark(ctx);
+      const filter = incrementalFilter(ctx, wm);
+      if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...filter, column: wm.pair.target }));
+      return copyInto(ctx, filter);
+    }),
+  );
+}

@@ -1,0 +1,31 @@
+import type { CompiledQuery } from "../../dialects/types";
+import type { TableContext } from "../context";
+
+export type ResolvedMode = "full_replace" | "incremental" | "partition_switch";
+
+/** What a refresh will do, computed without writing anything: the dry run prints it, the run executes it. */
+export interface TablePlan {
+  strategy: "simple_copy" | "staging_partition_switch";
+  mode: ResolvedMode;
+  reason: string;
+  sourceQuery: CompiledQuery;
+  rowsExpected: number;
+  watermarkBefore?: string | null;
+  /** staging_partition_switch: days to (re)load and the ones that need a new partition first. */
+  days?: number[];
+  missingDays?: number[];
+}
+
+export interface TableOutcome {
+  plan: TablePlan;
+  rowsRead: number;
+  rowsWritten: number;
+  watermarkAfter?: string | null;
+  partitionsCreated: string[];
+  partitionsSwitched: string[];
+}
+
+export interface StrategyImpl {
+  plan(ctx: TableContext): Promise<TablePlan>;
+  execute(ctx: TableContext, plan: TablePlan): Promise<TableOutcome>;
+}

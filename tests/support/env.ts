@@ -1,0 +1,86 @@
+// Per-test-file databases on the shared test server: a source, a target and a migrated metadata DB.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { inject } from "vitest";
+import { importConfig } from "../../lib/config/store";
+import type { RefreshConfig, TableConfigInput } from "../../lib/config/schema";
+import { configSchema } from "../../lib/config/schema";
+import { createMetadataClient, type Metadata } from "../../lib/metadata/client";
+
+export interface TestEnv {
+  adminUrl: string;
+  sourceUrl: string;
+  targetUrl: string;
+  metaUrl: string;
+  source: pg.Client;
+  target: pg.Client;
+  db: Metadata;
+  config(tables: TableConfigInput[], settings?: Partial<RefreshConfig["settings"]>): Promise<RefreshConfig>;
+  close(): Promise<void>;
+}
+
+function withDb(url: string, db: string) {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export async function createTestEnv(): Promise<TestEnv> {
+  const adminUrl = inject("adminUrl");
+  const id = `t_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${id}_src`);
+  await admin.query(`CREATE DATABASE ${id}_tgt`);
+  await admin.query(`CREATE DATABASE ${id}_meta TEMPLATE uat_refresh_meta_template`);
+  const sourceUrl = withDb(adminUrl, `${id}_src`);
+  const targetUrl = withDb(adminUrl, `${id}_tgt`);
+  const metaUrl = withDb(adminUrl, `${id}_meta`);
+  const source = new pg.Client({ connectionString: sourceUrl });
+  const target = new pg.Client({ connectionString: targetUrl });
+  await source.connect();
+  await target.connect();
+  const db = createMetadataClient(metaUrl);
+  const u = new URL(adminUrl);
+  process.env.TEST_DB_USER = decodeURIComponent(u.username);
+  process.env.TEST_DB_PASSWORD = decodeURIComponent(u.password);
+  const database = (name: string) => ({
+    engine: "postgres" as const,
+    server: u.hostname,
+    port: Number(u.port || 5432),
+    database: name,
+    username_env: "TEST_DB_USER",
+    password_env: "TEST_DB_PASSWORD",
+  });
+  return {
+    adminUrl,
+    sourceUrl,
+    targetUrl,
+    metaUrl,
+    source,
+    target,
+    db,
+    async config(tables, settings = {}) {
+      const config = configSchema.parse({
+        databases: { source: database(`${id}_src`), target: database(`${id}_tgt`) },
+        tables,
+        settings: { default_batch_size: 10000, connection_timeout: 10, command_timeout: 120, max_retries: 0, ...settings },
+      });
+      await importConfig(db, config);
+      return config;
+    },
+    async close() {
+      await Promise.all([source.end(), target.end(), db.$disconnect()]);
+      for (const suffix of ["src", "tgt", "meta"]) await admin.query(`DROP DATABASE IF EXISTS ${id}_${suffix} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Row count and an order-independent checksum of every column, for "exactly the source's rows" assertions. */
+export async function fingerprint(client: pg.Client, table: string): Promise<{ count: number; sum: string }> {
+  const { rows } = await client.query(
+    `SELECT count(*)::int AS count, coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text AS sum FROM ${table} t`,
+  );
+  return rows[0];
+}
