@@ -84,6 +84,8 @@ export const configSchema = z
 export type RefreshConfig = z.infer<typeof configSchema>;
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 export type TableConfigInput = z.infer<typeof tableSchema>;
+/** A table entry as written (defaults not yet applied). */
+export type TableConfigDraft = z.input<typeof tableSchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 
 /** `tables[2].incremental_column: is required when ...` for every issue. */

@@ -23,6 +23,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Called once the run row exists, before any table starts (the web app answers the request here). */
   onStarted?: (runId: string) => void;
+  /** Use this configuration instead of the metadata DB's (CLI `--config FILE`). */
+  config?: RefreshConfig;
 }
 
 export interface TableReport {
@@ -80,7 +82,7 @@ export async function openPair(config: RefreshConfig): Promise<Sessions & { clos
 }
 
 export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest): Promise<RunReport> {
-  const config = await exportConfig(db);
+  const config = req.config ?? (await exportConfig(db));
   const tables = selectTables(config, req.tables);
   const locks = new TableLocks(lockUrl);
   // Lock first: a table already refreshing is refused before anything else happens.

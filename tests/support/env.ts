@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { importConfig } from "../../lib/config/store";
-import type { RefreshConfig, TableConfigInput } from "../../lib/config/schema";
+import type { RefreshConfig, TableConfigDraft } from "../../lib/config/schema";
 import { configSchema } from "../../lib/config/schema";
 import { createMetadataClient, type Metadata } from "../../lib/metadata/client";
 
@@ -15,7 +15,7 @@ export interface TestEnv {
   source: pg.Client;
   target: pg.Client;
   db: Metadata;
-  config(tables: TableConfigInput[], settings?: Partial<RefreshConfig["settings"]>): Promise<RefreshConfig>;
+  config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>): Promise<RefreshConfig>;
   close(): Promise<void>;
 }
 

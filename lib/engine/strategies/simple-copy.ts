@@ -92,7 +92,7 @@ async function resyncIdentities(ctx: TableContext) {
   }
 }
 
-/** Empty + load in one transaction: readers see the old rows until the commit, never a half-empty table. */
+/** Empty + load in one transaction: until the commit, readers wait (TRUNCATE) or see the old rows (DELETE), never a half-empty table. */
 async function fullReplace(ctx: TableContext): Promise<number> {
   return unit(ctx, () =>
     ctx.sessions.target.transaction(async () => {

@@ -1,0 +1,191 @@
+// uat-refresh command line: the original tool's commands on top of the shared engine.
+//   --test-connections | --status | --table NAME [--table NAME...] --force | --force | --dry-run
+//   --config FILE (use that YAML for this run) | --import FILE | --export [FILE]
+import { existsSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { ConfigError } from "../config/schema";
+import { exportConfig, importConfig } from "../config/store";
+import { loadConfigFile, stringifyConfig } from "../config/yaml";
+import { RefreshError } from "../engine/context";
+import type { ProgressEvent } from "../engine/progress";
+import { runRefresh, TableBusyError, type RunReport } from "../engine/runner";
+import { tableStatuses, testConnections } from "../engine/status";
+import { createMetadataClient, type Metadata } from "../metadata/client";
+import { registerBuiltInDialects } from "../dialects/builtin";
+
+export const USAGE = `Usage: uat-refresh [options]
+
+  --test-connections      connect to source and target, show versions and latency
+  --status                row counts, max watermark and last sync of every table
+  --table NAME --force    refresh one table (repeat --table for several)
+  --force                 refresh every enabled table
+  --dry-run               show the plan (strategy, mode, source query, rows expected) and write nothing
+  --config FILE           use this config.yaml for this invocation instead of the metadata database's
+  --import FILE           validate FILE and make it the stored configuration
+  --export [FILE]         print (or write) the stored configuration as YAML
+  --json                  machine-readable output for --status, --test-connections and runs
+
+The metadata database is DATABASE_URL (npm run demo writes .data/demo.env, read when DATABASE_URL is unset).
+Exit codes: 0 done, 1 a refresh failed, 2 bad usage or configuration, 3 a table is already being refreshed.`;
+
+const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
+
+function loadDemoEnv() {
+  const file = path.resolve(".data/demo.env");
+  if (!process.env.DATABASE_URL && existsSync(file)) process.loadEnvFile(file);
+}
+
+function printRun(report: RunReport, dryRun: boolean) {
+  for (const t of report.tables) {
+    const p = t.plan;
+    const head = `${t.status === "succeeded" ? "✓" : t.status === "skipped" ? "-" : "✗"} ${t.table}`;
+    if (p) {
+      console.log(`${head}: ${p.strategy} / ${p.mode} (${p.reason})`);
+      if (dryRun) {
+        console.log(`    source query: ${p.sourceQuery.sql}${p.sourceQuery.params.length ? `  params: ${JSON.stringify(p.sourceQuery.params)}` : ""}`);
+        console.log(`    rows expected: ${p.rowsExpected}${p.watermarkBefore !== undefined ? `, target watermark: ${p.watermarkBefore ?? "(empty)"}` : ""}`);
+        if (p.days) console.log(`    days: ${p.days.join(", ") || "(none)"}; new partitions: ${p.missingDays?.join(", ") || "(none)"}`);
+      }
+    } else console.log(head);
+    if (t.outcome) {
+      const o = t.outcome;
+      console.log(`    ${o.rowsWritten} rows in ${(t.durationMs / 1000).toFixed(1)}s${o.watermarkAfter != null ? `, watermark now ${o.watermarkAfter}` : ""}${o.partitionsCreated.length ? `, partitions created: ${o.partitionsCreated.join(", ")}` : ""}${o.partitionsSwitched.length ? `, switched: ${o.partitionsSwitched.join(", ")}` : ""}`);
+    }
+    if (t.error) console.log(`    error: ${t.error}${t.hint ? `\n    hint: ${t.hint}` : ""}`);
+  }
+  console.log(`run ${report.runId}: ${report.status}`);
+}
+
+function progressBar() {
+  if (!process.stderr.isTTY) return { onProgress: undefined, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { format: "{table} {phase} |{bar}| {value}/{total} rows {rate} rows/s", stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let current = "";
+  return {
+    onProgress(e: ProgressEvent) {
+      if (e.table !== current) {
+        if (current) bar.stop();
+        current = e.table;
+        bar.start(e.rowsExpected ?? 0, 0, { table: e.table, phase: e.phase, rate: 0 });
+      }
+      if (e.rowsExpected) bar.setTotal(e.rowsExpected);
+      bar.update(e.rows, { phase: e.phase, rate: e.rowsPerSec });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        "test-connections": { type: "boolean" },
+        status: { type: "boolean" },
+        table: { type: "string", multiple: true },
+        force: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        config: { type: "string" },
+        import: { type: "string" },
+        export: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const positionals = argv.filter((a) => !a.startsWith("-"));
+  if (args.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  loadDemoEnv();
+  registerBuiltInDialects();
+  let db: Metadata | undefined;
+  try {
+    const fileConfig = args.config ? loadConfigFile(args.config) : undefined;
+    if (!process.env.DATABASE_URL) throw new ConfigError("DATABASE_URL", ["is not set: point it at the metadata database (or run npm run demo first)"]);
+    db = createMetadataClient(process.env.DATABASE_URL);
+    const config = async () => fileConfig ?? (await exportConfig(db!));
+
+    if (args.import) {
+      await importConfig(db, loadConfigFile(args.import));
+      console.log(`imported ${args.import}`);
+      return EXIT.ok;
+    }
+    if (args.export) {
+      const yaml = stringifyConfig(await config());
+      const file = positionals[0];
+      if (file) writeFileSync(file, yaml);
+      else process.stdout.write(yaml);
+      return EXIT.ok;
+    }
+    if (args["test-connections"]) {
+      const checks = await testConnections(await config());
+      if (args.json) console.log(JSON.stringify(checks, null, 2));
+      else for (const c of checks) console.log(c.ok ? `✓ ${c.role}: ${c.version} (${c.latencyMs} ms)${c.readOnly ? ", read-only session" : ""}` : `✗ ${c.role}: ${c.error}`);
+      return checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;
+    }
+    if (args.status) {
+      const rows = await tableStatuses(db, await config());
+      if (args.json) console.log(JSON.stringify(rows, null, 2));
+      else
+        console.table(
+          rows.map((r) => ({
+            table: r.name,
+            mode: r.mode,
+            "source rows": r.source.rows ?? r.source.error,
+            "target rows": r.target.rows ?? r.target.error,
+            "source max": r.source.watermark ?? "",
+            "target max": r.target.watermark ?? "",
+            "last sync": r.lastRun ? `${r.lastRun.status} ${r.lastRun.finishedAt?.toISOString() ?? ""}` : "never",
+          })),
+        );
+      return EXIT.ok;
+    }
+    const dryRun = !!args["dry-run"];
+    if (!args.force && !dryRun) {
+      console.error(`Nothing to do: refreshing writes to the target, so it needs --force (or --dry-run to see the plan).\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    const bar = progressBar();
+    const report = await runRefresh(db, process.env.DATABASE_URL, {
+      tables: args.table,
+      trigger: "cli",
+      triggeredBy: `${os.userInfo().username}@${os.hostname()}`,
+      dryRun,
+      config: fileConfig,
+      onProgress: bar.onProgress,
+    }).finally(() => bar.stop());
+    if (args.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+    else printRun(report, dryRun);
+    return report.status === "succeeded" ? EXIT.ok : EXIT.failed;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return EXIT.usage;
+    }
+    if (e instanceof TableBusyError) {
+      console.error(e.message);
+      return EXIT.busy;
+    }
+    console.error(e instanceof RefreshError ? `error: ${e.message}` : e);
+    return EXIT.failed;
+  } finally {
+    await db?.$disconnect();
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRefresh } from "../../lib/engine/runner";
+import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+
+// report_date is a YYYYMMDD integer, as in the original design's daily_reports.
+const SOURCE = `CREATE TABLE daily_reports (id bigint NOT NULL, report_date int NOT NULL, region text NOT NULL, revenue numeric(14,2), PRIMARY KEY (id, report_date))`;
+const TARGET = `CREATE TABLE daily_reports (id bigint NOT NULL, report_date int NOT NULL, region text NOT NULL, revenue numeric(14,2), PRIMARY KEY (id, report_date)) PARTITION BY RANGE (report_date);
+  CREATE INDEX daily_reports_region ON daily_reports (region);
+  CREATE TABLE daily_reports_p20250101 PARTITION OF daily_reports FOR VALUES FROM (20250101) TO (20250102);
+  CREATE TABLE daily_reports_p20250102 PARTITION OF daily_reports FOR VALUES FROM (20250102) TO (20250103);`;
+
+function rowsFor(day: number, n: number, tag = "") {
+  return `INSERT INTO daily_reports SELECT g, ${day}, 'region-' || (g % 7) || '${tag}', g * 1.5 FROM generate_series(1, ${n}) g`;
+}
+
+describe("staging_partition_switch on PostgreSQL declarative partitions", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    await env.source.query(SOURCE);
+    await env.target.query(TARGET);
+  });
+  afterAll(() => env?.close());
+
+  it("creates missing daily partitions, replaces an existing day's rows and keeps other days", async () => {
+    await env.target.query(rowsFor(20250101, 500, "-old"));
+    await env.target.query(rowsFor(20250102, 700, "-old"));
+    await env.source.query(rowsFor(20250102, 1000));
+    await env.source.query(rowsFor(20250103, 1200));
+    await env.source.query(rowsFor(20250201, 300));
+    await env.config([{ name: "daily_reports", strategy: "staging_partition_switch", date_buffer_days: 0 }]);
+    // the target's max is 20250102 with 0 buffer days: days >= 20250102 are refreshed, 20250101 is kept
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["daily_reports"] });
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    const outcome = report.tables[0].outcome!;
+    expect(outcome.partitionsCreated).toEqual(["20250103", "20250201"]);
+    expect(outcome.partitionsSwitched).toEqual(["20250102", "20250103", "20250201"]);
+    expect(outcome.rowsWritten).toBe(2500);
+
+    const byDay = await env.target.query("SELECT report_date, count(*)::int AS n, bool_and(region LIKE '%-old') AS old FROM daily_reports GROUP BY 1 ORDER BY 1");
+    expect(byDay.rows).toEqual([
+      { report_date: 20250101, n: 500, old: true },
+      { report_date: 20250102, n: 1000, old: false },
+      { report_date: 20250103, n: 1200, old: false },
+      { report_date: 20250201, n: 300, old: false },
+    ]);
+    const parts = await env.target.query(
+      "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'daily_reports'::regclass ORDER BY 1",
+    );
+    expect(parts.rows.map((r) => r.relname)).toEqual(["daily_reports_p20250101", "daily_reports_p20250102", "daily_reports_p20250103", "daily_reports_p20250201"]);
+    expect(parts.rows[3].bound).toBe("FOR VALUES FROM (20250201) TO (20250202)");
+    // switched-in partitions carry the parent's indexes (attached), and nothing is left behind
+    const idx = await env.target.query("SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'daily_reports_p20250103'");
+    expect(idx.rows[0].n).toBe(2);
+    const leftovers = await env.target.query("SELECT relname FROM pg_class WHERE relname ~ '_(stg|old)_' AND relkind = 'r'");
+    expect(leftovers.rows).toEqual([]);
+  });
+
+  it("with no buffer configured, re-running switches every source day again and the result is identical", async () => {
+    await env.config([{ name: "daily_reports", strategy: "staging_partition_switch" }]);
+    await env.source.query("UPDATE daily_reports SET revenue = revenue + 1 WHERE report_date = 20250103 AND id <= 10");
+    const before = await fingerprint(env.source, "daily_reports");
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    expect(report.tables[0].outcome?.partitionsCreated).toEqual([]);
+    const target = await env.target.query("SELECT count(*)::int AS n FROM daily_reports WHERE report_date <> 20250101");
+    expect(target.rows[0].n).toBe(2500);
+    const src = await fingerprint(env.source, "daily_reports");
+    expect(src).toEqual(before);
+    expect(await fingerprint(env.target, "(SELECT * FROM daily_reports WHERE report_date <> 20250101)")).toEqual(src);
+  });
+
+  it("refuses a non-partitioned target with a clear error and changes nothing", async () => {
+    await env.target.query("CREATE TABLE plain_reports (id bigint, report_date int)");
+    await env.source.query("CREATE TABLE plain_reports (id bigint, report_date int)");
+    await env.config([{ name: "plain_reports", strategy: "staging_partition_switch" }]);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(report.status).toBe("failed");
+    expect(report.tables[0].error).toMatch(/plain_reports is not partitioned/);
+  });
+});

@@ -1,0 +1,147 @@
+// "Nothing lost": kills, dropped connections, concurrent triggers, the read-only source and the same-database guard.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSession } from "../../lib/engine/connections";
+import { RefreshError } from "../../lib/engine/context";
+import { runRefresh, TableBusyError } from "../../lib/engine/runner";
+import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+import { runCli, spawnCli, waitFor } from "../support/cli";
+
+const TABLE = `CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL, payload text, at timestamp NOT NULL)`;
+const fill = (from: number, to: number, tag: string) =>
+  `INSERT INTO events SELECT g, '${tag}', repeat('x', 40) || g, timestamp '2025-03-01' + g * interval '1 minute' FROM generate_series(${from}, ${to}) g`;
+
+describe("refresh safety on real PostgreSQL", () => {
+  let env: TestEnv;
+  let admin: pg.Client;
+  let cliEnv: Record<string, string>;
+  const full = { name: "events", strategy: "simple_copy", sync_mode: "full_replace" } as const;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    admin = new pg.Client({ connectionString: env.adminUrl });
+    await admin.connect();
+    for (const c of [env.source, env.target]) await c.query(TABLE);
+    await env.source.query(fill(1, 600_000, "new"));
+    await env.target.query(fill(1, 1000, "old"));
+    cliEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD! };
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await env?.close();
+  });
+
+  it("a refresh process killed mid-copy leaves the target as it was, and the next run completes", async () => {
+    await env.config([full]);
+    const before = await fingerprint(env.target, "events");
+    // A row trigger parks the target's COPY at row 300000: the kill lands mid-stream, deterministically.
+    await env.target.query(`CREATE FUNCTION park() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.id = 300000 THEN PERFORM pg_sleep(60); END IF; RETURN NEW; END $$`);
+    await env.target.query("CREATE TRIGGER park BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION park()");
+    const child = spawnCli(["--table", "events", "--force"], cliEnv);
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`CLI exited early: ${child.output()}`);
+      const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)' AND wait_event = 'PgSleep'");
+      return r.rowCount;
+    });
+    child.kill("SIGKILL");
+    await child.exited;
+    // The orphaned backend still holds TRUNCATE's lock until the server notices its client is gone; end it now.
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)'");
+    expect(await fingerprint(env.target, "events")).toEqual(before);
+    await env.target.query("DROP TRIGGER park ON events");
+
+    const { code, output } = await runCli(["--table", "events", "--force"], cliEnv);
+    expect(output).toContain("600000 rows");
+    expect(code).toBe(0);
+    expect(await fingerprint(env.target, "events")).toEqual(await fingerprint(env.source, "events"));
+    const killed = await env.db.refreshRun.findFirstOrThrow({ orderBy: { startedAt: "asc" }, include: { tables: true } });
+    expect(killed.status).toBe("failed");
+    expect(killed.tables[0].error).toMatch(/interrupted/);
+  });
+
+  it("a source connection dropped mid-stream fails clearly and loses nothing", async () => {
+    await env.target.query("TRUNCATE events");
+    await env.target.query(fill(1, 1000, "old"));
+    const before = await fingerprint(env.target, "events");
+    await env.config([full], { max_retries: 0 });
+    let killed = false;
+    const report = await runRefresh(env.db, env.metaUrl, {
+      trigger: "cli",
+      triggeredBy: "test",
+      tables: ["events"],
+      onProgress: (e) => {
+        if (!killed && e.rows > 50_000) {
+          killed = true;
+          void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (source)' AND datname = $1", [new URL(env.sourceUrl).pathname.slice(1)]);
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(report.status).toBe("failed");
+    expect(report.tables[0].error).toMatch(/terminat/i);
+    expect(await fingerprint(env.target, "events")).toEqual(before);
+  });
+
+  it("with max_retries, a dropped connection is retried and the result is exact", async () => {
+    await env.config([full], { max_retries: 2 });
+    let killed = false;
+    const report = await runRefresh(env.db, env.metaUrl, {
+      trigger: "cli",
+      triggeredBy: "test",
+      tables: ["events"],
+      onProgress: (e) => {
+        if (!killed && e.rows > 50_000) {
+          killed = true;
+          void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    expect(await fingerprint(env.target, "events")).toEqual(await fingerprint(env.source, "events"));
+  });
+
+  it("two refreshes of one table at once: one runs, the other is refused", async () => {
+    await env.config([full]);
+    const results = await Promise.allSettled([1, 2].map(() => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"] })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(TableBusyError);
+    expect(refused.reason.message).toMatch(/events is already being refreshed/);
+  });
+
+  it("the source session refuses writes", async () => {
+    const config = await env.config([full]);
+    const source = await openSession(config.databases.source, "source", config.settings);
+    try {
+      await expect(source.execute({ sql: "INSERT INTO events VALUES (0, 'x', 'x', now())", params: [] })).rejects.toMatchObject({ code: "25006" });
+      await expect(source.execute({ sql: "TRUNCATE events", params: [] })).rejects.toThrow(/read-only transaction/);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it("a target that is the source database is refused before anything is written", async () => {
+    const config = await env.config([full]);
+    const same = { ...config, databases: { source: config.databases.source, target: { ...config.databases.source, server: "localhost" } } };
+    const before = await fingerprint(env.source, "events");
+    await expect(runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", config: same })).rejects.toThrow(/is the source database/);
+    expect(await fingerprint(env.source, "events")).toEqual(before);
+  });
+
+  it("unknown tables and columns are named", async () => {
+    await env.config([full, { name: "ghost", strategy: "simple_copy" }, { name: "events", schema: "public", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "nope", incremental_type: "identity" }]).catch((e) => e);
+    await env.config([full, { name: "ghost", strategy: "simple_copy" }]);
+    await expect(runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["missing"] })).rejects.toThrow(/unknown table missing; configured tables: events, ghost/);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["ghost"] });
+    expect(report.tables[0].error).toBe("table ghost does not exist in the source database");
+    await env.config([{ name: "events", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "nope", incremental_type: "identity" }]);
+    const bad = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(bad.tables[0].error).toMatch(/^incremental_column nope is not a column of public.events/);
+    await env.config([{ name: "events", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "kind", incremental_type: "identity" }]);
+    const wrongType = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(wrongType.tables[0].error).toMatch(/kind has type text, which does not fit incremental_type identity/);
+    expect(RefreshError).toBeDefined();
+  });
+});
