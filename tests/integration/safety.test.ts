@@ -47,7 +47,7 @@ describe("refresh safety on real PostgreSQL", () => {
     child.kill("SIGKILL");
     await child.exited;
     // The orphaned backend still holds TRUNCATE's lock until the server notices its client is gone; end it now.
-    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)'");
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
     expect(await fingerprint(env.target, "events")).toEqual(before);
     await env.target.query("DROP TRIGGER park ON events");
 

@@ -2,7 +2,7 @@
 // Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
 import type { RowFilter } from "../../dialects/types";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
-import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
+import type { StrategyImpl, TableOutcome } from "./types";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);

@@ -1,0 +1,31 @@
+import { expect, test } from "@playwright/test";
+import { login } from "./helpers";
+
+test("a stranger is sent to the login page", async ({ page }) => {
+  await page.goto("/runs");
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByRole("heading", { name: "UAT Refresh" })).toBeVisible();
+});
+
+test("an admin signs in through the OIDC identity provider and sees their role", async ({ page }) => {
+  await login(page, "admin");
+  await expect(page.getByTestId("current-user")).toContainText("admin");
+  await expect(page.getByRole("link", { name: "Users" })).toBeVisible();
+});
+
+test("a wrong password is refused by the identity provider", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByRole("button", { name: /Sign in with Demo identity provider/ }).click();
+  await page.fill("#username", "vera");
+  await page.fill("#password", "wrong");
+  await page.click("#sign-in");
+  await expect(page.getByText("Invalid credentials")).toBeVisible();
+});
+
+test("signing out ends the session", async ({ page }) => {
+  await login(page, "viewer");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login/);
+});

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// `npm test`: typecheck, lint, unit + integration (vitest, real PostgreSQL), build, browser (Playwright, Debian
+// Chromium, real OIDC login). Every stage runs even after a failure, then one closing line counts the tests.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const reports = path.join(root, ".reports");
+rmSync(reports, { recursive: true, force: true });
+mkdirSync(reports, { recursive: true });
+const bin = (pkg, file) => path.join(root, "node_modules", pkg, file);
+
+function step(name, args, env = {}) {
+  console.log(`\n=== ${name}`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  console.log(`=== ${name}: ${r.status === 0 ? "ok" : `FAILED (${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return r.status === 0;
+}
+
+const results = [
+  step("prisma generate", [bin("prisma", "build/index.js"), "generate"]),
+  step("typecheck", [bin("typescript", "bin/tsc"), "--noEmit"]),
+  step("lint", [bin("eslint", "bin/eslint.js"), "."]),
+  step("unit + integration (vitest)", [bin("vitest", "vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile=${path.join(reports, "vitest.json")}`]),
+  step("next build", [bin("next", "dist/bin/next"), "build"], { NEXT_TELEMETRY_DISABLED: "1" }),
+  step("browser (playwright)", [bin("@playwright/test", "cli.js"), "test"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }),
+];
+
+let passed = 0, failed = 0, skipped = 0;
+const vitest = path.join(reports, "vitest.json");
+if (existsSync(vitest)) {
+  const v = JSON.parse(readFileSync(vitest, "utf8"));
+  passed += v.numPassedTests;
+  failed += v.numFailedTests;
+  skipped += v.numPendingTests + v.numTodoTests;
+}
+const e2e = path.join(reports, "e2e.json");
+if (existsSync(e2e)) {
+  const s = JSON.parse(readFileSync(e2e, "utf8")).stats;
+  passed += s.expected + s.flaky;
+  failed += s.unexpected;
+  skipped += s.skipped;
+}
+const stageFailures = results.filter((ok) => !ok).length;
+console.log(`\n${passed} passed, ${failed + (failed === 0 ? stageFailures : 0)} failed, ${skipped} skipped`);
+process.exit(stageFailures ? 1 : 0);
