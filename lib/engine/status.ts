@@ -21,6 +21,32 @@ export interface TableStatus {
   source: SideStatus;
   target: SideStatus;
   lastRun: { status: string; finishedAt: Date | null; rowsWritten: number; error: string | null; runId: string } | null;
+  /** How far the target is behind, in the watermark's own unit ("in sync", "3 days", "120 ids", "5.2 h"). */
+  lag: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+export function describeLag(source: SideStatus, target: SideStatus): string | null {
+  const a = source.watermark;
+  const b = target.watermark;
+  if (a !== null && b !== null) {
+    if (a === b) return "in sync";
+    if (/^\d{8}$/.test(a) && /^\d{8}$/.test(b)) {
+      const day = (s: string) => Date.UTC(+s.slice(0, 4), +s.slice(4, 6) - 1, +s.slice(6, 8));
+      return `${Math.round((day(a) - day(b)) / DAY_MS)} days`;
+    }
+    if (/^-?\d+(\.\d+)?$/.test(a) && /^-?\d+(\.\d+)?$/.test(b)) return `${Number(a) - Number(b)} ids`;
+    const ta = Date.parse(a.replace(" ", "T"));
+    const tb = Date.parse(b.replace(" ", "T"));
+    if (!Number.isNaN(ta) && !Number.isNaN(tb)) {
+      const ms = ta - tb;
+      return Math.abs(ms) >= DAY_MS ? `${(ms / DAY_MS).toFixed(1)} days` : `${(ms / 3_600_000).toFixed(1)} h`;
+    }
+  }
+  if (source.rows !== null && target.rows !== null) return source.rows === target.rows ? "in sync" : `${source.rows - target.rows} rows`;
+  if (a !== null && b === null) return "target empty";
+  return null;
 }
 
 function watermarkColumnOf(t: TableConfigInput) {
@@ -69,6 +95,7 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig): Promis
         source,
         target,
         lastRun: last ? { status: last.status, finishedAt: last.finishedAt, rowsWritten: Number(last.rowsWritten), error: last.error, runId: last.runId } : null,
+        lag: describeLag(source, target),
       });
     }
     return out;

@@ -1,0 +1,74 @@
+import Link from "next/link";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { formatTime } from "@/components/ui/format";
+import { auditFiltersFrom, listAudit } from "@/lib/audit";
+import { metadata as metadataDb } from "@/lib/metadata/client";
+import { requirePageRole } from "@/server/session";
+
+export const metadata = { title: "Audit trail" };
+
+type Search = Record<string, string | undefined>;
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Search> }) {
+  await requirePageRole("viewer", "audit trail");
+  const sp = await searchParams;
+  const { events, total, page, pages } = await listAudit(metadataDb(), auditFiltersFrom(sp));
+  const query = (extra: Record<string, string>) => new URLSearchParams({ ...Object.fromEntries(Object.entries(sp).filter(([, v]) => v) as [string, string][]), ...extra }).toString();
+  return (
+    <section>
+      <div className="mb-4 flex items-center gap-4">
+        <h1 className="text-2xl font-semibold">Audit trail</h1>
+        <a href={`/api/audit/csv?${query({})}`} className="ml-auto rounded border border-slate-300 px-3 py-1 text-sm" download>
+          Export CSV
+        </a>
+      </div>
+      <form className="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm" role="search">
+        <label className="flex flex-col">Actor<input name="actor" defaultValue={sp.actor} className="rounded border border-slate-300 px-2 py-1" /></label>
+        <label className="flex flex-col">Action
+          <select name="action" defaultValue={sp.action ?? ""} className="rounded border border-slate-300 px-2 py-1">
+            <option value="">any</option>
+            {["login", "refresh", "forbidden", "config", "table", "schedule", "user", "audit"].map((a) => <option key={a}>{a}</option>)}
+          </select>
+        </label>
+        <label className="flex flex-col">Outcome
+          <select name="outcome" defaultValue={sp.outcome ?? ""} className="rounded border border-slate-300 px-2 py-1">
+            <option value="">any</option>
+            {["ok", "forbidden", "denied", "failed"].map((a) => <option key={a}>{a}</option>)}
+          </select>
+        </label>
+        <label className="flex flex-col">From<input type="date" name="from" defaultValue={sp.from} className="rounded border border-slate-300 px-2 py-1" /></label>
+        <label className="flex flex-col">To<input type="date" name="to" defaultValue={sp.to} className="rounded border border-slate-300 px-2 py-1" /></label>
+        <button className="rounded bg-slate-900 px-3 py-1 text-white">Filter</button>
+        <Link href="/audit" className="text-slate-600 underline">Clear</Link>
+      </form>
+      {events.length === 0 ? (
+        <p className="text-slate-600">No events match.</p>
+      ) : (
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+          <table className="min-w-full text-sm">
+            <thead className="bg-slate-50 text-left text-slate-600">
+              <tr><th className="px-3 py-2">Time</th><th className="px-3 py-2">Actor</th><th className="px-3 py-2">Action</th><th className="px-3 py-2">Target</th><th className="px-3 py-2">Outcome</th><th className="px-3 py-2">Details</th></tr>
+            </thead>
+            <tbody>
+              {events.map((e) => (
+                <tr key={e.id} className="border-t border-slate-100 align-top" data-testid="audit-row">
+                  <td className="whitespace-nowrap px-3 py-2">{formatTime(e.at)}</td>
+                  <td className="px-3 py-2">{e.actor}</td>
+                  <td className="px-3 py-2 font-mono text-xs">{e.action}</td>
+                  <td className="px-3 py-2 font-mono text-xs">{e.target?.startsWith("c") && e.action.startsWith("refresh") ? <Link className="underline" href={`/runs/${e.target}`}>{e.target}</Link> : e.target}</td>
+                  <td className="px-3 py-2"><StatusBadge status={e.outcome} /></td>
+                  <td className="max-w-md px-3 py-2"><pre className="whitespace-pre-wrap break-all font-mono text-xs">{JSON.stringify(e.details)}</pre></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav aria-label="Pages" className="mt-3 flex items-center gap-3 text-sm">
+        <span>{total} event(s), page {page} of {pages}</span>
+        {page > 1 && <Link href={`/audit?${query({ page: String(page - 1) })}`} className="underline">Previous</Link>}
+        {page < pages && <Link href={`/audit?${query({ page: String(page + 1) })}`} className="underline">Next</Link>}
+      </nav>
+    </section>
+  );
+}

@@ -1,0 +1,78 @@
+import Link from "next/link";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
+import { metadata as metadataDb } from "@/lib/metadata/client";
+import { listRuns } from "@/lib/runs";
+import { requirePageRole } from "@/server/session";
+
+export const metadata = { title: "Runs" };
+
+type Search = { table?: string; status?: string; who?: string; from?: string; to?: string; page?: string };
+
+function date(s?: string) {
+  const d = s ? new Date(s) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? d : undefined;
+}
+
+export default async function RunsPage({ searchParams }: { searchParams: Promise<Search> }) {
+  await requirePageRole("viewer", "run history");
+  const sp = await searchParams;
+  const db = metadataDb();
+  const [{ runs, total, page, pages }, tables] = await Promise.all([
+    listRuns(db, { table: sp.table || undefined, status: sp.status || undefined, who: sp.who || undefined, from: date(sp.from), to: date(sp.to), page: Number(sp.page) || 1 }),
+    db.tableConfig.findMany({ select: { name: true }, orderBy: { name: "asc" } }),
+  ]);
+  const link = (p: number) => `/runs?${new URLSearchParams({ ...Object.fromEntries(Object.entries(sp).filter(([, v]) => v)), page: String(p) })}`;
+  return (
+    <section>
+      <h1 className="mb-4 text-2xl font-semibold">Runs</h1>
+      <form className="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm" role="search">
+        <label className="flex flex-col">Table
+          <select name="table" defaultValue={sp.table ?? ""} className="rounded border border-slate-300 px-2 py-1">
+            <option value="">any</option>
+            {tables.map((t) => <option key={t.name}>{t.name}</option>)}
+          </select>
+        </label>
+        <label className="flex flex-col">Status
+          <select name="status" defaultValue={sp.status ?? ""} className="rounded border border-slate-300 px-2 py-1">
+            <option value="">any</option>
+            {["running", "succeeded", "partial", "failed"].map((s) => <option key={s}>{s}</option>)}
+          </select>
+        </label>
+        <label className="flex flex-col">Who<input name="who" defaultValue={sp.who} placeholder="email, schedule, host" className="rounded border border-slate-300 px-2 py-1" /></label>
+        <label className="flex flex-col">From<input type="date" name="from" defaultValue={sp.from} className="rounded border border-slate-300 px-2 py-1" /></label>
+        <label className="flex flex-col">To<input type="date" name="to" defaultValue={sp.to} className="rounded border border-slate-300 px-2 py-1" /></label>
+        <button className="rounded bg-slate-900 px-3 py-1 text-white">Filter</button>
+        <Link href="/runs" className="text-slate-600 underline">Clear</Link>
+      </form>
+      {runs.length === 0 ? (
+        <p className="text-slate-600">No runs match. Trigger one from the dashboard or the CLI.</p>
+      ) : (
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+          <table className="min-w-full text-sm">
+            <thead className="bg-slate-50 text-left text-slate-600">
+              <tr><th className="px-3 py-2">Started</th><th className="px-3 py-2">Status</th><th className="px-3 py-2">Tables</th><th className="px-3 py-2">Triggered by</th><th className="px-3 py-2">Rows</th><th className="px-3 py-2">Duration</th></tr>
+            </thead>
+            <tbody>
+              {runs.map((r) => (
+                <tr key={r.id} className="border-t border-slate-100">
+                  <td className="px-3 py-2"><Link href={`/runs/${r.id}`} className="text-blue-800 hover:underline">{formatTime(r.startedAt)}</Link></td>
+                  <td className="px-3 py-2"><StatusBadge status={r.status} />{r.dryRun && <span className="ml-1 text-xs text-slate-500">dry run</span>}</td>
+                  <td className="px-3 py-2">{r.tables.map((t) => t.tableName).join(", ")}</td>
+                  <td className="px-3 py-2">{r.triggeredBy} <span className="text-xs text-slate-500">({r.trigger})</span></td>
+                  <td className="px-3 py-2 tabular-nums">{formatRows(Number(r.rowsWritten))}</td>
+                  <td className="px-3 py-2">{formatDuration(r.durationMs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav aria-label="Pages" className="mt-3 flex items-center gap-3 text-sm">
+        <span>{total} run(s), page {page} of {pages}</span>
+        {page > 1 && <Link href={link(page - 1)} className="underline">Previous</Link>}
+        {page < pages && <Link href={link(page + 1)} className="underline">Next</Link>}
+      </nav>
+    </section>
+  );
+}

@@ -1,0 +1,28 @@
+import { NextResponse, type NextRequest } from "next/server";
+import { z } from "zod";
+import { audit } from "@/lib/audit";
+import { ConfigError, formatIssues } from "@/lib/config/schema";
+import { RefreshError } from "@/lib/engine/context";
+import { TableBusyError } from "@/lib/engine/runner";
+import { startRun } from "@/server/jobs";
+import { requireApiRole } from "@/server/session";
+
+const body = z.object({ tables: z.array(z.string().min(1)).max(500).optional(), dryRun: z.boolean().optional() }).strict();
+
+/** Triggers a refresh of some tables (or all enabled ones). Operators and admins only. */
+export async function POST(req: NextRequest) {
+  const user = await requireApiRole("operator", "trigger refresh");
+  if (user instanceof NextResponse) return user;
+  const parsed = body.safeParse(await req.json().catch(() => null));
+  if (!parsed.success) return NextResponse.json({ error: "invalid request", issues: formatIssues(parsed.error) }, { status: 400 });
+  const { tables, dryRun } = parsed.data;
+  try {
+    const runId = await startRun({ tables, dryRun, trigger: "web", triggeredBy: user.email });
+    await audit({ actor: user.email, action: dryRun ? "refresh.dry_run" : "refresh.trigger", target: runId, details: { tables: tables?.length ? tables : "all enabled" } });
+    return NextResponse.json({ runId }, { status: 202 });
+  } catch (e) {
+    const status = e instanceof TableBusyError ? 409 : e instanceof RefreshError || e instanceof ConfigError ? 400 : 500;
+    await audit({ actor: user.email, action: "refresh.trigger", outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
+    return NextResponse.json({ error: (e as Error).message }, { status });
+  }
+}

@@ -1,0 +1,71 @@
+"use client";
+
+// Follows a run over server-sent events. EventSource reconnects by itself; each message is the run's full current
+// state, so a reload or a dropped connection resumes exactly where the run is.
+import { useEffect, useState } from "react";
+import type { RunSnapshot } from "@/lib/runs";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
+
+export function RunProgress({ initial }: { initial: RunSnapshot }) {
+  const [run, setRun] = useState(initial);
+  const [live, setLive] = useState(initial.status === "running");
+
+  useEffect(() => {
+    if (initial.status !== "running") return;
+    const es = new EventSource(`/api/runs/${initial.id}/events`);
+    es.addEventListener("progress", (e) => setRun(JSON.parse((e as MessageEvent).data)));
+    es.addEventListener("end", () => {
+      setLive(false);
+      es.close();
+    });
+    return () => es.close();
+  }, [initial.id, initial.status]);
+
+  return (
+    <div className="space-y-4">
+      <dl className="grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-5">
+        <div><dt className="text-slate-500">Status</dt><dd data-testid="run-status"><StatusBadge status={run.status} />{run.dryRun && <span className="ml-1 text-xs">(dry run)</span>}</dd></div>
+        <div><dt className="text-slate-500">Triggered by</dt><dd>{run.triggeredBy} ({run.trigger})</dd></div>
+        <div><dt className="text-slate-500">Started</dt><dd>{formatTime(run.startedAt)}</dd></div>
+        <div><dt className="text-slate-500">Duration</dt><dd>{formatDuration(run.durationMs)}</dd></div>
+        <div><dt className="text-slate-500">Rows written</dt><dd data-testid="run-rows">{formatRows(run.rowsWritten)}</dd></div>
+      </dl>
+      {live && <p className="text-sm text-blue-800" role="status" aria-live="polite">Live: updates stream in as the run progresses.</p>}
+      {run.error && run.status !== "succeeded" && <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-800">{run.error}</p>}
+      <ol className="space-y-3">
+        {run.tables.map((t) => {
+          const pct = t.rowsExpected ? Math.min(100, Math.round((t.rowsWritten / Math.max(t.rowsExpected, 1)) * 100)) : t.status === "succeeded" ? 100 : 0;
+          return (
+            <li key={t.id} className="rounded-lg border border-slate-200 bg-white p-4" data-testid={`run-table-${t.table}`}>
+              <div className="flex flex-wrap items-center gap-2">
+                <h3 className="font-medium">{t.table}</h3>
+                <StatusBadge status={t.status} />
+                <span className="text-sm text-slate-600">{t.strategy}{t.mode ? ` / ${t.mode}` : ""}</span>
+                {t.phase && t.status === "running" && <span className="text-sm text-blue-800">{t.phase}</span>}
+              </div>
+              {t.modeReason && <p className="mt-1 text-sm text-slate-600">{t.modeReason}</p>}
+              <div className="mt-2 h-2 w-full overflow-hidden rounded bg-slate-100" role="progressbar" aria-label={`${t.table} progress`} aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
+                <div className={`h-full ${t.status === "failed" ? "bg-red-500" : "bg-emerald-500"} transition-all`} style={{ width: `${pct}%` }} />
+              </div>
+              <dl className="mt-2 grid grid-cols-2 gap-2 text-xs sm:grid-cols-6">
+                <div><dt className="text-slate-500">Rows</dt><dd className="tabular-nums" data-testid="table-rows">{formatRows(t.rowsWritten)}{t.rowsExpected !== null ? ` / ${formatRows(t.rowsExpected)}` : ""}</dd></div>
+                <div><dt className="text-slate-500">Rows/s</dt><dd className="tabular-nums">{formatRows(t.rowsPerSec)}</dd></div>
+                <div><dt className="text-slate-500">Duration</dt><dd>{formatDuration(t.durationMs)}</dd></div>
+                <div><dt className="text-slate-500">Watermark</dt><dd className="font-mono">{t.watermarkBefore ?? "–"} → {t.watermarkAfter ?? "–"}</dd></div>
+                <div><dt className="text-slate-500">Partitions created</dt><dd>{t.partitionsCreated.length ? t.partitionsCreated.join(", ") : "–"}</dd></div>
+                <div><dt className="text-slate-500">Partitions switched</dt><dd>{t.partitionsSwitched.length || "–"}</dd></div>
+              </dl>
+              {t.error && (
+                <div role="alert" className="mt-2 rounded bg-red-50 p-2 text-sm text-red-800">
+                  <p className="font-mono">{t.error}</p>
+                  {t.errorHint && <p className="mt-1">Hint: {t.errorHint}</p>}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+// Reading runs for the web app: history with filters, one run with its tables, and per-table trends.
+import type { Prisma } from "./generated/prisma/client";
+import type { Metadata } from "./metadata/client";
+
+export interface RunFilters {
+  table?: string;
+  status?: string;
+  who?: string;
+  from?: Date;
+  to?: Date;
+  page?: number;
+}
+
+export const PAGE_SIZE = 25;
+
+export async function listRuns(db: Metadata, f: RunFilters) {
+  const where: Prisma.RefreshRunWhereInput = {
+    ...(f.status ? { status: f.status as Prisma.EnumRunStatusFilter["equals"] } : {}),
+    ...(f.who ? { triggeredBy: { contains: f.who, mode: "insensitive" } } : {}),
+    ...(f.table ? { tables: { some: { tableName: f.table } } } : {}),
+    ...(f.from || f.to ? { startedAt: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lte: f.to } : {}) } } : {}),
+  };
+  const page = Math.max(1, f.page ?? 1);
+  const [runs, total] = await Promise.all([
+    db.refreshRun.findMany({
+      where,
+      orderBy: { startedAt: "desc" },
+      skip: (page - 1) * PAGE_SIZE,
+      take: PAGE_SIZE,
+      include: { tables: { select: { tableName: true, status: true }, orderBy: { tableName: "asc" } } },
+    }),
+    db.refreshRun.count({ where }),
+  ]);
+  return { runs, total, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
+}
+
+export async function getRun(db: Metadata, id: string) {
+  return db.refreshRun.findUnique({ where: { id }, include: { tables: { orderBy: { startedAt: "asc" } } } });
+}
+
+export type RunWithTables = NonNullable<Awaited<ReturnType<typeof getRun>>>;
+
+/** JSON-safe snapshot of a run (BigInt -> number) for the API and the progress stream. */
+export function runSnapshot(run: RunWithTables) {
+  return {
+    id: run.id,
+    status: run.status,
+    trigger: run.trigger,
+    triggeredBy: run.triggeredBy,
+    dryRun: run.dryRun,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    durationMs: run.durationMs,
+    error: run.error,
+    rowsWritten: Number(run.rowsWritten),
+    tables: run.tables.map((t) => ({
+      id: t.id,
+      table: t.tableName,
+      strategy: t.strategy,
+      mode: t.mode,
+      modeReason: t.modeReason,
+      status: t.status,
+      phase: t.phase,
+      rowsRead: Number(t.rowsRead),
+      rowsWritten: Number(t.rowsWritten),
+      rowsExpected: t.rowsExpected === null ? null : Number(t.rowsExpected),
+      watermarkBefore: t.watermarkBefore,
+      watermarkAfter: t.watermarkAfter,
+      partitionsCreated: t.partitionsCreated,
+      partitionsSwitched: t.partitionsSwitched,
+      startedAt: t.startedAt?.toISOString() ?? null,
+      finishedAt: t.finishedAt?.toISOString() ?? null,
+      durationMs: t.durationMs,
+      rowsPerSec: t.durationMs && t.durationMs > 0 ? Math.round((Number(t.rowsWritten) * 1000) / t.durationMs) : null,
+      error: t.error,
+      errorHint: t.errorHint,
+    })),
+  };
+}
+
+export type RunSnapshot = ReturnType<typeof runSnapshot>;
+
+/** Duration and throughput of a table's finished refreshes, oldest first (for the trend chart). */
+export async function tableTrend(db: Metadata, table: string, limit = 50) {
+  const rows = await db.tableResult.findMany({
+    where: { tableName: table, status: "succeeded", run: { dryRun: false }, durationMs: { not: null } },
+    orderBy: { finishedAt: "desc" },
+    take: limit,
+    select: { finishedAt: true, durationMs: true, rowsWritten: true, mode: true, runId: true },
+  });
+  return rows.reverse().map((r) => ({
+    at: r.finishedAt!.toISOString(),
+    seconds: (r.durationMs ?? 0) / 1000,
+    rows: Number(r.rowsWritten),
+    rowsPerSec: r.durationMs ? Math.round((Number(r.rowsWritten) * 1000) / r.durationMs) : 0,
+    mode: r.mode,
+    runId: r.runId,
+  }));
+}
+
+export async function activeRuns(db: Metadata) {
+  return db.refreshRun.findMany({
+    where: { status: "running" },
+    orderBy: { startedAt: "desc" },
+    include: { tables: { select: { tableName: true, status: true, phase: true } } },
+  });
+}
