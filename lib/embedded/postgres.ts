@@ -6,7 +6,7 @@
 // checkout under a private directory (mode 700, e.g. a CI clone in a mktemp dir) would fail with EACCES. So, as
 // root, binaries and data move to world-traversable places under the system temp dir when needed.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import net from "node:net";
 import os from "node:os";
@@ -79,14 +79,20 @@ async function binaries(user: RunAs | undefined): Promise<{ initdb: string; post
     // The PostgreSQL user cannot reach node_modules: use a world-readable copy, shared across runs per version.
     const version = JSON.parse(readFileSync(path.join(dir, "..", "package.json"), "utf8")).version;
     const copy = path.join(os.tmpdir(), `uat-refresh-postgres-${version}`);
-    if (!existsSync(path.join(copy, "bin", "postgres"))) {
+    const works = () => spawnSync(path.join(copy, "bin", "postgres"), ["--version"], user ? { uid: user.uid, gid: user.gid } : {}).status === 0;
+    if (!works()) {
+      // Copy aside, then rename into place: concurrent starters never see a half-written copy. Symlinks in lib/
+      // are relative and must stay so (the default would point them back into node_modules).
       const partial = `${copy}.${process.pid}`;
-      cpSync(dir, partial, { recursive: true });
+      cpSync(dir, partial, { recursive: true, verbatimSymlinks: true });
       spawnSync("chmod", ["-R", "a+rX", partial]);
+      chmodSync(partial, 0o755);
       rmSync(copy, { recursive: true, force: true });
-      cpSync(partial, copy, { recursive: true });
-      rmSync(partial, { recursive: true, force: true });
-      chmodSync(copy, 0o755);
+      try {
+        renameSync(partial, copy);
+      } catch {
+        rmSync(partial, { recursive: true, force: true });
+      }
     }
     dir = copy;
   }

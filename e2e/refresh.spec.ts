@@ -1,0 +1,38 @@
+// An operator refreshes a real table of the embedded PostgreSQL demo and watches it finish.
+import { expect, test } from "@playwright/test";
+import { login } from "./helpers";
+
+test("operator triggers a refresh, watches live progress reach done with the right row count, then finds it in history and the audit trail", async ({ page }) => {
+  await login(page, "operator");
+  const row = page.getByTestId("table-row-orders");
+  await expect(row).toBeVisible();
+  // e2e seed: production has 20,000 orders, UAT 18,000
+  await expect(row.getByTestId("source-rows")).toHaveText("20,000");
+  await expect(row.getByTestId("target-rows")).toHaveText("18,000");
+  await page.screenshot({ path: "test-results/screenshots/dashboard.png", fullPage: true });
+
+  await row.getByRole("button", { name: "Refresh orders" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("target 127.0.0.1/demo_uat");
+  await dialog.getByRole("button", { name: "Refresh 127.0.0.1/demo_uat" }).click();
+
+  await expect(page).toHaveURL(/\/runs\/[a-z0-9]+$/);
+  const runId = page.url().split("/").pop()!;
+  await expect(page.getByTestId("run-status")).toContainText("succeeded");
+  const table = page.getByTestId("run-table-orders");
+  await expect(table).toContainText("incremental");
+  await expect(table.getByTestId("table-rows")).toHaveText("2,000 / 2,000");
+  await expect(table).toContainText("18000 → 20000");
+  await page.screenshot({ path: "test-results/screenshots/run-detail.png", fullPage: true });
+
+  await page.goto("/");
+  await expect(page.getByTestId("table-row-orders").getByTestId("target-rows")).toHaveText("20,000");
+
+  await page.goto("/runs?table=orders");
+  await expect(page.locator(`a[href="/runs/${runId}"]`)).toBeVisible();
+  await page.goto("/audit?action=refresh&actor=oscar");
+  await expect(page.locator(`a[href="/runs/${runId}"]`).first()).toBeVisible();
+
+  await page.goto("/tables/orders");
+  await expect(page.getByTestId("trend-chart")).toBeVisible();
+});

@@ -1,0 +1,47 @@
+// Every role rule, proven through the HTTP surface (not only by hidden buttons), and each refusal audited.
+import { expect, test } from "@playwright/test";
+import { login } from "./helpers";
+
+test("without a session the API answers 401", async ({ request }) => {
+  expect((await request.get("/api/status")).status()).toBe(401);
+  expect((await request.post("/api/runs", { data: { dryRun: true } })).status()).toBe(401);
+  expect((await request.get("/api/audit/csv")).status()).toBe(401);
+});
+
+test("viewer: sees the dashboard, has no trigger buttons, and the server refuses a trigger with 403 + audit", async ({ page }) => {
+  await login(page, "viewer");
+  await expect(page.getByTestId("table-row-orders")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Refresh all" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Refresh orders" })).toHaveCount(0);
+
+  expect((await page.request.get("/api/status")).status()).toBe(200);
+  const refused = await page.request.post("/api/runs", { data: { tables: ["orders"] } });
+  expect(refused.status()).toBe(403);
+  expect((await refused.json()).error).toMatch(/needs the operator role; you are viewer/);
+
+  await page.goto("/audit?outcome=forbidden&actor=vera");
+  const row = page.getByTestId("audit-row").first();
+  await expect(row).toContainText("vera@example.test");
+  await expect(row).toContainText("trigger refresh");
+});
+
+test("operator: may trigger (a dry run here), and it is audited", async ({ page }) => {
+  await login(page, "operator");
+  await expect(page.getByRole("button", { name: "Refresh all" })).toBeVisible();
+  const res = await page.request.post("/api/runs", { data: { tables: ["customers"], dryRun: true } });
+  expect(res.status()).toBe(202);
+  const { runId } = await res.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/runs/${runId}`)).json()).status).toBe("succeeded");
+  await page.goto("/audit?action=refresh&actor=oscar");
+  await expect(page.getByTestId("audit-row").filter({ hasText: "refresh.dry_run" }).filter({ hasText: runId })).toHaveCount(1);
+});
+
+test("bad trigger requests get a clear 400", async ({ page }) => {
+  await login(page, "operator");
+  const unknown = await page.request.post("/api/runs", { data: { tables: ["no_such_table"] } });
+  expect(unknown.status()).toBe(400);
+  expect((await unknown.json()).error).toMatch(/unknown table no_such_table; configured tables: customers, orders/);
+  const malformed = await page.request.post("/api/runs", { data: { tables: "orders" } });
+  expect(malformed.status()).toBe(400);
+  expect((await malformed.json()).issues[0]).toMatch(/^tables: /);
+});
