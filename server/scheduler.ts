@@ -1,0 +1,25 @@
+// The app's single scheduler instance (kept on globalThis: dev reloads must not start a second one).
+import { registerBuiltInDialects } from "@/lib/dialects/builtin";
+import { logger } from "@/lib/log";
+import { metadata, metadataUrl } from "@/lib/metadata/client";
+import { Scheduler } from "@/lib/scheduler/scheduler";
+
+const g = globalThis as unknown as { __scheduler?: Scheduler };
+
+export async function startAppScheduler() {
+  if (g.__scheduler) return g.__scheduler;
+  registerBuiltInDialects();
+  const s = new Scheduler(metadata(), metadataUrl(), { instance: `pid ${process.pid}` });
+  g.__scheduler = s;
+  try {
+    await s.start();
+  } catch (e) {
+    logger.error({ err: e }, "scheduler failed to start");
+  }
+  return s;
+}
+
+/** After a schedule change in this process: apply it now rather than at the next poll. */
+export async function reloadSchedules() {
+  await g.__scheduler?.reload();
+}
