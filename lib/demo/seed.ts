@@ -39,7 +39,12 @@ CREATE TABLE order_events (
   details text
 );
 CREATE INDEX order_events_time ON order_events (event_time);
+CREATE TABLE currencies (code char(3) PRIMARY KEY, name text NOT NULL, minor_units smallint NOT NULL);
 `;
+
+// Not in the shipped config: admins add it from the UI.
+const CURRENCIES = [["USD", "US dollar", 2], ["EUR", "Euro", 2], ["GBP", "Pound sterling", 2], ["JPY", "Yen", 0], ["CHF", "Swiss franc", 2], ["SEK", "Swedish krona", 2], ["NOK", "Norwegian krone", 2], ["DKK", "Danish krone", 2], ["BRL", "Brazilian real", 2], ["INR", "Indian rupee", 2], ["AUD", "Australian dollar", 2], ["KWD", "Kuwaiti dinar", 3]] as const;
+const currencies = (n: number) => ({ text: `INSERT INTO currencies SELECT * FROM unnest($1::text[], $2::text[], $3::int[])`, values: [CURRENCIES.slice(0, n).map((c) => c[0]), CURRENCIES.slice(0, n).map((c) => c[1]), CURRENCIES.slice(0, n).map((c) => c[2])] });
 
 const REPORTS_SOURCE = `CREATE TABLE daily_reports (
   report_date int NOT NULL, region text NOT NULL, product_line text NOT NULL,
@@ -114,6 +119,7 @@ export async function seedDemo(productionUrl: string, uatUrl: string, opts: Seed
     await c.query(SCHEMA);
     await c.query(REPORTS_SOURCE);
     await c.query(customers(5000));
+    await c.query(currencies(CURRENCIES.length));
     await c.query(orders(1, opts.orders, opts.orders, anchor));
     await c.query(events(1, eventsTotal, eventsTotal, anchor));
     await c.query(reports(opts.days - 1, 0));
@@ -126,6 +132,7 @@ export async function seedDemo(productionUrl: string, uatUrl: string, opts: Seed
     await c.query(SCHEMA);
     await c.query(REPORTS_TARGET);
     await c.query(customers(4200));
+    await c.query(currencies(8));
     await c.query(orders(1, uatOrders, opts.orders, anchor));
     await c.query(events(1, eventsTotal - 2880, eventsTotal, anchor));
     await c.query(dayPartitions(opts.days - 1, 10));

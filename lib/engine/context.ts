@@ -6,9 +6,14 @@ import type { ProgressTracker } from "./progress";
 import { withRetry } from "./retry";
 
 export class RefreshError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  /** The config field at fault, when there is one (forms show the message next to it). */
+  readonly field?: string;
+  readonly hint?: string;
+  constructor(message: string, opts: { field?: string; hint?: string } = {}) {
     super(message);
     this.name = "RefreshError";
+    this.field = opts.field;
+    this.hint = opts.hint;
   }
 }
 
@@ -47,7 +52,7 @@ export async function resolveTable(
 ): Promise<TableContext> {
   const find = async (which: "source" | "target") => {
     const ref = await sessions[which].introspector.findTable(config.name, config.schema);
-    if (!ref) throw new RefreshError(`table ${config.schema ? `${config.schema}.` : ""}${config.name} does not exist in the ${which} database`);
+    if (!ref) throw new RefreshError(`table ${config.schema ? `${config.schema}.` : ""}${config.name} does not exist in the ${which} database`, { field: "name" });
     return ref;
   };
   const sourceTable = await find("source");
@@ -60,13 +65,13 @@ export async function resolveTable(
   const loadable = targetCols.filter((c) => !c.generated);
   const missing = loadable.filter((c) => !byName.has(c.name.toLowerCase())).map((c) => c.name);
   if (missing.length)
-    throw new RefreshError(`column(s) ${missing.join(", ")} of target table ${displayName(targetTable)} are missing in source table ${displayName(sourceTable)}`);
+    throw new RefreshError(`column(s) ${missing.join(", ")} of target table ${displayName(targetTable)} are missing in source table ${displayName(sourceTable)}`, { field: "name" });
   const columns = loadable.map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
 
   for (const key of ["incremental_column", "partition_column"] as const) {
     const name = config[key];
     if (name && !columns.some((c) => c.target.name.toLowerCase() === name.toLowerCase()))
-      throw new RefreshError(`${key} ${name} is not a column of ${displayName(targetTable)} (columns: ${columns.map((c) => c.target.name).join(", ")})`);
+      throw new RefreshError(`${key} ${name} is not a column of ${displayName(targetTable)} (columns: ${columns.map((c) => c.target.name).join(", ")})`, { field: key });
   }
   return {
     config,

@@ -9,16 +9,16 @@ import { dayBound, partitionDay, partitionName } from "../../dialects/partition-
 
 async function partitioning(ctx: TableContext): Promise<Partitioning> {
   const p = await ctx.sessions.target.introspector.partitioning(ctx.targetTable);
-  if (!p) throw new RefreshError(`target table ${displayName(ctx.targetTable)} is not partitioned: staging_partition_switch needs a table range-partitioned by day`);
+  if (!p) throw new RefreshError(`target table ${displayName(ctx.targetTable)} is not partitioned: staging_partition_switch needs a table range-partitioned by day`, { field: "strategy" });
   if (ctx.config.partition_column && ctx.config.partition_column.toLowerCase() !== p.column.toLowerCase())
-    throw new RefreshError(`partition_column ${ctx.config.partition_column} does not match the partition key ${p.column} of ${displayName(ctx.targetTable)}`);
+    throw new RefreshError(`partition_column ${ctx.config.partition_column} does not match the partition key ${p.column} of ${displayName(ctx.targetTable)}`, { field: "partition_column" });
   if (ctx.dialect.engine === "sqlserver") {
     const fn = ctx.config.partition_function ?? `pf_${ctx.config.name}`;
     const scheme = ctx.config.partition_scheme ?? `ps_${ctx.config.name}`;
     if (p.functionName && p.functionName.toLowerCase() !== fn.toLowerCase())
-      throw new RefreshError(`${displayName(ctx.targetTable)} is partitioned by function ${p.functionName}, not partition_function ${fn}`);
+      throw new RefreshError(`${displayName(ctx.targetTable)} is partitioned by function ${p.functionName}, not partition_function ${fn}`, { field: "partition_function" });
     if (p.schemeName && p.schemeName.toLowerCase() !== scheme.toLowerCase())
-      throw new RefreshError(`${displayName(ctx.targetTable)} uses partition scheme ${p.schemeName}, not partition_scheme ${scheme}`);
+      throw new RefreshError(`${displayName(ctx.targetTable)} uses partition scheme ${p.schemeName}, not partition_scheme ${scheme}`, { field: "partition_scheme" });
   }
   return p;
 }

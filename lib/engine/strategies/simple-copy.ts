@@ -22,6 +22,7 @@ function watermarkColumn(ctx: TableContext) {
   if (!fits)
     throw new RefreshError(
       `incremental_column ${pair.target.name} has type ${pair.target.nativeType}, which does not fit incremental_type ${want}`,
+      { field: "incremental_type" },
     );
   return pair;
 }

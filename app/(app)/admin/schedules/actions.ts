@@ -1,0 +1,90 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { audit } from "@/lib/audit";
+import { formatPath } from "@/lib/config/schema";
+import { metadata } from "@/lib/metadata/client";
+import { validate as nodeCronAccepts } from "node-cron";
+import { cronError } from "@/lib/scheduler/cron";
+import { reloadSchedules } from "@/server/scheduler";
+import { ForbiddenError, requireActionRole } from "@/server/session";
+
+const scheduleSchema = z
+  .object({
+    name: z.string().trim().min(1, "must not be empty").max(100),
+    cron: z.string().trim().min(1, "must not be empty"),
+    timezone: z.string().trim().min(1).default("UTC"),
+    scope: z.enum(["all", "tables"]),
+    tables: z.array(z.string()).default([]),
+    enabled: z.boolean(),
+  })
+  .superRefine((s, ctx) => {
+    const err = cronError(s.cron, s.timezone) ?? (nodeCronAccepts(s.cron) ? null : "is not a valid cron expression for the scheduler (node-cron)");
+    if (err) ctx.addIssue({ code: "custom", path: [err.startsWith("timezone") ? "timezone" : "cron"], message: err });
+    if (s.scope === "tables" && s.tables.length === 0) ctx.addIssue({ code: "custom", path: ["tables"], message: "choose at least one table" });
+  });
+
+export interface ScheduleFormState {
+  errors: Record<string, string>;
+  saved?: string;
+}
+
+export async function saveScheduleAction(prev: ScheduleFormState, form: FormData): Promise<ScheduleFormState> {
+  let user;
+  try {
+    user = await requireActionRole("admin", "edit schedule");
+  } catch (e) {
+    if (e instanceof ForbiddenError) return { errors: { _: e.message } };
+    throw e;
+  }
+  const parsed = scheduleSchema.safeParse({
+    name: form.get("name"),
+    cron: form.get("cron"),
+    timezone: form.get("timezone") || "UTC",
+    scope: form.get("scope"),
+    tables: form.getAll("tables").map(String),
+    enabled: form.get("enabled") === "on",
+  });
+  if (!parsed.success) return { errors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), `${formatPath(i.path)}: ${i.message}`])) };
+  const s = parsed.data;
+  const db = metadata();
+  const known = new Set((await db.tableConfig.findMany({ select: { name: true } })).map((t) => t.name));
+  const missing = s.tables.filter((t) => !known.has(t));
+  if (missing.length) return { errors: { tables: `tables: unknown table(s) ${missing.join(", ")}` } };
+  const id = String(form.get("id") ?? "");
+  const before = id ? await db.schedule.findUnique({ where: { id } }) : null;
+  const data = { ...s, tables: s.scope === "tables" ? s.tables : [] };
+  const clash = await db.schedule.findUnique({ where: { name: s.name } });
+  if (clash && clash.id !== id) return { errors: { name: `name: a schedule named ${s.name} already exists` } };
+  if (before) await db.schedule.update({ where: { id }, data });
+  else await db.schedule.create({ data });
+  await audit({
+    actor: user.email,
+    action: before ? "schedule.update" : "schedule.create",
+    target: s.name,
+    details: JSON.parse(JSON.stringify({ before: before && { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables, enabled: before.enabled }, after: data })),
+  });
+  await reloadSchedules();
+  revalidatePath("/admin/schedules");
+  return { errors: {}, saved: s.name };
+}
+
+export async function deleteScheduleAction(id: string) {
+  const user = await requireActionRole("admin", "delete schedule");
+  const db = metadata();
+  const before = await db.schedule.findUniqueOrThrow({ where: { id } });
+  await db.schedule.delete({ where: { id } });
+  await audit({ actor: user.email, action: "schedule.delete", target: before.name, details: { before: { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables }, after: null } });
+  await reloadSchedules();
+  revalidatePath("/admin/schedules");
+}
+
+export async function setScheduleEnabledAction(id: string, enabled: boolean) {
+  const user = await requireActionRole("admin", "edit schedule");
+  const db = metadata();
+  const before = await db.schedule.update({ where: { id }, data: { enabled } });
+  await audit({ actor: user.email, action: enabled ? "schedule.enable" : "schedule.disable", target: before.name, details: { before: { enabled: !enabled }, after: { enabled } } });
+  await reloadSchedules();
+  revalidatePath("/admin/schedules");
+}

@@ -1,0 +1,49 @@
+import Link from "next/link";
+import { ScheduleForm } from "@/components/admin/schedule-form";
+import { formatTime } from "@/components/ui/format";
+import { metadata as metadataDb } from "@/lib/metadata/client";
+import { describeCron, nextRuns } from "@/lib/scheduler/cron";
+import { deleteScheduleAction, saveScheduleAction, setScheduleEnabledAction } from "./actions";
+
+export const metadata = { title: "Schedules" };
+
+export default async function SchedulesPage() {
+  const db = metadataDb();
+  const [schedules, tables] = await Promise.all([
+    db.schedule.findMany({ orderBy: { name: "asc" }, include: { fires: { orderBy: { dueAt: "desc" }, take: 5 } } }),
+    db.tableConfig.findMany({ select: { name: true }, orderBy: { name: "asc" } }),
+  ]);
+  return (
+    <section className="space-y-6">
+      <h1 className="text-2xl font-semibold">Schedules</h1>
+      {schedules.length === 0 ? <p className="text-slate-600">No schedules yet.</p> : (
+        <ul className="space-y-3">
+          {schedules.map((s) => (
+            <li key={s.id} className="rounded-lg border border-slate-200 bg-white p-4 text-sm" data-testid={`schedule-${s.name}`}>
+              <div className="flex flex-wrap items-center gap-3">
+                <h2 className="font-medium">{s.name}</h2>
+                <code className="rounded bg-slate-100 px-1">{s.cron}</code>
+                <span>{describeCron(s.cron)} ({s.timezone})</span>
+                <span className="text-slate-600">{s.scope === "all" ? "all enabled tables" : s.tables.join(", ")}</span>
+                <span>{s.enabled ? "enabled" : "disabled"}</span>
+                <form action={setScheduleEnabledAction.bind(null, s.id, !s.enabled)} className="ml-auto"><button className="text-xs underline">{s.enabled ? "Disable" : "Enable"}</button></form>
+                <form action={deleteScheduleAction.bind(null, s.id)}><button className="text-xs text-red-700 underline">Delete</button></form>
+              </div>
+              {s.enabled && <p className="mt-1 text-xs text-slate-600">Next: {nextRuns(s.cron, s.timezone, 5).map((d) => formatTime(d)).join(" · ")}</p>}
+              {s.fires.length > 0 && (
+                <ul className="mt-2 text-xs">
+                  {s.fires.map((f) => (
+                    <li key={f.id}>
+                      {formatTime(f.dueAt)}: {f.missed ? <span className="text-amber-700">missed (no instance was running)</span> : f.runId ? <Link className="underline" href={`/runs/${f.runId}`}>run</Link> : "claimed, did not start (see audit trail)"}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ScheduleForm action={saveScheduleAction} tables={tables.map((t) => t.name)} />
+    </section>
+  );
+}

@@ -1,0 +1,18 @@
+import { notFound } from "next/navigation";
+import { TableForm } from "@/components/admin/table-form";
+import { valuesFromTable } from "@/lib/config/form";
+import { rowToTable } from "@/lib/config/store";
+import { metadata as metadataDb } from "@/lib/metadata/client";
+import { saveTableAction } from "../actions";
+
+export default async function EditTablePage({ params }: { params: Promise<{ name: string }> }) {
+  const name = decodeURIComponent((await params).name);
+  const row = await metadataDb().tableConfig.findUnique({ where: { name } });
+  if (!row) notFound();
+  return (
+    <section>
+      <h1 className="mb-4 text-2xl font-semibold">Edit {name}</h1>
+      <TableForm action={saveTableAction} original={name} initial={{ values: valuesFromTable(rowToTable(row)), errors: {} }} />
+    </section>
+  );
+}

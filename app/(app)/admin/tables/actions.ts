@@ -1,0 +1,75 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { audit } from "@/lib/audit";
+import { parseTableForm, tableFormValues, type FormValues } from "@/lib/config/form";
+import { exportConfig, rowToTable, tableToRow } from "@/lib/config/store";
+import { registerBuiltInDialects } from "@/lib/dialects/builtin";
+import { checkAgainstCatalog } from "@/lib/engine/validate";
+import { metadata } from "@/lib/metadata/client";
+import { ForbiddenError, requireActionRole } from "@/server/session";
+
+registerBuiltInDialects();
+
+export interface TableFormState {
+  values: FormValues;
+  errors: Record<string, string>;
+  plan?: { mode: string; reason: string; sql: string; params: string[]; rowsExpected: number; watermark: string | null; days?: number[]; missingDays?: number[] };
+}
+
+export async function saveTableAction(prev: TableFormState, form: FormData): Promise<TableFormState> {
+  const values = tableFormValues(form);
+  const original = String(form.get("original") ?? "");
+  let user;
+  try {
+    user = await requireActionRole("admin", "edit table config");
+  } catch (e) {
+    if (e instanceof ForbiddenError) return { values, errors: { _: e.message } };
+    throw e;
+  }
+  const { table, errors } = parseTableForm(values);
+  if (!table) return { values, errors };
+  const db = metadata();
+  const clash = await db.tableConfig.findUnique({ where: { name: table.name } });
+  if (clash && clash.name !== original) return { values, errors: { name: `name: a table config named ${table.name} already exists` } };
+
+  const config = await exportConfig(db);
+  const check = await checkAgainstCatalog(config, table);
+  if (Object.keys(check.issues).length) return { values, errors: check.issues };
+  const p = check.plan!;
+  const plan = { mode: p.mode, reason: p.reason, sql: p.sourceQuery.sql, params: p.sourceQuery.params.map(String), rowsExpected: p.rowsExpected, watermark: p.watermarkBefore ?? null, days: p.days, missingDays: p.missingDays };
+  if (form.get("intent") !== "save") return { values, errors: {}, plan };
+
+  const before = original ? await db.tableConfig.findUnique({ where: { name: original } }) : null;
+  const position = before?.position ?? (await db.tableConfig.count());
+  const data = tableToRow(table, position);
+  if (before) await db.tableConfig.update({ where: { id: before.id }, data });
+  else await db.tableConfig.create({ data });
+  await audit({
+    actor: user.email,
+    action: before ? "table.update" : "table.create",
+    target: table.name,
+    details: { before: before ? JSON.parse(JSON.stringify(rowToTable(before))) : null, after: JSON.parse(JSON.stringify(table)) },
+  });
+  revalidatePath("/admin/tables");
+  redirect(`/admin/tables?saved=${encodeURIComponent(table.name)}`);
+}
+
+export async function setTableEnabledAction(name: string, enabled: boolean) {
+  const user = await requireActionRole("admin", "edit table config");
+  const db = metadata();
+  const before = await db.tableConfig.findUniqueOrThrow({ where: { name } });
+  await db.tableConfig.update({ where: { name }, data: { enabled } });
+  await audit({ actor: user.email, action: enabled ? "table.enable" : "table.disable", target: name, details: { before: { enabled: before.enabled }, after: { enabled } } });
+  revalidatePath("/admin/tables");
+}
+
+export async function deleteTableAction(name: string) {
+  const user = await requireActionRole("admin", "delete table config");
+  const db = metadata();
+  const before = await db.tableConfig.findUniqueOrThrow({ where: { name } });
+  await db.tableConfig.delete({ where: { name } });
+  await audit({ actor: user.email, action: "table.delete", target: name, details: { before: JSON.parse(JSON.stringify(rowToTable(before))), after: null } });
+  revalidatePath("/admin/tables");
+}

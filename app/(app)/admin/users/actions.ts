@@ -1,0 +1,29 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { audit } from "@/lib/audit";
+import { metadata } from "@/lib/metadata/client";
+import { ROLES, type RoleName } from "@/lib/roles";
+import { requireActionRole } from "@/server/session";
+
+export async function setRoleAction(userId: string, form: FormData) {
+  const admin = await requireActionRole("admin", "change user role");
+  const role = String(form.get("role")) as RoleName;
+  if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(", ")}`);
+  const db = metadata();
+  const before = await db.user.findUniqueOrThrow({ where: { id: userId } });
+  if (before.id === admin.id && role !== "admin") throw new Error("you cannot remove your own admin role (ask another admin)");
+  await db.user.update({ where: { id: userId }, data: { role } });
+  await audit({ actor: admin.email, action: "user.role", target: before.email, details: { before: { role: before.role }, after: { role } } });
+  revalidatePath("/admin/users");
+}
+
+export async function setActiveAction(userId: string, active: boolean) {
+  const admin = await requireActionRole("admin", "deactivate user");
+  const db = metadata();
+  const before = await db.user.findUniqueOrThrow({ where: { id: userId } });
+  if (before.id === admin.id && !active) throw new Error("you cannot deactivate yourself");
+  await db.user.update({ where: { id: userId }, data: { active } });
+  await audit({ actor: admin.email, action: active ? "user.activate" : "user.deactivate", target: before.email, details: { before: { active: before.active }, after: { active } } });
+  revalidatePath("/admin/users");
+}

@@ -1,0 +1,49 @@
+import { formatTime } from "@/components/ui/format";
+import { metadata as metadataDb } from "@/lib/metadata/client";
+import { ROLES } from "@/lib/roles";
+import { currentUser } from "@/server/session";
+import { setActiveAction, setRoleAction } from "./actions";
+
+export const metadata = { title: "Users" };
+
+export default async function UsersPage() {
+  const me = await currentUser();
+  const users = await metadataDb().user.findMany({ orderBy: { email: "asc" } });
+  return (
+    <section>
+      <h1 className="mb-2 text-2xl font-semibold">Users</h1>
+      <p className="mb-4 text-sm text-slate-600">People appear here at their first sign-in, as viewers (or admins, for INITIAL_ADMIN_EMAILS).</p>
+      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <table className="min-w-full text-sm">
+          <thead className="bg-slate-50 text-left text-slate-600">
+            <tr><th className="px-3 py-2">User</th><th className="px-3 py-2">Role</th><th className="px-3 py-2">Last sign-in</th><th className="px-3 py-2">Status</th></tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id} className="border-t border-slate-100" data-testid={`user-${u.email}`}>
+                <td className="px-3 py-2">{u.name ?? "–"} <span className="text-slate-500">{u.email}</span></td>
+                <td className="px-3 py-2">
+                  <form action={setRoleAction.bind(null, u.id)} className="flex gap-2">
+                    <select name="role" defaultValue={u.role} aria-label={`Role of ${u.email}`} className="rounded border border-slate-300 px-1 py-0.5" disabled={u.id === me?.id}>
+                      {ROLES.map((r) => <option key={r}>{r}</option>)}
+                    </select>
+                    {u.id !== me?.id && <button className="text-xs underline">Save</button>}
+                  </form>
+                </td>
+                <td className="px-3 py-2">{formatTime(u.lastLoginAt)}</td>
+                <td className="px-3 py-2">
+                  {u.id === me?.id ? "you" : (
+                    <form action={setActiveAction.bind(null, u.id, !u.active)}>
+                      <span className="mr-2">{u.active ? "active" : "deactivated"}</span>
+                      <button className="text-xs underline">{u.active ? "Deactivate" : "Activate"}</button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,99 @@
+// An admin configures a new table from the browser, is stopped by the live catalog check, saves a valid config,
+// schedules it every minute, and sees the scheduler run it against the embedded PostgreSQL.
+import { expect, test } from "@playwright/test";
+import { login } from "./helpers";
+
+test("admin adds a table config (catalog-checked), schedules it, and the scheduled run completes", async ({ page }) => {
+  test.setTimeout(180_000);
+  await login(page, "admin");
+  await page.goto("/admin/tables/new");
+  await page.fill("#name", "currencies");
+  await page.selectOption("#sync_mode", "incremental");
+  await page.fill("#incremental_column", "no_such_column");
+  await page.selectOption("#incremental_type", "identity");
+  await page.getByRole("button", { name: "Check & preview" }).click();
+  await expect(page.getByText("incremental_column no_such_column is not a column of public.currencies (columns: code, name, minor_units)")).toBeVisible();
+
+  // schema errors use the same messages as YAML import
+  await page.selectOption("#sync_mode", "smart_sync");
+  await page.fill("#incremental_column", "");
+  await page.getByRole("button", { name: "Check & preview" }).click();
+  await expect(page.getByText("incremental_column: is required when sync_mode is smart_sync")).toBeVisible();
+
+  await page.selectOption("#sync_mode", "full_replace");
+  await page.getByRole("button", { name: "Check & preview" }).click();
+  const plan = page.getByTestId("plan");
+  await expect(plan).toContainText("Rows expected: 12");
+  await expect(plan).toContainText('SELECT "code", "name", "minor_units" FROM "public"."currencies"');
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(/\/admin\/tables\?saved=currencies/);
+  await expect(page.getByTestId("admin-table-currencies")).toContainText("simple_copy / full_replace");
+
+  await page.goto("/admin/schedules");
+  await page.fill("input[name=name]", "currencies-every-minute");
+  await page.fill("input[name=cron]", "not a cron");
+  await expect(page.getByTestId("cron-preview")).toContainText("is not a valid cron expression");
+  await page.fill("input[name=cron]", "* * * * *");
+  await expect(page.getByTestId("cron-preview")).toContainText("Every minute");
+  await page.getByLabel("these tables:").check();
+  await page.getByLabel("currencies").check();
+  await page.getByRole("button", { name: "Save schedule" }).click();
+  await expect(page.getByTestId("schedule-currencies-every-minute")).toContainText("Every minute");
+
+  // the in-process scheduler fires at the next minute boundary
+  await expect(async () => {
+    await page.goto("/runs?table=currencies&status=succeeded");
+    await expect(page.getByRole("row").filter({ hasText: "schedule:currencies-every-minute" }).first()).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 130_000, intervals: [5_000] });
+  await page.goto("/");
+  await expect(page.getByTestId("table-row-currencies").getByTestId("target-rows")).toHaveText("12");
+
+  await page.goto("/audit?action=schedule");
+  await expect(page.getByTestId("audit-row").filter({ hasText: "schedule.create" }).first()).toContainText("currencies-every-minute");
+  await page.goto("/audit?action=table");
+  await expect(page.getByTestId("audit-row").filter({ hasText: "table.create" }).first()).toContainText('"after"');
+});
+
+test("operator cannot open admin pages or call admin endpoints: 403 and audited", async ({ page }) => {
+  await login(page, "operator");
+  const res = await page.goto("/admin/tables");
+  expect(res?.status()).toBe(403);
+  await expect(page.getByText("403: not allowed")).toBeVisible();
+  expect((await page.request.get("/api/config/yaml")).status()).toBe(403);
+  await page.goto("/audit?outcome=forbidden&actor=oscar");
+  await expect(page.getByTestId("audit-row").filter({ hasText: "export configuration" }).first()).toBeVisible();
+});
+
+test("admin previews and applies a YAML import with a diff, and can export", async ({ page }) => {
+  await login(page, "admin");
+  const yaml = await (await page.request.get("/api/config/yaml")).text();
+  expect(yaml).toContain("username_env: DEMO_DB_USER");
+  await page.goto("/admin/config");
+  await expect(page.getByTestId("connection-config-source")).toContainText("DEMO_DB_PASSWORD");
+  await expect(page.getByTestId("connection-config-source")).toContainText("set");
+  await page.getByLabel("Configuration YAML").fill(yaml.replace("max_retries: 3", "max_retries: 5").replace("batch_size: 250000", "batch_size: -1"));
+  await page.getByRole("button", { name: "Preview changes" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "invalid" })).toContainText("tables[1].batch_size: Too small");
+  await page.getByLabel("Configuration YAML").fill(yaml.replace("max_retries: 3", "max_retries: 5"));
+  await page.getByRole("button", { name: "Preview changes" }).click();
+  await expect(page.getByTestId("config-diff")).toContainText("settings.max_retries: 3 → 5");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByTestId("config-diff")).toContainText("Applied.");
+  expect(await (await page.request.get("/api/config/yaml")).text()).toContain("max_retries: 5");
+});
+
+test("admin changes a user's role (audited with before/after) and cannot demote themselves", async ({ page }) => {
+  await login(page, "admin");
+  await page.goto("/admin/users");
+  const vera = page.getByTestId("user-vera@example.test");
+  await vera.getByLabel("Role of vera@example.test").selectOption("operator");
+  await vera.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("user-vera@example.test").getByLabel("Role of vera@example.test")).toHaveValue("operator");
+  await page.goto("/audit?action=user");
+  await expect(page.getByTestId("audit-row").first()).toContainText('{"after":{"role":"operator"},"before":{"role":"viewer"}}');
+  await page.goto("/admin/users");
+  await page.getByTestId("user-vera@example.test").getByLabel("Role of vera@example.test").selectOption("viewer");
+  await page.getByTestId("user-vera@example.test").getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("user-vera@example.test").getByLabel("Role of vera@example.test")).toHaveValue("viewer");
+  await expect(page.getByTestId("user-ada@example.test").getByLabel("Role of ada@example.test")).toBeDisabled();
+});

@@ -1,0 +1,38 @@
+// What importing a config would change, for the preview before applying it.
+import type { RefreshConfig } from "./schema";
+
+export interface ConfigDiff {
+  added: string[];
+  removed: string[];
+  changed: { name: string; fields: { field: string; before: unknown; after: unknown }[] }[];
+  databases: { side: "source" | "target"; field: string; before: unknown; after: unknown }[];
+  settings: { field: string; before: unknown; after: unknown }[];
+}
+
+function fieldChanges(before: Record<string, unknown>, after: Record<string, unknown>) {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .map((field) => ({ field, before: before[field] ?? null, after: after[field] ?? null }));
+}
+
+export function diffConfig(current: RefreshConfig | null, next: RefreshConfig): ConfigDiff {
+  const cur = new Map((current?.tables ?? []).map((t) => [t.name, t]));
+  const nxt = new Map(next.tables.map((t) => [t.name, t]));
+  return {
+    added: [...nxt.keys()].filter((n) => !cur.has(n)),
+    removed: [...cur.keys()].filter((n) => !nxt.has(n)),
+    changed: [...nxt.entries()]
+      .filter(([n]) => cur.has(n))
+      .map(([name, t]) => ({ name, fields: fieldChanges(cur.get(name)!, t) }))
+      .filter((c) => c.fields.length),
+    databases: (["source", "target"] as const).flatMap((side) =>
+      fieldChanges((current?.databases[side] ?? {}) as Record<string, unknown>, next.databases[side]).map((c) => ({ side, ...c })),
+    ),
+    settings: fieldChanges((current?.settings ?? {}) as Record<string, unknown>, next.settings),
+  };
+}
+
+export function isEmptyDiff(d: ConfigDiff) {
+  return !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length;
+}

@@ -1,0 +1,38 @@
+// HTML form fields -> the config.yaml table shape, so the admin form validates with the same zod schema as YAML.
+import { formatPath, tableSchema, type TableConfigInput } from "./schema";
+
+const TEXT = ["name", "schema", "strategy", "sync_mode", "incremental_column", "incremental_type", "partition_column", "partition_function", "partition_scheme"] as const;
+const NUMBER = ["date_buffer_days", "batch_size"] as const;
+const BOOL = ["truncate_target", "enabled"] as const;
+
+export type FormValues = Record<string, string | boolean>;
+
+export function tableFormValues(form: FormData): FormValues {
+  const v: FormValues = {};
+  for (const k of [...TEXT, ...NUMBER]) v[k] = String(form.get(k) ?? "").trim();
+  for (const k of BOOL) v[k] = form.get(k) === "on";
+  return v;
+}
+
+export function valuesFromTable(t: TableConfigInput): FormValues {
+  const v: FormValues = {};
+  for (const k of [...TEXT, ...NUMBER]) v[k] = t[k] === undefined ? "" : String(t[k]);
+  for (const k of BOOL) v[k] = t[k];
+  return v;
+}
+
+/** Parses form values with the config schema; errors keyed by field name. */
+export function parseTableForm(v: FormValues): { table?: TableConfigInput; errors: Record<string, string> } {
+  const raw: Record<string, unknown> = {};
+  for (const k of TEXT) if (v[k] !== "") raw[k] = v[k];
+  for (const k of NUMBER) if (v[k] !== "") raw[k] = /^-?\d+$/.test(String(v[k])) ? Number(v[k]) : v[k];
+  for (const k of BOOL) raw[k] = v[k];
+  const parsed = tableSchema.safeParse(raw);
+  if (parsed.success) return { table: parsed.data, errors: {} };
+  const errors: Record<string, string> = {};
+  for (const issue of parsed.error.issues) {
+    const key = issue.path.length ? String(issue.path[0]) : "_";
+    errors[key] ??= `${formatPath(issue.path)}: ${issue.message}`;
+  }
+  return { errors };
+}
