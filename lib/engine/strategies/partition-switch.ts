@@ -3,6 +3,7 @@
 // Until the switch commits the target is untouched; after it, the day holds exactly the source's rows.
 import type { Partitioning, RowFilter, TableRef } from "../../dialects/types";
 import { addDays, toDayNumber } from "../days";
+import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { dayBound, partitionDay, partitionName } from "../../dialects/partition-days";
@@ -82,6 +83,7 @@ export const partitionSwitch: StrategyImpl = {
   async execute(ctx, plan) {
     const target = () => ctx.sessions.target;
     const { partitions: pc } = ctx.dialect;
+    await failpoint("before-load");
     await dropLeftovers(ctx);
     const created: string[] = [];
     const switched: string[] = [];
@@ -126,15 +128,18 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
     onRows: (r, bytes) => ctx.progress.update(r, bytes, { partition: String(day) }),
   });
 
+  await failpoint("staging-loaded");
   ctx.progress.phase("indexing", { partition: String(day) });
   const indexes = await target.introspector.indexes(ctx.targetTable);
   for (const q of pc.prepareStaging(ctx.targetTable, staging, indexes, p, day)) await target.execute(q);
 
   checkAborted(ctx);
   ctx.progress.phase("switching", { partition: String(day) });
+  await failpoint("before-swap");
   await target.transaction(async () => {
     for (const q of pc.switchIn(ctx.targetTable, staging, retired, p, day)) await target.execute(q);
   });
+  await failpoint("after-swap");
   await target.execute(pc.dropTable(retired));
   return n;
 }

@@ -1,6 +1,7 @@
 // simple_copy: full_replace, incremental (identity | date | datetime) and smart_sync.
 // Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
 import type { RowFilter } from "../../dialects/types";
+import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
 
@@ -70,6 +71,7 @@ export const simpleCopy: StrategyImpl = {
   },
 
   async execute(ctx, plan) {
+    await failpoint("before-load");
     const written = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
     const after = plan.mode === "incremental" || ctx.config.incremental_column ? (await targetWatermark(ctx).catch(() => null))?.max : undefined;
     return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: after ?? null, partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
@@ -102,6 +104,7 @@ async function fullReplace(ctx: TableContext): Promise<number> {
       const n = await copyInto(ctx);
       await resyncIdentities(ctx);
       checkAborted(ctx);
+      await failpoint("before-commit");
       return n;
     }),
   );
@@ -122,6 +125,7 @@ async function identityBatches(ctx: TableContext): Promise<number> {
     );
     total += n;
     ctx.progress.commitUnit();
+    if (n === ctx.batchSize) await failpoint("between-batches");
     if (n < ctx.batchSize) return total;
   }
 }
@@ -133,7 +137,9 @@ async function dateResync(ctx: TableContext): Promise<number> {
       const wm = await targetWatermark(ctx);
       const filter = incrementalFilter(ctx, wm);
       if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...filter, column: wm.pair.target }));
-      return copyInto(ctx, filter);
+      const n = await copyInto(ctx, filter);
+      await failpoint("before-commit");
+      return n;
     }),
   );
 }

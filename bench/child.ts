@@ -1,0 +1,51 @@
+// One measured refresh in its own process, so peak RSS is the refresh's alone.
+//   child.ts engine <table>    the product: runRefresh (CLI path, metadata recorded)
+//   child.ts baseline <table>  the raw pipe: COPY TO STDOUT -> COPY FROM STDIN, no engine around it
+// Prints one JSON line: { rows, ms, bytes, maxRssMb }.
+import { pipeline } from "node:stream/promises";
+import pg from "pg";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { Transform } from "node:stream";
+import { runRefresh } from "../lib/engine/runner";
+import { createMetadataClient } from "../lib/metadata/client";
+
+const [mode, table] = process.argv.slice(2);
+
+async function baseline() {
+  const src = new pg.Client({ connectionString: process.env.BENCH_SOURCE_URL });
+  const tgt = new pg.Client({ connectionString: process.env.BENCH_TARGET_URL });
+  await Promise.all([src.connect(), tgt.connect()]);
+  const started = Date.now();
+  let bytes = 0;
+  let rows = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
+      cb(null, chunk);
+    },
+  });
+  // Same transactional shape as full_replace: truncate + load in one transaction.
+  await tgt.query("BEGIN");
+  await tgt.query(`TRUNCATE ${table}`);
+  await pipeline(src.query(copyTo(`COPY ${table} TO STDOUT`)), count, tgt.query(copyFrom(`COPY ${table} FROM STDIN`)));
+  await tgt.query("COMMIT");
+  const ms = Date.now() - started;
+  await Promise.all([src.end(), tgt.end()]);
+  return { rows, ms, bytes };
+}
+
+async function engine() {
+  const db = createMetadataClient(process.env.DATABASE_URL!);
+  let bytes = 0;
+  const started = Date.now();
+  const report = await runRefresh(db, process.env.DATABASE_URL!, { trigger: "cli", triggeredBy: "bench", tables: [table], onProgress: (e) => (bytes = Math.max(bytes, e.bytes)) });
+  const ms = Date.now() - started;
+  await db.$disconnect();
+  const t = report.tables[0];
+  if (t.status !== "succeeded") throw new Error(`${table}: ${t.error}`);
+  return { rows: t.outcome!.rowsWritten, ms, bytes };
+}
+
+const result = mode === "baseline" ? await baseline() : await engine();
+console.log(JSON.stringify({ ...result, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));

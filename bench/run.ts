@@ -1,0 +1,131 @@
+// npm run bench [-- --sizes 1000000,10000000]
+// Measures, on an embedded PostgreSQL 18 on this machine:
+//   full_replace throughput (rows/s, MB/s) vs the raw COPY pipe baseline, as a ratio;
+//   incremental refresh of 10k new rows on each table size (should not grow with the table);
+//   a one-day partition switch into a table with 365 partitions;
+//   peak RSS of the refresh process per table size.
+// Writes bench/results/latest.json and bench/results/latest.md.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { importConfig } from "../lib/config/store";
+import { configSchema } from "../lib/config/schema";
+import { startEmbeddedPostgres } from "../lib/embedded/postgres";
+import { createMetadataClient } from "../lib/metadata/client";
+import { migrateMetadata } from "../lib/metadata/migrate";
+
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000000,10000000" } } });
+const sizes = values.sizes!.split(",").map(Number);
+const root = path.resolve(import.meta.dirname, "..");
+
+const TABLE = (name: string) => `CREATE TABLE ${name} (
+  id bigint PRIMARY KEY, account_id int NOT NULL, amount numeric(14,2), fee numeric(8,4), label text,
+  note text, created_at timestamp NOT NULL, settled_at timestamptz, flag boolean)`;
+const FILL = (name: string, from: number, to: number) => `INSERT INTO ${name}
+  SELECT g, g % 100000, (g % 1000000) / 100.0, CASE WHEN g % 4 = 0 THEN NULL ELSE (g % 997) / 10000.0 END,
+         'label-' || (g % 5000), CASE WHEN g % 3 = 0 THEN NULL ELSE md5(g::text) END,
+         timestamp '2024-01-01' + g * interval '1 second', CASE WHEN g % 2 = 0 THEN timestamptz '2024-01-02' + g * interval '1 second' END,
+         g % 2 = 0
+  FROM generate_series(${from}::bigint, ${to}::bigint) g`;
+
+function child(mode: "engine" | "baseline", table: string, env: Record<string, string>) {
+  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), mode, table], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").pop()!) as { rows: number; ms: number; bytes: number; maxRssMb: number };
+}
+
+const cluster = await startEmbeddedPostgres();
+try {
+  for (const db of ["bench_src", "bench_tgt", "bench_meta"]) await cluster.createDatabase(db);
+  await migrateMetadata(cluster.url("bench_meta"));
+  const src = new pg.Client({ connectionString: cluster.url("bench_src") });
+  const tgt = new pg.Client({ connectionString: cluster.url("bench_tgt") });
+  await Promise.all([src.connect(), tgt.connect()]);
+  const meta = createMetadataClient(cluster.url("bench_meta"));
+  const u = new URL(cluster.url("postgres"));
+  const env = { DATABASE_URL: cluster.url("bench_meta"), BENCH_DB_USER: "postgres", BENCH_DB_PASSWORD: "postgres", BENCH_SOURCE_URL: cluster.url("bench_src"), BENCH_TARGET_URL: cluster.url("bench_tgt") };
+  Object.assign(process.env, env);
+  const side = (database: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database, username_env: "BENCH_DB_USER", password_env: "BENCH_DB_PASSWORD" });
+  const tables = sizes.map((n) => `tx_${n}`);
+  await importConfig(
+    meta,
+    configSchema.parse({
+      databases: { source: side("bench_src"), target: side("bench_tgt") },
+      tables: [
+        ...tables.flatMap((t) => [
+          { name: t, strategy: "simple_copy", sync_mode: "full_replace" },
+          { name: `${t}_inc`, strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", batch_size: 50000 },
+        ]),
+        { name: "daily", strategy: "staging_partition_switch", date_buffer_days: 0 },
+      ],
+      settings: { default_batch_size: 10000, connection_timeout: 30, command_timeout: 0, max_retries: 0 },
+    }),
+  );
+
+  const results: Record<string, unknown>[] = [];
+  for (const [i, n] of sizes.entries()) {
+    const t = tables[i];
+    console.log(`generating ${n.toLocaleString("en")} rows…`);
+    for (const c of [src, tgt]) await c.query(TABLE(t));
+    await src.query(FILL(t, 1, n));
+    await src.query(`ANALYZE ${t}`);
+    const { rows: size } = await src.query(`SELECT pg_total_relation_size('${t}') AS b`);
+    const base = child("baseline", t, env);
+    const eng = child("engine", t, env);
+    // incremental: a table of the same size in the target, 10k new rows in the source
+    await src.query(`CREATE TABLE ${t}_inc AS SELECT * FROM ${t}; ALTER TABLE ${t}_inc ADD PRIMARY KEY (id)`);
+    await tgt.query(`CREATE TABLE ${t}_inc AS SELECT * FROM ${t}; ALTER TABLE ${t}_inc ADD PRIMARY KEY (id)`);
+    await src.query(FILL(`${t}_inc`, n + 1, n + 10_000));
+    await tgt.query(`ANALYZE ${t}_inc`);
+    const inc = child("engine", `${t}_inc`, env);
+    const mb = (b: number, ms: number) => Math.round((b / 1048576 / (ms / 1000)) * 10) / 10;
+    results.push({
+      rows: n,
+      tableMb: Math.round(Number(size[0].b) / 1048576),
+      baseline: { seconds: base.ms / 1000, rowsPerSec: Math.round(base.rows / (base.ms / 1000)), mbPerSec: mb(base.bytes, base.ms), peakRssMb: base.maxRssMb },
+      fullReplace: { seconds: eng.ms / 1000, rowsPerSec: Math.round(eng.rows / (eng.ms / 1000)), mbPerSec: mb(eng.bytes, eng.ms), peakRssMb: eng.maxRssMb },
+      ratioToBaseline: Math.round((base.ms / eng.ms) * 100) / 100,
+      incremental10k: { seconds: inc.ms / 1000, rows: inc.rows, peakRssMb: inc.maxRssMb },
+    });
+    console.log(JSON.stringify(results[results.length - 1]));
+    for (const c of [src, tgt]) await c.query(`DROP TABLE ${t}, ${t}_inc`);
+  }
+
+  // one day into a table with 365 daily partitions (10k rows a day)
+  await src.query(`CREATE TABLE daily (day int NOT NULL, k int NOT NULL, v numeric(12,2), note text, PRIMARY KEY (day, k))`);
+  await tgt.query(`CREATE TABLE daily (day int NOT NULL, k int NOT NULL, v numeric(12,2), note text, PRIMARY KEY (day, k)) PARTITION BY RANGE (day)`);
+  await tgt.query(`DO $$ DECLARE d date; BEGIN FOR d IN SELECT generate_series(date '2025-01-01', date '2025-12-31', interval '1 day')::date LOOP
+    EXECUTE format('CREATE TABLE daily_p%s PARTITION OF daily FOR VALUES FROM (%s) TO (%s)', to_char(d,'YYYYMMDD'), to_char(d,'YYYYMMDD'), to_char(d + 1,'YYYYMMDD')); END LOOP; END $$`);
+  await tgt.query(`INSERT INTO daily SELECT to_char(date '2025-01-01' + d, 'YYYYMMDD')::int, k, k / 7.0, 'old' FROM generate_series(0, 364) d, generate_series(1, 10000) k`);
+  await src.query(`INSERT INTO daily SELECT 20251231, k, k / 3.0, 'new' FROM generate_series(1, 10000) k`);
+  const part = child("engine", "daily", env);
+  const partitions = await tgt.query("SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'daily'::regclass");
+  const switched = { partitions: partitions.rows[0].n, rowsInDay: part.rows, seconds: part.ms / 1000, peakRssMb: part.maxRssMb };
+  console.log(JSON.stringify({ partitionSwitch: switched }));
+
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const machine = `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL 18 (embedded), source and target on one server`;
+  const at = new Date().toISOString();
+  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched }, null, 2) + "\n");
+  type R = { rows: number; tableMb: number; baseline: { rowsPerSec: number; mbPerSec: number; peakRssMb: number }; fullReplace: { seconds: number; rowsPerSec: number; mbPerSec: number; peakRssMb: number }; ratioToBaseline: number; incremental10k: { seconds: number; peakRssMb: number } };
+  const md = [
+    `Benchmarks of ${at.slice(0, 10)} on ${machine}.`,
+    "",
+    "| rows | table MB | raw COPY pipe rows/s (MB/s) | full_replace rows/s (MB/s) | ratio | full_replace peak RSS | raw pipe peak RSS | incremental +10k rows |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...(results as unknown as R[]).map(
+      (r) =>
+        `| ${r.rows.toLocaleString("en")} | ${r.tableMb} | ${r.baseline.rowsPerSec.toLocaleString("en")} (${r.baseline.mbPerSec}) | ${r.fullReplace.rowsPerSec.toLocaleString("en")} (${r.fullReplace.mbPerSec}) | ${r.ratioToBaseline} | ${r.fullReplace.peakRssMb} MB | ${r.baseline.peakRssMb} MB | ${r.incremental10k.seconds} s (peak ${r.incremental10k.peakRssMb} MB) |`,
+    ),
+    "",
+    `Partition switch: one day (${switched.rowsInDay.toLocaleString("en")} rows) into a table with ${switched.partitions} daily partitions: ${switched.seconds} s, peak RSS ${switched.peakRssMb} MB.`,
+    "",
+  ].join("\n");
+  writeFileSync(path.join(root, "bench/results/latest.md"), md);
+  console.log("\n" + md);
+  await Promise.all([src.end(), tgt.end(), meta.$disconnect()]);
+} finally {
+  await cluster.stop();
+}
