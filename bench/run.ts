@@ -78,6 +78,7 @@ try {
     await src.query(`CREATE TABLE ${t}_inc AS SELECT * FROM ${t}; ALTER TABLE ${t}_inc ADD PRIMARY KEY (id)`);
     await tgt.query(`CREATE TABLE ${t}_inc AS SELECT * FROM ${t}; ALTER TABLE ${t}_inc ADD PRIMARY KEY (id)`);
     await src.query(FILL(`${t}_inc`, n + 1, n + 10_000));
+    await src.query(`ANALYZE ${t}_inc`);
     await tgt.query(`ANALYZE ${t}_inc`);
     const inc = child("engine", `${t}_inc`, env);
     const mb = (b: number, ms: number) => Math.round((b / 1048576 / (ms / 1000)) * 10) / 10;

@@ -7,7 +7,11 @@ import { useMemo, useRef, useState } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatRows, formatTime } from "@/components/ui/format";
 
-interface Side { rows: number | null; watermark: string | null; error?: string }
+interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string }
+
+function rowsOf(s: Side) {
+  return s.error ? <span className="text-red-700">{s.error}</span> : <span title={s.estimated ? "planner estimate: big tables are not counted for the dashboard" : undefined}>{s.estimated ? "≈" : ""}{formatRows(s.rows)}</span>;
+}
 interface TableRow {
   name: string; strategy: string; mode: string; enabled: boolean; watermarkColumn: string | null;
   source: Side; target: Side; lag: string | null; running: boolean;
@@ -170,8 +174,8 @@ export function Dashboard({ canTrigger }: { canTrigger: boolean }) {
                       {!t.enabled && <span className="ml-1 text-xs text-slate-500">(disabled)</span>}
                     </td>
                     <td className="px-3 py-2 text-slate-700">{t.strategy} / {t.mode}</td>
-                    <td className="px-3 py-2 tabular-nums" data-testid="source-rows">{t.source.error ? <span className="text-red-700">{t.source.error}</span> : formatRows(t.source.rows)}</td>
-                    <td className="px-3 py-2 tabular-nums" data-testid="target-rows">{t.target.error ? <span className="text-red-700">{t.target.error}</span> : formatRows(t.target.rows)}</td>
+                    <td className="px-3 py-2 tabular-nums" data-testid="source-rows">{rowsOf(t.source)}</td>
+                    <td className="px-3 py-2 tabular-nums" data-testid="target-rows">{rowsOf(t.target)}</td>
                     <td className="px-3 py-2 font-mono text-xs">{t.watermarkColumn ? `${t.watermarkColumn}: ${t.source.watermark ?? "–"} / ${t.target.watermark ?? "–"}` : "–"}</td>
                     <td className="px-3 py-2">{t.lag ?? "–"}</td>
                     <td className="px-3 py-2">

@@ -46,7 +46,7 @@ function printRun(report: RunReport, dryRun: boolean) {
       console.log(`${head}: ${p.strategy} / ${p.mode} (${p.reason})`);
       if (dryRun) {
         console.log(`    source query: ${p.sourceQuery.sql}${p.sourceQuery.params.length ? `  params: ${JSON.stringify(p.sourceQuery.params)}` : ""}`);
-        console.log(`    rows expected: ${p.rowsExpected}${p.watermarkBefore !== undefined ? `, target watermark: ${p.watermarkBefore ?? "(empty)"}` : ""}`);
+        console.log(`    rows expected: ${p.rowsEstimated ? "≈" : ""}${p.rowsExpected}${p.watermarkBefore !== undefined ? `, target watermark: ${p.watermarkBefore ?? "(empty)"}` : ""}`);
         if (p.days) console.log(`    days: ${p.days.join(", ") || "(none)"}; new partitions: ${p.missingDays?.join(", ") || "(none)"}`);
       }
     } else console.log(head);
@@ -144,8 +144,8 @@ export async function main(argv: string[]): Promise<number> {
           rows.map((r) => ({
             table: r.name,
             mode: r.mode,
-            "source rows": r.source.rows ?? r.source.error,
-            "target rows": r.target.rows ?? r.target.error,
+            "source rows": r.source.rows === null ? r.source.error : `${r.source.estimated ? "≈" : ""}${r.source.rows}`,
+            "target rows": r.target.rows === null ? r.target.error : `${r.target.estimated ? "≈" : ""}${r.target.rows}`,
             "source max": r.source.watermark ?? "",
             "target max": r.target.watermark ?? "",
             "last sync": r.lastRun ? `${r.lastRun.status} ${r.lastRun.finishedAt?.toISOString() ?? ""}` : "never",

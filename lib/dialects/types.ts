@@ -133,6 +133,8 @@ export interface QueryCompiler {
   qualified(table: TableRef): string;
   selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number): CompiledQuery;
   countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
+  /** The planner's row estimate (`n`, -1 when unknown): the dashboard must not scan big production tables. */
+  estimateRows(table: TableRef): CompiledQuery;
   /** `max` (and `cutoff` = max - bufferDays for date kinds) as text, or nulls on an empty table. */
   watermark(table: TableRef, column: ColumnInfo, bufferDays: number): CompiledQuery;
   isEmpty(table: TableRef): CompiledQuery;

@@ -4,7 +4,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh, TableBusyError } from "../../lib/engine/runner";
-import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+import { createTestEnv, fingerprint, terminateWhenCopying, type TestEnv } from "../support/env";
 import { spawnCli, waitFor } from "../support/cli";
 import type { TableConfigDraft } from "../../lib/config/schema";
 
@@ -120,19 +120,9 @@ describe("fault injection", () => {
     await resetItems();
     await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { max_retries: 0 });
     const old = await fingerprint(env.target, "items");
-    let killed = false;
-    const report = await runRefresh(env.db, env.metaUrl, {
-      trigger: "cli",
-      triggeredBy: "test",
-      tables: ["items"],
-      onProgress: (e) => {
-        if (!killed && e.rows > 10_000) {
-          killed = true;
-          void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
-        }
-      },
-    });
-    expect(killed).toBe(true);
+    const kill = terminateWhenCopying(env, admin, "target", 10_000);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"], onProgress: kill.onProgress });
+    expect(kill.state.fired).toBe(true);
     expect(report.status).toBe("failed");
     expect(await fingerprint(env.target, "items")).toEqual(old);
   });

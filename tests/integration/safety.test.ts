@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSession } from "../../lib/engine/connections";
 import { RefreshError } from "../../lib/engine/context";
 import { runRefresh, TableBusyError } from "../../lib/engine/runner";
-import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+import { createTestEnv, fingerprint, terminateWhenCopying, type TestEnv } from "../support/env";
 import { runCli, spawnCli, waitFor } from "../support/cli";
 
 const TABLE = `CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL, payload text, at timestamp NOT NULL)`;
@@ -65,19 +65,9 @@ describe("refresh safety on real PostgreSQL", () => {
     await env.target.query(fill(1, 1000, "old"));
     const before = await fingerprint(env.target, "events");
     await env.config([full], { max_retries: 0 });
-    let killed = false;
-    const report = await runRefresh(env.db, env.metaUrl, {
-      trigger: "cli",
-      triggeredBy: "test",
-      tables: ["events"],
-      onProgress: (e) => {
-        if (!killed && e.rows > 50_000) {
-          killed = true;
-          void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (source)' AND datname = $1", [new URL(env.sourceUrl).pathname.slice(1)]);
-        }
-      },
-    });
-    expect(killed).toBe(true);
+    const kill = terminateWhenCopying(env, admin, "source", 50_000);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"], onProgress: kill.onProgress });
+    expect(kill.state.fired).toBe(true);
     expect(report.status).toBe("failed");
     expect(report.tables[0].error).toMatch(/terminat/i);
     expect(await fingerprint(env.target, "events")).toEqual(before);
@@ -85,19 +75,9 @@ describe("refresh safety on real PostgreSQL", () => {
 
   it("with max_retries, a dropped connection is retried and the result is exact", async () => {
     await env.config([full], { max_retries: 2 });
-    let killed = false;
-    const report = await runRefresh(env.db, env.metaUrl, {
-      trigger: "cli",
-      triggeredBy: "test",
-      tables: ["events"],
-      onProgress: (e) => {
-        if (!killed && e.rows > 50_000) {
-          killed = true;
-          void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
-        }
-      },
-    });
-    expect(killed).toBe(true);
+    const kill = terminateWhenCopying(env, admin, "target", 50_000);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"], onProgress: kill.onProgress });
+    expect(kill.state.fired).toBe(true);
     expect(report.status, report.tables[0].error).toBe("succeeded");
     expect(await fingerprint(env.target, "events")).toEqual(await fingerprint(env.source, "events"));
   });

@@ -84,3 +84,15 @@ export async function fingerprint(client: pg.Client, table: string): Promise<{ c
   );
   return rows[0];
 }
+
+/** Ends the refresh's backend on one side, from outside, the first time the copy passes `afterRows` rows. */
+export function terminateWhenCopying(env: TestEnv, admin: pg.Client, side: "source" | "target", afterRows: number) {
+  const database = new URL(side === "source" ? env.sourceUrl : env.targetUrl).pathname.slice(1);
+  const state = { fired: false };
+  const onProgress = (e: { rows: number }) => {
+    if (state.fired || e.rows <= afterRows) return;
+    state.fired = true;
+    void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = $2", [`uat-refresh (${side})`, database]);
+  };
+  return { onProgress, state };
+}

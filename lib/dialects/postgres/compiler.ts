@@ -48,6 +48,15 @@ export const postgresCompiler: QueryCompiler = {
     const { where, params } = filterSql(filter, bindParam);
     return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };
   },
+  estimateRows(table) {
+    // A partitioned parent has no rows of its own: add up its partitions. reltuples is -1 until analyzed.
+    return {
+      sql: `SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(CASE WHEN p.reltuples < 0 THEN NULL ELSE p.reltuples END), -1) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid)
+                   ELSE c.reltuples END::bigint::text AS n
+            FROM pg_class c WHERE c.oid = to_regclass($1)`,
+      params: [qualified(table)],
+    };
+  },
   watermark(table, column, bufferDays) {
     const col = quoteIdent(column.name);
     const cutoff =

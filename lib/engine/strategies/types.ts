@@ -10,6 +10,8 @@ export interface TablePlan {
   reason: string;
   sourceQuery: CompiledQuery;
   rowsExpected: number;
+  /** rowsExpected is the planner's estimate, not a count. */
+  rowsEstimated?: boolean;
   watermarkBefore?: string | null;
   /** staging_partition_switch: days to (re)load and the ones that need a new partition first. */
   days?: number[];
