@@ -97,3 +97,25 @@ test("admin changes a user's role (audited with before/after) and cannot demote 
   await expect(page.getByTestId("user-vera@example.test").getByLabel("Role of vera@example.test")).toHaveValue("viewer");
   await expect(page.getByTestId("user-ada@example.test").getByLabel("Role of ada@example.test")).toBeDisabled();
 });
+
+test("a deactivated user cannot sign in until reactivated", async ({ page, browser }) => {
+  await login(page, "admin");
+  await page.goto("/admin/users");
+  await page.getByTestId("user-vera@example.test").getByRole("button", { name: "Deactivate" }).click();
+  await expect(page.getByTestId("user-vera@example.test")).toContainText("deactivated");
+
+  const other = await browser.newContext();
+  const vera = await other.newPage();
+  await vera.goto("/login");
+  await vera.getByRole("button", { name: /Sign in with Demo identity provider/ }).click();
+  await vera.fill("#username", "vera");
+  await vera.fill("#password", "vera");
+  await vera.click("#sign-in");
+  await expect(vera.getByRole("alert")).toContainText("deactivated");
+  await other.close();
+
+  await page.getByTestId("user-vera@example.test").getByRole("button", { name: "Activate" }).click();
+  await expect(page.getByTestId("user-vera@example.test")).toContainText("active");
+  await page.goto("/audit?action=user");
+  await expect(page.getByTestId("audit-row").filter({ hasText: "user.deactivate" }).first()).toContainText("vera@example.test");
+});

@@ -48,7 +48,7 @@ function initialAdmins(): string[] {
 export const { handlers, auth, signIn, signOut } = NextAuth({
   providers: configuredProviders(),
   session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
-  pages: { signIn: "/login" },
+  pages: { signIn: "/login", error: "/login" },
   trustHost: true,
   callbacks: {
     authorized: ({ auth }) => !!auth?.user,

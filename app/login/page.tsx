@@ -1,11 +1,13 @@
 import { redirect } from "next/navigation";
-import { auth, configuredProviders, signIn } from "@/server/auth";
+import { configuredProviders, signIn } from "@/server/auth";
+import { currentUser } from "@/server/session";
 
 export const metadata = { title: "Sign in" };
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ error?: string; callbackUrl?: string }> }) {
   const { error, callbackUrl } = await searchParams;
-  if ((await auth())?.user) redirect("/");
+  // currentUser (not just a session): a deactivated user with a live token must land here, not loop.
+  if (await currentUser()) redirect("/");
   const providers = configuredProviders().map((p) => {
     const cfg = typeof p === "function" ? p() : p;
     return { id: cfg.id, name: cfg.name };
