@@ -64,12 +64,22 @@ process.on("SIGINT", () => void shutdown());
 process.on("SIGTERM", () => void shutdown());
 
 async function main() {
-  if (args.reset || args.e2e) rmSync(dataDir, { recursive: true, force: true });
+  if (args.e2e) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const t0 = Date.now();
-  const cluster = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: args.e2e ? undefined : Number(process.env.DEMO_PG_PORT ?? 54329) });
+  const cluster = await startEmbeddedPostgres({
+    dataDir: path.join(dataDir, "pg"),
+    fresh: args.reset || args.e2e,
+    port: args.e2e ? undefined : Number(process.env.DEMO_PG_PORT ?? 54329),
+  });
   stopDb = () => cluster.stop();
   log(`PostgreSQL (embedded) on 127.0.0.1:${cluster.port} in ${Date.now() - t0} ms`);
+
+  // The first run builds the web app; it needs no database, so it runs while the data is seeded.
+  const needsBuild = !existsSync(path.join(root, ".next/BUILD_ID")) || !!process.env.DEMO_REBUILD;
+  if (needsBuild) log("building the web app in the background (first run only; DEMO_REBUILD=1 forces it)");
+  const build = needsBuild ? run(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "build"], { NEXT_TELEMETRY_DISABLED: "1" }) : Promise.resolve();
+  build.catch(() => {}); // awaited below; this keeps an early failure from being unhandled meanwhile
 
   const metaUrl = process.env.DATABASE_URL ?? cluster.url("uat_refresh");
   if (!process.env.DATABASE_URL) await cluster.createDatabase("uat_refresh");
@@ -120,10 +130,7 @@ async function main() {
   );
 
   start("idp", process.execPath, [path.join(root, "idp/server.mjs")], { IDP_PORT: "4000", APP_URL });
-  if (!existsSync(path.join(root, ".next/BUILD_ID")) || process.env.DEMO_REBUILD) {
-    log("building the web app (first run only; DEMO_REBUILD=1 forces it)");
-    await run(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "build"], env);
-  }
+  await build;
   start("web", process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", "3000"], env);
   await waitForHttp(`${APP_URL}/login`);
   console.log(`

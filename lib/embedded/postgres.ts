@@ -26,6 +26,8 @@ export interface EmbeddedOptions {
   /** Persistent data dir (demo); a temporary one, removed on stop, when absent (tests). */
   dataDir?: string;
   port?: number;
+  /** Start from an empty cluster (drops the persistent data dir, wherever it had to live). */
+  fresh?: boolean;
   log?: (line: string) => void;
 }
 
@@ -139,7 +141,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   const port = opts.port ?? (await freePort());
   const owner = user ? { uid: user.uid, gid: user.gid } : {};
 
-  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+  if (opts.fresh || !existsSync(path.join(dataDir, "PG_VERSION"))) {
     rmSync(dataDir, { recursive: true, force: true });
     const pwfile = path.join(path.dirname(dataDir), `.pwfile-${process.pid}`);
     writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
