@@ -45,3 +45,20 @@ test("bad trigger requests get a clear 400", async ({ page }) => {
   expect(malformed.status()).toBe(400);
   expect((await malformed.json()).issues[0]).toMatch(/^tables: /);
 });
+
+test("20 concurrent trigger requests for one table: the ones that lose get 409, no two runs overlap", async ({ page }) => {
+  await login(page, "operator");
+  const responses = await Promise.all(Array.from({ length: 20 }, () => page.request.post("/api/runs", { data: { tables: ["customers"] } })));
+  const codes = responses.map((r) => r.status());
+  expect(codes.every((c) => c === 202 || c === 409)).toBe(true);
+  expect(codes.filter((c) => c === 202).length).toBeGreaterThanOrEqual(1);
+  for (const r of responses.filter((r) => r.status() === 409)) expect((await r.json()).error).toMatch(/customers is already being refreshed/);
+  const ids = await Promise.all(responses.filter((r) => r.status() === 202).map(async (r) => (await r.json()).runId as string));
+  const runs = [];
+  for (const id of ids) {
+    await expect.poll(async () => (await (await page.request.get(`/api/runs/${id}`)).json()).status, { timeout: 30_000 }).toBe("succeeded");
+    runs.push(await (await page.request.get(`/api/runs/${id}`)).json());
+  }
+  runs.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  for (let i = 1; i < runs.length; i++) expect(runs[i].startedAt >= runs[i - 1].finishedAt).toBe(true);
+});
