@@ -1,6 +1,7 @@
 // The audit trail: who did what to which object, with before/after where something changed.
 import type { Prisma } from "./generated/prisma/client";
 import { metadata, type Metadata } from "./metadata/client";
+import { dateParam } from "./params";
 
 export interface AuditInput {
   actor: string;
@@ -66,9 +67,5 @@ export async function* auditCsv(db: Metadata, f: AuditFilters): AsyncGenerator<s
 }
 
 export function auditFiltersFrom(sp: Record<string, string | undefined>): AuditFilters {
-  const date = (s?: string) => {
-    const d = s ? new Date(s) : undefined;
-    return d && !Number.isNaN(d.getTime()) ? d : undefined;
-  };
-  return { actor: sp.actor || undefined, action: sp.action || undefined, outcome: sp.outcome || undefined, from: date(sp.from), to: date(sp.to), page: Number(sp.page) || 1 };
+  return { actor: sp.actor || undefined, action: sp.action || undefined, outcome: sp.outcome || undefined, from: dateParam(sp.from), to: dateParam(sp.to), page: Number(sp.page) || 1 };
 }

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { DateRange, FilterBar, FilterSelect, FilterText } from "@/components/ui/filters";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatTime } from "@/components/ui/format";
 import { auditFiltersFrom, listAudit } from "@/lib/audit";
@@ -8,6 +9,10 @@ import { requirePageRole } from "@/server/session";
 export const metadata = { title: "Audit trail" };
 
 type Search = Record<string, string | undefined>;
+
+// These actions name a run as their target (a cuid) when one was created.
+const RUN_ACTIONS = new Set(["refresh.trigger", "refresh.dry_run", "refresh.finished", "schedule.run"]);
+const targetsRun = (e: { action: string; target: string | null }) => RUN_ACTIONS.has(e.action) && /^c[a-z0-9]{20,}$/.test(e.target ?? "");
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Search> }) {
   await requirePageRole("viewer", "audit trail");
@@ -22,25 +27,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           Export CSV
         </a>
       </div>
-      <form className="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm" role="search">
-        <label className="flex flex-col">Actor<input name="actor" defaultValue={sp.actor} className="rounded border border-slate-300 px-2 py-1" /></label>
-        <label className="flex flex-col">Action
-          <select name="action" defaultValue={sp.action ?? ""} className="rounded border border-slate-300 px-2 py-1">
-            <option value="">any</option>
-            {["login", "refresh", "forbidden", "config", "table", "schedule", "user", "audit"].map((a) => <option key={a}>{a}</option>)}
-          </select>
-        </label>
-        <label className="flex flex-col">Outcome
-          <select name="outcome" defaultValue={sp.outcome ?? ""} className="rounded border border-slate-300 px-2 py-1">
-            <option value="">any</option>
-            {["ok", "forbidden", "denied", "failed"].map((a) => <option key={a}>{a}</option>)}
-          </select>
-        </label>
-        <label className="flex flex-col">From<input type="date" name="from" defaultValue={sp.from} className="rounded border border-slate-300 px-2 py-1" /></label>
-        <label className="flex flex-col">To<input type="date" name="to" defaultValue={sp.to} className="rounded border border-slate-300 px-2 py-1" /></label>
-        <button className="rounded bg-slate-900 px-3 py-1 text-white">Filter</button>
-        <Link href="/audit" className="text-slate-600 underline">Clear</Link>
-      </form>
+      <FilterBar clearHref="/audit">
+        <FilterText name="actor" label="Actor" value={sp.actor} />
+        <FilterSelect name="action" label="Action" value={sp.action} options={["login", "refresh", "forbidden", "config", "table", "schedule", "user", "audit"]} />
+        <FilterSelect name="outcome" label="Outcome" value={sp.outcome} options={["ok", "forbidden", "denied", "failed"]} />
+        <DateRange from={sp.from} to={sp.to} />
+      </FilterBar>
       {events.length === 0 ? (
         <p className="text-slate-600">No events match.</p>
       ) : (
@@ -55,7 +47,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   <td className="whitespace-nowrap px-3 py-2">{formatTime(e.at)}</td>
                   <td className="px-3 py-2">{e.actor}</td>
                   <td className="px-3 py-2 font-mono text-xs">{e.action}</td>
-                  <td className="px-3 py-2 font-mono text-xs">{e.target?.startsWith("c") && e.action.startsWith("refresh") ? <Link className="underline" href={`/runs/${e.target}`}>{e.target}</Link> : e.target}</td>
+                  <td className="px-3 py-2 font-mono text-xs">{targetsRun(e) ? <Link className="underline" href={`/runs/${e.target}`}>{e.target}</Link> : e.target}</td>
                   <td className="px-3 py-2"><StatusBadge status={e.outcome} /></td>
                   <td className="max-w-md px-3 py-2"><pre className="whitespace-pre-wrap break-all font-mono text-xs">{JSON.stringify(e.details)}</pre></td>
                 </tr>

@@ -1,7 +1,9 @@
 import Link from "next/link";
+import { DateRange, FilterBar, FilterSelect, FilterText } from "@/components/ui/filters";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
+import { dateParam } from "@/lib/params";
 import { listRuns } from "@/lib/runs";
 import { requirePageRole } from "@/server/session";
 
@@ -9,42 +11,24 @@ export const metadata = { title: "Runs" };
 
 type Search = { table?: string; status?: string; who?: string; from?: string; to?: string; page?: string };
 
-function date(s?: string) {
-  const d = s ? new Date(s) : undefined;
-  return d && !Number.isNaN(d.getTime()) ? d : undefined;
-}
-
 export default async function RunsPage({ searchParams }: { searchParams: Promise<Search> }) {
   await requirePageRole("viewer", "run history");
   const sp = await searchParams;
   const db = metadataDb();
   const [{ runs, total, page, pages }, tables] = await Promise.all([
-    listRuns(db, { table: sp.table || undefined, status: sp.status || undefined, who: sp.who || undefined, from: date(sp.from), to: date(sp.to), page: Number(sp.page) || 1 }),
+    listRuns(db, { table: sp.table || undefined, status: sp.status || undefined, who: sp.who || undefined, from: dateParam(sp.from), to: dateParam(sp.to), page: Number(sp.page) || 1 }),
     db.tableConfig.findMany({ select: { name: true }, orderBy: { name: "asc" } }),
   ]);
   const link = (p: number) => `/runs?${new URLSearchParams({ ...Object.fromEntries(Object.entries(sp).filter(([, v]) => v)), page: String(p) })}`;
   return (
     <section>
       <h1 className="mb-4 text-2xl font-semibold">Runs</h1>
-      <form className="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm" role="search">
-        <label className="flex flex-col">Table
-          <select name="table" defaultValue={sp.table ?? ""} className="rounded border border-slate-300 px-2 py-1">
-            <option value="">any</option>
-            {tables.map((t) => <option key={t.name}>{t.name}</option>)}
-          </select>
-        </label>
-        <label className="flex flex-col">Status
-          <select name="status" defaultValue={sp.status ?? ""} className="rounded border border-slate-300 px-2 py-1">
-            <option value="">any</option>
-            {["running", "succeeded", "partial", "failed"].map((s) => <option key={s}>{s}</option>)}
-          </select>
-        </label>
-        <label className="flex flex-col">Who<input name="who" defaultValue={sp.who} placeholder="email, schedule, host" className="rounded border border-slate-300 px-2 py-1" /></label>
-        <label className="flex flex-col">From<input type="date" name="from" defaultValue={sp.from} className="rounded border border-slate-300 px-2 py-1" /></label>
-        <label className="flex flex-col">To<input type="date" name="to" defaultValue={sp.to} className="rounded border border-slate-300 px-2 py-1" /></label>
-        <button className="rounded bg-slate-900 px-3 py-1 text-white">Filter</button>
-        <Link href="/runs" className="text-slate-600 underline">Clear</Link>
-      </form>
+      <FilterBar clearHref="/runs">
+        <FilterSelect name="table" label="Table" value={sp.table} options={tables.map((t) => t.name)} />
+        <FilterSelect name="status" label="Status" value={sp.status} options={["running", "succeeded", "partial", "failed"]} />
+        <FilterText name="who" label="Who" value={sp.who} placeholder="email, schedule, host" />
+        <DateRange from={sp.from} to={sp.to} />
+      </FilterBar>
       {runs.length === 0 ? (
         <p className="text-slate-600">No runs match. Trigger one from the dashboard or the CLI.</p>
       ) : (
