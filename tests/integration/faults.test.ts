@@ -116,6 +116,61 @@ describe("fault injection", () => {
     });
   }
 
+  it("kills at random moments (full_replace and partition switch): always the old or the new state", async () => {
+    const checks: string[] = [];
+    for (const [table, fp, prepare] of [
+      ["items", "items", async () => {
+        await resetItems();
+        await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      }],
+      ["reports", "reports", async () => {
+        await env.target.query("TRUNCATE reports");
+        await env.source.query("TRUNCATE reports");
+        await env.target.query("INSERT INTO reports SELECT 20250301, g, 1 FROM generate_series(1, 3000) g");
+        await env.source.query("INSERT INTO reports SELECT 20250301, g, 2 FROM generate_series(1, 50000) g");
+        await env.config([{ name: "reports", strategy: "staging_partition_switch" }]);
+      }],
+    ] as const) {
+      for (let i = 0; i < 4; i++) {
+        await prepare();
+        const old = await fingerprint(env.target, fp);
+        const fresh = await fingerprint(env.source, fp);
+        const child = spawnCli(["--table", table, "--force"], cliEnv);
+        // process start-up takes ~1 s, the refresh itself ~0.5-1 s: spread the kills over both
+        const delay = 700 + Math.floor(Math.random() * 1500);
+        await new Promise((r) => setTimeout(r, delay));
+        child.kill("SIGKILL");
+        await child.exited;
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh%' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
+        const now = await fingerprint(env.target, fp);
+        expect([old, fresh]).toContainEqual(now);
+        checks.push(`${table}@${delay}ms: ${JSON.stringify(now) === JSON.stringify(old) ? "old" : "new"}`);
+        const again = spawnCli(["--table", table, "--force"], cliEnv);
+        expect(await again.exited, again.output()).toBe(0);
+        expect(await fingerprint(env.target, fp)).toEqual(fresh);
+      }
+    }
+    expect(checks).toHaveLength(8);
+  });
+
+  it("command_timeout stops a statement that runs too long, with a hint, and nothing is committed", async () => {
+    await resetItems();
+    await env.target.query(`CREATE OR REPLACE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.id = 500 THEN PERFORM pg_sleep(5); END IF; RETURN NEW; END $$`);
+    await env.target.query("CREATE TRIGGER slow_row BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION slow_row()");
+    try {
+      await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { command_timeout: 1 });
+      const old = await fingerprint(env.target, "items");
+      const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"] });
+      expect(report.status).toBe("failed");
+      expect(report.tables[0].error).toMatch(/statement timeout/);
+      expect(report.tables[0].hint).toMatch(/command_timeout/);
+      expect(await fingerprint(env.target, "items")).toEqual(old);
+    } finally {
+      await env.target.query("DROP TRIGGER slow_row ON items");
+    }
+  });
+
   it("the target backend terminated mid-copy (no retries): the run fails and the target is unchanged", async () => {
     await resetItems();
     await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { max_retries: 0 });
