@@ -1,0 +1,89 @@
+// SQL Server (T-SQL) text for the simple_copy statements. Identifiers are bracket-quoted with QUOTENAME rules
+// (`]` doubled); values are @p1..@pN parameters, cast to the column's own type so comparisons use its index.
+// Work in progress toward the SQL Server dialect: not registered as a dialect yet (no driver; see README).
+import type { ColumnInfo, CompiledQuery, QueryCompiler, RowFilter, TableRef } from "../types";
+
+export function quoteIdent(name: string): string {
+  return `[${name.replace(/]/g, "]]")}]`;
+}
+
+export function qualified(t: TableRef): string {
+  return `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
+}
+
+/** Catalog type names only ever come from sys.types; still, refuse anything that is not a plain type spec. */
+function castType(c: ColumnInfo): string {
+  if (!/^[a-z0-9_ ]+(\((\d+|max)(, ?\d+)?\))?$/i.test(c.nativeType)) throw new Error(`unexpected SQL Server type ${c.nativeType} for ${c.name}`);
+  return c.nativeType;
+}
+
+const param = (i: number, c: ColumnInfo) => `CAST(@p${i} AS ${castType(c)})`;
+
+function where(filter: RowFilter | undefined): { sql: string; params: string[] } {
+  if (!filter) return { sql: "", params: [] };
+  const col = quoteIdent(filter.column.name);
+  switch (filter.kind) {
+    case "greater":
+      return { sql: ` WHERE ${col} > ${param(1, filter.column)}`, params: [filter.value] };
+    case "atLeast":
+      return { sql: ` WHERE ${col} >= ${param(1, filter.column)}`, params: [filter.value] };
+    case "range":
+      return { sql: ` WHERE ${col} >= ${param(1, filter.column)} AND ${col} < ${param(2, filter.column)}`, params: [filter.lower, filter.upper] };
+  }
+}
+
+/** A value as comparable text: ODBC canonical for dates/times (style 23 / 121), plain digits for numbers. */
+function asText(expr: string, c: ColumnInfo): string {
+  if (c.family === "date") return `CONVERT(nvarchar(10), ${expr}, 23)`;
+  if (c.family === "datetime") return `CONVERT(nvarchar(30), ${expr}, 121)`;
+  return `CAST(${expr} AS nvarchar(60))`;
+}
+
+export const sqlServerCompiler: QueryCompiler = {
+  quoteIdent,
+  qualified,
+  selectRows(table, columns, filter, orderBy, limit) {
+    const w = where(filter);
+    const top = limit ? `TOP (${Math.trunc(limit)}) ` : "";
+    const order = orderBy ? ` ORDER BY ${quoteIdent(orderBy)}` : "";
+    return { sql: `SELECT ${top}${columns.map((c) => quoteIdent(c.name)).join(", ")} FROM ${qualified(table)}${w.sql}${order}`, params: w.params };
+  },
+  countRows(table, filter) {
+    const w = where(filter);
+    return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(table)}${w.sql}`, params: w.params };
+  },
+  estimateRows(table) {
+    // Row counts the storage engine keeps per partition (heap or clustered index): no scan.
+    return {
+      sql: `SELECT CAST(COALESCE(SUM(p.[rows]), -1) AS nvarchar(20)) AS [n] FROM sys.partitions AS p WHERE p.[object_id] = OBJECT_ID(@p1) AND p.[index_id] IN (0, 1)`,
+      params: [qualified(table)],
+    };
+  },
+  watermark(table, column, bufferDays) {
+    const col = quoteIdent(column.name);
+    const dated = column.family === "date" || column.family === "datetime";
+    const cutoff = dated ? asText(`DATEADD(day, -CAST(@p1 AS int), MAX(${col}))`, column) : asText(`MAX(${col})`, column);
+    return { sql: `SELECT ${asText(`MAX(${col})`, column)} AS [max], ${cutoff} AS [cutoff] FROM ${qualified(table)}`, params: dated ? [String(bufferDays)] : [] };
+  },
+  isEmpty(table) {
+    return { sql: `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${qualified(table)}) THEN 0 ELSE 1 END AS [empty]`, params: [] };
+  },
+  emptyTable(table, truncate) {
+    return { sql: truncate ? `TRUNCATE TABLE ${qualified(table)}` : `DELETE FROM ${qualified(table)}`, params: [] };
+  },
+  deleteRows(table, filter) {
+    const w = where(filter);
+    return { sql: `DELETE FROM ${qualified(table)}${w.sql}`, params: w.params };
+  },
+  resyncIdentity() {
+    // Explicit identity values loaded with KEEPIDENTITY / IDENTITY_INSERT move the identity's current value
+    // forward by themselves in SQL Server: nothing to do.
+    return null;
+  },
+  distinctValues(table, column, filter) {
+    const w = where(filter);
+    return { sql: `SELECT DISTINCT ${asText(quoteIdent(column.name), column)} AS [value] FROM ${qualified(table)}${w.sql} ORDER BY [value]`, params: w.params };
+  },
+};
+
+export type { CompiledQuery };

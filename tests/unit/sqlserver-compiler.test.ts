@@ -1,0 +1,89 @@
+// Every statement the SQL Server compiler can emit, for every option combination, parsed with a T-SQL grammar.
+import { describe, expect, it } from "vitest";
+import { quoteIdent, sqlServerCompiler as c } from "../../lib/dialects/sqlserver/compiler";
+import type { ColumnInfo, RowFilter, TableRef } from "../../lib/dialects/types";
+import { tsqlErrors } from "../support/tsql-check";
+
+const col = (name: string, nativeType: string, family: ColumnInfo["family"]): ColumnInfo => ({ name, nativeType, family, nullable: false, identity: false, generated: false });
+const COLUMNS = [
+  col("order_id", "bigint", "integer"),
+  col("amount", "decimal(12,2)", "decimal"),
+  col("placed_on", "date", "date"),
+  col("updated_at", "datetime2(7)", "datetime"),
+  col("note", "nvarchar(max)", "text"),
+  col("we]ird; DROP TABLE x; --", "varchar(20)", "text"),
+];
+const TABLES: TableRef[] = [
+  { schema: "dbo", name: "orders" },
+  { schema: "sales", name: "order]s; --" },
+  { schema: "dbo", name: "tâble_表" },
+];
+
+function filters(column: ColumnInfo): (RowFilter | undefined)[] {
+  return [undefined, { kind: "greater", column, value: "1" }, { kind: "atLeast", column, value: "2025-01-01" }, { kind: "range", column, lower: "20250101", upper: "20250102" }];
+}
+
+function statements() {
+  const out: string[] = [];
+  for (const t of TABLES) {
+    out.push(c.isEmpty(t).sql, c.emptyTable(t, true).sql, c.emptyTable(t, false).sql, c.estimateRows(t).sql);
+    for (const column of COLUMNS) {
+      for (const buffer of [0, 3]) out.push(c.watermark(t, column, buffer).sql);
+      for (const f of filters(column)) {
+        out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql);
+        if (f) out.push(c.deleteRows(t, f).sql);
+        for (const [orderBy, limit] of [[undefined, undefined], [column.name, undefined], [column.name, 50000]] as const) out.push(c.selectRows(t, COLUMNS, f, orderBy, limit).sql);
+      }
+    }
+  }
+  return out;
+}
+
+describe("SQL Server compiler (simple_copy statements)", () => {
+  it("emits only statements the T-SQL grammar accepts", () => {
+    const all = statements();
+    expect(all.length).toBeGreaterThan(300);
+    const bad = all.map((sql) => ({ sql, errors: tsqlErrors(sql) })).filter((r) => r.errors.length);
+    expect(bad).toEqual([]);
+  });
+
+  it("quotes like QUOTENAME and passes values as typed parameters", () => {
+    expect(quoteIdent("a]b")).toBe("[a]]b]");
+    const q = c.selectRows({ schema: "dbo", name: "orders" }, COLUMNS.slice(0, 1), { kind: "greater", column: COLUMNS[0], value: "900000" }, "order_id", 500);
+    expect(q).toEqual({ sql: "SELECT TOP (500) [order_id] FROM [dbo].[orders] WHERE [order_id] > CAST(@p1 AS bigint) ORDER BY [order_id]", params: ["900000"] });
+    expect(c.watermark({ schema: "dbo", name: "e" }, COLUMNS[3], 3)).toEqual({
+      sql: "SELECT CONVERT(nvarchar(30), MAX([updated_at]), 121) AS [max], CONVERT(nvarchar(30), DATEADD(day, -CAST(@p1 AS int), MAX([updated_at])), 121) AS [cutoff] FROM [dbo].[e]",
+      params: ["3"],
+    });
+  });
+
+  it("refuses a type spec that did not come from the catalog", () => {
+    expect(() => c.countRows({ schema: "dbo", name: "t" }, { kind: "greater", column: col("x", "int); DROP TABLE t; --", "integer"), value: "1" })).toThrow(/unexpected SQL Server type/);
+  });
+});
+
+describe("the T-SQL checker", () => {
+  it("accepts valid statements, including the partition DDL and switches the old grammar lacks", () => {
+    for (const sql of [
+      "ALTER PARTITION SCHEME [ps_daily] NEXT USED [PRIMARY]",
+      "ALTER PARTITION FUNCTION [pf_daily]() SPLIT RANGE (20250103)",
+      "TRUNCATE TABLE [dbo].[daily] WITH (PARTITIONS (3))",
+      "ALTER TABLE [dbo].[daily] SWITCH PARTITION 3 TO [dbo].[daily_old_20250103]",
+      "ALTER TABLE [dbo].[daily_stg] SWITCH TO [dbo].[daily] PARTITION 3 WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))",
+      "ALTER TABLE [dbo].[stg] ADD CONSTRAINT [ck] CHECK ([d] >= 20250101 AND [d] < 20250102 AND [d] IS NOT NULL)",
+    ]) expect(tsqlErrors(sql), sql).toEqual([]);
+  });
+
+  it("rejects broken statements", () => {
+    for (const sql of [
+      "SELCT [a] FROM [dbo].[t]",
+      "SELECT [a] FROM [dbo].[t] WHERE",
+      "SELECT [a] FROM [dbo].[t",
+      "DELETE FROM WHERE [a] = 1",
+      "ALTER PARTITION FUNCTION [pf]() SPLIT (20250103)",
+      "ALTER TABLE [dbo].[t] SWITCH PARTITION TO [dbo].[u]",
+      "ALTER TABLE [dbo].[t] SWITCH PARTITION 3 TO",
+      "ALTER TABLE [dbo].[t] SWITCH PARTITION 3 TO [dbo].[u]; DROP TABLE [x]",
+    ]) expect(tsqlErrors(sql).length, sql).toBeGreaterThan(0);
+  });
+});
