@@ -54,6 +54,14 @@ export interface IndexInfo {
   columns: string[];
   unique: boolean;
   primaryKey: boolean;
+  /** SQL Server: the clustered index (a switch needs the same one on both tables). */
+  clustered?: boolean;
+}
+
+/** What a staging table must reproduce of its target. */
+export interface TableShape {
+  columns: ColumnInfo[];
+  indexes: IndexInfo[];
 }
 
 /** One partition of a range-partitioned table; bounds are YYYYMMDD day numbers when the partitions are daily. */
@@ -65,6 +73,8 @@ export interface PartitionInfo {
   lower: string | null;
   upper: string | null;
   isDefault: boolean;
+  /** SQL Server: the filegroup the partition lives on. */
+  filegroup?: string;
 }
 
 export interface Partitioning {
@@ -149,12 +159,13 @@ export interface QueryCompiler {
 export interface PartitionCompiler {
   /** Statements that add an empty daily partition [lower, upper). */
   createPartition(table: TableRef, p: Partitioning, day: number): CompiledQuery[];
-  /** An empty staging table shaped like `table`, placed where partition `day` lives. */
-  createStaging(table: TableRef, staging: TableRef, p: Partitioning, day: number): CompiledQuery[];
+  /** An empty staging table shaped like `table`, placed where partition `day` lives (and, where the engine needs
+   *  one to switch the old partition out into, the empty `retired` twin). */
+  createStaging(table: TableRef, staging: TableRef, retired: TableRef, p: Partitioning, day: number, shape: TableShape): CompiledQuery[];
   /** Indexes and the range CHECK the switch requires, built after the load. */
   prepareStaging(table: TableRef, staging: TableRef, indexes: IndexInfo[], p: Partitioning, day: number): CompiledQuery[];
   /** The short transaction: old partition out to `retired`, staging in. */
-  switchIn(table: TableRef, staging: TableRef, retired: TableRef, p: Partitioning, day: number): CompiledQuery[];
+  switchIn(table: TableRef, staging: TableRef, retired: TableRef, p: Partitioning, day: number, shape: TableShape): CompiledQuery[];
   dropTable(table: TableRef): CompiledQuery;
   /** Tables left behind by an interrupted run, recognisable by our marker. */
   findLeftovers(table: TableRef): CompiledQuery;

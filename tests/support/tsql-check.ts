@@ -1,6 +1,7 @@
 // Checks T-SQL statements with a real T-SQL grammar (ANTLR's TSqlParser as shipped in antlr4ts-sql). That grammar
-// predates a few statements the partition switch needs (ALTER TABLE ... SWITCH): those are recognised by the
-// documented syntax instead, with their object names still parsed by the grammar.
+// predates two forms the partition switch needs: ALTER TABLE ... SWITCH, and SPLIT RANGE with a non-numeric
+// boundary (it only takes a number; T-SQL takes any constant, e.g. '2025-02-07'). Those two are recognised by their
+// documented syntax instead, and their parts (object names, the boundary constant) are still parsed by the grammar.
 import { antlr4tsSQL, SQLDialect, type ANTLRErrorListener } from "antlr4ts-sql";
 
 const tsql = new antlr4tsSQL(SQLDialect.TSQL);
@@ -22,9 +23,15 @@ const SWITCH = new RegExp(
   "i",
 );
 
+// ALTER PARTITION FUNCTION pf() SPLIT RANGE ('constant')
+const SPLIT = new RegExp(String.raw`^ALTER PARTITION FUNCTION (${NAME})\(\) SPLIT RANGE \(('(?:[^']|'')*')\)$`, "i");
+
 /** Syntax errors of one statement; empty when it is valid T-SQL. */
 export function tsqlErrors(sql: string): string[] {
-  const m = SWITCH.exec(sql.trim());
-  if (m) return [...grammarErrors(`SELECT 1 FROM ${m[1]}`), ...grammarErrors(`SELECT 1 FROM ${m[2]}`)];
-  return grammarErrors(sql);
+  const s = sql.trim();
+  const sw = SWITCH.exec(s);
+  if (sw) return [...grammarErrors(`SELECT 1 FROM ${sw[1]}`), ...grammarErrors(`SELECT 1 FROM ${sw[2]}`)];
+  const split = SPLIT.exec(s);
+  if (split) return [...grammarErrors(`ALTER PARTITION FUNCTION ${split[1]}() SPLIT RANGE (0)`), ...grammarErrors(`SELECT ${split[2]}`)];
+  return grammarErrors(s);
 }

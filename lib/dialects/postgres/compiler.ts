@@ -113,6 +113,7 @@ export const postgresPartitions: PartitionCompiler = {
     ];
   },
   createStaging(table, staging) {
+    // (PostgreSQL needs no twin: the old partition is detached and renamed.)
     // Columns, defaults, NOT NULL and CHECK constraints as the parent: ATTACH requires them. No indexes yet: they
     // are built after the load, which is several times faster than maintaining them row by row.
     return [

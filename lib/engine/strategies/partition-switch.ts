@@ -119,7 +119,10 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   const staging: TableRef = partitionName(ctx.targetTable, `_stg_${day}`);
   const retired: TableRef = partitionName(ctx.targetTable, `_old_${day}`);
   await target.execute(pc.dropTable(staging));
-  for (const q of pc.createStaging(ctx.targetTable, staging, p, day)) await target.execute(q);
+  await target.execute(pc.dropTable(retired));
+  const indexes = await target.introspector.indexes(ctx.targetTable);
+  const shape = { columns: ctx.columns.map((c) => c.target), indexes };
+  for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
 
   ctx.progress.phase("loading", { partition: String(day) });
   const rows = await ctx.sessions.source.exportRows(compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), dayFilter(ctx, p, day)));
@@ -130,14 +133,13 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
 
   await failpoint("staging-loaded");
   ctx.progress.phase("indexing", { partition: String(day) });
-  const indexes = await target.introspector.indexes(ctx.targetTable);
   for (const q of pc.prepareStaging(ctx.targetTable, staging, indexes, p, day)) await target.execute(q);
 
   checkAborted(ctx);
   ctx.progress.phase("switching", { partition: String(day) });
   await failpoint("before-swap");
   await target.transaction(async () => {
-    for (const q of pc.switchIn(ctx.targetTable, staging, retired, p, day)) await target.execute(q);
+    for (const q of pc.switchIn(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
   });
   await failpoint("after-swap");
   await target.execute(pc.dropTable(retired));

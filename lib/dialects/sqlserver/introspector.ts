@@ -1,0 +1,108 @@
+// SQL Server catalog reads through sys.* views: tables, columns (with identity), indexes, partition function,
+// scheme, boundaries and filegroups. The SQL texts are exported so the tests can parse them with the grammar.
+import type { ColumnInfo, IndexInfo, Introspector, PartitionInfo, TableRef, TypeFamily } from "../types";
+import { qualified } from "./compiler";
+
+type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
+
+export const SQL = {
+  findTable: `SELECT s.name AS [schema], t.name AS [name] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+    WHERE t.name = @p1 AND s.name = COALESCE(@p2, SCHEMA_NAME()) AND t.is_ms_shipped = 0`,
+  columns: `SELECT c.name AS [name], ty.name AS [type], c.max_length AS [maxLength], c.precision AS [precision], c.scale AS [scale],
+    c.is_nullable AS [nullable], c.is_identity AS [identity], c.is_computed AS [computed]
+    FROM sys.columns AS c JOIN sys.types AS ty ON ty.user_type_id = c.system_type_id
+    WHERE c.object_id = OBJECT_ID(@p1) ORDER BY c.column_id`,
+  indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], c.name AS [column]
+    FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+    JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+    WHERE i.object_id = OBJECT_ID(@p1) AND ic.key_ordinal > 0 AND i.has_filter = 0 AND i.type IN (1, 2)
+    ORDER BY i.index_id, ic.key_ordinal`,
+  partitioning: `SELECT pf.name AS [function], ps.name AS [scheme], pf.boundary_value_on_right AS [rangeRight], c.name AS [column], pf.function_id AS [functionId]
+    FROM sys.indexes AS i JOIN sys.partition_schemes AS ps ON ps.data_space_id = i.data_space_id
+    JOIN sys.partition_functions AS pf ON pf.function_id = ps.function_id
+    JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.partition_ordinal = 1
+    JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+    WHERE i.object_id = OBJECT_ID(@p1) AND i.index_id IN (0, 1)`,
+  /** Boundary values as text: ISO dates (style 23) for date keys, digits otherwise. */
+  boundaries: (dated: boolean) =>
+    `SELECT rv.boundary_id AS [id], ${dated ? "CONVERT(nvarchar(30), CAST(rv.value AS date), 23)" : "CAST(rv.value AS nvarchar(30))"} AS [value]
+    FROM sys.partition_range_values AS rv WHERE rv.function_id = @p1 ORDER BY rv.boundary_id`,
+  filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
+    FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
+    JOIN sys.partition_schemes AS ps ON ps.data_space_id = dds.partition_scheme_id
+    WHERE ps.name = @p1 ORDER BY dds.destination_id`,
+};
+
+const FAMILIES: Record<string, TypeFamily> = {
+  tinyint: "integer", smallint: "integer", int: "integer", bigint: "integer",
+  decimal: "decimal", numeric: "decimal", money: "decimal", smallmoney: "decimal",
+  float: "float", real: "float",
+  date: "date", datetime: "datetime", datetime2: "datetime", smalldatetime: "datetime", datetimeoffset: "datetime",
+  char: "text", varchar: "text", nchar: "text", nvarchar: "text", text: "text", ntext: "text", uniqueidentifier: "text",
+  bit: "boolean", binary: "binary", varbinary: "binary", image: "binary",
+};
+
+export function nativeType(r: { type: string; maxLength: number; precision: number; scale: number }): string {
+  const t = r.type.toLowerCase();
+  const len = (n: number) => (r.maxLength === -1 ? "max" : String(n));
+  if (t === "varchar" || t === "char" || t === "varbinary" || t === "binary") return `${t}(${len(r.maxLength)})`;
+  if (t === "nvarchar" || t === "nchar") return `${t}(${len(r.maxLength / 2)})`;
+  if (t === "decimal" || t === "numeric") return `${t}(${r.precision},${r.scale})`;
+  if (t === "datetime2" || t === "time" || t === "datetimeoffset") return `${t}(${r.scale})`;
+  return t;
+}
+
+export function sqlServerIntrospector(query: Query): Introspector {
+  return {
+    async findTable(name, schema) {
+      const rows = await query<TableRef>(SQL.findTable, [name, schema ?? null]);
+      return rows[0] ?? null;
+    },
+
+    async columns(table) {
+      const rows = await query<{ name: string; type: string; maxLength: number; precision: number; scale: number; nullable: boolean; identity: boolean; computed: boolean }>(
+        SQL.columns,
+        [qualified(table)],
+      );
+      return rows.map<ColumnInfo>((r) => ({
+        name: r.name,
+        nativeType: nativeType(r),
+        family: FAMILIES[r.type.toLowerCase()] ?? "other",
+        nullable: !!r.nullable,
+        identity: !!r.identity,
+        generated: !!r.computed,
+      }));
+    },
+
+    async indexes(table) {
+      const rows = await query<{ index: string; unique: boolean; primaryKey: boolean; type: number; column: string }>(SQL.indexes, [qualified(table)]);
+      const byName = new Map<string, IndexInfo>();
+      for (const r of rows) {
+        const ix = byName.get(r.index) ?? { name: r.index, columns: [], unique: !!r.unique, primaryKey: !!r.primaryKey, clustered: Number(r.type) === 1 };
+        ix.columns.push(r.column);
+        byName.set(r.index, ix);
+      }
+      return [...byName.values()];
+    },
+
+    async partitioning(table) {
+      const [pf] = await query<{ function: string; scheme: string; rangeRight: boolean; column: string; functionId: number }>(SQL.partitioning, [qualified(table)]);
+      if (!pf) return null;
+      if (!pf.rangeRight) throw new Error(`${pf.function} is RANGE LEFT: staging_partition_switch needs a RANGE RIGHT partition function with one boundary per day`);
+      const columnType = (await this.columns(table)).find((c) => c.name === pf.column)!;
+      const dated = columnType.family === "date" || columnType.family === "datetime";
+      const bounds = (await query<{ id: number; value: string }>(SQL.boundaries(dated), [pf.functionId])).map((b) => b.value);
+      const filegroups = new Map((await query<{ number: number; filegroup: string }>(SQL.filegroups, [pf.scheme])).map((f) => [Number(f.number), f.filegroup]));
+      // RANGE RIGHT: partition k holds [boundary k-1, boundary k); the first and last are open-ended.
+      const partitions: PartitionInfo[] = Array.from({ length: bounds.length + 1 }, (_, i) => ({
+        name: String(i + 1),
+        number: i + 1,
+        lower: i === 0 ? null : bounds[i - 1],
+        upper: i === bounds.length ? null : bounds[i],
+        isDefault: false,
+        filegroup: filegroups.get(i + 1),
+      }));
+      return { column: pf.column, columnType, partitions, functionName: pf.function, schemeName: pf.scheme };
+    },
+  };
+}
