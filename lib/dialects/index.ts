@@ -9,11 +9,6 @@ export function registerDialect(d: Dialect) {
 
 export function dialectFor(engine: Engine): Dialect {
   const d = dialects[engine];
-  if (!d)
-    throw new Error(
-      engine === "sqlserver"
-        ? "the SQL Server dialect is not part of this build yet: only engine: postgres can run (see README, 'What is verified where')"
-        : `no dialect for engine ${engine}`,
-    );
+  if (!d) throw new Error(`no dialect registered for engine ${engine} (call registerBuiltInDialects)`);
   return d;
 }

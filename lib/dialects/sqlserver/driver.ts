@@ -1,0 +1,210 @@
+// SQL Server sessions on tedious (the driver under `mssql`). Rows stream out of a SELECT with backpressure
+// (Request.pause/resume) and into the target through TDS bulk load (INSERT BULK), in batches of batch_size.
+// Written against the documented behaviour; exercised by the conformance suite when MSSQL_TEST_URL is set.
+import { Readable } from "node:stream";
+import { Connection, Request, TYPES, type ConnectionConfiguration } from "tedious";
+import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, Session, TableRef } from "../types";
+import { qualified } from "./compiler";
+import { sqlServerIntrospector } from "./introspector";
+
+type Row = Record<string, unknown>;
+
+function authentication(t: ConnectionTarget): ConnectionConfiguration["authentication"] {
+  // options.authentication: "default" (SQL login from the env vars), "ntlm" (+ options.domain), or an Entra ID type
+  // such as "azure-active-directory-default" / "azure-active-directory-msi-vm" (credentials from the host).
+  const type = String(t.options.authentication ?? "default");
+  if (type === "default") return { type: "default", options: { userName: t.user, password: t.password } };
+  if (type === "ntlm") return { type: "ntlm", options: { userName: t.user ?? "", password: t.password ?? "", domain: String(t.options.domain ?? "") } };
+  return { type, options: {} } as ConnectionConfiguration["authentication"];
+}
+
+export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOptions): Promise<Session> {
+  const o = target.options;
+  const connection = new Connection({
+    server: target.host,
+    authentication: authentication(target),
+    options: {
+      port: target.port ?? 1433,
+      database: target.database,
+      encrypt: o.encrypt === undefined ? true : o.encrypt === true || o.encrypt === "true",
+      trustServerCertificate: o.trustServerCertificate === true || o.trustServerCertificate === "true",
+      // ApplicationIntent=ReadOnly on the source: routed to a readable secondary where one exists.
+      readOnlyIntent: opts.readOnly,
+      connectTimeout: opts.connectionTimeoutSec * 1000,
+      requestTimeout: opts.commandTimeoutSec * 1000,
+      appName: opts.applicationName ?? "uat-refresh",
+      useUTC: true,
+      rowCollectionOnRequestCompletion: false,
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    connection.once("connect", (err) => (err ? reject(err) : resolve()));
+    connection.connect();
+  });
+  connection.on("error", () => {}); // surfaced on the running request
+  return new SqlServerSession(connection, opts.readOnly);
+}
+
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|ALTER|CREATE|DROP|EXEC|BEGIN|COMMIT|ROLLBACK|IF|SET)\b/i;
+
+class SqlServerSession implements Session {
+  readonly engine = "sqlserver" as const;
+  readonly introspector;
+
+  /** ApplicationIntent=ReadOnly does not stop writes on a primary, so a source session also refuses any
+   *  statement that is not a read (the engine only reads the source; a db_datareader login is the real guard). */
+  constructor(
+    private connection: Connection,
+    private readOnly: boolean,
+  ) {
+    this.introspector = sqlServerIntrospector((sql, params) => this.query({ sql, params }));
+  }
+
+  private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<void> {
+    if (this.readOnly && WRITE.test(q.sql)) return Promise.reject(Object.assign(new Error("the source session is read-only: refusing a write"), { code: "READ_ONLY" }));
+    return new Promise((resolve, reject) => {
+      const req = new Request(q.sql, (err) => (err ? reject(err) : resolve()));
+      q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null || v === undefined ? null : String(v)));
+      if (onRow) req.on("row", (cols: { value: unknown; metadata: { colName: string } }[]) => onRow(Object.fromEntries(cols.map((c) => [c.metadata.colName, c.value]))));
+      if (q.params.length) this.connection.execSql(req);
+      else this.connection.execSqlBatch(req);
+    });
+  }
+
+  async identity() {
+    // service_broker_guid is unique per database; together with the server name it identifies "this database".
+    const [r] = await this.query<{ server: string; db: string; guid: string; version: string }>({
+      sql: "SELECT CAST(SERVERPROPERTY('MachineName') AS nvarchar(256)) + N'\\' + COALESCE(CAST(SERVERPROPERTY('InstanceName') AS nvarchar(256)), N'') AS [server], DB_NAME() AS [db], CAST(d.service_broker_guid AS nvarchar(40)) AS [guid], @@VERSION AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+      params: [],
+    });
+    return { key: `${r.server}|${r.guid}`, version: r.version, database: r.db };
+  }
+
+  async query<R>(q: CompiledQuery): Promise<R[]> {
+    const rows: Row[] = [];
+    await this.request(q, (r) => rows.push(r));
+    return rows as R[];
+  }
+
+  async execute(q: CompiledQuery) {
+    await this.request(q);
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.batch("SET XACT_ABORT ON; BEGIN TRANSACTION");
+    try {
+      const result = await fn();
+      await this.batch("COMMIT TRANSACTION");
+      return result;
+    } catch (e) {
+      await this.batch("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").catch(() => {});
+      throw e;
+    }
+  }
+
+  private batch(sql: string) {
+    return new Promise<void>((resolve, reject) => this.connection.execSqlBatch(new Request(sql, (err) => (err ? reject(err) : resolve()))));
+  }
+
+  async exportRows(q: CompiledQuery): Promise<RowStream> {
+    let req: Request;
+    const stream = new Readable({
+      objectMode: true,
+      highWaterMark: 1000,
+      read: () => req?.resume(),
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      req = new Request(q.sql, (err) => {
+        if (err) {
+          stream.destroy(err);
+          reject(err);
+        } else {
+          stream.push(null);
+          resolve();
+        }
+      });
+      q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null ? null : String(v)));
+      req.on("row", (cols: { value: unknown }[]) => {
+        if (!stream.push(cols.map((c) => c.value))) req.pause();
+      });
+      this.connection.execSql(req);
+    });
+    done.catch(() => {});
+    return { stream, done };
+  }
+
+  async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
+    const info = await this.introspector.columns(table);
+    const cols = columns.map((n) => info.find((c) => c.name === n)!);
+    const keepIdentity = cols.some((c) => c.identity);
+    const iterator = rows.stream[Symbol.asyncIterator]();
+    let total = 0;
+    let bytes = 0;
+    // One INSERT BULK per batch_size rows, all inside the caller's transaction.
+    for (;;) {
+      let ended = false;
+      const batch = async function* () {
+        for (let n = 0; n < opts.batchSize; n++) {
+          const next = await iterator.next();
+          if (next.done) {
+            ended = true;
+            return;
+          }
+          total++;
+          bytes += 16 * (next.value as unknown[]).length; // rough: TDS bytes are not visible here
+          if (total % 10_000 === 0) opts.onRows?.(total, bytes);
+          yield next.value as unknown[];
+        }
+      };
+      await new Promise<void>((resolve, reject) => {
+        const bulk = this.connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: false }, (err) => (err ? reject(err) : resolve()));
+        if (keepIdentity) {
+          // tedious has no KEEP_IDENTITY option; INSERT BULK accepts the hint, and without it SQL Server would
+          // renumber identity columns. Append it to the options tedious generates.
+          const base = bulk.getOptionsSql.bind(bulk);
+          bulk.getOptionsSql = () => (base() ? base().replace(/\)$/, ",KEEP_IDENTITY)") : " WITH (KEEP_IDENTITY)");
+        }
+        for (const c of cols) bulk.addColumn(c.name, tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
+        this.connection.execBulkLoad(bulk, batch());
+      });
+      if (ended) break;
+    }
+    await rows.done;
+    opts.onRows?.(total, bytes);
+    return total;
+  }
+
+  destroy() {
+    (this.connection as unknown as { socket?: { destroy(): void } }).socket?.destroy();
+  }
+
+  async close() {
+    this.connection.close();
+  }
+}
+
+function base(c: ColumnInfo) {
+  return c.nativeType.replace(/\(.*$/, "").toLowerCase();
+}
+
+function tediousType(c: ColumnInfo) {
+  const map: Record<string, (typeof TYPES)[keyof typeof TYPES]> = {
+    tinyint: TYPES.TinyInt, smallint: TYPES.SmallInt, int: TYPES.Int, bigint: TYPES.BigInt, bit: TYPES.Bit,
+    decimal: TYPES.Decimal, numeric: TYPES.Numeric, money: TYPES.Money, smallmoney: TYPES.SmallMoney, float: TYPES.Float, real: TYPES.Real,
+    date: TYPES.Date, datetime: TYPES.DateTime, datetime2: TYPES.DateTime2, smalldatetime: TYPES.SmallDateTime, datetimeoffset: TYPES.DateTimeOffset, time: TYPES.Time,
+    char: TYPES.Char, varchar: TYPES.VarChar, nchar: TYPES.NChar, nvarchar: TYPES.NVarChar, text: TYPES.Text, ntext: TYPES.NText,
+    uniqueidentifier: TYPES.UniqueIdentifier, binary: TYPES.Binary, varbinary: TYPES.VarBinary, image: TYPES.Image,
+  };
+  const t = map[base(c)];
+  if (!t) throw new Error(`column ${c.name}: type ${c.nativeType} is not supported for bulk load`);
+  return t;
+}
+
+function typeArgs(c: ColumnInfo): { length?: number; precision?: number; scale?: number } {
+  const m = /\((max|\d+)(?:,\s*(\d+))?\)$/i.exec(c.nativeType);
+  if (!m) return {};
+  const t = base(c);
+  if (t === "decimal" || t === "numeric") return { precision: Number(m[1]), scale: Number(m[2] ?? 0) };
+  if (t === "datetime2" || t === "time" || t === "datetimeoffset") return { scale: Number(m[1]) };
+  return { length: m[1].toLowerCase() === "max" ? Infinity : Number(m[1]) };
+}

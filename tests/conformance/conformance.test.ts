@@ -1,0 +1,103 @@
+// The engine's conformance suite: the same scenarios and assertions for every dialect. PostgreSQL runs always;
+// SQL Server runs when MSSQL_TEST_URL is set and is reported as skipped otherwise.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerBuiltInDialects } from "../../lib/dialects/builtin";
+import { openSession } from "../../lib/engine/connections";
+import { exportConfig } from "../../lib/config/store";
+import { runRefresh } from "../../lib/engine/runner";
+import { postgresDb, sqlServerDb, type ConformanceDb } from "./dialects";
+
+registerBuiltInDialects();
+
+const MSSQL = process.env.MSSQL_TEST_URL;
+const engines = [
+  { name: "postgres", open: postgresDb, skip: false },
+  { name: "sqlserver", open: () => sqlServerDb(MSSQL!), skip: !MSSQL },
+];
+
+for (const engine of engines) {
+  describe.skipIf(engine.skip)(`conformance: ${engine.name}`, () => {
+    let db: ConformanceDb;
+    const run = (tables?: string[]) => runRefresh(db.env.db, db.env.metaUrl, { trigger: "cli", triggeredBy: "conformance", tables });
+
+    beforeAll(async () => {
+      db = await engine.open();
+      await db.source.exec(db.sql.orders);
+      await db.target.exec(db.sql.orders);
+      await db.source.exec(db.sql.dailySource);
+      await db.target.exec(db.sql.dailyTarget([20250101, 20250102]));
+    });
+    afterAll(() => db?.close());
+
+    it("full_replace: the target ends with exactly the source's rows", async () => {
+      await db.source.exec(db.sql.insertOrders(1, 50_000, "new"));
+      await db.target.exec(db.sql.insertOrders(70_001, 70_500, "stale"));
+      await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "full_replace", batch_size: 7000 }]);
+      const r = await run(["orders"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].outcome?.rowsWritten).toBe(50_000);
+      expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
+    });
+
+    it("incremental identity: only new rows, in batches, no duplicates on re-run", async () => {
+      await db.target.exec(db.sql.truncate("orders"));
+      await db.target.exec(db.sql.insertOrders(1, 40_000, "new"));
+      await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "order_id", incremental_type: "identity", batch_size: 3000 }]);
+      const first = await run(["orders"]);
+      expect(first.tables[0].plan?.watermarkBefore).toBe("40000");
+      expect(first.tables[0].outcome?.rowsWritten).toBe(10_000);
+      expect((await run(["orders"])).tables[0].outcome?.rowsWritten).toBe(0);
+      expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
+    });
+
+    it("incremental datetime: the buffer window is re-synced, changed recent rows updated, none duplicated", async () => {
+      await db.source.exec(db.sql.touchOrders([49_990, 100], "changed"));
+      await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "placed_at", incremental_type: "datetime", date_buffer_days: 1 }]);
+      const r = await run(["orders"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(await db.target.scalar("SELECT status FROM orders WHERE order_id = 49990")).toBe("changed");
+      expect(await db.target.scalar("SELECT status FROM orders WHERE order_id = 100")).toBe("new");
+      expect((await db.target.fingerprint("orders")).count).toBe(50_000);
+    });
+
+    it("smart_sync: empty target -> full, then incremental, and the run says why", async () => {
+      await db.target.exec(db.sql.truncate("orders"));
+      await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "smart_sync", incremental_column: "order_id", incremental_type: "identity" }]);
+      const full = await run(["orders"]);
+      expect([full.tables[0].plan?.mode, full.tables[0].plan?.reason]).toEqual(["full_replace", "smart_sync: target is empty, copying everything"]);
+      await db.source.exec(db.sql.insertOrders(50_001, 50_250, "new"));
+      const inc = await run(["orders"]);
+      expect(inc.tables[0].plan?.mode).toBe("incremental");
+      expect(inc.tables[0].outcome?.rowsWritten).toBe(250);
+      expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
+    });
+
+    it("staging_partition_switch: missing days get partitions, an existing day is replaced, older days kept", async () => {
+      await db.target.exec(db.sql.insertDaily(20250101, 300, "old"));
+      await db.target.exec(db.sql.insertDaily(20250102, 400, "old"));
+      await db.source.exec(db.sql.insertDaily(20250102, 1000, "new"));
+      await db.source.exec(db.sql.insertDaily(20250103, 1200, "new"));
+      await db.source.exec(db.sql.insertDaily(20250104, 500, "new"));
+      const before = Number(await db.target.scalar(db.sql.dailyPartitions));
+      await db.config([{ name: "daily", strategy: "staging_partition_switch", date_buffer_days: 0 }]);
+      const r = await run(["daily"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].outcome?.partitionsSwitched).toEqual(["20250102", "20250103", "20250104"]);
+      expect(r.tables[0].outcome?.rowsWritten).toBe(2700);
+      expect(Number(await db.target.scalar(db.sql.dailyPartitions))).toBeGreaterThan(before);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date = 20250101"))).toBe(300);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date = 20250102"))).toBe(1000);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date >= 20250102"))).toBe(2700);
+    });
+
+    it("the source session refuses writes", async () => {
+      const config = await exportConfig(db.env.db);
+      const s = await openSession(config.databases.source, "source", config.settings);
+      try {
+        await expect(s.execute({ sql: "DELETE FROM orders", params: [] })).rejects.toThrow(/read-only/);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
