@@ -4,13 +4,13 @@ import { logger } from "@/lib/log";
 import { metadata, metadataUrl } from "@/lib/metadata/client";
 import { Scheduler } from "@/lib/scheduler/scheduler";
 
-const g = globalThis as unknown as { __scheduler?: Scheduler };
+const g = globalThis as unknown as { __uatRefreshScheduler?: Scheduler };
 
 export async function startAppScheduler() {
-  if (g.__scheduler) return g.__scheduler;
+  if (g.__uatRefreshScheduler) return g.__uatRefreshScheduler;
   registerBuiltInDialects();
   const s = new Scheduler(metadata(), metadataUrl(), { instance: `pid ${process.pid}` });
-  g.__scheduler = s;
+  g.__uatRefreshScheduler = s;
   try {
     await s.start();
   } catch (e) {
@@ -21,5 +21,5 @@ export async function startAppScheduler() {
 
 /** After a schedule change in this process: apply it now rather than at the next poll. */
 export async function reloadSchedules() {
-  await g.__scheduler?.reload();
+  await g.__uatRefreshScheduler?.reload();
 }

@@ -8,12 +8,14 @@ export function createMetadataClient(url: string): Metadata {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
 }
 
-const globalForPrisma = globalThis as unknown as { __metadata?: Metadata };
+// A key of our own: tslib (pulled in by tedious's Azure dependencies) puts helpers such as `__metadata` on
+// globalThis, which a generic name would pick up instead of the client.
+const globalForPrisma = globalThis as unknown as { __uatRefreshMetadataClient?: Metadata };
 
 /** The process-wide client for DATABASE_URL (kept on globalThis so dev reloads reuse it). */
 export function metadata(): Metadata {
-  if (!globalForPrisma.__metadata) globalForPrisma.__metadata = createMetadataClient(metadataUrl());
-  return globalForPrisma.__metadata;
+  globalForPrisma.__uatRefreshMetadataClient ??= createMetadataClient(metadataUrl());
+  return globalForPrisma.__uatRefreshMetadataClient;
 }
 
 export function metadataUrl(): string {
