@@ -113,7 +113,8 @@ describe("SQL Server partition switch and catalog statements", () => {
   it("emits grammar-valid T-SQL for every step, for integer and date keys and hostile names", async () => {
     const { sqlServerPartitions: pc } = await import("../../lib/dialects/sqlserver/partitions");
     const { SQL } = await import("../../lib/dialects/sqlserver/introspector");
-    const stmts: string[] = [...Object.values(SQL).filter((v) => typeof v === "string"), SQL.boundaries(true), SQL.boundaries(false)];
+    const { DRIVER_SQL } = await import("../../lib/dialects/sqlserver/driver");
+    const stmts: string[] = [...Object.values(SQL).filter((v) => typeof v === "string"), SQL.boundaries(true), SQL.boundaries(false), ...Object.values(DRIVER_SQL)];
     for (const [key, bounds, day] of [
       [intKey, ["20250101", "20250102"], 20250102],
       [intKey, ["20250101", "20250102"], 20250105],
@@ -156,5 +157,22 @@ describe("SQL Server partition switch and catalog statements", () => {
       "ALTER TABLE [dbo].[daily] SWITCH PARTITION 3 TO [dbo].[old] WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))",
       "ALTER TABLE [dbo].[stg] SWITCH TO [dbo].[daily] PARTITION 3 WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))",
     ]);
+  });
+});
+
+describe("SQL Server driver value handling", () => {
+  it("keeps sub-millisecond datetime2 fractions across tedious's read/write property names", async () => {
+    const { keepSubMillisecond } = await import("../../lib/dialects/sqlserver/driver");
+    const d = new Date(Date.UTC(2025, 0, 1, 12, 0, 0, 123));
+    Object.defineProperty(d, "nanosecondsDelta", { value: 0.0000004, enumerable: false });
+    expect((keepSubMillisecond(d) as Date & { nanosecondDelta: number }).nanosecondDelta).toBe(0.0000004);
+    expect(keepSubMillisecond(42)).toBe(42);
+  });
+
+  it("refuses decimals wider than 15 digits instead of rounding them", async () => {
+    const { refuseLossyColumns } = await import("../../lib/dialects/sqlserver/driver");
+    const t = { schema: "dbo", name: "ledger" };
+    expect(() => refuseLossyColumns(t, [col("amount", "decimal(38,10)", "decimal")])).toThrow(/amount decimal\(38,10\) have more than 15 significant digits/);
+    expect(() => refuseLossyColumns(t, [col("amount", "decimal(15,2)", "decimal"), col("n", "numeric(9,0)", "decimal")])).not.toThrow();
   });
 });

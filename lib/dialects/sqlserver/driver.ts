@@ -45,6 +45,16 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
   return new SqlServerSession(connection, opts.readOnly);
 }
 
+/** The statements the session itself sends (exported for the grammar test). */
+export const DRIVER_SQL = {
+  // service_broker_guid is unique per database; with the server name it identifies "this database".
+  identity: "SELECT CAST(SERVERPROPERTY('MachineName') AS nvarchar(256)) + N'\\' + COALESCE(CAST(SERVERPROPERTY('InstanceName') AS nvarchar(256)), N'') AS [server], DB_NAME() AS [db], CAST(d.service_broker_guid AS nvarchar(40)) AS [guid], @@VERSION AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+  // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
+  begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
+  commit: "COMMIT TRANSACTION",
+  rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
+};
+
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|ALTER|CREATE|DROP|EXEC|BEGIN|COMMIT|ROLLBACK|IF|SET)\b/i;
 
 class SqlServerSession implements Session {
@@ -72,9 +82,8 @@ class SqlServerSession implements Session {
   }
 
   async identity() {
-    // service_broker_guid is unique per database; together with the server name it identifies "this database".
     const [r] = await this.query<{ server: string; db: string; guid: string; version: string }>({
-      sql: "SELECT CAST(SERVERPROPERTY('MachineName') AS nvarchar(256)) + N'\\' + COALESCE(CAST(SERVERPROPERTY('InstanceName') AS nvarchar(256)), N'') AS [server], DB_NAME() AS [db], CAST(d.service_broker_guid AS nvarchar(40)) AS [guid], @@VERSION AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+      sql: DRIVER_SQL.identity,
       params: [],
     });
     return { key: `${r.server}|${r.guid}`, version: r.version, database: r.db };
@@ -91,13 +100,13 @@ class SqlServerSession implements Session {
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.batch("SET XACT_ABORT ON; BEGIN TRANSACTION");
+    await this.batch(DRIVER_SQL.begin);
     try {
       const result = await fn();
-      await this.batch("COMMIT TRANSACTION");
+      await this.batch(DRIVER_SQL.commit);
       return result;
     } catch (e) {
-      await this.batch("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").catch(() => {});
+      await this.batch(DRIVER_SQL.rollback).catch(() => {});
       throw e;
     }
   }
@@ -125,7 +134,7 @@ class SqlServerSession implements Session {
       });
       q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null ? null : String(v)));
       req.on("row", (cols: { value: unknown }[]) => {
-        if (!stream.push(cols.map((c) => c.value))) req.pause();
+        if (!stream.push(cols.map((c) => keepSubMillisecond(c.value)))) req.pause();
       });
       this.connection.execSql(req);
     });
@@ -136,6 +145,7 @@ class SqlServerSession implements Session {
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
     const info = await this.introspector.columns(table);
     const cols = columns.map((n) => info.find((c) => c.name === n)!);
+    refuseLossyColumns(table, cols);
     const keepIdentity = cols.some((c) => c.identity);
     const iterator = rows.stream[Symbol.asyncIterator]();
     let total = 0;
@@ -181,6 +191,25 @@ class SqlServerSession implements Session {
   async close() {
     this.connection.close();
   }
+}
+
+/** tedious reads datetime2/time fractions below a millisecond into `nanosecondsDelta` but writes them from
+ *  `nanosecondDelta`: carry the value across, or a copy would truncate datetime2(7) to milliseconds. */
+export function keepSubMillisecond(value: unknown): unknown {
+  if (value instanceof Date && "nanosecondsDelta" in value) {
+    Object.defineProperty(value, "nanosecondDelta", { value: (value as Date & { nanosecondsDelta: number }).nanosecondsDelta, enumerable: false });
+  }
+  return value;
+}
+
+/** tedious passes decimal values as JavaScript numbers: exact up to 15 significant digits, not beyond. Refuse
+ *  rather than copy a rounded value. */
+export function refuseLossyColumns(table: TableRef, cols: ColumnInfo[]) {
+  const lossy = cols.filter((c) => /^(decimal|numeric)\((1[6-9]|[23]\d)\b/i.test(c.nativeType));
+  if (lossy.length)
+    throw new Error(
+      `${qualified(table)}: column(s) ${lossy.map((c) => `${c.name} ${c.nativeType}`).join(", ")} have more than 15 significant digits, which the SQL Server driver (tedious) cannot carry exactly; refusing to copy rounded values`,
+    );
 }
 
 function base(c: ColumnInfo) {
