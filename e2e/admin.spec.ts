@@ -84,25 +84,34 @@ test("admin previews and applies a YAML import with a diff, and can export", asy
 
 test("admin changes a user's role (audited with before/after) and cannot demote themselves", async ({ page }) => {
   await login(page, "admin");
-  await page.goto("/admin/users");
-  const vera = page.getByTestId("user-vera@example.test");
-  await vera.getByLabel("Role of vera@example.test").selectOption("operator");
-  await vera.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByTestId("user-vera@example.test").getByLabel("Role of vera@example.test")).toHaveValue("operator");
+  const roleOf = (email: string) => page.getByTestId(`user-${email}`).getByLabel(`Role of ${email}`);
+  /** Saves a role, then waits until a fresh page load shows it stored (the select alone changes at once). */
+  const setRole = async (email: string, role: string) => {
+    await page.goto("/admin/users");
+    await roleOf(email).selectOption(role);
+    // wait for the server action's response before navigating, so the navigation cannot cancel it
+    await Promise.all([page.waitForResponse((r) => r.request().method() === "POST" && r.url().includes("/admin/users")), page.getByTestId(`user-${email}`).getByRole("button", { name: "Save" }).click()]);
+    await expect(async () => {
+      await page.goto("/admin/users");
+      await expect(roleOf(email)).toHaveValue(role, { timeout: 1000 });
+    }).toPass({ timeout: 15_000 });
+  };
+  await setRole("vera@example.test", "operator");
   await page.goto("/audit?action=user");
   await expect(page.getByTestId("audit-row").first()).toContainText('{"after":{"role":"operator"},"before":{"role":"viewer"}}');
-  await page.goto("/admin/users");
-  await page.getByTestId("user-vera@example.test").getByLabel("Role of vera@example.test").selectOption("viewer");
-  await page.getByTestId("user-vera@example.test").getByRole("button", { name: "Save" }).click();
-  await expect(page.getByTestId("user-vera@example.test").getByLabel("Role of vera@example.test")).toHaveValue("viewer");
-  await expect(page.getByTestId("user-ada@example.test").getByLabel("Role of ada@example.test")).toBeDisabled();
+  await setRole("vera@example.test", "viewer");
+  await expect(roleOf("ada@example.test")).toBeDisabled();
 });
 
 test("a deactivated user cannot sign in until reactivated", async ({ page, browser }) => {
   await login(page, "admin");
   await page.goto("/admin/users");
-  await page.getByTestId("user-vera@example.test").getByRole("button", { name: "Deactivate" }).click();
-  await expect(page.getByTestId("user-vera@example.test")).toContainText("deactivated");
+  const actionDone = () => page.waitForResponse((r) => r.request().method() === "POST" && r.url().includes("/admin/users"));
+  await Promise.all([actionDone(), page.getByTestId("user-vera@example.test").getByRole("button", { name: "Deactivate" }).click()]);
+  await expect(async () => {
+    await page.goto("/admin/users");
+    await expect(page.getByTestId("user-vera@example.test")).toContainText("deactivated", { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
 
   const other = await browser.newContext();
   const vera = await other.newPage();
@@ -114,8 +123,11 @@ test("a deactivated user cannot sign in until reactivated", async ({ page, brows
   await expect(vera.getByRole("alert")).toContainText("deactivated");
   await other.close();
 
-  await page.getByTestId("user-vera@example.test").getByRole("button", { name: "Activate" }).click();
-  await expect(page.getByTestId("user-vera@example.test")).toContainText("active");
+  await Promise.all([actionDone(), page.getByTestId("user-vera@example.test").getByRole("button", { name: "Activate" }).click()]);
+  await expect(async () => {
+    await page.goto("/admin/users");
+    await expect(page.getByTestId("user-vera@example.test").getByRole("button", { name: "Deactivate" })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
   await page.goto("/audit?action=user");
   await expect(page.getByTestId("audit-row").filter({ hasText: "user.deactivate" }).first()).toContainText("vera@example.test");
 });
