@@ -3,6 +3,7 @@
 // (`current_setting('uat_refresh.pN')`) that the driver sets with set_config($1, $2): still never spliced into SQL.
 import type { ColumnInfo, CompiledQuery, Partitioning, PartitionCompiler, QueryCompiler, RowFilter, TableRef } from "../types";
 import { addDays } from "../../engine/days";
+import { whereClause, type Placeholder } from "../filters";
 import { dayBound, partitionDay, partitionName } from "../partition-days";
 
 export const STAGING_MARKER = "uat-refresh:staging";
@@ -20,17 +21,8 @@ export function copyParam(i: number, column: ColumnInfo): string {
   return `current_setting('uat_refresh.p${i}')::${column.nativeType}`;
 }
 
-function filterSql(filter: RowFilter | undefined, param: (i: number, c: ColumnInfo) => string): { where: string; params: string[] } {
-  if (!filter) return { where: "", params: [] };
-  const col = quoteIdent(filter.column.name);
-  switch (filter.kind) {
-    case "greater":
-      return { where: ` WHERE ${col} > ${param(1, filter.column)}`, params: [filter.value] };
-    case "atLeast":
-      return { where: ` WHERE ${col} >= ${param(1, filter.column)}`, params: [filter.value] };
-    case "range":
-      return { where: ` WHERE ${col} >= ${param(1, filter.column)} AND ${col} < ${param(2, filter.column)}`, params: [filter.lower, filter.upper] };
-  }
+function filterSql(filter: RowFilter | undefined, param: Placeholder) {
+  return whereClause(filter, quoteIdent, param);
 }
 
 const bindParam = (i: number, c: ColumnInfo) => `$${i}::${c.nativeType}`;

@@ -1,6 +1,7 @@
 // SQL Server (T-SQL) text for the simple_copy statements. Identifiers are bracket-quoted with QUOTENAME rules
 // (`]` doubled); values are @p1..@pN parameters, cast to the column's own type so comparisons use its index.
 // Work in progress toward the SQL Server dialect: not registered as a dialect yet (no driver; see README).
+import { whereClause } from "../filters";
 import type { ColumnInfo, CompiledQuery, QueryCompiler, RowFilter, TableRef } from "../types";
 
 export function quoteIdent(name: string): string {
@@ -20,16 +21,8 @@ function castType(c: ColumnInfo): string {
 const param = (i: number, c: ColumnInfo) => `CAST(@p${i} AS ${castType(c)})`;
 
 function where(filter: RowFilter | undefined): { sql: string; params: string[] } {
-  if (!filter) return { sql: "", params: [] };
-  const col = quoteIdent(filter.column.name);
-  switch (filter.kind) {
-    case "greater":
-      return { sql: ` WHERE ${col} > ${param(1, filter.column)}`, params: [filter.value] };
-    case "atLeast":
-      return { sql: ` WHERE ${col} >= ${param(1, filter.column)}`, params: [filter.value] };
-    case "range":
-      return { sql: ` WHERE ${col} >= ${param(1, filter.column)} AND ${col} < ${param(2, filter.column)}`, params: [filter.lower, filter.upper] };
-  }
+  const w = whereClause(filter, quoteIdent, param);
+  return { sql: w.where, params: w.params };
 }
 
 /** A value as comparable text: ODBC canonical for dates/times (style 23 / 121), plain digits for numbers. */
