@@ -1,5 +1,5 @@
 // Refreshes started from the web run in this server process; the request returns as soon as the run exists,
-// and the browser follows it through the progress stream.
+// and the browser follows it through the progress stream. Runs of this process can be cancelled.
 import "server-only";
 import { audit } from "@/lib/audit";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
@@ -17,15 +17,21 @@ export interface StartRequest {
   dryRun?: boolean;
 }
 
+const g = globalThis as unknown as { __uatRefreshRunning?: Map<string, AbortController> };
+const running = (g.__uatRefreshRunning ??= new Map());
+
 /** Resolves with the run id once the run is recorded; rejects when it cannot start (busy, unknown table...). */
 export function startRun(req: StartRequest): Promise<string> {
+  const controller = new AbortController();
   return new Promise((resolve, reject) => {
-    let started = false;
+    let runId: string | undefined;
     runRefresh(metadata(), metadataUrl(), {
       ...req,
-      onStarted: (runId) => {
-        started = true;
-        resolve(runId);
+      signal: controller.signal,
+      onStarted: (id) => {
+        runId = id;
+        running.set(id, controller);
+        resolve(id);
       },
     })
       .then((report) => {
@@ -33,8 +39,17 @@ export function startRun(req: StartRequest): Promise<string> {
         return audit({ actor: req.triggeredBy, action: "refresh.finished", target: report.runId, outcome: report.status === "succeeded" ? "ok" : "failed", details: { status: report.status, tables: report.tables.map((t) => `${t.table}: ${t.status}`) } });
       })
       .catch((e) => {
-        if (!started) reject(e);
+        if (!runId) reject(e);
         else logger.error({ err: e, by: req.triggeredBy }, "refresh failed");
-      });
+      })
+      .finally(() => runId && running.delete(runId));
   });
+}
+
+/** Cancels a run executing in this process; false when it is not (finished, or run by the CLI / another instance). */
+export function cancelRun(runId: string, by: string): boolean {
+  const controller = running.get(runId);
+  if (!controller) return false;
+  controller.abort(`by ${by}`);
+  return true;
 }

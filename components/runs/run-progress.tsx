@@ -7,9 +7,15 @@ import type { RunSnapshot } from "@/lib/runs";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 
-export function RunProgress({ initial }: { initial: RunSnapshot }) {
+export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canCancel: boolean }) {
   const [run, setRun] = useState(initial);
   const [live, setLive] = useState(initial.status === "running");
+  const [cancelError, setCancelError] = useState<string | null>(null);
+  const cancel = async () => {
+    setCancelError(null);
+    const r = await fetch(`/api/runs/${initial.id}/cancel`, { method: "POST" });
+    if (!r.ok) setCancelError((await r.json().catch(() => ({}))).error ?? `HTTP ${r.status}`);
+  };
 
   useEffect(() => {
     if (initial.status !== "running") return;
@@ -31,7 +37,17 @@ export function RunProgress({ initial }: { initial: RunSnapshot }) {
         <div><dt className="text-slate-500">Duration</dt><dd>{formatDuration(run.durationMs)}</dd></div>
         <div><dt className="text-slate-500">Rows written</dt><dd data-testid="run-rows">{formatRows(run.rowsWritten)}</dd></div>
       </dl>
-      {live && <p className="text-sm text-blue-800" role="status" aria-live="polite">Live: updates stream in as the run progresses.</p>}
+      {live && (
+        <div className="flex flex-wrap items-center gap-3">
+          <p className="text-sm text-blue-800" role="status" aria-live="polite">Live: updates stream in as the run progresses.</p>
+          {canCancel && (
+            <button type="button" onClick={cancel} className="rounded border border-red-300 px-2 py-0.5 text-sm text-red-800">
+              Cancel run
+            </button>
+          )}
+          {cancelError && <p role="alert" className="text-sm text-red-800">{cancelError}</p>}
+        </div>
+      )}
       {run.error && run.status !== "succeeded" && <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-800">{run.error}</p>}
       <ol className="space-y-3">
         {run.tables.map((t) => {

@@ -117,7 +117,13 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     for (const t of tables) {
       if (busy.includes(t.name)) continue;
       const resultId = run.tables.find((r) => r.tableName === t.name)!.id;
-      reports.push(await refreshTable(db, run.id, resultId, config, t, pair, req));
+      if (req.signal?.aborted) {
+        const error = cancelledMessage(req.signal);
+        await db.tableResult.update({ where: { id: resultId }, data: { status: "skipped", error } });
+        reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
+      } else {
+        reports.push(await refreshTable(db, run.id, resultId, config, t, pair, req));
+      }
       await locks.unlock(t.name);
     }
   } finally {
@@ -152,6 +158,13 @@ async function refreshTable(
   );
   await db.tableResult.update({ where: { id: resultId }, data: { status: "running", phase: "planning", startedAt: new Date() } });
   let plan: TablePlan | undefined;
+  // Cancelling cuts both connections: the server rolls the open transaction back, so the target keeps its
+  // last committed state, exactly as after a kill.
+  const cut = () => {
+    pair.source.destroy();
+    pair.target.destroy();
+  };
+  req.signal?.addEventListener("abort", cut, { once: true });
   try {
     progress.phase("planning");
     const ctx = await resolveTable(table, config.settings, dialect, pair, progress, req.signal);
@@ -183,8 +196,8 @@ async function refreshTable(
     return { table: table.name, status: "succeeded", plan, outcome, durationMs };
   } catch (e) {
     await persist.flush();
-    const error = e instanceof Error ? e.message : String(e);
-    const hint = (e as RefreshError).hint ?? dialect.hintFor(e);
+    const error = req.signal?.aborted ? cancelledMessage(req.signal) : e instanceof Error ? e.message : String(e);
+    const hint = req.signal?.aborted ? undefined : ((e as RefreshError).hint ?? dialect.hintFor(e));
     const durationMs = Date.now() - started;
     await db.tableResult.update({
       where: { id: resultId },
@@ -195,7 +208,13 @@ async function refreshTable(
     await pair.reopen("source").catch(() => {});
     await pair.reopen("target").catch(() => {});
     return { table: table.name, status: "failed", plan, error, hint, durationMs };
+  } finally {
+    req.signal?.removeEventListener("abort", cut);
   }
+}
+
+function cancelledMessage(signal: AbortSignal) {
+  return `cancelled${typeof signal.reason === "string" ? ` ${signal.reason}` : ""}: nothing of the interrupted transaction was committed`;
 }
 
 /** Writes progress to the metadata DB at most once a second, so other processes (and reloads) can follow. */

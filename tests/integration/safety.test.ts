@@ -125,3 +125,46 @@ describe("refresh safety on real PostgreSQL", () => {
     expect(RefreshError).toBeDefined();
   });
 });
+
+describe("cancelling a refresh", () => {
+  let env: TestEnv;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    admin = new pg.Client({ connectionString: env.adminUrl });
+    await admin.connect();
+    for (const c of [env.source, env.target]) await c.query(TABLE);
+    await env.source.query(fill(1, 200_000, "new"));
+    await env.target.query(fill(1, 1000, "old"));
+    await env.target.query(`CREATE FUNCTION park() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.id = 100000 THEN PERFORM pg_sleep(60); END IF; RETURN NEW; END $$`);
+    await env.target.query("CREATE TRIGGER park BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION park()");
+    await env.source.query("CREATE TABLE later (id int PRIMARY KEY)");
+    await env.target.query("CREATE TABLE later (id int PRIMARY KEY)");
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await env?.close();
+  });
+
+  it("stops mid-copy at once, rolls the table back, skips the tables not started, and frees the lock", async () => {
+    await env.config([{ name: "events", strategy: "simple_copy", sync_mode: "full_replace" }, { name: "later", strategy: "simple_copy", sync_mode: "full_replace" }]);
+    const before = await fingerprint(env.target, "events");
+    const controller = new AbortController();
+    const started = Date.now();
+    const running = runRefresh(env.db, env.metaUrl, { trigger: "web", triggeredBy: "test", signal: controller.signal });
+    const db = new URL(env.targetUrl).pathname.slice(1);
+    await waitFor(async () => (await admin.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep'", [db])).rowCount);
+    controller.abort("by oscar@example.test");
+    const report = await running;
+    expect(Date.now() - started).toBeLessThan(30_000); // did not wait for the 60 s sleep
+    expect(report.status).toBe("failed");
+    expect(report.tables.map((t) => [t.table, t.status])).toEqual([["events", "failed"], ["later", "skipped"]]);
+    expect(report.tables[0].error).toBe("cancelled by oscar@example.test: nothing of the interrupted transaction was committed");
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep'", [db]);
+    expect(await fingerprint(env.target, "events")).toEqual(before);
+    await env.target.query("DROP TRIGGER park ON events");
+    const again = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"] });
+    expect(again.status).toBe("succeeded");
+  });
+});

@@ -11,7 +11,7 @@ export const metadata = { title: "Audit trail" };
 type Search = Record<string, string | undefined>;
 
 // These actions name a run as their target (a cuid) when one was created.
-const RUN_ACTIONS = new Set(["refresh.trigger", "refresh.dry_run", "refresh.finished", "schedule.run"]);
+const RUN_ACTIONS = new Set(["refresh.trigger", "refresh.dry_run", "refresh.finished", "refresh.cancel", "schedule.run"]);
 const targetsRun = (e: { action: string; target: string | null }) => RUN_ACTIONS.has(e.action) && /^c[a-z0-9]{20,}$/.test(e.target ?? "");
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Search> }) {

@@ -3,17 +3,18 @@ import { notFound } from "next/navigation";
 import { RunProgress } from "@/components/runs/run-progress";
 import { metadata } from "@/lib/metadata/client";
 import { getRun, runSnapshot } from "@/lib/runs";
+import { hasRole } from "@/lib/roles";
 import { requirePageRole } from "@/server/session";
 
 export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
-  await requirePageRole("viewer", "run detail");
+  const user = await requirePageRole("viewer", "run detail");
   const run = await getRun(metadata(), (await params).id);
   if (!run) notFound();
   return (
     <section>
       <p className="text-sm"><Link href="/runs" className="text-slate-600 hover:underline">← Runs</Link></p>
       <h1 className="mb-4 text-2xl font-semibold">Run <span className="font-mono text-lg">{run.id}</span></h1>
-      <RunProgress initial={runSnapshot(run)} />
+      <RunProgress initial={runSnapshot(run)} canCancel={hasRole(user.role, "operator")} />
     </section>
   );
 }
