@@ -217,27 +217,32 @@ function cancelledMessage(signal: AbortSignal) {
   return `cancelled${typeof signal.reason === "string" ? ` ${signal.reason}` : ""}: nothing of the interrupted transaction was committed`;
 }
 
-/** Writes progress to the metadata DB at most once a second, so other processes (and reloads) can follow. */
+/** Writes progress to the metadata DB at most once a second (the last event of a burst included, on a timer),
+ *  so other processes (and reloads) can follow. */
 function throttledPersist(db: Metadata, resultId: string) {
   let last = 0;
   let pending: ProgressEvent | null = null;
+  let timer: NodeJS.Timeout | null = null;
   let writing: Promise<unknown> = Promise.resolve();
-  const write = (e: ProgressEvent) => {
+  const writeNow = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const e = pending;
+    pending = null;
+    if (!e) return;
+    last = Date.now();
     writing = writing.then(() =>
       db.tableResult.update({ where: { id: resultId }, data: { phase: e.phase, rowsWritten: BigInt(e.rows) } }).catch(() => {}),
     );
   };
   const fn = (e: ProgressEvent) => {
     pending = e;
-    if (Date.now() - last >= 1000 || e.phase !== "loading") {
-      last = Date.now();
-      write(e);
-      pending = null;
-    }
+    const wait = 1000 - (Date.now() - last);
+    if (wait <= 0 || e.phase !== "loading") writeNow();
+    else timer ??= setTimeout(writeNow, wait);
   };
   fn.flush = async () => {
-    if (pending) write(pending);
-    pending = null;
+    writeNow();
     await writing;
   };
   return fn;

@@ -1,0 +1,52 @@
+// Live progress of a refresh that takes a few seconds: it survives a page reload, and an operator can cancel one.
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { expect, test } from "@playwright/test";
+import { login } from "./helpers";
+
+const stack = () => JSON.parse(readFileSync(".data/e2e/stack.json", "utf8")) as { targetUrl: string };
+
+test.describe("a slow refresh", () => {
+  let uat: pg.Client;
+  test.beforeAll(async () => {
+    uat = new pg.Client({ connectionString: stack().targetUrl });
+    await uat.connect();
+    // ~1 ms per row: 5,000 customers take several seconds to load
+    await uat.query(`CREATE OR REPLACE FUNCTION e2e_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END $$`);
+    await uat.query("CREATE TRIGGER e2e_slow BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION e2e_slow()");
+  });
+  test.afterAll(async () => {
+    await uat.query("DROP TRIGGER IF EXISTS e2e_slow ON customers");
+    await uat.end();
+  });
+
+  async function startCustomers(page: import("@playwright/test").Page) {
+    await login(page, "operator");
+    const row = page.getByTestId("table-row-customers");
+    await row.getByRole("button", { name: "Refresh customers" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: /^Refresh 127/ }).click();
+    await expect(page).toHaveURL(/\/runs\/[a-z0-9]+$/);
+    await expect(page.getByTestId("run-status")).toContainText("running");
+  }
+
+  test("live progress survives a reload and reaches done", async ({ page }) => {
+    await startCustomers(page);
+    const bar = page.getByRole("progressbar", { name: "customers progress" });
+    await expect.poll(async () => Number(await bar.getAttribute("aria-valuenow")), { timeout: 20_000 }).toBeGreaterThan(0);
+    await page.reload();
+    await expect(page.getByTestId("run-status")).toContainText("running");
+    await expect(page.getByText("Live: updates stream in")).toBeVisible();
+    await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 60_000 });
+    await expect(page.getByTestId("run-table-customers").getByTestId("table-rows")).toHaveText("5,000 / 5,000");
+  });
+
+  test("an operator cancels a running refresh and the target keeps its rows", async ({ page }) => {
+    const before = (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0];
+    await startCustomers(page);
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await expect(page.getByTestId("run-status")).toContainText("failed", { timeout: 30_000 });
+    await expect(page.getByTestId("run-table-customers")).toContainText("cancelled by oscar@example.test");
+    // the cancelled transaction is rolled back: same rows as before
+    await expect.poll(async () => (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0], { timeout: 30_000 }).toEqual(before);
+  });
+});
