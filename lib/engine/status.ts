@@ -4,10 +4,8 @@ import type { Session } from "../dialects/types";
 import { dialectFor } from "../dialects";
 import type { Metadata } from "../metadata/client";
 import { openSession } from "./connections";
-import { EXACT_COUNT_LIMIT } from "./limits";
+import { countOrEstimate } from "./limits";
 import { openPair } from "./runner";
-
-export { EXACT_COUNT_LIMIT };
 
 export interface SideStatus {
   rows: number | null;
@@ -63,16 +61,14 @@ async function side(session: Session, t: TableConfigInput, partitionKey?: string
   try {
     const ref = await session.introspector.findTable(t.name, t.schema);
     if (!ref) return { rows: null, watermark: null, error: "table not found" };
-    const [estimate] = await session.query<{ n: string }>(compiler.estimateRows(ref));
-    const estimated = Number(estimate?.n ?? -1) >= EXACT_COUNT_LIMIT;
-    const [count] = estimated ? [estimate] : await session.query<{ n: string }>(compiler.countRows(ref));
+    const { rows, estimated } = await countOrEstimate(session, ref);
     const colName = watermarkColumnOf(t) ?? partitionKey;
     let watermark: string | null = null;
     if (colName) {
       const col = (await session.introspector.columns(ref)).find((c) => c.name.toLowerCase() === colName.toLowerCase());
       if (col) watermark = (await session.query<{ max: string | null }>(compiler.watermark(ref, col, 0)))[0]?.max ?? null;
     }
-    return { rows: Number(count.n), estimated, watermark };
+    return { rows, estimated, watermark };
   } catch (e) {
     return { rows: null, watermark: null, error: (e as Error).message };
   }

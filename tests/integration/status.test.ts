@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportConfig } from "../../lib/config/store";
-import { EXACT_COUNT_LIMIT, tableStatuses, testConnections } from "../../lib/engine/status";
+import { EXACT_COUNT_LIMIT } from "../../lib/engine/limits";
+import { tableStatuses, testConnections } from "../../lib/engine/status";
 import { createTestEnv, type TestEnv } from "../support/env";
 
 describe("status (dashboard and --status)", () => {

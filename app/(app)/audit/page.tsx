@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { DateRange, FilterBar, FilterSelect, FilterText } from "@/components/ui/filters";
+import { Pager } from "@/components/ui/pager";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatTime } from "@/components/ui/format";
 import { auditFiltersFrom, listAudit } from "@/lib/audit";
@@ -56,11 +57,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </table>
         </div>
       )}
-      <nav aria-label="Pages" className="mt-3 flex items-center gap-3 text-sm">
-        <span>{total} event(s), page {page} of {pages}</span>
-        {page > 1 && <Link href={`/audit?${query({ page: String(page - 1) })}`} className="underline">Previous</Link>}
-        {page < pages && <Link href={`/audit?${query({ page: String(page + 1) })}`} className="underline">Next</Link>}
-      </nav>
+      <Pager total={total} noun="event" page={page} pages={pages} href={(p) => `/audit?${query({ page: String(p) })}`} />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { DateRange, FilterBar, FilterSelect, FilterText } from "@/components/ui/filters";
+import { Pager } from "@/components/ui/pager";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
@@ -52,11 +53,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
           </table>
         </div>
       )}
-      <nav aria-label="Pages" className="mt-3 flex items-center gap-3 text-sm">
-        <span>{total} run(s), page {page} of {pages}</span>
-        {page > 1 && <Link href={link(page - 1)} className="underline">Previous</Link>}
-        {page < pages && <Link href={link(page + 1)} className="underline">Next</Link>}
-      </nav>
+      <Pager total={total} noun="run" page={page} pages={pages} href={link} />
     </section>
   );
 }

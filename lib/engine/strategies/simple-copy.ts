@@ -2,7 +2,7 @@
 // Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
 import type { RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
-import { EXACT_COUNT_LIMIT } from "../limits";
+import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
 
@@ -14,13 +14,6 @@ async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: s
 async function count(ctx: TableContext, filter?: RowFilter): Promise<number> {
   const r = await one<{ n: string | number }>(ctx, "source", ctx.dialect.compiler.countRows(ctx.sourceTable, filter));
   return Number(r.n);
-}
-
-/** Rows a full copy will move: the planner's estimate for big tables (a count would scan production once more). */
-async function fullCount(ctx: TableContext): Promise<{ rows: number; estimated: boolean }> {
-  const e = await one<{ n: string | number }>(ctx, "source", ctx.dialect.compiler.estimateRows(ctx.sourceTable));
-  if (Number(e?.n ?? -1) >= EXACT_COUNT_LIMIT) return { rows: Number(e.n), estimated: true };
-  return { rows: await count(ctx), estimated: false };
 }
 
 function watermarkColumn(ctx: TableContext) {
@@ -62,7 +55,7 @@ export const simpleCopy: StrategyImpl = {
       reason = empty.empty ? "smart_sync: target is empty, copying everything" : `smart_sync: target has rows, copying rows newer than its max(${ctx.config.incremental_column})`;
     }
     if (mode === "full_replace") {
-      const n = await fullCount(ctx);
+      const n = await countOrEstimate(ctx.sessions.source, ctx.sourceTable);
       return { strategy: "simple_copy", mode, reason, sourceQuery: compiler.selectRows(ctx.sourceTable, sourceCols), rowsExpected: n.rows, rowsEstimated: n.estimated };
     }
     const wm = await targetWatermark(ctx);
