@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { partitionDay } from "../../lib/dialects/partition-days";
+import type { TypeFamily } from "../../lib/dialects/types";
 import { parseBound } from "../../lib/dialects/postgres/introspector";
 import { quoteIdent } from "../../lib/dialects/postgres/compiler";
 import { addDays, toDayNumber } from "../../lib/engine/days";
@@ -24,11 +25,14 @@ describe("partition days (YYYYMMDD)", () => {
     expect(addDays(20240301, -1)).toBe(20240229);
   });
   it("recognises daily partitions from PostgreSQL bounds, and only those", () => {
-    const day = (bound: string) => partitionDay(parseBound("p", bound));
+    const key = (family: TypeFamily) => ({ column: "d", columnType: { name: "d", nativeType: family, family, nullable: false, identity: false, generated: false }, partitions: [] });
+    const day = (bound: string, family: TypeFamily = "integer") => partitionDay(key(family), parseBound("p", bound));
     expect(day("FOR VALUES FROM (20250207) TO (20250208)")).toBe(20250207);
     expect(day("FOR VALUES FROM (20250131) TO (20250201)")).toBe(20250131);
-    expect(day("FOR VALUES FROM ('2025-02-07') TO ('2025-02-08')")).toBe(20250207);
-    expect(day("FOR VALUES FROM ('2025-02-07 00:00:00') TO ('2025-02-08 00:00:00')")).toBe(20250207);
+    expect(day("FOR VALUES FROM ('2025-02-07') TO ('2025-02-08')", "date")).toBe(20250207);
+    expect(day("FOR VALUES FROM ('2025-02-07 00:00:00') TO ('2025-02-08 00:00:00')", "datetime")).toBe(20250207);
+    expect(day("FOR VALUES FROM ('2025-02-07 00:00:00') TO ('2025-02-07 12:00:00')", "datetime")).toBeNull();
+    expect(day("FOR VALUES FROM ('2025-02-07 06:00:00') TO ('2025-02-08 06:00:00')", "datetime")).toBeNull();
     expect(day("FOR VALUES FROM (20250201) TO (20250301)")).toBeNull();
     expect(day("FOR VALUES FROM (MINVALUE) TO (20250101)")).toBeNull();
     expect(day("DEFAULT")).toBeNull();

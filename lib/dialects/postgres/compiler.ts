@@ -4,7 +4,7 @@
 import type { ColumnInfo, CompiledQuery, Partitioning, PartitionCompiler, QueryCompiler, RowFilter, TableRef } from "../types";
 import { addDays } from "../../engine/days";
 import { whereClause, type Placeholder } from "../filters";
-import { dayBound, partitionDay, partitionName } from "../partition-days";
+import { dailyPartition, dayBound, partitionHolding, partitionName } from "../partition-days";
 
 export const STAGING_MARKER = "uat-refresh:staging";
 export const RETIRED_MARKER = "uat-refresh:retired";
@@ -95,6 +95,15 @@ function markerComment(t: TableRef, marker: string, of: TableRef): CompiledQuery
 }
 
 export const postgresPartitions: PartitionCompiler = {
+  placeDay(p, day) {
+    const daily = dailyPartition(p, day);
+    if (daily) return { kind: "exists", partition: daily };
+    // PostgreSQL cannot split a partition: a day inside a wider one (bounded or MINVALUE/MAXVALUE) has no place.
+    const wider = partitionHolding(p, day);
+    if (wider) return { kind: "refused", reason: `falls in partition ${wider.name} [${wider.lower ?? "MINVALUE"}, ${wider.upper ?? "MAXVALUE"}), which spans more than one day` };
+    return { kind: "create" };
+  },
+
   createPartition(table, p, day) {
     const part = partitionName(table, `_p${day}`);
     return [
@@ -130,7 +139,7 @@ export const postgresPartitions: PartitionCompiler = {
     return stmts;
   },
   switchIn(table, staging, retired, p, day) {
-    const current = p.partitions.find((x) => x.name && partitionDay(x) === day);
+    const current = dailyPartition(p, day);
     const partName: TableRef = current ? { schema: table.schema, name: current.name } : partitionName(table, `_p${day}`);
     const stmts: CompiledQuery[] = [];
     if (current) {

@@ -1,9 +1,16 @@
-// T-SQL for staging_partition_switch on a RANGE RIGHT partition function with daily boundaries (YYYYMMDD integers
-// or dates): split only empty ranges, build a staging table on the day's filegroup with the target's columns and
-// indexes and a trusted CHECK, then SWITCH the old partition out and the staging table in, in one transaction.
+// T-SQL for staging_partition_switch on a partition function with daily boundaries (YYYYMMDD integers, dates or
+// date-times): give a day its own partition by guarded splits, build a staging table on the day's filegroup with
+// the target's columns and indexes and a trusted CHECK, then SWITCH the old partition out and the staging table in,
+// in one transaction.
+//
+// How SQL Server lays out a function with boundaries b1 < ... < bn (ALTER/CREATE PARTITION FUNCTION docs):
+//   RANGE RIGHT: (-inf, b1) [b1, b2) ... [bn, +inf)      RANGE LEFT: (-inf, b1] (b1, b2] ... (bn, +inf)
+// Every new day after bn falls in the open-ended last range: that is the range SPLIT RANGE cuts. A split creates
+// "the new partition" on the side where the new boundary resides, on the scheme's NEXT USED filegroup, and moves
+// the rows of that side: so a split is allowed only when that side holds no rows (checked in the same transaction).
 import { addDays } from "../../engine/days";
-import { dayBound, partitionDay } from "../partition-days";
-import type { ColumnInfo, CompiledQuery, IndexInfo, PartitionCompiler, Partitioning, TableRef, TableShape } from "../types";
+import { comparePoints, dailyPartition, dayBound, isRangeLeft, rangeHolds, toPoint } from "../partition-days";
+import type { ColumnInfo, CompiledQuery, DayPlacement, IndexInfo, PartitionCompiler, Partitioning, TableRef, TableShape } from "../types";
 import { qualified, quoteIdent } from "./compiler";
 
 export const MARKER = "uat_refresh";
@@ -13,16 +20,71 @@ function nstring(s: string): string {
   return `N'${s.replace(/'/g, "''")}'`;
 }
 
-/** A boundary literal for a validated day number (ALTER PARTITION FUNCTION takes no bind parameters). */
-function boundLiteral(p: Partitioning, day: number): string {
-  const v = dayBound(p, day);
-  return p.columnType.family === "integer" ? v : `'${v}'`;
+/** A literal for a bound read from the catalog or computed from a validated day (ALTER PARTITION FUNCTION and
+ *  CHECK constraints take no bind parameters). Dates and date-times are written in the ISO 8601 forms SQL Server
+ *  reads the same under every SET DATEFORMAT / language ('YYYY-MM-DD' is ambiguous for datetime columns). */
+export function literal(p: Partitioning, bound: string): string {
+  const point = toPoint(p, bound);
+  if (point === null) throw new Error(`unexpected ${p.columnType.nativeType} partition bound ${bound}`);
+  // Dates as unseparated YYYYMMDD, the one form every date type reads the same way.
+  if (typeof point === "number") return p.columnType.family === "date" ? `'${point}'` : String(point);
+  return `'${isoDateTime(point)}'`;
+}
+
+/** `YYYY-MM-DD HH:MM:SS.fffffff` -> `YYYY-MM-DDTHH:MM:SS[.fff...]`, fraction trimmed to what is not zero. */
+export function isoDateTime(point: string): string {
+  const [date, time] = point.split(" ");
+  const [hms, frac] = time.split(".");
+  const f = frac.replace(/0+$/, "");
+  return `${date}T${hms}${f ? `.${f}` : ""}`;
 }
 
 function partitionOf(p: Partitioning, day: number) {
-  const part = p.partitions.find((x) => partitionDay(x) === day);
+  const part = dailyPartition(p, day);
   if (!part?.number) throw new Error(`no daily partition for ${day} in ${p.functionName}`);
   return part;
+}
+
+/** One SPLIT RANGE: the new boundary, the range it cuts off (must be empty) and where that range's data lives. */
+export interface PlannedSplit {
+  boundary: string;
+  /** The new partition's range, which must hold no rows: [boundary, upper) for RANGE RIGHT, (lower, boundary] for RANGE LEFT. */
+  newRange: { lower: string | null; upper: string | null };
+  filegroup: string;
+}
+
+/** Boundaries a day needs to be a partition of its own: RANGE RIGHT [d, d+1) needs d and d+1; RANGE LEFT (d-1, d]
+ *  needs d-1 and d (discrete keys only: a date-time day is never a (lower, upper] range). */
+function boundariesFor(p: Partitioning, day: number): string[] {
+  return isRangeLeft(p) ? [dayBound(p, addDays(day, -1)), dayBound(p, day)] : [dayBound(p, day), dayBound(p, addDays(day, 1))];
+}
+
+/** The splits that give `day` its own partition, in order, each against the layout the previous ones leave. */
+export function planSplits(p: Partitioning, day: number): PlannedSplit[] {
+  if (dailyPartition(p, day)) return [];
+  let layout = p;
+  const splits: PlannedSplit[] = [];
+  for (const boundary of boundariesFor(p, day)) {
+    const point = toPoint(p, boundary)!;
+    if (layout.partitions.some((x) => x.upper !== null && toPoint(p, x.upper) !== null && comparePoints(toPoint(p, x.upper)!, point) === 0)) continue;
+    const holder = layout.partitions.findIndex((x) => rangeHolds(layout, x, point));
+    if (holder < 0) throw new Error(`no partition of ${p.functionName} holds ${boundary}`);
+    const h = layout.partitions[holder];
+    const filegroup = h.filegroup ?? "PRIMARY";
+    splits.push({ boundary, newRange: isRangeLeft(p) ? { lower: h.lower, upper: boundary } : { lower: boundary, upper: h.upper }, filegroup });
+    layout = split(layout, holder, boundary, filegroup);
+  }
+  if (!dailyPartition(layout, day)) throw new Error(`${p.functionName} has a boundary inside day ${day}: the day's rows span more than one partition, so it cannot be switched in as one`);
+  return splits;
+}
+
+/** The layout after SPLIT RANGE (boundary) of partition `index`, numbered as $PARTITION numbers them. */
+export function split(p: Partitioning, index: number, boundary: string, filegroup: string): Partitioning {
+  const h = p.partitions[index];
+  const below = { ...h, upper: boundary, filegroup: isRangeLeft(p) ? filegroup : h.filegroup };
+  const above = { ...h, lower: boundary, filegroup: isRangeLeft(p) ? h.filegroup : filegroup };
+  const partitions = [...p.partitions.slice(0, index), below, above, ...p.partitions.slice(index + 1)].map((x, i) => ({ ...x, name: String(i + 1), number: i + 1 }));
+  return { ...p, partitions };
 }
 
 function columnDef(c: ColumnInfo): string {
@@ -52,25 +114,37 @@ function checkName(staging: TableRef) {
 }
 
 export const sqlServerPartitions: PartitionCompiler = {
+  placeDay(p, day): DayPlacement {
+    if (isRangeLeft(p) && p.columnType.family === "datetime")
+      return {
+        kind: "refused",
+        reason: `${p.functionName} is RANGE LEFT on the date-time column ${p.column}: a day [d 00:00, d+1 00:00) can never be one (lower, upper] partition; staging_partition_switch needs RANGE RIGHT for date-time keys`,
+      };
+    const part = dailyPartition(p, day);
+    if (part) return { kind: "exists", partition: part };
+    try {
+      planSplits(p, day);
+      return { kind: "create" };
+    } catch (e) {
+      return { kind: "refused", reason: (e as Error).message };
+    }
+  },
+
   createPartition(table, p, day) {
     if (!p.functionName || !p.schemeName) throw new Error(`${qualified(table)} has no partition function/scheme`);
-    const boundaries = new Set(p.partitions.map((x) => x.lower).filter((b): b is string => b !== null));
-    const stmts: CompiledQuery[] = [];
-    for (const d of [day, addDays(day, 1)]) {
-      const value = dayBound(p, d);
-      if (boundaries.has(value)) continue;
-      // The partition being split: the one whose range holds d. Splitting it must not move rows.
-      const holder = p.partitions.find((x) => (x.lower === null || x.lower <= value) && (x.upper === null || value < x.upper));
-      const col = quoteIdent(p.column);
-      const upper = holder?.upper ? ` AND ${col} < ${p.columnType.family === "integer" ? holder.upper : `'${holder.upper}'`}` : "";
-      stmts.push({
-        sql: `IF EXISTS (SELECT 1 FROM ${qualified(table)} WHERE ${col} >= ${boundLiteral(p, d)}${upper}) THROW 50001, ${nstring(`refusing to split ${p.functionName} at ${value}: the range holds rows that would move`)}, 1`,
-        params: [],
-      });
-      stmts.push({ sql: `ALTER PARTITION SCHEME ${quoteIdent(p.schemeName)} NEXT USED ${quoteIdent(holder?.filegroup ?? "PRIMARY")}`, params: [] });
-      stmts.push({ sql: `ALTER PARTITION FUNCTION ${quoteIdent(p.functionName)}() SPLIT RANGE (${boundLiteral(p, d)})`, params: [] });
-    }
-    return stmts;
+    const col = quoteIdent(p.column);
+    return planSplits(p, day).flatMap((s) => {
+      const lower = s.newRange.lower === null ? [] : [`${col} ${isRangeLeft(p) ? ">" : ">="} ${literal(p, s.newRange.lower)}`];
+      const upper = s.newRange.upper === null ? [] : [`${col} ${isRangeLeft(p) ? "<=" : "<"} ${literal(p, s.newRange.upper)}`];
+      return [
+        {
+          sql: `IF EXISTS (SELECT 1 FROM ${qualified(table)} WHERE ${[...lower, ...upper].join(" AND ")}) THROW 50001, ${nstring(`refusing to split ${p.functionName} at ${s.boundary}: rows in the range it cuts off would move`)}, 1`,
+          params: [],
+        },
+        { sql: `ALTER PARTITION SCHEME ${quoteIdent(p.schemeName!)} NEXT USED ${quoteIdent(s.filegroup)}`, params: [] },
+        { sql: `ALTER PARTITION FUNCTION ${quoteIdent(p.functionName!)}() SPLIT RANGE (${literal(p, s.boundary)})`, params: [] },
+      ];
+    });
   },
 
   createStaging(table, staging, retired, p, day, shape: TableShape) {
@@ -88,11 +162,15 @@ export const sqlServerPartitions: PartitionCompiler = {
 
   prepareStaging(_table, staging, indexes, p, day) {
     const col = quoteIdent(p.column);
+    // The CHECK states the day's partition range exactly, [lower, upper) or (lower, upper]: SWITCH accepts a staging
+    // table only when a trusted constraint keeps every row inside the target partition's range. Added WITH CHECK (the
+    // default for a new constraint), so it is trusted.
+    const part = partitionOf(p, day);
+    const [gt, lt] = isRangeLeft(p) ? [">", "<="] : [">=", "<"];
     return [
       ...indexStatements(staging, indexes),
-      // Added WITH CHECK (the default for a new constraint), so it is trusted and the switch needs no scan.
       {
-        sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(checkName(staging))} CHECK (${col} >= ${boundLiteral(p, day)} AND ${col} < ${boundLiteral(p, addDays(day, 1))} AND ${col} IS NOT NULL)`,
+        sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(checkName(staging))} CHECK (${col} ${gt} ${literal(p, part.lower!)} AND ${col} ${lt} ${literal(p, part.upper!)} AND ${col} IS NOT NULL)`,
         params: [],
       },
     ];

@@ -6,13 +6,18 @@ import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
-import { dayBound, partitionDay, partitionName } from "../../dialects/partition-days";
+import { resyncIdentities } from "./identity";
+import { dayBound, partitionName } from "../../dialects/partition-days";
 
 async function partitioning(ctx: TableContext): Promise<Partitioning> {
   const p = await ctx.sessions.target.introspector.partitioning(ctx.targetTable);
   if (!p) throw new RefreshError(`target table ${displayName(ctx.targetTable)} is not partitioned: staging_partition_switch needs a table range-partitioned by day`, { field: "strategy" });
-  if (ctx.config.partition_column && ctx.config.partition_column.toLowerCase() !== p.column.toLowerCase())
-    throw new RefreshError(`partition_column ${ctx.config.partition_column} does not match the partition key ${p.column} of ${displayName(ctx.targetTable)}`, { field: "partition_column" });
+  // The original config names the partition key as incremental_column; either name must be the real key.
+  for (const field of ["partition_column", "incremental_column"] as const) {
+    const named = ctx.config[field];
+    if (named && named.toLowerCase() !== p.column.toLowerCase())
+      throw new RefreshError(`${field} ${named} does not match the partition key ${p.column} of ${displayName(ctx.targetTable)}`, { field });
+  }
   if (ctx.dialect.engine === "sqlserver") {
     const fn = ctx.config.partition_function ?? `pf_${ctx.config.name}`;
     const scheme = ctx.config.partition_scheme ?? `ps_${ctx.config.name}`;
@@ -24,22 +29,13 @@ async function partitioning(ctx: TableContext): Promise<Partitioning> {
   return p;
 }
 
-function partitionFor(p: Partitioning, day: number) {
-  return p.partitions.find((x) => partitionDay(x) === day);
-}
-
-/** A day that falls inside a wider existing partition cannot be switched alone: say so before touching anything. */
-function checkDaily(p: Partitioning, day: number) {
-  const bound = dayBound(p, day);
-  for (const x of p.partitions) {
-    if (x.isDefault || partitionDay(x) !== null) continue;
-    const inside = (x.lower === null || compareBound(p, x.lower, bound) <= 0) && (x.upper === null || compareBound(p, bound, x.upper) < 0);
-    if (inside) throw new RefreshError(`day ${day} falls in partition ${x.name} [${x.lower ?? "MINVALUE"}, ${x.upper ?? "MAXVALUE"}), which spans more than one day`);
-  }
-}
-
-function compareBound(p: Partitioning, a: string, b: string) {
-  return p.columnType.family === "integer" ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0;
+/** Where each day goes; a day that can get no partition of its own is refused before anything is touched. */
+function placeDays(ctx: TableContext, p: Partitioning, days: number[]) {
+  return days.map((day) => {
+    const placement = ctx.dialect.partitions.placeDay(p, day);
+    if (placement.kind === "refused") throw new RefreshError(`day ${day}: ${placement.reason}`);
+    return { day, placement };
+  });
 }
 
 function dayFilter(ctx: TableContext, p: Partitioning, day: number): RowFilter {
@@ -65,8 +61,7 @@ export const partitionSwitch: StrategyImpl = {
     }
     const values = await ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter));
     const days = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
-    days.forEach((d) => checkDaily(p, d));
-    const missingDays = days.filter((d) => !partitionFor(p, d));
+    const missingDays = placeDays(ctx, p, days).filter((d) => d.placement.kind === "create").map((d) => d.day);
     const expected = await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, filter));
     return {
       strategy: "staging_partition_switch",
@@ -90,7 +85,7 @@ export const partitionSwitch: StrategyImpl = {
     let written = 0;
     for (const day of plan.missingDays ?? []) {
       const p = await partitioning(ctx);
-      if (partitionFor(p, day)) continue;
+      if (placeDays(ctx, p, [day])[0].placement.kind !== "create") continue;
       await unit(ctx, () => target().transaction(async () => {
         for (const q of pc.createPartition(ctx.targetTable, p, day)) await target().execute(q);
       }));
@@ -143,6 +138,7 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   });
   await failpoint("after-swap");
   await target.execute(pc.dropTable(retired));
+  await resyncIdentities(ctx);
   return n;
 }
 

@@ -5,6 +5,7 @@ import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
+import { resyncIdentities } from "./identity";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -88,13 +89,6 @@ async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string,
     batchSize: ctx.batchSize,
     onRows: (n, bytes) => ctx.progress.update(n, bytes),
   });
-}
-
-async function resyncIdentities(ctx: TableContext) {
-  for (const c of ctx.columns.filter((c) => c.target.identity)) {
-    const q = ctx.dialect.compiler.resyncIdentity(ctx.targetTable, c.target);
-    if (q) await ctx.sessions.target.execute(q);
-  }
 }
 
 /** Empty + load in one transaction: until the commit, readers wait (TRUNCATE) or see the old rows (DELETE), never a half-empty table. */
