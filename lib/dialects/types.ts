@@ -84,7 +84,16 @@ export interface Partitioning {
   /** SQL Server: partition function and scheme names. */
   functionName?: string;
   schemeName?: string;
+  /** SQL Server: RANGE RIGHT (true: ranges are [lower, upper)) or RANGE LEFT (false: (lower, upper]).
+   *  PostgreSQL ranges are always [lower, upper). */
+  rangeRight?: boolean;
 }
+
+/** Where a day's rows can be switched in: an existing daily partition, one `createPartition` makes, or nowhere. */
+export type DayPlacement =
+  | { kind: "exists"; partition: PartitionInfo }
+  | { kind: "create" }
+  | { kind: "refused"; reason: string };
 
 export interface Introspector {
   /** Finds a table case-insensitively as the engine would resolve it; null when absent. */
@@ -95,10 +104,15 @@ export interface Introspector {
 }
 
 export interface ServerIdentity {
-  /** Stable identity of the server instance + database: equal identities mean the same database. */
-  key: string;
+  /** Names of this database that hold however the server was reached (alias, IP, listener): two sessions share
+   *  one of them exactly when they are on the same database. */
+  keys: string[];
   version: string;
   database: string;
+}
+
+export function sameDatabase(a: ServerIdentity, b: ServerIdentity): boolean {
+  return a.keys.some((k) => b.keys.includes(k));
 }
 
 /** Rows in the engine's own bulk format (PostgreSQL: COPY text bytes; SQL Server: row arrays). */
@@ -157,7 +171,9 @@ export interface QueryCompiler {
 
 /** Statements of the staging / partition switch strategy. */
 export interface PartitionCompiler {
-  /** Statements that add an empty daily partition [lower, upper). */
+  /** Whether `day` has its own partition, can get one, or cannot (said why). Pure: decided from the catalog state. */
+  placeDay(p: Partitioning, day: number): DayPlacement;
+  /** Statements that give `day` an empty partition of its own (placeDay said "create"). */
   createPartition(table: TableRef, p: Partitioning, day: number): CompiledQuery[];
   /** An empty staging table shaped like `table`, placed where partition `day` lives (and, where the engine needs
    *  one to switch the old partition out into, the empty `retired` twin). */
@@ -176,6 +192,8 @@ export interface Dialect {
   readonly compiler: QueryCompiler;
   readonly partitions: PartitionCompiler;
   connect(target: ConnectionTarget, opts: ConnectOptions): Promise<Session>;
+  /** Columns this engine's bulk path cannot copy exactly, each naming the column, its type and why (empty: all fine). */
+  unloadableColumns(columns: ColumnInfo[]): string[];
   /** Errors worth retrying: dropped connections, deadlocks, serialization failures. */
   isTransient(error: unknown): boolean;
   /** A hint for errors a database team meets often (permissions, missing objects, timeouts). */

@@ -67,6 +67,8 @@ export async function resolveTable(
   if (missing.length)
     throw new RefreshError(`column(s) ${missing.join(", ")} of target table ${displayName(targetTable)} are missing in source table ${displayName(sourceTable)}`, { field: "name" });
   const columns = loadable.map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
+  const unloadable = dialect.unloadableColumns(columns.map((c) => c.target));
+  if (unloadable.length) throw new RefreshError(`table ${displayName(targetTable)} cannot be copied: ${unloadable.join("; ")}`, { field: "name" });
 
   for (const key of ["incremental_column", "partition_column"] as const) {
     const name = config[key];

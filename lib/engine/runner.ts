@@ -3,7 +3,7 @@
 import { exportConfig } from "../config/store";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
-import type { Session } from "../dialects/types";
+import { sameDatabase, type Session } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
 import { openSession } from "./connections";
@@ -61,7 +61,7 @@ export async function openPair(config: RefreshConfig): Promise<Sessions & { clos
   try {
     target = await openSession(config.databases.target, "target", config.settings);
     const [s, t] = await Promise.all([source.identity(), target.identity()]);
-    if (s.key === t.key) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
+    if (sameDatabase(s, t)) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
   } catch (e) {
     await source.close();
     throw e;

@@ -90,6 +90,32 @@ for (const engine of engines) {
       expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date >= 20250102"))).toBe(2700);
     });
 
+    it("staging_partition_switch: days after the last boundary get partitions (the open-ended last range)", async () => {
+      await db.source.exec(db.sql.weeklySource);
+      await db.target.exec(db.sql.weeklyTarget([20250101, 20250102, 20250103]));
+      await db.target.exec(db.sql.insertWeekly(20250103, 10));
+      await db.source.exec(db.sql.insertWeekly(20250103, 30));
+      await db.source.exec(db.sql.insertWeekly(20250104, 40));
+      await db.config([{ name: "weekly", strategy: "staging_partition_switch", partition_function: "pf_weekly", partition_scheme: "ps_weekly" }]);
+      const r = await run(["weekly"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].outcome?.partitionsSwitched).toEqual(["20250103", "20250104"]);
+      expect(await db.target.fingerprint("weekly")).toEqual(await db.source.fingerprint("weekly"));
+    });
+
+    it("identity-keyed tables keep their values, and the next row inserted in UAT follows them", async () => {
+      await db.source.exec(db.sql.ids);
+      await db.target.exec(db.sql.ids);
+      await db.source.exec(db.sql.insertIds(2500));
+      await db.source.exec("DELETE FROM ids WHERE id <= 100");
+      await db.config([{ name: "ids", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const r = await run(["ids"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(await db.target.fingerprint("ids")).toEqual(await db.source.fingerprint("ids"));
+      await db.target.exec(db.sql.insertIds(1));
+      expect(Number(await db.target.scalar("SELECT MAX(id) FROM ids"))).toBe(2501);
+    });
+
     it("the source session refuses writes", async () => {
       const config = await exportConfig(db.env.db);
       const s = await openSession(config.databases.source, "source", config.settings);

@@ -66,7 +66,7 @@ class PostgresSession implements Session {
                    (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS oid, version() AS version`,
       params: [],
     });
-    return { key: `${r.started}|${r.port}|${r.oid}`, version: r.version, database: r.db };
+    return { keys: [`${r.started}|${r.port}|${r.oid}`], version: r.version, database: r.db };
   }
 
   async query<R>(q: CompiledQuery): Promise<R[]> {

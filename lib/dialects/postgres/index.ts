@@ -12,6 +12,8 @@ export const postgresDialect: Dialect = {
   compiler: postgresCompiler,
   partitions: postgresPartitions,
   connect: connectPostgres,
+  // COPY text carries every type PostgreSQL can print and read back.
+  unloadableColumns: () => [],
   isTransient(error) {
     const e = error as { code?: string; message?: string };
     if (e?.code && (TRANSIENT_CODES.has(e.code) || e.code.startsWith("08") || TRANSIENT_NODE.has(e.code))) return true;

@@ -1,6 +1,7 @@
 // SQL Server (T-SQL) text for the simple_copy statements. Identifiers are bracket-quoted with QUOTENAME rules
 // (`]` doubled); values are @p1..@pN parameters, cast to the column's own type so comparisons use its index.
-// Work in progress toward the SQL Server dialect: not registered as a dialect yet (no driver; see README).
+// Dates and date-times travel as ISO 8601 text converted with an explicit style: a plain CAST of 'YYYY-MM-DD ...'
+// to datetime depends on the session's SET DATEFORMAT / language.
 import { whereClause } from "../filters";
 import type { ColumnInfo, CompiledQuery, QueryCompiler, RowFilter, TableRef } from "../types";
 
@@ -18,11 +19,20 @@ function castType(c: ColumnInfo): string {
   return c.nativeType;
 }
 
-const param = (i: number, c: ColumnInfo) => `CAST(@p${i} AS ${castType(c)})`;
+const param = (i: number, c: ColumnInfo) =>
+  c.family === "date" ? `CONVERT(${castType(c)}, @p${i}, 23)` : c.family === "datetime" ? `CONVERT(${castType(c)}, @p${i}, 126)` : `CAST(@p${i} AS ${castType(c)})`;
+
+/** A filter value in the form its CONVERT style reads: `YYYY-MM-DD` (23) for dates, `YYYY-MM-DDThh:mm:ss[.f]` (126)
+ *  for date-times (our own watermarks come back as ODBC canonical `YYYY-MM-DD hh:mm:ss.f`). */
+export function paramText(c: ColumnInfo, value: string): string {
+  if (c.family === "date") return value.slice(0, 10);
+  if (c.family === "datetime") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value.replace(" ", "T");
+  return value;
+}
 
 function where(filter: RowFilter | undefined): { sql: string; params: string[] } {
   const w = whereClause(filter, quoteIdent, param);
-  return { sql: w.where, params: w.params };
+  return { sql: w.where, params: w.params.map((v) => paramText(filter!.column, v)) };
 }
 
 /** A value as comparable text: ODBC canonical for dates/times (style 23 / 121), plain digits for numbers. */
@@ -68,10 +78,11 @@ export const sqlServerCompiler: QueryCompiler = {
     const w = where(filter);
     return { sql: `DELETE FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
-  resyncIdentity() {
-    // Explicit identity values loaded with KEEPIDENTITY / IDENTITY_INSERT move the identity's current value
-    // forward by themselves in SQL Server: nothing to do.
-    return null;
+  resyncIdentity(table) {
+    // Bulk-loaded identity values do not move the table's current identity value; after a TRUNCATE it is back at
+    // the seed. RESEED without a value sets it to max(identity column) when it is below that (DBCC CHECKIDENT docs).
+    // DBCC takes no bind parameters: the name is our own quoted catalog name, as an N'' literal.
+    return { sql: `DBCC CHECKIDENT (N'${qualified(table).replace(/'/g, "''")}', RESEED) WITH NO_INFOMSGS`, params: [] };
   },
   distinctValues(table, column, filter) {
     const w = where(filter);

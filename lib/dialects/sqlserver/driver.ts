@@ -3,9 +3,9 @@
 // Written against the documented behaviour; exercised by the conformance suite when MSSQL_TEST_URL is set.
 import { Readable } from "node:stream";
 import { Connection, Request, TYPES, type ConnectionConfiguration } from "tedious";
-import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, Session, TableRef } from "../types";
+import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerIdentity, Session, TableRef } from "../types";
 import { qualified } from "./compiler";
-import { sqlServerIntrospector } from "./introspector";
+import { CLR_TYPES, sqlServerIntrospector } from "./introspector";
 
 type Row = Record<string, unknown>;
 
@@ -47,13 +47,30 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
 
 /** The statements the session itself sends (exported for the grammar test). */
 export const DRIVER_SQL = {
-  // service_broker_guid is unique per database; with the server name it identifies "this database".
-  identity: "SELECT CAST(SERVERPROPERTY('MachineName') AS nvarchar(256)) + N'\\' + COALESCE(CAST(SERVERPROPERTY('InstanceName') AS nvarchar(256)), N'') AS [server], DB_NAME() AS [db], CAST(d.service_broker_guid AS nvarchar(40)) AS [guid], @@VERSION AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+  // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
+  // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
+  // and attach keep it, so a UAT restored from a production backup would look like production.
+  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], @@VERSION AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
   // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
   commit: "COMMIT TRANSACTION",
   rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
 };
+
+export interface IdentityRow {
+  server: string;
+  dbId: number;
+  db: string;
+  agDatabase: string | null;
+  version: string;
+}
+
+/** One database, however it was reached: the instance's own name + DB_ID(), and the AG database id when in one. */
+export function identityOf(r: IdentityRow): ServerIdentity {
+  const keys = [`sqlserver:${r.server.toLowerCase()}|${r.dbId}`];
+  if (r.agDatabase) keys.push(`sqlserver-ag:${r.agDatabase.toLowerCase()}`);
+  return { keys, version: r.version, database: r.db };
+}
 
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|ALTER|CREATE|DROP|EXEC|BEGIN|COMMIT|ROLLBACK|IF|SET)\b/i;
 
@@ -82,11 +99,8 @@ class SqlServerSession implements Session {
   }
 
   async identity() {
-    const [r] = await this.query<{ server: string; db: string; guid: string; version: string }>({
-      sql: DRIVER_SQL.identity,
-      params: [],
-    });
-    return { key: `${r.server}|${r.guid}`, version: r.version, database: r.db };
+    const [r] = await this.query<IdentityRow>({ sql: DRIVER_SQL.identity, params: [] });
+    return identityOf(r);
   }
 
   async query<R>(q: CompiledQuery): Promise<R[]> {
@@ -145,42 +159,8 @@ class SqlServerSession implements Session {
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
     const info = await this.introspector.columns(table);
     const cols = columns.map((n) => info.find((c) => c.name === n)!);
-    refuseLossyColumns(table, cols);
-    const keepIdentity = cols.some((c) => c.identity);
-    const iterator = rows.stream[Symbol.asyncIterator]();
-    let total = 0;
-    let bytes = 0;
-    // One INSERT BULK per batch_size rows, all inside the caller's transaction.
-    for (;;) {
-      let ended = false;
-      const batch = async function* () {
-        for (let n = 0; n < opts.batchSize; n++) {
-          const next = await iterator.next();
-          if (next.done) {
-            ended = true;
-            return;
-          }
-          total++;
-          bytes += 16 * (next.value as unknown[]).length; // rough: TDS bytes are not visible here
-          if (total % 10_000 === 0) opts.onRows?.(total, bytes);
-          yield next.value as unknown[];
-        }
-      };
-      await new Promise<void>((resolve, reject) => {
-        const bulk = this.connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: false }, (err) => (err ? reject(err) : resolve()));
-        if (keepIdentity) {
-          // tedious has no KEEP_IDENTITY option; INSERT BULK accepts the hint, and without it SQL Server would
-          // renumber identity columns. Append it to the options tedious generates.
-          const base = bulk.getOptionsSql.bind(bulk);
-          bulk.getOptionsSql = () => (base() ? base().replace(/\)$/, ",KEEP_IDENTITY)") : " WITH (KEEP_IDENTITY)");
-        }
-        for (const c of cols) bulk.addColumn(c.name, tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
-        this.connection.execBulkLoad(bulk, batch());
-      });
-      if (ended) break;
-    }
+    const total = await bulkLoad(this.connection, table, cols, rows.stream, opts);
     await rows.done;
-    opts.onRows?.(total, bytes);
     return total;
   }
 
@@ -193,6 +173,77 @@ class SqlServerSession implements Session {
   }
 }
 
+/** What the bulk load needs of a tedious Connection (a narrow seam: tests drive it with tedious' own BulkLoad). */
+export type BulkConnection = Pick<Connection, "newBulkLoad" | "execBulkLoad">;
+
+/**
+ * Streams rows into `table` with TDS bulk load (INSERT BULK), one bulk load per `batchSize` rows, all inside the
+ * caller's transaction. Every column is listed, identity columns included: that is how Microsoft's drivers keep
+ * identity values (SqlBulkCopy / SQLServerBulkCopy with KeepIdentity list the column; INSERT BULK has no
+ * KEEP_IDENTITY option). A batch is only started once it has a row: no empty INSERT BULK after a batch that ended
+ * exactly on batchSize.
+ */
+export async function bulkLoad(connection: BulkConnection, table: TableRef, cols: ColumnInfo[], rows: AsyncIterable<unknown>, opts: LoadOptions): Promise<number> {
+  const problems = unloadableColumns(cols);
+  if (problems.length) throw new Error(`${qualified(table)}: ${problems.join("; ")}`);
+  let total = 0;
+  let bytes = 0;
+  for await (const batch of batches(rows, opts.batchSize)) {
+    const counted = (async function* () {
+      for await (const row of batch) {
+        total++;
+        bytes += 16 * (row as unknown[]).length; // rough: TDS bytes are not visible here
+        if (total % 10_000 === 0) opts.onRows?.(total, bytes);
+        yield row as unknown[];
+      }
+    })();
+    await new Promise<void>((resolve, reject) => {
+      const bulk = connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: false }, (err) => (err ? reject(err) : resolve()));
+      // tedious writes `[name]` without doubling a `]` inside the name: give it the name QUOTENAME would write.
+      for (const c of cols) bulk.addColumn(c.name.replace(/]/g, "]]"), tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
+      connection.execBulkLoad(bulk, counted);
+    });
+  }
+  opts.onRows?.(total, bytes);
+  return total;
+}
+
+/** Splits a row stream into consecutive batches of at most `size` rows, streamed (never buffered), none empty. */
+export async function* batches<T>(rows: AsyncIterable<T>, size: number): AsyncGenerator<AsyncGenerator<T>> {
+  const it = rows[Symbol.asyncIterator]();
+  let next = await it.next();
+  while (!next.done) {
+    let n = 0;
+    let finish!: () => void;
+    const consumed = new Promise<void>((r) => (finish = r));
+    const batch = (async function* () {
+      try {
+        while (!next.done && n < size) {
+          yield next.value;
+          n++;
+          next = await it.next();
+        }
+      } finally {
+        finish();
+      }
+    })();
+    yield batch;
+    await consumed;
+  }
+}
+
+/** Columns the TDS bulk path cannot copy exactly, each named with its type and why; the table is refused on them. */
+export function unloadableColumns(cols: ColumnInfo[]): string[] {
+  return cols.flatMap((c) => {
+    const clr = CLR_TYPES.has(c.nativeType.toLowerCase()) || (c.family === "other" && c.nativeType.includes("."));
+    if (clr || !tediousTypeOf(c))
+      return [`column ${c.name} has type ${c.nativeType}${clr ? " (a CLR type)" : ""}, which the SQL Server driver (tedious) cannot bulk-load`];
+    if (/^(decimal|numeric)\((1[6-9]|[23]\d)\b/i.test(c.nativeType))
+      return [`column ${c.name} ${c.nativeType} has more than 15 significant digits, which the SQL Server driver (tedious) cannot carry exactly; refusing to copy rounded values`];
+    return [];
+  });
+}
+
 /** tedious reads datetime2/time fractions below a millisecond into `nanosecondsDelta` but writes them from
  *  `nanosecondDelta`: carry the value across, or a copy would truncate datetime2(7) to milliseconds. */
 export function keepSubMillisecond(value: unknown): unknown {
@@ -202,21 +253,17 @@ export function keepSubMillisecond(value: unknown): unknown {
   return value;
 }
 
-/** tedious passes decimal values as JavaScript numbers: exact up to 15 significant digits, not beyond. Refuse
- *  rather than copy a rounded value. */
-export function refuseLossyColumns(table: TableRef, cols: ColumnInfo[]) {
-  const lossy = cols.filter((c) => /^(decimal|numeric)\((1[6-9]|[23]\d)\b/i.test(c.nativeType));
-  if (lossy.length)
-    throw new Error(
-      `${qualified(table)}: column(s) ${lossy.map((c) => `${c.name} ${c.nativeType}`).join(", ")} have more than 15 significant digits, which the SQL Server driver (tedious) cannot carry exactly; refusing to copy rounded values`,
-    );
-}
-
 function base(c: ColumnInfo) {
   return c.nativeType.replace(/\(.*$/, "").toLowerCase();
 }
 
 function tediousType(c: ColumnInfo) {
+  const t = tediousTypeOf(c);
+  if (!t) throw new Error(`column ${c.name}: type ${c.nativeType} is not supported for bulk load`);
+  return t;
+}
+
+function tediousTypeOf(c: ColumnInfo) {
   const map: Record<string, (typeof TYPES)[keyof typeof TYPES]> = {
     tinyint: TYPES.TinyInt, smallint: TYPES.SmallInt, int: TYPES.Int, bigint: TYPES.BigInt, bit: TYPES.Bit,
     decimal: TYPES.Decimal, numeric: TYPES.Numeric, money: TYPES.Money, smallmoney: TYPES.SmallMoney, float: TYPES.Float, real: TYPES.Real,
@@ -224,9 +271,7 @@ function tediousType(c: ColumnInfo) {
     char: TYPES.Char, varchar: TYPES.VarChar, nchar: TYPES.NChar, nvarchar: TYPES.NVarChar, text: TYPES.Text, ntext: TYPES.NText,
     uniqueidentifier: TYPES.UniqueIdentifier, binary: TYPES.Binary, varbinary: TYPES.VarBinary, image: TYPES.Image,
   };
-  const t = map[base(c)];
-  if (!t) throw new Error(`column ${c.name}: type ${c.nativeType} is not supported for bulk load`);
-  return t;
+  return map[base(c)];
 }
 
 function typeArgs(c: ColumnInfo): { length?: number; precision?: number; scale?: number } {

@@ -1,6 +1,6 @@
 import type { Dialect } from "../types";
 import { sqlServerCompiler } from "./compiler";
-import { connectSqlServer } from "./driver";
+import { connectSqlServer, unloadableColumns } from "./driver";
 import { sqlServerPartitions } from "./partitions";
 
 // Deadlock victim (1205), Azure SQL transient faults (40197, 40501, 40613, 49918-49920, 4221), database in
@@ -13,6 +13,7 @@ export const sqlServerDialect: Dialect = {
   compiler: sqlServerCompiler,
   partitions: sqlServerPartitions,
   connect: connectSqlServer,
+  unloadableColumns,
   isTransient(error) {
     const e = error as { number?: number; code?: string };
     return (e?.number !== undefined && TRANSIENT_NUMBERS.has(e.number)) || (!!e?.code && TRANSIENT_CODES.has(e.code));

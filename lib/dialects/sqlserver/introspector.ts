@@ -8,9 +8,15 @@ type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
 export const SQL = {
   findTable: `SELECT s.name AS [schema], t.name AS [name] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
     WHERE t.name = @p1 AND s.name = COALESCE(@p2, SCHEMA_NAME()) AND t.is_ms_shipped = 0`,
-  columns: `SELECT c.name AS [name], ty.name AS [type], c.max_length AS [maxLength], c.precision AS [precision], c.scale AS [scale],
+  // The declared type is the row whose user_type_id is the column's user_type_id; the base system type is the row
+  // whose user_type_id is the column's system_type_id. CLR types (geography, geometry, hierarchyid and assembly
+  // types) all have system_type_id 240, which is no type's user_type_id: for them the base is NULL, and joining
+  // only on system_type_id would drop the column.
+  columns: `SELECT c.name AS [name], COALESCE(bt.name, ty.name) AS [type], ty.name AS [declaredType], ty.is_assembly_type AS [clr],
+    c.max_length AS [maxLength], c.precision AS [precision], c.scale AS [scale],
     c.is_nullable AS [nullable], c.is_identity AS [identity], c.is_computed AS [computed]
-    FROM sys.columns AS c JOIN sys.types AS ty ON ty.user_type_id = c.system_type_id
+    FROM sys.columns AS c JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id
+    LEFT JOIN sys.types AS bt ON bt.user_type_id = c.system_type_id
     WHERE c.object_id = OBJECT_ID(@p1) ORDER BY c.column_id`,
   indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], c.name AS [column]
     FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
@@ -23,9 +29,12 @@ export const SQL = {
     JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.partition_ordinal = 1
     JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
     WHERE i.object_id = OBJECT_ID(@p1) AND i.index_id IN (0, 1)`,
-  /** Boundary values as text: ISO dates (style 23) for date keys, digits otherwise. */
-  boundaries: (dated: boolean) =>
-    `SELECT rv.boundary_id AS [id], ${dated ? "CONVERT(nvarchar(30), CAST(rv.value AS date), 23)" : "CAST(rv.value AS nvarchar(30))"} AS [value]
+  /** Boundary values as text: ISO dates (style 23) for date keys, ODBC canonical with 7 fractional digits
+   *  (style 121 of a datetime2(7)) for date-time keys, so a boundary at noon is never read as a day; digits otherwise. */
+  boundaries: (family: TypeFamily) =>
+    `SELECT rv.boundary_id AS [id], ${
+      family === "date" ? "CONVERT(nvarchar(30), CAST(rv.value AS date), 23)" : family === "datetime" ? "CONVERT(nvarchar(30), CAST(rv.value AS datetime2(7)), 121)" : "CAST(rv.value AS nvarchar(30))"
+    } AS [value]
     FROM sys.partition_range_values AS rv WHERE rv.function_id = @p1 ORDER BY rv.boundary_id`,
   filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
     FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
@@ -41,6 +50,9 @@ const FAMILIES: Record<string, TypeFamily> = {
   char: "text", varchar: "text", nchar: "text", nvarchar: "text", text: "text", ntext: "text", uniqueidentifier: "text",
   bit: "boolean", binary: "binary", varbinary: "binary", image: "binary",
 };
+
+/** Column types the SQL Server driver cannot bulk-load (tedious has no type to send them as). */
+export const CLR_TYPES = new Set(["geography", "geometry", "hierarchyid"]);
 
 export function nativeType(r: { type: string; maxLength: number; precision: number; scale: number }): string {
   const t = r.type.toLowerCase();
@@ -60,14 +72,15 @@ export function sqlServerIntrospector(query: Query): Introspector {
     },
 
     async columns(table) {
-      const rows = await query<{ name: string; type: string; maxLength: number; precision: number; scale: number; nullable: boolean; identity: boolean; computed: boolean }>(
+      const rows = await query<{ name: string; type: string; declaredType: string; clr: boolean; maxLength: number; precision: number; scale: number; nullable: boolean; identity: boolean; computed: boolean }>(
         SQL.columns,
         [qualified(table)],
       );
       return rows.map<ColumnInfo>((r) => ({
         name: r.name,
-        nativeType: nativeType(r),
-        family: FAMILIES[r.type.toLowerCase()] ?? "other",
+        // CLR types keep their declared name (geography, dbo.MyUdt): no length or precision applies to them.
+        nativeType: r.clr ? r.declaredType : nativeType(r),
+        family: r.clr ? "other" : (FAMILIES[r.type.toLowerCase()] ?? "other"),
         nullable: !!r.nullable,
         identity: !!r.identity,
         generated: !!r.computed,
@@ -88,12 +101,11 @@ export function sqlServerIntrospector(query: Query): Introspector {
     async partitioning(table) {
       const [pf] = await query<{ function: string; scheme: string; rangeRight: boolean; column: string; functionId: number }>(SQL.partitioning, [qualified(table)]);
       if (!pf) return null;
-      if (!pf.rangeRight) throw new Error(`${pf.function} is RANGE LEFT: staging_partition_switch needs a RANGE RIGHT partition function with one boundary per day`);
       const columnType = (await this.columns(table)).find((c) => c.name === pf.column)!;
-      const dated = columnType.family === "date" || columnType.family === "datetime";
-      const bounds = (await query<{ id: number; value: string }>(SQL.boundaries(dated), [pf.functionId])).map((b) => b.value);
+      const bounds = (await query<{ id: number; value: string }>(SQL.boundaries(columnType.family), [pf.functionId])).map((b) => b.value);
       const filegroups = new Map((await query<{ number: number; filegroup: string }>(SQL.filegroups, [pf.scheme])).map((f) => [Number(f.number), f.filegroup]));
-      // RANGE RIGHT: partition k holds [boundary k-1, boundary k); the first and last are open-ended.
+      // Partition k lies between boundaries k-1 and k ([ ) for RANGE RIGHT, ( ] for RANGE LEFT); the first and the
+      // last are open-ended. Numbered as $PARTITION numbers them.
       const partitions: PartitionInfo[] = Array.from({ length: bounds.length + 1 }, (_, i) => ({
         name: String(i + 1),
         number: i + 1,
@@ -102,7 +114,7 @@ export function sqlServerIntrospector(query: Query): Introspector {
         isDefault: false,
         filegroup: filegroups.get(i + 1),
       }));
-      return { column: pf.column, columnType, partitions, functionName: pf.function, schemeName: pf.scheme };
+      return { column: pf.column, columnType, partitions, functionName: pf.function, schemeName: pf.scheme, rangeRight: !!pf.rangeRight };
     },
   };
 }

@@ -1,0 +1,284 @@
+// SQL Server behaviour that a grammar parse cannot see, checked against modelled catalog states (no server):
+// partition layouts (RANGE RIGHT / LEFT, open-ended first and last ranges, int / date / datetime2 keys) driven
+// through the real staging_partition_switch strategy, identity columns through tedious' own BulkLoad, database
+// identity of restored and aliased databases, and CLR-typed columns through the introspector's join.
+import { Connection } from "tedious";
+import { describe, expect, it } from "vitest";
+import type { TableConfigInput } from "../../lib/config/schema";
+import { settingsSchema } from "../../lib/config/schema";
+import { sqlServerDialect } from "../../lib/dialects/sqlserver";
+import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
+import { batches, bulkLoad, DRIVER_SQL, identityOf, type BulkConnection, type IdentityRow } from "../../lib/dialects/sqlserver/driver";
+import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
+import { sameDatabase, type ColumnInfo } from "../../lib/dialects/types";
+import { resolveTable } from "../../lib/engine/context";
+import { ProgressTracker } from "../../lib/engine/progress";
+import { partitionSwitch } from "../../lib/engine/strategies/partition-switch";
+import { modelSession, SqlServerModel, type KeyType, type PartitionedTable } from "../support/sqlserver-model";
+import { tsqlErrors } from "../support/tsql-check";
+
+const TABLE = { schema: "dbo", name: "daily_reports" };
+
+function layout(keyType: KeyType, rangeRight: boolean, boundaries: string[], rows: string[], filegroups?: string[]): PartitionedTable {
+  return { table: TABLE, key: "report_date", keyType, functionName: "pf_daily_reports", schemeName: "ps_daily_reports", rangeRight, boundaries, rows, filegroups };
+}
+
+/** Runs the real strategy (plan, then execute) with the SQL Server dialect over a modelled target and source. */
+async function refresh(target: PartitionedTable, sourceRows: string[], config: Partial<TableConfigInput> = {}) {
+  const model = new SqlServerModel(target);
+  const sessions = {
+    source: modelSession({ table: TABLE, key: "report_date", keyType: target.keyType, rows: sourceRows }, "source"),
+    target: modelSession(model, "target"),
+    async reopen() {},
+  };
+  const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, enabled: true, ...config };
+  const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
+  const plan = await partitionSwitch.plan(ctx);
+  const outcome = await partitionSwitch.execute(ctx, plan);
+  return { model, plan, outcome };
+}
+
+function expectGrammarValid(model: SqlServerModel) {
+  const bad = model.statements.map((sql) => ({ sql, errors: tsqlErrors(sql) })).filter((r) => r.errors.length);
+  expect(bad).toEqual([]);
+}
+
+const sorted = (rows: string[]) => [...rows].sort();
+
+describe("staging_partition_switch on modelled SQL Server partition functions", () => {
+  it("adds days after the last boundary of a RANGE RIGHT function (the open-ended last range)", async () => {
+    // pf_daily(int) AS RANGE RIGHT FOR VALUES (20250101, 20250102, 20250103): 20250103 and every later day fall in
+    // partition 4, [20250103, +inf).
+    const { model, plan, outcome } = await refresh(layout("int", true, ["20250101", "20250102", "20250103"], ["20250101", "20250102", "20250103"]), [
+      "20250103",
+      "20250103",
+      "20250104",
+    ]);
+    expect(plan.days).toEqual([20250103, 20250104]);
+    expect(plan.missingDays).toEqual([20250103, 20250104]);
+    expect(model.t.boundaries).toEqual(["20250101", "20250102", "20250103", "20250104", "20250105"]);
+    expect(model.movedRows).toBe(0);
+    expect(outcome.partitionsSwitched).toEqual(["20250103", "20250104"]);
+    expect(sorted(model.t.rows)).toEqual(["20250101", "20250102", "20250103", "20250103", "20250104"]);
+    expect(model.partitionNumber("20250104")).toBe(5);
+    expectGrammarValid(model);
+  });
+
+  it("runs the original design's example: partition 20250206 exists, rows for 20250207 and 20250208 arrive", async () => {
+    const { model, plan, outcome } = await refresh(
+      layout("int", true, ["20250205", "20250206"], ["20250205", "20250206", "20250206"]),
+      ["20250205", "20250206", "20250206", "20250207", "20250208", "20250208"],
+      { sync_mode: "incremental", incremental_column: "report_date", incremental_type: "date", date_buffer_days: 1 },
+    );
+    expect(plan.days).toEqual([20250205, 20250206, 20250207, 20250208]);
+    expect(outcome.partitionsCreated).toEqual(["20250206", "20250207", "20250208"]);
+    expect(outcome.partitionsSwitched).toEqual(["20250205", "20250206", "20250207", "20250208"]);
+    expect(model.t.boundaries).toEqual(["20250205", "20250206", "20250207", "20250208", "20250209"]);
+    expect(model.movedRows).toBe(0);
+    expect(sorted(model.t.rows)).toEqual(["20250205", "20250206", "20250206", "20250207", "20250208", "20250208"]);
+    expectGrammarValid(model);
+  });
+
+  it("adds a day before the first boundary (the open-ended first range) on the filegroup that range uses", async () => {
+    const { model } = await refresh(layout("int", true, ["20250110", "20250111"], ["20250110"], ["FG_OLD", "FG_A", "FG_B"]), ["20250105", "20250110"]);
+    expect(model.t.boundaries).toEqual(["20250105", "20250106", "20250110", "20250111"]);
+    expect(model.t.filegroups).toEqual(["FG_OLD", "FG_OLD", "FG_OLD", "FG_A", "FG_B"]);
+    expect(model.movedRows).toBe(0);
+    expect(sorted(model.t.rows)).toEqual(["20250105", "20250110"]);
+  });
+
+  it("handles RANGE LEFT functions, whose boundary belongs to the partition on its left", async () => {
+    // RANGE LEFT (20250101, 20250102): partitions (-inf, 20250101], (20250101, 20250102], (20250102, +inf).
+    const { model, outcome } = await refresh(layout("int", false, ["20250101", "20250102"], ["20250101", "20250102"]), ["20250102", "20250103", "20250201"]);
+    expect(outcome.partitionsSwitched).toEqual(["20250102", "20250103", "20250201"]);
+    expect(model.t.boundaries).toEqual(["20250101", "20250102", "20250103", "20250131", "20250201"]);
+    expect(model.movedRows).toBe(0);
+    expect(sorted(model.t.rows)).toEqual(["20250101", "20250102", "20250103", "20250201"]);
+    expectGrammarValid(model);
+  });
+
+  it("handles date keys, RANGE RIGHT and RANGE LEFT, across a month end", async () => {
+    for (const rangeRight of [true, false]) {
+      const { model } = await refresh(layout("date", rangeRight, ["2025-01-30", "2025-01-31"], ["2025-01-30"]), ["2025-01-30", "2025-01-31", "2025-02-01"]);
+      expect(model.movedRows).toBe(0);
+      expect(sorted(model.t.rows)).toEqual(["2025-01-30", "2025-01-31", "2025-02-01"]);
+      expect(model.t.boundaries).toContain(rangeRight ? "2025-02-02" : "2025-02-01");
+      expectGrammarValid(model);
+    }
+  });
+
+  it("handles datetime2 keys with RANGE RIGHT, and reads a noon boundary as a noon boundary", async () => {
+    const { model } = await refresh(layout("datetime2", true, ["2025-01-01 00:00:00.0000000", "2025-01-02 00:00:00.0000000"], ["2025-01-01 10:00:00.0000000"]), [
+      "2025-01-02 09:30:00.0000000",
+      "2025-01-03 23:59:59.9999999",
+    ]);
+    expect(model.t.boundaries).toEqual(["2025-01-01 00:00:00.0000000", "2025-01-02 00:00:00.0000000", "2025-01-03 00:00:00.0000000", "2025-01-04 00:00:00.0000000"]);
+    expect(model.movedRows).toBe(0);
+    expectGrammarValid(model);
+
+    // A boundary at noon: [2025-01-05 00:00, 2025-01-05 12:00) is not the day 2025-01-05; it must be split to a day.
+    await expect(refresh(layout("datetime2", true, ["2025-01-05 00:00:00.0000000", "2025-01-05 12:00:00.0000000"], []), ["2025-01-05 08:00:00.0000000"])).rejects.toThrow(
+      /day 20250105: pf_daily_reports has a boundary inside day 20250105/,
+    );
+  });
+
+  it("refuses RANGE LEFT on a datetime2 key before touching anything", async () => {
+    const target = layout("datetime2", false, ["2025-01-01 00:00:00.0000000"], ["2025-01-01 00:00:00.0000000"]);
+    await expect(refresh(target, ["2025-01-02 10:00:00.0000000"])).rejects.toThrow(/RANGE LEFT on the date-time column report_date/);
+    expect(target.boundaries).toEqual(["2025-01-01 00:00:00.0000000"]);
+  });
+
+  it("refuses a split that would move rows, leaving the function and the rows as they were", async () => {
+    // Monthly partitions holding January's rows: a day inside January cannot get a partition without moving rows.
+    const target = layout("int", true, ["20250101", "20250201"], ["20250103", "20250120", "20250215"]);
+    await expect(refresh(target, ["20250115"])).rejects.toThrow(/refusing to split pf_daily_reports at 20250115/);
+    expect(target.boundaries).toEqual(["20250101", "20250201"]);
+    expect(sorted(target.rows)).toEqual(["20250103", "20250120", "20250215"]);
+  });
+});
+
+describe("identity columns through tedious' own bulk load", () => {
+  const cols: ColumnInfo[] = [
+    { name: "order_id", nativeType: "bigint", family: "integer", nullable: false, identity: true, generated: false },
+    { name: "we]ird", nativeType: "nvarchar(40)", family: "text", nullable: true, identity: false, generated: false },
+  ];
+
+  /** tedious' real newBulkLoad (an unconnected Connection builds the same BulkLoad); the server side records what it
+   *  would be sent: the INSERT BULK text and the rows of each bulk load. */
+  function recordingConnection() {
+    const real = new Connection({ server: "localhost", authentication: { type: "default", options: { userName: "u", password: "p" } }, options: { encrypt: false } });
+    const loads: { sql: string; rows: unknown[][] }[] = [];
+    let done: (err?: Error | null, rowCount?: number) => void = () => {};
+    const connection: BulkConnection = {
+      newBulkLoad: ((table: string, options: object, cb: (err?: Error | null, rowCount?: number) => void) => {
+        done = cb;
+        return real.newBulkLoad(table, options, cb);
+      }) as BulkConnection["newBulkLoad"],
+      execBulkLoad: ((bulk: { getBulkInsertSql(): string }, rows: AsyncIterable<unknown[]>) => {
+        void (async () => {
+          const load = { sql: bulk.getBulkInsertSql(), rows: [] as unknown[][] };
+          for await (const r of rows) load.rows.push(r);
+          loads.push(load);
+          done(undefined, load.rows.length);
+        })();
+      }) as unknown as BulkConnection["execBulkLoad"],
+    };
+    return { connection, loads };
+  }
+
+  async function* rows(n: number) {
+    for (let i = 1; i <= n; i++) yield [i * 10, `row ${i}`];
+  }
+
+  it("lists the identity column, sends no KEEP_IDENTITY, and never an empty INSERT BULK", async () => {
+    const { connection, loads } = recordingConnection();
+    const n = await bulkLoad(connection, { schema: "dbo", name: "orders" }, cols, rows(6), { batchSize: 3 });
+    expect(n).toBe(6);
+    expect(loads.map((l) => l.rows.length)).toEqual([3, 3]);
+    expect(loads[0].sql).toBe("insert bulk [dbo].[orders]([order_id] bigint, [we]]ird] nvarchar(40)) WITH (CHECK_CONSTRAINTS,KEEP_NULLS,TABLOCK)");
+    expect(loads.flatMap((l) => l.rows.map((r) => r[0]))).toEqual([10, 20, 30, 40, 50, 60]);
+    for (const l of loads) expect(l.sql).not.toMatch(/KEEP_IDENTITY/i);
+  });
+
+  it("sends nothing for an empty source, and a short last batch", async () => {
+    const empty = recordingConnection();
+    expect(await bulkLoad(empty.connection, { schema: "dbo", name: "orders" }, cols, rows(0), { batchSize: 3 })).toBe(0);
+    expect(empty.loads).toEqual([]);
+    const short = recordingConnection();
+    await bulkLoad(short.connection, { schema: "dbo", name: "orders" }, cols, rows(7), { batchSize: 3 });
+    expect(short.loads.map((l) => l.rows.length)).toEqual([3, 3, 1]);
+  });
+
+  it("streams batches without buffering them", async () => {
+    let pulled = 0;
+    async function* counting() {
+      for (let i = 0; i < 5; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const it = batches(counting(), 2);
+    const first = (await it.next()).value!;
+    expect(pulled).toBe(1); // only the row that proves the batch is not empty
+    expect((await first.next()).value).toBe(0);
+    expect(pulled).toBe(1);
+  });
+
+  it("reseeds the identity after loading explicit values (DBCC CHECKIDENT RESEED, grammar-valid)", () => {
+    const q = sqlServerCompiler.resyncIdentity({ schema: "dbo", name: "ord'ers" }, cols[0])!;
+    expect(q.sql).toBe("DBCC CHECKIDENT (N'[dbo].[ord''ers]', RESEED) WITH NO_INFOMSGS");
+    expect(tsqlErrors(q.sql)).toEqual([]);
+  });
+});
+
+describe("which database a session is on", () => {
+  const row = (server: string, dbId: number, db: string, agDatabase: string | null = null): IdentityRow => ({ server, dbId, db, agDatabase, version: "Microsoft SQL Server 2022" });
+
+  it("lets a UAT restored from a production backup on the same instance through (same broker GUID, other DB_ID)", () => {
+    // RESTORE keeps service_broker_guid: the identity must not rest on it.
+    expect(sameDatabase(identityOf(row("SQL01", 5, "Sales")), identityOf(row("SQL01", 9, "Sales_UAT")))).toBe(false);
+    expect(DRIVER_SQL.identity).not.toMatch(/service_broker_guid/);
+  });
+
+  it("refuses one database reached under two names (alias, IP, listener): the server names itself", () => {
+    // Whatever host name was dialled, SERVERPROPERTY('ServerName') and DB_ID() are the server's own.
+    expect(sameDatabase(identityOf(row("SQL01", 5, "Sales")), identityOf(row("sql01", 5, "Sales")))).toBe(true);
+    expect(sameDatabase(identityOf(row("SQL01\\PROD", 5, "Sales")), identityOf(row("SQL01\\UAT", 5, "Sales")))).toBe(false);
+  });
+
+  it("refuses the primary and a readable secondary of one availability-group database", () => {
+    const ag = "6f9619ff-8b86-d011-b42d-00c04fc964ff";
+    expect(sameDatabase(identityOf(row("NODE1", 5, "Sales", ag)), identityOf(row("NODE2", 7, "Sales", ag.toUpperCase())))).toBe(true);
+  });
+});
+
+describe("CLR-typed columns in the catalog", () => {
+  // sys.types as SQL Server ships it: system types have user_type_id = system_type_id; the CLR types geography (130),
+  // geometry (129) and hierarchyid (128) share system_type_id 240; an alias type keeps its base's system_type_id.
+  const TYPES = [
+    { name: "int", system_type_id: 56, user_type_id: 56, is_assembly_type: false },
+    { name: "nvarchar", system_type_id: 231, user_type_id: 231, is_assembly_type: false },
+    { name: "hierarchyid", system_type_id: 240, user_type_id: 128, is_assembly_type: true },
+    { name: "geometry", system_type_id: 240, user_type_id: 129, is_assembly_type: true },
+    { name: "geography", system_type_id: 240, user_type_id: 130, is_assembly_type: true },
+    { name: "Phone", system_type_id: 231, user_type_id: 257, is_assembly_type: false },
+  ];
+  const COLUMNS = [
+    { name: "id", system_type_id: 56, user_type_id: 56, max_length: 4 },
+    { name: "location", system_type_id: 240, user_type_id: 130, max_length: -1 },
+    { name: "org_node", system_type_id: 240, user_type_id: 128, max_length: 892 },
+    { name: "phone", system_type_id: 231, user_type_id: 257, max_length: 40 },
+  ];
+
+  /** Evaluates SQL.columns' joins on the modelled sys.columns / sys.types, as the server would. */
+  function catalogQuery(sql: string) {
+    const on = (alias: string) => /([a-z_]+)\.user_type_id = c\.([a-z_]+)/.exec(sql.slice(sql.indexOf(`sys.types AS ${alias}`)))![2] as "system_type_id" | "user_type_id";
+    const inner = on("ty");
+    const left = sql.includes("LEFT JOIN sys.types AS bt") ? on("bt") : null;
+    return COLUMNS.flatMap((c) => {
+      const ty = TYPES.find((t) => t.user_type_id === c[inner]);
+      if (!ty) return []; // an inner join drops the column
+      const bt = left ? TYPES.find((t) => t.user_type_id === c[left]) : ty;
+      return [{ name: c.name, type: bt?.name ?? ty.name, declaredType: ty.name, clr: ty.is_assembly_type, maxLength: c.max_length, precision: 0, scale: 0, nullable: true, identity: false, computed: false }];
+    });
+  }
+
+  it("lists geography and hierarchyid columns with their declared type, alias types with their base type", async () => {
+    const cols = await sqlServerIntrospector(async <R>(sql: string) => catalogQuery(sql) as R[]).columns({ schema: "dbo", name: "sites" });
+    expect(cols.map((c) => [c.name, c.nativeType])).toEqual([
+      ["id", "int"],
+      ["location", "geography"],
+      ["org_node", "hierarchyid"],
+      ["phone", "nvarchar(20)"],
+    ]);
+    expect(SQL.columns).toMatch(/ty\.user_type_id = c\.user_type_id/);
+  });
+
+  it("refuses the table before loading, naming each CLR column and its type", async () => {
+    const cols = await sqlServerIntrospector(async <R>(sql: string) => catalogQuery(sql) as R[]).columns({ schema: "dbo", name: "sites" });
+    expect(sqlServerDialect.unloadableColumns(cols)).toEqual([
+      "column location has type geography (a CLR type), which the SQL Server driver (tedious) cannot bulk-load",
+      "column org_node has type hierarchyid (a CLR type), which the SQL Server driver (tedious) cannot bulk-load",
+    ]);
+  });
+});
