@@ -179,7 +179,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(e.message);
       return EXIT.busy;
     }
-    console.error(e instanceof RefreshError ? `error: ${e.message}` : e);
+    // One line a person can act on; the stack only when asked for (UAT_REFRESH_DEBUG=1).
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    if (process.env.UAT_REFRESH_DEBUG && !(e instanceof RefreshError)) console.error(e);
     return EXIT.failed;
   } finally {
     await db?.$disconnect();

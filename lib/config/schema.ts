@@ -19,11 +19,23 @@ export const databaseSchema = z
     server: z.string().min(1, "must not be empty"),
     port: z.number().int().min(1).max(65535).optional(),
     database: identifier,
+    /** The original format's login kind. Credentials then default to SOURCE_DB_USER / SOURCE_DB_PASSWORD
+     *  (TARGET_DB_... for the target), and SOURCE_DB_DOMAIN for windows; the *_env fields override the names. */
+    auth_type: z.enum(["sql", "windows"]).optional(),
     username_env: envVarName.optional(),
     password_env: envVarName.optional(),
+    domain_env: envVarName.optional(),
     options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.auth_type === "windows" && d.engine !== "sqlserver")
+      ctx.addIssue({ code: "custom", path: ["auth_type"], message: "windows authentication is for SQL Server; PostgreSQL logins use username_env/password_env" });
+    if (d.auth_type && d.options.authentication !== undefined)
+      ctx.addIssue({ code: "custom", path: ["options", "authentication"], message: `conflicts with auth_type ${d.auth_type}: set one of them` });
+    if (d.domain_env && d.auth_type !== "windows")
+      ctx.addIssue({ code: "custom", path: ["domain_env"], message: "applies only with auth_type: windows" });
+  });
 
 export const STRATEGIES = ["simple_copy", "staging_partition_switch"] as const;
 export const SYNC_MODES = ["full_replace", "incremental", "smart_sync"] as const;

@@ -55,6 +55,8 @@ function databaseToRow(role: "source" | "target", d: DatabaseConfig) {
     database: d.database,
     userEnv: d.username_env ?? null,
     passwordEnv: d.password_env ?? null,
+    authType: d.auth_type ?? null,
+    domainEnv: d.domain_env ?? null,
     options: d.options as Prisma.InputJsonObject,
   };
 }
@@ -64,6 +66,8 @@ export function rowToDatabase(r: ConnectionRow): DatabaseConfig {
   if (r.port !== null) d.port = r.port;
   if (r.userEnv) d.username_env = r.userEnv;
   if (r.passwordEnv) d.password_env = r.passwordEnv;
+  if (r.authType === "sql" || r.authType === "windows") d.auth_type = r.authType;
+  if (r.domainEnv) d.domain_env = r.domainEnv;
   return d;
 }
 

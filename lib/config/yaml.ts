@@ -26,7 +26,7 @@ export function stringifyConfig(config: RefreshConfig): string {
     const out: Record<string, unknown> = { name: t.name };
     if (t.schema) out.schema = t.schema;
     out.strategy = t.strategy;
-    if (t.strategy === "simple_copy") out.sync_mode = t.sync_mode;
+    if (t.strategy === "simple_copy" || t.sync_mode !== "full_replace") out.sync_mode = t.sync_mode;
     for (const key of ["incremental_column", "incremental_type", "truncate_target", "date_buffer_days", "batch_size", "partition_column", "partition_function", "partition_scheme"] as const) {
       if (t[key] !== undefined && !(key === "truncate_target" && t[key] === true)) out[key] = t[key];
     }

@@ -3,14 +3,38 @@
 import type { DatabaseConfig, Settings } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { ConnectionTarget, Session } from "../dialects/types";
+import { RefreshError } from "./context";
 
-export class MissingCredentialError extends Error {}
+export class MissingCredentialError extends RefreshError {}
 
-export function resolveTarget(db: DatabaseConfig, env: NodeJS.ProcessEnv = process.env): ConnectionTarget {
+/** A database that could not be reached: one line that says which and why, never a driver stack. */
+export class ConnectFailedError extends RefreshError {}
+
+export type Role = "source" | "target";
+
+/** Environment variables (process.env, or a given set in tests). */
+export type Env = Record<string, string | undefined>;
+
+/** The variables a database's credentials are read from. The original config.yaml names none: with its auth_type
+ *  they are SOURCE_DB_USER / SOURCE_DB_PASSWORD (TARGET_DB_... for the target), plus SOURCE_DB_DOMAIN for windows. */
+export function credentialVariables(db: DatabaseConfig, role: Role) {
+  const prefix = role.toUpperCase();
+  const original = db.auth_type !== undefined;
+  return {
+    user: db.username_env ?? (original ? `${prefix}_DB_USER` : undefined),
+    password: db.password_env ?? (original ? `${prefix}_DB_PASSWORD` : undefined),
+    domain: db.auth_type === "windows" ? (db.domain_env ?? `${prefix}_DB_DOMAIN`) : undefined,
+  };
+}
+
+export function resolveTarget(db: DatabaseConfig, role: Role, env: Env = process.env): ConnectionTarget {
+  const vars = credentialVariables(db, role);
+  const where = `${role} ${db.server}/${db.database}`;
+  if (db.auth_type === "windows") return windowsTarget(db, vars, where, env);
   const read = (name: string | undefined, what: string) => {
     if (!name) return undefined;
     const v = env[name];
-    if (v === undefined || v === "") throw new MissingCredentialError(`environment variable ${name} (${what} for ${db.server}/${db.database}) is not set`);
+    if (v === undefined || v === "") throw new MissingCredentialError(`environment variable ${name} (${what} for ${where}) is not set`);
     return v;
   };
   return {
@@ -18,22 +42,69 @@ export function resolveTarget(db: DatabaseConfig, env: NodeJS.ProcessEnv = proce
     host: db.server,
     port: db.port,
     database: db.database,
-    user: read(db.username_env, "user name"),
-    password: read(db.password_env, "password"),
+    user: read(vars.user, "user name"),
+    password: read(vars.password, "password"),
     options: db.options,
   };
 }
 
-export async function openSession(db: DatabaseConfig, role: "source" | "target", settings: Settings): Promise<Session> {
-  return dialectFor(db.engine).connect(resolveTarget(db), {
-    readOnly: role === "source",
-    connectionTimeoutSec: settings.connection_timeout,
-    commandTimeoutSec: settings.command_timeout,
-    applicationName: `uat-refresh (${role})`,
-  });
+/** auth_type windows: integrated (Kerberos/SSPI) sign-in needs a native driver; tedious, the SQL Server driver
+ *  here, has none on any platform, so Windows logins sign in with NTLM and explicit domain credentials. A user
+ *  variable of the form DOMAIN\user carries the domain itself. */
+function windowsTarget(db: DatabaseConfig, vars: ReturnType<typeof credentialVariables>, where: string, env: Env): ConnectionTarget {
+  const raw = { user: env[vars.user!], password: env[vars.password!], domain: env[vars.domain!] };
+  const [domainInUser, userName] = raw.user?.includes("\\") ? raw.user.split("\\", 2) : [undefined, raw.user];
+  const domain = raw.domain || domainInUser;
+  const missing = [!domain && vars.domain, !userName && vars.user, !raw.password && vars.password].filter((v): v is string => !!v);
+  if (missing.length)
+    throw new MissingCredentialError(
+      `auth_type windows for ${where}: integrated Windows authentication is not available to the SQL Server driver (tedious) on ${process.platform}; ` +
+        `it signs in with NTLM instead: set ${vars.domain}, ${vars.user} and ${vars.password} (not set: ${missing.join(", ")})`,
+    );
+  return {
+    engine: db.engine,
+    host: db.server,
+    port: db.port,
+    database: db.database,
+    user: userName,
+    password: raw.password,
+    options: { ...db.options, authentication: "ntlm", domain: domain! },
+  };
+}
+
+export async function openSession(db: DatabaseConfig, role: Role, settings: Settings, env: Env = process.env): Promise<Session> {
+  const target = resolveTarget(db, role, env);
+  try {
+    return await dialectFor(db.engine).connect(target, {
+      readOnly: role === "source",
+      connectionTimeoutSec: settings.connection_timeout,
+      commandTimeoutSec: settings.command_timeout,
+      applicationName: `uat-refresh (${role})`,
+    });
+  } catch (e) {
+    const port = db.port ?? (db.engine === "sqlserver" ? 1433 : 5432);
+    throw new ConnectFailedError(`cannot connect to ${role} ${db.server}:${port}: ${connectReason(e, settings.connection_timeout)}`);
+  }
+}
+
+/** The driver's error in a database team's words. */
+export function connectReason(e: unknown, timeoutSec: number): string {
+  const chain: { code?: string; message?: string; errors?: unknown[] }[] = [];
+  for (let x = e as { code?: string; message?: string; cause?: unknown; errors?: unknown[] } | undefined; x && chain.length < 5; x = x.cause as typeof x) {
+    chain.push(x);
+    for (const inner of x.errors ?? []) chain.push(inner as (typeof chain)[number]);
+  }
+  const text = chain.map((x) => `${x.code ?? ""} ${x.message ?? ""}`).join(" ");
+  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(text)) return "host not found";
+  if (/ECONNREFUSED/.test(text)) return "connection refused (is the server listening on that port?)";
+  if (/ETIMEDOUT|ETIMEOUT|timeout/i.test(text)) return `no answer within connection_timeout (${timeoutSec} s)`;
+  if (/EHOSTUNREACH|ENETUNREACH/.test(text)) return "host unreachable";
+  const first = chain.find((x) => x.message)?.message ?? String(e);
+  return first.split("\n")[0];
 }
 
 /** Whether each credential variable is set (values are never returned). */
-export function credentialStatus(db: DatabaseConfig, env: NodeJS.ProcessEnv = process.env) {
-  return [db.username_env, db.password_env].filter((n): n is string => !!n).map((name) => ({ name, set: !!env[name] }));
+export function credentialStatus(db: DatabaseConfig, role: Role, env: Env = process.env) {
+  const vars = credentialVariables(db, role);
+  return [vars.domain, vars.user, vars.password].filter((n): n is string => !!n).map((name) => ({ name, set: !!env[name] }));
 }

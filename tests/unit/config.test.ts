@@ -13,11 +13,11 @@ function issuesOf(text: string): string[] {
   throw new Error("expected a ConfigError");
 }
 
-const base = readFileSync("config/config.yaml", "utf8");
+const base = readFileSync("tests/fixtures/config-full.yaml", "utf8");
 
 describe("config.yaml validation", () => {
   it("accepts the shipped examples and round-trips them", () => {
-    for (const file of ["config/config.yaml", "config/config-test.yaml"]) {
+    for (const file of ["config/config.yaml", "config/config-test.yaml", "tests/fixtures/config-full.yaml"]) {
       const config = loadConfigFile(file);
       expect(config.tables.length).toBeGreaterThan(2);
       expect(parseConfigYaml(stringifyConfig(config))).toEqual(config);
@@ -60,6 +60,26 @@ describe("config.yaml validation", () => {
     expect(issuesOf(base.replace("name: customers", 'name: "a\\u0000b"'))).toEqual(["tables[0].name: must not contain control characters"]);
     const hostile = parseConfigYaml(base.replace("name: customers", `name: "x\\"; DROP TABLE y; --"`));
     expect(hostile.tables[0].name).toBe('x"; DROP TABLE y; --');
+  });
+
+  it("loads the original tool's config.yaml verbatim, auth_type included", () => {
+    const config = loadConfigFile("config/config.yaml");
+    expect(config.databases.source).toEqual({ engine: "sqlserver", server: "prod-sql-server", database: "ProductionDB", auth_type: "windows", options: {} });
+    expect(config.databases.target.auth_type).toBe("sql");
+    expect(config.tables.map((t) => [t.name, t.strategy, t.sync_mode])).toEqual([
+      ["Users", "simple_copy", "full_replace"],
+      ["Orders", "simple_copy", "incremental"],
+      ["DailyReports", "staging_partition_switch", "incremental"],
+    ]);
+    expect(config.tables[2]).toMatchObject({ incremental_column: "report_date", incremental_type: "date", date_buffer_days: 7, partition_function: "pf_DailyReports" });
+  });
+
+  it("says where auth_type does not fit", () => {
+    const original = readFileSync("config/config.yaml", "utf8");
+    expect(issuesOf(original.replace('auth_type: "sql"', 'auth_type: "kerberos"'))).toEqual([expect.stringMatching(/^databases\.target\.auth_type: Invalid option: expected one of "sql"\|"windows"/)]);
+    const pg = original.replace('server: "prod-sql-server"', 'engine: postgres\n    server: "prod-sql-server"').replace('server: "uat-sql-server"', 'engine: postgres\n    server: "uat-sql-server"');
+    expect(issuesOf(pg)).toEqual(["databases.source.auth_type: windows authentication is for SQL Server; PostgreSQL logins use username_env/password_env"]);
+    expect(issuesOf(original.replace('auth_type: "sql"', 'auth_type: "sql"\n    options: { authentication: ntlm }'))).toEqual(["databases.target.options.authentication: conflicts with auth_type sql: set one of them"]);
   });
 
   it("gives a clear error for an empty document", () => {

@@ -21,9 +21,9 @@ export default async function ConfigPage() {
             return (
               <div key={c.id} className="rounded border border-slate-200 p-3 text-sm" data-testid={`connection-config-${c.role}`}>
                 <p className="font-medium capitalize">{c.role}</p>
-                <p>{c.engine} · {c.host}{c.port ? `:${c.port}` : ""} / {c.database}</p>
+                <p>{c.engine} · {c.host}{c.port ? `:${c.port}` : ""} / {c.database}{db.auth_type ? ` · auth_type ${db.auth_type}` : ""}</p>
                 <ul className="mt-1">
-                  {credentialStatus(db).map((v) => (
+                  {credentialStatus(db, c.role).map((v) => (
                     <li key={v.name} className="font-mono text-xs">{v.name} <StatusBadge status={v.set ? "ok" : "failed"} /> {v.set ? "set" : "not set"}</li>
                   ))}
                 </ul>
