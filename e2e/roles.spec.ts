@@ -23,7 +23,7 @@ test("viewer: sees the dashboard, has no trigger buttons, and the server refuses
   await page.goto("/audit?outcome=forbidden&actor=vera");
   const row = page.getByTestId("audit-row").first();
   await expect(row).toContainText("vera@example.test");
-  await expect(row).toContainText("trigger refresh");
+  await expect(row).toContainText("trigger refresh of orders");
 });
 
 test("operator: may trigger (a dry run here), and it is audited", async ({ page }) => {
@@ -56,8 +56,14 @@ test("20 concurrent trigger requests for one table: the ones that lose get 409, 
   const codes = responses.map((r) => r.status());
   expect(codes.every((c) => c === 202 || c === 409)).toBe(true);
   expect(codes.filter((c) => c === 202).length).toBeGreaterThanOrEqual(1);
-  for (const r of responses.filter((r) => r.status() === 409)) expect((await r.json()).error).toMatch(/customers is already being refreshed/);
   const ids = await Promise.all(responses.filter((r) => r.status() === 202).map(async (r) => (await r.json()).runId as string));
+  for (const r of responses.filter((r) => r.status() === 409)) {
+    // The refusal says which run holds the table, who started it, and where to follow it.
+    const body = await r.json();
+    expect(body.error).toMatch(/customers is already being refreshed by run \S+ \(started by oscar@example\.test from web; follow it at \/runs\/\S+\)/);
+    expect(ids).toContain(body.busy[0].runId);
+    expect(body.busy[0].url).toBe(`/runs/${body.busy[0].runId}`);
+  }
   const runs = [];
   for (const id of ids) {
     await expect.poll(async () => (await (await page.request.get(`/api/runs/${id}`)).json()).status, { timeout: 30_000 }).toBe("succeeded");

@@ -63,6 +63,7 @@ export function runSnapshot(run: RunWithTables) {
       phase: t.phase,
       rowsRead: Number(t.rowsRead),
       rowsWritten: Number(t.rowsWritten),
+      rowsCommitted: Number(t.rowsCommitted),
       rowsExpected: t.rowsExpected === null ? null : Number(t.rowsExpected),
       watermarkBefore: t.watermarkBefore,
       watermarkAfter: t.watermarkAfter,

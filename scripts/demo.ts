@@ -124,7 +124,7 @@ async function main() {
     NEXT_TELEMETRY_DISABLED: "1",
   };
   // Browser tests reach the demo databases through this file (to shape fixtures, e.g. a deliberately slow table).
-  if (args.e2e) writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ targetUrl: cluster.url("demo_uat"), sourceUrl: cluster.url("demo_production") }));
+  if (args.e2e) writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ targetUrl: cluster.url("demo_uat"), sourceUrl: cluster.url("demo_production"), metaUrl }));
   // The CLI reads this when DATABASE_URL is unset: `npm run refresh -- --status` just works next to the demo.
   if (!args.e2e) writeFileSync(
     path.join(root, ".data/demo.env"),

@@ -7,6 +7,9 @@ import MicrosoftEntraID from "next-auth/providers/microsoft-entra-id";
 import Okta from "next-auth/providers/okta";
 import { metadata } from "@/lib/metadata/client";
 import { audit } from "@/lib/audit";
+import { randomUUID } from "node:crypto";
+
+const SESSION_MAX_AGE_S = 8 * 60 * 60;
 
 interface OidcProfile {
   sub: string;
@@ -47,7 +50,7 @@ function initialAdmins(): string[] {
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
   providers: configuredProviders(),
-  session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
   pages: { signIn: "/login", error: "/login" },
   trustHost: true,
   callbacks: {
@@ -69,9 +72,24 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
       await audit({ actor: email, action: "login", details: { provider: (profile as { iss?: string } | undefined)?.iss ?? null, created: !existing, role } });
       return true;
     },
+    session({ session, token }) {
+      return Object.assign(session, { sid: token.sid });
+    },
     jwt({ token, user }) {
-      if (user?.email) token.email = user.email.toLowerCase();
+      if (user?.email) {
+        token.email = user.email.toLowerCase();
+        token.sid = randomUUID(); // revocable on sign-out (see events.signOut)
+      }
       return token;
+    },
+  },
+  events: {
+    async signOut(message) {
+      const token = "token" in message ? message.token : null;
+      if (typeof token?.sid !== "string") return;
+      const expiresAt = new Date(typeof token.exp === "number" ? token.exp * 1000 : Date.now() + SESSION_MAX_AGE_S * 1000);
+      await metadata().revokedSession.upsert({ where: { sid: token.sid }, create: { sid: token.sid, expiresAt }, update: {} });
+      await metadata().revokedSession.deleteMany({ where: { expiresAt: { lt: new Date() } } });
     },
   },
 });

@@ -19,6 +19,10 @@ export async function currentUser(): Promise<AppUser | null> {
   const session = await auth();
   const email = session?.user?.email?.toLowerCase();
   if (!email) return null;
+  // A signed-out session stays signed out even if its cookie comes back (a request that raced the sign-out may
+  // set it again): its id is revoked on the server.
+  const sid = (session as { sid?: string }).sid;
+  if (!sid || (await metadata().revokedSession.findUnique({ where: { sid } }))) return null;
   const user = await metadata().user.findUnique({ where: { email } });
   if (!user || !user.active) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role };
@@ -50,12 +54,12 @@ export async function requireActionRole(role: RoleName, what: string): Promise<A
   return user;
 }
 
-/** For route handlers: the user, or the 401/403 response to return. */
-export async function requireApiRole(role: RoleName, what: string): Promise<AppUser | NextResponse> {
+/** For route handlers: the user, or the 401/403 response to return. `details` says what was asked (audited). */
+export async function requireApiRole(role: RoleName, what: string, details: Record<string, unknown> = {}): Promise<AppUser | NextResponse> {
   const user = await currentUser();
   if (!user) return NextResponse.json({ error: "not signed in" }, { status: 401 });
   if (!hasRole(user.role, role)) {
-    await audit({ actor: user.email, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had: user.role } });
+    await audit({ actor: user.email, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had: user.role, ...details } });
     return NextResponse.json({ error: `${what} needs the ${role} role; you are ${user.role}` }, { status: 403 });
   }
   return user;

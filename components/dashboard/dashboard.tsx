@@ -7,10 +7,19 @@ import { useMemo, useRef, useState } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatRows, formatTime } from "@/components/ui/format";
 
-interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string }
+interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string; refreshing?: boolean; asOf?: string }
 
 function rowsOf(s: Side) {
-  return s.error ? <span className="text-red-700">{s.error}</span> : <span title={s.estimated ? "planner estimate: big tables are not counted for the dashboard" : undefined}>{s.estimated ? "≈" : ""}{formatRows(s.rows)}</span>;
+  if (s.error) return <span className="text-red-700">{s.error}</span>;
+  const rows = <span title={s.estimated ? "planner estimate: big tables are not counted for the dashboard" : undefined}>{s.estimated ? "≈" : ""}{formatRows(s.rows)}</span>;
+  if (!s.refreshing) return rows;
+  // The refresh holds the table: these are the figures from before it, not read now.
+  return (
+    <span className="flex flex-col" title={s.asOf ? `last read ${formatTime(s.asOf)}` : "not read while the refresh holds the table"}>
+      {rows}
+      <span className="text-xs text-blue-700" data-testid="being-refreshed">being refreshed</span>
+    </span>
+  );
 }
 interface TableRow {
   name: string; strategy: string; mode: string; enabled: boolean; watermarkColumn: string | null;

@@ -35,7 +35,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
         <div><dt className="text-slate-500">Triggered by</dt><dd>{run.triggeredBy} ({run.trigger})</dd></div>
         <div><dt className="text-slate-500">Started</dt><dd>{formatTime(run.startedAt)}</dd></div>
         <div><dt className="text-slate-500">Duration</dt><dd>{formatDuration(run.durationMs)}</dd></div>
-        <div><dt className="text-slate-500">Rows written</dt><dd data-testid="run-rows">{formatRows(run.rowsWritten)}</dd></div>
+        <div><dt className="text-slate-500">{run.status === "running" ? "Rows written" : "Rows committed"}</dt><dd data-testid="run-rows">{formatRows(run.rowsWritten)}</dd></div>
       </dl>
       {live && (
         <div className="flex flex-wrap items-center gap-3">
@@ -65,7 +65,15 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
                 <div className={`h-full ${t.status === "failed" ? "bg-red-500" : "bg-emerald-500"} transition-all`} style={{ width: `${pct}%` }} />
               </div>
               <dl className="mt-2 grid grid-cols-2 gap-2 text-xs sm:grid-cols-6">
-                <div><dt className="text-slate-500">Rows</dt><dd className="tabular-nums" data-testid="table-rows">{formatRows(t.rowsWritten)}{t.rowsExpected !== null ? ` / ${formatRows(t.rowsExpected)}` : ""}</dd></div>
+                <div>
+                  {/* A failed table shows what stayed in the target; a running one, what streamed so far and what is committed. */}
+                  <dt className="text-slate-500">{t.status === "failed" ? "Rows committed" : "Rows"}</dt>
+                  <dd className="tabular-nums" data-testid="table-rows">
+                    {formatRows(t.rowsWritten)}
+                    {t.status !== "failed" && t.rowsExpected !== null ? ` / ${formatRows(t.rowsExpected)}` : ""}
+                    {t.status === "running" && t.rowsCommitted > 0 ? ` (${formatRows(t.rowsCommitted)} committed)` : ""}
+                  </dd>
+                </div>
                 <div><dt className="text-slate-500">Rows/s</dt><dd className="tabular-nums">{formatRows(t.rowsPerSec)}</dd></div>
                 <div><dt className="text-slate-500">Duration</dt><dd>{formatDuration(t.durationMs)}</dd></div>
                 <div><dt className="text-slate-500">Watermark</dt><dd className="font-mono">{t.watermarkBefore ?? "–"} → {t.watermarkAfter ?? "–"}</dd></div>

@@ -23,6 +23,8 @@ export interface ConnectOptions {
   commandTimeoutSec: number;
   /** Shown in the server's session list (application_name / program_name). */
   applicationName?: string;
+  /** Give up waiting for a lock after this long (status reads must never queue behind a refresh); unset = wait. */
+  lockTimeoutMs?: number;
 }
 
 export interface CompiledQuery {
@@ -182,6 +184,9 @@ export interface PartitionCompiler {
   prepareStaging(table: TableRef, staging: TableRef, indexes: IndexInfo[], p: Partitioning, day: number): CompiledQuery[];
   /** The short transaction: old partition out to `retired`, staging in. */
   switchIn(table: TableRef, staging: TableRef, retired: TableRef, p: Partitioning, day: number, shape: TableShape): CompiledQuery[];
+  /** A query whose rows (`sql`) are statements to run once the day is switched in and the old data dropped, e.g.
+   *  giving the new partition's indexes the names the engine would have given them; null when nothing is needed. */
+  tidyAfterSwitch(table: TableRef, p: Partitioning, day: number): CompiledQuery | null;
   dropTable(table: TableRef): CompiledQuery;
   /** Tables left behind by an interrupted run, recognisable by our marker. */
   findLeftovers(table: TableRef): CompiledQuery;

@@ -72,14 +72,26 @@ function windowsTarget(db: DatabaseConfig, vars: ReturnType<typeof credentialVar
   };
 }
 
-export async function openSession(db: DatabaseConfig, role: Role, settings: Settings, env: Env = process.env): Promise<Session> {
+/** What a session is for: named in the server's session list (`uat-refresh run <id> (target)`), so a DBA sees who
+ *  holds what; status sessions also never wait long for a lock. */
+export type Purpose = { kind: "run"; runId: string } | { kind: "status" } | { kind: "check" };
+
+export function applicationName(purpose: Purpose, role: Role): string {
+  return `uat-refresh ${purpose.kind === "run" ? `run ${purpose.runId}` : purpose.kind} (${role})`;
+}
+
+/** How long a status read waits for a lock before it reports the table as busy. */
+export const STATUS_LOCK_TIMEOUT_MS = 500;
+
+export async function openSession(db: DatabaseConfig, role: Role, settings: Settings, purpose: Purpose, env: Env = process.env): Promise<Session> {
   const target = resolveTarget(db, role, env);
   try {
     return await dialectFor(db.engine).connect(target, {
       readOnly: role === "source",
       connectionTimeoutSec: settings.connection_timeout,
       commandTimeoutSec: settings.command_timeout,
-      applicationName: `uat-refresh (${role})`,
+      applicationName: applicationName(purpose, role),
+      lockTimeoutMs: purpose.kind === "status" ? STATUS_LOCK_TIMEOUT_MS : undefined,
     });
   } catch (e) {
     const port = db.port ?? (db.engine === "sqlserver" ? 1433 : 5432);

@@ -7,6 +7,8 @@ export interface ProgressEvent {
   table: string;
   phase: Phase;
   rows: number;
+  /** Rows committed in the target so far: what stays if the run stops now. */
+  committed: number;
   rowsExpected?: number;
   bytes: number;
   rowsPerSec: number;
@@ -37,11 +39,15 @@ export class ProgressTracker {
     this.bytes = bytes;
     this.send({ phase: "loading", ...extra });
   }
+  committed = 0;
+  /** The current unit's transaction committed: its rows now stay whatever happens next. */
   commitUnit() {
     this.base = this.rows;
+    this.committed = this.rows;
+    this.send({ phase: "loading" });
   }
   private send(e: Partial<ProgressEvent> & { phase: Phase }) {
     const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
-    this.emit({ runId: this.runId, table: this.table, rows: this.rows, bytes: this.bytes, rowsExpected: this.rowsExpected, rowsPerSec: Math.round(this.rows / secs), ...e });
+    this.emit({ runId: this.runId, table: this.table, rows: this.rows, committed: this.committed, bytes: this.bytes, rowsExpected: this.rowsExpected, rowsPerSec: Math.round(this.rows / secs), ...e });
   }
 }

@@ -6,7 +6,7 @@ import { dialectFor } from "../dialects";
 import { sameDatabase, type Session } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
-import { openSession } from "./connections";
+import { openSession, type Purpose } from "./connections";
 import { RefreshError, resolveTable, type Sessions } from "./context";
 import { TableLocks } from "./locks";
 import { ProgressTracker, type ProgressEvent, type ProgressListener } from "./progress";
@@ -35,6 +35,8 @@ export interface TableReport {
   error?: string;
   hint?: string;
   durationMs: number;
+  /** A failed table: the rows of its committed units, which stay in the target. */
+  rowsCommitted?: number;
 }
 
 export interface RunReport {
@@ -43,7 +45,40 @@ export interface RunReport {
   tables: TableReport[];
 }
 
-export class TableBusyError extends RefreshError {}
+/** Who holds a busy table: the run refreshing it now (when its row is visible) and who started that run. */
+export interface BusyTable {
+  table: string;
+  runId?: string;
+  triggeredBy?: string;
+  trigger?: string;
+}
+
+export class TableBusyError extends RefreshError {
+  constructor(readonly busy: BusyTable[]) {
+    super(
+      busy
+        .map((b) => `${b.table} is already being refreshed${b.runId ? ` by run ${b.runId} (started by ${b.triggeredBy} from ${b.trigger}; follow it at /runs/${b.runId})` : ""}`)
+        .join("; ") + "; try again when that run ends",
+    );
+  }
+}
+
+/** The runs holding these tables, for a refusal that says who and where to look: a running one, or (when the
+ *  holder finished in the meantime) the one that started in the last seconds. */
+async function holders(db: Metadata, tables: string[], lastTry = false): Promise<BusyTable[]> {
+  const rows = await db.tableResult.findMany({
+    where: {
+      tableName: { in: tables },
+      OR: [{ status: { in: ["running", "pending"] }, run: { status: "running" } }, ...(lastTry ? [{ run: { startedAt: { gte: new Date(Date.now() - 10_000) } } }] : [])],
+    },
+    orderBy: { run: { startedAt: "desc" } },
+    include: { run: { select: { id: true, triggeredBy: true, trigger: true } } },
+  });
+  return tables.map((table) => {
+    const r = rows.find((x) => x.tableName === table);
+    return r ? { table, runId: r.run.id, triggeredBy: r.run.triggeredBy, trigger: r.run.trigger } : { table };
+  });
+}
 
 export function selectTables(config: RefreshConfig, names?: string[]): TableConfigInput[] {
   if (!names?.length) return config.tables.filter((t) => t.enabled);
@@ -55,11 +90,11 @@ export function selectTables(config: RefreshConfig, names?: string[]): TableConf
 }
 
 /** Opens source (read-only) and target, refusing a target that is the source database. */
-export async function openPair(config: RefreshConfig): Promise<Sessions & { close(): Promise<void> }> {
-  const source = await openSession(config.databases.source, "source", config.settings);
+export async function openPair(config: RefreshConfig, purpose: Purpose): Promise<Sessions & { close(): Promise<void> }> {
+  const source = await openSession(config.databases.source, "source", config.settings, purpose);
   let target: Session;
   try {
-    target = await openSession(config.databases.target, "target", config.settings);
+    target = await openSession(config.databases.target, "target", config.settings, purpose);
     const [s, t] = await Promise.all([source.identity(), target.identity()]);
     if (sameDatabase(s, t)) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
   } catch (e) {
@@ -72,7 +107,7 @@ export async function openPair(config: RefreshConfig): Promise<Sessions & { clos
     async reopen(which: "source" | "target") {
       const old = pair[which];
       await old.close().catch(() => {});
-      pair[which] = await openSession(config.databases[which], which, config.settings);
+      pair[which] = await openSession(config.databases[which], which, config.settings, purpose);
     },
     async close() {
       await Promise.all([pair.source.close(), pair.target.close()]);
@@ -90,7 +125,13 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   for (const t of tables) if (!(await locks.tryLock(t.name))) busy.push(t.name);
   if (req.tables?.length && busy.length) {
     await locks.close();
-    throw new TableBusyError(`${busy.join(", ")} ${busy.length > 1 ? "are" : "is"} already being refreshed; try again when that run ends`);
+    // The holder records its run right after taking the lock: give that row a moment to become visible.
+    let held = await holders(db, busy);
+    for (let i = 1; i <= 20 && held.some((h) => !h.runId); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      held = await holders(db, busy, i === 20);
+    }
+    throw new TableBusyError(held);
   }
   const run = await db.refreshRun.create({
     data: {
@@ -109,7 +150,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   let pair: Awaited<ReturnType<typeof openPair>> | undefined;
   try {
     try {
-      pair = await openPair(config);
+      pair = await openPair(config, { kind: "run", runId: run.id });
     } catch (e) {
       await finishRun(db, run.id, "failed", reports, e);
       throw e;
@@ -185,6 +226,7 @@ async function refreshTable(
         phase: "done",
         rowsRead: BigInt(outcome?.rowsRead ?? 0),
         rowsWritten: BigInt(outcome?.rowsWritten ?? 0),
+        rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
         watermarkAfter: outcome?.watermarkAfter ?? null,
         partitionsCreated: outcome?.partitionsCreated ?? [],
         partitionsSwitched: outcome?.partitionsSwitched ?? [],
@@ -199,15 +241,16 @@ async function refreshTable(
     const error = req.signal?.aborted ? cancelledMessage(req.signal) : e instanceof Error ? e.message : String(e);
     const hint = req.signal?.aborted ? undefined : ((e as RefreshError).hint ?? dialect.hintFor(e));
     const durationMs = Date.now() - started;
+    // What stayed in the target: the committed units, not the rows of the transaction that rolled back.
     await db.tableResult.update({
       where: { id: resultId },
-      data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs },
+      data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs, rowsWritten: BigInt(progress.committed), rowsCommitted: BigInt(progress.committed) },
     });
     progress.phase("failed", { message: error });
     // The pair may be unusable after a failure mid-stream: give the next table fresh sessions.
     await pair.reopen("source").catch(() => {});
     await pair.reopen("target").catch(() => {});
-    return { table: table.name, status: "failed", plan, error, hint, durationMs };
+    return { table: table.name, status: "failed", plan, error, hint, durationMs, rowsCommitted: progress.committed };
   } finally {
     req.signal?.removeEventListener("abort", cut);
   }
@@ -232,14 +275,17 @@ function throttledPersist(db: Metadata, resultId: string) {
     if (!e) return;
     last = Date.now();
     writing = writing.then(() =>
-      db.tableResult.update({ where: { id: resultId }, data: { phase: e.phase, rowsWritten: BigInt(e.rows) } }).catch(() => {}),
+      db.tableResult.update({ where: { id: resultId }, data: { phase: e.phase, rowsWritten: BigInt(e.rows), rowsCommitted: BigInt(e.committed) } }).catch(() => {}),
     );
   };
+  let committed = 0;
   const fn = (e: ProgressEvent) => {
     pending = e;
     const wait = 1000 - (Date.now() - last);
-    if (wait <= 0 || e.phase !== "loading") writeNow();
+    // A commit is written at once: it is what a killed run leaves behind.
+    if (wait <= 0 || e.phase !== "loading" || e.committed !== committed) writeNow();
     else timer ??= setTimeout(writeNow, wait);
+    committed = e.committed;
   };
   fn.flush = async () => {
     writeNow();
@@ -256,10 +302,10 @@ async function markInterrupted(db: Metadata, currentRunId: string, tables: strin
     select: { id: true, runId: true },
   });
   if (!stale.length) return;
-  await db.tableResult.updateMany({
-    where: { id: { in: stale.map((s) => s.id) } },
-    data: { status: "failed", phase: "failed", error: "interrupted: the refresh process ended before this table finished", finishedAt: new Date() },
-  });
+  // Rows the dead process had streamed but not committed were rolled back by the server: keep the committed ones.
+  const ids = stale.map((s) => s.id);
+  await db.$executeRaw`UPDATE "TableResult" SET "status" = 'failed', "phase" = 'failed', "rowsWritten" = "rowsCommitted", "finishedAt" = now(),
+    "error" = 'interrupted: the refresh process ended before this table finished' WHERE "id" = ANY(${ids})`;
   await db.refreshRun.updateMany({
     where: { id: { in: [...new Set(stale.map((s) => s.runId))] }, status: "running" },
     data: { status: "failed", finishedAt: new Date(), error: "interrupted: the refresh process ended before the run finished" },
@@ -276,7 +322,7 @@ async function finishRun(db: Metadata, runId: string, status: "succeeded" | "fai
       durationMs: Date.now() - run.startedAt.getTime(),
       tablesSucceeded: reports.filter((r) => r.status === "succeeded").length,
       tablesFailed: reports.filter((r) => r.status !== "succeeded").length,
-      rowsWritten: BigInt(reports.reduce((s, r) => s + (r.outcome?.rowsWritten ?? 0), 0)),
+      rowsWritten: BigInt(reports.reduce((s, r) => s + (r.outcome?.rowsWritten ?? r.rowsCommitted ?? 0), 0)),
       error: error ? (error instanceof Error ? error.message : String(error)) : reports.find((r) => r.error)?.error ?? null,
     },
   });

@@ -3,8 +3,11 @@ import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import type { Session } from "../dialects/types";
 import { dialectFor } from "../dialects";
 import type { Metadata } from "../metadata/client";
+import { exportConfig } from "../config/store";
+import { activeRuns } from "../runs";
 import { openSession } from "./connections";
 import { countOrEstimate } from "./limits";
+import { lockedTables } from "./locks";
 import { openPair } from "./runner";
 
 export interface SideStatus {
@@ -13,6 +16,10 @@ export interface SideStatus {
   estimated?: boolean;
   watermark: string | null;
   error?: string;
+  /** A refresh holds this table: the figures are the last known ones, not read now (a read would wait on its lock). */
+  refreshing?: boolean;
+  /** When the figures were read. */
+  asOf?: string;
 }
 
 export interface TableStatus {
@@ -74,21 +81,40 @@ async function side(session: Session, t: TableConfigInput, partitionKey?: string
   }
 }
 
-export async function tableStatuses(db: Metadata, config: RefreshConfig): Promise<TableStatus[]> {
-  const pair = await openPair(config);
+/** The last figures read for each target table, shown while a refresh holds the table (this process only). */
+const lastKnownTarget = new Map<string, SideStatus>();
+
+/**
+ * Per table: both sides' figures and the last sync. Tables in `refreshing` are not read on the target (their
+ * refresh holds a lock a read would wait on): their last known figures are shown instead. Every read also runs with
+ * a short lock timeout, so a lock held by anyone else makes that table report an error, not the dashboard wait.
+ */
+export async function tableStatuses(db: Metadata, config: RefreshConfig, refreshing: ReadonlySet<string> = new Set(), sessions?: { source: Session; target: Session }): Promise<TableStatus[]> {
+  const pair = sessions ?? (await openPair(config, { kind: "status" }));
   try {
     const out: TableStatus[] = [];
     for (const t of config.tables) {
+      const busy = refreshing.has(t.name);
       let key: string | undefined;
       if (t.strategy === "staging_partition_switch") {
+        // Catalog reads: they take no lock on the table's data (and give up after the lock timeout if they would).
         const ref = await pair.target.introspector.findTable(t.name, t.schema).catch(() => null);
         key = ref ? (await pair.target.introspector.partitioning(ref).catch(() => null))?.column : undefined;
       }
-      const [source, target] = [await side(pair.source, t, key), await side(pair.target, t, key)];
       const last = await db.tableResult.findFirst({
         where: { tableName: t.name, run: { dryRun: false }, status: { in: ["succeeded", "failed", "running"] } },
         orderBy: { startedAt: "desc" },
       });
+      const lastGood = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false }, status: "succeeded" }, orderBy: { startedAt: "desc" } });
+      const source = await side(pair.source, t, key);
+      let target: SideStatus;
+      if (busy) {
+        const known = lastKnownTarget.get(t.name);
+        target = { ...(known ?? { rows: null, watermark: lastGood?.watermarkAfter ?? null }), refreshing: true };
+      } else {
+        target = { ...(await side(pair.target, t, key)), asOf: new Date().toISOString() };
+        if (target.rows !== null) lastKnownTarget.set(t.name, target);
+      }
       out.push({
         name: t.name,
         strategy: t.strategy,
@@ -103,8 +129,34 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig): Promis
     }
     return out;
   } finally {
-    await pair.close();
+    if (!sessions) await Promise.all([pair.source.close(), pair.target.close()]);
   }
+}
+
+/** Everything the dashboard shows. Who is refreshing what is read first, from the table locks: a status read that
+ *  takes a moment must not make a running table look idle, and must not wait on it. */
+export async function dashboardStatus(db: Metadata, lockUrl: string) {
+  const config = await exportConfig(db);
+  const locked = await lockedTables(lockUrl, config.tables.map((t) => t.name));
+  // One session per side serves the connection check and every table's reads.
+  const [source, target] = await Promise.all([checkSide(config, "source"), checkSide(config, "target")]);
+  const connections = [source.check, target.check];
+  let tables: TableStatus[] = [];
+  try {
+    if (source.session && target.session) tables = await tableStatuses(db, config, locked, { source: source.session, target: target.session });
+  } finally {
+    await Promise.all([source.session?.close(), target.session?.close()]);
+  }
+  // A run row says "running" only while some process holds its tables' locks; otherwise it died and is stale.
+  const running = (await activeRuns(db)).filter((r) => r.tables.some((t) => locked.has(t.tableName)));
+  return {
+    target: { server: config.databases.target.server, database: config.databases.target.database, engine: config.databases.target.engine },
+    source: { server: config.databases.source.server, database: config.databases.source.database, engine: config.databases.source.engine },
+    connections,
+    tables: tables.map((t) => ({ ...t, running: locked.has(t.name) })),
+    active: running.map((r) => ({ id: r.id, triggeredBy: r.triggeredBy, trigger: r.trigger, startedAt: r.startedAt, tables: r.tables })),
+    checkedAt: new Date().toISOString(),
+  };
 }
 
 export interface ConnectionCheck {
@@ -116,22 +168,26 @@ export interface ConnectionCheck {
   error?: string;
 }
 
+/** Opens one side for status reads and says how that went (latency, version), keeping the session open. */
+async function checkSide(config: RefreshConfig, role: "source" | "target"): Promise<{ check: ConnectionCheck; session?: Session }> {
+  const started = Date.now();
+  try {
+    const session = await openSession(config.databases[role], role, config.settings, { kind: "status" });
+    try {
+      const id = await session.identity();
+      return { check: { role, ok: true, latencyMs: Date.now() - started, version: id.version.split(/[\n,]/)[0].trim(), readOnly: role === "source" }, session };
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+  } catch (e) {
+    return { check: { role, ok: false, latencyMs: Date.now() - started, error: (e as Error).message } };
+  }
+}
+
 /** Connects to each side, measures a round trip, and proves the source session refuses writes. */
 export async function testConnections(config: RefreshConfig): Promise<ConnectionCheck[]> {
-  const checks: ConnectionCheck[] = [];
-  for (const role of ["source", "target"] as const) {
-    const started = Date.now();
-    try {
-      const s = await openSession(config.databases[role], role, config.settings);
-      try {
-        const id = await s.identity();
-        checks.push({ role, ok: true, latencyMs: Date.now() - started, version: id.version.split(/[\n,]/)[0].trim(), readOnly: role === "source" });
-      } finally {
-        await s.close();
-      }
-    } catch (e) {
-      checks.push({ role, ok: false, latencyMs: Date.now() - started, error: (e as Error).message });
-    }
-  }
-  return checks;
+  const sides = [await checkSide(config, "source"), await checkSide(config, "target")];
+  await Promise.all(sides.map((x) => x.session?.close()));
+  return sides.map((x) => x.check);
 }

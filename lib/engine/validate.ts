@@ -17,7 +17,7 @@ export interface CatalogCheck {
 export async function checkAgainstCatalog(config: RefreshConfig, table: TableConfigInput): Promise<CatalogCheck> {
   let pair;
   try {
-    pair = await openPair(config);
+    pair = await openPair(config, { kind: "check" });
   } catch (e) {
     return { issues: { _: `cannot check against the databases: ${(e as Error).message}` } };
   }

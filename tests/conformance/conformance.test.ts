@@ -118,7 +118,7 @@ for (const engine of engines) {
 
     it("the source session refuses writes", async () => {
       const config = await exportConfig(db.env.db);
-      const s = await openSession(config.databases.source, "source", config.settings);
+      const s = await openSession(config.databases.source, "source", config.settings, { kind: "check" });
       try {
         await expect(s.execute({ sql: "DELETE FROM orders", params: [] })).rejects.toThrow(/read-only/);
       } finally {

@@ -43,12 +43,13 @@ describe("fault injection", () => {
   }
 
   /** Runs the CLI until it parks at `point`, kills it, and returns the target's checksum right after the kill. */
-  async function killAt(point: string, table: string, fp: string) {
+  async function killAt(point: string, table: string, fp: string, settle?: () => Promise<unknown>) {
     const child = spawnCli(["--table", table, "--force"], { ...cliEnv, UAT_REFRESH_FAILPOINT: point });
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`CLI exited before failpoint ${point}: ${child.output()}`);
       return child.output().includes(`failpoint ${point}`);
     });
+    await settle?.();
     child.kill("SIGKILL");
     await child.exited;
     // a killed client's open transaction ends when its backend notices; end it now so reads do not wait on its locks
@@ -68,7 +69,16 @@ describe("fault injection", () => {
         await resetItems();
         await env.config([table]);
         const old = await fingerprint(env.target, "items");
-        const after = await killAt(point, "items", "items");
+        const oldCount = old.count;
+        // Between batches the commit's progress write may still be in flight when the failpoint is announced; a
+        // kill at that instant would leave the count one batch behind, which is not what this test is about.
+        const committedPersisted = async () => {
+          const r = await env.db.tableResult.findFirst({ where: { tableName: "items" }, orderBy: { startedAt: "desc" } });
+          const { rows } = await env.target.query("SELECT count(*)::int AS n FROM items");
+          return r && Number(r.rowsCommitted) === rows[0].n - oldCount;
+        };
+        const after = await killAt(point, "items", "items", point === "between-batches" ? () => waitFor(committedPersisted, 10_000) : undefined);
+        const killed = (await env.db.tableResult.findFirst({ where: { tableName: "items" }, orderBy: { startedAt: "desc" } }))!;
         if (point === "between-batches") {
           // committed batches stay: a prefix of the new rows, never a duplicate, never a partial batch
           const { rows } = await env.target.query("SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, max(id)::int AS max FROM items");
@@ -83,6 +93,10 @@ describe("fault injection", () => {
           return { code: await c.exited, output: c.output() };
         })();
         expect(code, output).toBe(0);
+        // The killed run is marked interrupted with the rows that stayed (committed), not the rows it had streamed.
+        const marked = (await env.db.tableResult.findUnique({ where: { id: killed.id } }))!;
+        expect([marked.status, marked.error]).toEqual(["failed", "interrupted: the refresh process ended before this table finished"]);
+        expect(Number(marked.rowsWritten)).toBe(after.count - oldCount);
         if (label === "incremental datetime") {
           const { rows } = await env.target.query("SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM items");
           expect(rows[0]).toEqual({ n: 100_000, d: 100_000 });

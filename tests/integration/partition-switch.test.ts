@@ -48,6 +48,12 @@ describe("staging_partition_switch on PostgreSQL declarative partitions", () => 
       "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'daily_reports'::regclass ORDER BY 1",
     );
     expect(parts.rows.map((r) => r.relname)).toEqual(["daily_reports_p20250101", "daily_reports_p20250102", "daily_reports_p20250103", "daily_reports_p20250201"]);
+    // Switched-in partitions carry index names like the ones PostgreSQL gives a partition, not the staging table's.
+    const indexes = await env.target.query(
+      "SELECT i.relname FROM pg_inherits h JOIN pg_index x ON x.indrelid = h.inhrelid JOIN pg_class i ON i.oid = x.indexrelid WHERE h.inhparent = 'daily_reports'::regclass ORDER BY 1",
+    );
+    expect(indexes.rows.map((r) => r.relname).filter((n: string) => /_stg_|_old_/.test(n))).toEqual([]);
+    expect(indexes.rows.map((r) => r.relname)).toEqual(expect.arrayContaining(["daily_reports_p20250103_pkey", "daily_reports_p20250103_region_idx", "daily_reports_p20250201_pkey"]));
     expect(parts.rows[3].bound).toBe("FOR VALUES FROM (20250201) TO (20250202)");
     // switched-in partitions carry the parent's indexes (attached), and nothing is left behind
     const idx = await env.target.query("SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'daily_reports_p20250103'");

@@ -41,13 +41,13 @@ describe("refresh safety on real PostgreSQL", () => {
     const child = spawnCli(["--table", "events", "--force"], cliEnv);
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`CLI exited early: ${child.output()}`);
-      const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)' AND wait_event = 'PgSleep'");
+      const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run % (target)' AND wait_event = 'PgSleep'");
       return r.rowCount;
     });
     child.kill("SIGKILL");
     await child.exited;
     // The orphaned backend still holds TRUNCATE's lock until the server notices its client is gone; end it now.
-    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uat-refresh (target)' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run % (target)' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
     expect(await fingerprint(env.target, "events")).toEqual(before);
     await env.target.query("DROP TRIGGER park ON events");
 
@@ -93,7 +93,7 @@ describe("refresh safety on real PostgreSQL", () => {
 
   it("the source session refuses writes", async () => {
     const config = await env.config([full]);
-    const source = await openSession(config.databases.source, "source", config.settings);
+    const source = await openSession(config.databases.source, "source", config.settings, { kind: "check" });
     try {
       await expect(source.execute({ sql: "INSERT INTO events VALUES (0, 'x', 'x', now())", params: [] })).rejects.toMatchObject({ code: "25006" });
       await expect(source.execute({ sql: "TRUNCATE events", params: [] })).rejects.toThrow(/read-only transaction/);

@@ -92,7 +92,7 @@ export function terminateWhenCopying(env: TestEnv, admin: pg.Client, side: "sour
   const onProgress = (e: { rows: number }) => {
     if (state.fired || e.rows <= afterRows) return;
     state.fired = true;
-    void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = $2", [`uat-refresh (${side})`, database]);
+    void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1 AND datname = $2", [`uat-refresh run % (${side})`, database]);
   };
   return { onProgress, state };
 }

@@ -11,9 +11,12 @@ const body = z.object({ tables: z.array(z.string().min(1)).max(500).optional(), 
 
 /** Triggers a refresh of some tables (or all enabled ones). Operators and admins only. */
 export async function POST(req: NextRequest) {
-  const user = await requireApiRole("operator", "trigger refresh");
+  const json = await req.json().catch(() => null);
+  // A refused trigger is audited with what it asked for.
+  const asked = Array.isArray(json?.tables) ? json.tables.map(String) : "all enabled";
+  const user = await requireApiRole("operator", `trigger refresh of ${Array.isArray(asked) ? asked.join(", ") : asked}`, { tables: asked });
   if (user instanceof NextResponse) return user;
-  const parsed = body.safeParse(await req.json().catch(() => null));
+  const parsed = body.safeParse(json);
   if (!parsed.success) return NextResponse.json({ error: "invalid request", issues: formatIssues(parsed.error) }, { status: 400 });
   const { tables, dryRun } = parsed.data;
   try {
@@ -23,6 +26,7 @@ export async function POST(req: NextRequest) {
   } catch (e) {
     const status = e instanceof TableBusyError ? 409 : e instanceof RefreshError || e instanceof ConfigError ? 400 : 500;
     await audit({ actor: user.email, action: "refresh.trigger", outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
-    return NextResponse.json({ error: (e as Error).message }, { status });
+    const busy = e instanceof TableBusyError ? { busy: e.busy.map((b) => ({ ...b, url: b.runId ? `/runs/${b.runId}` : undefined })) } : {};
+    return NextResponse.json({ error: (e as Error).message, ...busy }, { status });
   }
 }

@@ -156,6 +156,22 @@ export const postgresPartitions: PartitionCompiler = {
     stmts.push({ sql: `COMMENT ON TABLE ${qualified(partName)} IS NULL`, params: [] });
     return stmts;
   },
+  tidyAfterSwitch(table, p, day) {
+    // The staging table's indexes were named after it (daily_stg_20250207_pkey): rename them as PostgreSQL names a
+    // partition's own indexes (<partition>_pkey, <partition>_<columns>_key / _idx). Statements are built by the
+    // server with format('%I'), so no name is spliced into SQL here; names already taken are left alone.
+    const part = dailyPartition(p, day)?.name ?? partitionName(table, `_p${day}`).name;
+    return {
+      sql: `SELECT format('ALTER INDEX %I.%I RENAME TO %I', $1::text, i.relname, n.name) AS sql
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            CROSS JOIN LATERAL (SELECT left($2::text || '_' || CASE WHEN x.indisprimary THEN 'pkey' ELSE
+                 (SELECT string_agg(a.attname, '_' ORDER BY k.ord) FROM unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
+                  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum) || CASE WHEN x.indisunique THEN '_key' ELSE '_idx' END END, 63) AS name) n
+            WHERE x.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.relname <> n.name
+              AND to_regclass(format('%I.%I', $1::text, n.name)) IS NULL`,
+      params: [table.schema, part],
+    };
+  },
   dropTable(t) {
     return { sql: `DROP TABLE IF EXISTS ${qualified(t)}`, params: [] };
   },

@@ -42,6 +42,10 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
     connection.connect();
   });
   connection.on("error", () => {}); // surfaced on the running request
+  if (opts.lockTimeoutMs) {
+    const sql = DRIVER_SQL.lockTimeout(opts.lockTimeoutMs);
+    await new Promise<void>((resolve, reject) => connection.execSqlBatch(new Request(sql, (err) => (err ? reject(err) : resolve()))));
+  }
   return new SqlServerSession(connection, opts.readOnly);
 }
 
@@ -55,6 +59,8 @@ export const DRIVER_SQL = {
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
   commit: "COMMIT TRANSACTION",
   rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
+  /** Error 1222 instead of waiting longer than `ms` for a lock. */
+  lockTimeout: (ms: number) => `SET LOCK_TIMEOUT ${Math.trunc(ms)}`,
 };
 
 export interface IdentityRow {

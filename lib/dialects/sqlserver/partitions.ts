@@ -185,6 +185,11 @@ export const sqlServerPartitions: PartitionCompiler = {
     ];
   },
 
+  tidyAfterSwitch() {
+    // SWITCH moves the rows into the target's own partition: its indexes keep the target's names.
+    return null;
+  },
+
   dropTable(t) {
     return { sql: `DROP TABLE IF EXISTS ${qualified(t)}`, params: [] };
   },

@@ -138,6 +138,8 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   });
   await failpoint("after-swap");
   await target.execute(pc.dropTable(retired));
+  const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day);
+  if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
   await resyncIdentities(ctx);
   return n;
 }

@@ -9,15 +9,23 @@ export default async function TablePage({ params }: { params: Promise<{ name: st
   await requirePageRole("viewer", "table history");
   const name = decodeURIComponent((await params).name);
   const config = await metadataDb().tableConfig.findUnique({ where: { name } });
-  if (!config) notFound();
+  // A table refreshed only from a `--config` file has runs but no stored config: its history is still worth showing.
+  if (!config && !(await metadataDb().tableResult.findFirst({ where: { tableName: name }, select: { id: true } }))) notFound();
   const points = await tableTrend(metadataDb(), name);
   return (
     <section>
       <p className="text-sm"><Link href="/" className="text-slate-600 hover:underline">← Dashboard</Link></p>
       <h1 className="mb-1 text-2xl font-semibold">{name}</h1>
-      <p className="mb-4 text-sm text-slate-600">
-        {config.strategy}{config.strategy === "simple_copy" ? ` / ${config.syncMode}` : ""}
-        {config.incrementalColumn ? ` on ${config.incrementalColumn} (${config.incrementalType})` : ""} ·{" "}
+      <p className="mb-4 text-sm text-slate-600" data-testid="table-config">
+        {config ? (
+          <>
+            {config.strategy}{config.strategy === "simple_copy" ? ` / ${config.syncMode}` : ""}
+            {config.incrementalColumn ? ` on ${config.incrementalColumn} (${config.incrementalType})` : ""}
+          </>
+        ) : (
+          "not in the stored configuration (refreshed from a --config file)"
+        )}{" "}
+        ·{" "}
         <Link className="underline" href={`/runs?table=${encodeURIComponent(name)}`}>runs of this table</Link>
       </p>
       <div className="rounded-lg border border-slate-200 bg-white p-4">
