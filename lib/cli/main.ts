@@ -59,24 +59,22 @@ function printRun(report: RunReport, dryRun: boolean) {
   console.log(`run ${report.runId}: ${report.status}`);
 }
 
+/** One bar per table (tables of a run may refresh in parallel), on stderr when it is a terminal. */
 function progressBar() {
   if (!process.stderr.isTTY) return { onProgress: undefined, stop() {} };
-  const bar = new cliProgress.SingleBar(
-    { format: "{table} {phase} |{bar}| {value}/{total} rows {rate} rows/s", stream: process.stderr, hideCursor: true },
+  const bars = new cliProgress.MultiBar(
+    { format: "{table} {phase} |{bar}| {value}/{total} rows {rate} rows/s", stream: process.stderr, hideCursor: true, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
   );
-  let current = "";
+  const byTable = new Map<string, cliProgress.SingleBar>();
   return {
     onProgress(e: ProgressEvent) {
-      if (e.table !== current) {
-        if (current) bar.stop();
-        current = e.table;
-        bar.start(e.rowsExpected ?? 0, 0, { table: e.table, phase: e.phase, rate: 0 });
-      }
+      let bar = byTable.get(e.table);
+      if (!bar) byTable.set(e.table, (bar = bars.create(e.rowsExpected ?? 0, 0, { table: e.table, phase: e.phase, rate: 0 })));
       if (e.rowsExpected) bar.setTotal(e.rowsExpected);
       bar.update(e.rows, { phase: e.phase, rate: e.rowsPerSec });
     },
-    stop: () => bar.stop(),
+    stop: () => bars.stop(),
   };
 }
 

@@ -72,6 +72,10 @@ export const settingsSchema = z
     connection_timeout: z.number().int().min(1).max(3600).default(30),
     command_timeout: z.number().int().min(0).max(86_400).default(300),
     max_retries: z.number().int().min(0).max(20).default(3),
+    /** Tables one run refreshes at once, each with its own sessions. */
+    max_parallel_tables: z.number().int().min(1).max(32).default(2),
+    /** Runs one app instance or worker executes at once (the rest wait in the queue). */
+    max_concurrent_runs: z.number().int().min(1).max(32).default(2),
   })
   .strict();
 
@@ -79,7 +83,7 @@ export const configSchema = z
   .object({
     databases: z.object({ source: databaseSchema, target: databaseSchema }).strict(),
     tables: z.array(tableSchema).default([]),
-    settings: settingsSchema.default({ default_batch_size: 10_000, connection_timeout: 30, command_timeout: 300, max_retries: 3 }),
+    settings: settingsSchema.default(settingsSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -79,7 +79,14 @@ export async function importConfig(db: Metadata, config: RefreshConfig): Promise
       await tx.connection.upsert({ where: { role }, create: data, update: data });
     }
     const s = config.settings;
-    const settings = { defaultBatchSize: s.default_batch_size, connectionTimeout: s.connection_timeout, commandTimeout: s.command_timeout, maxRetries: s.max_retries };
+    const settings = {
+      defaultBatchSize: s.default_batch_size,
+      connectionTimeout: s.connection_timeout,
+      commandTimeout: s.command_timeout,
+      maxRetries: s.max_retries,
+      maxParallelTables: s.max_parallel_tables,
+      maxConcurrentRuns: s.max_concurrent_runs,
+    };
     await tx.settings.upsert({ where: { id: 1 }, create: { id: 1, ...settings }, update: settings });
     await tx.tableConfig.deleteMany({ where: { name: { notIn: config.tables.map((t) => t.name) } } });
     for (const [i, t] of config.tables.entries()) {
@@ -103,7 +110,14 @@ export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
     databases: { source: rowToDatabase(source), target: rowToDatabase(target) },
     tables: tables.map(rowToTable),
     settings: settings
-      ? { default_batch_size: settings.defaultBatchSize, connection_timeout: settings.connectionTimeout, command_timeout: settings.commandTimeout, max_retries: settings.maxRetries }
+      ? {
+          default_batch_size: settings.defaultBatchSize,
+          connection_timeout: settings.connectionTimeout,
+          command_timeout: settings.commandTimeout,
+          max_retries: settings.maxRetries,
+          max_parallel_tables: settings.maxParallelTables,
+          max_concurrent_runs: settings.maxConcurrentRuns,
+        }
       : undefined,
   });
 }

@@ -147,30 +147,48 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   req.onStarted?.(run.id);
 
   const reports: TableReport[] = busy.map((t) => ({ table: t, status: "skipped", error: "already being refreshed by another run", durationMs: 0 }));
-  let pair: Awaited<ReturnType<typeof openPair>> | undefined;
+  // Up to max_parallel_tables tables at once, each on its own pair of sessions. The first pair opens before any
+  // table starts: an unreachable database or a target that is the source fails the run at once.
+  type Pair = Awaited<ReturnType<typeof openPair>>;
+  const purpose = { kind: "run", runId: run.id } as const;
+  const pairs: Pair[] = [];
   try {
     try {
-      pair = await openPair(config, { kind: "run", runId: run.id });
+      pairs.push(await openPair(config, purpose));
     } catch (e) {
       await finishRun(db, run.id, "failed", reports, e);
       throw e;
     }
-    for (const t of tables) {
-      if (busy.includes(t.name)) continue;
-      const resultId = run.tables.find((r) => r.tableName === t.name)!.id;
-      if (req.signal?.aborted) {
-        const error = cancelledMessage(req.signal);
-        await db.tableResult.update({ where: { id: resultId }, data: { status: "skipped", error } });
-        reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
-      } else {
-        reports.push(await refreshTable(db, run.id, resultId, config, t, pair, req));
+    const queue = tables.filter((t) => !busy.includes(t.name));
+    const worker = async (slot: number) => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const resultId = run.tables.find((r) => r.tableName === t!.name)!.id;
+        if (req.signal?.aborted) {
+          const error = cancelledMessage(req.signal);
+          await db.tableResult.update({ where: { id: resultId }, data: { status: "skipped", error } });
+          reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
+        } else {
+          try {
+            pairs[slot] ??= await openPair(config, purpose);
+            reports.push(await refreshTable(db, run.id, resultId, config, t, pairs[slot], req));
+          } catch (e) {
+            // Only opening this slot's sessions can throw here (refreshTable records its own failures).
+            const error = (e as Error).message;
+            await db.tableResult.update({ where: { id: resultId }, data: { status: "failed", phase: "failed", error, finishedAt: new Date() } });
+            reports.push({ table: t.name, status: "failed", error, durationMs: 0 });
+          }
+        }
+        await locks.unlock(t.name);
       }
-      await locks.unlock(t.name);
-    }
+    };
+    const slots = Math.max(1, Math.min(config.settings.max_parallel_tables, queue.length));
+    await Promise.all(Array.from({ length: slots }, (_, i) => worker(i)));
   } finally {
-    await pair?.close();
+    await Promise.all(pairs.map((p) => p?.close()));
     await locks.close();
   }
+  const order = new Map(tables.map((t, i) => [t.name, i]));
+  reports.sort((a, b) => order.get(a.table)! - order.get(b.table)!);
   const failed = reports.filter((r) => r.status !== "succeeded").length;
   const status = failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
   await finishRun(db, run.id, status, reports);
