@@ -1,6 +1,12 @@
-// Starts the in-process scheduler once per Next.js server process (never during `next build`).
+// Once per Next.js server process (never during `next build`): the in-process scheduler and the run workers.
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.SCHEDULER_ENABLED === "false" || !process.env.DATABASE_URL) return;
-  const { startAppScheduler } = await import("./server/scheduler");
-  await startAppScheduler();
+  if (process.env.NEXT_RUNTIME !== "nodejs" || !process.env.DATABASE_URL) return;
+  if (process.env.WORKER_ENABLED !== "false") {
+    const { startAppWorkers } = await import("./server/jobs");
+    await startAppWorkers().catch(() => {});
+  }
+  if (process.env.SCHEDULER_ENABLED !== "false") {
+    const { startAppScheduler } = await import("./server/scheduler");
+    await startAppScheduler();
+  }
 }

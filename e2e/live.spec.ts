@@ -2,9 +2,10 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { expect, test } from "@playwright/test";
+import { spawnCli } from "../tests/support/cli";
 import { login } from "./helpers";
 
-const stack = () => JSON.parse(readFileSync(".data/e2e/stack.json", "utf8")) as { targetUrl: string };
+const stack = () => JSON.parse(readFileSync(".data/e2e/stack.json", "utf8")) as { targetUrl: string; metaUrl: string };
 
 test.describe("a slow refresh", () => {
   let uat: pg.Client;
@@ -44,9 +45,34 @@ test.describe("a slow refresh", () => {
     const before = (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0];
     await startCustomers(page);
     await page.getByRole("button", { name: "Cancel run" }).click();
-    await expect(page.getByTestId("run-status")).toContainText("failed", { timeout: 30_000 });
+    await expect(page.getByTestId("run-status")).toContainText("cancelled", { timeout: 30_000 });
     await expect(page.getByTestId("run-table-customers")).toContainText("cancelled by oscar@example.test");
     // the cancelled transaction is rolled back: same rows as before
     await expect.poll(async () => (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0], { timeout: 30_000 }).toEqual(before);
+  });
+
+  test("an operator cancels, from the run page, a refresh that the CLI runs on another host", async ({ page }) => {
+    const checksum = "SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers";
+    const before = (await uat.query(checksum)).rows[0];
+    const meta = new pg.Client({ connectionString: stack().metaUrl });
+    await meta.connect();
+    try {
+      const cli = spawnCli(["--table", "customers", "--force"], { DATABASE_URL: stack().metaUrl, DEMO_DB_USER: "postgres", DEMO_DB_PASSWORD: "postgres" });
+      let runId: string | undefined;
+      await expect
+        .poll(async () => (runId = (await meta.query(`SELECT id FROM "RefreshRun" WHERE trigger = 'cli' AND status = 'running' ORDER BY "startedAt" DESC LIMIT 1`)).rows[0]?.id), { timeout: 30_000 })
+        .toBeTruthy();
+      await login(page, "operator");
+      await page.goto(`/runs/${runId}`);
+      await expect(page.getByTestId("run-executor")).toContainText("executed by cli ");
+      await page.getByRole("button", { name: "Cancel run" }).click();
+      await expect(page.getByTestId("run-status")).toContainText("cancelled", { timeout: 30_000 });
+      await expect(page.getByTestId("run-table-customers")).toContainText("cancelled by oscar@example.test");
+      expect(await cli.exited).toBe(1);
+      expect(cli.output()).toContain(`run ${runId}: cancelled`);
+      expect((await uat.query(checksum)).rows[0]).toEqual(before);
+    } finally {
+      await meta.end();
+    }
   });
 });

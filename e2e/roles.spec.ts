@@ -35,7 +35,7 @@ test("operator: may trigger (a dry run here), and it is audited", async ({ page 
   await expect.poll(async () => (await (await page.request.get(`/api/runs/${runId}`)).json()).status).toBe("succeeded");
   const late = await page.request.post(`/api/runs/${runId}/cancel`);
   expect(late.status()).toBe(409);
-  expect((await late.json()).error).toBe("the run is succeeded, not running");
+  expect((await late.json()).error).toBe("the run has already finished");
   await page.goto("/audit?action=refresh&actor=oscar");
   await expect(page.getByTestId("audit-row").filter({ hasText: "refresh.dry_run" }).filter({ hasText: runId })).toHaveCount(1);
 });

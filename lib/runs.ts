@@ -52,6 +52,8 @@ export function runSnapshot(run: RunWithTables) {
     finishedAt: run.finishedAt?.toISOString() ?? null,
     durationMs: run.durationMs,
     error: run.error,
+    executor: run.executor,
+    cancelRequestedBy: run.cancelRequestedBy,
     rowsWritten: Number(run.rowsWritten),
     tables: run.tables.map((t) => ({
       id: t.id,
@@ -101,7 +103,7 @@ export async function tableTrend(db: Metadata, table: string, limit = 50) {
 
 export async function activeRuns(db: Metadata) {
   return db.refreshRun.findMany({
-    where: { status: "running" },
+    where: { status: { in: ["running", "queued"] } },
     orderBy: { startedAt: "desc" },
     include: { tables: { select: { tableName: true, status: true, phase: true } } },
   });

@@ -1,55 +1,47 @@
-// Refreshes started from the web run in this server process; the request returns as soon as the run exists,
-// and the browser follows it through the progress stream. Runs of this process can be cancelled.
+// The web app's side of the run queue: triggers and schedules enqueue runs; this instance's workers (and any
+// `npm run worker`) execute them; a cancel reaches the run wherever it executes. The queue itself is lib/queue.
 import "server-only";
-import { audit } from "@/lib/audit";
+import type PgBoss from "pg-boss";
+import { exportConfig } from "@/lib/config/store";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
-import { runRefresh } from "@/lib/engine/runner";
 import { logger } from "@/lib/log";
 import { metadata, metadataUrl } from "@/lib/metadata/client";
-import type { Trigger } from "@/lib/generated/prisma/client";
+import { openQueue } from "@/lib/queue/boss";
+import { enqueueRun, requestCancel, type EnqueueRequest } from "@/lib/queue/runs";
+import { startRunWorkers, type RunWorkers } from "@/lib/queue/worker";
 
 registerBuiltInDialects();
 
-export interface StartRequest {
-  tables?: string[];
-  trigger: Trigger;
-  triggeredBy: string;
-  dryRun?: boolean;
+const g = globalThis as unknown as { __uatRefreshQueue?: Promise<PgBoss>; __uatRefreshWorkers?: Promise<RunWorkers> };
+
+/** This process's connection to the queue (one per process, kept across dev reloads). */
+export function queue(): Promise<PgBoss> {
+  return (g.__uatRefreshQueue ??= openQueue(metadataUrl(), "uat-refresh web queue").catch((e) => {
+    g.__uatRefreshQueue = undefined;
+    throw e;
+  }));
 }
 
-const g = globalThis as unknown as { __uatRefreshRunning?: Map<string, AbortController> };
-const running = (g.__uatRefreshRunning ??= new Map());
-
-/** Resolves with the run id once the run is recorded; rejects when it cannot start (busy, unknown table...). */
-export function startRun(req: StartRequest): Promise<string> {
-  const controller = new AbortController();
-  return new Promise((resolve, reject) => {
-    let runId: string | undefined;
-    runRefresh(metadata(), metadataUrl(), {
-      ...req,
-      signal: controller.signal,
-      onStarted: (id) => {
-        runId = id;
-        running.set(id, controller);
-        resolve(id);
-      },
-    })
-      .then((report) => {
-        logger.info({ runId: report.runId, status: report.status, by: req.triggeredBy }, "refresh finished");
-        return audit({ actor: req.triggeredBy, action: "refresh.finished", target: report.runId, outcome: report.status === "succeeded" ? "ok" : "failed", details: { status: report.status, tables: report.tables.map((t) => `${t.table}: ${t.status}`) } });
-      })
-      .catch((e) => {
-        if (!runId) reject(e);
-        else logger.error({ err: e, by: req.triggeredBy }, "refresh failed");
-      })
-      .finally(() => runId && running.delete(runId));
-  });
+/** Queues a run; resolves with its id (409 via TableBusyError when a named table is already queued or running). */
+export async function startRun(req: EnqueueRequest): Promise<string> {
+  return enqueueRun(metadata(), metadataUrl(), await queue(), req);
 }
 
-/** Cancels a run executing in this process; false when it is not (finished, or run by the CLI / another instance). */
-export function cancelRun(runId: string, by: string): boolean {
-  const controller = running.get(runId);
-  if (!controller) return false;
-  controller.abort(`by ${by}`);
-  return true;
+/** Cancels a queued run now, or asks the process executing it to stop. */
+export async function cancelRun(runId: string, by: string) {
+  return requestCancel(metadata(), await queue(), runId, by);
+}
+
+/** Starts this instance's workers once (WORKER_ENABLED=false: this instance only serves and enqueues). */
+export function startAppWorkers(): Promise<RunWorkers> {
+  return (g.__uatRefreshWorkers ??= (async () => {
+    const concurrency = await exportConfig(metadata())
+      .then((c) => c.settings.max_concurrent_runs)
+      .catch(() => 2);
+    return startRunWorkers(metadata(), metadataUrl(), await queue(), { concurrency, executor: `web ${process.pid}` });
+  })().catch((e) => {
+    logger.error({ err: e }, "run workers failed to start");
+    g.__uatRefreshWorkers = undefined;
+    throw e;
+  }));
 }

@@ -1,15 +1,16 @@
 // The app's single scheduler instance (kept on globalThis: dev reloads must not start a second one).
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { logger } from "@/lib/log";
-import { metadata, metadataUrl } from "@/lib/metadata/client";
+import { metadata } from "@/lib/metadata/client";
 import { Scheduler } from "@/lib/scheduler/scheduler";
+import { startRun } from "./jobs";
 
 const g = globalThis as unknown as { __uatRefreshScheduler?: Scheduler };
 
 export async function startAppScheduler() {
   if (g.__uatRefreshScheduler) return g.__uatRefreshScheduler;
   registerBuiltInDialects();
-  const s = new Scheduler(metadata(), metadataUrl(), { instance: `pid ${process.pid}` });
+  const s = new Scheduler(metadata(), { start: startRun, instance: `pid ${process.pid}` });
   g.__uatRefreshScheduler = s;
   try {
     await s.start();

@@ -23,7 +23,7 @@ function rowsOf(s: Side) {
 }
 interface TableRow {
   name: string; strategy: string; mode: string; enabled: boolean; watermarkColumn: string | null;
-  source: Side; target: Side; lag: string | null; running: boolean;
+  source: Side; target: Side; lag: string | null; running: boolean; queued: boolean;
   lastRun: { status: string; finishedAt: string | null; rowsWritten: number; error: string | null; runId: string } | null;
 }
 interface StatusResponse {
@@ -31,7 +31,7 @@ interface StatusResponse {
   target: { server: string; database: string; engine: string };
   connections: { role: string; ok: boolean; latencyMs?: number; version?: string; error?: string }[];
   tables: TableRow[];
-  active: { id: string; triggeredBy: string; trigger: string; startedAt: string; tables: { tableName: string; status: string; phase: string | null }[] }[];
+  active: { id: string; status: string; triggeredBy: string; trigger: string; startedAt: string; tables: { tableName: string; status: string; phase: string | null }[] }[];
   checkedAt: string;
 }
 
@@ -110,14 +110,14 @@ export function Dashboard({ canTrigger }: { canTrigger: boolean }) {
 
       {data.active.length > 0 && (
         <section aria-label="Running now" className="rounded-lg border border-blue-200 bg-blue-50 p-4">
-          <h2 className="font-medium">Running now</h2>
+          <h2 className="font-medium">Running and queued</h2>
           <ul className="mt-2 space-y-1 text-sm">
             {data.active.map((r) => (
               <li key={r.id}>
                 <Link className="text-blue-800 underline" href={`/runs/${r.id}`}>
                   {r.tables.map((t) => t.tableName).join(", ")}
                 </Link>{" "}
-                by {r.triggeredBy} ({r.trigger}) since {formatTime(r.startedAt)}
+                {r.status === "queued" ? "queued" : "running"} · by {r.triggeredBy} ({r.trigger}) since {formatTime(r.startedAt)}
               </li>
             ))}
           </ul>
@@ -188,8 +188,8 @@ export function Dashboard({ canTrigger }: { canTrigger: boolean }) {
                     <td className="px-3 py-2 font-mono text-xs">{t.watermarkColumn ? `${t.watermarkColumn}: ${t.source.watermark ?? "–"} / ${t.target.watermark ?? "–"}` : "–"}</td>
                     <td className="px-3 py-2">{t.lag ?? "–"}</td>
                     <td className="px-3 py-2">
-                      {t.running ? (
-                        <StatusBadge status="running" />
+                      {t.running || t.queued ? (
+                        <StatusBadge status={t.running ? "running" : "queued"} />
                       ) : t.lastRun ? (
                         <Link href={`/runs/${t.lastRun.runId}`} className="flex flex-col">
                           <StatusBadge status={t.lastRun.status} />
@@ -201,8 +201,8 @@ export function Dashboard({ canTrigger }: { canTrigger: boolean }) {
                     </td>
                     {canTrigger && (
                       <td className="px-3 py-2">
-                        <button type="button" disabled={t.running} onClick={() => ask([t.name])} className="rounded border border-slate-300 px-2 py-0.5 text-xs disabled:opacity-50" aria-label={`Refresh ${t.name}`}>
-                          {t.running ? "Running…" : "Refresh"}
+                        <button type="button" disabled={t.running || t.queued} onClick={() => ask([t.name])} className="rounded border border-slate-300 px-2 py-0.5 text-xs disabled:opacity-50" aria-label={`Refresh ${t.name}`}>
+                          {t.running ? "Running…" : t.queued ? "Queued…" : "Refresh"}
                         </button>
                       </td>
                     )}

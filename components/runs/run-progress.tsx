@@ -7,9 +7,11 @@ import type { RunSnapshot } from "@/lib/runs";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 
+const active = (status: string) => status === "running" || status === "queued";
+
 export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canCancel: boolean }) {
   const [run, setRun] = useState(initial);
-  const [live, setLive] = useState(initial.status === "running");
+  const [live, setLive] = useState(active(initial.status));
   const [cancelError, setCancelError] = useState<string | null>(null);
   const cancel = async () => {
     setCancelError(null);
@@ -18,7 +20,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
   };
 
   useEffect(() => {
-    if (initial.status !== "running") return;
+    if (!active(initial.status)) return;
     const es = new EventSource(`/api/runs/${initial.id}/events`);
     es.addEventListener("progress", (e) => setRun(JSON.parse((e as MessageEvent).data)));
     es.addEventListener("end", () => {
@@ -32,14 +34,23 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
     <div className="space-y-4">
       <dl className="grid grid-cols-2 gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-5">
         <div><dt className="text-slate-500">Status</dt><dd data-testid="run-status"><StatusBadge status={run.status} />{run.dryRun && <span className="ml-1 text-xs">(dry run)</span>}</dd></div>
-        <div><dt className="text-slate-500">Triggered by</dt><dd>{run.triggeredBy} ({run.trigger})</dd></div>
+        <div>
+          <dt className="text-slate-500">Triggered by</dt>
+          <dd>
+            {run.triggeredBy} ({run.trigger})
+            {run.executor && <span className="block text-xs text-slate-500" data-testid="run-executor">executed by {run.executor}</span>}
+          </dd>
+        </div>
         <div><dt className="text-slate-500">Started</dt><dd>{formatTime(run.startedAt)}</dd></div>
         <div><dt className="text-slate-500">Duration</dt><dd>{formatDuration(run.durationMs)}</dd></div>
         <div><dt className="text-slate-500">{run.status === "running" ? "Rows written" : "Rows committed"}</dt><dd data-testid="run-rows">{formatRows(run.rowsWritten)}</dd></div>
       </dl>
       {live && (
         <div className="flex flex-wrap items-center gap-3">
-          <p className="text-sm text-blue-800" role="status" aria-live="polite">Live: updates stream in as the run progresses.</p>
+          <p className="text-sm text-blue-800" role="status" aria-live="polite">
+            {run.status === "queued" ? "Queued: waiting for a free worker." : "Live: updates stream in as the run progresses."}
+            {run.cancelRequestedBy && run.status === "running" ? ` Stop requested by ${run.cancelRequestedBy}.` : ""}
+          </p>
           {canCancel && (
             <button type="button" onClick={cancel} className="rounded border border-red-300 px-2 py-0.5 text-sm text-red-800">
               Cancel run

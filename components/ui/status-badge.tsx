@@ -1,6 +1,9 @@
 const COLORS: Record<string, string> = {
   succeeded: "bg-emerald-100 text-emerald-800",
   running: "bg-blue-100 text-blue-800",
+  queued: "bg-indigo-100 text-indigo-800",
+  cancelled: "bg-slate-200 text-slate-800",
+  interrupted: "bg-orange-100 text-orange-800",
   pending: "bg-slate-100 text-slate-700",
   failed: "bg-red-100 text-red-800",
   partial: "bg-amber-100 text-amber-800",

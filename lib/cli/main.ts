@@ -161,6 +161,7 @@ export async function main(argv: string[]): Promise<number> {
       tables: args.table,
       trigger: "cli",
       triggeredBy: `${os.userInfo().username}@${os.hostname()}`,
+      executor: `cli ${process.pid}@${os.hostname()}`,
       dryRun,
       config: fileConfig,
       onProgress: bar.onProgress,

@@ -8,7 +8,7 @@ import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
 import { openSession, type Purpose } from "./connections";
 import { RefreshError, resolveTable, type Sessions } from "./context";
-import { TableLocks } from "./locks";
+import { lockedTables, TableLocks } from "./locks";
 import { ProgressTracker, type ProgressEvent, type ProgressListener } from "./progress";
 import { strategyFor } from "./strategies";
 import type { TableOutcome, TablePlan } from "./strategies/types";
@@ -25,6 +25,10 @@ export interface RunRequest {
   onStarted?: (runId: string) => void;
   /** Use this configuration instead of the metadata DB's (CLI `--config FILE`). */
   config?: RefreshConfig;
+  /** Execute this queued run: its row holds the tables, the trigger and who asked (those fields here are ignored). */
+  queuedRunId?: string;
+  /** Who executes the run, shown on its page: "worker 4711@host", "cli ada@laptop". */
+  executor?: string;
 }
 
 export interface TableReport {
@@ -39,9 +43,11 @@ export interface TableReport {
   rowsCommitted?: number;
 }
 
+export type FinalStatus = "succeeded" | "failed" | "partial" | "cancelled";
+
 export interface RunReport {
   runId: string;
-  status: "succeeded" | "failed" | "partial";
+  status: FinalStatus;
   tables: TableReport[];
 }
 
@@ -51,13 +57,19 @@ export interface BusyTable {
   runId?: string;
   triggeredBy?: string;
   trigger?: string;
+  /** The run is still waiting in the queue. */
+  queued?: boolean;
 }
 
 export class TableBusyError extends RefreshError {
   constructor(readonly busy: BusyTable[]) {
     super(
       busy
-        .map((b) => `${b.table} is already being refreshed${b.runId ? ` by run ${b.runId} (started by ${b.triggeredBy} from ${b.trigger}; follow it at /runs/${b.runId})` : ""}`)
+        .map((b) =>
+          b.runId
+            ? `${b.table} is already ${b.queued ? "queued in" : "being refreshed by"} run ${b.runId} (started by ${b.triggeredBy} from ${b.trigger}; follow it at /runs/${b.runId})`
+            : `${b.table} is already being refreshed`,
+        )
         .join("; ") + "; try again when that run ends",
     );
   }
@@ -116,14 +128,29 @@ export async function openPair(config: RefreshConfig, purpose: Purpose): Promise
   return pair;
 }
 
+/** How often an executing run looks for a stop asked for by another process. */
+export const CANCEL_POLL_MS = 1000;
+
 export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest): Promise<RunReport> {
+  const queued = req.queuedRunId ? await db.refreshRun.findUnique({ where: { id: req.queuedRunId }, include: { tables: true } }) : null;
+  if (req.queuedRunId && queued?.status !== "queued") {
+    // Cancelled (or already taken) while it waited: nothing to do.
+    return { runId: req.queuedRunId, status: "cancelled", tables: [] };
+  }
   const config = req.config ?? (await exportConfig(db));
-  const tables = selectTables(config, req.tables);
+  const asked = queued ? { tables: queued.tables.map((t) => t.tableName), trigger: queued.trigger, triggeredBy: queued.triggeredBy, dryRun: queued.dryRun } : req;
+  let tables: TableConfigInput[];
+  try {
+    tables = selectTables(config, queued ? asked.tables : req.tables);
+  } catch (e) {
+    if (queued) await finishRun(db, queued.id, "failed", [], e);
+    throw e;
+  }
   const locks = new TableLocks(lockUrl);
   // Lock first: a table already refreshing is refused before anything else happens.
   const busy: string[] = [];
   for (const t of tables) if (!(await locks.tryLock(t.name))) busy.push(t.name);
-  if (req.tables?.length && busy.length) {
+  if (!queued && req.tables?.length && busy.length) {
     await locks.close();
     // The holder records its run right after taking the lock: give that row a moment to become visible.
     let held = await holders(db, busy);
@@ -133,18 +160,36 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     }
     throw new TableBusyError(held);
   }
-  const run = await db.refreshRun.create({
-    data: {
-      trigger: req.trigger,
-      triggeredBy: req.triggeredBy,
-      dryRun: !!req.dryRun,
-      tablesTotal: tables.length,
-      tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, status: busy.includes(t.name) ? "skipped" : "pending", error: busy.includes(t.name) ? "already being refreshed by another run" : null })) },
-    },
-    include: { tables: true },
-  });
+  // A queued run was accepted when its tables were free; one taken since (by the CLI) is skipped, not waited for.
+  const skipped = (t: string) => (busy.includes(t) ? { status: "skipped" as const, error: "already being refreshed by another run" } : { status: "pending" as const, error: null });
+  const run = queued
+    ? await db.$transaction(async (tx) => {
+        // Only a run still queued is taken: a cancel that came first wins.
+        const taken = await tx.refreshRun.updateMany({ where: { id: queued.id, status: "queued" }, data: { status: "running", startedAt: new Date(), executor: req.executor ?? null } });
+        if (!taken.count) return null;
+        for (const t of queued.tables) await tx.tableResult.update({ where: { id: t.id }, data: skipped(t.tableName) });
+        return tx.refreshRun.findUniqueOrThrow({ where: { id: queued.id }, include: { tables: true } });
+      })
+    : await db.refreshRun.create({
+        data: {
+          trigger: req.trigger,
+          triggeredBy: req.triggeredBy,
+          dryRun: !!req.dryRun,
+          executor: req.executor ?? null,
+          tablesTotal: tables.length,
+          tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, ...skipped(t.name) })) },
+        },
+        include: { tables: true },
+      });
+  if (!run) {
+    await locks.close();
+    return { runId: req.queuedRunId!, status: "cancelled", tables: [] };
+  }
   await markInterrupted(db, run.id, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name));
   req.onStarted?.(run.id);
+  // One signal for every way a run is stopped: the caller's (same process) or a request recorded by anyone.
+  const stop = cancelWatch(db, run.id, req.signal);
+  req = { ...req, ...asked, signal: stop.signal };
 
   const reports: TableReport[] = busy.map((t) => ({ table: t, status: "skipped", error: "already being refreshed by another run", durationMs: 0 }));
   // Up to max_parallel_tables tables at once, each on its own pair of sessions. The first pair opens before any
@@ -184,15 +229,38 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     const slots = Math.max(1, Math.min(config.settings.max_parallel_tables, queue.length));
     await Promise.all(Array.from({ length: slots }, (_, i) => worker(i)));
   } finally {
+    stop.close();
     await Promise.all(pairs.map((p) => p?.close()));
     await locks.close();
   }
   const order = new Map(tables.map((t, i) => [t.name, i]));
   reports.sort((a, b) => order.get(a.table)! - order.get(b.table)!);
   const failed = reports.filter((r) => r.status !== "succeeded").length;
-  const status = failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
+  const status: FinalStatus = stop.signal.aborted ? "cancelled" : failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
   await finishRun(db, run.id, status, reports);
   return { runId: run.id, status, tables: reports };
+}
+
+/** Aborts when `outer` does or when a stop for this run is recorded in the metadata DB (from any process). */
+function cancelWatch(db: Metadata, runId: string, outer?: AbortSignal) {
+  const controller = new AbortController();
+  const abort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) abort();
+  outer?.addEventListener("abort", abort, { once: true });
+  const timer = setInterval(() => {
+    void db.refreshRun
+      .findUnique({ where: { id: runId }, select: { cancelRequestedBy: true } })
+      .then((r) => r?.cancelRequestedBy && !controller.signal.aborted && controller.abort(`by ${r.cancelRequestedBy}`))
+      .catch(() => {});
+  }, CANCEL_POLL_MS);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    close() {
+      clearInterval(timer);
+      outer?.removeEventListener("abort", abort);
+    },
+  };
 }
 
 async function refreshTable(
@@ -326,11 +394,32 @@ async function markInterrupted(db: Metadata, currentRunId: string, tables: strin
     "error" = 'interrupted: the refresh process ended before this table finished' WHERE "id" = ANY(${ids})`;
   await db.refreshRun.updateMany({
     where: { id: { in: [...new Set(stale.map((s) => s.runId))] }, status: "running" },
-    data: { status: "failed", finishedAt: new Date(), error: "interrupted: the refresh process ended before the run finished" },
+    data: { status: "interrupted", finishedAt: new Date(), error: "interrupted: the refresh process ended before the run finished" },
   });
 }
 
-async function finishRun(db: Metadata, runId: string, status: "succeeded" | "failed" | "partial", reports: TableReport[], error?: unknown) {
+/**
+ * Marks runs whose executing process died (a killed worker or CLI) as interrupted. A live run holds the lock of
+ * every table it has not finished (it takes them before it is marked running and releases each only after
+ * recording that table's result), so a running run none of whose unfinished tables is locked has no process left.
+ * Such runs are never retried by themselves. Returns the ids marked.
+ */
+export async function sweepInterruptedRuns(db: Metadata, lockUrl: string): Promise<string[]> {
+  const runs = await db.refreshRun.findMany({ where: { status: "running" }, include: { tables: { where: { status: { in: ["pending", "running"] } } } } });
+  const candidates = runs.filter((r) => r.tables.length);
+  if (!candidates.length) return [];
+  const locked = await lockedTables(lockUrl, [...new Set(candidates.flatMap((r) => r.tables.map((t) => t.tableName)))]);
+  const dead = candidates.filter((r) => r.tables.every((t) => !locked.has(t.tableName)));
+  for (const r of dead) {
+    const ids = r.tables.map((t) => t.id);
+    const why = `interrupted: the process executing this run${r.executor ? ` (${r.executor})` : ""} ended before it finished; nothing uncommitted was kept`;
+    await db.$executeRaw`UPDATE "TableResult" SET "status" = 'failed', "phase" = 'failed', "rowsWritten" = "rowsCommitted", "finishedAt" = now(), "error" = ${why} WHERE "id" = ANY(${ids})`;
+    await db.refreshRun.updateMany({ where: { id: r.id, status: "running" }, data: { status: "interrupted", finishedAt: new Date(), error: why } });
+  }
+  return dead.map((r) => r.id);
+}
+
+async function finishRun(db: Metadata, runId: string, status: FinalStatus, reports: TableReport[], error?: unknown) {
   const run = await db.refreshRun.findUniqueOrThrow({ where: { id: runId } });
   await db.refreshRun.update({
     where: { id: runId },

@@ -148,13 +148,15 @@ export async function dashboardStatus(db: Metadata, lockUrl: string) {
     await Promise.all([source.session?.close(), target.session?.close()]);
   }
   // A run row says "running" only while some process holds its tables' locks; otherwise it died and is stale.
-  const running = (await activeRuns(db)).filter((r) => r.tables.some((t) => locked.has(t.tableName)));
+  const runs = await activeRuns(db);
+  const running = runs.filter((r) => r.status === "queued" || r.tables.some((t) => locked.has(t.tableName)));
+  const queued = new Set(runs.filter((r) => r.status === "queued").flatMap((r) => r.tables.filter((t) => t.status === "pending").map((t) => t.tableName)));
   return {
     target: { server: config.databases.target.server, database: config.databases.target.database, engine: config.databases.target.engine },
     source: { server: config.databases.source.server, database: config.databases.source.database, engine: config.databases.source.engine },
     connections,
-    tables: tables.map((t) => ({ ...t, running: locked.has(t.name) })),
-    active: running.map((r) => ({ id: r.id, triggeredBy: r.triggeredBy, trigger: r.trigger, startedAt: r.startedAt, tables: r.tables })),
+    tables: tables.map((t) => ({ ...t, running: locked.has(t.name), queued: queued.has(t.name) })),
+    active: running.map((r) => ({ id: r.id, status: r.status, triggeredBy: r.triggeredBy, trigger: r.trigger, startedAt: r.startedAt, tables: r.tables })),
     checkedAt: new Date().toISOString(),
   };
 }

@@ -6,11 +6,13 @@ import cron, { type ScheduledTask } from "node-cron";
 import { audit } from "../audit";
 import type { Metadata } from "../metadata/client";
 import type { Schedule } from "../generated/prisma/client";
-import { runRefresh, type RunReport } from "../engine/runner";
+import type { EnqueueRequest } from "../queue/runs";
 import { logger } from "../log";
 import { dueBetween } from "./cron";
 
 export interface SchedulerOptions {
+  /** Queues a run (the app passes the run queue's enqueue); resolves with the run id. */
+  start: (req: EnqueueRequest) => Promise<string>;
   /** How often to look for schedule changes made by other processes (ms). */
   pollMs?: number;
   /** Grace before an un-fired due time counts as missed (ms). */
@@ -26,8 +28,7 @@ export class Scheduler {
 
   constructor(
     private db: Metadata,
-    private lockUrl: string,
-    private opts: SchedulerOptions = {},
+    private opts: SchedulerOptions,
   ) {}
 
   async start() {
@@ -68,23 +69,20 @@ export class Scheduler {
     void p.finally(() => this.running.delete(p));
   }
 
-  /** Claims one due time of a schedule; the winner runs it. Returns the run, or null when another instance won. */
-  async fire(s: Schedule, due: Date): Promise<RunReport | null> {
+  /** Claims one due time of a schedule; the winner queues its run. Returns the run id, or null when another
+   *  instance won (or the run could not be queued: then the reason is audited). */
+  async fire(s: Schedule, due: Date): Promise<string | null> {
     const dueAt = new Date(Math.floor(due.getTime() / 1000) * 1000);
     const claimed = await this.db.scheduleFire.createMany({ data: [{ scheduleId: s.id, dueAt }], skipDuplicates: true });
     if (claimed.count === 0) return null;
     const actor = `schedule:${s.name}`;
     try {
-      const report = await runRefresh(this.db, this.lockUrl, {
-        tables: s.scope === "tables" ? s.tables : undefined,
-        trigger: "schedule",
-        triggeredBy: actor,
-        onStarted: (runId) => void this.db.scheduleFire.update({ where: { scheduleId_dueAt: { scheduleId: s.id, dueAt } }, data: { runId } }).catch(() => {}),
-      });
-      await audit({ actor, action: "schedule.run", target: report.runId, outcome: report.status === "succeeded" ? "ok" : "failed", details: { schedule: s.name, dueAt: dueAt.toISOString(), status: report.status } }, this.db);
-      return report;
+      const runId = await this.opts.start({ tables: s.scope === "tables" ? s.tables : undefined, trigger: "schedule", triggeredBy: actor });
+      await this.db.scheduleFire.update({ where: { scheduleId_dueAt: { scheduleId: s.id, dueAt } }, data: { runId } });
+      await audit({ actor, action: "schedule.run", target: runId, details: { schedule: s.name, dueAt: dueAt.toISOString(), queued: true } }, this.db);
+      return runId;
     } catch (e) {
-      logger.warn({ err: e, schedule: s.name }, "scheduled refresh did not start");
+      logger.warn({ err: e, schedule: s.name }, "scheduled refresh was not queued");
       await audit({ actor, action: "schedule.run", target: s.name, outcome: "failed", details: { dueAt: dueAt.toISOString(), error: (e as Error).message } }, this.db);
       return null;
     }

@@ -1,30 +1,49 @@
+import type PgBoss from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerBuiltInDialects } from "../../lib/dialects/builtin";
 import { createMetadataClient, type Metadata } from "../../lib/metadata/client";
+import { openQueue } from "../../lib/queue/boss";
+import { enqueueRun } from "../../lib/queue/runs";
+import { startRunWorkers, type RunWorkers } from "../../lib/queue/worker";
 import { Scheduler } from "../../lib/scheduler/scheduler";
+import { waitFor } from "../support/cli";
 import { createTestEnv, type TestEnv } from "../support/env";
+
+registerBuiltInDialects();
 
 describe("scheduler with several app instances", () => {
   let env: TestEnv;
   let second: Metadata;
+  let boss: PgBoss;
+  let workers: RunWorkers;
+  // Each instance queues through its own metadata client, as two app processes would; a worker executes.
+  const instance = (db: Metadata, name?: string, missedAfterMs?: number) =>
+    new Scheduler(db, { start: (req) => enqueueRun(db, env.metaUrl, boss, req), instance: name, missedAfterMs });
   beforeAll(async () => {
     env = await createTestEnv();
     second = createMetadataClient(env.metaUrl);
+    boss = await openQueue(env.metaUrl);
+    workers = await startRunWorkers(env.db, env.metaUrl, boss, { concurrency: 2 });
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE ref (id int PRIMARY KEY, label text)");
     await env.source.query("INSERT INTO ref SELECT g, 'label ' || g FROM generate_series(1, 5000) g");
     await env.config([{ name: "ref", strategy: "simple_copy", sync_mode: "full_replace" }]);
   });
   afterAll(async () => {
+    await workers?.stop();
+    await boss?.stop({ graceful: false });
     await second?.$disconnect();
     await env?.close();
   });
 
   it("two instances claiming the same due time run it once", async () => {
     const s = await env.db.schedule.create({ data: { name: "nightly", cron: "0 2 * * *", timezone: "UTC", scope: "tables", tables: ["ref"] } });
-    const a = new Scheduler(env.db, env.metaUrl, { instance: "a" });
-    const b = new Scheduler(second, env.metaUrl, { instance: "b" });
+    const a = instance(env.db, "a");
+    const b = instance(second, "b");
     const due = new Date("2026-01-01T02:00:00.000Z");
     const [ra, rb] = await Promise.all([a.fire(s, due), b.fire(s, due)]);
     expect([ra, rb].filter(Boolean)).toHaveLength(1);
+    // queued by the winner, executed by a worker
+    await waitFor(async () => (await env.db.refreshRun.findUnique({ where: { id: (ra ?? rb)! } }))?.status === "succeeded", 60_000);
     const runs = await env.db.refreshRun.findMany({ where: { trigger: "schedule" } });
     expect(runs).toHaveLength(1);
     expect(runs[0].triggeredBy).toBe("schedule:nightly");
@@ -36,8 +55,8 @@ describe("scheduler with several app instances", () => {
 
   it("real node-cron ticks on two started instances: every due second is run by at most one instance", async () => {
     await env.db.schedule.create({ data: { name: "every-second", cron: "* * * * * *", timezone: "UTC", scope: "tables", tables: ["ref"] } });
-    const a = new Scheduler(env.db, env.metaUrl, { instance: "a", missedAfterMs: 3_600_000 });
-    const b = new Scheduler(second, env.metaUrl, { instance: "b", missedAfterMs: 3_600_000 });
+    const a = instance(env.db, "a", 3_600_000);
+    const b = instance(second, "b", 3_600_000);
     await Promise.all([a.start(), b.start()]);
     await new Promise((r) => setTimeout(r, 3500));
     await Promise.all([a.stop(), b.stop()]);
@@ -56,8 +75,8 @@ describe("scheduler with several app instances", () => {
     // H = the hour of (now - 2 min), since = H-5:00 + 30 min: due times H-4:00 ... H:00 (5, all before now - 60 s) were missed
     await env.db.$executeRaw`UPDATE "Schedule" SET "updatedAt" = date_trunc('hour', now() - interval '2 minutes') - interval '4 hours 30 minutes' WHERE id = ${s.id}`;
     const fresh = await env.db.schedule.findUniqueOrThrow({ where: { id: s.id } });
-    const a = new Scheduler(env.db, env.metaUrl);
-    const b = new Scheduler(second, env.metaUrl);
+    const a = instance(env.db);
+    const b = instance(second);
     const [ma, mb] = await Promise.all([a.recordMissed(fresh), b.recordMissed(fresh)]);
     expect(ma).toHaveLength(5);
     expect(mb).toHaveLength(5);

@@ -26,7 +26,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
       <h1 className="mb-4 text-2xl font-semibold">Runs</h1>
       <FilterBar clearHref="/runs">
         <FilterSelect name="table" label="Table" value={sp.table} options={tables.map((t) => t.name)} />
-        <FilterSelect name="status" label="Status" value={sp.status} options={["running", "succeeded", "partial", "failed"]} />
+        <FilterSelect name="status" label="Status" value={sp.status} options={["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]} />
         <FilterText name="who" label="Who" value={sp.who} placeholder="email, schedule, host" />
         <DateRange from={sp.from} to={sp.to} />
       </FilterBar>

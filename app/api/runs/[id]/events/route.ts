@@ -28,7 +28,7 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
           if (json !== last) send("progress", snap);
           else controller.enqueue(encoder.encode(": keep-alive\n\n"));
           last = json;
-          if (run.status !== "running") {
+          if (run.status !== "running" && run.status !== "queued") {
             send("end", { status: run.status });
             break;
           }

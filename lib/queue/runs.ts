@@ -1,0 +1,90 @@
+// Putting runs into the queue and taking them out of it again: what the web app and the scheduler call.
+import type PgBoss from "pg-boss";
+import { exportConfig } from "../config/store";
+import type { Trigger } from "../generated/prisma/client";
+import type { Metadata } from "../metadata/client";
+import { lockedTables } from "../engine/locks";
+import { selectTables, TableBusyError, type BusyTable } from "../engine/runner";
+import { jobIdFor, RUN_QUEUE, sendRunJob } from "./boss";
+
+export interface EnqueueRequest {
+  /** Table names; empty or absent = every enabled table. */
+  tables?: string[];
+  trigger: Trigger;
+  triggeredBy: string;
+  dryRun?: boolean;
+}
+
+/** Serialises enqueues across instances, so "is this table queued or running?" and the insert are one step. */
+const ENQUEUE_LOCK = 0x55_41_54_51; // "UATQ"
+
+/**
+ * Records a queued run and sends its job; resolves with the run id. Refuses at once (TableBusyError, a 409) when a
+ * table it names is already queued or running, saying which run has it.
+ */
+export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, req: EnqueueRequest): Promise<string> {
+  const config = await exportConfig(db);
+  const tables = selectTables(config, req.tables);
+  const names = tables.map((t) => t.name);
+  const run = await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ENQUEUE_LOCK}::int, 0)`;
+    if (req.tables?.length) {
+      const busy = await busyTables(tx as unknown as Metadata, lockUrl, names);
+      if (busy.length) throw new TableBusyError(busy);
+    }
+    return tx.refreshRun.create({
+      data: {
+        status: "queued",
+        queuedAt: new Date(),
+        trigger: req.trigger,
+        triggeredBy: req.triggeredBy,
+        dryRun: !!req.dryRun,
+        tablesTotal: tables.length,
+        tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, status: "pending" })) },
+      },
+    });
+  });
+  try {
+    await sendRunJob(boss, run.id);
+  } catch (e) {
+    await db.refreshRun.update({ where: { id: run.id }, data: { status: "failed", finishedAt: new Date(), error: `could not be queued: ${(e as Error).message}` } });
+    throw e;
+  }
+  return run.id;
+}
+
+/** Tables of `names` that a queued run waits for or a running one holds, with that run. */
+export async function busyTables(db: Metadata, lockUrl: string, names: string[]): Promise<BusyTable[]> {
+  const locked = await lockedTables(lockUrl, names);
+  const rows = await db.tableResult.findMany({
+    where: { tableName: { in: names }, OR: [{ status: "pending", run: { status: "queued" } }, { status: { in: ["pending", "running"] }, run: { status: "running" } }] },
+    include: { run: { select: { id: true, triggeredBy: true, trigger: true, status: true } } },
+    orderBy: { run: { startedAt: "desc" } },
+  });
+  return names.flatMap((table) => {
+    const r = rows.find((x) => x.tableName === table);
+    if (r) return [{ table, runId: r.run.id, triggeredBy: r.run.triggeredBy, trigger: r.run.trigger, queued: r.run.status === "queued" }];
+    return locked.has(table) ? [{ table }] : [];
+  });
+}
+
+export type CancelOutcome = "cancelled" | "requested" | "finished" | "unknown";
+
+/**
+ * Stops a run wherever it is: a queued run is cancelled here and now (its job withdrawn); a running one gets a stop
+ * request that the executing process (a worker, another instance, the CLI) acts on within seconds, rolling back
+ * its open transactions. Finished runs are left alone.
+ */
+export async function requestCancel(db: Metadata, boss: PgBoss | null, runId: string, by: string): Promise<CancelOutcome> {
+  const now = new Date();
+  const why = `cancelled by ${by} before it started`;
+  const queued = await db.refreshRun.updateMany({ where: { id: runId, status: "queued" }, data: { status: "cancelled", finishedAt: now, error: why, cancelRequestedBy: by, cancelRequestedAt: now } });
+  if (queued.count) {
+    await db.tableResult.updateMany({ where: { runId, status: "pending" }, data: { status: "skipped", error: why } });
+    await boss?.cancel(RUN_QUEUE, jobIdFor(runId)).catch(() => {});
+    return "cancelled";
+  }
+  const running = await db.refreshRun.updateMany({ where: { id: runId, status: "running" }, data: { cancelRequestedBy: by, cancelRequestedAt: now } });
+  if (running.count) return "requested";
+  return (await db.refreshRun.findUnique({ where: { id: runId }, select: { id: true } })) ? "finished" : "unknown";
+}
