@@ -1,11 +1,13 @@
 // One measured refresh in its own process, so peak RSS is the refresh's alone.
 //   child.ts engine <table>    the product: runRefresh (CLI path, metadata recorded)
 //   child.ts baseline <table>  the raw pipe: COPY TO STDOUT -> COPY FROM STDIN, no engine around it
+//   child.ts all <t1,t2,...> <n>  "refresh all" of those tables with max_parallel_tables = n
 // Prints one JSON line: { rows, ms, bytes, maxRssMb }.
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { Transform } from "node:stream";
+import { exportConfig } from "../lib/config/store";
 import { runRefresh } from "../lib/engine/runner";
 import { createMetadataClient } from "../lib/metadata/client";
 
@@ -47,5 +49,17 @@ async function engine() {
   return { rows: t.outcome!.rowsWritten, ms, bytes };
 }
 
-const result = mode === "baseline" ? await baseline() : await engine();
+async function all() {
+  const db = createMetadataClient(process.env.DATABASE_URL!);
+  const config = await exportConfig(db);
+  config.settings.max_parallel_tables = Number(process.argv[4]);
+  const started = Date.now();
+  const report = await runRefresh(db, process.env.DATABASE_URL!, { trigger: "cli", triggeredBy: "bench", tables: table.split(","), config });
+  const ms = Date.now() - started;
+  await db.$disconnect();
+  if (report.status !== "succeeded") throw new Error(`refresh all: ${report.tables.map((t) => t.error).join("; ")}`);
+  return { rows: report.tables.reduce((s, t) => s + (t.outcome?.rowsWritten ?? 0), 0), ms, bytes: 0 };
+}
+
+const result = mode === "baseline" ? await baseline() : mode === "all" ? await all() : await engine();
 console.log(JSON.stringify({ ...result, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));

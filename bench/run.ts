@@ -3,7 +3,8 @@
 //   full_replace throughput (rows/s, MB/s) vs the raw COPY pipe baseline, as a ratio;
 //   incremental refresh of 10k new rows on each table size (should not grow with the table);
 //   a one-day partition switch into a table with 365 partitions;
-//   peak RSS of the refresh process per table size.
+//   peak RSS of the refresh process per table size;
+//   "refresh all" of 4 tables, one table at a time vs max_parallel_tables = 2, in the same run.
 // Writes bench/results/latest.json and bench/results/latest.md.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -16,6 +17,10 @@ import { configSchema } from "../lib/config/schema";
 import { startEmbeddedPostgres } from "../lib/embedded/postgres";
 import { createMetadataClient } from "../lib/metadata/client";
 import { migrateMetadata } from "../lib/metadata/migrate";
+
+/** The multi-table data set of the parallel measurement: 4 tables of 500k rows. */
+const MULTI = ["multi_a", "multi_b", "multi_c", "multi_d"];
+const MULTI_ROWS = 500_000;
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000000,10000000" } } });
 const sizes = values.sizes!.split(",").map(Number);
@@ -31,8 +36,8 @@ const FILL = (name: string, from: number, to: number) => `INSERT INTO ${name}
          g % 2 = 0
   FROM generate_series(${from}::bigint, ${to}::bigint) g`;
 
-function child(mode: "engine" | "baseline", table: string, env: Record<string, string>) {
-  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), mode, table], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8" });
+function child(mode: "engine" | "baseline" | "all", table: string, env: Record<string, string>, ...extra: string[]) {
+  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), mode, table, ...extra], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").pop()!) as { rows: number; ms: number; bytes: number; maxRssMb: number };
 }
 
@@ -59,6 +64,7 @@ try {
           { name: `${t}_inc`, strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", batch_size: 50000 },
         ]),
         { name: "daily", strategy: "staging_partition_switch", date_buffer_days: 0 },
+        ...MULTI.map((name) => ({ name, strategy: "simple_copy", sync_mode: "full_replace" })),
       ],
       settings: { default_batch_size: 10000, connection_timeout: 30, command_timeout: 0, max_retries: 0 },
     }),
@@ -106,10 +112,22 @@ try {
   const switched = { partitions: partitions.rows[0].n, rowsInDay: part.rows, seconds: part.ms / 1000, peakRssMb: part.maxRssMb };
   console.log(JSON.stringify({ partitionSwitch: switched }));
 
+  // "refresh all" of MULTI: sequential vs two tables at a time, each measured twice, best of two
+  for (const t of MULTI) {
+    for (const c of [src, tgt]) await c.query(TABLE(t));
+    await src.query(FILL(t, 1, MULTI_ROWS));
+    await src.query(`ANALYZE ${t}`);
+  }
+  const best = (n: number) => Math.min(...[1, 2].map(() => child("all", MULTI.join(","), env, String(n)).ms));
+  const sequentialMs = best(1);
+  const parallelMs = best(2);
+  const parallel = { tables: MULTI.length, rowsPerTable: MULTI_ROWS, sequentialSeconds: sequentialMs / 1000, parallel2Seconds: parallelMs / 1000, speedup: Math.round((sequentialMs / parallelMs) * 100) / 100 };
+  console.log(JSON.stringify({ parallel }));
+
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const machine = `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL 18 (embedded), source and target on one server`;
   const at = new Date().toISOString();
-  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched }, null, 2) + "\n");
+  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched, parallel }, null, 2) + "\n");
   type R = { rows: number; tableMb: number; baseline: { rowsPerSec: number; mbPerSec: number; peakRssMb: number }; fullReplace: { seconds: number; rowsPerSec: number; mbPerSec: number; peakRssMb: number }; ratioToBaseline: number; incremental10k: { seconds: number; peakRssMb: number } };
   const md = [
     `Benchmarks of ${at.slice(0, 10)} on ${machine}.`,
@@ -122,6 +140,8 @@ try {
     ),
     "",
     `Partition switch: one day (${switched.rowsInDay.toLocaleString("en")} rows) into a table with ${switched.partitions} daily partitions: ${switched.seconds} s, peak RSS ${switched.peakRssMb} MB.`,
+    "",
+    `Refresh all of ${parallel.tables} tables × ${parallel.rowsPerTable.toLocaleString("en")} rows: one table at a time ${parallel.sequentialSeconds} s, max_parallel_tables 2 ${parallel.parallel2Seconds} s (${parallel.speedup}× faster).`,
     "",
   ].join("\n");
   writeFileSync(path.join(root, "bench/results/latest.md"), md);

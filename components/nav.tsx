@@ -9,6 +9,7 @@ const LINKS = [
   { href: "/audit", label: "Audit trail", role: "viewer" },
   { href: "/admin/tables", label: "Tables", role: "admin" },
   { href: "/admin/schedules", label: "Schedules", role: "admin" },
+  { href: "/admin/notifications", label: "Notifications", role: "admin" },
   { href: "/admin/users", label: "Users", role: "admin" },
 ] as const;
 

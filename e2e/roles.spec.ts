@@ -60,7 +60,7 @@ test("20 concurrent trigger requests for one table: the ones that lose get 409, 
   for (const r of responses.filter((r) => r.status() === 409)) {
     // The refusal says which run holds the table, who started it, and where to follow it.
     const body = await r.json();
-    expect(body.error).toMatch(/customers is already being refreshed by run \S+ \(started by oscar@example\.test from web; follow it at \/runs\/\S+\)/);
+    expect(body.error).toMatch(/customers is already (queued in|being refreshed by) run \S+ \(started by oscar@example\.test from web; follow it at \/runs\/\S+\)/);
     expect(ids).toContain(body.busy[0].runId);
     expect(body.busy[0].url).toBe(`/runs/${body.busy[0].runId}`);
   }

@@ -108,3 +108,20 @@ export async function activeRuns(db: Metadata) {
     include: { tables: { select: { tableName: true, status: true, phase: true } } },
   });
 }
+
+/** Notifications a run caused: channel, outcome, attempts and the last error (JSON-safe). */
+export async function runDeliveries(db: Metadata, runId: string) {
+  const rows = await db.notificationDelivery.findMany({ where: { runId }, orderBy: { createdAt: "asc" }, include: { channel: { select: { name: true, kind: true } } } });
+  return rows.map((d) => ({
+    id: d.id,
+    channel: d.channel.name,
+    kind: d.channel.kind,
+    event: d.event,
+    status: d.status,
+    attempts: d.attempts,
+    lastError: d.lastError,
+    sentAt: d.sentAt?.toISOString() ?? null,
+  }));
+}
+
+export type RunDelivery = Awaited<ReturnType<typeof runDeliveries>>[number];

@@ -15,6 +15,8 @@ import { runRefresh, TableBusyError, type RunReport } from "../engine/runner";
 import { tableStatuses, testConnections } from "../engine/status";
 import { createMetadataClient, type Metadata } from "../metadata/client";
 import { registerBuiltInDialects } from "../dialects/builtin";
+import { notifyRunFinished } from "../notify/notify";
+import { openQueue } from "../queue/boss";
 
 export const USAGE = `Usage: uat-refresh [options]
 
@@ -32,6 +34,18 @@ The metadata database is DATABASE_URL (npm run demo writes .data/demo.env, read 
 Exit codes: 0 done, 1 a refresh failed, 2 bad usage or configuration, 3 a table is already being refreshed.`;
 
 const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
+
+/** Failed runs of the CLI notify too: the deliveries are queued for the workers (the queue is opened only then). */
+async function notifyFromCli(db: Metadata, url: string, runId: string) {
+  let boss: Awaited<ReturnType<typeof openQueue>> | undefined;
+  try {
+    await notifyRunFinished(db, async () => (boss = await openQueue(url, "uat-refresh cli queue")), runId);
+  } catch (e) {
+    console.error(`warning: notifications for run ${runId} were not queued: ${(e as Error).message}`);
+  } finally {
+    await boss?.stop({ graceful: false }).catch(() => {});
+  }
+}
 
 function loadDemoEnv() {
   const file = path.resolve(".data/demo.env");
@@ -168,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
     }).finally(() => bar.stop());
     if (args.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
     else printRun(report, dryRun);
+    await notifyFromCli(db, process.env.DATABASE_URL, report.runId);
     return report.status === "succeeded" ? EXIT.ok : EXIT.failed;
   } catch (e) {
     if (e instanceof ConfigError) {

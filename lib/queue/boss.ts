@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import PgBoss from "pg-boss";
 import { logger } from "../log";
+import { NOTIFY_QUEUE } from "../notify/notify";
 
 export const RUN_QUEUE = "refresh-runs";
 
@@ -15,6 +16,8 @@ export async function openQueue(url: string, applicationName = "uat-refresh queu
   await boss.start();
   // Idempotent. No retries, ever: a run whose worker died is marked interrupted for a person to look at.
   await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 0, expireInHours: JOB_EXPIRE_HOURS });
+  // Notification sends: retried with backoff (each job carries its retry policy).
+  await boss.createQueue(NOTIFY_QUEUE, { name: NOTIFY_QUEUE, expireInSeconds: 120 });
   return boss;
 }
 

@@ -6,13 +6,14 @@ import { audit } from "../audit";
 import { runRefresh, sweepInterruptedRuns, type RunReport } from "../engine/runner";
 import { logger } from "../log";
 import type { Metadata } from "../metadata/client";
+import { checkThresholds, deliver, NOTIFY_QUEUE, notifyRunFinished } from "../notify/notify";
 import { RUN_QUEUE, type RunJob } from "./boss";
 
 export interface WorkerOptions {
   concurrency: number;
   /** Shown on the run page as who executes it. */
   executor?: string;
-  /** How often to look for runs whose process died (ms). */
+  /** How often to look for runs whose process died, and for notification thresholds (ms). */
   sweepMs?: number;
   onFinished?: (report: RunReport) => void | Promise<void>;
 }
@@ -29,6 +30,7 @@ export async function startRunWorkers(db: Metadata, lockUrl: string, boss: PgBos
       if (!report.tables.length) return; // cancelled while it waited
       logger.info({ runId, status: report.status, executor }, "queued run finished");
       await audit({ actor: executor, action: "refresh.finished", target: runId, outcome: report.status === "succeeded" ? "ok" : "failed", details: { status: report.status, tables: report.tables.map((t) => `${t.table}: ${t.status}`) } }, db);
+      await notifyRunFinished(db, boss, runId).catch((err) => logger.error({ err, runId }, "run notifications not queued"));
       await opts.onFinished?.(report);
     } catch (e) {
       // The run row already says what failed (an unreachable database, an unknown table); the job is done either way.
@@ -40,17 +42,22 @@ export async function startRunWorkers(db: Metadata, lockUrl: string, boss: PgBos
   for (let i = 0; i < Math.max(1, opts.concurrency); i++) {
     ids.push(await boss.work<RunJob>(RUN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => execute(job.data.runId)));
   }
+  for (let i = 0; i < 2; i++) ids.push(await boss.work<{ deliveryId: string }>(NOTIFY_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => deliver(db, job.data.deliveryId)));
   const sweep = setInterval(() => {
-    void sweepInterruptedRuns(db, lockUrl)
-      .then((ids) => ids.length && logger.warn({ runs: ids }, "runs whose process ended were marked interrupted"))
-      .catch((err) => logger.error({ err }, "interrupted-run sweep failed"));
+    void (async () => {
+      const dead = await sweepInterruptedRuns(db, lockUrl);
+      if (dead.length) logger.warn({ runs: dead }, "runs whose process ended were marked interrupted");
+      for (const runId of dead) await notifyRunFinished(db, boss, runId);
+      await checkThresholds(db, boss);
+    })().catch((err) => logger.error({ err }, "sweep failed"));
   }, opts.sweepMs ?? 10_000);
   sweep.unref();
-  logger.info({ executor, concurrency: ids.length }, "run workers started");
+  logger.info({ executor, concurrency: Math.max(1, opts.concurrency) }, "run workers started");
   return {
     async stop() {
       clearInterval(sweep);
       await boss.offWork(RUN_QUEUE);
+      await boss.offWork(NOTIFY_QUEUE);
     },
   };
 }

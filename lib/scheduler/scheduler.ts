@@ -13,6 +13,8 @@ import { dueBetween } from "./cron";
 export interface SchedulerOptions {
   /** Queues a run (the app passes the run queue's enqueue); resolves with the run id. */
   start: (req: EnqueueRequest) => Promise<string>;
+  /** Tells whoever subscribed that due times were missed (the app passes the notifier). */
+  onMissed?: (s: Schedule, missed: Date[]) => Promise<unknown>;
   /** How often to look for schedule changes made by other processes (ms). */
   pollMs?: number;
   /** Grace before an un-fired due time counts as missed (ms). */
@@ -100,6 +102,7 @@ export class Scheduler {
     if (res.count > 0) {
       await audit({ actor: `schedule:${s.name}`, action: "schedule.missed", target: s.name, outcome: "failed", details: { count: res.count, first: missed[0].toISOString(), last: missed[missed.length - 1].toISOString() } }, this.db);
       logger.warn({ schedule: s.name, missed: res.count }, "scheduled runs were missed while no instance was running");
+      await this.opts.onMissed?.(s, missed).catch((err) => logger.error({ err, schedule: s.name }, "missed-schedule notifications not queued"));
     }
     return missed;
   }

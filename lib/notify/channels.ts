@@ -1,0 +1,45 @@
+// Notification channels as admins configure them: validated with zod (the form and any import use this schema).
+import { z } from "zod";
+import { identifier } from "../config/schema";
+
+export const NOTIFY_EVENTS = ["run_failed", "run_partial", "schedule_missed", "run_long", "table_lag"] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+export const EVENT_LABELS: Record<NotifyEvent, string> = {
+  run_failed: "a run failed (or was interrupted)",
+  run_partial: "a run partly failed",
+  schedule_missed: "a schedule's due time was missed",
+  run_long: "a run is still going after N minutes",
+  table_lag: "a table not refreshed for N hours",
+};
+
+const email = z.string().trim().email();
+const webhookTarget = z
+  .string()
+  .trim()
+  .refine((s) => /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(s) || /^https?:\/\/[^\s]+$/.test(s), "must be an http(s) URL, or env:NAME of the variable that holds it");
+
+export const channelSchema = z
+  .object({
+    name: identifier,
+    kind: z.enum(["email", "slack", "teams", "webhook"]),
+    target: z.string().trim().min(1, "must not be empty"),
+    events: z.array(z.enum(NOTIFY_EVENTS)).min(1, "choose at least one event"),
+    longRunMinutes: z.number().int().min(1).max(7 * 24 * 60).nullable().default(null),
+    lagHours: z.number().int().min(1).max(24 * 365).nullable().default(null),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.kind === "email") {
+      const bad = c.target.split(",").map((s) => s.trim()).filter((s) => !email.safeParse(s).success);
+      if (bad.length) ctx.addIssue({ code: "custom", path: ["target"], message: `not an email address: ${bad.join(", ")}` });
+    } else {
+      const r = webhookTarget.safeParse(c.target);
+      if (!r.success) ctx.addIssue({ code: "custom", path: ["target"], message: r.error.issues[0].message });
+    }
+    if (c.events.includes("run_long") && !c.longRunMinutes) ctx.addIssue({ code: "custom", path: ["longRunMinutes"], message: "is required for the run_long event" });
+    if (c.events.includes("table_lag") && !c.lagHours) ctx.addIssue({ code: "custom", path: ["lagHours"], message: "is required for the table_lag event" });
+  });
+
+export type ChannelInput = z.infer<typeof channelSchema>;
