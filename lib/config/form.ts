@@ -1,5 +1,5 @@
 // HTML form fields -> the config.yaml table shape, so the admin form validates with the same zod schema as YAML.
-import { formatPath, tableSchema, type TableConfigInput } from "./schema";
+import { fieldErrors, tableSchema, type TableConfigInput } from "./schema";
 
 const TEXT = ["name", "schema", "strategy", "sync_mode", "incremental_column", "incremental_type", "partition_column", "partition_function", "partition_scheme"] as const;
 const NUMBER = ["date_buffer_days", "batch_size"] as const;
@@ -28,11 +28,5 @@ export function parseTableForm(v: FormValues): { table?: TableConfigInput; error
   for (const k of NUMBER) if (v[k] !== "") raw[k] = /^-?\d+$/.test(String(v[k])) ? Number(v[k]) : v[k];
   for (const k of BOOL) raw[k] = v[k];
   const parsed = tableSchema.safeParse(raw);
-  if (parsed.success) return { table: parsed.data, errors: {} };
-  const errors: Record<string, string> = {};
-  for (const issue of parsed.error.issues) {
-    const key = issue.path.length ? String(issue.path[0]) : "_";
-    errors[key] ??= `${formatPath(issue.path)}: ${issue.message}`;
-  }
-  return { errors };
+  return parsed.success ? { table: parsed.data, errors: {} } : { errors: fieldErrors(parsed.error) };
 }

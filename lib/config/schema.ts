@@ -109,6 +109,13 @@ export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
 }
 
+/** A form's errors keyed by top-level field ("_" for the form as a whole), the first issue of each field. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of error.issues) errors[issue.path.length ? String(issue.path[0]) : "_"] ??= `${formatPath(issue.path)}: ${issue.message}`;
+  return errors;
+}
+
 export function formatPath(path: PropertyKey[]): string {
   if (path.length === 0) return "(root)";
   return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");

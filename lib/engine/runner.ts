@@ -8,6 +8,7 @@ import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
 import { openSession, type Purpose } from "./connections";
 import { RefreshError, resolveTable, type Sessions } from "./context";
+import { holdersOf, TableBusyError } from "./busy";
 import { lockedTables, TableLocks } from "./locks";
 import { ProgressTracker, type ProgressEvent, type ProgressListener } from "./progress";
 import { strategyFor } from "./strategies";
@@ -43,53 +44,14 @@ export interface TableReport {
   rowsCommitted?: number;
 }
 
+export { TableBusyError, type BusyTable } from "./busy";
+
 export type FinalStatus = "succeeded" | "failed" | "partial" | "cancelled";
 
 export interface RunReport {
   runId: string;
   status: FinalStatus;
   tables: TableReport[];
-}
-
-/** Who holds a busy table: the run refreshing it now (when its row is visible) and who started that run. */
-export interface BusyTable {
-  table: string;
-  runId?: string;
-  triggeredBy?: string;
-  trigger?: string;
-  /** The run is still waiting in the queue. */
-  queued?: boolean;
-}
-
-export class TableBusyError extends RefreshError {
-  constructor(readonly busy: BusyTable[]) {
-    super(
-      busy
-        .map((b) =>
-          b.runId
-            ? `${b.table} is already ${b.queued ? "queued in" : "being refreshed by"} run ${b.runId} (started by ${b.triggeredBy} from ${b.trigger}; follow it at /runs/${b.runId})`
-            : `${b.table} is already being refreshed`,
-        )
-        .join("; ") + "; try again when that run ends",
-    );
-  }
-}
-
-/** The runs holding these tables, for a refusal that says who and where to look: a running one, or (when the
- *  holder finished in the meantime) the one that started in the last seconds. */
-async function holders(db: Metadata, tables: string[], lastTry = false): Promise<BusyTable[]> {
-  const rows = await db.tableResult.findMany({
-    where: {
-      tableName: { in: tables },
-      OR: [{ status: { in: ["running", "pending"] }, run: { status: "running" } }, ...(lastTry ? [{ run: { startedAt: { gte: new Date(Date.now() - 10_000) } } }] : [])],
-    },
-    orderBy: { run: { startedAt: "desc" } },
-    include: { run: { select: { id: true, triggeredBy: true, trigger: true } } },
-  });
-  return tables.map((table) => {
-    const r = rows.find((x) => x.tableName === table);
-    return r ? { table, runId: r.run.id, triggeredBy: r.run.triggeredBy, trigger: r.run.trigger } : { table };
-  });
 }
 
 export function selectTables(config: RefreshConfig, names?: string[]): TableConfigInput[] {
@@ -152,13 +114,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   for (const t of tables) if (!(await locks.tryLock(t.name))) busy.push(t.name);
   if (!queued && req.tables?.length && busy.length) {
     await locks.close();
-    // The holder records its run right after taking the lock: give that row a moment to become visible.
-    let held = await holders(db, busy);
-    for (let i = 1; i <= 20 && held.some((h) => !h.runId); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      held = await holders(db, busy, i === 20);
-    }
-    throw new TableBusyError(held);
+    throw new TableBusyError(await holdersOf(db, lockUrl, busy));
   }
   // A queued run was accepted when its tables were free; one taken since (by the CLI) is skipped, not waited for.
   const skipped = (t: string) => (busy.includes(t) ? { status: "skipped" as const, error: "already being refreshed by another run" } : { status: "pending" as const, error: null });

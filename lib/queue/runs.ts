@@ -3,8 +3,8 @@ import type PgBoss from "pg-boss";
 import { exportConfig } from "../config/store";
 import type { Trigger } from "../generated/prisma/client";
 import type { Metadata } from "../metadata/client";
-import { lockedTables } from "../engine/locks";
-import { selectTables, TableBusyError, type BusyTable } from "../engine/runner";
+import { busyTables, holdersOf, TableBusyError } from "../engine/busy";
+import { selectTables } from "../engine/runner";
 import { jobIdFor, RUN_QUEUE, sendRunJob } from "./boss";
 
 export interface EnqueueRequest {
@@ -30,7 +30,8 @@ export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, re
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ENQUEUE_LOCK}::int, 0)`;
     if (req.tables?.length) {
       const busy = await busyTables(tx as unknown as Metadata, lockUrl, names);
-      if (busy.length) throw new TableBusyError(busy);
+      // A lock whose run row does not say so (yet, or any more: the holder is just finishing): find that run.
+      if (busy.length) throw new TableBusyError(busy.every((b) => b.runId) ? busy : await holdersOf(db, lockUrl, busy.map((b) => b.table)));
     }
     return tx.refreshRun.create({
       data: {
@@ -51,21 +52,6 @@ export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, re
     throw e;
   }
   return run.id;
-}
-
-/** Tables of `names` that a queued run waits for or a running one holds, with that run. */
-export async function busyTables(db: Metadata, lockUrl: string, names: string[]): Promise<BusyTable[]> {
-  const locked = await lockedTables(lockUrl, names);
-  const rows = await db.tableResult.findMany({
-    where: { tableName: { in: names }, OR: [{ status: "pending", run: { status: "queued" } }, { status: { in: ["pending", "running"] }, run: { status: "running" } }] },
-    include: { run: { select: { id: true, triggeredBy: true, trigger: true, status: true } } },
-    orderBy: { run: { startedAt: "desc" } },
-  });
-  return names.flatMap((table) => {
-    const r = rows.find((x) => x.tableName === table);
-    if (r) return [{ table, runId: r.run.id, triggeredBy: r.run.triggeredBy, trigger: r.run.trigger, queued: r.run.status === "queued" }];
-    return locked.has(table) ? [{ table }] : [];
-  });
 }
 
 export type CancelOutcome = "cancelled" | "requested" | "finished" | "unknown";

@@ -41,7 +41,8 @@ describe("refresh safety on real PostgreSQL", () => {
     const child = spawnCli(["--table", "events", "--force"], cliEnv);
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`CLI exited early: ${child.output()}`);
-      const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run % (target)' AND wait_event = 'PgSleep'");
+      // this test's database only: other test files park their own refreshes at the same time
+      const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run % (target)' AND wait_event = 'PgSleep' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
       return r.rowCount;
     });
     child.kill("SIGKILL");

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { audit } from "@/lib/audit";
-import { formatPath } from "@/lib/config/schema";
+import { fieldErrors } from "@/lib/config/schema";
 import { metadata } from "@/lib/metadata/client";
 import { channelSchema } from "@/lib/notify/channels";
 import { ForbiddenError, requireActionRole } from "@/server/session";
@@ -36,7 +36,7 @@ export async function saveChannelAction(_prev: ChannelFormState, form: FormData)
     lagHours: intOrNull(form.get("lagHours")),
     enabled: form.get("enabled") === "on",
   });
-  if (!parsed.success) return { errors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), `${formatPath(i.path)}: ${i.message}`])) };
+  if (!parsed.success) return { errors: fieldErrors(parsed.error) };
   const c = parsed.data;
   const db = metadata();
   const id = String(form.get("id") ?? "");

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { audit } from "@/lib/audit";
-import { formatPath } from "@/lib/config/schema";
+import { fieldErrors } from "@/lib/config/schema";
 import { metadata } from "@/lib/metadata/client";
 import { validate as nodeCronAccepts } from "node-cron";
 import { cronError } from "@/lib/scheduler/cron";
@@ -46,7 +46,7 @@ export async function saveScheduleAction(prev: ScheduleFormState, form: FormData
     tables: form.getAll("tables").map(String),
     enabled: form.get("enabled") === "on",
   });
-  if (!parsed.success) return { errors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? "_"), `${formatPath(i.path)}: ${i.message}`])) };
+  if (!parsed.success) return { errors: fieldErrors(parsed.error) };
   const s = parsed.data;
   const db = metadata();
   const known = new Set((await db.tableConfig.findMany({ select: { name: true } })).map((t) => t.name));
