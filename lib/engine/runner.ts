@@ -103,7 +103,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   const asked = queued ? { tables: queued.tables.map((t) => t.tableName), trigger: queued.trigger, triggeredBy: queued.triggeredBy, dryRun: queued.dryRun } : req;
   let tables: TableConfigInput[];
   try {
-    tables = selectTables(config, queued ? asked.tables : req.tables);
+    tables = selectTables(config, asked.tables);
   } catch (e) {
     if (queued) await finishRun(db, queued.id, "failed", [], e);
     throw e;
@@ -117,13 +117,13 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     throw new TableBusyError(await holdersOf(db, lockUrl, busy));
   }
   // A queued run was accepted when its tables were free; one taken since (by the CLI) is skipped, not waited for.
-  const skipped = (t: string) => (busy.includes(t) ? { status: "skipped" as const, error: "already being refreshed by another run" } : { status: "pending" as const, error: null });
+  const initialState = (t: string) => (busy.includes(t) ? { status: "skipped" as const, error: "already being refreshed by another run" } : { status: "pending" as const, error: null });
   const run = queued
     ? await db.$transaction(async (tx) => {
         // Only a run still queued is taken: a cancel that came first wins.
         const taken = await tx.refreshRun.updateMany({ where: { id: queued.id, status: "queued" }, data: { status: "running", startedAt: new Date(), executor: req.executor ?? null } });
         if (!taken.count) return null;
-        for (const t of queued.tables) await tx.tableResult.update({ where: { id: t.id }, data: skipped(t.tableName) });
+        for (const t of queued.tables) await tx.tableResult.update({ where: { id: t.id }, data: initialState(t.tableName) });
         return tx.refreshRun.findUniqueOrThrow({ where: { id: queued.id }, include: { tables: true } });
       })
     : await db.refreshRun.create({
@@ -133,7 +133,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
           dryRun: !!req.dryRun,
           executor: req.executor ?? null,
           tablesTotal: tables.length,
-          tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, ...skipped(t.name) })) },
+          tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, ...initialState(t.name) })) },
         },
         include: { tables: true },
       });
