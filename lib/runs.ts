@@ -71,6 +71,7 @@ export function runSnapshot(run: RunWithTables) {
       watermarkAfter: t.watermarkAfter,
       partitionsCreated: t.partitionsCreated,
       partitionsSwitched: t.partitionsSwitched,
+      maskedColumns: t.maskedColumns,
       startedAt: t.startedAt?.toISOString() ?? null,
       finishedAt: t.finishedAt?.toISOString() ?? null,
       durationMs: t.durationMs,

@@ -72,6 +72,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
                 {t.phase && t.status === "running" && <span className="text-sm text-blue-800">{t.phase}</span>}
               </div>
               {t.modeReason && <p className="mt-1 text-sm text-slate-600">{t.modeReason}</p>}
+              {t.maskedColumns.length > 0 && <p className="mt-1 text-sm text-slate-600" data-testid="masked-columns">Masked: {t.maskedColumns.join(", ")}</p>}
               <div className="mt-2 h-2 w-full overflow-hidden rounded bg-slate-100" role="progressbar" aria-label={`${t.table} progress`} aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
                 <div className={`h-full ${t.status === "failed" ? "bg-red-500" : "bg-emerald-500"} transition-all`} style={{ width: `${pct}%` }} />
               </div>

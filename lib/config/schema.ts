@@ -1,15 +1,10 @@
 // The config.yaml format (databases, tables, settings), validated with zod.
 // The same schema validates YAML import and the admin forms, so both report the same field paths.
 import { z } from "zod";
+import { identifier } from "./identifier";
+import { maskRuleSchema } from "./masking";
 
-// Names are checked against the live catalog before use and always quoted; here we only refuse what no
-// catalog can hold (empty, control characters, longer than SQL Server's sysname).
-export const identifier = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(128, "must be at most 128 characters")
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "must not contain control characters");
+export { identifier };
 
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)");
 
@@ -56,6 +51,8 @@ export const tableSchema = z
     partition_function: identifier.optional(),
     partition_scheme: identifier.optional(),
     enabled: z.boolean().default(true),
+    /** Personal data masked on every refresh (see lib/config/masking.ts). */
+    masking: z.array(maskRuleSchema).max(500).optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -64,6 +61,14 @@ export const tableSchema = z
       ctx.addIssue({ code: "custom", path: ["incremental_column"], message: `is required when sync_mode is ${t.sync_mode}` });
     if (needsWatermark && !t.incremental_type)
       ctx.addIssue({ code: "custom", path: ["incremental_type"], message: `is required when sync_mode is ${t.sync_mode}` });
+    const seen = new Set<string>();
+    t.masking?.forEach((m, i) => {
+      if (seen.has(m.column.toLowerCase())) ctx.addIssue({ code: "custom", path: ["masking", i, "column"], message: `${m.column} has more than one rule` });
+      seen.add(m.column.toLowerCase());
+      for (const key of [t.incremental_column, t.partition_column])
+        if (key && key.toLowerCase() === m.column.toLowerCase())
+          ctx.addIssue({ code: "custom", path: ["masking", i, "column"], message: `${m.column} is the table's watermark or partition key and cannot be masked` });
+    });
   });
 
 export const settingsSchema = z

@@ -1,13 +1,13 @@
 // Import a validated config into the metadata DB, and read it back in the same shape.
 import type { Metadata } from "../metadata/client";
-import type { Prisma } from "../generated/prisma/client";
+import { Prisma } from "../generated/prisma/client";
 import type { DatabaseConfig, RefreshConfig, TableConfigInput } from "./schema";
 import { configSchema } from "./schema";
 
 type TableRow = Prisma.TableConfigGetPayload<object>;
 type ConnectionRow = Prisma.ConnectionGetPayload<object>;
 
-export function tableToRow(t: TableConfigInput, position: number): Omit<TableRow, "id" | "createdAt" | "updatedAt"> {
+export function tableToRow(t: TableConfigInput, position: number): Prisma.TableConfigCreateInput {
   return {
     name: t.name,
     schema: t.schema ?? null,
@@ -22,6 +22,7 @@ export function tableToRow(t: TableConfigInput, position: number): Omit<TableRow
     partitionFunction: t.partition_function ?? null,
     partitionScheme: t.partition_scheme ?? null,
     enabled: t.enabled,
+    masking: t.masking?.length ? (t.masking as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
     position,
   };
 }
@@ -42,6 +43,7 @@ export function rowToTable(r: TableRow): TableConfigInput {
   if (r.partitionColumn) t.partition_column = r.partitionColumn;
   if (r.partitionFunction) t.partition_function = r.partitionFunction;
   if (r.partitionScheme) t.partition_scheme = r.partitionScheme;
+  if (Array.isArray(r.masking) && r.masking.length) t.masking = r.masking as unknown as TableConfigInput["masking"];
   return t;
 }
 

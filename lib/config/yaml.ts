@@ -31,6 +31,7 @@ export function stringifyConfig(config: RefreshConfig): string {
       if (t[key] !== undefined && !(key === "truncate_target" && t[key] === true)) out[key] = t[key];
     }
     if (!t.enabled) out.enabled = false;
+    if (t.masking?.length) out.masking = t.masking;
     return out;
   });
   return YAML.stringify({ databases: config.databases, tables, settings: config.settings });

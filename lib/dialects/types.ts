@@ -157,7 +157,9 @@ export type RowFilter =
 export interface QueryCompiler {
   quoteIdent(name: string): string;
   qualified(table: TableRef): string;
-  selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number): CompiledQuery;
+  /** `expressions`: by column name, an SQL expression the source evaluates in that column's place (masking `sql`
+   *  rules: admin-written, run on the read-only source session). */
+  selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number, expressions?: Record<string, string>): CompiledQuery;
   countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
   /** The planner's row estimate (`n`, -1 when unknown): the dashboard must not scan big production tables. */
   estimateRows(table: TableRef): CompiledQuery;
@@ -197,6 +199,10 @@ export interface Dialect {
   readonly compiler: QueryCompiler;
   readonly partitions: PartitionCompiler;
   connect(target: ConnectionTarget, opts: ConnectOptions): Promise<Session>;
+  /** The same rows with the values at `columns` (indexes into the row) replaced by what `map` returns for them;
+   *  values reach `map` as the engine carries them (PostgreSQL: text or null; SQL Server: the driver's values).
+   *  Streamed, with backpressure: the engine's masking stage runs here. */
+  mapRows(rows: RowStream, columns: number[], map: (values: unknown[]) => unknown[]): RowStream;
   /** Columns this engine's bulk path cannot copy exactly, each naming the column, its type and why (empty: all fine). */
   unloadableColumns(columns: ColumnInfo[]): string[];
   /** Errors worth retrying: dropped connections, deadlocks, serialization failures. */

@@ -3,6 +3,7 @@
 import type { Settings, TableConfigInput } from "../config/schema";
 import type { ColumnInfo, Dialect, Session, TableRef } from "../dialects/types";
 import type { ProgressTracker } from "./progress";
+import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
 
 export class RefreshError extends Error {
@@ -36,6 +37,8 @@ export interface TableContext {
   batchSize: number;
   progress: ProgressTracker;
   signal?: AbortSignal;
+  /** The table's masking rules, checked against the catalog and compiled (none: rows copy verbatim). */
+  masking?: CompiledMasking;
 }
 
 export function displayName(t: TableRef) {
@@ -75,6 +78,15 @@ export async function resolveTable(
     if (name && !columns.some((c) => c.target.name.toLowerCase() === name.toLowerCase()))
       throw new RefreshError(`${key} ${name} is not a column of ${displayName(targetTable)} (columns: ${columns.map((c) => c.target.name).join(", ")})`, { field: key });
   }
+  let masking: CompiledMasking | undefined;
+  if (config.masking?.length) {
+    const indexes = await sessions.target.introspector.indexes(targetTable);
+    const unique = new Set(indexes.filter((ix) => ix.unique || ix.primaryKey).flatMap((ix) => ix.columns.map((c) => c.toLowerCase())));
+    masking = compileMasking(config.masking, { targetTable, columns }, unique);
+    for (const key of ["incremental_column", "partition_column"] as const)
+      if (config[key] && masking?.masked.has(config[key]!.toLowerCase()))
+        throw new RefreshError(`masking: ${config[key]} is the ${key} of ${displayName(targetTable)} and cannot be masked`, { field: "masking" });
+  }
   return {
     config,
     settings,
@@ -83,6 +95,7 @@ export async function resolveTable(
     sourceTable,
     targetTable,
     columns,
+    masking,
     batchSize: config.batch_size ?? settings.default_batch_size,
     progress,
     signal,

@@ -256,7 +256,7 @@ async function refreshTable(
     progress.rowsExpected = plan.rowsExpected;
     await db.tableResult.update({
       where: { id: resultId },
-      data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), watermarkBefore: plan.watermarkBefore ?? null },
+      data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), watermarkBefore: plan.watermarkBefore ?? null, maskedColumns: plan.maskedColumns ?? [] },
     });
     const outcome = req.dryRun ? undefined : await strategy.execute(ctx, plan);
     await persist.flush();

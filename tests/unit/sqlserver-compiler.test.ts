@@ -33,6 +33,8 @@ function statements() {
         out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql);
         if (f) out.push(c.deleteRows(t, f).sql);
         for (const [orderBy, limit] of [[undefined, undefined], [column.name, undefined], [column.name, 50000]] as const) out.push(c.selectRows(t, COLUMNS, f, orderBy, limit).sql);
+        // a masking `sql` rule: the source evaluates the expression in the column's place
+        out.push(c.selectRows(t, COLUMNS, f, undefined, undefined, { note: "LEFT([note], 3) + N'…'", amount: "ROUND([amount], -2)" }).sql);
       }
     }
   }

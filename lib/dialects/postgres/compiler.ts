@@ -30,11 +30,12 @@ const bindParam = (i: number, c: ColumnInfo) => `$${i}::${c.nativeType}`;
 export const postgresCompiler: QueryCompiler = {
   quoteIdent,
   qualified,
-  selectRows(table, columns, filter, orderBy, limit) {
+  selectRows(table, columns, filter, orderBy, limit, expressions = {}) {
     const { where, params } = filterSql(filter, copyParam);
     const order = orderBy ? ` ORDER BY ${quoteIdent(orderBy)}` : "";
     const lim = limit ? ` LIMIT ${Math.trunc(limit)}` : "";
-    return { sql: `SELECT ${columns.map((c) => quoteIdent(c.name)).join(", ")} FROM ${qualified(table)}${where}${order}${lim}`, params };
+    const list = columns.map((c) => (expressions[c.name] ? `(${expressions[c.name]})::${c.nativeType} AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
+    return { sql: `SELECT ${list.join(", ")} FROM ${qualified(table)}${where}${order}${lim}`, params };
   },
   countRows(table, filter) {
     const { where, params } = filterSql(filter, bindParam);

@@ -1,5 +1,6 @@
 import type { Dialect } from "../types";
 import { postgresCompiler, postgresPartitions } from "./compiler";
+import { CopyTextMapper } from "./copy-text";
 import { connectPostgres } from "./driver";
 
 // SQLSTATE classes worth a retry: connection exceptions (08), serialization failure, deadlock, shutdown/crash
@@ -14,6 +15,11 @@ export const postgresDialect: Dialect = {
   connect: connectPostgres,
   // COPY text carries every type PostgreSQL can print and read back.
   unloadableColumns: () => [],
+  mapRows(rows, columns, map) {
+    const mapper = new CopyTextMapper(columns, map);
+    rows.stream.on("error", (e) => mapper.destroy(e));
+    return { stream: rows.stream.pipe(mapper), done: rows.done };
+  },
   isTransient(error) {
     const e = error as { code?: string; message?: string };
     if (e?.code && (TRANSIENT_CODES.has(e.code) || e.code.startsWith("08") || TRANSIENT_NODE.has(e.code))) return true;

@@ -45,11 +45,12 @@ function asText(expr: string, c: ColumnInfo): string {
 export const sqlServerCompiler: QueryCompiler = {
   quoteIdent,
   qualified,
-  selectRows(table, columns, filter, orderBy, limit) {
+  selectRows(table, columns, filter, orderBy, limit, expressions = {}) {
     const w = where(filter);
     const top = limit ? `TOP (${Math.trunc(limit)}) ` : "";
     const order = orderBy ? ` ORDER BY ${quoteIdent(orderBy)}` : "";
-    return { sql: `SELECT ${top}${columns.map((c) => quoteIdent(c.name)).join(", ")} FROM ${qualified(table)}${w.sql}${order}`, params: w.params };
+    const list = columns.map((c) => (expressions[c.name] ? `CAST((${expressions[c.name]}) AS ${castType(c)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
+    return { sql: `SELECT ${top}${list.join(", ")} FROM ${qualified(table)}${w.sql}${order}`, params: w.params };
   },
   countRows(table, filter) {
     const w = where(filter);

@@ -1,5 +1,6 @@
 import type { Dialect } from "../types";
 import { sqlServerCompiler } from "./compiler";
+import { Transform } from "node:stream";
 import { connectSqlServer, unloadableColumns } from "./driver";
 import { sqlServerPartitions } from "./partitions";
 
@@ -14,6 +15,19 @@ export const sqlServerDialect: Dialect = {
   partitions: sqlServerPartitions,
   connect: connectSqlServer,
   unloadableColumns,
+  mapRows(rows, columns, map) {
+    // Rows are arrays of tedious values: replace the masked positions in place.
+    const mapper = new Transform({
+      objectMode: true,
+      transform(row: unknown[], _enc, cb) {
+        const out = map(columns.map((c) => row[c]));
+        columns.forEach((c, i) => (row[c] = out[i]));
+        cb(null, row);
+      },
+    });
+    rows.stream.on("error", (e) => mapper.destroy(e));
+    return { stream: rows.stream.pipe(mapper), done: rows.done };
+  },
   isTransient(error) {
     const e = error as { number?: number; code?: string };
     return (e?.number !== undefined && TRANSIENT_NUMBERS.has(e.number)) || (!!e?.code && TRANSIENT_CODES.has(e.code));

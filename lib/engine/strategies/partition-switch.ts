@@ -7,11 +7,13 @@ import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { resyncIdentities } from "./identity";
+import { maskRows, refuseMaskedKey } from "../masking/stage";
 import { dayBound, partitionName } from "../../dialects/partition-days";
 
 async function partitioning(ctx: TableContext): Promise<Partitioning> {
   const p = await ctx.sessions.target.introspector.partitioning(ctx.targetTable);
   if (!p) throw new RefreshError(`target table ${displayName(ctx.targetTable)} is not partitioned: staging_partition_switch needs a table range-partitioned by day`, { field: "strategy" });
+  refuseMaskedKey(ctx, p.column, "partition key");
   // The original config names the partition key as incremental_column; either name must be the real key.
   for (const field of ["partition_column", "incremental_column"] as const) {
     const named = ctx.config[field];
@@ -44,6 +46,11 @@ function dayFilter(ctx: TableContext, p: Partitioning, day: number): RowFilter {
   return { kind: "range", column: col, lower: bound(day), upper: bound(addDays(day, 1)) };
 }
 
+/** The source SELECT of a day (masking `sql` rules are evaluated by the source). */
+function dayQuery(ctx: TableContext, filter?: RowFilter) {
+  return ctx.dialect.compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), filter, undefined, undefined, ctx.masking?.expressions);
+}
+
 export const partitionSwitch: StrategyImpl = {
   async plan(ctx) {
     const p = await partitioning(ctx);
@@ -67,11 +74,12 @@ export const partitionSwitch: StrategyImpl = {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
       reason: `${reason}: ${days.length} day(s), ${missingDays.length} new partition(s)`,
-      sourceQuery: compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), days.length ? dayFilter(ctx, p, days[0]) : filter),
+      sourceQuery: dayQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: Number(expected[0]?.n ?? 0),
       watermarkBefore: max,
       days,
       missingDays,
+      maskedColumns: ctx.masking?.describe,
     } satisfies TablePlan;
   },
 
@@ -109,7 +117,7 @@ export const partitionSwitch: StrategyImpl = {
 
 async function switchDay(ctx: TableContext, day: number): Promise<number> {
   const target = ctx.sessions.target;
-  const { partitions: pc, compiler } = ctx.dialect;
+  const { partitions: pc } = ctx.dialect;
   const p = await partitioning(ctx);
   const staging: TableRef = partitionName(ctx.targetTable, `_stg_${day}`);
   const retired: TableRef = partitionName(ctx.targetTable, `_old_${day}`);
@@ -120,7 +128,7 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
 
   ctx.progress.phase("loading", { partition: String(day) });
-  const rows = await ctx.sessions.source.exportRows(compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), dayFilter(ctx, p, day)));
+  const rows = maskRows(ctx, await ctx.sessions.source.exportRows(dayQuery(ctx, dayFilter(ctx, p, day))));
   const n = await target.importRows(staging, ctx.columns.map((c) => c.target.name), rows, {
     batchSize: ctx.batchSize,
     onRows: (r, bytes) => ctx.progress.update(r, bytes, { partition: String(day) }),

@@ -6,6 +6,7 @@ import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
 import { resyncIdentities } from "./identity";
+import { maskRows } from "../masking/stage";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -44,10 +45,14 @@ function incrementalFilter(ctx: TableContext, wm: Awaited<ReturnType<typeof targ
     : { kind: "atLeast", column: wm.pair.source, value: wm.cutoff! };
 }
 
+/** The source SELECT of every copy: masking `sql` rules are evaluated by the source. */
+function sourceQuery(ctx: TableContext, filter?: RowFilter, orderBy?: string, limit?: number) {
+  return ctx.dialect.compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), filter, orderBy, limit, ctx.masking?.expressions);
+}
+
 export const simpleCopy: StrategyImpl = {
   async plan(ctx) {
     const { compiler } = ctx.dialect;
-    const sourceCols = ctx.columns.map((c) => c.source);
     let mode = ctx.config.sync_mode;
     let reason = `sync_mode is ${mode}`;
     if (mode === "smart_sync") {
@@ -57,7 +62,7 @@ export const simpleCopy: StrategyImpl = {
     }
     if (mode === "full_replace") {
       const n = await countOrEstimate(ctx.sessions.source, ctx.sourceTable);
-      return { strategy: "simple_copy", mode, reason, sourceQuery: compiler.selectRows(ctx.sourceTable, sourceCols), rowsExpected: n.rows, rowsEstimated: n.estimated };
+      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe };
     }
     const wm = await targetWatermark(ctx);
     const filter = incrementalFilter(ctx, wm);
@@ -67,9 +72,10 @@ export const simpleCopy: StrategyImpl = {
       strategy: "simple_copy",
       mode: "incremental",
       reason,
-      sourceQuery: compiler.selectRows(ctx.sourceTable, sourceCols, filter, wm.pair.source.name),
+      sourceQuery: sourceQuery(ctx, filter, wm.pair.source.name),
       rowsExpected: await count(ctx, filter),
       watermarkBefore: wm.max,
+      maskedColumns: ctx.masking?.describe,
     };
   },
 
@@ -82,9 +88,7 @@ export const simpleCopy: StrategyImpl = {
 };
 
 async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string, limit?: number): Promise<number> {
-  const { compiler } = ctx.dialect;
-  const q = compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), filter, orderBy, limit);
-  const rows = await ctx.sessions.source.exportRows(q);
+  const rows = maskRows(ctx, await ctx.sessions.source.exportRows(sourceQuery(ctx, filter, orderBy, limit)));
   return ctx.sessions.target.importRows(ctx.targetTable, ctx.columns.map((c) => c.target.name), rows, {
     batchSize: ctx.batchSize,
     onRows: (n, bytes) => ctx.progress.update(n, bytes),

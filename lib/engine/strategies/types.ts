@@ -13,6 +13,8 @@ export interface TablePlan {
   /** rowsExpected is the planner's estimate, not a count. */
   rowsEstimated?: boolean;
   watermarkBefore?: string | null;
+  /** "column (rule)" of every masked column. */
+  maskedColumns?: string[];
   /** staging_partition_switch: days to (re)load and the ones that need a new partition first. */
   days?: number[];
   missingDays?: number[];

@@ -31,6 +31,9 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   const { table, errors } = parseTableForm(values);
   if (!table) return { values, errors };
   const db = metadata();
+  const before = original ? await db.tableConfig.findUnique({ where: { name: original } }) : null;
+  // The form does not edit masking rules (config.yaml does): keep the table's own.
+  if (before) table.masking = rowToTable(before).masking;
   const clash = await db.tableConfig.findUnique({ where: { name: table.name } });
   if (clash && clash.name !== original) return { values, errors: { name: `name: a table config named ${table.name} already exists` } };
 
@@ -41,7 +44,6 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   const plan = { mode: p.mode, reason: p.reason, sql: p.sourceQuery.sql, params: p.sourceQuery.params.map(String), rowsExpected: p.rowsExpected, watermark: p.watermarkBefore ?? null, days: p.days, missingDays: p.missingDays };
   if (form.get("intent") !== "save") return { values, errors: {}, plan };
 
-  const before = original ? await db.tableConfig.findUnique({ where: { name: original } }) : null;
   const position = before?.position ?? (await db.tableConfig.count());
   const data = tableToRow(table, position);
   if (before) await db.tableConfig.update({ where: { id: before.id }, data });

@@ -1,0 +1,139 @@
+// Masking rules, the COPY text codec they run through on PostgreSQL, the SQL Server row path, and the checks a
+// table's rules pass before a refresh: all without a database.
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { parseConfigYaml } from "../../lib/config/yaml";
+import { CopyTextMapper, decodeField, encodeField } from "../../lib/dialects/postgres/copy-text";
+import { sqlServerDialect } from "../../lib/dialects/sqlserver";
+import type { ColumnInfo } from "../../lib/dialects/types";
+import { compileRule, Hasher } from "../../lib/engine/masking/rules";
+import { compileMasking } from "../../lib/engine/masking/stage";
+
+const KEY = "k3y-for-tests-0123456789";
+const hasher = new Hasher(Buffer.from(KEY));
+const rule = (r: string, extra = {}) => compileRule({ column: "c", rule: r as never, ...extra }, hasher);
+
+function luhnOk(n: string) {
+  let sum = 0;
+  [...n].reverse().forEach((ch, i) => {
+    let d = Number(ch);
+    if (i % 2) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  });
+  return sum % 10 === 0;
+}
+function ibanOk(iban: string) {
+  const r = (iban.slice(4) + iban.slice(0, 4)).replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  return [...r].reduce((m, ch) => (m * 10 + Number(ch)) % 97, 0) === 1;
+}
+
+describe("masking rules", () => {
+  it("are deterministic for a key, differ between keys, and keep NULL", () => {
+    const a = rule("fake_email")("alice@corp.example");
+    expect(rule("fake_email")("alice@corp.example")).toBe(a);
+    expect(compileRule({ column: "x", rule: "fake_email" }, new Hasher(Buffer.from(KEY)))("alice@corp.example")).toBe(a);
+    expect(compileRule({ column: "x", rule: "fake_email" }, new Hasher(Buffer.from("another key 0123456")))("alice@corp.example")).not.toBe(a);
+    expect(rule("fake_email")(null)).toBeNull();
+    expect(a).toMatch(/^[a-z]+\.[a-z]+\.[0-9a-f]{16}@example\.com$/);
+  });
+
+  it("produce realistic, valid-looking values", () => {
+    for (let i = 0; i < 200; i++) {
+      expect(ibanOk(rule("fake_iban")(`v${i}`) as string)).toBe(true);
+      expect(luhnOk(rule("fake_card_number")(`v${i}`) as string)).toBe(true);
+      expect(rule("fake_date_of_birth")(`v${i}`)).toMatch(/^(19[4-9]\d|200[0-5])-\d{2}-\d{2}$/);
+    }
+    expect(rule("fake_phone")("x")).toMatch(/^\+1 555 \d{3} \d{4}$/);
+    expect(rule("hash", { length: 20 })("x")).toMatch(/^[0-9a-f]{20}$/);
+    expect(rule("partial", { keep_first: 2, keep_last: 3 })("1234-5678-9012")).toBe("12*********012");
+    expect(rule("fixed", { value: "redacted" })("anything")).toBe("redacted");
+  });
+
+  it("shift dates within the window, keeping the time of day and the Date type", () => {
+    for (let i = 0; i < 100; i++) {
+      const out = rule("date_shift", { days: 10 })(`2025-03-15 08:30:00`) as string;
+      const delta = (Date.parse(out.slice(0, 10)) - Date.parse("2025-03-15")) / 86_400_000;
+      expect(Math.abs(delta)).toBeLessThanOrEqual(10);
+      expect(out.slice(10)).toBe(" 08:30:00");
+    }
+    expect(rule("date_shift", { days: 3 })(new Date("2025-03-15T00:00:00Z"))).toBeInstanceOf(Date);
+  });
+
+  it("keep emails distinct: 1M distinct inputs, 1M distinct fakes", () => {
+    const f = compileRule({ column: "email", rule: "fake_email" }, hasher);
+    const seen = new Set<unknown>();
+    for (let i = 0; i < 1_000_000; i++) seen.add(f(`user${i}@corp.example`));
+    expect(seen.size).toBe(1_000_000);
+  });
+});
+
+describe("PostgreSQL COPY text", () => {
+  it("decodes and encodes every escape, and NULL", () => {
+    for (const v of ["plain", "tab\there", "new\nline", "back\\slash", "cr\rlf", "\b\f\v", "", "ünïcode ✓"]) expect(decodeField(encodeField(v))).toBe(v);
+    expect(encodeField(null)).toBe("\\N");
+    expect(decodeField("\\N")).toBeNull();
+    expect(decodeField("\\101\\x42")).toBe("AB");
+  });
+
+  it("rewrites only the masked fields, across chunk boundaries and split characters", async () => {
+    const text = "1\tälice@corp.example\tnote\\twith tab\n2\t\\N\tx\n3\tbob@corp.example\t\\N\n";
+    const bytes = Buffer.from(text, "utf8");
+    const chunks = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1)); // one byte at a time
+    const mapper = new CopyTextMapper([1], ([v]) => [v === null ? null : `masked:${String(v).toUpperCase()}`]);
+    let out = "";
+    for await (const c of Readable.from(chunks).pipe(mapper)) out += c.toString("utf8");
+    expect(out).toBe("1\tmasked:ÄLICE@CORP.EXAMPLE\tnote\\twith tab\n2\t\\N\tx\n3\tmasked:BOB@CORP.EXAMPLE\t\\N\n");
+  });
+});
+
+describe("SQL Server rows", () => {
+  it("masks the driver's values in row arrays: strings and Dates", async () => {
+    const rows = Readable.from([[1, "alice@corp.example", new Date("1980-05-01T00:00:00Z")], [2, null, null]], { objectMode: true });
+    const email = rule("fake_email");
+    const dob = rule("date_shift", { days: 30 });
+    const out = sqlServerDialect.mapRows({ stream: rows, done: Promise.resolve() }, [1, 2], ([e, d]) => [email(e), dob(d)]);
+    const got: unknown[][] = [];
+    for await (const r of out.stream) got.push(r as unknown[]);
+    expect(got[0][0]).toBe(1);
+    expect(got[0][1]).toBe(email("alice@corp.example"));
+    expect(got[0][2]).toBeInstanceOf(Date);
+    expect(Math.abs(((got[0][2] as Date).getTime() - Date.parse("1980-05-01")) / 86_400_000)).toBeLessThanOrEqual(30);
+    expect(got[1]).toEqual([2, null, null]);
+  });
+});
+
+describe("checks before a masked refresh", () => {
+  const col = (name: string, family: ColumnInfo["family"], nullable = true): ColumnInfo => ({ name, nativeType: family, family, nullable, identity: false, generated: false });
+  const table = { targetTable: { schema: "dbo", name: "people" }, columns: [col("id", "integer", false), col("email", "text", false), col("born", "date")].map((c) => ({ source: c, target: c })) };
+  const env = { UAT_REFRESH_MASKING_KEY: KEY };
+
+  it("names what is wrong: the key variable, an unknown column, a type that does not fit, a rule that breaks a unique index", () => {
+    expect(() => compileMasking([{ column: "email", rule: "fake_email" }], table, new Set(), {})).toThrow(/set UAT_REFRESH_MASKING_KEY to a secret of at least 16 characters/);
+    expect(() => compileMasking([{ column: "mail", rule: "fake_email" }], table, new Set(), env)).toThrow("masking: mail is not a column of dbo.people (columns: id, email, born)");
+    expect(() => compileMasking([{ column: "born", rule: "fake_city" }], table, new Set(), env)).toThrow("masking: rule fake_city cannot mask born (date): it needs a text column");
+    expect(() => compileMasking([{ column: "email", rule: "null" }], table, new Set(), env)).toThrow("the column is NOT NULL");
+    expect(() => compileMasking([{ column: "email", rule: "fixed", value: "x" }], table, new Set(["email"]), env)).toThrow(
+      "masking: email is under a unique index and rule fixed can give two rows the same value: use hash or fake_email (their outputs stay distinct)",
+    );
+    const ok = compileMasking([{ column: "email", rule: "fake_email" }, { column: "born", rule: "date_shift", days: 5 }], table, new Set(["email"]), env)!;
+    expect(ok.positions).toEqual([1, 2]);
+    expect(ok.describe).toEqual(["email (fake_email)", "born (date_shift)"]);
+  });
+
+  it("config.yaml: masking rules validated with field paths, watermark columns refused", () => {
+    const yaml = (masking: string) => `databases:
+  source: { server: p, database: P, auth_type: sql }
+  target: { server: u, database: U, auth_type: sql }
+tables:
+  - name: people
+    sync_mode: incremental
+    incremental_column: id
+    incremental_type: identity
+    masking:
+${masking}`;
+    expect(parseConfigYaml(yaml("      - { column: email, rule: fake_email }")).tables[0].masking).toEqual([{ column: "email", rule: "fake_email" }]);
+    expect(() => parseConfigYaml(yaml("      - { column: email, rule: fake_mail }"))).toThrow(/tables\[0\]\.masking\[0\]\.rule: Invalid option/);
+    expect(() => parseConfigYaml(yaml("      - { column: born, rule: date_shift }"))).toThrow(/tables\[0\]\.masking\[0\]\.days: is required for rule date_shift/);
+    expect(() => parseConfigYaml(yaml("      - { column: id, rule: hash }"))).toThrow(/tables\[0\]\.masking\[0\]\.column: id is the table's watermark or partition key and cannot be masked/);
+  });
+});
