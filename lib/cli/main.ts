@@ -13,6 +13,7 @@ import { RefreshError } from "../engine/context";
 import type { ProgressEvent } from "../engine/progress";
 import { runRefresh, TableBusyError, type RunReport } from "../engine/runner";
 import { tableStatuses, testConnections } from "../engine/status";
+import { scanPii, type PiiFinding } from "../engine/pii";
 import { createMetadataClient, type Metadata } from "../metadata/client";
 import { registerBuiltInDialects } from "../dialects/builtin";
 import { notifyRunFinished } from "../notify/notify";
@@ -25,6 +26,7 @@ export const USAGE = `Usage: uat-refresh [options]
   --table NAME --force    refresh one table (repeat --table for several)
   --force                 refresh every enabled table
   --dry-run               show the plan (strategy, mode, source query, rows expected) and write nothing
+  --scan-pii              propose masking rules from column names, types and a sample of source values
   --config FILE           use this config.yaml for this invocation instead of the metadata database's
   --import FILE           validate FILE and make it the stored configuration
   --export [FILE]         print (or write) the stored configuration as YAML
@@ -74,6 +76,19 @@ function printRun(report: RunReport, dryRun: boolean) {
 }
 
 /** One bar per table (tables of a run may refresh in parallel), on stderr when it is a terminal. */
+/** The findings, then per table the masking list to add to config.yaml (columns not masked yet). */
+function printFindings(findings: PiiFinding[]) {
+  if (!findings.length) return console.log("no personal data found by name or by sampled values");
+  console.table(findings.map((f) => ({ table: f.table, column: f.column, type: f.type, proposed: f.rule.rule, why: f.reason, masked: f.masked ? "yes" : "no" })));
+  const open = findings.filter((f) => !f.masked);
+  if (!open.length) return console.log("every finding is masked already");
+  console.log("\nProposed additions to config.yaml (review each one):");
+  for (const table of [...new Set(open.map((f) => f.table))]) {
+    console.log(`  - name: ${table}\n    masking:`);
+    for (const f of open.filter((x) => x.table === table)) console.log(`      - { column: ${f.column}, rule: ${f.rule.rule} }`);
+  }
+}
+
 function progressBar() {
   if (!process.stderr.isTTY) return { onProgress: undefined, stop() {} };
   const bars = new cliProgress.MultiBar(
@@ -103,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
         table: { type: "string", multiple: true },
         force: { type: "boolean" },
         "dry-run": { type: "boolean" },
+        "scan-pii": { type: "boolean" },
         config: { type: "string" },
         import: { type: "string" },
         export: { type: "boolean" },
@@ -147,6 +163,12 @@ export async function main(argv: string[]): Promise<number> {
       if (args.json) console.log(JSON.stringify(checks, null, 2));
       else for (const c of checks) console.log(c.ok ? `✓ ${c.role}: ${c.version} (${c.latencyMs} ms)${c.readOnly ? ", read-only session" : ""}` : `✗ ${c.role}: ${c.error}`);
       return checks.every((c) => c.ok) ? EXIT.ok : EXIT.failed;
+    }
+    if (args["scan-pii"]) {
+      const findings = await scanPii(await config());
+      if (args.json) console.log(JSON.stringify(findings, null, 2));
+      else printFindings(findings);
+      return EXIT.ok;
     }
     if (args.status) {
       const rows = await tableStatuses(db, await config());
