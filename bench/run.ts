@@ -4,7 +4,9 @@
 //   incremental refresh of 10k new rows on each table size (should not grow with the table);
 //   a one-day partition switch into a table with 365 partitions;
 //   peak RSS of the refresh process per table size;
-//   "refresh all" of 4 tables, one table at a time vs max_parallel_tables = 2, in the same run.
+//   "refresh all" of 4 tables, one table at a time vs max_parallel_tables = 2, in the same run;
+//   full_replace of a 5M-row table of 9 columns with 3 masked text columns vs the same table unmasked.
+// --masking-rows N changes the masked table's size (default 5000000).
 // Writes bench/results/latest.json and bench/results/latest.md.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -22,7 +24,14 @@ import { migrateMetadata } from "../lib/metadata/migrate";
 const MULTI = ["multi_a", "multi_b", "multi_c", "multi_d"];
 const MULTI_ROWS = 500_000;
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000000,10000000" } } });
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000000,10000000" }, "masking-rows": { type: "string", default: "5000000" } } });
+const MASKED_ROWS = Number(values["masking-rows"]);
+/** 9 columns, 3 of them masked text columns. */
+const PEOPLE = (name: string) => `CREATE TABLE ${name} (id bigint PRIMARY KEY, email text NOT NULL, first_name text, last_name text, phone text,
+  city text, amount numeric(12,2), created_at timestamp NOT NULL, active boolean)`;
+const PEOPLE_FILL = (name: string, n: number) => `INSERT INTO ${name} SELECT g, 'user' || g || '@corp.example', 'First' || (g % 3000), 'Last' || (g % 7000),
+  '+44 20 7946 ' || lpad((g % 10000)::text, 4, '0'), 'City' || (g % 500), (g % 100000) / 100.0, timestamp '2024-01-01' + g * interval '1 second', g % 3 = 0
+  FROM generate_series(1, ${n}) g`;
 const sizes = values.sizes!.split(",").map(Number);
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -65,6 +74,17 @@ try {
         ]),
         { name: "daily", strategy: "staging_partition_switch", date_buffer_days: 0 },
         ...MULTI.map((name) => ({ name, strategy: "simple_copy", sync_mode: "full_replace" })),
+        { name: "people_plain", strategy: "simple_copy", sync_mode: "full_replace" },
+        {
+          name: "people_masked",
+          strategy: "simple_copy",
+          sync_mode: "full_replace",
+          masking: [
+            { column: "email", rule: "fake_email" },
+            { column: "first_name", rule: "fake_first_name" },
+            { column: "phone", rule: "partial", keep_last: 4 },
+          ],
+        },
       ],
       settings: { default_batch_size: 10000, connection_timeout: 30, command_timeout: 0, max_retries: 0 },
     }),
@@ -124,10 +144,32 @@ try {
   const parallel = { tables: MULTI.length, rowsPerTable: MULTI_ROWS, sequentialSeconds: sequentialMs / 1000, parallel2Seconds: parallelMs / 1000, speedup: Math.round((sequentialMs / parallelMs) * 100) / 100 };
   console.log(JSON.stringify({ parallel }));
 
+  // masking: the same data unmasked and with 3 of 9 columns masked, each in its own process
+  console.log(`generating 2 × ${MASKED_ROWS.toLocaleString("en")} rows for the masking measurement…`);
+  for (const t of ["people_plain", "people_masked"]) {
+    for (const c of [src, tgt]) await c.query(PEOPLE(t));
+    await src.query(PEOPLE_FILL(t, MASKED_ROWS));
+    await src.query(`ANALYZE ${t}`);
+  }
+  const maskEnv = { ...env, UAT_REFRESH_MASKING_KEY: "benchmark-masking-key-0123456789" };
+  const plain = child("engine", "people_plain", maskEnv);
+  const maskedRun = child("engine", "people_masked", maskEnv);
+  const masking = {
+    rows: MASKED_ROWS,
+    columns: 9,
+    maskedColumns: 3,
+    unmaskedRowsPerSec: Math.round(plain.rows / (plain.ms / 1000)),
+    maskedRowsPerSec: Math.round(maskedRun.rows / (maskedRun.ms / 1000)),
+    ratio: Math.round((plain.ms / maskedRun.ms) * 100) / 100,
+    unmaskedPeakRssMb: plain.maxRssMb,
+    maskedPeakRssMb: maskedRun.maxRssMb,
+  };
+  console.log(JSON.stringify({ masking }));
+
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const machine = `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL 18 (embedded), source and target on one server`;
   const at = new Date().toISOString();
-  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched, parallel }, null, 2) + "\n");
+  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched, parallel, masking }, null, 2) + "\n");
   type R = { rows: number; tableMb: number; baseline: { rowsPerSec: number; mbPerSec: number; peakRssMb: number }; fullReplace: { seconds: number; rowsPerSec: number; mbPerSec: number; peakRssMb: number }; ratioToBaseline: number; incremental10k: { seconds: number; peakRssMb: number } };
   const md = [
     `Benchmarks of ${at.slice(0, 10)} on ${machine}.`,
@@ -142,6 +184,8 @@ try {
     `Partition switch: one day (${switched.rowsInDay.toLocaleString("en")} rows) into a table with ${switched.partitions} daily partitions: ${switched.seconds} s, peak RSS ${switched.peakRssMb} MB.`,
     "",
     `Refresh all of ${parallel.tables} tables × ${parallel.rowsPerTable.toLocaleString("en")} rows: one table at a time ${parallel.sequentialSeconds} s, max_parallel_tables 2 ${parallel.parallel2Seconds} s (${parallel.speedup}× faster).`,
+    "",
+    `Masking: full_replace of ${masking.rows.toLocaleString("en")} rows × ${masking.columns} columns, ${masking.maskedColumns} masked text columns: ${masking.maskedRowsPerSec.toLocaleString("en")} rows/s vs ${masking.unmaskedRowsPerSec.toLocaleString("en")} unmasked (${masking.ratio} of unmasked), peak RSS ${masking.maskedPeakRssMb} MB vs ${masking.unmaskedPeakRssMb} MB.`,
     "",
   ].join("\n");
   writeFileSync(path.join(root, "bench/results/latest.md"), md);
