@@ -5,6 +5,7 @@ import type { RefreshConfig } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { ColumnInfo, Session } from "../dialects/types";
 import { openSession } from "./connections";
+import { ibanValid, luhnValid } from "./masking/checksums";
 
 export interface PiiFinding {
   table: string;
@@ -36,25 +37,6 @@ const NAME_HINTS: [RegExp, MaskRule["rule"]][] = [
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[\d\s().-]{7,20}$/;
 const EMBEDDED_EMAIL = /[^\s@]+@[^\s@]+\.[a-z]{2,}/i;
-
-function ibanValid(s: string) {
-  const v = s.replace(/\s/g, "").toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(v)) return false;
-  const r = (v.slice(4) + v.slice(0, 4)).replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
-  return [...r].reduce((m, ch) => (m * 10 + Number(ch)) % 97, 0) === 1;
-}
-
-function luhnValid(s: string) {
-  const d = s.replace(/[\s-]/g, "");
-  if (!/^\d{13,19}$/.test(d)) return false;
-  let sum = 0;
-  [...d].reverse().forEach((ch, i) => {
-    let n = Number(ch);
-    if (i % 2) n = n * 2 > 9 ? n * 2 - 9 : n * 2;
-    sum += n;
-  });
-  return sum % 10 === 0;
-}
 
 /** Value patterns, strongest first: a column where most sampled values match one is personal data. */
 const VALUE_HINTS: [string, (s: string) => boolean, MaskRule["rule"]][] = [

@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import { en, Faker } from "@faker-js/faker";
 
 import type { FakeKind, MaskRule } from "../../config/masking";
+import { ibanCheckDigits, luhnDigit } from "./checksums";
 
 /** Hex characters of the keyed digest in every masked email: 64 bits, so among 10 million distinct values the chance
  *  that any two collide is below 3e-6 (birthday bound n^2 / 2^65). Always there, not only on unique columns: the
@@ -39,23 +40,6 @@ const pick = <T>(arr: T[], d: Buffer, i: number) => arr[word(d, i) % arr.length]
 const digits = (d: Buffer, i: number, n: number) => String(word(d, i) % 10 ** Math.min(n, 9)).padStart(n, "0");
 const ascii = (s: string) => s.normalize("NFKD").replace(/[^A-Za-z0-9]/g, "").toLowerCase();
 
-function luhnDigit(body: string): number {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let n = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) n = n * 2 > 9 ? n * 2 - 9 : n * 2;
-    sum += n;
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
-function ibanCheck(country: string, bban: string): string {
-  const rearranged = (bban + country + "00").replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
-  let mod = 0;
-  for (const ch of rearranged) mod = (mod * 10 + Number(ch)) % 97;
-  return String(98 - mod).padStart(2, "0");
-}
-
 export function fake(kind: FakeKind, d: Buffer): string {
   switch (kind) {
     case "first_name":
@@ -78,7 +62,7 @@ export function fake(kind: FakeKind, d: Buffer): string {
       return `${pick(LAST, d, 1)} ${pick(LEGAL, d, 5)}`;
     case "iban": {
       const bban = `TEST${digits(d, 3, 5)}${digits(d, 4, 5)}`; // NL layout: 4-letter bank code + 10 digits
-      return `NL${ibanCheck("NL", bban)}${bban}`;
+      return `NL${ibanCheckDigits("NL", bban)}${bban}`;
     }
     case "card_number": {
       const body = `400000${digits(d, 3, 5)}${digits(d, 4, 4)}`; // 4000 00..: a test range, never issued
