@@ -344,14 +344,21 @@ async function markInterrupted(db: Metadata, currentRunId: string, tables: strin
     select: { id: true, runId: true },
   });
   if (!stale.length) return;
-  // Rows the dead process had streamed but not committed were rolled back by the server: keep the committed ones.
-  const ids = stale.map((s) => s.id);
+  await recordInterrupted(
+    db,
+    stale.map((s) => s.id),
+    [...new Set(stale.map((s) => s.runId))],
+    "interrupted: the refresh process ended before this table finished",
+    "interrupted: the refresh process ended before the run finished",
+  );
+}
+
+/** Records tables and runs whose process died. Rows it had streamed but not committed were rolled back by the
+ *  server: the tables keep their committed rows as rows written. */
+async function recordInterrupted(db: Metadata, tableIds: string[], runIds: string[], tableError: string, runError: string) {
   await db.$executeRaw`UPDATE "TableResult" SET "status" = 'failed', "phase" = 'failed', "rowsWritten" = "rowsCommitted", "finishedAt" = now(),
-    "error" = 'interrupted: the refresh process ended before this table finished' WHERE "id" = ANY(${ids})`;
-  await db.refreshRun.updateMany({
-    where: { id: { in: [...new Set(stale.map((s) => s.runId))] }, status: "running" },
-    data: { status: "interrupted", finishedAt: new Date(), error: "interrupted: the refresh process ended before the run finished" },
-  });
+    "error" = ${tableError} WHERE "id" = ANY(${tableIds})`;
+  await db.refreshRun.updateMany({ where: { id: { in: runIds }, status: "running" }, data: { status: "interrupted", finishedAt: new Date(), error: runError } });
 }
 
 /**
@@ -367,10 +374,8 @@ export async function sweepInterruptedRuns(db: Metadata, lockUrl: string): Promi
   const locked = await lockedTables(lockUrl, [...new Set(candidates.flatMap((r) => r.tables.map((t) => t.tableName)))]);
   const dead = candidates.filter((r) => r.tables.every((t) => !locked.has(t.tableName)));
   for (const r of dead) {
-    const ids = r.tables.map((t) => t.id);
     const why = `interrupted: the process executing this run${r.executor ? ` (${r.executor})` : ""} ended before it finished; nothing uncommitted was kept`;
-    await db.$executeRaw`UPDATE "TableResult" SET "status" = 'failed', "phase" = 'failed', "rowsWritten" = "rowsCommitted", "finishedAt" = now(), "error" = ${why} WHERE "id" = ANY(${ids})`;
-    await db.refreshRun.updateMany({ where: { id: r.id, status: "running" }, data: { status: "interrupted", finishedAt: new Date(), error: why } });
+    await recordInterrupted(db, r.tables.map((t) => t.id), [r.id], why, why);
   }
   return dead.map((r) => r.id);
 }
