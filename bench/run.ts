@@ -5,8 +5,9 @@
 //   a one-day partition switch into a table with 365 partitions;
 //   peak RSS of the refresh process per table size;
 //   "refresh all" of 4 tables, one table at a time vs max_parallel_tables = 2, in the same run;
-//   full_replace of a 5M-row table of 9 columns with 3 masked text columns vs the same table unmasked.
-// --masking-rows N changes the masked table's size (default 5000000).
+//   full_replace of a 5M-row table of 9 columns with 3 masked text columns vs the same table unmasked, and the
+//   masked refresh's peak RSS at 1M and 10M rows (should stay flat).
+// --masking-rows N changes the masked table's size (default 5000000), --masking-rss-sizes the RSS sizes.
 // Writes bench/results/latest.json and bench/results/latest.md.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -24,7 +25,7 @@ import { migrateMetadata } from "../lib/metadata/migrate";
 const MULTI = ["multi_a", "multi_b", "multi_c", "multi_d"];
 const MULTI_ROWS = 500_000;
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000000,10000000" }, "masking-rows": { type: "string", default: "5000000" } } });
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000000,10000000" }, "masking-rows": { type: "string", default: "5000000" }, "masking-rss-sizes": { type: "string", default: "1000000,10000000" } } });
 const MASKED_ROWS = Number(values["masking-rows"]);
 /** 9 columns, 3 of them masked text columns. */
 const PEOPLE = (name: string) => `CREATE TABLE ${name} (id bigint PRIMARY KEY, email text NOT NULL, first_name text, last_name text, phone text,
@@ -163,7 +164,16 @@ try {
     ratio: Math.round((plain.ms / maskedRun.ms) * 100) / 100,
     unmaskedPeakRssMb: plain.maxRssMb,
     maskedPeakRssMb: maskedRun.maxRssMb,
+    /** rows -> peak RSS (MB) of the masked refresh */
+    maskedPeakRssBySize: {} as Record<number, number>,
   };
+  await src.query("DROP TABLE people_plain");
+  for (const n of values["masking-rss-sizes"]!.split(",").map(Number)) {
+    await src.query("TRUNCATE people_masked");
+    await src.query(PEOPLE_FILL("people_masked", n));
+    await src.query("ANALYZE people_masked");
+    masking.maskedPeakRssBySize[n] = child("engine", "people_masked", maskEnv).maxRssMb;
+  }
   console.log(JSON.stringify({ masking }));
 
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -185,7 +195,7 @@ try {
     "",
     `Refresh all of ${parallel.tables} tables × ${parallel.rowsPerTable.toLocaleString("en")} rows: one table at a time ${parallel.sequentialSeconds} s, max_parallel_tables 2 ${parallel.parallel2Seconds} s (${parallel.speedup}× faster).`,
     "",
-    `Masking: full_replace of ${masking.rows.toLocaleString("en")} rows × ${masking.columns} columns, ${masking.maskedColumns} masked text columns: ${masking.maskedRowsPerSec.toLocaleString("en")} rows/s vs ${masking.unmaskedRowsPerSec.toLocaleString("en")} unmasked (${masking.ratio} of unmasked), peak RSS ${masking.maskedPeakRssMb} MB vs ${masking.unmaskedPeakRssMb} MB.`,
+    `Masking: full_replace of ${masking.rows.toLocaleString("en")} rows × ${masking.columns} columns, ${masking.maskedColumns} masked text columns: ${masking.maskedRowsPerSec.toLocaleString("en")} rows/s vs ${masking.unmaskedRowsPerSec.toLocaleString("en")} unmasked (${masking.ratio} of unmasked), peak RSS ${masking.maskedPeakRssMb} MB vs ${masking.unmaskedPeakRssMb} MB; masked peak RSS by table size: ${Object.entries(masking.maskedPeakRssBySize).map(([n, mb]) => `${Number(n).toLocaleString("en")} rows ${mb} MB`).join(", ")}.`,
     "",
   ].join("\n");
   writeFileSync(path.join(root, "bench/results/latest.md"), md);

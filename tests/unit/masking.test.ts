@@ -6,11 +6,12 @@ import { parseConfigYaml } from "../../lib/config/yaml";
 import { CopyTextMapper, decodeField, encodeField } from "../../lib/dialects/postgres/copy-text";
 import { sqlServerDialect } from "../../lib/dialects/sqlserver";
 import type { ColumnInfo } from "../../lib/dialects/types";
-import { compileRule, Hasher } from "../../lib/engine/masking/rules";
+import { compileRule, MaskingKeys, partial, remembered } from "../../lib/engine/masking/rules";
+import { bytes as referenceBytes, SipHash128 } from "../../lib/engine/masking/siphash";
 import { compileMasking } from "../../lib/engine/masking/stage";
 
 const KEY = "k3y-for-tests-0123456789";
-const hasher = new Hasher(Buffer.from(KEY));
+const hasher = new MaskingKeys(Buffer.from(KEY));
 const rule = (r: string, extra = {}) => compileRule({ column: "c", rule: r as never, ...extra }, hasher);
 
 function luhnOk(n: string) {
@@ -31,8 +32,8 @@ describe("masking rules", () => {
   it("are deterministic for a key, differ between keys, and keep NULL", () => {
     const a = rule("fake_email")("alice@corp.example");
     expect(rule("fake_email")("alice@corp.example")).toBe(a);
-    expect(compileRule({ column: "x", rule: "fake_email" }, new Hasher(Buffer.from(KEY)))("alice@corp.example")).toBe(a);
-    expect(compileRule({ column: "x", rule: "fake_email" }, new Hasher(Buffer.from("another key 0123456")))("alice@corp.example")).not.toBe(a);
+    expect(compileRule({ column: "x", rule: "fake_email" }, new MaskingKeys(Buffer.from(KEY)))("alice@corp.example")).toBe(a);
+    expect(compileRule({ column: "x", rule: "fake_email" }, new MaskingKeys(Buffer.from("another key 0123456")))("alice@corp.example")).not.toBe(a);
     expect(rule("fake_email")(null)).toBeNull();
     expect(a).toMatch(/^[a-z]+\.[a-z]+\.[0-9a-f]{16}@example\.com$/);
   });
@@ -67,6 +68,65 @@ describe("masking rules", () => {
   });
 });
 
+describe("SipHash-2-4-128", () => {
+  // The reference implementation's vectors (github.com/veorq/SipHash, vectors.h, vectors_sip128): key 00..0f,
+  // message 00 01 02 .. of each length. Lengths around the 8-byte block edges and the longest.
+  const VECTORS: Record<number, string> = {
+    0: "a3817f04ba25a8e66df67214c7550293",
+    1: "da87c1d86b99af44347659119b22fc45",
+    7: "a1f1ebbed8dbc153c0b84aa61ff08239",
+    8: "3b62a9ba6258f5610f83e264f31497b4",
+    9: "264499060ad9baabc47f8b02bb6d71ed",
+    15: "5493e99933b0a8117e08ec0f97cfc3d9",
+    16: "6ee2a4ca67b054bbfd3315bf85230577",
+    63: "5150d1772f50834a503e069a973fbd7c",
+  };
+  it("matches the reference vectors", () => {
+    const sip = new SipHash128(Uint8Array.from({ length: 16 }, (_, i) => i));
+    const message = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const out = new Uint32Array(4);
+    for (const [length, expected] of Object.entries(VECTORS)) {
+      sip.hash(message, Number(length), out);
+      expect(referenceBytes(out).toString("hex"), `length ${length}`).toBe(expected);
+    }
+  });
+
+  it("derives from the whole value, however long, in UTF-8", () => {
+    const keys = new MaskingKeys(Buffer.from(KEY));
+    const long = "x".repeat(5000);
+    const a = Array.from(keys.derive(long));
+    expect(Array.from(keys.derive(long + "y"))).not.toEqual(a);
+    expect(Array.from(keys.derive(long))).toEqual(a);
+    expect(Array.from(keys.derive("é"))).not.toEqual(Array.from(keys.derive("e")));
+  });
+});
+
+describe("partial", () => {
+  it("counts characters, not UTF-16 units, and keeps short values whole", () => {
+    expect(partial("😀bc😀ef", 1, 1)).toBe("😀****f");
+    expect(partial("abcdef", 1, 2)).toBe("a***ef");
+    expect(partial("abc", 2, 2)).toBe("abc");
+    expect(partial("", 2, 2)).toBe("");
+    expect(partial("abcd", 0, 0, "#")).toBe("####");
+  });
+});
+
+describe("remembering outputs", () => {
+  it("returns what the rule returns, and gives up on values that never repeat", () => {
+    let calls = 0;
+    const f = remembered((t) => (calls++, t.toUpperCase()), 100);
+    for (let i = 0; i < 1000; i++) expect(f(`v${i % 10}`)).toBe(`V${i % 10}`);
+    expect(calls).toBe(10);
+    calls = 0;
+    for (let i = 0; i < 1000; i++) expect(f(`u${i}`)).toBe(`U${i}`);
+    expect(calls).toBe(1000);
+    // given up after the first full round of distinct values: repeats are derived again
+    calls = 0;
+    f("u999");
+    expect(calls).toBe(1);
+  });
+});
+
 describe("PostgreSQL COPY text", () => {
   it("decodes and encodes every escape, and NULL", () => {
     for (const v of ["plain", "tab\there", "new\nline", "back\\slash", "cr\rlf", "\b\f\v", "", "ünïcode ✓"]) expect(decodeField(encodeField(v))).toBe(v);
@@ -83,6 +143,13 @@ describe("PostgreSQL COPY text", () => {
     let out = "";
     for await (const c of Readable.from(chunks).pipe(mapper)) out += c.toString("utf8");
     expect(out).toBe("1\tmasked:ÄLICE@CORP.EXAMPLE\tnote\\twith tab\n2\t\\N\tx\n3\tmasked:BOB@CORP.EXAMPLE\t\\N\n");
+  });
+
+  it("hands the fields over in the rules' order, first and last fields included, and a last line without newline", async () => {
+    const mapper = new CopyTextMapper([2, 0], ([last, first]) => [`<${String(last)}>`, `[${String(first)}]`]);
+    let out = "";
+    for await (const c of Readable.from([Buffer.from("a\tb\tc\nd\te\t\\N\ng\th\ti")]).pipe(mapper)) out += c.toString("utf8");
+    expect(out).toBe("[a]\tb\t<c>\n[d]\te\t<null>\n[g]\th\t<i>");
   });
 });
 

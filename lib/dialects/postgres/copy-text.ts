@@ -16,21 +16,34 @@ export function decodeField(raw: string): string | null {
   });
 }
 
+const ESCAPED: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\v": "\\v" };
+const NEEDS_ESCAPE = /[\\\n\r\t\b\f\v]/;
+const ESCAPES = /[\\\n\r\t\b\f\v]/g;
+
 export function encodeField(v: unknown): string {
   if (v === null || v === undefined) return "\\N";
-  return String(v).replace(/[\\\n\r\t\b\f\v]/g, (c) => ({ "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\v": "\\v" })[c]!);
+  const s = typeof v === "string" ? v : String(v);
+  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPES, (c) => ESCAPED[c]) : s;
 }
 
-/** Rewrites the fields at `columns` of every row with `map` (which gets and returns their decoded values). */
+/** Rewrites the fields at `columns` of every row with `map` (which gets and returns their decoded values). Only
+ *  those fields are sliced out of the text: everything between them is passed on as one piece. */
 export class CopyTextMapper extends Transform {
   private decoder = new StringDecoder("utf8");
   private rest = "";
+  /** The masked columns in line order, and where each one's value sits in `map`'s arguments. */
+  private order: number[];
+  private slot: number[];
+  private values: unknown[];
 
   constructor(
-    private columns: number[],
+    columns: number[],
     private mapValues: (values: unknown[]) => unknown[],
   ) {
     super();
+    this.order = [...columns].sort((a, b) => a - b);
+    this.slot = this.order.map((c) => columns.indexOf(c));
+    this.values = new Array(columns.length);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
@@ -41,20 +54,43 @@ export class CopyTextMapper extends Transform {
       return cb();
     }
     this.rest = text.slice(end + 1);
-    const lines = text.slice(0, end).split("\n");
-    for (let i = 0; i < lines.length; i++) lines[i] = this.row(lines[i]);
-    cb(null, Buffer.from(lines.join("\n") + "\n", "utf8"));
+    cb(null, Buffer.from(this.rows(text, end + 1), "utf8"));
   }
 
   override _flush(cb: TransformCallback) {
     const tail = this.rest + this.decoder.end();
-    cb(null, tail ? Buffer.from(this.row(tail), "utf8") : undefined);
+    cb(null, tail ? Buffer.from(this.rows(tail, tail.length), "utf8") : undefined);
   }
 
-  private row(line: string): string {
-    const fields = line.split("\t");
-    const out = this.mapValues(this.columns.map((c) => decodeField(fields[c])));
-    this.columns.forEach((c, i) => (fields[c] = encodeField(out[i])));
-    return fields.join("\t");
+  /** The rows of text[0..end) (whole lines), rewritten. */
+  private rows(text: string, end: number): string {
+    const parts: string[] = [];
+    const { order, slot, values } = this;
+    const starts = new Array<number>(order.length);
+    const ends = new Array<number>(order.length);
+    let copied = 0; // text before this has been passed on
+    let lineStart = 0;
+    while (lineStart < end) {
+      let lineEnd = text.indexOf("\n", lineStart);
+      if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+      let at = lineStart;
+      let col = 0;
+      for (let i = 0; i < order.length; i++) {
+        for (; col < order[i]; col++) at = text.indexOf("\t", at) + 1;
+        let fieldEnd = text.indexOf("\t", at);
+        if (fieldEnd === -1 || fieldEnd > lineEnd) fieldEnd = lineEnd;
+        starts[i] = at;
+        ends[i] = fieldEnd;
+        values[slot[i]] = decodeField(text.slice(at, fieldEnd));
+      }
+      const out = this.mapValues(values);
+      for (let i = 0; i < order.length; i++) {
+        parts.push(text.slice(copied, starts[i]), encodeField(out[slot[i]]));
+        copied = ends[i];
+      }
+      lineStart = lineEnd + 1;
+    }
+    parts.push(text.slice(copied, end));
+    return parts.join("");
   }
 }

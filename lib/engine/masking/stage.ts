@@ -4,7 +4,7 @@
 import type { MaskRule } from "../../config/masking";
 import type { ColumnInfo, RowStream } from "../../dialects/types";
 import { displayName, RefreshError, type TableContext } from "../context";
-import { compileRule, Hasher, UNIQUE_SAFE } from "./rules";
+import { compileRule, MaskingKeys, UNIQUE_SAFE } from "./rules";
 
 export const MASKING_KEY_ENV = "UAT_REFRESH_MASKING_KEY";
 
@@ -41,7 +41,7 @@ export function compileMasking(
   const key = env[MASKING_KEY_ENV];
   if (!key || key.length < 16)
     throw new RefreshError(`${displayName(table.targetTable)} has masking rules: set ${MASKING_KEY_ENV} to a secret of at least 16 characters (the key every masked value is derived from)`, { field: "masking" });
-  const hasher = new Hasher(Buffer.from(key, "utf8"));
+  const keys = new MaskingKeys(Buffer.from(key, "utf8"));
   const positions: number[] = [];
   const fns: ((v: unknown) => unknown)[] = [];
   const expressions: Record<string, string> = {};
@@ -60,7 +60,7 @@ export function compileMasking(
       continue;
     }
     positions.push(at);
-    const fn = compileRule(rule, hasher);
+    const fn = compileRule(rule, keys, !unique);
     fns.push(rule.rule === "fake_date_of_birth" ? (v) => (v instanceof Date ? new Date(`${fn(v)}T00:00:00Z`) : fn(v)) : fn);
   }
   return {
