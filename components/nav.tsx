@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/runs", label: "Runs", role: "viewer" },
   { href: "/audit", label: "Audit trail", role: "viewer" },
   { href: "/admin/tables", label: "Tables", role: "admin" },
+  { href: "/admin/masking", label: "Masking", role: "admin" },
   { href: "/admin/schedules", label: "Schedules", role: "admin" },
   { href: "/admin/notifications", label: "Notifications", role: "admin" },
   { href: "/admin/users", label: "Users", role: "admin" },

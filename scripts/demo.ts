@@ -122,13 +122,15 @@ async function main() {
     AUTH_LOCAL_IDP_SECRET: "uat-refresh-dev-secret",
     INITIAL_ADMIN_EMAILS: "ada@example.test",
     NEXT_TELEMETRY_DISABLED: "1",
+    // The key every masked value is derived from: generated once per demo data dir, like the auth secret.
+    UAT_REFRESH_MASKING_KEY: process.env.UAT_REFRESH_MASKING_KEY ?? secret(path.join(dataDir, "masking-key")),
   };
   // Browser tests reach the demo databases through this file (to shape fixtures, e.g. a deliberately slow table).
   if (args.e2e) writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ targetUrl: cluster.url("demo_uat"), sourceUrl: cluster.url("demo_production"), metaUrl }));
   // The CLI reads this when DATABASE_URL is unset: `npm run refresh -- --status` just works next to the demo.
   if (!args.e2e) writeFileSync(
     path.join(root, ".data/demo.env"),
-    Object.entries({ DATABASE_URL: metaUrl, DEMO_DB_USER: "postgres", DEMO_DB_PASSWORD: "postgres" }).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
+    Object.entries({ DATABASE_URL: metaUrl, DEMO_DB_USER: "postgres", DEMO_DB_PASSWORD: "postgres", UAT_REFRESH_MASKING_KEY: env.UAT_REFRESH_MASKING_KEY }).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
   );
 
   start("idp", process.execPath, [path.join(root, "idp/server.mjs")], { IDP_PORT: "4000", APP_URL });

@@ -75,8 +75,8 @@ function printRun(report: RunReport, dryRun: boolean) {
   console.log(`run ${report.runId}: ${report.status}`);
 }
 
-/** One bar per table (tables of a run may refresh in parallel), on stderr when it is a terminal. */
-/** The findings, then per table the masking list to add to config.yaml (columns not masked yet). */
+/** The findings, then per table the masking list to add to config.yaml (columns not masked yet) and the
+ *  personal_data list that keeps the policy on them. */
 function printFindings(findings: PiiFinding[]) {
   if (!findings.length) return console.log("no personal data found by name or by sampled values");
   console.table(findings.map((f) => ({ table: f.table, column: f.column, type: f.type, proposed: f.rule.rule, why: f.reason, masked: f.masked ? "yes" : "no" })));
@@ -86,9 +86,12 @@ function printFindings(findings: PiiFinding[]) {
   for (const table of [...new Set(open.map((f) => f.table))]) {
     console.log(`  - name: ${table}\n    masking:`);
     for (const f of open.filter((x) => x.table === table)) console.log(`      - { column: ${f.column}, rule: ${f.rule.rule} }`);
+    console.log("    personal_data:");
+    for (const f of findings.filter((x) => x.table === table)) console.log(`      - { column: ${f.column}, found: ${JSON.stringify(f.reason)} }`);
   }
 }
 
+/** One bar per table (tables of a run may refresh in parallel), on stderr when it is a terminal. */
 function progressBar() {
   if (!process.stderr.isTTY) return { onProgress: undefined, stop() {} };
   const bars = new cliProgress.MultiBar(

@@ -36,3 +36,27 @@ export const maskRuleSchema = z
   });
 
 export type MaskRule = z.infer<typeof maskRuleSchema>;
+
+/** A column flagged as personal data (by the PII scan or by hand). The policy: every flagged column a refresh copies
+ *  has a masking rule, or an admin's recorded decision that it needs none, with the reason. */
+export const personalDataSchema = z
+  .object({
+    column: identifier,
+    /** What flagged it: the scan's finding ("column name email", "38 of 40 sampled values are email addresses"). */
+    found: z.string().trim().max(500).optional(),
+    /** The rule the scan proposed: a starting point; the masking list is what applies. */
+    suggested_rule: z.enum(RULES).optional(),
+    /** An admin's decision that this column may be copied as it is, and why. */
+    no_masking_needed: z.string().trim().min(10, "give a reason of at least 10 characters").max(1000).optional(),
+    /** Who decided (set by the admin UI; the audit trail keeps the full history). */
+    decided_by: z.string().max(320).optional(),
+  })
+  .strict();
+
+export type PersonalData = z.infer<typeof personalDataSchema>;
+
+/** Flagged columns with neither a masking rule nor a "no masking needed" decision: a refresh refuses them. */
+export function unresolvedPersonalData(t: { masking?: MaskRule[]; personal_data?: PersonalData[] }): string[] {
+  const masked = new Set((t.masking ?? []).map((m) => m.column.toLowerCase()));
+  return (t.personal_data ?? []).filter((p) => !p.no_masking_needed && !masked.has(p.column.toLowerCase())).map((p) => p.column);
+}

@@ -2,7 +2,7 @@
 // The same schema validates YAML import and the admin forms, so both report the same field paths.
 import { z } from "zod";
 import { identifier } from "./identifier";
-import { maskRuleSchema } from "./masking";
+import { maskRuleSchema, personalDataSchema } from "./masking";
 
 export { identifier };
 
@@ -53,6 +53,8 @@ export const tableSchema = z
     enabled: z.boolean().default(true),
     /** Personal data masked on every refresh (see lib/config/masking.ts). */
     masking: z.array(maskRuleSchema).max(500).optional(),
+    /** Columns flagged as personal data: each needs a masking rule or a recorded "no masking needed". */
+    personal_data: z.array(personalDataSchema).max(500).optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -68,6 +70,14 @@ export const tableSchema = z
       for (const key of [t.incremental_column, t.partition_column])
         if (key && key.toLowerCase() === m.column.toLowerCase())
           ctx.addIssue({ code: "custom", path: ["masking", i, "column"], message: `${m.column} is the table's watermark or partition key and cannot be masked` });
+    });
+    const flagged = new Set<string>();
+    t.personal_data?.forEach((p, i) => {
+      const key = p.column.toLowerCase();
+      if (flagged.has(key)) ctx.addIssue({ code: "custom", path: ["personal_data", i, "column"], message: `${p.column} is listed more than once` });
+      flagged.add(key);
+      if (p.no_masking_needed && seen.has(key))
+        ctx.addIssue({ code: "custom", path: ["personal_data", i, "no_masking_needed"], message: `${p.column} has a masking rule: remove the rule or this decision` });
     });
   });
 

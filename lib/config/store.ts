@@ -23,6 +23,7 @@ export function tableToRow(t: TableConfigInput, position: number): Prisma.TableC
     partitionScheme: t.partition_scheme ?? null,
     enabled: t.enabled,
     masking: t.masking?.length ? (t.masking as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
+    personalData: t.personal_data?.length ? (t.personal_data as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
     position,
   };
 }
@@ -44,6 +45,7 @@ export function rowToTable(r: TableRow): TableConfigInput {
   if (r.partitionFunction) t.partition_function = r.partitionFunction;
   if (r.partitionScheme) t.partition_scheme = r.partitionScheme;
   if (Array.isArray(r.masking) && r.masking.length) t.masking = r.masking as unknown as TableConfigInput["masking"];
+  if (Array.isArray(r.personalData) && r.personalData.length) t.personal_data = r.personalData as unknown as TableConfigInput["personal_data"];
   return t;
 }
 

@@ -203,6 +203,8 @@ export interface Dialect {
    *  values reach `map` as the engine carries them (PostgreSQL: text or null; SQL Server: the driver's values).
    *  Streamed, with backpressure: the engine's masking stage runs here. */
   mapRows(rows: RowStream, columns: number[], map: (values: unknown[]) => unknown[]): RowStream;
+  /** Reads a small RowStream into one array of values per row (the masking preview shows them). */
+  rowValues(rows: RowStream): Promise<unknown[][]>;
   /** Columns this engine's bulk path cannot copy exactly, each naming the column, its type and why (empty: all fine). */
   unloadableColumns(columns: ColumnInfo[]): string[];
   /** Errors worth retrying: dropped connections, deadlocks, serialization failures. */

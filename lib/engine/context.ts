@@ -78,6 +78,9 @@ export async function resolveTable(
     if (name && !columns.some((c) => c.target.name.toLowerCase() === name.toLowerCase()))
       throw new RefreshError(`${key} ${name} is not a column of ${displayName(targetTable)} (columns: ${columns.map((c) => c.target.name).join(", ")})`, { field: key });
   }
+  const known = new Set([...sourceCols, ...targetCols].map((c) => c.name.toLowerCase()));
+  const unknown = (config.personal_data ?? []).filter((p) => !known.has(p.column.toLowerCase())).map((p) => p.column);
+  if (unknown.length) throw new RefreshError(`personal_data: ${unknown.join(", ")} ${unknown.length > 1 ? "are not columns" : "is not a column"} of ${displayName(targetTable)}`, { field: "personal_data" });
   let masking: CompiledMasking | undefined;
   if (config.masking?.length) {
     const indexes = await sessions.target.introspector.indexes(targetTable);

@@ -11,6 +11,7 @@ import { RefreshError, resolveTable, type Sessions } from "./context";
 import { holdersOf, TableBusyError } from "./busy";
 import { lockedTables, TableLocks } from "./locks";
 import { ProgressTracker, type ProgressEvent, type ProgressListener } from "./progress";
+import { refuseUnmaskedPersonalData } from "./masking/stage";
 import { strategyFor } from "./strategies";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 
@@ -251,6 +252,7 @@ async function refreshTable(
   try {
     progress.phase("planning");
     const ctx = await resolveTable(table, config.settings, dialect, pair, progress, req.signal);
+    refuseUnmaskedPersonalData(ctx);
     const strategy = strategyFor(table.strategy);
     plan = await strategy.plan(ctx);
     progress.rowsExpected = plan.rowsExpected;

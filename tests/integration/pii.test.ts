@@ -57,7 +57,9 @@ describe("PII discovery", () => {
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain("Proposed additions to config.yaml (review each one):\n  - name: clients\n    masking:\n      - { column: given_name, rule: fake_first_name }");
     expect(r.output).toContain("      - { column: national_id, rule: hash }");
-    expect(r.output).not.toContain("{ column: email,");
+    // the personal_data list keeps the policy on every finding, the masked one included
+    expect(r.output).toMatch(/    personal_data:\n(      - \{ column: \w+, found: "[^"]+" \}\n)*      - \{ column: email, found: "[^"]+" \}/);
+    expect(r.output).not.toContain("{ column: email, rule:");
     expect(r.output).not.toMatch(/client\d+@mail\.example|GB82WEST|4111111111111111|ID-\d/);
   });
 });

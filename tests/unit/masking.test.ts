@@ -8,7 +8,9 @@ import { sqlServerDialect } from "../../lib/dialects/sqlserver";
 import type { ColumnInfo } from "../../lib/dialects/types";
 import { compileRule, MaskingKeys, partial, remembered } from "../../lib/engine/masking/rules";
 import { bytes as referenceBytes, SipHash128 } from "../../lib/engine/masking/siphash";
-import { compileMasking } from "../../lib/engine/masking/stage";
+import { compileMasking, refuseUnmaskedPersonalData } from "../../lib/engine/masking/stage";
+import { unresolvedPersonalData } from "../../lib/config/masking";
+import { withFindings, withNoMaskingNeeded, withRule } from "../../lib/config/personal-data";
 
 const KEY = "k3y-for-tests-0123456789";
 const hasher = new MaskingKeys(Buffer.from(KEY));
@@ -202,5 +204,53 @@ ${masking}`;
     expect(() => parseConfigYaml(yaml("      - { column: email, rule: fake_mail }"))).toThrow(/tables\[0\]\.masking\[0\]\.rule: Invalid option/);
     expect(() => parseConfigYaml(yaml("      - { column: born, rule: date_shift }"))).toThrow(/tables\[0\]\.masking\[0\]\.days: is required for rule date_shift/);
     expect(() => parseConfigYaml(yaml("      - { column: id, rule: hash }"))).toThrow(/tables\[0\]\.masking\[0\]\.column: id is the table's watermark or partition key and cannot be masked/);
+  });
+});
+
+describe("personal data policy", () => {
+  const col = (name: string): ColumnInfo => ({ name, nativeType: "text", family: "text", nullable: true, identity: false, generated: false });
+  const ctx = (config: object) => ({ config: { name: "people", ...config } as never, targetTable: { schema: "public", name: "people" }, columns: ["id", "email", "phone", "notes"].map((n) => ({ source: col(n), target: col(n) })) });
+
+  it("refuses flagged columns without a rule or a decision, naming them", () => {
+    const personal_data = [{ column: "email" }, { column: "Phone" }, { column: "notes", no_masking_needed: "free text of the test team, reviewed" }];
+    expect(() => refuseUnmaskedPersonalData(ctx({ personal_data }))).toThrow(
+      'public.people: email, Phone are flagged as personal data and not masked: add a masking rule for each, or have an admin record "no masking needed" with a reason (Admin > Masking)',
+    );
+    expect(() => refuseUnmaskedPersonalData(ctx({ personal_data, masking: [{ column: "EMAIL", rule: "fake_email" }] }))).toThrow(/public\.people: Phone is flagged/);
+    expect(() => refuseUnmaskedPersonalData(ctx({ personal_data, masking: [{ column: "email", rule: "fake_email" }, { column: "phone", rule: "fake_phone" }] }))).not.toThrow();
+    expect(() => refuseUnmaskedPersonalData(ctx({}))).not.toThrow();
+  });
+
+  it("config.yaml: personal_data validated with field paths", () => {
+    const yaml = (body: string) => `databases:
+  source: { server: p, database: P, auth_type: sql }
+  target: { server: u, database: U, auth_type: sql }
+tables:
+  - name: people
+${body}`;
+    const ok = parseConfigYaml(yaml("    masking: [{ column: email, rule: fake_email }]\n    personal_data:\n      - { column: email, found: column name email }\n      - { column: notes, no_masking_needed: \"reviewed, holds no personal data\" }"));
+    expect(unresolvedPersonalData(ok.tables[0])).toEqual([]);
+    expect(() => parseConfigYaml(yaml("    personal_data: [{ column: notes, no_masking_needed: ok }]"))).toThrow(/tables\[0\]\.personal_data\[0\]\.no_masking_needed: give a reason of at least 10 characters/);
+    expect(() => parseConfigYaml(yaml("    personal_data: [{ column: a }, { column: A }]"))).toThrow(/tables\[0\]\.personal_data\[1\]\.column: A is listed more than once/);
+    expect(() => parseConfigYaml(yaml("    masking: [{ column: a, rule: hash }]\n    personal_data: [{ column: a, no_masking_needed: nothing to see here }]"))).toThrow(
+      /tables\[0\]\.personal_data\[0\]\.no_masking_needed: a has a masking rule: remove the rule or this decision/,
+    );
+  });
+
+  it("admin changes: findings flag new columns only, accepting a rule replaces a decision, a decision names who", () => {
+    const start = { masking: [{ column: "email", rule: "fake_email" as const }], personal_data: [{ column: "email", found: "column name email" }] };
+    const flagged = withFindings([
+      { column: "EMAIL", reason: "again", rule: { column: "EMAIL", rule: "fake_email" } },
+      { column: "phone", reason: "38 of 40 sampled values are phone numbers", rule: { column: "phone", rule: "fake_phone" } },
+    ])(start);
+    expect(flagged.personal_data).toEqual([{ column: "email", found: "column name email" }, { column: "phone", found: "38 of 40 sampled values are phone numbers", suggested_rule: "fake_phone" }]);
+    expect(unresolvedPersonalData(flagged)).toEqual(["phone"]);
+    const decided = withNoMaskingNeeded("phone", "test numbers only, reviewed", "ada@example.test")(flagged);
+    expect(decided.personal_data![1]).toMatchObject({ no_masking_needed: "test numbers only, reviewed", decided_by: "ada@example.test" });
+    expect(unresolvedPersonalData(decided)).toEqual([]);
+    const masked = withRule({ column: "phone", rule: "partial", keep_last: 4 })(decided);
+    expect(masked.masking).toEqual([{ column: "email", rule: "fake_email" }, { column: "phone", rule: "partial", keep_last: 4 }]);
+    expect(masked.personal_data![1].no_masking_needed).toBeUndefined();
+    expect(withNoMaskingNeeded("notes", "reviewed, no personal data", "ada")(start).personal_data).toContainEqual({ column: "notes", no_masking_needed: "reviewed, no personal data", decided_by: "ada" });
   });
 });

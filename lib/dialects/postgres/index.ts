@@ -1,6 +1,6 @@
 import type { Dialect } from "../types";
 import { postgresCompiler, postgresPartitions } from "./compiler";
-import { CopyTextMapper } from "./copy-text";
+import { CopyTextMapper, decodeField } from "./copy-text";
 import { connectPostgres } from "./driver";
 
 // SQLSTATE classes worth a retry: connection exceptions (08), serialization failure, deadlock, shutdown/crash
@@ -19,6 +19,13 @@ export const postgresDialect: Dialect = {
     const mapper = new CopyTextMapper(columns, map);
     rows.stream.on("error", (e) => mapper.destroy(e));
     return { stream: rows.stream.pipe(mapper), done: rows.done };
+  },
+  async rowValues(rows) {
+    const chunks: Buffer[] = [];
+    for await (const c of rows.stream) chunks.push(c as Buffer);
+    await rows.done;
+    const text = Buffer.concat(chunks).toString("utf8");
+    return text ? text.replace(/\n$/, "").split("\n").map((line) => line.split("\t").map(decodeField)) : [];
   },
   isTransient(error) {
     const e = error as { code?: string; message?: string };

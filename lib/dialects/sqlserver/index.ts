@@ -28,6 +28,12 @@ export const sqlServerDialect: Dialect = {
     rows.stream.on("error", (e) => mapper.destroy(e));
     return { stream: rows.stream.pipe(mapper), done: rows.done };
   },
+  async rowValues(rows) {
+    const out: unknown[][] = [];
+    for await (const row of rows.stream) out.push(row as unknown[]);
+    await rows.done;
+    return out;
+  },
   isTransient(error) {
     const e = error as { number?: number; code?: string };
     return (e?.number !== undefined && TRANSIENT_NUMBERS.has(e.number)) || (!!e?.code && TRANSIENT_CODES.has(e.code));

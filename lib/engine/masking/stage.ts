@@ -1,7 +1,7 @@
 // Masking as a stage of the row stream: a table's rules are checked against the catalog and compiled once per
 // refresh, then every row on its way from source to target has its masked columns rewritten (the dialect hands the
 // values over in its own row format). `sql` rules are evaluated by the source, in the SELECT itself.
-import type { MaskRule } from "../../config/masking";
+import { unresolvedPersonalData, type MaskRule } from "../../config/masking";
 import type { ColumnInfo, RowStream } from "../../dialects/types";
 import { displayName, RefreshError, type TableContext } from "../context";
 import { compileRule, MaskingKeys, UNIQUE_SAFE } from "./rules";
@@ -82,4 +82,16 @@ export function maskRows(ctx: TableContext, rows: RowStream): RowStream {
 export function refuseMaskedKey(ctx: TableContext, column: string, what: string) {
   if (ctx.masking?.masked.has(column.toLowerCase()))
     throw new RefreshError(`masking: ${column} is the ${what} of ${displayName(ctx.targetTable)} and cannot be masked`, { field: "masking" });
+}
+
+/** The personal-data policy: a column flagged as personal data reaches the target masked, or with an admin's
+ *  recorded "no masking needed". Otherwise the table is refused, naming the columns. */
+export function refuseUnmaskedPersonalData(ctx: Pick<TableContext, "config" | "columns" | "targetTable">) {
+  const copied = new Set(ctx.columns.map((c) => c.target.name.toLowerCase()));
+  const open = unresolvedPersonalData(ctx.config).filter((c) => copied.has(c.toLowerCase()));
+  if (open.length)
+    throw new RefreshError(
+      `${displayName(ctx.targetTable)}: ${open.join(", ")} ${open.length > 1 ? "are" : "is"} flagged as personal data and not masked: add a masking rule for each, or have an admin record "no masking needed" with a reason (Admin > Masking)`,
+      { field: "personal_data" },
+    );
 }

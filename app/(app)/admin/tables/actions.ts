@@ -32,8 +32,8 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   if (!table) return { values, errors };
   const db = metadata();
   const before = original ? await db.tableConfig.findUnique({ where: { name: original } }) : null;
-  // The form does not edit masking rules (config.yaml does): keep the table's own.
-  if (before) table.masking = rowToTable(before).masking;
+  // Masking rules and personal data are edited on the table's masking page: keep the table's own.
+  if (before) ({ masking: table.masking, personal_data: table.personal_data } = rowToTable(before));
   const clash = await db.tableConfig.findUnique({ where: { name: table.name } });
   if (clash && clash.name !== original) return { values, errors: { name: `name: a table config named ${table.name} already exists` } };
 

@@ -1,0 +1,88 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { maskRuleSchema } from "@/lib/config/masking";
+import { formatIssues } from "@/lib/config/schema";
+import { withNoMaskingNeeded, withRule } from "@/lib/config/personal-data";
+import { changeTableMasking, scanAndFlag } from "@/server/masking";
+import { ForbiddenError, requireActionRole, type AppUser } from "@/server/session";
+
+export interface MaskingActionState {
+  errors: string[];
+  /** What was done, for the status line. */
+  done?: string;
+}
+
+/** The admin, or the refusal as a state (audited by requireActionRole). */
+async function admin(what: string): Promise<AppUser | MaskingActionState> {
+  try {
+    return await requireActionRole("admin", what);
+  } catch (e) {
+    if (e instanceof ForbiddenError) return { errors: [e.message] };
+    throw e;
+  }
+}
+
+function refresh(table?: string) {
+  revalidatePath("/admin/masking");
+  if (table) revalidatePath(`/admin/masking/${encodeURIComponent(table)}`);
+}
+
+export async function scanAction(_prev: MaskingActionState, form: FormData): Promise<MaskingActionState> {
+  const table = String(form.get("table") ?? "") || undefined;
+  const user = await admin("scan for personal data");
+  if (!("email" in user)) return user;
+  try {
+    const { findings, errors } = await scanAndFlag(user.email, table ? [table] : undefined);
+    refresh(table);
+    return { errors, done: `Scanned ${table ?? "every table"}: ${findings.length} column(s) look like personal data.` };
+  } catch (e) {
+    return { errors: [`the scan failed: ${(e as Error).message}`] };
+  }
+}
+
+export async function acceptProposalAction(_prev: MaskingActionState, form: FormData): Promise<MaskingActionState> {
+  const table = String(form.get("table") ?? "");
+  const parsed = maskRuleSchema.safeParse({ column: form.get("column"), rule: form.get("rule") });
+  const user = await admin(`edit masking rules of ${table}`);
+  if (!("email" in user)) return user;
+  if (!parsed.success) return { errors: formatIssues(parsed.error) };
+  const result = await changeTableMasking(table, withRule(parsed.data), { actor: user.email, action: "masking.rules", details: { accepted: parsed.data } });
+  refresh(table);
+  return { errors: result.errors, done: result.errors.length ? undefined : `${parsed.data.column} is masked with ${parsed.data.rule}.` };
+}
+
+export async function noMaskingNeededAction(_prev: MaskingActionState, form: FormData): Promise<MaskingActionState> {
+  const table = String(form.get("table") ?? "");
+  const column = String(form.get("column") ?? "");
+  const reason = String(form.get("reason") ?? "").trim();
+  const user = await admin(`record a masking decision on ${table}`);
+  if (!("email" in user)) return user;
+  const result = await changeTableMasking(table, withNoMaskingNeeded(column, reason, user.email), { actor: user.email, action: "masking.no_masking_needed", details: { column, reason } });
+  refresh(table);
+  return { errors: result.errors, done: result.errors.length ? undefined : `${column}: no masking needed, recorded.` };
+}
+
+const rulesJson = z.string().transform((s, ctx) => {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "is not JSON" });
+    return z.NEVER;
+  }
+});
+
+/** Replaces a table's whole masking list with the edited one. */
+export async function saveRulesAction(_prev: MaskingActionState, form: FormData): Promise<MaskingActionState> {
+  const table = String(form.get("table") ?? "");
+  const user = await admin(`edit masking rules of ${table}`);
+  if (!("email" in user)) return user;
+  const raw = rulesJson.safeParse(String(form.get("rules") ?? "[]"));
+  if (!raw.success) return { errors: ["rules: is not JSON"] };
+  // Empty optional fields of the editor are left out, so the schema sees what a YAML file would say.
+  const rules = Array.isArray(raw.data) ? raw.data.map((r) => Object.fromEntries(Object.entries(r as object).filter(([, v]) => v !== "" && v !== null))) : raw.data;
+  const result = await changeTableMasking(table, (t) => ({ ...t, masking: rules as never }), { actor: user.email, action: "masking.rules" });
+  refresh(table);
+  return { errors: result.errors, done: result.errors.length ? undefined : "Masking rules saved." };
+}
