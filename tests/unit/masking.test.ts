@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseConfigYaml } from "../../lib/config/yaml";
 import { CopyTextMapper, decodeField, encodeField } from "../../lib/dialects/postgres/copy-text";
+import { postgresDialect } from "../../lib/dialects/postgres";
 import { sqlServerDialect } from "../../lib/dialects/sqlserver";
 import type { ColumnInfo } from "../../lib/dialects/types";
 import { compileRule, MaskingKeys, partial, remembered } from "../../lib/engine/masking/rules";
@@ -130,6 +131,11 @@ describe("remembering outputs", () => {
 });
 
 describe("PostgreSQL COPY text", () => {
+  it("reads rows back as values for the preview", async () => {
+    const stream = Readable.from([Buffer.from("1\tanna@corp.example\t\\N\n2\ttab\\there\tx\n")]);
+    expect(await postgresDialect.rowValues({ stream, done: Promise.resolve() })).toEqual([["1", "anna@corp.example", null], ["2", "tab\there", "x"]]);
+  });
+
   it("decodes and encodes every escape, and NULL", () => {
     for (const v of ["plain", "tab\there", "new\nline", "back\\slash", "cr\rlf", "\b\f\v", "", "ünïcode ✓"]) expect(decodeField(encodeField(v))).toBe(v);
     expect(encodeField(null)).toBe("\\N");
@@ -161,8 +167,7 @@ describe("SQL Server rows", () => {
     const email = rule("fake_email");
     const dob = rule("date_shift", { days: 30 });
     const out = sqlServerDialect.mapRows({ stream: rows, done: Promise.resolve() }, [1, 2], ([e, d]) => [email(e), dob(d)]);
-    const got: unknown[][] = [];
-    for await (const r of out.stream) got.push(r as unknown[]);
+    const got = await sqlServerDialect.rowValues(out); // what the preview reads
     expect(got[0][0]).toBe(1);
     expect(got[0][1]).toBe(email("alice@corp.example"));
     expect(got[0][2]).toBeInstanceOf(Date);

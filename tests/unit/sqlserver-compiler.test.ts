@@ -36,6 +36,8 @@ function statements() {
         // a masking `sql` rule: the source evaluates the expression in the column's place
         out.push(c.selectRows(t, COLUMNS, f, undefined, undefined, { note: "LEFT([note], 3) + N'…'", amount: "ROUND([amount], -2)" }).sql);
       }
+      // the masking preview: the first rows by key, with the `sql` rules
+      out.push(c.selectRows(t, COLUMNS, undefined, column.name, 5, { note: "LEFT([note], 3) + N'…'" }).sql);
     }
   }
   return out;
