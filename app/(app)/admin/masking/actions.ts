@@ -1,6 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { maskRuleSchema } from "@/lib/config/masking";
 import { formatIssues } from "@/lib/config/schema";
@@ -83,6 +84,8 @@ export async function saveRulesAction(_prev: MaskingActionState, form: FormData)
   // Empty optional fields of the editor are left out, so the schema sees what a YAML file would say.
   const rules = Array.isArray(raw.data) ? raw.data.map((r) => Object.fromEntries(Object.entries(r as object).filter(([, v]) => v !== "" && v !== null))) : raw.data;
   const result = await changeTableMasking(table, (t) => ({ ...t, masking: rules as never }), { actor: user.email, action: "masking.rules" });
+  if (result.errors.length) return { errors: result.errors };
   refresh(table);
-  return { errors: result.errors, done: result.errors.length ? undefined : "Masking rules saved." };
+  // the editor starts again from the saved rules; the page says they were saved
+  redirect(`/admin/masking/${encodeURIComponent(table)}?saved=rules`);
 }

@@ -9,9 +9,9 @@ import { targetColumns } from "@/server/masking";
 import { acceptProposalAction, noMaskingNeededAction, saveRulesAction, scanAction } from "../actions";
 
 /** One table's masking: its flagged personal data and decisions, the rules editor with the preview, a scan. */
-export default async function TableMaskingPage({ params, searchParams }: { params: Promise<{ table: string }>; searchParams: Promise<{ column?: string; rule?: string }> }) {
+export default async function TableMaskingPage({ params, searchParams }: { params: Promise<{ table: string }>; searchParams: Promise<{ column?: string; rule?: string; saved?: string }> }) {
   const name = decodeURIComponent((await params).table);
-  const { column, rule } = await searchParams;
+  const { column, rule, saved } = await searchParams;
   const row = await metadataDb().tableConfig.findUnique({ where: { name } });
   if (!row) notFound();
   const table = rowToTable(row);
@@ -27,6 +27,8 @@ export default async function TableMaskingPage({ params, searchParams }: { param
         <Link href="/admin/masking" className="text-sm underline">All tables</Link>
         <MaskingActionForm action={scanAction} hidden={{ table: name }} submit="Scan this table" className="ml-auto flex flex-wrap items-center gap-2" />
       </div>
+
+      {saved === "rules" && <p role="status" className="rounded bg-emerald-50 p-2 text-sm text-emerald-800">Masking rules saved.</p>}
 
       <div>
         <h2 className="mb-2 text-lg font-semibold">Personal data</h2>
