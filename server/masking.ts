@@ -13,7 +13,6 @@ import { metadata } from "@/lib/metadata/client";
 
 registerBuiltInDialects();
 
-
 /** Validates and saves a table's new masking rules / personal-data list; errors are messages with field paths. */
 export async function changeTableMasking(
   name: string,
@@ -34,7 +33,9 @@ export async function changeTableMasking(
     const issues = Object.values(check.issues);
     if (issues.length) return { errors: issues };
   }
-  await db.tableConfig.update({ where: { id: row.id }, data: tableToRow(table, row.position) });
+  // Saved only if nobody changed the table since it was read (two admins, or a scan, at once): no lost update.
+  const saved = await db.tableConfig.updateMany({ where: { id: row.id, updatedAt: row.updatedAt }, data: tableToRow(table, row.position) });
+  if (saved.count === 0) return { errors: [`${name} was changed by someone else meanwhile: reload the page and try again`] };
   const after: MaskingFields = { masking: table.masking, personal_data: table.personal_data };
   await audit({ actor: audited.actor, action: audited.action, target: name, details: JSON.parse(JSON.stringify({ ...audited.details, before, after })) });
   return { errors: [] };
