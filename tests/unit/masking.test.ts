@@ -31,6 +31,14 @@ function ibanOk(iban: string) {
   return [...r].reduce((m, ch) => (m * 10 + Number(ch)) % 97, 0) === 1;
 }
 
+/** A config.yaml with one table, people, whose entry continues with `body`. */
+const peopleYaml = (body: string) => `databases:
+  source: { server: p, database: P, auth_type: sql }
+  target: { server: u, database: U, auth_type: sql }
+tables:
+  - name: people
+${body}`;
+
 describe("masking rules", () => {
   it("are deterministic for a key, differ between keys, and keep NULL", () => {
     const a = rule("fake_email")("alice@corp.example");
@@ -195,16 +203,11 @@ describe("checks before a masked refresh", () => {
   });
 
   it("config.yaml: masking rules validated with field paths, watermark columns refused", () => {
-    const yaml = (masking: string) => `databases:
-  source: { server: p, database: P, auth_type: sql }
-  target: { server: u, database: U, auth_type: sql }
-tables:
-  - name: people
-    sync_mode: incremental
+    const yaml = (masking: string) => peopleYaml(`    sync_mode: incremental
     incremental_column: id
     incremental_type: identity
     masking:
-${masking}`;
+${masking}`);
     expect(parseConfigYaml(yaml("      - { column: email, rule: fake_email }")).tables[0].masking).toEqual([{ column: "email", rule: "fake_email" }]);
     expect(() => parseConfigYaml(yaml("      - { column: email, rule: fake_mail }"))).toThrow(/tables\[0\]\.masking\[0\]\.rule: Invalid option/);
     expect(() => parseConfigYaml(yaml("      - { column: born, rule: date_shift }"))).toThrow(/tables\[0\]\.masking\[0\]\.days: is required for rule date_shift/);
@@ -227,12 +230,7 @@ describe("personal data policy", () => {
   });
 
   it("config.yaml: personal_data validated with field paths", () => {
-    const yaml = (body: string) => `databases:
-  source: { server: p, database: P, auth_type: sql }
-  target: { server: u, database: U, auth_type: sql }
-tables:
-  - name: people
-${body}`;
+    const yaml = peopleYaml;
     const ok = parseConfigYaml(yaml("    masking: [{ column: email, rule: fake_email }]\n    personal_data:\n      - { column: email, found: column name email }\n      - { column: notes, no_masking_needed: \"reviewed, holds no personal data\" }"));
     expect(unresolvedPersonalData(ok.tables[0])).toEqual([]);
     expect(() => parseConfigYaml(yaml("    personal_data: [{ column: notes, no_masking_needed: ok }]"))).toThrow(/tables\[0\]\.personal_data\[0\]\.no_masking_needed: give a reason of at least 10 characters/);
