@@ -34,6 +34,8 @@ export function TableForm({ action, initial, original }: { action: Action; initi
     <form action={formAction} className="space-y-5 rounded-lg border border-slate-200 bg-white p-5" key={JSON.stringify(initial.values)}>
       {original && <input type="hidden" name="original" value={original} />}
       {err("_") && <p role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{err("_")}</p>}
+      {/* masking rules and personal data are edited on the masking page, but a change here can break them */}
+      {(["masking", "personal_data"] as const).map((k) => err(k) && <p key={k} role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{err(k)} (see the table&apos;s masking page)</p>)}
       <div className="grid gap-4 sm:grid-cols-3">
         {text("name", "Table name")}
         {text("schema", "Schema", "empty: the engine's default (public / dbo)")}
