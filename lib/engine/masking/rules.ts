@@ -11,7 +11,6 @@ import type { FakeKind, MaskRule } from "../../config/masking";
 import { ibanCheckDigits, luhnDigit } from "./checksums";
 import { SipHash128 } from "./siphash";
 
-
 const faker = new Faker({ locale: [en] });
 const data = faker.definitions;
 const FIRST = data.person.first_name.generic as string[];
@@ -43,16 +42,16 @@ export class MaskingKeys {
 
   /** The words of a value. The array is reused by the next call: read it before deriving again. */
   derive(value: string): Words {
-    let bytes: Buffer = this.scratch;
-    // write() stops at the buffer's end: a value that may not fit gets its own buffer
-    if (value.length * 3 > bytes.length) bytes = Buffer.from(value, "utf8");
-    const length = bytes === this.scratch ? bytes.write(value, "utf8") : bytes.length;
-    this.sip.hash(bytes, length, this.words);
+    // write() stops at the buffer's end: a value that may not fit (3 bytes per UTF-16 unit at most) gets its own
+    const fits = value.length * 3 <= this.scratch.length;
+    const bytes = fits ? this.scratch : Buffer.from(value, "utf8");
+    this.sip.hash(bytes, fits ? this.scratch.write(value, "utf8") : bytes.length, this.words);
     return this.words;
   }
 }
 
-/** A value as the text the hash is taken of: the same value gives the same text from either dialect. */
+/** A value as the text its hash is taken of. Text is the same text from either engine; dates and binary values
+ *  come as each engine's driver gives them (source and target are always one engine). */
 export function canonical(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   if (Buffer.isBuffer(v)) return v.toString("hex");
