@@ -40,3 +40,31 @@ export function MaskingActionForm({
     </form>
   );
 }
+
+/** What an admin can do about a flagged column without a rule: accept the proposed rule, or record why it needs none. */
+export function ProposalActions({
+  table,
+  column,
+  suggested,
+  accept,
+  decide,
+  children,
+}: {
+  table: string;
+  column: string;
+  suggested?: string;
+  accept: Action;
+  decide: Action;
+  /** More choices between the two (the overview links to the rules editor). */
+  children?: React.ReactNode;
+}) {
+  return (
+    <div className="mt-2 flex flex-wrap items-start gap-4">
+      {suggested && <MaskingActionForm action={accept} hidden={{ table, column, rule: suggested }} submit={`Accept ${suggested}`} />}
+      {children}
+      <MaskingActionForm action={decide} hidden={{ table, column }} submit="No masking needed">
+        <input name="reason" aria-label={`Why ${table}.${column} needs no masking`} placeholder="reason (at least 10 characters)" className="w-72 rounded border border-slate-300 px-2 py-1 text-xs" />
+      </MaskingActionForm>
+    </div>
+  );
+}

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { MaskingActionForm } from "@/components/admin/masking-forms";
+import { MaskingActionForm, ProposalActions } from "@/components/admin/masking-forms";
 import { unresolvedPersonalData } from "@/lib/config/masking";
 import { rowToTable } from "@/lib/config/store";
 import { metadata as metadataDb } from "@/lib/metadata/client";
@@ -37,17 +37,11 @@ export default async function MaskingPage() {
                 <p>
                   <span className="font-medium">{p.table}.{p.column}</span> <span className="text-slate-600">— {p.found ?? "flagged by hand"}</span>
                 </p>
-                <div className="mt-2 flex flex-wrap items-start gap-4">
-                  {p.suggested_rule && (
-                    <MaskingActionForm action={acceptProposalAction} hidden={{ table: p.table, column: p.column, rule: p.suggested_rule }} submit={`Accept ${p.suggested_rule}`} />
-                  )}
+                <ProposalActions table={p.table} column={p.column} suggested={p.suggested_rule} accept={acceptProposalAction} decide={noMaskingNeededAction}>
                   <Link href={`/admin/masking/${encodeURIComponent(p.table)}?column=${encodeURIComponent(p.column)}&rule=${encodeURIComponent(p.suggested_rule ?? "")}`} className="self-center text-xs underline">
                     Edit the rule first
                   </Link>
-                  <MaskingActionForm action={noMaskingNeededAction} hidden={{ table: p.table, column: p.column }} submit="No masking needed">
-                    <input name="reason" aria-label={`Why ${p.table}.${p.column} needs no masking`} placeholder="reason (at least 10 characters)" className="w-72 rounded border border-slate-300 px-2 py-1 text-xs" />
-                  </MaskingActionForm>
-                </div>
+                </ProposalActions>
               </li>
             ))}
           </ul>

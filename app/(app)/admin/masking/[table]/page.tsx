@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { MaskingActionForm } from "@/components/admin/masking-forms";
+import { MaskingActionForm, ProposalActions } from "@/components/admin/masking-forms";
 import { MaskingRulesEditor } from "@/components/admin/masking-rules-editor";
 import { RULES, unresolvedPersonalData } from "@/lib/config/masking";
 import { rowToTable } from "@/lib/config/store";
@@ -45,14 +45,7 @@ export default async function TableMaskingPage({ params, searchParams }: { param
                   </p>
                   {masked && <p className="text-xs text-emerald-800">masked with {masked.rule}</p>}
                   {p.no_masking_needed && <p className="text-xs text-slate-700">no masking needed: “{p.no_masking_needed}” ({p.decided_by ?? "unknown"})</p>}
-                  {open.has(p.column.toLowerCase()) && (
-                    <div className="mt-2 flex flex-wrap items-start gap-4">
-                      {p.suggested_rule && <MaskingActionForm action={acceptProposalAction} hidden={{ table: name, column: p.column, rule: p.suggested_rule }} submit={`Accept ${p.suggested_rule}`} />}
-                      <MaskingActionForm action={noMaskingNeededAction} hidden={{ table: name, column: p.column }} submit="No masking needed">
-                        <input name="reason" aria-label={`Why ${p.column} needs no masking`} placeholder="reason (at least 10 characters)" className="w-72 rounded border border-slate-300 px-2 py-1 text-xs" />
-                      </MaskingActionForm>
-                    </div>
-                  )}
+                  {open.has(p.column.toLowerCase()) && <ProposalActions table={name} column={p.column} suggested={p.suggested_rule} accept={acceptProposalAction} decide={noMaskingNeededAction} />}
                 </li>
               );
             })}
