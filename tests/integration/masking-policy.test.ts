@@ -70,4 +70,13 @@ describe("personal data policy and masking preview", () => {
     const written = (await env.target.query("SELECT id::text, email, phone, city FROM clients WHERE id <= 4 ORDER BY id")).rows;
     expect(written.map((r) => [r.email, r.phone, r.city])).toEqual(preview.rows.map((r) => r.values.map((v) => v.after)));
   });
+
+  it("previews a table without a primary key in the order of a unique index", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE badges (holder text NOT NULL, code text NOT NULL UNIQUE)");
+    await env.source.query("INSERT INTO badges SELECT 'holder ' || g, 'B' || lpad((100 - g)::text, 3, '0') FROM generate_series(1, 50) g");
+    const config = await env.config([{ name: "badges", strategy: "simple_copy", sync_mode: "full_replace", masking: [{ column: "holder", rule: "fake_full_name" }] }]);
+    const preview = await previewMasking(config, config.tables[0], 3);
+    expect(preview.keyColumn).toBe("code");
+    expect(preview.rows.map((r) => [r.key, r.values[0].before])).toEqual([["B050", "holder 50"], ["B051", "holder 49"], ["B052", "holder 48"]]);
+  });
 });

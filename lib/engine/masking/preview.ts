@@ -29,11 +29,12 @@ export async function previewMasking(config: RefreshConfig, table: TableConfigIn
   const pair = await openPair(config, { kind: "check" });
   try {
     const ctx = await resolveTable(table, config.settings, dialect, pair, new ProgressTracker(() => {}, "preview", table.name));
-    // Rows are told apart and ordered by the primary key's first column. Not by a column a `sql` rule replaces:
-    // ORDER BY would then sort the masked SELECT by the expression, and the two reads would not line up.
+    // Rows are told apart and ordered by a key: the primary key's, else a unique index's first column (the two reads
+    // must line up). Not by a column a `sql` rule replaces: ORDER BY would then sort the masked read by the expression.
     const indexes = await pair.target.introspector.indexes(ctx.targetTable);
     const replaced = new Set(Object.keys(ctx.masking?.expressions ?? {}).map((c) => c.toLowerCase()));
-    const candidates = [...(indexes.find((ix) => ix.primaryKey)?.columns ?? []), ...ctx.columns.map((c) => c.target.name)];
+    const keys = [...indexes.filter((ix) => ix.primaryKey), ...indexes.filter((ix) => ix.unique && !ix.primaryKey)].map((ix) => ix.columns[0]);
+    const candidates = [...keys, ...ctx.columns.map((c) => c.target.name)];
     const key = candidates.find((c) => !replaced.has(c.toLowerCase())) ?? ctx.columns[0].target.name;
     const keyAt = ctx.columns.findIndex((c) => c.target.name.toLowerCase() === key.toLowerCase());
     const select = (expressions?: Record<string, string>) =>
