@@ -15,7 +15,7 @@ test("viewer: sees the dashboard, has no trigger buttons, and the server refuses
   await expect(page.getByRole("button", { name: "Refresh orders" })).toHaveCount(0);
 
   expect((await page.request.get("/api/status")).status()).toBe(200);
-  expect((await page.request.post("/api/runs/anything/cancel")).status()).toBe(403);
+  expect((await page.request.post("/api/runs/anything/cancel", { data: {} })).status()).toBe(403);
   const refused = await page.request.post("/api/runs", { data: { tables: ["orders"] } });
   expect(refused.status()).toBe(403);
   expect((await refused.json()).error).toMatch(/needs the operator role; you are viewer/);
@@ -33,7 +33,7 @@ test("operator: may trigger (a dry run here), and it is audited", async ({ page 
   expect(res.status()).toBe(202);
   const { runId } = await res.json();
   await expect.poll(async () => (await (await page.request.get(`/api/runs/${runId}`)).json()).status).toBe("succeeded");
-  const late = await page.request.post(`/api/runs/${runId}/cancel`);
+  const late = await page.request.post(`/api/runs/${runId}/cancel`, { data: {} });
   expect(late.status()).toBe(409);
   expect((await late.json()).error).toBe("the run has already finished");
   await page.goto("/audit?action=refresh&actor=oscar");

@@ -7,12 +7,16 @@ import Provider from 'oidc-provider';
 const PORT = Number(process.env.IDP_PORT || 4000);
 const ISSUER = process.env.IDP_ISSUER || `http://127.0.0.1:${PORT}`;
 const APP_URL = process.env.APP_URL || 'http://localhost:3000';
+// The app's Auth.js provider id this IdP answers to (the browser tests run a second IdP as provider `oidc`).
+const CALLBACK_ID = process.env.IDP_CALLBACK_ID || 'local-idp';
 
-// Roles are not asserted by the IdP: the app's metadata DB holds them (the demo seeds these three).
+// Roles are not asserted by the IdP: the app's metadata DB holds them (the demo seeds the first three).
+// mallory claims ada's address without the IdP vouching for it (email_verified: false): the app must not make her ada.
 export const USERS = {
-  ada: { password: 'ada', name: 'Ada Admin', email: 'ada@example.test' },
-  oscar: { password: 'oscar', name: 'Oscar Operator', email: 'oscar@example.test' },
-  vera: { password: 'vera', name: 'Vera Viewer', email: 'vera@example.test' },
+  ada: { password: 'ada', name: 'Ada Admin', email: 'ada@example.test', verified: true },
+  oscar: { password: 'oscar', name: 'Oscar Operator', email: 'oscar@example.test', verified: true },
+  vera: { password: 'vera', name: 'Vera Viewer', email: 'vera@example.test', verified: true },
+  mallory: { password: 'mallory', name: 'Mallory Mimic', email: 'ada@example.test', verified: false },
 };
 
 // ephemeral signing key (RS256) for the dev IdP
@@ -23,14 +27,18 @@ const provider = new Provider(ISSUER, {
   clients: [{
     client_id: process.env.IDP_CLIENT_ID || 'uat-refresh',
     client_secret: process.env.IDP_CLIENT_SECRET || 'uat-refresh-dev-secret',
-    redirect_uris: [`${APP_URL}/api/auth/callback/local-idp`],
+    redirect_uris: [`${APP_URL}/api/auth/callback/${CALLBACK_ID}`],
     post_logout_redirect_uris: [`${APP_URL}/`],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
   }],
   jwks: { keys: [jwk] },
-  cookies: { keys: [process.env.IDP_COOKIE_KEY || 'dev-idp-cookie-key'] },
+  // Cookies do not tell ports apart: a second IdP on this host names its own.
+  cookies: {
+    keys: [process.env.IDP_COOKIE_KEY || 'dev-idp-cookie-key'],
+    names: { session: `_session_${PORT}`, interaction: `_interaction_${PORT}`, resume: `_interaction_resume_${PORT}` },
+  },
   pkce: { required: () => true }, // force PKCE even for the confidential client
   claims: {
     openid: ['sub'],
@@ -46,7 +54,7 @@ const provider = new Provider(ISSUER, {
     return {
       accountId: sub,
       async claims() {
-        return { sub, name: u.name, email: u.email, email_verified: true };
+        return { sub, name: u.name, email: u.email, email_verified: u.verified };
       },
     };
   },

@@ -121,6 +121,7 @@ async function main() {
     AUTH_LOCAL_IDP_ID: "uat-refresh",
     AUTH_LOCAL_IDP_SECRET: "uat-refresh-dev-secret",
     INITIAL_ADMIN_EMAILS: "ada@example.test",
+    ...(args.e2e ? { AUTH_OIDC_ISSUER: "http://127.0.0.1:4001", AUTH_OIDC_NAME: "Second identity provider", AUTH_OIDC_ID: "uat-refresh", AUTH_OIDC_SECRET: "uat-refresh-dev-secret" } : {}),
     NEXT_TELEMETRY_DISABLED: "1",
     // The key every masked value is derived from: generated once per demo data dir, like the auth secret.
     UAT_REFRESH_MASKING_KEY: process.env.UAT_REFRESH_MASKING_KEY ?? secret(path.join(dataDir, "masking-key")),
@@ -134,6 +135,8 @@ async function main() {
   );
 
   start("idp", process.execPath, [path.join(root, "idp/server.mjs")], { IDP_PORT: "4000", APP_URL });
+  // The browser tests sign the same people in through a second provider too (identity binding across issuers).
+  if (args.e2e) start("idp2", process.execPath, [path.join(root, "idp/server.mjs")], { IDP_PORT: "4001", APP_URL, IDP_CALLBACK_ID: "oidc" });
   await build;
   start("web", process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", "3000"], env);
   await waitForHttp(`${APP_URL}/login`);

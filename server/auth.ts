@@ -1,5 +1,6 @@
 // Auth.js (next-auth v5) with OIDC providers configured from the environment. Roles live in the metadata DB:
-// the first login creates a viewer (or an admin, for INITIAL_ADMIN_EMAILS); admins change roles in the app.
+// the first login creates a viewer (or an admin, for a verified address in INITIAL_ADMIN_EMAILS); admins change
+// roles in the app, or an IdP groups claim sets them (ROLE_CLAIM, ADMIN_GROUPS, OPERATOR_GROUPS).
 import NextAuth from "next-auth";
 import type { OIDCConfig, Provider } from "next-auth/providers";
 import Google from "next-auth/providers/google";
@@ -8,15 +9,9 @@ import Okta from "next-auth/providers/okta";
 import { metadata } from "@/lib/metadata/client";
 import { audit } from "@/lib/audit";
 import { randomUUID } from "node:crypto";
+import { identityClaims, resolveSignIn } from "@/lib/identity";
 
 const SESSION_MAX_AGE_S = 8 * 60 * 60;
-
-interface OidcProfile {
-  sub: string;
-  name?: string;
-  email?: string;
-  preferred_username?: string;
-}
 
 function genericOidc(id: string, name: string, prefix: string): Provider | null {
   const issuer = process.env[`${prefix}_ISSUER`];
@@ -30,7 +25,7 @@ function genericOidc(id: string, name: string, prefix: string): Provider | null 
     clientSecret: process.env[`${prefix}_SECRET`],
     checks: ["pkce", "state", "nonce"],
     authorization: { params: { scope: "openid profile email" } },
-  } satisfies OIDCConfig<OidcProfile>;
+  } satisfies OIDCConfig<Record<string, unknown>>;
 }
 
 export function configuredProviders(): Provider[] {
@@ -44,10 +39,6 @@ export function configuredProviders(): Provider[] {
   return list.filter((p): p is Provider => p !== null);
 }
 
-function initialAdmins(): string[] {
-  return (process.env.INITIAL_ADMIN_EMAILS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
-}
-
 export const { handlers, auth, signIn, signOut } = NextAuth({
   providers: configuredProviders(),
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
@@ -55,29 +46,25 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
   callbacks: {
     authorized: ({ auth }) => !!auth?.user,
-    async signIn({ user, profile }) {
-      const email = (user.email ?? (profile as OidcProfile | undefined)?.preferred_username ?? "").toLowerCase();
-      if (!email) return false;
-      const existing = await metadata().user.findUnique({ where: { email } });
-      if (existing && !existing.active) {
-        await audit({ actor: email, action: "login", outcome: "denied", details: { reason: "user deactivated" } });
+    // A user is the provider's issuer + subject (lib/identity): never an email or preferred_username claim alone.
+    async signIn({ account, profile }) {
+      if (!account || !profile) return false;
+      try {
+        const result = await resolveSignIn(metadata(), identityClaims(account.provider, profile as Record<string, unknown>));
+        return result.ok;
+      } catch (e) {
+        await audit({ actor: account.provider, action: "login", outcome: "denied", details: { reason: (e as Error).message } });
         return false;
       }
-      const role = existing?.role ?? (initialAdmins().includes(email) ? "admin" : "viewer");
-      await metadata().user.upsert({
-        where: { email },
-        create: { email, name: user.name ?? null, role, lastLoginAt: new Date() },
-        update: { name: user.name ?? existing?.name ?? null, lastLoginAt: new Date() },
-      });
-      await audit({ actor: email, action: "login", details: { provider: (profile as { iss?: string } | undefined)?.iss ?? null, created: !existing, role } });
-      return true;
     },
     session({ session, token }) {
-      return Object.assign(session, { sid: token.sid });
+      return Object.assign(session, { sid: token.sid, uid: token.uid });
     },
-    jwt({ token, user }) {
-      if (user?.email) {
-        token.email = user.email.toLowerCase();
+    async jwt({ token, account, profile }) {
+      if (account && profile) {
+        const c = identityClaims(account.provider, profile as Record<string, unknown>);
+        const identity = await metadata().userIdentity.findUniqueOrThrow({ where: { issuer_subject: { issuer: c.issuer, subject: c.subject } } });
+        token.uid = identity.userId;
         token.sid = randomUUID(); // revocable on sign-out (see events.signOut)
       }
       return token;

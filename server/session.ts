@@ -1,31 +1,39 @@
-// Server-side role checks for pages, server actions and route handlers. Every refusal is audited.
+// Server-side checks for pages, server actions and route handlers: who is signed in, whether their role allows
+// this, and (route handlers) whether a state-changing request is same-origin. Every refusal is audited.
 import "server-only";
-import { forbidden, redirect } from "next/navigation";
+import { forbidden, redirect, unauthorized } from "next/navigation";
 import { NextResponse } from "next/server";
 import { audit } from "@/lib/audit";
+import { appOrigins, checkSameOrigin } from "@/lib/http/same-origin";
+import { userLabel } from "@/lib/identity";
 import { metadata } from "@/lib/metadata/client";
 import { hasRole, type RoleName } from "@/lib/roles";
 import { auth } from "./auth";
 
 export interface AppUser {
   id: string;
-  email: string;
+  /** Verified email, when a provider asserted one. */
+  email: string | null;
   name: string | null;
   role: RoleName;
+  /** How the audit trail and runs name this user (the email, else the identity). */
+  label: string;
 }
 
 /** The signed-in, active user as the metadata DB knows them now (role changes apply at once). */
 export async function currentUser(): Promise<AppUser | null> {
-  const session = await auth();
-  const email = session?.user?.email?.toLowerCase();
-  if (!email) return null;
+  const session = (await auth()) as { sid?: string; uid?: string } | null;
+  if (!session?.uid) return null;
   // A signed-out session stays signed out even if its cookie comes back (a request that raced the sign-out may
   // set it again): its id is revoked on the server.
-  const sid = (session as { sid?: string }).sid;
-  if (!sid || (await metadata().revokedSession.findUnique({ where: { sid } }))) return null;
-  const user = await metadata().user.findUnique({ where: { email } });
+  if (!session.sid || (await metadata().revokedSession.findUnique({ where: { sid: session.sid } }))) return null;
+  const user = await metadata().user.findUnique({ where: { id: session.uid }, include: { identities: { orderBy: { lastLoginAt: "desc" }, take: 1 } } });
   if (!user || !user.active) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role };
+  return { id: user.id, email: user.email, name: user.name, role: user.role, label: userLabel(user, user.identities[0]) };
+}
+
+async function auditForbidden(user: AppUser, role: RoleName, what: string, details: Record<string, unknown> = {}) {
+  await audit({ actor: user.label, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had: user.role, ...details } });
 }
 
 /** For pages: sends strangers to the login page and answers 403 to a role too low. */
@@ -33,34 +41,55 @@ export async function requirePageRole(role: RoleName, what: string): Promise<App
   const user = await currentUser();
   if (!user) redirect("/login");
   if (!hasRole(user.role, role)) {
-    await audit({ actor: user.email, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had: user.role } });
+    await auditForbidden(user, role, what);
     forbidden();
   }
   return user;
 }
 
-export class ForbiddenError extends Error {
-  readonly status = 403;
-}
-
-/** For server actions: throws (after auditing) when the caller may not do this. */
+/** For server actions: answers 401 / 403 (after auditing) when the caller may not do this. The client tells that
+ *  refusal from a crash by its status; the page shows app/forbidden.tsx. */
 export async function requireActionRole(role: RoleName, what: string): Promise<AppUser> {
   const user = await currentUser();
-  if (!user) throw new ForbiddenError("sign in first");
+  if (!user) unauthorized();
   if (!hasRole(user.role, role)) {
-    await audit({ actor: user.email, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had: user.role } });
-    throw new ForbiddenError(`${what} needs the ${role} role; you are ${user.role}`);
+    await auditForbidden(user, role, what);
+    forbidden();
   }
   return user;
 }
 
-/** For route handlers: the user, or the 401/403 response to return. `details` says what was asked (audited). */
+/** For route handlers that only read: the user, or the 401/403 response to return. `details` is audited. */
 export async function requireApiRole(role: RoleName, what: string, details: Record<string, unknown> = {}): Promise<AppUser | NextResponse> {
   const user = await currentUser();
   if (!user) return NextResponse.json({ error: "not signed in" }, { status: 401 });
   if (!hasRole(user.role, role)) {
-    await audit({ actor: user.email, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had: user.role, ...details } });
+    await auditForbidden(user, role, what, details);
     return NextResponse.json({ error: `${what} needs the ${role} role; you are ${user.role}` }, { status: 403 });
   }
   return user;
+}
+
+/** For route handlers that change state: same-origin JSON only (lib/http/same-origin), then the role. */
+export async function requireMutation(req: Request, role: RoleName, what: string, details: Record<string, unknown> = {}): Promise<AppUser | NextResponse> {
+  const verdict = checkSameOrigin(req.headers, appOrigins(req.headers, req.url));
+  if (!verdict.ok) {
+    const user = await currentUser();
+    await audit({
+      actor: user?.label ?? "anonymous",
+      action: "request.refused",
+      target: what,
+      outcome: "forbidden",
+      details: {
+        reason: verdict.reason,
+        path: new URL(req.url).pathname,
+        origin: req.headers.get("origin"),
+        secFetchSite: req.headers.get("sec-fetch-site"),
+        referer: req.headers.get("referer"),
+        contentType: req.headers.get("content-type"),
+      },
+    });
+    return NextResponse.json({ error: verdict.reason }, { status: verdict.status });
+  }
+  return requireApiRole(role, what, details);
 }

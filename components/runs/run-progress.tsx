@@ -15,7 +15,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
   const [cancelError, setCancelError] = useState<string | null>(null);
   const cancel = async () => {
     setCancelError(null);
-    const r = await fetch(`/api/runs/${initial.id}/cancel`, { method: "POST" });
+    const r = await fetch(`/api/runs/${initial.id}/cancel`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     if (!r.ok) setCancelError((await r.json().catch(() => ({}))).error ?? `HTTP ${r.status}`);
   };
 

@@ -5,27 +5,27 @@ import { ConfigError, formatIssues } from "@/lib/config/schema";
 import { RefreshError } from "@/lib/engine/context";
 import { TableBusyError } from "@/lib/engine/runner";
 import { startRun } from "@/server/jobs";
-import { requireApiRole } from "@/server/session";
+import { requireMutation } from "@/server/session";
 
 const body = z.object({ tables: z.array(z.string().min(1)).max(500).optional(), dryRun: z.boolean().optional() }).strict();
 
 /** Triggers a refresh of some tables (or all enabled ones). Operators and admins only. */
 export async function POST(req: NextRequest) {
-  const json = await req.json().catch(() => null);
+  const json = await req.clone().json().catch(() => null);
   // A refused trigger is audited with what it asked for.
   const asked = Array.isArray(json?.tables) ? json.tables.map(String) : "all enabled";
-  const user = await requireApiRole("operator", `trigger refresh of ${Array.isArray(asked) ? asked.join(", ") : asked}`, { tables: asked });
+  const user = await requireMutation(req, "operator", `trigger refresh of ${Array.isArray(asked) ? asked.join(", ") : asked}`, { tables: asked });
   if (user instanceof NextResponse) return user;
   const parsed = body.safeParse(json);
   if (!parsed.success) return NextResponse.json({ error: "invalid request", issues: formatIssues(parsed.error) }, { status: 400 });
   const { tables, dryRun } = parsed.data;
   try {
-    const runId = await startRun({ tables, dryRun, trigger: "web", triggeredBy: user.email });
-    await audit({ actor: user.email, action: dryRun ? "refresh.dry_run" : "refresh.trigger", target: runId, details: { tables: tables?.length ? tables : "all enabled" } });
+    const runId = await startRun({ tables, dryRun, trigger: "web", triggeredBy: user.label });
+    await audit({ actor: user.label, action: dryRun ? "refresh.dry_run" : "refresh.trigger", target: runId, details: { tables: tables?.length ? tables : "all enabled" } });
     return NextResponse.json({ runId }, { status: 202 });
   } catch (e) {
     const status = e instanceof TableBusyError ? 409 : e instanceof RefreshError || e instanceof ConfigError ? 400 : 500;
-    await audit({ actor: user.email, action: "refresh.trigger", outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
+    await audit({ actor: user.label, action: "refresh.trigger", outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
     const busy = e instanceof TableBusyError ? { busy: e.busy.map((b) => ({ ...b, url: b.runId ? `/runs/${b.runId}` : undefined })) } : {};
     return NextResponse.json({ error: (e as Error).message, ...busy }, { status });
   }

@@ -7,7 +7,7 @@ import { ConfigError } from "@/lib/config/schema";
 import { exportConfig, importConfig } from "@/lib/config/store";
 import { parseConfigYaml } from "@/lib/config/yaml";
 import { metadata } from "@/lib/metadata/client";
-import { ForbiddenError, requireActionRole } from "@/server/session";
+import { requireActionRole } from "@/server/session";
 
 export interface ImportState {
   yaml: string;
@@ -19,13 +19,7 @@ export interface ImportState {
 
 export async function importYamlAction(prev: ImportState, form: FormData): Promise<ImportState> {
   const yaml = String(form.get("yaml") ?? "");
-  let user;
-  try {
-    user = await requireActionRole("admin", "import configuration");
-  } catch (e) {
-    if (e instanceof ForbiddenError) return { yaml, error: e.message };
-    throw e;
-  }
+  const user = await requireActionRole("admin", "import configuration");
   let next;
   try {
     next = parseConfigYaml(yaml, "uploaded YAML");
@@ -38,7 +32,7 @@ export async function importYamlAction(prev: ImportState, form: FormData): Promi
   const diff = diffConfig(current, next);
   if (form.get("intent") !== "apply" || isEmptyDiff(diff)) return { yaml, diff };
   await importConfig(db, next);
-  await audit({ actor: user.email, action: "config.import", details: JSON.parse(JSON.stringify({ diff })) });
+  await audit({ actor: user.label, action: "config.import", details: JSON.parse(JSON.stringify({ diff })) });
   revalidatePath("/admin/tables");
   return { yaml, diff, applied: true };
 }

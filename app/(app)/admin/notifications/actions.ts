@@ -5,7 +5,7 @@ import { audit } from "@/lib/audit";
 import { fieldErrors } from "@/lib/config/schema";
 import { metadata } from "@/lib/metadata/client";
 import { channelSchema } from "@/lib/notify/channels";
-import { ForbiddenError, requireActionRole } from "@/server/session";
+import { requireActionRole } from "@/server/session";
 
 export interface ChannelFormState {
   errors: Record<string, string>;
@@ -20,13 +20,7 @@ function auditable(c: { name: string; kind: string; target: string; events: stri
 const intOrNull = (v: FormDataEntryValue | null) => (v === null || String(v).trim() === "" ? null : Number(v));
 
 export async function saveChannelAction(_prev: ChannelFormState, form: FormData): Promise<ChannelFormState> {
-  let user;
-  try {
-    user = await requireActionRole("admin", "edit notification channel");
-  } catch (e) {
-    if (e instanceof ForbiddenError) return { errors: { _: e.message } };
-    throw e;
-  }
+  const user = await requireActionRole("admin", "edit notification channel");
   const parsed = channelSchema.safeParse({
     name: form.get("name"),
     kind: form.get("kind"),
@@ -45,7 +39,7 @@ export async function saveChannelAction(_prev: ChannelFormState, form: FormData)
   if (clash && clash.id !== id) return { errors: { name: `name: a channel named ${c.name} already exists` } };
   if (before) await db.notificationChannel.update({ where: { id }, data: c });
   else await db.notificationChannel.create({ data: c });
-  await audit({ actor: user.email, action: before ? "notification.update" : "notification.create", target: c.name, details: { before: before && auditable(before), after: auditable(c) } });
+  await audit({ actor: user.label, action: before ? "notification.update" : "notification.create", target: c.name, details: { before: before && auditable(before), after: auditable(c) } });
   revalidatePath("/admin/notifications");
   return { errors: {}, saved: c.name };
 }
@@ -55,6 +49,6 @@ export async function deleteChannelAction(id: string) {
   const db = metadata();
   const before = await db.notificationChannel.findUniqueOrThrow({ where: { id } });
   await db.notificationChannel.delete({ where: { id } });
-  await audit({ actor: user.email, action: "notification.delete", target: before.name, details: { before: auditable(before), after: null } });
+  await audit({ actor: user.label, action: "notification.delete", target: before.name, details: { before: auditable(before), after: null } });
   revalidatePath("/admin/notifications");
 }

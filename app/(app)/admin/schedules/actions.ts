@@ -8,7 +8,7 @@ import { metadata } from "@/lib/metadata/client";
 import { validate as nodeCronAccepts } from "node-cron";
 import { cronError } from "@/lib/scheduler/cron";
 import { reloadSchedules } from "@/server/scheduler";
-import { ForbiddenError, requireActionRole } from "@/server/session";
+import { requireActionRole } from "@/server/session";
 
 const scheduleSchema = z
   .object({
@@ -31,13 +31,7 @@ export interface ScheduleFormState {
 }
 
 export async function saveScheduleAction(prev: ScheduleFormState, form: FormData): Promise<ScheduleFormState> {
-  let user;
-  try {
-    user = await requireActionRole("admin", "edit schedule");
-  } catch (e) {
-    if (e instanceof ForbiddenError) return { errors: { _: e.message } };
-    throw e;
-  }
+  const user = await requireActionRole("admin", "edit schedule");
   const parsed = scheduleSchema.safeParse({
     name: form.get("name"),
     cron: form.get("cron"),
@@ -60,7 +54,7 @@ export async function saveScheduleAction(prev: ScheduleFormState, form: FormData
   if (before) await db.schedule.update({ where: { id }, data });
   else await db.schedule.create({ data });
   await audit({
-    actor: user.email,
+    actor: user.label,
     action: before ? "schedule.update" : "schedule.create",
     target: s.name,
     details: JSON.parse(JSON.stringify({ before: before && { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables, enabled: before.enabled }, after: data })),
@@ -75,7 +69,7 @@ export async function deleteScheduleAction(id: string) {
   const db = metadata();
   const before = await db.schedule.findUniqueOrThrow({ where: { id } });
   await db.schedule.delete({ where: { id } });
-  await audit({ actor: user.email, action: "schedule.delete", target: before.name, details: { before: { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables }, after: null } });
+  await audit({ actor: user.label, action: "schedule.delete", target: before.name, details: { before: { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables }, after: null } });
   await reloadSchedules();
   revalidatePath("/admin/schedules");
 }
@@ -84,7 +78,7 @@ export async function setScheduleEnabledAction(id: string, enabled: boolean) {
   const user = await requireActionRole("admin", "edit schedule");
   const db = metadata();
   const before = await db.schedule.update({ where: { id }, data: { enabled } });
-  await audit({ actor: user.email, action: enabled ? "schedule.enable" : "schedule.disable", target: before.name, details: { before: { enabled: !enabled }, after: { enabled } } });
+  await audit({ actor: user.label, action: enabled ? "schedule.enable" : "schedule.disable", target: before.name, details: { before: { enabled: !enabled }, after: { enabled } } });
   await reloadSchedules();
   revalidatePath("/admin/schedules");
 }

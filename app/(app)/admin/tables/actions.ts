@@ -8,7 +8,7 @@ import { exportConfig, rowToTable, tableToRow } from "@/lib/config/store";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { checkAgainstCatalog } from "@/lib/engine/validate";
 import { metadata } from "@/lib/metadata/client";
-import { ForbiddenError, requireActionRole } from "@/server/session";
+import { requireActionRole } from "@/server/session";
 
 registerBuiltInDialects();
 
@@ -21,13 +21,7 @@ export interface TableFormState {
 export async function saveTableAction(prev: TableFormState, form: FormData): Promise<TableFormState> {
   const values = tableFormValues(form);
   const original = String(form.get("original") ?? "");
-  let user;
-  try {
-    user = await requireActionRole("admin", "edit table config");
-  } catch (e) {
-    if (e instanceof ForbiddenError) return { values, errors: { _: e.message } };
-    throw e;
-  }
+  const user = await requireActionRole("admin", "edit table config");
   const { table, errors } = parseTableForm(values);
   if (!table) return { values, errors };
   const db = metadata();
@@ -49,7 +43,7 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   if (before) await db.tableConfig.update({ where: { id: before.id }, data });
   else await db.tableConfig.create({ data });
   await audit({
-    actor: user.email,
+    actor: user.label,
     action: before ? "table.update" : "table.create",
     target: table.name,
     details: { before: before ? JSON.parse(JSON.stringify(rowToTable(before))) : null, after: JSON.parse(JSON.stringify(table)) },
@@ -63,7 +57,7 @@ export async function setTableEnabledAction(name: string, enabled: boolean) {
   const db = metadata();
   const before = await db.tableConfig.findUniqueOrThrow({ where: { name } });
   await db.tableConfig.update({ where: { name }, data: { enabled } });
-  await audit({ actor: user.email, action: enabled ? "table.enable" : "table.disable", target: name, details: { before: { enabled: before.enabled }, after: { enabled } } });
+  await audit({ actor: user.label, action: enabled ? "table.enable" : "table.disable", target: name, details: { before: { enabled: before.enabled }, after: { enabled } } });
   revalidatePath("/admin/tables");
 }
 
@@ -72,6 +66,6 @@ export async function deleteTableAction(name: string) {
   const db = metadata();
   const before = await db.tableConfig.findUniqueOrThrow({ where: { name } });
   await db.tableConfig.delete({ where: { name } });
-  await audit({ actor: user.email, action: "table.delete", target: name, details: { before: JSON.parse(JSON.stringify(rowToTable(before))), after: null } });
+  await audit({ actor: user.label, action: "table.delete", target: name, details: { before: JSON.parse(JSON.stringify(rowToTable(before))), after: null } });
   revalidatePath("/admin/tables");
 }

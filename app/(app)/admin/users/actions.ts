@@ -14,7 +14,7 @@ export async function setRoleAction(userId: string, form: FormData) {
   const before = await db.user.findUniqueOrThrow({ where: { id: userId } });
   if (before.id === admin.id && role !== "admin") throw new Error("you cannot remove your own admin role (ask another admin)");
   await db.user.update({ where: { id: userId }, data: { role } });
-  await audit({ actor: admin.email, action: "user.role", target: before.email, details: { before: { role: before.role }, after: { role } } });
+  await audit({ actor: admin.label, action: "user.role", target: before.email ?? before.name ?? before.id, details: { before: { role: before.role }, after: { role } } });
   revalidatePath("/admin/users");
 }
 
@@ -24,6 +24,6 @@ export async function setActiveAction(userId: string, active: boolean) {
   const before = await db.user.findUniqueOrThrow({ where: { id: userId } });
   if (before.id === admin.id && !active) throw new Error("you cannot deactivate yourself");
   await db.user.update({ where: { id: userId }, data: { active } });
-  await audit({ actor: admin.email, action: active ? "user.activate" : "user.deactivate", target: before.email, details: { before: { active: before.active }, after: { active } } });
+  await audit({ actor: admin.label, action: active ? "user.activate" : "user.deactivate", target: before.email ?? before.name ?? before.id, details: { before: { active: before.active }, after: { active } } });
   revalidatePath("/admin/users");
 }

@@ -8,11 +8,11 @@ export const metadata = { title: "Users" };
 
 export default async function UsersPage() {
   const me = await currentUser();
-  const users = await metadataDb().user.findMany({ orderBy: { email: "asc" } });
+  const users = await metadataDb().user.findMany({ orderBy: [{ email: "asc" }, { createdAt: "asc" }], include: { identities: { orderBy: { createdAt: "asc" } } } });
   return (
     <section>
       <h1 className="mb-2 text-2xl font-semibold">Users</h1>
-      <p className="mb-4 text-sm text-slate-600">People appear here at their first sign-in, as viewers (or admins, for INITIAL_ADMIN_EMAILS).</p>
+      <p className="mb-4 text-sm text-slate-600">People appear here at their first sign-in, as viewers (or admins, for a verified address in INITIAL_ADMIN_EMAILS). A user is an identity provider account (issuer + subject); a second provider joins the same user only when it asserts the email verified.</p>
       <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
         <table className="min-w-full text-sm">
           <thead className="bg-slate-50 text-left text-slate-600">
@@ -20,11 +20,21 @@ export default async function UsersPage() {
           </thead>
           <tbody>
             {users.map((u) => (
-              <tr key={u.id} className="border-t border-slate-100" data-testid={`user-${u.email}`}>
-                <td className="px-3 py-2">{u.name ?? "–"} <span className="text-slate-500">{u.email}</span></td>
+              <tr key={u.id} className="border-t border-slate-100" data-testid={`user-${u.email ?? u.id}`}>
+                <td className="px-3 py-2">
+                  {u.name ?? "–"} <span className="text-slate-500">{u.email ?? "no verified email"}</span>
+                  <ul className="text-xs text-slate-500" data-testid="identities">
+                    {u.identities.map((i) => (
+                      <li key={i.id}>
+                        {i.subject} at {i.issuer}
+                        {i.email && !i.emailVerified ? ` (claims ${i.email}, not verified)` : ""}
+                      </li>
+                    ))}
+                  </ul>
+                </td>
                 <td className="px-3 py-2">
                   <form action={setRoleAction.bind(null, u.id)} className="flex gap-2">
-                    <select name="role" defaultValue={u.role} aria-label={`Role of ${u.email}`} className="rounded border border-slate-300 px-1 py-0.5" disabled={u.id === me?.id}>
+                    <select name="role" defaultValue={u.role} aria-label={`Role of ${u.email ?? u.name ?? u.id}`} className="rounded border border-slate-300 px-1 py-0.5" disabled={u.id === me?.id}>
                       {ROLES.map((r) => <option key={r}>{r}</option>)}
                     </select>
                     {u.id !== me?.id && <button className="text-xs underline">Save</button>}

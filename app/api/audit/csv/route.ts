@@ -8,7 +8,7 @@ export async function GET(req: NextRequest) {
   const user = await requireApiRole("viewer", "audit export");
   if (user instanceof NextResponse) return user;
   const filters = auditFiltersFrom(Object.fromEntries(req.nextUrl.searchParams));
-  await audit({ actor: user.email, action: "audit.export", details: { filters: JSON.parse(JSON.stringify(filters)) } });
+  await audit({ actor: user.label, action: "audit.export", details: { filters: JSON.parse(JSON.stringify(filters)) } });
   const rows = auditCsv(metadata(), filters);
   const encoder = new TextEncoder();
   const body = new ReadableStream({

@@ -11,6 +11,6 @@ export async function GET() {
   const user = await requireApiRole("admin", "export configuration");
   if (user instanceof NextResponse) return user;
   const yaml = stringifyConfig(await exportConfig(metadata()));
-  await audit({ actor: user.email, action: "config.export" });
+  await audit({ actor: user.label, action: "config.export" });
   return new Response(yaml, { headers: { "Content-Type": "application/yaml; charset=utf-8", "Content-Disposition": 'attachment; filename="config.yaml"' } });
 }

@@ -1,17 +1,17 @@
 import { NextResponse } from "next/server";
 import { audit } from "@/lib/audit";
 import { cancelRun } from "@/server/jobs";
-import { requireApiRole } from "@/server/session";
+import { requireMutation } from "@/server/session";
 
 /** Stops a run wherever it executes (this instance, another one, a worker host, the CLI): open transactions roll
  *  back, tables not started are skipped. A queued run is withdrawn before it starts. Operators only. */
-export async function POST(_req: Request, { params }: { params: Promise<{ id: string }> }) {
+export async function POST(req: Request, { params }: { params: Promise<{ id: string }> }) {
   const id = (await params).id;
-  const user = await requireApiRole("operator", `cancel refresh ${id}`);
+  const user = await requireMutation(req, "operator", `cancel refresh ${id}`);
   if (user instanceof NextResponse) return user;
-  const outcome = await cancelRun(id, user.email);
+  const outcome = await cancelRun(id, user.label);
   if (outcome === "unknown") return NextResponse.json({ error: "no such run" }, { status: 404 });
   if (outcome === "finished") return NextResponse.json({ error: "the run has already finished" }, { status: 409 });
-  await audit({ actor: user.email, action: "refresh.cancel", target: id, details: { outcome } });
+  await audit({ actor: user.label, action: "refresh.cancel", target: id, details: { outcome } });
   return NextResponse.json({ cancelled: id, outcome }, { status: 202 });
 }

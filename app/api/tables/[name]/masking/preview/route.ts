@@ -7,7 +7,7 @@ import { exportConfig } from "@/lib/config/store";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { previewMasking } from "@/lib/engine/masking/preview";
 import { metadata } from "@/lib/metadata/client";
-import { requireApiRole } from "@/server/session";
+import { requireMutation } from "@/server/session";
 
 registerBuiltInDialects();
 
@@ -17,7 +17,7 @@ const body = z.object({ rules: z.array(maskRuleSchema).optional(), rows: z.numbe
  *  shows production values. Computed on demand, never stored; every preview is audited (without values). */
 export async function POST(req: Request, { params }: { params: Promise<{ name: string }> }) {
   const name = decodeURIComponent((await params).name);
-  const user = await requireApiRole("admin", `preview masking of ${name}`);
+  const user = await requireMutation(req, "admin", `preview masking of ${name}`);
   if (user instanceof NextResponse) return user;
   const parsed = body.safeParse(await req.json().catch(() => ({})));
   if (!parsed.success) return NextResponse.json({ error: formatIssues(parsed.error).join("; ") }, { status: 400 });
@@ -28,10 +28,10 @@ export async function POST(req: Request, { params }: { params: Promise<{ name: s
   if (!table.success) return NextResponse.json({ error: formatIssues(table.error).join("; ") }, { status: 400 });
   try {
     const preview = await previewMasking(config, table.data, parsed.data.rows ?? 5);
-    await audit({ actor: user.email, action: "masking.preview", target: name, details: { columns: preview.columns.map((c) => `${c.name} (${c.rule})`), rows: preview.rows.length } });
+    await audit({ actor: user.label, action: "masking.preview", target: name, details: { columns: preview.columns.map((c) => `${c.name} (${c.rule})`), rows: preview.rows.length } });
     return NextResponse.json(preview, { headers: { "cache-control": "no-store" } });
   } catch (e) {
-    await audit({ actor: user.email, action: "masking.preview", target: name, outcome: "failed", details: { error: (e as Error).message } });
+    await audit({ actor: user.label, action: "masking.preview", target: name, outcome: "failed", details: { error: (e as Error).message } });
     return NextResponse.json({ error: (e as Error).message }, { status: 400 });
   }
 }
