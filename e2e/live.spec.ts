@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import pg from "pg";
 import { expect, test } from "@playwright/test";
 import { spawnCli } from "../tests/support/cli";
-import { login } from "./helpers";
+import { login, metaQuery } from "./helpers";
 
 const stack = () => JSON.parse(readFileSync(".data/e2e/stack.json", "utf8")) as { targetUrl: string; metaUrl: string };
 
@@ -15,8 +15,11 @@ test.describe("a slow refresh", () => {
     // ~1 ms per row: 5,000 customers take several seconds to load
     await uat.query(`CREATE OR REPLACE FUNCTION e2e_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END $$`);
     await uat.query("CREATE TRIGGER e2e_slow BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION e2e_slow()");
+    // Triggers are off during a load unless the table fires them.
+    await metaQuery(`UPDATE "TableConfig" SET "fireTriggers" = true WHERE name = 'customers'`);
   });
   test.afterAll(async () => {
+    await metaQuery(`UPDATE "TableConfig" SET "fireTriggers" = false WHERE name = 'customers'`);
     await uat.query("DROP TRIGGER IF EXISTS e2e_slow ON customers");
     await uat.end();
   });

@@ -80,6 +80,7 @@ export function TableForm({ action, initial, original }: { action: Action; initi
         {text("batch_size", "Batch size", "empty: settings.default_batch_size")}
         <div className="flex flex-col justify-end gap-2 text-sm">
           <label className="flex items-center gap-2"><input type="checkbox" name="truncate_target" defaultChecked={v.truncate_target !== false} /> Truncate target (else DELETE)</label>
+          <label className="flex items-center gap-2"><input type="checkbox" name="fire_triggers" defaultChecked={v.fire_triggers === true} /> Fire the target&apos;s triggers during the load</label>
           <label className="flex items-center gap-2"><input type="checkbox" name="enabled" defaultChecked={v.enabled !== false} /> Enabled</label>
         </div>
       </div>

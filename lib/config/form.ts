@@ -3,7 +3,7 @@ import { fieldErrors, tableSchema, type TableConfigInput } from "./schema";
 
 const TEXT = ["name", "schema", "strategy", "sync_mode", "incremental_column", "incremental_type", "partition_column", "partition_function", "partition_scheme"] as const;
 const NUMBER = ["date_buffer_days", "batch_size"] as const;
-const BOOL = ["truncate_target", "enabled"] as const;
+const BOOL = ["truncate_target", "fire_triggers", "enabled"] as const;
 
 export type FormValues = Record<string, string | boolean>;
 

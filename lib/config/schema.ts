@@ -45,6 +45,9 @@ export const tableSchema = z
     incremental_column: identifier.optional(),
     incremental_type: z.enum(INCREMENTAL_TYPES).optional(),
     truncate_target: z.boolean().default(true),
+    /** Fire the target table's triggers while rows are loaded (default: they are disabled for the load, as
+     *  pg_dump --disable-triggers and SQL Server's bulk copy do). */
+    fire_triggers: z.boolean().default(false),
     date_buffer_days: z.number().int().min(0).max(3650).optional(),
     batch_size: z.number().int().min(1).max(10_000_000).optional(),
     partition_column: identifier.optional(),

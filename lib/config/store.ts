@@ -16,6 +16,7 @@ export function tableToRow(t: TableConfigInput, position: number): Prisma.TableC
     incrementalColumn: t.incremental_column ?? null,
     incrementalType: t.incremental_type ?? null,
     truncateTarget: t.truncate_target,
+    fireTriggers: t.fire_triggers,
     dateBufferDays: t.date_buffer_days ?? null,
     batchSize: t.batch_size ?? null,
     partitionColumn: t.partition_column ?? null,
@@ -34,6 +35,7 @@ export function rowToTable(r: TableRow): TableConfigInput {
     strategy: r.strategy,
     sync_mode: r.syncMode,
     truncate_target: r.truncateTarget,
+    fire_triggers: r.fireTriggers,
     enabled: r.enabled,
   };
   if (r.schema) t.schema = r.schema;

@@ -30,6 +30,7 @@ export function stringifyConfig(config: RefreshConfig): string {
     for (const key of ["incremental_column", "incremental_type", "truncate_target", "date_buffer_days", "batch_size", "partition_column", "partition_function", "partition_scheme"] as const) {
       if (t[key] !== undefined && !(key === "truncate_target" && t[key] === true)) out[key] = t[key];
     }
+    if (t.fire_triggers) out.fire_triggers = true;
     if (!t.enabled) out.enabled = false;
     if (t.masking?.length) out.masking = t.masking;
     return out;

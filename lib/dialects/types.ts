@@ -97,12 +97,35 @@ export type DayPlacement =
   | { kind: "create" }
   | { kind: "refused"; reason: string };
 
+/** A foreign key: `table`(`columns`) references `referenced`(`referencedColumns`). */
+export interface ForeignKey {
+  name: string;
+  table: TableRef;
+  columns: string[];
+  referenced: TableRef;
+  referencedColumns: string[];
+  /** PostgreSQL: the constraint as pg_get_constraintdef prints it, to create it again after a suspended load. */
+  definition?: string;
+}
+
+/** A sequence a column's default draws from (PostgreSQL nextval, SQL Server NEXT VALUE FOR), owned or not. */
+export interface SequenceUse {
+  column: string;
+  sequence: TableRef;
+}
+
 export interface Introspector {
   /** Finds a table case-insensitively as the engine would resolve it; null when absent. */
   findTable(name: string, schema?: string): Promise<TableRef | null>;
   columns(table: TableRef): Promise<ColumnInfo[]>;
   indexes(table: TableRef): Promise<IndexInfo[]>;
   partitioning(table: TableRef): Promise<Partitioning | null>;
+  /** Every foreign key whose referencing or referenced table is `table` (self-references once). */
+  foreignKeys(table: TableRef): Promise<ForeignKey[]>;
+  /** The user triggers on `table` that are enabled now (a refresh disables and re-enables exactly these). */
+  triggers(table: TableRef): Promise<string[]>;
+  /** Sequences the defaults of `table`'s columns draw from, other than identity columns' own generators. */
+  sequences(table: TableRef): Promise<SequenceUse[]>;
 }
 
 export interface ServerIdentity {
@@ -138,6 +161,9 @@ export interface Session {
   execute(q: CompiledQuery): Promise<void>;
   /** Runs `fn` in a transaction on this session; rolls back when it throws. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** Source side: runs `fn` with every read on one consistent snapshot where the engine offers one (a group's
+   *  parents and children must come from the same moment, or new children arrive without their parents). */
+  snapshot<T>(fn: () => Promise<T>): Promise<T>;
   /** Streams the rows of a SELECT built by the compiler, with backpressure. */
   exportRows(q: CompiledQuery): Promise<RowStream>;
   /** Bulk-loads a RowStream from the same engine; resolves to the number of rows written. */
@@ -173,6 +199,34 @@ export interface QueryCompiler {
   distinctValues(table: TableRef, column: ColumnInfo, filter?: RowFilter): CompiledQuery;
 }
 
+/** Statements of a refresh group: tables related by foreign keys, refreshed in one target transaction. */
+export interface RelationsCompiler {
+  /** Empties `tables` (given children first) in the one transaction. `keys`: every foreign key referencing any of
+   *  them (TRUNCATE is only possible where the engine allows it with those keys). */
+  emptyTables(tables: TableRef[], truncate: boolean, keys: ForeignKey[]): CompiledQuery[];
+  /** Stops the key from being checked while the group loads (cycles, self-references). */
+  suspendForeignKey(fk: ForeignKey): CompiledQuery;
+  /** The number of referencing rows (`n`) whose key has no referenced row: never their values. */
+  foreignKeyViolations(fk: ForeignKey): CompiledQuery;
+  /** Enforces the key again, validated and trusted. */
+  restoreForeignKey(fk: ForeignKey): CompiledQuery;
+  setTriggersEnabled(table: TableRef, triggers: string[], enabled: boolean): CompiledQuery[];
+  /** Moves a sequence past the largest value of `column` (never backwards). */
+  resyncSequence(table: TableRef, column: string, sequence: TableRef): CompiledQuery;
+  /** Refreshes the planner's statistics of a table just reloaded. */
+  analyze(table: TableRef): CompiledQuery;
+  /** Where a merge stages `table`'s source rows (PostgreSQL: a temporary table; SQL Server: a table beside it). */
+  mergeStaging(table: TableRef): TableRef;
+  /** Merging a parent whose children keep their rows: the staging table, shaped like `table`, dropped at commit. */
+  createMergeStaging(table: TableRef, staging: TableRef): CompiledQuery[];
+  /** From the staging table: update rows that differ, insert new ones, delete rows gone from the source that no
+   *  row of `keepers` still references; `kept` counts those. Each returns a row count as `n`. `identity`: the
+   *  columns include an identity column whose values are copied. `scope`: only target rows inside it can be gone
+   *  (a re-synced window). */
+  mergeFromStaging(table: TableRef, staging: TableRef, key: string[], columns: string[], keepers: ForeignKey[], identity: boolean, scope?: RowFilter): { update: CompiledQuery; insert: CompiledQuery; delete: CompiledQuery; kept: CompiledQuery };
+  dropMergeStaging(staging: TableRef): CompiledQuery;
+}
+
 /** Statements of the staging / partition switch strategy. */
 export interface PartitionCompiler {
   /** Whether `day` has its own partition, can get one, or cannot (said why). Pure: decided from the catalog state. */
@@ -198,6 +252,7 @@ export interface Dialect {
   readonly engine: Engine;
   readonly compiler: QueryCompiler;
   readonly partitions: PartitionCompiler;
+  readonly relations: RelationsCompiler;
   connect(target: ConnectionTarget, opts: ConnectOptions): Promise<Session>;
   /** The same rows with the values at `columns` (indexes into the row) replaced by what `map` returns for them;
    *  values reach `map` as the engine carries them (PostgreSQL: text or null; SQL Server: the driver's values).

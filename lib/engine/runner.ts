@@ -1,5 +1,6 @@
-// A refresh run: picks tables, guards (same database, locks), runs each table's strategy and records it all
-// in the metadata DB. The CLI, the web app and the scheduler all come through here.
+// A refresh run: picks tables, guards (same database, locks), groups tables related by foreign keys into units
+// (lib/engine/run-units), runs the units up to max_parallel_tables at once (lib/engine/table-run) and records the
+// run in the metadata DB. The CLI, the web app, the scheduler and the queue workers all come through here.
 import { exportConfig } from "../config/store";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
@@ -7,12 +8,12 @@ import { sameDatabase, type Session } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
 import { openSession, type Purpose } from "./connections";
-import { RefreshError, resolveTable, type Sessions } from "./context";
+import { RefreshError, type Sessions } from "./context";
 import { holdersOf, TableBusyError } from "./busy";
 import { lockedTables, TableLocks } from "./locks";
-import { ProgressTracker, type ProgressEvent, type ProgressListener } from "./progress";
-import { refuseUnmaskedPersonalData } from "./masking/stage";
-import { strategyFor } from "./strategies";
+import type { ProgressListener } from "./progress";
+import { planUnits, type RunUnit } from "./run-units";
+import { cancelledMessage, refreshGroup, refreshTable } from "./table-run";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 
 export interface RunRequest {
@@ -161,26 +162,39 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
       await finishRun(db, run.id, "failed", reports, e);
       throw e;
     }
-    const queue = tables.filter((t) => !busy.includes(t.name));
+    // Tables related by foreign keys run as one unit (one transaction); the others one by one.
+    let queue: RunUnit[];
+    try {
+      queue = await planUnits(config.tables, tables.filter((t) => !busy.includes(t.name)), pairs[0].target, dialectFor(config.databases.target.engine));
+    } catch (e) {
+      await finishRun(db, run.id, "failed", reports, e);
+      throw e;
+    }
+    const resultIds = new Map(run.tables.map((r) => [r.tableName, r.id]));
     const worker = async (slot: number) => {
-      for (let t = queue.shift(); t; t = queue.shift()) {
-        const resultId = run.tables.find((r) => r.tableName === t!.name)!.id;
+      for (let u = queue.shift(); u; u = queue.shift()) {
+        const unitTables = u.kind === "table" ? [u.table] : u.tables;
         if (req.signal?.aborted) {
           const error = cancelledMessage(req.signal);
-          await db.tableResult.update({ where: { id: resultId }, data: { status: "skipped", error } });
-          reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
+          for (const t of unitTables) {
+            await db.tableResult.update({ where: { id: resultIds.get(t.name)! }, data: { status: "skipped", error } });
+            reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
+          }
         } else {
           try {
             pairs[slot] ??= await openPair(config, purpose);
-            reports.push(await refreshTable(db, run.id, resultId, config, t, pairs[slot], req));
+            if (u.kind === "table") reports.push(await refreshTable(db, run.id, resultIds.get(u.table.name)!, config, u.table, pairs[slot], req));
+            else reports.push(...(await refreshGroup(db, run.id, resultIds, config, u.unit, pairs[slot], req)));
           } catch (e) {
-            // Only opening this slot's sessions can throw here (refreshTable records its own failures).
+            // Only opening this slot's sessions can throw here (the units record their own failures).
             const error = (e as Error).message;
-            await db.tableResult.update({ where: { id: resultId }, data: { status: "failed", phase: "failed", error, finishedAt: new Date() } });
-            reports.push({ table: t.name, status: "failed", error, durationMs: 0 });
+            for (const t of unitTables) {
+              await db.tableResult.update({ where: { id: resultIds.get(t.name)! }, data: { status: "failed", phase: "failed", error, finishedAt: new Date() } });
+              reports.push({ table: t.name, status: "failed", error, durationMs: 0 });
+            }
           }
         }
-        await locks.unlock(t.name);
+        for (const t of unitTables) await locks.unlock(t.name);
       }
     };
     const slots = Math.max(1, Math.min(config.settings.max_parallel_tables, queue.length));
@@ -218,124 +232,6 @@ function cancelWatch(db: Metadata, runId: string, outer?: AbortSignal) {
       outer?.removeEventListener("abort", abort);
     },
   };
-}
-
-async function refreshTable(
-  db: Metadata,
-  runId: string,
-  resultId: string,
-  config: RefreshConfig,
-  table: TableConfigInput,
-  pair: Sessions,
-  req: RunRequest,
-): Promise<TableReport> {
-  const started = Date.now();
-  const dialect = dialectFor(config.databases.target.engine);
-  const persist = throttledPersist(db, resultId);
-  const progress = new ProgressTracker(
-    (e) => {
-      req.onProgress?.(e);
-      persist(e);
-    },
-    runId,
-    table.name,
-  );
-  await db.tableResult.update({ where: { id: resultId }, data: { status: "running", phase: "planning", startedAt: new Date() } });
-  let plan: TablePlan | undefined;
-  // Cancelling cuts both connections: the server rolls the open transaction back, so the target keeps its
-  // last committed state, exactly as after a kill.
-  const cut = () => {
-    pair.source.destroy();
-    pair.target.destroy();
-  };
-  req.signal?.addEventListener("abort", cut, { once: true });
-  try {
-    progress.phase("planning");
-    const ctx = await resolveTable(table, config.settings, dialect, pair, progress, req.signal);
-    refuseUnmaskedPersonalData(ctx);
-    const strategy = strategyFor(table.strategy);
-    plan = await strategy.plan(ctx);
-    progress.rowsExpected = plan.rowsExpected;
-    await db.tableResult.update({
-      where: { id: resultId },
-      data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), watermarkBefore: plan.watermarkBefore ?? null, maskedColumns: plan.maskedColumns ?? [] },
-    });
-    const outcome = req.dryRun ? undefined : await strategy.execute(ctx, plan);
-    await persist.flush();
-    const durationMs = Date.now() - started;
-    await db.tableResult.update({
-      where: { id: resultId },
-      data: {
-        status: "succeeded",
-        phase: "done",
-        rowsRead: BigInt(outcome?.rowsRead ?? 0),
-        rowsWritten: BigInt(outcome?.rowsWritten ?? 0),
-        rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
-        watermarkAfter: outcome?.watermarkAfter ?? null,
-        partitionsCreated: outcome?.partitionsCreated ?? [],
-        partitionsSwitched: outcome?.partitionsSwitched ?? [],
-        finishedAt: new Date(),
-        durationMs,
-      },
-    });
-    progress.phase("done");
-    return { table: table.name, status: "succeeded", plan, outcome, durationMs };
-  } catch (e) {
-    await persist.flush();
-    const error = req.signal?.aborted ? cancelledMessage(req.signal) : e instanceof Error ? e.message : String(e);
-    const hint = req.signal?.aborted ? undefined : ((e as RefreshError).hint ?? dialect.hintFor(e));
-    const durationMs = Date.now() - started;
-    // What stayed in the target: the committed units, not the rows of the transaction that rolled back.
-    await db.tableResult.update({
-      where: { id: resultId },
-      data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs, rowsWritten: BigInt(progress.committed), rowsCommitted: BigInt(progress.committed) },
-    });
-    progress.phase("failed", { message: error });
-    // The pair may be unusable after a failure mid-stream: give the next table fresh sessions.
-    await pair.reopen("source").catch(() => {});
-    await pair.reopen("target").catch(() => {});
-    return { table: table.name, status: "failed", plan, error, hint, durationMs, rowsCommitted: progress.committed };
-  } finally {
-    req.signal?.removeEventListener("abort", cut);
-  }
-}
-
-function cancelledMessage(signal: AbortSignal) {
-  return `cancelled${typeof signal.reason === "string" ? ` ${signal.reason}` : ""}: nothing of the interrupted transaction was committed`;
-}
-
-/** Writes progress to the metadata DB at most once a second (the last event of a burst included, on a timer),
- *  so other processes (and reloads) can follow. */
-function throttledPersist(db: Metadata, resultId: string) {
-  let last = 0;
-  let pending: ProgressEvent | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let writing: Promise<unknown> = Promise.resolve();
-  const writeNow = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const e = pending;
-    pending = null;
-    if (!e) return;
-    last = Date.now();
-    writing = writing.then(() =>
-      db.tableResult.update({ where: { id: resultId }, data: { phase: e.phase, rowsWritten: BigInt(e.rows), rowsCommitted: BigInt(e.committed) } }).catch(() => {}),
-    );
-  };
-  let committed = 0;
-  const fn = (e: ProgressEvent) => {
-    pending = e;
-    const wait = 1000 - (Date.now() - last);
-    // A commit is written at once: it is what a killed run leaves behind.
-    if (wait <= 0 || e.phase !== "loading" || e.committed !== committed) writeNow();
-    else timer ??= setTimeout(writeNow, wait);
-    committed = e.committed;
-  };
-  fn.flush = async () => {
-    writeNow();
-    await writing;
-  };
-  return fn;
 }
 
 /** Rows left "running" by a process that died: we hold the lock now, so nobody else is running them. */

@@ -173,7 +173,8 @@ describe("fault injection", () => {
       BEGIN IF NEW.id = 500 THEN PERFORM pg_sleep(5); END IF; RETURN NEW; END $$`);
     await env.target.query("CREATE TRIGGER slow_row BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION slow_row()");
     try {
-      await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { command_timeout: 1 });
+      // The slow trigger is what makes the statement run long: the table fires its triggers.
+      await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers: true }], { command_timeout: 1 });
       const old = await fingerprint(env.target, "items");
       const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"] });
       expect(report.status).toBe("failed");

@@ -56,7 +56,8 @@ describe("run queue and workers", () => {
     await env.target.query("INSERT INTO parked SELECT g, 'old' FROM generate_series(1, 10) g");
     for (const t of ["q1", "q2", "q3", "q4"]) await env.target.query(slowTarget(t, 3, 2000));
     await env.target.query(slowTarget("parked", 120, 1000));
-    await env.config(tables.map((name) => ({ name, strategy: "simple_copy" as const, sync_mode: "full_replace" as const })));
+    // Each table fires its slow trigger, so runs last long enough to be watched.
+    await env.config(tables.map((name) => ({ name, strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true })));
     childEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD! };
     boss = await openQueue(env.metaUrl);
     await Promise.all([startWorker(), startWorker()]);

@@ -32,7 +32,8 @@ describe("refresh safety on real PostgreSQL", () => {
   });
 
   it("a refresh process killed mid-copy leaves the target as it was, and the next run completes", async () => {
-    await env.config([full]);
+    // The parking trigger fires: this table asks for its triggers during the load.
+    await env.config([{ ...full, fire_triggers: true }]);
     const before = await fingerprint(env.target, "events");
     // A row trigger parks the target's COPY at row 300000: the kill lands mid-stream, deterministically.
     await env.target.query(`CREATE FUNCTION park() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -150,7 +151,7 @@ describe("cancelling a refresh", () => {
 
   it("stops mid-copy at once, rolls the table back, skips the tables not started, and frees the lock", async () => {
     // One table at a time, so "later" is still waiting when the cancel comes.
-    await env.config([{ name: "events", strategy: "simple_copy", sync_mode: "full_replace" }, { name: "later", strategy: "simple_copy", sync_mode: "full_replace" }], { max_parallel_tables: 1 });
+    await env.config([{ name: "events", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers: true }, { name: "later", strategy: "simple_copy", sync_mode: "full_replace" }], { max_parallel_tables: 1 });
     const before = await fingerprint(env.target, "events");
     const controller = new AbortController();
     const started = Date.now();

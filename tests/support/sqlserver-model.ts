@@ -246,6 +246,8 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     engine: "sqlserver",
     introspector: sqlServerIntrospector(async <R>(sql: string) => {
       if (sql === SQL.findTable) return [t.table] as R[];
+      // The modelled tables have no foreign keys, triggers or sequences.
+      if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
       const rows = helper.catalog(sql);
       if (!rows) throw new Error(`model: unexpected catalog query ${sql}`);
       return rows as R[];
@@ -284,6 +286,7 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
         throw e;
       }
     },
+    snapshot: (fn) => fn(),
     async exportRows(q) {
       const rows = rowsWhere(q.sql, q.params).map((key, i) => [i + 1, key]);
       return { stream: Readable.from(rows), done: Promise.resolve() } satisfies RowStream;

@@ -31,7 +31,7 @@ async function refresh(target: PartitionedTable, sourceRows: string[], config: P
     target: modelSession(model, "target"),
     async reopen() {},
   };
-  const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, enabled: true, ...config };
+  const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true, ...config };
   const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
   const plan = await partitionSwitch.plan(ctx);
   const outcome = await partitionSwitch.execute(ctx, plan);

@@ -189,4 +189,3 @@ export const postgresPartitions: PartitionCompiler = {
 export function stagingCheckName(staging: TableRef): string {
   return partitionName({ schema: staging.schema, name: staging.name }, "_ck").name;
 }
-

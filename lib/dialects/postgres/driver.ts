@@ -89,6 +89,16 @@ class PostgresSession implements Session {
     }
   }
 
+  async snapshot<T>(fn: () => Promise<T>): Promise<T> {
+    // One snapshot for every read of the group (the source is read-only: nothing to commit).
+    await this.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    try {
+      return await fn();
+    } finally {
+      await this.client.query("ROLLBACK").catch(() => {});
+    }
+  }
+
   async exportRows(q: CompiledQuery): Promise<RowStream> {
     for (const [i, value] of q.params.entries()) {
       await this.client.query("SELECT set_config($1, $2, false)", [`uat_refresh.p${i + 1}`, String(value)]);

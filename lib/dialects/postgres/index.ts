@@ -1,5 +1,6 @@
 import type { Dialect } from "../types";
 import { postgresCompiler, postgresPartitions } from "./compiler";
+import { postgresRelations } from "./relations";
 import { CopyTextMapper, decodeField } from "./copy-text";
 import { connectPostgres } from "./driver";
 
@@ -12,6 +13,7 @@ export const postgresDialect: Dialect = {
   engine: "postgres",
   compiler: postgresCompiler,
   partitions: postgresPartitions,
+  relations: postgresRelations,
   connect: connectPostgres,
   // COPY text carries every type PostgreSQL can print and read back.
   unloadableColumns: () => [],
@@ -41,8 +43,9 @@ export const postgresDialect: Dialect = {
         return "A write reached the read-only source connection: the source is never written; check that source and target are not swapped.";
       case "57014":
         return "The statement hit command_timeout: raise settings.command_timeout for this table's size, or use incremental mode.";
-      case "23505":
       case "23503":
+        return "A foreign key rejected rows: the referenced table in UAT lacks keys the copied rows use. Configure the referenced table too (related tables refresh together as one group), or refresh it first.";
+      case "23505":
       case "23514":
         return "The target rejected rows (constraint violation): the target's constraints differ from the source's; nothing was committed.";
       case "28P01":

@@ -1,5 +1,5 @@
 // PostgreSQL catalog reads (pg_catalog): what exists, with which columns, indexes and partitions.
-import type { ColumnInfo, IndexInfo, Introspector, PartitionInfo, Partitioning, TableRef, TypeFamily } from "../types";
+import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Partitioning, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
@@ -76,6 +76,51 @@ export function postgresIntrospector(query: Query): Introspector {
       );
       const partitions = parts.map((p) => parseBound(p.name, p.bound));
       return { column: key.column, columnType, partitions } satisfies Partitioning;
+    },
+
+    async foreignKeys(table) {
+      // Keys declared on a partitioned table appear once on the parent (conparentid = 0), not per partition.
+      const rows = await query<{ name: string; cs: string; ct: string; rs: string; rt: string; columns: string[]; refcolumns: string[]; definition: string }>(
+        `SELECT k.conname AS name, cn.nspname AS cs, c.relname AS ct, rn.nspname AS rs, r.relname AS rt, pg_get_constraintdef(k.oid) AS definition,
+                array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o) AS columns,
+                array(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o) AS refcolumns
+         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+         JOIN pg_class r ON r.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+         WHERE k.contype = 'f' AND k.conparentid = 0 AND (k.conrelid = to_regclass($1) OR k.confrelid = to_regclass($1))
+         ORDER BY cn.nspname, c.relname, k.conname`,
+        [qualified(table)],
+      );
+      return rows.map<ForeignKey>((r) => ({
+        name: r.name,
+        table: { schema: r.cs, name: r.ct },
+        columns: r.columns,
+        referenced: { schema: r.rs, name: r.rt },
+        referencedColumns: r.refcolumns,
+        definition: r.definition,
+      }));
+    },
+
+    async triggers(table) {
+      // User triggers only (foreign keys are internal triggers), enabled in the origin role ('O') or always ('A').
+      const rows = await query<{ name: string }>(
+        `SELECT t.tgname AS name FROM pg_trigger t WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'A') ORDER BY 1`,
+        [qualified(table)],
+      );
+      return rows.map((r) => r.name);
+    },
+
+    async sequences(table) {
+      // A default's dependency on a sequence is recorded whether or not the sequence is OWNED BY the column;
+      // identity columns' internal sequences are excluded (resyncIdentity moves those).
+      const rows = await query<{ column: string; schema: string; name: string }>(
+        `SELECT DISTINCT a.attname AS column, sn.nspname AS schema, s.relname AS name
+         FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+         JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid AND dep.refclassid = 'pg_class'::regclass
+         JOIN pg_class s ON s.oid = dep.refobjid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+         WHERE d.adrelid = to_regclass($1) AND a.attidentity = '' ORDER BY 1, 2, 3`,
+        [qualified(table)],
+      );
+      return rows.map<SequenceUse>((r) => ({ column: r.column, sequence: { schema: r.schema, name: r.name } }));
     },
   };
 }

@@ -19,7 +19,8 @@ function castType(c: ColumnInfo): string {
   return c.nativeType;
 }
 
-const param = (i: number, c: ColumnInfo) =>
+/** The i-th parameter as the column's type (exported: the merge's window scope uses the same conversions). */
+export const scopeParam = (i: number, c: ColumnInfo) =>
   c.family === "date" ? `CONVERT(${castType(c)}, @p${i}, 23)` : c.family === "datetime" ? `CONVERT(${castType(c)}, @p${i}, 126)` : `CAST(@p${i} AS ${castType(c)})`;
 
 /** A filter value in the form its CONVERT style reads: `YYYY-MM-DD` (23) for dates, `YYYY-MM-DDThh:mm:ss[.f]` (126)
@@ -31,7 +32,7 @@ export function paramText(c: ColumnInfo, value: string): string {
 }
 
 function where(filter: RowFilter | undefined): { sql: string; params: string[] } {
-  const w = whereClause(filter, quoteIdent, param);
+  const w = whereClause(filter, quoteIdent, scopeParam);
   return { sql: w.where, params: w.params.map((v) => paramText(filter!.column, v)) };
 }
 

@@ -57,6 +57,11 @@ export const DRIVER_SQL = {
   identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], @@VERSION AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
   // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
+  // SNAPSHOT isolation is only allowed where the database enables it (ALLOW_SNAPSHOT_ISOLATION ON, error 3952
+  // otherwise): asked first, so a source without it is read as before, statement by statement.
+  snapshotAllowed: "SELECT snapshot_isolation_state AS [state] FROM sys.databases WHERE database_id = DB_ID()",
+  snapshotBegin: "SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRANSACTION",
+  snapshotEnd: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION; SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
   commit: "COMMIT TRANSACTION",
   rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
   /** Error 1222 instead of waiting longer than `ms` for a lock. */
@@ -128,6 +133,17 @@ class SqlServerSession implements Session {
     } catch (e) {
       await this.batch(DRIVER_SQL.rollback).catch(() => {});
       throw e;
+    }
+  }
+
+  async snapshot<T>(fn: () => Promise<T>): Promise<T> {
+    const [row] = await this.query<{ state: number }>({ sql: DRIVER_SQL.snapshotAllowed, params: [] });
+    if (Number(row?.state) !== 1) return fn();
+    await this.batch(DRIVER_SQL.snapshotBegin);
+    try {
+      return await fn();
+    } finally {
+      await this.batch(DRIVER_SQL.snapshotEnd).catch(() => {});
     }
   }
 

@@ -3,6 +3,7 @@ import { sqlServerCompiler } from "./compiler";
 import { Transform } from "node:stream";
 import { connectSqlServer, unloadableColumns } from "./driver";
 import { sqlServerPartitions } from "./partitions";
+import { sqlServerRelations } from "./relations";
 
 // Deadlock victim (1205), Azure SQL transient faults (40197, 40501, 40613, 49918-49920, 4221), database in
 // transition (4060 is not: a wrong database name), and dropped sockets.
@@ -13,6 +14,7 @@ export const sqlServerDialect: Dialect = {
   engine: "sqlserver",
   compiler: sqlServerCompiler,
   partitions: sqlServerPartitions,
+  relations: sqlServerRelations,
   connect: connectSqlServer,
   unloadableColumns,
   mapRows(rows, columns, map) {

@@ -1,6 +1,6 @@
 // SQL Server catalog reads through sys.* views: tables, columns (with identity), indexes, partition function,
 // scheme, boundaries and filegroups. The SQL texts are exported so the tests can parse them with the grammar.
-import type { ColumnInfo, IndexInfo, Introspector, PartitionInfo, TableRef, TypeFamily } from "../types";
+import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
@@ -36,6 +36,23 @@ export const SQL = {
       family === "date" ? "CONVERT(nvarchar(30), CAST(rv.value AS date), 23)" : family === "datetime" ? "CONVERT(nvarchar(30), CAST(rv.value AS datetime2(7)), 121)" : "CAST(rv.value AS nvarchar(30))"
     } AS [value]
     FROM sys.partition_range_values AS rv WHERE rv.function_id = @p1 ORDER BY rv.boundary_id`,
+  // sys.foreign_keys: parent_object_id is the referencing table, referenced_object_id the referenced one. Disabled
+  // keys (is_disabled) constrain nothing and are left as they are.
+  foreignKeys: `SELECT fk.name AS [name], SCHEMA_NAME(c.schema_id) AS [cs], c.name AS [ct], SCHEMA_NAME(r.schema_id) AS [rs], r.name AS [rt],
+    pc.name AS [column], rc.name AS [refColumn]
+    FROM sys.foreign_keys AS fk JOIN sys.foreign_key_columns AS fkc ON fkc.constraint_object_id = fk.object_id
+    JOIN sys.tables AS c ON c.object_id = fk.parent_object_id JOIN sys.tables AS r ON r.object_id = fk.referenced_object_id
+    JOIN sys.columns AS pc ON pc.object_id = fkc.parent_object_id AND pc.column_id = fkc.parent_column_id
+    JOIN sys.columns AS rc ON rc.object_id = fkc.referenced_object_id AND rc.column_id = fkc.referenced_column_id
+    WHERE fk.is_disabled = 0 AND (fk.parent_object_id = OBJECT_ID(@p1) OR fk.referenced_object_id = OBJECT_ID(@p1))
+    ORDER BY [cs], [ct], fk.name, fkc.constraint_column_id`,
+  triggers: `SELECT tr.name AS [name] FROM sys.triggers AS tr WHERE tr.parent_id = OBJECT_ID(@p1) AND tr.is_disabled = 0 AND tr.is_ms_shipped = 0 ORDER BY tr.name`,
+  // A default NEXT VALUE FOR a sequence is a dependency of the default constraint on the sequence.
+  sequences: `SELECT DISTINCT c.name AS [column], SCHEMA_NAME(sq.schema_id) AS [schema], sq.name AS [name]
+    FROM sys.default_constraints AS dc JOIN sys.columns AS c ON c.object_id = dc.parent_object_id AND c.column_id = dc.parent_column_id
+    JOIN sys.sql_expression_dependencies AS d ON d.referencing_id = dc.object_id
+    JOIN sys.sequences AS sq ON sq.object_id = d.referenced_id
+    WHERE dc.parent_object_id = OBJECT_ID(@p1) ORDER BY [column], [schema], [name]`,
   filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
     FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
     JOIN sys.partition_schemes AS ps ON ps.data_space_id = dds.partition_scheme_id
@@ -96,6 +113,28 @@ export function sqlServerIntrospector(query: Query): Introspector {
         byName.set(r.index, ix);
       }
       return [...byName.values()];
+    },
+
+    async foreignKeys(table) {
+      const rows = await query<{ name: string; cs: string; ct: string; rs: string; rt: string; column: string; refColumn: string }>(SQL.foreignKeys, [qualified(table)]);
+      const byKey = new Map<string, ForeignKey>();
+      for (const r of rows) {
+        const id = `${r.cs}.${r.ct}.${r.name}`;
+        const fk = byKey.get(id) ?? { name: r.name, table: { schema: r.cs, name: r.ct }, columns: [], referenced: { schema: r.rs, name: r.rt }, referencedColumns: [] };
+        fk.columns.push(r.column);
+        fk.referencedColumns.push(r.refColumn);
+        byKey.set(id, fk);
+      }
+      return [...byKey.values()];
+    },
+
+    async triggers(table) {
+      return (await query<{ name: string }>(SQL.triggers, [qualified(table)])).map((r) => r.name);
+    },
+
+    async sequences(table) {
+      const rows = await query<{ column: string; schema: string; name: string }>(SQL.sequences, [qualified(table)]);
+      return rows.map<SequenceUse>((r) => ({ column: r.column, sequence: { schema: r.schema, name: r.name } }));
     },
 
     async partitioning(table) {

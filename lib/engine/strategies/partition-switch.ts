@@ -6,7 +6,7 @@ import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
-import { resyncIdentities } from "./identity";
+import { analyzeTarget, resyncGenerators } from "../target-state";
 import { maskRows, refuseMaskedKey } from "../masking/stage";
 import { dayBound, partitionName } from "../../dialects/partition-days";
 
@@ -110,6 +110,7 @@ export const partitionSwitch: StrategyImpl = {
       ctx.progress.phase("cleanup");
       await dropLeftovers(ctx).catch(() => {});
     }
+    if (switched.length) await analyzeTarget(ctx);
     const max = await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, columnPair(ctx, (await partitioning(ctx)).column).target, 0));
     return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched } satisfies TableOutcome;
   },
@@ -148,7 +149,7 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   await target.execute(pc.dropTable(retired));
   const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day);
   if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
-  await resyncIdentities(ctx);
+  await resyncGenerators(ctx);
   return n;
 }
 

@@ -1,11 +1,11 @@
 // simple_copy: full_replace, incremental (identity | date | datetime) and smart_sync.
 // Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
-import type { RowFilter } from "../../dialects/types";
+import type { CompiledQuery, RowFilter, TableRef } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
-import { resyncIdentities } from "./identity";
+import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { maskRows } from "../masking/stage";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
@@ -73,6 +73,7 @@ export const simpleCopy: StrategyImpl = {
       mode: "incremental",
       reason,
       sourceQuery: sourceQuery(ctx, filter, wm.pair.source.name),
+      filter,
       rowsExpected: await count(ctx, filter),
       watermarkBefore: wm.max,
       maskedColumns: ctx.masking?.describe,
@@ -88,8 +89,13 @@ export const simpleCopy: StrategyImpl = {
 };
 
 async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string, limit?: number): Promise<number> {
-  const rows = maskRows(ctx, await ctx.sessions.source.exportRows(sourceQuery(ctx, filter, orderBy, limit)));
-  return ctx.sessions.target.importRows(ctx.targetTable, ctx.columns.map((c) => c.target.name), rows, {
+  return copyRows(ctx, sourceQuery(ctx, filter, orderBy, limit));
+}
+
+/** Streams a source SELECT through the masking stage into `into` (the target table, or a merge's staging table). */
+export async function copyRows(ctx: TableContext, query: CompiledQuery, into: TableRef = ctx.targetTable): Promise<number> {
+  const rows = maskRows(ctx, await ctx.sessions.source.exportRows(query));
+  return ctx.sessions.target.importRows(into, ctx.columns.map((c) => c.target.name), rows, {
     batchSize: ctx.batchSize,
     onRows: (n, bytes) => ctx.progress.update(n, bytes),
   });
@@ -100,9 +106,12 @@ async function fullReplace(ctx: TableContext): Promise<number> {
   return unit(ctx, () =>
     ctx.sessions.target.transaction(async () => {
       ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
+      const triggersBack = await suspendTriggers(ctx);
       await ctx.sessions.target.execute(ctx.dialect.compiler.emptyTable(ctx.targetTable, ctx.config.truncate_target));
       const n = await copyInto(ctx);
-      await resyncIdentities(ctx);
+      await resyncGenerators(ctx);
+      await triggersBack();
+      await analyzeTarget(ctx);
       checkAborted(ctx);
       await failpoint("before-commit");
       return n;
@@ -118,8 +127,10 @@ async function identityBatches(ctx: TableContext): Promise<number> {
     const n = await unit(ctx, () =>
       ctx.sessions.target.transaction(async () => {
         const wm = await targetWatermark(ctx);
+        const triggersBack = await suspendTriggers(ctx);
         const n = await copyInto(ctx, incrementalFilter(ctx, wm), wm.pair.source.name, ctx.batchSize);
-        if (n) await resyncIdentities(ctx);
+        if (n) await resyncGenerators(ctx);
+        await triggersBack();
         return n;
       }),
     );
@@ -136,8 +147,11 @@ async function dateResync(ctx: TableContext): Promise<number> {
     ctx.sessions.target.transaction(async () => {
       const wm = await targetWatermark(ctx);
       const filter = incrementalFilter(ctx, wm);
+      const triggersBack = await suspendTriggers(ctx);
       if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...filter, column: wm.pair.target }));
       const n = await copyInto(ctx, filter);
+      await resyncGenerators(ctx);
+      await triggersBack();
       await failpoint("before-commit");
       return n;
     }),

@@ -1,4 +1,4 @@
-import type { CompiledQuery } from "../../dialects/types";
+import type { CompiledQuery, RowFilter } from "../../dialects/types";
 import type { TableContext } from "../context";
 
 export type ResolvedMode = "full_replace" | "incremental" | "partition_switch";
@@ -9,6 +9,8 @@ export interface TablePlan {
   mode: ResolvedMode;
   reason: string;
   sourceQuery: CompiledQuery;
+  /** The source-side filter of an incremental copy (a refresh group deletes a re-synced window with it). */
+  filter?: RowFilter;
   rowsExpected: number;
   /** rowsExpected is the planner's estimate, not a count. */
   rowsEstimated?: boolean;

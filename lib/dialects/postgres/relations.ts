@@ -1,0 +1,87 @@
+// PostgreSQL statements of a refresh group (tables related by foreign keys, refreshed in one transaction) and of
+// merging a parent whose children keep their rows. Names are quoted catalog names; no value is spliced into SQL.
+import { whereClause } from "../filters";
+import type { RelationsCompiler } from "../types";
+import { qualified, quoteIdent } from "./compiler";
+const cols = (names: string[], alias?: string) => names.map((n) => (alias ? `${alias}.${quoteIdent(n)}` : quoteIdent(n))).join(", ");
+const joinOn = (a: string, b: string, left: string[], right: string[]) => left.map((c, i) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(right[i])}`).join(" AND ");
+
+export const postgresRelations: RelationsCompiler = {
+  emptyTables(tables, truncate) {
+    // One TRUNCATE of every table of the group: PostgreSQL allows a referenced table only with its referencing
+    // tables in the same command. DELETE goes children first.
+    if (truncate) return [{ sql: `TRUNCATE TABLE ${tables.map(qualified).join(", ")}`, params: [] }];
+    return tables.map((t) => ({ sql: `DELETE FROM ${qualified(t)}`, params: [] }));
+  },
+  suspendForeignKey(fk) {
+    // Non-deferrable keys cannot be deferred: dropped inside the group's transaction and created again before it
+    // commits (a rollback brings the original back).
+    return { sql: `ALTER TABLE ${qualified(fk.table)} DROP CONSTRAINT ${quoteIdent(fk.name)}`, params: [] };
+  },
+  foreignKeyViolations(fk) {
+    const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(" AND ");
+    return {
+      sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(fk.table)} c WHERE ${notNull}
+            AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.referenced)} p WHERE ${joinOn("p", "c", fk.referencedColumns, fk.columns)})`,
+      params: [],
+    };
+  },
+  restoreForeignKey(fk) {
+    if (!fk.definition) throw new Error(`no definition read for foreign key ${fk.name}`);
+    // The definition is pg_get_constraintdef's own text for this key.
+    return { sql: `ALTER TABLE ${qualified(fk.table)} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`, params: [] };
+  },
+  setTriggersEnabled(table, triggers, enabled) {
+    return triggers.map((t) => ({ sql: `ALTER TABLE ${qualified(table)} ${enabled ? "ENABLE" : "DISABLE"} TRIGGER ${quoteIdent(t)}`, params: [] }));
+  },
+  resyncSequence(table, column, sequence) {
+    // setval only forwards: a sequence already past every copied value (UAT's own inserts) stays where it is.
+    const seq = qualified(sequence);
+    return {
+      sql: `SELECT setval($1::regclass, m) FROM (SELECT max(${quoteIdent(column)})::bigint AS m FROM ${qualified(table)}) x
+            WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM ${seq})`,
+      params: [seq],
+    };
+  },
+  analyze(table) {
+    return { sql: `ANALYZE ${qualified(table)}`, params: [] };
+  },
+  mergeStaging(table) {
+    return { schema: "pg_temp", name: `${table.name.slice(0, 40)}__uat_merge` };
+  },
+  createMergeStaging(table, staging) {
+    return [{ sql: `CREATE TEMPORARY TABLE ${qualified(staging)} (LIKE ${qualified(table)} INCLUDING DEFAULTS) ON COMMIT DROP`, params: [] }];
+  },
+  mergeFromStaging(table, staging, key, columns, keepers, identity, scope) {
+    const t = qualified(table);
+    const s = qualified(staging);
+    const other = columns.filter((c) => !key.includes(c));
+    const match = joinOn("t", "s", key, key);
+    const kept = keepers.map((fk) => `EXISTS (SELECT 1 FROM ${qualified(fk.table)} c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`);
+    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, (i, c) => `$${i}::${c.nativeType}`);
+    const gone = `NOT EXISTS (SELECT 1 FROM ${s} s WHERE ${match})${inScope.where.replace(/^ WHERE /, " AND ")}`;
+    return {
+      update: {
+        sql: other.length
+          ? `WITH u AS (UPDATE ${t} t SET ${other.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(", ")} FROM ${s} s
+             WHERE ${match} AND ROW(${cols(other, "t")})::text IS DISTINCT FROM ROW(${cols(other, "s")})::text RETURNING 1) SELECT count(*)::text AS n FROM u`
+          : `SELECT '0' AS n`,
+        params: [],
+      },
+      insert: {
+        sql: `WITH i AS (INSERT INTO ${t} (${cols(columns)})${identity ? " OVERRIDING SYSTEM VALUE" : ""} SELECT ${cols(columns, "s")} FROM ${s} s
+              WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${match}) RETURNING 1) SELECT count(*)::text AS n FROM i`,
+        params: [],
+      },
+      delete: {
+        sql: `WITH d AS (DELETE FROM ${t} t WHERE ${gone}${kept.length ? ` AND NOT (${kept.join(" OR ")})` : ""} RETURNING 1) SELECT count(*)::text AS n FROM d`,
+        params: inScope.params,
+      },
+      kept: kept.length ? { sql: `SELECT count(*)::text AS n FROM ${t} t WHERE ${gone} AND (${kept.join(" OR ")})`, params: inScope.params } : { sql: `SELECT '0' AS n`, params: [] },
+    };
+  },
+  dropMergeStaging(staging) {
+    return { sql: `DROP TABLE IF EXISTS ${qualified(staging)}`, params: [] };
+  },
+};
+

@@ -1,0 +1,97 @@
+// SQL Server (T-SQL) statements of a refresh group (tables related by foreign keys, refreshed in one transaction)
+// and of merging a parent whose children keep their rows. Names are bracket-quoted catalog names; values are
+// parameters. Behaviour relied on, from Microsoft's documentation:
+// - TRUNCATE TABLE is refused for a table referenced by any FOREIGN KEY (disabled or not): such tables are DELETEd.
+// - ALTER TABLE ... NOCHECK CONSTRAINT stops checking a key; WITH CHECK CHECK CONSTRAINT validates every row and
+//   marks the key trusted again (is_not_trusted = 0).
+// - SELECT ... INTO from a UNION ALL creates a table without the IDENTITY property. The merge staging table is a
+//   plain table in the target's schema (bulk loads address it like any table), created and dropped inside the
+//   group's transaction: a rollback or a kill leaves none behind.
+import { whereClause } from "../filters";
+import type { ForeignKey, RelationsCompiler } from "../types";
+import { paramText, scopeParam } from "./compiler";
+import { qualified, quoteIdent } from "./compiler";
+
+const cols = (names: string[], alias?: string) => names.map((n) => (alias ? `${alias}.${quoteIdent(n)}` : quoteIdent(n))).join(", ");
+const joinOn = (a: string, b: string, left: string[], right: string[]) => left.map((c, i) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(right[i])}`).join(" AND ");
+const count = (sql: string) => `${sql};\nSELECT CAST(@@ROWCOUNT AS nvarchar(20)) AS [n];`;
+const referenced = (t: { schema: string; name: string }, keys: ForeignKey[]) =>
+  keys.some((k) => k.referenced.schema.toLowerCase() === t.schema.toLowerCase() && k.referenced.name.toLowerCase() === t.name.toLowerCase());
+
+
+export const sqlServerRelations: RelationsCompiler = {
+  emptyTables(tables, truncate, keys) {
+    return tables.map((t) => ({ sql: truncate && !referenced(t, keys) ? `TRUNCATE TABLE ${qualified(t)}` : `DELETE FROM ${qualified(t)}`, params: [] }));
+  },
+  suspendForeignKey(fk) {
+    return { sql: `ALTER TABLE ${qualified(fk.table)} NOCHECK CONSTRAINT ${quoteIdent(fk.name)}`, params: [] };
+  },
+  foreignKeyViolations(fk) {
+    const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(" AND ");
+    return {
+      sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(fk.table)} AS c WHERE ${notNull}
+            AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.referenced)} AS p WHERE ${joinOn("p", "c", fk.referencedColumns, fk.columns)})`,
+      params: [],
+    };
+  },
+  restoreForeignKey(fk) {
+    return { sql: `ALTER TABLE ${qualified(fk.table)} WITH CHECK CHECK CONSTRAINT ${quoteIdent(fk.name)}`, params: [] };
+  },
+  setTriggersEnabled(table, triggers, enabled) {
+    return triggers.map((t) => ({ sql: `${enabled ? "ENABLE" : "DISABLE"} TRIGGER ${quoteIdent(table.schema)}.${quoteIdent(t)} ON ${qualified(table)}`, params: [] }));
+  },
+  resyncSequence(table, column, sequence) {
+    // ALTER SEQUENCE takes no variables: the statement is built in T-SQL from the quoted name (a parameter) and a
+    // number the server computed. Only forwards: a sequence already past the copied values stays.
+    return {
+      sql: `DECLARE @m decimal(38, 0) = (SELECT CAST(MAX(${quoteIdent(column)}) AS decimal(38, 0)) FROM ${qualified(table)});
+            DECLARE @cur decimal(38, 0) = (SELECT CAST(current_value AS decimal(38, 0)) FROM sys.sequences WHERE object_id = OBJECT_ID(@p1));
+            IF @m IS NOT NULL AND @m >= @cur
+            BEGIN
+              DECLARE @s nvarchar(max) = N'ALTER SEQUENCE ' + @p1 + N' RESTART WITH ' + CAST(@m + 1 AS nvarchar(40));
+              EXEC sp_executesql @s;
+            END`,
+      params: [qualified(sequence)],
+    };
+  },
+  analyze(table) {
+    return { sql: `UPDATE STATISTICS ${qualified(table)}`, params: [] };
+  },
+  mergeStaging(table) {
+    return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_merge` };
+  },
+  createMergeStaging(table, staging) {
+    const t = qualified(table);
+    return [{ sql: `SELECT TOP (0) * INTO ${qualified(staging)} FROM ${t} UNION ALL SELECT TOP (0) * FROM ${t}`, params: [] }];
+  },
+  mergeFromStaging(table, staging, key, columns, keepers, identity, scope) {
+    const t = qualified(table);
+    const s = qualified(staging);
+    const other = columns.filter((c) => !key.includes(c));
+    const match = joinOn("t", "s", key, key);
+    const kept = keepers.map((fk) => `EXISTS (SELECT 1 FROM ${qualified(fk.table)} AS c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`);
+    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam);
+    const scopeParams = inScope.params.map((v) => paramText(scope!.column, v));
+    const gone = `NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${match})${inScope.where.replace(/^ WHERE /, " AND ")}`;
+    // EXCEPT compares NULLs as equal: the documented NULL-safe "row differs" test.
+    const differs = `EXISTS (SELECT ${cols(other, "t")} EXCEPT SELECT ${cols(other, "s")})`;
+    const insert = `INSERT INTO ${t} (${cols(columns)}) SELECT ${cols(columns, "s")} FROM ${s} AS s WHERE NOT EXISTS (SELECT 1 FROM ${t} AS t WHERE ${match})`;
+    return {
+      update: {
+        sql: other.length ? count(`UPDATE t SET ${other.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(", ")} FROM ${t} AS t JOIN ${s} AS s ON ${match} WHERE ${differs}`) : `SELECT N'0' AS [n]`,
+        params: [],
+      },
+      insert: {
+        sql: identity
+          ? `SET IDENTITY_INSERT ${t} ON;\n${insert};\nDECLARE @n int = @@ROWCOUNT;\nSET IDENTITY_INSERT ${t} OFF;\nSELECT CAST(@n AS nvarchar(20)) AS [n];`
+          : count(insert),
+        params: [],
+      },
+      delete: { sql: count(`DELETE t FROM ${t} AS t WHERE ${gone}${kept.length ? ` AND NOT (${kept.join(" OR ")})` : ""}`), params: scopeParams },
+      kept: kept.length ? { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${t} AS t WHERE ${gone} AND (${kept.join(" OR ")})`, params: scopeParams } : { sql: `SELECT N'0' AS [n]`, params: [] },
+    };
+  },
+  dropMergeStaging(staging) {
+    return { sql: `DROP TABLE IF EXISTS ${qualified(staging)}`, params: [] };
+  },
+};

@@ -1,0 +1,138 @@
+// Executes a refresh group (lib/engine/groups.ts) in one target transaction, reading the source on one snapshot:
+// triggers off, suspended keys dropped or unchecked, children cleared first, parents loaded first (merged where
+// children keep their rows), suspended keys validated (a violation names the key and counts rows, never values),
+// generators moved past the copied values. A failure or a kill anywhere leaves every table of the group as it was.
+import type { ForeignKey, RowFilter, TableRef } from "../dialects/types";
+import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "./context";
+import { failpoint } from "./failpoints";
+import { refKey, type Member, type RefreshGroup } from "./groups";
+import { copyRows } from "./strategies/simple-copy";
+import type { TablePlan } from "./strategies/types";
+import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
+
+export interface GroupMember {
+  member: Member;
+  ctx: TableContext;
+  plan: TablePlan;
+}
+
+export interface MergeCounts {
+  updated: number;
+  inserted: number;
+  deleted: number;
+  /** Rows gone from the source kept because rows outside the refresh still reference them. */
+  kept: number;
+}
+
+export interface MemberResult {
+  rows: number;
+  merge?: MergeCounts;
+}
+
+const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[] }) => Number((await ctx.sessions.target.query<{ n: string | number }>(q))[0]?.n ?? 0);
+
+/** The key columns a merge matches rows on: the primary key, else a unique index of NOT NULL columns. */
+async function mergeKey(ctx: TableContext): Promise<string[]> {
+  const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
+  const notNull = new Set(ctx.columns.filter((c) => !c.target.nullable).map((c) => c.target.name));
+  const key = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && i.columns.every((c) => notNull.has(c)));
+  if (!key)
+    throw new RefreshError(`${displayName(ctx.targetTable)} must be merged (tables that keep their rows reference it) but has no primary key or unique NOT NULL key to match rows on`);
+  return key.columns;
+}
+
+/** The target-side window of a date re-sync (the plan's filter is on the source's column). */
+function targetWindow(ctx: TableContext, filter: RowFilter | undefined): RowFilter | undefined {
+  return filter && { ...filter, column: columnPair(ctx, filter.column.name).target };
+}
+
+/** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. */
+async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
+  const { ctx, plan } = g;
+  const rel = ctx.dialect.relations;
+  const target = ctx.sessions.target;
+  const staging = rel.mergeStaging(ctx.targetTable);
+  const key = await mergeKey(ctx);
+  for (const q of rel.createMergeStaging(ctx.targetTable, staging)) await target.execute(q);
+  await copyRows(ctx, plan.sourceQuery, staging);
+  const columns = ctx.columns.map((c) => c.target.name);
+  const stmts = rel.mergeFromStaging(ctx.targetTable, staging, key, columns, keepers, ctx.columns.some((c) => c.target.identity), targetWindow(ctx, plan.filter));
+  const updated = await n(ctx, stmts.update);
+  const inserted = await n(ctx, stmts.insert);
+  // Second half (children first, once every table is loaded): rows gone from the source, unless still referenced.
+  return async (): Promise<MergeCounts> => {
+    const kept = await n(ctx, stmts.kept);
+    const deleted = await n(ctx, stmts.delete);
+    await target.execute(rel.dropMergeStaging(staging));
+    return { updated, inserted, deleted, kept };
+  };
+}
+
+/** `all`: the group's members in load order; `referencing`: every key that references any member. */
+export async function executeGroup(group: RefreshGroup, all: GroupMember[], referencing: ForeignKey[]): Promise<Map<string, MemberResult>> {
+  const first = all[0].ctx;
+  const { source, target } = first.sessions;
+  const rel = first.dialect.relations;
+  const results = new Map<string, MemberResult>();
+  // Rows that stay while a member is merged: those of children that are not emptied and reloaded with it, and of
+  // configured tables outside this run.
+  const clearedWhole = (t: TableRef) => all.some((m) => refKey(m.member.target) === refKey(t) && m.plan.mode === "full_replace" && !group.merged.has(m.member.name));
+  const keepersOf = (m: GroupMember) => [
+    ...group.keys.filter((k) => refKey(k.referenced) === refKey(m.member.target) && refKey(k.table) !== refKey(m.member.target) && !clearedWhole(k.table)),
+    ...(group.keepers.get(m.member.name) ?? []),
+  ];
+  await unit(first, () =>
+    source.snapshot(() =>
+      target.transaction(async () => {
+        results.clear();
+        const triggersBack: (() => Promise<void>)[] = [];
+        for (const m of all) triggersBack.push(await suspendTriggers(m.ctx));
+        for (const k of group.suspended) await target.execute(rel.suspendForeignKey(k));
+
+        // Clear, children first: replaced members in one statement (PostgreSQL truncates a referenced table only
+        // together with the tables that reference it), then re-synced windows.
+        const reversed = [...all].reverse();
+        const replaced = reversed.filter((m) => m.plan.mode === "full_replace" && !group.merged.has(m.member.name));
+        if (replaced.length) {
+          first.progress.phase("loading", { message: `emptying ${replaced.map((m) => m.member.name).join(", ")}` });
+          const truncate = replaced.every((m) => m.ctx.config.truncate_target);
+          for (const q of rel.emptyTables(replaced.map((m) => m.ctx.targetTable), truncate, referencing)) await target.execute(q);
+        }
+        for (const m of reversed)
+          if (m.member.kind === "window" && !group.merged.has(m.member.name) && m.plan.filter)
+            await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, targetWindow(m.ctx, m.plan.filter)!));
+
+        // Load, parents first; merged members delete what the source no longer has afterwards, children first.
+        const deletes: [GroupMember, () => Promise<MergeCounts>][] = [];
+        for (const m of all) {
+          checkAborted(m.ctx);
+          m.ctx.progress.phase("loading", { message: group.merged.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
+          if (group.merged.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, keepersOf(m))]);
+          else results.set(m.member.name, { rows: await copyRows(m.ctx, m.plan.sourceQuery) });
+          await failpoint("between-group-tables");
+        }
+        for (const [m, finish] of deletes) {
+          const counts = await finish();
+          results.set(m.member.name, { rows: counts.inserted + counts.updated, merge: counts });
+        }
+
+        // The keys that were not checked during the load must hold before anything commits.
+        for (const k of group.suspended) {
+          const broken = await n(first, rel.foreignKeyViolations(k));
+          if (broken > 0)
+            throw new RefreshError(
+              `foreign key ${k.name} of ${displayName(k.table)} (${k.columns.join(", ")}) -> ${displayName(k.referenced)}: ${broken} row(s) reference a missing row after the load; nothing was committed`,
+              { hint: `The source itself breaks ${k.name} (or the masking rules changed a key column): fix the source rows or the rules. Every table of the group keeps its previous rows.` },
+            );
+          await target.execute(rel.restoreForeignKey(k));
+        }
+        for (const m of all) await resyncGenerators(m.ctx);
+        for (const back of triggersBack) await back();
+        for (const m of all) if (m.plan.mode === "full_replace") await analyzeTarget(m.ctx);
+        checkAborted(first);
+        await failpoint("before-commit");
+      }),
+    ),
+  );
+  return results;
+}

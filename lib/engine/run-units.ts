@@ -1,0 +1,67 @@
+// What a run executes, in units: tables related by foreign keys form one refresh group (one transaction);
+// every other table runs on its own. Decided from the target's catalog before anything is written.
+import type { TableConfigInput } from "../config/schema";
+import type { Dialect, ForeignKey, Session, TableRef } from "../dialects/types";
+import { displayName } from "./context";
+import { planGroups, refKey, type Member, type WriteKind } from "./groups";
+import type { GroupUnit } from "./table-run";
+
+export type RunUnit = { kind: "table"; table: TableConfigInput } | { kind: "group"; tables: TableConfigInput[]; unit: GroupUnit };
+
+async function writeKind(t: TableConfigInput, ref: TableRef, target: Session, dialect: Dialect): Promise<WriteKind> {
+  if (t.strategy === "staging_partition_switch") return "switch";
+  let mode = t.sync_mode;
+  if (mode === "smart_sync") {
+    const [r] = await target.query<{ empty: boolean | number }>(dialect.compiler.isEmpty(ref));
+    mode = r.empty ? "full_replace" : "incremental";
+  }
+  if (mode === "full_replace") return "replace";
+  return t.incremental_type === "identity" ? "append" : "window";
+}
+
+/** A configured table's target, matched by name (and schema when the config names one). */
+function isConfigured(all: TableConfigInput[], t: TableRef) {
+  return all.some((c) => c.name.toLowerCase() === t.name.toLowerCase() && (!c.schema || c.schema.toLowerCase() === t.schema.toLowerCase()));
+}
+
+export async function planUnits(all: TableConfigInput[], tables: TableConfigInput[], target: Session, dialect: Dialect): Promise<RunUnit[]> {
+  const members: Member[] = [];
+  const keys: ForeignKey[] = [];
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const units: RunUnit[] = [];
+  for (const t of tables) {
+    const ref = await target.introspector.findTable(t.name, t.schema);
+    // A table missing in the target runs alone and fails there, naming itself.
+    if (!ref) {
+      units.push({ kind: "table", table: t });
+      continue;
+    }
+    members.push({ name: t.name, target: ref, kind: await writeKind(t, ref, target, dialect) });
+    keys.push(...(await target.introspector.foreignKeys(ref)));
+  }
+  const configured = [...new Set(keys.flatMap((k) => [k.table, k.referenced]).filter((r) => isConfigured(all, r)).map(refKey))].map((k) => {
+    const [schema, ...name] = k.split(".");
+    return { schema, name: name.join(".") };
+  });
+  const plan = planGroups(members, keys, configured);
+  const referencing = (names: Set<string>) => keys.filter((k) => members.some((m) => names.has(m.name) && refKey(m.target) === refKey(k.referenced)));
+  for (const group of plan.groups) {
+    const names = new Set(group.members.map((m) => m.name));
+    const outside = plan.outside.filter((o) => names.has(o.member));
+    const alone = group.members.length === 1 && !group.keys.length && !group.merged.size && !outside.length;
+    if (alone) {
+      units.push({ kind: "table", table: byName.get(group.members[0].name)! });
+      continue;
+    }
+    const refused = outside.length
+      ? [...new Set(outside.map((o) => o.member))]
+          .map((m) => {
+            const list = outside.filter((o) => o.member === m).map((o) => `${displayName(o.key.table)} (${o.key.name})`);
+            return `${m} is referenced by table(s) outside the configuration: ${list.join(", ")}; emptying or re-syncing ${m} would break their rows. Add them to the configuration (they then refresh with ${m}, or keep their rows while ${m} is merged)`;
+          })
+          .join("; ")
+      : undefined;
+    units.push({ kind: "group", tables: group.members.map((m) => byName.get(m.name)!), unit: { group, referencing: referencing(names), refused } });
+  }
+  return units;
+}

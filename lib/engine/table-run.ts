@@ -1,0 +1,240 @@
+// One unit of a run: a table on its own, or a refresh group (tables related by foreign keys) in one transaction.
+// Plans, executes and records each table's result in the metadata DB; the runner schedules the units.
+import type { RefreshConfig, TableConfigInput } from "../config/schema";
+import { dialectFor } from "../dialects";
+import type { ForeignKey } from "../dialects/types";
+import type { Metadata } from "../metadata/client";
+import { resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
+import { executeGroup, type GroupMember } from "./group-refresh";
+import { describeGroup, type Member, type RefreshGroup } from "./groups";
+import { refuseUnmaskedPersonalData } from "./masking/stage";
+import { ProgressTracker, type ProgressEvent } from "./progress";
+import type { RunRequest, TableReport } from "./runner";
+import { strategyFor } from "./strategies";
+import type { TableOutcome, TablePlan } from "./strategies/types";
+
+export function cancelledMessage(signal: AbortSignal) {
+  return `cancelled${typeof signal.reason === "string" ? ` ${signal.reason}` : ""}: nothing of the interrupted transaction was committed`;
+}
+
+interface Tracked {
+  name: string;
+  resultId: string;
+  progress: ProgressTracker;
+  persist: ReturnType<typeof throttledPersist>;
+  started: number;
+}
+
+async function track(db: Metadata, runId: string, resultId: string, name: string, req: RunRequest): Promise<Tracked> {
+  const persist = throttledPersist(db, resultId);
+  const progress = new ProgressTracker(
+    (e) => {
+      req.onProgress?.(e);
+      persist(e);
+    },
+    runId,
+    name,
+  );
+  await db.tableResult.update({ where: { id: resultId }, data: { status: "running", phase: "planning", startedAt: new Date() } });
+  progress.phase("planning");
+  return { name, resultId, progress, persist, started: Date.now() };
+}
+
+/** Resolves the table in both catalogs, applies the personal-data policy and plans it; the plan is recorded. */
+async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string) {
+  const dialect = dialectFor(config.databases.target.engine);
+  const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
+  refuseUnmaskedPersonalData(ctx);
+  const plan = await strategyFor(table.strategy).plan(ctx);
+  if (groupNote) plan.reason = `${plan.reason}; ${groupNote}`;
+  t.progress.rowsExpected = plan.rowsExpected;
+  await db.tableResult.update({
+    where: { id: t.resultId },
+    data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), watermarkBefore: plan.watermarkBefore ?? null, maskedColumns: plan.maskedColumns ?? [] },
+  });
+  return { ctx, plan };
+}
+
+async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome: TableOutcome | undefined): Promise<TableReport> {
+  await t.persist.flush();
+  const durationMs = Date.now() - t.started;
+  await db.tableResult.update({
+    where: { id: t.resultId },
+    data: {
+      status: "succeeded",
+      phase: "done",
+      rowsRead: BigInt(outcome?.rowsRead ?? 0),
+      rowsWritten: BigInt(outcome?.rowsWritten ?? 0),
+      rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
+      watermarkAfter: outcome?.watermarkAfter ?? null,
+      partitionsCreated: outcome?.partitionsCreated ?? [],
+      partitionsSwitched: outcome?.partitionsSwitched ?? [],
+      finishedAt: new Date(),
+      durationMs,
+    },
+  });
+  t.progress.phase("done");
+  return { table: t.name, status: "succeeded", plan, outcome, durationMs };
+}
+
+async function recordFailure(db: Metadata, t: Tracked, e: unknown, req: RunRequest, plan: TablePlan | undefined, hintFor: (e: unknown) => string | undefined): Promise<TableReport> {
+  await t.persist.flush();
+  const error = req.signal?.aborted ? cancelledMessage(req.signal) : e instanceof Error ? e.message : String(e);
+  const hint = req.signal?.aborted ? undefined : ((e as RefreshError).hint ?? hintFor(e));
+  const durationMs = Date.now() - t.started;
+  // What stayed in the target: the committed units, not the rows of the transaction that rolled back.
+  await db.tableResult.update({
+    where: { id: t.resultId },
+    data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs, rowsWritten: BigInt(t.progress.committed), rowsCommitted: BigInt(t.progress.committed) },
+  });
+  t.progress.phase("failed", { message: error });
+  return { table: t.name, status: "failed", plan, error, hint, durationMs, rowsCommitted: t.progress.committed };
+}
+
+/** Cancelling cuts both connections: the server rolls the open transaction back, so the target keeps its last
+ *  committed state, exactly as after a kill. Returns what stops listening. */
+function cutOnAbort(pair: Sessions, req: RunRequest) {
+  const cut = () => {
+    pair.source.destroy();
+    pair.target.destroy();
+  };
+  req.signal?.addEventListener("abort", cut, { once: true });
+  return () => req.signal?.removeEventListener("abort", cut);
+}
+
+async function freshSessions(pair: Sessions) {
+  // The pair may be unusable after a failure mid-stream: give the next unit fresh sessions.
+  await pair.reopen("source").catch(() => {});
+  await pair.reopen("target").catch(() => {});
+}
+
+export async function refreshTable(db: Metadata, runId: string, resultId: string, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest): Promise<TableReport> {
+  const dialect = dialectFor(config.databases.target.engine);
+  const t = await track(db, runId, resultId, table.name, req);
+  let plan: TablePlan | undefined;
+  const stopListening = cutOnAbort(pair, req);
+  try {
+    const planned = await planTable(db, t, config, table, pair, req);
+    plan = planned.plan;
+    const outcome = req.dryRun ? undefined : await strategyFor(table.strategy).execute(planned.ctx, plan);
+    return await recordSuccess(db, t, plan, outcome);
+  } catch (e) {
+    const report = await recordFailure(db, t, e, req, plan, (x) => dialect.hintFor(x));
+    await freshSessions(pair);
+    return report;
+  } finally {
+    stopListening();
+  }
+}
+
+export interface GroupUnit {
+  group: RefreshGroup;
+  /** Every key referencing a member (the group's own and those from tables outside the run). */
+  referencing: ForeignKey[];
+  /** Why the group cannot run (tables outside the configuration reference a member): every member fails with it. */
+  refused?: string;
+}
+
+/**
+ * A refresh group: every member planned, then all loaded in one target transaction (lib/engine/group-refresh).
+ * staging_partition_switch members keep their own short per-day transactions and run after the group committed
+ * (their parents were merged, so the rows they reference stay). Any failure fails every member of the
+ * transaction: nothing of it was committed.
+ */
+export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<string, string>, config: RefreshConfig, unit: GroupUnit, pair: Sessions, req: RunRequest): Promise<TableReport[]> {
+  const dialect = dialectFor(config.databases.target.engine);
+  const { group } = unit;
+  const note = `refreshed as one group: ${describeGroup(group)}`;
+  const tracked = new Map<string, Tracked>();
+  for (const m of group.members) tracked.set(m.name, await track(db, runId, resultIds.get(m.name)!, m.name, req));
+  const tableOf = (m: Member) => config.tables.find((t) => t.name === m.name)!;
+  const plans = new Map<string, TablePlan>();
+  const stopListening = cutOnAbort(pair, req);
+  const inTransaction = group.members.filter((m) => m.kind !== "switch");
+  try {
+    if (unit.refused) throw new RefreshError(unit.refused);
+    const members: GroupMember[] = [];
+    const switched: { member: Member; ctx: TableContext }[] = [];
+    for (const m of group.members) {
+      const { ctx, plan } = await planTable(db, tracked.get(m.name)!, config, tableOf(m), pair, req, note);
+      plans.set(m.name, plan);
+      if (m.kind === "switch") switched.push({ member: m, ctx });
+      else members.push({ member: m, ctx, plan });
+    }
+    const reports: TableReport[] = [];
+    if (req.dryRun) {
+      for (const m of group.members) reports.push(await recordSuccess(db, tracked.get(m.name)!, plans.get(m.name)!, undefined));
+      return reports;
+    }
+    if (members.length) {
+      const results = await executeGroup(group, members, unit.referencing);
+      for (const m of members) {
+        const r = results.get(m.member.name)!;
+        const t = tracked.get(m.member.name)!;
+        t.progress.commitUnit();
+        const plan = plans.get(m.member.name)!;
+        const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
+        plan.reason += merged;
+        await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
+        reports.push(await recordSuccess(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: null, partitionsCreated: [], partitionsSwitched: [] }));
+      }
+    }
+    for (const s of switched) {
+      const t = tracked.get(s.member.name)!;
+      try {
+        reports.push(await recordSuccess(db, t, plans.get(s.member.name)!, await strategyFor("staging_partition_switch").execute(s.ctx, plans.get(s.member.name)!)));
+      } catch (e) {
+        reports.push(await recordFailure(db, t, e, req, plans.get(s.member.name), (x) => dialect.hintFor(x)));
+        await freshSessions(pair);
+      }
+    }
+    return reports;
+  } catch (e) {
+    // The one transaction rolled back (or never started): every member failed with the group; partition-switch
+    // members, which would have run after it, did not run.
+    const reports: TableReport[] = [];
+    const message = e instanceof Error ? e.message : String(e);
+    for (const m of group.members) {
+      const err = m.kind === "switch" && !inTransaction.length ? e : m.kind === "switch" ? new RefreshError(`not run: its group failed first (${message})`) : e;
+      reports.push(await recordFailure(db, tracked.get(m.name)!, err, req, plans.get(m.name), (x) => dialect.hintFor(x)));
+    }
+    await freshSessions(pair);
+    return reports;
+  } finally {
+    stopListening();
+  }
+}
+
+/** Writes progress to the metadata DB at most once a second (the last event of a burst included, on a timer),
+ *  so other processes (and reloads) can follow. */
+function throttledPersist(db: Metadata, resultId: string) {
+  let last = 0;
+  let pending: ProgressEvent | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let writing: Promise<unknown> = Promise.resolve();
+  const writeNow = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const e = pending;
+    pending = null;
+    if (!e) return;
+    last = Date.now();
+    writing = writing.then(() =>
+      db.tableResult.update({ where: { id: resultId }, data: { phase: e.phase, rowsWritten: BigInt(e.rows), rowsCommitted: BigInt(e.committed) } }).catch(() => {}),
+    );
+  };
+  let committed = 0;
+  const fn = (e: ProgressEvent) => {
+    pending = e;
+    const wait = 1000 - (Date.now() - last);
+    // A commit is written at once: it is what a killed run leaves behind.
+    if (wait <= 0 || e.phase !== "loading" || e.committed !== committed) writeNow();
+    else timer ??= setTimeout(writeNow, wait);
+    committed = e.committed;
+  };
+  fn.flush = async () => {
+    writeNow();
+    await writing;
+  };
+  return fn;
+}

@@ -1,0 +1,29 @@
+// What a load leaves behind in the target besides rows: triggers are off while rows are copied unless the table
+// asks for them (as pg_dump --disable-triggers and SQL Server's bulk copy do), identities and every sequence a
+// copied column's default draws from end past the copied values, and the planner's statistics describe the new rows.
+import type { TableContext } from "./context";
+import { resyncIdentities } from "./strategies/identity";
+
+/** Disables the table's enabled user triggers inside the caller's transaction; returns what re-enables them. */
+export async function suspendTriggers(ctx: TableContext): Promise<() => Promise<void>> {
+  if (ctx.config.fire_triggers) return async () => {};
+  const { target } = ctx.sessions;
+  const names = await target.introspector.triggers(ctx.targetTable);
+  for (const q of ctx.dialect.relations.setTriggersEnabled(ctx.targetTable, names, false)) await target.execute(q);
+  return async () => {
+    for (const q of ctx.dialect.relations.setTriggersEnabled(ctx.targetTable, names, true)) await target.execute(q);
+  };
+}
+
+/** Identities, and sequences used by column defaults whether or not they are owned by the column. */
+export async function resyncGenerators(ctx: TableContext) {
+  await resyncIdentities(ctx);
+  const loaded = new Set(ctx.columns.map((c) => c.target.name.toLowerCase()));
+  for (const use of await ctx.sessions.target.introspector.sequences(ctx.targetTable))
+    if (loaded.has(use.column.toLowerCase())) await ctx.sessions.target.execute(ctx.dialect.relations.resyncSequence(ctx.targetTable, use.column, use.sequence));
+}
+
+/** Fresh statistics after a table's rows were replaced: the dashboard's estimates and UAT's own query plans. */
+export async function analyzeTarget(ctx: TableContext) {
+  await ctx.sessions.target.execute(ctx.dialect.relations.analyze(ctx.targetTable));
+}
