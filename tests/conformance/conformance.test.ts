@@ -116,6 +116,40 @@ for (const engine of engines) {
       expect(Number(await db.target.scalar("SELECT MAX(id) FROM ids"))).toBe(2501);
     });
 
+    describe("related tables (foreign keys, a self-reference, a target trigger)", () => {
+      const family = async (kids: Record<string, unknown>) => {
+        await db.config([{ name: "parents", strategy: "simple_copy", sync_mode: "full_replace" }, { name: "kids", strategy: "simple_copy", ...kids }]);
+        const r = await run(["kids", "parents"]);
+        expect(r.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual([["kids", "succeeded", ""], ["parents", "succeeded", ""]]);
+        return r;
+      };
+      beforeAll(async () => {
+        for (const side of [db.source, db.target]) for (const sql of db.sql.family) await side.exec(sql);
+        for (const sql of db.sql.kidsTrigger) await db.target.exec(sql);
+        for (const sql of db.sql.familyDay1) await db.source.exec(sql);
+      });
+
+      it("day 1 and day 2 of a full replace: one group, parents first, equal to the source, the trigger not fired, keys trusted", async () => {
+        const day1 = await family({ sync_mode: "full_replace" });
+        expect(day1.tables[0].plan?.reason).toMatch(/refreshed as one group: parents -> kids; checked after the load: fk_kids_buddy/);
+        for (const sql of db.sql.familyDay2) await db.source.exec(sql);
+        await family({ sync_mode: "full_replace" });
+        for (const t of ["parents", "kids"]) expect(await db.target.fingerprint(t)).toEqual(await db.source.fingerprint(t));
+        expect(await db.target.scalar("SELECT COUNT(*) FROM kids WHERE name = 'fired'")).toMatch(/^0$/);
+        expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
+      });
+
+      it("identity-incremental kids keep their rows: the parents are merged, never emptied", async () => {
+        await db.source.exec("UPDATE parents SET name = 'merged' WHERE id = 1");
+        await db.source.exec("INSERT INTO parents VALUES (111, 'parent 111')");
+        await db.source.exec("INSERT INTO kids VALUES (1051, 111, 1050, 'kid 1051')");
+        const r = await family({ sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" });
+        expect(r.tables[1].plan?.reason).toMatch(/merged: 1 updated, 1 inserted, 0 deleted/);
+        for (const t of ["parents", "kids"]) expect(await db.target.fingerprint(t)).toEqual(await db.source.fingerprint(t));
+        expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
+      });
+    });
+
     it("the source session refuses writes", async () => {
       const config = await exportConfig(db.env.db);
       const s = await openSession(config.databases.source, "source", config.settings, { kind: "check" });

@@ -1,7 +1,8 @@
 // Checks T-SQL statements with a real T-SQL grammar (ANTLR's TSqlParser as shipped in antlr4ts-sql). That grammar
-// predates two forms the partition switch needs: ALTER TABLE ... SWITCH, and SPLIT RANGE with a non-numeric
-// boundary (it only takes a number; T-SQL takes any constant, e.g. '2025-02-07'). Those two are recognised by their
-// documented syntax instead, and their parts (object names, the boundary constant) are still parsed by the grammar.
+// predates three forms the engine needs: ALTER TABLE ... SWITCH, SPLIT RANGE with a non-numeric boundary (it only
+// takes a number; T-SQL takes any constant, e.g. '2025-02-07'), and ALTER TABLE ... [WITH CHECK] {CHECK | NOCHECK}
+// CONSTRAINT. Those are recognised by their documented syntax instead, and their parts (object names, the boundary
+// constant) are still parsed by the grammar.
 import { antlr4tsSQL, SQLDialect, type ANTLRErrorListener } from "antlr4ts-sql";
 
 const tsql = new antlr4tsSQL(SQLDialect.TSQL);
@@ -23,6 +24,10 @@ const SWITCH = new RegExp(
   "i",
 );
 
+// ALTER TABLE t [WITH {CHECK | NOCHECK}] {CHECK | NOCHECK} CONSTRAINT {ALL | name} (Microsoft's ALTER TABLE
+// syntax; the grammar knows only the plain CHECK CONSTRAINT form)
+const CHECK_CONSTRAINT = new RegExp(String.raw`^ALTER TABLE (${NAME})(?: WITH (?:CHECK|NOCHECK))? (?:CHECK|NOCHECK) CONSTRAINT (ALL|${NAME})$`, "i");
+
 // ALTER PARTITION FUNCTION pf() SPLIT RANGE ('constant')
 const SPLIT = new RegExp(String.raw`^ALTER PARTITION FUNCTION (${NAME})\(\) SPLIT RANGE \(('(?:[^']|'')*')\)$`, "i");
 
@@ -31,6 +36,8 @@ export function tsqlErrors(sql: string): string[] {
   const s = sql.trim();
   const sw = SWITCH.exec(s);
   if (sw) return [...grammarErrors(`SELECT 1 FROM ${sw[1]}`), ...grammarErrors(`SELECT 1 FROM ${sw[2]}`)];
+  const check = CHECK_CONSTRAINT.exec(s);
+  if (check) return [...grammarErrors(`SELECT 1 FROM ${check[1]}`), ...(check[2] === "ALL" ? [] : grammarErrors(`SELECT ${check[2]}`))];
   const split = SPLIT.exec(s);
   if (split) return [...grammarErrors(`ALTER PARTITION FUNCTION ${split[1]}() SPLIT RANGE (0)`), ...grammarErrors(`SELECT ${split[2]}`)];
   return grammarErrors(s);
