@@ -12,9 +12,10 @@ test.describe("a slow refresh", () => {
   test.beforeAll(async () => {
     uat = new pg.Client({ connectionString: stack().targetUrl });
     await uat.connect();
-    // ~1 ms per row: 5,000 customers take several seconds to load
+    // ~1 ms per row: 5,000 customers take several seconds to load. customers is referenced by orders, which keep
+    // their rows, so a refresh of customers merges it: every row it updates passes the slow trigger.
     await uat.query(`CREATE OR REPLACE FUNCTION e2e_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END $$`);
-    await uat.query("CREATE TRIGGER e2e_slow BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION e2e_slow()");
+    await uat.query("CREATE TRIGGER e2e_slow BEFORE INSERT OR UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION e2e_slow()");
     // Triggers are off during a load unless the table fires them.
     await metaQuery(`UPDATE "TableConfig" SET "fireTriggers" = true WHERE name = 'customers'`);
   });
@@ -23,6 +24,11 @@ test.describe("a slow refresh", () => {
     await uat.query("DROP TRIGGER IF EXISTS e2e_slow ON customers");
     await uat.end();
   });
+
+  /** UAT's customers all differ from production's again, so the next refresh updates every row. */
+  async function diverge() {
+    await uat.query("ALTER TABLE customers DISABLE TRIGGER e2e_slow; UPDATE customers SET segment = segment || ' (uat)'; ALTER TABLE customers ENABLE TRIGGER e2e_slow");
+  }
 
   async function startCustomers(page: import("@playwright/test").Page) {
     await login(page, "operator");
@@ -34,6 +40,7 @@ test.describe("a slow refresh", () => {
   }
 
   test("live progress survives a reload and reaches done", async ({ page }) => {
+    await diverge();
     await startCustomers(page);
     const bar = page.getByRole("progressbar", { name: "customers progress" });
     await expect.poll(async () => Number(await bar.getAttribute("aria-valuenow")), { timeout: 20_000 }).toBeGreaterThan(0);
@@ -45,17 +52,19 @@ test.describe("a slow refresh", () => {
   });
 
   test("an operator cancels a running refresh and the target keeps its rows", async ({ page }) => {
-    const before = (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0];
+    await diverge();
+    const before = (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name || segment, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0];
     await startCustomers(page);
     await page.getByRole("button", { name: "Cancel run" }).click();
     await expect(page.getByTestId("run-status")).toContainText("cancelled", { timeout: 30_000 });
     await expect(page.getByTestId("run-table-customers")).toContainText("cancelled by oscar@example.test");
     // the cancelled transaction is rolled back: same rows as before
-    await expect.poll(async () => (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0], { timeout: 30_000 }).toEqual(before);
+    await expect.poll(async () => (await uat.query("SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name || segment, ',' ORDER BY customer_id)) AS h FROM customers")).rows[0], { timeout: 30_000 }).toEqual(before);
   });
 
   test("an operator cancels, from the run page, a refresh that the CLI runs on another host", async ({ page }) => {
-    const checksum = "SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name, ',' ORDER BY customer_id)) AS h FROM customers";
+    const checksum = "SELECT count(*)::int AS n, md5(string_agg(customer_id::text || name || segment, ',' ORDER BY customer_id)) AS h FROM customers";
+    await diverge();
     const before = (await uat.query(checksum)).rows[0];
     const meta = new pg.Client({ connectionString: stack().metaUrl });
     await meta.connect();
