@@ -149,6 +149,8 @@ export interface RowStream {
 
 export interface LoadOptions {
   batchSize: number;
+  /** SQL Server: send the bulk load with FIRE_TRIGGERS (PostgreSQL's COPY fires whatever triggers are enabled). */
+  fireTriggers?: boolean;
   /** Called with the running row count as rows arrive. */
   onRows?: (rows: number, bytes: number) => void;
 }

@@ -32,7 +32,7 @@ export interface MemberResult {
 const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[] }) => Number((await ctx.sessions.target.query<{ n: string | number }>(q))[0]?.n ?? 0);
 
 /** The key columns a merge matches rows on: the primary key, else a unique index of NOT NULL columns. */
-async function mergeKey(ctx: TableContext): Promise<string[]> {
+export async function mergeKey(ctx: TableContext): Promise<string[]> {
   const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
   const notNull = new Set(ctx.columns.filter((c) => !c.target.nullable).map((c) => c.target.name));
   const key = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && i.columns.every((c) => notNull.has(c)));

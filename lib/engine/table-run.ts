@@ -5,7 +5,7 @@ import { dialectFor } from "../dialects";
 import type { ForeignKey } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import { resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
-import { executeGroup, type GroupMember } from "./group-refresh";
+import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
 import { describeGroup, type Member, type RefreshGroup } from "./groups";
 import { refuseUnmaskedPersonalData } from "./masking/stage";
 import { ProgressTracker, type ProgressEvent } from "./progress";
@@ -158,6 +158,8 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
     for (const m of group.members) {
       const { ctx, plan } = await planTable(db, tracked.get(m.name)!, config, tableOf(m), pair, req, note);
       plans.set(m.name, plan);
+      // Checked in the plan, so a dry run says it too.
+      if (group.merged.has(m.name)) await mergeKey(ctx);
       if (m.kind === "switch") switched.push({ member: m, ctx });
       else members.push({ member: m, ctx, plan });
     }

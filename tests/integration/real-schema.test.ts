@@ -123,3 +123,30 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect(report.tables[0].plan?.reason).toMatch(/regions \(merged\)/);
   });
 });
+
+describe("a merged parent without a key to match rows on", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    for (const c of [env.source, env.target])
+      await c.query(`CREATE TABLE tags (name text NOT NULL, UNIQUE (name)); CREATE TABLE docs (id int PRIMARY KEY, tag text REFERENCES tags (name));
+        CREATE TABLE loose (code text UNIQUE, label text); CREATE TABLE uses (id int PRIMARY KEY, code text REFERENCES loose (code))`);
+    await env.source.query("INSERT INTO tags VALUES ('a'), ('b'); INSERT INTO docs VALUES (1, 'a'); INSERT INTO loose VALUES ('x', 'X'); INSERT INTO uses VALUES (1, 'x')");
+  });
+  afterAll(() => env?.close());
+
+  it("is merged on a unique NOT NULL key; a nullable unique key is refused by the dry run already, naming the table", async () => {
+    await env.config([
+      { name: "tags", strategy: "simple_copy", sync_mode: "full_replace" },
+      { name: "docs", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" },
+      { name: "loose", strategy: "simple_copy", sync_mode: "full_replace" },
+      { name: "uses", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" },
+    ]);
+    const dry = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", dryRun: true });
+    expect(dry.tables.find((t) => t.table === "tags")?.status).toBe("succeeded");
+    expect(dry.tables.find((t) => t.table === "loose")?.error).toMatch(/public\.loose must be merged \(tables that keep their rows reference it\) but has no primary key or unique NOT NULL key/);
+    const real = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["tags", "docs"] });
+    expect(real.status).toBe("succeeded");
+    expect(await fingerprint(env.target, "docs")).toEqual(await fingerprint(env.source, "docs"));
+  });
+});

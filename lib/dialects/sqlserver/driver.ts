@@ -220,7 +220,7 @@ export async function bulkLoad(connection: BulkConnection, table: TableRef, cols
       }
     })();
     await new Promise<void>((resolve, reject) => {
-      const bulk = connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: false }, (err) => (err ? reject(err) : resolve()));
+      const bulk = connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: !!opts.fireTriggers }, (err) => (err ? reject(err) : resolve()));
       // tedious writes `[name]` without doubling a `]` inside the name: give it the name QUOTENAME would write.
       for (const c of cols) bulk.addColumn(c.name.replace(/]/g, "]]"), tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
       connection.execBulkLoad(bulk, counted);

@@ -97,6 +97,7 @@ export async function copyRows(ctx: TableContext, query: CompiledQuery, into: Ta
   const rows = maskRows(ctx, await ctx.sessions.source.exportRows(query));
   return ctx.sessions.target.importRows(into, ctx.columns.map((c) => c.target.name), rows, {
     batchSize: ctx.batchSize,
+    fireTriggers: ctx.config.fire_triggers && into === ctx.targetTable,
     onRows: (n, bytes) => ctx.progress.update(n, bytes),
   });
 }
