@@ -113,10 +113,14 @@ describe("SipHash-2-4-128", () => {
 });
 
 describe("partial", () => {
-  it("counts characters, not UTF-16 units, and keeps short values whole", () => {
+  it("counts characters, not UTF-16 units, and masks at least half of every value, short ones included", () => {
     expect(partial("😀bc😀ef", 1, 1)).toBe("😀****f");
     expect(partial("abcdef", 1, 2)).toBe("a***ef");
-    expect(partial("abc", 2, 2)).toBe("abc");
+    expect(partial("abc", 2, 2)).toBe("a**");
+    expect(partial("ab", 1, 1)).toBe("a*");
+    expect(partial("a", 1, 1)).toBe("*");
+    expect(partial("😀😀", 1, 1)).toBe("😀*");
+    expect(partial("**", 1, 1)).toBe("*#"); // the masked character was the mask character: another one is used
     expect(partial("", 2, 2)).toBe("");
     expect(partial("abcd", 0, 0, "#")).toBe("####");
   });

@@ -102,24 +102,39 @@ export function fake(kind: FakeKind, w: Words): string {
   }
 }
 
-/** Keeps the first/last characters and masks the rest, preserving length. */
+/** Keeps the first/last characters and masks the rest, preserving length (in characters, surrogate pairs whole).
+ *  Never writes a non-empty value unchanged: at least half of its characters (rounded up) are masked whatever
+ *  keep_first / keep_last say (a 2-character value keeps at most 1), and where the masked characters were the mask
+ *  character already, another one is used. */
 export function partial(s: string, first = 0, last = 0, maskChar = "*"): string {
+  const out = partialWith(s, first, last, maskChar);
+  return out === s && s !== "" ? partialWith(s, first, last, maskChar === "#" ? "*" : "#") : out;
+}
+
+function partialWith(s: string, first: number, last: number, maskChar: string): string {
   if (!/[\uD800-\uDFFF]/.test(s)) {
     // no surrogate pairs: one character per UTF-16 unit, so slicing is exact (and ten times faster)
-    const keepLast = Math.min(last, s.length);
-    const keepFirst = Math.min(first, s.length - keepLast);
+    const cap = Math.floor(s.length / 2);
+    const keepFirst = Math.min(first, cap);
+    const keepLast = Math.min(last, cap - keepFirst);
     return s.slice(0, keepFirst) + maskChar.repeat(s.length - keepFirst - keepLast) + s.slice(s.length - keepLast);
   }
   const chars = [...s];
-  return chars.map((c, i) => (i < first || i >= chars.length - last ? c : maskChar)).join("");
+  const cap = Math.floor(chars.length / 2);
+  const keepFirst = Math.min(first, cap);
+  const keepLast = Math.min(last, cap - keepFirst);
+  return chars.map((c, i) => (i < keepFirst || i >= chars.length - keepLast ? c : maskChar)).join("");
 }
 
 /** Shifts a date or date-time value by a number of days in [-days, +days] derived from the value. */
 export function dateShift(v: unknown, days: number, w: Words): unknown {
-  const offset = (w[1] % (2 * days + 1)) - days;
+  // Never by 0 days (that would write the value unchanged): [-days, -1] or [1, days].
+  const r = w[1] % (2 * Math.max(days, 1));
+  const offset = r < days ? r - days : r - days + 1;
   if (v instanceof Date) return new Date(v.getTime() + offset * 86_400_000);
   const m = /^(\d{4})-(\d{2})-(\d{2})(.*)$/.exec(String(v));
-  if (!m) return v;
+  // A value that is not a date cannot be shifted: it is not written either.
+  if (!m) return null;
   const shifted = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]) + offset * 86_400_000).toISOString().slice(0, 10);
   return shifted + m[4];
 }
@@ -173,7 +188,12 @@ export function compileRule(rule: MaskRule, keys: MaskingKeys, repeats = true): 
       return (v) => (v === null ? null : dateShift(v, rule.days ?? 0, keys.derive(canonical(v))));
     default: {
       const kind = rule.rule.slice("fake_".length) as FakeKind;
-      return ofText((text) => fake(kind, keys.derive(text)));
+      // A fake that happens to equal the source value (a city, a first name) is drawn again from other words.
+      return ofText((text) => {
+        let out = fake(kind, keys.derive(text));
+        for (let salt = 1; out === text && salt < 8; salt++) out = fake(kind, keys.derive(`${text}\u0000${salt}`));
+        return out;
+      });
     }
   }
 }
