@@ -33,6 +33,8 @@ export function stringifyConfig(config: RefreshConfig): string {
     if (t.fire_triggers) out.fire_triggers = true;
     if (!t.enabled) out.enabled = false;
     if (t.masking?.length) out.masking = t.masking;
+    // Flags and "no masking needed" decisions are policy: an export that dropped them would lift it on re-import.
+    if (t.personal_data?.length) out.personal_data = t.personal_data;
     return out;
   });
   return YAML.stringify({ databases: config.databases, tables, settings: config.settings });
