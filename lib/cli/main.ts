@@ -11,7 +11,8 @@ import { exportConfig, importConfig } from "../config/store";
 import { loadConfigFile, stringifyConfig } from "../config/yaml";
 import { RefreshError } from "../engine/context";
 import type { ProgressEvent } from "../engine/progress";
-import { runRefresh, TableBusyError, type RunReport } from "../engine/runner";
+import { MissingCredentialError } from "../engine/connections";
+import { runRefresh, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
 import { tableStatuses, testConnections } from "../engine/status";
 import { scanPii, type PiiFinding } from "../engine/pii";
 import { createMetadataClient, type Metadata } from "../metadata/client";
@@ -212,6 +213,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
+      return EXIT.usage;
+    }
+    // Configuration the environment or the command line gets wrong: exit 2, like invalid YAML.
+    if (e instanceof MissingCredentialError || e instanceof UnknownTableError) {
+      console.error(`error: ${e.message}`);
       return EXIT.usage;
     }
     if (e instanceof TableBusyError) {

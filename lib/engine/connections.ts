@@ -31,13 +31,14 @@ export function resolveTarget(db: DatabaseConfig, role: Role, env: Env = process
   const vars = credentialVariables(db, role);
   const where = `${role} ${db.server}/${db.database}`;
   if (db.auth_type === "windows") return windowsTarget(db, vars, where, env);
+  const missing: string[] = [];
   const read = (name: string | undefined, what: string) => {
     if (!name) return undefined;
     const v = env[name];
-    if (v === undefined || v === "") throw new MissingCredentialError(`environment variable ${name} (${what} for ${where}) is not set`);
+    if (v === undefined || v === "") missing.push(`${name} (${what} for ${where})`);
     return v;
   };
-  return {
+  const target = {
     engine: db.engine,
     host: db.server,
     port: db.port,
@@ -46,6 +47,22 @@ export function resolveTarget(db: DatabaseConfig, role: Role, env: Env = process
     password: read(vars.password, "password"),
     options: db.options,
   };
+  if (missing.length) throw new MissingCredentialError(`environment variable${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not set`);
+  return target;
+}
+
+/** Every connection's credential variables checked at once: one message names every one that is missing. */
+export function checkCredentials(config: { databases: Record<Role, DatabaseConfig> }, env: Env = process.env) {
+  const problems: string[] = [];
+  for (const role of ["source", "target"] as const) {
+    try {
+      resolveTarget(config.databases[role], role, env);
+    } catch (e) {
+      if (!(e instanceof MissingCredentialError)) throw e;
+      problems.push(e.message);
+    }
+  }
+  if (problems.length) throw new MissingCredentialError(problems.join("; "));
 }
 
 /** auth_type windows: integrated (Kerberos/SSPI) sign-in needs a native driver; tedious, the SQL Server driver

@@ -7,7 +7,7 @@ import { dialectFor } from "../dialects";
 import { sameDatabase, type Session } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
-import { openSession, type Purpose } from "./connections";
+import { checkCredentials, openSession, type Purpose } from "./connections";
 import { RefreshError, type Sessions } from "./context";
 import { holdersOf, TableBusyError } from "./busy";
 import { lockedTables, TableLocks } from "./locks";
@@ -56,17 +56,21 @@ export interface RunReport {
   tables: TableReport[];
 }
 
+/** A table asked for by name that the configuration does not have (a usage error: the CLI exits 2). */
+export class UnknownTableError extends RefreshError {}
+
 export function selectTables(config: RefreshConfig, names?: string[]): TableConfigInput[] {
   if (!names?.length) return config.tables.filter((t) => t.enabled);
   return names.map((n) => {
     const t = config.tables.find((x) => x.name.toLowerCase() === n.toLowerCase());
-    if (!t) throw new RefreshError(`unknown table ${n}; configured tables: ${config.tables.map((x) => x.name).join(", ") || "(none)"}`);
+    if (!t) throw new UnknownTableError(`unknown table ${n}; configured tables: ${config.tables.map((x) => x.name).join(", ") || "(none)"}`);
     return t;
   });
 }
 
 /** Opens source (read-only) and target, refusing a target that is the source database. */
 export async function openPair(config: RefreshConfig, purpose: Purpose): Promise<Sessions & { close(): Promise<void> }> {
+  checkCredentials(config);
   const source = await openSession(config.databases.source, "source", config.settings, purpose);
   let target: Session;
   try {

@@ -62,4 +62,19 @@ tables: [{ name: users }]
     const w = await runCli(["--dry-run", "--config", windows], cliEnv);
     expect(lines(w.output)).toEqual([expect.stringMatching(/^error: auth_type windows for source prod-sql-server\/ProductionDB: .* set SOURCE_DB_DOMAIN, SOURCE_DB_USER and SOURCE_DB_PASSWORD \(not set: SOURCE_DB_DOMAIN\)$/)]);
   });
+
+  it("missing credentials of both connections are named in one line, and configuration errors exit 2", async () => {
+    const original = file("original.yaml", `databases:\n  source: { server: "prod-sql-server", database: "ProductionDB", auth_type: "sql" }\n  target: { server: "uat", database: "UATDB", auth_type: "sql" }\ntables:\n  - { name: "Users" }\n`);
+    const r = await runCli(["--dry-run", "--config", original], { DATABASE_URL: env.metaUrl, SOURCE_DB_USER: "", SOURCE_DB_PASSWORD: "", TARGET_DB_USER: "", TARGET_DB_PASSWORD: "" });
+    expect(r.code).toBe(2);
+    expect(lines(r.output)).toEqual([
+      "error: environment variables SOURCE_DB_USER (user name for source prod-sql-server/ProductionDB), SOURCE_DB_PASSWORD (password for source prod-sql-server/ProductionDB) are not set; " +
+        "environment variables TARGET_DB_USER (user name for target uat/UATDB), TARGET_DB_PASSWORD (password for target uat/UATDB) are not set",
+    ]);
+    const unknown = await runCli(["--table", "nope", "--force", "--config", original], cliEnv);
+    expect(unknown.code).toBe(2);
+    expect(lines(unknown.output)).toEqual(["error: unknown table nope; configured tables: Users"]);
+    const invalid = await runCli(["--dry-run", "--config", file("invalid.yaml", "databases: 1\n")], cliEnv);
+    expect(invalid.code).toBe(2);
+  });
 });

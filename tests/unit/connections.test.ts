@@ -1,7 +1,7 @@
 // Credentials of the original config.yaml's auth_type, and connection failures in a database team's words.
 import { describe, expect, it } from "vitest";
 import { parseConfigYaml } from "../../lib/config/yaml";
-import { connectReason, credentialStatus, resolveTarget } from "../../lib/engine/connections";
+import { checkCredentials, connectReason, credentialStatus, resolveTarget } from "../../lib/engine/connections";
 
 const original = parseConfigYaml(`
 databases:
@@ -16,6 +16,13 @@ describe("auth_type", () => {
     expect(() => resolveTarget(original.databases.target, "target", { TARGET_DB_USER: "u" })).toThrow(
       "environment variable TARGET_DB_PASSWORD (password for target uat-sql-server/UATDB) is not set",
     );
+  });
+
+  it("every missing variable of every connection is named in one message", () => {
+    expect(() => checkCredentials(original, { SOURCE_DB_DOMAIN: "CORP", SOURCE_DB_USER: "svc" })).toThrow(
+      /auth_type windows for source prod-sql-server\/ProductionDB: .*\(not set: SOURCE_DB_PASSWORD\); environment variables TARGET_DB_USER \(user name for target uat-sql-server\/UATDB\), TARGET_DB_PASSWORD \(password for target uat-sql-server\/UATDB\) are not set$/,
+    );
+    expect(() => checkCredentials(original, { SOURCE_DB_DOMAIN: "C", SOURCE_DB_USER: "u", SOURCE_DB_PASSWORD: "p", TARGET_DB_USER: "u", TARGET_DB_PASSWORD: "p" })).not.toThrow();
   });
 
   it("windows: NTLM with the domain from SOURCE_DB_DOMAIN or from DOMAIN\\user", () => {
