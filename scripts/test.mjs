@@ -6,6 +6,24 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
+
+// The browser tests drive Debian's Chromium (never a downloaded browser). On a machine without it, install it when
+// we can (root with apt-get, as on CI), else stop before the suite with the one line that says what to do.
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+function ensureChromium() {
+  if (existsSync(chromium)) return true;
+  const canApt = process.getuid?.() === 0 && spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status === 0;
+  if (canApt && !process.env.CHROMIUM_PATH) {
+    console.log("=== installing Debian's chromium for the browser tests (apt-get install -y chromium)");
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+    spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env });
+    if (existsSync(chromium)) return true;
+  }
+  console.error(`npm test needs Chromium at ${chromium} for the browser tests: install it with "sudo apt-get install -y chromium" (Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium binary.`);
+  return false;
+}
+if (!ensureChromium()) process.exit(1);
 const reports = path.join(root, ".reports");
 rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
