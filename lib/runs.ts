@@ -27,7 +27,7 @@ export async function listRuns(db: Metadata, f: RunFilters) {
       orderBy: { startedAt: "desc" },
       skip: (page - 1) * PAGE_SIZE,
       take: PAGE_SIZE,
-      include: { tables: { select: { tableName: true, status: true }, orderBy: { tableName: "asc" } } },
+      include: { tables: { select: { tableName: true, status: true, rowsWritten: true, rowsCommitted: true }, orderBy: { tableName: "asc" } } },
     }),
     db.refreshRun.count({ where }),
   ]);
@@ -39,6 +39,24 @@ export async function getRun(db: Metadata, id: string) {
 }
 
 export type RunWithTables = NonNullable<Awaited<ReturnType<typeof getRun>>>;
+
+/** How a table ended, as a person reads it: a table stopped by a cancel or by the death of its process says so,
+ *  rather than "failed". */
+export function tableEnd(tableStatus: string, runStatus: string): string {
+  if (tableStatus !== "failed") return tableStatus;
+  return runStatus === "interrupted" || runStatus === "cancelled" ? runStatus : "failed";
+}
+
+/** Rows figures of a run: what stayed in the target (committed) and, while it runs, what streamed so far. */
+export function runRows(tables: { rowsWritten: bigint; rowsCommitted: bigint; status: string }[]) {
+  let committed = 0;
+  let streamed = 0;
+  for (const t of tables) {
+    committed += Number(t.rowsCommitted);
+    streamed += t.status === "running" ? Number(t.rowsWritten) : Number(t.rowsCommitted);
+  }
+  return { committed, streamed };
+}
 
 /** JSON-safe snapshot of a run (BigInt -> number) for the API and the progress stream. */
 export function runSnapshot(run: RunWithTables) {
@@ -54,7 +72,11 @@ export function runSnapshot(run: RunWithTables) {
     error: run.error,
     executor: run.executor,
     cancelRequestedBy: run.cancelRequestedBy,
-    rowsWritten: Number(run.rowsWritten),
+    ...(() => {
+      const r = runRows(run.tables);
+      // Committed: what stays in the target whatever happens next. Streamed: rows sent so far, committed or not.
+      return { rowsCommitted: r.committed, rowsStreamed: r.streamed };
+    })(),
     tables: run.tables.map((t) => ({
       id: t.id,
       table: t.tableName,
@@ -62,6 +84,8 @@ export function runSnapshot(run: RunWithTables) {
       mode: t.mode,
       modeReason: t.modeReason,
       status: t.status,
+      /** succeeded / failed / skipped, or interrupted / cancelled for a table its run's stop ended. */
+      ended: tableEnd(t.status, run.status),
       phase: t.phase,
       rowsRead: Number(t.rowsRead),
       rowsWritten: Number(t.rowsWritten),
@@ -75,7 +99,7 @@ export function runSnapshot(run: RunWithTables) {
       startedAt: t.startedAt?.toISOString() ?? null,
       finishedAt: t.finishedAt?.toISOString() ?? null,
       durationMs: t.durationMs,
-      rowsPerSec: t.durationMs && t.durationMs > 0 ? Math.round((Number(t.rowsWritten) * 1000) / t.durationMs) : null,
+      rowsPerSec: t.durationMs && t.durationMs > 0 ? Math.round((Number(t.status === "running" ? t.rowsWritten : t.rowsCommitted) * 1000) / t.durationMs) : null,
       error: t.error,
       errorHint: t.errorHint,
     })),

@@ -24,7 +24,7 @@ function rowsOf(s: Side) {
 interface TableRow {
   name: string; strategy: string; mode: string; enabled: boolean; watermarkColumn: string | null;
   source: Side; target: Side; lag: string | null; running: boolean; queued: boolean;
-  lastRun: { status: string; finishedAt: string | null; rowsWritten: number; error: string | null; runId: string } | null;
+  lastRun: { status: string; finishedAt: string | null; rowsCommitted: number; error: string | null; runId: string } | null;
 }
 interface StatusResponse {
   source: { server: string; database: string; engine: string };

@@ -43,7 +43,13 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
         </div>
         <div><dt className="text-slate-500">Started</dt><dd>{formatTime(run.startedAt)}</dd></div>
         <div><dt className="text-slate-500">Duration</dt><dd>{formatDuration(run.durationMs)}</dd></div>
-        <div><dt className="text-slate-500">{run.status === "running" ? "Rows written" : "Rows committed"}</dt><dd data-testid="run-rows">{formatRows(run.rowsWritten)}</dd></div>
+        <div>
+          <dt className="text-slate-500">Rows committed</dt>
+          <dd data-testid="run-rows">
+            {formatRows(run.rowsCommitted)}
+            {run.status === "running" && run.rowsStreamed > run.rowsCommitted ? <span className="block text-xs text-slate-500">{formatRows(run.rowsStreamed)} streamed so far</span> : null}
+          </dd>
+        </div>
       </dl>
       {live && (
         <div className="flex flex-wrap items-center gap-3">
@@ -62,12 +68,13 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
       {run.error && run.status !== "succeeded" && <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-800">{run.error}</p>}
       <ol className="space-y-3">
         {run.tables.map((t) => {
-          const pct = t.rowsExpected ? Math.min(100, Math.round((t.rowsWritten / Math.max(t.rowsExpected, 1)) * 100)) : t.status === "succeeded" ? 100 : 0;
+          const shown = t.status === "running" ? t.rowsWritten : t.rowsCommitted;
+          const pct = t.status === "succeeded" ? 100 : t.rowsExpected ? Math.min(100, Math.round((shown / Math.max(t.rowsExpected, 1)) * 100)) : 0;
           return (
             <li key={t.id} className="rounded-lg border border-slate-200 bg-white p-4" data-testid={`run-table-${t.table}`}>
               <div className="flex flex-wrap items-center gap-2">
                 <h3 className="font-medium">{t.table}</h3>
-                <StatusBadge status={t.status} />
+                <StatusBadge status={t.ended} />
                 <span className="text-sm text-slate-600">{t.strategy}{t.mode ? ` / ${t.mode}` : ""}</span>
                 {t.phase && t.status === "running" && <span className="text-sm text-blue-800">{t.phase}</span>}
               </div>
@@ -78,12 +85,14 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
               </div>
               <dl className="mt-2 grid grid-cols-2 gap-2 text-xs sm:grid-cols-6">
                 <div>
-                  {/* A failed table shows what stayed in the target; a running one, what streamed so far and what is committed. */}
-                  <dt className="text-slate-500">{t.status === "failed" ? "Rows committed" : "Rows"}</dt>
+                  {/* Running: rows streamed so far (of those expected) and what is committed already. Ended: what
+                      stayed in the target, and for a stopped table what streamed and was rolled back. */}
+                  <dt className="text-slate-500">{t.status === "running" ? "Rows streamed" : "Rows committed"}</dt>
                   <dd className="tabular-nums" data-testid="table-rows">
-                    {formatRows(t.rowsWritten)}
+                    {t.status === "running" ? formatRows(t.rowsWritten) : formatRows(t.rowsCommitted)}
                     {t.status !== "failed" && t.rowsExpected !== null ? ` / ${formatRows(t.rowsExpected)}` : ""}
                     {t.status === "running" && t.rowsCommitted > 0 ? ` (${formatRows(t.rowsCommitted)} committed)` : ""}
+                    {t.status === "failed" && t.rowsWritten > t.rowsCommitted ? ` (${formatRows(t.rowsWritten - t.rowsCommitted)} more streamed, rolled back)` : ""}
                   </dd>
                 </div>
                 <div><dt className="text-slate-500">Rows/s</dt><dd className="tabular-nums">{formatRows(t.rowsPerSec)}</dd></div>

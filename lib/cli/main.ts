@@ -71,6 +71,7 @@ function printRun(report: RunReport, dryRun: boolean) {
       const o = t.outcome;
       console.log(`    ${o.rowsWritten} rows in ${(t.durationMs / 1000).toFixed(1)}s${o.watermarkAfter != null ? `, watermark now ${o.watermarkAfter}` : ""}${o.partitionsCreated.length ? `, partitions created: ${o.partitionsCreated.join(", ")}` : ""}${o.partitionsSwitched.length ? `, switched: ${o.partitionsSwitched.join(", ")}` : ""}`);
     }
+    if (t.status === "failed" && !dryRun) console.log(`    rows committed: ${t.rowsCommitted ?? 0}${t.rowsCommitted ? " (they stay in the target)" : ""}`);
     if (t.error) console.log(`    error: ${t.error}${t.hint ? `\n    hint: ${t.hint}` : ""}`);
   }
   console.log(`run ${report.runId}: ${report.status}`);

@@ -4,7 +4,7 @@ import type { Session } from "../dialects/types";
 import { dialectFor } from "../dialects";
 import type { Metadata } from "../metadata/client";
 import { exportConfig } from "../config/store";
-import { activeRuns } from "../runs";
+import { activeRuns, tableEnd } from "../runs";
 import { openSession } from "./connections";
 import { countOrEstimate } from "./limits";
 import { lockedTables } from "./locks";
@@ -30,7 +30,7 @@ export interface TableStatus {
   watermarkColumn: string | null;
   source: SideStatus;
   target: SideStatus;
-  lastRun: { status: string; finishedAt: Date | null; rowsWritten: number; error: string | null; runId: string } | null;
+  lastRun: { status: string; finishedAt: Date | null; rowsCommitted: number; error: string | null; runId: string } | null;
   /** How far the target is behind, in the watermark's own unit ("in sync", "3 days", "120 ids", "5.2 h"). */
   lag: string | null;
 }
@@ -104,6 +104,7 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
       const last = await db.tableResult.findFirst({
         where: { tableName: t.name, run: { dryRun: false }, status: { in: ["succeeded", "failed", "running"] } },
         orderBy: { startedAt: "desc" },
+        include: { run: { select: { status: true } } },
       });
       const lastGood = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false }, status: "succeeded" }, orderBy: { startedAt: "desc" } });
       const source = await side(pair.source, t, key);
@@ -123,7 +124,7 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
         watermarkColumn: watermarkColumnOf(t) ?? key ?? null,
         source,
         target,
-        lastRun: last ? { status: last.status, finishedAt: last.finishedAt, rowsWritten: Number(last.rowsWritten), error: last.error, runId: last.runId } : null,
+        lastRun: last ? { status: tableEnd(last.status, last.run.status), finishedAt: last.finishedAt, rowsCommitted: Number(last.rowsCommitted), error: last.error, runId: last.runId } : null,
         lag: describeLag(source, target),
       });
     }

@@ -56,6 +56,8 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
 }
 
 async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome: TableOutcome | undefined): Promise<TableReport> {
+  // The last progress event first: its running figures must not land after (and over) the final ones.
+  t.progress.phase("done");
   await t.persist.flush();
   const durationMs = Date.now() - t.started;
   await db.tableResult.update({
@@ -73,21 +75,20 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
       durationMs,
     },
   });
-  t.progress.phase("done");
   return { table: t.name, status: "succeeded", plan, outcome, durationMs };
 }
 
 async function recordFailure(db: Metadata, t: Tracked, e: unknown, req: RunRequest, plan: TablePlan | undefined, hintFor: (e: unknown) => string | undefined): Promise<TableReport> {
-  await t.persist.flush();
   const error = req.signal?.aborted ? cancelledMessage(req.signal) : e instanceof Error ? e.message : String(e);
+  t.progress.phase("failed", { message: error });
+  await t.persist.flush();
   const hint = req.signal?.aborted ? undefined : ((e as RefreshError).hint ?? hintFor(e));
   const durationMs = Date.now() - t.started;
-  // What stayed in the target: the committed units, not the rows of the transaction that rolled back.
+  // rowsCommitted: what stayed in the target (the committed units); rowsWritten: what streamed, rolled back or not.
   await db.tableResult.update({
     where: { id: t.resultId },
-    data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs, rowsWritten: BigInt(t.progress.committed), rowsCommitted: BigInt(t.progress.committed) },
+    data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs, rowsWritten: BigInt(Math.max(t.progress.rows, t.progress.committed)), rowsCommitted: BigInt(t.progress.committed) },
   });
-  t.progress.phase("failed", { message: error });
   return { table: t.name, status: "failed", plan, error, hint, durationMs, rowsCommitted: t.progress.committed };
 }
 

@@ -5,7 +5,7 @@ import { StatusBadge } from "@/components/ui/status-badge";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { dateParam } from "@/lib/params";
-import { listRuns } from "@/lib/runs";
+import { listRuns, runRows } from "@/lib/runs";
 import { requirePageRole } from "@/server/session";
 
 export const metadata = { title: "Runs" };
@@ -36,7 +36,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="min-w-full text-sm">
             <thead className="bg-slate-50 text-left text-slate-600">
-              <tr><th className="px-3 py-2">Started</th><th className="px-3 py-2">Status</th><th className="px-3 py-2">Tables</th><th className="px-3 py-2">Triggered by</th><th className="px-3 py-2">Rows</th><th className="px-3 py-2">Duration</th></tr>
+              <tr><th className="px-3 py-2">Started</th><th className="px-3 py-2">Status</th><th className="px-3 py-2">Tables</th><th className="px-3 py-2">Triggered by</th><th className="px-3 py-2">Rows committed</th><th className="px-3 py-2">Duration</th></tr>
             </thead>
             <tbody>
               {runs.map((r) => (
@@ -45,7 +45,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
                   <td className="px-3 py-2"><StatusBadge status={r.status} />{r.dryRun && <span className="ml-1 text-xs text-slate-500">dry run</span>}</td>
                   <td className="px-3 py-2">{r.tables.map((t) => t.tableName).join(", ")}</td>
                   <td className="px-3 py-2">{r.triggeredBy} <span className="text-xs text-slate-500">({r.trigger})</span></td>
-                  <td className="px-3 py-2 tabular-nums">{formatRows(Number(r.rowsWritten))}</td>
+                  <td className="px-3 py-2 tabular-nums" data-testid="runs-rows">{formatRows(runRows(r.tables).committed)}</td>
                   <td className="px-3 py-2">{formatDuration(r.durationMs)}</td>
                 </tr>
               ))}
