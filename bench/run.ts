@@ -6,10 +6,11 @@
 //   peak RSS of the refresh process per table size;
 //   "refresh all" of 4 tables, one table at a time vs max_parallel_tables = 2, in the same run;
 //   full_replace of a 5M-row table of 9 columns with 3 masked text columns vs the same table unmasked, and the
-//   masked refresh's peak RSS at 1M and 10M rows (should stay flat).
+//   masked refresh's peak RSS at 1M and 10M rows (should stay flat);
+//   the dashboard's status read while the 5M-row table is fully replaced (p50, p95, max) and the first read after.
 // --masking-rows N changes the masked table's size (default 5000000), --masking-rss-sizes the RSS sizes.
 // Writes bench/results/latest.json and bench/results/latest.md.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +19,9 @@ import pg from "pg";
 import { importConfig } from "../lib/config/store";
 import { configSchema } from "../lib/config/schema";
 import { startEmbeddedPostgres } from "../lib/embedded/postgres";
-import { createMetadataClient } from "../lib/metadata/client";
+import { registerBuiltInDialects } from "../lib/dialects/builtin";
+import { dashboardStatus } from "../lib/engine/status";
+import { createMetadataClient, type Metadata } from "../lib/metadata/client";
 import { migrateMetadata } from "../lib/metadata/migrate";
 
 /** The multi-table data set of the parallel measurement: 4 tables of 500k rows. */
@@ -49,6 +52,35 @@ const FILL = (name: string, from: number, to: number) => `INSERT INTO ${name}
 function child(mode: "engine" | "baseline" | "all", table: string, env: Record<string, string>, ...extra: string[]) {
   const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), mode, table, ...extra], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").pop()!) as { rows: number; ms: number; bytes: number; maxRssMb: number };
+}
+
+/** The dashboard's status read, timed every 250 ms while a refresh of `table` runs in its own process. */
+async function statusDuringLoad(meta: Metadata, metaUrl: string, table: string, env: Record<string, string>) {
+  registerBuiltInDialects();
+  const read = async () => {
+    const started = performance.now();
+    await dashboardStatus(meta, metaUrl);
+    return performance.now() - started;
+  };
+  let done = false;
+  const load = new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), "engine", table], { cwd: root, env: { ...process.env, ...env } }, (e) => {
+      done = true;
+      if (e) reject(e);
+      else resolve();
+    }),
+  );
+  const during: number[] = [];
+  await new Promise((r) => setTimeout(r, 1000)); // let the load start
+  while (!done) {
+    during.push(await read());
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await load;
+  const firstAfter = await read();
+  const sorted = [...during].sort((a, b) => a - b);
+  const q = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0);
+  return { reads: during.length, p50Ms: q(0.5), p95Ms: q(0.95), maxMs: Math.round(sorted.at(-1) ?? 0), firstReadAfterMs: Math.round(firstAfter) };
 }
 
 const cluster = await startEmbeddedPostgres();
@@ -167,6 +199,10 @@ try {
     /** rows -> peak RSS (MB) of the masked refresh */
     maskedPeakRssBySize: {} as Record<number, number>,
   };
+  // The dashboard during a big full replace, and right after it (the target is analysed by the refresh).
+  console.log("status reads during a full replace…");
+  const statusLatency = { rows: MASKED_ROWS, ...(await statusDuringLoad(meta, cluster.url("bench_meta"), "people_plain", maskEnv)) };
+  console.log(JSON.stringify({ statusLatency }));
   await src.query("DROP TABLE people_plain");
   for (const n of values["masking-rss-sizes"]!.split(",").map(Number)) {
     await src.query("TRUNCATE people_masked");
@@ -179,7 +215,7 @@ try {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const machine = `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL 18 (embedded), source and target on one server`;
   const at = new Date().toISOString();
-  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched, parallel, masking }, null, 2) + "\n");
+  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched, parallel, masking, statusLatency }, null, 2) + "\n");
   type R = { rows: number; tableMb: number; baseline: { rowsPerSec: number; mbPerSec: number; peakRssMb: number }; fullReplace: { seconds: number; rowsPerSec: number; mbPerSec: number; peakRssMb: number }; ratioToBaseline: number; incremental10k: { seconds: number; peakRssMb: number } };
   const md = [
     `Benchmarks of ${at.slice(0, 10)} on ${machine}.`,
@@ -194,6 +230,8 @@ try {
     `Partition switch: one day (${switched.rowsInDay.toLocaleString("en")} rows) into a table with ${switched.partitions} daily partitions: ${switched.seconds} s, peak RSS ${switched.peakRssMb} MB.`,
     "",
     `Refresh all of ${parallel.tables} tables × ${parallel.rowsPerTable.toLocaleString("en")} rows: one table at a time ${parallel.sequentialSeconds} s, max_parallel_tables 2 ${parallel.parallel2Seconds} s (${parallel.speedup}× faster).`,
+    "",
+    `Dashboard status read during a full replace of ${statusLatency.rows.toLocaleString("en")} rows (${statusLatency.reads} reads, every 250 ms): p50 ${statusLatency.p50Ms} ms, p95 ${statusLatency.p95Ms} ms, max ${statusLatency.maxMs} ms; first read after the load ${statusLatency.firstReadAfterMs} ms.`,
     "",
     `Masking: full_replace of ${masking.rows.toLocaleString("en")} rows × ${masking.columns} columns, ${masking.maskedColumns} masked text columns: ${masking.maskedRowsPerSec.toLocaleString("en")} rows/s vs ${masking.unmaskedRowsPerSec.toLocaleString("en")} unmasked (${masking.ratio} of unmasked), peak RSS ${masking.maskedPeakRssMb} MB vs ${masking.unmaskedPeakRssMb} MB; masked peak RSS by table size: ${Object.entries(masking.maskedPeakRssBySize).map(([n, mb]) => `${Number(n).toLocaleString("en")} rows ${mb} MB`).join(", ")}.`,
     "",

@@ -7,11 +7,16 @@ import { useMemo, useRef, useState } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatRows, formatTime } from "@/components/ui/format";
 
-interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string; refreshing?: boolean; asOf?: string }
+interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string; refreshing?: boolean; asOf?: string; note?: string }
 
 function rowsOf(s: Side) {
   if (s.error) return <span className="text-red-700">{s.error}</span>;
-  const rows = <span title={s.estimated ? "planner estimate: big tables are not counted for the dashboard" : undefined}>{s.estimated ? "≈" : ""}{formatRows(s.rows)}</span>;
+  const rows = (
+    <span title={s.note ?? (s.estimated ? "planner estimate: big tables are not counted for the dashboard" : undefined)}>
+      {s.estimated && s.rows !== null ? "≈" : ""}
+      {s.rows === null && s.note ? "?" : formatRows(s.rows)}
+    </span>
+  );
   if (!s.refreshing) return rows;
   // The refresh holds the table: these are the figures from before it, not read now.
   return (

@@ -189,7 +189,8 @@ export interface QueryCompiler {
    *  rules: admin-written, run on the read-only source session). */
   selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number, expressions?: Record<string, string>): CompiledQuery;
   countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
-  /** The planner's row estimate (`n`, -1 when unknown): the dashboard must not scan big production tables. */
+  /** The planner's row estimate (`n`, -1 when unknown) and the table's size on disk (`bytes`, null where the
+   *  estimate is always known): the dashboard must not scan big production tables. */
   estimateRows(table: TableRef): CompiledQuery;
   /** `max` (and `cutoff` = max - bufferDays for date kinds) as text, or nulls on an empty table. */
   watermark(table: TableRef, column: ColumnInfo, bufferDays: number): CompiledQuery;

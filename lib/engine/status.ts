@@ -20,6 +20,8 @@ export interface SideStatus {
   refreshing?: boolean;
   /** When the figures were read. */
   asOf?: string;
+  /** Where `rows` came from when it is neither a count nor the planner's estimate, or why it is unknown. */
+  note?: string;
 }
 
 export interface TableStatus {
@@ -63,19 +65,19 @@ function watermarkColumnOf(t: TableConfigInput) {
   return t.incremental_column ?? t.partition_column ?? null;
 }
 
-async function side(session: Session, t: TableConfigInput, partitionKey?: string): Promise<SideStatus> {
+async function side(session: Session, t: TableConfigInput, partitionKey?: string, fallback?: () => Promise<number | null>): Promise<SideStatus> {
   const { compiler } = dialectFor(session.engine);
   try {
     const ref = await session.introspector.findTable(t.name, t.schema);
     if (!ref) return { rows: null, watermark: null, error: "table not found" };
-    const { rows, estimated } = await countOrEstimate(session, ref);
+    const { rows, estimated, note } = await countOrEstimate(session, ref, { fallback });
     const colName = watermarkColumnOf(t) ?? partitionKey;
     let watermark: string | null = null;
     if (colName) {
       const col = (await session.introspector.columns(ref)).find((c) => c.name.toLowerCase() === colName.toLowerCase());
       if (col) watermark = (await session.query<{ max: string | null }>(compiler.watermark(ref, col, 0)))[0]?.max ?? null;
     }
-    return { rows, estimated, watermark };
+    return { rows, estimated, watermark, ...(note ? { note } : {}) };
   } catch (e) {
     return { rows: null, watermark: null, error: (e as Error).message };
   }
@@ -113,7 +115,9 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
         const known = lastKnownTarget.get(t.name);
         target = { ...(known ?? { rows: null, watermark: lastGood?.watermarkAfter ?? null }), refreshing: true };
       } else {
-        target = { ...(await side(pair.target, t, key)), asOf: new Date().toISOString() };
+        // Rows the last full replace committed: what a target without statistics holds (no count of a big table).
+        const committed = async () => (lastGood?.mode === "full_replace" ? Number(lastGood.rowsCommitted) : null);
+        target = { ...(await side(pair.target, t, key, committed)), asOf: new Date().toISOString() };
         if (target.rows !== null) lastKnownTarget.set(t.name, target);
       }
       out.push({

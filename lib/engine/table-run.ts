@@ -159,8 +159,12 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
     for (const m of group.members) {
       const { ctx, plan } = await planTable(db, tracked.get(m.name)!, config, tableOf(m), pair, req, note);
       plans.set(m.name, plan);
-      // Checked in the plan, so a dry run says it too.
-      if (group.merged.has(m.name)) await mergeKey(ctx);
+      // Checked in the plan, so a dry run says it too. Recorded as "merge": its rows committed are the rows it
+      // changed, not the table's rows (the dashboard reads a replace's committed rows as the table's).
+      if (group.merged.has(m.name)) {
+        await mergeKey(ctx);
+        await db.tableResult.update({ where: { id: tracked.get(m.name)!.resultId }, data: { mode: "merge" } });
+      }
       if (m.kind === "switch") switched.push({ member: m, ctx });
       else members.push({ member: m, ctx, plan });
     }

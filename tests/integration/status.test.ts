@@ -80,6 +80,32 @@ describe("status (dashboard and --status)", () => {
     expect([after.running, after.target.rows, after.target.refreshing]).toEqual([false, 1_000_000, undefined]);
   });
 
+  it("never counts a big table the catalog cannot estimate: the rows its last full replace committed are shown", async () => {
+    // `held` was fully replaced by the test above (1M rows, ~170 MB) and analysed after it; forget its statistics,
+    // as a table nobody analysed has none.
+    const scans = async () => {
+      await env.target.query("SELECT pg_stat_clear_snapshot()");
+      const { rows } = await env.target.query("SELECT seq_scan + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables WHERE relname = 'held'");
+      return Number(rows[0].n);
+    };
+    await env.target.query("ANALYZE held");
+    const estimated = (await dashboardStatus(env.db, env.metaUrl)).tables.find((t) => t.name === "held")!;
+    expect(estimated.target).toMatchObject({ rows: 1_000_000, estimated: true }); // analysed after the replace: an estimate
+    await env.target.query("UPDATE pg_class SET reltuples = -1 WHERE oid = 'held'::regclass");
+    // A count does show up in the statistics here (the control), so its absence below means no scan.
+    const before = await scans();
+    const counter = new (await import("pg")).default.Client({ connectionString: env.targetUrl });
+    await counter.connect();
+    await counter.query("SELECT count(*) FROM held");
+    await counter.end();
+    await waitFor(async () => (await scans()) > before);
+    const afterControl = await scans();
+    const held = (await dashboardStatus(env.db, env.metaUrl)).tables.find((t) => t.name === "held")!;
+    expect(held.target).toMatchObject({ rows: 1_000_000, estimated: true, note: "rows its last full replace committed" });
+    await new Promise((r) => setTimeout(r, 1500)); // as long as the control's scan took to show
+    expect(await scans()).toBe(afterControl);
+  });
+
   it("a lock held by anyone else makes that table report it instead of the dashboard waiting", async () => {
     const blocker = new (await import("pg")).default.Client({ connectionString: env.targetUrl });
     await blocker.connect();

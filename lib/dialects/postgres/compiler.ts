@@ -45,7 +45,9 @@ export const postgresCompiler: QueryCompiler = {
     // A partitioned parent has no rows of its own: add up its partitions. reltuples is -1 until analyzed.
     return {
       sql: `SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(CASE WHEN p.reltuples < 0 THEN NULL ELSE p.reltuples END), -1) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid)
-                   ELSE c.reltuples END::bigint::text AS n
+                   ELSE c.reltuples END::bigint::text AS n,
+                   CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_relation_size(i.inhrelid)), 0) FROM pg_inherits i WHERE i.inhparent = c.oid)
+                   ELSE pg_relation_size(c.oid) END::text AS bytes
             FROM pg_class c WHERE c.oid = to_regclass($1)`,
       params: [qualified(table)],
     };

@@ -60,7 +60,7 @@ export const sqlServerCompiler: QueryCompiler = {
   estimateRows(table) {
     // Row counts the storage engine keeps per partition (heap or clustered index): no scan.
     return {
-      sql: `SELECT CAST(COALESCE(SUM(p.[rows]), -1) AS nvarchar(20)) AS [n] FROM sys.partitions AS p WHERE p.[object_id] = OBJECT_ID(@p1) AND p.[index_id] IN (0, 1)`,
+      sql: `SELECT CAST(COALESCE(SUM(p.[rows]), -1) AS nvarchar(20)) AS [n], CAST(NULL AS nvarchar(20)) AS [bytes] FROM sys.partitions AS p WHERE p.[object_id] = OBJECT_ID(@p1) AND p.[index_id] IN (0, 1)`,
       params: [qualified(table)],
     };
   },

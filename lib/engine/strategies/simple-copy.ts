@@ -62,7 +62,9 @@ export const simpleCopy: StrategyImpl = {
     }
     if (mode === "full_replace") {
       const n = await countOrEstimate(ctx.sessions.source, ctx.sourceTable);
-      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe };
+      // Unknown without scanning production: the plan says so, the copy counts as it goes.
+      if (n.rows === null) reason += `; rows expected unknown (${n.note})`;
+      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe };
     }
     const wm = await targetWatermark(ctx);
     const filter = incrementalFilter(ctx, wm);
