@@ -32,10 +32,24 @@ export type Point = number | string;
 export function toPoint(p: Pick<Partitioning, "columnType">, text: string): Point | null {
   const family = p.columnType.family;
   if (family === "integer") return /^-?\d+$/.test(text.trim()) ? Number(text) : null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?)?$/.exec(text.trim());
+  // A time-zone offset (timestamptz bounds and values, printed in the session's zone: UTC for the engine's
+  // sessions) moves the point to UTC, so bounds printed with different offsets compare as the instants they are.
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?)?(?:\s*(Z|[+-]\d{2}(?::?\d{2}){0,2}))?$/.exec(text.trim());
   if (!m) return null;
   if (family === "date") return m[4] && `${m[4]}${m[5]}${m[6]}${m[7] ?? ""}`.replace(/0/g, "") !== "" ? null : Number(m[1] + m[2] + m[3]);
-  return `${m[1]}-${m[2]}-${m[3]} ${m[4] ?? "00"}:${m[5] ?? "00"}:${m[6] ?? "00"}.${(m[7] ?? "").padEnd(7, "0")}`;
+  let [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4] ?? "00", m[5] ?? "00", m[6] ?? "00"];
+  if (m[8] && m[8] !== "Z") {
+    const [, sign, oh, om = "0", os = "0"] = /^([+-])(\d{2}):?(\d{2})?:?(\d{2})?$/.exec(m[8])!;
+    const shift = (sign === "+" ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60 + Number(os)) * 1000;
+    const utc = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +se) + shift).toISOString();
+    [y, mo, d, h, mi, se] = [utc.slice(0, 4), utc.slice(5, 7), utc.slice(8, 10), utc.slice(11, 13), utc.slice(14, 16), utc.slice(17, 19)];
+  }
+  return `${y}-${mo}-${d} ${h}:${mi}:${se}.${(m[7] ?? "").padEnd(7, "0")}`;
+}
+
+/** Whether the column is PostgreSQL's timestamp with time zone (its bounds are written with an offset). */
+export function withTimeZone(p: Pick<Partitioning, "columnType">): boolean {
+  return /with time zone|timestamptz/i.test(p.columnType.nativeType);
 }
 
 export function comparePoints(a: Point, b: Point): number {

@@ -91,10 +91,12 @@ export interface Partitioning {
   rangeRight?: boolean;
 }
 
-/** Where a day's rows can be switched in: an existing daily partition, one `createPartition` makes, or nowhere. */
+/** Where a day's rows can be switched in: an existing partition, one `createPartition` makes, or nowhere. `range`:
+ *  the whole partition the day is switched in with, when it is wider than the day (its other days are reloaded
+ *  from the source with it); absent: exactly the day. */
 export type DayPlacement =
-  | { kind: "exists"; partition: PartitionInfo }
-  | { kind: "create" }
+  | { kind: "exists"; partition: PartitionInfo; range?: { lower: string; upper: string } }
+  | { kind: "create"; range?: { lower: string; upper: string } }
   | { kind: "refused"; reason: string };
 
 /** A foreign key: `table`(`columns`) references `referenced`(`referencedColumns`). */

@@ -2,9 +2,9 @@
 // COPY cannot take bind parameters, so SELECTs meant for COPY read them from session settings
 // (`current_setting('uat_refresh.pN')`) that the driver sets with set_config($1, $2): still never spliced into SQL.
 import type { ColumnInfo, CompiledQuery, Partitioning, PartitionCompiler, QueryCompiler, RowFilter, TableRef } from "../types";
-import { addDays } from "../../engine/days";
 import { whereClause, type Placeholder } from "../filters";
-import { dailyPartition, dayBound, partitionHolding, partitionName } from "../partition-days";
+import { partitionName } from "../partition-days";
+import { slotFor, type Slot } from "./slots";
 
 export const STAGING_MARKER = "uat-refresh:staging";
 export const RETIRED_MARKER = "uat-refresh:retired";
@@ -86,10 +86,22 @@ export const postgresCompiler: QueryCompiler = {
   },
 };
 
-function boundLiteral(p: Partitioning, day: number): string {
-  // Bounds come from validated day numbers, not user text; PARTITION OF ... FOR VALUES accepts no parameters.
-  const v = dayBound(p, day);
-  return p.columnType.family === "integer" ? v : `'${v}'`;
+/** A bound as SQL text for FOR VALUES and CHECK (which take no parameters): bounds come from the catalog or from
+ *  validated day numbers, never from user text; quotes are doubled all the same. */
+function literal(p: Partitioning, bound: string): string {
+  return p.columnType.family === "integer" ? String(Number(bound)) : `'${bound.replace(/'/g, "''")}'`;
+}
+
+/** The partition `day` is switched in with (see ./slots): refused days never reach the statements below. */
+function slot(p: Partitioning, day: number): Slot {
+  const s = slotFor(p, day);
+  if ("refused" in s) throw new Error(`day ${day}: ${s.refused}`);
+  return s;
+}
+
+function partitionOf(table: TableRef, p: Partitioning, day: number): TableRef {
+  const s = slot(p, day);
+  return s.existing ? { schema: table.schema, name: s.existing.name } : partitionName(table, s.suffix);
 }
 
 function markerComment(t: TableRef, marker: string, of: TableRef): CompiledQuery {
@@ -99,22 +111,16 @@ function markerComment(t: TableRef, marker: string, of: TableRef): CompiledQuery
 
 export const postgresPartitions: PartitionCompiler = {
   placeDay(p, day) {
-    const daily = dailyPartition(p, day);
-    if (daily) return { kind: "exists", partition: daily };
-    // PostgreSQL cannot split a partition: a day inside a wider one (bounded or MINVALUE/MAXVALUE) has no place.
-    const wider = partitionHolding(p, day);
-    if (wider) return { kind: "refused", reason: `falls in partition ${wider.name} [${wider.lower ?? "MINVALUE"}, ${wider.upper ?? "MAXVALUE"}), which spans more than one day` };
-    return { kind: "create" };
+    const s = slotFor(p, day);
+    if ("refused" in s) return { kind: "refused", reason: s.refused };
+    const range = { lower: s.lower, upper: s.upper };
+    return s.existing ? { kind: "exists", partition: s.existing, range } : { kind: "create", range };
   },
 
   createPartition(table, p, day) {
-    const part = partitionName(table, `_p${day}`);
-    return [
-      {
-        sql: `CREATE TABLE ${qualified(part)} PARTITION OF ${qualified(table)} FOR VALUES FROM (${boundLiteral(p, day)}) TO (${boundLiteral(p, addDays(day, 1))})`,
-        params: [],
-      },
-    ];
+    const s = slot(p, day);
+    if (s.existing) return [];
+    return [{ sql: `CREATE TABLE ${qualified(partitionName(table, s.suffix))} PARTITION OF ${qualified(table)} FOR VALUES FROM (${literal(p, s.lower)}) TO (${literal(p, s.upper)})`, params: [] }];
   },
   createStaging(table, staging) {
     // (PostgreSQL needs no twin: the old partition is detached and renamed.)
@@ -134,27 +140,25 @@ export const postgresPartitions: PartitionCompiler = {
     });
     // A CHECK matching the partition bound lets ATTACH skip its validation scan.
     const col = quoteIdent(p.column);
+    const s = slot(p, day);
     stmts.push({
-      sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(stagingCheckName(staging))} CHECK (${col} IS NOT NULL AND ${col} >= ${boundLiteral(p, day)} AND ${col} < ${boundLiteral(p, addDays(day, 1))})`,
+      sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(stagingCheckName(staging))} CHECK (${col} IS NOT NULL AND ${col} >= ${literal(p, s.lower)} AND ${col} < ${literal(p, s.upper)})`,
       params: [],
     });
     stmts.push({ sql: "ANALYZE " + qualified(staging), params: [] });
     return stmts;
   },
   switchIn(table, staging, retired, p, day) {
-    const current = dailyPartition(p, day);
-    const partName: TableRef = current ? { schema: table.schema, name: current.name } : partitionName(table, `_p${day}`);
+    const s = slot(p, day);
+    const partName = partitionOf(table, p, day);
     const stmts: CompiledQuery[] = [];
-    if (current) {
+    if (s.existing) {
       stmts.push({ sql: `ALTER TABLE ${qualified(table)} DETACH PARTITION ${qualified(partName)}`, params: [] });
       stmts.push({ sql: `ALTER TABLE ${qualified(partName)} RENAME TO ${quoteIdent(retired.name)}`, params: [] });
       stmts.push(markerComment(retired, RETIRED_MARKER, table));
     }
     stmts.push({ sql: `ALTER TABLE ${qualified(staging)} RENAME TO ${quoteIdent(partName.name)}`, params: [] });
-    stmts.push({
-      sql: `ALTER TABLE ${qualified(table)} ATTACH PARTITION ${qualified(partName)} FOR VALUES FROM (${boundLiteral(p, day)}) TO (${boundLiteral(p, addDays(day, 1))})`,
-      params: [],
-    });
+    stmts.push({ sql: `ALTER TABLE ${qualified(table)} ATTACH PARTITION ${qualified(partName)} FOR VALUES FROM (${literal(p, s.lower)}) TO (${literal(p, s.upper)})`, params: [] });
     stmts.push({ sql: `ALTER TABLE ${qualified(partName)} DROP CONSTRAINT ${quoteIdent(stagingCheckName(staging))}`, params: [] });
     stmts.push({ sql: `COMMENT ON TABLE ${qualified(partName)} IS NULL`, params: [] });
     return stmts;
@@ -163,7 +167,7 @@ export const postgresPartitions: PartitionCompiler = {
     // The staging table's indexes were named after it (daily_stg_20250207_pkey): rename them as PostgreSQL names a
     // partition's own indexes (<partition>_pkey, <partition>_<columns>_key / _idx). Statements are built by the
     // server with format('%I'), so no name is spliced into SQL here; names already taken are left alone.
-    const part = dailyPartition(p, day)?.name ?? partitionName(table, `_p${day}`).name;
+    const part = partitionOf(table, p, day).name;
     return {
       sql: `SELECT format('ALTER INDEX %I.%I RENAME TO %I', $1::text, i.relname, n.name) AS sql
             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid

@@ -19,7 +19,9 @@ export async function connectPostgres(target: ConnectionTarget, opts: ConnectOpt
     connectionTimeoutMillis: opts.connectionTimeoutSec * 1000,
     application_name: opts.applicationName ?? "uat-refresh",
     // Read-only at the session level: every transaction on the source refuses writes, whatever SQL reaches it.
-    options: [opts.readOnly ? "-c default_transaction_read_only=on" : "", opts.lockTimeoutMs ? `-c lock_timeout=${Math.trunc(opts.lockTimeoutMs)}` : ""].join(" ").trim() || undefined,
+    // UTC: timestamptz values and partition bounds are printed, and days counted, the same way on every session
+    // (COPY text carries the offset, so values are copied exactly whatever the zone).
+    options: ["-c TimeZone=UTC", opts.readOnly ? "-c default_transaction_read_only=on" : "", opts.lockTimeoutMs ? `-c lock_timeout=${Math.trunc(opts.lockTimeoutMs)}` : ""].join(" ").trim(),
     statement_timeout: opts.commandTimeoutSec > 0 ? opts.commandTimeoutSec * 1000 : undefined,
   });
   // A dropped connection surfaces on the running query; this keeps an idle one from crashing the process.

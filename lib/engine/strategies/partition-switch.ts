@@ -40,10 +40,34 @@ function placeDays(ctx: TableContext, p: Partitioning, days: number[]) {
   });
 }
 
+/** The rows switched in with `day`: the day's, or those of the whole partition that holds it (a month, any range). */
 function dayFilter(ctx: TableContext, p: Partitioning, day: number): RowFilter {
   const col = columnPair(ctx, p.column).source;
+  const placement = ctx.dialect.partitions.placeDay(p, day);
+  if (placement.kind !== "refused" && placement.range) return { kind: "range", column: col, lower: placement.range.lower, upper: placement.range.upper };
   const bound = (d: number) => (col.family === "date" || col.family === "datetime" ? dayBound({ ...p, columnType: col }, d) : String(d));
   return { kind: "range", column: col, lower: bound(day), upper: bound(addDays(day, 1)) };
+}
+
+/** What a switched unit is called on the run page: its day, or the range of the wider partition it is. */
+function unitLabel(ctx: TableContext, p: Partitioning, day: number): string {
+  const placement = ctx.dialect.partitions.placeDay(p, day);
+  const range = placement.kind === "refused" ? undefined : placement.range;
+  if (!range || (toDayNumber(range.lower) === day && toDayNumber(range.upper) === addDays(day, 1))) return String(day);
+  return `${range.lower}..${range.upper}`;
+}
+
+/** One day per partition to switch: days that share a partition (a month) are switched in once, together. */
+function unitDays(placed: ReturnType<typeof placeDays>): number[] {
+  const seen = new Set<string>();
+  return placed
+    .filter(({ day, placement }) => {
+      const key = placement.range ? `${placement.range.lower}|${placement.range.upper}` : String(day);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .map((d) => d.day);
 }
 
 /** The source SELECT of a day (masking `sql` rules are evaluated by the source). */
@@ -67,15 +91,22 @@ export const partitionSwitch: StrategyImpl = {
       reason = `days from ${from} (target max ${toDayNumber(max)} - ${buffer} day buffer)`;
     }
     const values = await ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter));
-    const days = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
-    const missingDays = placeDays(ctx, p, days).filter((d) => d.placement.kind === "create").map((d) => d.day);
-    const expected = await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, filter));
+    const changed = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
+    // Every day is placed before anything is created: one that cannot be is refused with its reason.
+    const placed = placeDays(ctx, p, changed);
+    const days = unitDays(placed);
+    const missingDays = days.filter((d) => placed.find((x) => x.day === d)!.placement.kind === "create");
+    // The rows to load: every switched partition whole (a monthly partition is reloaded from the source).
+    let expected = 0;
+    for (const d of days) expected += Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, dayFilter(ctx, p, d))))[0]?.n ?? 0);
+    const wider = days.length !== changed.length || days.some((d) => unitLabel(ctx, p, d) !== String(d));
+    const units = wider ? `${changed.length} day(s) in ${days.length} partition(s) (${days.map((d) => unitLabel(ctx, p, d)).join(", ")})` : `${days.length} day(s)`;
     return {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
-      reason: `${reason}: ${days.length} day(s), ${missingDays.length} new partition(s)`,
+      reason: `${reason}: ${units}, ${missingDays.length} new partition(s)`,
       sourceQuery: dayQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
-      rowsExpected: Number(expected[0]?.n ?? 0),
+      rowsExpected: expected,
       watermarkBefore: max,
       days,
       missingDays,
@@ -97,13 +128,13 @@ export const partitionSwitch: StrategyImpl = {
       await unit(ctx, () => target().transaction(async () => {
         for (const q of pc.createPartition(ctx.targetTable, p, day)) await target().execute(q);
       }));
-      created.push(String(day));
+      created.push(unitLabel(ctx, await partitioning(ctx), day));
     }
     try {
       for (const day of plan.days ?? []) {
         checkAborted(ctx);
         written += await unit(ctx, () => switchDay(ctx, day));
-        switched.push(String(day));
+        switched.push(unitLabel(ctx, await partitioning(ctx), day));
         ctx.progress.commitUnit();
       }
     } finally {

@@ -1,0 +1,100 @@
+// Which partition a day's rows are switched in with, on PostgreSQL: the unit loaded and switched is the target's
+// partition that holds the whole day (a day, a month, any range), reloaded whole from the source. A day no partition
+// holds gets a new one with the layout's own width: a calendar month when every partition is one, else the width of
+// the latest partition counted from its lower bound, else a day. PostgreSQL cannot split a partition, so a day in an
+// open-ended range (MINVALUE / MAXVALUE), in a range that ends inside the day, or whose new partition would overlap
+// another is refused, with the reason, before anything is created.
+import { addDays, dayToIso } from "../../engine/days";
+import { comparePoints, dayStart, rangeHolds, toPoint, withTimeZone } from "../partition-days";
+import type { PartitionInfo, Partitioning } from "../types";
+
+export interface Slot {
+  lower: string;
+  upper: string;
+  /** The partition that holds the range now; absent: it is created. */
+  existing?: PartitionInfo;
+  /** Suffix of a new partition's name: `_p20250207` for a day, `_p202502` for a month. */
+  suffix: string;
+}
+
+export type SlotOrRefusal = Slot | { refused: string };
+
+const first = (day: number) => Math.floor(day / 100) * 100 + 1;
+const nextMonth = (day: number) => {
+  const y = Math.floor(day / 10000);
+  const m = Math.floor(day / 100) % 100;
+  return m === 12 ? (y + 1) * 10000 + 101 : y * 10000 + (m + 1) * 100 + 1;
+};
+
+/** A bound for a day in the key's own type and text (what CREATE / ATTACH ... FOR VALUES and filters take). */
+export function dayBoundText(p: Partitioning, day: number): string {
+  const f = p.columnType.family;
+  if (f === "integer") return String(day);
+  if (f === "date") return dayToIso(day);
+  return `${dayToIso(day)} 00:00:00${withTimeZone(p) ? "+00" : ""}`;
+}
+
+/** The day a bound is the start of (null: a bound inside a day, or text this module cannot read). */
+function boundDay(p: Partitioning, text: string | null): number | null {
+  if (text === null) return null;
+  const point = toPoint(p, text);
+  if (point === null) return null;
+  if (typeof point === "number") return point;
+  return point.endsWith(" 00:00:00.0000000") ? Number(point.slice(0, 10).replace(/-/g, "")) : null;
+}
+
+function width(p: Partitioning): { month: true } | { days: number; from: number } {
+  const bounded = p.partitions.filter((x) => !x.isDefault && x.lower !== null && x.upper !== null);
+  const spans = bounded.map((x) => ({ lo: boundDay(p, x.lower), hi: boundDay(p, x.upper) }));
+  if (!spans.length || spans.some((s) => s.lo === null || s.hi === null)) return { days: 1, from: 0 };
+  if (spans.every((s) => s.lo === first(s.lo!) && s.hi === nextMonth(s.lo!))) return { month: true };
+  const latest = spans.reduce((a, b) => (b.lo! > a.lo! ? b : a));
+  let days = 0;
+  for (let d = latest.lo!; d < latest.hi! && days < 3660; d = addDays(d, 1)) days++;
+  return { days: Math.max(days, 1), from: latest.lo! };
+}
+
+function overlaps(p: Partitioning, lo: number, hi: number): PartitionInfo | undefined {
+  const a = toPoint(p, dayBoundText(p, lo))!;
+  const b = toPoint(p, dayBoundText(p, hi))!;
+  return p.partitions.find((x) => {
+    if (x.isDefault) return false;
+    const xl = x.lower === null ? null : toPoint(p, x.lower);
+    const xu = x.upper === null ? null : toPoint(p, x.upper);
+    return (xl === null || comparePoints(xl, b) < 0) && (xu === null || comparePoints(xu, a) > 0);
+  });
+}
+
+const describe = (x: PartitionInfo) => `${x.name} [${x.lower ?? "MINVALUE"}, ${x.upper ?? "MAXVALUE"})`;
+
+export function slotFor(p: Partitioning, day: number): SlotOrRefusal {
+  const start = dayStart(p, day);
+  const holder = p.partitions.find((x) => rangeHolds(p, x, start));
+  if (holder) {
+    if (holder.lower === null || holder.upper === null)
+      return { refused: `falls in partition ${describe(holder)}, an open-ended range PostgreSQL cannot split: add a partition for it` };
+    const end = toPoint(p, holder.upper)!;
+    if (p.columnType.family === "datetime" && comparePoints(end, dayStart(p, addDays(day, 1))) < 0)
+      return { refused: `partition ${describe(holder)} ends inside the day: a day's rows must lie in one partition` };
+    return { lower: holder.lower, upper: holder.upper, existing: holder, suffix: holder.name };
+  }
+  const w = width(p);
+  let lo: number;
+  let hi: number;
+  if ("month" in w) {
+    lo = first(day);
+    hi = nextMonth(day);
+  } else if (w.days === 1) {
+    lo = day;
+    hi = addDays(day, 1);
+  } else {
+    // Count whole widths from the latest partition's lower bound, backwards or forwards.
+    lo = w.from;
+    while (lo > day) lo = addDays(lo, -w.days);
+    while (addDays(lo, w.days) <= day) lo = addDays(lo, w.days);
+    hi = addDays(lo, w.days);
+  }
+  const clash = overlaps(p, lo, hi);
+  if (clash) return { refused: `a new partition [${dayBoundText(p, lo)}, ${dayBoundText(p, hi)}) for it would overlap partition ${describe(clash)}` };
+  return { lower: dayBoundText(p, lo), upper: dayBoundText(p, hi), suffix: "month" in w ? `_p${Math.floor(lo / 100)}` : `_p${lo}` };
+}
