@@ -4,7 +4,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh } from "../../lib/engine/runner";
-import { DAY1, DAY2, SCHEMA, TABLE_NAMES, TABLES } from "../fixtures/real-schema";
+import { DAY1, DAY2, SCHEMA, TABLE_NAMES, TABLES, TARGET_SCHEMA } from "../fixtures/real-schema";
 import { spawnCli, waitFor } from "../support/cli";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 
@@ -20,7 +20,7 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     admin = new pg.Client({ connectionString: env.adminUrl });
     await admin.connect();
     await env.source.query(SCHEMA);
-    await env.target.query(SCHEMA);
+    await env.target.query(TARGET_SCHEMA);
     await env.source.query(DAY1);
     await env.config(TABLES);
   });
@@ -40,10 +40,10 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     const triggers = await env.target.query("SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1");
     expect(triggers.rows).toEqual([{ tgname: "customers_stamp", tgenabled: "O" }, { tgname: "orders_audit", tgenabled: "O" }, { tgname: "orders_stamp", tgenabled: "O" }]);
     const keys = await env.target.query("SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' ORDER BY 1");
-    expect(keys.rows.length).toBe(11);
+    expect(keys.rows.length).toBe(15); // 12 declared, page_views' one cloned onto its 3 monthly partitions
     expect(keys.rows.every((k) => k.convalidated)).toBe(true);
     const plan = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "orders" } });
-    expect(plan.modeReason).toMatch(/refreshed as one group: regions \(merged\) -> customers \(merged\) -> products -> employees \(merged\) -> stores \(merged\) -> orders \(merged\) -> order_items -> payments; checked after the load: /);
+    expect(plan.modeReason).toMatch(/refreshed as one group: regions \(merged\) -> customers \(merged\) -> products -> page_views -> employees \(merged\) -> stores \(merged\) -> orders \(merged\) -> order_items -> payments; checked after the load: /);
   });
 
   it("every sequence ends past the copied values: UAT's own inserts do not collide", async () => {
@@ -62,6 +62,11 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
     const customers = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "customers" } });
     expect(customers.modeReason).toMatch(/merged: 12 updated, 50 inserted, 5 deleted/);
+    // page_views (monthly partitions on a timestamptz key): March reloaded whole, April created as a month.
+    const months = await env.target.query("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'page_views'::regclass ORDER BY 1");
+    expect(months.rows.map((r) => r.name)).toEqual(["page_views_2025_01", "page_views_2025_02", "page_views_2025_03", "page_views_p202504"]);
+    const views = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "page_views" } });
+    expect(views.partitionsSwitched).toEqual(["2025-03-01 00:00:00+00..2025-04-01 00:00:00+00", "2025-04-01 00:00:00+00..2025-05-01 00:00:00+00"]);
   });
 
   it("a refresh killed in the middle of the group leaves every table as it was", async () => {
