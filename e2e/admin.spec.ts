@@ -1,7 +1,9 @@
 // An admin configures a new table from the browser, is stopped by the live catalog check, saves a valid config,
-// schedules it every minute, and sees the scheduler run it against the embedded PostgreSQL.
+// schedules it every minute, and sees the scheduler run it against the embedded PostgreSQL; records a decision on a
+// table outside the configuration.
 import { expect, test } from "@playwright/test";
-import { login } from "./helpers";
+import pg from "pg";
+import { login, stack } from "./helpers";
 
 test("admin adds a table config (catalog-checked), schedules it, and the scheduled run completes", async ({ page }) => {
   test.setTimeout(180_000);
@@ -131,4 +133,28 @@ test("a deactivated user cannot sign in until reactivated", async ({ page, brows
   }).toPass({ timeout: 15_000 });
   await page.goto("/audit?action=user");
   await expect(page.getByTestId("audit-row").filter({ hasText: "user.deactivate" }).first()).toContainText("vera@example.test");
+});
+
+test("an admin records that a table outside the configuration keeps its UAT rows, and it is audited", async ({ page }) => {
+  const uat = new pg.Client({ connectionString: stack().targetUrl });
+  await uat.connect();
+  try {
+    await uat.query("CREATE TABLE e2e_notes (id int PRIMARY KEY, customer_id int NOT NULL CONSTRAINT e2e_notes_customer_fk REFERENCES customers (customer_id), note text)");
+    await login(page, "admin");
+    await page.goto("/admin/tables/customers");
+    const ref = page.getByTestId("outside-e2e_notes_customer_fk");
+    await expect(ref).toContainText("public.e2e_notes (customer_id) via e2e_notes_customer_fk: refuses the refresh of customers");
+    await ref.getByLabel("Reason to keep public.e2e_notes").fill("testers keep notes on customers in UAT");
+    await ref.getByRole("button", { name: "Keep UAT's rows" }).click();
+    await expect(ref).toContainText("UAT's rows are kept (testers keep notes on customers in UAT; ada@example.test). customers is merged, never emptied.");
+    await page.goto("/audit?action=table.keep_referencing");
+    await expect(page.getByTestId("audit-row").first()).toContainText("customers");
+    // Withdrawn again, so the other tests see the demo as it was.
+    await page.goto("/admin/tables/customers");
+    await page.getByTestId("outside-e2e_notes_customer_fk").getByRole("button", { name: "Withdraw" }).click();
+    await expect(page.getByTestId("outside-e2e_notes_customer_fk")).toContainText("refuses the refresh");
+  } finally {
+    await uat.query("DROP TABLE IF EXISTS e2e_notes");
+    await uat.end();
+  }
 });

@@ -32,6 +32,20 @@ export const databaseSchema = z
       ctx.addIssue({ code: "custom", path: ["domain_env"], message: "applies only with auth_type: windows" });
   });
 
+/** An admin's record that a table outside the configuration keeps its UAT rows while this table is refreshed:
+ *  the table is then merged, never emptied, and rows gone from the source that those rows reference are kept. */
+export const keepReferencingSchema = z
+  .object({
+    /** The foreign key, as the target's catalog names it. */
+    foreign_key: identifier,
+    /** Its referencing table, `schema.table` or `table`. */
+    table: z.string().trim().min(1, "must not be empty").max(260),
+    reason: z.string().trim().min(10, "give a reason of at least 10 characters").max(1000),
+    decided_by: z.string().max(320).optional(),
+  })
+  .strict();
+export type KeepReferencing = z.infer<typeof keepReferencingSchema>;
+
 export const STRATEGIES = ["simple_copy", "staging_partition_switch"] as const;
 export const SYNC_MODES = ["full_replace", "incremental", "smart_sync"] as const;
 export const INCREMENTAL_TYPES = ["identity", "date", "datetime"] as const;
@@ -58,6 +72,8 @@ export const tableSchema = z
     masking: z.array(maskRuleSchema).max(500).optional(),
     /** Columns flagged as personal data: each needs a masking rule or a recorded "no masking needed". */
     personal_data: z.array(personalDataSchema).max(500).optional(),
+    /** Foreign keys from tables outside the configuration whose UAT rows are kept (see keepReferencingSchema). */
+    keep_referencing: z.array(keepReferencingSchema).max(200).optional(),
   })
   .strict()
   .superRefine((t, ctx) => {

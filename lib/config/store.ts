@@ -25,6 +25,7 @@ export function tableToRow(t: TableConfigInput, position: number): Prisma.TableC
     enabled: t.enabled,
     masking: t.masking?.length ? (t.masking as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
     personalData: t.personal_data?.length ? (t.personal_data as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
+    keepReferencing: t.keep_referencing?.length ? (t.keep_referencing as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
     position,
   };
 }
@@ -48,6 +49,7 @@ export function rowToTable(r: TableRow): TableConfigInput {
   if (r.partitionScheme) t.partition_scheme = r.partitionScheme;
   if (Array.isArray(r.masking) && r.masking.length) t.masking = r.masking as unknown as TableConfigInput["masking"];
   if (Array.isArray(r.personalData) && r.personalData.length) t.personal_data = r.personalData as unknown as TableConfigInput["personal_data"];
+  if (Array.isArray(r.keepReferencing) && r.keepReferencing.length) t.keep_referencing = r.keepReferencing as unknown as TableConfigInput["keep_referencing"];
   return t;
 }
 

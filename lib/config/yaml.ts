@@ -35,6 +35,7 @@ export function stringifyConfig(config: RefreshConfig): string {
     if (t.masking?.length) out.masking = t.masking;
     // Flags and "no masking needed" decisions are policy: an export that dropped them would lift it on re-import.
     if (t.personal_data?.length) out.personal_data = t.personal_data;
+    if (t.keep_referencing?.length) out.keep_referencing = t.keep_referencing;
     return out;
   });
   return YAML.stringify({ databases: config.databases, tables, settings: config.settings });

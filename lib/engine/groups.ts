@@ -28,8 +28,9 @@ export interface RefreshGroup {
 
 export interface GroupPlan {
   groups: RefreshGroup[];
-  /** Configured-or-not tables outside the run that reference a member which would lose rows: the run is refused
-   *  for them unless they are in the configuration (then their rows are kept and the parent is merged). */
+  /** Tables outside the configuration that reference a member which would lose rows: the run is refused for
+   *  them, unless an admin recorded that their rows are kept (then, like configured tables outside the run, their
+   *  rows stay and the member is merged). */
   outside: { member: string; key: ForeignKey }[];
 }
 
@@ -40,7 +41,7 @@ export const refKey = (t: TableRef) => `${t.schema}.${t.name}`.toLowerCase();
  * parents to merge. `keys`: every foreign key touching a member; `configured`: every configured table's target
  * (a key from a configured table outside the run keeps that table's rows; one from an unconfigured table is named).
  */
-export function planGroups(members: Member[], keys: ForeignKey[], configured: TableRef[]): GroupPlan {
+export function planGroups(members: Member[], keys: ForeignKey[], configured: TableRef[], keptByAdmin: (k: ForeignKey) => boolean = () => false): GroupPlan {
   const byKey = new Map(members.map((m) => [refKey(m.target), m]));
   const known = new Set(configured.map(refKey));
   const unique = [...new Map(keys.map((k) => [`${refKey(k.table)}.${k.name}`.toLowerCase(), k])).values()];
@@ -57,7 +58,7 @@ export function planGroups(members: Member[], keys: ForeignKey[], configured: Ta
     const referenced = byKey.get(refKey(k.referenced));
     if (!referenced || byKey.has(refKey(k.table))) continue;
     if (referenced.kind === "append" || referenced.kind === "switch") continue; // loses no rows
-    if (known.has(refKey(k.table))) keepers.set(referenced.name, [...(keepers.get(referenced.name) ?? []), k]);
+    if (known.has(refKey(k.table)) || keptByAdmin(k)) keepers.set(referenced.name, [...(keepers.get(referenced.name) ?? []), k]);
     else outside.push({ member: referenced.name, key: k });
   }
 

@@ -43,7 +43,13 @@ export async function planUnits(all: TableConfigInput[], tables: TableConfigInpu
     const [schema, ...name] = k.split(".");
     return { schema, name: name.join(".") };
   });
-  const plan = planGroups(members, keys, configured);
+  // keep_referencing: an admin recorded, per foreign key, that the UAT rows of an unconfigured table are kept.
+  const keptByAdmin = (k: ForeignKey) => {
+    const member = members.find((m) => refKey(m.target) === refKey(k.referenced));
+    const records = member ? (byName.get(member.name)?.keep_referencing ?? []) : [];
+    return records.some((r) => r.foreign_key.toLowerCase() === k.name.toLowerCase() && [refKey(k.table), k.table.name.toLowerCase()].includes(r.table.toLowerCase()));
+  };
+  const plan = planGroups(members, keys, configured, keptByAdmin);
   const referencing = (names: Set<string>) => keys.filter((k) => members.some((m) => names.has(m.name) && refKey(m.target) === refKey(k.referenced)));
   for (const group of plan.groups) {
     const names = new Set(group.members.map((m) => m.name));
@@ -57,7 +63,7 @@ export async function planUnits(all: TableConfigInput[], tables: TableConfigInpu
       ? [...new Set(outside.map((o) => o.member))]
           .map((m) => {
             const list = outside.filter((o) => o.member === m).map((o) => `${displayName(o.key.table)} (${o.key.name})`);
-            return `${m} is referenced by table(s) outside the configuration: ${list.join(", ")}; emptying or re-syncing ${m} would break their rows. Add them to the configuration (they then refresh with ${m}, or keep their rows while ${m} is merged)`;
+            return `${m} is referenced by table(s) outside the configuration: ${list.join(", ")}; emptying or re-syncing ${m} would break their rows. Add them to the configuration (they then refresh with ${m}, or keep their rows while ${m} is merged), or record for each foreign key that UAT's rows there are kept (keep_referencing, on the table's admin page)`;
           })
           .join("; ")
       : undefined;

@@ -26,6 +26,8 @@ const EXTRA = `
       - { column: born, rule: date_shift, days: 30 }
       - { column: note, rule: sql, expression: "LEFT(note, 3)" }
       - { column: vip, rule: fixed, value: "no" }
+    keep_referencing:
+      - { foreign_key: notes_member_fk, table: crm.member_notes, reason: "notes are written in UAT by the testers", decided_by: ada@example.test }
     personal_data:
       - { column: email, found: "200 of 200 sampled values are email addresses", suggested_rule: fake_email }
       - { column: nickname, found: "column name", no_masking_needed: "chosen by members, public on the site", decided_by: ada@example.test }
@@ -54,5 +56,6 @@ describe("configuration export and import", () => {
     expect(stringifyConfig(await exportConfig(env.db))).toBe(first);
     expect(first).toContain("no_masking_needed");
     expect(first).toContain("fire_triggers: true");
+    expect(first).toContain("keep_referencing");
   });
 });

@@ -111,6 +111,27 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
       /customers is referenced by table\(s\) outside the configuration: public\.customer_notes \(customer_notes_customer_id_fkey\); emptying or re-syncing customers would break their rows/,
     );
     expect(await snapshot(env.target)).toEqual(before);
+    // An admin records that UAT's notes are kept: customers is merged, and a customer gone from the source that a
+    // kept note still references stays (counted), so the note is not broken.
+    process.env.DATABASE_URL = env.metaUrl;
+    const { decideKeepReferencing } = await import("../../server/relations");
+    expect(await decideKeepReferencing("customers", "no_such_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({
+      errors: ["public.customer_notes has no foreign key no_such_fkey into customers from outside the configuration (the target's catalog was read now)"],
+    });
+    expect(await decideKeepReferencing("customers", "customer_notes_customer_id_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({ errors: [] });
+    await env.target.query("INSERT INTO customer_notes VALUES (7, 2996, 'a UAT-only note')");
+    await env.source.query("DELETE FROM customers WHERE id = 2996");
+    const kept = await run();
+    expect(kept.status, kept.tables.map((t) => t.error).join()).toBe("succeeded");
+    expect(kept.tables.find((t) => t.table === "customers")!.plan?.reason).toMatch(/merged: .*, 1 gone from the source kept \(still referenced\)/);
+    expect((await env.target.query("SELECT count(*)::int AS n FROM customer_notes")).rows[0].n).toBe(1);
+    const decision = await env.db.auditEvent.findFirstOrThrow({ where: { action: "table.keep_referencing", target: "customers" } });
+    expect(decision.details).toMatchObject({ before: [], after: [{ foreign_key: "customer_notes_customer_id_fkey", table: "public.customer_notes", decided_by: "ada@example.test" }] });
+    expect(await decideKeepReferencing("customers", "customer_notes_customer_id_fkey", "public.customer_notes", null, "ada@example.test")).toEqual({ errors: [] });
+    expect((await run()).status).toBe("failed");
+    await env.target.query("DELETE FROM customer_notes");
+    await env.source.query("INSERT INTO customers (id, region_id) VALUES (2996, 1)");
+
     // Configured, it joins the group and its rows refresh with it.
     await env.source.query("INSERT INTO customer_notes VALUES (1, 2, 'calls on Mondays')");
     await env.config([...TABLES, { name: "customer_notes", strategy: "simple_copy", sync_mode: "full_replace" }]);

@@ -8,6 +8,7 @@ import { exportConfig, rowToTable, tableToRow } from "@/lib/config/store";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { checkAgainstCatalog } from "@/lib/engine/validate";
 import { metadata } from "@/lib/metadata/client";
+import { decideKeepReferencing } from "@/server/relations";
 import { requireActionRole } from "@/server/session";
 
 registerBuiltInDialects();
@@ -27,7 +28,7 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   const db = metadata();
   const before = original ? await db.tableConfig.findUnique({ where: { name: original } }) : null;
   // Masking rules and personal data are edited on the table's masking page: keep the table's own.
-  if (before) ({ masking: table.masking, personal_data: table.personal_data } = rowToTable(before));
+  if (before) ({ masking: table.masking, personal_data: table.personal_data, keep_referencing: table.keep_referencing } = rowToTable(before));
   const clash = await db.tableConfig.findUnique({ where: { name: table.name } });
   if (clash && clash.name !== original) return { values, errors: { name: `name: a table config named ${table.name} already exists` } };
 
@@ -68,4 +69,21 @@ export async function deleteTableAction(name: string) {
   await db.tableConfig.delete({ where: { name } });
   await audit({ actor: user.label, action: "table.delete", target: name, details: { before: JSON.parse(JSON.stringify(rowToTable(before))), after: null } });
   revalidatePath("/admin/tables");
+}
+
+export interface KeepState {
+  errors: string[];
+  done?: string;
+}
+
+/** Records, or withdraws, that UAT's rows behind a foreign key from a table outside the configuration are kept. */
+export async function keepReferencingAction(_prev: KeepState, form: FormData): Promise<KeepState> {
+  const table = String(form.get("table") ?? "");
+  const user = await requireActionRole("admin", `decide on tables referencing ${table}`);
+  const foreignKey = String(form.get("foreign_key") ?? "");
+  const referencing = String(form.get("referencing") ?? "");
+  const keep = form.get("intent") !== "withdraw";
+  const result = await decideKeepReferencing(table, foreignKey, referencing, keep ? String(form.get("reason") ?? "") : null, user.label);
+  revalidatePath(`/admin/tables/${encodeURIComponent(table)}`);
+  return { errors: result.errors, done: result.errors.length ? undefined : keep ? `${referencing} keeps its rows: ${table} is merged, never emptied.` : `Withdrawn: ${referencing} refuses the refresh again.` };
 }

@@ -1,4 +1,5 @@
 import { notFound } from "next/navigation";
+import { OutsideReferences } from "@/components/admin/outside-references";
 import { TableForm } from "@/components/admin/table-form";
 import { valuesFromTable } from "@/lib/config/form";
 import { rowToTable } from "@/lib/config/store";
@@ -13,6 +14,7 @@ export default async function EditTablePage({ params }: { params: Promise<{ name
     <section>
       <h1 className="mb-4 text-2xl font-semibold">Edit {name}</h1>
       <TableForm action={saveTableAction} original={name} initial={{ values: valuesFromTable(rowToTable(row)), errors: {} }} />
+      <OutsideReferences table={name} />
     </section>
   );
 }
