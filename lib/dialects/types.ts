@@ -110,6 +110,8 @@ export interface ForeignKey {
   definition?: string;
 }
 
+export type Privilege = "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "TRUNCATE" | "ALTER";
+
 /** A sequence a column's default draws from (PostgreSQL nextval, SQL Server NEXT VALUE FOR), owned or not. */
 export interface SequenceUse {
   column: string;
@@ -128,6 +130,9 @@ export interface Introspector {
   triggers(table: TableRef): Promise<string[]>;
   /** Sequences the defaults of `table`'s columns draw from, other than identity columns' own generators. */
   sequences(table: TableRef): Promise<SequenceUse[]>;
+  /** Which of `wanted` the session's login lacks on `table` (ALTER: change its triggers and constraints, attach
+   *  and detach partitions: PostgreSQL needs the table's owner, SQL Server the ALTER permission). */
+  missingPrivileges(table: TableRef, wanted: Privilege[]): Promise<Privilege[]>;
 }
 
 export interface ServerIdentity {

@@ -6,7 +6,8 @@ import type { ForeignKey } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import { resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
 import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
-import { describeGroup, type Member, type RefreshGroup } from "./groups";
+import { describeGroup, refKey, type Member, type RefreshGroup } from "./groups";
+import { refuseMissingPrivileges, refuseSourceWithoutSelect, type GroupRole } from "./privileges";
 import { refuseUnmaskedPersonalData } from "./masking/stage";
 import { ProgressTracker, type ProgressEvent } from "./progress";
 import type { RunRequest, TableReport } from "./runner";
@@ -41,11 +42,13 @@ async function track(db: Metadata, runId: string, resultId: string, name: string
 }
 
 /** Resolves the table in both catalogs, applies the personal-data policy and plans it; the plan is recorded. */
-async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string) {
+async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string, role: GroupRole = {}) {
   const dialect = dialectFor(config.databases.target.engine);
   const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
   refuseUnmaskedPersonalData(ctx);
+  await refuseSourceWithoutSelect(ctx);
   const plan = await strategyFor(table.strategy).plan(ctx);
+  await refuseMissingPrivileges(ctx, plan, role);
   if (groupNote) plan.reason = `${plan.reason}; ${groupNote}`;
   t.progress.rowsExpected = plan.rowsExpected;
   await db.tableResult.update({
@@ -157,7 +160,8 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
     const members: GroupMember[] = [];
     const switched: { member: Member; ctx: TableContext }[] = [];
     for (const m of group.members) {
-      const { ctx, plan } = await planTable(db, tracked.get(m.name)!, config, tableOf(m), pair, req, note);
+      const role = { merged: group.merged.has(m.name), suspendsKeys: group.suspended.some((k) => refKey(k.table) === refKey(m.target)) };
+      const { ctx, plan } = await planTable(db, tracked.get(m.name)!, config, tableOf(m), pair, req, note, role);
       plans.set(m.name, plan);
       // Checked in the plan, so a dry run says it too. Recorded as "merge": its rows committed are the rows it
       // changed, not the table's rows (the dashboard reads a replace's committed rows as the table's).

@@ -28,6 +28,7 @@ describe("SQL Server refresh-group statements", () => {
       SQL.foreignKeys,
       SQL.triggers,
       SQL.sequences,
+      SQL.privileges,
     ];
     for (const identity of [false, true])
       for (const scope of [undefined, window]) {

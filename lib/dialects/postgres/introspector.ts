@@ -1,5 +1,5 @@
 // PostgreSQL catalog reads (pg_catalog): what exists, with which columns, indexes and partitions.
-import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Partitioning, SequenceUse, TableRef, TypeFamily } from "../types";
+import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Partitioning, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
@@ -107,6 +107,17 @@ export function postgresIntrospector(query: Query): Introspector {
         [qualified(table)],
       );
       return rows.map((r) => r.name);
+    },
+
+    async missingPrivileges(table, wanted) {
+      const [r] = await query<Record<string, boolean>>(
+        `SELECT has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT",
+                has_table_privilege(c.oid, 'UPDATE') AS "UPDATE", has_table_privilege(c.oid, 'DELETE') AS "DELETE",
+                has_table_privilege(c.oid, 'TRUNCATE') AS "TRUNCATE", pg_has_role(c.relowner, 'USAGE') AS "ALTER"
+         FROM pg_class c WHERE c.oid = to_regclass($1)`,
+        [qualified(table)],
+      );
+      return r ? wanted.filter((p: Privilege) => !r[p]) : wanted;
     },
 
     async sequences(table) {

@@ -1,6 +1,6 @@
 // SQL Server catalog reads through sys.* views: tables, columns (with identity), indexes, partition function,
 // scheme, boundaries and filegroups. The SQL texts are exported so the tests can parse them with the grammar.
-import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, SequenceUse, TableRef, TypeFamily } from "../types";
+import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
@@ -53,6 +53,10 @@ export const SQL = {
     JOIN sys.sql_expression_dependencies AS d ON d.referencing_id = dc.object_id
     JOIN sys.sequences AS sq ON sq.object_id = d.referenced_id
     WHERE dc.parent_object_id = OBJECT_ID(@p1) ORDER BY [column], [schema], [name]`,
+  // HAS_PERMS_BY_NAME: 1 when the login holds the permission on the object (TRUNCATE TABLE needs ALTER).
+  privileges: `SELECT HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'SELECT') AS [SELECT], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'INSERT') AS [INSERT],
+    HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'UPDATE') AS [UPDATE], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'DELETE') AS [DELETE],
+    HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [TRUNCATE], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [ALTER]`,
   filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
     FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
     JOIN sys.partition_schemes AS ps ON ps.data_space_id = dds.partition_scheme_id
@@ -130,6 +134,11 @@ export function sqlServerIntrospector(query: Query): Introspector {
 
     async triggers(table) {
       return (await query<{ name: string }>(SQL.triggers, [qualified(table)])).map((r) => r.name);
+    },
+
+    async missingPrivileges(table, wanted) {
+      const [r] = await query<Record<string, number | null>>(SQL.privileges, [qualified(table)]);
+      return r ? wanted.filter((p: Privilege) => Number(r[p]) !== 1) : wanted;
     },
 
     async sequences(table) {

@@ -1,0 +1,40 @@
+// What a refresh will need the logins to be allowed, checked in the plan (so the dry run says it) from the catalog's
+// own answer: a missing privilege is named with the table and why, before anything is written.
+import type { Privilege } from "../dialects/types";
+import { displayName, RefreshError, type TableContext } from "./context";
+import type { TablePlan } from "./strategies/types";
+
+export interface GroupRole {
+  /** The table is merged (update / insert / delete) instead of emptied and loaded. */
+  merged?: boolean;
+  /** A key on this table is suspended during its group's load (dropped or unchecked, then restored). */
+  suspendsKeys?: boolean;
+}
+
+export async function refuseMissingPrivileges(ctx: TableContext, plan: TablePlan, role: GroupRole = {}) {
+  const needs = new Map<Privilege, string>();
+  const need = (p: Privilege, why: string) => needs.set(p, needs.has(p) ? `${needs.get(p)}, ${why}` : why);
+  need("INSERT", "load rows");
+  if (role.merged) {
+    need("UPDATE", "merge changed rows");
+    need("DELETE", "delete rows gone from the source");
+  } else if (plan.mode === "full_replace") need(ctx.config.truncate_target ? "TRUNCATE" : "DELETE", "empty it");
+  else if (plan.mode === "incremental" && ctx.config.incremental_type !== "identity") need("DELETE", "re-sync its date window");
+  if (plan.mode === "partition_switch") need("ALTER", "attach and detach partitions");
+  if (role.suspendsKeys) need("ALTER", "suspend and restore its foreign keys");
+  if (!ctx.config.fire_triggers && (await ctx.sessions.target.introspector.triggers(ctx.targetTable)).length) need("ALTER", "disable its triggers during the load");
+
+  const missing = await ctx.sessions.target.introspector.missingPrivileges(ctx.targetTable, [...needs.keys()]);
+  const owner = ctx.dialect.engine === "postgres" ? " (PostgreSQL: be the table's owner or a member of its owner role)" : "";
+  if (missing.length)
+    throw new RefreshError(
+      `the target login lacks ${missing.map((p) => `${p}${p === "ALTER" ? owner : ""} (to ${needs.get(p)})`).join(", ")} on ${displayName(ctx.targetTable)}`,
+      { hint: ctx.config.fire_triggers === false && missing.includes("ALTER") ? "Grant it, or set fire_triggers: true on the table if its triggers may run during a refresh." : "Grant it to the target login; nothing was written." },
+    );
+}
+
+/** Before the plan reads the source: its login must be allowed to read the table. */
+export async function refuseSourceWithoutSelect(ctx: TableContext) {
+  const source = await ctx.sessions.source.introspector.missingPrivileges(ctx.sourceTable, ["SELECT"]);
+  if (source.length) throw new RefreshError(`the source login lacks SELECT on ${displayName(ctx.sourceTable)}`);
+}

@@ -1,0 +1,70 @@
+// A login without the privileges a refresh needs is refused in the plan (the dry run says so), naming the
+// privilege, the table and why, before anything is written: read from the catalog's own answer on real PostgreSQL.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configSchema } from "../../lib/config/schema";
+import { importConfig } from "../../lib/config/store";
+import { runRefresh } from "../../lib/engine/runner";
+import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+
+describe("privileges, checked in the plan", () => {
+  let env: TestEnv;
+  let admin: pg.Client;
+  const role = `uat_loader_${randomBytes(3).toString("hex")}`;
+  const configure = async (fire_triggers = false) => {
+    const u = new URL(env.sourceUrl);
+    const side = (url: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database: new URL(url).pathname.slice(1), username_env: "LOADER_USER", password_env: "LOADER_PASSWORD" });
+    await importConfig(env.db, configSchema.parse({
+      databases: { source: side(env.sourceUrl), target: side(env.targetUrl) },
+      tables: [{ name: "items", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers }],
+      settings: { max_retries: 0 },
+    }));
+  };
+  const dryRun = () => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", dryRun: true });
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    admin = new pg.Client({ connectionString: env.adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'loader-pw'`);
+    for (const c of [env.source, env.target]) await c.query(`CREATE TABLE items (id int PRIMARY KEY, v text); GRANT USAGE ON SCHEMA public TO ${role}`);
+    await env.source.query(`INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 100) g; GRANT SELECT ON items TO ${role}`);
+    await env.target.query(`GRANT SELECT, INSERT ON items TO ${role}`);
+    process.env.LOADER_USER = role;
+    process.env.LOADER_PASSWORD = "loader-pw";
+  });
+  afterAll(async () => {
+    await env?.close();
+    await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+    await admin?.end();
+  });
+
+  it("names a missing TRUNCATE, then lets the refresh through once it is granted", async () => {
+    await configure();
+    const refused = await dryRun();
+    expect(refused.status).toBe("failed");
+    expect(refused.tables[0].error).toBe("the target login lacks TRUNCATE (to empty it) on public.items");
+    await env.target.query(`GRANT TRUNCATE ON items TO ${role}`);
+    expect((await dryRun()).status).toBe("succeeded");
+    const real = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(real.status, real.tables[0].error).toBe("succeeded");
+    expect(await fingerprint(env.target, "items")).toEqual(await fingerprint(env.source, "items"));
+  });
+
+  it("a table with triggers needs its owner to disable them, unless fire_triggers says they may run", async () => {
+    await env.target.query(`CREATE FUNCTION nop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+      CREATE TRIGGER nop BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION nop()`);
+    const refused = await dryRun();
+    expect(refused.tables[0].error).toBe("the target login lacks ALTER (PostgreSQL: be the table's owner or a member of its owner role) (to disable its triggers during the load) on public.items");
+    expect(refused.tables[0].hint).toMatch(/set fire_triggers: true/);
+    await configure(true);
+    expect((await dryRun()).status).toBe("succeeded");
+  });
+
+  it("the source login needs SELECT", async () => {
+    await env.source.query(`REVOKE SELECT ON items FROM ${role}`);
+    const refused = await dryRun();
+    expect(refused.tables[0].error).toBe("the source login lacks SELECT on public.items");
+  });
+});
