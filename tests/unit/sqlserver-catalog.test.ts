@@ -128,12 +128,30 @@ describe("staging_partition_switch on modelled SQL Server partition functions", 
     expect(target.boundaries).toEqual(["2025-01-01 00:00:00.0000000"]);
   });
 
+  it("monthly partitions: a changed day reloads its month whole; a new month gets monthly boundaries", async () => {
+    // RANGE RIGHT (20250101, 20250201, 20250301): January and February are months, [20250301, +inf) is open.
+    const { model, plan, outcome } = await refresh(
+      layout("int", true, ["20250101", "20250201", "20250301"], ["20250103", "20250120", "20250215", "20250216"]),
+      ["20250103", "20250120", "20250121", "20250216", "20250310"],
+      { sync_mode: "incremental", incremental_column: "report_date", incremental_type: "date", date_buffer_days: 5 },
+    );
+    // days from 20250211 (target max 20250216 - 5): February reloaded whole, March created as a month
+    expect(plan.days).toEqual([20250216, 20250310]);
+    expect(outcome.partitionsSwitched).toEqual(["20250201..20250301", "20250301..20250401"]);
+    expect(model.t.boundaries).toEqual(["20250101", "20250201", "20250301", "20250401"]);
+    expect(model.movedRows).toBe(0);
+    // January kept as it was (outside the buffer); February and March exactly the source's.
+    expect(sorted(model.t.rows)).toEqual(["20250103", "20250120", "20250216", "20250310"]);
+    expectGrammarValid(model);
+  });
+
   it("refuses a split that would move rows, leaving the function and the rows as they were", async () => {
-    // Monthly partitions holding January's rows: a day inside January cannot get a partition without moving rows.
-    const target = layout("int", true, ["20250101", "20250201"], ["20250103", "20250120", "20250215"]);
-    await expect(refresh(target, ["20250115"])).rejects.toThrow(/refusing to split pf_daily_reports at 20250115/);
+    // Monthly function whose open-ended last range already holds a row of March 20: giving March 5 its month
+    // [20250301, 20250401) would move that row.
+    const target = layout("int", true, ["20250101", "20250201"], ["20250103", "20250320"]);
+    await expect(refresh(target, ["20250305"])).rejects.toThrow(/refusing to split pf_daily_reports at 20250301: rows in the range it cuts off would move/);
     expect(target.boundaries).toEqual(["20250101", "20250201"]);
-    expect(sorted(target.rows)).toEqual(["20250103", "20250120", "20250215"]);
+    expect(sorted(target.rows)).toEqual(["20250103", "20250320"]);
   });
 });
 

@@ -9,8 +9,8 @@
 // "the new partition" on the side where the new boundary resides, on the scheme's NEXT USED filegroup, and moves
 // the rows of that side: so a split is allowed only when that side holds no rows (checked in the same transaction).
 import { addDays } from "../../engine/days";
-import { comparePoints, dailyPartition, dayBound, isRangeLeft, rangeHolds, toPoint } from "../partition-days";
-import type { ColumnInfo, CompiledQuery, DayPlacement, IndexInfo, PartitionCompiler, Partitioning, TableRef, TableShape } from "../types";
+import { comparePoints, dailyPartition, dayBound, dayStart, isRangeLeft, rangeHolds, toPoint } from "../partition-days";
+import type { ColumnInfo, CompiledQuery, DayPlacement, IndexInfo, PartitionCompiler, PartitionInfo, Partitioning, TableRef, TableShape } from "../types";
 import { qualified, quoteIdent } from "./compiler";
 
 export const MARKER = "uat_refresh";
@@ -39,10 +39,47 @@ export function isoDateTime(point: string): string {
   return `${date}T${hms}${f ? `.${f}` : ""}`;
 }
 
-function partitionOf(p: Partitioning, day: number) {
-  const part = dailyPartition(p, day);
-  if (!part?.number) throw new Error(`no daily partition for ${day} in ${p.functionName}`);
+/** The partition that holds every value of `day` and is bounded on both sides: the day's own, a month's, or any
+ *  range's. It is the unit switched in with the day (its other days reloaded from the source with it). */
+export function holderOf(p: Partitioning, day: number): PartitionInfo | undefined {
+  const daily = dailyPartition(p, day);
+  if (daily) return daily;
+  const part = p.partitions.find((x) => rangeHolds(p, x, dayStart(p, day)));
+  if (!part || part.lower === null || part.upper === null) return undefined;
+  // A date-time range must reach the next midnight (RANGE RIGHT: [lower, upper)); discrete keys hold whole days.
+  if (p.columnType.family === "datetime" && comparePoints(toPoint(p, part.upper)!, dayStart(p, addDays(day, 1))) < 0) return undefined;
   return part;
+}
+
+function partitionOf(p: Partitioning, day: number) {
+  const part = holderOf(p, day);
+  if (!part?.number) throw new Error(`no partition for ${day} in ${p.functionName}`);
+  return part;
+}
+
+/** The holder's range as [lower, upper) in the key's own text, for the rows to load: RANGE LEFT (lower, upper] of
+ *  a discrete key is [lower + 1, upper + 1) (a YYYYMMDD integer plus one, a date plus a day). */
+function loadRange(p: Partitioning, part: PartitionInfo): { lower: string; upper: string } {
+  if (!isRangeLeft(p)) return { lower: part.lower!, upper: part.upper! };
+  const next = (b: string) => (p.columnType.family === "integer" ? String(Number(b) + 1) : dayBound(p, addDays(Number(String(toPoint(p, b))), 1)));
+  return { lower: next(part.lower!), upper: next(part.upper!) };
+}
+
+/** Calendar months when every bounded partition of a RANGE RIGHT function is one; else days (the original design). */
+function monthly(p: Partitioning): boolean {
+  if (isRangeLeft(p)) return false;
+  const bounded = p.partitions.filter((x) => x.lower !== null && x.upper !== null);
+  const day = (b: string) => {
+    const point = toPoint(p, b);
+    if (point === null) return null;
+    if (typeof point === "number") return point;
+    return point.endsWith(" 00:00:00.0000000") ? Number(point.slice(0, 10).replace(/-/g, "")) : null;
+  };
+  return bounded.length > 0 && bounded.every((x) => {
+    const lo = day(x.lower!);
+    const hi = day(x.upper!);
+    return lo !== null && hi !== null && lo % 100 === 1 && hi === addDays(lo, new Date(Date.UTC(Math.floor(lo / 10000), Math.floor(lo / 100) % 100, 0)).getUTCDate());
+  });
 }
 
 /** One SPLIT RANGE: the new boundary, the range it cuts off (must be empty) and where that range's data lives. */
@@ -53,15 +90,21 @@ export interface PlannedSplit {
   filegroup: string;
 }
 
-/** Boundaries a day needs to be a partition of its own: RANGE RIGHT [d, d+1) needs d and d+1; RANGE LEFT (d-1, d]
- *  needs d-1 and d (discrete keys only: a date-time day is never a (lower, upper] range). */
+/** Boundaries a day needs to lie in a partition of the layout's width: RANGE RIGHT [d, d+1) needs d and d+1 (a
+ *  monthly function: the month's first day and the next month's); RANGE LEFT (d-1, d] needs d-1 and d (discrete keys
+ *  only: a date-time day is never a (lower, upper] range). */
 function boundariesFor(p: Partitioning, day: number): string[] {
+  if (monthly(p)) {
+    const first = Math.floor(day / 100) * 100 + 1;
+    const days = new Date(Date.UTC(Math.floor(day / 10000), Math.floor(day / 100) % 100, 0)).getUTCDate();
+    return [dayBound(p, first), dayBound(p, addDays(first, days))];
+  }
   return isRangeLeft(p) ? [dayBound(p, addDays(day, -1)), dayBound(p, day)] : [dayBound(p, day), dayBound(p, addDays(day, 1))];
 }
 
 /** The splits that give `day` its own partition, in order, each against the layout the previous ones leave. */
 export function planSplits(p: Partitioning, day: number): PlannedSplit[] {
-  if (dailyPartition(p, day)) return [];
+  if (holderOf(p, day)) return [];
   let layout = p;
   const splits: PlannedSplit[] = [];
   for (const boundary of boundariesFor(p, day)) {
@@ -74,7 +117,7 @@ export function planSplits(p: Partitioning, day: number): PlannedSplit[] {
     splits.push({ boundary, newRange: isRangeLeft(p) ? { lower: h.lower, upper: boundary } : { lower: boundary, upper: h.upper }, filegroup });
     layout = split(layout, holder, boundary, filegroup);
   }
-  if (!dailyPartition(layout, day)) throw new Error(`${p.functionName} has a boundary inside day ${day}: the day's rows span more than one partition, so it cannot be switched in as one`);
+  if (!holderOf(layout, day)) throw new Error(`${p.functionName} has a boundary inside day ${day}: the day's rows span more than one partition, so it cannot be switched in as one`);
   return splits;
 }
 
@@ -120,11 +163,16 @@ export const sqlServerPartitions: PartitionCompiler = {
         kind: "refused",
         reason: `${p.functionName} is RANGE LEFT on the date-time column ${p.column}: a day [d 00:00, d+1 00:00) can never be one (lower, upper] partition; staging_partition_switch needs RANGE RIGHT for date-time keys`,
       };
-    const part = dailyPartition(p, day);
-    if (part) return { kind: "exists", partition: part };
+    const part = holderOf(p, day);
+    const wider = (x: PartitionInfo) => (dailyPartition(p, day) === x ? {} : { range: loadRange(p, x) });
+    if (part) return { kind: "exists", partition: part, ...wider(part) };
     try {
-      planSplits(p, day);
-      return { kind: "create" };
+      const splits = planSplits(p, day);
+      // The partition the splits leave for the day: when it is wider than the day (a month), say its range.
+      let after = p;
+      for (const sp of splits) after = split(after, after.partitions.findIndex((x) => rangeHolds(after, x, toPoint(p, sp.boundary)!)), sp.boundary, sp.filegroup);
+      const made = holderOf(after, day)!;
+      return { kind: "create", ...(dailyPartition(after, day) === made ? {} : { range: loadRange(after, made) }) };
     } catch (e) {
       return { kind: "refused", reason: (e as Error).message };
     }
