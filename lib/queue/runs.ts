@@ -1,5 +1,5 @@
 // Putting runs into the queue and taking them out of it again: what the web app and the scheduler call.
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import { exportConfig } from "../config/store";
 import type { Trigger } from "../generated/prisma/client";
 import type { Metadata } from "../metadata/client";

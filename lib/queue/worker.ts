@@ -1,7 +1,7 @@
 // Workers: every app instance, and `npm run worker` on any host, take queued runs and execute them, up to
 // settings.max_concurrent_runs at a time. They also mark runs whose executing process died as interrupted.
 import os from "node:os";
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import { audit } from "../audit";
 import { runRefresh, sweepInterruptedRuns, type RunReport } from "../engine/runner";
 import { logger } from "../log";
@@ -37,7 +37,7 @@ export async function startRunWorkers(db: Metadata, lockUrl: string, boss: PgBos
       logger.error({ err: e, runId }, "queued run failed");
     }
   };
-  // pg-boss 10 runs one job per work() at a time: register one per slot.
+  // One work() with batchSize 1 runs one job at a time: register one per slot.
   const ids: string[] = [];
   for (let i = 0; i < Math.max(1, opts.concurrency); i++) {
     ids.push(await boss.work<RunJob>(RUN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => execute(job.data.runId)));

@@ -3,7 +3,7 @@
 // receiver retried with backoff until it answers, a dead one given up on with the reason.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerBuiltInDialects } from "../../lib/dialects/builtin";

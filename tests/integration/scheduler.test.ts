@@ -1,4 +1,4 @@
-import type PgBoss from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerBuiltInDialects } from "../../lib/dialects/builtin";
 import { createMetadataClient, type Metadata } from "../../lib/metadata/client";
