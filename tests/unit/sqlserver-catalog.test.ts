@@ -2,6 +2,7 @@
 // partition layouts (RANGE RIGHT / LEFT, open-ended first and last ranges, int / date / datetime2 keys) driven
 // through the real staging_partition_switch strategy, identity columns through tedious' own BulkLoad, database
 // identity of restored and aliased databases, and CLR-typed columns through the introspector's join.
+import { Readable } from "node:stream";
 import { Connection } from "tedious";
 import { describe, expect, it } from "vitest";
 import type { TableConfigInput } from "../../lib/config/schema";
@@ -292,11 +293,85 @@ describe("CLR-typed columns in the catalog", () => {
     expect(SQL.columns).toMatch(/ty\.user_type_id = c\.user_type_id/);
   });
 
-  it("refuses the table before loading, naming each CLR column and its type", async () => {
+  it("copies CLR columns as their serialized varbinary form (refusing none of them)", async () => {
     const cols = await sqlServerIntrospector(async <R>(sql: string) => catalogQuery(sql) as R[]).columns({ schema: "dbo", name: "sites" });
-    expect(sqlServerDialect.unloadableColumns(cols)).toEqual([
-      "column location has type geography (a CLR type), which the SQL Server driver (tedious) cannot bulk-load",
-      "column org_node has type hierarchyid (a CLR type), which the SQL Server driver (tedious) cannot bulk-load",
+    expect(sqlServerDialect.unloadableColumns(cols)).toEqual([]);
+    const select = sqlServerCompiler.selectRows({ schema: "dbo", name: "sites" }, cols);
+    expect(select.sql).toContain("CONVERT(varbinary(max), [location]) AS [location]");
+    expect(select.sql).toContain("CONVERT(varbinary(max), [org_node]) AS [org_node]");
+    expect(tsqlErrors(select.sql)).toEqual([]);
+  });
+});
+
+describe("every SQL Server type through the row path, exactly", () => {
+  // The extreme values of each type, as the source's SELECT reads them: types the driver reads exactly arrive as
+  // tedious values; the others arrive as the exact text (or binary) of their CONVERT (./transport).
+  const types: { c: ColumnInfo; values: unknown[]; select: string; sent: string }[] = [
+    { c: colOf("d38", "decimal(38,10)", "decimal"), values: ["9999999999999999999999999999.9999999999", "-0.0000000001"], select: "CONVERT(varchar(41), [d38])", sent: "varchar(41)" },
+    { c: colOf("d18", "decimal(18,2)", "decimal"), values: ["9999999999999999.99", "-1234567890123456.78"], select: "CONVERT(varchar(41), [d18])", sent: "varchar(41)" },
+    { c: colOf("n19", "numeric(19,4)", "decimal"), values: ["922337203685477.5807"], select: "CONVERT(varchar(41), [n19])", sent: "varchar(41)" },
+    { c: colOf("m", "money", "decimal"), values: ["922337203685477.5807", "-922337203685477.5808", "900719925474.0993"], select: "CONVERT(varchar(30), [m], 2)", sent: "varchar(30)" },
+    { c: colOf("dto", "datetimeoffset(7)", "datetime"), values: ["2025-01-01 10:00:00.1234570 +02:00", "0001-01-01 00:00:00.0000000 -14:00", "9999-12-31 23:59:59.9999999 +14:00"], select: "CONVERT(varchar(34), [dto])", sent: "varchar(34)" },
+    { c: colOf("doc", "xml", "other"), values: ["<a b=\"1\">ü &amp; 😀</a>"], select: "CONVERT(nvarchar(max), [doc])", sent: "nvarchar(max)" },
+    { c: colOf("geo", "geography", "other"), values: [Buffer.from("e610000001148716d9cef7d34740d7a3703d0a975ec08716d9cef7d34740cba145b6f3955ec0", "hex")], select: "CONVERT(varbinary(max), [geo])", sent: "varbinary(max)" },
+    { c: colOf("node", "hierarchyid", "other"), values: [Buffer.from("5ade", "hex")], select: "CONVERT(varbinary(max), [node])", sent: "varbinary(max)" },
+    { c: colOf("udt", "dbo.Point", "other"), values: [Buffer.from("01020304", "hex")], select: "CONVERT(varbinary(max), [udt])", sent: "varbinary(max)" },
+    { c: colOf("d15", "decimal(15,2)", "decimal"), values: [9999999999999.99], select: "[d15]", sent: "decimal(15, 2)" },
+    { c: colOf("last", "int", "integer"), values: [2147483647], select: "[last]", sent: "int" },
+  ];
+
+  function colOf(name: string, nativeType: string, family: ColumnInfo["family"]): ColumnInfo {
+    return { name, nativeType, family, nullable: true, identity: false, generated: false };
+  }
+
+  it("reads each type through the expression that keeps it exact (grammar-valid), masking `sql` rules included", () => {
+    const cols = types.map((t) => t.c);
+    const q = sqlServerCompiler.selectRows({ schema: "dbo", name: "all_types" }, cols);
+    for (const t of types) expect(q.sql).toMatch(new RegExp(`[ ,]${(t.select === `[${t.c.name}]` ? t.select : `${t.select} AS [${t.c.name}]`).replace(/[[\]()*]/g, "\\$&")}[, ]`));
+    expect(tsqlErrors(q.sql)).toEqual([]);
+    const masked = sqlServerCompiler.selectRows({ schema: "dbo", name: "all_types" }, cols, undefined, undefined, undefined, { m: "[m] * 0" });
+    expect(masked.sql).toContain("CONVERT(varchar(30), CAST(([m] * 0) AS money), 2) AS [m]");
+    expect(tsqlErrors(masked.sql)).toEqual([]);
+  });
+
+  it("declares each column as what it is sent as and sends every value unchanged (tedious' own BulkLoad)", async () => {
+    const real = new Connection({ server: "localhost", authentication: { type: "default", options: { userName: "u", password: "p" } }, options: { encrypt: false } });
+    const sent: { sql: string; rows: unknown[][] } = { sql: "", rows: [] };
+    const connection = {
+      newBulkLoad: ((table: string, options: object, cb: (err?: Error | null) => void) => {
+        const bulk = real.newBulkLoad(table, options, cb);
+        return Object.assign(bulk, { __done: cb });
+      }) as unknown as BulkConnection["newBulkLoad"],
+      execBulkLoad: ((bulk: { getBulkInsertSql(): string; __done: (e?: Error | null) => void }, rows: AsyncIterable<unknown[]>) => {
+        void (async () => {
+          sent.sql = bulk.getBulkInsertSql();
+          for await (const r of rows) sent.rows.push(r);
+          bulk.__done(null);
+        })();
+      }) as unknown as BulkConnection["execBulkLoad"],
+    } satisfies BulkConnection;
+    const width = Math.max(...types.map((t) => t.values.length));
+    const rows = Array.from({ length: width }, (_, i) => types.map((t) => t.values[i % t.values.length]));
+    const n = await bulkLoad(connection, { schema: "dbo", name: "all_types" }, types.map((t) => t.c), Readable.from(rows), { batchSize: 1000 });
+    expect(n).toBe(width);
+    for (const t of types) expect(sent.sql).toContain(`[${t.c.name}] ${t.sent}`);
+    // Exact: the text and bytes the source's CONVERT produced are what the server is sent to convert.
+    expect(sent.rows).toEqual(rows);
+  });
+
+  it("skips rowversion columns (the target generates them) and refuses sql_variant, naming why", async () => {
+    const cols = await sqlServerIntrospector(async <R>(sql: string) =>
+      (sql === SQL.columns
+        ? [
+            { name: "id", type: "int", declaredType: "int", clr: false, maxLength: 4, precision: 10, scale: 0, nullable: false, identity: false, computed: false },
+            { name: "rv", type: "timestamp", declaredType: "timestamp", clr: false, maxLength: 8, precision: 0, scale: 0, nullable: false, identity: false, computed: false },
+            { name: "v", type: "sql_variant", declaredType: "sql_variant", clr: false, maxLength: 8016, precision: 0, scale: 0, nullable: true, identity: false, computed: false },
+          ]
+        : []) as R[],
+    ).columns({ schema: "dbo", name: "t" });
+    expect(cols.find((c) => c.name === "rv")?.generated).toBe(true);
+    expect(sqlServerDialect.unloadableColumns(cols.filter((c) => !c.generated))).toEqual([
+      "column v has type sql_variant: each value carries its own base type, which no bulk-load representation keeps (text or binary would turn every value into one type)",
     ]);
   });
 });

@@ -173,11 +173,11 @@ describe("SQL Server driver value handling", () => {
     expect(keepSubMillisecond(42)).toBe(42);
   });
 
-  it("refuses decimals wider than 15 digits instead of rounding them", async () => {
+  it("copies decimals of any precision exactly (wide ones as text); refuses sql_variant with the true reason", async () => {
     const { unloadableColumns } = await import("../../lib/dialects/sqlserver/driver");
-    expect(unloadableColumns([col("amount", "decimal(38,10)", "decimal")])).toEqual([
-      "column amount decimal(38,10) has more than 15 significant digits, which the SQL Server driver (tedious) cannot carry exactly; refusing to copy rounded values",
+    expect(unloadableColumns([col("amount", "decimal(38,10)", "decimal"), col("m", "money", "decimal"), col("n", "numeric(9,0)", "decimal")])).toEqual([]);
+    expect(unloadableColumns([col("v", "sql_variant", "other")])).toEqual([
+      "column v has type sql_variant: each value carries its own base type, which no bulk-load representation keeps (text or binary would turn every value into one type)",
     ]);
-    expect(unloadableColumns([col("amount", "decimal(15,2)", "decimal"), col("n", "numeric(9,0)", "decimal")])).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 // to datetime depends on the session's SET DATEFORMAT / language.
 import { whereClause } from "../filters";
 import type { ColumnInfo, CompiledQuery, QueryCompiler, RowFilter, TableRef } from "../types";
+import { transportOf } from "./transport";
 
 export function quoteIdent(name: string): string {
   return `[${name.replace(/]/g, "]]")}]`;
@@ -50,7 +51,13 @@ export const sqlServerCompiler: QueryCompiler = {
     const w = where(filter);
     const top = limit ? `TOP (${Math.trunc(limit)}) ` : "";
     const order = orderBy ? ` ORDER BY ${quoteIdent(orderBy)}` : "";
-    const list = columns.map((c) => (expressions[c.name] ? `CAST((${expressions[c.name]}) AS ${castType(c)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
+    // A masking `sql` rule's expression in the column's place; types the driver cannot read exactly as exact text
+    // or binary (./transport).
+    const list = columns.map((c) => {
+      const exact = transportOf(c);
+      if (expressions[c.name]) return exact ? `${exact.read(`CAST((${expressions[c.name]}) AS ${castType(c)})`)} AS ${quoteIdent(c.name)}` : `CAST((${expressions[c.name]}) AS ${castType(c)}) AS ${quoteIdent(c.name)}`;
+      return exact ? `${exact.read(quoteIdent(c.name))} AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
+    });
     return { sql: `SELECT ${top}${list.join(", ")} FROM ${qualified(table)}${w.sql}${order}`, params: w.params };
   },
   countRows(table, filter) {

@@ -5,7 +5,8 @@ import { Readable } from "node:stream";
 import { Connection, Request, TYPES, type ConnectionConfiguration } from "tedious";
 import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerIdentity, Session, TableRef } from "../types";
 import { qualified } from "./compiler";
-import { CLR_TYPES, sqlServerIntrospector } from "./introspector";
+import { sqlServerIntrospector } from "./introspector";
+import { refusal, transportOf } from "./transport";
 
 type Row = Record<string, unknown>;
 
@@ -222,7 +223,12 @@ export async function bulkLoad(connection: BulkConnection, table: TableRef, cols
     await new Promise<void>((resolve, reject) => {
       const bulk = connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: !!opts.fireTriggers }, (err) => (err ? reject(err) : resolve()));
       // tedious writes `[name]` without doubling a `]` inside the name: give it the name QUOTENAME would write.
-      for (const c of cols) bulk.addColumn(c.name.replace(/]/g, "]]"), tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
+      for (const c of cols) {
+        const exact = transportOf(c);
+        // Types sent as exact text / binary are declared as such: the server converts them into the column's type.
+        if (exact) bulk.addColumn(c.name.replace(/]/g, "]]"), exact.type, { nullable: c.nullable, length: exact.length });
+        else bulk.addColumn(c.name.replace(/]/g, "]]"), tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
+      }
       connection.execBulkLoad(bulk, counted);
     });
   }
@@ -257,11 +263,9 @@ export async function* batches<T>(rows: AsyncIterable<T>, size: number): AsyncGe
 /** Columns the TDS bulk path cannot copy exactly, each named with its type and why; the table is refused on them. */
 export function unloadableColumns(cols: ColumnInfo[]): string[] {
   return cols.flatMap((c) => {
-    const clr = CLR_TYPES.has(c.nativeType.toLowerCase()) || (c.family === "other" && c.nativeType.includes("."));
-    if (clr || !tediousTypeOf(c))
-      return [`column ${c.name} has type ${c.nativeType}${clr ? " (a CLR type)" : ""}, which the SQL Server driver (tedious) cannot bulk-load`];
-    if (/^(decimal|numeric)\((1[6-9]|[23]\d)\b/i.test(c.nativeType))
-      return [`column ${c.name} ${c.nativeType} has more than 15 significant digits, which the SQL Server driver (tedious) cannot carry exactly; refusing to copy rounded values`];
+    const why = refusal(c);
+    if (why) return [why];
+    if (!transportOf(c) && !tediousTypeOf(c)) return [`column ${c.name} has type ${c.nativeType}, which the SQL Server driver (tedious) cannot bulk-load`];
     return [];
   });
 }
