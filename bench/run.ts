@@ -7,7 +7,8 @@
 //   "refresh all" of 4 tables, one table at a time vs max_parallel_tables = 2, in the same run;
 //   full_replace of a 5M-row table of 9 columns with 3 masked text columns vs the same table unmasked, and the
 //   masked refresh's peak RSS at 1M and 10M rows (should stay flat);
-//   the dashboard's status read while the 5M-row table is fully replaced (p50, p95, max) and the first read after.
+//   the dashboard's status read while the 5M-row table is fully replaced (p50, p95, max) and the first read after;
+//   the SQL Server row path on the client (bench/sqlserver-path.ts: tedious-shaped rows -> masking -> TDS encoding).
 // --masking-rows N changes the masked table's size (default 5000000), --masking-rss-sizes the RSS sizes.
 // Writes bench/results/latest.json and bench/results/latest.md.
 import { execFile, execFileSync } from "node:child_process";
@@ -211,6 +212,10 @@ try {
     masking.maskedPeakRssBySize[n] = child("engine", "people_masked", maskEnv).maxRssMb;
   }
   console.log(JSON.stringify({ masking }));
+
+  // The SQL Server row path, client side (no server here): its own script, its own results files.
+  console.log("SQL Server row path, client side…");
+  console.log(execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/sqlserver-path.ts"), "500000"], { cwd: root, encoding: "utf8" }).trim().split("\n").pop());
 
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const machine = `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL 18 (embedded), source and target on one server`;

@@ -209,17 +209,35 @@ export type BulkConnection = Pick<Connection, "newBulkLoad" | "execBulkLoad">;
 export async function bulkLoad(connection: BulkConnection, table: TableRef, cols: ColumnInfo[], rows: AsyncIterable<unknown>, opts: LoadOptions): Promise<number> {
   const problems = unloadableColumns(cols);
   if (problems.length) throw new Error(`${qualified(table)}: ${problems.join("; ")}`);
+  const pull = rowPuller(rows);
   let total = 0;
-  let bytes = 0;
-  for await (const batch of batches(rows, opts.batchSize)) {
-    const counted = (async function* () {
-      for await (const row of batch) {
-        total++;
-        bytes += 16 * (row as unknown[]).length; // rough: TDS bytes are not visible here
-        if (total % 10_000 === 0) opts.onRows?.(total, bytes);
-        yield row as unknown[];
-      }
-    })();
+  const bytesOf = () => 16 * cols.length * total; // rough: TDS bytes are not visible here
+  for (let first = await pull(); first !== END; first = await pull()) {
+    // One iterator per batch, handing rows to tedious as they arrive: no generator layers, no buffering.
+    let pending: unknown = first;
+    let n = 0;
+    const take = (row: unknown): IteratorResult<unknown[]> => {
+      if (row === END) return DONE;
+      n++;
+      total++;
+      if (total % 10_000 === 0) opts.onRows?.(total, bytesOf());
+      return { value: row as unknown[], done: false };
+    };
+    const batch: AsyncIterableIterator<unknown[]> = {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next() {
+        if (pending !== undefined) {
+          const row = pending;
+          pending = undefined;
+          return Promise.resolve(take(row));
+        }
+        if (n >= opts.batchSize) return Promise.resolve(DONE);
+        const row = pull();
+        return row instanceof Promise ? row.then(take) : Promise.resolve(take(row));
+      },
+    };
     await new Promise<void>((resolve, reject) => {
       const bulk = connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: !!opts.fireTriggers }, (err) => (err ? reject(err) : resolve()));
       // tedious writes `[name]` without doubling a `]` inside the name: give it the name QUOTENAME would write.
@@ -229,35 +247,55 @@ export async function bulkLoad(connection: BulkConnection, table: TableRef, cols
         if (exact) bulk.addColumn(c.name.replace(/]/g, "]]"), exact.type, { nullable: c.nullable, length: exact.length });
         else bulk.addColumn(c.name.replace(/]/g, "]]"), tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
       }
-      connection.execBulkLoad(bulk, counted);
+      connection.execBulkLoad(bulk, batch);
     });
+    // A batch that ended short ended on the source's end.
+    if (n < opts.batchSize) break;
   }
-  opts.onRows?.(total, bytes);
+  opts.onRows?.(total, bytesOf());
   return total;
 }
 
-/** Splits a row stream into consecutive batches of at most `size` rows, streamed (never buffered), none empty. */
-export async function* batches<T>(rows: AsyncIterable<T>, size: number): AsyncGenerator<AsyncGenerator<T>> {
-  const it = rows[Symbol.asyncIterator]();
-  let next = await it.next();
-  while (!next.done) {
-    let n = 0;
-    let finish!: () => void;
-    const consumed = new Promise<void>((r) => (finish = r));
-    const batch = (async function* () {
-      try {
-        while (!next.done && n < size) {
-          yield next.value;
-          n++;
-          next = await it.next();
-        }
-      } finally {
-        finish();
-      }
-    })();
-    yield batch;
-    await consumed;
+const END = Symbol("end of rows");
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+/**
+ * The rows of a stream one at a time: from a Readable synchronously while it has rows buffered (a promise per row
+ * was most of the engine's cost over tedious alone), waiting only when it is empty; from any other async iterable
+ * through its iterator. Returns END after the last row; a source error rejects.
+ */
+export function rowPuller(rows: AsyncIterable<unknown>): () => unknown {
+  if (!(rows instanceof Readable)) {
+    const it = rows[Symbol.asyncIterator]();
+    return () => it.next().then((r) => (r.done ? END : r.value));
   }
+  const s = rows;
+  let waiter: { resolve(v: unknown): void; reject(e: unknown): void } | null = null;
+  let failed: unknown = null;
+  const settle = (fn: (w: { resolve(v: unknown): void; reject(e: unknown): void }) => void) => {
+    const w = waiter;
+    waiter = null;
+    if (w) fn(w);
+  };
+  s.on("readable", () => {
+    if (!waiter) return;
+    const row = s.read();
+    if (row !== null) settle((w) => w.resolve(row));
+  });
+  s.on("end", () => settle((w) => w.resolve(END)));
+  s.on("error", (e) => {
+    failed = e;
+    settle((w) => w.reject(e));
+  });
+  s.on("close", () => settle((w) => (s.readableEnded ? w.resolve(END) : w.reject(failed ?? new Error("the row stream closed before its end")))));
+  return () => {
+    if (failed) return Promise.reject(failed);
+    const row = s.read();
+    if (row !== null) return row;
+    if (s.readableEnded) return END;
+    if (s.destroyed) return Promise.reject(failed ?? new Error("the row stream closed before its end"));
+    return new Promise((resolve, reject) => (waiter = { resolve, reject }));
+  };
 }
 
 /** Columns the TDS bulk path cannot copy exactly, each named with its type and why; the table is refused on them. */
