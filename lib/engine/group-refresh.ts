@@ -71,7 +71,6 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
 /** `all`: the group's members in load order; `referencing`: every key that references any member. */
 export async function executeGroup(group: RefreshGroup, all: GroupMember[], referencing: ForeignKey[]): Promise<Map<string, MemberResult>> {
   const first = all[0].ctx;
-  const { source, target } = first.sessions;
   const rel = first.dialect.relations;
   const results = new Map<string, MemberResult>();
   // Rows that stay while a member is merged: those of children that are not emptied and reloaded with it, and of
@@ -81,8 +80,10 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
     ...group.keys.filter((k) => refKey(k.referenced) === refKey(m.member.target) && refKey(k.table) !== refKey(m.member.target) && !clearedWhole(k.table)),
     ...(group.keepers.get(m.member.name) ?? []),
   ];
-  await unit(first, () =>
-    source.snapshot(() =>
+  // The sessions are read at each attempt: a retry after a dropped connection runs on the reopened ones.
+  await unit(first, () => {
+    const { source, target } = first.sessions;
+    return source.snapshot(() =>
       target.transaction(async () => {
         results.clear();
         const triggersBack: (() => Promise<void>)[] = [];
@@ -132,7 +133,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         checkAborted(first);
         await failpoint("before-commit");
       }),
-    ),
-  );
+    );
+  });
   return results;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh } from "../../lib/engine/runner";
 import { DAY1, DAY2, SCHEMA, TABLE_NAMES, TABLES, TARGET_SCHEMA } from "../fixtures/real-schema";
 import { spawnCli, waitFor } from "../support/cli";
-import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+import { createTestEnv, fingerprint, terminateWhenCopying, type TestEnv } from "../support/env";
 
 describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
   let env: TestEnv;
@@ -85,6 +85,17 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     const report = await run();
     expect(report.status).toBe("succeeded");
     expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
+  });
+
+  it("with max_retries, a target connection dropped in the middle of the group is retried on fresh sessions", async () => {
+    await env.source.query("UPDATE customers SET tags = tags || ARRAY['retried'] WHERE id % 3 = 0");
+    await env.config(TABLES, { max_retries: 2 });
+    const kill = terminateWhenCopying(env, admin, "target", 1000);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", onProgress: kill.onProgress });
+    expect(kill.state.fired).toBe(true);
+    expect(report.status, report.tables.map((t) => t.error ?? "").join()).toBe("succeeded");
+    expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
+    await env.config(TABLES);
   });
 
   it("a key the load breaks fails the whole group, naming the key and how many rows, and nothing is committed", async () => {
