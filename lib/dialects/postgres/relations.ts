@@ -47,7 +47,8 @@ export const postgresRelations: RelationsCompiler = {
     return { sql: `ANALYZE ${qualified(table)}`, params: [] };
   },
   mergeStaging(table) {
-    return { schema: "pg_temp", name: `${table.name.slice(0, 40)}__uat_merge` };
+    // Temporary tables share one schema: the name carries the table's schema too.
+    return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_merge` };
   },
   createMergeStaging(table, staging) {
     return [{ sql: `CREATE TEMPORARY TABLE ${qualified(staging)} (LIKE ${qualified(table)} INCLUDING DEFAULTS) ON COMMIT DROP`, params: [] }];
