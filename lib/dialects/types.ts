@@ -49,6 +49,11 @@ export interface ColumnInfo {
   identity: boolean;
   /** Computed / generated columns cannot be loaded into. */
   generated: boolean;
+  /** SQL Server, for structural twins: the column's collation, its computed definition, its identity seed and step. */
+  collation?: string;
+  computed?: { definition: string; persisted: boolean };
+  identitySeed?: string;
+  identityIncrement?: string;
 }
 
 export interface IndexInfo {
@@ -58,12 +63,23 @@ export interface IndexInfo {
   primaryKey: boolean;
   /** SQL Server: the clustered index (a switch needs the same one on both tables). */
   clustered?: boolean;
+  /** SQL Server: key columns sorted descending, included (non-key) columns, the filter of a filtered index. */
+  descending?: string[];
+  include?: string[];
+  filter?: string;
 }
 
-/** What a staging table must reproduce of its target. */
+/** A CHECK constraint, as the catalog states it. */
+export interface CheckInfo {
+  name: string;
+  definition: string;
+}
+
+/** What a staging table must reproduce of its target (SQL Server's SWITCH needs an identical structure). */
 export interface TableShape {
   columns: ColumnInfo[];
   indexes: IndexInfo[];
+  checks?: CheckInfo[];
 }
 
 /** One partition of a range-partitioned table; bounds are YYYYMMDD day numbers when the partitions are daily. */
@@ -130,6 +146,8 @@ export interface Introspector {
   triggers(table: TableRef): Promise<string[]>;
   /** Sequences the defaults of `table`'s columns draw from, other than identity columns' own generators. */
   sequences(table: TableRef): Promise<SequenceUse[]>;
+  /** SQL Server: the table's enabled CHECK constraints, for a structural twin (PostgreSQL's LIKE copies its own). */
+  checks?(table: TableRef): Promise<CheckInfo[]>;
   /** Which of `wanted` the session's login lacks on `table` (ALTER: change its triggers and constraints, attach
    *  and detach partitions: PostgreSQL needs the table's owner, SQL Server the ALTER permission). */
   missingPrivileges(table: TableRef, wanted: Privilege[]): Promise<Privilege[]>;

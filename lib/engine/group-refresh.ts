@@ -35,7 +35,8 @@ const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[]
 export async function mergeKey(ctx: TableContext): Promise<string[]> {
   const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
   const notNull = new Set(ctx.columns.filter((c) => !c.target.nullable).map((c) => c.target.name));
-  const key = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && i.columns.every((c) => notNull.has(c)));
+  // A filtered unique index is unique only among the rows it covers: never a key to match every row on.
+  const key = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && !i.filter && i.columns.every((c) => notNull.has(c)));
   if (!key)
     throw new RefreshError(`${displayName(ctx.targetTable)} must be merged (tables that keep their rows reference it) but has no primary key or unique NOT NULL key to match rows on`);
   return key.columns;

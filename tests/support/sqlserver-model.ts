@@ -218,6 +218,8 @@ export class SqlServerModel {
     if (sql === SQL.partitioning) return [{ function: this.t.functionName, scheme: this.t.schemeName, rangeRight: this.t.rangeRight, column: this.t.key, functionId: 1 }];
     if (sql === SQL.columns) return this.columns();
     if (sql === SQL.indexes) return [];
+    // The modelled table has no CHECK constraints of its own.
+    if (sql === SQL.checks) return [];
     if (sql === SQL.filegroups) return this.t.filegroups!.map((filegroup, i) => ({ number: i + 1, filegroup }));
     for (const family of ["integer", "date", "datetime"] as const) {
       if (sql !== SQL.boundaries(family)) continue;

@@ -1,8 +1,9 @@
 // The SQL Server statements of refresh groups (lib/dialects/sqlserver/relations.ts and the introspector's catalog
 // reads): valid T-SQL by the grammar, and the documented behaviour they rely on, pinned statement by statement.
 import { describe, expect, it } from "vitest";
-import type { ForeignKey, RowFilter } from "../../lib/dialects/types";
-import { SQL } from "../../lib/dialects/sqlserver/introspector";
+import type { ForeignKey, Partitioning, RowFilter } from "../../lib/dialects/types";
+import { sqlServerPartitions } from "../../lib/dialects/sqlserver/partitions";
+import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import { sqlServerRelations as r } from "../../lib/dialects/sqlserver/relations";
 import { tsqlErrors } from "../support/tsql-check";
 
@@ -29,6 +30,7 @@ describe("SQL Server refresh-group statements", () => {
       SQL.triggers,
       SQL.sequences,
       SQL.privileges,
+      SQL.checks,
     ];
     for (const identity of [false, true])
       for (const scope of [undefined, window]) {
@@ -72,5 +74,74 @@ describe("the T-SQL checker's constraint forms", () => {
   it("accepts Microsoft's documented forms and refuses broken ones", () => {
     for (const sql of ["ALTER TABLE [s].[t] NOCHECK CONSTRAINT [fk]", "ALTER TABLE [s].[t] WITH CHECK CHECK CONSTRAINT [fk]", "ALTER TABLE [s].[t] NOCHECK CONSTRAINT ALL"]) expect(tsqlErrors(sql), sql).toEqual([]);
     for (const sql of ["ALTER TABLE [s].[t] WITH CHECK NOCHECK CHECK CONSTRAINT [fk]", "ALTER TABLE [s].[t] NOCHECK CONSTRAINT [fk"]) expect(tsqlErrors(sql).length, sql).toBeGreaterThan(0);
+  });
+});
+
+describe("the staging twin of a SQL Server partition switch", () => {
+  // Catalog rows as sys.columns / sys.indexes / sys.check_constraints give them for a table that uses every
+  // property SWITCH compares: collations, a persisted computed column, an identity with its own seed and step, a
+  // rowversion, a clustered key with a DESC column, an index with INCLUDE columns, a filtered unique index, a CHECK.
+  const catalog = (sql: string): unknown[] => {
+    if (sql === SQL.columns)
+      return [
+        { name: "id", type: "bigint", declaredType: "bigint", clr: false, maxLength: 8, precision: 19, scale: 0, nullable: false, identity: true, computed: false, identitySeed: "1000", identityIncrement: "5" },
+        { name: "day", type: "int", declaredType: "int", clr: false, maxLength: 4, precision: 10, scale: 0, nullable: false, identity: false, computed: false },
+        { name: "code", type: "varchar", declaredType: "varchar", clr: false, maxLength: 20, precision: 0, scale: 0, nullable: false, identity: false, computed: false, collation: "Latin1_General_100_CS_AS" },
+        { name: "status", type: "nvarchar", declaredType: "nvarchar", clr: false, maxLength: 40, precision: 0, scale: 0, nullable: true, identity: false, computed: false, collation: "SQL_Latin1_General_CP1_CI_AS" },
+        { name: "amount", type: "decimal", declaredType: "decimal", clr: false, maxLength: 9, precision: 18, scale: 2, nullable: true, identity: false, computed: false },
+        { name: "amount_x2", type: "decimal", declaredType: "decimal", clr: false, maxLength: 9, precision: 19, scale: 2, nullable: true, identity: false, computed: true, computedDefinition: "([amount]*(2))", persisted: true },
+        { name: "rv", type: "timestamp", declaredType: "timestamp", clr: false, maxLength: 8, precision: 0, scale: 0, nullable: false, identity: false, computed: false },
+      ];
+    if (sql === SQL.indexes)
+      return [
+        { index: "pk_orders", unique: true, primaryKey: true, type: 1, column: "day", descending: false, included: false, filter: null },
+        { index: "pk_orders", unique: true, primaryKey: true, type: 1, column: "id", descending: true, included: false, filter: null },
+        { index: "ix_status", unique: false, primaryKey: false, type: 2, column: "status", descending: false, included: false, filter: null },
+        { index: "ix_status", unique: false, primaryKey: false, type: 2, column: "amount", descending: false, included: true, filter: null },
+        { index: "ix_status", unique: false, primaryKey: false, type: 2, column: "code", descending: false, included: true, filter: null },
+        { index: "ux_open_code", unique: true, primaryKey: false, type: 2, column: "code", descending: false, included: false, filter: "([status]=N'open')" },
+      ];
+    if (sql === SQL.checks) return [{ name: "ck_amount", definition: "([amount]>=(0))" }];
+    return [];
+  };
+  const introspector = sqlServerIntrospector(async <R>(sql: string) => catalog(sql) as R[]);
+  const table = { schema: "dbo", name: "orders" };
+
+  it("reproduces every column, index and CHECK property, and is valid T-SQL", async () => {
+    const shape = { columns: await introspector.columns(table), indexes: await introspector.indexes(table), checks: await introspector.checks!(table) };
+    const p: Partitioning = {
+      column: "day",
+      columnType: shape.columns[1],
+      partitions: [
+        { name: "1", number: 1, lower: null, upper: "20250101", isDefault: false, filegroup: "FG1" },
+        { name: "2", number: 2, lower: "20250101", upper: "20250102", isDefault: false, filegroup: "FG2" },
+        { name: "3", number: 3, lower: "20250102", upper: null, isDefault: false, filegroup: "FG3" },
+      ],
+      functionName: "pf_orders",
+      schemeName: "ps_orders",
+      rangeRight: true,
+    };
+    const staging = { schema: "dbo", name: "orders_stg_20250101" };
+    const retired = { schema: "dbo", name: "orders_old_20250101" };
+    const create = sqlServerPartitions.createStaging(table, staging, retired, p, 20250101, shape).map((q) => q.sql);
+    const prepare = sqlServerPartitions.prepareStaging(table, staging, shape.indexes, p, 20250101).map((q) => q.sql);
+    expect(create[0]).toBe(
+      "CREATE TABLE [dbo].[orders_stg_20250101] ([id] bigint IDENTITY(1000, 5) NOT NULL, [day] int NOT NULL, [code] varchar(20) COLLATE Latin1_General_100_CS_AS NOT NULL, " +
+        "[status] nvarchar(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL, [amount] decimal(18,2) NULL, [amount_x2] AS ([amount]*(2)) PERSISTED, [rv] timestamp NOT NULL) ON [FG2]",
+    );
+    expect(create).toContain("ALTER TABLE [dbo].[orders_stg_20250101] ADD CONSTRAINT [ck_orders_stg_20250101_1] CHECK ([amount]>=(0))");
+    expect(prepare).toContain("ALTER TABLE [dbo].[orders_stg_20250101] ADD CONSTRAINT [pk_orders_stg_20250101] PRIMARY KEY CLUSTERED ([day] ASC, [id] DESC)");
+    expect(prepare).toContain("CREATE NONCLUSTERED INDEX [ix_status] ON [dbo].[orders_stg_20250101] ([status] ASC) INCLUDE ([amount], [code])");
+    expect(prepare).toContain("CREATE UNIQUE NONCLUSTERED INDEX [ux_open_code] ON [dbo].[orders_stg_20250101] ([code] ASC) WHERE ([status]=N'open')");
+    // The empty twin the old partition is switched out into has the same columns and indexes.
+    expect(create.some((s) => s.startsWith("CREATE TABLE [dbo].[orders_old_20250101] ([id] bigint IDENTITY(1000, 5) NOT NULL"))).toBe(true);
+    expect(create).toContain("CREATE NONCLUSTERED INDEX [ix_status] ON [dbo].[orders_old_20250101] ([status] ASC) INCLUDE ([amount], [code])");
+    const bad = [...create, ...prepare].filter((s) => !s.startsWith("EXEC sys.sp_addextendedproperty")).map((sql) => ({ sql, errors: tsqlErrors(sql) })).filter((x) => x.errors.length);
+    expect(bad).toEqual([]);
+  });
+
+  it("a filtered unique index is never taken for a key to merge on", async () => {
+    const indexes = await introspector.indexes(table);
+    expect(indexes.find((i) => i.name === "ux_open_code")).toMatchObject({ unique: true, filter: "([status]=N'open')", columns: ["code"] });
   });
 });

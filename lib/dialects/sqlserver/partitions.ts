@@ -130,18 +130,33 @@ export function split(p: Partitioning, index: number, boundary: string, filegrou
   return { ...p, partitions };
 }
 
-function columnDef(c: ColumnInfo): string {
-  return `${quoteIdent(c.name)} ${c.nativeType}${c.identity ? " IDENTITY(1,1)" : ""} ${c.nullable ? "NULL" : "NOT NULL"}`;
+/** Catalog text spliced into DDL (computed definitions, filters, CHECKs) comes from sys.* of the target itself, never
+ *  from a user; names that must be plain identifiers or numbers are still checked. */
+function plain(text: string, what: string, pattern: RegExp): string {
+  if (!pattern.test(text)) throw new Error(`unexpected ${what} ${text} in the catalog`);
+  return text;
 }
 
-function indexStatements(t: TableRef, indexes: IndexInfo[]): CompiledQuery[] {
+/** A column exactly as the target has it: type, collation, identity seed and step, nullability, or its computed
+ *  definition (SWITCH requires identical columns). */
+export function columnDef(c: ColumnInfo): string {
+  if (c.computed) return `${quoteIdent(c.name)} AS ${c.computed.definition}${c.computed.persisted ? ` PERSISTED${c.nullable ? "" : " NOT NULL"}` : ""}`;
+  const collate = c.collation ? ` COLLATE ${plain(c.collation, "collation", /^[A-Za-z0-9_]+$/)}` : "";
+  const identity = c.identity ? ` IDENTITY(${plain(c.identitySeed ?? "1", "identity seed", /^-?\d+$/)}, ${plain(c.identityIncrement ?? "1", "identity increment", /^-?\d+$/)})` : "";
+  return `${quoteIdent(c.name)} ${c.nativeType}${collate}${identity} ${c.nullable ? "NULL" : "NOT NULL"}`;
+}
+
+/** The target's rowstore indexes on `t`: key columns in order with ASC / DESC, INCLUDE columns, filters. */
+export function indexStatements(t: TableRef, indexes: IndexInfo[]): CompiledQuery[] {
   return indexes.map((ix) => {
-    const cols = ix.columns.map(quoteIdent).join(", ");
+    const cols = ix.columns.map((c) => `${quoteIdent(c)} ${ix.descending?.includes(c) ? "DESC" : "ASC"}`).join(", ");
     const kind = ix.clustered ? "CLUSTERED" : "NONCLUSTERED";
+    const include = ix.include?.length ? ` INCLUDE (${ix.include.map(quoteIdent).join(", ")})` : "";
+    const where = ix.filter ? ` WHERE ${ix.filter}` : "";
     // Constraint names are unique per schema: derive them from the (unique) staging table name.
     return ix.primaryKey
       ? { sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(`pk_${t.name}`)} PRIMARY KEY ${kind} (${cols})`, params: [] }
-      : { sql: `CREATE ${ix.unique ? "UNIQUE " : ""}${kind} INDEX ${quoteIdent(ix.name)} ON ${qualified(t)} (${cols})`, params: [] };
+      : { sql: `CREATE ${ix.unique ? "UNIQUE " : ""}${kind} INDEX ${quoteIdent(ix.name)} ON ${qualified(t)} (${cols})${include}${where}`, params: [] };
   });
 }
 
@@ -201,6 +216,9 @@ export const sqlServerPartitions: PartitionCompiler = {
     return [
       { sql: `CREATE TABLE ${qualified(staging)} (${cols}) ON ${fg}`, params: [] },
       mark(staging, `staging:${table.schema}.${table.name}`),
+      // The target's own CHECKs, trusted (WITH CHECK is the default for a new constraint): rows that break one fail
+      // the load (bulk load checks constraints), and SWITCH finds the structure it requires.
+      ...(shape.checks ?? []).map((ck, i) => ({ sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(`ck_${staging.name}_${i + 1}`)} CHECK ${ck.definition}`, params: [] })),
       // the empty twin the old partition is switched out into: same columns, indexes and filegroup
       { sql: `CREATE TABLE ${qualified(retired)} (${cols}) ON ${fg}`, params: [] },
       mark(retired, `retired:${table.schema}.${table.name}`),

@@ -33,7 +33,7 @@ export async function previewMasking(config: RefreshConfig, table: TableConfigIn
     // must line up). Not by a column a `sql` rule replaces: ORDER BY would then sort the masked read by the expression.
     const indexes = await pair.target.introspector.indexes(ctx.targetTable);
     const replaced = new Set(Object.keys(ctx.masking?.expressions ?? {}).map((c) => c.toLowerCase()));
-    const keys = [...indexes.filter((ix) => ix.primaryKey), ...indexes.filter((ix) => ix.unique && !ix.primaryKey)].map((ix) => ix.columns[0]);
+    const keys = [...indexes.filter((ix) => ix.primaryKey), ...indexes.filter((ix) => ix.unique && !ix.primaryKey && !ix.filter)].map((ix) => ix.columns[0]);
     const candidates = [...keys, ...ctx.columns.map((c) => c.target.name)];
     const key = candidates.find((c) => !replaced.has(c.toLowerCase())) ?? ctx.columns[0].target.name;
     const keyAt = ctx.columns.findIndex((c) => c.target.name.toLowerCase() === key.toLowerCase());

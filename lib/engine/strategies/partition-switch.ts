@@ -155,8 +155,9 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   const retired: TableRef = partitionName(ctx.targetTable, `_old_${day}`);
   await target.execute(pc.dropTable(staging));
   await target.execute(pc.dropTable(retired));
-  const indexes = await target.introspector.indexes(ctx.targetTable);
-  const shape = { columns: ctx.columns.map((c) => c.target), indexes };
+  // The whole structure, computed columns and CHECKs included: SQL Server switches only between identical tables.
+  const [indexes, allColumns, checks] = await Promise.all([target.introspector.indexes(ctx.targetTable), target.introspector.columns(ctx.targetTable), target.introspector.checks?.(ctx.targetTable) ?? []]);
+  const shape = { columns: allColumns, indexes, checks };
   for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
 
   ctx.progress.phase("loading", { partition: String(day) });
