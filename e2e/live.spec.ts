@@ -48,7 +48,8 @@ test.describe("a slow refresh", () => {
     await expect(page.getByTestId("run-status")).toContainText("running");
     await expect(page.getByText("Live: updates stream in")).toBeVisible();
     await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 60_000 });
-    await expect(page.getByTestId("run-table-customers").getByTestId("table-rows")).toHaveText("5,000 / 5,000");
+    // customers is merged (orders keep their rows): the rows it changed, of the source rows it compared.
+    await expect(page.getByTestId("run-table-customers").getByTestId("table-rows")).toHaveText("5,000 changed of 5,000");
   });
 
   test("an operator cancels a running refresh and the target keeps its rows", async ({ page }) => {

@@ -4,7 +4,7 @@ import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { ForeignKey } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
-import { resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
+import { columnPair, resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
 import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
 import { describeGroup, refKey, type Member, type RefreshGroup } from "./groups";
 import { refuseMissingPrivileges, refuseSourceWithoutSelect, type GroupRole } from "./privileges";
@@ -187,7 +187,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
         const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
         plan.reason += merged;
         await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
-        reports.push(await recordSuccess(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: null, partitionsCreated: [], partitionsSwitched: [] }));
+        reports.push(await recordSuccess(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkAfter(m.ctx), partitionsCreated: [], partitionsSwitched: [] }));
       }
     }
     for (const s of switched) {
@@ -214,6 +214,14 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
   } finally {
     stopListening();
   }
+}
+
+/** The target's watermark once the group committed (shown as before -> after on the run page). */
+async function watermarkAfter(ctx: TableContext): Promise<string | null> {
+  const column = ctx.config.incremental_column;
+  if (!column) return null;
+  const [r] = await ctx.sessions.target.query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, columnPair(ctx, column).target, 0)).catch(() => []);
+  return r?.max ?? null;
 }
 
 /** Writes progress to the metadata DB at most once a second (the last event of a burst included, on a timer),

@@ -62,6 +62,11 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
     const customers = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "customers" } });
     expect(customers.modeReason).toMatch(/merged: 12 updated, 50 inserted, 5 deleted/);
+    // Group members record their watermark after the commit, as tables refreshed alone do.
+    const orders = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "orders" } });
+    expect(orders.watermarkAfter).not.toBeNull();
+    expect((await env.target.query("SELECT max(last_update) = $1::timestamptz AS same FROM orders", [orders.watermarkAfter])).rows[0].same).toBe(true);
+    expect(customers.mode).toBe("merge");
     // page_views (monthly partitions on a timestamptz key): March reloaded whole, April created as a month.
     const months = await env.target.query("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'page_views'::regclass ORDER BY 1");
     expect(months.rows.map((r) => r.name)).toEqual(["page_views_2025_01", "page_views_2025_02", "page_views_2025_03", "page_views_p202504"]);
