@@ -47,6 +47,26 @@ export function toPoint(p: Pick<Partitioning, "columnType">, text: string): Poin
   return `${y}-${mo}-${d} ${h}:${mi}:${se}.${(m[7] ?? "").padEnd(7, "0")}`;
 }
 
+/** The first day of `day`'s month, and of the next month (YYYYMMDD). */
+export function monthStart(day: number): number {
+  return Math.floor(day / 100) * 100 + 1;
+}
+
+export function nextMonthStart(day: number): number {
+  const y = Math.floor(day / 10000);
+  const m = Math.floor(day / 100) % 100;
+  return m === 12 ? (y + 1) * 10000 + 101 : y * 10000 + (m + 1) * 100 + 1;
+}
+
+/** The day a bound is the start of (null: an open end, a bound inside a day, or text this module cannot read). */
+export function boundDay(p: Pick<Partitioning, "columnType">, text: string | null): number | null {
+  if (text === null) return null;
+  const point = toPoint(p, text);
+  if (point === null) return null;
+  if (typeof point === "number") return point;
+  return point.endsWith(" 00:00:00.0000000") ? Number(point.slice(0, 10).replace(/-/g, "")) : null;
+}
+
 /** Whether the column is PostgreSQL's timestamp with time zone (its bounds are written with an offset). */
 export function withTimeZone(p: Pick<Partitioning, "columnType">): boolean {
   return /with time zone|timestamptz/i.test(p.columnType.nativeType);

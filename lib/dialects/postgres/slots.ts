@@ -5,7 +5,7 @@
 // open-ended range (MINVALUE / MAXVALUE), in a range that ends inside the day, or whose new partition would overlap
 // another is refused, with the reason, before anything is created.
 import { addDays, dayToIso } from "../../engine/days";
-import { comparePoints, dayStart, rangeHolds, toPoint, withTimeZone } from "../partition-days";
+import { boundDay, comparePoints, dayStart, monthStart, nextMonthStart, rangeHolds, toPoint, withTimeZone } from "../partition-days";
 import type { PartitionInfo, Partitioning } from "../types";
 
 export interface Slot {
@@ -19,13 +19,6 @@ export interface Slot {
 
 export type SlotOrRefusal = Slot | { refused: string };
 
-const first = (day: number) => Math.floor(day / 100) * 100 + 1;
-const nextMonth = (day: number) => {
-  const y = Math.floor(day / 10000);
-  const m = Math.floor(day / 100) % 100;
-  return m === 12 ? (y + 1) * 10000 + 101 : y * 10000 + (m + 1) * 100 + 1;
-};
-
 /** A bound for a day in the key's own type and text (what CREATE / ATTACH ... FOR VALUES and filters take). */
 export function dayBoundText(p: Partitioning, day: number): string {
   const f = p.columnType.family;
@@ -34,20 +27,11 @@ export function dayBoundText(p: Partitioning, day: number): string {
   return `${dayToIso(day)} 00:00:00${withTimeZone(p) ? "+00" : ""}`;
 }
 
-/** The day a bound is the start of (null: a bound inside a day, or text this module cannot read). */
-function boundDay(p: Partitioning, text: string | null): number | null {
-  if (text === null) return null;
-  const point = toPoint(p, text);
-  if (point === null) return null;
-  if (typeof point === "number") return point;
-  return point.endsWith(" 00:00:00.0000000") ? Number(point.slice(0, 10).replace(/-/g, "")) : null;
-}
-
 function width(p: Partitioning): { month: true } | { days: number; from: number } {
   const bounded = p.partitions.filter((x) => !x.isDefault && x.lower !== null && x.upper !== null);
   const spans = bounded.map((x) => ({ lo: boundDay(p, x.lower), hi: boundDay(p, x.upper) }));
   if (!spans.length || spans.some((s) => s.lo === null || s.hi === null)) return { days: 1, from: 0 };
-  if (spans.every((s) => s.lo === first(s.lo!) && s.hi === nextMonth(s.lo!))) return { month: true };
+  if (spans.every((s) => s.lo === monthStart(s.lo!) && s.hi === nextMonthStart(s.lo!))) return { month: true };
   const latest = spans.reduce((a, b) => (b.lo! > a.lo! ? b : a));
   let days = 0;
   for (let d = latest.lo!; d < latest.hi! && days < 3660; d = addDays(d, 1)) days++;
@@ -82,8 +66,8 @@ export function slotFor(p: Partitioning, day: number): SlotOrRefusal {
   let lo: number;
   let hi: number;
   if ("month" in w) {
-    lo = first(day);
-    hi = nextMonth(day);
+    lo = monthStart(day);
+    hi = nextMonthStart(day);
   } else if (w.days === 1) {
     lo = day;
     hi = addDays(day, 1);

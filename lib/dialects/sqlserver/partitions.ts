@@ -9,7 +9,7 @@
 // "the new partition" on the side where the new boundary resides, on the scheme's NEXT USED filegroup, and moves
 // the rows of that side: so a split is allowed only when that side holds no rows (checked in the same transaction).
 import { addDays } from "../../engine/days";
-import { comparePoints, dailyPartition, dayBound, dayStart, isRangeLeft, rangeHolds, toPoint } from "../partition-days";
+import { boundDay, comparePoints, dailyPartition, dayBound, dayStart, isRangeLeft, monthStart, nextMonthStart, rangeHolds, toPoint } from "../partition-days";
 import type { ColumnInfo, CompiledQuery, DayPlacement, IndexInfo, PartitionCompiler, PartitionInfo, Partitioning, TableRef, TableShape } from "../types";
 import { qualified, quoteIdent } from "./compiler";
 
@@ -69,16 +69,9 @@ function loadRange(p: Partitioning, part: PartitionInfo): { lower: string; upper
 function monthly(p: Partitioning): boolean {
   if (isRangeLeft(p)) return false;
   const bounded = p.partitions.filter((x) => x.lower !== null && x.upper !== null);
-  const day = (b: string) => {
-    const point = toPoint(p, b);
-    if (point === null) return null;
-    if (typeof point === "number") return point;
-    return point.endsWith(" 00:00:00.0000000") ? Number(point.slice(0, 10).replace(/-/g, "")) : null;
-  };
   return bounded.length > 0 && bounded.every((x) => {
-    const lo = day(x.lower!);
-    const hi = day(x.upper!);
-    return lo !== null && hi !== null && lo % 100 === 1 && hi === addDays(lo, new Date(Date.UTC(Math.floor(lo / 10000), Math.floor(lo / 100) % 100, 0)).getUTCDate());
+    const lo = boundDay(p, x.lower);
+    return lo !== null && lo === monthStart(lo) && boundDay(p, x.upper) === nextMonthStart(lo);
   });
 }
 
@@ -94,11 +87,7 @@ export interface PlannedSplit {
  *  monthly function: the month's first day and the next month's); RANGE LEFT (d-1, d] needs d-1 and d (discrete keys
  *  only: a date-time day is never a (lower, upper] range). */
 function boundariesFor(p: Partitioning, day: number): string[] {
-  if (monthly(p)) {
-    const first = Math.floor(day / 100) * 100 + 1;
-    const days = new Date(Date.UTC(Math.floor(day / 10000), Math.floor(day / 100) % 100, 0)).getUTCDate();
-    return [dayBound(p, first), dayBound(p, addDays(first, days))];
-  }
+  if (monthly(p)) return [dayBound(p, monthStart(day)), dayBound(p, nextMonthStart(day))];
   return isRangeLeft(p) ? [dayBound(p, addDays(day, -1)), dayBound(p, day)] : [dayBound(p, day), dayBound(p, addDays(day, 1))];
 }
 
