@@ -6,9 +6,8 @@ import { audit } from "@/lib/audit";
 import { formatIssues, tableSchema, type KeepReferencing } from "@/lib/config/schema";
 import { exportConfig, rowToTable, tableToRow } from "@/lib/config/store";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
-import type { ForeignKey } from "@/lib/dialects/types";
 import { openSession } from "@/lib/engine/connections";
-import { refKey } from "@/lib/engine/groups";
+import { isConfigured, keepRecordFor, refKey } from "@/lib/engine/groups";
 import { metadata } from "@/lib/metadata/client";
 
 registerBuiltInDialects();
@@ -20,9 +19,6 @@ export interface OutsideReference {
   kept?: KeepReferencing;
 }
 
-const matches = (r: KeepReferencing, k: ForeignKey) =>
-  r.foreign_key.toLowerCase() === k.name.toLowerCase() && [refKey(k.table), k.table.name.toLowerCase()].includes(r.table.toLowerCase());
-
 /** The foreign keys into `name` from tables the configuration does not have, with the decision recorded for each. */
 export async function outsideReferences(name: string): Promise<OutsideReference[]> {
   const config = await exportConfig(metadata());
@@ -32,10 +28,8 @@ export async function outsideReferences(name: string): Promise<OutsideReference[
   try {
     const ref = await session.introspector.findTable(table.name, table.schema);
     if (!ref) throw new Error(`table ${name} does not exist in the target database`);
-    const configured = (t: { schema: string; name: string }) =>
-      config.tables.some((c) => c.name.toLowerCase() === t.name.toLowerCase() && (!c.schema || c.schema.toLowerCase() === t.schema.toLowerCase()));
-    const keys = (await session.introspector.foreignKeys(ref)).filter((k) => refKey(k.referenced) === refKey(ref) && refKey(k.table) !== refKey(ref) && !configured(k.table));
-    return keys.map((k) => ({ foreignKey: k.name, table: `${k.table.schema}.${k.table.name}`, columns: k.columns, kept: table.keep_referencing?.find((r) => matches(r, k)) }));
+    const keys = (await session.introspector.foreignKeys(ref)).filter((k) => refKey(k.referenced) === refKey(ref) && refKey(k.table) !== refKey(ref) && !isConfigured(config.tables, k.table));
+    return keys.map((k) => ({ foreignKey: k.name, table: `${k.table.schema}.${k.table.name}`, columns: k.columns, kept: table.keep_referencing?.find((r) => keepRecordFor(r, k)) }));
   } finally {
     await session.close();
   }

@@ -36,6 +36,16 @@ export interface GroupPlan {
 
 export const refKey = (t: TableRef) => `${t.schema}.${t.name}`.toLowerCase();
 
+/** Whether a table of the catalog is a configured table: by name, and by schema when the configuration names one. */
+export function isConfigured(tables: { name: string; schema?: string }[], t: TableRef): boolean {
+  return tables.some((c) => c.name.toLowerCase() === t.name.toLowerCase() && (!c.schema || c.schema.toLowerCase() === t.schema.toLowerCase()));
+}
+
+/** Whether an admin's keep_referencing record names this foreign key (its table as `schema.table` or `table`). */
+export function keepRecordFor(record: { foreign_key: string; table: string }, k: ForeignKey): boolean {
+  return record.foreign_key.toLowerCase() === k.name.toLowerCase() && [refKey(k.table), k.table.name.toLowerCase()].includes(record.table.toLowerCase());
+}
+
 /**
  * Groups `members` by the keys between them, orders each group parents first, marks the keys to suspend and the
  * parents to merge. `keys`: every foreign key touching a member; `configured`: every configured table's target

@@ -3,7 +3,7 @@
 import type { TableConfigInput } from "../config/schema";
 import type { Dialect, ForeignKey, Session, TableRef } from "../dialects/types";
 import { displayName } from "./context";
-import { planGroups, refKey, type Member, type WriteKind } from "./groups";
+import { isConfigured, keepRecordFor, planGroups, refKey, type Member, type WriteKind } from "./groups";
 import type { GroupUnit } from "./table-run";
 
 export type RunUnit = { kind: "table"; table: TableConfigInput } | { kind: "group"; tables: TableConfigInput[]; unit: GroupUnit };
@@ -17,11 +17,6 @@ async function writeKind(t: TableConfigInput, ref: TableRef, target: Session, di
   }
   if (mode === "full_replace") return "replace";
   return t.incremental_type === "identity" ? "append" : "window";
-}
-
-/** A configured table's target, matched by name (and schema when the config names one). */
-function isConfigured(all: TableConfigInput[], t: TableRef) {
-  return all.some((c) => c.name.toLowerCase() === t.name.toLowerCase() && (!c.schema || c.schema.toLowerCase() === t.schema.toLowerCase()));
 }
 
 export async function planUnits(all: TableConfigInput[], tables: TableConfigInput[], target: Session, dialect: Dialect): Promise<RunUnit[]> {
@@ -39,15 +34,12 @@ export async function planUnits(all: TableConfigInput[], tables: TableConfigInpu
     members.push({ name: t.name, target: ref, kind: await writeKind(t, ref, target, dialect) });
     keys.push(...(await target.introspector.foreignKeys(ref)));
   }
-  const configured = [...new Set(keys.flatMap((k) => [k.table, k.referenced]).filter((r) => isConfigured(all, r)).map(refKey))].map((k) => {
-    const [schema, ...name] = k.split(".");
-    return { schema, name: name.join(".") };
-  });
+  const configured = keys.flatMap((k) => [k.table, k.referenced]).filter((r) => isConfigured(all, r));
   // keep_referencing: an admin recorded, per foreign key, that the UAT rows of an unconfigured table are kept.
   const keptByAdmin = (k: ForeignKey) => {
     const member = members.find((m) => refKey(m.target) === refKey(k.referenced));
     const records = member ? (byName.get(member.name)?.keep_referencing ?? []) : [];
-    return records.some((r) => r.foreign_key.toLowerCase() === k.name.toLowerCase() && [refKey(k.table), k.table.name.toLowerCase()].includes(r.table.toLowerCase()));
+    return records.some((r) => keepRecordFor(r, k));
   };
   const plan = planGroups(members, keys, configured, keptByAdmin);
   const referencing = (names: Set<string>) => keys.filter((k) => members.some((m) => names.has(m.name) && refKey(m.target) === refKey(k.referenced)));
