@@ -2,10 +2,10 @@
 // triggers off, suspended keys dropped or unchecked, children cleared first, parents loaded first (merged where
 // children keep their rows), suspended keys validated (a violation names the key and counts rows, never values),
 // generators moved past the copied values. A failure or a kill anywhere leaves every table of the group as it was.
-import type { ForeignKey, RowFilter, TableRef } from "../dialects/types";
+import type { ForeignKey, RowFilter } from "../dialects/types";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "./context";
 import { failpoint } from "./failpoints";
-import { refKey, type Member, type RefreshGroup } from "./groups";
+import type { Member, RefreshGroup } from "./groups";
 import { copyRows } from "./strategies/simple-copy";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
@@ -74,13 +74,6 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
   const first = all[0].ctx;
   const rel = first.dialect.relations;
   const results = new Map<string, MemberResult>();
-  // Rows that stay while a member is merged: those of children that are not emptied and reloaded with it, and of
-  // configured tables outside this run.
-  const clearedWhole = (t: TableRef) => all.some((m) => refKey(m.member.target) === refKey(t) && m.plan.mode === "full_replace" && !group.merged.has(m.member.name));
-  const keepersOf = (m: GroupMember) => [
-    ...group.keys.filter((k) => refKey(k.referenced) === refKey(m.member.target) && refKey(k.table) !== refKey(m.member.target) && !clearedWhole(k.table)),
-    ...(group.keepers.get(m.member.name) ?? []),
-  ];
   // The sessions are read at each attempt: a retry after a dropped connection runs on the reopened ones.
   await unit(first, () => {
     const { source, target } = first.sessions;
@@ -109,7 +102,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         for (const m of all) {
           checkAborted(m.ctx);
           m.ctx.progress.phase("loading", { message: group.merged.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
-          if (group.merged.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, keepersOf(m))]);
+          if (group.merged.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [])]);
           else results.set(m.member.name, { rows: await copyRows(m.ctx, m.plan.sourceQuery) });
           await failpoint("between-group-tables");
         }

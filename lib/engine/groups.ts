@@ -22,7 +22,8 @@ export interface RefreshGroup {
   /** Members that are emptied or re-synced while tables that keep their rows still reference them: merged
    *  (changed rows updated, new ones inserted, rows gone from the source deleted unless still referenced). */
   merged: Set<string>;
-  /** Keys from tables outside this run into members, whose rows stay: by member name. */
+  /** Per merged member, the keys whose referencing rows stay while it refreshes (those of members not emptied with
+   *  it, and of tables outside the run): a merge deletes no row they still reference. */
   keepers: Map<string, ForeignKey[]>;
 }
 
@@ -63,12 +64,12 @@ export function planGroups(members: Member[], keys: ForeignKey[], configured: Ta
   for (const k of inner) parent.set(find(byKey.get(refKey(k.table))!.name), find(byKey.get(refKey(k.referenced))!.name));
 
   const outside: GroupPlan["outside"] = [];
-  const keepers = new Map<string, ForeignKey[]>();
+  const outsideKeepers = new Map<string, ForeignKey[]>();
   for (const k of unique) {
     const referenced = byKey.get(refKey(k.referenced));
     if (!referenced || byKey.has(refKey(k.table))) continue;
     if (referenced.kind === "append" || referenced.kind === "switch") continue; // loses no rows
-    if (known.has(refKey(k.table)) || keptByAdmin(k)) keepers.set(referenced.name, [...(keepers.get(referenced.name) ?? []), k]);
+    if (known.has(refKey(k.table)) || keptByAdmin(k)) outsideKeepers.set(referenced.name, [...(outsideKeepers.get(referenced.name) ?? []), k]);
     else outside.push({ member: referenced.name, key: k });
   }
 
@@ -82,20 +83,26 @@ export function planGroups(members: Member[], keys: ForeignKey[], configured: Ta
     // merged. Merging a child keeps its rows, so its parents merge too: repeated until nothing changes.
     const merged = new Set<string>();
     const clearedWhole = (m: Member) => m.kind === "replace" && !merged.has(m.name);
+    const referencing = (m: Member) => gKeys.filter((k) => refKey(k.referenced) === refKey(m.target) && refKey(k.table) !== refKey(m.target));
     for (let changed = true; changed; ) {
       changed = false;
       for (const m of group) {
         if (merged.has(m.name) || (m.kind !== "replace" && m.kind !== "window")) continue;
-        const referencing = gKeys.filter((k) => refKey(k.referenced) === refKey(m.target) && refKey(k.table) !== refKey(m.target));
-        const kept = referencing.some((k) => !clearedWhole(byKey.get(refKey(k.table))!)) || keepers.has(m.name);
+        const children = referencing(m);
+        const kept = children.some((k) => !clearedWhole(byKey.get(refKey(k.table))!)) || outsideKeepers.has(m.name);
         // A re-synced window can delete rows its children use (whatever they do), so it merges whenever it has any.
-        if ((m.kind === "replace" && kept) || (m.kind === "window" && (referencing.length > 0 || keepers.has(m.name)))) {
+        if ((m.kind === "replace" && kept) || (m.kind === "window" && (children.length > 0 || outsideKeepers.has(m.name)))) {
           merged.add(m.name);
           changed = true;
         }
       }
     }
-    groups.push({ members: order, keys: gKeys, suspended, merged, keepers: new Map([...keepers].filter(([n]) => names.has(n))) });
+    const keepers = new Map(
+      group
+        .filter((m) => merged.has(m.name))
+        .map((m) => [m.name, [...referencing(m).filter((k) => !clearedWhole(byKey.get(refKey(k.table))!)), ...(outsideKeepers.get(m.name) ?? [])]]),
+    );
+    groups.push({ members: order, keys: gKeys, suspended, merged, keepers });
   }
   return { groups, outside };
 }
