@@ -60,6 +60,7 @@ export function runRows(tables: { rowsWritten: bigint; rowsCommitted: bigint; st
 
 /** JSON-safe snapshot of a run (BigInt -> number) for the API and the progress stream. */
 export function runSnapshot(run: RunWithTables) {
+  const rows = runRows(run.tables);
   return {
     id: run.id,
     status: run.status,
@@ -72,11 +73,9 @@ export function runSnapshot(run: RunWithTables) {
     error: run.error,
     executor: run.executor,
     cancelRequestedBy: run.cancelRequestedBy,
-    ...(() => {
-      const r = runRows(run.tables);
-      // Committed: what stays in the target whatever happens next. Streamed: rows sent so far, committed or not.
-      return { rowsCommitted: r.committed, rowsStreamed: r.streamed };
-    })(),
+    // Committed: what stays in the target whatever happens next. Streamed: rows sent so far, committed or not.
+    rowsCommitted: rows.committed,
+    rowsStreamed: rows.streamed,
     tables: run.tables.map((t) => ({
       id: t.id,
       table: t.tableName,

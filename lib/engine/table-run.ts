@@ -4,7 +4,7 @@ import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { ForeignKey } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
-import { columnPair, resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
+import { resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
 import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
 import { describeGroup, refKey, type Member, type RefreshGroup } from "./groups";
 import { refuseMissingPrivileges, refuseSourceWithoutSelect, type GroupRole } from "./privileges";
@@ -12,6 +12,7 @@ import { refuseUnmaskedPersonalData } from "./masking/stage";
 import { ProgressTracker, type ProgressEvent } from "./progress";
 import type { RunRequest, TableReport } from "./runner";
 import { strategyFor } from "./strategies";
+import { watermarkNow } from "./strategies/simple-copy";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 
 export function cancelledMessage(signal: AbortSignal) {
@@ -187,7 +188,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
         const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
         plan.reason += merged;
         await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
-        reports.push(await recordSuccess(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkAfter(m.ctx), partitionsCreated: [], partitionsSwitched: [] }));
+        reports.push(await recordSuccess(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx), partitionsCreated: [], partitionsSwitched: [] }));
       }
     }
     for (const s of switched) {
@@ -206,7 +207,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
     const reports: TableReport[] = [];
     const message = e instanceof Error ? e.message : String(e);
     for (const m of group.members) {
-      const err = m.kind === "switch" && !inTransaction.length ? e : m.kind === "switch" ? new RefreshError(`not run: its group failed first (${message})`) : e;
+      const err = m.kind === "switch" && inTransaction.length ? new RefreshError(`not run: its group failed first (${message})`) : e;
       reports.push(await recordFailure(db, tracked.get(m.name)!, err, req, plans.get(m.name), (x) => dialect.hintFor(x)));
     }
     await freshSessions(pair);
@@ -214,14 +215,6 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
   } finally {
     stopListening();
   }
-}
-
-/** The target's watermark once the group committed (shown as before -> after on the run page). */
-async function watermarkAfter(ctx: TableContext): Promise<string | null> {
-  const column = ctx.config.incremental_column;
-  if (!column) return null;
-  const [r] = await ctx.sessions.target.query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, columnPair(ctx, column).target, 0)).catch(() => []);
-  return r?.max ?? null;
 }
 
 /** Writes progress to the metadata DB at most once a second (the last event of a burst included, on a timer),

@@ -38,6 +38,12 @@ async function targetWatermark(ctx: TableContext) {
   return { pair, max: r.max, cutoff: r.cutoff };
 }
 
+/** The target's watermark as it is now (shown as before -> after); null without an incremental column. */
+export async function watermarkNow(ctx: TableContext): Promise<string | null> {
+  if (!ctx.config.incremental_column) return null;
+  return (await targetWatermark(ctx).catch(() => null))?.max ?? null;
+}
+
 function incrementalFilter(ctx: TableContext, wm: Awaited<ReturnType<typeof targetWatermark>>): RowFilter | undefined {
   if (wm.max === null) return undefined; // empty target: everything is new
   return ctx.config.incremental_type === "identity"
@@ -85,8 +91,7 @@ export const simpleCopy: StrategyImpl = {
   async execute(ctx, plan) {
     await failpoint("before-load");
     const written = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
-    const after = plan.mode === "incremental" || ctx.config.incremental_column ? (await targetWatermark(ctx).catch(() => null))?.max : undefined;
-    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: after ?? null, partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
+    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
   },
 };
 
