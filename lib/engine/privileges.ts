@@ -29,7 +29,7 @@ export async function refuseMissingPrivileges(ctx: TableContext, plan: TablePlan
   if (missing.length)
     throw new RefreshError(
       `the target login lacks ${missing.map((p) => `${p}${p === "ALTER" ? owner : ""} (to ${needs.get(p)})`).join(", ")} on ${displayName(ctx.targetTable)}`,
-      { hint: ctx.config.fire_triggers === false && missing.includes("ALTER") ? "Grant it, or set fire_triggers: true on the table if its triggers may run during a refresh." : "Grant it to the target login; nothing was written." },
+      { hint: missing.includes("ALTER") && needs.get("ALTER")!.includes("triggers") ? "Grant it, or set fire_triggers: true on the table if its triggers may run during a refresh." : "Grant it to the target login; nothing was written." },
     );
 }
 
