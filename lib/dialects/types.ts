@@ -67,6 +67,8 @@ export interface IndexInfo {
   descending?: string[];
   include?: string[];
   filter?: string;
+  /** SQL Server: the filegroup or partition scheme the index is stored on (a switch needs the same). */
+  dataSpace?: string;
 }
 
 /** A CHECK constraint, as the catalog states it. */
@@ -134,6 +136,18 @@ export interface SequenceUse {
   sequence: TableRef;
 }
 
+/** Where a table's rows are stored and whether SWITCH can exchange them (SQL Server): a twin must reproduce it. */
+export interface TableStorage {
+  /** The filegroup, or the partition scheme (with its key column and partition count) of the heap / clustered index. */
+  dataSpace: { filegroup: string } | { scheme: string; column: string; partitions: number };
+  /** The filegroup of large-value columns, when the table has any (TEXTIMAGE_ON). */
+  lobFilegroup?: string;
+  /** DATA_COMPRESSION of the heap / clustered index (NONE, ROW, PAGE). */
+  compression?: string;
+  /** Why SWITCH cannot exchange the table's rows, each saying what and why (empty: it can). */
+  blockers: string[];
+}
+
 export interface Introspector {
   /** Finds a table case-insensitively as the engine would resolve it; null when absent. */
   findTable(name: string, schema?: string): Promise<TableRef | null>;
@@ -148,6 +162,8 @@ export interface Introspector {
   sequences(table: TableRef): Promise<SequenceUse[]>;
   /** SQL Server: the table's enabled CHECK constraints, for a structural twin (PostgreSQL's LIKE copies its own). */
   checks?(table: TableRef): Promise<CheckInfo[]>;
+  /** SQL Server: the table's storage and what stands in the way of exchanging its rows by SWITCH. */
+  storage?(table: TableRef): Promise<TableStorage>;
   /** Which of `wanted` the session's login lacks on `table` (ALTER: change its triggers and constraints, attach
    *  and detach partitions: PostgreSQL needs the table's owner, SQL Server the ALTER permission). */
   missingPrivileges(table: TableRef, wanted: Privilege[]): Promise<Privilege[]>;
@@ -276,11 +292,25 @@ export interface PartitionCompiler {
   findLeftovers(table: TableRef): CompiledQuery;
 }
 
+/** A full replace that loads a structural twin of the table and exchanges it for the table's rows in one short
+ *  transaction (SQL Server: SWITCH), so readers keep the old rows until that moment. */
+export interface SwapCompiler {
+  /** The empty twin to load (columns only: indexes and CHECKs are built after the load) and the empty `retired`
+   *  twin, complete, that the old rows are switched out into; both where the table is stored. */
+  createTwin(table: TableRef, twin: TableRef, retired: TableRef, storage: TableStorage, shape: TableShape): CompiledQuery[];
+  /** The twin's indexes and CHECK constraints (trusted), built once it is loaded. */
+  prepareTwin(twin: TableRef, storage: TableStorage, shape: TableShape): CompiledQuery[];
+  /** The short transaction: the old rows out to `retired`, the twin's in. */
+  switchIn(table: TableRef, twin: TableRef, retired: TableRef, storage: TableStorage): CompiledQuery[];
+}
+
 export interface Dialect {
   readonly engine: Engine;
   readonly compiler: QueryCompiler;
   readonly partitions: PartitionCompiler;
   readonly relations: RelationsCompiler;
+  /** Where the engine can exchange a loaded twin for a table's rows (absent: full replaces load in place). */
+  readonly swap?: SwapCompiler;
   connect(target: ConnectionTarget, opts: ConnectOptions): Promise<Session>;
   /** The same rows with the values at `columns` (indexes into the row) replaced by what `map` returns for them;
    *  values reach `map` as the engine carries them (PostgreSQL: text or null; SQL Server: the driver's values).

@@ -33,6 +33,55 @@ export interface ModelTable {
   keyType: KeyType;
   /** Key values of the rows, as text (20250101, 2025-01-01, 2025-01-01 10:00:00). */
   rows: string[];
+  /** The table's declared structure and storage, when a test needs more than (id bigint, key): the catalog rows
+   *  are rendered from it, and SWITCH compares twins against it. */
+  structure?: Structure;
+}
+
+/** A column as its DDL states it. */
+export interface ColumnFact {
+  name: string;
+  /** `decimal(18,2)`, `nvarchar(50)`, `nvarchar(max)`, `datetime2(3)`, `int`. */
+  type: string;
+  nullable: boolean;
+  collation?: string;
+  identity?: { seed: string; increment: string };
+  computed?: { definition: string; persisted: boolean };
+}
+
+export interface IndexFact {
+  name: string;
+  clustered: boolean;
+  unique: boolean;
+  primaryKey: boolean;
+  keys: { column: string; desc?: boolean }[];
+  include?: string[];
+  filter?: string;
+  /** The filegroup the index is on (default: the table's). */
+  dataSpace?: string;
+}
+
+export interface Structure {
+  columns: ColumnFact[];
+  indexes: IndexFact[];
+  checks: { name: string; definition: string }[];
+  filegroup: string;
+  lobFilegroup?: string;
+  compression?: string;
+  /** Catalog facts that stand in the way of SWITCH (sys.foreign_keys, sys.indexes types, ...), as SQL.storage names them. */
+  storage?: Record<string, unknown>;
+}
+
+/** A table the dialect created (staging, twins), as the model parsed its DDL. */
+interface CreatedTable {
+  filegroup: string;
+  columns?: ColumnFact[];
+  indexes: IndexFact[];
+  checks: string[];
+  /** The partition-range CHECK of a staging table. */
+  check?: Cond[];
+  rows: string[];
+  marker?: string;
 }
 
 export interface PartitionedTable extends ModelTable {
@@ -50,7 +99,9 @@ export class SqlServerModel {
   readonly statements: string[] = [];
   movedRows = 0;
   nextUsed: string | null = null;
-  private staging = new Map<string, { filegroup: string; check?: Cond[]; rows: string[] }>();
+  tables = new Map<string, CreatedTable>();
+  /** A statement that fails as the server would fail it (a lost connection, a lock timeout): tests of atomicity. */
+  failOn?: RegExp;
 
   constructor(readonly t: PartitionedTable) {
     t.boundaries = [...t.boundaries].sort((a, b) => comparePoints(this.point(a), this.point(b)));
@@ -83,9 +134,14 @@ export class SqlServerModel {
     return conds;
   }
 
-  /** Rows bulk-loaded into a staging table. */
+  get targetName() {
+    return sqlServerCompiler.qualified(this.t.table);
+  }
+
+  /** Rows bulk-loaded into a staging table, or into the table itself. */
   stage(table: string, keys: string[]) {
-    this.staging.get(table)!.rows.push(...keys);
+    if (table === this.targetName) this.t.rows.push(...keys);
+    else this.tables.get(table)!.rows.push(...keys);
   }
 
   rowsIn(n: number): string[] {
@@ -95,6 +151,7 @@ export class SqlServerModel {
   // ---- T-SQL the dialect sends -------------------------------------------------------------------------------
   execute(sql: string, params: readonly unknown[] = []) {
     this.statements.push(sql);
+    if (this.failOn?.test(sql)) throw new SqlError(-2, `model: injected failure at ${sql.slice(0, 60)}`);
     let m: RegExpExecArray | null;
     if ((m = /^IF EXISTS \(SELECT 1 FROM (\S+) WHERE (.+)\) THROW (\d+), N'((?:[^']|'')*)', 1$/.exec(sql))) {
       if (this.t.rows.some((r) => this.matches(r, this.conds(m![2], params)))) throw new SqlError(Number(m[3]), m[4].replace(/''/g, "'"));
@@ -106,23 +163,88 @@ export class SqlServerModel {
       return;
     }
     if ((m = /^ALTER PARTITION FUNCTION \[(.+)\]\(\) SPLIT RANGE \((.+)\)$/.exec(sql))) return this.split(m[1], this.literal(m[2]));
-    if ((m = /^CREATE TABLE (\S+) \(.*\) ON \[(.+)\]$/.exec(sql))) {
-      this.staging.set(m[1], { filegroup: m[2], rows: [] });
+    if ((m = /^CREATE TABLE (\S+) \((.*)\) ON \[([^\]]+)\]( TEXTIMAGE_ON \[[^\]]+\])?( WITH \(DATA_COMPRESSION = \w+\))?$/.exec(sql))) {
+      if (this.tables.has(m[1]) || m[1] === this.targetName) throw new SqlError(2714, `there is already an object named ${m[1]} in the database`);
+      this.tables.set(m[1], { filegroup: m[3], columns: parseColumns(m[2]), indexes: [], checks: [], rows: [] });
+      return;
+    }
+    if ((m = /^EXEC sys\.sp_addextendedproperty @name = N'[^']*', @value = N'([^']*)', @level0type = N'SCHEMA', @level0name = N'([^']*)', @level1type = N'TABLE', @level1name = N'([^']*)'$/.exec(sql))) {
+      this.created(`[${m[2]}].[${m[3]}]`).marker = m[1];
+      return;
+    }
+    if ((m = /^DROP TABLE IF EXISTS (\S+)$/.exec(sql))) {
+      this.tables.delete(m[1]);
+      return;
+    }
+    if ((m = /^(?:TRUNCATE TABLE|DELETE FROM) (\S+)$/.exec(sql)) && m[1] === this.targetName) {
+      this.t.rows = [];
       return;
     }
     if ((m = /^ALTER TABLE (\S+) ADD CONSTRAINT \S+ CHECK \((.+) AND \[[^\]]+\] IS NOT NULL\)$/.exec(sql))) {
-      this.staging.get(m[1])!.check = this.conds(m[2], params);
+      this.created(m[1]).check = this.conds(m[2], params);
+      return;
+    }
+    if ((m = /^ALTER TABLE (\S+) ADD CONSTRAINT \S+ CHECK (.+)$/.exec(sql))) {
+      this.created(m[1]).checks.push(m[2]);
+      return;
+    }
+    if ((m = /^ALTER TABLE (\S+) ADD CONSTRAINT \[([^\]]+)\] PRIMARY KEY (CLUSTERED|NONCLUSTERED) \((.+?)\)(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\])?$/.exec(sql))) {
+      this.created(m[1]).indexes.push({ name: m[2], clustered: m[3] === "CLUSTERED", unique: true, primaryKey: true, keys: parseKeys(m[4]), dataSpace: m[5] });
+      return;
+    }
+    if ((m = /^CREATE (UNIQUE )?(CLUSTERED|NONCLUSTERED) INDEX \[([^\]]+)\] ON (\S+) \((.+?)\)(?: INCLUDE \((.+?)\))?(?: WHERE (.+?))?(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\])?$/.exec(sql))) {
+      if (m[4] === this.targetName) return;
+      this.created(m[4]).indexes.push({ name: m[3], clustered: m[2] === "CLUSTERED", unique: !!m[1], primaryKey: false, keys: parseKeys(m[5]), include: m[6] ? m[6].split(", ").map(unquote) : undefined, filter: m[7], dataSpace: m[8] });
       return;
     }
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+)/.exec(sql))) {
       const n = Number(m[2]);
       const out = this.rowsIn(n);
       this.t.rows = this.t.rows.filter((r) => this.partitionNumber(r) !== n);
-      this.staging.get(m[3])!.rows = out;
+      this.created(m[3]).rows = out;
       return;
     }
     if ((m = /^ALTER TABLE (\S+) SWITCH TO (\S+) PARTITION (\d+)/.exec(sql))) return this.switchIn(m[1], Number(m[3]));
-    // CREATE INDEX, constraints, extended properties, DROP TABLE, DBCC: no effect on what the model checks.
+    if ((m = /^ALTER TABLE (\S+) SWITCH TO (\S+) WITH \(WAIT_AT_LOW_PRIORITY/.exec(sql))) return this.switchTable(m[1], m[2]);
+    if (/^(ALTER TABLE|CREATE|DBCC|UPDATE STATISTICS|ALTER PARTITION)/.test(sql) && !/ SWITCH /.test(sql)) return; // no effect on what the model checks
+    throw new Error(`model: unexpected statement ${sql}`);
+  }
+
+  private created(name: string): CreatedTable {
+    const t = this.tables.get(name);
+    if (!t) throw new SqlError(4902, `cannot find the object ${name}`);
+    return t;
+  }
+
+  /** The target as its declared structure states it, in the form a created table is parsed into. */
+  private targetAsCreated(): CreatedTable {
+    const st = this.t.structure!;
+    return { filegroup: st.filegroup, columns: st.columns, indexes: st.indexes, checks: st.checks.map((c) => c.definition), rows: this.t.rows };
+  }
+
+  /** ALTER TABLE from SWITCH TO to (non-partitioned tables): SQL Server's structural requirements, then the rows move. */
+  private switchTable(fromName: string, toName: string) {
+    const from = fromName === this.targetName ? this.targetAsCreated() : this.created(fromName);
+    const to = toName === this.targetName ? this.targetAsCreated() : this.created(toName);
+    if (to.rows.length) throw new SqlError(4905, `ALTER TABLE SWITCH statement failed. The target table ${toName} must be empty.`);
+    if (from.filegroup !== to.filegroup) throw new SqlError(4939, `${fromName} is on filegroup ${from.filegroup}, ${toName} on ${to.filegroup}`);
+    // Name, type, nullability, collation, computed definition, in order; IDENTITY is not compared (documented).
+    const columns = (t: CreatedTable) => JSON.stringify(t.columns!.map((c) => [c.name, c.computed ? null : c.type.toLowerCase(), c.nullable, c.collation ?? null, c.computed ?? null]));
+    if (columns(from) !== columns(to)) throw new SqlError(4944, `ALTER TABLE SWITCH statement failed: the columns of ${fromName} and ${toName} differ\n${columns(from)}\n${columns(to)}`);
+    const fg = (t: CreatedTable, ix: IndexFact) => ix.dataSpace ?? t.filegroup;
+    const shape = (t: CreatedTable) => t.indexes.map((ix) => JSON.stringify({ c: ix.clustered, u: ix.unique || ix.primaryKey, k: ix.keys.map((k) => `${k.column}${k.desc ? " DESC" : ""}`), i: [...(ix.include ?? [])].sort(), f: ix.filter ?? null, fg: fg(t, ix) })).sort();
+    for (const [a, b, an, bn] of [[from, to, fromName, toName], [to, from, toName, fromName]] as const) {
+      const missing = shape(a).filter((x) => !shape(b).includes(x));
+      if (missing.length) throw new SqlError(4947, `ALTER TABLE SWITCH statement failed. There is no identical index in ${bn} for ${missing[0]} in ${an}.`);
+    }
+    // A CHECK of the receiving table must be one the switched rows are known (trusted) to satisfy.
+    const unproven = to.checks.filter((c) => !from.checks.includes(c));
+    if (unproven.length) throw new SqlError(4972, `ALTER TABLE SWITCH statement failed. Check constraint ${unproven[0]} of ${toName} is not satisfied by a trusted constraint of ${fromName}.`);
+    const rows = from.rows;
+    if (fromName === this.targetName) this.t.rows = [];
+    else from.rows = [];
+    if (toName === this.targetName) this.t.rows = rows;
+    else to.rows = rows;
   }
 
   private split(fn: string, value: string) {
@@ -144,7 +266,7 @@ export class SqlServerModel {
   }
 
   private switchIn(from: string, n: number) {
-    const s = this.staging.get(from)!;
+    const s = this.created(from);
     if (this.rowsIn(n).length) throw new SqlError(4904, `target partition ${n} is not empty`);
     if (s.filegroup !== this.t.filegroups![n - 1]) throw new SqlError(4939, `${from} is on filegroup ${s.filegroup}, partition ${n} on ${this.t.filegroups![n - 1]}`);
     if (!s.check || !this.within(s.check, this.range(n))) throw new SqlError(4972, `the CHECK constraint of ${from} does not keep its rows inside partition ${n}`);
@@ -207,6 +329,7 @@ export class SqlServerModel {
 
   // ---- catalog queries --------------------------------------------------------------------------------------
   columns(): Record<string, unknown>[] {
+    if (this.t.structure) return this.t.structure.columns.map(columnRow);
     const key = this.t.keyType === "datetime2" ? { type: "datetime2", scale: 7 } : { type: this.t.keyType, scale: 0 };
     return [
       { name: "id", type: "bigint", declaredType: "bigint", clr: false, maxLength: 8, precision: 19, scale: 0, nullable: false, identity: false, computed: false },
@@ -217,9 +340,16 @@ export class SqlServerModel {
   catalog(sql: string): Record<string, unknown>[] | undefined {
     if (sql === SQL.partitioning) return [{ function: this.t.functionName, scheme: this.t.schemeName, rangeRight: this.t.rangeRight, column: this.t.key, functionId: 1 }];
     if (sql === SQL.columns) return this.columns();
-    if (sql === SQL.indexes) return [];
-    // The modelled table has no CHECK constraints of its own.
-    if (sql === SQL.checks) return [];
+    const st = this.t.structure;
+    if (sql === SQL.indexes) return st ? st.indexes.flatMap(indexRows) : [];
+    // Without a declared structure the modelled table has no CHECK constraints of its own.
+    if (sql === SQL.checks) return st ? st.checks : [];
+    if (sql === SQL.storage)
+      return [{
+        dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: st?.compression ?? "NONE", lobFilegroup: st?.lobFilegroup ?? null,
+        referencedBy: null, foreignKey: null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0, temporal: 0, memoryOptimized: false, cdc: false, replicated: false,
+        canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1, ...st?.storage,
+      }];
     if (sql === SQL.filegroups) return this.t.filegroups!.map((filegroup, i) => ({ number: i + 1, filegroup }));
     for (const family of ["integer", "date", "datetime"] as const) {
       if (sql !== SQL.boundaries(family)) continue;
@@ -228,6 +358,67 @@ export class SqlServerModel {
     }
     return undefined;
   }
+}
+
+// ---- DDL the model reads, and catalog rows it renders ------------------------------------------------------------
+
+const unquote = (s: string) => s.trim().replace(/^\[(.*)\]$/, "$1").replace(/\]\]/g, "]");
+
+/** Splits on commas outside parentheses and brackets (computed definitions have their own). */
+function topLevel(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of list) {
+    if (ch === "(" || ch === "[") depth++;
+    if (ch === ")" || ch === "]") depth--;
+    if (ch === "," && depth === 0) {
+      out.push(cur.trim());
+      cur = "";
+    } else cur += ch;
+  }
+  return [...out, cur.trim()];
+}
+
+/** A CREATE TABLE column list, as the server reads each definition. */
+export function parseColumns(list: string): ColumnFact[] {
+  return topLevel(list).map((def) => {
+    let m = /^\[((?:[^\]]|\]\])+)\] AS (.+?)( PERSISTED)?( NOT NULL)?$/.exec(def);
+    if (m) return { name: unquote(`[${m[1]}]`), type: "computed", nullable: !m[4], computed: { definition: m[2], persisted: !!m[3] } };
+    m = /^\[((?:[^\]]|\]\])+)\] ([a-z0-9_]+(?:\([a-z0-9,]+\))?)( COLLATE (\w+))?( IDENTITY\((-?\d+), (-?\d+)\))? (NULL|NOT NULL)$/i.exec(def);
+    if (!m) throw new Error(`model: cannot read column definition ${def}`);
+    return {
+      name: unquote(`[${m[1]}]`), type: m[2], nullable: m[8] === "NULL",
+      ...(m[4] ? { collation: m[4] } : {}), ...(m[5] ? { identity: { seed: m[6], increment: m[7] } } : {}),
+    };
+  });
+}
+
+function parseKeys(list: string) {
+  return topLevel(list).map((k) => {
+    const m = /^(\[.+\]) (ASC|DESC)$/.exec(k);
+    return m ? { column: unquote(m[1]), ...(m[2] === "DESC" ? { desc: true } : {}) } : { column: unquote(k) };
+  });
+}
+
+/** sys.columns / sys.types / sys.computed_columns / sys.identity_columns as SQL.columns selects them. */
+function columnRow(c: ColumnFact): Record<string, unknown> {
+  const m = /^(\w+)(?:\((\w+)(?:,(\d+))?\))?$/.exec(c.type)!;
+  const type = c.computed ? "int" : m[1].toLowerCase();
+  const n = m[2] === "max" ? -1 : Number(m[2] ?? 0);
+  const maxLength = ["nvarchar", "nchar"].includes(type) ? (n === -1 ? -1 : n * 2) : ["varchar", "char", "varbinary", "binary"].includes(type) ? n : 8;
+  const [precision, scale] = ["decimal", "numeric"].includes(type) ? [n, Number(m[3] ?? 0)] : ["datetime2", "time", "datetimeoffset"].includes(type) ? [0, n] : [0, 0];
+  return {
+    name: c.name, type, declaredType: type, clr: false, maxLength, precision, scale, nullable: c.nullable, identity: !!c.identity, computed: !!c.computed,
+    collation: c.collation ?? null, computedDefinition: c.computed?.definition ?? null, persisted: c.computed?.persisted ?? null,
+    identitySeed: c.identity?.seed ?? null, identityIncrement: c.identity?.increment ?? null,
+  };
+}
+
+/** sys.indexes x sys.index_columns as SQL.indexes selects them: key columns in order, then included ones. */
+function indexRows(ix: IndexFact): Record<string, unknown>[] {
+  const base = { index: ix.name, unique: ix.unique || ix.primaryKey, primaryKey: ix.primaryKey, type: ix.clustered ? 1 : 2, filter: ix.filter ?? null, dataSpace: ix.dataSpace ?? null };
+  return [...ix.keys.map((k) => ({ ...base, column: k.column, descending: !!k.desc, included: false })), ...(ix.include ?? []).map((column) => ({ ...base, column, descending: false, included: true }))];
 }
 
 /** A Session over a model table: the dialect's SQL Server compiler and introspector, the model underneath. */
@@ -262,7 +453,15 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     async query<R>(q: CompiledQuery): Promise<R[]> {
       const catalog = helper.catalog(q.sql);
       if (catalog) return catalog as R[];
-      if (q.sql.includes("sys.extended_properties")) return [];
+      if (q.sql.includes("sys.extended_properties")) {
+        if (!(model instanceof SqlServerModel)) return [];
+        const left = [...model.tables].filter(([, x]) => x.marker && q.params.slice(1).includes(x.marker));
+        return left.map(([name]) => {
+          const [, schema, table] = /^\[(.+)\]\.\[(.+)\]$/.exec(name)!;
+          return { schema, name: table };
+        }) as R[];
+      }
+      if (q.sql.includes("FROM sys.partitions")) return [{ n: String(t.rows.length), bytes: null }] as R[];
       if (/ AS \[max\]/.test(q.sql)) {
         const max = t.rows.map((r) => helper.point(r)).sort(comparePoints).at(-1);
         return [{ max: max === undefined ? null : text(max), cutoff: max === undefined ? null : text(max) }] as R[];
@@ -281,26 +480,30 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     async transaction(fn) {
       if (!(model instanceof SqlServerModel)) return fn();
       // XACT_ABORT + ROLLBACK: a failure leaves the catalog and the rows as they were.
-      const before = structuredClone({ rows: model.t.rows, boundaries: model.t.boundaries, filegroups: model.t.filegroups, nextUsed: model.nextUsed });
+      const before = structuredClone({ rows: model.t.rows, boundaries: model.t.boundaries, filegroups: model.t.filegroups, nextUsed: model.nextUsed, tables: model.tables });
       try {
         return await fn();
       } catch (e) {
         Object.assign(model.t, { rows: before.rows, boundaries: before.boundaries, filegroups: before.filegroups });
         model.nextUsed = before.nextUsed;
+        model.tables = before.tables;
         throw e;
       }
     },
     snapshot: (fn) => fn(),
     async exportRows(q) {
-      const rows = rowsWhere(q.sql, q.params).map((key, i) => [i + 1, key]);
+      // The model carries a row as its key: every column of it holds the key value.
+      const width = q.sql.slice(0, q.sql.indexOf(" FROM ")).split("], [").length;
+      const rows = rowsWhere(q.sql, q.params).map((key) => Array.from({ length: width }, () => key));
       return { stream: Readable.from(rows), done: Promise.resolve() } satisfies RowStream;
     },
-    async importRows(table, _columns, rows) {
+    async importRows(table, columns, rows) {
       if (!(model instanceof SqlServerModel)) throw new Error("model: the source is never written");
       let n = 0;
       const keys: string[] = [];
+      const at = columns.findIndex((c) => c.toLowerCase() === t.key.toLowerCase());
       for await (const row of rows.stream) {
-        keys.push(String((row as unknown[])[1]));
+        keys.push(String((row as unknown[])[at]));
         n++;
       }
       model.stage(sqlServerCompiler.qualified(table), keys);

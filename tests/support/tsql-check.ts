@@ -1,7 +1,7 @@
 // Checks T-SQL statements with a real T-SQL grammar (ANTLR's TSqlParser as shipped in antlr4ts-sql). That grammar
-// predates three forms the engine needs: ALTER TABLE ... SWITCH, SPLIT RANGE with a non-numeric boundary (it only
+// predates four forms the engine needs: ALTER TABLE ... SWITCH, SPLIT RANGE with a non-numeric boundary (it only
 // takes a number; T-SQL takes any constant, e.g. '2025-02-07'), and ALTER TABLE ... [WITH CHECK] {CHECK | NOCHECK}
-// CONSTRAINT. Those are recognised by their documented syntax instead, and their parts (object names, the boundary
+// CONSTRAINT, and placing a table or index on a partition scheme, `ON ps(column)` (it takes only `ON filegroup`). Those are recognised by their documented syntax instead, and their parts (object names, the boundary
 // constant) are still parsed by the grammar.
 import { antlr4tsSQL, SQLDialect, type ANTLRErrorListener } from "antlr4ts-sql";
 
@@ -31,9 +31,15 @@ const CHECK_CONSTRAINT = new RegExp(String.raw`^ALTER TABLE (${NAME})(?: WITH (?
 // ALTER PARTITION FUNCTION pf() SPLIT RANGE ('constant')
 const SPLIT = new RegExp(String.raw`^ALTER PARTITION FUNCTION (${NAME})\(\) SPLIT RANGE \(('(?:[^']|'')*')\)$`, "i");
 
+// CREATE TABLE ... | CREATE INDEX ... | ALTER TABLE ... ADD CONSTRAINT ... ON ps(column): checked as ON ps (a data
+// space name) plus the column name.
+const ON_SCHEME = new RegExp(String.raw`^((?:CREATE|ALTER TABLE) .*) ON (${NAME})\((${NAME})\)$`, "is");
+
 /** Syntax errors of one statement; empty when it is valid T-SQL. */
 export function tsqlErrors(sql: string): string[] {
   const s = sql.trim();
+  const scheme = ON_SCHEME.exec(s);
+  if (scheme) return [...tsqlErrors(`${scheme[1]} ON ${scheme[2]}`), ...grammarErrors(`SELECT ${scheme[3]}`)];
   const sw = SWITCH.exec(s);
   if (sw) return [...grammarErrors(`SELECT 1 FROM ${sw[1]}`), ...grammarErrors(`SELECT 1 FROM ${sw[2]}`)];
   const check = CHECK_CONSTRAINT.exec(s);

@@ -76,6 +76,8 @@ describe("the T-SQL checker", () => {
       "ALTER TABLE [dbo].[daily] SWITCH PARTITION 3 TO [dbo].[daily_old_20250103]",
       "ALTER TABLE [dbo].[daily_stg] SWITCH TO [dbo].[daily] PARTITION 3 WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))",
       "ALTER TABLE [dbo].[stg] ADD CONSTRAINT [ck] CHECK ([d] >= 20250101 AND [d] < 20250102 AND [d] IS NOT NULL)",
+      "CREATE TABLE [dbo].[t] ([id] bigint NOT NULL, [d] date NOT NULL) ON [ps_daily]([d])",
+      "ALTER TABLE [dbo].[t] SWITCH TO [dbo].[u] WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))",
     ]) expect(tsqlErrors(sql), sql).toEqual([]);
   });
 
@@ -91,6 +93,8 @@ describe("the T-SQL checker", () => {
       "ALTER TABLE [dbo].[t] SWITCH PARTITION TO [dbo].[u]",
       "ALTER TABLE [dbo].[t] SWITCH PARTITION 3 TO",
       "ALTER TABLE [dbo].[t] SWITCH PARTITION 3 TO [dbo].[u]; DROP TABLE [x]",
+      "CREATE TABLE [dbo].[t] ([id] bigint NOT, [d] date NOT NULL) ON [ps_daily]([d])",
+      "CREATE TABLE [dbo].[t] ([id] bigint NOT NULL) ON [ps_daily]([d]; DROP TABLE [x])",
     ]) expect(tsqlErrors(sql).length, sql).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,7 @@ import { Transform } from "node:stream";
 import { connectSqlServer, unloadableColumns } from "./driver";
 import { sqlServerPartitions } from "./partitions";
 import { sqlServerRelations } from "./relations";
+import { sqlServerSwap } from "./swap";
 
 // Deadlock victim (1205), Azure SQL transient faults (40197, 40501, 40613, 49918-49920, 4221), database in
 // transition (4060 is not: a wrong database name), and dropped sockets.
@@ -15,6 +16,7 @@ export const sqlServerDialect: Dialect = {
   compiler: sqlServerCompiler,
   partitions: sqlServerPartitions,
   relations: sqlServerRelations,
+  swap: sqlServerSwap,
   connect: connectSqlServer,
   unloadableColumns,
   mapRows(rows, columns, map) {

@@ -25,11 +25,38 @@ export const SQL = {
     WHERE c.object_id = OBJECT_ID(@p1) ORDER BY c.column_id`,
   // Rowstore indexes with their key columns (ASC / DESC), included columns and filter.
   indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], c.name AS [column],
-    ic.is_descending_key AS [descending], ic.is_included_column AS [included], i.filter_definition AS [filter]
+    ic.is_descending_key AS [descending], ic.is_included_column AS [included], i.filter_definition AS [filter], ds.name AS [dataSpace]
     FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
     JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+    LEFT JOIN sys.data_spaces AS ds ON ds.data_space_id = i.data_space_id
     WHERE i.object_id = OBJECT_ID(@p1) AND (ic.key_ordinal > 0 OR ic.is_included_column = 1) AND i.type IN (1, 2)
     ORDER BY i.index_id, ic.is_included_column, ic.key_ordinal, ic.index_column_id`,
+  // Where the heap / clustered index lives (filegroup, or partition scheme and key column), its compression, the
+  // large-value filegroup, and each thing Microsoft documents as standing in the way of SWITCH (or that a twin
+  // built here would not reproduce): keys from or to other tables, non-rowstore indexes, indexed views, full-text
+  // indexes, system versioning, memory-optimized tables, change tracking / CDC / replication, and the permissions
+  // a twin needs (CREATE TABLE, ALTER on the schema).
+  storage: `SELECT ds.name AS [dataSpace], ds.type AS [dataSpaceType], pc.name AS [partitionColumn],
+    (SELECT COUNT(*) FROM sys.partitions AS p WHERE p.object_id = t.object_id AND p.index_id = i.index_id) AS [partitions],
+    (SELECT TOP (1) p.data_compression_desc FROM sys.partitions AS p WHERE p.object_id = t.object_id AND p.index_id = i.index_id ORDER BY p.partition_number) AS [compression],
+    lob.name AS [lobFilegroup],
+    (SELECT MIN(OBJECT_SCHEMA_NAME(fk.parent_object_id) + N'.' + OBJECT_NAME(fk.parent_object_id)) FROM sys.foreign_keys AS fk WHERE fk.referenced_object_id = t.object_id) AS [referencedBy],
+    (SELECT MIN(fk.name) FROM sys.foreign_keys AS fk WHERE fk.parent_object_id = t.object_id) AS [foreignKey],
+    (SELECT MIN(x.name + N' (' + x.type_desc + N')') FROM sys.indexes AS x WHERE x.object_id = t.object_id AND x.type NOT IN (0, 1, 2)) AS [otherIndex],
+    (SELECT MIN(OBJECT_SCHEMA_NAME(d.referencing_id) + N'.' + OBJECT_NAME(d.referencing_id)) FROM sys.sql_expression_dependencies AS d
+      JOIN sys.views AS v ON v.object_id = d.referencing_id JOIN sys.indexes AS vi ON vi.object_id = v.object_id AND vi.index_id = 1
+      WHERE d.referenced_id = t.object_id) AS [indexedView],
+    CASE WHEN EXISTS (SELECT 1 FROM sys.fulltext_indexes AS f WHERE f.object_id = t.object_id) THEN 1 ELSE 0 END AS [fullText],
+    CASE WHEN EXISTS (SELECT 1 FROM sys.change_tracking_tables AS ct WHERE ct.object_id = t.object_id) THEN 1 ELSE 0 END AS [changeTracking],
+    t.temporal_type AS [temporal], t.is_memory_optimized AS [memoryOptimized], t.is_tracked_by_cdc AS [cdc], t.is_replicated AS [replicated],
+    HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE') AS [canCreateTable], HAS_PERMS_BY_NAME(SCHEMA_NAME(t.schema_id), 'SCHEMA', 'ALTER') AS [canAlterSchema],
+    HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [canAlterTable]
+    FROM sys.tables AS t JOIN sys.indexes AS i ON i.object_id = t.object_id AND i.index_id IN (0, 1)
+    JOIN sys.data_spaces AS ds ON ds.data_space_id = i.data_space_id
+    LEFT JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.partition_ordinal = 1
+    LEFT JOIN sys.columns AS pc ON pc.object_id = ic.object_id AND pc.column_id = ic.column_id
+    LEFT JOIN sys.data_spaces AS lob ON lob.data_space_id = t.lob_data_space_id
+    WHERE t.object_id = OBJECT_ID(@p1)`,
   checks: `SELECT cc.name AS [name], cc.definition AS [definition] FROM sys.check_constraints AS cc WHERE cc.parent_object_id = OBJECT_ID(@p1) AND cc.is_disabled = 0 ORDER BY cc.name`,
   partitioning: `SELECT pf.name AS [function], ps.name AS [scheme], pf.boundary_value_on_right AS [rangeRight], c.name AS [column], pf.function_id AS [functionId]
     FROM sys.indexes AS i JOIN sys.partition_schemes AS ps ON ps.data_space_id = i.data_space_id
@@ -93,6 +120,32 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
   return t;
 }
 
+interface StorageRow {
+  dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; compression: string | null; lobFilegroup: string | null;
+  referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; indexedView: string | null; fullText: number; changeTracking: number;
+  temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
+}
+
+/** What stands in the way of exchanging the table's rows by SWITCH, each said with its reason (Microsoft's
+ *  "partition switching" requirements, or what the twin built here does not reproduce). */
+export function switchBlockers(r: StorageRow): string[] {
+  const out: string[] = [];
+  if (r.referencedBy) out.push(`a foreign key of ${r.referencedBy} references it (SWITCH refuses a table another table's key points to)`);
+  if (r.foreignKey) out.push(`it has the foreign key ${r.foreignKey} (SWITCH needs the same trusted key on the twin; the twin is built without keys)`);
+  if (r.otherIndex) out.push(`index ${r.otherIndex} is not a rowstore index (the twin is built with rowstore indexes only)`);
+  if (r.indexedView) out.push(`the indexed view ${r.indexedView} is built on it (SWITCH would need the view's index on the twin too)`);
+  if (Number(r.fullText)) out.push("it has a full-text index (the twin is built without one)");
+  if (Number(r.temporal) === 1) out.push("it is the history table of a system-versioned table (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)");
+  if (Number(r.temporal) === 2) out.push("it is system-versioned (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)");
+  if (r.memoryOptimized) out.push("it is memory-optimized (memory-optimized tables cannot be switched)");
+  if (r.cdc) out.push("change data capture tracks it (a switch bypasses what CDC records)");
+  if (Number(r.changeTracking)) out.push("change tracking is enabled on it (a switch bypasses what it tracks)");
+  if (r.replicated) out.push("it is published for replication (a switch bypasses replication)");
+  if (Number(r.canAlterTable) !== 1) out.push("the target login lacks ALTER on it (SWITCH needs it)");
+  if (Number(r.canCreateTable) !== 1 || Number(r.canAlterSchema) !== 1) out.push("the target login cannot create the twin (CREATE TABLE in the database and ALTER on the schema)");
+  return out;
+}
+
 export function sqlServerIntrospector(query: Query): Introspector {
   return {
     async findTable(name, schema) {
@@ -124,10 +177,13 @@ export function sqlServerIntrospector(query: Query): Introspector {
     },
 
     async indexes(table) {
-      const rows = await query<{ index: string; unique: boolean; primaryKey: boolean; type: number; column: string; descending?: boolean; included?: boolean; filter?: string | null }>(SQL.indexes, [qualified(table)]);
+      const rows = await query<{ index: string; unique: boolean; primaryKey: boolean; type: number; column: string; descending?: boolean; included?: boolean; filter?: string | null; dataSpace?: string | null }>(SQL.indexes, [qualified(table)]);
       const byName = new Map<string, IndexInfo>();
       for (const r of rows) {
-        const ix = byName.get(r.index) ?? { name: r.index, columns: [], unique: !!r.unique, primaryKey: !!r.primaryKey, clustered: Number(r.type) === 1, ...(r.filter ? { filter: r.filter } : {}) };
+        const ix = byName.get(r.index) ?? {
+          name: r.index, columns: [], unique: !!r.unique, primaryKey: !!r.primaryKey, clustered: Number(r.type) === 1,
+          ...(r.filter ? { filter: r.filter } : {}), ...(r.dataSpace ? { dataSpace: r.dataSpace } : {}),
+        };
         if (r.included) ix.include = [...(ix.include ?? []), r.column];
         else {
           ix.columns.push(r.column);
@@ -153,6 +209,17 @@ export function sqlServerIntrospector(query: Query): Introspector {
 
     async triggers(table) {
       return (await query<{ name: string }>(SQL.triggers, [qualified(table)])).map((r) => r.name);
+    },
+
+    async storage(table) {
+      const [r] = await query<StorageRow>(SQL.storage, [qualified(table)]);
+      if (!r) return { dataSpace: { filegroup: "PRIMARY" }, blockers: [`${qualified(table)} has no heap or clustered index in sys.indexes`] };
+      return {
+        dataSpace: r.dataSpaceType === "PS" ? { scheme: r.dataSpace, column: r.partitionColumn ?? "", partitions: Number(r.partitions) } : { filegroup: r.dataSpace },
+        ...(r.lobFilegroup ? { lobFilegroup: r.lobFilegroup } : {}),
+        ...(r.compression ? { compression: r.compression } : {}),
+        blockers: switchBlockers(r),
+      };
     },
 
     async checks(table) {

@@ -136,25 +136,29 @@ export function columnDef(c: ColumnInfo): string {
 }
 
 /** The target's rowstore indexes on `t`: key columns in order with ASC / DESC, INCLUDE columns, filters. */
-export function indexStatements(t: TableRef, indexes: IndexInfo[]): CompiledQuery[] {
+export function indexStatements(t: TableRef, indexes: IndexInfo[], place: (ix: IndexInfo) => string = () => ""): CompiledQuery[] {
   return indexes.map((ix) => {
     const cols = ix.columns.map((c) => `${quoteIdent(c)} ${ix.descending?.includes(c) ? "DESC" : "ASC"}`).join(", ");
     const kind = ix.clustered ? "CLUSTERED" : "NONCLUSTERED";
     const include = ix.include?.length ? ` INCLUDE (${ix.include.map(quoteIdent).join(", ")})` : "";
     const where = ix.filter ? ` WHERE ${ix.filter}` : "";
     // Constraint names are unique per schema: derive them from the (unique) staging table name.
+    const on = place(ix);
     return ix.primaryKey
-      ? { sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(`pk_${t.name}`)} PRIMARY KEY ${kind} (${cols})`, params: [] }
-      : { sql: `CREATE ${ix.unique ? "UNIQUE " : ""}${kind} INDEX ${quoteIdent(ix.name)} ON ${qualified(t)} (${cols})${include}${where}`, params: [] };
+      ? { sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(`pk_${t.name}`)} PRIMARY KEY ${kind} (${cols})${on}`, params: [] }
+      : { sql: `CREATE ${ix.unique ? "UNIQUE " : ""}${kind} INDEX ${quoteIdent(ix.name)} ON ${qualified(t)} (${cols})${include}${where}${on}`, params: [] };
   });
 }
 
-function mark(t: TableRef, value: string): CompiledQuery {
+export function mark(t: TableRef, value: string): CompiledQuery {
   return {
     sql: `EXEC sys.sp_addextendedproperty @name = ${nstring(MARKER)}, @value = ${nstring(value)}, @level0type = N'SCHEMA', @level0name = ${nstring(t.schema)}, @level1type = N'TABLE', @level1name = ${nstring(t.name)}`,
     params: [],
   };
 }
+
+/** SWITCH waits behind readers at low priority for at most a minute, then gives up itself (never kills readers). */
+export const LOW_PRIORITY = " WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))";
 
 function checkName(staging: TableRef) {
   return `ck_${staging.name}`;
@@ -233,7 +237,7 @@ export const sqlServerPartitions: PartitionCompiler = {
 
   switchIn(table, staging, retired, p, day) {
     const n = partitionOf(p, day).number!;
-    const wait = " WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))";
+    const wait = LOW_PRIORITY;
     return [
       { sql: `ALTER TABLE ${qualified(table)} SWITCH PARTITION ${n} TO ${qualified(retired)}${wait}`, params: [] },
       { sql: `ALTER TABLE ${qualified(staging)} SWITCH TO ${qualified(table)} PARTITION ${n}${wait}`, params: [] },

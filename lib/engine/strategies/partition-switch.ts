@@ -7,7 +7,8 @@ import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { analyzeTarget, resyncGenerators } from "../target-state";
-import { maskRows, refuseMaskedKey } from "../masking/stage";
+import { refuseMaskedKey } from "../masking/stage";
+import { dropLeftovers, loadStaging, targetShape } from "../staging";
 import { dayBound, partitionName } from "../../dialects/partition-days";
 
 async function partitioning(ctx: TableContext): Promise<Partitioning> {
@@ -156,16 +157,12 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   await target.execute(pc.dropTable(staging));
   await target.execute(pc.dropTable(retired));
   // The whole structure, computed columns and CHECKs included: SQL Server switches only between identical tables.
-  const [indexes, allColumns, checks] = await Promise.all([target.introspector.indexes(ctx.targetTable), target.introspector.columns(ctx.targetTable), target.introspector.checks?.(ctx.targetTable) ?? []]);
-  const shape = { columns: allColumns, indexes, checks };
+  const shape = await targetShape(ctx);
+  const indexes = shape.indexes;
   for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
 
   ctx.progress.phase("loading", { partition: String(day) });
-  const rows = maskRows(ctx, await ctx.sessions.source.exportRows(dayQuery(ctx, dayFilter(ctx, p, day))));
-  const n = await target.importRows(staging, ctx.columns.map((c) => c.target.name), rows, {
-    batchSize: ctx.batchSize,
-    onRows: (r, bytes) => ctx.progress.update(r, bytes, { partition: String(day) }),
-  });
+  const n = await loadStaging(ctx, staging, dayFilter(ctx, p, day), { partition: String(day) });
 
   await failpoint("staging-loaded");
   ctx.progress.phase("indexing", { partition: String(day) });
@@ -183,10 +180,4 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
   await resyncGenerators(ctx);
   return n;
-}
-
-async function dropLeftovers(ctx: TableContext) {
-  const { partitions: pc } = ctx.dialect;
-  const left = await ctx.sessions.target.query<TableRef>(pc.findLeftovers(ctx.targetTable));
-  for (const t of left) await ctx.sessions.target.execute(pc.dropTable(t));
 }

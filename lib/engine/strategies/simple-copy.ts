@@ -7,6 +7,7 @@ import { checkAborted, columnPair, displayName, RefreshError, unit, type TableCo
 import type { StrategyImpl, TableOutcome } from "./types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { maskRows } from "../masking/stage";
+import { replaceThroughTwin, twinDecision } from "./twin-replace";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -70,7 +71,9 @@ export const simpleCopy: StrategyImpl = {
       const n = await countOrEstimate(ctx.sessions.source, ctx.sourceTable);
       // Unknown without scanning production: the plan says so, the copy counts as it goes.
       if (n.rows === null) reason += `; rows expected unknown (${n.note})`;
-      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe };
+      const twin = await twinDecision(ctx);
+      if (twin) reason += `; ${twin.reason}`;
+      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin };
     }
     const wm = await targetWatermark(ctx);
     const filter = incrementalFilter(ctx, wm);
@@ -90,7 +93,7 @@ export const simpleCopy: StrategyImpl = {
 
   async execute(ctx, plan) {
     await failpoint("before-load");
-    const written = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
+    const written = plan.mode === "full_replace" ? await (plan.twin && (await twinDecision(ctx))?.twin ? replaceThroughTwin(ctx) : fullReplace(ctx)) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
     return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
   },
 };

@@ -17,6 +17,8 @@ export interface TablePlan {
   watermarkBefore?: string | null;
   /** "column (rule)" of every masked column. */
   maskedColumns?: string[];
+  /** full_replace: load a structural twin and switch it in (readers keep the old rows until then). */
+  twin?: boolean;
   /** staging_partition_switch: days to (re)load and the ones that need a new partition first. */
   days?: number[];
   missingDays?: number[];

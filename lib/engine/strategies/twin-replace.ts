@@ -1,0 +1,57 @@
+// full_replace through a structural twin (SQL Server): the twin is loaded and indexed while UAT readers keep reading
+// the old rows; one short transaction then exchanges it for the table's rows (SWITCH, metadata only) and moves the
+// identities and sequences on. Where SWITCH is impossible the plan says why and the table loads in place as before.
+import { partitionName } from "../../dialects/partition-days";
+import { checkAborted, displayName, unit, type TableContext } from "../context";
+import { failpoint } from "../failpoints";
+import { dropLeftovers, loadStaging, targetShape } from "../staging";
+import { analyzeTarget, resyncGenerators } from "../target-state";
+
+export interface TwinDecision {
+  twin: boolean;
+  /** Said in the plan (and the dry run): which path, and why not the twin when not. */
+  reason: string;
+}
+
+/** Whether this table's full replace can go through a twin, from the catalog as it is now. */
+export async function twinDecision(ctx: TableContext): Promise<TwinDecision | null> {
+  if (!ctx.dialect.swap || !ctx.sessions.target.introspector.storage) return null;
+  const storage = await ctx.sessions.target.introspector.storage(ctx.targetTable);
+  const blockers = [...(ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : []), ...storage.blockers];
+  if (blockers.length) return { twin: false, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` };
+  return { twin: true, reason: "loads a staging twin, then SWITCHes it in: readers see the old rows until then" };
+}
+
+/** Loads the twin, builds its indexes and CHECKs, then switches it in; returns the rows loaded. A failure or a kill
+ *  at any point before the switch commits leaves the table as it was; the twins are dropped now or by the next run. */
+export async function replaceThroughTwin(ctx: TableContext): Promise<number> {
+  const target = () => ctx.sessions.target;
+  const swap = ctx.dialect.swap!;
+  const twin = partitionName(ctx.targetTable, "_stg_full");
+  const retired = partitionName(ctx.targetTable, "_old_full");
+  return unit(ctx, async () => {
+    await dropLeftovers(ctx);
+    const [storage, shape] = await Promise.all([target().introspector.storage!(ctx.targetTable), targetShape(ctx)]);
+    try {
+      for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
+      ctx.progress.phase("loading", { message: `loading a twin of ${displayName(ctx.targetTable)}` });
+      const n = await loadStaging(ctx, twin, undefined);
+      await failpoint("staging-loaded");
+      ctx.progress.phase("indexing");
+      for (const q of swap.prepareTwin(twin, storage, shape)) await target().execute(q);
+      checkAborted(ctx);
+      ctx.progress.phase("switching");
+      await failpoint("before-swap");
+      await target().transaction(async () => {
+        for (const q of swap.switchIn(ctx.targetTable, twin, retired, storage)) await target().execute(q);
+        await resyncGenerators(ctx);
+      });
+      await failpoint("after-swap");
+      await analyzeTarget(ctx);
+      return n;
+    } finally {
+      ctx.progress.phase("cleanup");
+      await dropLeftovers(ctx).catch(() => {});
+    }
+  });
+}
