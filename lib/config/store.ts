@@ -94,6 +94,8 @@ export async function importConfig(db: Metadata, config: RefreshConfig): Promise
       maxRetries: s.max_retries,
       maxParallelTables: s.max_parallel_tables,
       maxConcurrentRuns: s.max_concurrent_runs,
+      maxStreamsPerTable: s.max_streams_per_table ?? null,
+      minRowsPerStream: s.min_rows_per_stream,
     };
     await tx.settings.upsert({ where: { id: 1 }, create: { id: 1, ...settings }, update: settings });
     await tx.tableConfig.deleteMany({ where: { name: { notIn: config.tables.map((t) => t.name) } } });
@@ -125,6 +127,8 @@ export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
           max_retries: settings.maxRetries,
           max_parallel_tables: settings.maxParallelTables,
           max_concurrent_runs: settings.maxConcurrentRuns,
+          max_streams_per_table: settings.maxStreamsPerTable ?? undefined,
+          min_rows_per_stream: settings.minRowsPerStream,
         }
       : undefined,
   });

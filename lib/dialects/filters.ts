@@ -1,18 +1,36 @@
-// The WHERE clause of a RowFilter, for any dialect: each supplies its identifier quoting and its placeholder
-// for the i-th parameter (values never enter the SQL text).
+// The WHERE clause of a RowFilter, for any dialect: each supplies its identifier quoting, its placeholder for the
+// i-th parameter and, where the engine reads parameters in a fixed text form, how a value is written (values never
+// enter the SQL text).
 import type { ColumnInfo, RowFilter } from "./types";
 
 export type Placeholder = (i: number, column: ColumnInfo) => string;
+export type ValueText = (value: string, column: ColumnInfo) => string;
 
-export function whereClause(filter: RowFilter | undefined, quote: (name: string) => string, param: Placeholder): { where: string; params: string[] } {
+export function whereClause(filter: RowFilter | undefined, quote: (name: string) => string, param: Placeholder, text: ValueText = (v) => v): { where: string; params: string[] } {
   if (!filter) return { where: "", params: [] };
+  const params: string[] = [];
+  const bind = (value: string, column: ColumnInfo) => {
+    params.push(text(value, column));
+    return param(params.length, column);
+  };
+  return { where: ` WHERE ${condition(filter, quote, bind)}`, params };
+}
+
+function condition(filter: RowFilter, quote: (name: string) => string, bind: (value: string, column: ColumnInfo) => string): string {
   const col = quote(filter.column.name);
   switch (filter.kind) {
     case "greater":
-      return { where: ` WHERE ${col} > ${param(1, filter.column)}`, params: [filter.value] };
+      return `${col} > ${bind(filter.value, filter.column)}`;
     case "atLeast":
-      return { where: ` WHERE ${col} >= ${param(1, filter.column)}`, params: [filter.value] };
+      return `${col} >= ${bind(filter.value, filter.column)}`;
     case "range":
-      return { where: ` WHERE ${col} >= ${param(1, filter.column)} AND ${col} < ${param(2, filter.column)}`, params: [filter.lower, filter.upper] };
+      return `${col} >= ${bind(filter.lower, filter.column)} AND ${col} < ${bind(filter.upper, filter.column)}`;
+    case "slice": {
+      // One stream's key range [lower, upper) (open ends where null), NULL keys with the first range only.
+      const within = filter.within ? [condition(filter.within, quote, bind)] : [];
+      const bounds = [...(filter.lower !== null ? [`${col} >= ${bind(filter.lower, filter.column)}`] : []), ...(filter.upper !== null ? [`${col} < ${bind(filter.upper, filter.column)}`] : [])];
+      const key = filter.nulls ? (bounds.length ? `(${bounds.join(" AND ")} OR ${col} IS NULL)` : `${col} IS NULL`) : bounds.join(" AND ");
+      return [...within, ...(key ? [key] : [])].join(" AND ") || "1 = 1";
+    }
   }
 }

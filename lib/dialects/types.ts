@@ -67,6 +67,8 @@ export interface IndexInfo {
   descending?: string[];
   include?: string[];
   filter?: string;
+  /** PostgreSQL: the index backs a UNIQUE constraint (a partition attached under it needs a constraint too). */
+  uniqueConstraint?: boolean;
   /** SQL Server: the filegroup or partition scheme the index is stored on (a switch needs the same). */
   dataSpace?: string;
 }
@@ -207,6 +209,11 @@ export interface Session {
   /** Source side: runs `fn` with every read on one consistent snapshot where the engine offers one (a group's
    *  parents and children must come from the same moment, or new children arrive without their parents). */
   snapshot<T>(fn: () => Promise<T>): Promise<T>;
+  /** Inside `snapshot`: an id with which other sessions read the very same snapshot (PostgreSQL's exported
+   *  snapshots); absent where the engine has no such thing. */
+  exportSnapshot?(): Promise<string>;
+  /** Starts a read-only transaction on a snapshot another session exported. */
+  joinSnapshot?(id: string): Promise<void>;
   /** Streams the rows of a SELECT built by the compiler, with backpressure. */
   exportRows(q: CompiledQuery): Promise<RowStream>;
   /** Bulk-loads a RowStream from the same engine; resolves to the number of rows written. */
@@ -220,7 +227,10 @@ export interface Session {
 export type RowFilter =
   | { kind: "greater"; column: ColumnInfo; value: string }
   | { kind: "atLeast"; column: ColumnInfo; value: string }
-  | { kind: "range"; column: ColumnInfo; lower: string; upper: string };
+  | { kind: "range"; column: ColumnInfo; lower: string; upper: string }
+  /** One parallel stream's share of a table: key in [lower, upper) (null: open), NULL keys when `nulls`, and inside
+   *  `within` (a partition's day range) when given. */
+  | { kind: "slice"; column: ColumnInfo; lower: string | null; upper: string | null; nulls: boolean; within?: RowFilter };
 
 /** SQL text for every statement a strategy runs. Pure: testable without a server. */
 export interface QueryCompiler {
@@ -241,6 +251,11 @@ export interface QueryCompiler {
   /** Re-aligns identity generators after explicit identity values were loaded (no-op where not needed). */
   resyncIdentity(table: TableRef, column: ColumnInfo): CompiledQuery | null;
   distinctValues(table: TableRef, column: ColumnInfo, filter?: RowFilter): CompiledQuery;
+  /** The key's distribution from the catalog's statistics, no scan: rows of `bound` (text, in key order; null: the
+   *  NULL keys) and `rows`, the relative number of rows up to that bound since the previous one. */
+  keyHistogram(table: TableRef, column: ColumnInfo): CompiledQuery;
+  /** `lo` and `hi` of the key (as text) inside `filter`. */
+  keyBounds(table: TableRef, column: ColumnInfo, filter?: RowFilter): CompiledQuery;
 }
 
 /** Statements of a refresh group: tables related by foreign keys, refreshed in one target transaction. */

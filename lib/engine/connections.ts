@@ -2,7 +2,7 @@
 // config names, at connect time, and never stored or logged.
 import type { DatabaseConfig, Settings } from "../config/schema";
 import { dialectFor } from "../dialects";
-import type { ConnectionTarget, Session } from "../dialects/types";
+import type { ConnectOptions, ConnectionTarget, Session } from "../dialects/types";
 import { RefreshError } from "./context";
 
 export class MissingCredentialError extends RefreshError {}
@@ -100,20 +100,41 @@ export function applicationName(purpose: Purpose, role: Role): string {
 /** How long a status read waits for a lock before it reports the table as busy. */
 export const STATUS_LOCK_TIMEOUT_MS = 500;
 
-export async function openSession(db: DatabaseConfig, role: Role, settings: Settings, purpose: Purpose, env: Env = process.env): Promise<Session> {
-  const target = resolveTarget(db, role, env);
-  try {
-    return await dialectFor(db.engine).connect(target, {
+/** Everything a session is opened from: another thread opens its own with it (the credentials stay in memory). */
+export interface Endpoint {
+  engine: DatabaseConfig["engine"];
+  target: ConnectionTarget;
+  options: ConnectOptions;
+  /** For the error message: where it is. */
+  where: string;
+}
+
+export function endpointFor(db: DatabaseConfig, role: Role, settings: Settings, purpose: Purpose, env: Env = process.env): Endpoint {
+  return {
+    engine: db.engine,
+    target: resolveTarget(db, role, env),
+    options: {
       readOnly: role === "source",
       connectionTimeoutSec: settings.connection_timeout,
       commandTimeoutSec: settings.command_timeout,
       applicationName: applicationName(purpose, role),
       lockTimeoutMs: purpose.kind === "status" ? STATUS_LOCK_TIMEOUT_MS : undefined,
-    });
+    },
+    where: `${role} ${db.server}:${db.port ?? (db.engine === "sqlserver" ? 1433 : 5432)}`,
+  };
+}
+
+/** Opens a session to an endpoint, the driver's error said in a database team's words. */
+export async function connectTo(ep: Endpoint): Promise<Session> {
+  try {
+    return await dialectFor(ep.engine).connect(ep.target, ep.options);
   } catch (e) {
-    const port = db.port ?? (db.engine === "sqlserver" ? 1433 : 5432);
-    throw new ConnectFailedError(`cannot connect to ${role} ${db.server}:${port}: ${connectReason(e, settings.connection_timeout)}`);
+    throw new ConnectFailedError(`cannot connect to ${ep.where}: ${connectReason(e, ep.options.connectionTimeoutSec)}`);
   }
+}
+
+export async function openSession(db: DatabaseConfig, role: Role, settings: Settings, purpose: Purpose, env: Env = process.env): Promise<Session> {
+  return connectTo(endpointFor(db, role, settings, purpose, env));
 }
 
 /** The driver's error in a database team's words. */

@@ -5,6 +5,7 @@ import type { ColumnInfo, Dialect, Session, TableRef } from "../dialects/types";
 import type { ProgressTracker } from "./progress";
 import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
+import type { Endpoint } from "./connections";
 
 export class RefreshError extends Error {
   /** The config field at fault, when there is one (forms show the message next to it). */
@@ -23,6 +24,8 @@ export interface Sessions {
   target: Session;
   /** Replaces a session whose connection died (before a retry). */
   reopen(which: "source" | "target"): Promise<void>;
+  /** Where more sessions can be opened from (parallel streams); absent: only these two exist. */
+  endpoints?: { source: Endpoint; target: Endpoint };
 }
 
 export interface TableContext {

@@ -7,7 +7,7 @@ import { dialectFor } from "../dialects";
 import { sameDatabase, type Session } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
-import { checkCredentials, openSession, type Purpose } from "./connections";
+import { checkCredentials, endpointFor, openSession, type Purpose } from "./connections";
 import { RefreshError, type Sessions } from "./context";
 import { holdersOf, TableBusyError } from "./busy";
 import { lockedTables, TableLocks } from "./locks";
@@ -84,6 +84,7 @@ export async function openPair(config: RefreshConfig, purpose: Purpose): Promise
   const pair = {
     source,
     target,
+    endpoints: { source: endpointFor(config.databases.source, "source", config.settings, purpose), target: endpointFor(config.databases.target, "target", config.settings, purpose) },
     async reopen(which: "source" | "target") {
       const old = pair[which];
       await old.close().catch(() => {});

@@ -20,7 +20,14 @@ const TABLES: TableRef[] = [
 ];
 
 function filters(column: ColumnInfo): (RowFilter | undefined)[] {
-  return [undefined, { kind: "greater", column, value: "1" }, { kind: "atLeast", column, value: "2025-01-01" }, { kind: "range", column, lower: "20250101", upper: "20250102" }];
+  const range = { kind: "range", column, lower: "20250101", upper: "20250102" } as const;
+  return [
+    undefined, { kind: "greater", column, value: "1" }, { kind: "atLeast", column, value: "2025-01-01" }, range,
+    // parallel streams: the first slice (NULLs), a middle one inside a partition's range, the last
+    { kind: "slice", column, lower: null, upper: "100", nulls: true },
+    { kind: "slice", column, lower: "100", upper: "200", nulls: false, within: range },
+    { kind: "slice", column, lower: "200", upper: null, nulls: false },
+  ];
 }
 
 function statements() {
@@ -29,6 +36,7 @@ function statements() {
     out.push(c.isEmpty(t).sql, c.emptyTable(t, true).sql, c.emptyTable(t, false).sql, c.estimateRows(t).sql);
     for (const column of COLUMNS) {
       for (const buffer of [0, 3]) out.push(c.watermark(t, column, buffer).sql);
+      out.push(c.keyHistogram(t, column).sql, c.keyBounds(t, column).sql, c.keyBounds(t, column, filters(column)[3]).sql);
       for (const f of filters(column)) {
         out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql);
         if (f) out.push(c.deleteRows(t, f).sql);
@@ -59,6 +67,16 @@ describe("SQL Server compiler (simple_copy statements)", () => {
       sql: "SELECT CONVERT(nvarchar(30), MAX([updated_at]), 121) AS [max], CONVERT(nvarchar(30), DATEADD(day, -CAST(@p1 AS int), MAX([updated_at])), 121) AS [cutoff] FROM [dbo].[e]",
       params: ["3"],
     });
+  });
+
+  it("reads one stream's slice with every bound a typed parameter, NULL keys only in the first", () => {
+    const id = COLUMNS[0];
+    const day = { kind: "range", column: COLUMNS[3], lower: "2025-01-01", upper: "2025-01-02" } as const;
+    expect(c.countRows({ schema: "dbo", name: "t" }, { kind: "slice", column: id, lower: null, upper: "100", nulls: true })).toEqual({
+      sql: "SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM [dbo].[t] WHERE ([order_id] < CAST(@p1 AS bigint) OR [order_id] IS NULL)",
+      params: ["100"],
+    });
+    expect(c.countRows({ schema: "dbo", name: "t" }, { kind: "slice", column: id, lower: "100", upper: null, nulls: false, within: day }).params).toEqual(["2025-01-01T00:00:00", "2025-01-02T00:00:00", "100"]);
   });
 
   it("refuses a type spec that did not come from the catalog", () => {

@@ -37,6 +37,27 @@ export const postgresCompiler: QueryCompiler = {
     const list = columns.map((c) => (expressions[c.name] ? `(${expressions[c.name]})::${c.nativeType} AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
     return { sql: `SELECT ${list.join(", ")} FROM ${qualified(table)}${where}${order}${lim}`, params };
   },
+  keyHistogram(table, column) {
+    // pg_stats: equal-frequency histogram bounds (the most common values excluded) plus the most common values with
+    // their frequencies and the NULL fraction: relative weights are all a split needs. A partitioned parent's
+    // statistics are the inherited ones.
+    const t = column.nativeType;
+    return {
+      sql: `WITH s AS (SELECT histogram_bounds::text::${t}[] AS hb, most_common_vals::text::${t}[] AS mcv, most_common_freqs AS mcf, null_frac
+                       FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3 ORDER BY inherited DESC LIMIT 1),
+                 b AS (SELECT v AS bound, (1 - s.null_frac - coalesce((SELECT sum(f) FROM unnest(s.mcf) AS f), 0)) / greatest(cardinality(s.hb) - 1, 1) AS rows
+                         FROM s, unnest(s.hb[2:]) AS v
+                       UNION ALL SELECT m.v, m.f FROM s, unnest(s.mcv, s.mcf) AS m(v, f)
+                       UNION ALL SELECT NULL, s.null_frac FROM s WHERE s.null_frac > 0)
+            SELECT b.bound::text AS bound, sum(b.rows)::float8 AS rows FROM b GROUP BY b.bound ORDER BY b.bound NULLS FIRST`, // the key's order, not its text's
+      params: [table.schema, table.name, column.name],
+    };
+  },
+  keyBounds(table, column, filter) {
+    const { where, params } = filterSql(filter, bindParam);
+    const col = quoteIdent(column.name);
+    return { sql: `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${qualified(table)}${where}`, params };
+  },
   countRows(table, filter) {
     const { where, params } = filterSql(filter, bindParam);
     return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };
@@ -134,9 +155,12 @@ export const postgresPartitions: PartitionCompiler = {
   prepareStaging(_table, staging, indexes, p, day) {
     const stmts: CompiledQuery[] = indexes.map((ix) => {
       const cols = ix.columns.map(quoteIdent).join(", ");
-      return ix.primaryKey
-        ? { sql: `ALTER TABLE ${qualified(staging)} ADD PRIMARY KEY (${cols})`, params: [] }
-        : { sql: `CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ON ${qualified(staging)} (${cols})`, params: [] };
+      // Keys as constraints of the staging table's own name: ATTACH adopts them. An index alone under a parent's
+      // constraint makes ATTACH create the constraint under the partition's name, which the retired partition's
+      // index still holds.
+      if (ix.primaryKey) return { sql: `ALTER TABLE ${qualified(staging)} ADD PRIMARY KEY (${cols})`, params: [] };
+      if (ix.uniqueConstraint) return { sql: `ALTER TABLE ${qualified(staging)} ADD UNIQUE (${cols})`, params: [] };
+      return { sql: `CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ON ${qualified(staging)} (${cols})`, params: [] };
     });
     // A CHECK matching the partition bound lets ATTACH skip its validation scan.
     const col = quoteIdent(p.column);

@@ -101,6 +101,17 @@ class PostgresSession implements Session {
     }
   }
 
+  async exportSnapshot(): Promise<string> {
+    return (await this.client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0].id;
+  }
+
+  async joinSnapshot(id: string) {
+    // SET TRANSACTION SNAPSHOT takes a literal: the id is pg_export_snapshot()'s own output, checked for its form.
+    if (!/^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i.test(id)) throw new Error(`not a snapshot id: ${id}`);
+    await this.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await this.client.query(`SET TRANSACTION SNAPSHOT '${id}'`);
+  }
+
   async exportRows(q: CompiledQuery): Promise<RowStream> {
     for (const [i, value] of q.params.entries()) {
       await this.client.query("SELECT set_config($1, $2, false)", [`uat_refresh.p${i + 1}`, String(value)]);

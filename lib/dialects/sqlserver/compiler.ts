@@ -26,15 +26,15 @@ export const scopeParam = (i: number, c: ColumnInfo) =>
 
 /** A filter value in the form its CONVERT style reads: `YYYY-MM-DD` (23) for dates, `YYYY-MM-DDThh:mm:ss[.f]` (126)
  *  for date-times (our own watermarks come back as ODBC canonical `YYYY-MM-DD hh:mm:ss.f`). */
-export function paramText(c: ColumnInfo, value: string): string {
+export function paramText(value: string, c: ColumnInfo): string {
   if (c.family === "date") return value.slice(0, 10);
   if (c.family === "datetime") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value.replace(" ", "T");
   return value;
 }
 
 function where(filter: RowFilter | undefined): { sql: string; params: string[] } {
-  const w = whereClause(filter, quoteIdent, scopeParam);
-  return { sql: w.where, params: w.params.map((v) => paramText(filter!.column, v)) };
+  const w = whereClause(filter, quoteIdent, scopeParam, paramText);
+  return { sql: w.where, params: w.params };
 }
 
 /** A value as comparable text: ODBC canonical for dates/times (style 23 / 121), plain digits for numbers. */
@@ -59,6 +59,25 @@ export const sqlServerCompiler: QueryCompiler = {
       return exact ? `${exact.read(quoteIdent(c.name))} AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
     });
     return { sql: `SELECT ${top}${list.join(", ")} FROM ${qualified(table)}${w.sql}${order}`, params: w.params };
+  },
+  keyHistogram(table, column) {
+    // The histogram of the first statistics object that leads with the key (an index's, or auto-created):
+    // range_rows + equal_rows are the rows above the previous step up to range_high_key; a NULL step holds the NULLs.
+    return {
+      sql: `SELECT ${asText(`CAST(h.range_high_key AS ${castType(column)})`, column)} AS [bound], CAST(h.range_rows + h.equal_rows AS float) AS [rows]
+            FROM sys.stats AS s JOIN sys.stats_columns AS sc ON sc.object_id = s.object_id AND sc.stats_id = s.stats_id AND sc.stats_column_id = 1
+            CROSS APPLY sys.dm_db_stats_histogram(s.object_id, s.stats_id) AS h
+            WHERE s.object_id = OBJECT_ID(@p1) AND sc.column_id = COLUMNPROPERTY(s.object_id, @p2, 'ColumnId')
+              AND s.stats_id = (SELECT MIN(s2.stats_id) FROM sys.stats AS s2 JOIN sys.stats_columns AS sc2 ON sc2.object_id = s2.object_id AND sc2.stats_id = s2.stats_id AND sc2.stats_column_id = 1
+                                WHERE s2.object_id = s.object_id AND sc2.column_id = sc.column_id)
+            ORDER BY h.step_number`,
+      params: [qualified(table), column.name],
+    };
+  },
+  keyBounds(table, column, filter) {
+    const w = where(filter);
+    const col = quoteIdent(column.name);
+    return { sql: `SELECT ${asText(`MIN(${col})`, column)} AS [lo], ${asText(`MAX(${col})`, column)} AS [hi] FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
   countRows(table, filter) {
     const w = where(filter);

@@ -70,8 +70,8 @@ export const sqlServerRelations: RelationsCompiler = {
     const other = columns.filter((c) => !key.includes(c));
     const match = joinOn("t", "s", key, key);
     const kept = keepers.map((fk) => `EXISTS (SELECT 1 FROM ${qualified(fk.table)} AS c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`);
-    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam);
-    const scopeParams = inScope.params.map((v) => paramText(scope!.column, v));
+    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam, paramText);
+    const scopeParams = inScope.params;
     const gone = `NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${match})${inScope.where.replace(/^ WHERE /, " AND ")}`;
     // EXCEPT compares NULLs as equal: the documented NULL-safe "row differs" test.
     const differs = `EXISTS (SELECT ${cols(other, "t")} EXCEPT SELECT ${cols(other, "s")})`;

@@ -18,6 +18,8 @@ export interface CompiledMasking {
   map(values: unknown[]): unknown[];
   /** Source-side expressions of `sql` rules, by column name. */
   expressions: Record<string, string>;
+  /** What it was compiled from: another thread compiles the same stage from it. */
+  from: { rules: MaskRule[]; unique: string[] };
 }
 
 const TEXT_RULES = new Set(["fixed", "hash", "partial"]);
@@ -69,6 +71,7 @@ export function compileMasking(
     positions,
     expressions,
     map: (values) => values.map((v, i) => fns[i](v)),
+    from: { rules, unique: [...uniqueColumns] },
   };
 }
 

@@ -8,7 +8,9 @@ import { checkAborted, columnPair, displayName, RefreshError, unit, type TableCo
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { analyzeTarget, resyncGenerators } from "../target-state";
 import { refuseMaskedKey } from "../masking/stage";
-import { dropLeftovers, loadStaging, targetShape } from "../staging";
+import { dropLeftovers, targetShape } from "../staging";
+import { loadInStreams, type StagingLoad } from "../streams/load";
+import { planSlices } from "../streams/plan";
 import { dayBound, partitionName } from "../../dialects/partition-days";
 
 async function partitioning(ctx: TableContext): Promise<Partitioning> {
@@ -98,19 +100,25 @@ export const partitionSwitch: StrategyImpl = {
     const days = unitDays(placed);
     const missingDays = days.filter((d) => placed.find((x) => x.day === d)!.placement.kind === "create");
     // The rows to load: every switched partition whole (a monthly partition is reloaded from the source).
-    let expected = 0;
-    for (const d of days) expected += Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, dayFilter(ctx, p, d))))[0]?.n ?? 0);
+    const dayRows: Record<number, number> = {};
+    for (const d of days) dayRows[d] = Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, dayFilter(ctx, p, d))))[0]?.n ?? 0);
+    const expected = Object.values(dayRows).reduce((a, b) => a + b, 0);
+    // How the largest partition will be loaded (each is planned again when it is loaded).
+    const largest = days.reduce<number | undefined>((a, d) => (a === undefined || dayRows[d] > dayRows[a] ? d : a), undefined);
+    const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why;
     const wider = days.length !== changed.length || days.some((d) => unitLabel(ctx, p, d) !== String(d));
     const units = wider ? `${changed.length} day(s) in ${days.length} partition(s) (${days.map((d) => unitLabel(ctx, p, d)).join(", ")})` : `${days.length} day(s)`;
     return {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
-      reason: `${reason}: ${units}, ${missingDays.length} new partition(s)`,
+      reason: `${reason}: ${units}, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`,
+      streams,
       sourceQuery: dayQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: expected,
       watermarkBefore: max,
       days,
       missingDays,
+      dayRows,
       maskedColumns: ctx.masking?.describe,
     } satisfies TablePlan;
   },
@@ -123,6 +131,7 @@ export const partitionSwitch: StrategyImpl = {
     const created: string[] = [];
     const switched: string[] = [];
     let written = 0;
+    let streams: TableOutcome["streams"];
     for (const day of plan.missingDays ?? []) {
       const p = await partitioning(ctx);
       if (placeDays(ctx, p, [day])[0].placement.kind !== "create") continue;
@@ -134,7 +143,9 @@ export const partitionSwitch: StrategyImpl = {
     try {
       for (const day of plan.days ?? []) {
         checkAborted(ctx);
-        written += await unit(ctx, () => switchDay(ctx, day));
+        const load = await unit(ctx, () => switchDay(ctx, day, plan.dayRows?.[day] ?? 0));
+        written += load.rows;
+        if (load.streams > (streams?.count ?? 1)) streams = { count: load.streams, threads: load.threads };
         switched.push(unitLabel(ctx, await partitioning(ctx), day));
         ctx.progress.commitUnit();
       }
@@ -144,11 +155,11 @@ export const partitionSwitch: StrategyImpl = {
     }
     if (switched.length) await analyzeTarget(ctx);
     const max = await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, columnPair(ctx, (await partitioning(ctx)).column).target, 0));
-    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched } satisfies TableOutcome;
+    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}) } satisfies TableOutcome;
   },
 };
 
-async function switchDay(ctx: TableContext, day: number): Promise<number> {
+async function switchDay(ctx: TableContext, day: number, rowsExpected: number): Promise<StagingLoad> {
   const target = ctx.sessions.target;
   const { partitions: pc } = ctx.dialect;
   const p = await partitioning(ctx);
@@ -162,7 +173,7 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
 
   ctx.progress.phase("loading", { partition: String(day) });
-  const n = await loadStaging(ctx, staging, dayFilter(ctx, p, day), { partition: String(day) });
+  const load = await loadInStreams(ctx, staging, dayFilter(ctx, p, day), rowsExpected, { partition: String(day) });
 
   await failpoint("staging-loaded");
   ctx.progress.phase("indexing", { partition: String(day) });
@@ -179,5 +190,5 @@ async function switchDay(ctx: TableContext, day: number): Promise<number> {
   const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day);
   if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
   await resyncGenerators(ctx);
-  return n;
+  return load;
 }

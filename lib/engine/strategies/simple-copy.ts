@@ -8,6 +8,7 @@ import type { StrategyImpl, TableOutcome } from "./types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { maskRows } from "../masking/stage";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
+import { planSlices } from "../streams/plan";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -72,8 +73,9 @@ export const simpleCopy: StrategyImpl = {
       // Unknown without scanning production: the plan says so, the copy counts as it goes.
       if (n.rows === null) reason += `; rows expected unknown (${n.note})`;
       const twin = await twinDecision(ctx);
-      if (twin) reason += `; ${twin.reason}`;
-      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin };
+      const streams = twin?.twin ? (await planSlices(ctx, n.rows ?? 0)).why : undefined;
+      if (twin) reason += `; ${twin.reason}${streams ? `, ${streams}` : ""}`;
+      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin, streams };
     }
     const wm = await targetWatermark(ctx);
     const filter = incrementalFilter(ctx, wm);
@@ -93,7 +95,11 @@ export const simpleCopy: StrategyImpl = {
 
   async execute(ctx, plan) {
     await failpoint("before-load");
-    const written = plan.mode === "full_replace" ? await (plan.twin && (await twinDecision(ctx))?.twin ? replaceThroughTwin(ctx) : fullReplace(ctx)) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
+    if (plan.mode === "full_replace" && plan.twin && (await twinDecision(ctx))?.twin) {
+      const load = await replaceThroughTwin(ctx, plan.rowsExpected);
+      return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads } } satisfies TableOutcome;
+    }
+    const written = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
     return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
   },
 };

@@ -4,7 +4,8 @@
 import { partitionName } from "../../dialects/partition-days";
 import { checkAborted, displayName, unit, type TableContext } from "../context";
 import { failpoint } from "../failpoints";
-import { dropLeftovers, loadStaging, targetShape } from "../staging";
+import { dropLeftovers, targetShape } from "../staging";
+import { loadInStreams, type StagingLoad } from "../streams/load";
 import { analyzeTarget, resyncGenerators } from "../target-state";
 
 export interface TwinDecision {
@@ -24,7 +25,7 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
 
 /** Loads the twin, builds its indexes and CHECKs, then switches it in; returns the rows loaded. A failure or a kill
  *  at any point before the switch commits leaves the table as it was; the twins are dropped now or by the next run. */
-export async function replaceThroughTwin(ctx: TableContext): Promise<number> {
+export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number): Promise<StagingLoad> {
   const target = () => ctx.sessions.target;
   const swap = ctx.dialect.swap!;
   const twin = partitionName(ctx.targetTable, "_stg_full");
@@ -35,7 +36,7 @@ export async function replaceThroughTwin(ctx: TableContext): Promise<number> {
     try {
       for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
       ctx.progress.phase("loading", { message: `loading a twin of ${displayName(ctx.targetTable)}` });
-      const n = await loadStaging(ctx, twin, undefined);
+      const load = await loadInStreams(ctx, twin, undefined, rowsExpected);
       await failpoint("staging-loaded");
       ctx.progress.phase("indexing");
       for (const q of swap.prepareTwin(twin, storage, shape)) await target().execute(q);
@@ -48,7 +49,7 @@ export async function replaceThroughTwin(ctx: TableContext): Promise<number> {
       });
       await failpoint("after-swap");
       await analyzeTarget(ctx);
-      return n;
+      return load;
     } finally {
       ctx.progress.phase("cleanup");
       await dropLeftovers(ctx).catch(() => {});

@@ -22,6 +22,10 @@ export interface TablePlan {
   /** staging_partition_switch: days to (re)load and the ones that need a new partition first. */
   days?: number[];
   missingDays?: number[];
+  /** staging_partition_switch: the source rows of each day (partition) to load. */
+  dayRows?: Record<number, number>;
+  /** How the staging load is read and written: one stream, or N key-range streams (and why). */
+  streams?: string;
 }
 
 export interface TableOutcome {
@@ -31,6 +35,8 @@ export interface TableOutcome {
   watermarkAfter?: string | null;
   partitionsCreated: string[];
   partitionsSwitched: string[];
+  /** The most parallel streams one staging load used, and whether they ran on worker threads. */
+  streams?: { count: number; threads: boolean };
 }
 
 export interface StrategyImpl {

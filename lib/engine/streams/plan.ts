@@ -1,0 +1,53 @@
+// How many streams one staging load uses, and the key slices they read: decided from settings, the rows expected,
+// the target's key and the source's statistics. Anything missing means one stream, said with the reason.
+import os from "node:os";
+import type { Settings } from "../../config/schema";
+import type { ColumnInfo, RowFilter } from "../../dialects/types";
+import { columnPair, type TableContext } from "../context";
+import { sliceByHistogram, sliceIntegers, type KeySlice } from "./split";
+
+export function maxStreams(settings: Settings): number {
+  return settings.max_streams_per_table ?? Math.min(4, os.availableParallelism());
+}
+
+export type SlicePlan = { key: ColumnInfo; slices: KeySlice[]; why: string } | { key?: undefined; slices: null; why: string };
+
+const ORDERED = new Set(["integer", "decimal", "date", "datetime", "text"]);
+
+/** The first column of the target's primary key, else clustered index, else a unique index, as the source has it:
+ *  the one the source finds ranges of fastest. */
+async function streamKey(ctx: TableContext): Promise<ColumnInfo | null> {
+  const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
+  const ix = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.clustered) ?? indexes.find((i) => i.unique && !i.filter);
+  const pair = ix && columnPair(ctx, ix.columns[0]);
+  if (!pair || !ORDERED.has(pair.source.family) || /uniqueidentifier/i.test(pair.source.nativeType)) return null;
+  return pair.source;
+}
+
+async function slicesOf(ctx: TableContext, key: ColumnInfo, n: number, within?: RowFilter): Promise<KeySlice[] | null> {
+  const { compiler } = ctx.dialect;
+  const source = ctx.sessions.source;
+  // The whole table: the statistics' histogram, no scan. A part of it (a day's partition): the key's range there.
+  if (!within) {
+    const buckets = await source.query<{ bound: string | null; rows: number | string }>(compiler.keyHistogram(ctx.sourceTable, key)).catch(() => []);
+    const slices = sliceByHistogram(buckets.map((b) => ({ bound: b.bound === null ? null : String(b.bound), rows: Number(b.rows) })), n);
+    if (slices.length > 1) return slices;
+  }
+  if (key.family !== "integer") return null;
+  const [b] = await source.query<{ lo: string | null; hi: string | null }>(compiler.keyBounds(ctx.sourceTable, key, within));
+  if (b?.lo === null || b?.lo === undefined || b.hi === null) return null;
+  return sliceIntegers(String(b.lo), String(b.hi), n);
+}
+
+/** Run outside any transaction: a statistics read that fails (permissions) must not doom one. */
+export async function planSlices(ctx: TableContext, rowsExpected: number, within?: RowFilter): Promise<SlicePlan> {
+  const max = maxStreams(ctx.settings);
+  const wanted = Math.min(max, Math.floor(rowsExpected / ctx.settings.min_rows_per_stream));
+  if (wanted < 2) return { slices: null, why: `one stream (${rowsExpected} rows expected; at most ${max} streams of at least ${ctx.settings.min_rows_per_stream} rows)` };
+  if (!ctx.sessions.endpoints) return { slices: null, why: "one stream (no connection settings to open more sessions with)" };
+  const key = await streamKey(ctx);
+  if (!key) return { slices: null, why: "one stream (no primary key, clustered or unique index on an ordered column to cut the rows by)" };
+  const slices = await slicesOf(ctx, key, wanted, within);
+  if (!slices || slices.length < 2) return { slices: null, why: `one stream (no statistics or range of ${key.name} to cut the rows by)` };
+  return { key, slices, why: `${slices.length} streams on ${key.name} ranges` };
+}
