@@ -330,6 +330,7 @@ describe("every SQL Server type through the row path, exactly", () => {
     { c: colOf("d18", "decimal(18,2)", "decimal"), values: ["9999999999999999.99", "-1234567890123456.78"], select: "CONVERT(varchar(41), [d18])", sent: "varchar(41)" },
     { c: colOf("n19", "numeric(19,4)", "decimal"), values: ["922337203685477.5807"], select: "CONVERT(varchar(41), [n19])", sent: "varchar(41)" },
     { c: colOf("m", "money", "decimal"), values: ["922337203685477.5807", "-922337203685477.5808", "900719925474.0993"], select: "CONVERT(varchar(30), [m], 2)", sent: "varchar(30)" },
+    { c: colOf("sm", "smallmoney", "decimal"), values: ["214748.3647", "-214748.3648", "418.9161"], select: "CONVERT(varchar(30), [sm], 2)", sent: "varchar(30)" },
     { c: colOf("dto", "datetimeoffset(7)", "datetime"), values: ["2025-01-01 10:00:00.1234570 +02:00", "0001-01-01 00:00:00.0000000 -14:00", "9999-12-31 23:59:59.9999999 +14:00"], select: "CONVERT(varchar(34), [dto])", sent: "varchar(34)" },
     { c: colOf("doc", "xml", "other"), values: ["<a b=\"1\">ü &amp; 😀</a>"], select: "CONVERT(nvarchar(max), [doc])", sent: "nvarchar(max)" },
     { c: colOf("geo", "geography", "other"), values: [Buffer.from("e610000001148716d9cef7d34740d7a3703d0a975ec08716d9cef7d34740cba145b6f3955ec0", "hex")], select: "CONVERT(varbinary(max), [geo])", sent: "varbinary(max)" },
