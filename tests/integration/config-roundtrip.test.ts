@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffConfig, isEmptyDiff } from "../../lib/config/diff";
-import { tableSchema } from "../../lib/config/schema";
+import { settingsSchema, tableSchema } from "../../lib/config/schema";
 import { exportConfig, importConfig } from "../../lib/config/store";
 import { parseConfigYaml, stringifyConfig } from "../../lib/config/yaml";
 import { createTestEnv, type TestEnv } from "../support/env";
@@ -41,7 +41,7 @@ describe("configuration export and import", () => {
   afterAll(() => env?.close());
 
   it("export -> import -> export is identical, every field kept, and re-importing the export shows no change", async () => {
-    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:`);
+    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000`);
     const original = parseConfigYaml(base);
     await importConfig(env.db, original);
     const first = stringifyConfig(await exportConfig(env.db));
@@ -50,6 +50,8 @@ describe("configuration export and import", () => {
     // Every table field the schema knows is exercised by this configuration, so a new field must be exported too.
     const used = new Set(original.tables.flatMap((t) => Object.keys(t)));
     expect(Object.keys(tableSchema.shape).filter((k) => !used.has(k))).toEqual([]);
+    // And every setting.
+    expect(Object.keys(settingsSchema.shape).filter((k) => !(k in original.settings))).toEqual([]);
 
     expect(isEmptyDiff(diffConfig(await exportConfig(env.db), reparsed))).toBe(true);
     await importConfig(env.db, reparsed);
