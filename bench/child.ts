@@ -2,6 +2,7 @@
 //   child.ts engine <table>    the product: runRefresh (CLI path, metadata recorded)
 //   child.ts baseline <table>  the raw pipe: COPY TO STDOUT -> COPY FROM STDIN, no engine around it
 //   child.ts all <t1,t2,...> <n>  "refresh all" of those tables with max_parallel_tables = n
+//   child.ts streams <table> <n>  the table with max_streams_per_table = n (streams of at least 100,000 rows)
 // Prints one JSON line: { rows, ms, bytes, maxRssMb }.
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
@@ -61,5 +62,18 @@ async function all() {
   return { rows: report.tables.reduce((s, t) => s + (t.outcome?.rowsWritten ?? 0), 0), ms, bytes: 0 };
 }
 
-const result = mode === "baseline" ? await baseline() : mode === "all" ? await all() : await engine();
+async function streams() {
+  const db = createMetadataClient(process.env.DATABASE_URL!);
+  const config = await exportConfig(db);
+  Object.assign(config.settings, { max_streams_per_table: Number(process.argv[4]), min_rows_per_stream: 100_000 });
+  const started = Date.now();
+  const report = await runRefresh(db, process.env.DATABASE_URL!, { trigger: "cli", triggeredBy: "bench", tables: [table], config });
+  const ms = Date.now() - started;
+  await db.$disconnect();
+  const t = report.tables[0];
+  if (t.status !== "succeeded") throw new Error(`${table}: ${t.error}`);
+  return { rows: t.outcome!.rowsWritten, ms, bytes: 0, streams: t.outcome!.streams?.count ?? 1 };
+}
+
+const result = mode === "baseline" ? await baseline() : mode === "all" ? await all() : mode === "streams" ? await streams() : await engine();
 console.log(JSON.stringify({ ...result, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));

@@ -3,6 +3,7 @@
 //   full_replace throughput (rows/s, MB/s) vs the raw COPY pipe baseline, as a ratio;
 //   incremental refresh of 10k new rows on each table size (should not grow with the table);
 //   a one-day partition switch into a table with 365 partitions;
+//   one 2M-row day of a partitioned table loaded in 1, 2 and 4 parallel streams (staging_partition_switch);
 //   peak RSS of the refresh process per table size;
 //   "refresh all" of 4 tables, one table at a time vs max_parallel_tables = 2, in the same run;
 //   full_replace of a 5M-row table of 9 columns with 3 masked text columns vs the same table unmasked, and the
@@ -28,6 +29,7 @@ import { migrateMetadata } from "../lib/metadata/migrate";
 /** The multi-table data set of the parallel measurement: 4 tables of 500k rows. */
 const MULTI = ["multi_a", "multi_b", "multi_c", "multi_d"];
 const MULTI_ROWS = 500_000;
+const STREAM_ROWS = 2_000_000;
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000000,10000000" }, "masking-rows": { type: "string", default: "5000000" }, "masking-rss-sizes": { type: "string", default: "1000000,10000000" } } });
 const MASKED_ROWS = Number(values["masking-rows"]);
@@ -50,9 +52,9 @@ const FILL = (name: string, from: number, to: number) => `INSERT INTO ${name}
          g % 2 = 0
   FROM generate_series(${from}::bigint, ${to}::bigint) g`;
 
-function child(mode: "engine" | "baseline" | "all", table: string, env: Record<string, string>, ...extra: string[]) {
+function child(mode: "engine" | "baseline" | "all" | "streams", table: string, env: Record<string, string>, ...extra: string[]) {
   const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), mode, table, ...extra], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8" });
-  return JSON.parse(out.trim().split("\n").pop()!) as { rows: number; ms: number; bytes: number; maxRssMb: number };
+  return JSON.parse(out.trim().split("\n").pop()!) as { rows: number; ms: number; bytes: number; maxRssMb: number; streams?: number };
 }
 
 /** The dashboard's status read, timed every 250 ms while a refresh of `table` runs in its own process. */
@@ -107,6 +109,7 @@ try {
           { name: `${t}_inc`, strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", batch_size: 50000 },
         ]),
         { name: "daily", strategy: "staging_partition_switch", date_buffer_days: 0 },
+        { name: "daily_big", strategy: "staging_partition_switch" },
         ...MULTI.map((name) => ({ name, strategy: "simple_copy", sync_mode: "full_replace" })),
         { name: "people_plain", strategy: "simple_copy", sync_mode: "full_replace" },
         {
@@ -166,6 +169,23 @@ try {
   const switched = { partitions: partitions.rows[0].n, rowsInDay: part.rows, seconds: part.ms / 1000, peakRssMb: part.maxRssMb };
   console.log(JSON.stringify({ partitionSwitch: switched }));
 
+  // one big day in 1, 2 and 4 key-range streams (worker threads, own sessions), best of two each
+  await src.query(`CREATE TABLE daily_big (day int NOT NULL, k bigint NOT NULL, v numeric(12,2), note text, PRIMARY KEY (k, day))`);
+  await tgt.query(`CREATE TABLE daily_big (day int NOT NULL, k bigint NOT NULL, v numeric(12,2), note text, PRIMARY KEY (k, day)) PARTITION BY RANGE (day);
+    CREATE TABLE daily_big_p20251231 PARTITION OF daily_big FOR VALUES FROM (20251231) TO (20260101)`);
+  await src.query(`INSERT INTO daily_big SELECT 20251231, k, k / 3.0, repeat(md5(k::text), 2) FROM generate_series(1, ${STREAM_ROWS}) k`);
+  await src.query("ANALYZE daily_big");
+  const streamRun = (n: number) => [1, 2].map(() => child("streams", "daily_big", env, String(n))).sort((a, b) => a.ms - b.ms)[0];
+  const byStreams = Object.fromEntries([1, 2, 4].map((n) => [n, streamRun(n)]));
+  const streams = {
+    rows: STREAM_ROWS,
+    seconds: Object.fromEntries(Object.entries(byStreams).map(([n, r]) => [n, r.ms / 1000])),
+    streamsUsed: Object.fromEntries(Object.entries(byStreams).map(([n, r]) => [n, r.streams])),
+    speedup2: Math.round((byStreams[1].ms / byStreams[2].ms) * 100) / 100,
+    speedup4: Math.round((byStreams[1].ms / byStreams[4].ms) * 100) / 100,
+  };
+  console.log(JSON.stringify({ streams }));
+
   // "refresh all" of MULTI: sequential vs two tables at a time, each measured twice, best of two
   for (const t of MULTI) {
     for (const c of [src, tgt]) await c.query(TABLE(t));
@@ -220,7 +240,7 @@ try {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const machine = `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL 18 (embedded), source and target on one server`;
   const at = new Date().toISOString();
-  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched, parallel, masking, statusLatency }, null, 2) + "\n");
+  writeFileSync(path.join(root, "bench/results/latest.json"), JSON.stringify({ at, machine, sizes: results, partitionSwitch: switched, streams, parallel, masking, statusLatency }, null, 2) + "\n");
   type R = { rows: number; tableMb: number; baseline: { rowsPerSec: number; mbPerSec: number; peakRssMb: number }; fullReplace: { seconds: number; rowsPerSec: number; mbPerSec: number; peakRssMb: number }; ratioToBaseline: number; incremental10k: { seconds: number; peakRssMb: number } };
   const md = [
     `Benchmarks of ${at.slice(0, 10)} on ${machine}.`,
@@ -233,6 +253,8 @@ try {
     ),
     "",
     `Partition switch: one day (${switched.rowsInDay.toLocaleString("en")} rows) into a table with ${switched.partitions} daily partitions: ${switched.seconds} s, peak RSS ${switched.peakRssMb} MB.`,
+    "",
+    `Parallel streams: one day of ${streams.rows.toLocaleString("en")} rows switched in with 1, 2 and 4 streams (streams used: ${Object.values(streams.streamsUsed).join(", ")}): ${Object.values(streams.seconds).join(" s, ")} s (${streams.speedup2}× and ${streams.speedup4}× one stream; source, target and client share this machine's cores).`,
     "",
     `Refresh all of ${parallel.tables} tables × ${parallel.rowsPerTable.toLocaleString("en")} rows: one table at a time ${parallel.sequentialSeconds} s, max_parallel_tables 2 ${parallel.parallel2Seconds} s (${parallel.speedup}× faster).`,
     "",
