@@ -111,7 +111,7 @@ export const settingsSchema = z
     /** Runs one app instance or worker executes at once (the rest wait in the queue). */
     max_concurrent_runs: z.number().int().min(1).max(32).default(2),
     /** Key-range streams one staging load reads and writes at once, each on its own pair of sessions and thread
-     *  (absent: the client's cores, at most 4). */
+     *  (absent: on SQL Server the client's cores, at most 4; on PostgreSQL one). */
     max_streams_per_table: z.number().int().min(1).max(16).optional(),
     /** A load is split only into streams of at least this many rows (estimated). */
     min_rows_per_stream: z.number().int().min(1).max(1_000_000_000).default(250_000),

@@ -8,6 +8,7 @@ import type { ColumnInfo } from "../../lib/dialects/types";
 import { runRefresh } from "../../lib/engine/runner";
 import { sliceByHistogram } from "../../lib/engine/streams/split";
 import type { ProgressEvent } from "../../lib/engine/progress";
+import { runCli, spawnCli, waitFor } from "../support/cli";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 
 // A nullable, skewed stream key: `ref` leads the only unique index (NULLs allowed, many), most values bunched low.
@@ -91,6 +92,55 @@ describe("parallel streams into a staging table (PostgreSQL)", () => {
     expect(await fingerprint(env.target, day(20250101))).toEqual(await fingerprint(env.source, day(20250101)));
     expect(await fingerprint(env.target, day(20250102))).toEqual(before);
     expect(await leftovers()).toEqual([]);
+  });
+
+  it("masks in every stream exactly as one stream does: the same rows, no source value left", async () => {
+    process.env.UAT_REFRESH_MASKING_KEY ??= "parallel-streams-test-key-0123456789";
+    await env.source.query("UPDATE events SET amount = 1 WHERE amount < 0");
+    const table = { name: "events", strategy: "staging_partition_switch" as const, masking: [{ column: "note", rule: "hash" as const }] };
+    const masked = async (streams: number) => {
+      await env.config([table], { ...SETTINGS, max_streams_per_table: streams });
+      const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+      expect(report.status, report.tables[0].error).toBe("succeeded");
+      expect(report.tables[0].outcome?.streams?.count ?? 1).toBe(streams);
+      return fingerprint(env.target, "events");
+    };
+    const inStreams = await masked(4);
+    const leaked = await env.target.query("SELECT count(*)::int AS n FROM events WHERE note LIKE 'new-%'");
+    expect(leaked.rows[0].n).toBe(0);
+    expect(await masked(1)).toEqual(inStreams);
+  });
+
+  it("a refresh process killed while its streams load leaves the target as it was; the next run drops what was staged and completes", async () => {
+    const key = (process.env.UAT_REFRESH_MASKING_KEY ??= "parallel-streams-test-key-0123456789");
+    const cliEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD!, UAT_REFRESH_MASKING_KEY: key };
+    const tgt = new URL(env.targetUrl).pathname.slice(1);
+    const src = new URL(env.sourceUrl).pathname.slice(1);
+    await env.source.query("UPDATE events SET note = note || '-day3' WHERE event_day = 20250101");
+    // One stream's source read parks at one row: a `sql` masking rule (evaluated by the source) that returns the
+    // value unchanged after a pg_sleep. The kill lands while the streams load, deterministically.
+    const park = { column: "note", rule: "sql" as const, expression: "CASE WHEN id = 6000 THEN note || pg_sleep(60)::text ELSE note END" };
+    await env.config([{ name: "events", strategy: "staging_partition_switch", masking: [park] }], SETTINGS);
+    const before = await fingerprint(env.target, "events");
+    const child = spawnCli(["--table", "events", "--force"], cliEnv);
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`CLI exited early: ${child.output()}`);
+      const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run % (source)' AND wait_event = 'PgSleep' AND datname = $1", [src]);
+      return r.rowCount;
+    });
+    child.kill("SIGKILL");
+    await child.exited;
+    for (const db of [src, tgt]) await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run %' AND datname = $1", [db]);
+    expect(await fingerprint(env.target, "events")).toEqual(before);
+    expect((await leftovers()).map((r) => r.relname)).toEqual(["events_stg_20250101"]);
+
+    await env.config([{ name: "events", strategy: "staging_partition_switch" }], SETTINGS);
+    const { code, output } = await runCli(["--table", "events", "--force"], cliEnv);
+    expect(code, output).toBe(0);
+    expect(await leftovers()).toEqual([]);
+    for (const d of [20250101, 20250102]) expect(await fingerprint(env.target, day(d))).toEqual(await fingerprint(env.source, day(d)));
+    const killed = await env.db.refreshRun.findFirstOrThrow({ where: { trigger: "cli" }, orderBy: { startedAt: "desc" }, skip: 1, include: { tables: true } });
+    expect(killed.status).toBe("interrupted");
   });
 
   it("cuts a whole table by its statistics (pg_stats, NULLs and most common values included): the source counts every row in exactly one slice", async () => {

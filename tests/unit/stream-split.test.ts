@@ -74,3 +74,16 @@ describe("key slices for parallel streams", () => {
     expect(big[1].lower).toBe("9223372036854775404");
   });
 });
+
+describe("how many streams by default", () => {
+  it("SQL Server: the client's cores, at most 4; PostgreSQL: one; a setting wins on both", async () => {
+    const os = await import("node:os");
+    const { maxStreams } = await import("../../lib/engine/streams/plan");
+    const { settingsSchema } = await import("../../lib/config/schema");
+    const defaults = settingsSchema.parse({});
+    expect(maxStreams(defaults, "sqlserver")).toBe(Math.min(4, os.availableParallelism()));
+    expect(maxStreams(defaults, "postgres")).toBe(1);
+    const three = settingsSchema.parse({ max_streams_per_table: 3 });
+    expect([maxStreams(three, "sqlserver"), maxStreams(three, "postgres")]).toEqual([3, 3]);
+  });
+});

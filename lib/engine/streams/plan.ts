@@ -2,12 +2,15 @@
 // the target's key and the source's statistics. Anything missing means one stream, said with the reason.
 import os from "node:os";
 import type { Settings } from "../../config/schema";
-import type { ColumnInfo, RowFilter } from "../../dialects/types";
+import type { ColumnInfo, Engine, RowFilter } from "../../dialects/types";
 import { columnPair, type TableContext } from "../context";
 import { sliceByHistogram, sliceIntegers, type KeySlice } from "./split";
 
-export function maxStreams(settings: Settings): number {
-  return settings.max_streams_per_table ?? Math.min(4, os.availableParallelism());
+/** Unless set: on SQL Server the client's cores, at most 4 (the client encodes every row for the bulk load: one
+ *  thread is one core); on PostgreSQL one (COPY passes the rows' bytes through, the servers do the work; measured
+ *  slower in parallel with source, target and client on one 2-core host, see bench/results). */
+export function maxStreams(settings: Settings, engine: Engine): number {
+  return settings.max_streams_per_table ?? (engine === "sqlserver" ? Math.min(4, os.availableParallelism()) : 1);
 }
 
 export type SlicePlan = { key: ColumnInfo; slices: KeySlice[]; why: string } | { key?: undefined; slices: null; why: string };
@@ -41,7 +44,8 @@ async function slicesOf(ctx: TableContext, key: ColumnInfo, n: number, within?: 
 
 /** Run outside any transaction: a statistics read that fails (permissions) must not doom one. */
 export async function planSlices(ctx: TableContext, rowsExpected: number, within?: RowFilter): Promise<SlicePlan> {
-  const max = maxStreams(ctx.settings);
+  const max = maxStreams(ctx.settings, ctx.dialect.engine);
+  if (max < 2) return { slices: null, why: `one stream (max_streams_per_table ${ctx.settings.max_streams_per_table === undefined ? "unset: one on PostgreSQL" : "is 1"})` };
   const wanted = Math.min(max, Math.floor(rowsExpected / ctx.settings.min_rows_per_stream));
   if (wanted < 2) return { slices: null, why: `one stream (${rowsExpected} rows expected; at most ${max} streams of at least ${ctx.settings.min_rows_per_stream} rows)` };
   if (!ctx.sessions.endpoints) return { slices: null, why: "one stream (no connection settings to open more sessions with)" };
