@@ -105,7 +105,7 @@ export const partitionSwitch: StrategyImpl = {
     const expected = Object.values(dayRows).reduce((a, b) => a + b, 0);
     // How the largest partition will be loaded (each is planned again when it is loaded).
     const largest = days.reduce<number | undefined>((a, d) => (a === undefined || dayRows[d] > dayRows[a] ? d : a), undefined);
-    const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why;
+    const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why || undefined;
     const wider = days.length !== changed.length || days.some((d) => unitLabel(ctx, p, d) !== String(d));
     const units = wider ? `${changed.length} day(s) in ${days.length} partition(s) (${days.map((d) => unitLabel(ctx, p, d)).join(", ")})` : `${days.length} day(s)`;
     return {

@@ -73,7 +73,7 @@ export const simpleCopy: StrategyImpl = {
       // Unknown without scanning production: the plan says so, the copy counts as it goes.
       if (n.rows === null) reason += `; rows expected unknown (${n.note})`;
       const twin = await twinDecision(ctx);
-      const streams = twin?.twin ? (await planSlices(ctx, n.rows ?? 0)).why : undefined;
+      const streams = twin?.twin ? (await planSlices(ctx, n.rows ?? 0)).why || undefined : undefined;
       if (twin) reason += `; ${twin.reason}${streams ? `, ${streams}` : ""}`;
       return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin, streams };
     }

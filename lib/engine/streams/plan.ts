@@ -45,7 +45,8 @@ async function slicesOf(ctx: TableContext, key: ColumnInfo, n: number, within?: 
 /** Run outside any transaction: a statistics read that fails (permissions) must not doom one. */
 export async function planSlices(ctx: TableContext, rowsExpected: number, within?: RowFilter): Promise<SlicePlan> {
   const max = maxStreams(ctx.settings, ctx.dialect.engine);
-  if (max < 2) return { slices: null, why: `one stream (max_streams_per_table ${ctx.settings.max_streams_per_table === undefined ? "unset: one on PostgreSQL" : "is 1"})` };
+  // One stream asked for (or PostgreSQL's default): nothing worth saying in the plan.
+  if (max < 2) return { slices: null, why: "" };
   const wanted = Math.min(max, Math.floor(rowsExpected / ctx.settings.min_rows_per_stream));
   if (wanted < 2) return { slices: null, why: `one stream (${rowsExpected} rows expected; at most ${max} streams of at least ${ctx.settings.min_rows_per_stream} rows)` };
   if (!ctx.sessions.endpoints) return { slices: null, why: "one stream (no connection settings to open more sessions with)" };
