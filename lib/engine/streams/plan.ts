@@ -30,13 +30,19 @@ async function streamKey(ctx: TableContext): Promise<ColumnInfo | null> {
 async function slicesOf(ctx: TableContext, key: ColumnInfo, n: number, within?: RowFilter): Promise<KeySlice[] | null> {
   const { compiler } = ctx.dialect;
   const source = ctx.sessions.source;
-  // The whole table: the statistics' histogram, no scan. A part of it (a day's partition): the key's range there.
-  if (!within) {
+  const byHistogram = async () => {
     const buckets = await source.query<{ bound: string | null; rows: number | string }>(compiler.keyHistogram(ctx.sourceTable, key)).catch(() => []);
-    const slices = sliceByHistogram(buckets.map((b) => ({ bound: b.bound === null ? null : String(b.bound), rows: Number(b.rows) })), n);
+    return sliceByHistogram(buckets.map((b) => ({ bound: b.bound === null ? null : String(b.bound), rows: Number(b.rows) })), n);
+  };
+  // The whole table: the statistics' histogram, no scan.
+  if (!within) {
+    const slices = await byHistogram();
     if (slices.length > 1) return slices;
   }
-  if (key.family !== "integer") return null;
+  // A part of it (a day's partition): an integer key's range there, cut evenly (ids that grow with the date sit in a
+  // narrow range of the table-wide histogram); another key type by the table-wide histogram, balanced as far as the
+  // day's keys are spread like the table's.
+  if (key.family !== "integer") return within ? byHistogram() : null;
   const [b] = await source.query<{ lo: string | null; hi: string | null }>(compiler.keyBounds(ctx.sourceTable, key, within));
   if (b?.lo === null || b?.lo === undefined || b.hi === null) return null;
   return sliceIntegers(String(b.lo), String(b.hi), n);
