@@ -1,0 +1,383 @@
+// A server-less model of a SQL Server database of related tables, written from Microsoft's documentation, so a
+// refresh group's T-SQL (lib/dialects/sqlserver/relations.ts) is executed here and its effect checked, not only
+// parsed. What it enforces, as SQL Server does:
+// - TRUNCATE TABLE is refused for a table referenced by a FOREIGN KEY of another table, enabled or not (4712).
+// - A statement that leaves a row referencing a missing row under a checked key fails (547), checked when the
+//   statement ends (a self-referencing table may be emptied or loaded whole); under XACT_ABORT the transaction
+//   rolls back. NOCHECK CONSTRAINT stops checking a key and marks it not trusted; WITH CHECK CHECK CONSTRAINT
+//   validates every row (547 when one breaks it) and marks it trusted again.
+// - An INSERT naming an IDENTITY column needs SET IDENTITY_INSERT ON for that table (544); a bulk load that lists the
+//   identity column keeps its values (KEEPIDENTITY, the way Microsoft's drivers do it).
+// - SELECT ... INTO creates a table with the selected columns and no constraints.
+// It answers the catalog queries the dialect sends (SQL.*) and the engine's row queries, for the statement shapes
+// the dialect emits; anything else is an error, so a new shape cannot pass unnoticed.
+import { Readable } from "node:stream";
+import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
+import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
+import type { CompiledQuery, RowStream, Session, TableRef } from "../../lib/dialects/types";
+import { SqlError } from "./sqlserver-model";
+
+type Value = string | number | null;
+type Row = Record<string, Value>;
+
+export interface ColumnDef {
+  name: string;
+  /** int, bigint, nvarchar(100), decimal(12,2) */
+  type: string;
+  nullable?: boolean;
+  identity?: boolean;
+}
+
+export interface TableDef {
+  schema?: string;
+  name: string;
+  columns: ColumnDef[];
+  primaryKey: string[];
+  triggers?: string[];
+}
+
+export interface KeyDef {
+  name: string;
+  table: string;
+  columns: string[];
+  references: string;
+  referencedColumns: string[];
+}
+
+interface Table {
+  ref: TableRef;
+  columns: ColumnDef[];
+  primaryKey: string[];
+  rows: Row[];
+  triggers: Map<string, boolean>;
+  identityInsert: boolean;
+  identityCurrent: number;
+}
+
+interface Key extends KeyDef {
+  checked: boolean;
+  trusted: boolean;
+}
+
+const q = (t: TableRef) => sqlServerCompiler.qualified(t);
+const unquote = (s: string) => s.trim().replace(/^\[(.*)\]$/, "$1").replace(/\]\]/g, "]");
+const colsOf = (list: string) => list.split(", ").map((c) => unquote(c.replace(/^[ts]\./, "")));
+const same = (a: Value, b: Value) => (a === null ? b === null : b !== null && String(a) === String(b));
+
+export class SqlServerDatabase {
+  tables = new Map<string, Table>();
+  keys: Key[] = [];
+  readonly statements: string[] = [];
+
+  constructor(defs: TableDef[], keys: KeyDef[] = []) {
+    for (const d of defs) {
+      const ref = { schema: d.schema ?? "dbo", name: d.name };
+      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 0 });
+    }
+    this.keys = keys.map((k) => ({ ...k, checked: true, trusted: true }));
+  }
+
+  table(name: string): Table {
+    const t = this.tables.get(name) ?? [...this.tables.values()].find((x) => x.ref.name === name);
+    if (!t) throw new SqlError(208, `Invalid object name '${name}'.`);
+    return t;
+  }
+
+  insert(name: string, rows: Row[]) {
+    this.table(name).rows.push(...rows.map((r) => ({ ...r })));
+  }
+
+  rows(name: string): Row[] {
+    return this.table(name).rows;
+  }
+
+  key(name: string): Key {
+    const k = this.keys.find((x) => x.name === name);
+    if (!k) throw new SqlError(4917, `Constraint '${name}' does not exist.`);
+    return k;
+  }
+
+  // ---- integrity -----------------------------------------------------------------------------------------------
+  violations(k: KeyDef): Row[] {
+    const parent = this.table(k.references).rows;
+    return this.table(k.table).rows.filter((r) => k.columns.every((c) => r[c] !== null) && !parent.some((p) => k.referencedColumns.every((c, i) => same(p[c], r[k.columns[i]]))));
+  }
+
+  /** End of a statement that changed `touched`: every checked key from or to them must hold (547 otherwise). */
+  private checkKeys(touched: Table) {
+    for (const k of this.keys) {
+      if (!k.checked || (this.table(k.table) !== touched && this.table(k.references) !== touched)) continue;
+      if (this.violations(k).length) throw new SqlError(547, `The statement conflicted with the FOREIGN KEY constraint "${k.name}".`);
+    }
+  }
+
+  private snapshot() {
+    return structuredClone({ tables: this.tables, keys: this.keys });
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    // XACT_ABORT ON: any error rolls the whole transaction back.
+    const before = this.snapshot();
+    try {
+      return await fn();
+    } catch (e) {
+      Object.assign(this, before);
+      throw e;
+    }
+  }
+
+  /** Rows bulk-loaded (INSERT BULK with CHECK_CONSTRAINTS; the identity column listed keeps its values). */
+  bulkLoad(name: string, columns: string[], rows: Value[][]) {
+    const t = this.table(name);
+    t.rows.push(...rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))));
+    this.checkKeys(t);
+  }
+
+  // ---- statements --------------------------------------------------------------------------------------------
+  /** Runs one batch; returns the rows of its last SELECT. */
+  run(sql: string, params: readonly unknown[] = []): Row[] {
+    this.statements.push(sql);
+    let m: RegExpExecArray | null;
+    if ((m = /^(DISABLE|ENABLE) TRIGGER \[[^\]]+\]\.\[([^\]]+)\] ON (\S+)$/.exec(sql))) {
+      const t = this.table(m[3]);
+      if (!t.triggers.has(m[2])) throw new SqlError(3701, `Cannot find the object "${m[2]}".`);
+      t.triggers.set(m[2], m[1] === "ENABLE");
+      return [];
+    }
+    if ((m = /^ALTER TABLE (\S+) NOCHECK CONSTRAINT \[([^\]]+)\]$/.exec(sql))) {
+      Object.assign(this.key(m[2]), { checked: false, trusted: false });
+      return [];
+    }
+    if ((m = /^ALTER TABLE (\S+) WITH CHECK CHECK CONSTRAINT \[([^\]]+)\]$/.exec(sql))) {
+      const k = this.key(m[2]);
+      if (this.violations(k).length) throw new SqlError(547, `The ALTER TABLE statement conflicted with the FOREIGN KEY constraint "${k.name}".`);
+      Object.assign(k, { checked: true, trusted: true });
+      return [];
+    }
+    if ((m = /^TRUNCATE TABLE (\S+)$/.exec(sql))) {
+      const t = this.table(m[1]);
+      if (this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t))
+        throw new SqlError(4712, `Cannot truncate table '${m[1]}' because it is being referenced by a FOREIGN KEY constraint.`);
+      t.rows = [];
+      t.identityCurrent = 0;
+      return [];
+    }
+    if ((m = /^DELETE FROM (\S+)$/.exec(sql))) {
+      const t = this.table(m[1]);
+      t.rows = [];
+      this.checkKeys(t);
+      return [];
+    }
+    if ((m = /^SELECT TOP \(0\) \* INTO (\S+) FROM (\S+) UNION ALL SELECT TOP \(0\) \* FROM \2$/.exec(sql))) {
+      const from = this.table(m[2]);
+      const [, schema, name] = /^\[(.+)\]\.\[(.+)\]$/.exec(m[1])!;
+      if (this.tables.has(m[1])) throw new SqlError(2714, `There is already an object named '${name}' in the database.`);
+      // UNION ALL: no IDENTITY property, no constraints.
+      this.tables.set(m[1], { ref: { schema, name }, columns: from.columns.map((c) => ({ ...c, identity: false })), primaryKey: [], rows: [], triggers: new Map(), identityInsert: false, identityCurrent: 0 });
+      return [];
+    }
+    if ((m = /^DROP TABLE IF EXISTS (\S+)$/.exec(sql))) {
+      this.tables.delete(m[1]);
+      return [];
+    }
+    if ((m = /^DBCC CHECKIDENT \(N'(.+)', RESEED\) WITH NO_INFOMSGS$/.exec(sql))) {
+      const t = this.table(m[1].replace(/''/g, "'"));
+      const id = t.columns.find((c) => c.identity);
+      if (id) t.identityCurrent = Math.max(t.identityCurrent, ...t.rows.map((r) => Number(r[id.name])));
+      return [];
+    }
+    if (/^UPDATE STATISTICS \S+$/.test(sql)) return [];
+    if ((m = /^UPDATE t SET (.+) FROM (\S+) AS t JOIN (\S+) AS s ON (.+) WHERE EXISTS \(SELECT (.+) EXCEPT SELECT (.+)\);\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
+      return this.mergeUpdate(m[2], m[3], m[1], m[4]);
+    if ((m = /^(SET IDENTITY_INSERT (\S+) ON;\n)?INSERT INTO (\S+) \((.+?)\) SELECT (.+?) FROM (\S+) AS s WHERE NOT EXISTS \(SELECT 1 FROM \S+ AS t WHERE (.+?)\)(;\nDECLARE @n int = @@ROWCOUNT;\nSET IDENTITY_INSERT \S+ OFF;\nSELECT CAST\(@n AS nvarchar\(20\)\) AS \[n\];|;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];)$/s.exec(sql)))
+      return this.mergeInsert(m[3], m[6], colsOf(m[4]), m[7], !!m[1]);
+    if ((m = /^DELETE t FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE (.+?)\)( AND NOT \((.+)\))?;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
+      return this.mergeDelete(m[1], m[2], m[3], m[5], true);
+    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE (.+?)\) AND \((.+)\)$/s.exec(sql)))
+      return this.mergeDelete(m[1], m[2], m[3], m[4], false);
+    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS c WHERE (.+?)\s+AND NOT EXISTS \(SELECT 1 FROM (\S+) AS p WHERE (.+)\)$/s.exec(sql))) {
+      const k = this.keys.find((x) => q(this.table(x.table).ref) === m![1] && q(this.table(x.references).ref) === m![3] && m![4] === x.referencedColumns.map((c, i) => `p.[${c}] = c.[${x.columns[i]}]`).join(" AND "));
+      if (!k) throw new Error(`model: no key matches ${sql}`);
+      return [{ n: String(this.violations(k).length) }];
+    }
+    if (/^SELECT N'0' AS \[n\]$/.test(sql)) return [{ n: "0" }];
+    return this.read(sql, params);
+  }
+
+  /** `t.[a] = s.[a] AND t.[b] = s.[b]` -> the key columns (same names on both sides). */
+  private matchColumns(on: string): string[] {
+    return on.split(" AND ").map((p) => {
+      const m = /^t\.\[([^\]]+)\] = s\.\[([^\]]+)\]$/.exec(p.trim());
+      if (!m || m[1] !== m[2]) throw new Error(`model: cannot read match ${p}`);
+      return m[1];
+    });
+  }
+
+  private mergeUpdate(tName: string, sName: string, set: string, on: string): Row[] {
+    const t = this.table(tName);
+    const s = this.table(sName);
+    const key = this.matchColumns(on);
+    const columns = set.split(", ").map((a) => unquote(a.split(" = ")[0]));
+    let n = 0;
+    for (const row of t.rows) {
+      const src = s.rows.find((r) => key.every((k) => same(r[k], row[k])));
+      // EXCEPT: NULLs compare equal.
+      if (!src || columns.every((c) => same(src[c], row[c]))) continue;
+      for (const c of columns) row[c] = src[c];
+      n++;
+    }
+    this.checkKeys(t);
+    return [{ n: String(n) }];
+  }
+
+  private mergeInsert(tName: string, sName: string, columns: string[], on: string, identityInsert: boolean): Row[] {
+    const t = this.table(tName);
+    const s = this.table(sName);
+    const id = t.columns.find((c) => c.identity);
+    if (id && columns.includes(id.name) && !identityInsert)
+      throw new SqlError(544, `Cannot insert explicit value for identity column in table '${t.ref.name}' when IDENTITY_INSERT is set to OFF.`);
+    const key = this.matchColumns(on);
+    const fresh = s.rows.filter((r) => !t.rows.some((x) => key.every((k) => same(x[k], r[k]))));
+    t.rows.push(...fresh.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]]))));
+    this.checkKeys(t);
+    return [{ n: String(fresh.length) }];
+  }
+
+  /** DELETE of rows gone from the staging table unless a keeper still references them, or the count of those kept. */
+  private mergeDelete(tName: string, sName: string, on: string, keptText: string | undefined, remove: boolean): Row[] {
+    const t = this.table(tName);
+    const s = this.table(sName);
+    const key = this.matchColumns(on);
+    const keepers = (keptText ?? "").split(" OR ").filter(Boolean).map((e) => {
+      const m = /^EXISTS \(SELECT 1 FROM (\S+) AS c WHERE (.+)\)$/.exec(e.trim());
+      if (!m) throw new Error(`model: cannot read keeper ${e}`);
+      const pairs = m[2].split(" AND ").map((p) => /^c\.\[([^\]]+)\] = t\.\[([^\]]+)\]$/.exec(p)!);
+      return { table: this.table(m[1]), child: pairs.map((p) => p[1]), parent: pairs.map((p) => p[2]) };
+    });
+    const referenced = (row: Row) => keepers.some((k) => k.table.rows.some((c) => k.child.every((col, i) => c[col] !== null && same(c[col], row[k.parent[i]]))));
+    const gone = t.rows.filter((r) => !s.rows.some((x) => key.every((k) => same(x[k], r[k]))));
+    if (!remove) return [{ n: String(gone.filter(referenced).length) }];
+    const deleted = gone.filter((r) => !referenced(r));
+    t.rows = t.rows.filter((r) => !deleted.includes(r));
+    this.checkKeys(t);
+    return [{ n: String(deleted.length) }];
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------------------------
+  private read(sql: string, params: readonly unknown[]): Row[] {
+    let m: RegExpExecArray | null;
+    if ((m = /^SELECT CASE WHEN EXISTS \(SELECT 1 FROM (\S+)\) THEN 0 ELSE 1 END AS \[empty\]$/.exec(sql))) return [{ empty: this.table(m[1]).rows.length ? 0 : 1 }];
+    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+)( WHERE .+)?$/.exec(sql))) return [{ n: String(this.select(m[1], m[2], params).length) }];
+    if ((m = /^SELECT CAST\(MAX\(\[([^\]]+)\]\) AS nvarchar\(60\)\) AS \[max\], CAST\(MAX\(\[\1\]\) AS nvarchar\(60\)\) AS \[cutoff\] FROM (\S+)$/.exec(sql))) {
+      const values = this.table(m[2]).rows.map((r) => r[m![1]]).filter((v) => v !== null).map(Number);
+      const max = values.length ? String(Math.max(...values)) : null;
+      return [{ max, cutoff: max }];
+    }
+    if (/FROM sys\.partitions AS p WHERE p\.\[object_id\] = OBJECT_ID\(@p1\)/.test(sql)) return [{ n: String(this.table(String(params[0])).rows.length), bytes: null }];
+    throw new Error(`model: unexpected statement ${sql}`);
+  }
+
+  /** The rows a simple WHERE of the compiler selects (`[c] > CAST(@p1 AS int)`, `>=`, `<`). */
+  private select(name: string, where: string | undefined, params: readonly unknown[]): Row[] {
+    const rows = this.table(name).rows;
+    if (!where) return rows;
+    const conds = where.replace(/^ WHERE /, "").split(" AND ").map((c) => {
+      const m = /^\[([^\]]+)\] (>=|>|<) CAST\(@p(\d+) AS \w+\)$/.exec(c);
+      if (!m) throw new Error(`model: cannot read condition ${c}`);
+      return { column: m[1], op: m[2], value: Number(params[Number(m[3]) - 1]) };
+    });
+    return rows.filter((r) => conds.every((c) => r[c.column] !== null && (c.op === ">" ? Number(r[c.column]) > c.value : c.op === ">=" ? Number(r[c.column]) >= c.value : Number(r[c.column]) < c.value)));
+  }
+
+  exportRows(sql: string, params: readonly unknown[]): Value[][] {
+    const m = /^SELECT (TOP \((\d+)\) )?(.+?) FROM (\S+)( WHERE .+?)?( ORDER BY \[([^\]]+)\])?$/.exec(sql);
+    if (!m) throw new Error(`model: unexpected SELECT ${sql}`);
+    const columns = colsOf(m[3]);
+    let rows = [...this.select(m[4], m[5], params)];
+    if (m[7]) rows.sort((a, b) => Number(a[m[7]]) - Number(b[m[7]]));
+    if (m[2]) rows = rows.slice(0, Number(m[2]));
+    return rows.map((r) => columns.map((c) => r[c]));
+  }
+
+  // ---- catalog -------------------------------------------------------------------------------------------------
+  catalog(sql: string, params: unknown[]): Record<string, unknown>[] {
+    const t = () => this.table(String(params[0]));
+    if (sql === SQL.findTable) {
+      const found = [...this.tables.values()].find((x) => x.ref.name.toLowerCase() === String(params[0]).toLowerCase() && x.ref.schema === (params[1] ?? "dbo"));
+      return found ? [found.ref] : [];
+    }
+    if (sql === SQL.columns)
+      return t().columns.map((c) => {
+        const [, type, n, s] = /^(\w+)(?:\((\w+)(?:,(\d+))?\))?$/.exec(c.type)!;
+        const len = n === "max" ? -1 : Number(n ?? 0);
+        return {
+          name: c.name, type, declaredType: type, clr: false, maxLength: type.startsWith("n") && type.endsWith("char") ? (len === -1 ? -1 : len * 2) : len || 4,
+          precision: type === "decimal" ? len : 10, scale: Number(s ?? 0), nullable: !!c.nullable, identity: !!c.identity, computed: false,
+          collation: null, computedDefinition: null, persisted: null, identitySeed: c.identity ? "1" : null, identityIncrement: c.identity ? "1" : null,
+        };
+      });
+    if (sql === SQL.indexes) return t().primaryKey.map((column) => ({ index: `pk_${t().ref.name}`, unique: true, primaryKey: true, type: 1, column, descending: false, included: false, filter: null, dataSpace: "PRIMARY" }));
+    if (sql === SQL.checks || sql === SQL.sequences) return [];
+    if (sql === SQL.triggers) return [...t().triggers].filter(([, on]) => on).map(([name]) => ({ name }));
+    if (sql === SQL.foreignKeys) {
+      const me = t();
+      return this.keys
+        .filter((k) => this.table(k.table) === me || this.table(k.references) === me)
+        .flatMap((k) => {
+          const [c, r] = [this.table(k.table).ref, this.table(k.references).ref];
+          return k.columns.map((column, i) => ({ name: k.name, cs: c.schema, ct: c.name, rs: r.schema, rt: r.name, column, refColumn: k.referencedColumns[i] }));
+        });
+    }
+    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1 }];
+    if (sql === SQL.storage) {
+      const me = t();
+      const from = this.keys.find((k) => this.table(k.references) === me);
+      const own = this.keys.find((k) => this.table(k.table) === me);
+      return [{
+        dataSpace: "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: "NONE", lobFilegroup: null,
+        referencedBy: from ? q(this.table(from.table).ref) : null, foreignKey: own?.name ?? null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0,
+        temporal: 0, memoryOptimized: false, cdc: false, replicated: false, canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1,
+      }];
+    }
+    if (sql === SQL.partitioning) return [];
+    throw new Error(`model: unexpected catalog query ${sql}`);
+  }
+}
+
+/** A Session over a modelled database: the dialect's introspector and compiler, the model underneath. */
+export function databaseSession(db: SqlServerDatabase, role: "source" | "target"): Session {
+  const readOnly = role === "source";
+  const write = (sql: string) => {
+    if (readOnly && !/^SELECT /.test(sql)) throw new Error(`model: the source is never written: ${sql}`);
+  };
+  return {
+    engine: "sqlserver",
+    introspector: sqlServerIntrospector(async <R>(sql: string, params: unknown[]) => db.catalog(sql, params) as R[]),
+    async identity() {
+      return { keys: [`model|${role}`], version: "model", database: role };
+    },
+    async query<R>(c: CompiledQuery): Promise<R[]> {
+      write(c.sql);
+      return db.run(c.sql, c.params) as R[];
+    },
+    async execute(c: CompiledQuery) {
+      write(c.sql);
+      db.run(c.sql, c.params);
+    },
+    transaction: (fn) => (readOnly ? fn() : db.transaction(fn)),
+    snapshot: (fn) => fn(),
+    async exportRows(c: CompiledQuery) {
+      return { stream: Readable.from(db.exportRows(c.sql, c.params)), done: Promise.resolve() } satisfies RowStream;
+    },
+    async importRows(table, columns, rows) {
+      write("INSERT BULK");
+      db.statements.push(`INSERT BULK ${q(table)}`);
+      const values: Value[][] = [];
+      for await (const r of rows.stream) values.push(r as Value[]);
+      db.bulkLoad(q(table), columns, values);
+      return values.length;
+    },
+    destroy() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,174 @@
+// Refresh groups on SQL Server executed, not only parsed: the real planning (planUnits), plans (simple_copy) and
+// group executor (executeGroup) with the SQL Server dialect, against tests/support/sqlserver-db-model.ts, which
+// enforces what SQL Server does with foreign keys (TRUNCATE refused on a referenced table, statement-end checks,
+// NOCHECK / WITH CHECK CHECK and trust), IDENTITY_INSERT and rollback under XACT_ABORT.
+import { describe, expect, it } from "vitest";
+import { settingsSchema, type TableConfigInput } from "../../lib/config/schema";
+import { registerBuiltInDialects } from "../../lib/dialects/builtin";
+import { sqlServerDialect } from "../../lib/dialects/sqlserver";
+import { resolveTable } from "../../lib/engine/context";
+import { executeGroup, type GroupMember } from "../../lib/engine/group-refresh";
+import { ProgressTracker } from "../../lib/engine/progress";
+import { planUnits } from "../../lib/engine/run-units";
+import { simpleCopy } from "../../lib/engine/strategies/simple-copy";
+import { databaseSession, SqlServerDatabase, type KeyDef, type TableDef } from "../support/sqlserver-db-model";
+import { SqlError } from "../support/sqlserver-model";
+import { tsqlErrors } from "../support/tsql-check";
+
+registerBuiltInDialects();
+
+const TABLES: TableDef[] = [
+  { name: "customers", columns: [{ name: "id", type: "int", identity: true }, { name: "name", type: "nvarchar(100)" }, { name: "referred_by", type: "int", nullable: true }], primaryKey: ["id"] },
+  { name: "orders", columns: [{ name: "id", type: "int", identity: true }, { name: "customer_id", type: "int" }, { name: "total", type: "decimal(12,2)" }], primaryKey: ["id"], triggers: ["trg_orders_audit"] },
+  { name: "order_lines", columns: [{ name: "order_id", type: "int" }, { name: "line", type: "int" }, { name: "qty", type: "int" }], primaryKey: ["order_id", "line"] },
+];
+const KEYS: KeyDef[] = [
+  { name: "fk_customers_referrer", table: "customers", columns: ["referred_by"], references: "customers", referencedColumns: ["id"] },
+  { name: "fk_orders_customer", table: "orders", columns: ["customer_id"], references: "customers", referencedColumns: ["id"] },
+  { name: "fk_lines_order", table: "order_lines", columns: ["order_id"], references: "orders", referencedColumns: ["id"] },
+];
+
+const replace = (name: string): TableConfigInput => ({ name, schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true });
+const appendById = (name: string): TableConfigInput => ({ ...replace(name), sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", batch_size: 1000 });
+
+function production() {
+  const db = new SqlServerDatabase(TABLES);
+  // Customer 2 was referred by customer 5, a later row: the self-reference points forwards.
+  db.insert("customers", [
+    { id: 1, name: "Ada", referred_by: null },
+    { id: 2, name: "Grace", referred_by: 5 },
+    { id: 3, name: "Edsger", referred_by: 1 },
+    { id: 4, name: "Barbara", referred_by: null },
+    { id: 5, name: "Donald", referred_by: 1 },
+  ]);
+  db.insert("orders", [10, 11, 12, 13, 14].map((id, i) => ({ id, customer_id: (i % 5) + 1, total: `${id}.50` })));
+  db.insert("order_lines", [10, 10, 11, 12, 13, 14].map((order_id, i) => ({ order_id, line: i, qty: i + 1 })));
+  return db;
+}
+
+/** UAT: the same tables and keys, with rows of its own. */
+function uat() {
+  const db = new SqlServerDatabase(TABLES, KEYS);
+  db.insert("customers", [{ id: 1, name: "old", referred_by: null }, { id: 9, name: "tester", referred_by: 1 }]);
+  db.insert("orders", [{ id: 90, customer_id: 9, total: "1.00" }]);
+  db.insert("order_lines", [{ order_id: 90, line: 1, qty: 1 }]);
+  return db;
+}
+
+async function refreshGroup(source: SqlServerDatabase, target: SqlServerDatabase, configs: TableConfigInput[]) {
+  const sessions = { source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} };
+  const settings = settingsSchema.parse({ max_retries: 0 });
+  const units = await planUnits(configs, configs, sessions.target, sqlServerDialect);
+  const unit = units.find((u) => u.kind === "group");
+  if (!unit || unit.kind !== "group") throw new Error("expected one refresh group");
+  expect(unit.unit.refused).toBeUndefined();
+  const members: GroupMember[] = [];
+  for (const member of unit.unit.group.members) {
+    const config = configs.find((c) => c.name === member.name)!;
+    const ctx = await resolveTable(config, settings, sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", config.name));
+    members.push({ member, ctx, plan: await simpleCopy.plan(ctx) });
+  }
+  return { group: unit.unit.group, results: await executeGroup(unit.unit.group, members, unit.unit.referencing) };
+}
+
+const sorted = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).sort()))).sort();
+const expectSameRows = (a: SqlServerDatabase, b: SqlServerDatabase, table: string) => expect(sorted(b.rows(table)), table).toEqual(sorted(a.rows(table)));
+const expectKeysTrusted = (db: SqlServerDatabase) => expect(db.keys.map((k) => [k.name, k.checked, k.trusted])).toEqual(KEYS.map((k) => [k.name, true, true]));
+const at = (db: SqlServerDatabase, sql: string) => db.statements.indexOf(sql);
+
+describe("refresh groups executed against a modelled SQL Server database", () => {
+  it("day 1 and day 2: children emptied first (DELETE where referenced), parents loaded first, the self-reference re-validated, every table equal to production", async () => {
+    const prod = production();
+    const target = uat();
+    const configs = ["customers", "orders", "order_lines"].map(replace);
+    const { group } = await refreshGroup(prod, target, configs);
+    expect(group.members.map((m) => m.name)).toEqual(["customers", "orders", "order_lines"]);
+    for (const t of ["customers", "orders", "order_lines"]) expectSameRows(prod, target, t);
+    expectKeysTrusted(target);
+    // TRUNCATE only for the table nothing references; children first, parents loaded first.
+    const empty = ["TRUNCATE TABLE [dbo].[order_lines]", "DELETE FROM [dbo].[orders]", "DELETE FROM [dbo].[customers]"].map((s) => at(target, s));
+    expect(empty.every((i) => i >= 0) && empty[0] < empty[1] && empty[1] < empty[2]).toBe(true);
+    const loads = ["customers", "orders", "order_lines"].map((t) => at(target, `INSERT BULK [dbo].[${t}]`));
+    expect(loads[0] > empty[2] && loads[0] < loads[1] && loads[1] < loads[2]).toBe(true);
+    expect(at(target, "ALTER TABLE [dbo].[customers] NOCHECK CONSTRAINT [fk_customers_referrer]")).toBeLessThan(loads[0]);
+    expect(at(target, "ALTER TABLE [dbo].[customers] WITH CHECK CHECK CONSTRAINT [fk_customers_referrer]")).toBeGreaterThan(loads[2]);
+    // UAT's trigger did not fire during the load and is enabled again; identities moved past the copied values.
+    expect(at(target, "DISABLE TRIGGER [dbo].[trg_orders_audit] ON [dbo].[orders]")).toBeLessThan(loads[1]);
+    expect(target.table("orders").triggers.get("trg_orders_audit")).toBe(true);
+    expect(target.table("orders").identityCurrent).toBe(14);
+    expect(target.statements.filter((s) => !s.startsWith("INSERT BULK")).map((s) => ({ s, e: tsqlErrors(s) })).filter((x) => x.e.length)).toEqual([]);
+
+    // Day 2: deletes, updates and inserts on every level.
+    prod.table("order_lines").rows = prod.rows("order_lines").filter((r) => r.order_id !== 12);
+    prod.table("orders").rows = prod.rows("orders").filter((r) => r.id !== 12);
+    prod.table("customers").rows = prod.rows("customers").filter((r) => r.id !== 3);
+    prod.rows("customers")[0].name = "Ada L.";
+    prod.insert("customers", [{ id: 6, name: "Frances", referred_by: 2 }]);
+    prod.insert("orders", [{ id: 15, customer_id: 6, total: "99.99" }]);
+    prod.insert("order_lines", [{ order_id: 15, line: 1, qty: 3 }]);
+    await refreshGroup(prod, target, configs);
+    for (const t of ["customers", "orders", "order_lines"]) expectSameRows(prod, target, t);
+    expectKeysTrusted(target);
+  });
+
+  it("a parent whose children keep their rows is merged: updated, inserted (IDENTITY_INSERT), deleted unless still referenced", async () => {
+    const prod = production();
+    const target = uat();
+    // UAT holds production's customers and orders of yesterday.
+    target.table("order_lines").rows = [];
+    target.table("orders").rows = [];
+    target.table("customers").rows = [];
+    target.insert("customers", prod.rows("customers"));
+    target.insert("orders", prod.rows("orders"));
+    // Today production renamed Ada, deleted Grace (2, who has order 11 in UAT) and Barbara (4, order 13), added 7;
+    // orders 13 was deleted with Barbara, 15 is new.
+    prod.rows("customers")[0].name = "Ada L.";
+    prod.table("orders").rows = prod.rows("orders").filter((r) => r.id !== 13);
+    prod.table("order_lines").rows = prod.rows("order_lines").filter((r) => r.order_id !== 13);
+    prod.table("customers").rows = prod.rows("customers").filter((r) => r.id !== 2 && r.id !== 4).map((r) => (r.referred_by === 2 ? { ...r, referred_by: null } : r));
+    prod.insert("customers", [{ id: 7, name: "Margaret", referred_by: null }]);
+    prod.insert("orders", [{ id: 15, customer_id: 7, total: "7.00" }]);
+
+    const { group, results } = await refreshGroup(prod, target, [replace("customers"), appendById("orders")]);
+    expect([...group.merged]).toEqual(["customers"]);
+    // Orders are appended (15), and kept: 11 (Grace's) and 13 (Barbara's) stay in UAT, so Grace and Barbara stay.
+    expect(results.get("customers")?.merge).toEqual({ updated: 1, inserted: 1, deleted: 0, kept: 2 });
+    expect(sorted(target.rows("customers"))).toEqual(sorted([...prod.rows("customers"), production().rows("customers")[1], production().rows("customers")[3]]));
+    expect(target.rows("orders").map((r) => r.id).sort()).toEqual([10, 11, 12, 13, 14, 15]);
+    expect(target.statements.some((s) => s.startsWith("SET IDENTITY_INSERT [dbo].[customers] ON;"))).toBe(true);
+    expect(target.tables.has("[dbo].[customers__uat_merge]")).toBe(false);
+    expectKeysTrusted(target);
+  });
+
+  it("a key the source's rows break fails the group and leaves every table as it was", async () => {
+    const prod = production();
+    const target = uat();
+    const before = JSON.stringify([...target.tables.values()].map((t) => t.rows));
+    prod.insert("orders", [{ id: 16, customer_id: 99, total: "1.00" }]);
+    await expect(refreshGroup(prod, target, ["customers", "orders", "order_lines"].map(replace))).rejects.toThrow(/FOREIGN KEY constraint "fk_orders_customer"/);
+    expect(JSON.stringify([...target.tables.values()].map((t) => t.rows))).toBe(before);
+    expectKeysTrusted(target);
+
+    // A broken self-reference is found by the check before the commit, named with its row count.
+    const prod2 = production();
+    prod2.rows("customers")[3].referred_by = 42;
+    await expect(refreshGroup(prod2, target, ["customers", "orders", "order_lines"].map(replace))).rejects.toThrow(/foreign key fk_customers_referrer of dbo\.customers \(referred_by\) -> dbo\.customers: 1 row\(s\) reference a missing row/);
+    expect(JSON.stringify([...target.tables.values()].map((t) => t.rows))).toBe(before);
+    expectKeysTrusted(target);
+  });
+
+  it("the model refuses what SQL Server refuses (so the tests above can fail)", async () => {
+    const target = uat();
+    expect(() => target.run("TRUNCATE TABLE [dbo].[orders]")).toThrow(expect.objectContaining({ number: 4712 }) as SqlError);
+    expect(() => target.run("DELETE FROM [dbo].[customers]")).toThrow(expect.objectContaining({ number: 547 }) as SqlError);
+    target.run("SELECT TOP (0) * INTO [dbo].[stg] FROM [dbo].[customers] UNION ALL SELECT TOP (0) * FROM [dbo].[customers]");
+    target.insert("stg", [{ id: 50, name: "x", referred_by: null }]);
+    expect(() => target.run("INSERT INTO [dbo].[customers] ([id], [name], [referred_by]) SELECT s.[id], s.[name], s.[referred_by] FROM [dbo].[stg] AS s WHERE NOT EXISTS (SELECT 1 FROM [dbo].[customers] AS t WHERE t.[id] = s.[id]);\nSELECT CAST(@@ROWCOUNT AS nvarchar(20)) AS [n];")).toThrow(
+      expect.objectContaining({ number: 544 }) as SqlError,
+    );
+    target.run("ALTER TABLE [dbo].[orders] NOCHECK CONSTRAINT [fk_orders_customer]");
+    target.insert("orders", [{ id: 91, customer_id: 77, total: "1.00" }]);
+    expect(() => target.run("ALTER TABLE [dbo].[orders] WITH CHECK CHECK CONSTRAINT [fk_orders_customer]")).toThrow(expect.objectContaining({ number: 547 }) as SqlError);
+    expect(target.key("fk_orders_customer").trusted).toBe(false);
+  });
+});
