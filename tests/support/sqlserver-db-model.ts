@@ -304,7 +304,7 @@ export class SqlServerDatabase {
     const t = () => this.table(String(params[0]));
     if (sql === SQL.findTable) {
       const found = [...this.tables.values()].find((x) => x.ref.name.toLowerCase() === String(params[0]).toLowerCase() && x.ref.schema === (params[1] ?? "dbo"));
-      return found ? [found.ref] : [];
+      return found ? [{ ...found.ref }] : [];
     }
     if (sql === SQL.columns)
       return t().columns.map((c) => {
