@@ -344,6 +344,7 @@ export class SqlServerModel {
     if (sql === SQL.indexes) return st ? st.indexes.flatMap(indexRows) : [];
     // Without a declared structure the modelled table has no CHECK constraints of its own.
     if (sql === SQL.checks) return st ? st.checks : [];
+    if (sql === SQL.storage && st?.storage?.fail) throw new SqlError(208, String(st.storage.fail));
     if (sql === SQL.storage)
       return [{
         dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: st?.compression ?? "NONE", lobFilegroup: st?.lobFilegroup ?? null,

@@ -147,6 +147,15 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(switches(model)).toEqual([]);
     expect(model.statements).toContain("TRUNCATE TABLE [dbo].[orders]");
 
+    // A catalog view the server lacks or the login cannot read: the path known to work, saying why.
+    const unreadable = structure();
+    unreadable.storage = { fail: "Invalid object name 'sys.change_tracking_tables'." };
+    const old = setup(["7"], ["1"], unreadable);
+    const { plan: fallback } = await refresh(old.model, old.sessions);
+    expect(fallback.twin).toBe(false);
+    expect(fallback.reason).toContain("its storage could not be read from the catalog (Invalid object name 'sys.change_tracking_tables'.)");
+    expect(sorted(old.model.t.rows)).toEqual(["1"]);
+
     const other = setup(["7"], ["1"]);
     const withTriggers = await refresh(other.model, other.sessions, { fire_triggers: true });
     expect(withTriggers.plan.twin).toBe(false);

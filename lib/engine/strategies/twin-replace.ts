@@ -17,7 +17,8 @@ export interface TwinDecision {
 /** Whether this table's full replace can go through a twin, from the catalog as it is now. */
 export async function twinDecision(ctx: TableContext): Promise<TwinDecision | null> {
   if (!ctx.dialect.swap || !ctx.sessions.target.introspector.storage) return null;
-  const storage = await ctx.sessions.target.introspector.storage(ctx.targetTable);
+  // A catalog the login cannot read (or an older server without one of its views) means the path known to work.
+  const storage = await ctx.sessions.target.introspector.storage(ctx.targetTable).catch((e: Error) => ({ blockers: [`its storage could not be read from the catalog (${e.message})`] }));
   const blockers = [...(ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : []), ...storage.blockers];
   if (blockers.length) return { twin: false, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` };
   return { twin: true, reason: "loads a staging twin, then SWITCHes it in: readers see the old rows until then" };
