@@ -54,6 +54,8 @@ export interface FixtureSql {
   familyDay2: string[];
   /** How many foreign keys of the database are not enforced or not trusted (as text). */
   untrustedKeys: string;
+  /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
+  leftoverTables: string;
 }
 
 const pgSql: FixtureSql = {
@@ -97,6 +99,7 @@ const pgSql: FixtureSql = {
     `INSERT INTO kids SELECT g, 101 + g % 10, g - 1, 'kid ' || g FROM generate_series(1001, 1050) g WHERE g > 1001`,
   ],
   untrustedKeys: `SELECT count(*)::text FROM pg_constraint WHERE contype = 'f' AND NOT convalidated`,
+  leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
 // Numbers without GENERATE_SERIES (SQL Server 2022 only): a cross join of a catalog view, cut with TOP.
@@ -143,6 +146,7 @@ const msSql: FixtureSql = {
     `INSERT INTO kids SELECT g, 101 + g % 10, g - 1, CONCAT('kid ', g) FROM ${numbers(1001, 1050)} WHERE g > 1001`,
   ],
   untrustedKeys: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.foreign_keys WHERE is_not_trusted = 1 OR is_disabled = 1`,
+  leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
 function pgSide(client: pg.Client): Side {

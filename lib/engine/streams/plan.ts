@@ -17,12 +17,14 @@ export type SlicePlan = { key: ColumnInfo; slices: KeySlice[]; why: string } | {
 
 const ORDERED = new Set(["integer", "decimal", "date", "datetime", "text"]);
 
-/** The first column of the target's primary key, else clustered index, else a unique index, as the source has it:
- *  the one the source finds ranges of fastest. */
-async function streamKey(ctx: TableContext): Promise<ColumnInfo | null> {
+/** The leading column of the target's primary key, else clustered index, else a unique index, as the source has
+ *  it: the one the source finds ranges of fastest. Inside a partition, a key led by the partition column (aligned
+ *  keys usually are) is cut on its next column: the leading one holds the partition's few values. */
+async function streamKey(ctx: TableContext, within?: RowFilter): Promise<ColumnInfo | null> {
   const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
   const ix = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.clustered) ?? indexes.find((i) => i.unique && !i.filter);
-  const pair = ix && columnPair(ctx, ix.columns[0]);
+  const name = ix?.columns.find((c) => c.toLowerCase() !== within?.column.name.toLowerCase());
+  const pair = name && columnPair(ctx, name);
   if (!pair || !ORDERED.has(pair.source.family) || /uniqueidentifier/i.test(pair.source.nativeType)) return null;
   return pair.source;
 }
@@ -56,7 +58,7 @@ export async function planSlices(ctx: TableContext, rowsExpected: number, within
   const wanted = Math.min(max, Math.floor(rowsExpected / ctx.settings.min_rows_per_stream));
   if (wanted < 2) return { slices: null, why: `one stream (${rowsExpected} rows expected; at most ${max} streams of at least ${ctx.settings.min_rows_per_stream} rows)` };
   if (!ctx.sessions.endpoints) return { slices: null, why: "one stream (no connection settings to open more sessions with)" };
-  const key = await streamKey(ctx);
+  const key = await streamKey(ctx, within);
   if (!key) return { slices: null, why: "one stream (no primary key, clustered or unique index on an ordered column to cut the rows by)" };
   const slices = await slicesOf(ctx, key, wanted, within);
   if (!slices || slices.length < 2) return { slices: null, why: `one stream (no statistics or range of ${key.name} to cut the rows by)` };
