@@ -1,9 +1,10 @@
 // One parallel stream: its own source session reads one key slice, the masking stage rewrites it, its own target
 // session bulk-loads it into the staging table. The same function runs on a worker thread (one core per stream:
 // drivers encode rows on their thread's event loop) or, where no thread can be started, on this one.
+import type { Readable } from "node:stream";
 import type { MaskRule } from "../../config/masking";
 import { dialectFor } from "../../dialects";
-import type { ColumnInfo, CompiledQuery, Session, TableRef } from "../../dialects/types";
+import type { ColumnInfo, CompiledQuery, RowStream, Session, TableRef } from "../../dialects/types";
 import { connectTo, type Endpoint } from "../connections";
 import { compileMasking } from "../masking/stage";
 
@@ -17,7 +18,9 @@ export interface StreamJob {
   batchSize: number;
   /** The snapshot every stream reads (PostgreSQL); absent: each stream reads the source as it is. */
   snapshot?: string;
-  masking?: { targetTable: TableRef; rules: MaskRule[]; unique: string[] };
+  /** The masking stage's rules and, as the run reads it now, the key they derive values from (a pooled thread's
+   *  own copy of the environment may be older than the run). */
+  masking?: { targetTable: TableRef; rules: MaskRule[]; unique: string[]; env: Record<string, string | undefined> };
 }
 
 export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes: number) => void, signal: AbortSignal): Promise<number> {
@@ -26,20 +29,27 @@ export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes:
   // to the run) is dropped by the run.
   const stop = () => sessions.forEach((s) => s.destroy());
   signal.addEventListener("abort", stop, { once: true });
+  let exported: Readable | undefined;
   try {
+    const masking = job.masking && compileMasking(job.masking.rules, { targetTable: job.masking.targetTable, columns: job.columns }, new Set(job.masking.unique), job.masking.env);
     const source = await connectTo(job.source);
     sessions.push(source);
     const target = await connectTo(job.target);
     sessions.push(target);
     if (signal.aborted) throw new Error("stream cancelled");
     if (job.snapshot) await source.joinSnapshot?.(job.snapshot);
-    const dialect = dialectFor(job.target.engine);
-    let rows = await source.exportRows(job.query);
-    if (job.masking) {
-      const m = compileMasking(job.masking.rules, { targetTable: job.masking.targetTable, columns: job.columns }, new Set(job.masking.unique));
-      if (m?.positions.length) rows = dialect.mapRows(rows, m.positions, m.map);
-    }
-    return await target.importRows(job.staging, job.columns.map((c) => c.target.name), rows, { batchSize: job.batchSize, onRows });
+    let rows: RowStream = await source.exportRows(job.query);
+    exported = rows.stream;
+    if (masking?.positions.length) rows = dialectFor(job.target.engine).mapRows(rows, masking.positions, masking.map);
+    const n = await target.importRows(job.staging, job.columns.map((c) => c.target.name), rows, { batchSize: job.batchSize, onRows });
+    // Both sessions answer once more before they close: the copies' last protocol messages are read by then, so
+    // closing cannot fail a statement still finishing on the wire (an error that would surface in the thread's next job).
+    await Promise.all([source, target].map((s) => s.query({ sql: "SELECT 1", params: [] })));
+    return n;
+  } catch (e) {
+    // An unfinished read is ended with the failure, so closing its session cannot raise it a second time later.
+    exported?.destroy();
+    throw e;
   } finally {
     signal.removeEventListener("abort", stop);
     await Promise.all(sessions.map((s) => s.close().catch(() => {})));

@@ -3,6 +3,7 @@
 // stops every stream; the staging table is private to the run, so the target is untouched either way.
 import type { RowFilter, TableRef } from "../../dialects/types";
 import { RefreshError, type TableContext } from "../context";
+import { MASKING_KEY_ENV } from "../masking/stage";
 import { loadStaging } from "../staging";
 import { runStreamJob, type StreamJob } from "./job";
 import { planSlices } from "./plan";
@@ -42,7 +43,7 @@ export async function loadInStreams(ctx: TableContext, staging: TableRef, within
         columns: ctx.columns,
         batchSize: ctx.batchSize,
         ...(snapshot ? { snapshot } : {}),
-        ...(ctx.masking ? { masking: { targetTable: ctx.targetTable, ...ctx.masking.from } } : {}),
+        ...(ctx.masking ? { masking: { targetTable: ctx.targetTable, ...ctx.masking.from, env: { [MASKING_KEY_ENV]: process.env[MASKING_KEY_ENV] } } } : {}),
       }));
       const runs = jobs.map((job, i) => {
         const onRows = (rows: number, bytes: number) => {

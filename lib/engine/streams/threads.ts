@@ -1,6 +1,7 @@
-// Runs a stream on its own worker thread. The entry file is found next to this module when it runs from the source
-// tree (CLI, workers, tests), else under the app's root (the web server's bundle); without one, streams run on this
-// thread (still parallel on the databases, one core on the client).
+// Runs streams on worker threads, kept in a small pool: a thread loads the engine once (about 0.3 s of CPU) and
+// then takes one job after another; idle threads end after 30 s and never keep the process alive. The entry file is
+// found next to this module when it runs from the source tree (CLI, workers, tests), else under the app's root
+// (the web server's bundle); without one, streams run on this thread (still parallel on the databases).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +9,7 @@ import { Worker } from "node:worker_threads";
 import type { StreamJob } from "./job";
 
 const ENTRY = "worker-entry.mjs";
+const IDLE_MS = 30_000;
 
 export function threadEntry(): string | null {
   const candidates: string[] = [];
@@ -19,29 +21,68 @@ export function threadEntry(): string | null {
 
 type Message = { type: "rows"; rows: number; bytes: number } | { type: "done"; rows: number } | { type: "error"; error: { name: string; message: string; code?: string; number?: number } };
 
+const idle: { worker: Worker; entry: string; timer: NodeJS.Timeout }[] = [];
+
+function acquire(entry: string): Worker {
+  const i = idle.findIndex((x) => x.entry === entry);
+  if (i >= 0) {
+    const [{ worker, timer }] = idle.splice(i, 1);
+    clearTimeout(timer);
+    worker.ref();
+    return worker;
+  }
+  const worker = new Worker(entry);
+  // A thread that dies while idle leaves the pool quietly (its job's listeners report any error while it works).
+  worker.on("error", () => {});
+  worker.on("exit", () => {
+    const i = idle.findIndex((x) => x.worker === worker);
+    if (i >= 0) idle.splice(i, 1)[0].timer.close();
+  });
+  return worker;
+}
+
+function release(worker: Worker, entry: string) {
+  worker.unref();
+  const timer = setTimeout(() => {
+    const i = idle.findIndex((x) => x.worker === worker);
+    if (i >= 0) idle.splice(i, 1);
+    void worker.terminate();
+  }, IDLE_MS);
+  timer.unref();
+  idle.push({ worker, entry, timer });
+}
+
 export function runOnThread(entry: string, job: StreamJob, onRows: (rows: number, bytes: number) => void, signal: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(entry, { workerData: job });
+    const worker = acquire(entry);
     let settled = false;
-    const finish = (f: () => void) => {
+    let aborted = false;
+    const finish = (f: () => void, reusable: boolean) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", abort);
+      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+      // Only a thread whose job finished cleanly is reused: a failed or cancelled job may leave a late error behind.
+      if (reusable && !aborted) release(worker, entry);
+      else void worker.terminate();
       f();
     };
-    // The thread ends its own sessions; a thread that does not stop within 5 s is terminated (its sockets close).
+    // The thread ends its job's sessions; one that does not answer within 5 s is terminated (its sockets close).
     function abort() {
-      worker.postMessage("abort");
+      aborted = true;
+      worker.postMessage({ type: "abort" });
       setTimeout(() => void worker.terminate(), 5000).unref();
     }
+    function onMessage(m: Message) {
+      if (m.type === "rows") onRows(m.rows, m.bytes);
+      else if (m.type === "done") finish(() => resolve(m.rows), true);
+      else finish(() => reject(Object.assign(new Error(m.error.message), m.error)), false);
+    }
+    const onError = (e: Error) => finish(() => reject(e), false);
+    const onExit = (code: number) => finish(() => reject(new Error(`stream thread ended (exit code ${code}) before its load finished`)), false);
+    worker.on("message", onMessage).on("error", onError).on("exit", onExit);
     if (signal.aborted) abort();
     else signal.addEventListener("abort", abort, { once: true });
-    worker.on("message", (m: Message) => {
-      if (m.type === "rows") onRows(m.rows, m.bytes);
-      else if (m.type === "done") finish(() => resolve(m.rows));
-      else finish(() => reject(Object.assign(new Error(m.error.message), m.error)));
-    });
-    worker.on("error", (e) => finish(() => reject(e)));
-    worker.on("exit", (code) => finish(() => reject(new Error(`stream thread ended (exit code ${code}) before its load finished`))));
+    worker.postMessage({ type: "job", job });
   });
 }

@@ -1,22 +1,25 @@
-// A worker thread running one stream (see ./job): progress is posted at most every 100 ms, then the result.
-import { parentPort, workerData } from "node:worker_threads";
+// A worker thread of the stream pool (./threads): it runs one stream job at a time (see ./job), posting progress at
+// most every 100 ms and then the result, and waits for the next. "abort" ends the current job's sessions.
+import { parentPort } from "node:worker_threads";
 import { registerBuiltInDialects } from "../../dialects/builtin";
 import { runStreamJob, type StreamJob } from "./job";
 
 registerBuiltInDialects();
 const port = parentPort!;
-const controller = new AbortController();
-port.on("message", (m) => m === "abort" && controller.abort());
+let current: AbortController | null = null;
 
-let last = 0;
-const progress = (rows: number, bytes: number) => {
-  const now = Date.now();
-  if (now - last < 100) return;
-  last = now;
-  port.postMessage({ type: "rows", rows, bytes });
-};
-
-runStreamJob(workerData as StreamJob, progress, controller.signal)
-  .then((rows) => port.postMessage({ type: "done", rows }))
-  .catch((e: Error & { code?: string; number?: number }) => port.postMessage({ type: "error", error: { name: e.name, message: e.message, code: e.code, number: e.number } }))
-  .finally(() => port.close());
+port.on("message", (m: { type: "job"; job: StreamJob } | { type: "abort" }) => {
+  if (m.type === "abort") return current?.abort();
+  current = new AbortController();
+  let last = 0;
+  const progress = (rows: number, bytes: number) => {
+    const now = Date.now();
+    if (now - last < 100) return;
+    last = now;
+    port.postMessage({ type: "rows", rows, bytes });
+  };
+  runStreamJob(m.job, progress, current.signal)
+    .then((rows) => port.postMessage({ type: "done", rows }))
+    .catch((e: Error & { code?: string; number?: number }) => port.postMessage({ type: "error", error: { name: e.name, message: e.message, code: e.code, number: e.number } }))
+    .finally(() => (current = null));
+});
