@@ -163,7 +163,8 @@ export class SqlServerModel {
       return;
     }
     if ((m = /^ALTER PARTITION FUNCTION \[(.+)\]\(\) SPLIT RANGE \((.+)\)$/.exec(sql))) return this.split(m[1], this.literal(m[2]));
-    if ((m = /^CREATE TABLE (\S+) \((.*)\) ON \[([^\]]+)\]( TEXTIMAGE_ON \[[^\]]+\])?( WITH \(DATA_COMPRESSION = \w+\))?$/.exec(sql))) {
+    // ON [filegroup], or ON [scheme]([column]): the data space is the filegroup's or the scheme's name.
+    if ((m = /^CREATE TABLE (\S+) \((.*)\) ON \[([^\]]+)\](?:\(\[[^\]]+\]\))?( TEXTIMAGE_ON \[[^\]]+\])?( WITH \(DATA_COMPRESSION = \w+\))?$/.exec(sql))) {
       if (this.tables.has(m[1]) || m[1] === this.targetName) throw new SqlError(2714, `there is already an object named ${m[1]} in the database`);
       this.tables.set(m[1], { filegroup: m[3], columns: parseColumns(m[2]), indexes: [], checks: [], rows: [] });
       return;
@@ -188,15 +189,16 @@ export class SqlServerModel {
       this.created(m[1]).checks.push(m[2]);
       return;
     }
-    if ((m = /^ALTER TABLE (\S+) ADD CONSTRAINT \[([^\]]+)\] PRIMARY KEY (CLUSTERED|NONCLUSTERED) \((.+?)\)(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\])?$/.exec(sql))) {
+    if ((m = /^ALTER TABLE (\S+) ADD CONSTRAINT \[([^\]]+)\] PRIMARY KEY (CLUSTERED|NONCLUSTERED) \((.+?)\)(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\](?:\(\[[^\]]+\]\))?)?$/.exec(sql))) {
       this.created(m[1]).indexes.push({ name: m[2], clustered: m[3] === "CLUSTERED", unique: true, primaryKey: true, keys: parseKeys(m[4]), dataSpace: m[5] });
       return;
     }
-    if ((m = /^CREATE (UNIQUE )?(CLUSTERED|NONCLUSTERED) INDEX \[([^\]]+)\] ON (\S+) \((.+?)\)(?: INCLUDE \((.+?)\))?(?: WHERE (.+?))?(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\])?$/.exec(sql))) {
+    if ((m = /^CREATE (UNIQUE )?(CLUSTERED|NONCLUSTERED) INDEX \[([^\]]+)\] ON (\S+) \((.+?)\)(?: INCLUDE \((.+?)\))?(?: WHERE (.+?))?(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\](?:\(\[[^\]]+\]\))?)?$/.exec(sql))) {
       if (m[4] === this.targetName) return;
       this.created(m[4]).indexes.push({ name: m[3], clustered: m[2] === "CLUSTERED", unique: !!m[1], primaryKey: false, keys: parseKeys(m[5]), include: m[6] ? m[6].split(", ").map(unquote) : undefined, filter: m[7], dataSpace: m[8] });
       return;
     }
+    if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+) PARTITION (\d+)/.exec(sql))) return this.switchPartition(m[1], m[3], Number(m[2]), Number(m[4]));
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+)/.exec(sql))) {
       const n = Number(m[2]);
       const out = this.rowsIn(n);
@@ -222,11 +224,39 @@ export class SqlServerModel {
     return { filegroup: st.filegroup, columns: st.columns, indexes: st.indexes, checks: st.checks.map((c) => c.definition), rows: this.t.rows };
   }
 
+  private view(name: string): CreatedTable {
+    return name === this.targetName ? this.targetAsCreated() : this.created(name);
+  }
+
   /** ALTER TABLE from SWITCH TO to (non-partitioned tables): SQL Server's structural requirements, then the rows move. */
   private switchTable(fromName: string, toName: string) {
-    const from = fromName === this.targetName ? this.targetAsCreated() : this.created(fromName);
-    const to = toName === this.targetName ? this.targetAsCreated() : this.created(toName);
+    const [from, to] = [this.view(fromName), this.view(toName)];
     if (to.rows.length) throw new SqlError(4905, `ALTER TABLE SWITCH statement failed. The target table ${toName} must be empty.`);
+    this.requireIdentical(from, to, fromName, toName);
+    const rows = from.rows;
+    if (fromName === this.targetName) this.t.rows = [];
+    else from.rows = [];
+    if (toName === this.targetName) this.t.rows = rows;
+    else to.rows = rows;
+  }
+
+  /** ALTER TABLE from SWITCH PARTITION n TO to PARTITION k, both tables on the target's scheme. */
+  private switchPartition(fromName: string, toName: string, n: number, k: number) {
+    const [from, to] = [this.view(fromName), this.view(toName)];
+    if (from.filegroup !== this.t.schemeName || to.filegroup !== this.t.schemeName) throw new SqlError(4939, `${fromName} and ${toName} must both be on partition scheme ${this.t.schemeName}`);
+    if (n !== k) throw new SqlError(4972, `partition ${n} of ${fromName} holds values partition ${k} of ${toName} does not allow`);
+    if (to.rows.some((r) => this.partitionNumber(r) === k)) throw new SqlError(4904, `ALTER TABLE SWITCH statement failed. The specified partition ${k} of target table ${toName} must be empty.`);
+    this.requireIdentical(from, to, fromName, toName);
+    const moving = from.rows.filter((r) => this.partitionNumber(r) === n);
+    const staying = from.rows.filter((r) => this.partitionNumber(r) !== n);
+    if (fromName === this.targetName) this.t.rows = staying;
+    else from.rows = staying;
+    if (toName === this.targetName) this.t.rows = [...this.t.rows, ...moving];
+    else to.rows = [...to.rows, ...moving];
+  }
+
+  /** What SWITCH compares: data space, columns, indexes both ways, and the receiving table's CHECKs. */
+  private requireIdentical(from: CreatedTable, to: CreatedTable, fromName: string, toName: string) {
     if (from.filegroup !== to.filegroup) throw new SqlError(4939, `${fromName} is on filegroup ${from.filegroup}, ${toName} on ${to.filegroup}`);
     // Name, type, nullability, collation, computed definition, in order; IDENTITY is not compared (documented).
     const columns = (t: CreatedTable) => JSON.stringify(t.columns!.map((c) => [c.name, c.computed ? null : c.type.toLowerCase(), c.nullable, c.collation ?? null, c.computed ?? null]));
@@ -240,11 +270,6 @@ export class SqlServerModel {
     // A CHECK of the receiving table must be one the switched rows are known (trusted) to satisfy.
     const unproven = to.checks.filter((c) => !from.checks.includes(c));
     if (unproven.length) throw new SqlError(4972, `ALTER TABLE SWITCH statement failed. Check constraint ${unproven[0]} of ${toName} is not satisfied by a trusted constraint of ${fromName}.`);
-    const rows = from.rows;
-    if (fromName === this.targetName) this.t.rows = [];
-    else from.rows = [];
-    if (toName === this.targetName) this.t.rows = rows;
-    else to.rows = rows;
   }
 
   private split(fn: string, value: string) {
@@ -347,7 +372,9 @@ export class SqlServerModel {
     if (sql === SQL.storage && st?.storage?.fail) throw new SqlError(208, String(st.storage.fail));
     if (sql === SQL.storage)
       return [{
-        dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: st?.compression ?? "NONE", lobFilegroup: st?.lobFilegroup ?? null,
+        ...(this.t.functionName
+          ? { dataSpace: this.t.schemeName, dataSpaceType: "PS", partitionColumn: this.t.key, partitions: this.t.boundaries.length + 1 }
+          : { dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1 }), compression: st?.compression ?? "NONE", lobFilegroup: st?.lobFilegroup ?? null,
         referencedBy: null, foreignKey: null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0, temporal: 0, memoryOptimized: false, cdc: false, replicated: false,
         canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1, ...st?.storage,
       }];
