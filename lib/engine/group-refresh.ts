@@ -6,7 +6,7 @@ import type { ForeignKey, RowFilter } from "../dialects/types";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "./context";
 import { failpoint } from "./failpoints";
 import type { Member, RefreshGroup } from "./groups";
-import { copyRows } from "./strategies/simple-copy";
+import { copyRows } from "./copy";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
 

@@ -8,6 +8,7 @@ import { checkAborted, columnPair, displayName, RefreshError, unit, type TableCo
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { analyzeTarget, resyncGenerators } from "../target-state";
 import { refuseMaskedKey } from "../masking/stage";
+import { sourceQuery } from "../copy";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { planSlices } from "../streams/plan";
@@ -73,11 +74,6 @@ function unitDays(placed: ReturnType<typeof placeDays>): number[] {
     .map((d) => d.day);
 }
 
-/** The source SELECT of a day (masking `sql` rules are evaluated by the source). */
-function dayQuery(ctx: TableContext, filter?: RowFilter) {
-  return ctx.dialect.compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), filter, undefined, undefined, ctx.masking?.expressions);
-}
-
 export const partitionSwitch: StrategyImpl = {
   async plan(ctx) {
     const p = await partitioning(ctx);
@@ -113,7 +109,7 @@ export const partitionSwitch: StrategyImpl = {
       mode: "partition_switch",
       reason: `${reason}: ${units}, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`,
       streams,
-      sourceQuery: dayQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
+      sourceQuery: sourceQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: expected,
       watermarkBefore: max,
       days,

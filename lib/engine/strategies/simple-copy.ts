@@ -1,12 +1,12 @@
 // simple_copy: full_replace, incremental (identity | date | datetime) and smart_sync.
 // Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
-import type { CompiledQuery, RowFilter, TableRef } from "../../dialects/types";
+import type { RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
-import { maskRows } from "../masking/stage";
+import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
 import { planSlices } from "../streams/plan";
 
@@ -51,11 +51,6 @@ function incrementalFilter(ctx: TableContext, wm: Awaited<ReturnType<typeof targ
   return ctx.config.incremental_type === "identity"
     ? { kind: "greater", column: wm.pair.source, value: wm.max }
     : { kind: "atLeast", column: wm.pair.source, value: wm.cutoff! };
-}
-
-/** The source SELECT of every copy: masking `sql` rules are evaluated by the source. */
-function sourceQuery(ctx: TableContext, filter?: RowFilter, orderBy?: string, limit?: number) {
-  return ctx.dialect.compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), filter, orderBy, limit, ctx.masking?.expressions);
 }
 
 export const simpleCopy: StrategyImpl = {
@@ -106,16 +101,6 @@ export const simpleCopy: StrategyImpl = {
 
 async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string, limit?: number): Promise<number> {
   return copyRows(ctx, sourceQuery(ctx, filter, orderBy, limit));
-}
-
-/** Streams a source SELECT through the masking stage into `into` (the target table, or a merge's staging table). */
-export async function copyRows(ctx: TableContext, query: CompiledQuery, into: TableRef = ctx.targetTable): Promise<number> {
-  const rows = maskRows(ctx, await ctx.sessions.source.exportRows(query));
-  return ctx.sessions.target.importRows(into, ctx.columns.map((c) => c.target.name), rows, {
-    batchSize: ctx.batchSize,
-    fireTriggers: ctx.config.fire_triggers && into === ctx.targetTable,
-    onRows: (n, bytes) => ctx.progress.update(n, bytes),
-  });
 }
 
 /** Empty + load in one transaction: until the commit, readers wait (TRUNCATE) or see the old rows (DELETE), never a half-empty table. */

@@ -4,7 +4,7 @@
 import type { ColumnInfo, RowFilter, TableRef } from "../../dialects/types";
 import { RefreshError, type TableContext } from "../context";
 import { MASKING_KEY_ENV } from "../masking/stage";
-import { loadStaging } from "../staging";
+import { copyRows, sourceQuery } from "../copy";
 import { runStreamJob, type StreamJob } from "./job";
 import { planSlices } from "./plan";
 import type { KeySlice } from "./split";
@@ -15,7 +15,6 @@ export interface StagingLoad {
   streams: number;
   /** The streams ran on worker threads (else on this one). */
   threads: boolean;
-  why: string;
 }
 
 /** One job per slice: plain data a thread can take (the masking key read now, kept in memory). */
@@ -24,7 +23,7 @@ function jobsFor(ctx: TableContext, staging: TableRef, key: ColumnInfo, slices: 
   return slices.map((slice) => ({
     source,
     target,
-    query: ctx.dialect.compiler.selectRows(ctx.sourceTable, ctx.columns.map((c) => c.source), { kind: "slice", column: key, ...slice, within }, undefined, undefined, ctx.masking?.expressions),
+    query: sourceQuery(ctx, { kind: "slice", column: key, ...slice, within }),
     staging,
     columns: ctx.columns,
     batchSize: ctx.batchSize,
@@ -50,7 +49,7 @@ async function runAll(jobs: StreamJob[], entry: string | null, onRows: (i: numbe
 
 export async function loadInStreams(ctx: TableContext, staging: TableRef, within: RowFilter | undefined, rowsExpected: number, label?: { partition: string }): Promise<StagingLoad> {
   const plan = await planSlices(ctx, rowsExpected, within);
-  if (!plan.slices) return { rows: await loadStaging(ctx, staging, within, label), streams: 1, threads: false, why: plan.why };
+  if (!plan.slices) return { rows: await copyRows(ctx, sourceQuery(ctx, within), staging, label), streams: 1, threads: false };
   const entry = threadEntry();
   const stop = new AbortController();
   const cancel = () => stop.abort();
@@ -67,7 +66,7 @@ export async function loadInStreams(ctx: TableContext, staging: TableRef, within
   try {
     const rows = await shared((snapshot) => runAll(jobsFor(ctx, staging, plan.key, plan.slices, within, snapshot), entry, onRows, stop));
     ctx.progress.update(rows, done.reduce((s, d) => s + d.bytes, 0), label);
-    return { rows, streams: plan.slices.length, threads: !!entry, why: plan.why };
+    return { rows, streams: plan.slices.length, threads: !!entry };
   } catch (e) {
     throw ctx.signal?.aborted ? new RefreshError("refresh cancelled") : e;
   } finally {
