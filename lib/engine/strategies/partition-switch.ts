@@ -108,7 +108,6 @@ export const partitionSwitch: StrategyImpl = {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
       reason: `${reason}: ${units}, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`,
-      streams,
       sourceQuery: sourceQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: expected,
       watermarkBefore: max,

@@ -70,7 +70,7 @@ export const simpleCopy: StrategyImpl = {
       const twin = await twinDecision(ctx);
       const streams = twin?.twin ? (await planSlices(ctx, n.rows ?? 0)).why || undefined : undefined;
       if (twin) reason += `; ${twin.reason}${streams ? `, ${streams}` : ""}`;
-      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin, streams };
+      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin };
     }
     const wm = await targetWatermark(ctx);
     const filter = incrementalFilter(ctx, wm);

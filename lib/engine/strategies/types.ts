@@ -24,8 +24,6 @@ export interface TablePlan {
   missingDays?: number[];
   /** staging_partition_switch: the source rows of each day (partition) to load. */
   dayRows?: Record<number, number>;
-  /** How the staging load is read and written: one stream, or N key-range streams (and why). */
-  streams?: string;
 }
 
 export interface TableOutcome {
