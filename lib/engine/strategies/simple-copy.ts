@@ -90,8 +90,10 @@ export const simpleCopy: StrategyImpl = {
 
   async execute(ctx, plan) {
     await failpoint("before-load");
-    if (plan.mode === "full_replace" && plan.twin && (await twinDecision(ctx))?.twin) {
-      const load = await replaceThroughTwin(ctx, plan.rowsExpected);
+    // The catalog is read again: what stands in the way of SWITCH may have changed since the plan.
+    const twin = plan.mode === "full_replace" && plan.twin ? await twinDecision(ctx) : null;
+    if (twin?.twin) {
+      const load = await replaceThroughTwin(ctx, plan.rowsExpected, twin.storage);
       return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads } } satisfies TableOutcome;
     }
     const written = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);

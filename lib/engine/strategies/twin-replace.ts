@@ -2,38 +2,41 @@
 // the old rows; one short transaction then exchanges it for the table's rows (SWITCH, metadata only) and moves the
 // identities and sequences on. Where SWITCH is impossible the plan says why and the table loads in place as before.
 import { partitionName } from "../../dialects/partition-days";
+import type { TableStorage } from "../../dialects/types";
 import { checkAborted, displayName, unit, type TableContext } from "../context";
 import { failpoint } from "../failpoints";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { analyzeTarget, resyncGenerators } from "../target-state";
 
-export interface TwinDecision {
-  twin: boolean;
-  /** Said in the plan (and the dry run): which path, and why not the twin when not. */
-  reason: string;
-}
+export type TwinDecision =
+  /** `reason`: said in the plan (and the dry run): which path, and why not the twin when not. */
+  { twin: true; reason: string; storage: TableStorage } | { twin: false; reason: string };
 
 /** Whether this table's full replace can go through a twin, from the catalog as it is now. */
 export async function twinDecision(ctx: TableContext): Promise<TwinDecision | null> {
   if (!ctx.dialect.swap || !ctx.sessions.target.introspector.storage) return null;
+  const blockers = ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : [];
   // A catalog the login cannot read (or an older server without one of its views) means the path known to work.
-  const storage = await ctx.sessions.target.introspector.storage(ctx.targetTable).catch((e: Error) => ({ blockers: [`its storage could not be read from the catalog (${e.message})`] }));
-  const blockers = [...(ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : []), ...storage.blockers];
-  if (blockers.length) return { twin: false, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` };
-  return { twin: true, reason: "loads a staging twin, then SWITCHes it in: readers see the old rows until then" };
+  const storage = await ctx.sessions.target.introspector.storage(ctx.targetTable).catch((e: Error) => {
+    blockers.push(`its storage could not be read from the catalog (${e.message})`);
+    return null;
+  });
+  if (storage) blockers.push(...storage.blockers);
+  if (!storage || blockers.length) return { twin: false, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` };
+  return { twin: true, reason: "loads a staging twin, then SWITCHes it in: readers see the old rows until then", storage };
 }
 
 /** Loads the twin, builds its indexes and CHECKs, then switches it in; returns the rows loaded. A failure or a kill
  *  at any point before the switch commits leaves the table as it was; the twins are dropped now or by the next run. */
-export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number): Promise<StagingLoad> {
+export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number, storage: TableStorage): Promise<StagingLoad> {
   const target = () => ctx.sessions.target;
   const swap = ctx.dialect.swap!;
   const twin = partitionName(ctx.targetTable, "_stg_full");
   const retired = partitionName(ctx.targetTable, "_old_full");
   return unit(ctx, async () => {
     await dropLeftovers(ctx);
-    const [storage, shape] = await Promise.all([target().introspector.storage!(ctx.targetTable), targetShape(ctx)]);
+    const shape = await targetShape(ctx);
     try {
       for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
       ctx.progress.phase("loading", { message: `loading a twin of ${displayName(ctx.targetTable)}` });
