@@ -10,7 +10,7 @@
 // the rows of that side: so a split is allowed only when that side holds no rows (checked in the same transaction).
 import { addDays } from "../../engine/days";
 import { boundDay, comparePoints, dailyPartition, dayBound, dayStart, isRangeLeft, monthStart, nextMonthStart, rangeHolds, toPoint } from "../partition-days";
-import type { ColumnInfo, CompiledQuery, DayPlacement, IndexInfo, PartitionCompiler, PartitionInfo, Partitioning, TableRef, TableShape } from "../types";
+import type { CheckInfo, ColumnInfo, CompiledQuery, DayPlacement, IndexInfo, PartitionCompiler, PartitionInfo, Partitioning, TableRef, TableShape } from "../types";
 import { qualified, quoteIdent } from "./compiler";
 
 export const MARKER = "uat_refresh";
@@ -150,6 +150,12 @@ export function indexStatements(t: TableRef, indexes: IndexInfo[], place: (ix: I
   });
 }
 
+/** The target's CHECK constraints on a twin, added WITH CHECK (the default for a new constraint): validated, trusted,
+ *  as SWITCH requires; named after the twin (constraint names are unique per schema). */
+export function checkStatements(t: TableRef, checks: CheckInfo[] = []): CompiledQuery[] {
+  return checks.map((ck, i) => ({ sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(`ck_${t.name}_${i + 1}`)} CHECK ${ck.definition}`, params: [] }));
+}
+
 export function mark(t: TableRef, value: string): CompiledQuery {
   return {
     sql: `EXEC sys.sp_addextendedproperty @name = ${nstring(MARKER)}, @value = ${nstring(value)}, @level0type = N'SCHEMA', @level0name = ${nstring(t.schema)}, @level1type = N'TABLE', @level1name = ${nstring(t.name)}`,
@@ -211,7 +217,7 @@ export const sqlServerPartitions: PartitionCompiler = {
       mark(staging, `staging:${table.schema}.${table.name}`),
       // The target's own CHECKs, trusted (WITH CHECK is the default for a new constraint): rows that break one fail
       // the load (bulk load checks constraints), and SWITCH finds the structure it requires.
-      ...(shape.checks ?? []).map((ck, i) => ({ sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(`ck_${staging.name}_${i + 1}`)} CHECK ${ck.definition}`, params: [] })),
+      ...checkStatements(staging, shape.checks),
       // the empty twin the old partition is switched out into: same columns, indexes and filegroup
       { sql: `CREATE TABLE ${qualified(retired)} (${cols}) ON ${fg}`, params: [] },
       mark(retired, `retired:${table.schema}.${table.name}`),

@@ -7,7 +7,7 @@
 // switching" requirements). What cannot be reproduced is reported by the introspector as a blocker.
 import type { CompiledQuery, IndexInfo, SwapCompiler, TableRef, TableShape, TableStorage } from "../types";
 import { qualified, quoteIdent } from "./compiler";
-import { columnDef, indexStatements, LOW_PRIORITY, mark } from "./partitions";
+import { checkStatements, columnDef, indexStatements, LOW_PRIORITY, mark } from "./partitions";
 
 /** `ON [filegroup]` or `ON [scheme]([column])`: where the table, or one of its indexes, is stored. */
 function placement(storage: TableStorage, dataSpace?: string): string {
@@ -50,8 +50,8 @@ export const sqlServerSwap: SwapCompiler = {
   prepareTwin(twin, storage, shape) {
     return [
       ...indexesOf(twin, storage, shape),
-      // The target's CHECKs, added WITH CHECK (the default for a new constraint): validated once, trusted.
-      ...(shape.checks ?? []).map((ck, i) => ({ sql: `ALTER TABLE ${qualified(twin)} ADD CONSTRAINT ${quoteIdent(`ck_${twin.name}_${i + 1}`)} CHECK ${ck.definition}`, params: [] })),
+      // The target's CHECKs, validated once after the load.
+      ...checkStatements(twin, shape.checks),
     ];
   },
 
