@@ -15,7 +15,7 @@ import { Readable } from "node:stream";
 import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import type { CompiledQuery, RowStream, Session, TableRef } from "../../lib/dialects/types";
-import { SqlError } from "./sqlserver-model";
+import { columnRow, indexRows, SqlError } from "./sqlserver-model";
 
 type Value = string | number | null;
 type Row = Record<string, Value>;
@@ -306,17 +306,9 @@ export class SqlServerDatabase {
       const found = [...this.tables.values()].find((x) => x.ref.name.toLowerCase() === String(params[0]).toLowerCase() && x.ref.schema === (params[1] ?? "dbo"));
       return found ? [{ ...found.ref }] : [];
     }
-    if (sql === SQL.columns)
-      return t().columns.map((c) => {
-        const [, type, n, s] = /^(\w+)(?:\((\w+)(?:,(\d+))?\))?$/.exec(c.type)!;
-        const len = n === "max" ? -1 : Number(n ?? 0);
-        return {
-          name: c.name, type, declaredType: type, clr: false, maxLength: type.startsWith("n") && type.endsWith("char") ? (len === -1 ? -1 : len * 2) : len || 4,
-          precision: type === "decimal" ? len : 10, scale: Number(s ?? 0), nullable: !!c.nullable, identity: !!c.identity, computed: false,
-          collation: null, computedDefinition: null, persisted: null, identitySeed: c.identity ? "1" : null, identityIncrement: c.identity ? "1" : null,
-        };
-      });
-    if (sql === SQL.indexes) return t().primaryKey.map((column) => ({ index: `pk_${t().ref.name}`, unique: true, primaryKey: true, type: 1, column, descending: false, included: false, filter: null, dataSpace: "PRIMARY" }));
+    // Rendered as the single-table model renders its catalog rows.
+    if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));
+    if (sql === SQL.indexes) return indexRows({ name: `pk_${t().ref.name}`, clustered: true, unique: true, primaryKey: true, keys: t().primaryKey.map((column) => ({ column })), dataSpace: "PRIMARY" });
     if (sql === SQL.checks || sql === SQL.sequences) return [];
     if (sql === SQL.triggers) return [...t().triggers].filter(([, on]) => on).map(([name]) => ({ name }));
     if (sql === SQL.foreignKeys) {

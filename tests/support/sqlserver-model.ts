@@ -430,7 +430,7 @@ function parseKeys(list: string) {
 }
 
 /** sys.columns / sys.types / sys.computed_columns / sys.identity_columns as SQL.columns selects them. */
-function columnRow(c: ColumnFact): Record<string, unknown> {
+export function columnRow(c: ColumnFact): Record<string, unknown> {
   const m = /^(\w+)(?:\((\w+)(?:,(\d+))?\))?$/.exec(c.type)!;
   const type = c.computed ? "int" : m[1].toLowerCase();
   const n = m[2] === "max" ? -1 : Number(m[2] ?? 0);
@@ -444,7 +444,7 @@ function columnRow(c: ColumnFact): Record<string, unknown> {
 }
 
 /** sys.indexes x sys.index_columns as SQL.indexes selects them: key columns in order, then included ones. */
-function indexRows(ix: IndexFact): Record<string, unknown>[] {
+export function indexRows(ix: IndexFact): Record<string, unknown>[] {
   const base = { index: ix.name, unique: ix.unique || ix.primaryKey, primaryKey: ix.primaryKey, type: ix.clustered ? 1 : 2, filter: ix.filter ?? null, dataSpace: ix.dataSpace ?? null };
   return [...ix.keys.map((k) => ({ ...base, column: k.column, descending: !!k.desc, included: false })), ...(ix.include ?? []).map((column) => ({ ...base, column, descending: false, included: true }))];
 }
