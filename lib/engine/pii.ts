@@ -80,7 +80,9 @@ export async function scanPii(config: RefreshConfig, sampleSize = 200): Promise<
     for (const t of config.tables) {
       const ref = await source.introspector.findTable(t.name, t.schema);
       if (!ref) continue;
-      const [columns, indexes] = await Promise.all([source.introspector.columns(ref), source.introspector.indexes(ref)]);
+      // One request at a time on the one connection.
+      const columns = await source.introspector.columns(ref);
+      const indexes = await source.introspector.indexes(ref);
       const unique = new Set(indexes.filter((ix) => ix.unique || ix.primaryKey).flatMap((ix) => ix.columns.map((c) => c.toLowerCase())));
       const masked = new Set((t.masking ?? []).map((m) => m.column.toLowerCase()));
       for (const c of columns) {

@@ -3,10 +3,13 @@
 import type { TableRef, TableShape } from "../dialects/types";
 import type { TableContext } from "./context";
 
-/** Columns (computed ones included), indexes and CHECKs of the target: SQL Server switches only identical tables. */
+/** Columns (computed ones included), indexes and CHECKs of the target: SQL Server switches only identical tables.
+ *  One catalog read after the other: a session is one connection, and a connection takes one request at a time. */
 export async function targetShape(ctx: TableContext): Promise<TableShape> {
   const t = ctx.sessions.target.introspector;
-  const [indexes, columns, checks] = await Promise.all([t.indexes(ctx.targetTable), t.columns(ctx.targetTable), t.checks?.(ctx.targetTable) ?? []]);
+  const indexes = await t.indexes(ctx.targetTable);
+  const columns = await t.columns(ctx.targetTable);
+  const checks = (await t.checks?.(ctx.targetTable)) ?? [];
   return { columns, indexes, checks };
 }
 

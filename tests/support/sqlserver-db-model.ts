@@ -15,6 +15,7 @@ import { Readable } from "node:stream";
 import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import type { CompiledQuery, RowStream, Session, TableRef } from "../../lib/dialects/types";
+import { OneRequestAtATime } from "./one-request";
 import { columnRow, indexRows, SqlError } from "./sqlserver-model";
 
 type Value = string | number | null;
@@ -336,39 +337,52 @@ export class SqlServerDatabase {
   }
 }
 
-/** A Session over a modelled database: the dialect's introspector and compiler, the model underneath. */
+/** A Session over a modelled database: the dialect's introspector and compiler, the model underneath; one request
+ *  at a time, as on a tedious connection (./one-request). */
 export function databaseSession(db: SqlServerDatabase, role: "source" | "target"): Session {
   const readOnly = role === "source";
+  const wire = new OneRequestAtATime();
   const write = (sql: string) => {
     if (readOnly && !/^SELECT /.test(sql)) throw new Error(`model: the source is never written: ${sql}`);
   };
   return {
     engine: "sqlserver",
-    introspector: sqlServerIntrospector(async <R>(sql: string, params: unknown[]) => db.catalog(sql, params) as R[]),
+    introspector: sqlServerIntrospector(<R>(sql: string, params: unknown[]) => wire.run(sql, () => db.catalog(sql, params) as R[])),
     async identity() {
       return { keys: [`model|${role}`], version: "model", database: role };
     },
-    async query<R>(c: CompiledQuery): Promise<R[]> {
-      write(c.sql);
-      return db.run(c.sql, c.params) as R[];
+    query: <R>(c: CompiledQuery) =>
+      wire.run(c.sql, () => {
+        write(c.sql);
+        return db.run(c.sql, c.params) as R[];
+      }),
+    execute: (c: CompiledQuery) =>
+      wire.run(c.sql, () => {
+        write(c.sql);
+        db.run(c.sql, c.params);
+      }),
+    async transaction(fn) {
+      if (readOnly) return fn();
+      return db.transaction(async () => {
+        await wire.run("SET XACT_ABORT ON; BEGIN TRANSACTION", () => {});
+        const result = await fn();
+        await wire.run("COMMIT TRANSACTION", () => {});
+        return result;
+      });
     },
-    async execute(c: CompiledQuery) {
-      write(c.sql);
-      db.run(c.sql, c.params);
-    },
-    transaction: (fn) => (readOnly ? fn() : db.transaction(fn)),
     snapshot: (fn) => fn(),
     async exportRows(c: CompiledQuery) {
-      return { stream: Readable.from(db.exportRows(c.sql, c.params)), done: Promise.resolve() } satisfies RowStream;
+      return { stream: wire.hold(c.sql, Readable.from(db.exportRows(c.sql, c.params))), done: Promise.resolve() } satisfies RowStream;
     },
-    async importRows(table, columns, rows) {
-      write("INSERT BULK");
-      db.statements.push(`INSERT BULK ${q(table)}`);
-      const values: Value[][] = [];
-      for await (const r of rows.stream) values.push(r as Value[]);
-      db.bulkLoad(q(table), columns, values);
-      return values.length;
-    },
+    importRows: (table, columns, rows) =>
+      wire.run(`INSERT BULK ${q(table)}`, async () => {
+        write("INSERT BULK");
+        db.statements.push(`INSERT BULK ${q(table)}`);
+        const values: Value[][] = [];
+        for await (const r of rows.stream) values.push(r as Value[]);
+        db.bulkLoad(q(table), columns, values);
+        return values.length;
+      }),
     destroy() {},
     async close() {},
   };

@@ -14,6 +14,7 @@ import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import { comparePoints, toPoint, type Point } from "../../lib/dialects/partition-days";
 import type { ColumnInfo, CompiledQuery, RowStream, Session, TableRef, TypeFamily } from "../../lib/dialects/types";
+import { OneRequestAtATime } from "./one-request";
 
 export type KeyType = "int" | "date" | "datetime2";
 const FAMILY: Record<KeyType, TypeFamily> = { int: "integer", date: "date", datetime2: "datetime" };
@@ -462,55 +463,29 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     }));
   };
   const text = (p: Point) => (t.keyType === "datetime2" ? String(p) : helper.render(p));
+  // One request at a time, as on a tedious connection (./one-request).
+  const wire = new OneRequestAtATime();
   const session: Session & { model: typeof model } = {
     model,
     engine: "sqlserver",
-    introspector: sqlServerIntrospector(async <R>(sql: string) => {
-      if (sql === SQL.findTable) return [t.table] as R[];
-      // The modelled tables have no foreign keys, triggers or sequences.
-      if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
-      // The modelled login holds every permission.
-      if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1 }] as R[];
-      const rows = helper.catalog(sql);
-      if (!rows) throw new Error(`model: unexpected catalog query ${sql}`);
-      return rows as R[];
-    }),
+    introspector: sqlServerIntrospector(<R>(sql: string) => wire.run(sql, () => catalogRows<R>(sql))),
     async identity() {
       return { keys: [`model|${role}`], version: "model", database: role };
     },
-    async query<R>(q: CompiledQuery): Promise<R[]> {
-      const catalog = helper.catalog(q.sql);
-      if (catalog) return catalog as R[];
-      if (q.sql.includes("sys.extended_properties")) {
-        if (!(model instanceof SqlServerModel)) return [];
-        const left = [...model.tables].filter(([, x]) => x.marker && q.params.slice(1).includes(x.marker));
-        return left.map(([name]) => {
-          const [, schema, table] = /^\[(.+)\]\.\[(.+)\]$/.exec(name)!;
-          return { schema, name: table };
-        }) as R[];
-      }
-      if (q.sql.includes("FROM sys.partitions")) return [{ n: String(t.rows.length), bytes: null }] as R[];
-      if (/ AS \[max\]/.test(q.sql)) {
-        const max = t.rows.map((r) => helper.point(r)).sort(comparePoints).at(-1);
-        return [{ max: max === undefined ? null : text(max), cutoff: max === undefined ? null : text(max) }] as R[];
-      }
-      if (q.sql.startsWith("SELECT DISTINCT")) {
-        const days = [...new Set(rowsWhere(q.sql, q.params).map((r) => r.slice(0, r.length === 8 ? 8 : 10)))].sort();
-        return days.map((value) => ({ value })) as R[];
-      }
-      if (q.sql.startsWith("SELECT CAST(COUNT_BIG(*)")) return [{ n: String(rowsWhere(q.sql, q.params).length) }] as R[];
-      throw new Error(`model: unexpected query ${q.sql}`);
-    },
-    async execute(q) {
+    query: <R>(q: CompiledQuery) => wire.run(q.sql, () => queryRows<R>(q)),
+    execute: (q) => wire.run(q.sql, () => {
       if (!(model instanceof SqlServerModel)) throw new Error(`model: the ${role} is read-only here: ${q.sql}`);
       model.execute(q.sql, q.params);
-    },
+    }),
     async transaction(fn) {
       if (!(model instanceof SqlServerModel)) return fn();
       // XACT_ABORT + ROLLBACK: a failure leaves the catalog and the rows as they were.
+      await wire.run("SET XACT_ABORT ON; BEGIN TRANSACTION", () => {});
       const before = structuredClone({ rows: model.t.rows, boundaries: model.t.boundaries, filegroups: model.t.filegroups, nextUsed: model.nextUsed, tables: model.tables });
       try {
-        return await fn();
+        const result = await fn();
+        await wire.run("COMMIT TRANSACTION", () => {});
+        return result;
       } catch (e) {
         Object.assign(model.t, { rows: before.rows, boundaries: before.boundaries, filegroups: before.filegroups });
         model.nextUsed = before.nextUsed;
@@ -523,22 +498,58 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
       // The model carries a row as its key: every column of it holds the key value.
       const width = q.sql.slice(0, q.sql.indexOf(" FROM ")).split("], [").length;
       const rows = rowsWhere(q.sql, q.params).map((key) => Array.from({ length: width }, () => key));
-      return { stream: Readable.from(rows), done: Promise.resolve() } satisfies RowStream;
+      return { stream: wire.hold(q.sql, Readable.from(rows)), done: Promise.resolve() } satisfies RowStream;
     },
-    async importRows(table, columns, rows) {
-      if (!(model instanceof SqlServerModel)) throw new Error("model: the source is never written");
-      let n = 0;
-      const keys: string[] = [];
-      const at = columns.findIndex((c) => c.toLowerCase() === t.key.toLowerCase());
-      for await (const row of rows.stream) {
-        keys.push(String((row as unknown[])[at]));
-        n++;
-      }
-      model.stage(sqlServerCompiler.qualified(table), keys);
-      return n;
-    },
+    importRows: (table, columns, rows) =>
+      wire.run(`INSERT BULK ${sqlServerCompiler.qualified(table)}`, async () => {
+        if (!(model instanceof SqlServerModel)) throw new Error("model: the source is never written");
+        let n = 0;
+        const keys: string[] = [];
+        const at = columns.findIndex((c) => c.toLowerCase() === t.key.toLowerCase());
+        for await (const row of rows.stream) {
+          keys.push(String((row as unknown[])[at]));
+          n++;
+        }
+        model.stage(sqlServerCompiler.qualified(table), keys);
+        return n;
+      }),
     destroy() {},
     async close() {},
   };
   return session;
+
+  function catalogRows<R>(sql: string): R[] {
+    if (sql === SQL.findTable) return [t.table] as R[];
+    // The modelled tables have no foreign keys, triggers or sequences.
+    if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
+    // The modelled login holds every permission.
+    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1 }] as R[];
+    const rows = helper.catalog(sql);
+    if (!rows) throw new Error(`model: unexpected catalog query ${sql}`);
+    return rows as R[];
+  }
+
+  function queryRows<R>(q: CompiledQuery): R[] {
+    const catalog = helper.catalog(q.sql);
+    if (catalog) return catalog as R[];
+    if (q.sql.includes("sys.extended_properties")) {
+      if (!(model instanceof SqlServerModel)) return [];
+      const left = [...model.tables].filter(([, x]) => x.marker && q.params.slice(1).includes(x.marker));
+      return left.map(([name]) => {
+        const [, schema, table] = /^\[(.+)\]\.\[(.+)\]$/.exec(name)!;
+        return { schema, name: table };
+      }) as R[];
+    }
+    if (q.sql.includes("FROM sys.partitions")) return [{ n: String(t.rows.length), bytes: null }] as R[];
+    if (/ AS \[max\]/.test(q.sql)) {
+      const max = t.rows.map((r) => helper.point(r)).sort(comparePoints).at(-1);
+      return [{ max: max === undefined ? null : text(max), cutoff: max === undefined ? null : text(max) }] as R[];
+    }
+    if (q.sql.startsWith("SELECT DISTINCT")) {
+      const days = [...new Set(rowsWhere(q.sql, q.params).map((r) => r.slice(0, r.length === 8 ? 8 : 10)))].sort();
+      return days.map((value) => ({ value })) as R[];
+    }
+    if (q.sql.startsWith("SELECT CAST(COUNT_BIG(*)")) return [{ n: String(rowsWhere(q.sql, q.params).length) }] as R[];
+    throw new Error(`model: unexpected query ${q.sql}`);
+  }
 }
