@@ -1,6 +1,7 @@
 // PostgreSQL catalog reads (pg_catalog): what exists, with which columns, indexes and partitions.
 import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Partitioning, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
+import { columnNamed } from "../columns";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
 
@@ -69,7 +70,7 @@ export function postgresIntrospector(query: Query): Introspector {
       const key = keys[0];
       if (!key) return null;
       if (key.strategy !== "r" || key.nkeys !== 1) throw new Error(`${qualified(table)} must be RANGE-partitioned on a single column for staging_partition_switch`);
-      const columnType = (await this.columns(table)).find((c) => c.name === key.column)!;
+      const columnType = columnNamed(await this.columns(table), key.column, table);
       const parts = await query<{ name: string; bound: string }>(
         `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i
          JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1) ORDER BY 2`,

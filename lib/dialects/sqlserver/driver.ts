@@ -7,6 +7,7 @@ import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadO
 import { qualified } from "./compiler";
 import { sqlServerIntrospector } from "./introspector";
 import { refusal, transportOf } from "./transport";
+import { columnNamed } from "../columns";
 
 type Row = Record<string, unknown>;
 
@@ -181,7 +182,7 @@ class SqlServerSession implements Session {
 
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
     const info = await this.introspector.columns(table);
-    const cols = columns.map((n) => info.find((c) => c.name === n)!);
+    const cols = columns.map((n) => columnNamed(info, n, table));
     const total = await bulkLoad(this.connection, table, cols, rows.stream, opts);
     await rows.done;
     return total;

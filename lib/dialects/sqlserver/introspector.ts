@@ -2,6 +2,7 @@
 // scheme, boundaries and filegroups. The SQL texts are exported so the tests can parse them with the grammar.
 import type { CheckInfo, ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
+import { columnNamed } from "../columns";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
 
@@ -239,7 +240,7 @@ export function sqlServerIntrospector(query: Query): Introspector {
     async partitioning(table) {
       const [pf] = await query<{ function: string; scheme: string; rangeRight: boolean; column: string; functionId: number }>(SQL.partitioning, [qualified(table)]);
       if (!pf) return null;
-      const columnType = (await this.columns(table)).find((c) => c.name === pf.column)!;
+      const columnType = columnNamed(await this.columns(table), pf.column, table);
       const bounds = (await query<{ id: number; value: string }>(SQL.boundaries(columnType.family), [pf.functionId])).map((b) => b.value);
       const filegroups = new Map((await query<{ number: number; filegroup: string }>(SQL.filegroups, [pf.scheme])).map((f) => [Number(f.number), f.filegroup]));
       // Partition k lies between boundaries k-1 and k ([ ) for RANGE RIGHT, ( ] for RANGE LEFT); the first and the
