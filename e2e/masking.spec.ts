@@ -92,6 +92,9 @@ test("admin: PII scan, accept a proposal, edit another, preview, refresh: the ta
     const edit = (await meta.query("SELECT details FROM \"AuditEvent\" WHERE action = 'masking.rules' AND target = 'customers' ORDER BY at DESC LIMIT 1")).rows[0].details;
     expect(edit.before.masking).toEqual([{ column: "email", rule: "fake_email" }]);
     expect(edit.after.masking).toEqual([{ column: "email", rule: "fake_email" }, { column: "name", rule: "partial", keep_first: 2 }]);
+    // the preview is on record with the rules it ran, word for word
+    const preview = (await meta.query("SELECT details FROM \"AuditEvent\" WHERE action = 'masking.preview' AND target = 'customers' ORDER BY at DESC LIMIT 1")).rows[0].details;
+    expect(preview.rules).toContainEqual(expect.objectContaining({ column: "email", rule: "fake_email" }));
   } finally {
     await meta.end();
   }

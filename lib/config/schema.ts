@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { identifier } from "./identifier";
 import { maskRuleSchema, personalDataSchema } from "./masking";
+import { ExpressionError, parseExpression } from "../dialects/expression";
 
 export { identifier };
 
@@ -134,6 +135,19 @@ export const configSchema = z
     });
     if (c.databases.source.engine !== c.databases.target.engine)
       ctx.addIssue({ code: "custom", path: ["databases", "target", "engine"], message: "must match the source engine (rows stream in the engine's native bulk format)" });
+    // Admin-written SQL is one value expression of the engine's grammar (lib/dialects/expression); its names are
+    // checked against the catalog when a refresh resolves the table.
+    c.tables.forEach((t, i) =>
+      t.masking?.forEach((m, j) => {
+        if (m.rule !== "sql" || m.expression === undefined) return;
+        try {
+          parseExpression(m.expression, c.databases.source.engine);
+        } catch (e) {
+          if (!(e instanceof ExpressionError)) throw e;
+          ctx.addIssue({ code: "custom", path: ["tables", i, "masking", j, "expression"], message: e.message });
+        }
+      }),
+    );
   });
 
 export type RefreshConfig = z.infer<typeof configSchema>;

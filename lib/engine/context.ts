@@ -88,7 +88,7 @@ export async function resolveTable(
   if (config.masking?.length) {
     const indexes = await sessions.target.introspector.indexes(targetTable);
     const unique = new Set(indexes.filter((ix) => ix.unique || ix.primaryKey).flatMap((ix) => ix.columns.map((c) => c.toLowerCase())));
-    masking = compileMasking(config.masking, { targetTable, columns }, unique);
+    masking = compileMasking(config.masking, { targetTable, columns, engine: dialect.engine }, unique);
     for (const key of ["incremental_column", "partition_column"] as const)
       if (config[key] && masking?.masked.has(config[key]!.toLowerCase()))
         throw new RefreshError(`masking: ${config[key]} is the ${key} of ${displayName(targetTable)} and cannot be masked`, { field: "masking" });

@@ -190,7 +190,7 @@ describe("SQL Server rows", () => {
 
 describe("checks before a masked refresh", () => {
   const col = (name: string, family: ColumnInfo["family"], nullable = true): ColumnInfo => ({ name, nativeType: family, family, nullable, identity: false, generated: false });
-  const table = { targetTable: { schema: "dbo", name: "people" }, columns: [col("id", "integer", false), col("email", "text", false), col("born", "date")].map((c) => ({ source: c, target: c })) };
+  const table = { engine: "sqlserver" as const, targetTable: { schema: "dbo", name: "people" }, columns: [col("id", "integer", false), col("email", "text", false), col("born", "date")].map((c) => ({ source: c, target: c })) };
   const env = { UAT_REFRESH_MASKING_KEY: KEY };
 
   it("names what is wrong: the key variable, an unknown column, a type that does not fit, a rule that breaks a unique index", () => {

@@ -27,7 +27,13 @@ export async function connectPostgres(target: ConnectionTarget, opts: ConnectOpt
   // A dropped connection surfaces on the running query; this keeps an idle one from crashing the process.
   client.on("error", () => {});
   await client.connect();
-  return new PostgresSession(client);
+  return new PostgresSession(client, opts.readOnly);
+}
+
+/** node-postgres' `queryMode: "extended"` (pg 8.11+, brianc/node-postgres#3214; not in @types/pg): Parse / Bind /
+ *  Execute even without parameters, and the server refuses a string of more than one statement. */
+function extended(text: string, values: readonly unknown[]): pg.QueryConfig {
+  return { text, values: values as unknown[], queryMode: "extended" } as pg.QueryConfig;
 }
 
 /** Counts rows in COPY text output: each row ends with one newline, embedded newlines are escaped. */
@@ -58,8 +64,11 @@ class PostgresSession implements Session {
   readonly engine = "postgres" as const;
   readonly introspector;
 
-  constructor(private client: pg.Client) {
-    this.introspector = postgresIntrospector(async (sql, params) => (await this.client.query(sql, params)).rows);
+  constructor(
+    private client: pg.Client,
+    private readOnly = false,
+  ) {
+    this.introspector = postgresIntrospector((sql, params) => this.query({ sql, params }));
   }
 
   async identity() {
@@ -71,12 +80,17 @@ class PostgresSession implements Session {
     return { keys: [`${r.started}|${r.port}|${r.oid}`], version: r.version, database: r.db };
   }
 
+  /** Source statements always go out on the extended protocol: one statement per request, whatever the text. */
+  private send(q: CompiledQuery) {
+    return this.readOnly ? this.client.query(extended(q.sql, q.params)) : this.client.query(q.sql, q.params as unknown[]);
+  }
+
   async query<R>(q: CompiledQuery): Promise<R[]> {
-    return (await this.client.query(q.sql, q.params as unknown[])).rows as R[];
+    return (await this.send(q)).rows as R[];
   }
 
   async execute(q: CompiledQuery) {
-    await this.client.query(q.sql, q.params as unknown[]);
+    await this.send(q);
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -116,6 +130,12 @@ class PostgresSession implements Session {
     for (const [i, value] of q.params.entries()) {
       await this.client.query("SELECT set_config($1, $2, false)", [`uat_refresh.p${i + 1}`, String(value)]);
     }
+    // COPY goes out on the simple protocol, which runs every statement of a string. On the source, the very SELECT
+    // the COPY wraps is first parsed by the server on the extended protocol, which refuses a string of more than
+    // one statement ("cannot insert multiple commands into a prepared statement"): wrapped the same way, no text
+    // can end the COPY's SELECT and start a statement of its own (default_transaction_read_only alone would not
+    // hold: `COMMIT; SET TRANSACTION READ WRITE; ...` lifts it).
+    if (this.readOnly) await this.client.query(extended(`SELECT 1 FROM (${q.sql}) AS one_statement LIMIT 0`, []));
     const stream = this.client.query(copyTo(`COPY (${q.sql}) TO STDOUT`));
     return { stream, done: finished(stream) };
   }

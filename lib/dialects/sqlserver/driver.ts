@@ -7,6 +7,7 @@ import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadO
 import { qualified } from "./compiler";
 import { sqlServerIntrospector } from "./introspector";
 import { refusal, transportOf } from "./transport";
+import { sourceStatementProblem } from "./read-only";
 import { columnNamed } from "../columns";
 
 type Row = Record<string, unknown>;
@@ -56,7 +57,7 @@ export const DRIVER_SQL = {
   // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
   // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
   // and attach keep it, so a UAT restored from a production backup would look like production.
-  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], @@VERSION AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
   // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
   // SNAPSHOT isolation is only allowed where the database enables it (ALLOW_SNAPSHOT_ISOLATION ON, error 3952
@@ -85,14 +86,12 @@ export function identityOf(r: IdentityRow): ServerIdentity {
   return { keys, version: r.version, database: r.db };
 }
 
-const WRITE = /^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|ALTER|CREATE|DROP|EXEC|BEGIN|COMMIT|ROLLBACK|IF|SET)\b/i;
-
 class SqlServerSession implements Session {
   readonly engine = "sqlserver" as const;
   readonly introspector;
 
-  /** ApplicationIntent=ReadOnly does not stop writes on a primary, so a source session also refuses any
-   *  statement that is not a read (the engine only reads the source; a db_datareader login is the real guard). */
+  /** ApplicationIntent=ReadOnly does not stop writes on a primary, so a source session sends nothing but one plain
+   *  SELECT, always as one parameterised request (./read-only; a db_datareader login is the real guard). */
   constructor(
     private connection: Connection,
     private readOnly: boolean,
@@ -101,14 +100,21 @@ class SqlServerSession implements Session {
   }
 
   private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<void> {
-    if (this.readOnly && WRITE.test(q.sql)) return Promise.reject(Object.assign(new Error("the source session is read-only: refusing a write"), { code: "READ_ONLY" }));
+    const refused = this.refusal(q);
+    if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
       const req = new Request(q.sql, (err) => (err ? reject(err) : resolve()));
       q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null || v === undefined ? null : String(v)));
       if (onRow) req.on("row", (cols: { value: unknown; metadata: { colName: string } }[]) => onRow(Object.fromEntries(cols.map((c) => [c.metadata.colName, c.value]))));
-      if (q.params.length) this.connection.execSql(req);
+      if (q.params.length || this.readOnly) this.connection.execSql(req);
       else this.connection.execSqlBatch(req);
     });
+  }
+
+  /** On the source: anything but one plain SELECT is refused before it is sent. */
+  private refusal(q: CompiledQuery): Error | null {
+    const why = this.readOnly ? sourceStatementProblem(q.sql) : null;
+    return why ? Object.assign(new Error(`the source session is read-only: refusing a statement with ${why}`), { code: "READ_ONLY" }) : null;
   }
 
   async identity() {
@@ -154,6 +160,8 @@ class SqlServerSession implements Session {
   }
 
   async exportRows(q: CompiledQuery): Promise<RowStream> {
+    const refused = this.refusal(q);
+    if (refused) throw refused;
     let req: Request;
     const stream = new Readable({
       objectMode: true,

@@ -2,7 +2,8 @@
 // refresh, then every row on its way from source to target has its masked columns rewritten (the dialect hands the
 // values over in its own row format). `sql` rules are evaluated by the source, in the SELECT itself.
 import { unresolvedPersonalData, type MaskRule } from "../../config/masking";
-import type { ColumnInfo, RowStream } from "../../dialects/types";
+import type { ColumnInfo, Engine, RowStream } from "../../dialects/types";
+import { checkExpression } from "../../dialects/expression";
 import { displayName, RefreshError, type TableContext } from "../context";
 import { compileRule, MaskingKeys, UNIQUE_SAFE } from "./rules";
 
@@ -35,7 +36,7 @@ function fits(rule: MaskRule, c: ColumnInfo): string | null {
 /** Checks a table's rules against the resolved columns and indexes, and compiles them; undefined without rules. */
 export function compileMasking(
   rules: MaskRule[] | undefined,
-  table: Pick<TableContext, "targetTable" | "columns">,
+  table: Pick<TableContext, "targetTable" | "columns"> & { engine: Engine },
   uniqueColumns: Set<string>,
   env: Record<string, string | undefined> = process.env,
 ): CompiledMasking | undefined {
@@ -58,7 +59,13 @@ export function compileMasking(
       throw new RefreshError(`masking: ${col.name} is under a unique index and rule ${rule.rule} can give two rows the same value: use hash or fake_email (their outputs stay distinct)`, { field: "masking" });
     if (unique && rule.rule === "hash" && (rule.length ?? 64) < 16) throw new RefreshError(`masking: ${col.name} is under a unique index: a hash shorter than 16 hex characters may repeat`, { field: "masking" });
     if (rule.rule === "sql") {
-      expressions[table.columns[at].source.name] = rule.expression!;
+      // Evaluated by the source inside its SELECT: one value expression over the source's columns, nothing else.
+      const sourceColumns = table.columns.map((c) => c.source.name);
+      try {
+        expressions[table.columns[at].source.name] = checkExpression(rule.expression!, table.engine, sourceColumns, `masking: the sql rule of ${col.name}`);
+      } catch (e) {
+        throw new RefreshError((e as Error).message, { field: "masking" });
+      }
       continue;
     }
     positions.push(at);

@@ -31,7 +31,7 @@ export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes:
   signal.addEventListener("abort", stop, { once: true });
   let exported: Readable | undefined;
   try {
-    const masking = job.masking && compileMasking(job.masking.rules, { targetTable: job.masking.targetTable, columns: job.columns }, new Set(job.masking.unique), job.masking.env);
+    const masking = job.masking && compileMasking(job.masking.rules, { targetTable: job.masking.targetTable, columns: job.columns, engine: job.target.engine }, new Set(job.masking.unique), job.masking.env);
     const source = await connectTo(job.source);
     sessions.push(source);
     const target = await connectTo(job.target);

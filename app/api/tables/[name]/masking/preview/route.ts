@@ -26,12 +26,14 @@ export async function POST(req: Request, { params }: { params: Promise<{ name: s
   if (!current) return NextResponse.json({ error: `no table config named ${name}` }, { status: 404 });
   const table = tableSchema.safeParse({ ...current, masking: parsed.data.rules ?? current.masking });
   if (!table.success) return NextResponse.json({ error: formatIssues(table.error).join("; ") }, { status: 400 });
+  // The rules as they were tried, `sql` expressions word for word: what ran against production is on record.
+  const rules = (table.data.masking ?? []).map((r) => ({ column: r.column, rule: r.rule, ...(r.expression !== undefined ? { expression: r.expression } : {}), saved: !parsed.data.rules }));
   try {
     const preview = await previewMasking(config, table.data, parsed.data.rows ?? 5);
-    await audit({ actor: user.label, action: "masking.preview", target: name, details: { columns: preview.columns.map((c) => `${c.name} (${c.rule})`), rows: preview.rows.length } });
+    await audit({ actor: user.label, action: "masking.preview", target: name, details: { rules, rows: preview.rows.length } });
     return NextResponse.json(preview, { headers: { "cache-control": "no-store" } });
   } catch (e) {
-    await audit({ actor: user.label, action: "masking.preview", target: name, outcome: "failed", details: { error: (e as Error).message } });
+    await audit({ actor: user.label, action: "masking.preview", target: name, outcome: "failed", details: { rules, error: (e as Error).message } });
     return NextResponse.json({ error: (e as Error).message }, { status: 400 });
   }
 }
