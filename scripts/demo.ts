@@ -112,8 +112,8 @@ async function main() {
 
   const env: Record<string, string> = {
     DATABASE_URL: metaUrl,
-    DEMO_DB_USER: "postgres",
-    DEMO_DB_PASSWORD: "postgres",
+    UAT_REFRESH_DB_USER: "postgres",
+    UAT_REFRESH_DB_PASSWORD: "postgres",
     AUTH_SECRET: process.env.AUTH_SECRET ?? secret(path.join(dataDir, "auth-secret")),
     AUTH_TRUST_HOST: "true",
     AUTH_URL: APP_URL,
@@ -121,6 +121,8 @@ async function main() {
     AUTH_LOCAL_IDP_ID: "uat-refresh",
     AUTH_LOCAL_IDP_SECRET: "uat-refresh-dev-secret",
     INITIAL_ADMIN_EMAILS: "ada@example.test",
+    // The browser tests' webhook receiver listens on loopback over http: listed, as an operator would list one.
+    ...(args.e2e ? { UAT_REFRESH_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1" } : {}),
     ...(args.e2e ? { AUTH_OIDC_ISSUER: "http://127.0.0.1:4001", AUTH_OIDC_NAME: "Second identity provider", AUTH_OIDC_ID: "uat-refresh", AUTH_OIDC_SECRET: "uat-refresh-dev-secret" } : {}),
     NEXT_TELEMETRY_DISABLED: "1",
     // The key every masked value is derived from: generated once per demo data dir, like the auth secret.
@@ -131,7 +133,7 @@ async function main() {
   // The CLI reads this when DATABASE_URL is unset: `npm run refresh -- --status` just works next to the demo.
   if (!args.e2e) writeFileSync(
     path.join(root, ".data/demo.env"),
-    Object.entries({ DATABASE_URL: metaUrl, DEMO_DB_USER: "postgres", DEMO_DB_PASSWORD: "postgres", UAT_REFRESH_MASKING_KEY: env.UAT_REFRESH_MASKING_KEY }).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
+    Object.entries({ DATABASE_URL: metaUrl, UAT_REFRESH_DB_USER: "postgres", UAT_REFRESH_DB_PASSWORD: "postgres", UAT_REFRESH_MASKING_KEY: env.UAT_REFRESH_MASKING_KEY }).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
   );
 
   start("idp", process.execPath, [path.join(root, "idp/server.mjs")], { IDP_PORT: "4000", APP_URL });

@@ -9,6 +9,7 @@ import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { openSession } from "@/lib/engine/connections";
 import { isConfigured, keepRecordFor, refKey } from "@/lib/engine/groups";
 import { metadata } from "@/lib/metadata/client";
+import { redact } from "@/lib/redact";
 
 registerBuiltInDialects();
 
@@ -49,7 +50,7 @@ export async function decideKeepReferencing(name: string, foreignKey: string, re
     try {
       found = (await outsideReferences(name)).find((o) => o.foreignKey.toLowerCase() === foreignKey.toLowerCase() && o.table.toLowerCase() === referencing.toLowerCase());
     } catch (e) {
-      return { errors: [(e as Error).message] };
+      return { errors: [redact((e as Error).message)] };
     }
     if (!found) return { errors: [`${referencing} has no foreign key ${foreignKey} into ${name} from outside the configuration (the target's catalog was read now)`] };
     after = [...others, { foreign_key: found.foreignKey, table: found.table, reason, decided_by: actor }];

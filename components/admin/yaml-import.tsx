@@ -45,6 +45,15 @@ export function YamlImport({ action }: { action: Action }) {
           )}
         </div>
       )}
+      {state.connectionChanges && !state.applied && (
+        <label className="flex items-start gap-2 rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900">
+          <input type="checkbox" name="confirm_connections" value="yes" className="mt-1" />
+          <span>
+            I confirm these connection changes; credentials will be sent to what they name:
+            <ul className="list-disc pl-5 font-mono text-xs">{state.connectionChanges.map((c) => <li key={c}>{c}</li>)}</ul>
+          </span>
+        </label>
+      )}
       <div className="flex gap-2">
         <button name="intent" value="preview" disabled={pending || !yaml} className="rounded border border-slate-300 px-3 py-1.5 text-sm">Preview changes</button>
         <button name="intent" value="apply" disabled={pending || !d || !!nothing || state.applied} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">Apply</button>

@@ -8,6 +8,9 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { ConfigError } from "../config/schema";
 import { exportConfig, importConfig } from "../config/store";
+import { connectionChanges, describeConnectionChange, diffConfig } from "../config/diff";
+import { audit } from "../audit";
+import { redact } from "../redact";
 import { loadConfigFile, stringifyConfig } from "../config/yaml";
 import { RefreshError } from "../engine/context";
 import type { ProgressEvent } from "../engine/progress";
@@ -30,6 +33,9 @@ export const USAGE = `Usage: uat-refresh [options]
   --scan-pii              propose masking rules from column names, types and a sample of source values
   --config FILE           use this config.yaml for this invocation instead of the metadata database's
   --import FILE           validate FILE and make it the stored configuration
+  --confirm-connection-change
+                          with --import: apply a change of a connection's host, port, database, authentication
+                          or credential variables (refused without it)
   --export [FILE]         print (or write) the stored configuration as YAML
   --json                  machine-readable output for --status, --test-connections and runs
 
@@ -48,6 +54,11 @@ async function notifyFromCli(db: Metadata, url: string, runId: string) {
   } finally {
     await boss?.stop({ graceful: false }).catch(() => {});
   }
+}
+
+/** Who runs the CLI: the OS account on this host. */
+function cliActor() {
+  return `${os.userInfo().username}@${os.hostname()}`;
 }
 
 function loadDemoEnv() {
@@ -72,7 +83,7 @@ function printRun(report: RunReport, dryRun: boolean) {
       console.log(`    ${o.rowsWritten} rows in ${(t.durationMs / 1000).toFixed(1)}s${o.watermarkAfter != null ? `, watermark now ${o.watermarkAfter}` : ""}${o.partitionsCreated.length ? `, partitions created: ${o.partitionsCreated.join(", ")}` : ""}${o.partitionsSwitched.length ? `, switched: ${o.partitionsSwitched.join(", ")}` : ""}`);
     }
     if (t.status === "failed" && !dryRun) console.log(`    rows committed: ${t.rowsCommitted ?? 0}${t.rowsCommitted ? " (they stay in the target)" : ""}`);
-    if (t.error) console.log(`    error: ${t.error}${t.hint ? `\n    hint: ${t.hint}` : ""}`);
+    if (t.error) console.log(`    error: ${redact(t.error)}${t.hint ? `\n    hint: ${redact(t.hint)}` : ""}`);
   }
   console.log(`run ${report.runId}: ${report.status}`);
 }
@@ -126,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
         "scan-pii": { type: "boolean" },
         config: { type: "string" },
         import: { type: "string" },
+        "confirm-connection-change": { type: "boolean" },
         export: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -152,7 +164,15 @@ export async function main(argv: string[]): Promise<number> {
     const config = async () => fileConfig ?? (await exportConfig(db!));
 
     if (args.import) {
-      await importConfig(db, loadConfigFile(args.import));
+      const next = loadConfigFile(args.import);
+      const current = await exportConfig(db).catch(() => null);
+      const connections = connectionChanges(current, diffConfig(current, next));
+      if (connections.length && !args["confirm-connection-change"]) {
+        console.error(`error: ${args.import} changes where a connection points or how it signs in; credentials are sent wherever it says:\n  ${connections.map(describeConnectionChange).join("\n  ")}\nRun again with --confirm-connection-change to apply it.`);
+        return EXIT.usage;
+      }
+      await importConfig(db, next);
+      if (connections.length) await audit({ actor: cliActor(), action: "config.connection_change", details: JSON.parse(JSON.stringify({ changes: connections, via: "cli" })) }, db);
       console.log(`imported ${args.import}`);
       return EXIT.ok;
     }
@@ -201,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
     const report = await runRefresh(db, process.env.DATABASE_URL, {
       tables: args.table,
       trigger: "cli",
-      triggeredBy: `${os.userInfo().username}@${os.hostname()}`,
+      triggeredBy: cliActor(),
       executor: `cli ${process.pid}@${os.hostname()}`,
       dryRun,
       config: fileConfig,
@@ -218,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Configuration the environment or the command line gets wrong: exit 2, like invalid YAML.
     if (e instanceof MissingCredentialError || e instanceof UnknownTableError) {
-      console.error(`error: ${e.message}`);
+      console.error(`error: ${redact(e.message)}`);
       return EXIT.usage;
     }
     if (e instanceof TableBusyError) {
@@ -226,7 +246,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.busy;
     }
     // One line a person can act on; the stack only when asked for (UAT_REFRESH_DEBUG=1).
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`error: ${redact(e instanceof Error ? e.message : String(e))}`);
     if (process.env.UAT_REFRESH_DEBUG && !(e instanceof RefreshError)) console.error(e);
     return EXIT.failed;
   } finally {

@@ -36,3 +36,15 @@ export function diffConfig(current: RefreshConfig | null, next: RefreshConfig): 
 export function isEmptyDiff(d: ConfigDiff) {
   return !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length;
 }
+
+/** Changes of where a connection points or how it signs in (host, port, database, engine, authentication,
+ *  credential variables, driver options): the product sends credentials wherever these say, so applying them takes
+ *  a confirmation of its own, and they are audited field by field. Empty for a first import. */
+export function connectionChanges(current: RefreshConfig | null, d: ConfigDiff): ConfigDiff["databases"] {
+  return current ? d.databases : [];
+}
+
+/** "source.server: prod-sql -> attacker.example" for messages and confirmations. */
+export function describeConnectionChange(c: ConfigDiff["databases"][number]): string {
+  return `${c.side}.${c.field}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`;
+}

@@ -4,10 +4,17 @@ import { z } from "zod";
 import { identifier } from "./identifier";
 import { maskRuleSchema, personalDataSchema } from "./masking";
 import { ExpressionError, parseExpression } from "../dialects/expression";
+import { credentialVariableProblem } from "./credentials";
 
 export { identifier };
 
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)");
+
+/** A variable a connection's credentials are read from: under an allowlisted prefix (lib/config/credentials). */
+const credentialVar = envVarName.superRefine((name, ctx) => {
+  const problem = credentialVariableProblem(name);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const databaseSchema = z
   .object({
@@ -18,9 +25,9 @@ export const databaseSchema = z
     /** The original format's login kind. Credentials then default to SOURCE_DB_USER / SOURCE_DB_PASSWORD
      *  (TARGET_DB_... for the target), and SOURCE_DB_DOMAIN for windows; the *_env fields override the names. */
     auth_type: z.enum(["sql", "windows"]).optional(),
-    username_env: envVarName.optional(),
-    password_env: envVarName.optional(),
-    domain_env: envVarName.optional(),
+    username_env: credentialVar.optional(),
+    password_env: credentialVar.optional(),
+    domain_env: credentialVar.optional(),
     options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   })
   .strict()

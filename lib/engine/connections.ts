@@ -4,6 +4,7 @@ import type { DatabaseConfig, Settings } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { ConnectOptions, ConnectionTarget, Session } from "../dialects/types";
 import { RefreshError } from "./context";
+import { credentialVariableProblem } from "../config/credentials";
 
 export class MissingCredentialError extends RefreshError {}
 
@@ -30,6 +31,11 @@ export function credentialVariables(db: DatabaseConfig, role: Role) {
 export function resolveTarget(db: DatabaseConfig, role: Role, env: Env = process.env): ConnectionTarget {
   const vars = credentialVariables(db, role);
   const where = `${role} ${db.server}/${db.database}`;
+  // Checked again here, whatever wrote the configuration (an edited metadata row passes no schema).
+  for (const name of [vars.user, vars.password, vars.domain]) {
+    const problem = name ? credentialVariableProblem(name, env) : null;
+    if (problem) throw new RefreshError(`${where}: credential variable ${name} ${problem}`, { field: "databases" });
+  }
   if (db.auth_type === "windows") return windowsTarget(db, vars, where, env);
   const missing: string[] = [];
   const read = (name: string | undefined, what: string) => {

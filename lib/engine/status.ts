@@ -9,6 +9,7 @@ import { openSession } from "./connections";
 import { countOrEstimate } from "./limits";
 import { lockedTables } from "./locks";
 import { openPair } from "./runner";
+import { redact } from "../redact";
 
 export interface SideStatus {
   rows: number | null;
@@ -79,7 +80,7 @@ async function side(session: Session, t: TableConfigInput, partitionKey?: string
     }
     return { rows, estimated, watermark, ...(note ? { note } : {}) };
   } catch (e) {
-    return { rows: null, watermark: null, error: (e as Error).message };
+    return { rows: null, watermark: null, error: redact((e as Error).message) };
   }
 }
 
@@ -188,7 +189,7 @@ async function checkSide(config: RefreshConfig, role: "source" | "target"): Prom
       throw e;
     }
   } catch (e) {
-    return { check: { role, ok: false, latencyMs: Date.now() - started, error: (e as Error).message } };
+    return { check: { role, ok: false, latencyMs: Date.now() - started, error: redact((e as Error).message) } };
   }
 }
 

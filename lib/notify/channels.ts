@@ -1,6 +1,7 @@
 // Notification channels as admins configure them: validated with zod (the form and any import use this schema).
 import { z } from "zod";
 import { identifier } from "../config/schema";
+import { webhookTargetProblem } from "./webhook-target";
 
 export const NOTIFY_EVENTS = ["run_failed", "run_partial", "schedule_missed", "run_long", "table_lag"] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
@@ -14,10 +15,6 @@ export const EVENT_LABELS: Record<NotifyEvent, string> = {
 };
 
 const email = z.string().trim().email();
-const webhookTarget = z
-  .string()
-  .trim()
-  .refine((s) => /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(s) || /^https?:\/\/[^\s]+$/.test(s), "must be an http(s) URL, or env:NAME of the variable that holds it");
 
 export const channelSchema = z
   .object({
@@ -35,8 +32,8 @@ export const channelSchema = z
       const bad = c.target.split(",").map((s) => s.trim()).filter((s) => !email.safeParse(s).success);
       if (bad.length) ctx.addIssue({ code: "custom", path: ["target"], message: `not an email address: ${bad.join(", ")}` });
     } else {
-      const r = webhookTarget.safeParse(c.target);
-      if (!r.success) ctx.addIssue({ code: "custom", path: ["target"], message: r.error.issues[0].message });
+      const problem = webhookTargetProblem(c.target);
+      if (problem) ctx.addIssue({ code: "custom", path: ["target"], message: problem });
     }
     if (c.events.includes("run_long") && !c.longRunMinutes) ctx.addIssue({ code: "custom", path: ["longRunMinutes"], message: "is required for the run_long event" });
     if (c.events.includes("table_lag") && !c.lagHours) ctx.addIssue({ code: "custom", path: ["lagHours"], message: "is required for the table_lag event" });

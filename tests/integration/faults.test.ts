@@ -27,7 +27,7 @@ describe("fault injection", () => {
     for (const c of [env.source, env.target]) await c.query(ITEMS);
     await env.source.query(REPORTS_SRC);
     await env.target.query(REPORTS_TGT);
-    cliEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD! };
+    cliEnv = { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD! };
   });
   afterAll(async () => {
     await admin?.end();

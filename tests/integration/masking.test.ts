@@ -109,7 +109,7 @@ describe("masking", () => {
   it("a masked refresh killed mid-copy leaves the target as it was", async () => {
     await env.config([{ name: "contacts", strategy: "simple_copy", sync_mode: "full_replace", masking: [{ column: "email", rule: "hash", length: 32 }] }]);
     const before = await fingerprint(env.target, "contacts");
-    const cliEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD!, UAT_REFRESH_MASKING_KEY: KEY, UAT_REFRESH_FAILPOINT: "before-commit" };
+    const cliEnv = { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD!, UAT_REFRESH_MASKING_KEY: KEY, UAT_REFRESH_FAILPOINT: "before-commit" };
     const child = spawnCli(["--table", "contacts", "--force"], cliEnv);
     await waitFor(async () => child.output().includes("failpoint before-commit"), 60_000);
     child.kill("SIGKILL");

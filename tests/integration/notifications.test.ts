@@ -70,7 +70,9 @@ describe("notifications", () => {
     process.env.APP_URL = "https://uat-refresh.example.test";
     process.env.NOTIFY_RETRY_DELAY_SECONDS = "1";
     process.env.NOTIFY_RETRY_LIMIT = "3";
-    process.env.SLACK_HOOK = `${hookBase}/slack`;
+    process.env.UAT_REFRESH_WEBHOOK_SLACK = `${hookBase}/slack`;
+    // the local receiver is on loopback over http: allowed only because the operator lists it
+    process.env.UAT_REFRESH_WEBHOOK_ALLOWED_HOSTS = "127.0.0.1";
 
     env = await createTestEnv();
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL)");
@@ -83,7 +85,7 @@ describe("notifications", () => {
     ]);
     const channel = (c: unknown) => env.db.notificationChannel.create({ data: channelSchema.parse(c) });
     await channel({ name: "ops-mail", kind: "email", target: "ops@example.test, dba@example.test", events: ["run_failed", "run_partial", "schedule_missed", "table_lag"], lagHours: 2 });
-    await channel({ name: "slack", kind: "slack", target: "env:SLACK_HOOK", events: ["run_partial", "run_long"], longRunMinutes: 5 });
+    await channel({ name: "slack", kind: "slack", target: "env:UAT_REFRESH_WEBHOOK_SLACK", events: ["run_partial", "run_long"], longRunMinutes: 5 });
     await channel({ name: "teams", kind: "teams", target: `${hookBase}/teams`, events: ["run_partial"] });
     await channel({ name: "flaky-json", kind: "webhook", target: `${hookBase}/flaky`, events: ["run_partial"] });
     await channel({ name: "dead-json", kind: "webhook", target: `${hookBase}/dead`, events: ["run_partial"] });

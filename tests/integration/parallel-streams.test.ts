@@ -113,7 +113,7 @@ describe("parallel streams into a staging table (PostgreSQL)", () => {
 
   it("a refresh process killed while its streams load leaves the target as it was; the next run drops what was staged and completes", async () => {
     const key = (process.env.UAT_REFRESH_MASKING_KEY ??= "parallel-streams-test-key-0123456789");
-    const cliEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD!, UAT_REFRESH_MASKING_KEY: key };
+    const cliEnv = { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD!, UAT_REFRESH_MASKING_KEY: key };
     const tgt = new URL(env.targetUrl).pathname.slice(1);
     const src = new URL(env.sourceUrl).pathname.slice(1);
     await env.source.query("UPDATE events SET note = note || '-day3' WHERE event_day = 20250101");

@@ -53,7 +53,7 @@ describe("PII discovery", () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "pii-")), "c.yaml");
     const config = await exportConfig(env.db);
     writeFileSync(file, JSON.stringify(config)); // YAML is a superset of JSON
-    const r = await runCli(["--scan-pii", "--config", file], { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD! });
+    const r = await runCli(["--scan-pii", "--config", file], { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD! });
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain("Proposed additions to config.yaml (review each one):\n  - name: clients\n    masking:\n      - { column: given_name, rule: fake_first_name }");
     expect(r.output).toContain("      - { column: national_id, rule: hash }");

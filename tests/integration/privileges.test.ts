@@ -14,7 +14,7 @@ describe("privileges, checked in the plan", () => {
   const role = `uat_loader_${randomBytes(3).toString("hex")}`;
   const configure = async (fire_triggers = false) => {
     const u = new URL(env.sourceUrl);
-    const side = (url: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database: new URL(url).pathname.slice(1), username_env: "LOADER_USER", password_env: "LOADER_PASSWORD" });
+    const side = (url: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database: new URL(url).pathname.slice(1), username_env: "UAT_REFRESH_DB_LOADER_USER", password_env: "UAT_REFRESH_DB_LOADER_PASSWORD" });
     await importConfig(env.db, configSchema.parse({
       databases: { source: side(env.sourceUrl), target: side(env.targetUrl) },
       tables: [{ name: "items", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers }],
@@ -31,8 +31,8 @@ describe("privileges, checked in the plan", () => {
     for (const c of [env.source, env.target]) await c.query(`CREATE TABLE items (id int PRIMARY KEY, v text); GRANT USAGE ON SCHEMA public TO ${role}`);
     await env.source.query(`INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 100) g; GRANT SELECT ON items TO ${role}`);
     await env.target.query(`GRANT SELECT, INSERT ON items TO ${role}`);
-    process.env.LOADER_USER = role;
-    process.env.LOADER_PASSWORD = "loader-pw";
+    process.env.UAT_REFRESH_DB_LOADER_USER = role;
+    process.env.UAT_REFRESH_DB_LOADER_PASSWORD = "loader-pw";
   });
   afterAll(async () => {
     await env?.close();

@@ -58,7 +58,7 @@ describe("run queue and workers", () => {
     await env.target.query(slowTarget("parked", 120, 1000));
     // Each table fires its slow trigger, so runs last long enough to be watched.
     await env.config(tables.map((name) => ({ name, strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true })));
-    childEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD! };
+    childEnv = { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD! };
     boss = await openQueue(env.metaUrl);
     await Promise.all([startWorker(), startWorker()]);
   });

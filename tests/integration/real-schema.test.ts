@@ -82,7 +82,7 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
   it("a refresh killed in the middle of the group leaves every table as it was", async () => {
     await env.source.query("UPDATE customers SET tags = tags || ARRAY['killed-run'] WHERE id % 2 = 0; INSERT INTO payments VALUES (9001, 1, 1, now())");
     const before = await snapshot(env.target);
-    const child = spawnCli(["--force"], { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD!, UAT_REFRESH_FAILPOINT: "between-group-tables" });
+    const child = spawnCli(["--force"], { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD!, UAT_REFRESH_FAILPOINT: "between-group-tables" });
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`CLI exited before the failpoint: ${child.output()}`);
       return child.output().includes("failpoint between-group-tables");

@@ -88,7 +88,7 @@ describe("rows committed, in every end state", () => {
 
   it("interrupted: the batches committed before the kill, and --status says interrupted, not failed", async () => {
     await env.config([nums]);
-    const cli = spawnCli(["--table", "nums", "--force"], { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD!, UAT_REFRESH_FAILPOINT: "between-batches" });
+    const cli = spawnCli(["--table", "nums", "--force"], { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD!, UAT_REFRESH_FAILPOINT: "between-batches" });
     await waitFor(async () => {
       if (cli.exitCode !== null) throw new Error(cli.output());
       return cli.output().includes("failpoint between-batches");

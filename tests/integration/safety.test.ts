@@ -24,7 +24,7 @@ describe("refresh safety on real PostgreSQL", () => {
     for (const c of [env.source, env.target]) await c.query(TABLE);
     await env.source.query(fill(1, 600_000, "new"));
     await env.target.query(fill(1, 1000, "old"));
-    cliEnv = { DATABASE_URL: env.metaUrl, TEST_DB_USER: process.env.TEST_DB_USER!, TEST_DB_PASSWORD: process.env.TEST_DB_PASSWORD! };
+    cliEnv = { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD! };
   });
   afterAll(async () => {
     await admin?.end();

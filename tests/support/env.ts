@@ -42,15 +42,15 @@ export async function createTestEnv(): Promise<TestEnv> {
   await target.connect();
   const db = createMetadataClient(metaUrl);
   const u = new URL(adminUrl);
-  process.env.TEST_DB_USER = decodeURIComponent(u.username);
-  process.env.TEST_DB_PASSWORD = decodeURIComponent(u.password);
+  process.env.UAT_REFRESH_DB_USER = decodeURIComponent(u.username);
+  process.env.UAT_REFRESH_DB_PASSWORD = decodeURIComponent(u.password);
   const database = (name: string) => ({
     engine: "postgres" as const,
     server: u.hostname,
     port: Number(u.port || 5432),
     database: name,
-    username_env: "TEST_DB_USER",
-    password_env: "TEST_DB_PASSWORD",
+    username_env: "UAT_REFRESH_DB_USER",
+    password_env: "UAT_REFRESH_DB_PASSWORD",
   });
   return {
     adminUrl,

@@ -6,6 +6,7 @@ import { RefreshError } from "@/lib/engine/context";
 import { TableBusyError } from "@/lib/engine/runner";
 import { startRun } from "@/server/jobs";
 import { requireMutation } from "@/server/session";
+import { redact } from "@/lib/redact";
 
 const body = z.object({ tables: z.array(z.string().min(1)).max(500).optional(), dryRun: z.boolean().optional() }).strict();
 
@@ -27,6 +28,6 @@ export async function POST(req: NextRequest) {
     const status = e instanceof TableBusyError ? 409 : e instanceof RefreshError || e instanceof ConfigError ? 400 : 500;
     await audit({ actor: user.label, action: "refresh.trigger", outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
     const busy = e instanceof TableBusyError ? { busy: e.busy.map((b) => ({ ...b, url: b.runId ? `/runs/${b.runId}` : undefined })) } : {};
-    return NextResponse.json({ error: (e as Error).message, ...busy }, { status });
+    return NextResponse.json({ error: redact((e as Error).message), ...busy }, { status });
   }
 }

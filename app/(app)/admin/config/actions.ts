@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { audit } from "@/lib/audit";
-import { diffConfig, isEmptyDiff, type ConfigDiff } from "@/lib/config/diff";
+import { connectionChanges, describeConnectionChange, diffConfig, isEmptyDiff, type ConfigDiff } from "@/lib/config/diff";
 import { ConfigError } from "@/lib/config/schema";
 import { exportConfig, importConfig } from "@/lib/config/store";
 import { parseConfigYaml } from "@/lib/config/yaml";
@@ -15,6 +15,8 @@ export interface ImportState {
   diff?: ConfigDiff;
   applied?: boolean;
   error?: string;
+  /** The import changes where a connection points or how it signs in: applying it needs its own confirmation. */
+  connectionChanges?: string[];
 }
 
 export async function importYamlAction(prev: ImportState, form: FormData): Promise<ImportState> {
@@ -30,8 +32,13 @@ export async function importYamlAction(prev: ImportState, form: FormData): Promi
   const db = metadata();
   const current = await exportConfig(db).catch(() => null);
   const diff = diffConfig(current, next);
-  if (form.get("intent") !== "apply" || isEmptyDiff(diff)) return { yaml, diff };
+  const connections = connectionChanges(current, diff);
+  const pending = connections.length ? { connectionChanges: connections.map(describeConnectionChange) } : {};
+  if (form.get("intent") !== "apply" || isEmptyDiff(diff)) return { yaml, diff, ...pending };
+  if (connections.length && form.get("confirm_connections") !== "yes")
+    return { yaml, diff, ...pending, error: "This import changes where a database connection points or how it signs in. Credentials are sent wherever it says: confirm the connection changes to apply it." };
   await importConfig(db, next);
+  if (connections.length) await audit({ actor: user.label, action: "config.connection_change", details: JSON.parse(JSON.stringify({ changes: connections })) });
   await audit({ actor: user.label, action: "config.import", details: JSON.parse(JSON.stringify({ diff })) });
   revalidatePath("/admin/tables");
   return { yaml, diff, applied: true };

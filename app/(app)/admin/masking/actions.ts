@@ -7,6 +7,7 @@ import { formatIssues } from "@/lib/config/schema";
 import { withNoMaskingNeeded, withRule } from "@/lib/config/personal-data";
 import { changeTableMasking, scanAndFlag } from "@/server/masking";
 import { requireActionRole, type AppUser } from "@/server/session";
+import { redact } from "@/lib/redact";
 
 export interface MaskingActionState {
   errors: string[];
@@ -32,7 +33,7 @@ export async function scanAction(_prev: MaskingActionState, form: FormData): Pro
     refresh(table);
     return { errors, done: `Scanned ${table ?? "every table"}: ${findings.length} column(s) look like personal data.` };
   } catch (e) {
-    return { errors: [`the scan failed: ${(e as Error).message}`] };
+    return { errors: [`the scan failed: ${redact((e as Error).message)}`] };
   }
 }
 

@@ -8,6 +8,7 @@ import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { previewMasking } from "@/lib/engine/masking/preview";
 import { metadata } from "@/lib/metadata/client";
 import { requireMutation } from "@/server/session";
+import { redact } from "@/lib/redact";
 
 registerBuiltInDialects();
 
@@ -34,6 +35,6 @@ export async function POST(req: Request, { params }: { params: Promise<{ name: s
     return NextResponse.json(preview, { headers: { "cache-control": "no-store" } });
   } catch (e) {
     await audit({ actor: user.label, action: "masking.preview", target: name, outcome: "failed", details: { rules, error: (e as Error).message } });
-    return NextResponse.json({ error: (e as Error).message }, { status: 400 });
+    return NextResponse.json({ error: redact((e as Error).message) }, { status: 400 });
   }
 }
