@@ -5,6 +5,7 @@ import { identifier } from "./identifier";
 import { maskRuleSchema, personalDataSchema } from "./masking";
 import { ExpressionError, parseExpression } from "../dialects/expression";
 import { credentialVariableProblem } from "./credentials";
+import { SSL_MODES } from "../dialects/postgres/tls";
 
 export { identifier };
 
@@ -38,6 +39,14 @@ export const databaseSchema = z
       ctx.addIssue({ code: "custom", path: ["options", "authentication"], message: `conflicts with auth_type ${d.auth_type}: set one of them` });
     if (d.domain_env && d.auth_type !== "windows")
       ctx.addIssue({ code: "custom", path: ["domain_env"], message: "applies only with auth_type: windows" });
+    const sslmode = d.options.sslmode;
+    if (d.engine === "postgres" && sslmode !== undefined && !(SSL_MODES as readonly unknown[]).includes(sslmode))
+      ctx.addIssue({ code: "custom", path: ["options", "sslmode"], message: `must be one of ${SSL_MODES.join(", ")}` });
+    if (d.engine === "postgres" && (sslmode === "verify-ca" || sslmode === "verify-full") && d.options.sslrootcert === undefined)
+      ctx.addIssue({ code: "custom", path: ["options", "sslrootcert"], message: `is required with sslmode ${sslmode} (the CA certificate file the server is verified against)` });
+    const encrypt = d.options.encrypt;
+    if (d.engine === "sqlserver" && encrypt !== undefined && !([true, false, "true", "false", "strict", "mandatory", "optional"] as unknown[]).includes(encrypt))
+      ctx.addIssue({ code: "custom", path: ["options", "encrypt"], message: "must be true, false or strict" });
   });
 
 /** An admin's record that a table outside the configuration keeps its UAT rows while this table is refreshed:
@@ -71,6 +80,18 @@ export const tableSchema = z
      *  pg_dump --disable-triggers and SQL Server's bulk copy do). */
     fire_triggers: z.boolean().default(false),
     date_buffer_days: z.number().int().min(0).max(3650).optional(),
+    /** Identity mode: ids below the watermark re-read and upserted on every run, so a row production committed
+     *  after a higher id (concurrent transactions, a readable secondary) still arrives (default 10000). */
+    identity_buffer: z.number().int().min(0).max(100_000_000).optional(),
+    /** The first id UAT's own new rows take in this table's identities and sequences (default by the key's type:
+     *  2,000,000,000 for int, 9e18 for bigint, 30,000 for smallint). */
+    uat_ids_from: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** UAT rows to keep on every refresh: a predicate over the target's columns (e.g. `created_by = 'tester'`). */
+    keep_rows: z.string().trim().min(1).max(2000).optional(),
+    /** Columns whose UAT values stay on rows production also has (a settings row's URL), matched by key. */
+    keep_columns: z.array(identifier).max(200).optional(),
+    /** UAT owns the whole table: it is never refreshed, and the tables it references keep the rows it uses. */
+    keep_table: z.boolean().optional(),
     batch_size: z.number().int().min(1).max(10_000_000).optional(),
     partition_column: identifier.optional(),
     partition_function: identifier.optional(),
@@ -90,6 +111,10 @@ export const tableSchema = z
       ctx.addIssue({ code: "custom", path: ["incremental_column"], message: `is required when sync_mode is ${t.sync_mode}` });
     if (needsWatermark && !t.incremental_type)
       ctx.addIssue({ code: "custom", path: ["incremental_type"], message: `is required when sync_mode is ${t.sync_mode}` });
+    if (t.identity_buffer !== undefined && t.incremental_type !== "identity")
+      ctx.addIssue({ code: "custom", path: ["identity_buffer"], message: "applies only with incremental_type: identity (date modes re-sync date_buffer_days)" });
+    if (t.keep_table && (t.keep_rows !== undefined || t.keep_columns?.length))
+      ctx.addIssue({ code: "custom", path: ["keep_table"], message: "keeps the whole table: keep_rows and keep_columns have nothing left to do" });
     const seen = new Set<string>();
     t.masking?.forEach((m, i) => {
       if (seen.has(m.column.toLowerCase())) ctx.addIssue({ code: "custom", path: ["masking", i, "column"], message: `${m.column} has more than one rule` });
@@ -123,6 +148,9 @@ export const settingsSchema = z
     max_streams_per_table: z.number().int().min(1).max(16).optional(),
     /** A load is split only into streams of at least this many rows (estimated). */
     min_rows_per_stream: z.number().int().min(1).max(1_000_000_000).default(250_000),
+    /** UAT's own new rows take ids from a range production does not reach (tables' uat_ids_from, or the key type's
+     *  default): refreshes leave every identity and sequence there, and watermarks never count those rows. */
+    reserve_uat_ids: z.boolean().default(true),
   })
   .strict();
 
@@ -144,6 +172,15 @@ export const configSchema = z
       ctx.addIssue({ code: "custom", path: ["databases", "target", "engine"], message: "must match the source engine (rows stream in the engine's native bulk format)" });
     // Admin-written SQL is one value expression of the engine's grammar (lib/dialects/expression); its names are
     // checked against the catalog when a refresh resolves the table.
+    c.tables.forEach((t, i) => {
+      if (t.keep_rows === undefined) return;
+      try {
+        parseExpression(t.keep_rows, c.databases.target.engine);
+      } catch (e) {
+        if (!(e instanceof ExpressionError)) throw e;
+        ctx.addIssue({ code: "custom", path: ["tables", i, "keep_rows"], message: e.message });
+      }
+    });
     c.tables.forEach((t, i) =>
       t.masking?.forEach((m, j) => {
         if (m.rule !== "sql" || m.expression === undefined) return;

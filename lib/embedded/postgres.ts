@@ -29,6 +29,8 @@ export interface EmbeddedOptions {
   /** Start from an empty cluster (drops the persistent data dir, wherever it had to live). */
   fresh?: boolean;
   log?: (line: string) => void;
+  /** Serve TLS with this certificate and key (PEM), written into the data directory (tests of sslmode). */
+  tls?: { cert: string; key: string };
 }
 
 const USER = "postgres";
@@ -155,6 +157,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   }
   // Small but realistic settings; fsync off only for throwaway clusters. No Unix socket: TCP on loopback only.
   const flags = ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"];
+  if (opts.tls) {
+    // The key must belong to the server's OS user and be readable by it alone, or PostgreSQL refuses it.
+    for (const [name, pem] of [["server.crt", opts.tls.cert], ["server.key", opts.tls.key]] as const) {
+      const f = path.join(dataDir, name);
+      writeFileSync(f, pem, { mode: 0o600 });
+      if (user) chownSync(f, user.uid, user.gid);
+    }
+    flags.push("-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key");
+  }
   if (temporary) flags.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
   const child = spawn(bin.postgres, flags, { ...owner, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } });
   await waitForReady(child, log);

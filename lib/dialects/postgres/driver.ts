@@ -6,16 +6,30 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import type { CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, Session, TableRef } from "../types";
 import { postgresIntrospector } from "./introspector";
 import { qualified, quoteIdent } from "./compiler";
+import type { ConnectionOptions } from "node:tls";
+import { refusedKind, tlsPlan } from "./tls";
 
 export async function connectPostgres(target: ConnectionTarget, opts: ConnectOptions): Promise<Session> {
-  const o = target.options;
+  // sslmode as libpq defines it (./tls): allow / prefer try a second kind of connection when the server refuses one.
+  const { attempts } = tlsPlan(target.options);
+  for (const [i, ssl] of attempts.entries()) {
+    try {
+      return await connectOnce(target, opts, ssl);
+    } catch (e) {
+      if (i === attempts.length - 1 || !refusedKind(e)) throw e;
+    }
+  }
+  throw new Error("unreachable");
+}
+
+async function connectOnce(target: ConnectionTarget, opts: ConnectOptions, ssl: false | ConnectionOptions): Promise<Session> {
   const client = new pg.Client({
     host: target.host,
     port: target.port ?? 5432,
     database: target.database,
     user: target.user,
     password: target.password,
-    ssl: o.sslmode === "require" ? { rejectUnauthorized: o.sslrootcert !== undefined } : undefined,
+    ssl,
     connectionTimeoutMillis: opts.connectionTimeoutSec * 1000,
     application_name: opts.applicationName ?? "uat-refresh",
     // Read-only at the session level: every transaction on the source refuses writes, whatever SQL reaches it.
@@ -26,7 +40,12 @@ export async function connectPostgres(target: ConnectionTarget, opts: ConnectOpt
   });
   // A dropped connection surfaces on the running query; this keeps an idle one from crashing the process.
   client.on("error", () => {});
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => {});
+    throw e;
+  }
   return new PostgresSession(client, opts.readOnly);
 }
 

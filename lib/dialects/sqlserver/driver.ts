@@ -29,8 +29,12 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
     options: {
       port: target.port ?? 1433,
       database: target.database,
-      encrypt: o.encrypt === undefined ? true : o.encrypt === true || o.encrypt === "true",
-      trustServerCertificate: o.trustServerCertificate === true || o.trustServerCertificate === "true",
+      // encrypt as Microsoft's drivers document it: true / mandatory (TLS after prelogin, the default), strict (TDS 8:
+      // TLS from the first byte, the certificate always verified), false / optional (no TLS unless the server insists).
+      encrypt: encryptOption(o.encrypt),
+      // Verification of the server's certificate is skipped only when this says so (never under strict).
+      trustServerCertificate: o.encrypt !== "strict" && (o.trustServerCertificate === true || o.trustServerCertificate === "true"),
+      ...(o.hostNameInCertificate !== undefined ? { serverName: String(o.hostNameInCertificate) } : {}),
       // ApplicationIntent=ReadOnly on the source: routed to a readable secondary where one exists.
       readOnlyIntent: opts.readOnly,
       connectTimeout: opts.connectionTimeoutSec * 1000,
@@ -50,6 +54,13 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
     await new Promise<void>((resolve, reject) => connection.execSqlBatch(new Request(sql, (err) => (err ? reject(err) : resolve()))));
   }
   return new SqlServerSession(connection, opts.readOnly);
+}
+
+/** The `encrypt` option as tedious takes it. */
+export function encryptOption(v: string | number | boolean | undefined): boolean | "strict" {
+  if (v === undefined || v === true || v === "true" || v === "mandatory") return true;
+  if (v === "strict") return "strict";
+  return false;
 }
 
 /** The statements the session itself sends (exported for the grammar test). */
