@@ -18,6 +18,11 @@ export function tableToRow(t: TableConfigInput, position: number): Prisma.TableC
     truncateTarget: t.truncate_target,
     fireTriggers: t.fire_triggers,
     dateBufferDays: t.date_buffer_days ?? null,
+    identityBuffer: t.identity_buffer ?? null,
+    uatIdsFrom: t.uat_ids_from !== undefined ? BigInt(t.uat_ids_from) : null,
+    keepRows: t.keep_rows ?? null,
+    keepColumns: t.keep_columns ?? [],
+    keepTable: t.keep_table ?? false,
     batchSize: t.batch_size ?? null,
     partitionColumn: t.partition_column ?? null,
     partitionFunction: t.partition_function ?? null,
@@ -39,10 +44,15 @@ export function rowToTable(r: TableRow): TableConfigInput {
     fire_triggers: r.fireTriggers,
     enabled: r.enabled,
   };
+  if (r.keepTable) t.keep_table = true;
   if (r.schema) t.schema = r.schema;
   if (r.incrementalColumn) t.incremental_column = r.incrementalColumn;
   if (r.incrementalType) t.incremental_type = r.incrementalType;
   if (r.dateBufferDays !== null) t.date_buffer_days = r.dateBufferDays;
+  if (r.identityBuffer !== null) t.identity_buffer = r.identityBuffer;
+  if (r.uatIdsFrom !== null) t.uat_ids_from = Number(r.uatIdsFrom);
+  if (r.keepRows) t.keep_rows = r.keepRows;
+  if (r.keepColumns.length) t.keep_columns = r.keepColumns;
   if (r.batchSize !== null) t.batch_size = r.batchSize;
   if (r.partitionColumn) t.partition_column = r.partitionColumn;
   if (r.partitionFunction) t.partition_function = r.partitionFunction;
@@ -96,6 +106,7 @@ export async function importConfig(db: Metadata, config: RefreshConfig): Promise
       maxConcurrentRuns: s.max_concurrent_runs,
       maxStreamsPerTable: s.max_streams_per_table ?? null,
       minRowsPerStream: s.min_rows_per_stream,
+      reserveUatIds: s.reserve_uat_ids,
     };
     await tx.settings.upsert({ where: { id: 1 }, create: { id: 1, ...settings }, update: settings });
     await tx.tableConfig.deleteMany({ where: { name: { notIn: config.tables.map((t) => t.name) } } });
@@ -129,6 +140,7 @@ export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
           max_concurrent_runs: settings.maxConcurrentRuns,
           max_streams_per_table: settings.maxStreamsPerTable ?? undefined,
           min_rows_per_stream: settings.minRowsPerStream,
+          reserve_uat_ids: settings.reserveUatIds,
         }
       : undefined,
   });

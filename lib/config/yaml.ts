@@ -27,10 +27,11 @@ export function stringifyConfig(config: RefreshConfig): string {
     if (t.schema) out.schema = t.schema;
     out.strategy = t.strategy;
     if (t.strategy === "simple_copy" || t.sync_mode !== "full_replace") out.sync_mode = t.sync_mode;
-    for (const key of ["incremental_column", "incremental_type", "truncate_target", "date_buffer_days", "batch_size", "partition_column", "partition_function", "partition_scheme"] as const) {
+    for (const key of ["incremental_column", "incremental_type", "truncate_target", "date_buffer_days", "identity_buffer", "batch_size", "partition_column", "partition_function", "partition_scheme", "uat_ids_from", "keep_rows", "keep_columns"] as const) {
       if (t[key] !== undefined && !(key === "truncate_target" && t[key] === true)) out[key] = t[key];
     }
     if (t.fire_triggers) out.fire_triggers = true;
+    if (t.keep_table) out.keep_table = true;
     if (!t.enabled) out.enabled = false;
     if (t.masking?.length) out.masking = t.masking;
     // Flags and "no masking needed" decisions are policy: an export that dropped them would lift it on re-import.

@@ -17,8 +17,22 @@ export function whereClause(filter: RowFilter | undefined, quote: (name: string)
 }
 
 function condition(filter: RowFilter, quote: (name: string) => string, bind: (value: string, column: ColumnInfo) => string): string {
+  switch (filter.kind) {
+    // Admin-written predicates are placed in parentheses; their text was checked to be one expression over the
+    // table's columns. CASE keeps NULL apart: a predicate that is unknown for a row does not match it.
+    case "matching":
+      return `(${filter.sql})`;
+    case "notMatching":
+      return `CASE WHEN (${filter.sql}) THEN 1 ELSE 0 END = 0`;
+    case "all":
+      return filter.filters.length ? filter.filters.map((f) => `(${condition(f, quote, bind)})`).join(" AND ") : "1 = 1";
+    case "any":
+      return filter.filters.length ? `(${filter.filters.map((f) => `(${condition(f, quote, bind)})`).join(" OR ")})` : "1 = 0";
+  }
   const col = quote(filter.column.name);
   switch (filter.kind) {
+    case "below":
+      return `(${col} < ${bind(filter.value, filter.column)} OR ${col} IS NULL)`;
     case "greater":
       return `${col} > ${bind(filter.value, filter.column)}`;
     case "atLeast":

@@ -230,7 +230,19 @@ export type RowFilter =
   | { kind: "range"; column: ColumnInfo; lower: string; upper: string }
   /** One parallel stream's share of a table: key in [lower, upper) (null: open), NULL keys when `nulls`, and inside
    *  `within` (a partition's day range) when given. */
-  | { kind: "slice"; column: ColumnInfo; lower: string | null; upper: string | null; nulls: boolean; within?: RowFilter };
+  | { kind: "slice"; column: ColumnInfo; lower: string | null; upper: string | null; nulls: boolean; within?: RowFilter }
+  /** `column` below `value`, or NULL (rows outside UAT's own id range). */
+  | { kind: "below"; column: ColumnInfo; value: string }
+  /** Rows an admin-written predicate (checked by lib/dialects/expression) holds for / does not hold for (NULL: not). */
+  | { kind: "matching"; sql: string }
+  | { kind: "notMatching"; sql: string }
+  /** Every filter holds. */
+  | { kind: "all"; filters: RowFilter[] }
+  /** At least one holds. */
+  | { kind: "any"; filters: RowFilter[] };
+
+/** A filter on one column's values (a watermark window, a day range, a stream's slice). */
+export type ColumnFilter = Extract<RowFilter, { column: ColumnInfo }>;
 
 /** SQL text for every statement a strategy runs. Pure: testable without a server. */
 export interface QueryCompiler {
@@ -243,19 +255,33 @@ export interface QueryCompiler {
   /** The planner's row estimate (`n`, -1 when unknown) and the table's size on disk (`bytes`, null where the
    *  estimate is always known): the dashboard must not scan big production tables. */
   estimateRows(table: TableRef): CompiledQuery;
-  /** `max` (and `cutoff` = max - bufferDays for date kinds) as text, or nulls on an empty table. */
-  watermark(table: TableRef, column: ColumnInfo, bufferDays: number): CompiledQuery;
+  /** `max` (and `cutoff` = max - bufferDays for date kinds) as text, or nulls on an empty table; over the rows of
+   *  `filter` only when given (production's rows of a lived-in target). */
+  watermark(table: TableRef, column: ColumnInfo, bufferDays: number, filter?: RowFilter): CompiledQuery;
   isEmpty(table: TableRef): CompiledQuery;
   emptyTable(table: TableRef, truncate: boolean): CompiledQuery;
   deleteRows(table: TableRef, filter: RowFilter): CompiledQuery;
-  /** Re-aligns identity generators after explicit identity values were loaded (no-op where not needed). */
-  resyncIdentity(table: TableRef, column: ColumnInfo): CompiledQuery | null;
+  /** Moves the column's identity generator forward past every value in the table, and at least to `floor` (UAT's own
+   *  id range) when given; never backwards. Fails when afterwards the generator is still behind the table's rows. */
+  resyncIdentity(table: TableRef, column: ColumnInfo, floor: string | null): CompiledQuery | null;
   distinctValues(table: TableRef, column: ColumnInfo, filter?: RowFilter): CompiledQuery;
   /** The key's distribution from the catalog's statistics, no scan: rows of `bound` (text, in key order; null: the
    *  NULL keys) and `rows`, the relative number of rows up to that bound since the previous one. */
   keyHistogram(table: TableRef, column: ColumnInfo): CompiledQuery;
   /** `lo` and `hi` of the key (as text) inside `filter`. */
   keyBounds(table: TableRef, column: ColumnInfo, filter?: RowFilter): CompiledQuery;
+}
+
+/** How a staged table is merged into its target (RelationsCompiler.mergeFromStaging). */
+export interface MergeSpec {
+  key: string[];
+  columns: string[];
+  update?: string[];
+  keepers: ForeignKey[];
+  identity: boolean;
+  scope?: RowFilter;
+  /** An admin-written keep rule (checked by lib/dialects/expression): rows it names are never deleted. */
+  keep?: string;
 }
 
 /** Statements of a refresh group: tables related by foreign keys, refreshed in one target transaction. */
@@ -270,20 +296,30 @@ export interface RelationsCompiler {
   /** Enforces the key again, validated and trusted. */
   restoreForeignKey(fk: ForeignKey): CompiledQuery;
   setTriggersEnabled(table: TableRef, triggers: string[], enabled: boolean): CompiledQuery[];
-  /** Moves a sequence past the largest value of `column` (never backwards). */
-  resyncSequence(table: TableRef, column: string, sequence: TableRef): CompiledQuery;
+  /** Moves a sequence past the largest value of `column`, and at least to `floor` when given and the sequence can
+   *  hold it (never backwards). */
+  resyncSequence(table: TableRef, column: string, sequence: TableRef, floor: string | null): CompiledQuery;
   /** Refreshes the planner's statistics of a table just reloaded. */
   analyze(table: TableRef): CompiledQuery;
   /** Where a merge stages `table`'s source rows (PostgreSQL: a temporary table; SQL Server: a table beside it). */
   mergeStaging(table: TableRef): TableRef;
   /** Merging a parent whose children keep their rows: the staging table, shaped like `table`, dropped at commit. */
   createMergeStaging(table: TableRef, staging: TableRef): CompiledQuery[];
-  /** From the staging table: update rows that differ, insert new ones, delete rows gone from the source that no
-   *  row of `keepers` still references; `kept` counts those. Each returns a row count as `n`. `identity`: the
-   *  columns include an identity column whose values are copied. `scope`: only target rows inside it can be gone
-   *  (a re-synced window). */
-  mergeFromStaging(table: TableRef, staging: TableRef, key: string[], columns: string[], keepers: ForeignKey[], identity: boolean, scope?: RowFilter): { update: CompiledQuery; insert: CompiledQuery; delete: CompiledQuery; kept: CompiledQuery };
+  /** From the staging table: update rows that differ, insert new ones, delete rows gone from the source unless a row
+   *  of `keepers` still references them or the `keep` rule names them; `gone` counts the rows gone from the source
+   *  (deleted or kept). Each returns a row count as `n`. Set-based: each keeper is one anti-join. `identity`: the columns include an identity column whose values are copied. `scope`: only target rows
+   *  inside it can be gone (a re-synced window). `update`: the columns written on matching rows (default: all but
+   *  the key). */
+  mergeFromStaging(table: TableRef, staging: TableRef, m: MergeSpec): { update: CompiledQuery; insert: CompiledQuery; delete: CompiledQuery; gone: CompiledQuery };
+  /** `n`: how many staged rows have a row of the same key in `table` (every one, after a correct load). */
+  stagedRowsPresent(table: TableRef, staging: TableRef, key: string[]): CompiledQuery;
   dropMergeStaging(staging: TableRef): CompiledQuery;
+  /** Where keep_columns' UAT values wait while a table is replaced (dropped like a merge's staging table). */
+  keptColumnsTable(table: TableRef): TableRef;
+  /** Saves `key` and `columns` of every row of `table` into `saved`, in the caller's transaction. */
+  saveColumns(table: TableRef, saved: TableRef, key: string[], columns: string[]): CompiledQuery[];
+  /** Writes the saved values back onto the rows of the same key; `n`: rows written. */
+  restoreColumns(table: TableRef, saved: TableRef, key: string[], columns: string[]): CompiledQuery;
 }
 
 /** Statements of the staging / partition switch strategy. */

@@ -6,18 +6,10 @@ import type { ProgressTracker } from "./progress";
 import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
 import type { Endpoint } from "./connections";
+import { RefreshError } from "./errors";
+import { resolveUatRows, type UatRows } from "./uat-rows";
 
-export class RefreshError extends Error {
-  /** The config field at fault, when there is one (forms show the message next to it). */
-  readonly field?: string;
-  readonly hint?: string;
-  constructor(message: string, opts: { field?: string; hint?: string } = {}) {
-    super(message);
-    this.name = "RefreshError";
-    this.field = opts.field;
-    this.hint = opts.hint;
-  }
-}
+export { RefreshError };
 
 export interface Sessions {
   source: Session;
@@ -42,6 +34,8 @@ export interface TableContext {
   signal?: AbortSignal;
   /** The table's masking rules, checked against the catalog and compiled (none: rows copy verbatim). */
   masking?: CompiledMasking;
+  /** What belongs to UAT in the target table: kept rows, UAT's id range (lib/engine/uat-rows). */
+  uat?: UatRows;
 }
 
 export function displayName(t: TableRef) {
@@ -93,6 +87,7 @@ export async function resolveTable(
       if (config[key] && masking?.masked.has(config[key]!.toLowerCase()))
         throw new RefreshError(`masking: ${config[key]} is the ${key} of ${displayName(targetTable)} and cannot be masked`, { field: "masking" });
   }
+  const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns);
   return {
     config,
     settings,
@@ -102,6 +97,7 @@ export async function resolveTable(
     targetTable,
     columns,
     masking,
+    uat,
     batchSize: config.batch_size ?? settings.default_batch_size,
     progress,
     signal,

@@ -2,11 +2,14 @@
 // triggers off, suspended keys dropped or unchecked, children cleared first, parents loaded first (merged where
 // children keep their rows), suspended keys validated (a violation names the key and counts rows, never values),
 // generators moved past the copied values. A failure or a kill anywhere leaves every table of the group as it was.
-import type { ForeignKey, RowFilter } from "../dialects/types";
+import type { ColumnFilter, ForeignKey } from "../dialects/types";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "./context";
 import { failpoint } from "./failpoints";
 import type { Member, RefreshGroup } from "./groups";
 import { copyRows } from "./copy";
+import { mergeKey } from "./merge-key";
+import { stageAndUpsert } from "./upsert";
+import { both, productionRows } from "./uat-rows";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
 
@@ -31,42 +34,30 @@ export interface MemberResult {
 
 const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[] }) => Number((await ctx.sessions.target.query<{ n: string | number }>(q))[0]?.n ?? 0);
 
-/** The key columns a merge matches rows on: the primary key, else a unique index of NOT NULL columns. */
-export async function mergeKey(ctx: TableContext): Promise<string[]> {
-  const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
-  const notNull = new Set(ctx.columns.filter((c) => !c.target.nullable).map((c) => c.target.name));
-  // A filtered unique index is unique only among the rows it covers: never a key to match every row on.
-  const key = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && !i.filter && i.columns.every((c) => notNull.has(c)));
-  if (!key)
-    throw new RefreshError(`${displayName(ctx.targetTable)} must be merged (tables that keep their rows reference it) but has no primary key or unique NOT NULL key to match rows on`);
-  return key.columns;
-}
+export { mergeKey };
 
 /** The target-side window of a date re-sync (the plan's filter is on the source's column). */
-function targetWindow(ctx: TableContext, filter: RowFilter | undefined): RowFilter | undefined {
+function targetWindow(ctx: TableContext, filter: ColumnFilter | undefined): ColumnFilter | undefined {
   return filter && { ...filter, column: columnPair(ctx, filter.column.name).target };
 }
 
-/** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. */
+/** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. The second
+ *  half (children first, once every table is loaded) deletes rows gone from the source, unless still referenced or
+ *  kept by rule. */
 async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
   const { ctx, plan } = g;
-  const rel = ctx.dialect.relations;
-  const target = ctx.sessions.target;
-  const staging = rel.mergeStaging(ctx.targetTable);
-  const key = await mergeKey(ctx);
-  for (const q of rel.createMergeStaging(ctx.targetTable, staging)) await target.execute(q);
-  await copyRows(ctx, plan.sourceQuery, staging);
-  const columns = ctx.columns.map((c) => c.target.name);
-  const stmts = rel.mergeFromStaging(ctx.targetTable, staging, key, columns, keepers, ctx.columns.some((c) => c.target.identity), targetWindow(ctx, plan.filter));
-  const updated = await n(ctx, stmts.update);
-  const inserted = await n(ctx, stmts.insert);
-  // Second half (children first, once every table is loaded): rows gone from the source, unless still referenced.
+  const staged = await stageAndUpsert(ctx, plan.sourceQuery, { keepers, scope: targetWindow(ctx, plan.filter), merged: true });
   return async (): Promise<MergeCounts> => {
-    const kept = await n(ctx, stmts.kept);
-    const deleted = await n(ctx, stmts.delete);
-    await target.execute(rel.dropMergeStaging(staging));
-    return { updated, inserted, deleted, kept };
+    const { deleted, kept } = await staged.finishMerge();
+    return { updated: staged.counts.updated, inserted: staged.counts.inserted, deleted, kept };
   };
+}
+
+/** An appended member (identity mode): its re-read window and new rows upserted by key. */
+async function appendByKey(g: GroupMember): Promise<number> {
+  const staged = await stageAndUpsert(g.ctx, g.plan.sourceQuery);
+  await staged.drop();
+  return staged.counts.read;
 }
 
 /** `all`: the group's members in load order; `referencing`: every key that references any member. */
@@ -93,9 +84,10 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
           const truncate = replaced.every((m) => m.ctx.config.truncate_target);
           for (const q of rel.emptyTables(replaced.map((m) => m.ctx.targetTable), truncate, referencing)) await target.execute(q);
         }
+        // A re-synced window loses production's rows only: UAT's own rows (its id range, kept by rule) stay.
         for (const m of reversed)
           if (m.member.kind === "window" && !group.merged.has(m.member.name) && m.plan.filter)
-            await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, targetWindow(m.ctx, m.plan.filter)!));
+            await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, both(targetWindow(m.ctx, m.plan.filter), productionRows(m.ctx.uat))!));
 
         // Load, parents first; merged members delete what the source no longer has afterwards, children first.
         const deletes: [GroupMember, () => Promise<MergeCounts>][] = [];
@@ -103,6 +95,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
           checkAborted(m.ctx);
           m.ctx.progress.phase("loading", { message: group.merged.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
           if (group.merged.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [])]);
+          else if (m.member.kind === "append") results.set(m.member.name, { rows: await appendByKey(m) });
           else results.set(m.member.name, { rows: await copyRows(m.ctx, m.plan.sourceQuery) });
           await failpoint("between-group-tables");
         }

@@ -40,10 +40,11 @@ export class ProgressTracker {
     this.send({ phase: "loading", ...extra });
   }
   committed = 0;
-  /** The current unit's transaction committed: its rows now stay whatever happens next. */
-  commitUnit() {
+  /** The current unit's transaction committed: its rows now stay whatever happens next. `written`: the rows it
+   *  changed, where that differs from the rows it read (a unit loaded by key re-reads rows it finds unchanged). */
+  commitUnit(written?: number) {
+    this.committed = written === undefined ? this.rows : this.committed + written;
     this.base = this.rows;
-    this.committed = this.rows;
     this.send({ phase: "loading" });
   }
   private send(e: Partial<ProgressEvent> & { phase: Phase }) {

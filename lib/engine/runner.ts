@@ -59,11 +59,14 @@ export interface RunReport {
 /** A table asked for by name that the configuration does not have (a usage error: the CLI exits 2). */
 export class UnknownTableError extends RefreshError {}
 
+/** The tables a run refreshes: those named, or every enabled one. A table UAT keeps whole (keep_table) is never
+ *  refreshed; it stays configured, so the tables it references keep the rows it uses. */
 export function selectTables(config: RefreshConfig, names?: string[]): TableConfigInput[] {
-  if (!names?.length) return config.tables.filter((t) => t.enabled);
+  if (!names?.length) return config.tables.filter((t) => t.enabled && !t.keep_table);
   return names.map((n) => {
     const t = config.tables.find((x) => x.name.toLowerCase() === n.toLowerCase());
     if (!t) throw new UnknownTableError(`unknown table ${n}; configured tables: ${config.tables.map((x) => x.name).join(", ") || "(none)"}`);
+    if (t.keep_table) throw new UnknownTableError(`${t.name} is kept by UAT (keep_table): it is never refreshed; the tables it references keep the rows it uses`);
     return t;
   });
 }

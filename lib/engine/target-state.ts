@@ -3,6 +3,7 @@
 // copied column's default draws from end past the copied values, and the planner's statistics describe the new rows.
 import type { TableContext } from "./context";
 import { resyncIdentities } from "./strategies/identity";
+import { uatFloor } from "./uat-rows";
 
 /** Disables the table's enabled user triggers inside the caller's transaction; returns what re-enables them. */
 export async function suspendTriggers(ctx: TableContext): Promise<() => Promise<void>> {
@@ -20,7 +21,7 @@ export async function resyncGenerators(ctx: TableContext) {
   await resyncIdentities(ctx);
   const loaded = new Set(ctx.columns.map((c) => c.target.name.toLowerCase()));
   for (const use of await ctx.sessions.target.introspector.sequences(ctx.targetTable))
-    if (loaded.has(use.column.toLowerCase())) await ctx.sessions.target.execute(ctx.dialect.relations.resyncSequence(ctx.targetTable, use.column, use.sequence));
+    if (loaded.has(use.column.toLowerCase())) await ctx.sessions.target.execute(ctx.dialect.relations.resyncSequence(ctx.targetTable, use.column, use.sequence, uatFloor(ctx.uat, use.column, use.sequence)));
 }
 
 /** Fresh statistics after a table's rows were replaced: the dashboard's estimates and UAT's own query plans. */

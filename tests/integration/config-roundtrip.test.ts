@@ -28,6 +28,17 @@ const EXTRA = `
       - { column: vip, rule: fixed, value: "no" }
     keep_referencing:
       - { foreign_key: notes_member_fk, table: crm.member_notes, reason: "notes are written in UAT by the testers", decided_by: ada@example.test }
+    keep_rows: "member_type = 'tester'"
+    keep_columns: [portal_url]
+  - name: payments
+    strategy: simple_copy
+    sync_mode: incremental
+    incremental_column: id
+    incremental_type: identity
+    identity_buffer: 500
+    uat_ids_from: 1500000000
+  - name: tester_notes
+    keep_table: true
     personal_data:
       - { column: email, found: "200 of 200 sampled values are email addresses", suggested_rule: fake_email }
       - { column: nickname, found: "column name", no_masking_needed: "chosen by members, public on the site", decided_by: ada@example.test }
@@ -41,7 +52,7 @@ describe("configuration export and import", () => {
   afterAll(() => env?.close());
 
   it("export -> import -> export is identical, every field kept, and re-importing the export shows no change", async () => {
-    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000`);
+    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000\n  reserve_uat_ids: false`);
     const original = parseConfigYaml(base);
     await importConfig(env.db, original);
     const first = stringifyConfig(await exportConfig(env.db));

@@ -117,16 +117,14 @@ describe("parallel streams into a staging table (PostgreSQL)", () => {
     const tgt = new URL(env.targetUrl).pathname.slice(1);
     const src = new URL(env.sourceUrl).pathname.slice(1);
     await env.source.query("UPDATE events SET note = note || '-day3' WHERE event_day = 20250101");
-    // One stream's source read parks at one row: a `sql` masking rule (evaluated by the source) that returns the
-    // value unchanged after a pg_sleep. The kill lands while the streams load, deterministically.
-    const park = { column: "note", rule: "sql" as const, expression: "CASE WHEN id = 6000 THEN note || pg_sleep(60)::text ELSE note END" };
-    await env.config([{ name: "events", strategy: "staging_partition_switch", masking: [park] }], SETTINGS);
+    // The last stream parks once its source read has started (the failpoint in the stream job), while the others
+    // load: the kill lands while the streams load, deterministically.
+    await env.config([{ name: "events", strategy: "staging_partition_switch", masking: [{ column: "note", rule: "hash" }] }], SETTINGS);
     const before = await fingerprint(env.target, "events");
-    const child = spawnCli(["--table", "events", "--force"], cliEnv);
+    const child = spawnCli(["--table", "events", "--force"], { ...cliEnv, UAT_REFRESH_FAILPOINT: "stream-loading" });
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`CLI exited early: ${child.output()}`);
-      const r = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run % (source)' AND wait_event = 'PgSleep' AND datname = $1", [src]);
-      return r.rowCount;
+      return child.output().includes("failpoint stream-loading");
     });
     child.kill("SIGKILL");
     await child.exited;

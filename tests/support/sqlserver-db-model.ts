@@ -52,7 +52,11 @@ interface Table {
   rows: Row[];
   triggers: Map<string, boolean>;
   identityInsert: boolean;
+  /** IDENT_CURRENT: the last identity value generated or reseeded. */
   identityCurrent: number;
+  /** No row inserted since the table was created or truncated: the next identity is identityCurrent itself
+   *  (DBCC CHECKIDENT: "the first row inserted ... uses new_reseed_value as the identity"), else current + 1. */
+  identityFresh: boolean;
 }
 
 interface Key extends KeyDef {
@@ -73,7 +77,7 @@ export class SqlServerDatabase {
   constructor(defs: TableDef[], keys: KeyDef[] = []) {
     for (const d of defs) {
       const ref = { schema: d.schema ?? "dbo", name: d.name };
-      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 0 });
+      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true });
     }
     this.keys = keys.map((k) => ({ ...k, checked: true, trusted: true }));
   }
@@ -85,7 +89,32 @@ export class SqlServerDatabase {
   }
 
   insert(name: string, rows: Row[]) {
-    this.table(name).rows.push(...rows.map((r) => ({ ...r })));
+    const t = this.table(name);
+    t.rows.push(...rows.map((r) => ({ ...r })));
+    if (rows.length) this.explicitIdentity(t);
+  }
+
+  /** A row inserted the way a tester does, the identity column left to its default: it takes the next identity. */
+  insertDefault(name: string, row: Row): number {
+    const t = this.table(name);
+    const id = t.columns.find((c) => c.identity)!;
+    const next = t.identityFresh ? t.identityCurrent : t.identityCurrent + 1;
+    if (t.rows.some((r) => same(r[id.name], next))) throw new SqlError(2627, `Violation of PRIMARY KEY constraint. Cannot insert duplicate key in object '${q(t.ref)}'. The duplicate key value is (${next}).`);
+    t.rows.push({ ...row, [id.name]: next });
+    t.identityCurrent = next;
+    t.identityFresh = false;
+    return next;
+  }
+
+  /** Explicit identity values inserted (IDENTITY_INSERT; the test helper's rows, as an application inserted them):
+   *  "If the value inserted is larger than the current identity value for the table, SQL Server automatically uses
+   *  the new inserted value as the current identity value" (SET IDENTITY_INSERT documentation). */
+  private explicitIdentity(t: Table) {
+    const id = t.columns.find((c) => c.identity);
+    if (!id) return;
+    const max = Math.max(...t.rows.map((r) => Number(r[id.name])));
+    if (t.identityFresh || max > t.identityCurrent) t.identityCurrent = Math.max(t.identityFresh ? -Infinity : t.identityCurrent, max);
+    t.identityFresh = false;
   }
 
   rows(name: string): Row[] {
@@ -131,6 +160,8 @@ export class SqlServerDatabase {
   bulkLoad(name: string, columns: string[], rows: Value[][]) {
     const t = this.table(name);
     t.rows.push(...rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))));
+    // Strictest reading: a bulk load keeping identity values does not move the identity (seen so on a TDS server;
+    // Microsoft documents the move for IDENTITY_INSERT, not for bulk loads), so only a reseed does.
     this.checkKeys(t);
   }
 
@@ -160,7 +191,9 @@ export class SqlServerDatabase {
       if (this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t))
         throw new SqlError(4712, `Cannot truncate table '${m[1]}' because it is being referenced by a FOREIGN KEY constraint.`);
       t.rows = [];
-      t.identityCurrent = 0;
+      // TRUNCATE TABLE: "the counter used by an identity for new rows is reset to the seed for the column".
+      t.identityCurrent = 1;
+      t.identityFresh = true;
       return [];
     }
     if ((m = /^DELETE FROM (\S+)$/.exec(sql))) {
@@ -174,28 +207,30 @@ export class SqlServerDatabase {
       const [, schema, name] = /^\[(.+)\]\.\[(.+)\]$/.exec(m[1])!;
       if (this.tables.has(m[1])) throw new SqlError(2714, `There is already an object named '${name}' in the database.`);
       // UNION ALL: no IDENTITY property, no constraints.
-      this.tables.set(m[1], { ref: { schema, name }, columns: from.columns.map((c) => ({ ...c, identity: false })), primaryKey: [], rows: [], triggers: new Map(), identityInsert: false, identityCurrent: 0 });
+      this.tables.set(m[1], { ref: { schema, name }, columns: from.columns.map((c) => ({ ...c, identity: false })), primaryKey: [], rows: [], triggers: new Map(), identityInsert: false, identityCurrent: 1, identityFresh: true });
       return [];
     }
     if ((m = /^DROP TABLE IF EXISTS (\S+)$/.exec(sql))) {
       this.tables.delete(m[1]);
       return [];
     }
-    if ((m = /^DBCC CHECKIDENT \(N'(.+)', RESEED\) WITH NO_INFOMSGS$/.exec(sql))) {
-      const t = this.table(m[1].replace(/''/g, "'"));
-      const id = t.columns.find((c) => c.identity);
-      if (id) t.identityCurrent = Math.max(t.identityCurrent, ...t.rows.map((r) => Number(r[id.name])));
-      return [];
-    }
+    if ((m = /^DECLARE @v decimal\(38, 0\) = \(SELECT MAX\(x\.v\) FROM \(VALUES \(CAST\(IDENT_CURRENT\(@p1\) AS decimal\(38, 0\)\)\),\s+\(\(SELECT CAST\(MAX\(\[([^\]]+)\]\) AS decimal\(38, 0\)\) FROM (\S+)\)\),/.exec(sql)))
+      return this.reseed(String(params[0]), m[1], params[1] === null || params[1] === undefined ? null : Number(params[1]));
     if (/^UPDATE STATISTICS \S+$/.test(sql)) return [];
     if ((m = /^UPDATE t SET (.+) FROM (\S+) AS t JOIN (\S+) AS s ON (.+) WHERE EXISTS \(SELECT (.+) EXCEPT SELECT (.+)\);\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
       return this.mergeUpdate(m[2], m[3], m[1], m[4]);
     if ((m = /^(SET IDENTITY_INSERT (\S+) ON;\n)?INSERT INTO (\S+) \((.+?)\) SELECT (.+?) FROM (\S+) AS s WHERE NOT EXISTS \(SELECT 1 FROM \S+ AS t WHERE (.+?)\)(;\nDECLARE @n int = @@ROWCOUNT;\nSET IDENTITY_INSERT \S+ OFF;\nSELECT CAST\(@n AS nvarchar\(20\)\) AS \[n\];|;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];)$/s.exec(sql)))
       return this.mergeInsert(m[3], m[6], colsOf(m[4]), m[7], !!m[1]);
-    if ((m = /^DELETE t FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE (.+?)\)( AND NOT \((.+)\))?;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
-      return this.mergeDelete(m[1], m[2], m[3], m[5], true);
-    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE (.+?)\) AND \((.+)\)$/s.exec(sql)))
-      return this.mergeDelete(m[1], m[2], m[3], m[4], false);
+    if ((m = /^DELETE t FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE (.+?)\)((?: AND NOT EXISTS \(SELECT 1 FROM \S+ AS c WHERE [^)]+\))*)( AND CASE WHEN \((.+)\) THEN 1 ELSE 0 END = 0)?;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
+      return this.mergeDelete(m[1], m[2], m[3], m[4], m[6], true);
+    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE ([^)]+)\)$/s.exec(sql)))
+      return this.mergeDelete(m[1], m[2], m[3], undefined, undefined, false);
+    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS s WHERE EXISTS \(SELECT 1 FROM (\S+) AS t WHERE (.+)\)$/s.exec(sql))) {
+      const staged = this.table(m[1]);
+      const t = this.table(m[2]);
+      const key = this.matchColumns(m[3]);
+      return [{ n: String(staged.rows.filter((r) => t.rows.some((x) => key.every((k) => same(x[k], r[k])))).length) }];
+    }
     if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS c WHERE (.+?)\s+AND NOT EXISTS \(SELECT 1 FROM (\S+) AS p WHERE (.+)\)$/s.exec(sql))) {
       const k = this.keys.find((x) => q(this.table(x.table).ref) === m![1] && q(this.table(x.references).ref) === m![3] && m![4] === x.referencedColumns.map((c, i) => `p.[${c}] = c.[${x.columns[i]}]`).join(" AND "));
       if (!k) throw new Error(`model: no key matches ${sql}`);
@@ -203,6 +238,21 @@ export class SqlServerDatabase {
     }
     if (/^SELECT N'0' AS \[n\]$/.test(sql)) return [{ n: "0" }];
     return this.read(sql, params);
+  }
+
+  /** The dialect's identity reseed (lib/dialects/sqlserver/compiler.ts resyncIdentity): DBCC CHECKIDENT (t, RESEED, v)
+   *  with v the largest of IDENT_CURRENT, the column's max, and UAT's floor (minus one on a table with rows); then
+   *  error 50001 if the identity is still behind the rows. */
+  private reseed(name: string, column: string, floor: number | null): Row[] {
+    const t = this.table(name);
+    const values = t.rows.map((r) => r[column]).filter((v) => v !== null).map(Number);
+    const candidates = [t.identityCurrent, ...(values.length ? [Math.max(...values)] : []), ...(floor !== null ? [floor - (t.rows.length ? 1 : 0)] : [])];
+    const v = Math.max(...candidates);
+    this.statements.push(`DBCC CHECKIDENT ('${name.replace(/'/g, "''")}', RESEED, ${v}) WITH NO_INFOMSGS`);
+    t.identityCurrent = v;
+    // A table with rows continues after the reseed value; one emptied by TRUNCATE (fresh) starts at it.
+    if (values.length && t.identityCurrent < Math.max(...values)) throw new SqlError(50001, "the identity was not moved past the copied rows");
+    return [];
   }
 
   /** `t.[a] = s.[a] AND t.[b] = s.[b]` -> the key columns (same names on both sides). */
@@ -240,25 +290,26 @@ export class SqlServerDatabase {
     const key = this.matchColumns(on);
     const fresh = s.rows.filter((r) => !t.rows.some((x) => key.every((k) => same(x[k], r[k]))));
     t.rows.push(...fresh.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]]))));
+    if (fresh.length && identityInsert) this.explicitIdentity(t);
     this.checkKeys(t);
     return [{ n: String(fresh.length) }];
   }
 
-  /** DELETE of rows gone from the staging table unless a keeper still references them, or the count of those kept. */
-  private mergeDelete(tName: string, sName: string, on: string, keptText: string | undefined, remove: boolean): Row[] {
+  /** DELETE of rows gone from the staging table unless a keeper still references them or the keep rule names them,
+   *  or the count of the rows gone. */
+  private mergeDelete(tName: string, sName: string, on: string, keepersText: string | undefined, keep: string | undefined, remove: boolean): Row[] {
     const t = this.table(tName);
     const s = this.table(sName);
     const key = this.matchColumns(on);
-    const keepers = (keptText ?? "").split(" OR ").filter(Boolean).map((e) => {
-      const m = /^EXISTS \(SELECT 1 FROM (\S+) AS c WHERE (.+)\)$/.exec(e.trim());
-      if (!m) throw new Error(`model: cannot read keeper ${e}`);
+    const keepers = [...(keepersText ?? "").matchAll(/ AND NOT EXISTS \(SELECT 1 FROM (\S+) AS c WHERE ([^)]+)\)/g)].map((m) => {
       const pairs = m[2].split(" AND ").map((p) => /^c\.\[([^\]]+)\] = t\.\[([^\]]+)\]$/.exec(p)!);
       return { table: this.table(m[1]), child: pairs.map((p) => p[1]), parent: pairs.map((p) => p[2]) };
     });
     const referenced = (row: Row) => keepers.some((k) => k.table.rows.some((c) => k.child.every((col, i) => c[col] !== null && same(c[col], row[k.parent[i]]))));
     const gone = t.rows.filter((r) => !s.rows.some((x) => key.every((k) => same(x[k], r[k]))));
-    if (!remove) return [{ n: String(gone.filter(referenced).length) }];
-    const deleted = gone.filter((r) => !referenced(r));
+    if (!remove) return [{ n: String(gone.length) }];
+    const kept = (row: Row) => keep !== undefined && holds(keep, row, []);
+    const deleted = gone.filter((r) => !referenced(r) && !kept(r));
     t.rows = t.rows.filter((r) => !deleted.includes(r));
     this.checkKeys(t);
     return [{ n: String(deleted.length) }];
@@ -269,25 +320,24 @@ export class SqlServerDatabase {
     let m: RegExpExecArray | null;
     if ((m = /^SELECT CASE WHEN EXISTS \(SELECT 1 FROM (\S+)\) THEN 0 ELSE 1 END AS \[empty\]$/.exec(sql))) return [{ empty: this.table(m[1]).rows.length ? 0 : 1 }];
     if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+)( WHERE .+)?$/.exec(sql))) return [{ n: String(this.select(m[1], m[2], params).length) }];
-    if ((m = /^SELECT CAST\(MAX\(\[([^\]]+)\]\) AS nvarchar\(60\)\) AS \[max\], CAST\(MAX\(\[\1\]\) AS nvarchar\(60\)\) AS \[cutoff\] FROM (\S+)$/.exec(sql))) {
-      const values = this.table(m[2]).rows.map((r) => r[m![1]]).filter((v) => v !== null).map(Number);
+    if ((m = /^SELECT CAST\(MAX\(\[([^\]]+)\]\) AS nvarchar\(60\)\) AS \[max\], CAST\(MAX\(\[\1\]\) AS nvarchar\(60\)\) AS \[cutoff\] FROM (\S+)( WHERE .+)?$/s.exec(sql))) {
+      const values = this.select(m[2], m[3], params).map((r) => r[m![1]]).filter((v) => v !== null).map(Number);
       const max = values.length ? String(Math.max(...values)) : null;
       return [{ max, cutoff: max }];
+    }
+    if ((m = /^SELECT CAST\(MIN\(\[([^\]]+)\]\) AS nvarchar\(60\)\) AS \[lo\], CAST\(MAX\(\[\1\]\) AS nvarchar\(60\)\) AS \[hi\] FROM (\S+)$/.exec(sql))) {
+      const values = this.table(m[2]).rows.map((r) => r[m![1]]).filter((v) => v !== null).map(Number);
+      return [{ lo: values.length ? String(Math.min(...values)) : null, hi: values.length ? String(Math.max(...values)) : null }];
     }
     if (/FROM sys\.partitions AS p WHERE p\.\[object_id\] = OBJECT_ID\(@p1\)/.test(sql)) return [{ n: String(this.table(String(params[0])).rows.length), bytes: null }];
     throw new Error(`model: unexpected statement ${sql}`);
   }
 
-  /** The rows a simple WHERE of the compiler selects (`[c] > CAST(@p1 AS int)`, `>=`, `<`). */
+  /** The rows the compiler's WHERE selects (see `holds`). */
   private select(name: string, where: string | undefined, params: readonly unknown[]): Row[] {
     const rows = this.table(name).rows;
     if (!where) return rows;
-    const conds = where.replace(/^ WHERE /, "").split(" AND ").map((c) => {
-      const m = /^\[([^\]]+)\] (>=|>|<) CAST\(@p(\d+) AS \w+\)$/.exec(c);
-      if (!m) throw new Error(`model: cannot read condition ${c}`);
-      return { column: m[1], op: m[2], value: Number(params[Number(m[3]) - 1]) };
-    });
-    return rows.filter((r) => conds.every((c) => r[c.column] !== null && (c.op === ">" ? Number(r[c.column]) > c.value : c.op === ">=" ? Number(r[c.column]) >= c.value : Number(r[c.column]) < c.value)));
+    return rows.filter((r) => holds(where.replace(/^ WHERE /, ""), r, params));
   }
 
   exportRows(sql: string, params: readonly unknown[]): Value[][] {
@@ -386,4 +436,68 @@ export function databaseSession(db: SqlServerDatabase, role: "source" | "target"
     destroy() {},
     async close() {},
   };
+}
+
+/** Splits on ` AND ` / ` OR ` outside parentheses and quotes. */
+function splitTop(text: string, op: "AND" | "OR"): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'") quoted = !quoted;
+    if (quoted) continue;
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (depth === 0 && text.startsWith(` ${op} `, i)) {
+      parts.push(text.slice(start, i));
+      start = i + op.length + 2;
+    }
+  }
+  return [...parts, text.slice(start)];
+}
+
+/** A whole-text parenthesised group `( ... )`. */
+function unwrap(text: string): string {
+  let t = text.trim();
+  for (;;) {
+    if (!t.startsWith("(") || !t.endsWith(")")) return t;
+    let depth = 0;
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] === "(") depth++;
+      if (t[i] === ")") depth--;
+      if (depth === 0 && i < t.length - 1) return t;
+    }
+    t = t.slice(1, -1).trim();
+  }
+}
+
+function valueOf(text: string, params: readonly unknown[]): Value {
+  let m: RegExpExecArray | null;
+  if ((m = /^CAST\(@p(\d+) AS \w+\)$/.exec(text))) return Number(params[Number(m[1]) - 1]);
+  if ((m = /^N?'((?:[^']|'')*)'$/.exec(text))) return m[1].replace(/''/g, "'");
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  throw new Error(`model: cannot read value ${text}`);
+}
+
+/** Whether a row satisfies a WHERE the dialect emits: AND / OR of comparisons of a [column] with a parameter or a
+ *  constant, IS NULL, and `CASE WHEN (p) THEN 1 ELSE 0 END = 0` (p unknown counts as not holding, as in T-SQL). */
+export function holds(where: string, row: Row, params: readonly unknown[]): boolean {
+  const text = unwrap(where);
+  const ands = splitTop(text, "AND");
+  if (ands.length > 1) return ands.every((a) => holds(a, row, params));
+  const ors = splitTop(text, "OR");
+  if (ors.length > 1) return ors.some((o) => holds(o, row, params));
+  let m: RegExpExecArray | null;
+  if ((m = /^CASE WHEN (.+) THEN 1 ELSE 0 END = 0$/s.exec(text))) return !holds(m[1], row, params);
+  if ((m = /^(?:t\.)?\[([^\]]+)\] IS NULL$/.exec(text))) return row[m[1]] === null || row[m[1]] === undefined;
+  if ((m = /^(?:t\.)?\[([^\]]+)\] (>=|>|<=|<|=|<>) (.+)$/.exec(text))) {
+    const left = row[m[1]];
+    const right = valueOf(m[3].trim(), params);
+    if (left === null || left === undefined || right === null) return false;
+    const [a, b] = typeof right === "number" ? [Number(left), right] : [String(left), String(right)];
+    return m[2] === ">" ? a > b : m[2] === ">=" ? a >= b : m[2] === "<" ? a < b : m[2] === "<=" ? a <= b : m[2] === "=" ? a === b : a !== b;
+  }
+  throw new Error(`model: cannot read condition ${text}`);
 }

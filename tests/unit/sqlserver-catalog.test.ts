@@ -242,10 +242,15 @@ describe("identity columns through tedious' own bulk load", () => {
     await expect(loading).rejects.toThrow("source connection lost");
   });
 
-  it("reseeds the identity after loading explicit values (DBCC CHECKIDENT RESEED, grammar-valid)", () => {
-    const q = sqlServerCompiler.resyncIdentity({ schema: "dbo", name: "ord'ers" }, cols[0])!;
-    expect(q.sql).toBe("DBCC CHECKIDENT (N'[dbo].[ord''ers]', RESEED) WITH NO_INFOMSGS");
+  it("reseeds the identity after loading explicit values, into UAT's range, and proves it moved (grammar-valid)", () => {
+    const q = sqlServerCompiler.resyncIdentity({ schema: "dbo", name: "ord'ers" }, cols[0], "2000000000")!;
+    // the name travels as a parameter and enters DBCC as a plain '' literal, quotes doubled by the server
+    expect(q.params).toEqual(["[dbo].[ord'ers]", "2000000000"]);
+    expect(q.sql).toContain("N'DBCC CHECKIDENT (''' + REPLACE(@p1, N'''', N'''''') + N''', RESEED, ' + CAST(@v AS nvarchar(40))");
+    expect(q.sql).toContain("THROW 50001, N'the identity was not moved past the copied rows', 1;");
     expect(tsqlErrors(q.sql)).toEqual([]);
+    // what the server builds and runs
+    expect(tsqlErrors("DBCC CHECKIDENT ('[dbo].[ord''ers]', RESEED, 2000000000) WITH NO_INFOMSGS")).toEqual([]);
   });
 });
 

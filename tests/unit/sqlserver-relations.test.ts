@@ -22,7 +22,7 @@ describe("SQL Server refresh-group statements", () => {
       r.restoreForeignKey(key).sql,
       ...r.setTriggersEnabled(orders, ["trg_stamp", "trg]odd"], false).map((q) => q.sql),
       ...r.setTriggersEnabled(orders, ["trg_stamp"], true).map((q) => q.sql),
-      r.resyncSequence(orders, "order_no", { schema: "sales", name: "order_no_seq" }).sql,
+      r.resyncSequence(orders, "order_no", { schema: "sales", name: "order_no_seq" }, "2000000000").sql,
       r.analyze(orders).sql,
       ...r.createMergeStaging(orders, r.mergeStaging(orders)).map((q) => q.sql),
       r.dropMergeStaging(r.mergeStaging(orders)).sql,
@@ -31,11 +31,12 @@ describe("SQL Server refresh-group statements", () => {
       SQL.sequences,
       SQL.privileges,
       SQL.checks,
+      r.stagedRowsPresent(orders, r.mergeStaging(orders), ["id", "shop_id"]).sql,
     ];
     for (const identity of [false, true])
       for (const scope of [undefined, window]) {
-        const m = r.mergeFromStaging(orders, r.mergeStaging(orders), ["id"], ["id", "shop_id", "status", "updated_at"], [key], identity, scope);
-        stmts.push(m.update.sql, m.insert.sql, m.delete.sql, m.kept.sql);
+        const m = r.mergeFromStaging(orders, r.mergeStaging(orders), { key: ["id"], columns: ["id", "shop_id", "status", "updated_at"], keepers: [key], identity, scope, keep: "[status] = N'tester'" });
+        stmts.push(m.update.sql, m.insert.sql, m.delete.sql, m.gone.sql);
       }
     const bad = stmts.map((sql) => ({ sql, errors: tsqlErrors(sql) })).filter((x) => x.errors.length);
     expect(bad).toEqual([]);
@@ -53,20 +54,23 @@ describe("SQL Server refresh-group statements", () => {
   });
 
   it("merges NULL-safely, inserts identity values explicitly, keeps rows still referenced, and passes the window as a parameter", () => {
-    const m = r.mergeFromStaging(orders, r.mergeStaging(orders), ["id"], ["id", "status"], [key], true, window);
+    const m = r.mergeFromStaging(orders, r.mergeStaging(orders), { key: ["id"], columns: ["id", "status"], keepers: [key], identity: true, scope: window, keep: "[status] = N'tester'" });
     expect(m.update.sql).toContain("WHERE EXISTS (SELECT t.[status] EXCEPT SELECT s.[status])");
     expect(m.insert.sql).toMatch(/^SET IDENTITY_INSERT \[sales\]\.\[orders\] ON;\nINSERT INTO/);
     expect(m.insert.sql).toContain("SET IDENTITY_INSERT [sales].[orders] OFF;");
     expect(m.delete.sql).toContain("AND t.[updated_at] >= CONVERT(datetime2(3), @p1, 126)");
-    expect(m.delete.sql).toContain("AND NOT (EXISTS (SELECT 1 FROM [sales].[order]]items] AS c WHERE c.[order_id] = t.[id] AND c.[shop_id] = t.[shop_id]))");
+    // each keeper one anti-join (no EXISTS inside an OR), and the keep rule's rows never deleted
+    expect(m.delete.sql).toContain("AND NOT EXISTS (SELECT 1 FROM [sales].[order]]items] AS c WHERE c.[order_id] = t.[id] AND c.[shop_id] = t.[shop_id])");
+    expect(m.delete.sql).toContain("AND CASE WHEN ([status] = N'tester') THEN 1 ELSE 0 END = 0");
     expect(m.delete.params).toEqual(["2025-03-01T00:00:00.000"]);
     expect(r.createMergeStaging(orders, r.mergeStaging(orders))[0].sql).toBe("SELECT TOP (0) * INTO [sales].[orders__uat_merge] FROM [sales].[orders] UNION ALL SELECT TOP (0) * FROM [sales].[orders]");
   });
 
   it("moves a sequence only forwards, with the name as a parameter", () => {
-    const q = r.resyncSequence(orders, "order_no", { schema: "sales", name: "order_no_seq" });
-    expect(q.params).toEqual(["[sales].[order_no_seq]"]);
-    expect(q.sql).toContain("IF @m IS NOT NULL AND @m >= @cur");
+    const q = r.resyncSequence(orders, "order_no", { schema: "sales", name: "order_no_seq" }, "2000000000");
+    expect(q.params).toEqual(["[sales].[order_no_seq]", "2000000000"]);
+    expect(q.sql).toContain("IF @f IS NOT NULL AND @f <= @max AND (@m IS NULL OR @f > @m) SET @m = @f;");
+    expect(q.sql).toContain("IF @m IS NOT NULL AND @m > @cur");
   });
 });
 

@@ -73,15 +73,13 @@ export const postgresCompiler: QueryCompiler = {
       params: [qualified(table)],
     };
   },
-  watermark(table, column, bufferDays) {
+  watermark(table, column, bufferDays, filter) {
     const col = quoteIdent(column.name);
-    const cutoff =
-      column.family === "date"
-        ? `(max(${col}) - $1::int)::text`
-        : column.family === "datetime"
-          ? `(max(${col}) - make_interval(days => $1::int))::text`
-          : `max(${col})::text`;
-    return { sql: `SELECT max(${col})::text AS max, ${cutoff} AS cutoff FROM ${qualified(table)}`, params: column.family === "date" || column.family === "datetime" ? [bufferDays] : [] };
+    const { where, params } = filterSql(filter, bindParam);
+    const dated = column.family === "date" || column.family === "datetime";
+    const days = `$${params.length + 1}::int`;
+    const cutoff = column.family === "date" ? `(max(${col}) - ${days})::text` : column.family === "datetime" ? `(max(${col}) - make_interval(days => ${days}))::text` : `max(${col})::text`;
+    return { sql: `SELECT max(${col})::text AS max, ${cutoff} AS cutoff FROM ${qualified(table)}${where}`, params: dated ? [...params, bufferDays] : params };
   },
   isEmpty(table) {
     return { sql: `SELECT NOT EXISTS (SELECT 1 FROM ${qualified(table)}) AS empty`, params: [] };
@@ -93,12 +91,10 @@ export const postgresCompiler: QueryCompiler = {
     const { where, params } = filterSql(filter, bindParam);
     return { sql: `DELETE FROM ${qualified(table)}${where}`, params };
   },
-  resyncIdentity(table, column) {
-    // Explicit ids were copied in: move the sequence past them so UAT inserts do not collide.
-    return {
-      sql: `SELECT setval(s, GREATEST((SELECT max(${quoteIdent(column.name)}) FROM ${qualified(table)}), 1)) FROM pg_get_serial_sequence($1, $2) AS s WHERE s IS NOT NULL`,
-      params: [qualified(table), column.name],
-    };
+  resyncIdentity(table, column, floor) {
+    // Explicit ids were copied in: the identity's sequence moves past them, and up to UAT's own range when one is
+    // kept (while the sequence can hold it), so UAT's inserts collide with neither copied nor future production ids.
+    return { sql: sequenceForward(`pg_get_serial_sequence($1, $2)`, "$3", column.name, table), params: [qualified(table), column.name, floor] };
   },
   distinctValues(table, column, filter) {
     const { where, params } = filterSql(filter, bindParam);
@@ -106,6 +102,18 @@ export const postgresCompiler: QueryCompiler = {
     return { sql: `SELECT DISTINCT ${col}::text AS value FROM ${qualified(table)}${where} ORDER BY 1`, params };
   },
 };
+
+/** setval of the sequence `seqExpr` (a regclass-text expression; `floor` the parameter holding UAT's floor or NULL)
+ *  to the largest of: the column's max, floor - 1 (the next value is the floor), its own position; never backwards. */
+export function sequenceForward(seqExpr: string, floor: string, column: string, table: TableRef): string {
+  return `SELECT setval(x.s::regclass, x.v) FROM (
+      SELECT q.s, GREATEST((SELECT max(${quoteIdent(column)})::numeric FROM ${qualified(table)}),
+                           CASE WHEN ${floor}::numeric - 1 <= ps.seqmax THEN ${floor}::numeric - 1 END,
+                           pg_sequence_last_value(q.s::regclass)::numeric)::bigint AS v,
+             pg_sequence_last_value(q.s::regclass) AS last
+      FROM (SELECT ${seqExpr} AS s) q JOIN pg_sequence ps ON ps.seqrelid = q.s::regclass WHERE q.s IS NOT NULL) x
+    WHERE x.v IS NOT NULL AND x.v >= 1 AND (x.last IS NULL OR x.v > x.last)`;
+}
 
 /** A bound as SQL text for FOR VALUES and CHECK (which take no parameters): bounds come from the catalog or from
  *  validated day numbers, never from user text; quotes are doubled all the same. */

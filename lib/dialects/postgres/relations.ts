@@ -2,7 +2,7 @@
 // merging a parent whose children keep their rows. Names are quoted catalog names; no value is spliced into SQL.
 import { whereClause } from "../filters";
 import type { RelationsCompiler } from "../types";
-import { qualified, quoteIdent } from "./compiler";
+import { qualified, quoteIdent, sequenceForward } from "./compiler";
 const cols = (names: string[], alias?: string) => names.map((n) => (alias ? `${alias}.${quoteIdent(n)}` : quoteIdent(n))).join(", ");
 const joinOn = (a: string, b: string, left: string[], right: string[]) => left.map((c, i) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(right[i])}`).join(" AND ");
 
@@ -34,14 +34,9 @@ export const postgresRelations: RelationsCompiler = {
   setTriggersEnabled(table, triggers, enabled) {
     return triggers.map((t) => ({ sql: `ALTER TABLE ${qualified(table)} ${enabled ? "ENABLE" : "DISABLE"} TRIGGER ${quoteIdent(t)}`, params: [] }));
   },
-  resyncSequence(table, column, sequence) {
+  resyncSequence(table, column, sequence, floor) {
     // setval only forwards: a sequence already past every copied value (UAT's own inserts) stays where it is.
-    const seq = qualified(sequence);
-    return {
-      sql: `SELECT setval($1::regclass, m) FROM (SELECT max(${quoteIdent(column)})::bigint AS m FROM ${qualified(table)}) x
-            WHERE m IS NOT NULL AND m > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM ${seq})`,
-      params: [seq],
-    };
+    return { sql: sequenceForward("$1::text", "$2", column, table), params: [qualified(sequence), floor] };
   },
   analyze(table) {
     return { sql: `ANALYZE ${qualified(table)}`, params: [] };
@@ -53,14 +48,17 @@ export const postgresRelations: RelationsCompiler = {
   createMergeStaging(table, staging) {
     return [{ sql: `CREATE TEMPORARY TABLE ${qualified(staging)} (LIKE ${qualified(table)} INCLUDING DEFAULTS) ON COMMIT DROP`, params: [] }];
   },
-  mergeFromStaging(table, staging, key, columns, keepers, identity, scope) {
+  mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep }) {
     const t = qualified(table);
     const s = qualified(staging);
-    const other = columns.filter((c) => !key.includes(c));
+    const other = update ?? columns.filter((c) => !key.includes(c));
     const match = joinOn("t", "s", key, key);
-    const kept = keepers.map((fk) => `EXISTS (SELECT 1 FROM ${qualified(fk.table)} c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`);
     const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, (i, c) => `$${i}::${c.nativeType}`);
     const gone = `NOT EXISTS (SELECT 1 FROM ${s} s WHERE ${match})${inScope.where.replace(/^ WHERE /, " AND ")}`;
+    // Each keeper an anti-join of its own (NOT EXISTS ... AND NOT EXISTS ...): the planner hashes each child's keys
+    // once; EXISTS inside an OR would be probed per parent row.
+    const unreferenced = keepers.map((fk) => ` AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.table)} c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`).join("");
+    const unkept = keep ? ` AND CASE WHEN (${keep}) THEN 1 ELSE 0 END = 0` : "";
     return {
       update: {
         sql: other.length
@@ -74,11 +72,24 @@ export const postgresRelations: RelationsCompiler = {
               WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${match}) RETURNING 1) SELECT count(*)::text AS n FROM i`,
         params: [],
       },
-      delete: {
-        sql: `WITH d AS (DELETE FROM ${t} t WHERE ${gone}${kept.length ? ` AND NOT (${kept.join(" OR ")})` : ""} RETURNING 1) SELECT count(*)::text AS n FROM d`,
-        params: inScope.params,
-      },
-      kept: kept.length ? { sql: `SELECT count(*)::text AS n FROM ${t} t WHERE ${gone} AND (${kept.join(" OR ")})`, params: inScope.params } : { sql: `SELECT '0' AS n`, params: [] },
+      delete: { sql: `WITH d AS (DELETE FROM ${t} t WHERE ${gone}${unreferenced}${unkept} RETURNING 1) SELECT count(*)::text AS n FROM d`, params: inScope.params },
+      gone: { sql: `SELECT count(*)::text AS n FROM ${t} t WHERE ${gone}`, params: inScope.params },
+    };
+  },
+  stagedRowsPresent(table, staging, key) {
+    return { sql: `SELECT count(*)::text AS n FROM ${qualified(staging)} s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
+  },
+  keptColumnsTable(table) {
+    return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_keep` };
+  },
+  saveColumns(table, saved, key, columns) {
+    return [{ sql: `CREATE TEMPORARY TABLE ${qualified(saved)} ON COMMIT DROP AS SELECT ${cols([...key, ...columns])} FROM ${qualified(table)}`, params: [] }];
+  },
+  restoreColumns(table, saved, key, columns) {
+    return {
+      sql: `WITH u AS (UPDATE ${qualified(table)} t SET ${columns.map((c) => `${quoteIdent(c)} = k.${quoteIdent(c)}`).join(", ")} FROM ${qualified(saved)} k
+            WHERE ${joinOn("t", "k", key, key)} RETURNING 1) SELECT count(*)::text AS n FROM u`,
+      params: [],
     };
   },
   dropMergeStaging(staging) {

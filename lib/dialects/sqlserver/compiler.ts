@@ -90,11 +90,13 @@ export const sqlServerCompiler: QueryCompiler = {
       params: [qualified(table)],
     };
   },
-  watermark(table, column, bufferDays) {
+  watermark(table, column, bufferDays, filter) {
     const col = quoteIdent(column.name);
+    const w = where(filter);
     const dated = column.family === "date" || column.family === "datetime";
-    const cutoff = dated ? asText(`DATEADD(day, -CAST(@p1 AS int), MAX(${col}))`, column) : asText(`MAX(${col})`, column);
-    return { sql: `SELECT ${asText(`MAX(${col})`, column)} AS [max], ${cutoff} AS [cutoff] FROM ${qualified(table)}`, params: dated ? [String(bufferDays)] : [] };
+    const days = `@p${w.params.length + 1}`;
+    const cutoff = dated ? asText(`DATEADD(day, -CAST(${days} AS int), MAX(${col}))`, column) : asText(`MAX(${col})`, column);
+    return { sql: `SELECT ${asText(`MAX(${col})`, column)} AS [max], ${cutoff} AS [cutoff] FROM ${qualified(table)}${w.sql}`, params: dated ? [...w.params, String(bufferDays)] : w.params };
   },
   isEmpty(table) {
     return { sql: `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${qualified(table)}) THEN 0 ELSE 1 END AS [empty]`, params: [] };
@@ -106,11 +108,29 @@ export const sqlServerCompiler: QueryCompiler = {
     const w = where(filter);
     return { sql: `DELETE FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
-  resyncIdentity(table) {
-    // Bulk-loaded identity values do not move the table's current identity value; after a TRUNCATE it is back at
-    // the seed. RESEED without a value sets it to max(identity column) when it is below that (DBCC CHECKIDENT docs).
-    // DBCC takes no bind parameters: the name is our own quoted catalog name, as an N'' literal.
-    return { sql: `DBCC CHECKIDENT (N'${qualified(table).replace(/'/g, "''")}', RESEED) WITH NO_INFOMSGS`, params: [] };
+  resyncIdentity(table, column, floor) {
+    // Explicit values loaded into an identity column do not move the table's current identity value (and a TRUNCATE
+    // sets it back to the seed). It is reseeded to the largest of: its current value, the column's max, and UAT's
+    // floor (its own id range) when one is kept, so that the next row is the floor (a table with rows continues after
+    // the reseed value; one emptied by TRUNCATE starts at it); never backwards, never for a descending identity. DBCC takes no
+    // bind parameters: the statement is built in T-SQL from the quoted name (a parameter) and the computed number,
+    // the name as a plain '' literal (some TDS servers refuse N'' there). Then proven: an identity still behind the
+    // table's rows fails the refresh (error 50001) instead of a later UAT insert.
+    const t = qualified(table);
+    const col = quoteIdent(column.name);
+    return {
+      sql: `DECLARE @v decimal(38, 0) = (SELECT MAX(x.v) FROM (VALUES (CAST(IDENT_CURRENT(@p1) AS decimal(38, 0))),
+              ((SELECT CAST(MAX(${col}) AS decimal(38, 0)) FROM ${t})),
+              (CAST(@p2 AS decimal(38, 0)) - CASE WHEN EXISTS (SELECT 1 FROM ${t}) THEN 1 ELSE 0 END)) AS x(v));
+            IF @v IS NOT NULL AND IDENT_INCR(@p1) > 0
+            BEGIN
+              DECLARE @s nvarchar(max) = N'DBCC CHECKIDENT (''' + REPLACE(@p1, N'''', N'''''') + N''', RESEED, ' + CAST(@v AS nvarchar(40)) + N') WITH NO_INFOMSGS';
+              EXEC sp_executesql @s;
+            END;
+            IF IDENT_INCR(@p1) > 0 AND CAST(IDENT_CURRENT(@p1) AS decimal(38, 0)) < (SELECT CAST(MAX(${col}) AS decimal(38, 0)) FROM ${t})
+              THROW 50001, N'the identity was not moved past the copied rows', 1;`,
+      params: [t, floor],
+    };
   },
   distinctValues(table, column, filter) {
     const w = where(filter);

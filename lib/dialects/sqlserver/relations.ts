@@ -40,18 +40,22 @@ export const sqlServerRelations: RelationsCompiler = {
   setTriggersEnabled(table, triggers, enabled) {
     return triggers.map((t) => ({ sql: `${enabled ? "ENABLE" : "DISABLE"} TRIGGER ${quoteIdent(table.schema)}.${quoteIdent(t)} ON ${qualified(table)}`, params: [] }));
   },
-  resyncSequence(table, column, sequence) {
+  resyncSequence(table, column, sequence, floor) {
     // ALTER SEQUENCE takes no variables: the statement is built in T-SQL from the quoted name (a parameter) and a
-    // number the server computed. Only forwards: a sequence already past the copied values stays.
+    // number the server computed: past the column's max, and at UAT's floor when one is kept and the sequence's
+    // maximum allows it. Only forwards: a sequence already past both stays.
     return {
-      sql: `DECLARE @m decimal(38, 0) = (SELECT CAST(MAX(${quoteIdent(column)}) AS decimal(38, 0)) FROM ${qualified(table)});
-            DECLARE @cur decimal(38, 0) = (SELECT CAST(current_value AS decimal(38, 0)) FROM sys.sequences WHERE object_id = OBJECT_ID(@p1));
-            IF @m IS NOT NULL AND @m >= @cur
+      sql: `DECLARE @m decimal(38, 0) = (SELECT CAST(MAX(${quoteIdent(column)}) AS decimal(38, 0)) + 1 FROM ${qualified(table)});
+            DECLARE @cur decimal(38, 0), @max decimal(38, 0);
+            SELECT @cur = CAST(current_value AS decimal(38, 0)), @max = CAST(maximum_value AS decimal(38, 0)) FROM sys.sequences WHERE object_id = OBJECT_ID(@p1);
+            DECLARE @f decimal(38, 0) = CAST(@p2 AS decimal(38, 0));
+            IF @f IS NOT NULL AND @f <= @max AND (@m IS NULL OR @f > @m) SET @m = @f;
+            IF @m IS NOT NULL AND @m > @cur
             BEGIN
-              DECLARE @s nvarchar(max) = N'ALTER SEQUENCE ' + @p1 + N' RESTART WITH ' + CAST(@m + 1 AS nvarchar(40));
+              DECLARE @s nvarchar(max) = N'ALTER SEQUENCE ' + @p1 + N' RESTART WITH ' + CAST(@m AS nvarchar(40));
               EXEC sp_executesql @s;
             END`,
-      params: [qualified(sequence)],
+      params: [qualified(sequence), floor],
     };
   },
   analyze(table) {
@@ -64,15 +68,17 @@ export const sqlServerRelations: RelationsCompiler = {
     const t = qualified(table);
     return [{ sql: `SELECT TOP (0) * INTO ${qualified(staging)} FROM ${t} UNION ALL SELECT TOP (0) * FROM ${t}`, params: [] }];
   },
-  mergeFromStaging(table, staging, key, columns, keepers, identity, scope) {
+  mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep }) {
     const t = qualified(table);
     const s = qualified(staging);
-    const other = columns.filter((c) => !key.includes(c));
+    const other = update ?? columns.filter((c) => !key.includes(c));
     const match = joinOn("t", "s", key, key);
-    const kept = keepers.map((fk) => `EXISTS (SELECT 1 FROM ${qualified(fk.table)} AS c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`);
     const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam, paramText);
     const scopeParams = inScope.params;
     const gone = `NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${match})${inScope.where.replace(/^ WHERE /, " AND ")}`;
+    // Each keeper an anti-join of its own: SQL Server hashes each child's keys once (EXISTS inside OR is probed per row).
+    const unreferenced = keepers.map((fk) => ` AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.table)} AS c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`).join("");
+    const unkept = keep ? ` AND CASE WHEN (${keep}) THEN 1 ELSE 0 END = 0` : "";
     // EXCEPT compares NULLs as equal: the documented NULL-safe "row differs" test.
     const differs = `EXISTS (SELECT ${cols(other, "t")} EXCEPT SELECT ${cols(other, "s")})`;
     const insert = `INSERT INTO ${t} (${cols(columns)}) SELECT ${cols(columns, "s")} FROM ${s} AS s WHERE NOT EXISTS (SELECT 1 FROM ${t} AS t WHERE ${match})`;
@@ -87,8 +93,23 @@ export const sqlServerRelations: RelationsCompiler = {
           : count(insert),
         params: [],
       },
-      delete: { sql: count(`DELETE t FROM ${t} AS t WHERE ${gone}${kept.length ? ` AND NOT (${kept.join(" OR ")})` : ""}`), params: scopeParams },
-      kept: kept.length ? { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${t} AS t WHERE ${gone} AND (${kept.join(" OR ")})`, params: scopeParams } : { sql: `SELECT N'0' AS [n]`, params: [] },
+      delete: { sql: count(`DELETE t FROM ${t} AS t WHERE ${gone}${unreferenced}${unkept}`), params: scopeParams },
+      gone: { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${t} AS t WHERE ${gone}`, params: scopeParams },
+    };
+  },
+  stagedRowsPresent(table, staging, key) {
+    return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(staging)} AS s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} AS t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
+  },
+  keptColumnsTable(table) {
+    return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_keep` };
+  },
+  saveColumns(table, saved, key, columns) {
+    return [{ sql: `SELECT ${cols([...key, ...columns])} INTO ${qualified(saved)} FROM ${qualified(table)}`, params: [] }];
+  },
+  restoreColumns(table, saved, key, columns) {
+    return {
+      sql: count(`UPDATE t SET ${columns.map((c) => `${quoteIdent(c)} = k.${quoteIdent(c)}`).join(", ")} FROM ${qualified(table)} AS t JOIN ${qualified(saved)} AS k ON ${joinOn("t", "k", key, key)}`),
+      params: [],
     };
   },
   dropMergeStaging(staging) {

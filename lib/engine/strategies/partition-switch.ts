@@ -1,7 +1,8 @@
 // staging_partition_switch: for each incoming day, bulk-load a staging table, build its indexes, then swap it
 // in for the day's partition in one short transaction. Missing daily partitions are created first (empty).
 // Until the switch commits the target is untouched; after it, the day holds exactly the source's rows.
-import type { Partitioning, RowFilter, TableRef } from "../../dialects/types";
+import type { ColumnFilter, Partitioning, RowFilter, TableRef } from "../../dialects/types";
+import { productionRows } from "../uat-rows";
 import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
@@ -45,7 +46,7 @@ function placeDays(ctx: TableContext, p: Partitioning, days: number[]) {
 }
 
 /** The rows switched in with `day`: the day's, or those of the whole partition that holds it (a month, any range). */
-function dayFilter(ctx: TableContext, p: Partitioning, day: number): RowFilter {
+function dayFilter(ctx: TableContext, p: Partitioning, day: number): ColumnFilter {
   const col = columnPair(ctx, p.column).source;
   const placement = ctx.dialect.partitions.placeDay(p, day);
   if (placement.kind !== "refused" && placement.range) return { kind: "range", column: col, lower: placement.range.lower, upper: placement.range.upper };
@@ -79,8 +80,13 @@ export const partitionSwitch: StrategyImpl = {
     const p = await partitioning(ctx);
     const { compiler } = ctx.dialect;
     const key = columnPair(ctx, p.column);
-    const wm = await ctx.sessions.target.query<{ max: string | null }>(compiler.watermark(ctx.targetTable, key.target, 0));
-    const max = wm[0]?.max ?? null;
+    if (ctx.uat?.keep || ctx.uat?.keepColumns.length)
+      throw new RefreshError("keep_rows / keep_columns are not applied by staging_partition_switch (a switched partition holds exactly production's rows): use simple_copy for this table, or keep those rows in a table of their own", { field: "keep_rows" });
+    // Production's rows only, never beyond the source's own max: a future-dated UAT row cannot move the window.
+    const wm = await ctx.sessions.target.query<{ max: string | null }>(compiler.watermark(ctx.targetTable, key.target, 0, productionRows(ctx.uat)));
+    const sourceMax = wm[0]?.max == null ? null : ((await ctx.sessions.source.query<{ max: string | null }>(compiler.watermark(ctx.sourceTable, key.source, 0)))[0]?.max ?? null);
+    const targetMax = wm[0]?.max ?? null;
+    const max = targetMax !== null && sourceMax !== null && toDayNumber(String(targetMax)) > toDayNumber(String(sourceMax)) ? sourceMax : targetMax;
     const buffer = ctx.config.date_buffer_days;
     let filter: RowFilter | undefined;
     let reason = "all days in the source";

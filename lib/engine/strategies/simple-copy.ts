@@ -1,6 +1,6 @@
 // simple_copy: full_replace, incremental (identity | date | datetime) and smart_sync.
 // Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
-import type { RowFilter } from "../../dialects/types";
+import type { ColumnFilter, RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
@@ -9,6 +9,9 @@ import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-stat
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
 import { planSlices } from "../streams/plan";
+import { isUniqueColumn, mergeKey } from "../merge-key";
+import { stageAndUpsert } from "../upsert";
+import { both, notKept, productionRows } from "../uat-rows";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -19,6 +22,10 @@ async function count(ctx: TableContext, filter?: RowFilter): Promise<number> {
   const r = await one<{ n: string | number }>(ctx, "source", ctx.dialect.compiler.countRows(ctx.sourceTable, filter));
   return Number(r.n);
 }
+
+/** Ids below an identity watermark re-read on every run: rows production committed out of order (a transaction that
+ *  took id 11 committing after the one that took 12; a readable secondary a moment behind) arrive with them. */
+export const DEFAULT_IDENTITY_BUFFER = 10_000;
 
 function watermarkColumn(ctx: TableContext) {
   const pair = columnPair(ctx, ctx.config.incremental_column!);
@@ -33,24 +40,61 @@ function watermarkColumn(ctx: TableContext) {
   return pair;
 }
 
-async function targetWatermark(ctx: TableContext) {
+/** a > b for two watermark values of one column (same engine's text: numbers, or ISO-like dates / date-times). */
+function later(family: string, a: string, b: string): boolean {
+  if (family === "integer" || family === "decimal") return Number(a) > Number(b) || (/^-?\d+$/.test(a) && /^-?\d+$/.test(b) && BigInt(a) > BigInt(b));
+  return a > b;
+}
+
+interface Watermark {
+  pair: ReturnType<typeof watermarkColumn>;
+  max: string | null;
+  cutoff: string | null;
+  /** The target's production rows reach beyond the source's own max (a hand-numbered or future-dated row): the
+   *  source's max was used. */
+  capped: boolean;
+}
+
+/** The target's watermark over production's rows only (UAT's kept rows and id range never count), and never beyond
+ *  the source's own max: a future-dated or hand-numbered UAT row can neither move it nor hide a production row. */
+async function productionWatermark(ctx: TableContext): Promise<Watermark> {
   const pair = watermarkColumn(ctx);
   const buffer = ctx.config.incremental_type === "identity" ? 0 : (ctx.config.date_buffer_days ?? 0);
-  const r = await one<{ max: string | null; cutoff: string | null }>(ctx, "target", ctx.dialect.compiler.watermark(ctx.targetTable, pair.target, buffer));
-  return { pair, max: r.max, cutoff: r.cutoff };
+  const { compiler } = ctx.dialect;
+  const t = await one<{ max: string | null; cutoff: string | null }>(ctx, "target", compiler.watermark(ctx.targetTable, pair.target, buffer, productionRows(ctx.uat)));
+  if (t.max === null) return { pair, max: null, cutoff: null, capped: false };
+  const s = await one<{ max: string | null; cutoff: string | null }>(ctx, "source", compiler.watermark(ctx.sourceTable, pair.source, buffer));
+  if (s.max !== null && later(pair.target.family, String(t.max), String(s.max))) return { pair, max: String(s.max), cutoff: s.cutoff === null ? null : String(s.cutoff), capped: true };
+  return { pair, max: String(t.max), cutoff: t.cutoff === null ? null : String(t.cutoff), capped: false };
 }
 
-/** The target's watermark as it is now (shown as before -> after); null without an incremental column. */
+/** The target's production watermark as it is now (shown as before -> after); null without an incremental column. */
 export async function watermarkNow(ctx: TableContext): Promise<string | null> {
   if (!ctx.config.incremental_column) return null;
-  return (await targetWatermark(ctx).catch(() => null))?.max ?? null;
+  return (await productionWatermark(ctx).catch(() => null))?.max ?? null;
 }
 
-function incrementalFilter(ctx: TableContext, wm: Awaited<ReturnType<typeof targetWatermark>>): RowFilter | undefined {
-  if (wm.max === null) return undefined; // empty target: everything is new
-  return ctx.config.incremental_type === "identity"
-    ? { kind: "greater", column: wm.pair.source, value: wm.max }
-    : { kind: "atLeast", column: wm.pair.source, value: wm.cutoff! };
+/** Identity mode reads above this (exclusive): the buffer below the watermark; null: everything (empty target). */
+function identityFloor(ctx: TableContext, wm: Watermark): string | null {
+  if (wm.max === null) return null;
+  const whole = wm.max.replace(/\..*$/, "");
+  return (BigInt(whole) - BigInt(ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER)).toString();
+}
+
+function incrementalFilter(ctx: TableContext, wm: Watermark): ColumnFilter | undefined {
+  if (wm.max === null) return undefined; // no production rows yet: everything is new
+  if (ctx.config.incremental_type === "identity") return { kind: "greater", column: wm.pair.source, value: identityFloor(ctx, wm)! };
+  return { kind: "atLeast", column: wm.pair.source, value: wm.cutoff! };
+}
+
+/** Identity mode pages through the source by the column (ORDER BY + LIMIT, then above the last value read): a value
+ *  two rows share could fall between two pages and one of them be skipped, so the column must be unique. */
+async function refuseNonUniqueIdentity(ctx: TableContext, column: string) {
+  if (!(await isUniqueColumn(ctx, column)))
+    throw new RefreshError(
+      `incremental_column ${column} of ${displayName(ctx.targetTable)} is not unique (no primary key or unique index on it alone): rows that share a value across a batch boundary would be skipped`,
+      { field: "incremental_column", hint: "Use a unique column (the identity key), or incremental_type date/datetime with date_buffer_days." },
+    );
 }
 
 export const simpleCopy: StrategyImpl = {
@@ -72,10 +116,14 @@ export const simpleCopy: StrategyImpl = {
       if (twin) reason += `; ${twin.reason}${streams ? `, ${streams}` : ""}`;
       return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin };
     }
-    const wm = await targetWatermark(ctx);
+    const wm = await productionWatermark(ctx);
+    const identity = ctx.config.incremental_type === "identity";
+    if (identity) await refuseNonUniqueIdentity(ctx, wm.pair.target.name);
     const filter = incrementalFilter(ctx, wm);
-    if (wm.max !== null && ctx.config.incremental_type !== "identity") reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)`;
-    if (wm.max === null) reason += ", target is empty: copying everything";
+    if (wm.max === null) reason += ", no production rows in the target: copying everything";
+    else if (identity) reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER} below the watermark ${wm.max}) and loading them by key`;
+    else reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer); UAT's own rows in the window stay`;
+    if (wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
     return {
       strategy: "simple_copy",
       mode: "incremental",
@@ -96,8 +144,9 @@ export const simpleCopy: StrategyImpl = {
       const load = await replaceThroughTwin(ctx, plan.rowsExpected, twin.storage);
       return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads } } satisfies TableOutcome;
     }
-    const written = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
-    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
+    const moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
+    const { read, written } = typeof moved === "number" ? { read: moved, written: moved } : moved;
+    return { plan, rowsRead: read, rowsWritten: written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
   },
 };
 
@@ -111,8 +160,10 @@ async function fullReplace(ctx: TableContext): Promise<number> {
     ctx.sessions.target.transaction(async () => {
       ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
       const triggersBack = await suspendTriggers(ctx);
-      await ctx.sessions.target.execute(ctx.dialect.compiler.emptyTable(ctx.targetTable, ctx.config.truncate_target));
+      const keptColumns = await saveKeptColumns(ctx);
+      await emptyForReplace(ctx);
       const n = await copyInto(ctx);
+      await keptColumns.restore();
       await resyncGenerators(ctx);
       await triggersBack();
       await analyzeTarget(ctx);
@@ -123,37 +174,75 @@ async function fullReplace(ctx: TableContext): Promise<number> {
   );
 }
 
-/** Identity mode: batches of batch_size rows, each committed; each batch starts from the target's current max. */
-async function identityBatches(ctx: TableContext): Promise<number> {
-  let total = 0;
+/** Empties the table for a full replace: whole (TRUNCATE or DELETE as configured), or, where a keep rule names UAT
+ *  rows to keep, every row but those. */
+async function emptyForReplace(ctx: TableContext) {
+  const kept = notKept(ctx.uat);
+  const { compiler } = ctx.dialect;
+  await ctx.sessions.target.execute(kept ? compiler.deleteRows(ctx.targetTable, kept) : compiler.emptyTable(ctx.targetTable, ctx.config.truncate_target));
+}
+
+/** keep_columns: UAT's values of those columns, saved by key before the rows are replaced and written back onto the
+ *  rows production still has; `restore` does nothing where the table keeps no columns. */
+async function saveKeptColumns(ctx: TableContext) {
+  const columns = ctx.uat?.keepColumns ?? [];
+  if (!columns.length) return { restore: async () => 0 };
+  const rel = ctx.dialect.relations;
+  const key = await mergeKey(ctx);
+  const saved = rel.keptColumnsTable(ctx.targetTable);
+  for (const q of rel.saveColumns(ctx.targetTable, saved, key, columns)) await ctx.sessions.target.execute(q);
+  return {
+    async restore() {
+      const [r] = await ctx.sessions.target.query<{ n: string | number }>(rel.restoreColumns(ctx.targetTable, saved, key, columns));
+      await ctx.sessions.target.execute(rel.dropMergeStaging(saved));
+      return Number(r?.n ?? 0);
+    },
+  };
+}
+
+/** Identity mode: pages of batch_size rows by the column, from the buffer below the production watermark up; each
+ *  page staged, loaded by key (rows already there updated, missing ones inserted, so rows committed out of order
+ *  arrive) and committed. Every row read must land, or the page fails. */
+async function identityBatches(ctx: TableContext): Promise<{ read: number; written: number }> {
+  const wm = await productionWatermark(ctx);
+  const column = wm.pair.target.name;
+  let cursor = identityFloor(ctx, wm);
+  let read = 0;
+  let written = 0;
   for (;;) {
     checkAborted(ctx);
-    const n = await unit(ctx, () =>
+    const page = await unit(ctx, () =>
       ctx.sessions.target.transaction(async () => {
-        const wm = await targetWatermark(ctx);
         const triggersBack = await suspendTriggers(ctx);
-        const n = await copyInto(ctx, incrementalFilter(ctx, wm), wm.pair.source.name, ctx.batchSize);
-        if (n) await resyncGenerators(ctx);
+        const filter: ColumnFilter | undefined = cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor };
+        const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter, wm.pair.source.name, ctx.batchSize), { cursor: column });
+        await staged.drop();
+        if (staged.counts.read) await resyncGenerators(ctx);
         await triggersBack();
-        return n;
+        return staged.counts;
       }),
     );
-    total += n;
-    ctx.progress.commitUnit();
-    if (n === ctx.batchSize) await failpoint("between-batches");
-    if (n < ctx.batchSize) return total;
+    read += page.read;
+    written += page.updated + page.inserted;
+    ctx.progress.commitUnit(page.updated + page.inserted);
+    if (page.read === ctx.batchSize) await failpoint("between-batches");
+    if (page.read < ctx.batchSize || page.last === null) return { read, written };
+    cursor = page.last;
   }
 }
 
-/** Date modes: delete the buffer window and copy it again in one transaction, so re-runs never duplicate. */
+/** Date modes: delete production's rows of the buffer window and copy the window again in one transaction, so re-runs
+ *  never duplicate; UAT's own rows in the window (its id range, kept by rule) stay. */
 async function dateResync(ctx: TableContext): Promise<number> {
   return unit(ctx, () =>
     ctx.sessions.target.transaction(async () => {
-      const wm = await targetWatermark(ctx);
+      const wm = await productionWatermark(ctx);
       const filter = incrementalFilter(ctx, wm);
       const triggersBack = await suspendTriggers(ctx);
-      if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...filter, column: wm.pair.target }));
+      const keptColumns = await saveKeptColumns(ctx);
+      if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, both({ ...filter, column: wm.pair.target }, productionRows(ctx.uat))!));
       const n = await copyInto(ctx, filter);
+      await keptColumns.restore();
       await resyncGenerators(ctx);
       await triggersBack();
       await failpoint("before-commit");

@@ -17,6 +17,7 @@ export type TwinDecision =
 export async function twinDecision(ctx: TableContext): Promise<TwinDecision | null> {
   if (!ctx.dialect.swap || !ctx.sessions.target.introspector.storage) return null;
   const blockers = ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : [];
+  if (ctx.uat?.keep || ctx.uat?.keepColumns.length) blockers.push("keep_rows / keep_columns are set (UAT's rows and values are kept in place)");
   // A catalog the login cannot read (or an older server without one of its views) means the path known to work.
   const storage = await ctx.sessions.target.introspector.storage(ctx.targetTable).catch((e: Error) => {
     blockers.push(`its storage could not be read from the catalog (${e.message})`);

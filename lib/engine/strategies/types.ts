@@ -1,4 +1,4 @@
-import type { CompiledQuery, RowFilter } from "../../dialects/types";
+import type { ColumnFilter, CompiledQuery } from "../../dialects/types";
 import type { TableContext } from "../context";
 
 export type ResolvedMode = "full_replace" | "incremental" | "partition_switch";
@@ -10,7 +10,7 @@ export interface TablePlan {
   reason: string;
   sourceQuery: CompiledQuery;
   /** The source-side filter of an incremental copy (a refresh group deletes a re-synced window with it). */
-  filter?: RowFilter;
+  filter?: ColumnFilter;
   rowsExpected: number;
   /** rowsExpected is the planner's estimate, not a count. */
   rowsEstimated?: boolean;

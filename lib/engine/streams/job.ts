@@ -7,6 +7,7 @@ import { dialectFor } from "../../dialects";
 import type { ColumnInfo, CompiledQuery, RowStream, Session, TableRef } from "../../dialects/types";
 import { connectTo, type Endpoint } from "../connections";
 import { compileMasking } from "../masking/stage";
+import { failpoint } from "../failpoints";
 
 /** Plain data (it crosses to a worker thread): where to read, what, and where to write. */
 export interface StreamJob {
@@ -16,6 +17,8 @@ export interface StreamJob {
   staging: TableRef;
   columns: { source: ColumnInfo; target: ColumnInfo }[];
   batchSize: number;
+  /** The last of its load's streams (where the fault tests park one). */
+  last?: boolean;
   /** The snapshot every stream reads (PostgreSQL); absent: each stream reads the source as it is. */
   snapshot?: string;
   /** The masking stage's rules and, as the run reads it now, the key they derive values from (a pooled thread's
@@ -40,6 +43,8 @@ export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes:
     if (job.snapshot) await source.joinSnapshot?.(job.snapshot);
     let rows: RowStream = await source.exportRows(job.query);
     exported = rows.stream;
+    // The last stream parks here under the fault tests (its read started, nothing of it loaded).
+    if (job.last) await failpoint("stream-loading");
     if (masking?.positions.length) rows = dialectFor(job.target.engine).mapRows(rows, masking.positions, masking.map);
     const n = await target.importRows(job.staging, job.columns.map((c) => c.target.name), rows, { batchSize: job.batchSize, onRows });
     // Both sessions answer once more before they close: the copies' last protocol messages are read by then, so

@@ -1,7 +1,7 @@
 // A staging load in parallel streams: each key slice on its own source and target sessions and its own thread, all
 // reading one snapshot where the engine can share one (PostgreSQL), progress summed. The first failure or a cancel
 // stops every stream; the staging table is private to the run, so the target is untouched either way.
-import type { ColumnInfo, RowFilter, TableRef } from "../../dialects/types";
+import type { ColumnFilter, ColumnInfo, TableRef } from "../../dialects/types";
 import { RefreshError, type TableContext } from "../context";
 import { MASKING_KEY_ENV } from "../masking/stage";
 import { copyRows, sourceQuery } from "../copy";
@@ -18,11 +18,12 @@ export interface StagingLoad {
 }
 
 /** One job per slice: plain data a thread can take (the masking key read now, kept in memory). */
-function jobsFor(ctx: TableContext, staging: TableRef, key: ColumnInfo, slices: KeySlice[], within: RowFilter | undefined, snapshot: string | undefined): StreamJob[] {
+function jobsFor(ctx: TableContext, staging: TableRef, key: ColumnInfo, slices: KeySlice[], within: ColumnFilter | undefined, snapshot: string | undefined): StreamJob[] {
   const { source, target } = ctx.sessions.endpoints!;
-  return slices.map((slice) => ({
+  return slices.map((slice, i) => ({
     source,
     target,
+    last: i === slices.length - 1,
     query: sourceQuery(ctx, { kind: "slice", column: key, ...slice, within }),
     staging,
     columns: ctx.columns,
@@ -47,7 +48,7 @@ async function runAll(jobs: StreamJob[], entry: string | null, onRows: (i: numbe
   return settled.reduce((sum, r) => sum + (r as PromiseFulfilledResult<number>).value, 0);
 }
 
-export async function loadInStreams(ctx: TableContext, staging: TableRef, within: RowFilter | undefined, rowsExpected: number, label?: { partition: string }): Promise<StagingLoad> {
+export async function loadInStreams(ctx: TableContext, staging: TableRef, within: ColumnFilter | undefined, rowsExpected: number, label?: { partition: string }): Promise<StagingLoad> {
   const plan = await planSlices(ctx, rowsExpected, within);
   if (!plan.slices) return { rows: await copyRows(ctx, sourceQuery(ctx, within), staging, label), streams: 1, threads: false };
   const entry = threadEntry();

@@ -2,7 +2,7 @@
 // the target's key and the source's statistics. Anything missing means one stream, said with the reason.
 import os from "node:os";
 import type { Settings } from "../../config/schema";
-import type { ColumnInfo, Engine, RowFilter } from "../../dialects/types";
+import type { ColumnFilter, ColumnInfo, Engine, RowFilter } from "../../dialects/types";
 import { columnPair, type TableContext } from "../context";
 import { sliceByHistogram, sliceIntegers, type KeySlice } from "./split";
 
@@ -20,7 +20,7 @@ const ORDERED = new Set(["integer", "decimal", "date", "datetime", "text"]);
 /** The leading column of the target's primary key, else clustered index, else a unique index, as the source has
  *  it: the one the source finds ranges of fastest. Inside a partition, a key led by the partition column (aligned
  *  keys usually are) is cut on its next column: the leading one holds the partition's few values. */
-async function streamKey(ctx: TableContext, within?: RowFilter): Promise<ColumnInfo | null> {
+async function streamKey(ctx: TableContext, within?: ColumnFilter): Promise<ColumnInfo | null> {
   const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
   const ix = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.clustered) ?? indexes.find((i) => i.unique && !i.filter);
   const name = ix?.columns.find((c) => c.toLowerCase() !== within?.column.name.toLowerCase());
@@ -51,7 +51,7 @@ async function slicesOf(ctx: TableContext, key: ColumnInfo, n: number, within?: 
 }
 
 /** Run outside any transaction: a statistics read that fails (permissions) must not doom one. */
-export async function planSlices(ctx: TableContext, rowsExpected: number, within?: RowFilter): Promise<SlicePlan> {
+export async function planSlices(ctx: TableContext, rowsExpected: number, within?: ColumnFilter): Promise<SlicePlan> {
   const max = maxStreams(ctx.settings, ctx.dialect.engine);
   // One stream asked for (or PostgreSQL's default): nothing worth saying in the plan.
   if (max < 2) return { slices: null, why: "" };

@@ -1,0 +1,126 @@
+// A UAT people use between refreshes, on real PostgreSQL: production commits transactions out of id order (two real
+// sessions), testers add rows with default ids, by hand-picked ids and future dates, and keep rows by rule. No
+// production row is ever skipped, no UAT row moves a watermark or takes an id production will use, and a run whose
+// rows did not all land never says "succeeded".
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRefresh } from "../../lib/engine/runner";
+import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+
+const INVOICES = `CREATE TABLE invoice (
+  id serial PRIMARY KEY,
+  customer text NOT NULL,
+  total numeric(12,2) NOT NULL,
+  issued date NOT NULL
+)`;
+
+describe("a lived-in UAT (PostgreSQL)", () => {
+  let env: TestEnv;
+  const run = async (tables: string[], dryRun = false) => {
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables, dryRun });
+    return { ...r, t: r.tables[0] };
+  };
+  const ids = async (c: pg.Client, table: string) => (await c.query(`SELECT t.id::text AS id FROM ${table} t ORDER BY t.id`)).rows.map((r) => r.id as string);
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    for (const c of [env.source, env.target]) await c.query(INVOICES);
+    await env.source.query("INSERT INTO invoice (customer, total, issued) SELECT 'c' || g, g, date '2025-01-01' + g FROM generate_series(1, 10) g");
+  });
+  afterAll(() => env?.close());
+
+  it("identity mode: a row production commits after a higher id arrives on the next run (two real sessions)", async () => {
+    await env.config([{ name: "invoice", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" }]);
+    expect((await run(["invoice"])).status).toBe("succeeded");
+    // Session A takes id 11 and holds its transaction open; session B takes 12 and commits first.
+    const a = new pg.Client({ connectionString: env.sourceUrl });
+    await a.connect();
+    try {
+      await a.query("BEGIN");
+      expect((await a.query("INSERT INTO invoice (customer, total, issued) VALUES ('slow', 1, '2025-02-01') RETURNING id")).rows[0].id).toBe(11);
+      expect((await env.source.query("INSERT INTO invoice (customer, total, issued) VALUES ('fast', 2, '2025-02-01') RETURNING id")).rows[0].id).toBe(12);
+      const first = await run(["invoice"]);
+      expect(first.status, first.t.error).toBe("succeeded");
+      expect(await ids(env.target, "invoice")).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "12"]);
+      await a.query("COMMIT");
+    } finally {
+      await a.end();
+    }
+    const second = await run(["invoice"]);
+    expect(second.status, second.t.error).toBe("succeeded");
+    expect(second.t.plan?.reason).toMatch(/re-reading ids above -9988 \(identity_buffer 10000 below the watermark 12\) and loading them by key/);
+    expect(await fingerprint(env.target, "invoice")).toEqual(await fingerprint(env.source, "invoice"));
+  });
+
+  it("UAT's own rows take ids production never uses, never move the watermark, and stay", async () => {
+    // The refresh left the sequence at UAT's range: a tester's row takes 2,000,000,000 and up, not production's next.
+    const tester = await env.target.query("INSERT INTO invoice (customer, total, issued) VALUES ('tester', 9, '2030-01-01') RETURNING id");
+    expect(tester.rows[0].id).toBe(2000000000);
+    await env.source.query("INSERT INTO invoice (customer, total, issued) SELECT 'p' || g, g, date '2025-03-01' FROM generate_series(1, 3) g"); // 13..15
+    const r = await run(["invoice"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.plan?.watermarkBefore).toBe("12"); // the tester's row (id 2e9) is not production's
+    expect(r.t.outcome?.watermarkAfter).toBe("15");
+    const uat = await env.target.query("SELECT id, customer FROM invoice WHERE id > 12 ORDER BY id");
+    expect(uat.rows).toEqual([
+      { id: 13, customer: "p1" },
+      { id: 14, customer: "p2" },
+      { id: 15, customer: "p3" },
+      { id: 2000000000, customer: "tester" },
+    ]);
+    expect((await env.target.query("INSERT INTO invoice (customer, total, issued) VALUES ('tester2', 1, '2025-01-01') RETURNING id")).rows[0].id).toBe(2000000001);
+    await env.target.query("DELETE FROM invoice WHERE customer LIKE 'tester%'");
+  });
+
+  it("a row a tester numbers by hand (max + 1) never hides production's row of that id: production's arrives", async () => {
+    await env.target.query("INSERT INTO invoice (id, customer, total, issued) VALUES (16, 'hand-numbered', 5, '2025-03-02')");
+    // the watermark never goes beyond production's own max (15 here)
+    const dry = await run(["invoice"], true);
+    expect(dry.t.plan?.watermarkBefore).toBe("15");
+    expect(dry.t.plan?.reason).toMatch(/UAT has rows beyond production's max \(15\)/);
+    await env.source.query("INSERT INTO invoice (customer, total, issued) VALUES ('production-16', 16, '2025-03-02'), ('production-17', 17, '2025-03-02')");
+    const r = await run(["invoice"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect((await env.target.query("SELECT customer FROM invoice WHERE id = 16")).rows).toEqual([{ customer: "production-16" }]);
+    expect(await fingerprint(env.target, "invoice")).toEqual(await fingerprint(env.source, "invoice"));
+  });
+
+  it("date mode: a future-dated UAT row neither moves the window nor is deleted by it", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE visit (id int PRIMARY KEY, at date NOT NULL, who text)");
+    await env.source.query("INSERT INTO visit SELECT g, date '2025-01-01' + g, 'p' FROM generate_series(1, 30) g");
+    await env.config([{ name: "visit", sync_mode: "incremental", incremental_column: "at", incremental_type: "date", date_buffer_days: 2, keep_rows: "who = 'tester'" }]);
+    expect((await run(["visit"])).status).toBe("succeeded");
+    await env.target.query("INSERT INTO visit VALUES (1000, date '2031-01-01', 'tester')");
+    await env.source.query("INSERT INTO visit SELECT g, date '2025-01-01' + g, 'p' FROM generate_series(31, 33) g");
+    const r = await run(["visit"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.plan?.watermarkBefore).toBe("2025-01-31");
+    const { rows } = await env.target.query("SELECT count(*)::int AS n, count(*) FILTER (WHERE who = 'tester')::int AS tester FROM visit");
+    expect(rows[0]).toEqual({ n: 34, tester: 1 });
+  });
+
+  it("refuses an identity column that is not unique, before anything is written, and says why", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE event_log (seq int NOT NULL, msg text)");
+    await env.source.query("INSERT INTO event_log SELECT g / 2, 'm' || g FROM generate_series(1, 10) g");
+    await env.config([{ name: "event_log", sync_mode: "incremental", incremental_column: "seq", incremental_type: "identity", batch_size: 3 }]);
+    const r = await run(["event_log"]);
+    expect(r.status).toBe("failed");
+    expect(r.t.error).toBe("incremental_column seq of public.event_log is not unique (no primary key or unique index on it alone): rows that share a value across a batch boundary would be skipped");
+    expect((await env.target.query("SELECT count(*)::int AS n FROM event_log")).rows[0].n).toBe(0);
+  });
+
+  it("full replace keeps the rows a keep rule names, and UAT's values of keep_columns on production's rows", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE app_setting (name text PRIMARY KEY, url text, owner text)");
+    await env.source.query("INSERT INTO app_setting VALUES ('site', 'https://shop.example.com', 'prod'), ('api', 'https://api.example.com', 'prod')");
+    await env.target.query("INSERT INTO app_setting VALUES ('site', 'https://uat.shop.example.com', 'uat'), ('old', 'x', 'uat'), ('tester-flag', 'on', 'tester')");
+    await env.config([{ name: "app_setting", sync_mode: "full_replace", keep_rows: "owner = 'tester'", keep_columns: ["url"] }]);
+    const r = await run(["app_setting"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    const { rows } = await env.target.query("SELECT name, url, owner FROM app_setting ORDER BY name");
+    expect(rows).toEqual([
+      { name: "api", url: "https://api.example.com", owner: "prod" },
+      { name: "site", url: "https://uat.shop.example.com", owner: "prod" },
+      { name: "tester-flag", url: "on", owner: "tester" },
+    ]);
+  });
+});
