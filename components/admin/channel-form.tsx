@@ -2,7 +2,7 @@
 
 import { useActionState, useState } from "react";
 import type { ChannelFormState } from "@/app/(app)/admin/notifications/actions";
-import { EVENT_LABELS, NOTIFY_EVENTS } from "@/lib/notify/channels";
+import { EVENT_LABELS, NOTIFY_EVENTS } from "@/lib/notify/events";
 
 type Action = (prev: ChannelFormState, form: FormData) => Promise<ChannelFormState>;
 

@@ -5,7 +5,7 @@ import { identifier } from "./identifier";
 import { maskRuleSchema, personalDataSchema } from "./masking";
 import { ExpressionError, parseExpression } from "../dialects/expression";
 import { credentialVariableProblem } from "./credentials";
-import { SSL_MODES } from "../dialects/postgres/tls";
+import { SSL_MODES } from "../dialects/postgres/ssl-modes";
 
 export { identifier };
 

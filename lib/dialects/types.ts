@@ -198,9 +198,24 @@ export interface LoadOptions {
   onRows?: (rows: number, bytes: number) => void;
 }
 
+/** What a server can do of what the engine uses, found by trying it (where a server may lack it). */
+export interface ServerCapabilities {
+  /** ALTER TABLE ... SWITCH (the twin of a full replace, a partition switch). */
+  switch: boolean;
+  /** ALTER PARTITION SCHEME ... NEXT USED and ALTER PARTITION FUNCTION ... SPLIT RANGE (new partitions). */
+  partitionDdl: boolean;
+  /** UPDATE STATISTICS after a load. */
+  updateStatistics: boolean;
+  /** Why each missing one is missing, as the server said it. */
+  notes: string[];
+}
+
 export interface Session {
   readonly engine: Engine;
   readonly introspector: Introspector;
+  /** Target side, where a server may lack features: what it can do, probed once per session in a transaction
+   *  that is rolled back (absent: everything the dialect uses). Never called inside a transaction. */
+  capabilities?(): Promise<ServerCapabilities>;
   identity(): Promise<ServerIdentity>;
   query<R = Record<string, unknown>>(q: CompiledQuery): Promise<R[]>;
   execute(q: CompiledQuery): Promise<void>;
@@ -311,6 +326,8 @@ export interface RelationsCompiler {
    *  inside it can be gone (a re-synced window). `update`: the columns written on matching rows (default: all but
    *  the key). */
   mergeFromStaging(table: TableRef, staging: TableRef, m: MergeSpec): { update: CompiledQuery; insert: CompiledQuery; delete: CompiledQuery; gone: CompiledQuery };
+  /** Every staged row inserted into `table` as it is (identity values kept when `identity`). */
+  insertFromStaging(table: TableRef, staging: TableRef, columns: string[], identity: boolean): CompiledQuery;
   /** `n`: how many staged rows have a row of the same key in `table` (every one, after a correct load). */
   stagedRowsPresent(table: TableRef, staging: TableRef, key: string[]): CompiledQuery;
   dropMergeStaging(staging: TableRef): CompiledQuery;

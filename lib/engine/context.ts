@@ -1,7 +1,7 @@
 // Everything one table's refresh needs: its config, resolved catalog objects, and sessions that can be reopened
 // between retries. Resolving here is what turns unknown tables/columns into errors that name them.
 import type { Settings, TableConfigInput } from "../config/schema";
-import type { ColumnInfo, Dialect, Session, TableRef } from "../dialects/types";
+import type { ColumnInfo, Dialect, ServerCapabilities, Session, TableRef } from "../dialects/types";
 import type { ProgressTracker } from "./progress";
 import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
@@ -36,6 +36,8 @@ export interface TableContext {
   masking?: CompiledMasking;
   /** What belongs to UAT in the target table: kept rows, UAT's id range (lib/engine/uat-rows). */
   uat?: UatRows;
+  /** What the target server can do, where it was probed (lib/dialects/types ServerCapabilities). */
+  capabilities?: ServerCapabilities;
 }
 
 export function displayName(t: TableRef) {
@@ -88,6 +90,8 @@ export async function resolveTable(
         throw new RefreshError(`masking: ${config[key]} is the ${key} of ${displayName(targetTable)} and cannot be masked`, { field: "masking" });
   }
   const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns);
+  // Probed here, before any transaction: a probe inside one would end it.
+  const capabilities = await sessions.target.capabilities?.();
   return {
     config,
     settings,
@@ -98,6 +102,7 @@ export async function resolveTable(
     columns,
     masking,
     uat,
+    capabilities,
     batchSize: config.batch_size ?? settings.default_batch_size,
     progress,
     signal,

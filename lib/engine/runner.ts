@@ -71,13 +71,33 @@ export function selectTables(config: RefreshConfig, names?: string[]): TableConf
   });
 }
 
-/** Opens source (read-only) and target, refusing a target that is the source database. */
-export async function openPair(config: RefreshConfig, purpose: Purpose): Promise<Sessions & { close(): Promise<void> }> {
+/** The target session with `guard` run inside every transaction, just before it commits (a run that lost its table
+ *  locks must not commit). */
+function guardCommits(session: Session, guard?: () => Promise<void>): Session {
+  if (!guard) return session;
+  const transaction = <T>(fn: () => Promise<T>) =>
+    session.transaction(async () => {
+      const result = await fn();
+      await guard();
+      return result;
+    });
+  return new Proxy(session, {
+    get(target, prop) {
+      if (prop === "transaction") return transaction;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+/** Opens source (read-only) and target, refusing a target that is the source database. `guard` runs before every
+ *  commit on the target. */
+export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: () => Promise<void>): Promise<Sessions & { close(): Promise<void> }> {
   checkCredentials(config);
   const source = await openSession(config.databases.source, "source", config.settings, purpose);
   let target: Session;
   try {
-    target = await openSession(config.databases.target, "target", config.settings, purpose);
+    target = guardCommits(await openSession(config.databases.target, "target", config.settings, purpose), guard);
     const [s, t] = await Promise.all([source.identity(), target.identity()]);
     if (sameDatabase(s, t)) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
   } catch (e) {
@@ -91,7 +111,8 @@ export async function openPair(config: RefreshConfig, purpose: Purpose): Promise
     async reopen(which: "source" | "target") {
       const old = pair[which];
       await old.close().catch(() => {});
-      pair[which] = await openSession(config.databases[which], which, config.settings, purpose);
+      const fresh = await openSession(config.databases[which], which, config.settings, purpose);
+      pair[which] = which === "target" ? guardCommits(fresh, guard) : fresh;
     },
     async close() {
       await Promise.all([pair.source.close(), pair.target.close()]);
@@ -119,105 +140,118 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     throw e;
   }
   const locks = new TableLocks(lockUrl);
-  // Lock first: a table already refreshing is refused before anything else happens.
-  const busy: string[] = [];
-  for (const t of tables) if (!(await locks.tryLock(t.name))) busy.push(t.name);
-  if (!queued && req.tables?.length && busy.length) {
-    await locks.close();
-    throw new TableBusyError(await holdersOf(db, lockUrl, busy));
-  }
-  // A queued run was accepted when its tables were free; one taken since (by the CLI) is skipped, not waited for.
-  const initialState = (t: string) => (busy.includes(t) ? { status: "skipped" as const, error: "already being refreshed by another run" } : { status: "pending" as const, error: null });
-  const run = queued
-    ? await db.$transaction(async (tx) => {
-        // Only a run still queued is taken: a cancel that came first wins.
-        const taken = await tx.refreshRun.updateMany({ where: { id: queued.id, status: "queued" }, data: { status: "running", startedAt: new Date(), executor: req.executor ?? null } });
-        if (!taken.count) return null;
-        for (const t of queued.tables) await tx.tableResult.update({ where: { id: t.id }, data: initialState(t.tableName) });
-        return tx.refreshRun.findUniqueOrThrow({ where: { id: queued.id }, include: { tables: true } });
-      })
-    : await db.refreshRun.create({
-        data: {
-          trigger: req.trigger,
-          triggeredBy: req.triggeredBy,
-          dryRun: !!req.dryRun,
-          executor: req.executor ?? null,
-          tablesTotal: tables.length,
-          tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, ...initialState(t.name) })) },
-        },
-        include: { tables: true },
-      });
-  if (!run) {
-    await locks.close();
-    return { runId: req.queuedRunId!, status: "cancelled", tables: [] };
-  }
-  await markInterrupted(db, run.id, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name));
-  req.onStarted?.(run.id);
-  // One signal for every way a run is stopped: the caller's (same process) or a request recorded by anyone.
-  const stop = cancelWatch(db, run.id, req.signal);
-  req = { ...req, ...asked, signal: stop.signal };
-
-  const reports: TableReport[] = busy.map((t) => ({ table: t, status: "skipped", error: "already being refreshed by another run", durationMs: 0 }));
-  // Up to max_parallel_tables tables at once, each on its own pair of sessions. The first pair opens before any
-  // table starts: an unreachable database or a target that is the source fails the run at once.
-  type Pair = Awaited<ReturnType<typeof openPair>>;
-  const purpose = { kind: "run", runId: run.id } as const;
-  const pairs: Pair[] = [];
+  // From here on every path releases the locks (the finally below), including a metadata error right after they
+  // were taken.
+  let stop: ReturnType<typeof cancelWatch> | undefined;
+  let lockLost: string | null = null;
+  const reports: TableReport[] = [];
+  let runId: string;
   try {
+    // Lock first: a table already refreshing is refused before anything else happens.
+    const busy: string[] = [];
+    for (const t of tables) if (!(await locks.tryLock(t.name))) busy.push(t.name);
+    if (!queued && req.tables?.length && busy.length) throw new TableBusyError(await holdersOf(db, lockUrl, busy));
+    // A queued run was accepted when its tables were free; one taken since (by the CLI) is skipped, not waited for.
+    const initialState = (t: string) => (busy.includes(t) ? { status: "skipped" as const, error: "already being refreshed by another run" } : { status: "pending" as const, error: null });
+    const run = queued
+      ? await db.$transaction(async (tx) => {
+          // Only a run still queued is taken: a cancel that came first wins.
+          const taken = await tx.refreshRun.updateMany({ where: { id: queued.id, status: "queued" }, data: { status: "running", startedAt: new Date(), executor: req.executor ?? null } });
+          if (!taken.count) return null;
+          for (const t of queued.tables) await tx.tableResult.update({ where: { id: t.id }, data: initialState(t.tableName) });
+          return tx.refreshRun.findUniqueOrThrow({ where: { id: queued.id }, include: { tables: true } });
+        })
+      : await db.refreshRun.create({
+          data: {
+            trigger: req.trigger,
+            triggeredBy: req.triggeredBy,
+            dryRun: !!req.dryRun,
+            executor: req.executor ?? null,
+            tablesTotal: tables.length,
+            tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, ...initialState(t.name) })) },
+          },
+          include: { tables: true },
+        });
+    if (!run) return { runId: req.queuedRunId!, status: "cancelled", tables: [] };
+    runId = run.id;
+    await markInterrupted(db, run.id, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name));
+    req.onStarted?.(run.id);
+    // One signal for every way a run is stopped: the caller's (same process), a request recorded by anyone, or the
+    // loss of the table locks (another process may take the tables now: nothing more of this run may commit).
+    stop = cancelWatch(db, run.id, req.signal);
+    const stopNow = stop.abort;
+    locks.onLost((why) => {
+      lockLost = why;
+      stopNow(`because its table locks were lost (${why})`);
+    });
+    req = { ...req, ...asked, signal: stop.signal };
+    reports.push(...busy.map((t) => ({ table: t, status: "skipped" as const, error: "already being refreshed by another run", durationMs: 0 })));
+
+    // Up to max_parallel_tables tables at once, each on its own pair of sessions. The first pair opens before any
+    // table starts: an unreachable database or a target that is the source fails the run at once. Every commit on
+    // the target first proves the table locks are still held.
+    type Pair = Awaited<ReturnType<typeof openPair>>;
+    const purpose = { kind: "run", runId: run.id } as const;
+    const guard = () => locks.assertHeld();
+    const pairs: Pair[] = [];
     try {
-      pairs.push(await openPair(config, purpose));
-    } catch (e) {
-      await finishRun(db, run.id, "failed", reports, e);
-      throw e;
-    }
-    // Tables related by foreign keys run as one unit (one transaction); the others one by one.
-    let queue: RunUnit[];
-    try {
-      queue = await planUnits(config.tables, tables.filter((t) => !busy.includes(t.name)), pairs[0].target, dialectFor(config.databases.target.engine));
-    } catch (e) {
-      await finishRun(db, run.id, "failed", reports, e);
-      throw e;
-    }
-    const resultIds = new Map(run.tables.map((r) => [r.tableName, r.id]));
-    const worker = async (slot: number) => {
-      for (let u = queue.shift(); u; u = queue.shift()) {
-        const unitTables = u.kind === "table" ? [u.table] : u.tables;
-        if (req.signal?.aborted) {
-          const error = cancelledMessage(req.signal);
-          for (const t of unitTables) {
-            await db.tableResult.update({ where: { id: resultIds.get(t.name)! }, data: { status: "skipped", error } });
-            reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
-          }
-        } else {
-          try {
-            pairs[slot] ??= await openPair(config, purpose);
-            if (u.kind === "table") reports.push(await refreshTable(db, run.id, resultIds.get(u.table.name)!, config, u.table, pairs[slot], req));
-            else reports.push(...(await refreshGroup(db, run.id, resultIds, config, u.unit, pairs[slot], req)));
-          } catch (e) {
-            // Only opening this slot's sessions can throw here (the units record their own failures).
-            const error = (e as Error).message;
+      try {
+        pairs.push(await openPair(config, purpose, guard));
+      } catch (e) {
+        await finishRun(db, run.id, "failed", reports, e);
+        throw e;
+      }
+      // Tables related by foreign keys run as one unit (one transaction); the others one by one.
+      let queue: RunUnit[];
+      try {
+        queue = await planUnits(config.tables, tables.filter((t) => !busy.includes(t.name)), pairs[0].target, dialectFor(config.databases.target.engine));
+      } catch (e) {
+        await finishRun(db, run.id, "failed", reports, e);
+        throw e;
+      }
+      const resultIds = new Map(run.tables.map((r) => [r.tableName, r.id]));
+      const worker = async (slot: number) => {
+        for (let u = queue.shift(); u; u = queue.shift()) {
+          const unitTables = u.kind === "table" ? [u.table] : u.tables;
+          if (req.signal?.aborted) {
+            const error = cancelledMessage(req.signal);
             for (const t of unitTables) {
-              await db.tableResult.update({ where: { id: resultIds.get(t.name)! }, data: { status: "failed", phase: "failed", error, finishedAt: new Date() } });
-              reports.push({ table: t.name, status: "failed", error, durationMs: 0 });
+              await db.tableResult.update({ where: { id: resultIds.get(t.name)! }, data: { status: "skipped", error } });
+              reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
+            }
+          } else {
+            try {
+              pairs[slot] ??= await openPair(config, purpose, guard);
+              if (u.kind === "table") reports.push(await refreshTable(db, run.id, resultIds.get(u.table.name)!, config, u.table, pairs[slot], req));
+              else reports.push(...(await refreshGroup(db, run.id, resultIds, config, u.unit, pairs[slot], req)));
+            } catch (e) {
+              // Only opening this slot's sessions can throw here (the units record their own failures).
+              const error = (e as Error).message;
+              for (const t of unitTables) {
+                await db.tableResult.update({ where: { id: resultIds.get(t.name)! }, data: { status: "failed", phase: "failed", error, finishedAt: new Date() } });
+                reports.push({ table: t.name, status: "failed", error, durationMs: 0 });
+              }
             }
           }
+          for (const t of unitTables) await locks.unlock(t.name);
         }
-        for (const t of unitTables) await locks.unlock(t.name);
-      }
-    };
-    const slots = Math.max(1, Math.min(config.settings.max_parallel_tables, queue.length));
-    await Promise.all(Array.from({ length: slots }, (_, i) => worker(i)));
+      };
+      const slots = Math.max(1, Math.min(config.settings.max_parallel_tables, queue.length));
+      await Promise.all(Array.from({ length: slots }, (_, i) => worker(i)));
+    } finally {
+      await Promise.all(pairs.map((p) => p?.close()));
+    }
   } finally {
-    stop.close();
-    await Promise.all(pairs.map((p) => p?.close()));
+    stop?.close();
     await locks.close();
   }
   const order = new Map(tables.map((t, i) => [t.name, i]));
   reports.sort((a, b) => order.get(a.table)! - order.get(b.table)!);
   const failed = reports.filter((r) => r.status !== "succeeded").length;
-  const status: FinalStatus = stop.signal.aborted ? "cancelled" : failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
-  await finishRun(db, run.id, status, reports);
-  return { runId: run.id, status, tables: reports };
+  // A run that lost its locks failed (nobody asked it to stop); one stopped by a request was cancelled.
+  const status: FinalStatus = lockLost ? "failed" : stop!.signal.aborted ? "cancelled" : failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
+  await finishRun(db, runId!, status, reports);
+  return { runId: runId!, status, tables: reports };
 }
 
 /** Aborts when `outer` does or when a stop for this run is recorded in the metadata DB (from any process). */
@@ -235,6 +269,7 @@ function cancelWatch(db: Metadata, runId: string, outer?: AbortSignal) {
   timer.unref();
   return {
     signal: controller.signal,
+    abort: (reason: string) => !controller.signal.aborted && controller.abort(reason),
     close() {
       clearInterval(timer);
       outer?.removeEventListener("abort", abort);
@@ -262,8 +297,9 @@ async function markInterrupted(db: Metadata, currentRunId: string, tables: strin
 /** Records tables and runs whose process died. Rows it had streamed but not committed were rolled back by the
  *  server: the tables keep their committed rows as rows written. */
 async function recordInterrupted(db: Metadata, tableIds: string[], runIds: string[], tableError: string, runError: string) {
+  // Only tables still pending or running: one that finished meanwhile keeps its outcome.
   await db.$executeRaw`UPDATE "TableResult" SET "status" = 'failed', "phase" = 'failed', "rowsWritten" = "rowsCommitted", "finishedAt" = now(),
-    "error" = ${tableError} WHERE "id" = ANY(${tableIds})`;
+    "error" = ${tableError} WHERE "id" = ANY(${tableIds}) AND "status" IN ('pending', 'running')`;
   await db.refreshRun.updateMany({ where: { id: { in: runIds }, status: "running" }, data: { status: "interrupted", finishedAt: new Date(), error: runError } });
 }
 

@@ -24,7 +24,9 @@ export async function resyncGenerators(ctx: TableContext) {
     if (loaded.has(use.column.toLowerCase())) await ctx.sessions.target.execute(ctx.dialect.relations.resyncSequence(ctx.targetTable, use.column, use.sequence, uatFloor(ctx.uat, use.column, use.sequence)));
 }
 
-/** Fresh statistics after a table's rows were replaced: the dashboard's estimates and UAT's own query plans. */
+/** Fresh statistics after a table's rows were replaced: the dashboard's estimates and UAT's own query plans. A server
+ *  that cannot (probed before any transaction started) keeps its automatic statistics. */
 export async function analyzeTarget(ctx: TableContext) {
+  if (ctx.capabilities && !ctx.capabilities.updateStatistics) return;
   await ctx.sessions.target.execute(ctx.dialect.relations.analyze(ctx.targetTable));
 }

@@ -1,18 +1,10 @@
 // Notification channels as admins configure them: validated with zod (the form and any import use this schema).
 import { z } from "zod";
 import { identifier } from "../config/schema";
+import { NOTIFY_EVENTS } from "./events";
 import { webhookTargetProblem } from "./webhook-target";
 
-export const NOTIFY_EVENTS = ["run_failed", "run_partial", "schedule_missed", "run_long", "table_lag"] as const;
-export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
-
-export const EVENT_LABELS: Record<NotifyEvent, string> = {
-  run_failed: "a run failed (or was interrupted)",
-  run_partial: "a run partly failed",
-  schedule_missed: "a schedule's due time was missed",
-  run_long: "a run is still going after N minutes",
-  table_lag: "a table not refreshed for N hours",
-};
+export { EVENT_LABELS, NOTIFY_EVENTS, type NotifyEvent } from "./events";
 
 const email = z.string().trim().email();
 

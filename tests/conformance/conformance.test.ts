@@ -15,10 +15,37 @@ const engines = [
   { name: "sqlserver", open: () => sqlServerDb(MSSQL!), skip: !MSSQL },
 ];
 
+/**
+ * Scenarios a documented gap of the server under test blocks, skipped there by name with the gap: the one list,
+ * matching ../shared/SQLSERVER-NOTES.md ("A real TDS server here: Babelfish for PostgreSQL 4.3, and its own gaps").
+ * What the product probes itself (SWITCH, partition DDL, UPDATE STATISTICS) is not here: the scenarios assert the
+ * product's fallback on such a server instead.
+ */
+const NOCHECK = "ALTER TABLE ... NOCHECK / WITH CHECK CHECK CONSTRAINT is refused, or ignored under escape_hatch_nocheck_existing_constraint: a self-referencing key cannot be suspended while the group loads";
+const GAPS: { server: RegExp; scenario: string; gap: string }[] = [
+  { server: /Babelfish/, scenario: "day 1 and day 2 of a full replace: one group, parents first, equal to the source, the trigger not fired, keys trusted", gap: NOCHECK },
+  { server: /Babelfish/, scenario: "identity-incremental kids keep their rows: the parents are merged, never emptied", gap: NOCHECK },
+  {
+    server: /Babelfish/,
+    scenario: "the next row inserted in UAT takes exactly the next id of UAT's own range, after the UAT rows it had",
+    gap: "after DBCC CHECKIDENT (t, RESEED, n) on a table with rows the next identity is n, where SQL Server documents n + increment",
+  },
+];
+
+const gapFor = (server: string, scenario: string) => GAPS.find((g) => g.server.test(server) && g.scenario === scenario)?.gap;
+
 for (const engine of engines) {
   describe.skipIf(engine.skip)(`conformance: ${engine.name}`, () => {
     let db: ConformanceDb;
     const run = (tables?: string[]) => runRefresh(db.env.db, db.env.metaUrl, { trigger: "cli", triggeredBy: "conformance", tables });
+
+    /** A scenario, skipped (with the gap said) where the server under test has a documented gap that blocks it. */
+    const scenario = (name: string, fn: () => Promise<void>) =>
+      it(name, async (t) => {
+        const gap = gapFor(db.server, name);
+        if (gap) return t.skip(`server gap: ${gap}`);
+        await fn();
+      });
 
     beforeAll(async () => {
       db = await engine.open();
@@ -28,6 +55,26 @@ for (const engine of engines) {
       await db.target.exec(db.sql.dailyTarget([20250101, 20250102]));
     });
     afterAll(() => db?.close());
+    /** Whether the target server does what partition switching needs (SQL Server: probed; PostgreSQL: always). */
+    const switches = async () => {
+      const can = await db.capabilities();
+      return !can || (can.switch && can.partitionDdl);
+    };
+
+    it("every type the product copies arrives exactly: each row as the server writes it as text is the same on both sides", async () => {
+      for (const side of [db.source, db.target]) await side.exec(db.sql.types);
+      for (const sql of db.sql.insertTypes) await db.source.exec(sql);
+      await db.config([{ name: "types", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const r = await run(["types"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      const rows = async (side: typeof db.source) => (await side.rows(db.sql.typesAsText)).map((r) => r.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString("hex")}` : v)));
+      const source = await rows(db.source);
+      expect(source).toHaveLength(3);
+      // the source holds what the fixture wrote (characters outside the BMP included), so equal means exact
+      expect(source[0]).toContain("ü 😀 𝄞");
+      expect(await rows(db.target)).toEqual(source);
+      expect(await db.target.fingerprint("types")).toEqual(await db.source.fingerprint("types"));
+    });
 
     it("full_replace: the target ends with exactly the source's rows", async () => {
       await db.source.exec(db.sql.insertOrders(1, 50_000, "new"));
@@ -85,7 +132,9 @@ for (const engine of engines) {
       expect(r.status, r.tables[0].error).toBe("succeeded");
       expect(r.tables[0].outcome?.partitionsSwitched).toEqual(["20250102", "20250103", "20250104"]);
       expect(r.tables[0].outcome?.rowsWritten).toBe(2700);
-      expect(Number(await db.target.scalar(db.sql.dailyPartitions))).toBeGreaterThan(before);
+      // A server that cannot add partitions or SWITCH (probed) gets each day replaced in place, and the plan says so.
+      if (await switches()) expect(Number(await db.target.scalar(db.sql.dailyPartitions))).toBeGreaterThan(before);
+      else expect(r.tables[0].plan?.reason).toMatch(/each day is replaced in place, in one transaction/);
       expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date = 20250101"))).toBe(300);
       expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date = 20250102"))).toBe(1000);
       expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date >= 20250102"))).toBe(2700);
@@ -96,8 +145,10 @@ for (const engine of engines) {
       await db.config([{ name: "daily", strategy: "staging_partition_switch", date_buffer_days: 0 }], { max_streams_per_table: 4, min_rows_per_stream: 200 });
       const r = await run(["daily"]);
       expect(r.status, r.tables[0].error).toBe("succeeded");
-      expect(r.tables[0].plan?.reason).toMatch(/largest partition: 4 streams on id ranges/);
-      expect(r.tables[0].outcome?.streams?.count).toBe(4);
+      if (await switches()) {
+        expect(r.tables[0].plan?.reason).toMatch(/largest partition: 4 streams on id ranges/);
+        expect(r.tables[0].outcome?.streams?.count).toBe(4);
+      } else expect(r.tables[0].plan?.reason).toMatch(/each day is replaced in place/);
       expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date = 20250105"))).toBe(2000);
       expect(Number(await db.target.scalar("SELECT COUNT(DISTINCT id) FROM daily WHERE report_date = 20250105"))).toBe(2000);
     });
@@ -106,7 +157,7 @@ for (const engine of engines) {
       await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "full_replace" }], { max_streams_per_table: 4, min_rows_per_stream: 5000 });
       const r = await run(["orders"]);
       expect(r.status, r.tables[0].error).toBe("succeeded");
-      const twin = engine.name === "sqlserver";
+      const twin = engine.name === "sqlserver" && (await switches());
       expect(r.tables[0].plan?.twin ?? false).toBe(twin);
       // SQL Server: as many streams as its statistics cut (up to 4); PostgreSQL loads a plain full replace in place.
       if (twin) expect(r.tables[0].outcome?.streams?.count).toBeGreaterThan(1);
@@ -128,7 +179,7 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("weekly")).toEqual(await db.source.fingerprint("weekly"));
     });
 
-    it("identity-keyed tables keep their values, and the next row inserted in UAT takes UAT's own range (bigint: from 9e18)", async () => {
+    it("identity-keyed tables keep their values, and the next row inserted in UAT takes an id of UAT's own range (bigint: from 9e18)", async () => {
       await db.source.exec(db.sql.ids);
       await db.target.exec(db.sql.ids);
       await db.source.exec(db.sql.insertIds(2500));
@@ -138,7 +189,16 @@ for (const engine of engines) {
       expect(r.status, r.tables[0].error).toBe("succeeded");
       expect(await db.target.fingerprint("ids")).toEqual(await db.source.fingerprint("ids"));
       await db.target.exec(db.sql.insertIds(1));
-      expect(String(await db.target.scalar("SELECT CAST(MAX(id) AS varchar(30)) FROM ids"))).toBe("9000000000000000000");
+      expect(BigInt(String(await db.target.scalar("SELECT CAST(MAX(id) AS varchar(30)) FROM ids")))).toBeGreaterThanOrEqual(8_999_999_999_999_999_999n);
+      expect(String(await db.target.scalar("SELECT CAST(COUNT(*) AS varchar(30)) FROM ids"))).toBe("2401");
+    });
+
+    scenario("the next row inserted in UAT takes exactly the next id of UAT's own range, after the UAT rows it had", async () => {
+      // The UAT row of the scenario before took 9e18; the refresh replaces the rows and keeps UAT's position.
+      await db.config([{ name: "ids", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      expect((await run(["ids"])).status).toBe("succeeded");
+      await db.target.exec(db.sql.insertIds(1));
+      expect(String(await db.target.scalar("SELECT CAST(MAX(id) AS varchar(30)) FROM ids"))).toBe("9000000000000000001");
     });
 
     describe("related tables (foreign keys, a self-reference, a target trigger)", () => {
@@ -154,17 +214,17 @@ for (const engine of engines) {
         for (const sql of db.sql.familyDay1) await db.source.exec(sql);
       });
 
-      it("day 1 and day 2 of a full replace: one group, parents first, equal to the source, the trigger not fired, keys trusted", async () => {
+      scenario("day 1 and day 2 of a full replace: one group, parents first, equal to the source, the trigger not fired, keys trusted", async () => {
         const day1 = await family({ sync_mode: "full_replace" });
         expect(day1.tables[0].plan?.reason).toMatch(/refreshed as one group: parents -> kids; checked after the load: fk_kids_buddy/);
         for (const sql of db.sql.familyDay2) await db.source.exec(sql);
         await family({ sync_mode: "full_replace" });
         for (const t of ["parents", "kids"]) expect(await db.target.fingerprint(t)).toEqual(await db.source.fingerprint(t));
-        expect(await db.target.scalar("SELECT COUNT(*) FROM kids WHERE name = 'fired'")).toMatch(/^0$/);
+        expect(String(await db.target.scalar("SELECT COUNT(*) FROM kids WHERE name = 'fired'"))).toBe("0");
         expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
       });
 
-      it("identity-incremental kids keep their rows: the parents are merged, never emptied", async () => {
+      scenario("identity-incremental kids keep their rows: the parents are merged, never emptied", async () => {
         await db.source.exec("UPDATE parents SET name = 'merged' WHERE id = 1");
         await db.source.exec("INSERT INTO parents VALUES (111, 'parent 111')");
         await db.source.exec("INSERT INTO kids VALUES (1051, 111, 1050, 'kid 1051')");

@@ -1,10 +1,10 @@
 // The conformance suite's view of a database engine: how to create its test databases and fixtures. The scenarios
 // in conformance.test.ts are written once against this; PostgreSQL always runs (embedded), SQL Server runs when
 // MSSQL_TEST_URL (mssql://user:password@host:port) points at a server.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import pg from "pg";
 import { connectSqlServer } from "../../lib/dialects/sqlserver/driver";
-import type { Session } from "../../lib/dialects/types";
+import type { ServerCapabilities, Session } from "../../lib/dialects/types";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 import type { RefreshConfig, TableConfigDraft } from "../../lib/config/schema";
 import { configSchema } from "../../lib/config/schema";
@@ -15,12 +15,18 @@ export interface Side {
   /** Row count and an order-independent checksum. */
   fingerprint(table: string): Promise<{ count: number; sum: string }>;
   scalar(sql: string): Promise<string | null>;
+  /** Every row of a query, each as its values in column order. */
+  rows(sql: string): Promise<unknown[][]>;
 }
 
 export interface ConformanceDb {
   source: Side;
   target: Side;
   env: TestEnv;
+  /** What the target server can do, as the product probes it (absent: the dialect probes nothing). */
+  capabilities(): Promise<ServerCapabilities | undefined>;
+  /** The server under test's own name for itself (version banner), for the gap list. */
+  server: string;
   config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>): Promise<void>;
   sql: FixtureSql;
   close(): Promise<void>;
@@ -56,6 +62,11 @@ export interface FixtureSql {
   untrustedKeys: string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
+  /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
+  types: string;
+  insertTypes: string[];
+  /** The rows of `types`, each value as the server writes it as text (binary as the bytes the driver reads). */
+  typesAsText: string;
 }
 
 const pgSql: FixtureSql = {
@@ -99,6 +110,16 @@ const pgSql: FixtureSql = {
     `INSERT INTO kids SELECT g, 101 + g % 10, g - 1, 'kid ' || g FROM generate_series(1001, 1050) g WHERE g > 1001`,
   ],
   untrustedKeys: `SELECT count(*)::text FROM pg_constraint WHERE contype = 'f' AND NOT convalidated`,
+  types: `CREATE TABLE types (id int PRIMARY KEY, d38 numeric(38,10), n19 numeric(19,4), m money, ts6 timestamp(6), tstz timestamptz(6), t6 time(6),
+    u uuid, b bytea, s text, x xml)`,
+  insertTypes: [
+    `INSERT INTO types VALUES (1, 9999999999999999999999999999.9999999999, 999999999999999.9999, '92233720368547758.07', '9999-12-31 23:59:59.999999', '2025-01-01 10:00:00.123456+02',
+      '23:59:59.999999', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '\\x00ff00ff', 'ü 😀 𝄞', '<a b="1">ü &amp; 😀</a>')`,
+    `INSERT INTO types VALUES (2, -9999999999999999999999999999.9999999999, -999999999999999.9999, '-92233720368547758.08', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00',
+      '00:00:00', '00000000-0000-0000-0000-000000000000', '\\x', '', '<a/>')`,
+    `INSERT INTO types VALUES (3, -0.0000000001, 0.0001, '0.01', '2025-06-30 12:00:00.000001', '2025-06-30 23:30:00.000001-09:30', '12:00:00.000001', '123e4567-e89b-12d3-a456-426614174000', NULL, NULL, NULL)`,
+  ],
+  typesAsText: `SELECT id, d38::text, n19::text, m::numeric::text, ts6::text, tstz::text, t6::text, u::text, encode(b, 'hex'), s, x::text FROM types ORDER BY id`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -146,6 +167,19 @@ const msSql: FixtureSql = {
     `INSERT INTO kids SELECT g, 101 + g % 10, g - 1, CONCAT('kid ', g) FROM ${numbers(1001, 1050)} WHERE g > 1001`,
   ],
   untrustedKeys: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.foreign_keys WHERE is_not_trusted = 1 OR is_disabled = 1`,
+  types: `CREATE TABLE types (id int NOT NULL PRIMARY KEY, d38 decimal(38,10) NULL, n19 numeric(19,4) NULL, m money NULL, sm smallmoney NULL, dt2 datetime2(7) NULL,
+    dto datetimeoffset(7) NULL, t7 time(7) NULL, u uniqueidentifier NULL, b varbinary(max) NULL, s nvarchar(max) NULL, x xml NULL)`,
+  insertTypes: [
+    `INSERT INTO types VALUES (1, 9999999999999999999999999999.9999999999, 999999999999999.9999, 922337203685477.5807, 214748.3647, '9999-12-31 23:59:59.9999999',
+      '2025-01-01 10:00:00.1234567 +02:00', '23:59:59.999999', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', 0x00FF00FF, N'ü 😀 𝄞', N'<a b="1">ü &amp; 😀</a>')`,
+    `INSERT INTO types VALUES (2, -9999999999999999999999999999.9999999999, -999999999999999.9999, -922337203685477.5808, -214748.3648, '0001-01-01 00:00:00',
+      '0001-01-01 00:00:00 -14:00', '00:00:00', '00000000-0000-0000-0000-000000000000', 0x, N'', N'<a/>')`,
+    `INSERT INTO types VALUES (3, -0.0000000001, 0.0001, 418.9161, 418.9161, '2025-06-30 12:00:00.0000001', '2025-06-30 23:30:00.0000001 -09:30', '12:00:00.0000001',
+      '123E4567-E89B-12D3-A456-426614174000', NULL, NULL, NULL)`,
+  ],
+  typesAsText: `SELECT id, CONVERT(nvarchar(50), d38), CONVERT(nvarchar(50), n19), CONVERT(nvarchar(50), CAST(m AS decimal(19, 4))),
+    CONVERT(nvarchar(50), CAST(sm AS decimal(10, 4))), CONVERT(nvarchar(50), dt2, 121), CONVERT(nvarchar(50), dto, 121), CONVERT(nvarchar(50), t7, 121),
+    CONVERT(nvarchar(50), u), b, s, CONVERT(nvarchar(max), x) FROM types ORDER BY id`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
@@ -154,17 +188,26 @@ function pgSide(client: pg.Client): Side {
     exec: async (sql) => void (await client.query(sql)),
     fingerprint: (t) => fingerprint(client, t),
     scalar: async (sql) => Object.values((await client.query(sql)).rows[0] ?? {})[0] as string | null,
+    rows: async (sql) => (await client.query({ text: sql, rowMode: "array" })).rows,
   };
 }
+
+/** A row's values as the driver hands them, as text both sides compare equal (dates as ISO, binary as hex). */
+const valueText = (v: unknown) => (v instanceof Date ? v.toISOString() : Buffer.isBuffer(v) ? v.toString("hex") : v === null ? "\u0000NULL" : String(v));
 
 function msSide(s: Session): Side {
   return {
     exec: (sql) => s.execute({ sql, params: [] }),
+    // Count and an order-independent checksum of every row, computed here from the rows as read (CHECKSUM_AGG is
+    // not on every TDS server; the conformance tables are small).
     fingerprint: async (t) => {
-      const [r] = await s.query<{ count: string; sum: string }>({ sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [count], CAST(COALESCE(CHECKSUM_AGG(BINARY_CHECKSUM(*)), 0) AS nvarchar(20)) AS [sum] FROM ${t}`, params: [] });
-      return { count: Number(r.count), sum: r.sum };
+      const rows = await s.query<Record<string, unknown>>({ sql: `SELECT * FROM ${t}`, params: [] });
+      let sum = 0n;
+      for (const r of rows) sum += BigInt(`0x${createHash("sha256").update(JSON.stringify(Object.values(r).map(valueText))).digest("hex").slice(0, 15)}`);
+      return { count: rows.length, sum: sum.toString() };
     },
     scalar: async (sql) => Object.values((await s.query<Record<string, string>>({ sql, params: [] }))[0] ?? {})[0] ?? null,
+    rows: async (sql) => (await s.query<Record<string, unknown>>({ sql, params: [] })).map((r) => Object.values(r)),
   };
 }
 
@@ -172,6 +215,8 @@ export async function postgresDb(): Promise<ConformanceDb> {
   const env = await createTestEnv();
   return {
     env,
+    capabilities: async () => undefined,
+    server: (await env.target.query("SELECT version() AS v")).rows[0].v as string,
     source: pgSide(env.source),
     target: pgSide(env.target),
     sql: pgSql,
@@ -180,21 +225,31 @@ export async function postgresDb(): Promise<ConformanceDb> {
   };
 }
 
+/** TLS of the test server's URL: ?encrypt=false|true|strict&trustServerCertificate=true|false (default: encrypted, the
+ *  server's certificate trusted, as a test server's usually is self-signed). */
+function mssqlTls(u: URL): Record<string, string | boolean> {
+  return { encrypt: u.searchParams.get("encrypt") ?? true, trustServerCertificate: u.searchParams.get("trustServerCertificate") !== "false" };
+}
+
 export async function sqlServerDb(url: string): Promise<ConformanceDb> {
   const env = await createTestEnv(); // the metadata DB stays PostgreSQL
   const u = new URL(url);
-  process.env.MSSQL_TEST_USER = decodeURIComponent(u.username);
-  process.env.MSSQL_TEST_PASSWORD = decodeURIComponent(u.password);
-  const base = { engine: "sqlserver" as const, host: u.hostname, port: Number(u.port || 1433), user: process.env.MSSQL_TEST_USER, password: process.env.MSSQL_TEST_PASSWORD, options: { encrypt: true, trustServerCertificate: true } };
+  process.env.UAT_REFRESH_DB_MSSQL_USER = decodeURIComponent(u.username);
+  process.env.UAT_REFRESH_DB_MSSQL_PASSWORD = decodeURIComponent(u.password);
+  const tls = mssqlTls(u);
+  const base = { engine: "sqlserver" as const, host: u.hostname, port: Number(u.port || 1433), user: process.env.UAT_REFRESH_DB_MSSQL_USER, password: process.env.UAT_REFRESH_DB_MSSQL_PASSWORD, options: tls };
   const opts = { readOnly: false, connectionTimeoutSec: 30, commandTimeoutSec: 300 };
   const id = `uatr_${randomBytes(4).toString("hex")}`;
   const master = await connectSqlServer({ ...base, database: "master" }, opts);
   for (const side of ["src", "tgt"]) await master.execute({ sql: `CREATE DATABASE [${id}_${side}]`, params: [] });
   const source = await connectSqlServer({ ...base, database: `${id}_src` }, opts);
   const target = await connectSqlServer({ ...base, database: `${id}_tgt` }, opts);
-  const database = (name: string) => ({ engine: "sqlserver", server: u.hostname, port: Number(u.port || 1433), database: name, username_env: "MSSQL_TEST_USER", password_env: "MSSQL_TEST_PASSWORD", options: { encrypt: true, trustServerCertificate: true } });
+  const database = (name: string) => ({ engine: "sqlserver", server: u.hostname, port: Number(u.port || 1433), database: name, username_env: "UAT_REFRESH_DB_MSSQL_USER", password_env: "UAT_REFRESH_DB_MSSQL_PASSWORD", options: tls });
+  const [banner] = await master.query<{ v: string }>({ sql: "SELECT @@VERSION AS v", params: [] });
   return {
     env,
+    capabilities: () => target.capabilities!(),
+    server: banner.v,
     source: msSide(source),
     target: msSide(target),
     sql: msSql,
@@ -210,7 +265,11 @@ export async function sqlServerDb(url: string): Promise<ConformanceDb> {
     },
     close: async () => {
       await Promise.all([source.close(), target.close()]);
-      for (const side of ["src", "tgt"]) await master.execute({ sql: `ALTER DATABASE [${id}_${side}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE [${id}_${side}]`, params: [] });
+      for (const side of ["src", "tgt"]) {
+        // SINGLE_USER ends sessions still open on it; a server without ALTER DATABASE drops it as it is.
+        await master.execute({ sql: `ALTER DATABASE [${id}_${side}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE`, params: [] }).catch(() => {});
+        await master.execute({ sql: `DROP DATABASE [${id}_${side}]`, params: [] }).catch(() => {});
+      }
       await master.close();
       await env.close();
     },

@@ -214,7 +214,7 @@ export class SqlServerDatabase {
       this.tables.delete(m[1]);
       return [];
     }
-    if ((m = /^DECLARE @v decimal\(38, 0\) = \(SELECT MAX\(x\.v\) FROM \(VALUES \(CAST\(IDENT_CURRENT\(@p1\) AS decimal\(38, 0\)\)\),\s+\(\(SELECT CAST\(MAX\(\[([^\]]+)\]\) AS decimal\(38, 0\)\) FROM (\S+)\)\),/.exec(sql)))
+    if ((m = /^DECLARE @v decimal\(38, 0\) = \(SELECT MAX\(x\.v\) FROM \(VALUES \(CAST\(IDENT_CURRENT\(@p1\) AS decimal\(38, 0\)\)\),\s+\(\(SELECT CAST\(ic\.last_value AS decimal\(38, 0\)\) FROM sys\.identity_columns AS ic WHERE ic\.object_id = OBJECT_ID\(@p1\) AND ic\.name = @p3\)\),\s+\(\(SELECT CAST\(MAX\(\[([^\]]+)\]\) AS decimal\(38, 0\)\) FROM (\S+)\)\),/.exec(sql)))
       return this.reseed(String(params[0]), m[1], params[1] === null || params[1] === undefined ? null : Number(params[1]));
     if (/^UPDATE STATISTICS \S+$/.test(sql)) return [];
     if ((m = /^UPDATE t SET (.+) FROM (\S+) AS t JOIN (\S+) AS s ON (.+) WHERE EXISTS \(SELECT (.+) EXCEPT SELECT (.+)\);\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
@@ -241,8 +241,8 @@ export class SqlServerDatabase {
   }
 
   /** The dialect's identity reseed (lib/dialects/sqlserver/compiler.ts resyncIdentity): DBCC CHECKIDENT (t, RESEED, v)
-   *  with v the largest of IDENT_CURRENT, the column's max, and UAT's floor (minus one on a table with rows); then
-   *  error 50001 if the identity is still behind the rows. */
+   *  with v the largest of the current identity, the column's max, and UAT's floor (minus one on a table with rows);
+   *  "Current identity value is set to the new_reseed_value" (DBCC CHECKIDENT documentation). */
   private reseed(name: string, column: string, floor: number | null): Row[] {
     const t = this.table(name);
     const values = t.rows.map((r) => r[column]).filter((v) => v !== null).map(Number);
@@ -250,8 +250,6 @@ export class SqlServerDatabase {
     const v = Math.max(...candidates);
     this.statements.push(`DBCC CHECKIDENT ('${name.replace(/'/g, "''")}', RESEED, ${v}) WITH NO_INFOMSGS`);
     t.identityCurrent = v;
-    // A table with rows continues after the reseed value; one emptied by TRUNCATE (fresh) starts at it.
-    if (values.length && t.identityCurrent < Math.max(...values)) throw new SqlError(50001, "the identity was not moved past the copied rows");
     return [];
   }
 

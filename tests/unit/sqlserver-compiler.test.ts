@@ -64,7 +64,7 @@ describe("SQL Server compiler (simple_copy statements)", () => {
     const q = c.selectRows({ schema: "dbo", name: "orders" }, COLUMNS.slice(0, 1), { kind: "greater", column: COLUMNS[0], value: "900000" }, "order_id", 500);
     expect(q).toEqual({ sql: "SELECT TOP (500) [order_id] FROM [dbo].[orders] WHERE [order_id] > CAST(@p1 AS bigint) ORDER BY [order_id]", params: ["900000"] });
     expect(c.watermark({ schema: "dbo", name: "e" }, COLUMNS[3], 3)).toEqual({
-      sql: "SELECT CONVERT(nvarchar(30), MAX([updated_at]), 121) AS [max], CONVERT(nvarchar(30), DATEADD(day, -CAST(@p1 AS int), MAX([updated_at])), 121) AS [cutoff] FROM [dbo].[e]",
+      sql: "SELECT CONVERT(nvarchar(40), MAX([updated_at]), 121) AS [max], CONVERT(nvarchar(40), DATEADD(day, -CAST(@p1 AS int), MAX([updated_at])), 121) AS [cutoff] FROM [dbo].[e]",
       params: ["3"],
     });
   });

@@ -76,6 +76,9 @@ export const postgresRelations: RelationsCompiler = {
       gone: { sql: `SELECT count(*)::text AS n FROM ${t} t WHERE ${gone}`, params: inScope.params },
     };
   },
+  insertFromStaging(table, staging, columns, identity) {
+    return { sql: `INSERT INTO ${qualified(table)} (${cols(columns)})${identity ? " OVERRIDING SYSTEM VALUE" : ""} SELECT ${cols(columns)} FROM ${qualified(staging)}`, params: [] };
+  },
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT count(*)::text AS n FROM ${qualified(staging)} s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
   },

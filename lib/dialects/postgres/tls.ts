@@ -11,8 +11,9 @@
 import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 
-export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+import { SSL_MODES, type SslMode } from "./ssl-modes";
+
+export { SSL_MODES };
 
 export interface TlsPlan {
   /** What to try, in order: `false` is a plain connection. */

@@ -22,13 +22,20 @@ function castType(c: ColumnInfo): string {
 
 /** The i-th parameter as the column's type (exported: the merge's window scope uses the same conversions). */
 export const scopeParam = (i: number, c: ColumnInfo) =>
-  c.family === "date" ? `CONVERT(${castType(c)}, @p${i}, 23)` : c.family === "datetime" ? `CONVERT(${castType(c)}, @p${i}, 126)` : `CAST(@p${i} AS ${castType(c)})`;
+  c.family === "date" ? `CONVERT(${castType(c)}, @p${i}, 23)` : c.family === "datetime" ? `CONVERT(${castType(c)}, @p${i}, ${isOffset(c) ? 127 : 126})` : `CAST(@p${i} AS ${castType(c)})`;
+
+/** datetimeoffset: its text carries the offset (ISO 8601, style 127 reads it). */
+const isOffset = (c: ColumnInfo) => /^datetimeoffset/i.test(c.nativeType);
 
 /** A filter value in the form its CONVERT style reads: `YYYY-MM-DD` (23) for dates, `YYYY-MM-DDThh:mm:ss[.f]` (126)
  *  for date-times (our own watermarks come back as ODBC canonical `YYYY-MM-DD hh:mm:ss.f`). */
 export function paramText(value: string, c: ColumnInfo): string {
   if (c.family === "date") return value.slice(0, 10);
-  if (c.family === "datetime") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value.replace(" ", "T");
+  if (c.family === "datetime") {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T00:00:00${isOffset(c) ? "Z" : ""}`;
+    // `2025-01-01 10:00:00.1234567 +01:00` (our own watermark text) -> `2025-01-01T10:00:00.1234567+01:00`
+    return value.replace(" ", "T").replace(/ ([+-]\d{2}:\d{2})$/, "$1");
+  }
   return value;
 }
 
@@ -40,7 +47,8 @@ function where(filter: RowFilter | undefined): { sql: string; params: string[] }
 /** A value as comparable text: ODBC canonical for dates/times (style 23 / 121), plain digits for numbers. */
 function asText(expr: string, c: ColumnInfo): string {
   if (c.family === "date") return `CONVERT(nvarchar(10), ${expr}, 23)`;
-  if (c.family === "datetime") return `CONVERT(nvarchar(30), ${expr}, 121)`;
+  // datetimeoffset(7) text is 34 characters (`YYYY-MM-DD hh:mm:ss.nnnnnnn +hh:mm`): never cut.
+  if (c.family === "datetime") return `CONVERT(nvarchar(40), ${expr}, 121)`;
   return `CAST(${expr} AS nvarchar(60))`;
 }
 
@@ -56,7 +64,8 @@ export const sqlServerCompiler: QueryCompiler = {
     const list = columns.map((c) => {
       const exact = transportOf(c);
       if (expressions[c.name]) return exact ? `${exact.read(`CAST((${expressions[c.name]}) AS ${castType(c)})`)} AS ${quoteIdent(c.name)}` : `CAST((${expressions[c.name]}) AS ${castType(c)}) AS ${quoteIdent(c.name)}`;
-      return exact ? `${exact.read(quoteIdent(c.name))} AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
+      const read = exact ? exact.read(quoteIdent(c.name)) : quoteIdent(c.name);
+      return read === quoteIdent(c.name) ? read : `${read} AS ${quoteIdent(c.name)}`;
     });
     return { sql: `SELECT ${top}${list.join(", ")} FROM ${qualified(table)}${w.sql}${order}`, params: w.params };
   },
@@ -110,26 +119,27 @@ export const sqlServerCompiler: QueryCompiler = {
   },
   resyncIdentity(table, column, floor) {
     // Explicit values loaded into an identity column do not move the table's current identity value (and a TRUNCATE
-    // sets it back to the seed). It is reseeded to the largest of: its current value, the column's max, and UAT's
-    // floor (its own id range) when one is kept, so that the next row is the floor (a table with rows continues after
-    // the reseed value; one emptied by TRUNCATE starts at it); never backwards, never for a descending identity. DBCC takes no
-    // bind parameters: the statement is built in T-SQL from the quoted name (a parameter) and the computed number,
-    // the name as a plain '' literal (some TDS servers refuse N'' there). Then proven: an identity still behind the
-    // table's rows fails the refresh (error 50001) instead of a later UAT insert.
+    // sets it back to the seed), so every identity is reseeded with an explicit value: the largest of its current
+    // value (IDENT_CURRENT, and sys.identity_columns.last_value, which some TDS servers keep right where
+    // IDENT_CURRENT goes stale after a bulk load), the column's max, and UAT's floor (its own id range) when one is
+    // kept, so that the next row is the floor (a table with rows continues after the reseed value; one emptied by
+    // TRUNCATE starts at it). Never backwards, never for a descending identity. DBCC takes no bind parameters: the
+    // statement is built in T-SQL from the quoted name (a parameter) and the computed number, the name as a plain
+    // '' literal (some TDS servers refuse N'' there). "Current identity value is set to the new_reseed_value"
+    // (DBCC CHECKIDENT documentation): reseeded by construction.
     const t = qualified(table);
     const col = quoteIdent(column.name);
     return {
       sql: `DECLARE @v decimal(38, 0) = (SELECT MAX(x.v) FROM (VALUES (CAST(IDENT_CURRENT(@p1) AS decimal(38, 0))),
+              ((SELECT CAST(ic.last_value AS decimal(38, 0)) FROM sys.identity_columns AS ic WHERE ic.object_id = OBJECT_ID(@p1) AND ic.name = @p3)),
               ((SELECT CAST(MAX(${col}) AS decimal(38, 0)) FROM ${t})),
               (CAST(@p2 AS decimal(38, 0)) - CASE WHEN EXISTS (SELECT 1 FROM ${t}) THEN 1 ELSE 0 END)) AS x(v));
             IF @v IS NOT NULL AND IDENT_INCR(@p1) > 0
             BEGIN
               DECLARE @s nvarchar(max) = N'DBCC CHECKIDENT (''' + REPLACE(@p1, N'''', N'''''') + N''', RESEED, ' + CAST(@v AS nvarchar(40)) + N') WITH NO_INFOMSGS';
               EXEC sp_executesql @s;
-            END;
-            IF IDENT_INCR(@p1) > 0 AND CAST(IDENT_CURRENT(@p1) AS decimal(38, 0)) < (SELECT CAST(MAX(${col}) AS decimal(38, 0)) FROM ${t})
-              THROW 50001, N'the identity was not moved past the copied rows', 1;`,
-      params: [t, floor],
+            END;`,
+      params: [t, floor, column.name],
     };
   },
   distinctValues(table, column, filter) {

@@ -3,7 +3,8 @@
 // Written against the documented behaviour; exercised by the conformance suite when MSSQL_TEST_URL is set.
 import { Readable } from "node:stream";
 import { Connection, Request, TYPES, type ConnectionConfiguration } from "tedious";
-import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerIdentity, Session, TableRef } from "../types";
+import { randomBytes } from "node:crypto";
+import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerCapabilities, ServerIdentity, Session, TableRef } from "../types";
 import { qualified } from "./compiler";
 import { sqlServerIntrospector } from "./introspector";
 import { refusal, transportOf } from "./transport";
@@ -131,6 +132,43 @@ class SqlServerSession implements Session {
   async identity() {
     const [r] = await this.query<IdentityRow>({ sql: DRIVER_SQL.identity, params: [] });
     return identityOf(r);
+  }
+
+  private probed?: Promise<ServerCapabilities>;
+
+  /** Tries SWITCH, partition DDL and UPDATE STATISTICS on objects of its own, each in a transaction rolled back
+   *  (nothing stays). A server that refuses one of them (or a login that may not create the objects: then neither
+   *  would the refresh) reports it missing, with the server's words. */
+  capabilities(): Promise<ServerCapabilities> {
+    this.probed ??= (async () => {
+      const notes: string[] = [];
+      const attempt = async (what: string, statements: string[]) => {
+        try {
+          await this.batch(DRIVER_SQL.begin);
+          for (const sql of statements) await this.batch(sql);
+          return true;
+        } catch (e) {
+          notes.push(`${what}: ${(e as Error).message.split("\n")[0]}`);
+          return false;
+        } finally {
+          await this.batch(DRIVER_SQL.rollback).catch(() => {});
+        }
+      };
+      const id = randomBytes(4).toString("hex");
+      const [a, b, pf, ps] = ["a", "b", "pf", "ps"].map((x) => `[uat_refresh_probe_${x}_${id}]`);
+      return {
+        switch: await attempt("ALTER TABLE ... SWITCH", [`CREATE TABLE ${a} ([i] int NOT NULL)`, `CREATE TABLE ${b} ([i] int NOT NULL)`, `ALTER TABLE ${a} SWITCH TO ${b}`]),
+        partitionDdl: await attempt("ALTER PARTITION SCHEME ... NEXT USED / ALTER PARTITION FUNCTION ... SPLIT RANGE", [
+          `CREATE PARTITION FUNCTION ${pf} (int) AS RANGE RIGHT FOR VALUES (1)`,
+          `CREATE PARTITION SCHEME ${ps} AS PARTITION ${pf} ALL TO ([PRIMARY])`,
+          `ALTER PARTITION SCHEME ${ps} NEXT USED [PRIMARY]`,
+          `ALTER PARTITION FUNCTION ${pf}() SPLIT RANGE (2)`,
+        ]),
+        updateStatistics: await attempt("UPDATE STATISTICS", [`CREATE TABLE ${a} ([i] int NOT NULL)`, `UPDATE STATISTICS ${a}`]),
+        notes,
+      };
+    })();
+    return this.probed;
   }
 
   async query<R>(q: CompiledQuery): Promise<R[]> {
@@ -264,7 +302,7 @@ export async function bulkLoad(connection: BulkConnection, table: TableRef, cols
       for (const c of cols) {
         const exact = transportOf(c);
         // Types sent as exact text / binary are declared as such: the server converts them into the column's type.
-        if (exact) bulk.addColumn(c.name.replace(/]/g, "]]"), exact.type, { nullable: c.nullable, length: exact.length });
+        if (exact) bulk.addColumn(c.name.replace(/]/g, "]]"), exact.type as (typeof TYPES)[keyof typeof TYPES], { nullable: c.nullable, length: exact.length, precision: exact.precision, scale: exact.scale });
         else bulk.addColumn(c.name.replace(/]/g, "]]"), tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
       }
       connection.execBulkLoad(bulk, batch);

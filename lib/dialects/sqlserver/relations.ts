@@ -97,6 +97,11 @@ export const sqlServerRelations: RelationsCompiler = {
       gone: { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${t} AS t WHERE ${gone}`, params: scopeParams },
     };
   },
+  insertFromStaging(table, staging, columns, identity) {
+    const t = qualified(table);
+    const insert = `INSERT INTO ${t} (${cols(columns)}) SELECT ${cols(columns)} FROM ${qualified(staging)}`;
+    return { sql: identity ? `SET IDENTITY_INSERT ${t} ON;\n${insert};\nSET IDENTITY_INSERT ${t} OFF;` : insert, params: [] };
+  },
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(staging)} AS s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} AS t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
   },

@@ -1,19 +1,23 @@
 // How each SQL Server type travels from the source's SELECT to the target's bulk load, exactly.
 //
 // tedious reads decimal, numeric and money values into JavaScript numbers (15-16 significant digits), and its
-// datetimeoffset values into a UTC Date (the offset is dropped). Those types travel as text instead, the way bcp's
-// character mode (-c) moves every type: the source converts the value to its canonical text with CONVERT, the bulk
-// load declares the column as that text type (INSERT BULK lists the types the client sends), and the server converts
-// the text into the target column's type, exactly:
-// - decimal / numeric wider than 15 digits: CONVERT(varchar(41), v) writes every digit and the full scale;
-//   varchar -> decimal(p, s) of the same p and s is exact.
-// - money and smallmoney: CONVERT(varchar(30), v, 2) writes four decimals, no thousands separators (style 2 of money
-//   -> character data); the full range +/-922,337,203,685,477.5807 fits. smallmoney is within a double's precision,
-//   but tedious writes it as writeInt32LE(value * 10000), which truncates: 418.9161 * 10000 is 4189160.9999999995,
-//   sent as 4189160 (measured here: about 7 % of smallmoney values came out one ten-thousandth lower).
-// - datetimeoffset(n): CONVERT(varchar(34), v) writes `YYYY-MM-DD hh:mm:ss[.nnnnnnn] +hh:mm`, its default format,
-//   which datetimeoffset reads back with its offset under every SET DATEFORMAT / language.
-// - xml: CONVERT(nvarchar(max), v); nvarchar converts to xml implicitly.
+// datetimeoffset values into a UTC Date (the offset dropped); it also writes decimals and money from numbers, and
+// some TDS servers decode a binary decimal declared below precision 38 wrongly. So:
+// - decimal / numeric up to 15 digits: read as numbers (exact at that width), written by ExactDecimal
+//   (./exact-types) as decimal(38, scale) from their fixed-point text (toFixed(scale) of a double holding at most 15
+//   significant digits gives those digits back).
+// - decimal / numeric above 15 digits: read as text, CONVERT(varchar(41), v) (every digit, the full scale), written
+//   by ExactDecimal at decimal(38, scale) from that text.
+// - money: read as CAST(v AS decimal(19, 4)) text (exact: money is a scaled 64-bit integer; CONVERT(money, style 2)
+//   is not exact on every TDS server), smallmoney as a number (10 digits); both written as money from the scaled
+//   integer (ExactMoney; a smallmoney column converts it, as Microsoft's JDBC driver has the server convert a
+//   money value declared in another type; a TDS server measured here decodes the 4-byte smallmoney minimum with
+//   the wrong sign).
+// - datetimeoffset(n): read as CONVERT(varchar(34), v) (`YYYY-MM-DD hh:mm:ss[.nnnnnnn] +hh:mm`), written by
+//   ExactDateTimeOffset with its offset, exactly.
+// - xml: CONVERT(nvarchar(max), v), declared nvarchar(max): Microsoft's JDBC driver sends xml to INSERT BULK this way
+//   ("For INSERT BULK operations, XMLTYPE is to be sent as NVARCHAR(N) or NVARCHAR(MAX) data type. An error is
+//   produced if XMLTYPE is specified", SQLServerBulkCopy.getDestTypeFromSrcType).
 // - CLR types (geography, geometry, hierarchyid, assembly types): CONVERT(varbinary(max), v), their serialized form,
 //   which they are built from again.
 // sql_variant has no such path (its values carry a base type per row, which text or binary would lose) and is
@@ -21,28 +25,37 @@
 import { TYPES } from "tedious";
 import type { ColumnInfo } from "../types";
 import { CLR_TYPES } from "./introspector";
+import { DECIMAL_PRECISION, ExactDateTimeOffset, ExactDecimal, ExactMoney } from "./exact-types";
 
 export interface Transport {
   /** The source expression the value is read through (`col` is the quoted column). */
   read: (col: string) => string;
-  /** The type the bulk load declares and sends. */
-  type: (typeof TYPES)[keyof typeof TYPES];
-  length: number;
+  /** The type the bulk load declares and sends, with its length, precision and scale. */
+  type: unknown;
+  length?: number;
+  precision?: number;
+  scale?: number;
 }
 
 const base = (c: ColumnInfo) => c.nativeType.replace(/\(.*$/, "").toLowerCase();
-const precision = (c: ColumnInfo) => Number(/^(?:decimal|numeric)\((\d+)/i.exec(c.nativeType)?.[1] ?? 18);
+const args = (c: ColumnInfo) => /\((\d+)(?:,\s*(\d+))?\)$/.exec(c.nativeType);
+const precision = (c: ColumnInfo) => Number(args(c)?.[1] ?? 18);
+const scale = (c: ColumnInfo) => Number(args(c)?.[2] ?? 0);
 
 export function isClr(c: ColumnInfo): boolean {
   return CLR_TYPES.has(c.nativeType.toLowerCase()) || (c.family === "other" && c.nativeType.includes("."));
 }
 
+const asIs = (col: string) => col;
+
 /** How `c` travels when the driver's own type for it would not carry every value exactly; undefined: as it is. */
 export function transportOf(c: ColumnInfo): Transport | undefined {
   const t = base(c);
-  if ((t === "decimal" || t === "numeric") && precision(c) > 15) return { read: (col) => `CONVERT(varchar(41), ${col})`, type: TYPES.VarChar, length: 41 };
-  if (t === "money" || t === "smallmoney") return { read: (col) => `CONVERT(varchar(30), ${col}, 2)`, type: TYPES.VarChar, length: 30 };
-  if (t === "datetimeoffset") return { read: (col) => `CONVERT(varchar(34), ${col})`, type: TYPES.VarChar, length: 34 };
+  if (t === "decimal" || t === "numeric")
+    return { read: precision(c) > 15 ? (col) => `CONVERT(varchar(41), ${col})` : asIs, type: ExactDecimal, precision: DECIMAL_PRECISION, scale: scale(c) };
+  if (t === "money") return { read: (col) => `CONVERT(varchar(41), CAST(${col} AS decimal(19, 4)))`, type: ExactMoney };
+  if (t === "smallmoney") return { read: asIs, type: ExactMoney };
+  if (t === "datetimeoffset") return { read: (col) => `CONVERT(varchar(34), ${col})`, type: ExactDateTimeOffset, scale: Number(args(c)?.[1] ?? 7) };
   if (t === "xml") return { read: (col) => `CONVERT(nvarchar(max), ${col})`, type: TYPES.NVarChar, length: Infinity };
   if (isClr(c)) return { read: (col) => `CONVERT(varbinary(max), ${col})`, type: TYPES.VarBinary, length: Infinity };
   return undefined;

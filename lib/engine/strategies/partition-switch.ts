@@ -7,9 +7,9 @@ import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
-import { analyzeTarget, resyncGenerators } from "../target-state";
+import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { refuseMaskedKey } from "../masking/stage";
-import { sourceQuery } from "../copy";
+import { copyRows, sourceQuery } from "../copy";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { planSlices } from "../streams/plan";
@@ -97,10 +97,14 @@ export const partitionSwitch: StrategyImpl = {
     }
     const values = await ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter));
     const changed = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
+    // A server that cannot SWITCH or add partitions (probed) gets each day replaced in place instead: said here, so
+    // the dry run promises nothing the server cannot do.
+    const can = ctx.capabilities;
+    const inPlace = !!can && (!can.switch || !can.partitionDdl);
     // Every day is placed before anything is created: one that cannot be is refused with its reason.
     const placed = placeDays(ctx, p, changed);
     const days = unitDays(placed);
-    const missingDays = days.filter((d) => placed.find((x) => x.day === d)!.placement.kind === "create");
+    const missingDays = inPlace ? [] : days.filter((d) => placed.find((x) => x.day === d)!.placement.kind === "create");
     // The rows to load: every switched partition whole (a monthly partition is reloaded from the source).
     const dayRows: Record<number, number> = {};
     for (const d of days) dayRows[d] = Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, dayFilter(ctx, p, d))))[0]?.n ?? 0);
@@ -110,10 +114,14 @@ export const partitionSwitch: StrategyImpl = {
     const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why || undefined;
     const wider = days.length !== changed.length || days.some((d) => unitLabel(ctx, p, d) !== String(d));
     const units = wider ? `${changed.length} day(s) in ${days.length} partition(s) (${days.map((d) => unitLabel(ctx, p, d)).join(", ")})` : `${days.length} day(s)`;
+    const how = inPlace
+      ? `; the server cannot ${[!can!.switch && "SWITCH", !can!.partitionDdl && "add partitions"].filter(Boolean).join(" or ")} (probed: ${can!.notes.join("; ")}): each day is replaced in place, in one transaction (readers wait for it)`
+      : `, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`;
     return {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
-      reason: `${reason}: ${units}, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`,
+      reason: `${reason}: ${units}${how}`,
+      ...(inPlace ? { inPlace } : {}),
       sourceQuery: sourceQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: expected,
       watermarkBefore: max,
@@ -144,7 +152,7 @@ export const partitionSwitch: StrategyImpl = {
     try {
       for (const day of plan.days ?? []) {
         checkAborted(ctx);
-        const load = await unit(ctx, () => switchDay(ctx, day, plan.dayRows?.[day] ?? 0));
+        const load = await unit(ctx, () => (plan.inPlace ? replaceDayInPlace(ctx, day) : switchDay(ctx, day, plan.dayRows?.[day] ?? 0)));
         written += load.rows;
         if (load.streams > (streams?.count ?? 1)) streams = { count: load.streams, threads: load.threads };
         switched.push(unitLabel(ctx, await partitioning(ctx), day));
@@ -159,6 +167,30 @@ export const partitionSwitch: StrategyImpl = {
     return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}) } satisfies TableOutcome;
   },
 };
+
+/** Where SWITCH or new partitions are not to be had: the day's rows deleted and loaded again in one transaction,
+ *  through a plain staging table (a bulk load into a partitioned table is not to be had on every such server). */
+async function replaceDayInPlace(ctx: TableContext, day: number): Promise<StagingLoad> {
+  const target = ctx.sessions.target;
+  const rel = ctx.dialect.relations;
+  const p = await partitioning(ctx);
+  const range = dayFilter(ctx, p, day);
+  const staging = rel.mergeStaging(ctx.targetTable);
+  const rows = await target.transaction(async () => {
+    ctx.progress.phase("loading", { partition: String(day) });
+    const triggersBack = await suspendTriggers(ctx);
+    for (const q of rel.createMergeStaging(ctx.targetTable, staging)) await target.execute(q);
+    const n = await copyRows(ctx, sourceQuery(ctx, range), staging, { partition: String(day) });
+    await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
+    await target.execute(rel.insertFromStaging(ctx.targetTable, staging, ctx.columns.map((c) => c.target.name), ctx.columns.some((c) => c.target.identity)));
+    await target.execute(rel.dropMergeStaging(staging));
+    await resyncGenerators(ctx);
+    await triggersBack();
+    await failpoint("before-commit");
+    return n;
+  });
+  return { rows, streams: 1, threads: false };
+}
 
 async function switchDay(ctx: TableContext, day: number, rowsExpected: number): Promise<StagingLoad> {
   const target = ctx.sessions.target;

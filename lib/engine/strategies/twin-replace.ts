@@ -24,6 +24,8 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
     return null;
   });
   if (storage) blockers.push(...storage.blockers);
+  const can = await ctx.sessions.target.capabilities?.();
+  if (can && !can.switch) blockers.push(`the server cannot SWITCH (probed: ${can.notes.find((n) => n.startsWith("ALTER TABLE ... SWITCH")) ?? "refused"})`);
   if (!storage || blockers.length) return { twin: false, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` };
   return { twin: true, reason: "loads a staging twin, then SWITCHes it in: readers see the old rows until then", storage };
 }
