@@ -19,13 +19,13 @@ test("the table page of a table that ran only from --config answers, with its ru
     await c.end();
   }
   const u = (url: string) => new URL(url);
-  const side = (url: string) => `{ engine: postgres, server: ${u(url).hostname}, port: ${u(url).port}, database: ${u(url).pathname.slice(1)}, username_env: ADHOC_USER, password_env: ADHOC_PASSWORD }`;
+  const side = (url: string) => `{ engine: postgres, server: ${u(url).hostname}, port: ${u(url).port}, database: ${u(url).pathname.slice(1)}, username_env: UAT_REFRESH_DB_ADHOC_USER, password_env: UAT_REFRESH_DB_ADHOC_PASSWORD }`;
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), "adhoc-")), "adhoc.yaml");
   writeFileSync(file, `databases:\n  source: ${side(sourceUrl)}\n  target: ${side(targetUrl)}\ntables:\n  - { name: adhoc_extract, strategy: simple_copy, sync_mode: full_replace }\n`);
   const cli = await runCli(["--config", file, "--table", "adhoc_extract", "--force"], {
     DATABASE_URL: metaUrl,
-    ADHOC_USER: decodeURIComponent(u(sourceUrl).username),
-    ADHOC_PASSWORD: decodeURIComponent(u(sourceUrl).password),
+    UAT_REFRESH_DB_ADHOC_USER: decodeURIComponent(u(sourceUrl).username),
+    UAT_REFRESH_DB_ADHOC_PASSWORD: decodeURIComponent(u(sourceUrl).password),
   });
   expect(cli.code, cli.output).toBe(0);
 

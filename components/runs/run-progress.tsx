@@ -90,8 +90,11 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
                   <dt className="text-slate-500">{t.status === "running" ? "Rows streamed" : "Rows committed"}</dt>
                   <dd className="tabular-nums" data-testid="table-rows">
                     {t.status === "running" ? formatRows(t.rowsWritten) : formatRows(t.rowsCommitted)}
-                    {/* A merge commits the rows it changed, of the source's rows it compared. */}
-                    {t.mode === "merge" && t.status === "succeeded" ? ` changed of ${formatRows(t.rowsExpected)}` : t.status !== "failed" && t.rowsExpected !== null ? ` / ${formatRows(t.rowsExpected)}` : ""}
+                    {/* A load by key (a merge, an identity window re-read) commits the rows it changed, of the source's
+                        rows it compared. */}
+                    {t.status === "succeeded" && (t.mode === "merge" || t.rowsRead > t.rowsCommitted)
+                      ? ` changed of ${formatRows(t.mode === "merge" ? t.rowsExpected : t.rowsRead)}`
+                      : t.status !== "failed" && t.rowsExpected !== null ? ` / ${formatRows(t.rowsExpected)}` : ""}
                     {t.status === "running" && t.rowsCommitted > 0 ? ` (${formatRows(t.rowsCommitted)} committed)` : ""}
                     {t.status === "failed" && t.rowsWritten > t.rowsCommitted ? ` (${formatRows(t.rowsWritten - t.rowsCommitted)} more streamed, rolled back)` : ""}
                   </dd>
