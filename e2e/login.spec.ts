@@ -22,10 +22,18 @@ test("a wrong password is refused by the identity provider", async ({ page }) =>
   await expect(page.getByText("Invalid credentials")).toBeVisible();
 });
 
-test("signing out ends the session", async ({ page }) => {
+test("signing out ends the session everywhere, even if its cookie comes back", async ({ page, context }) => {
   await login(page, "viewer");
+  const before = await context.cookies();
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
   await page.goto("/");
   await expect(page).toHaveURL(/\/login/);
+  // The revoked session's cookie, replayed: pages, API routes and Auth.js' own session endpoint all read it as signed out.
+  await context.addCookies(before);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login/);
+  expect((await page.request.get("/api/status")).status()).toBe(401);
+  const session = await (await page.request.get("/api/auth/session")).json();
+  expect(session?.user).toBeUndefined();
 });

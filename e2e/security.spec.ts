@@ -113,3 +113,50 @@ test("a viewer replaying an admin's server action gets a 403 (not a 200 or a 500
   const audit = await metaQuery(`SELECT 1 FROM "AuditEvent" WHERE action = 'forbidden' AND actor = 'vera@example.test' AND target = 'edit schedule'`);
   expect(audit.length).toBeGreaterThanOrEqual(1);
 });
+
+test("a server action from another origin is refused 403 and audited (not a 500), and nothing changes", async ({ browser }) => {
+  const adminCtx = await browser.newContext();
+  const admin = await adminCtx.newPage();
+  await login(admin, "admin");
+  await admin.goto("/admin/schedules");
+  let captured: { headers: Record<string, string>; body: Buffer } | null = null;
+  await admin.route("**/admin/schedules", async (route) => {
+    const req = route.request();
+    if (req.method() === "POST" && req.headers()["next-action"]) {
+      captured = { headers: req.headers(), body: req.postDataBuffer()! };
+      await route.abort();
+    } else await route.continue();
+  });
+  await admin.fill("input[name=name]", "sent-from-elsewhere");
+  await admin.fill("input[name=cron]", "0 4 * * *");
+  await admin.getByRole("button", { name: "Save schedule" }).click();
+  await expect.poll(() => captured !== null).toBe(true);
+  const { headers, body } = captured!;
+  // the admin's own session, the action sent from a page of another origin
+  const forged = await admin.request.post("/admin/schedules", {
+    headers: { "next-action": headers["next-action"], "content-type": headers["content-type"], origin: "http://evil.example", "sec-fetch-site": "cross-site", accept: "text/x-component" },
+    data: body,
+  });
+  expect(forged.status()).toBe(403);
+  expect((await forged.json()).error).toBe("cross-origin server action from http://evil.example");
+  await adminCtx.close();
+  expect(await metaQuery(`SELECT 1 FROM "Schedule" WHERE name = 'sent-from-elsewhere'`)).toHaveLength(0);
+  const audit = await metaQuery(`SELECT details FROM "AuditEvent" WHERE action = 'request.refused' AND target = 'server action on /admin/schedules' AND actor = 'ada@example.test'`);
+  expect(audit.length).toBeGreaterThanOrEqual(1);
+});
+
+test("a YAML bomb and an oversized configuration get a clear 400 / 413, never a 500", async ({ page }) => {
+  await login(page, "admin");
+  const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n`;
+  const refusedBomb = await page.request.post("/api/config/yaml", { data: { yaml: bomb } });
+  expect(refusedBomb.status()).toBe(400);
+  expect((await refusedBomb.json()).issues.join(" ")).toMatch(/alias/i);
+  const huge = `# ${"x".repeat(1_200_000)}\n`;
+  const refusedHuge = await page.request.post("/api/config/yaml", { data: { yaml: huge } });
+  expect(refusedHuge.status()).toBe(413);
+  expect((await refusedHuge.json()).issues).toEqual(["(root): the file is 1.1 MiB; a configuration may be at most 1 MiB"]);
+  // The admin page says the same before sending anything.
+  await page.goto("/admin/config");
+  await page.locator("input[type=file]").setInputFiles({ name: "big.yaml", mimeType: "text/yaml", buffer: Buffer.from(huge) });
+  await expect(page.getByRole("alert").filter({ hasText: "big.yaml is 1.1 MiB" })).toBeVisible();
+});

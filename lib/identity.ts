@@ -107,7 +107,10 @@ export async function resolveSignIn(db: Metadata, c: IdentityClaims, env: Env = 
   } else {
     // A verified address the user had no email for yet is recorded; an address already someone else's is not moved.
     const email = !user.email && c.emailVerified && c.email && !(await db.user.findUnique({ where: { email: c.email } })) ? c.email : user.email;
-    user = await db.user.update({ where: { id: user.id }, data: { name: c.name ?? user.name, email, lastLoginAt: now } });
+    // A sign-in never renames a user (a provider linked by a verified email would otherwise rename the person an
+    // admin knows): the name is set once, when the user had none.
+    const name = user.name ?? c.name;
+    user = await db.user.update({ where: { id: user.id }, data: { name, email, lastLoginAt: now } });
   }
   const identity = { provider: c.provider, email: c.email, emailVerified: c.emailVerified, lastLoginAt: now };
   await db.userIdentity.upsert({

@@ -66,7 +66,10 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
         const identity = await metadata().userIdentity.findUniqueOrThrow({ where: { issuer_subject: { issuer: c.issuer, subject: c.subject } } });
         token.uid = identity.userId;
         token.sid = randomUUID(); // revocable on sign-out (see events.signOut)
+        return token;
       }
+      // A revoked session is signed out everywhere (pages, API routes, /api/auth/session): null ends it.
+      if (typeof token.sid !== "string" || (await metadata().revokedSession.findUnique({ where: { sid: token.sid } }))) return null;
       return token;
     },
   },

@@ -59,6 +59,13 @@ export async function requireActionRole(role: RoleName, what: string): Promise<A
   return user;
 }
 
+/** For server actions: a request the caller's role allows but the product refuses (deactivating yourself, a role
+ *  that does not exist): audited with the reason, answered 403 (a server action answers no other 4xx). */
+export async function refuseAction(user: AppUser, what: string, reason: string): Promise<never> {
+  await audit({ actor: user.label, action: "refused", target: what, outcome: "denied", details: { reason } });
+  forbidden();
+}
+
 /** For route handlers that only read: the user, or the 401/403 response to return. `details` is audited. */
 export async function requireApiRole(role: RoleName, what: string, details: Record<string, unknown> = {}): Promise<AppUser | NextResponse> {
   const user = await currentUser();

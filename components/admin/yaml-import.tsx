@@ -5,9 +5,13 @@ import type { ImportState } from "@/app/(app)/admin/config/actions";
 
 type Action = (prev: ImportState, form: FormData) => Promise<ImportState>;
 
+/** The server refuses a configuration above 1 MiB; said here before anything is sent. */
+const MAX_BYTES = 1024 * 1024;
+
 export function YamlImport({ action }: { action: Action }) {
   const [state, formAction, pending] = useActionState(action, { yaml: "" });
   const [yaml, setYaml] = useState(state.yaml);
+  const [tooLarge, setTooLarge] = useState<string | null>(null);
   const d = state.diff;
   const nothing = d && !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length;
   return (
@@ -19,11 +23,18 @@ export function YamlImport({ action }: { action: Action }) {
           accept=".yaml,.yml,text/yaml"
           onChange={async (e) => {
             const f = e.target.files?.[0];
-            if (f) setYaml(await f.text());
+            if (!f) return;
+            if (f.size > MAX_BYTES) {
+              setTooLarge(`${f.name} is ${(f.size / 1024 / 1024).toFixed(1)} MiB; a configuration may be at most 1 MiB`);
+              return;
+            }
+            setTooLarge(null);
+            setYaml(await f.text());
           }}
         />
       </label>
       <textarea name="yaml" value={yaml} onChange={(e) => setYaml(e.target.value)} rows={12} aria-label="Configuration YAML" className="w-full rounded border border-slate-300 p-2 font-mono text-xs" placeholder="…or paste it here" />
+      {tooLarge && <p role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{tooLarge}</p>}
       {state.error && <p role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{state.error}</p>}
       {state.issues && (
         <div role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">
@@ -55,7 +66,7 @@ export function YamlImport({ action }: { action: Action }) {
         </label>
       )}
       <div className="flex gap-2">
-        <button name="intent" value="preview" disabled={pending || !yaml} className="rounded border border-slate-300 px-3 py-1.5 text-sm">Preview changes</button>
+        <button name="intent" value="preview" disabled={pending || !yaml || yaml.length > MAX_BYTES} className="rounded border border-slate-300 px-3 py-1.5 text-sm">Preview changes</button>
         <button name="intent" value="apply" disabled={pending || !d || !!nothing || state.applied} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">Apply</button>
       </div>
     </form>

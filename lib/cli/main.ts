@@ -15,7 +15,7 @@ import { loadConfigFile, stringifyConfig } from "../config/yaml";
 import { RefreshError } from "../engine/context";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
-import { runRefresh, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
+import { runRefresh, sweepInterruptedRuns, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
 import { tableStatuses, testConnections } from "../engine/status";
 import { scanPii, type PiiFinding } from "../engine/pii";
 import { createMetadataClient, type Metadata } from "../metadata/client";
@@ -196,6 +196,9 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (args.status) {
+      // A run whose process died (a killed CLI) holds no locks any more: it is recorded as interrupted now, so the
+      // status says so at once instead of "running".
+      await sweepInterruptedRuns(db, process.env.DATABASE_URL);
       const rows = await tableStatuses(db, await config());
       if (args.json) console.log(JSON.stringify(rows, null, 2));
       else

@@ -3,7 +3,16 @@ import { readFileSync } from "node:fs";
 import YAML from "yaml";
 import { ConfigError, configSchema, formatIssues, type RefreshConfig } from "./schema";
 
+/** A configuration is text an admin writes: anything bigger is refused before it is parsed. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** YAML aliases expand when read: a few lines can stand for gigabytes (a "billion laughs" document). */
+export const MAX_CONFIG_ALIASES = 100;
+
+export class ConfigTooLargeError extends ConfigError {}
+
 export function parseConfigYaml(text: string, source = "config.yaml"): RefreshConfig {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(source, [`(root): the file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; a configuration may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`]);
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ConfigError(
@@ -11,7 +20,13 @@ export function parseConfigYaml(text: string, source = "config.yaml"): RefreshCo
       doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? "?"}, column ${e.linePos?.[0]?.col ?? "?"}: ${e.message.split("\n")[0]}`),
     );
   }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_CONFIG_ALIASES });
+  } catch (e) {
+    throw new ConfigError(source, [`(root): ${(e as Error).message.split("\n")[0]} (at most ${MAX_CONFIG_ALIASES} alias expansions)`]);
+  }
+  const parsed = configSchema.safeParse(value ?? {});
   if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error));
   return parsed.data;
 }

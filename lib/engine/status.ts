@@ -8,7 +8,7 @@ import { activeRuns, tableEnd } from "../runs";
 import { openSession } from "./connections";
 import { countOrEstimate } from "./limits";
 import { lockedTables } from "./locks";
-import { openPair } from "./runner";
+import { openPair, sweepInterruptedRuns } from "./runner";
 import { redact } from "../redact";
 
 export interface SideStatus {
@@ -66,22 +66,38 @@ function watermarkColumnOf(t: TableConfigInput) {
   return t.incremental_column ?? t.partition_column ?? null;
 }
 
-async function side(session: Session, t: TableConfigInput, partitionKey?: string, fallback?: () => Promise<number | null>): Promise<SideStatus> {
+/**
+ * One side's figures. On the production side nothing is scanned: rows come from the catalog's statistics (the
+ * planner's estimate; SQL Server's partition row counts), the watermark only from an index that leads with its
+ * column (a backward index scan: one row); without such an index it is not read from production at all.
+ */
+async function side(session: Session, t: TableConfigInput, role: "source" | "target", partitionKey?: string, fallback?: () => Promise<number | null>): Promise<SideStatus> {
   const { compiler } = dialectFor(session.engine);
   try {
     const ref = await session.introspector.findTable(t.name, t.schema);
     if (!ref) return { rows: null, watermark: null, error: "table not found" };
-    const { rows, estimated, note } = await countOrEstimate(session, ref, { fallback });
+    const { rows, estimated, note } = role === "source" ? await statisticsOnly(session, ref) : await countOrEstimate(session, ref, { fallback });
     const colName = watermarkColumnOf(t) ?? partitionKey;
     let watermark: string | null = null;
+    let watermarkNote: string | undefined;
     if (colName) {
       const col = (await session.introspector.columns(ref)).find((c) => c.name.toLowerCase() === colName.toLowerCase());
-      if (col) watermark = (await session.query<{ max: string | null }>(compiler.watermark(ref, col, 0)))[0]?.max ?? null;
+      const indexed = role === "target" || (await session.introspector.indexes(ref)).some((ix) => ix.columns[0]?.toLowerCase() === colName.toLowerCase());
+      if (col && indexed) watermark = (await session.query<{ max: string | null }>(compiler.watermark(ref, col, 0)))[0]?.max ?? null;
+      else if (col) watermarkNote = `no index leads with ${col.name}: its max is not read from production`;
     }
-    return { rows, estimated, watermark, ...(note ? { note } : {}) };
+    const notes = [note, watermarkNote].filter(Boolean).join("; ");
+    return { rows, estimated, watermark, ...(notes ? { note: notes } : {}) };
   } catch (e) {
     return { rows: null, watermark: null, error: redact((e as Error).message) };
   }
+}
+
+/** Rows as the catalog's statistics say (never a count of a production table). */
+async function statisticsOnly(session: Session, ref: { schema: string; name: string }): Promise<{ rows: number | null; estimated: boolean; note?: string }> {
+  const [e] = await session.query<{ n: string | number }>(dialectFor(session.engine).compiler.estimateRows(ref));
+  const n = Number(e?.n ?? -1);
+  return n < 0 ? { rows: null, estimated: true, note: "no statistics yet (not analysed)" } : { rows: n, estimated: session.engine !== "sqlserver" };
 }
 
 /** The last figures read for each target table, shown while a refresh holds the table (this process only). */
@@ -110,7 +126,7 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
         include: { run: { select: { status: true } } },
       });
       const lastGood = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false }, status: "succeeded" }, orderBy: { startedAt: "desc" } });
-      const source = await side(pair.source, t, key);
+      const source = await side(pair.source, t, "source", key);
       let target: SideStatus;
       if (busy) {
         const known = lastKnownTarget.get(t.name);
@@ -118,7 +134,7 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
       } else {
         // Rows the last full replace committed: what a target without statistics holds (no count of a big table).
         const committed = async () => (lastGood?.mode === "full_replace" ? Number(lastGood.rowsCommitted) : null);
-        target = { ...(await side(pair.target, t, key, committed)), asOf: new Date().toISOString() };
+        target = { ...(await side(pair.target, t, "target", key, committed)), asOf: new Date().toISOString() };
         if (target.rows !== null) lastKnownTarget.set(t.name, target);
       }
       out.push({
@@ -139,10 +155,36 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
   }
 }
 
+/** How long one computed status serves every viewer (seconds; STATUS_CACHE_SECONDS). */
+export function statusTtlMs(env: Record<string, string | undefined> = process.env) {
+  return Math.max(1, Number(env.STATUS_CACHE_SECONDS ?? 5)) * 1000;
+}
+
+let shared: { at: number; value: Promise<DashboardStatus> } | null = null;
+
+/** The dashboard's status, computed at most once per STATUS_CACHE_SECONDS for every viewer of this process (one
+ *  computation at a time; every request in between gets that one): open tabs polling every few seconds read
+ *  production at a bounded rate, whatever their number. */
+export function sharedDashboardStatus(db: Metadata, lockUrl: string): Promise<DashboardStatus> {
+  const now = Date.now();
+  if (!shared || now - shared.at >= statusTtlMs()) {
+    const value = dashboardStatus(db, lockUrl);
+    shared = { at: now, value };
+    value.catch(() => {
+      if (shared?.value === value) shared = null;
+    });
+  }
+  return shared.value;
+}
+
+export type DashboardStatus = Awaited<ReturnType<typeof dashboardStatus>>;
+
 /** Everything the dashboard shows. Who is refreshing what is read first, from the table locks: a status read that
  *  takes a moment must not make a running table look idle, and must not wait on it. */
 export async function dashboardStatus(db: Metadata, lockUrl: string) {
   const config = await exportConfig(db);
+  // Runs whose process died are recorded as interrupted first (the workers' sweep does the same on its own timer).
+  await sweepInterruptedRuns(db, lockUrl);
   const locked = await lockedTables(lockUrl, config.tables.map((t) => t.name));
   // One session per side serves the connection check and every table's reads.
   const [source, target] = await Promise.all([checkSide(config, "source"), checkSide(config, "target")]);

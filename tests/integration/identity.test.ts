@@ -50,6 +50,8 @@ describe("identity binding", () => {
     expect((again as { userId: string }).userId).toBe((a as { userId: string }).userId);
     const ada = await env.db.user.findUniqueOrThrow({ where: { email: "ada@corp.example" } });
     expect(ada.email).toBe("ada@corp.example");
+    // linking never renames: the claims said "Someone", the user stays "Ada"
+    expect(ada.name).toBe("Ada");
   });
 
   it("the same subject at another issuer is another person", async () => {

@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LockLostError, TableLocks } from "../../lib/engine/locks";
 import { runRefresh, sweepInterruptedRuns } from "../../lib/engine/runner";
-import { spawnCli, waitFor } from "../support/cli";
+import { runCli, spawnCli, waitFor } from "../support/cli";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 
 describe("table locks", () => {
@@ -71,5 +71,18 @@ describe("table locks", () => {
     expect(runs.map((r) => r.status)).toEqual(["interrupted", "succeeded"]);
     expect(await sweepInterruptedRuns(env.db, env.metaUrl)).toEqual([]);
     expect(runs[1].tables[0].status).toBe("succeeded");
+  });
+
+  it("--status right after a killed CLI says interrupted (its locks are gone), without waiting for another run", async () => {
+    await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }]);
+    const cliEnv = { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD! };
+    const killed = spawnCli(["--table", "items", "--force"], { ...cliEnv, UAT_REFRESH_FAILPOINT: "before-commit" });
+    await waitFor(async () => killed.output().includes("failpoint before-commit"));
+    killed.kill("SIGKILL");
+    await killed.exited;
+    const status = await runCli(["--status", "--json"], cliEnv);
+    expect(status.code, status.output).toBe(0);
+    const items = (JSON.parse(status.output) as { name: string; lastRun: { status: string } | null }[]).find((t) => t.name === "items");
+    expect(items?.lastRun?.status).toBe("interrupted");
   });
 });

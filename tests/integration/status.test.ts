@@ -3,7 +3,7 @@ import { exportConfig } from "../../lib/config/store";
 import { EXACT_COUNT_LIMIT } from "../../lib/engine/limits";
 import { registerBuiltInDialects } from "../../lib/dialects/builtin";
 import { runRefresh } from "../../lib/engine/runner";
-import { dashboardStatus, tableStatuses, testConnections } from "../../lib/engine/status";
+import { dashboardStatus, sharedDashboardStatus, tableStatuses, testConnections } from "../../lib/engine/status";
 import { waitFor } from "../support/cli";
 import { createTestEnv, type TestEnv } from "../support/env";
 
@@ -29,16 +29,38 @@ describe("status (dashboard and --status)", () => {
   });
   afterAll(() => env?.close());
 
-  it("counts small tables exactly, estimates big ones, names missing ones, and reports lag", async () => {
+  it("reads production only through statistics and index-backed lookups; counts UAT's small tables; names missing ones; reports lag", async () => {
+    // never analysed: production's rows are unknown rather than counted
+    let by = Object.fromEntries((await tableStatuses(env.db, await exportConfig(env.db))).map((r) => [r.name, r]));
+    expect(by.small.source).toEqual({ rows: null, estimated: true, watermark: "300", note: "no statistics yet (not analysed)" });
+    await env.source.query("ANALYZE small");
+    // a watermark column no index leads with is not read from production (its max would be a scan)
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE unindexed (id int, at date)");
+    await env.source.query("INSERT INTO unindexed SELECT g, date '2025-01-01' + g FROM generate_series(1, 50) g");
+    await env.config([
+      { name: "small", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" },
+      { name: "big", strategy: "simple_copy", sync_mode: "full_replace" },
+      { name: "absent", strategy: "simple_copy" },
+      { name: "unindexed", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "at", incremental_type: "date" },
+    ]);
     const rows = await tableStatuses(env.db, await exportConfig(env.db));
-    const by = Object.fromEntries(rows.map((r) => [r.name, r]));
-    expect(by.small.source).toEqual({ rows: 300, estimated: false, watermark: "300" });
+    by = Object.fromEntries(rows.map((r) => [r.name, r]));
+    expect(by.unindexed.source).toMatchObject({ watermark: null, note: expect.stringContaining("no index leads with at: its max is not read from production") });
+    expect(by.small.source).toEqual({ rows: 300, estimated: true, watermark: "300" });
     expect(by.small.target).toMatchObject({ rows: 200, estimated: false, watermark: "200" });
     expect(by.small.lag).toBe("100 ids");
     expect(by.big.source.estimated).toBe(true);
     expect(Math.abs(by.big.source.rows! - (EXACT_COUNT_LIMIT + 5000))).toBeLessThan(50_000);
     expect(by.big.target).toMatchObject({ rows: 0, estimated: false, watermark: null });
     expect(by.absent.source.error).toBe("table not found");
+  });
+
+  it("computes the dashboard's status once for every viewer within STATUS_CACHE_SECONDS", async () => {
+    const a = sharedDashboardStatus(env.db, env.metaUrl);
+    const b = sharedDashboardStatus(env.db, env.metaUrl);
+    expect(b).toBe(a);
+    const first = await a;
+    expect(await sharedDashboardStatus(env.db, env.metaUrl)).toBe(first);
   });
 
   it("answers while a full replace holds a table (it never waits for the refresh), showing its last known figures", async () => {

@@ -1,12 +1,8 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { audit } from "@/lib/audit";
-import { connectionChanges, describeConnectionChange, diffConfig, isEmptyDiff, type ConfigDiff } from "@/lib/config/diff";
-import { ConfigError } from "@/lib/config/schema";
-import { exportConfig, importConfig } from "@/lib/config/store";
-import { parseConfigYaml } from "@/lib/config/yaml";
-import { metadata } from "@/lib/metadata/client";
+import type { ConfigDiff } from "@/lib/config/diff";
+import { importConfiguration } from "@/server/config-import";
 import { requireActionRole } from "@/server/session";
 
 export interface ImportState {
@@ -19,27 +15,13 @@ export interface ImportState {
   connectionChanges?: string[];
 }
 
-export async function importYamlAction(prev: ImportState, form: FormData): Promise<ImportState> {
+export async function importYamlAction(_prev: ImportState, form: FormData): Promise<ImportState> {
   const yaml = String(form.get("yaml") ?? "");
   const user = await requireActionRole("admin", "import configuration");
-  let next;
-  try {
-    next = parseConfigYaml(yaml, "uploaded YAML");
-  } catch (e) {
-    if (e instanceof ConfigError) return { yaml, issues: e.issues };
-    throw e;
-  }
-  const db = metadata();
-  const current = await exportConfig(db).catch(() => null);
-  const diff = diffConfig(current, next);
-  const connections = connectionChanges(current, diff);
-  const pending = connections.length ? { connectionChanges: connections.map(describeConnectionChange) } : {};
-  if (form.get("intent") !== "apply" || isEmptyDiff(diff)) return { yaml, diff, ...pending };
-  if (connections.length && form.get("confirm_connections") !== "yes")
-    return { yaml, diff, ...pending, error: "This import changes where a database connection points or how it signs in. Credentials are sent wherever it says: confirm the connection changes to apply it." };
-  await importConfig(db, next);
-  if (connections.length) await audit({ actor: user.label, action: "config.connection_change", details: JSON.parse(JSON.stringify({ changes: connections })) });
-  await audit({ actor: user.label, action: "config.import", details: JSON.parse(JSON.stringify({ diff })) });
-  revalidatePath("/admin/tables");
-  return { yaml, diff, applied: true };
+  const r = await importConfiguration(user.label, yaml, { apply: form.get("intent") === "apply", confirmConnections: form.get("confirm_connections") === "yes", via: "admin page" });
+  // A refused file is not echoed back (it may be large).
+  if ("issues" in r) return { yaml: r.status === 413 ? "" : yaml, issues: r.issues };
+  if (r.status === 409) return { yaml, diff: r.diff, connectionChanges: r.connectionChanges, error: r.error };
+  if (r.applied) revalidatePath("/admin/tables");
+  return { yaml, diff: r.diff, connectionChanges: r.connectionChanges, applied: r.applied };
 }

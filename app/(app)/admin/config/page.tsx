@@ -4,10 +4,14 @@ import { rowToDatabase } from "@/lib/config/store";
 import { credentialStatus } from "@/lib/engine/connections";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { importYamlAction } from "./actions";
+import { requirePageRole } from "@/server/session";
 
 export const metadata = { title: "Configuration" };
 
 export default async function ConfigPage() {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "configuration");
+
   const connections = await metadataDb().connection.findMany({ orderBy: { role: "asc" } });
   return (
     <section className="space-y-6">

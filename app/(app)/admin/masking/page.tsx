@@ -4,11 +4,15 @@ import { unresolvedPersonalData } from "@/lib/config/masking";
 import { rowToTable } from "@/lib/config/store";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { acceptProposalAction, noMaskingNeededAction, scanAction } from "./actions";
+import { requirePageRole } from "@/server/session";
 
 export const metadata = { title: "Masking" };
 
 /** Every table's masking at a glance, the PII scan, and its open proposals to accept or decide on. */
 export default async function MaskingPage() {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "masking");
+
   const tables = (await metadataDb().tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] })).map(rowToTable);
   const proposals = tables.flatMap((t) => {
     const open = new Set(unresolvedPersonalData(t).map((c) => c.toLowerCase()));

@@ -4,10 +4,14 @@ import { formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { EVENT_LABELS, type NotifyEvent } from "@/lib/notify/channels";
 import { deleteChannelAction, saveChannelAction } from "./actions";
+import { requirePageRole } from "@/server/session";
 
 export const metadata = { title: "Notifications" };
 
 export default async function NotificationsPage() {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "notification channels");
+
   const channels = await metadataDb().notificationChannel.findMany({
     orderBy: { name: "asc" },
     include: { deliveries: { orderBy: { createdAt: "desc" }, take: 5 } },

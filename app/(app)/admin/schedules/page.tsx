@@ -4,10 +4,14 @@ import { formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { describeCron, nextRuns } from "@/lib/scheduler/cron";
 import { deleteScheduleAction, saveScheduleAction, setScheduleEnabledAction } from "./actions";
+import { requirePageRole } from "@/server/session";
 
 export const metadata = { title: "Schedules" };
 
 export default async function SchedulesPage() {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "schedules");
+
   const db = metadataDb();
   const [schedules, tables] = await Promise.all([
     db.schedule.findMany({ orderBy: { name: "asc" }, include: { fires: { orderBy: { dueAt: "desc" }, take: 5 } } }),

@@ -1,10 +1,14 @@
 import Link from "next/link";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { deleteTableAction, setTableEnabledAction } from "./actions";
+import { requirePageRole } from "@/server/session";
 
 export const metadata = { title: "Tables" };
 
 export default async function TablesAdminPage({ searchParams }: { searchParams: Promise<{ saved?: string }> }) {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "table configuration");
+
   const { saved } = await searchParams;
   const tables = await metadataDb().tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] });
   return (

@@ -4,15 +4,16 @@ import { revalidatePath } from "next/cache";
 import { audit } from "@/lib/audit";
 import { metadata } from "@/lib/metadata/client";
 import { ROLES, type RoleName } from "@/lib/roles";
-import { requireActionRole } from "@/server/session";
+import { refuseAction, requireActionRole } from "@/server/session";
 
 export async function setRoleAction(userId: string, form: FormData) {
   const admin = await requireActionRole("admin", "change user role");
   const role = String(form.get("role")) as RoleName;
-  if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(", ")}`);
+  if (!ROLES.includes(role)) await refuseAction(admin, "change user role", `role must be one of ${ROLES.join(", ")}`);
   const db = metadata();
-  const before = await db.user.findUniqueOrThrow({ where: { id: userId } });
-  if (before.id === admin.id && role !== "admin") throw new Error("you cannot remove your own admin role (ask another admin)");
+  const before = await db.user.findUnique({ where: { id: userId } });
+  if (!before) return refuseAction(admin, "change user role", `no user ${userId}`);
+  if (before.id === admin.id && role !== "admin") await refuseAction(admin, "change user role", "you cannot remove your own admin role (ask another admin)");
   await db.user.update({ where: { id: userId }, data: { role } });
   await audit({ actor: admin.label, action: "user.role", target: before.email ?? before.name ?? before.id, details: { before: { role: before.role }, after: { role } } });
   revalidatePath("/admin/users");
@@ -21,8 +22,9 @@ export async function setRoleAction(userId: string, form: FormData) {
 export async function setActiveAction(userId: string, active: boolean) {
   const admin = await requireActionRole("admin", "deactivate user");
   const db = metadata();
-  const before = await db.user.findUniqueOrThrow({ where: { id: userId } });
-  if (before.id === admin.id && !active) throw new Error("you cannot deactivate yourself");
+  const before = await db.user.findUnique({ where: { id: userId } });
+  if (!before) return refuseAction(admin, "deactivate user", `no user ${userId}`);
+  if (before.id === admin.id && !active) await refuseAction(admin, "deactivate user", "you cannot deactivate yourself");
   await db.user.update({ where: { id: userId }, data: { active } });
   await audit({ actor: admin.label, action: active ? "user.activate" : "user.deactivate", target: before.email ?? before.name ?? before.id, details: { before: { active: before.active }, after: { active } } });
   revalidatePath("/admin/users");

@@ -1,12 +1,14 @@
 import { formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { ROLES } from "@/lib/roles";
-import { currentUser } from "@/server/session";
+import { currentUser, requirePageRole } from "@/server/session";
 import { setActiveAction, setRoleAction } from "./actions";
 
 export const metadata = { title: "Users" };
 
 export default async function UsersPage() {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "users");
   const me = await currentUser();
   const users = await metadataDb().user.findMany({ orderBy: [{ email: "asc" }, { createdAt: "asc" }], include: { identities: { orderBy: { createdAt: "asc" } } } });
   return (

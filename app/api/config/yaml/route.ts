@@ -1,9 +1,12 @@
 import { connection, NextResponse } from "next/server";
+import { z } from "zod";
 import { audit } from "@/lib/audit";
+import { formatIssues } from "@/lib/config/schema";
 import { exportConfig } from "@/lib/config/store";
-import { stringifyConfig } from "@/lib/config/yaml";
+import { MAX_CONFIG_BYTES, stringifyConfig } from "@/lib/config/yaml";
 import { metadata } from "@/lib/metadata/client";
-import { requireApiRole } from "@/server/session";
+import { importConfiguration } from "@/server/config-import";
+import { requireApiRole, requireMutation } from "@/server/session";
 
 /** The whole configuration as config.yaml (no secrets exist in it: only environment variable names). */
 export async function GET() {
@@ -13,4 +16,20 @@ export async function GET() {
   const yaml = stringifyConfig(await exportConfig(metadata()));
   await audit({ actor: user.label, action: "config.export" });
   return new Response(yaml, { headers: { "Content-Type": "application/yaml; charset=utf-8", "Content-Disposition": 'attachment; filename="config.yaml"' } });
+}
+
+const body = z.object({ yaml: z.string(), apply: z.boolean().default(false), confirmConnections: z.boolean().default(false) }).strict();
+
+/** Imports a configuration: `{ yaml, apply?, confirmConnections? }`. 413 above 1 MiB, 400 with every issue (field
+ *  paths, YAML errors, alias bombs), 409 for a connection change not confirmed, else the diff (applied or not). */
+export async function POST(req: Request) {
+  const user = await requireMutation(req, "admin", "import configuration");
+  if (user instanceof NextResponse) return user;
+  const declared = Number(req.headers.get("content-length") ?? 0);
+  if (declared > MAX_CONFIG_BYTES * 2) return NextResponse.json({ error: `a configuration may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB` }, { status: 413 });
+  const parsed = body.safeParse(await req.json().catch(() => null));
+  if (!parsed.success) return NextResponse.json({ error: formatIssues(parsed.error).join("; ") }, { status: 400 });
+  const r = await importConfiguration(user.label, parsed.data.yaml, { apply: parsed.data.apply, confirmConnections: parsed.data.confirmConnections, via: "api" });
+  const { status, ...rest } = r;
+  return NextResponse.json(rest, { status });
 }

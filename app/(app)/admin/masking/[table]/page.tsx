@@ -7,9 +7,13 @@ import { rowToTable } from "@/lib/config/store";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { targetColumns } from "@/server/masking";
 import { acceptProposalAction, noMaskingNeededAction, saveRulesAction, scanAction } from "../actions";
+import { requirePageRole } from "@/server/session";
 
 /** One table's masking: its flagged personal data and decisions, the rules editor with the preview, a scan. */
 export default async function TableMaskingPage({ params, searchParams }: { params: Promise<{ table: string }>; searchParams: Promise<{ column?: string; rule?: string; saved?: string }> }) {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "masking");
+
   const name = decodeURIComponent((await params).table);
   const { column, rule, saved } = await searchParams;
   const row = await metadataDb().tableConfig.findUnique({ where: { name } });

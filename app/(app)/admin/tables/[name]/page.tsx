@@ -5,8 +5,12 @@ import { valuesFromTable } from "@/lib/config/form";
 import { rowToTable } from "@/lib/config/store";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { saveTableAction } from "../actions";
+import { requirePageRole } from "@/server/session";
 
 export default async function EditTablePage({ params }: { params: Promise<{ name: string }> }) {
+  // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
+  await requirePageRole("admin", "table configuration");
+
   const name = decodeURIComponent((await params).name);
   const row = await metadataDb().tableConfig.findUnique({ where: { name } });
   if (!row) notFound();
