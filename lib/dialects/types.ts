@@ -128,6 +128,9 @@ export interface ForeignKey {
   referencedColumns: string[];
   /** PostgreSQL: the constraint as pg_get_constraintdef prints it, to create it again after a suspended load. */
   definition?: string;
+  /** PostgreSQL: the partition the key is declared on, where that is not `table` (a key declared on a partition
+   *  counts as its partitioned table's; it is suspended and restored where it is declared). */
+  declaredOn?: TableRef;
 }
 
 export type Privilege = "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "TRUNCATE" | "ALTER";
@@ -353,8 +356,15 @@ export interface PartitionCompiler {
   /** The short transaction: old partition out to `retired`, staging in. */
   switchIn(table: TableRef, staging: TableRef, retired: TableRef, p: Partitioning, day: number, shape: TableShape): CompiledQuery[];
   /** A query whose rows (`sql`) are statements to run once the day is switched in and the old data dropped, e.g.
-   *  giving the new partition's indexes the names the engine would have given them; null when nothing is needed. */
-  tidyAfterSwitch(table: TableRef, p: Partitioning, day: number): CompiledQuery | null;
+   *  giving the new partition's indexes (those built on `staging`) the names the engine would have given them;
+   *  null when nothing is needed. */
+  tidyAfterSwitch(table: TableRef, p: Partitioning, day: number, staging: TableRef): CompiledQuery | null;
+  /** What the partition `day` is switched into has of its own (not from its parent): indexes UAT added, its own keys
+   *  and foreign keys, CHECKs, triggers, grants, owner, storage parameters, row-level security and policies, comment.
+   *  A query whose rows are `{ phase, sql }`: "before" statements give them to the loaded `staging` table before the
+   *  switch, "after" statements (run once the old partition is dropped) give them their names back. Absent where the
+   *  switch keeps them by construction (SQL Server exchanges rows into the table object, which keeps its own). */
+  ownObjects?(table: TableRef, p: Partitioning, day: number, staging: TableRef): CompiledQuery | null;
   dropTable(table: TableRef): CompiledQuery;
   /** Tables left behind by an interrupted run, recognisable by our marker. */
   findLeftovers(table: TableRef): CompiledQuery;

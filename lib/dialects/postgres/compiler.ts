@@ -195,9 +195,10 @@ export const postgresPartitions: PartitionCompiler = {
     stmts.push({ sql: `COMMENT ON TABLE ${qualified(partName)} IS NULL`, params: [] });
     return stmts;
   },
-  tidyAfterSwitch(table, p, day) {
-    // The staging table's indexes were named after it (daily_stg_20250207_pkey): rename them as PostgreSQL names a
-    // partition's own indexes (<partition>_pkey, <partition>_<columns>_key / _idx). Statements are built by the
+  tidyAfterSwitch(table, p, day, staging) {
+    // The indexes built on the staging table were named after it (daily_stg_20250207_pkey): rename them as
+    // PostgreSQL names a partition's own indexes (<partition>_pkey, <partition>_<columns>_key / _idx). Indexes
+    // carried over from the replaced partition get their own names back (ownObjects). Statements are built by the
     // server with format('%I'), so no name is spliced into SQL here; names already taken are left alone.
     const part = partitionOf(table, p, day).name;
     return {
@@ -206,10 +207,15 @@ export const postgresPartitions: PartitionCompiler = {
             CROSS JOIN LATERAL (SELECT left($2::text || '_' || CASE WHEN x.indisprimary THEN 'pkey' ELSE
                  (SELECT string_agg(a.attname, '_' ORDER BY k.ord) FROM unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
                   JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum) || CASE WHEN x.indisunique THEN '_key' ELSE '_idx' END END, 63) AS name) n
-            WHERE x.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.relname <> n.name
+            WHERE x.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.relname <> n.name AND starts_with(i.relname, $3::text)
               AND to_regclass(format('%I.%I', $1::text, n.name)) IS NULL`,
-      params: [table.schema, part],
+      params: [table.schema, part, staging.name],
     };
+  },
+  ownObjects(table, p, day, staging) {
+    const s = slot(p, day);
+    if (!s.existing) return null; // a new partition has nothing of its own yet
+    return { sql: OWN_OBJECTS, params: [table.schema, s.existing.name, staging.name] };
   },
   dropTable(t) {
     return { sql: `DROP TABLE IF EXISTS ${qualified(t)}`, params: [] };
@@ -223,6 +229,69 @@ export const postgresPartitions: PartitionCompiler = {
     };
   },
 };
+
+/**
+ * What a partition has of its own, as statements for the staging table that replaces it ($1 schema, $2 partition,
+ * $3 staging table): built by the server from the catalog with format('%I' / '%L'), no name spliced in here.
+ * Indexes and index-backed constraints take a temporary name until the old partition (which holds theirs) is gone.
+ */
+const OWN_OBJECTS = `
+WITH p AS (SELECT c.oid, c.relowner, c.relacl, c.reloptions, c.relrowsecurity, c.relforcerowsecurity, n.nspname AS nsp, c.relname,
+                  format('%I.%I', n.nspname, c.relname) AS q
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(format('%I.%I', $1::text, $2::text))),
+     s AS (SELECT format('%I.%I', $1::text, $3::text) AS q, (SELECT relowner FROM pg_class WHERE oid = to_regclass(format('%I.%I', $1::text, $3::text))) AS owner),
+     idx AS (SELECT i.relname, x.indexrelid, x.indisunique FROM p JOIN pg_index x ON x.indrelid = p.oid JOIN pg_class i ON i.oid = x.indexrelid
+             WHERE NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = x.indexrelid)
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = p.oid)),
+     keyc AS (SELECT k.oid, k.conname FROM p JOIN pg_constraint k ON k.conrelid = p.oid WHERE k.contype IN ('p', 'u', 'x') AND k.conparentid = 0),
+     grantee AS (SELECT a.privilege_type, a.is_grantable, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS who, NULL::name AS col
+                 FROM p, aclexplode(p.relacl) a WHERE a.grantee <> p.relowner
+                 UNION ALL
+                 SELECT a.privilege_type, a.is_grantable, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END, att.attname
+                 FROM p JOIN pg_attribute att ON att.attrelid = p.oid AND att.attacl IS NOT NULL, aclexplode(att.attacl) a WHERE a.grantee <> p.relowner)
+SELECT phase, sql FROM (
+  SELECT 1 AS ord, 'before' AS phase, format('ALTER TABLE %s OWNER TO %I', s.q, pg_get_userbyid(p.relowner)) AS sql FROM p, s WHERE p.relowner <> s.owner
+  UNION ALL
+  SELECT 2, 'before', format('GRANT %s%s ON %s TO %s%s', g.privilege_type, CASE WHEN g.col IS NULL THEN '' ELSE format(' (%I)', g.col) END, s.q, g.who, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) FROM grantee g, s
+  UNION ALL
+  SELECT 3, 'before', format('ALTER TABLE %s SET (%s)', s.q, (SELECT string_agg(format('%s = %L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(p.reloptions) o))
+    FROM p, s WHERE p.reloptions IS NOT NULL
+  UNION ALL
+  SELECT 4, 'before', format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', s.q) FROM p, s WHERE p.relrowsecurity
+  UNION ALL
+  SELECT 5, 'before', format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', s.q) FROM p, s WHERE p.relforcerowsecurity
+  UNION ALL
+  SELECT 6, 'before', format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', pol.policyname, s.q, pol.permissive, pol.cmd,
+           (SELECT string_agg(CASE WHEN r = 'public' THEN 'PUBLIC' ELSE quote_ident(r) END, ', ') FROM unnest(pol.roles) r),
+           CASE WHEN pol.qual IS NULL THEN '' ELSE ' USING (' || pol.qual || ')' END, CASE WHEN pol.with_check IS NULL THEN '' ELSE ' WITH CHECK (' || pol.with_check || ')' END)
+    FROM p, s, pg_policies pol WHERE pol.schemaname = p.nsp AND pol.tablename = p.relname
+  UNION ALL
+  SELECT 7, 'before', format('ALTER TABLE %s ADD CONSTRAINT %I %s', s.q, k.conname, pg_get_constraintdef(k.oid))
+    FROM p, s, pg_constraint k WHERE k.conrelid = p.oid AND k.contype = 'c' AND k.conislocal AND k.coninhcount = 0
+  UNION ALL
+  SELECT 8, 'before', format('CREATE %sINDEX %I ON %s ', CASE WHEN idx.indisunique THEN 'UNIQUE ' ELSE '' END, left(idx.relname, 55) || '_uatnew', s.q)
+           || substr(d.def, length(d.prefix) + 1)
+    FROM p, s, idx, LATERAL (SELECT pg_get_indexdef(idx.indexrelid) AS def, format('CREATE %sINDEX %I ON %s ', CASE WHEN idx.indisunique THEN 'UNIQUE ' ELSE '' END, idx.relname, p.q) AS prefix) d
+    WHERE starts_with(d.def, d.prefix)
+  UNION ALL
+  SELECT 9, 'before', format('ALTER TABLE %s ADD CONSTRAINT %I %s', s.q, left(keyc.conname, 55) || '_uatnew', pg_get_constraintdef(keyc.oid)) FROM s, keyc
+  UNION ALL
+  SELECT 10, 'before', format('ALTER TABLE %s ADD CONSTRAINT %I %s', s.q, k.conname, pg_get_constraintdef(k.oid))
+    FROM p, s, pg_constraint k WHERE k.conrelid = p.oid AND k.contype = 'f' AND k.conparentid = 0
+  UNION ALL
+  SELECT 11, 'before', overlay(d.def PLACING ' ON ' || s.q || ' ' FROM position(' ON ' || p.q || ' ' IN d.def) FOR length(' ON ' || p.q || ' '))
+    FROM p, s, pg_trigger t, LATERAL (SELECT pg_get_triggerdef(t.oid) AS def) d
+    WHERE t.tgrelid = p.oid AND NOT t.tgisinternal AND t.tgparentid = 0 AND position(' ON ' || p.q || ' ' IN d.def) > 0
+  UNION ALL
+  SELECT 12, 'before', format('ALTER TABLE %s %s TRIGGER %I', s.q, CASE t.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' ELSE 'ENABLE ALWAYS' END, t.tgname)
+    FROM p, s, pg_trigger t WHERE t.tgrelid = p.oid AND NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgenabled <> 'O'
+  UNION ALL
+  SELECT 20, 'after', format('ALTER INDEX %I.%I RENAME TO %I', p.nsp, left(idx.relname, 55) || '_uatnew', idx.relname) FROM p, idx
+  UNION ALL
+  SELECT 21, 'after', format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', p.q, left(keyc.conname, 55) || '_uatnew', keyc.conname) FROM p, keyc
+  UNION ALL
+  SELECT 22, 'after', format('COMMENT ON TABLE %s IS %L', p.q, obj_description(p.oid, 'pg_class')) FROM p WHERE obj_description(p.oid, 'pg_class') IS NOT NULL
+) x ORDER BY ord, sql`;
 
 export function stagingCheckName(staging: TableRef): string {
   return partitionName({ schema: staging.schema, name: staging.name }, "_ck").name;

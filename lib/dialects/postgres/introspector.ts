@@ -81,15 +81,19 @@ export function postgresIntrospector(query: Query): Introspector {
     },
 
     async foreignKeys(table) {
-      // Keys declared on a partitioned table appear once on the parent (conparentid = 0), not per partition.
-      const rows = await query<{ name: string; cs: string; ct: string; rs: string; rt: string; columns: string[]; refcolumns: string[]; definition: string }>(
-        `SELECT k.conname AS name, cn.nspname AS cs, c.relname AS ct, rn.nspname AS rs, r.relname AS rt, pg_get_constraintdef(k.oid) AS definition,
+      // Keys declared on a partitioned table appear once on the parent (conparentid = 0), not per partition. A key
+      // declared on a partition itself counts as its partitioned table's (pg_partition_root; NULL for a table that is
+      // not partitioned), remembering where it is.
+      const rows = await query<{ name: string; cs: string; ct: string; ds: string; dt: string; rs: string; rt: string; columns: string[]; refcolumns: string[]; definition: string }>(
+        `SELECT k.conname AS name, rtn.nspname AS cs, rtc.relname AS ct, cn.nspname AS ds, c.relname AS dt, rn.nspname AS rs, r.relname AS rt, pg_get_constraintdef(k.oid) AS definition,
                 array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o) AS columns,
                 array(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o) AS refcolumns
          FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
-         JOIN pg_class r ON r.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
-         WHERE k.contype = 'f' AND k.conparentid = 0 AND (k.conrelid = to_regclass($1) OR k.confrelid = to_regclass($1))
-         ORDER BY cn.nspname, c.relname, k.conname`,
+         JOIN pg_class rtc ON rtc.oid = coalesce(pg_partition_root(k.conrelid), k.conrelid) JOIN pg_namespace rtn ON rtn.oid = rtc.relnamespace
+         JOIN pg_class r ON r.oid = coalesce(pg_partition_root(k.confrelid), k.confrelid) JOIN pg_namespace rn ON rn.oid = r.relnamespace
+         WHERE k.contype = 'f' AND k.conparentid = 0
+           AND (coalesce(pg_partition_root(k.conrelid), k.conrelid) = to_regclass($1) OR coalesce(pg_partition_root(k.confrelid), k.confrelid) = to_regclass($1))
+         ORDER BY rtn.nspname, rtc.relname, k.conname`,
         [qualified(table)],
       );
       return rows.map<ForeignKey>((r) => ({
@@ -99,6 +103,7 @@ export function postgresIntrospector(query: Query): Introspector {
         referenced: { schema: r.rs, name: r.rt },
         referencedColumns: r.refcolumns,
         definition: r.definition,
+        ...(r.ds !== r.cs || r.dt !== r.ct ? { declaredOn: { schema: r.ds, name: r.dt } } : {}),
       }));
     },
 

@@ -16,12 +16,12 @@ export const postgresRelations: RelationsCompiler = {
   suspendForeignKey(fk) {
     // Non-deferrable keys cannot be deferred: dropped inside the group's transaction and created again before it
     // commits (a rollback brings the original back).
-    return { sql: `ALTER TABLE ${qualified(fk.table)} DROP CONSTRAINT ${quoteIdent(fk.name)}`, params: [] };
+    return { sql: `ALTER TABLE ${qualified(fk.declaredOn ?? fk.table)} DROP CONSTRAINT ${quoteIdent(fk.name)}`, params: [] };
   },
   foreignKeyViolations(fk) {
     const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(" AND ");
     return {
-      sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(fk.table)} c WHERE ${notNull}
+      sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(fk.declaredOn ?? fk.table)} c WHERE ${notNull}
             AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.referenced)} p WHERE ${joinOn("p", "c", fk.referencedColumns, fk.columns)})`,
       params: [],
     };
@@ -29,7 +29,7 @@ export const postgresRelations: RelationsCompiler = {
   restoreForeignKey(fk) {
     if (!fk.definition) throw new Error(`no definition read for foreign key ${fk.name}`);
     // The definition is pg_get_constraintdef's own text for this key.
-    return { sql: `ALTER TABLE ${qualified(fk.table)} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`, params: [] };
+    return { sql: `ALTER TABLE ${qualified(fk.declaredOn ?? fk.table)} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`, params: [] };
   },
   setTriggersEnabled(table, triggers, enabled) {
     return triggers.map((t) => ({ sql: `ALTER TABLE ${qualified(table)} ${enabled ? "ENABLE" : "DISABLE"} TRIGGER ${quoteIdent(t)}`, params: [] }));

@@ -212,6 +212,12 @@ async function switchDay(ctx: TableContext, day: number, rowsExpected: number): 
   ctx.progress.phase("indexing", { partition: String(day) });
   for (const q of pc.prepareStaging(ctx.targetTable, staging, indexes, p, day)) await target.execute(q);
 
+  // What the replaced partition has of its own (an index UAT added, its own keys, grants, triggers...) goes onto the
+  // staging table before the switch, so the partition switched in carries exactly what the one it replaces had.
+  const own = pc.ownObjects?.(ctx.targetTable, p, day, staging);
+  const carried = own ? await target.query<{ phase: "before" | "after"; sql: string }>(own) : [];
+  for (const { sql } of carried.filter((c) => c.phase === "before")) await target.execute({ sql, params: [] });
+
   checkAborted(ctx);
   ctx.progress.phase("switching", { partition: String(day) });
   await failpoint("before-swap");
@@ -220,8 +226,9 @@ async function switchDay(ctx: TableContext, day: number, rowsExpected: number): 
   });
   await failpoint("after-swap");
   await target.execute(pc.dropTable(retired));
-  const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day);
+  const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day, staging);
   if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
+  for (const { sql } of carried.filter((c) => c.phase === "after")) await target.execute({ sql, params: [] });
   await resyncGenerators(ctx);
   return load;
 }
