@@ -71,6 +71,9 @@ export interface IndexInfo {
   uniqueConstraint?: boolean;
   /** SQL Server: the filegroup or partition scheme the index is stored on (a switch needs the same). */
   dataSpace?: string;
+  /** SQL Server: DATA_COMPRESSION (NONE, ROW, PAGE) of each of the index's partitions, partition n at n - 1: SWITCH
+   *  needs the same on both sides (Msg 11406), and each index has its own (a table's is not inherited). */
+  compression?: string[];
 }
 
 /** A CHECK constraint, as the catalog states it. */
@@ -97,6 +100,9 @@ export interface PartitionInfo {
   isDefault: boolean;
   /** SQL Server: the filegroup the partition lives on. */
   filegroup?: string;
+  /** SQL Server: the heap's or clustered index's DATA_COMPRESSION in this partition (a staging table switched in
+   *  must have the same, Msg 11406). */
+  compression?: string;
 }
 
 export interface Partitioning {
@@ -147,8 +153,8 @@ export interface TableStorage {
   dataSpace: { filegroup: string } | { scheme: string; column: string; partitions: number };
   /** The filegroup of large-value columns, when the table has any (TEXTIMAGE_ON). */
   lobFilegroup?: string;
-  /** DATA_COMPRESSION of the heap / clustered index (NONE, ROW, PAGE). */
-  compression?: string;
+  /** DATA_COMPRESSION of the heap / clustered index (NONE, ROW, PAGE), partition n at n - 1. */
+  compression?: string[];
   /** Why SWITCH cannot exchange the table's rows, each saying what and why (empty: it can). */
   blockers: string[];
 }
@@ -300,6 +306,9 @@ export interface MergeSpec {
   scope?: RowFilter;
   /** An admin-written keep rule (checked by lib/dialects/expression): rows it names are never deleted. */
   keep?: string;
+  /** The target's native type of each column by name: types the engine cannot compare as they are (SQL Server's
+   *  xml, text, ntext, image, CLR types) are compared through a conversion. */
+  types?: Record<string, string>;
 }
 
 /** Statements of a refresh group: tables related by foreign keys, refreshed in one target transaction. */

@@ -160,16 +160,24 @@ export function statusTtlMs(env: Record<string, string | undefined> = process.en
   return Math.max(1, Number(env.STATUS_CACHE_SECONDS ?? 5)) * 1000;
 }
 
-let shared: { at: number; value: Promise<DashboardStatus> } | null = null;
+let shared: { at: number; runs: string; value: Promise<DashboardStatus> } | null = null;
+
+/** The newest run start and finish (two index reads of the metadata DB): a status computed before either is stale. */
+async function runsStamp(db: Metadata): Promise<string> {
+  const r = await db.refreshRun.aggregate({ _max: { startedAt: true, finishedAt: true } });
+  return `${r._max.startedAt?.toISOString() ?? ""}|${r._max.finishedAt?.toISOString() ?? ""}`;
+}
 
 /** The dashboard's status, computed at most once per STATUS_CACHE_SECONDS for every viewer of this process (one
  *  computation at a time; every request in between gets that one): open tabs polling every few seconds read
- *  production at a bounded rate, whatever their number. */
-export function sharedDashboardStatus(db: Metadata, lockUrl: string): Promise<DashboardStatus> {
+ *  production at a bounded rate, whatever their number. A run that started or finished since makes it stale at
+ *  once, so the figures after a refresh are the refreshed ones. */
+export async function sharedDashboardStatus(db: Metadata, lockUrl: string): Promise<DashboardStatus> {
   const now = Date.now();
-  if (!shared || now - shared.at >= statusTtlMs()) {
+  const runs = await runsStamp(db);
+  if (!shared || now - shared.at >= statusTtlMs() || shared.runs !== runs) {
     const value = dashboardStatus(db, lockUrl);
-    shared = { at: now, value };
+    shared = { at: now, runs, value };
     value.catch(() => {
       if (shared?.value === value) shared = null;
     });

@@ -15,8 +15,12 @@ import { strategyFor } from "./strategies";
 import { watermarkNow } from "./strategies/simple-copy";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 
-export function cancelledMessage(signal: AbortSignal) {
-  return `cancelled${typeof signal.reason === "string" ? ` ${signal.reason}` : ""}: nothing of the interrupted transaction was committed`;
+/** What a cancel left: `committed` rows had already been committed (they stay) when it arrived, or nothing. */
+export function cancelledMessage(signal: AbortSignal, committed = 0) {
+  const by = typeof signal.reason === "string" ? ` ${signal.reason}` : "";
+  return committed > 0
+    ? `cancelled${by} after ${committed} row(s) had been committed, which stay in the target; nothing after that was committed`
+    : `cancelled${by}: nothing of the interrupted transaction was committed`;
 }
 
 interface Tracked {
@@ -83,7 +87,7 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
 }
 
 async function recordFailure(db: Metadata, t: Tracked, e: unknown, req: RunRequest, plan: TablePlan | undefined, hintFor: (e: unknown) => string | undefined): Promise<TableReport> {
-  const error = req.signal?.aborted ? cancelledMessage(req.signal) : e instanceof Error ? e.message : String(e);
+  const error = req.signal?.aborted ? cancelledMessage(req.signal, t.progress.committed) : e instanceof Error ? e.message : String(e);
   t.progress.phase("failed", { message: error });
   await t.persist.flush();
   const hint = req.signal?.aborted ? undefined : ((e as RefreshError).hint ?? hintFor(e));

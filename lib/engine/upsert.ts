@@ -19,10 +19,12 @@ export interface UpsertCounts {
 
 const count = async (ctx: TableContext, q: CompiledQuery) => Number((await ctx.sessions.target.query<{ n: string | number }>(q))[0]?.n ?? 0);
 
-/** Columns a load writes on rows whose key production also has: all but the key and UAT's keep_columns. */
+/** Columns a load writes on rows whose key production also has: all but the key, UAT's keep_columns and identity
+ *  columns (SQL Server refuses to update one, Msg 8102, as PostgreSQL refuses a GENERATED ALWAYS one: a row matched
+ *  by another key keeps the identity value it has). */
 export function updatedColumns(ctx: TableContext, key: string[]): string[] {
   const kept = new Set((ctx.uat?.keepColumns ?? []).map((c) => c.toLowerCase()));
-  return ctx.columns.map((c) => c.target.name).filter((c) => !key.includes(c) && !kept.has(c.toLowerCase()));
+  return ctx.columns.filter((c) => !c.target.identity).map((c) => c.target.name).filter((c) => !key.includes(c) && !kept.has(c.toLowerCase()));
 }
 
 /**
@@ -46,6 +48,7 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
     identity: ctx.columns.some((c) => c.target.identity),
     scope: opts.scope,
     keep: ctx.uat?.keep,
+    types: Object.fromEntries(ctx.columns.map((c) => [c.target.name, c.target.nativeType])),
   });
   const updated = read ? await count(ctx, stmts.update) : 0;
   const inserted = read ? await count(ctx, stmts.insert) : 0;

@@ -55,12 +55,15 @@ describe("status (dashboard and --status)", () => {
     expect(by.absent.source.error).toBe("table not found");
   });
 
-  it("computes the dashboard's status once for every viewer within STATUS_CACHE_SECONDS", async () => {
-    const a = sharedDashboardStatus(env.db, env.metaUrl);
-    const b = sharedDashboardStatus(env.db, env.metaUrl);
+  it("computes the dashboard's status once for every viewer within STATUS_CACHE_SECONDS, and again once a run starts or finishes", async () => {
+    const [a, b] = await Promise.all([sharedDashboardStatus(env.db, env.metaUrl), sharedDashboardStatus(env.db, env.metaUrl)]);
     expect(b).toBe(a);
-    const first = await a;
-    expect(await sharedDashboardStatus(env.db, env.metaUrl)).toBe(first);
+    expect(await sharedDashboardStatus(env.db, env.metaUrl)).toBe(a);
+    // A refresh that just finished: the next viewer sees figures computed after it, not the cached ones.
+    await env.db.refreshRun.create({ data: { trigger: "cli", triggeredBy: "test", status: "succeeded", startedAt: new Date(Date.now() - 1000), finishedAt: new Date() } });
+    const after = await sharedDashboardStatus(env.db, env.metaUrl);
+    expect(after).not.toBe(a);
+    expect(await sharedDashboardStatus(env.db, env.metaUrl)).toBe(after);
   });
 
   it("answers while a full replace holds a table (it never waits for the refresh), showing its last known figures", async () => {

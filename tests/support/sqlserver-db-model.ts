@@ -9,6 +9,8 @@
 // - An INSERT naming an IDENTITY column needs SET IDENTITY_INSERT ON for that table (544); a bulk load that lists the
 //   identity column keeps its values (KEEPIDENTITY, the way Microsoft's drivers do it).
 // - SELECT ... INTO creates a table with the selected columns and no constraints.
+// - An UPDATE that sets an IDENTITY column fails (8102); EXCEPT, like DISTINCT, cannot compare xml, text, ntext or
+//   image (421).
 // It answers the catalog queries the dialect sends (SQL.*) and the engine's row queries, for the statement shapes
 // the dialect emits; anything else is an error, so a new shape cannot pass unnoticed.
 import { Readable } from "node:stream";
@@ -186,6 +188,13 @@ export class SqlServerDatabase {
       Object.assign(k, { checked: true, trusted: true });
       return [];
     }
+    // The dialect's TRUNCATE where allowed, else DELETE: sys.foreign_keys lists every key, disabled ones too.
+    if ((m = /^IF EXISTS \(SELECT 1 FROM sys\.foreign_keys WHERE referenced_object_id = OBJECT_ID\(@p1\) AND parent_object_id <> referenced_object_id\) DELETE FROM (\S+) ELSE TRUNCATE TABLE \1$/.exec(sql))) {
+      const t = this.table(String(params[0]));
+      if (q(t.ref) !== m[1]) throw new Error(`model: OBJECT_ID(${String(params[0])}) is not ${m[1]}`);
+      const referenced = this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t);
+      return this.run(referenced ? `DELETE FROM ${m[1]}` : `TRUNCATE TABLE ${m[1]}`);
+    }
     if ((m = /^TRUNCATE TABLE (\S+)$/.exec(sql))) {
       const t = this.table(m[1]);
       if (this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t))
@@ -218,7 +227,7 @@ export class SqlServerDatabase {
       return this.reseed(String(params[0]), m[1], params[1] === null || params[1] === undefined ? null : Number(params[1]));
     if (/^UPDATE STATISTICS \S+$/.test(sql)) return [];
     if ((m = /^UPDATE t SET (.+) FROM (\S+) AS t JOIN (\S+) AS s ON (.+) WHERE EXISTS \(SELECT (.+) EXCEPT SELECT (.+)\);\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
-      return this.mergeUpdate(m[2], m[3], m[1], m[4]);
+      return this.mergeUpdate(m[2], m[3], m[1], m[4], m[5]);
     if ((m = /^(SET IDENTITY_INSERT (\S+) ON;\n)?INSERT INTO (\S+) \((.+?)\) SELECT (.+?) FROM (\S+) AS s WHERE NOT EXISTS \(SELECT 1 FROM \S+ AS t WHERE (.+?)\)(;\nDECLARE @n int = @@ROWCOUNT;\nSET IDENTITY_INSERT \S+ OFF;\nSELECT CAST\(@n AS nvarchar\(20\)\) AS \[n\];|;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];)$/s.exec(sql)))
       return this.mergeInsert(m[3], m[6], colsOf(m[4]), m[7], !!m[1]);
     if ((m = /^DELETE t FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE (.+?)\)((?: AND NOT EXISTS \(SELECT 1 FROM \S+ AS c WHERE [^)]+\))*)( AND CASE WHEN \((.+)\) THEN 1 ELSE 0 END = 0)?;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
@@ -262,11 +271,19 @@ export class SqlServerDatabase {
     });
   }
 
-  private mergeUpdate(tName: string, sName: string, set: string, on: string): Row[] {
+  private mergeUpdate(tName: string, sName: string, set: string, on: string, compared: string): Row[] {
     const t = this.table(tName);
     const s = this.table(sName);
     const key = this.matchColumns(on);
     const columns = set.split(", ").map((a) => unquote(a.split(" = ")[0]));
+    const identity = columns.find((c) => t.columns.find((x) => x.name === c)?.identity);
+    if (identity) throw new SqlError(8102, `Cannot update identity column '${identity}'.`);
+    // EXCEPT compares like DISTINCT: xml, text, ntext and image are not comparable unless converted.
+    const raw = compared.replace(/CONVERT\((?:n?varchar|varbinary)\(max\), t\.\[[^\]]+\]\)/g, "");
+    for (const [, c] of raw.matchAll(/t\.\[([^\]]+)\]/g)) {
+      const type = t.columns.find((x) => x.name === c)?.type.toLowerCase();
+      if (type && ["xml", "text", "ntext", "image"].includes(type)) throw new SqlError(421, `The ${type} data type cannot be selected as DISTINCT because it is not comparable.`);
+    }
     let n = 0;
     for (const row of t.rows) {
       const src = s.rows.find((r) => key.every((k) => same(r[k], row[k])));
@@ -341,7 +358,8 @@ export class SqlServerDatabase {
   exportRows(sql: string, params: readonly unknown[]): Value[][] {
     const m = /^SELECT (TOP \((\d+)\) )?(.+?) FROM (\S+)( WHERE .+?)?( ORDER BY \[([^\]]+)\])?$/.exec(sql);
     if (!m) throw new Error(`model: unexpected SELECT ${sql}`);
-    const columns = colsOf(m[3]);
+    // A column is `[c]`, or an exact-transport read of it, `CONVERT(nvarchar(max), [c]) AS [c]`: its value as text.
+    const columns = selectList(m[3]);
     let rows = [...this.select(m[4], m[5], params)];
     if (m[7]) rows.sort((a, b) => Number(a[m[7]]) - Number(b[m[7]]));
     if (m[2]) rows = rows.slice(0, Number(m[2]));
@@ -358,12 +376,14 @@ export class SqlServerDatabase {
     // Rendered as the single-table model renders its catalog rows.
     if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));
     if (sql === SQL.indexes) return indexRows({ name: `pk_${t().ref.name}`, clustered: true, unique: true, primaryKey: true, keys: t().primaryKey.map((column) => ({ column })), dataSpace: "PRIMARY" });
-    if (sql === SQL.checks || sql === SQL.sequences) return [];
+    // Nothing compressed: no rows read as NONE everywhere.
+    if (sql === SQL.checks || sql === SQL.sequences || sql === SQL.compression) return [];
     if (sql === SQL.triggers) return [...t().triggers].filter(([, on]) => on).map(([name]) => ({ name }));
     if (sql === SQL.foreignKeys) {
       const me = t();
+      // WHERE fk.is_disabled = 0: a key under NOCHECK is disabled, and the catalog query leaves it out.
       return this.keys
-        .filter((k) => this.table(k.table) === me || this.table(k.references) === me)
+        .filter((k) => k.checked && (this.table(k.table) === me || this.table(k.references) === me))
         .flatMap((k) => {
           const [c, r] = [this.table(k.table).ref, this.table(k.references).ref];
           return k.columns.map((column, i) => ({ name: k.name, cs: c.schema, ct: c.name, rs: r.schema, rt: r.name, column, refColumn: k.referencedColumns[i] }));
@@ -434,6 +454,28 @@ export function databaseSession(db: SqlServerDatabase, role: "source" | "target"
     destroy() {},
     async close() {},
   };
+}
+
+/** The source column of each item of a SELECT list (top-level commas; `expr AS [alias]` read as its column). */
+function selectList(list: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of list) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      items.push(cur.trim());
+      cur = "";
+    } else cur += ch;
+  }
+  items.push(cur.trim());
+  return items.map((item) => {
+    const m = /^CONVERT\(nvarchar\(max\), \[([^\]]+)\]\) AS \[\1\]$/.exec(item);
+    if (m) return m[1];
+    if (!/^\[[^\]]+\]$/.test(item)) throw new Error(`model: cannot read select item ${item}`);
+    return unquote(item);
+  });
 }
 
 /** Splits on ` AND ` / ` OR ` outside parentheses and quotes. */

@@ -7,6 +7,9 @@
 //   NEXT USED filegroup, which is then cleared, and the rows of that range move (the model counts them).
 // - ALTER TABLE s SWITCH TO t PARTITION n: the target partition must be empty (4904), s must be on partition n's
 //   filegroup (4939), and a trusted CHECK on s must keep every row inside partition n's range (4972).
+// - SWITCH also needs the same DATA_COMPRESSION on both sides, for the heap / clustered index and each nonclustered
+//   index, partition by partition (Msg 11406; "Data compression": each partition and each index has its own).
+// - TRUNCATE TABLE is refused for a table a FOREIGN KEY of another table references, enabled or not (Msg 4712).
 // - sys.partition_range_values is what the introspector reads; its text is rendered as the query asks for it.
 // It answers the catalog queries the dialect sends and the engine's own row queries on a one-table database.
 import { Readable } from "node:stream";
@@ -60,6 +63,27 @@ export interface IndexFact {
   filter?: string;
   /** The filegroup the index is on (default: the table's). */
   dataSpace?: string;
+  compression?: Compression;
+}
+
+/** DATA_COMPRESSION: one value for every partition, or partition n's at n - 1 (NONE where absent). */
+export type Compression = string | string[];
+const compressionAt = (c: Compression | undefined, n: number) => (c === undefined ? "NONE" : typeof c === "string" ? c : (c[n - 1] ?? "NONE"));
+
+/** `WITH (DATA_COMPRESSION = PAGE ON PARTITIONS (1, 3), DATA_COMPRESSION = ROW ON PARTITIONS (2))` as the server
+ *  reads it for an object of `partitions` partitions; values other than NONE / ROW / PAGE refused. */
+function parseCompression(clause: string | undefined, partitions: number): Compression | undefined {
+  if (!clause) return undefined;
+  const parts: string[] = Array.from({ length: partitions }, () => "NONE");
+  for (const m of clause.matchAll(/DATA_COMPRESSION = (\w+)(?: ON PARTITIONS \(([\d, ]+)\))?/g)) {
+    if (!["NONE", "ROW", "PAGE"].includes(m[1])) throw new SqlError(155, `'${m[1]}' is not a recognized DATA_COMPRESSION option.`);
+    if (!m[2]) return m[1];
+    for (const n of m[2].split(", ").map(Number)) {
+      if (n < 1 || n > partitions) throw new SqlError(7722, `Invalid partition number ${n} specified.`);
+      parts[n - 1] = m[1];
+    }
+  }
+  return parts;
 }
 
 export interface Structure {
@@ -68,7 +92,8 @@ export interface Structure {
   checks: { name: string; definition: string }[];
   filegroup: string;
   lobFilegroup?: string;
-  compression?: string;
+  /** The heap's / clustered index's compression (the clustered index's own, when it states one, wins). */
+  compression?: Compression;
   /** Catalog facts that stand in the way of SWITCH (sys.foreign_keys, sys.indexes types, ...), as SQL.storage names them. */
   storage?: Record<string, unknown>;
 }
@@ -76,6 +101,8 @@ export interface Structure {
 /** A table the dialect created (staging, twins), as the model parsed its DDL. */
 interface CreatedTable {
   filegroup: string;
+  /** The heap's compression (a clustered index carries its own). */
+  compression?: Compression;
   columns?: ColumnFact[];
   indexes: IndexFact[];
   checks: string[];
@@ -165,9 +192,9 @@ export class SqlServerModel {
     }
     if ((m = /^ALTER PARTITION FUNCTION \[(.+)\]\(\) SPLIT RANGE \((.+)\)$/.exec(sql))) return this.split(m[1], this.literal(m[2]));
     // ON [filegroup], or ON [scheme]([column]): the data space is the filegroup's or the scheme's name.
-    if ((m = /^CREATE TABLE (\S+) \((.*)\) ON \[([^\]]+)\](?:\(\[[^\]]+\]\))?( TEXTIMAGE_ON \[[^\]]+\])?( WITH \(DATA_COMPRESSION = \w+\))?$/.exec(sql))) {
+    if ((m = /^CREATE TABLE (\S+) \((.*)\) ON \[([^\]]+)\](\(\[[^\]]+\]\))?( TEXTIMAGE_ON \[[^\]]+\])?(?: WITH \((.+)\))?$/.exec(sql))) {
       if (this.tables.has(m[1]) || m[1] === this.targetName) throw new SqlError(2714, `there is already an object named ${m[1]} in the database`);
-      this.tables.set(m[1], { filegroup: m[3], columns: parseColumns(m[2]), indexes: [], checks: [], rows: [] });
+      this.tables.set(m[1], { filegroup: m[3], columns: parseColumns(m[2]), indexes: [], checks: [], rows: [], compression: parseCompression(m[6], this.partitionsOn(m[4])) });
       return;
     }
     if ((m = /^EXEC sys\.sp_addextendedproperty @name = N'[^']*', @value = N'([^']*)', @level0type = N'SCHEMA', @level0name = N'([^']*)', @level1type = N'TABLE', @level1name = N'([^']*)'$/.exec(sql))) {
@@ -176,6 +203,11 @@ export class SqlServerModel {
     }
     if ((m = /^DROP TABLE IF EXISTS (\S+)$/.exec(sql))) {
       this.tables.delete(m[1]);
+      return;
+    }
+    // The modelled table has no foreign keys referencing it: TRUNCATE is allowed.
+    if ((m = /^IF EXISTS \(SELECT 1 FROM sys\.foreign_keys WHERE referenced_object_id = OBJECT_ID\(@p1\) AND parent_object_id <> referenced_object_id\) DELETE FROM (\S+) ELSE TRUNCATE TABLE \1$/.exec(sql)) && m[1] === this.targetName && params[0] === m[1]) {
+      this.t.rows = [];
       return;
     }
     if ((m = /^(?:TRUNCATE TABLE|DELETE FROM) (\S+)$/.exec(sql)) && m[1] === this.targetName) {
@@ -190,18 +222,22 @@ export class SqlServerModel {
       this.created(m[1]).checks.push(m[2]);
       return;
     }
-    if ((m = /^ALTER TABLE (\S+) ADD CONSTRAINT \[([^\]]+)\] PRIMARY KEY (CLUSTERED|NONCLUSTERED) \((.+?)\)(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\](?:\(\[[^\]]+\]\))?)?$/.exec(sql))) {
-      this.created(m[1]).indexes.push({ name: m[2], clustered: m[3] === "CLUSTERED", unique: true, primaryKey: true, keys: parseKeys(m[4]), dataSpace: m[5] });
+    // An index is on its table's data space unless it names one; `(col)` after a scheme: partitioned.
+    if ((m = /^ALTER TABLE (\S+) ADD CONSTRAINT \[([^\]]+)\] PRIMARY KEY (CLUSTERED|NONCLUSTERED) \((.+?)\)(?: WITH \((DATA_COMPRESSION.+?)\))?(?: ON \[([^\]]+)\](\(\[[^\]]+\]\))?)?$/.exec(sql))) {
+      const t = this.created(m[1]);
+      t.indexes.push({ name: m[2], clustered: m[3] === "CLUSTERED", unique: true, primaryKey: true, keys: parseKeys(m[4]), dataSpace: m[6], compression: parseCompression(m[5], this.indexPartitions(t, m[6], m[7])) });
       return;
     }
-    if ((m = /^CREATE (UNIQUE )?(CLUSTERED|NONCLUSTERED) INDEX \[([^\]]+)\] ON (\S+) \((.+?)\)(?: INCLUDE \((.+?)\))?(?: WHERE (.+?))?(?: WITH \(DATA_COMPRESSION = \w+\))?(?: ON \[([^\]]+)\](?:\(\[[^\]]+\]\))?)?$/.exec(sql))) {
+    if ((m = /^CREATE (UNIQUE )?(CLUSTERED|NONCLUSTERED) INDEX \[([^\]]+)\] ON (\S+) \((.+?)\)(?: INCLUDE \((.+?)\))?(?: WHERE (.+?))?(?: WITH \((DATA_COMPRESSION.+?)\))?(?: ON \[([^\]]+)\](\(\[[^\]]+\]\))?)?$/.exec(sql))) {
       if (m[4] === this.targetName) return;
-      this.created(m[4]).indexes.push({ name: m[3], clustered: m[2] === "CLUSTERED", unique: !!m[1], primaryKey: false, keys: parseKeys(m[5]), include: m[6] ? m[6].split(", ").map(unquote) : undefined, filter: m[7], dataSpace: m[8] });
+      const t = this.created(m[4]);
+      t.indexes.push({ name: m[3], clustered: m[2] === "CLUSTERED", unique: !!m[1], primaryKey: false, keys: parseKeys(m[5]), include: m[6] ? m[6].split(", ").map(unquote) : undefined, filter: m[7], dataSpace: m[9], compression: parseCompression(m[8], this.indexPartitions(t, m[9], m[10])) });
       return;
     }
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+) PARTITION (\d+)/.exec(sql))) return this.switchPartition(m[1], m[3], Number(m[2]), Number(m[4]));
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+)/.exec(sql))) {
       const n = Number(m[2]);
+      if (this.t.structure) this.sameCompression(this.targetAsCreated(), n, this.created(m[3]), 1);
       const out = this.rowsIn(n);
       this.t.rows = this.t.rows.filter((r) => this.partitionNumber(r) !== n);
       this.created(m[3]).rows = out;
@@ -214,6 +250,16 @@ export class SqlServerModel {
     throw new Error(`model: unexpected statement ${sql}`);
   }
 
+  /** Partitions of an object placed `ON [x]` (`column` given: x is a scheme): the scheme's count, else one. */
+  private partitionsOn(column: string | undefined) {
+    return column ? this.t.boundaries.length + 1 : 1;
+  }
+
+  private indexPartitions(t: CreatedTable, dataSpace: string | undefined, column: string | undefined) {
+    if (dataSpace === undefined) return t.filegroup === this.t.schemeName && this.t.schemeName ? this.t.boundaries.length + 1 : 1;
+    return this.partitionsOn(column);
+  }
+
   private created(name: string): CreatedTable {
     const t = this.tables.get(name);
     if (!t) throw new SqlError(4902, `cannot find the object ${name}`);
@@ -223,7 +269,7 @@ export class SqlServerModel {
   /** The target as its declared structure states it, in the form a created table is parsed into. */
   private targetAsCreated(): CreatedTable {
     const st = this.t.structure!;
-    return { filegroup: st.filegroup, columns: st.columns, indexes: st.indexes, checks: st.checks.map((c) => c.definition), rows: this.t.rows };
+    return { filegroup: st.filegroup, columns: st.columns, indexes: st.indexes, checks: st.checks.map((c) => c.definition), rows: this.t.rows, compression: st.compression };
   }
 
   private view(name: string): CreatedTable {
@@ -235,6 +281,7 @@ export class SqlServerModel {
     const [from, to] = [this.view(fromName), this.view(toName)];
     if (to.rows.length) throw new SqlError(4905, `ALTER TABLE SWITCH statement failed. The target table ${toName} must be empty.`);
     this.requireIdentical(from, to, fromName, toName);
+    this.sameCompression(from, 1, to, 1);
     const rows = from.rows;
     if (fromName === this.targetName) this.t.rows = [];
     else from.rows = [];
@@ -249,6 +296,7 @@ export class SqlServerModel {
     if (n !== k) throw new SqlError(4972, `partition ${n} of ${fromName} holds values partition ${k} of ${toName} does not allow`);
     if (to.rows.some((r) => this.partitionNumber(r) === k)) throw new SqlError(4904, `ALTER TABLE SWITCH statement failed. The specified partition ${k} of target table ${toName} must be empty.`);
     this.requireIdentical(from, to, fromName, toName);
+    this.sameCompression(from, n, to, k);
     const moving = from.rows.filter((r) => this.partitionNumber(r) === n);
     const staying = from.rows.filter((r) => this.partitionNumber(r) !== n);
     if (fromName === this.targetName) this.t.rows = staying;
@@ -274,6 +322,18 @@ export class SqlServerModel {
     if (unproven.length) throw new SqlError(4972, `ALTER TABLE SWITCH statement failed. Check constraint ${unproven[0]} of ${toName} is not satisfied by a trusted constraint of ${fromName}.`);
   }
 
+  /** Msg 11406: the heap / clustered index and every nonclustered index compressed alike in the switched partitions. */
+  private sameCompression(from: CreatedTable, fp: number, to: CreatedTable, tp: number) {
+    const base = (t: CreatedTable, p: number) => {
+      const clustered = t.indexes.find((ix) => ix.clustered);
+      return compressionAt(clustered?.compression ?? t.compression, p);
+    };
+    const key = (ix: IndexFact) => JSON.stringify([ix.keys, [...(ix.include ?? [])].sort(), ix.filter ?? null]);
+    const pairs = from.indexes.filter((ix) => !ix.clustered).map((ix) => [ix, to.indexes.find((x) => !x.clustered && key(x) === key(ix))] as const);
+    if (base(from, fp) !== base(to, tp) || pairs.some(([a, b]) => b && compressionAt(a.compression, fp) !== compressionAt(b.compression, tp)))
+      throw new SqlError(11406, "ALTER TABLE SWITCH statement failed. Source and target partitions have different values for the DATA_COMPRESSION option.");
+  }
+
   private split(fn: string, value: string) {
     if (fn !== this.t.functionName) throw new SqlError(7707, `partition function ${fn} does not exist`);
     if (!this.nextUsed) throw new SqlError(7707, `the partition scheme ${this.t.schemeName} has no next used filegroup`);
@@ -297,6 +357,7 @@ export class SqlServerModel {
     if (this.rowsIn(n).length) throw new SqlError(4904, `target partition ${n} is not empty`);
     if (s.filegroup !== this.t.filegroups![n - 1]) throw new SqlError(4939, `${from} is on filegroup ${s.filegroup}, partition ${n} on ${this.t.filegroups![n - 1]}`);
     if (!s.check || !this.within(s.check, this.range(n))) throw new SqlError(4972, `the CHECK constraint of ${from} does not keep its rows inside partition ${n}`);
+    if (this.t.structure) this.sameCompression(s, 1, this.targetAsCreated(), n);
     this.t.rows.push(...s.rows);
   }
 
@@ -376,10 +437,22 @@ export class SqlServerModel {
       return [{
         ...(this.t.functionName
           ? { dataSpace: this.t.schemeName, dataSpaceType: "PS", partitionColumn: this.t.key, partitions: this.t.boundaries.length + 1 }
-          : { dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1 }), compression: st?.compression ?? "NONE", lobFilegroup: st?.lobFilegroup ?? null,
+          : { dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1 }), lobFilegroup: st?.lobFilegroup ?? null,
         referencedBy: null, foreignKey: null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0, temporal: 0, memoryOptimized: false, cdc: false, replicated: false,
         canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1, ...st?.storage,
       }];
+    if (sql === SQL.compression) {
+      // sys.partitions x sys.indexes: the heap (index 0) or the clustered index (1), then each nonclustered one.
+      const count = this.t.functionName ? this.t.boundaries.length + 1 : 1;
+      const each = (indexId: number, index: string | null, c: Compression | undefined) =>
+        Array.from({ length: count }, (_, i) => ({ indexId, index, partition: i + 1, compression: compressionAt(c, i + 1) }));
+      const indexes = st?.indexes ?? [];
+      const clustered = indexes.find((ix) => ix.clustered);
+      return [
+        ...each(clustered ? 1 : 0, clustered?.name ?? null, clustered?.compression ?? st?.compression),
+        ...indexes.filter((ix) => !ix.clustered).flatMap((ix, i) => each(i + 2, ix.name, ix.compression)),
+      ];
+    }
     if (sql === SQL.filegroups) return this.t.filegroups!.map((filegroup, i) => ({ number: i + 1, filegroup }));
     for (const family of ["integer", "date", "datetime"] as const) {
       if (sql !== SQL.boundaries(family)) continue;

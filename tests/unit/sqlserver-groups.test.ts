@@ -87,6 +87,7 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     expectKeysTrusted(target);
     // TRUNCATE only for the table nothing references; children first, parents loaded first.
     const empty = ["TRUNCATE TABLE [dbo].[order_lines]", "DELETE FROM [dbo].[orders]", "DELETE FROM [dbo].[customers]"].map((s) => at(target, s));
+    expect(at(target, "IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id) DELETE FROM [dbo].[order_lines] ELSE TRUNCATE TABLE [dbo].[order_lines]")).toBeLessThan(empty[0]);
     expect(empty.every((i) => i >= 0) && empty[0] < empty[1] && empty[1] < empty[2]).toBe(true);
     const loads = ["customers", "orders", "order_lines"].map((t) => at(target, `INSERT BULK [dbo].[${t}]`));
     expect(loads[0] > empty[2] && loads[0] < loads[1] && loads[1] < loads[2]).toBe(true);
@@ -163,6 +164,56 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     expectKeysTrusted(target);
   });
 
+  it("a table a UAT key references only while disabled is DELETEd, never TRUNCATEd (Msg 4712 counts disabled keys too)", async () => {
+    const defs: TableDef[] = [
+      { name: "products", columns: [{ name: "id", type: "int", identity: true }, { name: "name", type: "nvarchar(100)" }], primaryKey: ["id"] },
+      { name: "uat_notes", columns: [{ name: "id", type: "int" }, { name: "product_id", type: "int" }], primaryKey: ["id"] },
+    ];
+    const prod = new SqlServerDatabase(defs);
+    prod.insert("products", [{ id: 1, name: "kettle" }, { id: 2, name: "toaster" }]);
+    // UAT's own notes table, its key to products disabled by a DBA (NOCHECK): the catalog lists it as disabled, so
+    // the group logic never sees it, but TRUNCATE TABLE still refuses the table it references.
+    const uatDb = new SqlServerDatabase(defs, [{ name: "fk_notes_product", table: "uat_notes", columns: ["product_id"], references: "products", referencedColumns: ["id"] }]);
+    uatDb.insert("products", [{ id: 1, name: "old kettle" }]);
+    uatDb.insert("uat_notes", [{ id: 1, product_id: 1 }]);
+    uatDb.run("ALTER TABLE [dbo].[uat_notes] NOCHECK CONSTRAINT [fk_notes_product]");
+    expect(() => uatDb.run("TRUNCATE TABLE [dbo].[products]")).toThrow(expect.objectContaining({ number: 4712 }) as SqlError);
+
+    const before = uatDb.statements.length;
+    const sessions = { source: databaseSession(prod, "source"), target: databaseSession(uatDb, "target"), async reopen() {} };
+    const ctx = await resolveTable(replace("products"), settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", "products"));
+    await simpleCopy.execute(ctx, await simpleCopy.plan(ctx));
+    expect(sorted(uatDb.rows("products"))).toEqual(sorted(prod.rows("products")));
+    const sent = uatDb.statements.slice(before);
+    expect(sent).toContain("DELETE FROM [dbo].[products]");
+    expect(sent).not.toContain("TRUNCATE TABLE [dbo].[products]");
+  });
+
+  it("a parent merged on a natural key never updates its identity column (Msg 8102) and compares xml as text (Msg 421)", async () => {
+    const defs: TableDef[] = [
+      { name: "accounts", columns: [{ name: "code", type: "nvarchar(20)" }, { name: "id", type: "int", identity: true }, { name: "profile", type: "xml", nullable: true }], primaryKey: ["code"] },
+      { name: "logins", columns: [{ name: "id", type: "int", identity: true }, { name: "account_code", type: "nvarchar(20)" }], primaryKey: ["id"] },
+    ];
+    const keys: KeyDef[] = [{ name: "fk_logins_account", table: "logins", columns: ["account_code"], references: "accounts", referencedColumns: ["code"] }];
+    const prod = new SqlServerDatabase(defs, keys);
+    prod.insert("accounts", [{ code: "a", id: 1, profile: "<p>1</p>" }, { code: "b", id: 2, profile: "<p>2</p>" }]);
+    prod.insert("logins", [{ id: 1, account_code: "a" }]);
+    // UAT: account a under another identity value and an old profile; a tester's account t with a login of its own
+    // (in UAT's id range), which keeps t and makes accounts a merge.
+    const uatDb = new SqlServerDatabase(defs, keys);
+    uatDb.insert("accounts", [{ code: "a", id: 5, profile: "<p>old</p>" }, { code: "t", id: 7, profile: null }]);
+    uatDb.insert("logins", [{ id: 2_000_000_000, account_code: "t" }]);
+
+    const { group, results } = await refreshGroup(prod, uatDb, [replace("accounts"), appendById("logins")]);
+    expect([...group.merged]).toEqual(["accounts"]);
+    expect(results.get("accounts")?.merge).toMatchObject({ updated: 1, inserted: 1, deleted: 0 });
+    expect(sorted(uatDb.rows("accounts"))).toEqual(sorted([{ code: "a", id: 5, profile: "<p>1</p>" }, { code: "t", id: 7, profile: null }, { code: "b", id: 2, profile: "<p>2</p>" }]));
+    const update = uatDb.statements.find((s) => s.startsWith("UPDATE t SET"))!;
+    expect(update).toMatch(/^UPDATE t SET \[profile\] = s\.\[profile\] FROM/);
+    expect(update).toContain("EXISTS (SELECT CONVERT(nvarchar(max), t.[profile]) EXCEPT SELECT CONVERT(nvarchar(max), s.[profile]))");
+    expect(tsqlErrors(update)).toEqual([]);
+  });
+
   it("the model refuses what SQL Server refuses (so the tests above can fail)", async () => {
     const target = uat();
     expect(() => target.run("TRUNCATE TABLE [dbo].[orders]")).toThrow(expect.objectContaining({ number: 4712 }) as SqlError);
@@ -176,5 +227,14 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     target.insert("orders", [{ id: 91, customer_id: 77, total: "1.00" }]);
     expect(() => target.run("ALTER TABLE [dbo].[orders] WITH CHECK CHECK CONSTRAINT [fk_orders_customer]")).toThrow(expect.objectContaining({ number: 547 }) as SqlError);
     expect(target.key("fk_orders_customer").trusted).toBe(false);
+    // An identity column updated (8102); an xml column compared by EXCEPT (421).
+    const accounts = new SqlServerDatabase([
+      { name: "a", columns: [{ name: "code", type: "int" }, { name: "id", type: "int", identity: true }, { name: "doc", type: "xml", nullable: true }], primaryKey: ["code"] },
+      { name: "s", columns: [{ name: "code", type: "int" }, { name: "id", type: "int" }, { name: "doc", type: "xml", nullable: true }], primaryKey: ["code"] },
+    ]);
+    const merge = (set: string, t: string, s: string) => `UPDATE t SET ${set} FROM [dbo].[a] AS t JOIN [dbo].[s] AS s ON t.[code] = s.[code] WHERE EXISTS (SELECT ${t} EXCEPT SELECT ${s});\nSELECT CAST(@@ROWCOUNT AS nvarchar(20)) AS [n];`;
+    expect(() => accounts.run(merge("[id] = s.[id]", "t.[id]", "s.[id]"))).toThrow(expect.objectContaining({ number: 8102 }) as SqlError);
+    expect(() => accounts.run(merge("[doc] = s.[doc]", "t.[doc]", "s.[doc]"))).toThrow(expect.objectContaining({ number: 421 }) as SqlError);
+    expect(accounts.run(merge("[doc] = s.[doc]", "CONVERT(nvarchar(max), t.[doc])", "CONVERT(nvarchar(max), s.[doc])"))).toEqual([{ n: "0" }]);
   });
 });

@@ -13,7 +13,8 @@ import type { TableShape, TableStorage } from "../../lib/dialects/types";
 import { resolveTable } from "../../lib/engine/context";
 import { ProgressTracker } from "../../lib/engine/progress";
 import { simpleCopy } from "../../lib/engine/strategies/simple-copy";
-import { modelSession, SqlError, SqlServerModel, type Structure } from "../support/sqlserver-model";
+import { cancelledMessage } from "../../lib/engine/table-run";
+import { modelSession, SqlError, SqlServerModel, type Compression, type Structure } from "../support/sqlserver-model";
 import { tsqlErrors } from "../support/tsql-check";
 
 const TABLE = { schema: "dbo", name: "orders" };
@@ -146,7 +147,10 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(plan.reason).toContain("index cci_orders (CLUSTERED COLUMNSTORE) is not a rowstore index");
     expect(sorted(model.t.rows)).toEqual(["1", "2"]);
     expect(switches(model)).toEqual([]);
-    expect(model.statements).toContain("TRUNCATE TABLE [dbo].[orders]");
+    // TRUNCATE where the server allows it, decided from its catalog (a disabled key blocks it too, Msg 4712).
+    expect(model.statements).toContain(
+      "IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id) DELETE FROM [dbo].[orders] ELSE TRUNCATE TABLE [dbo].[orders]",
+    );
 
     // A catalog view the server lacks or the login cannot read: the path known to work, saying why.
     const unreadable = structure();
@@ -232,11 +236,14 @@ describe("the model refuses what SWITCH refuses (so the tests above can fail)", 
       expect(failure(await twinWith((s) => change(s)))).toBe(4947);
   });
 
-  it("refuses a twin on another filegroup (4939), with another collation (4944), or without the table's CHECK (4972)", async () => {
+  it("refuses a twin on another filegroup (4939), with another collation (4944), without the table's CHECK (4972), or compressed otherwise (11406)", async () => {
     const cases: [(s: TableShape, st: TableStorage) => void, number][] = [
       [(_s, st) => (st.dataSpace = { filegroup: "PRIMARY" }), 4939],
       [(s) => (s.columns[1].collation = "SQL_Latin1_General_CP1_CI_AS"), 4944],
       [(s) => (s.checks = []), 4972],
+      // "Source and target partitions have different values for the DATA_COMPRESSION option" (Msg 11406).
+      [(s) => (s.indexes[0].compression = ["ROW"]), 11406],
+      [(s) => (s.indexes[1].compression = ["PAGE"]), 11406],
     ];
     for (const [change, number] of cases) expect(failure(await twinWith(change))).toBe(number);
   });
@@ -301,5 +308,87 @@ describe("a partitioned table's full replace through a twin on the same scheme",
     expect(sw[0]).toMatch(/^ALTER TABLE \[dbo\]\.\[orders\] SWITCH PARTITION 1 TO \[dbo\]\.\[orders_old_full\] PARTITION 1 WITH/);
     expect(sw[5]).toMatch(/^ALTER TABLE \[dbo\]\.\[orders_stg_full\] SWITCH PARTITION 3 TO \[dbo\]\.\[orders\] PARTITION 3 WITH/);
     expectGrammarValid([...create, ...sw, ...sqlServerSwap.prepareTwin(twin, storage, shape).map((q) => q.sql)]);
+  });
+});
+
+describe("a partitioned twin as the catalog is at the switch, compressed as the table is", () => {
+  const layout = (compression?: { clustered?: Compression; index?: Compression }): Structure => ({
+    filegroup: "ps_orders",
+    columns: [
+      { name: "id", type: "bigint", nullable: false },
+      { name: "day", type: "int", nullable: false },
+    ],
+    indexes: [
+      { name: "pk_orders", clustered: true, unique: true, primaryKey: true, keys: [{ column: "day" }, { column: "id" }], dataSpace: "ps_orders", compression: compression?.clustered },
+      { name: "ix_orders_id", clustered: false, unique: false, primaryKey: false, keys: [{ column: "id" }], dataSpace: "ps_orders", compression: compression?.index },
+    ],
+    checks: [],
+  });
+
+  function partitioned(st: Structure, sourceRows: string[]) {
+    const model = new SqlServerModel({ table: TABLE, key: "day", keyType: "int", rows: ["20241231", "20250101", "20250102"], functionName: "pf_orders", schemeName: "ps_orders", rangeRight: true, boundaries: ["20250101", "20250102", "20250103"], structure: st });
+    const sessions = {
+      source: modelSession({ table: TABLE, key: "day", keyType: "int", rows: sourceRows, structure: st }, "source"),
+      target: modelSession(model, "target"),
+      async reopen() {},
+    };
+    return { model, sessions };
+  }
+
+  async function run(model: SqlServerModel, sessions: ReturnType<typeof partitioned>["sessions"], onPhase: (phase: string, committed: number) => void = () => {}, signal?: AbortSignal) {
+    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    const progress = new ProgressTracker((e) => onPhase(e.phase, e.committed), "run", table.name);
+    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, progress, signal);
+    const plan = await simpleCopy.plan(ctx);
+    expect(plan.twin).toBe(true);
+    return { ctx, outcome: simpleCopy.execute(ctx, plan) };
+  }
+
+  it("a partition split while the twin loads is switched too: every row arrives, nothing is left in a twin", async () => {
+    const source = ["20250101", "20250103", "20250104", "20250105", "20250106"];
+    const { model, sessions } = partitioned(layout(), source);
+    // Another session splits the open-ended last range at 20250105 while the twin is being indexed: the table and
+    // both twins (one scheme) now have five partitions, and the rows of 20250105 on sit in the fifth.
+    const { outcome } = await run(model, sessions, (phase) => {
+      if (phase !== "indexing" || model.t.boundaries.length > 3) return;
+      model.execute("ALTER PARTITION SCHEME [ps_orders] NEXT USED [PRIMARY]");
+      model.execute("ALTER PARTITION FUNCTION [pf_orders]() SPLIT RANGE (20250105)");
+    });
+    await outcome;
+    expect(model.t.boundaries).toHaveLength(4);
+    expect(sorted(model.t.rows)).toEqual(source);
+    expect(switches(model)).toHaveLength(10);
+    expect([...model.tables.keys()]).toEqual([]);
+  });
+
+  it("builds the twin's partitions and indexes compressed partition by partition as the table's (Msg 11406 otherwise)", async () => {
+    const st = layout({ clustered: ["PAGE", "PAGE", "ROW", "NONE"], index: "ROW" });
+    const source = ["20241231", "20250101", "20250102", "20250103"];
+    const { model, sessions } = partitioned(st, source);
+    await (await run(model, sessions)).outcome;
+    expect(sorted(model.t.rows)).toEqual(source);
+    expect(model.statements).toContain(
+      "ALTER TABLE [dbo].[orders_stg_full] ADD CONSTRAINT [pk_orders_stg_full] PRIMARY KEY CLUSTERED ([day] ASC, [id] ASC) WITH (DATA_COMPRESSION = PAGE ON PARTITIONS (1, 2), DATA_COMPRESSION = ROW ON PARTITIONS (3)) ON [ps_orders]([day])",
+    );
+    expect(model.statements).toContain("CREATE NONCLUSTERED INDEX [ix_orders_id] ON [dbo].[orders_stg_full] ([id] ASC) WITH (DATA_COMPRESSION = ROW) ON [ps_orders]([day])");
+    expectGrammarValid(model.statements);
+  });
+
+  it("a cancel right after the switch committed says the new rows stay (they do), never 'nothing committed'", async () => {
+    const source = ["20250101", "20250102", "20250103"];
+    const { model, sessions } = partitioned(layout(), source);
+    const cancel = new AbortController();
+    // The cancel arrives as the switch commits; the connection it cuts fails the next statement.
+    const { ctx, outcome } = await run(model, sessions, (_phase, committed) => {
+      if (committed > 0 && !cancel.signal.aborted) {
+        cancel.abort("by ada");
+        model.failOn = /^UPDATE STATISTICS/;
+      }
+    }, cancel.signal);
+    await expect(outcome).rejects.toThrow(/injected failure/);
+    expect(sorted(model.t.rows)).toEqual(source);
+    expect(ctx.progress.committed).toBe(3);
+    expect(cancelledMessage(cancel.signal, ctx.progress.committed)).toBe("cancelled by ada after 3 row(s) had been committed, which stay in the target; nothing after that was committed");
+    expect(cancelledMessage(cancel.signal, 0)).toBe("cancelled by ada: nothing of the interrupted transaction was committed");
   });
 });

@@ -52,6 +52,17 @@ function asText(expr: string, c: ColumnInfo): string {
   return `CAST(${expr} AS nvarchar(60))`;
 }
 
+/** TRUNCATE TABLE where SQL Server allows it, else DELETE, decided by the server from its catalog at that moment:
+ *  "You can't use TRUNCATE TABLE on tables that are referenced by a FOREIGN KEY constraint" (TRUNCATE TABLE
+ *  documentation; Msg 4712), enabled or disabled alike, while a key referencing its own table does not count. */
+export function truncateOrDelete(table: TableRef): CompiledQuery {
+  const t = qualified(table);
+  return {
+    sql: `IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id) DELETE FROM ${t} ELSE TRUNCATE TABLE ${t}`,
+    params: [t],
+  };
+}
+
 export const sqlServerCompiler: QueryCompiler = {
   quoteIdent,
   qualified,
@@ -111,7 +122,7 @@ export const sqlServerCompiler: QueryCompiler = {
     return { sql: `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${qualified(table)}) THEN 0 ELSE 1 END AS [empty]`, params: [] };
   },
   emptyTable(table, truncate) {
-    return { sql: truncate ? `TRUNCATE TABLE ${qualified(table)}` : `DELETE FROM ${qualified(table)}`, params: [] };
+    return truncate ? truncateOrDelete(table) : { sql: `DELETE FROM ${qualified(table)}`, params: [] };
   },
   deleteRows(table, filter) {
     const w = where(filter);

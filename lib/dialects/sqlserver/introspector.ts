@@ -32,14 +32,13 @@ export const SQL = {
     LEFT JOIN sys.data_spaces AS ds ON ds.data_space_id = i.data_space_id
     WHERE i.object_id = OBJECT_ID(@p1) AND (ic.key_ordinal > 0 OR ic.is_included_column = 1) AND i.type IN (1, 2)
     ORDER BY i.index_id, ic.is_included_column, ic.key_ordinal, ic.index_column_id`,
-  // Where the heap / clustered index lives (filegroup, or partition scheme and key column), its compression, the
+  // Where the heap / clustered index lives (filegroup, or partition scheme and key column), the
   // large-value filegroup, and each thing Microsoft documents as standing in the way of SWITCH (or that a twin
   // built here would not reproduce): keys from or to other tables, non-rowstore indexes, indexed views, full-text
   // indexes, system versioning, memory-optimized tables, change tracking / CDC / replication, and the permissions
   // a twin needs (CREATE TABLE, ALTER on the schema).
   storage: `SELECT ds.name AS [dataSpace], ds.type AS [dataSpaceType], pc.name AS [partitionColumn],
     (SELECT COUNT(*) FROM sys.partitions AS p WHERE p.object_id = t.object_id AND p.index_id = i.index_id) AS [partitions],
-    (SELECT TOP (1) p.data_compression_desc FROM sys.partitions AS p WHERE p.object_id = t.object_id AND p.index_id = i.index_id ORDER BY p.partition_number) AS [compression],
     lob.name AS [lobFilegroup],
     (SELECT MIN(OBJECT_SCHEMA_NAME(fk.parent_object_id) + N'.' + OBJECT_NAME(fk.parent_object_id)) FROM sys.foreign_keys AS fk WHERE fk.referenced_object_id = t.object_id) AS [referencedBy],
     (SELECT MIN(fk.name) FROM sys.foreign_keys AS fk WHERE fk.parent_object_id = t.object_id) AS [foreignKey],
@@ -58,6 +57,12 @@ export const SQL = {
     LEFT JOIN sys.columns AS pc ON pc.object_id = ic.object_id AND pc.column_id = ic.column_id
     LEFT JOIN sys.data_spaces AS lob ON lob.data_space_id = t.lob_data_space_id
     WHERE t.object_id = OBJECT_ID(@p1)`,
+  // DATA_COMPRESSION of every partition of the heap (index 0) and of each rowstore index: per partition and per index
+  // ("Data compression": a table's setting is not applied to its nonclustered indexes; partitions each have their
+  // own), and SWITCH refuses partitions whose settings differ (Msg 11406).
+  compression: `SELECT i.index_id AS [indexId], i.name AS [index], p.partition_number AS [partition], p.data_compression_desc AS [compression]
+    FROM sys.partitions AS p JOIN sys.indexes AS i ON i.object_id = p.object_id AND i.index_id = p.index_id
+    WHERE p.object_id = OBJECT_ID(@p1) AND i.type IN (0, 1, 2) ORDER BY i.index_id, p.partition_number`,
   checks: `SELECT cc.name AS [name], cc.definition AS [definition] FROM sys.check_constraints AS cc WHERE cc.parent_object_id = OBJECT_ID(@p1) AND cc.is_disabled = 0 ORDER BY cc.name`,
   partitioning: `SELECT pf.name AS [function], ps.name AS [scheme], pf.boundary_value_on_right AS [rangeRight], c.name AS [column], pf.function_id AS [functionId]
     FROM sys.indexes AS i JOIN sys.partition_schemes AS ps ON ps.data_space_id = i.data_space_id
@@ -122,7 +127,7 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
 }
 
 interface StorageRow {
-  dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; compression: string | null; lobFilegroup: string | null;
+  dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; lobFilegroup: string | null;
   referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; indexedView: string | null; fullText: number; changeTracking: number;
   temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
 }
@@ -148,6 +153,21 @@ export function switchBlockers(r: StorageRow): string[] {
 }
 
 export function sqlServerIntrospector(query: Query): Introspector {
+  /** Per-partition DATA_COMPRESSION of the heap / clustered index (`table`) and of each index by name. */
+  async function compressionOf(table: TableRef) {
+    const rows = await query<{ indexId: number; index: string | null; partition: number; compression: string }>(SQL.compression, [qualified(table)]);
+    const table_: string[] = [];
+    const byIndex = new Map<string, string[]>();
+    for (const r of rows) {
+      const value = String(r.compression ?? "NONE").toUpperCase();
+      const n = Number(r.partition) - 1;
+      if (Number(r.indexId) <= 1) table_[n] = value;
+      if (r.index) (byIndex.get(r.index) ?? byIndex.set(r.index, []).get(r.index)!)[n] = value;
+    }
+    const dense = (xs: string[]) => Array.from(xs, (x) => x ?? "NONE");
+    return { table: dense(table_), byIndex: new Map([...byIndex].map(([k, v]) => [k, dense(v)])) };
+  }
+
   return {
     async findTable(name, schema) {
       const rows = await query<TableRef>(SQL.findTable, [name, schema ?? null]);
@@ -192,6 +212,11 @@ export function sqlServerIntrospector(query: Query): Introspector {
         }
         byName.set(r.index, ix);
       }
+      const compression = await compressionOf(table);
+      for (const ix of byName.values()) {
+        const c = compression.byIndex.get(ix.name);
+        if (c?.some((x) => x !== "NONE")) ix.compression = c;
+      }
       return [...byName.values()];
     },
 
@@ -214,11 +239,12 @@ export function sqlServerIntrospector(query: Query): Introspector {
 
     async storage(table) {
       const [r] = await query<StorageRow>(SQL.storage, [qualified(table)]);
+      const compression = await compressionOf(table);
       if (!r) return { dataSpace: { filegroup: "PRIMARY" }, blockers: [`${qualified(table)} has no heap or clustered index in sys.indexes`] };
       return {
         dataSpace: r.dataSpaceType === "PS" ? { scheme: r.dataSpace, column: r.partitionColumn ?? "", partitions: Number(r.partitions) } : { filegroup: r.dataSpace },
         ...(r.lobFilegroup ? { lobFilegroup: r.lobFilegroup } : {}),
-        ...(r.compression ? { compression: r.compression } : {}),
+        ...(compression.table.some((x) => x !== "NONE") ? { compression: compression.table } : {}),
         blockers: switchBlockers(r),
       };
     },
@@ -243,6 +269,7 @@ export function sqlServerIntrospector(query: Query): Introspector {
       const columnType = columnNamed(await this.columns(table), pf.column, table);
       const bounds = (await query<{ id: number; value: string }>(SQL.boundaries(columnType.family), [pf.functionId])).map((b) => b.value);
       const filegroups = new Map((await query<{ number: number; filegroup: string }>(SQL.filegroups, [pf.scheme])).map((f) => [Number(f.number), f.filegroup]));
+      const compression = (await compressionOf(table)).table;
       // Partition k lies between boundaries k-1 and k ([ ) for RANGE RIGHT, ( ] for RANGE LEFT); the first and the
       // last are open-ended. Numbered as $PARTITION numbers them.
       const partitions: PartitionInfo[] = Array.from({ length: bounds.length + 1 }, (_, i) => ({
@@ -252,6 +279,7 @@ export function sqlServerIntrospector(query: Query): Introspector {
         upper: i === bounds.length ? null : bounds[i],
         isDefault: false,
         filegroup: filegroups.get(i + 1),
+        ...(compression[i] && compression[i] !== "NONE" ? { compression: compression[i] } : {}),
       }));
       return { column: pf.column, columnType, partitions, functionName: pf.function, schemeName: pf.scheme, rangeRight: !!pf.rangeRight };
     },

@@ -163,6 +163,23 @@ export function mark(t: TableRef, value: string): CompiledQuery {
   };
 }
 
+const COMPRESSIONS = new Set(["NONE", "ROW", "PAGE"]);
+
+/** ` WITH (DATA_COMPRESSION = ...)` reproducing a per-partition list (partition n at n - 1): one value when all agree,
+ *  else one `ON PARTITIONS (...)` per value (CREATE TABLE / CREATE INDEX `<table_option>`); "" when nothing is
+ *  compressed. SWITCH requires source and target partitions to agree (Msg 11406). */
+export function compressionOption(perPartition: readonly string[] | undefined): string {
+  const values = (perPartition ?? []).map((c) => (COMPRESSIONS.has(c) ? c : "NONE"));
+  if (!values.some((c) => c !== "NONE")) return "";
+  const distinct = [...new Set(values)];
+  if (distinct.length === 1) return ` WITH (DATA_COMPRESSION = ${distinct[0]})`;
+  const on = (c: string) => values.flatMap((x, i) => (x === c ? [i + 1] : [])).join(", ");
+  return ` WITH (${distinct.filter((c) => c !== "NONE").map((c) => `DATA_COMPRESSION = ${c} ON PARTITIONS (${on(c)})`).join(", ")})`;
+}
+
+/** The compression partition `n` of each index has, for a non-partitioned table standing in for that partition. */
+const inPartition = (n: number) => (ix: IndexInfo) => compressionOption(ix.compression?.[n - 1] ? [ix.compression[n - 1]] : undefined);
+
 /** SWITCH waits behind readers at low priority for at most a minute, then gives up itself (never kills readers). */
 export const LOW_PRIORITY = " WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))";
 
@@ -210,18 +227,21 @@ export const sqlServerPartitions: PartitionCompiler = {
   },
 
   createStaging(table, staging, retired, p, day, shape: TableShape) {
-    const fg = quoteIdent(partitionOf(p, day).filegroup ?? "PRIMARY");
+    const part = partitionOf(p, day);
+    const fg = quoteIdent(part.filegroup ?? "PRIMARY");
     const cols = shape.columns.map(columnDef).join(", ");
+    // A heap's pages switch as they are: the staging heap is compressed as the partition it replaces.
+    const heap = shape.indexes.some((ix) => ix.clustered) ? "" : compressionOption(part.compression ? [part.compression] : undefined);
     return [
-      { sql: `CREATE TABLE ${qualified(staging)} (${cols}) ON ${fg}`, params: [] },
+      { sql: `CREATE TABLE ${qualified(staging)} (${cols}) ON ${fg}${heap}`, params: [] },
       mark(staging, `staging:${table.schema}.${table.name}`),
       // The target's own CHECKs, trusted (WITH CHECK is the default for a new constraint): rows that break one fail
       // the load (bulk load checks constraints), and SWITCH finds the structure it requires.
       ...checkStatements(staging, shape.checks),
       // the empty twin the old partition is switched out into: same columns, indexes and filegroup
-      { sql: `CREATE TABLE ${qualified(retired)} (${cols}) ON ${fg}`, params: [] },
+      { sql: `CREATE TABLE ${qualified(retired)} (${cols}) ON ${fg}${heap}`, params: [] },
       mark(retired, `retired:${table.schema}.${table.name}`),
-      ...indexStatements(retired, shape.indexes),
+      ...indexStatements(retired, shape.indexes, inPartition(part.number!)),
     ];
   },
 
@@ -233,7 +253,7 @@ export const sqlServerPartitions: PartitionCompiler = {
     const part = partitionOf(p, day);
     const [gt, lt] = isRangeLeft(p) ? [">", "<="] : [">=", "<"];
     return [
-      ...indexStatements(staging, indexes),
+      ...indexStatements(staging, indexes, inPartition(part.number!)),
       {
         sql: `ALTER TABLE ${qualified(staging)} ADD CONSTRAINT ${quoteIdent(checkName(staging))} CHECK (${col} ${gt} ${literal(p, part.lower!)} AND ${col} ${lt} ${literal(p, part.upper!)} AND ${col} IS NOT NULL)`,
         params: [],

@@ -9,7 +9,7 @@
 //   group's transaction: a rollback or a kill leaves none behind.
 import { whereClause } from "../filters";
 import type { ForeignKey, RelationsCompiler } from "../types";
-import { paramText, scopeParam } from "./compiler";
+import { paramText, scopeParam, truncateOrDelete } from "./compiler";
 import { qualified, quoteIdent } from "./compiler";
 
 const cols = (names: string[], alias?: string) => names.map((n) => (alias ? `${alias}.${quoteIdent(n)}` : quoteIdent(n))).join(", ");
@@ -19,9 +19,20 @@ const referenced = (t: { schema: string; name: string }, keys: ForeignKey[]) =>
   keys.some((k) => k.referenced.schema.toLowerCase() === t.schema.toLowerCase() && k.referenced.name.toLowerCase() === t.name.toLowerCase());
 
 
+/** A column expression EXCEPT / DISTINCT can compare: xml and ntext as nvarchar(max), text as varchar(max), image,
+ *  geography and geometry as varbinary(max) (hierarchyid is comparable as it is). */
+export function comparableAs(expr: string, nativeType: string | undefined): string {
+  const t = (nativeType ?? "").toLowerCase();
+  if (t === "xml" || t === "ntext") return `CONVERT(nvarchar(max), ${expr})`;
+  if (t === "text") return `CONVERT(varchar(max), ${expr})`;
+  if (t === "image" || t === "geography" || t === "geometry") return `CONVERT(varbinary(max), ${expr})`;
+  return expr;
+}
+
 export const sqlServerRelations: RelationsCompiler = {
   emptyTables(tables, truncate, keys) {
-    return tables.map((t) => ({ sql: truncate && !referenced(t, keys) ? `TRUNCATE TABLE ${qualified(t)}` : `DELETE FROM ${qualified(t)}`, params: [] }));
+    // Keys of the group are known here; a key the catalog reports disabled (not in `keys`) is the server's to see.
+    return tables.map((t) => (truncate && !referenced(t, keys) ? truncateOrDelete(t) : { sql: `DELETE FROM ${qualified(t)}`, params: [] }));
   },
   suspendForeignKey(fk) {
     return { sql: `ALTER TABLE ${qualified(fk.table)} NOCHECK CONSTRAINT ${quoteIdent(fk.name)}`, params: [] };
@@ -68,7 +79,7 @@ export const sqlServerRelations: RelationsCompiler = {
     const t = qualified(table);
     return [{ sql: `SELECT TOP (0) * INTO ${qualified(staging)} FROM ${t} UNION ALL SELECT TOP (0) * FROM ${t}`, params: [] }];
   },
-  mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep }) {
+  mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep, types = {} }) {
     const t = qualified(table);
     const s = qualified(staging);
     const other = update ?? columns.filter((c) => !key.includes(c));
@@ -79,8 +90,10 @@ export const sqlServerRelations: RelationsCompiler = {
     // Each keeper an anti-join of its own: SQL Server hashes each child's keys once (EXISTS inside OR is probed per row).
     const unreferenced = keepers.map((fk) => ` AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.table)} AS c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`).join("");
     const unkept = keep ? ` AND CASE WHEN (${keep}) THEN 1 ELSE 0 END = 0` : "";
-    // EXCEPT compares NULLs as equal: the documented NULL-safe "row differs" test.
-    const differs = `EXISTS (SELECT ${cols(other, "t")} EXCEPT SELECT ${cols(other, "s")})`;
+    // EXCEPT compares NULLs as equal: the documented NULL-safe "row differs" test. Types EXCEPT cannot compare (Msg
+    // 421: xml, text, ntext, image; CLR types) are compared as the text or bytes they convert to.
+    const comparable = (alias: string) => other.map((c) => comparableAs(`${alias}.${quoteIdent(c)}`, types[c])).join(", ");
+    const differs = `EXISTS (SELECT ${comparable("t")} EXCEPT SELECT ${comparable("s")})`;
     const insert = `INSERT INTO ${t} (${cols(columns)}) SELECT ${cols(columns, "s")} FROM ${s} AS s WHERE NOT EXISTS (SELECT 1 FROM ${t} AS t WHERE ${match})`;
     return {
       update: {

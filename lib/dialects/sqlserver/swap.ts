@@ -7,7 +7,7 @@
 // switching" requirements). What cannot be reproduced is reported by the introspector as a blocker.
 import type { CompiledQuery, IndexInfo, SwapCompiler, TableRef, TableShape, TableStorage } from "../types";
 import { qualified, quoteIdent } from "./compiler";
-import { checkStatements, columnDef, indexStatements, LOW_PRIORITY, mark } from "./partitions";
+import { checkStatements, columnDef, compressionOption, indexStatements, LOW_PRIORITY, mark } from "./partitions";
 
 /** `ON [filegroup]` or `ON [scheme]([column])`: where the table, or one of its indexes, is stored. */
 function placement(storage: TableStorage, dataSpace?: string): string {
@@ -16,21 +16,14 @@ function placement(storage: TableStorage, dataSpace?: string): string {
   return ` ON ${quoteIdent(dataSpace ?? (ds as { filegroup: string }).filegroup)}`;
 }
 
-/** The heap's or clustered index's compression, when there is one (SWITCH moves the pages as they are). */
-function compression(storage: TableStorage): string {
-  const c = storage.compression?.toUpperCase();
-  return c && c !== "NONE" ? ` WITH (DATA_COMPRESSION = ${/^[A-Z_]+$/.test(c) ? c : "NONE"})` : "";
-}
-
-/** Indexes as the target has them, each on the target index's own filegroup or scheme; the clustered one compressed
- *  like the target's. */
+/** Indexes as the target has them, each on the target index's own filegroup or scheme and compressed partition by
+ *  partition as the target index is (SWITCH moves the pages as they are: Msg 11406 where they differ). */
 function indexesOf(t: TableRef, storage: TableStorage, shape: TableShape): CompiledQuery[] {
-  const compressed = compression(storage);
-  return indexStatements(t, shape.indexes, (ix: IndexInfo) => `${ix.clustered ? compressed : ""}${placement(storage, ix.dataSpace)}`);
+  return indexStatements(t, shape.indexes, (ix: IndexInfo) => `${compressionOption(ix.compression)}${placement(storage, ix.dataSpace)}`);
 }
 
 function createTable(t: TableRef, storage: TableStorage, shape: TableShape): CompiledQuery {
-  const heapCompressed = shape.indexes.some((ix) => ix.clustered) ? "" : compression(storage);
+  const heapCompressed = shape.indexes.some((ix) => ix.clustered) ? "" : compressionOption(storage.compression);
   const lob = storage.lobFilegroup ? ` TEXTIMAGE_ON ${quoteIdent(storage.lobFilegroup)}` : "";
   return { sql: `CREATE TABLE ${qualified(t)} (${shape.columns.map(columnDef).join(", ")})${placement(storage)}${lob}${heapCompressed}`, params: [] };
 }

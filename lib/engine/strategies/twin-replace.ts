@@ -3,7 +3,7 @@
 // identities and sequences on. Where SWITCH is impossible the plan says why and the table loads in place as before.
 import { partitionName } from "../../dialects/partition-days";
 import type { TableStorage } from "../../dialects/types";
-import { checkAborted, displayName, unit, type TableContext } from "../context";
+import { checkAborted, displayName, RefreshError, unit, type TableContext } from "../context";
 import { failpoint } from "../failpoints";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
@@ -12,6 +12,8 @@ import { analyzeTarget, resyncGenerators } from "../target-state";
 export type TwinDecision =
   /** `reason`: said in the plan (and the dry run): which path, and why not the twin when not. */
   { twin: true; reason: string; storage: TableStorage } | { twin: false; reason: string };
+
+const partitionCount = (s: TableStorage) => ("scheme" in s.dataSpace ? s.dataSpace.partitions : 1);
 
 /** Whether this table's full replace can go through a twin, from the catalog as it is now. */
 export async function twinDecision(ctx: TableContext): Promise<TwinDecision | null> {
@@ -51,9 +53,19 @@ export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number
       ctx.progress.phase("switching");
       await failpoint("before-swap");
       await target().transaction(async () => {
-        for (const q of swap.switchIn(ctx.targetTable, twin, retired, storage)) await target().execute(q);
+        // The partitions as they are now: a split since the twin was built gave the table and both twins (one
+        // scheme) another partition, and every one must be exchanged.
+        const now = await target().introspector.storage!(ctx.targetTable);
+        for (const q of swap.switchIn(ctx.targetTable, twin, retired, now)) await target().execute(q);
+        // The first SWITCH holds the table's schema lock to the commit, so no split runs after it; one that ran
+        // between the read and that lock shows here, and nothing is committed.
+        const after = partitionCount(await target().introspector.storage!(ctx.targetTable));
+        if (after !== partitionCount(now))
+          throw new RefreshError(`${displayName(ctx.targetTable)}: its partition function changed during the switch (${partitionCount(now)} -> ${after} partitions); nothing was committed, the next run switches them all`);
         await resyncGenerators(ctx);
       });
+      // The new rows are the table's now, whatever happens next (a cancel, a lost connection): say so.
+      ctx.progress.commitUnit(load.rows);
       await failpoint("after-swap");
       await analyzeTarget(ctx);
       return load;

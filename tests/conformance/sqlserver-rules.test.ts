@@ -1,0 +1,81 @@
+// SQL Server rules the modelled sessions enforce (tests/support/sqlserver-*model.ts), checked on the real TDS server
+// of MSSQL_TEST_URL, with the product's own statements: what the server refuses, it must refuse here too, and the
+// product's form must pass. Skipped without a server.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectSqlServer } from "../../lib/dialects/sqlserver/driver";
+import { truncateOrDelete } from "../../lib/dialects/sqlserver/compiler";
+import { sqlServerIntrospector, SQL } from "../../lib/dialects/sqlserver/introspector";
+import { sqlServerRelations as r } from "../../lib/dialects/sqlserver/relations";
+import type { Session } from "../../lib/dialects/types";
+
+const MSSQL = process.env.MSSQL_TEST_URL;
+
+describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS server", () => {
+  let master: Session;
+  let s: Session;
+  const name = `uatr_rules_${randomBytes(4).toString("hex")}`;
+  const exec = (sql: string, params: readonly unknown[] = []) => s.execute({ sql, params: [...params] });
+  const query = <R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []) => s.query<R>({ sql, params: [...params] });
+
+  beforeAll(async () => {
+    const u = new URL(MSSQL!);
+    const base = {
+      engine: "sqlserver" as const, host: u.hostname, port: Number(u.port || 1433), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password),
+      options: { encrypt: u.searchParams.get("encrypt") ?? true, trustServerCertificate: u.searchParams.get("trustServerCertificate") !== "false" },
+    };
+    const opts = { readOnly: false, connectionTimeoutSec: 30, commandTimeoutSec: 120 };
+    master = await connectSqlServer({ ...base, database: "master" }, opts);
+    await master.execute({ sql: `CREATE DATABASE [${name}]`, params: [] });
+    s = await connectSqlServer({ ...base, database: name }, opts);
+  }, 120_000);
+
+  afterAll(async () => {
+    await s?.close();
+    await master?.execute({ sql: `DROP DATABASE [${name}]`, params: [] }).catch(() => {});
+    await master?.close();
+  });
+
+  it("TRUNCATE TABLE is refused for a referenced table (Msg 4712); the product's statement DELETEs it and TRUNCATEs the rest", async () => {
+    await exec("CREATE TABLE dbo.products (id int IDENTITY(1,1) PRIMARY KEY, name nvarchar(50) NOT NULL)");
+    await exec("CREATE TABLE dbo.notes (id int PRIMARY KEY, product_id int NULL CONSTRAINT fk_notes_product REFERENCES dbo.products (id))");
+    await exec("INSERT INTO dbo.products (name) VALUES (N'a'), (N'b')");
+    await expect(exec("TRUNCATE TABLE dbo.products")).rejects.toThrow();
+    for (const t of ["products", "notes"]) {
+      const q = truncateOrDelete({ schema: "dbo", name: t });
+      await exec(q.sql, q.params);
+    }
+    expect(await query("SELECT COUNT(*) AS n FROM dbo.products")).toEqual([{ n: 0 }]);
+  });
+
+  it("EXCEPT cannot compare xml as it is (Msg 421); the product's merge compares it as text, updates it, and never sets the identity (Msg 8102)", async () => {
+    await exec("CREATE TABLE dbo.accounts (code nvarchar(20) NOT NULL PRIMARY KEY, id int IDENTITY(1,1) NOT NULL, profile xml NULL)");
+    await exec("SET IDENTITY_INSERT dbo.accounts ON; INSERT INTO dbo.accounts (code, id, profile) VALUES (N'a', 5, N'<p>old</p>'); SET IDENTITY_INSERT dbo.accounts OFF;");
+    const table = { schema: "dbo", name: "accounts" };
+    const staging = r.mergeStaging(table);
+    for (const q of r.createMergeStaging(table, staging)) await exec(q.sql, q.params);
+    await exec(`INSERT INTO ${`[dbo].[${staging.name}]`} (code, id, profile) VALUES (N'a', 1, N'<p>1</p>'), (N'b', 2, N'<p>2</p>')`);
+    const spec = { key: ["code"], columns: ["code", "id", "profile"], keepers: [], identity: true };
+    // What the server refuses, as the models refuse it.
+    await expect(query(r.mergeFromStaging(table, staging, { ...spec, update: ["profile"] }).update.sql)).rejects.toThrow();
+    await expect(query(r.mergeFromStaging(table, staging, { ...spec, update: ["id", "profile"], types: { profile: "xml" } }).update.sql)).rejects.toThrow();
+    // The product's merge: the columns it updates (lib/engine/upsert.ts leaves identity columns out) and the types.
+    const merge = r.mergeFromStaging(table, staging, { ...spec, update: ["profile"], types: { code: "nvarchar(20)", id: "int", profile: "xml" } });
+    expect(await query(merge.update.sql)).toEqual([{ n: "1" }]);
+    expect(await query(merge.insert.sql)).toEqual([{ n: "1" }]);
+    expect(await query("SELECT code, id, CONVERT(nvarchar(max), profile) AS profile FROM dbo.accounts ORDER BY code")).toEqual([
+      { code: "a", id: 5, profile: "<p>1</p>" },
+      { code: "b", id: 2, profile: "<p>2</p>" },
+    ]);
+  });
+
+  it("reads every index's compression per partition from sys.partitions", async () => {
+    await exec("CREATE TABLE dbo.compressed (id int NOT NULL PRIMARY KEY, v int NULL)");
+    await exec("CREATE INDEX ix_compressed_v ON dbo.compressed (v)");
+    const rows = await query<{ index: string | null; partition: number; compression: string }>(SQL.compression, ["[dbo].[compressed]"]);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(rows.map((x) => x.compression))).toEqual(new Set(["NONE"]));
+    const indexes = await sqlServerIntrospector((sql, params) => query(sql, params)).indexes({ schema: "dbo", name: "compressed" });
+    expect(indexes.map((ix) => ix.compression)).toEqual([undefined, undefined]);
+  });
+});
