@@ -84,6 +84,18 @@ export function TableForm({ action, initial, original }: { action: Action; initi
           <label className="flex items-center gap-2"><input type="checkbox" name="enabled" defaultChecked={v.enabled !== false} /> Enabled</label>
         </div>
       </div>
+      <fieldset className="space-y-3 rounded border border-slate-200 p-3">
+        <legend className="px-1 text-sm font-medium">What UAT keeps</legend>
+        <div className="grid gap-4 sm:grid-cols-2">
+          {text("keep_rows", "Rows to keep", "a condition over UAT's columns, e.g. created_by = 'tester' OR id >= 2000000000: never deleted or overwritten")}
+          {text("keep_columns", "Columns to keep", "comma-separated: UAT's values stay on rows production also has (a settings row's URL)")}
+        </div>
+        <div className="grid gap-4 sm:grid-cols-3">
+          {text("uat_ids_from", "UAT ids from", "UAT's own new rows take ids from here up; empty: the key type's default (int 2e9, bigint 9e18)")}
+          {mode === "incremental" && text("identity_buffer", "Identity buffer", "ids re-read below the watermark (rows production committed out of order); empty: 10000")}
+          <label className="flex items-center gap-2 self-end text-sm"><input type="checkbox" name="keep_table" defaultChecked={v.keep_table === true} /> Keep the whole table (never refreshed; its references keep their parents)</label>
+        </div>
+      </fieldset>
       {/* keep hidden mode fields posted so the schema sees them when sections are collapsed */}
       {strategy !== "simple_copy" && <input type="hidden" name="sync_mode" value="full_replace" />}
 

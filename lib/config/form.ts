@@ -1,9 +1,11 @@
 // HTML form fields -> the config.yaml table shape, so the admin form validates with the same zod schema as YAML.
 import { fieldErrors, tableSchema, type TableConfigInput } from "./schema";
 
-const TEXT = ["name", "schema", "strategy", "sync_mode", "incremental_column", "incremental_type", "partition_column", "partition_function", "partition_scheme"] as const;
-const NUMBER = ["date_buffer_days", "batch_size"] as const;
-const BOOL = ["truncate_target", "fire_triggers", "enabled"] as const;
+const TEXT = ["name", "schema", "strategy", "sync_mode", "incremental_column", "incremental_type", "partition_column", "partition_function", "partition_scheme", "keep_rows"] as const;
+const NUMBER = ["date_buffer_days", "batch_size", "identity_buffer", "uat_ids_from"] as const;
+const BOOL = ["truncate_target", "fire_triggers", "enabled", "keep_table"] as const;
+/** Lists typed as comma-separated names. */
+const LIST = ["keep_columns"] as const;
 
 export type FormValues = Record<string, string | boolean>;
 
@@ -11,13 +13,15 @@ export function tableFormValues(form: FormData): FormValues {
   const v: FormValues = {};
   for (const k of [...TEXT, ...NUMBER]) v[k] = String(form.get(k) ?? "").trim();
   for (const k of BOOL) v[k] = form.get(k) === "on";
+  for (const k of LIST) v[k] = String(form.get(k) ?? "").trim();
   return v;
 }
 
 export function valuesFromTable(t: TableConfigInput): FormValues {
   const v: FormValues = {};
   for (const k of [...TEXT, ...NUMBER]) v[k] = t[k] === undefined ? "" : String(t[k]);
-  for (const k of BOOL) v[k] = t[k];
+  for (const k of BOOL) v[k] = t[k] ?? false;
+  for (const k of LIST) v[k] = (t[k] ?? []).join(", ");
   return v;
 }
 
@@ -27,6 +31,8 @@ export function parseTableForm(v: FormValues): { table?: TableConfigInput; error
   for (const k of TEXT) if (v[k] !== "") raw[k] = v[k];
   for (const k of NUMBER) if (v[k] !== "") raw[k] = /^-?\d+$/.test(String(v[k])) ? Number(v[k]) : v[k];
   for (const k of BOOL) raw[k] = v[k];
+  if (!raw.keep_table) delete raw.keep_table;
+  for (const k of LIST) if (v[k] !== "") raw[k] = String(v[k]).split(",").map((x) => x.trim()).filter(Boolean);
   const parsed = tableSchema.safeParse(raw);
   return parsed.success ? { table: parsed.data, errors: {} } : { errors: fieldErrors(parsed.error) };
 }

@@ -33,6 +33,8 @@ function condition(filter: RowFilter, quote: (name: string) => string, bind: (va
   switch (filter.kind) {
     case "below":
       return `(${col} < ${bind(filter.value, filter.column)} OR ${col} IS NULL)`;
+    case "equals":
+      return `${col} = ${bind(filter.value, filter.column)}`;
     case "greater":
       return `${col} > ${bind(filter.value, filter.column)}`;
     case "atLeast":

@@ -255,6 +255,8 @@ export type RowFilter =
   /** One parallel stream's share of a table: key in [lower, upper) (null: open), NULL keys when `nulls`, and inside
    *  `within` (a partition's day range) when given. */
   | { kind: "slice"; column: ColumnInfo; lower: string | null; upper: string | null; nulls: boolean; within?: RowFilter }
+  /** `column` equal to `value` (a key value looked up). */
+  | { kind: "equals"; column: ColumnInfo; value: string }
   /** `column` below `value`, or NULL (rows outside UAT's own id range). */
   | { kind: "below"; column: ColumnInfo; value: string }
   /** Rows an admin-written predicate (checked by lib/dialects/expression) holds for / does not hold for (NULL: not). */

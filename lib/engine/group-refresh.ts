@@ -46,6 +46,12 @@ function targetWindow(ctx: TableContext, filter: ColumnFilter | undefined): Colu
  *  kept by rule. */
 async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
   const { ctx, plan } = g;
+  // Nothing to update, keep or delete in an empty target (day 1, or emptied): it loads like a full replace.
+  const [empty] = await ctx.sessions.target.query<{ empty: boolean | number }>(ctx.dialect.compiler.isEmpty(ctx.targetTable));
+  if (Number(empty?.empty) === 1 || empty?.empty === true) {
+    const inserted = await copyRows(ctx, plan.sourceQuery);
+    return async (): Promise<MergeCounts> => ({ updated: 0, inserted, deleted: 0, kept: 0 });
+  }
   const staged = await stageAndUpsert(ctx, plan.sourceQuery, { keepers, scope: targetWindow(ctx, plan.filter), merged: true });
   return async (): Promise<MergeCounts> => {
     const { deleted, kept } = await staged.finishMerge();

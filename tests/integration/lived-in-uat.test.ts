@@ -60,6 +60,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     const r = await run(["invoice"]);
     expect(r.status, r.t.error).toBe("succeeded");
     expect(r.t.plan?.watermarkBefore).toBe("12"); // the tester's row (id 2e9) is not production's
+    expect(r.t.plan?.reason).toContain("UAT's own rows: 1 in UAT's id range left as they are");
     expect(r.t.outcome?.watermarkAfter).toBe("15");
     const uat = await env.target.query("SELECT id, customer FROM invoice WHERE id > 12 ORDER BY id");
     expect(uat.rows).toEqual([
@@ -122,5 +123,21 @@ describe("a lived-in UAT (PostgreSQL)", () => {
       { name: "site", url: "https://uat.shop.example.com", owner: "prod" },
       { name: "tester-flag", url: "on", owner: "tester" },
     ]);
+    // The plan (dry run, run page, CLI) says what happens to UAT's own rows.
+    expect(r.t.plan?.reason).toContain("UAT's own rows: 1 kept by keep_rows");
+  });
+
+  it("a keep rule naming a row production also has is refused by the dry run and the run, naming the table, key and rule", async () => {
+    await env.target.query("UPDATE app_setting SET owner = 'uat' WHERE name = 'site'");
+    await env.config([{ name: "app_setting", sync_mode: "full_replace", keep_rows: "owner IN ('tester', 'uat')" }]);
+    const before = await fingerprint(env.target, "app_setting");
+    for (const dryRun of [true, false]) {
+      const r = await run(["app_setting"], dryRun);
+      expect(r.status).toBe("failed");
+      expect(r.t.error).toBe(
+        "public.app_setting: keep_rows (owner IN ('tester', 'uat')) keeps a row whose key production also has (name = site): the refresh would overwrite it or fail on its key. Narrow the rule (e.g. to UAT's id range) or remove the row",
+      );
+    }
+    expect(await fingerprint(env.target, "app_setting")).toEqual(before);
   });
 });

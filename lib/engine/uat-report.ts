@@ -1,0 +1,75 @@
+// What a refresh will do to UAT's own rows, said in its plan (dry run, run page, CLI): how many rows keep_rows keeps
+// and how many rows in UAT's id range no rule keeps, counted in the target before anything is written. A kept row
+// whose key production also has is refused before the refresh: the load would overwrite it or fail on its key.
+import type { ColumnInfo, RowFilter } from "../dialects/types";
+import { displayName, RefreshError, type TableContext } from "./context";
+import { mergeKey } from "./merge-key";
+import type { TablePlan } from "./strategies/types";
+import { both, keptRows, notKept } from "./uat-rows";
+
+/** Kept rows checked against production's keys at most (beyond: said in the plan, not checked). */
+export const KEPT_CHECK_LIMIT = 100_000;
+/** Keys looked up in production per query (a few parameters each; SQL Server takes at most 2,100). */
+const LOOKUP_BATCH = 200;
+const LOOKUP_FAMILIES = new Set(["integer", "text", "decimal"]);
+
+const countOf = async (ctx: TableContext, role: "source" | "target", table: TableContext["targetTable"], filter?: RowFilter) =>
+  Number((await ctx.sessions[role].query<{ n: string | number }>(ctx.dialect.compiler.countRows(table, filter)))[0]?.n ?? 0);
+
+/** UAT's own rows by id: at or above the start of UAT's range in any generator column. */
+function inUatRange(ctx: TableContext): RowFilter | undefined {
+  const ranged = (ctx.uat?.generators ?? []).filter((g) => g.uatFrom !== null);
+  if (!ranged.length) return undefined;
+  return { kind: "any", filters: ranged.map((g) => ({ kind: "atLeast", column: g.column, value: g.uatFrom! })) };
+}
+
+/** Appends to the plan's reason what happens to UAT's own rows, and refuses kept rows production also has. */
+export async function planUatRows(ctx: TableContext, plan: TablePlan): Promise<void> {
+  const parts: string[] = [];
+  if (ctx.uat?.keep) {
+    const kept = await countOf(ctx, "target", ctx.targetTable, keptRows(ctx.uat));
+    parts.push(`${kept} kept by keep_rows`);
+    const unchecked = await refuseKeptCollisions(ctx, kept);
+    if (unchecked) parts.push(unchecked);
+  }
+  const range = inUatRange(ctx);
+  if (range) {
+    const own = await countOf(ctx, "target", ctx.targetTable, both(range, notKept(ctx.uat)));
+    // A full replace (and a merge) removes what no rule keeps; an incremental copy touches production's rows only.
+    const fate = plan.mode === "full_replace" && ctx.config.strategy === "simple_copy" ? "replaced (no rule keeps them)" : "left as they are";
+    if (own) parts.push(`${own} in UAT's id range ${fate}`);
+  }
+  if (parts.length) plan.reason += `; UAT's own rows: ${parts.join(", ")}`;
+}
+
+/** Refuses a refresh whose keep rule names rows production also has (by the table's key); returns a note when the
+ *  check could not be made. */
+async function refuseKeptCollisions(ctx: TableContext, kept: number): Promise<string | undefined> {
+  if (!kept) return undefined;
+  const key = await mergeKey(ctx).catch(() => null);
+  if (!key) return "not checked against production's keys (the table has no key)";
+  const pairs = key.map((name) => ctx.columns.find((c) => c.target.name === name)!);
+  if (pairs.some((p) => !p || !LOOKUP_FAMILIES.has(p.target.family))) return "not checked against production's keys (key type)";
+  if (kept > KEPT_CHECK_LIMIT) return `not checked against production's keys (more than ${KEPT_CHECK_LIMIT} kept rows)`;
+  const rows = await ctx.sessions.target.query<Record<string, unknown>>(
+    ctx.dialect.compiler.selectRows(ctx.targetTable, pairs.map((p) => p.target), keptRows(ctx.uat), undefined, KEPT_CHECK_LIMIT),
+  );
+  for (let i = 0; i < rows.length; i += LOOKUP_BATCH) {
+    const batch = rows.slice(i, i + LOOKUP_BATCH);
+    const equal = (row: Record<string, unknown>): RowFilter => ({
+      kind: "all",
+      filters: pairs.map((p) => ({ kind: "equals", column: p.source as ColumnInfo, value: String(row[p.target.name]) })),
+    });
+    const usable = batch.filter((row) => pairs.every((p) => row[p.target.name] !== null && row[p.target.name] !== undefined));
+    if (!usable.length) continue;
+    if (!(await countOf(ctx, "source", ctx.sourceTable, { kind: "any", filters: usable.map(equal) }))) continue;
+    // Name one: the first kept row production has.
+    for (const row of usable)
+      if (await countOf(ctx, "source", ctx.sourceTable, equal(row)))
+        throw new RefreshError(
+          `${displayName(ctx.targetTable)}: keep_rows (${ctx.config.keep_rows}) keeps a row whose key production also has (${key.map((k) => `${k} = ${String(row[k])}`).join(", ")}): the refresh would overwrite it or fail on its key. Narrow the rule (e.g. to UAT's id range) or remove the row`,
+          { field: "keep_rows" },
+        );
+  }
+  return undefined;
+}
