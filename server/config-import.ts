@@ -7,6 +7,7 @@ import { connectionChanges, describeConnectionChange, diffConfig, isEmptyDiff, t
 import { ConfigError } from "@/lib/config/schema";
 import { exportConfig, importConfig } from "@/lib/config/store";
 import { ConfigTooLargeError, parseConfigYaml } from "@/lib/config/yaml";
+import { unknownKeepReferencing } from "@/lib/engine/validate";
 import { metadata } from "@/lib/metadata/client";
 
 export type ImportOutcome =
@@ -23,6 +24,9 @@ export async function importConfiguration(actor: string, yaml: string, opts: { a
     if (e instanceof ConfigError) return { status: 400, issues: e.issues };
     throw e;
   }
+  // What the file names in the target's catalog (keep_referencing's keys) must exist there.
+  const unknown = await unknownKeepReferencing(next);
+  if (unknown.length) return { status: 400, issues: unknown };
   const db = metadata();
   const current = await exportConfig(db).catch(() => null);
   const diff = diffConfig(current, next);

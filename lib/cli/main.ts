@@ -7,6 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { ConfigError } from "../config/schema";
+import { unknownKeepReferencing } from "../engine/validate";
 import { exportConfig, importConfig } from "../config/store";
 import { connectionChanges, describeConnectionChange, diffConfig } from "../config/diff";
 import { audit } from "../audit";
@@ -165,6 +166,8 @@ export async function main(argv: string[]): Promise<number> {
 
     if (args.import) {
       const next = loadConfigFile(args.import);
+      const unknown = await unknownKeepReferencing(next);
+      if (unknown.length) throw new ConfigError(args.import, unknown);
       const current = await exportConfig(db).catch(() => null);
       const connections = connectionChanges(current, diffConfig(current, next));
       if (connections.length && !args["confirm-connection-change"]) {

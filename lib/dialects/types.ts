@@ -139,7 +139,9 @@ export interface ForeignKey {
   declaredOn?: TableRef;
 }
 
-export type Privilege = "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "TRUNCATE" | "ALTER";
+/** Table privileges, plus CREATE (a table in the table's schema: staging tables) and SEQUENCE (moving every sequence
+ *  the table's column defaults draw from: UPDATE on PostgreSQL, ALTER on SQL Server). */
+export type Privilege = "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "TRUNCATE" | "ALTER" | "CREATE" | "SEQUENCE";
 
 /** A sequence a column's default draws from (PostgreSQL nextval, SQL Server NEXT VALUE FOR), owned or not. */
 export interface SequenceUse {

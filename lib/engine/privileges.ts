@@ -23,12 +23,22 @@ export async function refuseMissingPrivileges(ctx: TableContext, plan: TablePlan
   if (plan.mode === "partition_switch") need("ALTER", "attach and detach partitions");
   if (role.suspendsKeys) need("ALTER", "suspend and restore its foreign keys");
   if (!ctx.config.fire_triggers && (await ctx.sessions.target.introspector.triggers(ctx.targetTable)).length) need("ALTER", "disable its triggers during the load");
+  // Staging tables live in the table's schema: merges, re-read identity windows, twins, partition days, kept columns.
+  const stages =
+    role.merged || plan.twin || plan.mode === "partition_switch" || (plan.mode === "incremental" && ctx.config.incremental_type === "identity") || !!ctx.uat?.keepColumns.length;
+  if (stages) need("CREATE", "create its staging table");
+  if (ctx.uat?.generators.some((g) => g.sequence)) need("SEQUENCE", "move them past the copied values");
 
   const missing = await ctx.sessions.target.introspector.missingPrivileges(ctx.targetTable, [...needs.keys()]);
-  const owner = ctx.dialect.engine === "postgres" ? " (PostgreSQL: be the table's owner or a member of its owner role)" : "";
+  const postgres = ctx.dialect.engine === "postgres";
+  const label = (p: Privilege) =>
+    p === "ALTER" && postgres ? "ALTER (PostgreSQL: be the table's owner or a member of its owner role)"
+    : p === "CREATE" ? `CREATE on schema ${ctx.targetTable.schema}${postgres ? "" : " (CREATE TABLE, and ALTER on the schema)"}`
+    : p === "SEQUENCE" ? `${postgres ? "UPDATE" : "ALTER"} on the sequences its columns draw from`
+    : p;
   if (missing.length)
     throw new RefreshError(
-      `the target login lacks ${missing.map((p) => `${p}${p === "ALTER" ? owner : ""} (to ${needs.get(p)})`).join(", ")} on ${displayName(ctx.targetTable)}`,
+      `the target login lacks ${missing.map((p) => `${label(p)} (to ${needs.get(p)})`).join(", ")} on ${displayName(ctx.targetTable)}`,
       { hint: missing.includes("ALTER") && needs.get("ALTER")!.includes("triggers") ? "Grant it, or set fire_triggers: true on the table if its triggers may run during a refresh." : "Grant it to the target login; nothing was written." },
     );
 }

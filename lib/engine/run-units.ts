@@ -51,13 +51,14 @@ export async function planUnits(all: TableConfigInput[], tables: TableConfigInpu
       units.push({ kind: "table", table: byName.get(group.members[0].name)! });
       continue;
     }
+    // Said once, on the table the outside rows reference; the group's other members say where to look.
     const refused = outside.length
-      ? [...new Set(outside.map((o) => o.member))]
-          .map((m) => {
+      ? Object.fromEntries(
+          [...new Set(outside.map((o) => o.member))].map((m) => {
             const list = outside.filter((o) => o.member === m).map((o) => `${displayName(o.key.table)} (${o.key.name})`);
-            return `${m} is referenced by table(s) outside the configuration: ${list.join(", ")}; emptying or re-syncing ${m} would break their rows. Add them to the configuration (they then refresh with ${m}, or keep their rows while ${m} is merged), or record for each foreign key that UAT's rows there are kept (keep_referencing, on the table's admin page)`;
-          })
-          .join("; ")
+            return [m, `${m} is referenced by table(s) outside the configuration: ${list.join(", ")}; emptying or re-syncing ${m} would break their rows. Add them to the configuration (they then refresh with ${m}, or keep their rows while ${m} is merged), or record for each foreign key that UAT's rows there are kept (keep_referencing, on the table's admin page)`];
+          }),
+        )
       : undefined;
     units.push({ kind: "group", tables: group.members.map((m) => byName.get(m.name)!), unit: { group, referencing: referencing(names), refused } });
   }

@@ -142,8 +142,8 @@ export interface GroupUnit {
   group: RefreshGroup;
   /** Every key referencing a member (the group's own and those from tables outside the run). */
   referencing: ForeignKey[];
-  /** Why the group cannot run (tables outside the configuration reference a member): every member fails with it. */
-  refused?: string;
+  /** Why the group cannot run, by the member that tables outside the configuration reference: the group fails. */
+  refused?: Record<string, string>;
 }
 
 /**
@@ -152,6 +152,25 @@ export interface GroupUnit {
  * (their parents were merged, so the rows they reference stay). Any failure fails every member of the
  * transaction: nothing of it was committed.
  */
+/** A refused group still plans every member, so each problem of the configuration is said at once (a misspelled
+ *  column is not hidden behind the refusal); the refusal is said on the tables it concerns, the others point there. */
+async function refuseGroup(db: Metadata, tracked: Map<string, Tracked>, config: RefreshConfig, refused: Record<string, string>, group: RefreshGroup, pair: Sessions, req: RunRequest, note: string) {
+  const dialect = dialectFor(config.databases.target.engine);
+  const named = Object.keys(refused);
+  const reports: TableReport[] = [];
+  for (const m of group.members) {
+    const t = tracked.get(m.name)!;
+    try {
+      await planTable(db, t, config, config.tables.find((x) => x.name === m.name)!, pair, { ...req, dryRun: true }, note);
+      throw new RefreshError(refused[m.name] ?? `not refreshed: its group is refused (see ${named.join(", ")}: referenced by tables outside the configuration)`);
+    } catch (e) {
+      reports.push(await recordFailure(db, t, e, req, undefined, (x) => dialect.hintFor(x)));
+    }
+  }
+  await freshSessions(pair);
+  return reports;
+}
+
 export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<string, string>, config: RefreshConfig, unit: GroupUnit, pair: Sessions, req: RunRequest): Promise<TableReport[]> {
   const dialect = dialectFor(config.databases.target.engine);
   const { group } = unit;
@@ -159,11 +178,11 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
   const tracked = new Map<string, Tracked>();
   for (const m of group.members) tracked.set(m.name, await track(db, runId, resultIds.get(m.name)!, m.name, req));
   const tableOf = (m: Member) => config.tables.find((t) => t.name === m.name)!;
+  if (unit.refused) return refuseGroup(db, tracked, config, unit.refused, group, pair, req, note);
   const plans = new Map<string, TablePlan>();
   const stopListening = cutOnAbort(pair, req);
   const inTransaction = group.members.filter((m) => m.kind !== "switch");
   try {
-    if (unit.refused) throw new RefreshError(unit.refused);
     const members: GroupMember[] = [];
     const switched: { member: Member; ctx: TableContext }[] = [];
     for (const m of group.members) {

@@ -3,6 +3,8 @@
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
 import { RefreshError, resolveTable } from "./context";
+import { openSession } from "./connections";
+import { keepRecordFor, refKey } from "./groups";
 import { ProgressTracker } from "./progress";
 import { openPair } from "./runner";
 import { strategyFor } from "./strategies";
@@ -33,5 +35,36 @@ export async function checkAgainstCatalog(config: RefreshConfig, table: TableCon
     return { issues: { [field]: (e as Error).message } };
   } finally {
     await pair.close();
+  }
+}
+
+/** keep_referencing entries that name no foreign key of the target into their table, each with its path in the file
+ *  (`tables[2].keep_referencing[0]: ...`); checked against the target's catalog as it is now. */
+export async function unknownKeepReferencing(config: RefreshConfig): Promise<string[]> {
+  const withRecords = config.tables.map((t, i) => ({ t, i })).filter(({ t }) => t.keep_referencing?.length);
+  if (!withRecords.length) return [];
+  let session;
+  try {
+    session = await openSession(config.databases.target, "target", config.settings, { kind: "check" });
+  } catch (e) {
+    return [`keep_referencing: cannot be checked against the target's catalog (${(e as Error).message})`];
+  }
+  try {
+    const issues: string[] = [];
+    for (const { t, i } of withRecords) {
+      const ref = await session.introspector.findTable(t.name, t.schema);
+      if (!ref) {
+        issues.push(`tables[${i}].name: ${t.name} does not exist in the target database (it has keep_referencing entries)`);
+        continue;
+      }
+      const into = (await session.introspector.foreignKeys(ref)).filter((k) => refKey(k.referenced) === refKey(ref) && refKey(k.table) !== refKey(ref));
+      t.keep_referencing!.forEach((r, j) => {
+        if (!into.some((k) => keepRecordFor(r, k)))
+          issues.push(`tables[${i}].keep_referencing[${j}].foreign_key: ${r.table} has no foreign key ${r.foreign_key} into ${t.name} in the target database`);
+      });
+    }
+    return issues;
+  } finally {
+    await session.close();
   }
 }

@@ -12,12 +12,12 @@ describe("privileges, checked in the plan", () => {
   let env: TestEnv;
   let admin: pg.Client;
   const role = `uat_loader_${randomBytes(3).toString("hex")}`;
-  const configure = async (fire_triggers = false) => {
+  const configure = async (fire_triggers = false, tables: Record<string, unknown>[] = [{ name: "items", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers }]) => {
     const u = new URL(env.sourceUrl);
     const side = (url: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database: new URL(url).pathname.slice(1), username_env: "UAT_REFRESH_DB_LOADER_USER", password_env: "UAT_REFRESH_DB_LOADER_PASSWORD" });
     await importConfig(env.db, configSchema.parse({
       databases: { source: side(env.sourceUrl), target: side(env.targetUrl) },
-      tables: [{ name: "items", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers }],
+      tables,
       settings: { max_retries: 0 },
     }));
   };
@@ -60,6 +60,23 @@ describe("privileges, checked in the plan", () => {
     expect(refused.tables[0].hint).toMatch(/set fire_triggers: true/);
     await configure(true);
     expect((await dryRun()).status).toBe("succeeded");
+  });
+
+  it("staging tables need CREATE on the table's schema and moving a sequence needs UPDATE on it: both named at once", async () => {
+    for (const c of [env.source, env.target]) await c.query(`CREATE SEQUENCE ticket_no; CREATE TABLE tickets (id int PRIMARY KEY DEFAULT nextval('ticket_no'), v text)`);
+    await env.source.query(`INSERT INTO tickets (v) SELECT 'v' || g FROM generate_series(1, 50) g; GRANT SELECT ON tickets TO ${role}`);
+    await env.target.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON tickets TO ${role}; REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+    await configure(false, [{ name: "tickets", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" }]);
+    const refused = await dryRun();
+    expect(refused.tables[0].error).toBe(
+      "the target login lacks CREATE on schema public (to create its staging table), UPDATE on the sequences its columns draw from (to move them past the copied values) on public.tickets",
+    );
+    await env.target.query(`GRANT CREATE ON SCHEMA public TO ${role}; GRANT UPDATE ON SEQUENCE ticket_no TO ${role}`);
+    expect((await dryRun()).status).toBe("succeeded");
+    const real = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(real.status, real.tables[0].error).toBe("succeeded");
+    expect(await fingerprint(env.target, "tickets")).toEqual(await fingerprint(env.source, "tickets"));
+    await configure(true);
   });
 
   it("the source login needs SELECT", async () => {

@@ -132,6 +132,15 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
       /customers is referenced by table\(s\) outside the configuration: public\.customer_notes \(customer_notes_customer_id_fkey\); emptying or re-syncing customers would break their rows/,
     );
     expect(await snapshot(env.target)).toEqual(before);
+    // Said once, on the table it concerns; the other members point there.
+    expect(report.tables.filter((t) => t.error?.includes("outside the configuration: public.customer_notes")).map((t) => t.table)).toEqual(["customers"]);
+    expect(report.tables.find((t) => t.table === "regions")!.error).toBe("not refreshed: its group is refused (see customers: referenced by tables outside the configuration)");
+    // Every other problem of the configuration is said in the same run, not hidden behind the refusal.
+    await env.config(TABLES.map((t) => (t.name === "orders" ? { ...t, incremental_column: "last_updte" } : t)));
+    const both = await run();
+    expect(both.tables.find((t) => t.table === "orders")!.error).toMatch(/^incremental_column last_updte is not a column of public\.orders/);
+    expect(both.tables.find((t) => t.table === "customers")!.error).toMatch(/^customers is referenced by table\(s\) outside the configuration/);
+    await env.config(TABLES);
     // An admin records that UAT's notes are kept: customers is merged, and a customer gone from the source that a
     // kept note still references stays (counted), so the note is not broken.
     process.env.DATABASE_URL = env.metaUrl;
@@ -139,6 +148,13 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect(await decideKeepReferencing("customers", "no_such_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({
       errors: ["public.customer_notes has no foreign key no_such_fkey into customers from outside the configuration (the target's catalog was read now)"],
     });
+    // A config.yaml import naming a key the target does not have is refused with the entry's path (web and CLI).
+    const { unknownKeepReferencing } = await import("../../lib/engine/validate");
+    const { exportConfig } = await import("../../lib/config/store");
+    const imported = await exportConfig(env.db);
+    const at = imported.tables.findIndex((t) => t.name === "customers");
+    imported.tables[at].keep_referencing = [{ foreign_key: "customer_notes_customer_id_fkey", table: "public.customer_notes", reason: "testers write notes in UAT" }, { foreign_key: "no_such_fkey", table: "customer_notes", reason: "testers write notes in UAT" }];
+    expect(await unknownKeepReferencing(imported)).toEqual([`tables[${at}].keep_referencing[1].foreign_key: customer_notes has no foreign key no_such_fkey into customers in the target database`]);
     expect(await decideKeepReferencing("customers", "customer_notes_customer_id_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({ errors: [] });
     await env.target.query("INSERT INTO customer_notes VALUES (7, 2996, 'a UAT-only note')");
     await env.source.query("DELETE FROM customers WHERE id = 2996");

@@ -389,7 +389,7 @@ export class SqlServerDatabase {
           return k.columns.map((column, i) => ({ name: k.name, cs: c.schema, ct: c.name, rs: r.schema, rt: r.name, column, refColumn: k.referencedColumns[i] }));
         });
     }
-    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1 }];
+    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1, CREATE: 1, SEQUENCE: 1 }];
     if (sql === SQL.storage) {
       const me = t();
       const from = this.keys.find((k) => this.table(k.references) === me);

@@ -597,7 +597,7 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     // The modelled tables have no foreign keys, triggers or sequences.
     if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
     // The modelled login holds every permission.
-    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1 }] as R[];
+    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1, CREATE: 1, SEQUENCE: 1 }] as R[];
     const rows = helper.catalog(sql);
     if (!rows) throw new Error(`model: unexpected catalog query ${sql}`);
     return rows as R[];

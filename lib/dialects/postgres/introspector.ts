@@ -120,7 +120,13 @@ export function postgresIntrospector(query: Query): Introspector {
       const [r] = await query<Record<string, boolean>>(
         `SELECT has_table_privilege(c.oid, 'SELECT') AS "SELECT", has_table_privilege(c.oid, 'INSERT') AS "INSERT",
                 has_table_privilege(c.oid, 'UPDATE') AS "UPDATE", has_table_privilege(c.oid, 'DELETE') AS "DELETE",
-                has_table_privilege(c.oid, 'TRUNCATE') AS "TRUNCATE", pg_has_role(c.relowner, 'USAGE') AS "ALTER"
+                has_table_privilege(c.oid, 'TRUNCATE') AS "TRUNCATE", pg_has_role(c.relowner, 'USAGE') AS "ALTER",
+                has_schema_privilege(c.relnamespace, 'CREATE') AS "CREATE",
+                NOT EXISTS (SELECT 1 FROM pg_attrdef d
+                  JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid AND dep.refclassid = 'pg_class'::regclass
+                  JOIN pg_class s ON s.oid = dep.refobjid AND s.relkind = 'S'
+                  -- CASE: has_sequence_privilege raises for a non-sequence, and WHERE terms run in any order
+                  WHERE d.adrelid = c.oid AND CASE WHEN s.relkind = 'S' THEN NOT has_sequence_privilege(s.oid, 'UPDATE') ELSE false END) AS "SEQUENCE"
          FROM pg_class c WHERE c.oid = to_regclass($1)`,
         [qualified(table)],
       );

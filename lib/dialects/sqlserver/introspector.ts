@@ -94,10 +94,17 @@ export const SQL = {
     JOIN sys.sql_expression_dependencies AS d ON d.referencing_id = dc.object_id
     JOIN sys.sequences AS sq ON sq.object_id = d.referenced_id
     WHERE dc.parent_object_id = OBJECT_ID(@p1) ORDER BY [column], [schema], [name]`,
-  // HAS_PERMS_BY_NAME: 1 when the login holds the permission on the object (TRUNCATE TABLE needs ALTER).
+  // HAS_PERMS_BY_NAME: 1 when the login holds the permission on the object (TRUNCATE TABLE needs ALTER). CREATE: a
+  // staging table in the table's schema (CREATE TABLE in the database and ALTER on the schema); SEQUENCE: ALTER on
+  // every sequence the table's defaults draw from (ALTER SEQUENCE ... RESTART).
   privileges: `SELECT HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'SELECT') AS [SELECT], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'INSERT') AS [INSERT],
     HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'UPDATE') AS [UPDATE], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'DELETE') AS [DELETE],
-    HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [TRUNCATE], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [ALTER]`,
+    HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [TRUNCATE], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [ALTER],
+    CASE WHEN HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE') = 1 AND HAS_PERMS_BY_NAME(OBJECT_SCHEMA_NAME(OBJECT_ID(@p1)), 'SCHEMA', 'ALTER') = 1 THEN 1 ELSE 0 END AS [CREATE],
+    CASE WHEN EXISTS (SELECT 1 FROM sys.default_constraints AS dc JOIN sys.sql_expression_dependencies AS d ON d.referencing_id = dc.object_id
+      JOIN sys.sequences AS sq ON sq.object_id = d.referenced_id
+      WHERE dc.parent_object_id = OBJECT_ID(@p1) AND ISNULL(HAS_PERMS_BY_NAME(QUOTENAME(SCHEMA_NAME(sq.schema_id)) + N'.' + QUOTENAME(sq.name), 'OBJECT', 'ALTER'), 0) = 0)
+      THEN 0 ELSE 1 END AS [SEQUENCE]`,
   filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
     FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
     JOIN sys.partition_schemes AS ps ON ps.data_space_id = dds.partition_scheme_id
