@@ -22,7 +22,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         </p>
       )}
       <div className="mt-6 space-y-2">
-        {providers.length === 0 && <p className="text-sm text-red-700">No identity provider is configured: set AUTH_OIDC_ISSUER (see README).</p>}
+        {providers.length === 0 && <p className="text-sm text-red-700">No identity provider is configured: set AUTH_OIDC_ISSUER (see docs/configuration.md).</p>}
         {providers.map((p) => (
           <form
             key={p.id}

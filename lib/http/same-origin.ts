@@ -1,6 +1,6 @@
 // Cross-site request forgery defence for state-changing route handlers, decided from the request headers alone.
 //
-// The rule (README, "Security"):
+// The rule (docs/security.md, "Cross-site requests"):
 // 1. The body must be `application/json`. A browser sends that cross-origin only after a CORS preflight, which this
 //    app never grants; the "simple" content types (text/plain, form encodings) that skip the preflight are refused.
 // 2. `Origin` present: it must be one of the app's own origins (`null` never is).
