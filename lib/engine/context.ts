@@ -6,6 +6,7 @@ import type { ProgressTracker } from "./progress";
 import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
 import type { Endpoint } from "./connections";
+import { columnDrift } from "./drift";
 import { RefreshError } from "./errors";
 import { resolveUatRows, type UatRows } from "./uat-rows";
 
@@ -38,6 +39,8 @@ export interface TableContext {
   uat?: UatRows;
   /** What the target server can do, where it was probed (lib/dialects/types ServerCapabilities). */
   capabilities?: ServerCapabilities;
+  /** Differences from production the plan reports (lib/engine/drift). */
+  drift: string[];
 }
 
 export function displayName(t: TableRef) {
@@ -69,6 +72,9 @@ export async function resolveTable(
   if (missing.length)
     throw new RefreshError(`column(s) ${missing.join(", ")} of target table ${displayName(targetTable)} are missing in source table ${displayName(sourceTable)}`, { field: "name" });
   const columns = loadable.map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
+  // Checked before anything else about the table: a column UAT cannot hold production's values in refuses it.
+  const drift = columnDrift(columns, sourceCols, { source: await sessions.source.introspector.indexes(sourceTable), target: await sessions.target.introspector.indexes(targetTable) });
+  if (drift.refusals.length) throw new RefreshError(`${displayName(targetTable)} differs from production: ${drift.refusals.join("; ")}`, { field: "name" });
   const unloadable = dialect.unloadableColumns(columns.map((c) => c.target));
   if (unloadable.length) throw new RefreshError(`table ${displayName(targetTable)} cannot be copied: ${unloadable.join("; ")}`, { field: "name" });
 
@@ -103,6 +109,7 @@ export async function resolveTable(
     masking,
     uat,
     capabilities,
+    drift: drift.notes,
     batchSize: config.batch_size ?? settings.default_batch_size,
     progress,
     signal,

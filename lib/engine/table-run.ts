@@ -13,7 +13,7 @@ import { ProgressTracker, type ProgressEvent } from "./progress";
 import type { RunRequest, TableReport } from "./runner";
 import { strategyFor } from "./strategies";
 import { watermarkNow } from "./strategies/simple-copy";
-import { planUatRows } from "./uat-report";
+import { annotatePlan } from "./uat-report";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 
 /** What a cancel left: `committed` rows had already been committed (they stay) when it arrived, or nothing. */
@@ -54,7 +54,7 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   refuseUnmaskedPersonalData(ctx);
   await refuseSourceWithoutSelect(ctx);
   const plan = await strategyFor(table.strategy).plan(ctx);
-  await planUatRows(ctx, plan);
+  await annotatePlan(ctx, plan);
   await refuseMissingPrivileges(ctx, plan, role);
   if (groupNote) plan.reason = `${plan.reason}; ${groupNote}`;
   t.progress.rowsExpected = plan.rowsExpected;

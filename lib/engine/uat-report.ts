@@ -1,6 +1,7 @@
-// What a refresh will do to UAT's own rows, said in its plan (dry run, run page, CLI): how many rows keep_rows keeps
-// and how many rows in UAT's id range no rule keeps, counted in the target before anything is written. A kept row
-// whose key production also has is refused before the refresh: the load would overwrite it or fail on its key.
+// What every plan says beyond its strategy's reason: schema drift (lib/engine/drift), and what a refresh will do to
+// UAT's own rows (dry run, run page, CLI): how many rows keep_rows keeps and how many rows in UAT's id range no rule
+// keeps, counted in the target before anything is written. A kept row whose key production also has is refused
+// before the refresh: the load would overwrite it or fail on its key.
 import type { ColumnInfo, RowFilter } from "../dialects/types";
 import { displayName, RefreshError, type TableContext } from "./context";
 import { mergeKey } from "./merge-key";
@@ -23,8 +24,15 @@ function inUatRange(ctx: TableContext): RowFilter | undefined {
   return { kind: "any", filters: ranged.map((g) => ({ kind: "atLeast", column: g.column, value: g.uatFrom! })) };
 }
 
+/** What every plan says beyond its strategy's reason: schema drift, and UAT's own rows (refusing kept rows
+ *  production also has). */
+export async function annotatePlan(ctx: TableContext, plan: TablePlan): Promise<void> {
+  if (ctx.drift.length) plan.reason += `; drift: ${ctx.drift.join("; ")}`;
+  await planUatRows(ctx, plan);
+}
+
 /** Appends to the plan's reason what happens to UAT's own rows, and refuses kept rows production also has. */
-export async function planUatRows(ctx: TableContext, plan: TablePlan): Promise<void> {
+async function planUatRows(ctx: TableContext, plan: TablePlan): Promise<void> {
   const parts: string[] = [];
   if (ctx.uat?.keep) {
     const kept = await countOf(ctx, "target", ctx.targetTable, keptRows(ctx.uat));

@@ -9,7 +9,7 @@ import { ProgressTracker } from "./progress";
 import { openPair } from "./runner";
 import { strategyFor } from "./strategies";
 import type { TablePlan } from "./strategies/types";
-import { planUatRows } from "./uat-report";
+import { annotatePlan } from "./uat-report";
 
 export interface CatalogCheck {
   /** Field -> message, for the form; "_" for problems with no single field. */
@@ -28,7 +28,7 @@ export async function checkAgainstCatalog(config: RefreshConfig, table: TableCon
     const tracker = new ProgressTracker(() => {}, "preview", table.name);
     const ctx = await resolveTable(table, config.settings, dialectFor(config.databases.target.engine), pair, tracker);
     const plan = await strategyFor(table.strategy).plan(ctx);
-    await planUatRows(ctx, plan);
+    await annotatePlan(ctx, plan);
     return { issues: {}, plan };
   } catch (e) {
     const field = e instanceof RefreshError && e.field ? e.field : "_";
