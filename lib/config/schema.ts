@@ -90,6 +90,9 @@ export const tableSchema = z
     keep_rows: z.string().trim().min(1).max(2000).optional(),
     /** Columns whose UAT values stay on rows production also has (a settings row's URL), matched by key. */
     keep_columns: z.array(identifier).max(200).optional(),
+    /** The source columns the last personal-data review covered (recorded at the table's first plan): a column
+     *  production gains later is refused until an admin decides it (settings.review_new_columns). */
+    reviewed_columns: z.array(identifier).max(5000).optional(),
     /** UAT owns the whole table: it is never refreshed, and the tables it references keep the rows it uses. */
     keep_table: z.boolean().optional(),
     batch_size: z.number().int().min(1).max(10_000_000).optional(),
@@ -151,6 +154,8 @@ export const settingsSchema = z
     /** UAT's own new rows take ids from a range production does not reach (tables' uat_ids_from, or the key type's
      *  default): refreshes leave every identity and sequence there, and watermarks never count those rows. */
     reserve_uat_ids: z.boolean().default(true),
+    /** A column production gains after a table's last personal-data review is refused until it is decided. */
+    review_new_columns: z.boolean().default(true),
   })
   .strict();
 

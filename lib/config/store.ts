@@ -22,6 +22,7 @@ export function tableToRow(t: TableConfigInput, position: number): Prisma.TableC
     uatIdsFrom: t.uat_ids_from !== undefined ? BigInt(t.uat_ids_from) : null,
     keepRows: t.keep_rows ?? null,
     keepColumns: t.keep_columns ?? [],
+    reviewedColumns: t.reviewed_columns ?? [],
     keepTable: t.keep_table ?? false,
     batchSize: t.batch_size ?? null,
     partitionColumn: t.partition_column ?? null,
@@ -53,6 +54,7 @@ export function rowToTable(r: TableRow): TableConfigInput {
   if (r.uatIdsFrom !== null) t.uat_ids_from = Number(r.uatIdsFrom);
   if (r.keepRows) t.keep_rows = r.keepRows;
   if (r.keepColumns.length) t.keep_columns = r.keepColumns;
+  if (r.reviewedColumns.length) t.reviewed_columns = r.reviewedColumns;
   if (r.batchSize !== null) t.batch_size = r.batchSize;
   if (r.partitionColumn) t.partition_column = r.partitionColumn;
   if (r.partitionFunction) t.partition_function = r.partitionFunction;
@@ -107,6 +109,7 @@ export async function importConfig(db: Metadata, config: RefreshConfig): Promise
       maxStreamsPerTable: s.max_streams_per_table ?? null,
       minRowsPerStream: s.min_rows_per_stream,
       reserveUatIds: s.reserve_uat_ids,
+      reviewNewColumns: s.review_new_columns,
     };
     await tx.settings.upsert({ where: { id: 1 }, create: { id: 1, ...settings }, update: settings });
     await tx.tableConfig.deleteMany({ where: { name: { notIn: config.tables.map((t) => t.name) } } });
@@ -141,6 +144,7 @@ export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
           max_streams_per_table: settings.maxStreamsPerTable ?? undefined,
           min_rows_per_stream: settings.minRowsPerStream,
           reserve_uat_ids: settings.reserveUatIds,
+          review_new_columns: settings.reviewNewColumns,
         }
       : undefined,
   });

@@ -52,6 +52,7 @@ export function stringifyConfig(config: RefreshConfig): string {
     // Flags and "no masking needed" decisions are policy: an export that dropped them would lift it on re-import.
     if (t.personal_data?.length) out.personal_data = t.personal_data;
     if (t.keep_referencing?.length) out.keep_referencing = t.keep_referencing;
+    if (t.reviewed_columns?.length) out.reviewed_columns = t.reviewed_columns;
     return out;
   });
   return YAML.stringify({ databases: config.databases, tables, settings: config.settings });

@@ -14,6 +14,7 @@ import type { RunRequest, TableReport } from "./runner";
 import { strategyFor } from "./strategies";
 import { watermarkNow } from "./strategies/simple-copy";
 import { annotatePlan } from "./uat-report";
+import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 
 /** What a cancel left: `committed` rows had already been committed (they stay) when it arrived, or nothing. */
@@ -52,6 +53,7 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   const dialect = dialectFor(config.databases.target.engine);
   const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
   refuseUnmaskedPersonalData(ctx);
+  await reviewNewColumns(db, ctx);
   await refuseSourceWithoutSelect(ctx);
   const plan = await strategyFor(table.strategy).plan(ctx);
   await annotatePlan(ctx, plan);

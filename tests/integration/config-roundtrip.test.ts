@@ -30,6 +30,7 @@ const EXTRA = `
       - { foreign_key: notes_member_fk, table: crm.member_notes, reason: "notes are written in UAT by the testers", decided_by: ada@example.test }
     keep_rows: "member_type = 'tester'"
     keep_columns: [portal_url]
+    reviewed_columns: [id, email, phone, born, note, vip, member_type, portal_url]
   - name: payments
     strategy: simple_copy
     sync_mode: incremental
@@ -52,7 +53,7 @@ describe("configuration export and import", () => {
   afterAll(() => env?.close());
 
   it("export -> import -> export is identical, every field kept, and re-importing the export shows no change", async () => {
-    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000\n  reserve_uat_ids: false`);
+    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000\n  reserve_uat_ids: false\n  review_new_columns: false`);
     const original = parseConfigYaml(base);
     await importConfig(env.db, original);
     const first = stringifyConfig(await exportConfig(env.db));
