@@ -20,7 +20,8 @@ export async function reviewNewColumns(db: Metadata, ctx: TableContext): Promise
   if (!ctx.settings.review_new_columns) return;
   const name = ctx.config.name;
   if (!ctx.config.reviewed_columns?.length) {
-    await db.tableConfig.update({ where: { name }, data: { reviewedColumns: ctx.columns.map((c) => c.source.name) } });
+    // updateMany: a table run from a --config file has no stored row, and nothing to record.
+    await db.tableConfig.updateMany({ where: { name }, data: { reviewedColumns: ctx.columns.map((c) => c.source.name) } });
     return;
   }
   const fresh = unreviewedColumns(ctx);
