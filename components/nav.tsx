@@ -10,6 +10,7 @@ const LINKS = [
   { href: "/admin/tables", label: "Tables", role: "admin" },
   { href: "/admin/masking", label: "Masking", role: "admin" },
   { href: "/admin/schedules", label: "Schedules", role: "admin" },
+  { href: "/admin/steps", label: "Steps", role: "admin" },
   { href: "/admin/notifications", label: "Notifications", role: "admin" },
   { href: "/admin/users", label: "Users", role: "admin" },
 ] as const;

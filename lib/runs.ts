@@ -35,7 +35,7 @@ export async function listRuns(db: Metadata, f: RunFilters) {
 }
 
 export async function getRun(db: Metadata, id: string) {
-  return db.refreshRun.findUnique({ where: { id }, include: { tables: { orderBy: { startedAt: "asc" } } } });
+  return db.refreshRun.findUnique({ where: { id }, include: { tables: { orderBy: { startedAt: "asc" } }, steps: { orderBy: { position: "asc" } } } });
 }
 
 export type RunWithTables = NonNullable<Awaited<ReturnType<typeof getRun>>>;
@@ -95,12 +95,25 @@ export function runSnapshot(run: RunWithTables) {
       partitionsCreated: t.partitionsCreated,
       partitionsSwitched: t.partitionsSwitched,
       maskedColumns: t.maskedColumns,
+      /** The copied rows compared with production's after the commit (null: not verified). */
+      verification: t.verification,
+      verified: t.verified,
       startedAt: t.startedAt?.toISOString() ?? null,
       finishedAt: t.finishedAt?.toISOString() ?? null,
       durationMs: t.durationMs,
       rowsPerSec: t.durationMs && t.durationMs > 0 ? Math.round((Number(t.status === "running" ? t.rowsWritten : t.rowsCommitted) * 1000) / t.durationMs) : null,
       error: t.error,
       errorHint: t.errorHint,
+    })),
+    /** Post-refresh steps: what each did (a dry run: what would run). */
+    steps: run.steps.map((s) => ({
+      name: s.name,
+      tables: s.tables,
+      status: s.status,
+      executions: s.executions,
+      rowsAffected: Number(s.rowsAffected),
+      durationMs: s.durationMs,
+      error: s.error,
     })),
   };
 }

@@ -5,6 +5,7 @@
 import { useEffect, useState } from "react";
 import type { RunSnapshot } from "@/lib/runs";
 import { StatusBadge } from "@/components/ui/status-badge";
+import { RunSteps } from "./run-steps";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 
 const active = (status: string) => status === "running" || status === "queued";
@@ -80,6 +81,12 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
               </div>
               {t.modeReason && <p className="mt-1 text-sm text-slate-600">{t.modeReason}</p>}
               {t.maskedColumns.length > 0 && <p className="mt-1 text-sm text-slate-600" data-testid="masked-columns">Masked: {t.maskedColumns.join(", ")}</p>}
+              {t.verification && (
+                <p className={`mt-1 text-sm ${t.verified ? "text-emerald-800" : "text-red-800"}`} data-testid="verification">
+                  {t.verified ? "" : "Verification failed: "}
+                  {t.verification}
+                </p>
+              )}
               <div className="mt-2 h-2 w-full overflow-hidden rounded bg-slate-100" role="progressbar" aria-label={`${t.table} progress`} aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
                 <div className={`h-full ${t.status === "failed" ? "bg-red-500" : "bg-emerald-500"} transition-all`} style={{ width: `${pct}%` }} />
               </div>
@@ -115,6 +122,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
           );
         })}
       </ol>
+      <RunSteps steps={run.steps} />
     </div>
   );
 }

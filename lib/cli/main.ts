@@ -17,6 +17,7 @@ import { RefreshError } from "../engine/context";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
 import { runRefresh, sweepInterruptedRuns, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
+import type { StepReport } from "../engine/steps";
 import { tableStatuses, testConnections } from "../engine/status";
 import { scanPii, type PiiFinding } from "../engine/pii";
 import { createMetadataClient, type Metadata } from "../metadata/client";
@@ -82,11 +83,21 @@ function printRun(report: RunReport, dryRun: boolean) {
     if (t.outcome) {
       const o = t.outcome;
       console.log(`    ${o.rowsWritten} rows in ${(t.durationMs / 1000).toFixed(1)}s${o.watermarkAfter != null ? `, watermark now ${o.watermarkAfter}` : ""}${o.partitionsCreated.length ? `, partitions created: ${o.partitionsCreated.join(", ")}` : ""}${o.partitionsSwitched.length ? `, switched: ${o.partitionsSwitched.join(", ")}` : ""}`);
+      if (o.verification?.ok) console.log(`    ${o.verification.detail}`);
     }
     if (t.status === "failed" && !dryRun) console.log(`    rows committed: ${t.rowsCommitted ?? 0}${t.rowsCommitted ? " (they stay in the target)" : ""}`);
     if (t.error) console.log(`    error: ${redact(t.error)}${t.hint ? `\n    hint: ${redact(t.hint)}` : ""}`);
   }
+  for (const s of report.steps ?? []) console.log(describeStep(s));
   console.log(`run ${report.runId}: ${report.status}`);
+}
+
+/** "step cut outbound email (customers): succeeded, 1200 rows in 0.1s" */
+function describeStep(s: StepReport): string {
+  const scope = s.tables.length ? `in the transaction of ${s.tables.join(", ")}` : "after the tables";
+  const mark = s.status === "succeeded" ? "✓" : s.status === "planned" ? "·" : s.status === "skipped" ? "-" : "✗";
+  const done = s.executions ? `, ${s.rowsAffected} rows in ${(s.durationMs / 1000).toFixed(1)}s${s.executions > 1 ? ` over ${s.executions} transactions` : ""}` : "";
+  return `${mark} post-refresh step ${s.name} (${scope}): ${s.status === "planned" ? "would run" : s.status.replace("_", " ")}${done}${s.error ? `\n    ${redact(s.error)}` : ""}`;
 }
 
 /** The findings, then per table the masking list to add to config.yaml (columns not masked yet) and the

@@ -7,6 +7,8 @@ export interface ConfigDiff {
   changed: { name: string; fields: { field: string; before: unknown; after: unknown }[] }[];
   databases: { side: "source" | "target"; field: string; before: unknown; after: unknown }[];
   settings: { field: string; before: unknown; after: unknown }[];
+  /** Post-refresh steps added, removed or changed (by name), with their SQL before and after. */
+  steps: { name: string; before: unknown; after: unknown }[];
 }
 
 function fieldChanges(before: Record<string, unknown>, after: Record<string, unknown>) {
@@ -30,11 +32,23 @@ export function diffConfig(current: RefreshConfig | null, next: RefreshConfig): 
       fieldChanges((current?.databases[side] ?? {}) as Record<string, unknown>, next.databases[side]).map((c) => ({ side, ...c })),
     ),
     settings: fieldChanges((current?.settings ?? {}) as Record<string, unknown>, next.settings),
+    steps: stepChanges(current?.post_refresh_steps ?? [], next.post_refresh_steps ?? []),
   };
 }
 
+function stepChanges(before: NonNullable<RefreshConfig["post_refresh_steps"]>, after: NonNullable<RefreshConfig["post_refresh_steps"]>) {
+  const names = [...new Set([...before, ...after].map((s) => s.name))];
+  const at = (list: typeof before, name: string) => {
+    const i = list.findIndex((s) => s.name === name);
+    return i < 0 ? null : { position: i, ...list[i] };
+  };
+  return names
+    .map((name) => ({ name, before: at(before, name), after: at(after, name) }))
+    .filter((c) => JSON.stringify(c.before) !== JSON.stringify(c.after));
+}
+
 export function isEmptyDiff(d: ConfigDiff) {
-  return !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length;
+  return !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length && !d.steps.length;
 }
 
 /** Changes of where a connection points or how it signs in (host, port, database, engine, authentication,

@@ -6,6 +6,7 @@ import { maskRuleSchema, personalDataSchema } from "./masking";
 import { ExpressionError, parseExpression } from "../dialects/expression";
 import { credentialVariableProblem } from "./credentials";
 import { SSL_MODES } from "../dialects/postgres/ssl-modes";
+import { stepParameterProblem } from "./step-parameters";
 
 export { identifier };
 
@@ -159,11 +160,26 @@ export const settingsSchema = z
   })
   .strict();
 
+/** SQL run on the target after a refresh (lib/engine/steps): with `tables`, inside every transaction that refreshes one
+ *  of them, just before its commit; without, after the run's tables, all such steps in one transaction. */
+export const postRefreshStepSchema = z
+  .object({
+    name: z.string().trim().min(1, "must not be empty").max(100),
+    sql: z.string().trim().min(1, "must not be empty").max(20_000),
+    /** Configured table names: the step runs in their refresh's transaction, when the run refreshes one of them. */
+    tables: z.array(identifier).max(200).optional(),
+    enabled: z.boolean().default(true),
+    description: z.string().trim().max(1000).optional(),
+  })
+  .strict();
+export type PostRefreshStepInput = z.infer<typeof postRefreshStepSchema>;
+
 export const configSchema = z
   .object({
     databases: z.object({ source: databaseSchema, target: databaseSchema }).strict(),
     tables: z.array(tableSchema).default([]),
     settings: settingsSchema.default(settingsSchema.parse({})),
+    post_refresh_steps: z.array(postRefreshStepSchema).max(100).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -172,6 +188,17 @@ export const configSchema = z
       const key = `${t.schema ?? ""}.${t.name}`.toLowerCase();
       if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["tables", i, "name"], message: `duplicates tables[${seen.get(key)}]` });
       else seen.set(key, i);
+    });
+    const steps = new Set<string>();
+    c.post_refresh_steps?.forEach((step, i) => {
+      if (steps.has(step.name.toLowerCase())) ctx.addIssue({ code: "custom", path: ["post_refresh_steps", i, "name"], message: `another step is named ${step.name}` });
+      steps.add(step.name.toLowerCase());
+      step.tables?.forEach((name, j) => {
+        if (!c.tables.some((t) => t.name.toLowerCase() === name.toLowerCase()))
+          ctx.addIssue({ code: "custom", path: ["post_refresh_steps", i, "tables", j], message: `${name} is not a configured table` });
+      });
+      const problem = stepParameterProblem(step.sql);
+      if (problem) ctx.addIssue({ code: "custom", path: ["post_refresh_steps", i, "sql"], message: problem });
     });
     if (c.databases.source.engine !== c.databases.target.engine)
       ctx.addIssue({ code: "custom", path: ["databases", "target", "engine"], message: "must match the source engine (rows stream in the engine's native bulk format)" });

@@ -1,11 +1,12 @@
 // Import a validated config into the metadata DB, and read it back in the same shape.
 import type { Metadata } from "../metadata/client";
 import { Prisma } from "../generated/prisma/client";
-import type { DatabaseConfig, RefreshConfig, TableConfigInput } from "./schema";
+import type { DatabaseConfig, PostRefreshStepInput, RefreshConfig, TableConfigInput } from "./schema";
 import { configSchema } from "./schema";
 
 type TableRow = Prisma.TableConfigGetPayload<object>;
 type ConnectionRow = Prisma.ConnectionGetPayload<object>;
+type StepRow = Prisma.PostRefreshStepGetPayload<object>;
 
 export function tableToRow(t: TableConfigInput, position: number): Prisma.TableConfigCreateInput {
   return {
@@ -81,6 +82,17 @@ function databaseToRow(role: "source" | "target", d: DatabaseConfig) {
   };
 }
 
+export function stepToRow(s: PostRefreshStepInput, position: number) {
+  return { name: s.name, position, sql: s.sql, tables: s.tables ?? [], enabled: s.enabled, description: s.description ?? null };
+}
+
+export function rowToStep(r: StepRow): PostRefreshStepInput {
+  const s: PostRefreshStepInput = { name: r.name, sql: r.sql, enabled: r.enabled };
+  if (r.tables.length) s.tables = r.tables;
+  if (r.description) s.description = r.description;
+  return s;
+}
+
 export function rowToDatabase(r: ConnectionRow): DatabaseConfig {
   const d: DatabaseConfig = { engine: r.engine, server: r.host, database: r.database, options: (r.options ?? {}) as DatabaseConfig["options"] };
   if (r.port !== null) d.port = r.port;
@@ -117,15 +129,18 @@ export async function importConfig(db: Metadata, config: RefreshConfig): Promise
       const data = tableToRow(t, i);
       await tx.tableConfig.upsert({ where: { name: t.name }, create: data, update: data });
     }
+    await tx.postRefreshStep.deleteMany({});
+    await tx.postRefreshStep.createMany({ data: (config.post_refresh_steps ?? []).map((s, i) => stepToRow(s, i)) });
   });
 }
 
 /** Reads the configuration back; throws if the metadata DB holds no source/target yet. */
 export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
-  const [connections, tables, settings] = await Promise.all([
+  const [connections, tables, settings, steps] = await Promise.all([
     db.connection.findMany(),
     db.tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] }),
     db.settings.findUnique({ where: { id: 1 } }),
+    db.postRefreshStep.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] }),
   ]);
   const source = connections.find((c) => c.role === "source");
   const target = connections.find((c) => c.role === "target");
@@ -147,5 +162,6 @@ export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
           review_new_columns: settings.reviewNewColumns,
         }
       : undefined,
+    post_refresh_steps: steps.length ? steps.map(rowToStep) : undefined,
   });
 }

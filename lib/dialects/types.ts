@@ -229,7 +229,9 @@ export interface Session {
   capabilities?(): Promise<ServerCapabilities>;
   identity(): Promise<ServerIdentity>;
   query<R = Record<string, unknown>>(q: CompiledQuery): Promise<R[]>;
-  execute(q: CompiledQuery): Promise<void>;
+  /** Runs a statement (or a target-side batch); resolves to the rows it changed where the driver says (PostgreSQL,
+   *  SQL Server: summed over a batch's statements). */
+  execute(q: CompiledQuery): Promise<number | void>;
   /** Runs `fn` in a transaction on this session; rolls back when it throws. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** Source side: runs `fn` with every read on one consistent snapshot where the engine offers one (a group's
@@ -280,6 +282,9 @@ export interface QueryCompiler {
    *  rules: admin-written, run on the read-only source session). */
   selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number, expressions?: Record<string, string>): CompiledQuery;
   countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
+  /** `n` rows and `sum`, an order-independent checksum of `columns` (both as text): equal on both sides when the
+   *  rows are, for columns of the same type. */
+  checksum(table: TableRef, columns: ColumnInfo[], filter?: RowFilter): CompiledQuery;
   /** The planner's row estimate (`n`, -1 when unknown) and the table's size on disk (`bytes`, null where the
    *  estimate is always known): the dashboard must not scan big production tables. */
   estimateRows(table: TableRef): CompiledQuery;

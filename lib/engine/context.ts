@@ -41,6 +41,8 @@ export interface TableContext {
   capabilities?: ServerCapabilities;
   /** Differences from production the plan reports (lib/engine/drift). */
   drift: string[];
+  /** Post-refresh steps scoped to this table: they run in each of its transactions just before the commit. */
+  stepsInTransaction: string[];
 }
 
 export function displayName(t: TableRef) {
@@ -110,6 +112,7 @@ export async function resolveTable(
     uat,
     capabilities,
     drift: drift.notes,
+    stepsInTransaction: [],
     batchSize: config.batch_size ?? settings.default_batch_size,
     progress,
     signal,

@@ -46,13 +46,20 @@ const VALUE_HINTS: [string, (s: string) => boolean, MaskRule["rule"]][] = [
   ["phone numbers", (s) => PHONE.test(s) && (s.match(/\d/g)?.length ?? 0) >= 7, "fake_phone"],
 ];
 
-/** The proposal for one column, or null. `unique`: under a unique index, where only unique-safe rules fit. */
-export function proposeRule(column: ColumnInfo, sample: string[], unique: boolean): { rule: MaskRule; reason: string } | null {
+/** Tables whose rows are people: there a bare `name` column is a person's name. Elsewhere (products, categories,
+ *  cities, currencies, genres...) it names a thing. */
+const PEOPLE_TABLES = /customer|client|person|people|user|member|employee|staff|contact|patient|student|subscriber|account[-_]?holder|guest|passenger|driver|owner|author|artist|applicant|candidate|worker|teacher|doctor/i;
+const BARE_NAME = /^(full[-_]?)?name$/i;
+
+/** The proposal for one column of `table`, or null. `unique`: under a unique index, where only unique-safe rules fit. */
+export function proposeRule(column: ColumnInfo, sample: string[], unique: boolean, table = ""): { rule: MaskRule; reason: string } | null {
   const text = column.family === "text";
   const dated = column.family === "date" || column.family === "datetime";
   let found: { rule: MaskRule["rule"]; reason: string } | null = null;
   const byName = NAME_HINTS.find(([re]) => re.test(column.name));
-  if (byName && (text || (dated && byName[1] === "fake_date_of_birth"))) found = { rule: byName[1], reason: `column name ${column.name}` };
+  const thingName = BARE_NAME.test(column.name) && !PEOPLE_TABLES.test(table);
+  if (byName && !thingName && (text || (dated && byName[1] === "fake_date_of_birth")))
+    found = { rule: byName[1], reason: BARE_NAME.test(column.name) ? `column name ${column.name} in a table of people (${table})` : `column name ${column.name}` };
   if (text && sample.length) {
     for (const [what, test, rule] of VALUE_HINTS) {
       const hits = sample.filter(test).length;
@@ -87,7 +94,7 @@ export async function scanPii(config: RefreshConfig, sampleSize = 200): Promise<
       const masked = new Set((t.masking ?? []).map((m) => m.column.toLowerCase()));
       for (const c of columns) {
         const sample = c.family === "text" ? await sampleValues(source, compiler.selectRows(ref, [c], undefined, undefined, sampleSize), c) : [];
-        const p = proposeRule(c, sample, unique.has(c.name.toLowerCase()));
+        const p = proposeRule(c, sample, unique.has(c.name.toLowerCase()), t.name);
         if (p) findings.push({ table: t.name, column: c.name, type: c.nativeType, rule: p.rule, reason: p.reason, masked: masked.has(c.name.toLowerCase()) });
       }
     }

@@ -1,6 +1,6 @@
 // Progress events the engine emits while a table refreshes; the CLI draws a bar, the web app streams them.
 
-export type Phase = "queued" | "connecting" | "planning" | "loading" | "indexing" | "switching" | "cleanup" | "done" | "failed";
+export type Phase = "queued" | "connecting" | "planning" | "loading" | "indexing" | "switching" | "verifying" | "cleanup" | "done" | "failed";
 
 export interface ProgressEvent {
   runId: string;

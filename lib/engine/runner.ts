@@ -15,6 +15,7 @@ import type { ProgressListener } from "./progress";
 import { planUnits, type RunUnit } from "./run-units";
 import { cancelledMessage, refreshGroup, refreshTable } from "./table-run";
 import type { TableOutcome, TablePlan } from "./strategies/types";
+import { StepLog, type StepReport } from "./steps";
 
 export interface RunRequest {
   /** Table names; empty or absent = every enabled table. */
@@ -54,6 +55,8 @@ export interface RunReport {
   runId: string;
   status: FinalStatus;
   tables: TableReport[];
+  /** Post-refresh steps: what each did (a dry run: what would run). */
+  steps?: StepReport[];
 }
 
 /** A table asked for by name that the configuration does not have (a usage error: the CLI exits 2). */
@@ -71,14 +74,17 @@ export function selectTables(config: RefreshConfig, names?: string[]): TableConf
   });
 }
 
+/** Runs inside every target transaction, just before its commit, on that transaction's session. */
+type CommitGuard = (session: Session) => Promise<void>;
+
 /** The target session with `guard` run inside every transaction, just before it commits (a run that lost its table
- *  locks must not commit). */
-function guardCommits(session: Session, guard?: () => Promise<void>): Session {
+ *  locks must not commit; a table's post-refresh steps run there). */
+function guardCommits(session: Session, guard?: CommitGuard): Session {
   if (!guard) return session;
   const transaction = <T>(fn: () => Promise<T>) =>
     session.transaction(async () => {
       const result = await fn();
-      await guard();
+      await guard(session);
       return result;
     });
   return new Proxy(session, {
@@ -92,7 +98,7 @@ function guardCommits(session: Session, guard?: () => Promise<void>): Session {
 
 /** Opens source (read-only) and target, refusing a target that is the source database. `guard` runs before every
  *  commit on the target. */
-export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: () => Promise<void>): Promise<Sessions & { close(): Promise<void> }> {
+export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: CommitGuard): Promise<Sessions & { close(): Promise<void> }> {
   checkCredentials(config);
   const source = await openSession(config.databases.source, "source", config.settings, purpose);
   let target: Session;
@@ -144,6 +150,8 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   // were taken.
   let stop: ReturnType<typeof cancelWatch> | undefined;
   let lockLost: string | null = null;
+  let steps: StepLog | undefined;
+  let stepError: string | null = null;
   const reports: TableReport[] = [];
   let runId: string;
   try {
@@ -185,6 +193,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
       stopNow(`because its table locks were lost (${why})`);
     });
     req = { ...req, ...asked, signal: stop.signal };
+    steps = StepLog.forRun(config, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name), run, !!req.dryRun);
     reports.push(...busy.map((t) => ({ table: t, status: "skipped" as const, error: "already being refreshed by another run", durationMs: 0 })));
 
     // Up to max_parallel_tables tables at once, each on its own pair of sessions. The first pair opens before any
@@ -192,11 +201,19 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     // the target first proves the table locks are still held.
     type Pair = Awaited<ReturnType<typeof openPair>>;
     const purpose = { kind: "run", runId: run.id } as const;
-    const guard = () => locks.assertHeld();
-    const pairs: Pair[] = [];
+    // The tables each slot refreshes now: their post-refresh steps run before each of the slot's commits.
+    const refreshing: (string[] | undefined)[] = [];
+    const guard =
+      (slot: number): CommitGuard =>
+      async (session) => {
+        await locks.assertHeld();
+        const names = refreshing[slot];
+        if (names && steps) await steps.execute(session, steps.scopedTo(names));
+      };
+    const pairs: (Pair | undefined)[] = [];
     try {
       try {
-        pairs.push(await openPair(config, purpose, guard));
+        pairs.push(await openPair(config, purpose, guard(0)));
       } catch (e) {
         await finishRun(db, run.id, "failed", reports, e);
         throw e;
@@ -204,7 +221,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
       // Tables related by foreign keys run as one unit (one transaction); the others one by one.
       let queue: RunUnit[];
       try {
-        queue = await planUnits(config.tables, tables.filter((t) => !busy.includes(t.name)), pairs[0].target, dialectFor(config.databases.target.engine));
+        queue = await planUnits(config.tables, tables.filter((t) => !busy.includes(t.name)), pairs[0]!.target, dialectFor(config.databases.target.engine));
       } catch (e) {
         await finishRun(db, run.id, "failed", reports, e);
         throw e;
@@ -220,10 +237,19 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
               reports.push({ table: t.name, status: "skipped", error, durationMs: 0 });
             }
           } else {
+            const names = unitTables.map((t) => t.name);
+            refreshing[slot] = names;
             try {
-              pairs[slot] ??= await openPair(config, purpose, guard);
-              if (u.kind === "table") reports.push(await refreshTable(db, run.id, resultIds.get(u.table.name)!, config, u.table, pairs[slot], req));
-              else reports.push(...(await refreshGroup(db, run.id, resultIds, config, u.unit, pairs[slot], req)));
+              const pair = (pairs[slot] ??= await openPair(config, purpose, guard(slot)));
+              const done = u.kind === "table" ? [await refreshTable(db, run.id, resultIds.get(u.table.name)!, config, u.table, pair, req)] : await refreshGroup(db, run.id, resultIds, config, u.unit, pair, req);
+              reports.push(...done);
+              const failed = done.find((r) => r.status === "failed");
+              if (failed) {
+                steps?.unitFailed(names, failed.error ?? "failed");
+                // A failed unit may leave a session mid-statement or ended: the slot's next unit starts on fresh ones.
+                await pair.close().catch(() => {});
+                pairs[slot] = undefined;
+              }
             } catch (e) {
               // Only opening this slot's sessions can throw here (the units record their own failures).
               const error = (e as Error).message;
@@ -231,6 +257,8 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
                 await db.tableResult.update({ where: { id: resultIds.get(t.name)! }, data: { status: "failed", phase: "failed", error, finishedAt: new Date() } });
                 reports.push({ table: t.name, status: "failed", error, durationMs: 0 });
               }
+            } finally {
+              refreshing[slot] = undefined;
             }
           }
           for (const t of unitTables) await locks.unlock(t.name);
@@ -238,6 +266,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
       };
       const slots = Math.max(1, Math.min(config.settings.max_parallel_tables, queue.length));
       await Promise.all(Array.from({ length: slots }, (_, i) => worker(i)));
+      if (!req.dryRun) stepError = await runWideSteps(steps!, reports, stop.signal, () => openSession(config.databases.target, "target", config.settings, purpose));
     } finally {
       await Promise.all(pairs.map((p) => p?.close()));
     }
@@ -249,9 +278,20 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   reports.sort((a, b) => order.get(a.table)! - order.get(b.table)!);
   const failed = reports.filter((r) => r.status !== "succeeded").length;
   // A run that lost its locks failed (nobody asked it to stop); one stopped by a request was cancelled.
-  const status: FinalStatus = lockLost ? "failed" : stop!.signal.aborted ? "cancelled" : failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
-  await finishRun(db, runId!, status, reports);
-  return { runId: runId!, status, tables: reports };
+  // A run-wide step that failed fails the run: what UAT needs after the refresh is not there.
+  const status: FinalStatus = lockLost || stepError ? "failed" : stop!.signal.aborted ? "cancelled" : failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
+  steps?.markUnrun(req.dryRun ? "" : "none of its tables reached a commit");
+  await steps?.record(db, runId!);
+  await finishRun(db, runId!, status, reports, stepError ? new Error(`${stepError}; the tables' refreshes stay committed, no run-wide step's change was kept`) : undefined);
+  return { runId: runId!, status, tables: reports, steps: steps?.list() };
+}
+
+/** The run-wide post-refresh steps, once the tables are done: not after a cancel, nor when no table committed. */
+async function runWideSteps(steps: StepLog, reports: TableReport[], signal: AbortSignal, open: () => Promise<Session>): Promise<string | null> {
+  if (!steps.runWide.length) return null;
+  if (signal.aborted) return steps.skipRunWide("not run: the run was cancelled"), null;
+  if (!reports.some((r) => r.status === "succeeded")) return steps.skipRunWide("not run: no table of the run was refreshed"), null;
+  return steps.runAfterTables(open);
 }
 
 /** Aborts when `outer` does or when a stop for this run is recorded in the metadata DB (from any process). */

@@ -40,11 +40,14 @@ export interface TableStatus {
 
 const DAY_MS = 86_400_000;
 
-export function describeLag(source: SideStatus, target: SideStatus): string | null {
+/** `verified`: the last refresh's verification found the copied rows equal to production's. Equal figures alone say
+ *  "equal, not verified": a table whose rows differ can have production's count and max. */
+export function describeLag(source: SideStatus, target: SideStatus, verified?: boolean | null): string | null {
   const a = source.watermark;
   const b = target.watermark;
+  const equal = verified ? "in sync" : "equal, not verified";
   if (a !== null && b !== null) {
-    if (a === b) return "in sync";
+    if (a === b) return equal;
     if (/^\d{8}$/.test(a) && /^\d{8}$/.test(b)) {
       const day = (s: string) => Date.UTC(+s.slice(0, 4), +s.slice(4, 6) - 1, +s.slice(6, 8));
       return `${Math.round((day(a) - day(b)) / DAY_MS)} days`;
@@ -57,7 +60,7 @@ export function describeLag(source: SideStatus, target: SideStatus): string | nu
       return Math.abs(ms) >= DAY_MS ? `${(ms / DAY_MS).toFixed(1)} days` : `${(ms / 3_600_000).toFixed(1)} h`;
     }
   }
-  if (source.rows !== null && target.rows !== null) return source.rows === target.rows ? "in sync" : `${source.rows - target.rows} rows`;
+  if (source.rows !== null && target.rows !== null) return source.rows === target.rows ? equal : `${source.rows - target.rows} rows`;
   if (a !== null && b === null) return "target empty";
   return null;
 }
@@ -126,6 +129,8 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
         include: { run: { select: { status: true } } },
       });
       const lastGood = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false }, status: "succeeded" }, orderBy: { startedAt: "desc" } });
+      // The last refresh that committed: succeeded, or failed its verification after the commit.
+      const lastCommitted = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false }, OR: [{ status: "succeeded" }, { verified: false }] }, orderBy: { startedAt: "desc" }, select: { verified: true } });
       const source = await side(pair.source, t, "source", key);
       let target: SideStatus;
       if (busy) {
@@ -146,7 +151,7 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
         source,
         target,
         lastRun: last ? { status: tableEnd(last.status, last.run.status), finishedAt: last.finishedAt, rowsCommitted: Number(last.rowsCommitted), error: last.error, runId: last.runId } : null,
-        lag: describeLag(source, target),
+        lag: describeLag(source, target, lastCommitted?.verified),
       });
     }
     return out;

@@ -1,5 +1,6 @@
 // One unit of a run: a table on its own, or a refresh group (tables related by foreign keys) in one transaction.
 // Plans, executes and records each table's result in the metadata DB; the runner schedules the units.
+import { stepsOfRun } from "./steps";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { ForeignKey } from "../dialects/types";
@@ -52,6 +53,7 @@ async function track(db: Metadata, runId: string, resultId: string, name: string
 async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string, role: GroupRole = {}) {
   const dialect = dialectFor(config.databases.target.engine);
   const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
+  ctx.stepsInTransaction = stepsOfRun(config, [table.name]).filter((s) => s.tables.length).map((s) => s.name);
   refuseUnmaskedPersonalData(ctx);
   await reviewNewColumns(db, ctx);
   await refuseSourceWithoutSelect(ctx);
@@ -81,6 +83,8 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
       rowsWritten: BigInt(outcome?.rowsWritten ?? 0),
       rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
       watermarkAfter: outcome?.watermarkAfter ?? null,
+      verification: outcome?.verification?.detail ?? null,
+      verified: outcome?.verification?.ok ?? null,
       partitionsCreated: outcome?.partitionsCreated ?? [],
       partitionsSwitched: outcome?.partitionsSwitched ?? [],
       finishedAt: new Date(),
@@ -102,6 +106,23 @@ async function recordFailure(db: Metadata, t: Tracked, e: unknown, req: RunReque
     data: { status: "failed", phase: "failed", error, errorHint: hint ?? null, finishedAt: new Date(), durationMs, rowsWritten: BigInt(Math.max(t.progress.rows, t.progress.committed)), rowsCommitted: BigInt(t.progress.committed) },
   });
   return { table: t.name, status: "failed", plan, error, hint, durationMs, rowsCommitted: t.progress.committed };
+}
+
+/** The refresh committed, but what UAT holds now differs from what production held: the table fails, saying so. */
+async function recordUnverified(db: Metadata, t: Tracked, plan: TablePlan, outcome: TableOutcome): Promise<TableReport> {
+  const v = outcome.verification!;
+  const error = `verification failed: ${v.detail}; the refreshed rows were committed`;
+  t.progress.phase("failed", { message: error });
+  await t.persist.flush();
+  const durationMs = Date.now() - t.started;
+  await db.tableResult.update({
+    where: { id: t.resultId },
+    data: {
+      status: "failed", phase: "failed", error, finishedAt: new Date(), durationMs, verification: v.detail, verified: false,
+      rowsRead: BigInt(outcome.rowsRead), rowsWritten: BigInt(outcome.rowsWritten), rowsCommitted: BigInt(outcome.rowsWritten), watermarkAfter: outcome.watermarkAfter ?? null,
+    },
+  });
+  return { table: t.name, status: "failed", plan, outcome, error, durationMs, rowsCommitted: outcome.rowsWritten };
 }
 
 /** Cancelling cuts both connections: the server rolls the open transaction back, so the target keeps its last
@@ -130,6 +151,7 @@ export async function refreshTable(db: Metadata, runId: string, resultId: string
     const planned = await planTable(db, t, config, table, pair, req);
     plan = planned.plan;
     const outcome = req.dryRun ? undefined : await strategyFor(table.strategy).execute(planned.ctx, plan);
+    if (outcome?.verification && !outcome.verification.ok) return await recordUnverified(db, t, plan, outcome);
     return await recordSuccess(db, t, plan, outcome);
   } catch (e) {
     const report = await recordFailure(db, t, e, req, plan, (x) => dialect.hintFor(x));

@@ -197,7 +197,7 @@ const valueText = (v: unknown) => (v instanceof Date ? v.toISOString() : Buffer.
 
 function msSide(s: Session): Side {
   return {
-    exec: (sql) => s.execute({ sql, params: [] }),
+    exec: async (sql) => void (await s.execute({ sql, params: [] })),
     // Count and an order-independent checksum of every row, computed here from the rows as read (CHECKSUM_AGG is
     // not on every TDS server; the conformance tables are small).
     fingerprint: async (t) => {

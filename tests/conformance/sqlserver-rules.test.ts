@@ -8,6 +8,8 @@ import { truncateOrDelete } from "../../lib/dialects/sqlserver/compiler";
 import { sqlServerIntrospector, SQL } from "../../lib/dialects/sqlserver/introspector";
 import { sqlServerRelations as r } from "../../lib/dialects/sqlserver/relations";
 import type { Session } from "../../lib/dialects/types";
+import { templatesFor } from "../../lib/config/step-templates";
+import { StepLog } from "../../lib/engine/steps";
 
 const MSSQL = process.env.MSSQL_TEST_URL;
 
@@ -77,5 +79,38 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
     expect(new Set(rows.map((x) => x.compression))).toEqual(new Set(["NONE"]));
     const indexes = await sqlServerIntrospector((sql, params) => query(sql, params)).indexes({ schema: "dbo", name: "compressed" });
     expect(indexes.map((ix) => ix.compression)).toEqual([undefined, undefined]);
+  });
+
+  it("the SQL Server post-refresh step templates run as written on the objects they name, parameters bound, rows counted", async () => {
+    await exec("CREATE TABLE dbo.customers (customer_id int PRIMARY KEY, email nvarchar(200) NOT NULL)");
+    await exec("INSERT INTO dbo.customers VALUES (1, N'ann@mail.example.com'), (2, N'bob@mail.example.com'), (3, N'uat+3@example.invalid')");
+    await exec("CREATE TABLE dbo.app_settings (name nvarchar(100) PRIMARY KEY, value nvarchar(400) NOT NULL)");
+    await exec("INSERT INTO dbo.app_settings VALUES (N'site_url', N'https://www.example.com'), (N'smtp_host', N'smtp.example.com'), (N'mail_enabled', N'true')");
+    await exec("CREATE TABLE dbo.users (username nvarchar(100) PRIMARY KEY, password_hash nvarchar(200) NOT NULL, failed_logins int NOT NULL, locked bit NOT NULL)");
+    await exec("INSERT INTO dbo.users VALUES (N'test1', N'x', 3, 1), (N'ann', N'y', 0, 0)");
+    await exec("CREATE TABLE dbo.uat_refresh_log (run_id nvarchar(40) NOT NULL, refreshed_at datetime2 NOT NULL, refreshed_by nvarchar(320) NOT NULL)");
+    await exec("CREATE ROLE uat_testers; CREATE ROLE uat_readers;");
+    const values = { run_id: "run-1", run_started_at: "2026-12-03 10:11:12.345", triggered_by: "ada" };
+    const results: Record<string, string> = {};
+    for (const t of templatesFor("sqlserver")) {
+      const step = { name: t.id, sql: t.sql, tables: [], position: 0, enabled: true };
+      const log = new StepLog([step], "sqlserver", values, false);
+      results[t.id] = await s.transaction(() => log.execute(s, [step])).then(
+        () => `${log.list()[0].rowsAffected} rows`,
+        (e) => (e as Error).message,
+      );
+    }
+    // SQL Agent's tables live in msdb; a TDS server without an Agent (Babelfish: msdb without sysjobs) says so.
+    expect(results["sqlserver-disable-agent-jobs"]).toMatch(/^\d+ rows$|^post-refresh step "sqlserver-disable-agent-jobs" failed: relation "msdb_dbo.sysjobs" does not exist$/);
+    expect(results).toMatchObject({
+      "sqlserver-cut-email": "2 rows",
+      "sqlserver-mail-settings": "2 rows",
+      "sqlserver-repoint-config": "1 rows",
+      "sqlserver-reset-test-accounts": "1 rows",
+      "sqlserver-record-refresh": "1 rows",
+      "sqlserver-grants": "0 rows",
+      "sqlserver-remap-orphaned-users": "0 rows",
+    });
+    expect(await query("SELECT run_id, refreshed_by FROM dbo.uat_refresh_log WHERE refreshed_at = CAST('2026-12-03T10:11:12.345' AS datetime2)")).toEqual([{ run_id: "run-1", refreshed_by: "ada" }]);
   });
 });

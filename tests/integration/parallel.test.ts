@@ -23,7 +23,8 @@ describe("parallel tables", () => {
     await env?.close();
   });
 
-  /** Runs all tables and samples how many target sessions of that run are open at once. */
+  /** Runs all tables and samples how many target sessions of that run are open at once (a parallel query's workers
+   *  carry the session's application name too: only client backends count). */
   async function runAll(maxParallel: number) {
     await env.config(TABLES.map((name) => ({ name, strategy: "simple_copy" as const, sync_mode: "full_replace" as const })), { max_parallel_tables: maxParallel });
     let peak = 0;
@@ -31,7 +32,7 @@ describe("parallel tables", () => {
     const db = new URL(env.targetUrl).pathname.slice(1);
     const sampler = (async () => {
       while (sampling) {
-        const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'uat-refresh run % (target)'", [db]);
+        const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'uat-refresh run % (target)' AND backend_type = 'client backend'", [db]);
         peak = Math.max(peak, rows[0].n);
         await new Promise((r) => setTimeout(r, 20));
       }

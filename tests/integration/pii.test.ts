@@ -49,6 +49,17 @@ describe("PII discovery", () => {
     expect(by.national_id.reason).toBe("column name national_id");
   });
 
+  it("a bare name column is a person's name only in a table of people (a product's or a category's name is not)", async () => {
+    for (const c of [env.source, env.target])
+      await c.query(`CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL); CREATE TABLE products (id int PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE categories (id int PRIMARY KEY, full_name text NOT NULL)`);
+    await env.source.query(`INSERT INTO customers SELECT g, 'Person ' || g FROM generate_series(1, 50) g;
+      INSERT INTO products SELECT g, 'Widget ' || g FROM generate_series(1, 50) g; INSERT INTO categories SELECT g, 'Garden / Tools ' || g FROM generate_series(1, 50) g`);
+    const config = await exportConfig(env.db);
+    const findings = await scanPii({ ...config, tables: ["customers", "products", "categories"].map((name) => ({ ...config.tables[0], name, masking: undefined })) });
+    expect(findings.map((f) => [f.table, f.column, f.rule.rule, f.reason])).toEqual([["customers", "name", "fake_full_name", "column name name in a table of people (customers)"]]);
+  });
+
   it("the CLI prints the masking list to add, and no sampled value", async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "pii-")), "c.yaml");
     const config = await exportConfig(env.db);

@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { importConfig } from "../../lib/config/store";
-import type { RefreshConfig, TableConfigDraft } from "../../lib/config/schema";
+import type { postRefreshStepSchema, RefreshConfig, TableConfigDraft } from "../../lib/config/schema";
+import type { z } from "zod";
 import { configSchema } from "../../lib/config/schema";
 import { createMetadataClient, type Metadata } from "../../lib/metadata/client";
 
@@ -15,7 +16,7 @@ export interface TestEnv {
   source: pg.Client;
   target: pg.Client;
   db: Metadata;
-  config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>): Promise<RefreshConfig>;
+  config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>, steps?: z.input<typeof postRefreshStepSchema>[]): Promise<RefreshConfig>;
   close(): Promise<void>;
 }
 
@@ -60,10 +61,11 @@ export async function createTestEnv(): Promise<TestEnv> {
     source,
     target,
     db,
-    async config(tables, settings = {}) {
+    async config(tables, settings = {}, steps) {
       const config = configSchema.parse({
         databases: { source: database(`${id}_src`), target: database(`${id}_tgt`) },
         tables,
+        post_refresh_steps: steps,
         settings: { default_batch_size: 10000, connection_timeout: 10, command_timeout: 120, max_retries: 0, ...settings },
       });
       await importConfig(db, config);

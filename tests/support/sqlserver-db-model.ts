@@ -13,6 +13,7 @@
 //   image (421).
 // It answers the catalog queries the dialect sends (SQL.*) and the engine's row queries, for the statement shapes
 // the dialect emits; anything else is an error, so a new shape cannot pass unnoticed.
+import { CHECKSUM_QUERY, checksumColumns, modelChecksum } from "./model-checksum";
 import { Readable } from "node:stream";
 import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
@@ -334,6 +335,10 @@ export class SqlServerDatabase {
   private read(sql: string, params: readonly unknown[]): Row[] {
     let m: RegExpExecArray | null;
     if ((m = /^SELECT CASE WHEN EXISTS \(SELECT 1 FROM (\S+)\) THEN 0 ELSE 1 END AS \[empty\]$/.exec(sql))) return [{ empty: this.table(m[1]).rows.length ? 0 : 1 }];
+    if ((m = CHECKSUM_QUERY.exec(sql))) {
+      const columns = checksumColumns(sql);
+      return [modelChecksum(this.select(m[1], m[2], params).map((r) => columns.map((c) => r[c])))];
+    }
     if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+)( WHERE .+)?$/.exec(sql))) return [{ n: String(this.select(m[1], m[2], params).length) }];
     if ((m = /^SELECT CAST\(MAX\(\[([^\]]+)\]\) AS nvarchar\(60\)\) AS \[max\], CAST\(MAX\(\[\1\]\) AS nvarchar\(60\)\) AS \[cutoff\] FROM (\S+)( WHERE .+)?$/s.exec(sql))) {
       const values = this.select(m[2], m[3], params).map((r) => r[m![1]]).filter((v) => v !== null).map(Number);

@@ -12,6 +12,7 @@
 // - TRUNCATE TABLE is refused for a table a FOREIGN KEY of another table references, enabled or not (Msg 4712).
 // - sys.partition_range_values is what the introspector reads; its text is rendered as the query asks for it.
 // It answers the catalog queries the dialect sends and the engine's own row queries on a one-table database.
+import { CHECKSUM_QUERY, modelChecksum } from "./model-checksum";
 import { Readable } from "node:stream";
 import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
@@ -377,7 +378,9 @@ export class SqlServerModel {
   /** `[k] >= 20250101 AND [k] < CAST(@p1 AS int)` -> conditions. */
   conds(where: string, params: readonly unknown[]): Cond[] {
     return where.split(" AND ").map((part) => {
-      const m = /^\[[^\]]+\] (>=|>|<=|<) (.+)$/.exec(part.trim());
+      // `([k] < x OR [k] IS NULL)`: the model's keys are never NULL, so the range alone decides.
+      const nullable = /^(.+) OR \[[^\]]+\] IS NULL$/.exec(unwrap(part.trim()));
+      const m = /^\[[^\]]+\] (>=|>|<=|<) (.+)$/.exec((nullable?.[1] ?? part).trim());
       if (!m) throw new Error(`model: cannot read condition ${part}`);
       const p = /@p(\d+)/.exec(m[2]);
       return { op: m[1] as Cond["op"], value: this.point(p ? this.paramText(String(params[Number(p[1]) - 1])) : this.literal(m[2])) };
@@ -623,7 +626,19 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
       const days = [...new Set(rowsWhere(q.sql, q.params).map((r) => r.slice(0, r.length === 8 ? 8 : 10)))].sort();
       return days.map((value) => ({ value })) as R[];
     }
+    if (CHECKSUM_QUERY.test(q.sql)) return [modelChecksum(rowsWhere(q.sql, q.params).map((r) => [r]))] as R[];
     if (q.sql.startsWith("SELECT CAST(COUNT_BIG(*)")) return [{ n: String(rowsWhere(q.sql, q.params).length) }] as R[];
     throw new Error(`model: unexpected query ${q.sql}`);
   }
+}
+
+/** `((x))` -> `x`: parentheses around the whole condition. */
+function unwrap(text: string): string {
+  while (text.startsWith("(") && text.endsWith(")")) {
+    let depth = 0;
+    const inner = text.slice(1, -1);
+    for (const ch of inner) if ((depth += ch === "(" ? 1 : ch === ")" ? -1 : 0) < 0) return text;
+    text = inner.trim();
+  }
+  return text;
 }

@@ -38,7 +38,7 @@ function statements() {
       for (const buffer of [0, 3]) out.push(c.watermark(t, column, buffer).sql);
       out.push(c.keyHistogram(t, column).sql, c.keyBounds(t, column).sql, c.keyBounds(t, column, filters(column)[3]).sql);
       for (const f of filters(column)) {
-        out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql);
+        out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql, c.checksum(t, COLUMNS, f).sql, c.checksum(t, [], f).sql);
         if (f) out.push(c.deleteRows(t, f).sql);
         for (const [orderBy, limit] of [[undefined, undefined], [column.name, undefined], [column.name, 50000]] as const) out.push(c.selectRows(t, COLUMNS, f, orderBy, limit).sql);
         // a masking `sql` rule: the source evaluates the expression in the column's place

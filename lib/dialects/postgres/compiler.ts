@@ -58,6 +58,13 @@ export const postgresCompiler: QueryCompiler = {
     const col = quoteIdent(column.name);
     return { sql: `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${qualified(table)}${where}`, params };
   },
+  checksum(table, columns, filter) {
+    // hashtextextended of the row's text, summed as numeric (no overflow): the same rows give the same sum, in any
+    // order, whatever the physical layout. The engine's sessions run in UTC, so time zones print alike.
+    const { where, params } = filterSql(filter, bindParam);
+    const row = `ROW(${columns.map((c) => quoteIdent(c.name)).join(", ")})::text`;
+    return { sql: `SELECT count(*)::bigint::text AS n, coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text AS sum FROM ${qualified(table)}${where}`, params };
+  },
   countRows(table, filter) {
     const { where, params } = filterSql(filter, bindParam);
     return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };

@@ -108,8 +108,10 @@ class PostgresSession implements Session {
     return (await this.send(q)).rows as R[];
   }
 
-  async execute(q: CompiledQuery) {
-    await this.send(q);
+  async execute(q: CompiledQuery): Promise<number> {
+    // A string of several statements (simple protocol, target only) answers one result per statement.
+    const r = (await this.send(q)) as unknown as { rowCount: number | null } | { rowCount: number | null }[];
+    return (Array.isArray(r) ? r : [r]).reduce((n, x) => n + (x.rowCount ?? 0), 0);
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -156,7 +158,13 @@ class PostgresSession implements Session {
     // hold: `COMMIT; SET TRANSACTION READ WRITE; ...` lifts it).
     if (this.readOnly) await this.client.query(extended(`SELECT 1 FROM (${q.sql}) AS one_statement LIMIT 0`, []));
     const stream = this.client.query(copyTo(`COPY (${q.sql}) TO STDOUT`));
-    return { stream, done: finished(stream) };
+    // A COPY stopped before its end (the target failed mid-load, a cancel) leaves the connection in COPY mode: no
+    // later statement on it would ever be answered. The session is ended instead; the engine reopens it to go on.
+    const done = finished(stream).catch((e) => {
+      if (!stream.readableEnded) this.destroy();
+      throw e;
+    });
+    return { stream, done };
   }
 
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {

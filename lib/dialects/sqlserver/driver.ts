@@ -111,11 +111,12 @@ class SqlServerSession implements Session {
     this.introspector = sqlServerIntrospector((sql, params) => this.query({ sql, params }));
   }
 
-  private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<void> {
+  /** Resolves to the rows the request changed (tedious sums the DONE tokens' counts of a batch). */
+  private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<number> {
     const refused = this.refusal(q);
     if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
-      const req = new Request(q.sql, (err) => (err ? reject(err) : resolve()));
+      const req = new Request(q.sql, (err, rowCount) => (err ? reject(err) : resolve(rowCount ?? 0)));
       q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null || v === undefined ? null : String(v)));
       if (onRow) req.on("row", (cols: { value: unknown; metadata: { colName: string } }[]) => onRow(Object.fromEntries(cols.map((c) => [c.metadata.colName, c.value]))));
       if (q.params.length || this.readOnly) this.connection.execSql(req);
@@ -177,8 +178,8 @@ class SqlServerSession implements Session {
     return rows as R[];
   }
 
-  async execute(q: CompiledQuery) {
-    await this.request(q);
+  execute(q: CompiledQuery): Promise<number> {
+    return this.request(q);
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {

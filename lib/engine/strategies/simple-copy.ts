@@ -5,6 +5,7 @@ import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
+import { sourceChecksum, targetSide, verifyAgainst, type Verification } from "../verify";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
@@ -144,9 +145,8 @@ export const simpleCopy: StrategyImpl = {
       const load = await replaceThroughTwin(ctx, plan.rowsExpected, twin.storage);
       return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads } } satisfies TableOutcome;
     }
-    const moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
-    const { read, written } = typeof moved === "number" ? { read: moved, written: moved } : moved;
-    return { plan, rowsRead: read, rowsWritten: written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [] } satisfies TableOutcome;
+    const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
+    return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification } satisfies TableOutcome;
   },
 };
 
@@ -155,23 +155,37 @@ async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string,
 }
 
 /** Empty + load in one transaction: until the commit, readers wait (TRUNCATE) or see the old rows (DELETE), never a half-empty table. */
-async function fullReplace(ctx: TableContext): Promise<number> {
-  return unit(ctx, () =>
-    ctx.sessions.target.transaction(async () => {
-      ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
-      const triggersBack = await suspendTriggers(ctx);
-      const keptColumns = await saveKeptColumns(ctx);
-      await emptyForReplace(ctx);
-      const n = await copyInto(ctx);
-      await keptColumns.restore();
-      await resyncGenerators(ctx);
-      await triggersBack();
-      await analyzeTarget(ctx);
-      checkAborted(ctx);
-      await failpoint("before-commit");
-      return n;
-    }),
+async function fullReplace(ctx: TableContext): Promise<Moved> {
+  // The source is read on one snapshot: the copy and the checksum it is verified against see the same rows.
+  const { n, source, target } = await unit(ctx, () =>
+    ctx.sessions.source.snapshot(() =>
+      ctx.sessions.target.transaction(async () => {
+        ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
+        const triggersBack = await suspendTriggers(ctx);
+        const keptColumns = await saveKeptColumns(ctx);
+        await emptyForReplace(ctx);
+        const n = await copyInto(ctx);
+        await keptColumns.restore();
+        await resyncGenerators(ctx);
+        await triggersBack();
+        await analyzeTarget(ctx);
+        const source = await sourceChecksum(ctx);
+        const target = await targetSide(ctx);
+        checkAborted(ctx);
+        await failpoint("before-commit");
+        return { n, source, target };
+      }),
+    ),
   );
+  ctx.progress.phase("verifying");
+  return { read: n, written: n, verification: await verifyAgainst(ctx, source, undefined, target) };
+}
+
+/** What a unit moved, and how its result compares with the source (absent: not verified). */
+interface Moved {
+  read: number;
+  written: number;
+  verification?: Verification;
 }
 
 /** Empties the table for a full replace: whole (TRUNCATE or DELETE as configured), or, where a keep rule names UAT
@@ -233,20 +247,27 @@ async function identityBatches(ctx: TableContext): Promise<{ read: number; writt
 
 /** Date modes: delete production's rows of the buffer window and copy the window again in one transaction, so re-runs
  *  never duplicate; UAT's own rows in the window (its id range, kept by rule) stay. */
-async function dateResync(ctx: TableContext): Promise<number> {
-  return unit(ctx, () =>
-    ctx.sessions.target.transaction(async () => {
-      const wm = await productionWatermark(ctx);
-      const filter = incrementalFilter(ctx, wm);
-      const triggersBack = await suspendTriggers(ctx);
-      const keptColumns = await saveKeptColumns(ctx);
-      if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, both({ ...filter, column: wm.pair.target }, productionRows(ctx.uat))!));
-      const n = await copyInto(ctx, filter);
-      await keptColumns.restore();
-      await resyncGenerators(ctx);
-      await triggersBack();
-      await failpoint("before-commit");
-      return n;
-    }),
+async function dateResync(ctx: TableContext): Promise<Moved> {
+  const { n, source, filter, target } = await unit(ctx, () =>
+    ctx.sessions.source.snapshot(() =>
+      ctx.sessions.target.transaction(async () => {
+        const wm = await productionWatermark(ctx);
+        const filter = incrementalFilter(ctx, wm);
+        const triggersBack = await suspendTriggers(ctx);
+        const keptColumns = await saveKeptColumns(ctx);
+        if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, both({ ...filter, column: wm.pair.target }, productionRows(ctx.uat))!));
+        const n = await copyInto(ctx, filter);
+        await keptColumns.restore();
+        await resyncGenerators(ctx);
+        await triggersBack();
+        // The window as copied, on the copy's snapshot.
+        const source = await sourceChecksum(ctx, filter);
+        const target = await targetSide(ctx, filter);
+        await failpoint("before-commit");
+        return { n, source, filter, target };
+      }),
+    ),
   );
+  ctx.progress.phase("verifying");
+  return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target) };
 }

@@ -1,3 +1,4 @@
+import type { Verification } from "../verify";
 import type { ColumnFilter, CompiledQuery } from "../../dialects/types";
 import type { TableContext } from "../context";
 
@@ -37,6 +38,8 @@ export interface TableOutcome {
   partitionsSwitched: string[];
   /** The most parallel streams one staging load used, and whether they ran on worker threads. */
   streams?: { count: number; threads: boolean };
+  /** The copied rows compared with the source's after the commit (absent: this path is not verified yet). */
+  verification?: Verification;
 }
 
 export interface StrategyImpl {

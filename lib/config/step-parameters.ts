@@ -1,0 +1,86 @@
+// Post-refresh steps take the run's facts as parameters, written the same way on both engines: `@run_id`,
+// `@run_started_at` (UTC, `YYYY-MM-DD HH:MM:SS.mmm`), `@triggered_by`. They travel as bind parameters, never as text
+// pasted into the SQL. A name is a parameter only outside string literals, quoted names and comments (and dollar
+// quotes on PostgreSQL); other `@names` are left alone (T-SQL variables a step declares itself).
+import type { CompiledQuery, Engine } from "../dialects/types";
+
+export const STEP_PARAMETERS = ["run_id", "run_started_at", "triggered_by"] as const;
+export type StepParameter = (typeof STEP_PARAMETERS)[number];
+export type StepValues = Record<StepParameter, string>;
+
+interface Found {
+  name: StepParameter;
+  start: number;
+  end: number;
+}
+
+/** The parameters `sql` uses, or a text problem (an unterminated literal or comment). */
+function scan(sql: string): Found[] | string {
+  const found: Found[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (ch === "'" || ch === '"' || ch === "[") {
+      const close = ch === "[" ? "]" : ch;
+      let j = i + 1;
+      for (;;) {
+        if (j >= sql.length) return `has an unterminated ${ch === "'" ? "string literal" : "quoted name"} starting at character ${i + 1}`;
+        if (sql[j] === close && sql[j + 1] === close) j += 2;
+        else if (sql[j] === close) break;
+        else j++;
+      }
+      i = j + 1;
+    } else if (sql.startsWith("--", i)) {
+      const end = sql.indexOf("\n", i);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (sql.startsWith("/*", i)) {
+      const end = sql.indexOf("*/", i + 2);
+      if (end < 0) return `has an unterminated comment starting at character ${i + 1}`;
+      i = end + 2;
+    } else if (ch === "$" && /^\$[A-Za-z_]*\$/.test(sql.slice(i)) && (i === 0 || !/[A-Za-z0-9_]/.test(sql[i - 1]))) {
+      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))![0];
+      const end = sql.indexOf(tag, i + tag.length);
+      if (end < 0) return `has an unterminated dollar quote ${tag} starting at character ${i + 1}`;
+      i = end + tag.length;
+    } else if (ch === "@" && sql[i + 1] !== "@" && (i === 0 || sql[i - 1] !== "@")) {
+      const m = /^@([A-Za-z_][A-Za-z0-9_]*)/.exec(sql.slice(i));
+      const name = m?.[1].toLowerCase();
+      if (m && (STEP_PARAMETERS as readonly string[]).includes(name!)) found.push({ name: name as StepParameter, start: i, end: i + m[0].length });
+      i += m ? m[0].length : 1;
+    } else i++;
+  }
+  return found;
+}
+
+/** Why a step's SQL cannot be sent as written, or null. */
+export function stepParameterProblem(sql: string): string | null {
+  const r = scan(sql);
+  return typeof r === "string" ? r : null;
+}
+
+/** The parameters a step's SQL uses, in order of first use. */
+export function stepParametersUsed(sql: string): StepParameter[] {
+  const r = scan(sql);
+  return typeof r === "string" ? [] : [...new Set(r.map((f) => f.name))];
+}
+
+/** The step as a query for `engine`: each parameter replaced by the engine's placeholder, its value bound. */
+export function bindStepParameters(sql: string, engine: Engine, values: StepValues): CompiledQuery {
+  const found = scan(sql);
+  if (typeof found === "string") throw new Error(`the step's SQL ${found}`);
+  const order: StepParameter[] = [];
+  let out = "";
+  let at = 0;
+  for (const f of found) {
+    let n = order.indexOf(f.name) + 1;
+    if (!n) n = order.push(f.name);
+    out += sql.slice(at, f.start) + (engine === "postgres" ? `$${n}` : `@p${n}`);
+    at = f.end;
+  }
+  return { sql: out + sql.slice(at), params: order.map((name) => values[name]) };
+}
+
+/** A run's parameter values. */
+export function stepValues(run: { id: string; startedAt: Date; triggeredBy: string }): StepValues {
+  return { run_id: run.id, run_started_at: run.startedAt.toISOString().replace("T", " ").replace("Z", ""), triggered_by: run.triggeredBy };
+}

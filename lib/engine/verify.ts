@@ -1,0 +1,70 @@
+// Verification after the refresh: the rows a unit copied are counted and checksummed on the source, on the copy's own
+// snapshot, and on the target after the commit (production's rows only: UAT's kept rows and id range left out). Masked
+// columns, UAT's keep_columns and columns whose types differ between the sides are left out of the checksum (their
+// values differ by design or print differently); the count covers every row. A difference fails the table: the rows
+// were committed, and the run says they differ from what was read.
+import type { ColumnFilter, ColumnInfo } from "../dialects/types";
+import { columnPair, type TableContext } from "./context";
+import { both, productionRows } from "./uat-rows";
+
+export interface Checksum {
+  rows: number;
+  sum: string;
+}
+
+export interface Verification {
+  ok: boolean;
+  /** Rows counted on both sides. */
+  rows: number;
+  /** What was compared, or how the sides differ. */
+  detail: string;
+}
+
+/** The columns whose values must be equal on both sides, and the ones left out (said in the result). */
+function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo[]; left: string[] } {
+  const kept = new Set((ctx.uat?.keepColumns ?? []).map((c) => c.toLowerCase()));
+  const out = { source: [] as ColumnInfo[], target: [] as ColumnInfo[], left: [] as string[] };
+  for (const c of ctx.columns) {
+    const name = c.target.name.toLowerCase();
+    if (ctx.masking?.masked.has(name) || kept.has(name) || c.source.nativeType.toLowerCase() !== c.target.nativeType.toLowerCase()) out.left.push(c.target.name);
+    else {
+      out.source.push(c.source);
+      out.target.push(c.target);
+    }
+  }
+  return out;
+}
+
+async function checksum(ctx: TableContext, role: "source" | "target", columns: ColumnInfo[], filter: Parameters<TableContext["dialect"]["compiler"]["checksum"]>[2]): Promise<Checksum> {
+  const table = role === "source" ? ctx.sourceTable : ctx.targetTable;
+  const [r] = await ctx.sessions[role].query<{ n: string | number; sum: string | null }>(ctx.dialect.compiler.checksum(table, columns, filter));
+  return { rows: Number(r?.n ?? 0), sum: String(r?.sum ?? "0") };
+}
+
+/** The source side, read inside the unit (on the copy's snapshot). `window`: the source-side filter of the copy. */
+export function sourceChecksum(ctx: TableContext, window?: ColumnFilter): Promise<Checksum> {
+  return checksum(ctx, "source", compared(ctx).source, window);
+}
+
+/** The target's production rows (in `window`), as the session sees them now. */
+export function targetChecksum(ctx: TableContext, window?: ColumnFilter): Promise<Checksum> {
+  const targetWindow = window && { ...window, column: columnPair(ctx, window.column.name).target };
+  return checksum(ctx, "target", compared(ctx).target, both(targetWindow, productionRows(ctx.uat)));
+}
+
+/** The target's side, read inside the refresh's transaction when post-refresh steps change the table before its
+ *  commit (the rows as loaded, which the commit keeps with the steps' changes on top), else after the commit. */
+export async function targetSide(ctx: TableContext, window?: ColumnFilter): Promise<Checksum | undefined> {
+  return ctx.stepsInTransaction.length ? targetChecksum(ctx, window) : undefined;
+}
+
+/** The target side (`inTransaction`, or read now, after the commit), compared with the source's. */
+export async function verifyAgainst(ctx: TableContext, source: Checksum, window?: ColumnFilter, inTransaction?: Checksum): Promise<Verification> {
+  const cols = compared(ctx);
+  const target = inTransaction ?? (await targetChecksum(ctx, window));
+  const when = inTransaction ? `, read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "";
+  const scope = `${window ? "the copied window" : "the whole table"}${cols.left.length ? `, ${cols.left.join(", ")} counted only (masked, kept or typed differently)` : ""}${when}`;
+  if (target.rows !== source.rows) return { ok: false, rows: target.rows, detail: `production has ${source.rows} row(s) in ${scope.split(",")[0]}, UAT ${target.rows} after the commit` };
+  if (cols.source.length && target.sum !== source.sum) return { ok: false, rows: target.rows, detail: `${target.rows} row(s) on both sides, but their values differ (checksums of ${scope})` };
+  return { ok: true, rows: target.rows, detail: `verified: ${target.rows} row(s), counts and checksums equal (${scope})` };
+}

@@ -1,0 +1,100 @@
+// Post-refresh steps in config.yaml and their parameters: field paths and reasons for what cannot run, and the run's
+// facts bound as parameters (never pasted), only where they are parameters.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, postRefreshStepSchema } from "../../lib/config/schema";
+import { STEP_TEMPLATES, templatesFor } from "../../lib/config/step-templates";
+import { tsqlErrors } from "../support/tsql-check";
+import { parseConfigYaml } from "../../lib/config/yaml";
+import { bindStepParameters, stepParameterProblem, stepParametersUsed, stepValues } from "../../lib/config/step-parameters";
+
+const base = readFileSync("tests/fixtures/config-full.yaml", "utf8");
+const values = { run_id: "run-1", run_started_at: "2026-12-03 10:00:00.000", triggered_by: "ada" };
+
+function issuesOf(steps: string): string[] {
+  try {
+    parseConfigYaml(`${base}\npost_refresh_steps:\n${steps}`, "bad.yaml");
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("post_refresh_steps in config.yaml", () => {
+  it("loads steps as written, enabled unless said otherwise", () => {
+    const config = parseConfigYaml(`${base}\npost_refresh_steps:\n  - name: jobs off\n    sql: UPDATE cron.job SET active = false\n`);
+    expect(config.post_refresh_steps).toEqual([{ name: "jobs off", sql: "UPDATE cron.job SET active = false", enabled: true }]);
+  });
+
+  it("names the field and the reason for every step that cannot run", () => {
+    const table = parseConfigYaml(base).tables[0].name;
+    expect(
+      issuesOf(
+        [
+          `  - { name: a, sql: "UPDATE t SET x = 'open", tables: [${table}] }`,
+          "  - { name: A, sql: SELECT 1, tables: [ghost] }",
+          "  - { name: c, sql: '' }",
+          "  - { name: d, sql: SELECT 1, when: always }",
+        ].join("\n"),
+      ),
+    ).toEqual([
+      "post_refresh_steps[2].sql: must not be empty",
+      `post_refresh_steps[3]: Unrecognized key: "when"`,
+      "post_refresh_steps[0].sql: has an unterminated string literal starting at character 18",
+      "post_refresh_steps[1].name: another step is named A",
+      "post_refresh_steps[1].tables[0]: ghost is not a configured table",
+    ]);
+  });
+});
+
+describe("step parameters", () => {
+  it("binds the run's facts as the engine's placeholders, each value once", () => {
+    const sql = "INSERT INTO log VALUES (@run_id, @run_started_at, @triggered_by, @run_id)";
+    expect(bindStepParameters(sql, "postgres", values)).toEqual({ sql: "INSERT INTO log VALUES ($1, $2, $3, $1)", params: ["run-1", "2026-12-03 10:00:00.000", "ada"] });
+    expect(bindStepParameters(sql, "sqlserver", values)).toEqual({ sql: "INSERT INTO log VALUES (@p1, @p2, @p3, @p1)", params: ["run-1", "2026-12-03 10:00:00.000", "ada"] });
+  });
+
+  it("leaves names alone inside literals, quoted names, comments and dollar quotes, and T-SQL's own variables", () => {
+    const sql = [
+      "DECLARE @name sysname; -- @run_id in a comment",
+      "SELECT '@run_id', [@run_id], \"@triggered_by\", @@ROWCOUNT /* @run_id */, $$ @run_id $$, $x$ @run_id $x$, @RUN_ID",
+    ].join("\n");
+    const bound = bindStepParameters(sql, "postgres", values);
+    expect(bound.params).toEqual(["run-1"]);
+    expect(bound.sql).toBe(sql.replace(", @RUN_ID", ", $1"));
+    expect(stepParametersUsed("UPDATE t SET a = @triggered_by WHERE b = @run_id")).toEqual(["triggered_by", "run_id"]);
+  });
+
+  it("refuses text whose literal, comment or dollar quote never ends, saying where it starts", () => {
+    expect(() => bindStepParameters("UPDATE t SET a = 'x", "postgres", values)).toThrow("the step's SQL has an unterminated string literal starting at character 18");
+    expect(() => bindStepParameters("SELECT 1 /* x", "sqlserver", values)).toThrow("has an unterminated comment starting at character 10");
+    expect(() => bindStepParameters("DO $body$ BEGIN END", "postgres", values)).toThrow("unterminated dollar quote $body$");
+  });
+
+  it("gives the run's start in UTC, in a form both engines convert to a date-time", () => {
+    expect(stepValues({ id: "r", startedAt: new Date("2026-12-03T10:11:12.345Z"), triggeredBy: "x" }).run_started_at).toBe("2026-12-03 10:11:12.345");
+  });
+});
+
+describe("step templates", () => {
+  it("every SQL Server template is T-SQL the grammar accepts, with the run's parameters bound (syntax only: see the conformance suite for a run)", () => {
+    // The grammar (antlr4ts-sql) predates GRANT ... ON SCHEMA::; that template runs on the TDS server in
+    // tests/conformance/sqlserver-rules.test.ts with the others.
+    const rejected = templatesFor("sqlserver").filter((t) => t.id !== "sqlserver-grants").flatMap((t) => {
+      const bound = bindStepParameters(t.sql, "sqlserver", values);
+      const declared = bound.params.map((_, i) => `DECLARE @p${i + 1} nvarchar(4000);\n`).join("");
+      const errors = tsqlErrors(declared + bound.sql);
+      return errors.length ? [`${t.id}: ${errors[0].slice(0, 80)}`] : [];
+    });
+    expect(rejected).toEqual([]);
+  });
+
+  it("every template loads as a step of its engine's configuration", () => {
+    for (const t of STEP_TEMPLATES) {
+      const step = postRefreshStepSchema.parse({ name: t.title, sql: t.sql, tables: t.tables });
+      expect(stepParameterProblem(step.sql), t.id).toBeNull();
+    }
+    expect(new Set(STEP_TEMPLATES.map((t) => t.id)).size).toBe(STEP_TEMPLATES.length);
+  });
+});
