@@ -36,5 +36,6 @@ async function refuseCrossSiteAction(req: NextRequest & { auth: Session | null }
 }
 
 export const config = {
-  matcher: ["/((?!api/|login|_next/static|_next/image|favicon.ico).*)"],
+  // /metrics answers for itself (a bearer token, not a session).
+  matcher: ["/((?!api/|metrics$|login|_next/static|_next/image|favicon.ico).*)"],
 };

@@ -127,9 +127,11 @@ async function main() {
     NEXT_TELEMETRY_DISABLED: "1",
     // The key every masked value is derived from: generated once per demo data dir, like the auth secret.
     UAT_REFRESH_MASKING_KEY: process.env.UAT_REFRESH_MASKING_KEY ?? secret(path.join(dataDir, "masking-key")),
+    // Prometheus scrapes /metrics with this bearer token.
+    UAT_REFRESH_METRICS_TOKEN: process.env.UAT_REFRESH_METRICS_TOKEN ?? secret(path.join(dataDir, "metrics-token")),
   };
   // Browser tests reach the demo databases through this file (to shape fixtures, e.g. a deliberately slow table).
-  if (args.e2e) writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ targetUrl: cluster.url("demo_uat"), sourceUrl: cluster.url("demo_production"), metaUrl }));
+  if (args.e2e) writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ targetUrl: cluster.url("demo_uat"), sourceUrl: cluster.url("demo_production"), metaUrl, metricsToken: env.UAT_REFRESH_METRICS_TOKEN }));
   // The CLI reads this when DATABASE_URL is unset: `npm run refresh -- --status` just works next to the demo.
   if (!args.e2e) writeFileSync(
     path.join(root, ".data/demo.env"),
@@ -149,6 +151,7 @@ async function main() {
     oscar / oscar  operator  (triggers refreshes)
     vera / vera    viewer    (watches)
   CLI against the same metadata: npm run refresh -- --status
+  Health: ${APP_URL}/api/health, ${APP_URL}/api/ready; metrics: ${APP_URL}/metrics (bearer token in ${path.relative(root, path.join(dataDir, "metrics-token"))})
   Stop with Ctrl+C.
 `);
 }

@@ -1,13 +1,14 @@
 // `npm run worker`: executes queued runs on this host, without the web server. Needs DATABASE_URL (the metadata
 // database, where the queue lives) and the credential variables the configuration names. Stops on SIGTERM/SIGINT:
-// no new runs are taken; runs in progress are asked to stop (their open transactions roll back).
+// no new runs are taken; runs in progress may finish within WORKER_STOP_GRACE_SECONDS (default 60), then are asked
+// to stop (their open transactions roll back) and the worker exits once they have.
 import os from "node:os";
 import { exportConfig } from "../lib/config/store";
 import { registerBuiltInDialects } from "../lib/dialects/builtin";
 import { logger } from "../lib/log";
 import { createMetadataClient } from "../lib/metadata/client";
 import { openQueue } from "../lib/queue/boss";
-import { requestCancel } from "../lib/queue/runs";
+import { stopGracefully } from "../lib/queue/graceful-stop";
 import { startRunWorkers } from "../lib/queue/worker";
 
 async function main() {
@@ -29,10 +30,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "worker stopping");
-    await workers.stop();
-    const mine = await db.refreshRun.findMany({ where: { status: "running", executor }, select: { id: true } });
-    for (const r of mine) await requestCancel(db, boss, r.id, `${executor} shutting down`);
-    await boss.stop({ graceful: true, timeout: 30_000 }).catch(() => {});
+    await stopGracefully(db, boss, workers, executor);
     await db.$disconnect();
     process.exit(0);
   };

@@ -9,6 +9,7 @@ import { metadata, metadataUrl } from "@/lib/metadata/client";
 import { openQueue } from "@/lib/queue/boss";
 import { enqueueRun, requestCancel, type EnqueueRequest } from "@/lib/queue/runs";
 import { startRunWorkers, type RunWorkers } from "@/lib/queue/worker";
+import { stopGracefully } from "@/lib/queue/graceful-stop";
 
 registerBuiltInDialects();
 
@@ -38,7 +39,22 @@ export function startAppWorkers(): Promise<RunWorkers> {
     const concurrency = await exportConfig(metadata())
       .then((c) => c.settings.max_concurrent_runs)
       .catch(() => 2);
-    return startRunWorkers(metadata(), metadataUrl(), await queue(), { concurrency, executor: `web ${process.pid}` });
+    const executor = `web ${process.pid}`;
+    const workers = await startRunWorkers(metadata(), metadataUrl(), await queue(), { concurrency, executor });
+    // Where the process owns its signals (NEXT_MANUAL_SIG_HANDLE=true, as in the container image), SIGTERM lets
+    // this instance's runs finish within the grace period before it exits; otherwise Next exits at once and the
+    // workers' sweep marks an unfinished run interrupted.
+    if (process.env.NEXT_MANUAL_SIG_HANDLE === "true") {
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        void (async () => stopGracefully(metadata(), await queue(), workers, executor))().finally(() => process.exit(0));
+      };
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+    }
+    return workers;
   })().catch((e) => {
     logger.error({ err: e }, "run workers failed to start");
     g.__uatRefreshWorkers = undefined;

@@ -262,6 +262,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(e.message);
       return EXIT.busy;
     }
+    // A metadata database nobody migrated yet: say how to set it up.
+    if ((e as { code?: string }).code === "P2021") {
+      console.error("error: the metadata database (DATABASE_URL) has no tables yet: run `npm run db:migrate` first (the container image: `migrate`)");
+      return EXIT.usage;
+    }
     // One line a person can act on; the stack only when asked for (UAT_REFRESH_DEBUG=1).
     console.error(`error: ${redact(e instanceof Error ? e.message : String(e))}`);
     if (process.env.UAT_REFRESH_DEBUG && !(e instanceof RefreshError)) console.error(e);

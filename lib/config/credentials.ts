@@ -9,7 +9,7 @@ export const CREDENTIAL_PREFIXES_ENV = "UAT_REFRESH_CREDENTIAL_PREFIXES";
 export const DEFAULT_CREDENTIAL_PREFIXES = ["UAT_REFRESH_DB_", "SOURCE_DB_", "TARGET_DB_"];
 
 /** The product's own secrets: never a credential variable, whatever the prefixes say. */
-const NEVER = new Set(["AUTH_SECRET", "DATABASE_URL", "UAT_REFRESH_MASKING_KEY", "METRICS_TOKEN", "SMTP_URL", "AUTH_OIDC_SECRET"]);
+const NEVER = new Set(["AUTH_SECRET", "DATABASE_URL", "UAT_REFRESH_MASKING_KEY", "UAT_REFRESH_METRICS_TOKEN", "METRICS_TOKEN", "SMTP_URL", "AUTH_OIDC_SECRET"]);
 
 type Env = Record<string, string | undefined>;
 

@@ -19,6 +19,7 @@ export interface WorkerOptions {
 }
 
 export interface RunWorkers {
+  /** Takes no new jobs; returns at once, runs in progress go on. */
   stop(): Promise<void>;
 }
 
@@ -54,10 +55,11 @@ export async function startRunWorkers(db: Metadata, lockUrl: string, boss: PgBos
   sweep.unref();
   logger.info({ executor, concurrency: Math.max(1, opts.concurrency) }, "run workers started");
   return {
+    /** Takes no new jobs; returns at once (runs in progress go on: the caller decides how long to let them). */
     async stop() {
       clearInterval(sweep);
-      await boss.offWork(RUN_QUEUE);
-      await boss.offWork(NOTIFY_QUEUE);
+      await boss.offWork(RUN_QUEUE, { wait: false });
+      await boss.offWork(NOTIFY_QUEUE, { wait: false });
     },
   };
 }

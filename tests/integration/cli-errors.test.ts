@@ -1,5 +1,7 @@
 // Every CLI path reports an unreachable database in one line, never a driver stack trace.
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import pg from "pg";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,5 +78,32 @@ tables: [{ name: users }]
     expect(lines(unknown.output)).toEqual(["error: unknown table nope; configured tables: Users"]);
     const invalid = await runCli(["--dry-run", "--config", file("invalid.yaml", "databases: 1\n")], cliEnv);
     expect(invalid.code).toBe(2);
+  });
+
+  it("a metadata database nobody migrated: the CLI names the command that sets it up, and that command does (twice at once, one after the other)", async () => {
+    const admin = new pg.Client({ connectionString: env.adminUrl });
+    await admin.connect();
+    const name = `fresh_${Date.now()}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const url = Object.assign(new URL(env.adminUrl), { pathname: `/${name}` }).toString();
+      const before = await runCli(["--status"], { ...cliEnv, DATABASE_URL: url });
+      expect(before.code).toBe(2);
+      expect(lines(before.output)).toEqual(["error: the metadata database (DATABASE_URL) has no tables yet: run `npm run db:migrate` first (the container image: `migrate`)"]);
+      const migrate = () =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, ["--import", "tsx", "scripts/migrate.ts"], { env: { ...process.env, DATABASE_URL: url } });
+          let out = "";
+          child.stdout.on("data", (d) => (out += d));
+          child.stderr.on("data", (d) => (out += d));
+          child.on("exit", (code) => resolve(`${code}: ${out.trim()}`));
+        });
+      expect(await Promise.all([migrate(), migrate()])).toEqual(["0: metadata database migrated", "0: metadata database migrated"]);
+      const after = await runCli(["--status"], { ...cliEnv, DATABASE_URL: url });
+      expect(after.output).not.toContain("has no tables yet");
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });

@@ -24,8 +24,8 @@ describe("run queue and workers", () => {
   const workers: ChildProcess[] = [];
 
   /** `npm run worker` as a separate process (what runs on another host, and inside every app instance). */
-  async function startWorker() {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/worker.ts")], { cwd: root, env: { ...process.env, ...childEnv, WORKER_CONCURRENCY: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  async function startWorker(extraEnv: Record<string, string> = {}) {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/worker.ts")], { cwd: root, env: { ...process.env, ...childEnv, WORKER_CONCURRENCY: "1", ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     child.stderr!.on("data", (d) => (out += d));
@@ -151,5 +151,37 @@ describe("run queue and workers", () => {
     expect(await fingerprint(env.target, "parked")).toEqual(before);
     const job = await env.db.$queryRawUnsafe<{ retry_count: number; state: string }[]>("SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid", jobIdFor(id));
     expect(job.map((j) => [j.state === "retry", j.retry_count])).toEqual([[false, 0]]);
+  });
+
+  it("SIGTERM: a worker takes no new run, lets the running one finish within its grace period, and past it cancels cleanly", async () => {
+    const exited = (w: ChildProcess) => new Promise<number | null>((res) => (w.exitCode !== null ? res(w.exitCode) : w.once("exit", (code) => res(code))));
+    const others = [...workers];
+    for (const w of others) w.kill("SIGSTOP"); // only the worker under test takes jobs
+    try {
+      // Within the grace period: the run (3 s of slow trigger) finishes, then the worker exits.
+      const patient = await startWorker({ WORKER_STOP_GRACE_SECONDS: "60" });
+      const finishing = await enqueue(["q1"]);
+      await waitFor(async () => (await run(finishing)).status === "running", 60_000);
+      patient.kill("SIGTERM");
+      expect(await exited(patient)).toBe(0);
+      expect((await run(finishing)).status).toBe("succeeded");
+      expect(await fingerprint(env.target, "q1")).toEqual(await fingerprint(env.source, "q1"));
+
+      // Past it: the run is cancelled, its transaction rolled back, and the worker exits.
+      const before = await fingerprint(env.target, "parked");
+      const hurried = await startWorker({ WORKER_STOP_GRACE_SECONDS: "1" });
+      const parked = await enqueue(["parked"]);
+      await waitFor(async () => (await run(parked)).status === "running", 60_000);
+      await waitFor(async () => (await admin.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep'", [parkedDb()])).rowCount, 60_000);
+      hurried.kill("SIGTERM");
+      expect(await exited(hurried)).toBe(0);
+      const r = await run(parked);
+      expect(r.status).toBe("cancelled");
+      expect(r.cancelRequestedBy).toMatch(/^worker \d+@.+ shutting down$/);
+      await releaseParked();
+      expect(await fingerprint(env.target, "parked")).toEqual(before);
+    } finally {
+      for (const w of others) w.kill("SIGCONT");
+    }
   });
 });
