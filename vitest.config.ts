@@ -6,6 +6,8 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname), "server-only": path.resolve(import.meta.dirname, "node_modules/server-only/empty.js") } },
   test: {
     include: ["tests/**/*.test.ts"],
+    // The container image is built and started in a stage of its own (vitest.image.config.ts): minutes of CPU.
+    exclude: ["tests/image/**", "**/node_modules/**"],
     globalSetup: ["tests/support/global-setup.ts"],
     testTimeout: 180_000,
     hookTimeout: 180_000,

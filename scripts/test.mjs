@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: typecheck, lint, unit + integration (vitest, real PostgreSQL), build, browser (Playwright, Debian
-// Chromium, real OIDC login). Every stage runs even after a failure, then one closing line counts the tests.
+// Chromium, real OIDC login), the container image (podman). Every stage runs even after a failure, then one closing
+// line counts the tests.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -46,12 +47,15 @@ const results = [
   step("unit + integration (vitest)", [bin("vitest", "vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile=${path.join(reports, "vitest.json")}`]),
   step("next build", [bin("next", "dist/bin/next"), "build"], { NEXT_TELEMETRY_DISABLED: "1" }),
   step("browser (playwright)", [bin("@playwright/test", "cli.js"), "test"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }),
+  // The container image built with podman and started (installs podman as root; skipped, saying why, elsewhere).
+  step("container image (podman)", [bin("vitest", "vitest.mjs"), "run", "--config", "vitest.image.config.ts", "--reporter=default", "--reporter=json", `--outputFile=${path.join(reports, "image.json")}`]),
 ];
 
 let passed = 0, failed = 0, skipped = 0;
-const vitest = path.join(reports, "vitest.json");
-if (existsSync(vitest)) {
-  const v = JSON.parse(readFileSync(vitest, "utf8"));
+for (const file of ["vitest.json", "image.json"]) {
+  const report = path.join(reports, file);
+  if (!existsSync(report)) continue;
+  const v = JSON.parse(readFileSync(report, "utf8"));
   passed += v.numPassedTests;
   failed += v.numFailedTests;
   skipped += v.numPendingTests + v.numTodoTests;

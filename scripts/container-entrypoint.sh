@@ -1,0 +1,24 @@
+#!/bin/sh
+# The image's entry point: `web` (migrate, then serve), `worker`, `migrate`, or `cli ARGS...`.
+set -e
+cd /app
+case "${1:-web}" in
+  web)
+    node --import tsx scripts/migrate.ts
+    exec node node_modules/next/dist/bin/next start -p "${PORT:-3000}"
+    ;;
+  worker)
+    exec node --import tsx scripts/worker.ts
+    ;;
+  migrate)
+    exec node --import tsx scripts/migrate.ts
+    ;;
+  cli)
+    shift
+    exec node --import tsx lib/cli/main.ts "$@"
+    ;;
+  *)
+    echo "usage: web | worker | migrate | cli [ARGS...]" >&2
+    exit 2
+    ;;
+esac
