@@ -95,9 +95,9 @@ try {
   await Promise.all([src.connect(), tgt.connect()]);
   const meta = createMetadataClient(cluster.url("bench_meta"));
   const u = new URL(cluster.url("postgres"));
-  const env = { DATABASE_URL: cluster.url("bench_meta"), BENCH_DB_USER: "postgres", BENCH_DB_PASSWORD: "postgres", BENCH_SOURCE_URL: cluster.url("bench_src"), BENCH_TARGET_URL: cluster.url("bench_tgt") };
+  const env = { DATABASE_URL: cluster.url("bench_meta"), UAT_REFRESH_DB_USER: "postgres", UAT_REFRESH_DB_PASSWORD: "postgres", BENCH_SOURCE_URL: cluster.url("bench_src"), BENCH_TARGET_URL: cluster.url("bench_tgt") };
   Object.assign(process.env, env);
-  const side = (database: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database, username_env: "BENCH_DB_USER", password_env: "BENCH_DB_PASSWORD" });
+  const side = (database: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database, username_env: "UAT_REFRESH_DB_USER", password_env: "UAT_REFRESH_DB_PASSWORD" });
   const tables = sizes.map((n) => `tx_${n}`);
   await importConfig(
     meta,

@@ -30,6 +30,8 @@ test("admin adds a post-refresh step from a template; the refresh runs it in the
   await page.getByRole("dialog").getByRole("button", { name: /^Refresh / }).click();
   await expect(page).toHaveURL(/\/runs\/[a-z0-9]+$/);
   await expect(page.getByTestId("run-status")).toContainText("succeeded", { timeout: 60_000 });
+  // The run is titled by what it refreshes and who asked.
+  await expect(page.getByTestId("run-title")).toHaveText(/^Refresh of customers(, [a-z_]+)* by ada@example\.test \(web\)$/);
   const ran = page.getByTestId("step-Cut outbound email: customer addresses to a sink");
   await expect(ran).toContainText("in the transaction of customers");
   await expect(ran).toContainText("succeeded");

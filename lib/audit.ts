@@ -7,7 +7,7 @@ export interface AuditInput {
   actor: string;
   action: string;
   target?: string | null;
-  outcome?: "ok" | "forbidden" | "denied" | "failed";
+  outcome?: "ok" | "forbidden" | "denied" | "failed" | "cancelled";
   details?: Prisma.InputJsonObject;
 }
 

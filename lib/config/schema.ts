@@ -96,6 +96,9 @@ export const tableSchema = z
     reviewed_columns: z.array(identifier).max(5000).optional(),
     /** UAT owns the whole table: it is never refreshed, and the tables it references keep the rows it uses. */
     keep_table: z.boolean().optional(),
+    /** Count and checksum what each refresh copied, source and target (default true; false for a table too big for
+     *  the extra read: its refreshes are then never "in sync", only "equal, not verified"). */
+    verify: z.boolean().optional(),
     batch_size: z.number().int().min(1).max(10_000_000).optional(),
     partition_column: identifier.optional(),
     partition_function: identifier.optional(),

@@ -25,6 +25,7 @@ export function tableToRow(t: TableConfigInput, position: number): Prisma.TableC
     keepColumns: t.keep_columns ?? [],
     reviewedColumns: t.reviewed_columns ?? [],
     keepTable: t.keep_table ?? false,
+    verify: t.verify ?? true,
     batchSize: t.batch_size ?? null,
     partitionColumn: t.partition_column ?? null,
     partitionFunction: t.partition_function ?? null,
@@ -47,6 +48,7 @@ export function rowToTable(r: TableRow): TableConfigInput {
     enabled: r.enabled,
   };
   if (r.keepTable) t.keep_table = true;
+  if (!r.verify) t.verify = false;
   if (r.schema) t.schema = r.schema;
   if (r.incrementalColumn) t.incremental_column = r.incrementalColumn;
   if (r.incrementalType) t.incremental_type = r.incrementalType;

@@ -47,6 +47,7 @@ export function stringifyConfig(config: RefreshConfig): string {
     }
     if (t.fire_triggers) out.fire_triggers = true;
     if (t.keep_table) out.keep_table = true;
+    if (t.verify === false) out.verify = false;
     if (!t.enabled) out.enabled = false;
     if (t.masking?.length) out.masking = t.masking;
     // Flags and "no masking needed" decisions are policy: an export that dropped them would lift it on re-import.
@@ -55,5 +56,6 @@ export function stringifyConfig(config: RefreshConfig): string {
     if (t.reviewed_columns?.length) out.reviewed_columns = t.reviewed_columns;
     return out;
   });
-  return YAML.stringify({ databases: config.databases, tables, settings: config.settings });
+  const steps = config.post_refresh_steps?.length ? { post_refresh_steps: config.post_refresh_steps } : {};
+  return YAML.stringify({ databases: config.databases, tables, settings: config.settings, ...steps });
 }

@@ -41,9 +41,15 @@ async function checksum(ctx: TableContext, role: "source" | "target", columns: C
   return { rows: Number(r?.n ?? 0), sum: String(r?.sum ?? "0") };
 }
 
-/** The source side, read inside the unit (on the copy's snapshot). `window`: the source-side filter of the copy. */
-export function sourceChecksum(ctx: TableContext, window?: ColumnFilter): Promise<Checksum> {
-  return checksum(ctx, "source", compared(ctx).source, window);
+/** Whether this table's refreshes are verified (the table's `verify`, on unless turned off). */
+function verifying(ctx: TableContext): boolean {
+  return ctx.config.verify !== false;
+}
+
+/** The source side, read inside the unit (on the copy's snapshot). `window`: the source-side filter of the copy.
+ *  Undefined for a table that is not verified. */
+export async function sourceChecksum(ctx: TableContext, window?: ColumnFilter): Promise<Checksum | undefined> {
+  return verifying(ctx) ? checksum(ctx, "source", compared(ctx).source, window) : undefined;
 }
 
 /** The target's production rows (in `window`), as the session sees them now. */
@@ -55,11 +61,12 @@ export function targetChecksum(ctx: TableContext, window?: ColumnFilter): Promis
 /** The target's side, read inside the refresh's transaction when post-refresh steps change the table before its
  *  commit (the rows as loaded, which the commit keeps with the steps' changes on top), else after the commit. */
 export async function targetSide(ctx: TableContext, window?: ColumnFilter): Promise<Checksum | undefined> {
-  return ctx.stepsInTransaction.length ? targetChecksum(ctx, window) : undefined;
+  return verifying(ctx) && ctx.stepsInTransaction.length ? targetChecksum(ctx, window) : undefined;
 }
 
-/** The target side (`inTransaction`, or read now, after the commit), compared with the source's. */
-export async function verifyAgainst(ctx: TableContext, source: Checksum, window?: ColumnFilter, inTransaction?: Checksum): Promise<Verification> {
+/** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified). */
+export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: ColumnFilter, inTransaction?: Checksum): Promise<Verification | undefined> {
+  if (!source) return undefined;
   const cols = compared(ctx);
   const target = inTransaction ?? (await targetChecksum(ctx, window));
   const when = inTransaction ? `, read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "";

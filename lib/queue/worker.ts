@@ -30,7 +30,9 @@ export async function startRunWorkers(db: Metadata, lockUrl: string, boss: PgBos
       const report = await runRefresh(db, lockUrl, { queuedRunId: runId, trigger: "web", triggeredBy: "", executor });
       if (!report.tables.length) return; // cancelled while it waited
       logger.info({ runId, status: report.status, executor }, "queued run finished");
-      await audit({ actor: executor, action: "refresh.finished", target: runId, outcome: report.status === "succeeded" ? "ok" : "failed", details: { status: report.status, tables: report.tables.map((t) => `${t.table}: ${t.status}`) } }, db);
+      // A cancelled run is audited as what it was, not as a failure.
+      const cancelled = report.status === "cancelled";
+      await audit({ actor: executor, action: cancelled ? "refresh.cancelled" : "refresh.finished", target: runId, outcome: report.status === "succeeded" ? "ok" : cancelled ? "cancelled" : "failed", details: { status: report.status, tables: report.tables.map((t) => `${t.table}: ${t.status}`) } }, db);
       await notifyRunFinished(db, boss, runId).catch((err) => logger.error({ err, runId }, "run notifications not queued"));
       await opts.onFinished?.(report);
     } catch (e) {

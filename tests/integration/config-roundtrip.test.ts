@@ -38,6 +38,7 @@ const EXTRA = `
     incremental_type: identity
     identity_buffer: 500
     uat_ids_from: 1500000000
+    verify: false
   - name: tester_notes
     keep_table: true
     personal_data:
@@ -54,7 +55,9 @@ describe("configuration export and import", () => {
 
   it("export -> import -> export is identical, every field kept, and re-importing the export shows no change", async () => {
     const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000\n  reserve_uat_ids: false\n  review_new_columns: false`);
-    const original = parseConfigYaml(base);
+    const steps = `\npost_refresh_steps:\n  - { name: cut email, tables: [members], sql: "UPDATE crm.members SET email = 'x@example.invalid'" }\n  - { name: log, enabled: false, description: who and when, sql: "INSERT INTO log VALUES (@run_id)" }\n`;
+    const original = parseConfigYaml(base + steps);
+    expect(original.post_refresh_steps).toHaveLength(2);
     await importConfig(env.db, original);
     const first = stringifyConfig(await exportConfig(env.db));
     const reparsed = parseConfigYaml(first);

@@ -178,6 +178,9 @@ describe("run queue and workers", () => {
       const r = await run(parked);
       expect(r.status).toBe("cancelled");
       expect(r.cancelRequestedBy).toMatch(/^worker \d+@.+ shutting down$/);
+      // Audited as what it was: cancelled, not failed.
+      const audited = await env.db.auditEvent.findMany({ where: { target: parked, action: { startsWith: "refresh." } } });
+      expect(audited.map((a) => [a.action, a.outcome])).toEqual([["refresh.cancelled", "cancelled"]]);
       await releaseParked();
       expect(await fingerprint(env.target, "parked")).toEqual(before);
     } finally {

@@ -70,4 +70,14 @@ describe("verification after the refresh", () => {
     expect(r.status, r.t.error).toBe("succeeded");
     expect(r.t.outcome?.verification?.detail).toBe("verified: 5000 row(s), counts and checksums equal (the whole table, owner counted only (masked, kept or typed differently))");
   });
+
+  it("a table with verify: false is refreshed without the extra read, and never shown as in sync", async () => {
+    await env.config([{ name: "accounts", sync_mode: "full_replace", verify: false }]);
+    const r = await run(["accounts"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.outcome?.verification).toBeUndefined();
+    const row = await env.db.tableResult.findFirstOrThrow({ where: { runId: r.runId } });
+    expect([row.verified, row.verification]).toEqual([null, null]);
+    expect(await lag("accounts")).toBe("equal, not verified");
+  });
 });

@@ -31,7 +31,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       <FilterBar clearHref="/audit">
         <FilterText name="actor" label="Actor" value={sp.actor} />
         <FilterSelect name="action" label="Action" value={sp.action} options={["login", "refresh", "forbidden", "config", "table", "schedule", "user", "audit"]} />
-        <FilterSelect name="outcome" label="Outcome" value={sp.outcome} options={["ok", "forbidden", "denied", "failed"]} />
+        <FilterSelect name="outcome" label="Outcome" value={sp.outcome} options={["ok", "forbidden", "denied", "failed", "cancelled"]} />
         <DateRange from={sp.from} to={sp.to} />
       </FilterBar>
       {events.length === 0 ? (

@@ -177,7 +177,7 @@ async function fullReplace(ctx: TableContext): Promise<Moved> {
       }),
     ),
   );
-  ctx.progress.phase("verifying");
+  if (source) ctx.progress.phase("verifying");
   return { read: n, written: n, verification: await verifyAgainst(ctx, source, undefined, target) };
 }
 
@@ -268,6 +268,6 @@ async function dateResync(ctx: TableContext): Promise<Moved> {
       }),
     ),
   );
-  ctx.progress.phase("verifying");
+  if (source) ctx.progress.phase("verifying");
   return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target) };
 }

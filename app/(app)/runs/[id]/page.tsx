@@ -7,6 +7,13 @@ import { getRun, runDeliveries, runSnapshot } from "@/lib/runs";
 import { hasRole } from "@/lib/roles";
 import { requirePageRole } from "@/server/session";
 
+/** What a run refreshes and who asked: "Refresh of customers, orders by oscar@example.test (web)". */
+function runTitle(run: { dryRun: boolean; tables: { tableName: string }[]; triggeredBy: string; trigger: string }) {
+  const names = run.tables.map((t) => t.tableName);
+  const what = names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ") || "no table";
+  return `${run.dryRun ? "Dry run" : "Refresh"} of ${what} by ${run.triggeredBy} (${run.trigger})`;
+}
+
 export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requirePageRole("viewer", "run detail");
   const run = await getRun(metadata(), (await params).id);
@@ -14,7 +21,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   return (
     <section>
       <p className="text-sm"><Link href="/runs" className="text-slate-600 hover:underline">← Runs</Link></p>
-      <h1 className="mb-4 text-2xl font-semibold">Run <span className="font-mono text-lg">{run.id}</span></h1>
+      <h1 className="text-2xl font-semibold" data-testid="run-title">{runTitle(run)}</h1>
+      <p className="mb-4 text-xs text-slate-500">Run <span className="font-mono">{run.id}</span></p>
       <RunProgress initial={runSnapshot(run)} canCancel={hasRole(user.role, "operator")} />
       <RunNotifications runId={run.id} initial={await runDeliveries(metadata(), run.id)} runEndedAt={run.finishedAt?.toISOString() ?? null} />
     </section>
