@@ -2,6 +2,7 @@
 // `@run_started_at` (UTC, `YYYY-MM-DD HH:MM:SS.mmm`), `@triggered_by`. They travel as bind parameters, never as text
 // pasted into the SQL. A name is a parameter only outside string literals, quoted names and comments (and dollar
 // quotes on PostgreSQL); other `@names` are left alone (T-SQL variables a step declares itself).
+import { quotedEnd } from "../dialects/sql-text";
 import type { CompiledQuery, Engine } from "../dialects/types";
 
 export const STEP_PARAMETERS = ["run_id", "run_started_at", "triggered_by"] as const;
@@ -21,15 +22,9 @@ function scan(sql: string): Found[] | string {
   while (i < sql.length) {
     const ch = sql[i];
     if (ch === "'" || ch === '"' || ch === "[") {
-      const close = ch === "[" ? "]" : ch;
-      let j = i + 1;
-      for (;;) {
-        if (j >= sql.length) return `has an unterminated ${ch === "'" ? "string literal" : "quoted name"} starting at character ${i + 1}`;
-        if (sql[j] === close && sql[j + 1] === close) j += 2;
-        else if (sql[j] === close) break;
-        else j++;
-      }
-      i = j + 1;
+      const end = quotedEnd(sql, i);
+      if (end < 0) return `has an unterminated ${ch === "'" ? "string literal" : "quoted name"} starting at character ${i + 1}`;
+      i = end + 1;
     } else if (sql.startsWith("--", i)) {
       const end = sql.indexOf("\n", i);
       i = end < 0 ? sql.length : end + 1;

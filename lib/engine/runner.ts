@@ -280,7 +280,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   // A run that lost its locks failed (nobody asked it to stop); one stopped by a request was cancelled.
   // A run-wide step that failed fails the run: what UAT needs after the refresh is not there.
   const status: FinalStatus = lockLost || stepError ? "failed" : stop!.signal.aborted ? "cancelled" : failed === 0 ? "succeeded" : failed === reports.length ? "failed" : "partial";
-  steps?.markUnrun(req.dryRun ? "" : "none of its tables reached a commit");
+  if (!req.dryRun) steps?.markUnrun("none of its tables reached a commit");
   await steps?.record(db, runId!);
   await finishRun(db, runId!, status, reports, stepError ? new Error(`${stepError}; the tables' refreshes stay committed, no run-wide step's change was kept`) : undefined);
   return { runId: runId!, status, tables: reports, steps: steps?.list() };

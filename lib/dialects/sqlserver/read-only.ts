@@ -6,6 +6,8 @@
 // product's own source statements are SELECTs of quoted catalog names with @p parameters; admin-written expressions
 // are held to lib/dialects/expression first. The source login's privileges (db_datareader) remain the real guard.
 
+import { quotedEnd } from "../sql-text";
+
 const WRITING_WORDS = new Set([
   "insert", "update", "delete", "merge", "exec", "execute", "drop", "alter", "create", "truncate", "grant", "revoke", "deny", "declare", "set", "begin",
   "commit", "rollback", "save", "waitfor", "bulk", "openrowset", "opendatasource", "openquery", "openxml", "shutdown", "kill", "dbcc", "backup", "restore",
@@ -19,15 +21,9 @@ export function sourceStatementProblem(sql: string): string | null {
   while (i < sql.length) {
     const ch = sql[i];
     if (ch === "'" || ch === "[" || ch === '"') {
-      const close = ch === "[" ? "]" : ch;
-      let j = i + 1;
-      for (;;) {
-        if (j >= sql.length) return "an unterminated literal or quoted name";
-        if (sql[j] === close && sql[j + 1] === close) j += 2;
-        else if (sql[j] === close) break;
-        else j++;
-      }
-      i = j + 1;
+      const end = quotedEnd(sql, i);
+      if (end < 0) return "an unterminated literal or quoted name";
+      i = end + 1;
       continue;
     }
     if (sql.startsWith("--", i) || sql.startsWith("/*", i)) return "a comment";
