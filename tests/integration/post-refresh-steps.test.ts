@@ -2,6 +2,7 @@
 // leaves the table as it was), run-wide steps run after the tables in one transaction with the run's facts as bind
 // parameters (a failing one keeps none of them), the dry run lists them without running any, and the run records
 // rows affected, executions and errors.
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh } from "../../lib/engine/runner";
 import { exportConfig } from "../../lib/config/store";
@@ -169,8 +170,16 @@ describe("post-refresh steps", () => {
     expect((await exportConfig(env.db)).post_refresh_steps?.map((s) => s.name)).toEqual(["re-point the site", "cut outbound email"]);
     const [event] = await env.db.auditEvent.findMany({ where: { action: "step.create" } });
     expect(event.details).toEqual({ before: [{ ...cutEmail, enabled: true }], after: [{ ...repoint, enabled: true }, { ...cutEmail, enabled: true }] });
-    // Two admins at once: the second change was prepared on a list that no longer exists.
-    const results = await Promise.all([1, 2].map((n) => admin.changeSteps((steps) => steps.map((s) => ({ ...s, description: `edit ${n}` })), { ...actor, action: "step.update" })));
+    // Two admins at once: both read the list, then wait for the change lock (held here until both do); the second
+    // change was prepared on a list that no longer exists.
+    const holder = new pg.Client({ connectionString: env.metaUrl });
+    await holder.connect();
+    await holder.query("SELECT pg_advisory_lock(hashtext('uat-refresh post-refresh steps'))");
+    const pending = Promise.all([1, 2].map((n) => admin.changeSteps((steps) => steps.map((s) => ({ ...s, description: `edit ${n}` })), { ...actor, action: "step.update" })));
+    const waiting = async () => Number((await holder.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0].n);
+    for (let i = 0; i < 600 && (await waiting()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    await holder.end();
+    const results = await pending;
     expect(results.filter((r) => r.errors.length)).toEqual([{ errors: ["the post-refresh steps were changed by someone else meanwhile: reload the page and try again"] }]);
   });
 });
