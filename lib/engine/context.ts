@@ -62,8 +62,12 @@ export async function resolveTable(
     if (!ref) throw new RefreshError(`table ${config.schema ? `${config.schema}.` : ""}${config.name} does not exist in the ${which} database`, { field: "name" });
     return ref;
   };
-  const sourceTable = await find("source");
-  const targetTable = await find("target");
+  // Each side's catalog on its own session, both at once (a session takes one request at a time); the source's
+  // refusal is the one reported when both sides refuse.
+  const found = await Promise.allSettled([find("source"), find("target")]);
+  const refused = found.find((f) => f.status === "rejected");
+  if (refused) throw refused.reason;
+  const [sourceTable, targetTable] = found.map((f) => (f as PromiseFulfilledResult<TableRef>).value);
   const [sourceCols, targetCols] = await Promise.all([
     sessions.source.introspector.columns(sourceTable),
     sessions.target.introspector.columns(targetTable),
@@ -75,7 +79,8 @@ export async function resolveTable(
     throw new RefreshError(`column(s) ${missing.join(", ")} of target table ${displayName(targetTable)} are missing in source table ${displayName(sourceTable)}`, { field: "name" });
   const columns = loadable.map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
   // Checked before anything else about the table: a column UAT cannot hold production's values in refuses it.
-  const drift = columnDrift(columns, sourceCols, { source: await sessions.source.introspector.indexes(sourceTable), target: await sessions.target.introspector.indexes(targetTable) });
+  const [sourceIndexes, targetIndexes] = await Promise.all([sessions.source.introspector.indexes(sourceTable), sessions.target.introspector.indexes(targetTable)]);
+  const drift = columnDrift(columns, sourceCols, { source: sourceIndexes, target: targetIndexes });
   if (drift.refusals.length) throw new RefreshError(`${displayName(targetTable)} differs from production: ${drift.refusals.join("; ")}`, { field: "name" });
   const unloadable = dialect.unloadableColumns(columns.map((c) => c.target));
   if (unloadable.length) throw new RefreshError(`table ${displayName(targetTable)} cannot be copied: ${unloadable.join("; ")}`, { field: "name" });
@@ -90,8 +95,7 @@ export async function resolveTable(
   if (unknown.length) throw new RefreshError(`personal_data: ${unknown.join(", ")} ${unknown.length > 1 ? "are not columns" : "is not a column"} of ${displayName(targetTable)}`, { field: "personal_data" });
   let masking: CompiledMasking | undefined;
   if (config.masking?.length) {
-    const indexes = await sessions.target.introspector.indexes(targetTable);
-    const unique = new Set(indexes.filter((ix) => ix.unique || ix.primaryKey).flatMap((ix) => ix.columns.map((c) => c.toLowerCase())));
+    const unique = new Set(targetIndexes.filter((ix) => ix.unique || ix.primaryKey).flatMap((ix) => ix.columns.map((c) => c.toLowerCase())));
     masking = compileMasking(config.masking, { targetTable, columns, engine: dialect.engine }, unique);
     for (const key of ["incremental_column", "partition_column"] as const)
       if (config[key] && masking?.masked.has(config[key]!.toLowerCase()))

@@ -100,14 +100,20 @@ function guardCommits(session: Session, guard?: CommitGuard): Session {
  *  commit on the target. */
 export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: CommitGuard): Promise<Sessions & { close(): Promise<void> }> {
   checkCredentials(config);
-  const source = await openSession(config.databases.source, "source", config.settings, purpose);
-  let target: Session;
+  // Both at once (a TLS handshake and a sign-in each); a side that fails closes the other, the source's failure named first.
+  const opened = await Promise.allSettled([openSession(config.databases.source, "source", config.settings, purpose), openSession(config.databases.target, "target", config.settings, purpose)]);
+  const failed = opened.find((o) => o.status === "rejected");
+  if (failed) {
+    await Promise.all(opened.map((o) => (o.status === "fulfilled" ? o.value.close().catch(() => {}) : undefined)));
+    throw failed.reason;
+  }
+  const [source, opening] = opened.map((o) => (o as PromiseFulfilledResult<Session>).value);
+  const target = guardCommits(opening, guard);
   try {
-    target = guardCommits(await openSession(config.databases.target, "target", config.settings, purpose), guard);
     const [s, t] = await Promise.all([source.identity(), target.identity()]);
     if (sameDatabase(s, t)) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
   } catch (e) {
-    await source.close();
+    await Promise.all([source.close(), target.close()].map((p) => p.catch(() => {})));
     throw e;
   }
   const pair = {

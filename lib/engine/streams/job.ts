@@ -35,10 +35,12 @@ export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes:
   let exported: Readable | undefined;
   try {
     const masking = job.masking && compileMasking(job.masking.rules, { targetTable: job.masking.targetTable, columns: job.columns, engine: job.target.engine }, new Set(job.masking.unique), job.masking.env);
-    const source = await connectTo(job.source);
-    sessions.push(source);
-    const target = await connectTo(job.target);
-    sessions.push(target);
+    // Both at once (each a TLS handshake and a sign-in); whichever opened is closed below if the other failed.
+    const opened = await Promise.allSettled([connectTo(job.source), connectTo(job.target)]);
+    for (const o of opened) if (o.status === "fulfilled") sessions.push(o.value);
+    const failed = opened.find((o) => o.status === "rejected");
+    if (failed) throw failed.reason;
+    const [source, target] = sessions;
     if (signal.aborted) throw new Error("stream cancelled");
     if (job.snapshot) await source.joinSnapshot?.(job.snapshot);
     let rows: RowStream = await source.exportRows(job.query);

@@ -13,7 +13,7 @@ import { runOnThread, threadEntry } from "./threads";
 export interface StagingLoad {
   rows: number;
   streams: number;
-  /** The streams ran on worker threads (else on this one). */
+  /** The streams after the first ran on worker threads (else all on this one). */
   threads: boolean;
 }
 
@@ -33,11 +33,14 @@ function jobsFor(ctx: TableContext, staging: TableRef, key: ColumnInfo, slices: 
   }));
 }
 
-/** Runs every job; the first failure stops the others and is the one thrown. */
-async function runAll(jobs: StreamJob[], entry: string | null, onRows: (i: number, rows: number, bytes: number) => void, stop: AbortController): Promise<number> {
+/** Runs every job; the first failure stops the others and is the one thrown. The first job runs on this thread: its
+ *  rows flow at once while the other threads load the engine (about half a second each, longer when they outnumber
+ *  the cores), so no stream count delays the first rows. */
+export async function runStreamJobs(jobs: StreamJob[], onRows: (i: number, rows: number, bytes: number) => void, stop: AbortController): Promise<number> {
+  const entry = threadEntry();
   let first: unknown;
   const runs = jobs.map((job, i) =>
-    (entry ? runOnThread(entry, job, (r, b) => onRows(i, r, b), stop.signal) : runStreamJob(job, (r, b) => onRows(i, r, b), stop.signal)).catch((e) => {
+    (entry && i > 0 ? runOnThread(entry, job, (r, b) => onRows(i, r, b), stop.signal) : runStreamJob(job, (r, b) => onRows(i, r, b), stop.signal)).catch((e) => {
       first ??= e;
       stop.abort();
       throw e;
@@ -51,7 +54,6 @@ async function runAll(jobs: StreamJob[], entry: string | null, onRows: (i: numbe
 export async function loadInStreams(ctx: TableContext, staging: TableRef, within: ColumnFilter | undefined, rowsExpected: number, label?: { partition: string }): Promise<StagingLoad> {
   const plan = await planSlices(ctx, rowsExpected, within);
   if (!plan.slices) return { rows: await copyRows(ctx, sourceQuery(ctx, within), staging, label), streams: 1, threads: false };
-  const entry = threadEntry();
   const stop = new AbortController();
   const cancel = () => stop.abort();
   ctx.signal?.addEventListener("abort", cancel, { once: true });
@@ -65,9 +67,9 @@ export async function loadInStreams(ctx: TableContext, staging: TableRef, within
   const source = ctx.sessions.source;
   const shared = <T>(fn: (snapshot?: string) => Promise<T>) => (source.exportSnapshot ? source.snapshot(async () => fn(await source.exportSnapshot!())) : fn());
   try {
-    const rows = await shared((snapshot) => runAll(jobsFor(ctx, staging, plan.key, plan.slices, within, snapshot), entry, onRows, stop));
+    const rows = await shared((snapshot) => runStreamJobs(jobsFor(ctx, staging, plan.key, plan.slices, within, snapshot), onRows, stop));
     ctx.progress.update(rows, done.reduce((s, d) => s + d.bytes, 0), label);
-    return { rows, streams: plan.slices.length, threads: !!entry };
+    return { rows, streams: plan.slices.length, threads: !!threadEntry() };
   } catch (e) {
     throw ctx.signal?.aborted ? new RefreshError("refresh cancelled") : e;
   } finally {
