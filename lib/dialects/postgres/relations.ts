@@ -3,6 +3,7 @@
 import { whereClause } from "../filters";
 import type { RelationsCompiler } from "../types";
 import { qualified, quoteIdent, sequenceForward } from "./compiler";
+import { rowChanged } from "./row-change";
 const cols = (names: string[], alias?: string) => names.map((n) => (alias ? `${alias}.${quoteIdent(n)}` : quoteIdent(n))).join(", ");
 const joinOn = (a: string, b: string, left: string[], right: string[]) => left.map((c, i) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(right[i])}`).join(" AND ");
 
@@ -48,7 +49,7 @@ export const postgresRelations: RelationsCompiler = {
   createMergeStaging(table, staging) {
     return [{ sql: `CREATE TEMPORARY TABLE ${qualified(staging)} (LIKE ${qualified(table)} INCLUDING DEFAULTS) ON COMMIT DROP`, params: [] }];
   },
-  mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep }) {
+  mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep, types }) {
     const t = qualified(table);
     const s = qualified(staging);
     const other = update ?? columns.filter((c) => !key.includes(c));
@@ -63,7 +64,7 @@ export const postgresRelations: RelationsCompiler = {
       update: {
         sql: other.length
           ? `WITH u AS (UPDATE ${t} t SET ${other.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(", ")} FROM ${s} s
-             WHERE ${match} AND ROW(${cols(other, "t")})::text IS DISTINCT FROM ROW(${cols(other, "s")})::text RETURNING 1) SELECT count(*)::text AS n FROM u`
+             WHERE ${match} AND ${rowChanged(other, types ?? {})} RETURNING 1) SELECT count(*)::text AS n FROM u`
           : `SELECT '0' AS n`,
         params: [],
       },
