@@ -41,6 +41,8 @@ function condition(filter: RowFilter, quote: (name: string) => string, bind: (va
       return `${col} >= ${bind(filter.value, filter.column)}`;
     case "range":
       return `${col} >= ${bind(filter.lower, filter.column)} AND ${col} < ${bind(filter.upper, filter.column)}`;
+    case "upTo":
+      return `${filter.after === null ? "" : `${col} > ${bind(filter.after, filter.column)} AND `}${col} <= ${bind(filter.upTo, filter.column)}`;
     case "slice": {
       // One stream's key range [lower, upper) (open ends where null), NULL keys with the first range only.
       const within = filter.within ? [condition(filter.within, quote, bind)] : [];

@@ -256,6 +256,8 @@ export type RowFilter =
   | { kind: "greater"; column: ColumnInfo; value: string }
   | { kind: "atLeast"; column: ColumnInfo; value: string }
   | { kind: "range"; column: ColumnInfo; lower: string; upper: string }
+  /** `column` in (after, upTo]: one committed page of an identity copy (after null: from the start). */
+  | { kind: "upTo"; column: ColumnInfo; after: string | null; upTo: string }
   /** One parallel stream's share of a table: key in [lower, upper) (null: open), NULL keys when `nulls`, and inside
    *  `within` (a partition's day range) when given. */
   | { kind: "slice"; column: ColumnInfo; lower: string | null; upper: string | null; nulls: boolean; within?: RowFilter }

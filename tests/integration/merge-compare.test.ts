@@ -1,9 +1,11 @@
-// A merge updates exactly the rows that differ, on real PostgreSQL: each column is compared the cheapest exact way
-// (lib/dialects/postgres/row-change.ts), so a difference the type's own equality forgets (-0 and 0, 1.0 and 1.00,
-// '1 day' and '24 hours', a case change under a case-insensitive collation, jsonb numbers' scale) is still a change,
-// and a row whose values are all the same is never rewritten.
+// A merge updates exactly the rows that differ, and verification's checksum tells them apart, on real PostgreSQL: each
+// column is compared and hashed in its cheapest exact form (lib/dialects/postgres/row-change.ts), so a difference the
+// type's own equality or hash forgets (-0 and 0, 1.0 and 1.00, '1 day' and '24 hours', a case change under a
+// case-insensitive collation, jsonb numbers' scale) is still a change, and a row whose values are the same is not.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postgresCompiler } from "../../lib/dialects/postgres/compiler";
 import { postgresRelations } from "../../lib/dialects/postgres/relations";
+import type { ColumnInfo } from "../../lib/dialects/types";
 import { createTestEnv, type TestEnv } from "../support/env";
 
 const COLUMNS: [string, string][] = [
@@ -77,5 +79,20 @@ describe("merge: which rows changed", () => {
     const { rows } = await env.target.query(update.sql, [...update.params]);
     await env.target.query("ROLLBACK");
     expect(Number(rows[0].n)).toBe(expected.length);
+  });
+
+  it("verification's checksum differs for exactly the same rows", async () => {
+    const { rows: types } = await env.target.query(
+      "SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'm'::regclass AND attnum > 0 AND NOT attisdropped",
+    );
+    const columns = types.map((t: { name: string; type: string }) => ({ name: t.name, nativeType: t.type }) as ColumnInfo);
+    const id = columns.find((c: ColumnInfo) => c.name === "id")!;
+    const sum = async (table: string, k: number) => {
+      const q = postgresCompiler.checksum({ schema: "public", name: table }, columns, { kind: "equals", column: id, value: String(k) });
+      return (await env.target.query(q.sql, [...q.params])).rows[0].sum as string;
+    };
+    const differing: number[] = [];
+    for (let k = 0; k <= COLUMNS.length; k++) if ((await sum("m", k)) !== (await sum("m_stage", k))) differing.push(k);
+    expect(differing).toEqual(COLUMNS.map(([c], k) => (c === "ts" ? null : k + 1)).filter((k) => k !== null));
   });
 });

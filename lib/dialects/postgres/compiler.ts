@@ -4,6 +4,7 @@
 import type { ColumnInfo, CompiledQuery, Partitioning, PartitionCompiler, QueryCompiler, RowFilter, TableRef } from "../types";
 import { whereClause, type Placeholder } from "../filters";
 import { partitionName } from "../partition-days";
+import { exactValue } from "./row-change";
 import { slotFor, type Slot } from "./slots";
 
 export const STAGING_MARKER = "uat-refresh:staging";
@@ -24,13 +25,6 @@ export function copyParam(i: number, column: ColumnInfo): string {
 function filterSql(filter: RowFilter | undefined, param: Placeholder) {
   return whereClause(filter, quoteIdent, param);
 }
-
-/** Built-in types with an extended hash function (format_type's spelling; arrays of them too). */
-const HASHABLE = new Set([
-  "smallint", "integer", "bigint", "numeric", "real", "double precision", "text", "character varying", "character", "boolean", "date",
-  "time without time zone", "timestamp without time zone", "timestamp with time zone", "interval", "uuid", "bytea", "jsonb", "inet", "cidr", "macaddr", "oid",
-]);
-const hashable = (nativeType: string) => HASHABLE.has(nativeType.replace(/\[\]$/, "").replace(/\(.*\)/, "").trim());
 
 const bindParam = (i: number, c: ColumnInfo) => `$${i}::${c.nativeType}`;
 
@@ -68,9 +62,9 @@ export const postgresCompiler: QueryCompiler = {
   checksum(table, columns, filter) {
     // hash_record_extended of the row, summed as numeric (no overflow): the same rows give the same sum in any order,
     // whatever the physical layout. It hashes each value with its type's own hash function (3.5x faster than hashing
-    // the row's text); a type without one (json, xml, money, geometric, bit...) is hashed as its text.
+    // the row's text), each value in its exact form (./row-change: text where the type's hash forgets a difference).
     const { where, params } = filterSql(filter, bindParam);
-    const value = (c: ColumnInfo) => (hashable(c.nativeType) ? quoteIdent(c.name) : `${quoteIdent(c.name)}::text`);
+    const value = (c: ColumnInfo) => exactValue(quoteIdent(c.name), c.nativeType);
     const row = columns.length ? `hash_record_extended(ROW(${columns.map(value).join(", ")}), 0)::numeric` : "0";
     return { sql: `SELECT count(*)::bigint::text AS n, coalesce(sum(${row}), 0)::text AS sum FROM ${qualified(table)}${where}`, params };
   },

@@ -64,7 +64,7 @@ export const postgresRelations: RelationsCompiler = {
       update: {
         sql: other.length
           ? `WITH u AS (UPDATE ${t} t SET ${other.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(", ")} FROM ${s} s
-             WHERE ${match} AND ${rowChanged(other, types ?? {})} RETURNING 1) SELECT count(*)::text AS n FROM u`
+             WHERE ${match} AND ${rowChanged(other, types ?? {}, quoteIdent)} RETURNING 1) SELECT count(*)::text AS n FROM u`
           : `SELECT '0' AS n`,
         params: [],
       },

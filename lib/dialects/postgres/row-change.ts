@@ -1,11 +1,11 @@
-// Whether a merge's staged row differs from the target's: per column, the cheapest comparison that is still exact
-// (equal only when the values are the same, as text would say). Comparing whole rows as text was half of a merge's
-// time on 1M rows (bench/merge.ts); the types' own equality is cheap, but some of it forgets what text keeps.
-import { quoteIdent } from "./compiler";
-
-/** Built-in types (format_type's spelling, typmod removed) whose equality holds only for identical values. */
+// Exact comparison of values: each column in the cheapest form whose equality (and hash) holds only for the same
+// value, as its text would say. A merge finds changed rows with it and verification checksums rows with it; a type's
+// own equality is cheap but forgets some differences (-0 and 0, 1.0 and 1.00, '1 day' and '24 hours', case under a
+// case-insensitive collation), and comparing rows as text was half of a merge's time on 1M rows (bench/merge.ts).
+/** Built-in types (format_type's spelling, typmod removed) whose equality holds only for identical values and which
+ *  have a hash function (money has none). */
 const IDENTITY_EQUAL = new Set([
-  "smallint", "integer", "bigint", "boolean", "uuid", "bytea", "date", "oid", "money",
+  "smallint", "integer", "bigint", "boolean", "uuid", "bytea", "date", "oid",
   "time without time zone", "timestamp without time zone", "timestamp with time zone",
 ]);
 /** Text types: equal under a collation may still differ (nondeterministic collations); "C" compares bytes. */
@@ -13,22 +13,22 @@ const TEXT = new Set(["text", "character varying", "character"]);
 
 const base = (nativeType: string) => nativeType.replace(/\(.*?\)/, "").trim();
 
-/** SQL that is true when column `name` differs between the rows aliased `a` and `b` (NULL-safe). */
-export function columnChanged(name: string, nativeType: string, a = "t", b = "s"): string {
-  const [x, y] = [`${a}.${quoteIdent(name)}`, `${b}.${quoteIdent(name)}`];
+/** `expr` (a column of `nativeType`) as a value whose equality and hash are exact. */
+export function exactValue(expr: string, nativeType: string): string {
   const type = base(nativeType);
-  if (IDENTITY_EQUAL.has(type)) return `${x} IS DISTINCT FROM ${y}`;
-  if (TEXT.has(type)) return `${x} COLLATE "C" IS DISTINCT FROM ${y} COLLATE "C"`;
-  // numeric without a scale keeps 1.0 and 1.00 apart; with one the column fixes it.
-  if (type === "numeric") return nativeType.includes("(") ? `${x} IS DISTINCT FROM ${y}` : `(${x} IS DISTINCT FROM ${y} OR scale(${x}) IS DISTINCT FROM scale(${y}))`;
+  if (IDENTITY_EQUAL.has(type)) return expr;
+  if (TEXT.has(type)) return `${expr} COLLATE "C"`;
+  // numeric with a scale: the column fixes it; without, 1.0 and 1.00 differ only in their text.
+  if (type === "numeric") return nativeType.includes("(") ? expr : `${expr}::text`;
   // Floats: -0 = 0 by equality; their bytes tell them apart.
-  if (type === "real") return `float4send(${x}) IS DISTINCT FROM float4send(${y})`;
-  if (type === "double precision") return `float8send(${x}) IS DISTINCT FROM float8send(${y})`;
+  if (type === "real") return `float4send(${expr})`;
+  if (type === "double precision") return `float8send(${expr})`;
   // Everything else (intervals, json/jsonb, xml, arrays, enums, domains, user types) as the text it prints.
-  return `${x}::text IS DISTINCT FROM ${y}::text`;
+  return `${expr}::text`;
 }
 
-/** True when any of `columns` differs (an empty list: never). */
-export function rowChanged(columns: string[], types: Record<string, string>, a = "t", b = "s"): string {
-  return columns.length ? `(${columns.map((c) => columnChanged(c, types[c] ?? "", a, b)).join(" OR ")})` : "false";
+/** SQL that is true when any of `columns` differs between the rows aliased `a` and `b` (NULL-safe; none: never). */
+export function rowChanged(columns: string[], types: Record<string, string>, quote: (name: string) => string, a = "t", b = "s"): string {
+  const changed = (c: string) => `${exactValue(`${a}.${quote(c)}`, types[c] ?? "")} IS DISTINCT FROM ${exactValue(`${b}.${quote(c)}`, types[c] ?? "")}`;
+  return columns.length ? `(${columns.map(changed).join(" OR ")})` : "false";
 }

@@ -216,33 +216,51 @@ async function saveKeptColumns(ctx: TableContext) {
 
 /** Identity mode: pages of batch_size rows by the column, from the buffer below the production watermark up; each
  *  page staged, loaded by key (rows already there updated, missing ones inserted, so rows committed out of order
- *  arrive) and committed. Every row read must land, or the page fails. */
-async function identityBatches(ctx: TableContext): Promise<{ read: number; written: number }> {
+ *  arrive) and committed. Every row read must land, or the page fails. Each page is verified on its own: its id range
+ *  (cursor, last] on the page's source snapshot against the target after the page's commit. */
+async function identityBatches(ctx: TableContext): Promise<Moved> {
   const wm = await productionWatermark(ctx);
   const column = wm.pair.target.name;
   let cursor = identityFloor(ctx, wm);
   let read = 0;
   let written = 0;
+  const pages: Verification[] = [];
   for (;;) {
     checkAborted(ctx);
     const page = await unit(ctx, () =>
-      ctx.sessions.target.transaction(async () => {
-        const triggersBack = await suspendTriggers(ctx);
-        const filter: ColumnFilter | undefined = cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor };
-        const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter, wm.pair.source.name, ctx.batchSize), { cursor: column });
-        await staged.drop();
-        if (staged.counts.read) await resyncGenerators(ctx);
-        await triggersBack();
-        return staged.counts;
-      }),
+      ctx.sessions.source.snapshot(() =>
+        ctx.sessions.target.transaction(async () => {
+          const triggersBack = await suspendTriggers(ctx);
+          const filter: ColumnFilter | undefined = cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor };
+          const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter, wm.pair.source.name, ctx.batchSize), { cursor: column });
+          await staged.drop();
+          if (staged.counts.read) await resyncGenerators(ctx);
+          await triggersBack();
+          const window: ColumnFilter | undefined = staged.counts.last === null ? undefined : { kind: "upTo", column: wm.pair.source, after: cursor, upTo: staged.counts.last };
+          const source = window && (await sourceChecksum(ctx, window));
+          const target = window && (await targetSide(ctx, window));
+          return { ...staged.counts, window, source, target };
+        }),
+      ),
     );
     read += page.read;
     written += page.updated + page.inserted;
     ctx.progress.commitUnit(page.updated + page.inserted);
+    const verified = page.source && (await verifyAgainst(ctx, page.source, page.window, page.target));
+    if (verified) pages.push(verified);
     if (page.read === ctx.batchSize) await failpoint("between-batches");
-    if (page.read < ctx.batchSize || page.last === null) return { read, written };
+    if (page.read < ctx.batchSize || page.last === null) return { read, written, verification: pagesVerified(pages) };
     cursor = page.last;
   }
+}
+
+/** The pages' verifications as one: the first that differs (which batch), else every row of every page equal. */
+function pagesVerified(pages: Verification[]): Verification | undefined {
+  if (!pages.length) return undefined;
+  const failed = pages.findIndex((p) => !p.ok);
+  if (failed >= 0) return { ...pages[failed], detail: `batch ${failed + 1} of ${pages.length}: ${pages[failed].detail}` };
+  const rows = pages.reduce((n, p) => n + p.rows, 0);
+  return { ok: true, rows, detail: `verified: ${rows} row(s) in ${pages.length} committed batch(es), counts and checksums equal (the copied ids)` };
 }
 
 /** Date modes: delete production's rows of the buffer window and copy the window again in one transaction, so re-runs
