@@ -3,7 +3,7 @@
 // columns, UAT's keep_columns and columns whose types differ between the sides are left out of the checksum (their
 // values differ by design or print differently); the count covers every row. A difference fails the table: the rows
 // were committed, and the run says they differ from what was read.
-import type { ColumnFilter, ColumnInfo } from "../dialects/types";
+import type { ColumnFilter, ColumnInfo, TableRef } from "../dialects/types";
 import { columnPair, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 
@@ -35,8 +35,8 @@ function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo
   return out;
 }
 
-async function checksum(ctx: TableContext, role: "source" | "target", columns: ColumnInfo[], filter: Parameters<TableContext["dialect"]["compiler"]["checksum"]>[2]): Promise<Checksum> {
-  const table = role === "source" ? ctx.sourceTable : ctx.targetTable;
+async function checksum(ctx: TableContext, role: "source" | "target", columns: ColumnInfo[], filter: Parameters<TableContext["dialect"]["compiler"]["checksum"]>[2], on?: TableRef): Promise<Checksum> {
+  const table = on ?? (role === "source" ? ctx.sourceTable : ctx.targetTable);
   const [r] = await ctx.sessions[role].query<{ n: string | number; sum: string | null }>(ctx.dialect.compiler.checksum(table, columns, filter));
   return { rows: Number(r?.n ?? 0), sum: String(r?.sum ?? "0") };
 }
@@ -52,16 +52,29 @@ export async function sourceChecksum(ctx: TableContext, window?: ColumnFilter): 
   return verifying(ctx) ? checksum(ctx, "source", compared(ctx).source, window) : undefined;
 }
 
-/** The target's production rows (in `window`), as the session sees them now. */
-export function targetChecksum(ctx: TableContext, window?: ColumnFilter): Promise<Checksum> {
+/** The target's production rows (in `window`), as the session sees them now; `on`: a staging table of the target's
+ *  shape instead (the rows a switch is about to put in). */
+export function targetChecksum(ctx: TableContext, window?: ColumnFilter, on?: TableRef): Promise<Checksum> {
   const targetWindow = window && { ...window, column: columnPair(ctx, window.column.name).target };
-  return checksum(ctx, "target", compared(ctx).target, both(targetWindow, productionRows(ctx.uat)));
+  return checksum(ctx, "target", compared(ctx).target, both(targetWindow, productionRows(ctx.uat)), on);
 }
 
 /** The target's side, read inside the refresh's transaction when post-refresh steps change the table before its
  *  commit (the rows as loaded, which the commit keeps with the steps' changes on top), else after the commit. */
-export async function targetSide(ctx: TableContext, window?: ColumnFilter): Promise<Checksum | undefined> {
-  return verifying(ctx) && ctx.stepsInTransaction.length ? targetChecksum(ctx, window) : undefined;
+export async function targetSide(ctx: TableContext, window?: ColumnFilter, on?: TableRef): Promise<Checksum | undefined> {
+  return verifying(ctx) && ctx.stepsInTransaction.length ? targetChecksum(ctx, window, on) : undefined;
+}
+
+/** Several units' verifications (committed batches, partitions) as the table's one: the first that differs, named,
+ *  else every row of every unit equal. None verified: undefined. */
+export function unitsVerified(units: { label: string; verification?: Verification }[], what: string): Verification | undefined {
+  const done = units.filter((u): u is { label: string; verification: Verification } => !!u.verification);
+  if (!done.length) return undefined;
+  const failed = done.find((u) => !u.verification.ok);
+  if (failed) return { ...failed.verification, detail: `${failed.label}: ${failed.verification.detail}` };
+  const rows = done.reduce((n, u) => n + u.verification.rows, 0);
+  const unverified = units.length - done.length;
+  return { ok: true, rows, detail: `verified: ${rows} row(s) in ${done.length} ${what}, counts and checksums equal${unverified ? ` (${unverified} more not verified)` : ""}` };
 }
 
 /** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified). */

@@ -55,6 +55,8 @@ describe("parallel streams into a staging table (PostgreSQL)", () => {
     expect(report.status, report.tables[0].error).toBe("succeeded");
     expect(report.tables[0].outcome?.rowsWritten).toBe(21000);
     expect(report.tables[0].outcome?.streams).toEqual({ count: 4, threads: true });
+    // Verified on the snapshot the streams shared.
+    expect(report.tables[0].outcome?.verification).toMatchObject({ ok: true, rows: 21000 });
     for (const d of [20250101, 20250102]) expect(await fingerprint(env.target, day(d))).toEqual(await fingerprint(env.source, day(d)));
     expect((await env.target.query("SELECT count(*)::int AS n FROM events WHERE ref IS NULL")).rows[0].n).toBe(4200);
     // The run's figure for a partition is every stream's rows together: it reaches the partition's total.

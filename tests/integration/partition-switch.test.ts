@@ -36,6 +36,7 @@ describe("staging_partition_switch on PostgreSQL declarative partitions", () => 
     expect(outcome.partitionsCreated).toEqual(["20250103", "20250201"]);
     expect(outcome.partitionsSwitched).toEqual(["20250102", "20250103", "20250201"]);
     expect(outcome.rowsWritten).toBe(2500);
+    expect(outcome.verification).toEqual({ ok: true, rows: 2500, detail: "verified: 2500 row(s) in 3 partition(s), counts and checksums equal" });
 
     const byDay = await env.target.query("SELECT report_date, count(*)::int AS n, bool_and(region LIKE '%-old') AS old FROM daily_reports GROUP BY 1 ORDER BY 1");
     expect(byDay.rows).toEqual([

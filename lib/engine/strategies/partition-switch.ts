@@ -12,6 +12,7 @@ import { refuseMaskedKey } from "../masking/stage";
 import { copyRows, sourceQuery } from "../copy";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
+import { sourceChecksum, targetChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
 import { planSlices } from "../streams/plan";
 import { dayBound, partitionName } from "../../dialects/partition-days";
 
@@ -141,6 +142,7 @@ export const partitionSwitch: StrategyImpl = {
     const switched: string[] = [];
     let written = 0;
     let streams: TableOutcome["streams"];
+    const verified: { label: string; verification?: Verification }[] = [];
     for (const day of plan.missingDays ?? []) {
       const p = await partitioning(ctx);
       if (placeDays(ctx, p, [day])[0].placement.kind !== "create") continue;
@@ -155,8 +157,10 @@ export const partitionSwitch: StrategyImpl = {
         const load = await unit(ctx, () => (plan.inPlace ? replaceDayInPlace(ctx, day) : switchDay(ctx, day, plan.dayRows?.[day] ?? 0)));
         written += load.rows;
         if (load.streams > (streams?.count ?? 1)) streams = { count: load.streams, threads: load.threads };
-        switched.push(unitLabel(ctx, await partitioning(ctx), day));
+        const label = unitLabel(ctx, await partitioning(ctx), day);
+        switched.push(label);
         ctx.progress.commitUnit();
+        verified.push({ label: `partition ${label}`, verification: load.verification });
       }
     } finally {
       ctx.progress.phase("cleanup");
@@ -164,35 +168,44 @@ export const partitionSwitch: StrategyImpl = {
     }
     if (switched.length) await analyzeTarget(ctx);
     const max = await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, columnPair(ctx, (await partitioning(ctx)).column).target, 0));
-    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}) } satisfies TableOutcome;
+    const verification = unitsVerified(verified, "partition(s)");
+    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}), ...(verification ? { verification } : {}) } satisfies TableOutcome;
   },
 };
 
 /** Where SWITCH or new partitions are not to be had: the day's rows deleted and loaded again in one transaction,
  *  through a plain staging table (a bulk load into a partitioned table is not to be had on every such server). */
-async function replaceDayInPlace(ctx: TableContext, day: number): Promise<StagingLoad> {
+async function replaceDayInPlace(ctx: TableContext, day: number): Promise<DayLoad> {
   const target = ctx.sessions.target;
   const rel = ctx.dialect.relations;
   const p = await partitioning(ctx);
   const range = dayFilter(ctx, p, day);
   const staging = rel.mergeStaging(ctx.targetTable);
-  const rows = await target.transaction(async () => {
-    ctx.progress.phase("loading", { partition: String(day) });
-    const triggersBack = await suspendTriggers(ctx);
-    for (const q of rel.createMergeStaging(ctx.targetTable, staging)) await target.execute(q);
-    const n = await copyRows(ctx, sourceQuery(ctx, range), staging, { partition: String(day) });
-    await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
-    await target.execute(rel.insertFromStaging(ctx.targetTable, staging, ctx.columns.map((c) => c.target.name), ctx.columns.some((c) => c.target.identity)));
-    await target.execute(rel.dropMergeStaging(staging));
-    await resyncGenerators(ctx);
-    await triggersBack();
-    await failpoint("before-commit");
-    return n;
-  });
-  return { rows, streams: 1, threads: false };
+  // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
+  const { rows, source, inTransaction } = await ctx.sessions.source.snapshot(() =>
+    target.transaction(async () => {
+      ctx.progress.phase("loading", { partition: String(day) });
+      const triggersBack = await suspendTriggers(ctx);
+      for (const q of rel.createMergeStaging(ctx.targetTable, staging)) await target.execute(q);
+      const n = await copyRows(ctx, sourceQuery(ctx, range), staging, { partition: String(day) });
+      await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
+      await target.execute(rel.insertFromStaging(ctx.targetTable, staging, ctx.columns.map((c) => c.target.name), ctx.columns.some((c) => c.target.identity)));
+      await target.execute(rel.dropMergeStaging(staging));
+      await resyncGenerators(ctx);
+      await triggersBack();
+      const source = await sourceChecksum(ctx, range);
+      const inTransaction = await targetSide(ctx, range);
+      await failpoint("before-commit");
+      return { rows: n, source, inTransaction };
+    }),
+  );
+  return { rows, streams: 1, threads: false, verification: await verifyAgainst(ctx, source, range, inTransaction) };
 }
 
-async function switchDay(ctx: TableContext, day: number, rowsExpected: number): Promise<StagingLoad> {
+/** A day's (its partition's) load, and how the partition compares with the source's rows afterwards. */
+type DayLoad = StagingLoad & { verification?: Verification };
+
+async function switchDay(ctx: TableContext, day: number, rowsExpected: number): Promise<DayLoad> {
   const target = ctx.sessions.target;
   const { partitions: pc } = ctx.dialect;
   const p = await partitioning(ctx);
@@ -206,7 +219,8 @@ async function switchDay(ctx: TableContext, day: number, rowsExpected: number): 
   for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
 
   ctx.progress.phase("loading", { partition: String(day) });
-  const load = await loadInStreams(ctx, staging, dayFilter(ctx, p, day), rowsExpected, { partition: String(day) });
+  const window = dayFilter(ctx, p, day);
+  const load = await loadInStreams(ctx, staging, window, rowsExpected, { partition: String(day) }, { verify: true });
 
   await failpoint("staging-loaded");
   ctx.progress.phase("indexing", { partition: String(day) });
@@ -218,6 +232,9 @@ async function switchDay(ctx: TableContext, day: number, rowsExpected: number): 
   const carried = own ? await target.query<{ phase: "before" | "after"; sql: string }>(own) : [];
   for (const { sql } of carried.filter((c) => c.phase === "before")) await target.execute({ sql, params: [] });
 
+  // With post-refresh steps in the switch's transaction, the rows as loaded are the ones to compare (the steps' changes
+  // land on top of them in the same commit).
+  const inTransaction = load.source && ctx.stepsInTransaction.length ? await targetChecksum(ctx, window, staging) : undefined;
   checkAborted(ctx);
   ctx.progress.phase("switching", { partition: String(day) });
   await failpoint("before-swap");
@@ -230,5 +247,7 @@ async function switchDay(ctx: TableContext, day: number, rowsExpected: number): 
   if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
   for (const { sql } of carried.filter((c) => c.phase === "after")) await target.execute({ sql, params: [] });
   await resyncGenerators(ctx);
-  return load;
+  if (load.source) ctx.progress.phase("verifying", { partition: String(day) });
+  const verification = load.source ? await verifyAgainst(ctx, load.source, window, inTransaction) : undefined;
+  return { ...load, verification };
 }

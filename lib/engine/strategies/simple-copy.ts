@@ -5,7 +5,7 @@ import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
-import { sourceChecksum, targetSide, verifyAgainst, type Verification } from "../verify";
+import { sourceChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
@@ -143,7 +143,7 @@ export const simpleCopy: StrategyImpl = {
     const twin = plan.mode === "full_replace" && plan.twin ? await twinDecision(ctx) : null;
     if (twin?.twin) {
       const load = await replaceThroughTwin(ctx, plan.rowsExpected, twin.storage);
-      return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads } } satisfies TableOutcome;
+      return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads }, verification: load.verification } satisfies TableOutcome;
     }
     const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
     return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification } satisfies TableOutcome;
@@ -224,7 +224,7 @@ async function identityBatches(ctx: TableContext): Promise<Moved> {
   let cursor = identityFloor(ctx, wm);
   let read = 0;
   let written = 0;
-  const pages: Verification[] = [];
+  const pages: { label: string; verification?: Verification }[] = [];
   for (;;) {
     checkAborted(ctx);
     const page = await unit(ctx, () =>
@@ -246,21 +246,17 @@ async function identityBatches(ctx: TableContext): Promise<Moved> {
     read += page.read;
     written += page.updated + page.inserted;
     ctx.progress.commitUnit(page.updated + page.inserted);
-    const verified = page.source && (await verifyAgainst(ctx, page.source, page.window, page.target));
-    if (verified) pages.push(verified);
+    if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.source && (await verifyAgainst(ctx, page.source, page.window, page.target)) });
     if (page.read === ctx.batchSize) await failpoint("between-batches");
-    if (page.read < ctx.batchSize || page.last === null) return { read, written, verification: pagesVerified(pages) };
+    if (page.read < ctx.batchSize || page.last === null) return { read, written, verification: batchesVerified(pages) };
     cursor = page.last;
   }
 }
 
-/** The pages' verifications as one: the first that differs (which batch), else every row of every page equal. */
-function pagesVerified(pages: Verification[]): Verification | undefined {
-  if (!pages.length) return undefined;
-  const failed = pages.findIndex((p) => !p.ok);
-  if (failed >= 0) return { ...pages[failed], detail: `batch ${failed + 1} of ${pages.length}: ${pages[failed].detail}` };
-  const rows = pages.reduce((n, p) => n + p.rows, 0);
-  return { ok: true, rows, detail: `verified: ${rows} row(s) in ${pages.length} committed batch(es), counts and checksums equal (the copied ids)` };
+/** The batches' verifications as the table's: which batch differs ("batch 2 of 4"), else all equal. */
+function batchesVerified(pages: { label: string; verification?: Verification }[]): Verification | undefined {
+  const v = unitsVerified(pages.map((p) => ({ ...p, label: `${p.label} of ${pages.length}` })), "committed batch(es)");
+  return v?.ok ? { ...v, detail: `${v.detail} (the copied ids)` } : v;
 }
 
 /** Date modes: delete production's rows of the buffer window and copy the window again in one transaction, so re-runs

@@ -8,6 +8,7 @@ import { failpoint } from "../failpoints";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { analyzeTarget, resyncGenerators } from "../target-state";
+import { targetChecksum, verifyAgainst, type Verification } from "../verify";
 
 export type TwinDecision =
   /** `reason`: said in the plan (and the dry run): which path, and why not the twin when not. */
@@ -34,7 +35,7 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
 
 /** Loads the twin, builds its indexes and CHECKs, then switches it in; returns the rows loaded. A failure or a kill
  *  at any point before the switch commits leaves the table as it was; the twins are dropped now or by the next run. */
-export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number, storage: TableStorage): Promise<StagingLoad> {
+export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number, storage: TableStorage): Promise<StagingLoad & { verification?: Verification }> {
   const target = () => ctx.sessions.target;
   const swap = ctx.dialect.swap!;
   const twin = partitionName(ctx.targetTable, "_stg_full");
@@ -45,10 +46,12 @@ export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number
     try {
       for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
       ctx.progress.phase("loading", { message: `loading a twin of ${displayName(ctx.targetTable)}` });
-      const load = await loadInStreams(ctx, twin, undefined, rowsExpected);
+      const load = await loadInStreams(ctx, twin, undefined, rowsExpected, undefined, { verify: true });
       await failpoint("staging-loaded");
       ctx.progress.phase("indexing");
       for (const q of swap.prepareTwin(twin, storage, shape)) await target().execute(q);
+      // With post-refresh steps in the switch's transaction, the rows as loaded are the ones to compare.
+      const inTransaction = load.source && ctx.stepsInTransaction.length ? await targetChecksum(ctx, undefined, twin) : undefined;
       checkAborted(ctx);
       ctx.progress.phase("switching");
       await failpoint("before-swap");
@@ -68,7 +71,8 @@ export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number
       ctx.progress.commitUnit(load.rows);
       await failpoint("after-swap");
       await analyzeTarget(ctx);
-      return load;
+      if (load.source) ctx.progress.phase("verifying");
+      return { ...load, verification: load.source ? await verifyAgainst(ctx, load.source, undefined, inTransaction) : undefined };
     } finally {
       ctx.progress.phase("cleanup");
       await dropLeftovers(ctx).catch(() => {});

@@ -5,6 +5,7 @@ import type { ColumnFilter, ColumnInfo, TableRef } from "../../dialects/types";
 import { RefreshError, type TableContext } from "../context";
 import { MASKING_KEY_ENV } from "../masking/stage";
 import { copyRows, sourceQuery } from "../copy";
+import { sourceChecksum, type Checksum } from "../verify";
 import { runStreamJob, type StreamJob } from "./job";
 import { planSlices } from "./plan";
 import type { KeySlice } from "./split";
@@ -15,6 +16,9 @@ export interface StagingLoad {
   streams: number;
   /** The streams after the first ran on worker threads (else all on this one). */
   threads: boolean;
+  /** With `verify`: the source's count and checksum of what was loaded, read on the load's own snapshot (absent: the
+   *  table is not verified, or the streams had no snapshot to share and read the source at their own moments). */
+  source?: Checksum;
 }
 
 /** One job per slice: plain data a thread can take (the masking key read now, kept in memory). */
@@ -51,9 +55,13 @@ export async function runStreamJobs(jobs: StreamJob[], onRows: (i: number, rows:
   return settled.reduce((sum, r) => sum + (r as PromiseFulfilledResult<number>).value, 0);
 }
 
-export async function loadInStreams(ctx: TableContext, staging: TableRef, within: ColumnFilter | undefined, rowsExpected: number, label?: { partition: string }): Promise<StagingLoad> {
+export async function loadInStreams(ctx: TableContext, staging: TableRef, within: ColumnFilter | undefined, rowsExpected: number, label?: { partition: string }, opts: { verify?: boolean } = {}): Promise<StagingLoad> {
   const plan = await planSlices(ctx, rowsExpected, within);
-  if (!plan.slices) return { rows: await copyRows(ctx, sourceQuery(ctx, within), staging, label), streams: 1, threads: false };
+  const source = ctx.sessions.source;
+  if (!plan.slices) {
+    const load = async () => ({ rows: await copyRows(ctx, sourceQuery(ctx, within), staging, label), streams: 1, threads: false, source: opts.verify ? await sourceChecksum(ctx, within) : undefined });
+    return opts.verify ? source.snapshot(load) : load();
+  }
   const stop = new AbortController();
   const cancel = () => stop.abort();
   ctx.signal?.addEventListener("abort", cancel, { once: true });
@@ -64,12 +72,15 @@ export async function loadInStreams(ctx: TableContext, staging: TableRef, within
   };
   // One snapshot for every stream where it can be shared (PostgreSQL); elsewhere each stream reads the source as it
   // is when it starts (SQL Server has no shared snapshot: holding one open here would only grow tempdb).
-  const source = ctx.sessions.source;
   const shared = <T>(fn: (snapshot?: string) => Promise<T>) => (source.exportSnapshot ? source.snapshot(async () => fn(await source.exportSnapshot!())) : fn());
   try {
-    const rows = await shared((snapshot) => runStreamJobs(jobsFor(ctx, staging, plan.key, plan.slices, within, snapshot), onRows, stop));
+    const { rows, sum } = await shared(async (snapshot) => {
+      const rows = await runStreamJobs(jobsFor(ctx, staging, plan.key, plan.slices, within, snapshot), onRows, stop);
+      // Verified only on the snapshot the streams shared: without one each read its own moment of the source.
+      return { rows, sum: opts.verify && snapshot ? await sourceChecksum(ctx, within) : undefined };
+    });
     ctx.progress.update(rows, done.reduce((s, d) => s + d.bytes, 0), label);
-    return { rows, streams: plan.slices.length, threads: !!threadEntry() };
+    return { rows, streams: plan.slices.length, threads: !!threadEntry(), source: sum };
   } catch (e) {
     throw ctx.signal?.aborted ? new RefreshError("refresh cancelled") : e;
   } finally {
