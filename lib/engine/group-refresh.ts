@@ -12,6 +12,7 @@ import { stageAndUpsert } from "./upsert";
 import { both, productionRows } from "./uat-rows";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
+import { sourceChecksum, targetSide, verifyAgainst, type Checksum, type Verification } from "./verify";
 
 export interface GroupMember {
   member: Member;
@@ -30,6 +31,8 @@ export interface MergeCounts {
 export interface MemberResult {
   rows: number;
   merge?: MergeCounts;
+  /** Its copied rows compared with the source's after the commit (absent: not verified). */
+  verification?: Verification;
 }
 
 const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[] }) => Number((await ctx.sessions.target.query<{ n: string | number }>(q))[0]?.n ?? 0);
@@ -71,6 +74,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
   const first = all[0].ctx;
   const rel = first.dialect.relations;
   const results = new Map<string, MemberResult>();
+  const sides = new Map<string, { source: Checksum; inTransaction?: Checksum }>();
   // The sessions are read at each attempt: a retry after a dropped connection runs on the reopened ones.
   await unit(first, () => {
     const { source, target } = first.sessions;
@@ -123,10 +127,27 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         for (const m of all) await resyncGenerators(m.ctx);
         for (const back of triggersBack) await back();
         for (const m of all) if (m.plan.mode === "full_replace") await analyzeTarget(m.ctx);
+        // The source side of every member on the group's snapshot. A merged member that kept rows gone from the source
+        // (still referenced) differs from it by design: not verified.
+        sides.clear();
+        for (const m of all) {
+          if ((results.get(m.member.name)?.merge?.kept ?? 0) > 0) continue;
+          const source = await sourceChecksum(m.ctx, m.plan.filter);
+          if (source) sides.set(m.member.name, { source, inTransaction: await targetSide(m.ctx, m.plan.filter) });
+        }
         checkAborted(first);
         await failpoint("before-commit");
       }),
     );
   });
+  // After the commit: each member's target side (or the one read before the post-refresh steps) against its source's.
+  for (const m of all) {
+    const side = sides.get(m.member.name);
+    const r = results.get(m.member.name);
+    if (side && r) {
+      m.ctx.progress.phase("verifying");
+      r.verification = await verifyAgainst(m.ctx, side.source, m.plan.filter, side.inTransaction);
+    }
+  }
   return results;
 }

@@ -125,6 +125,11 @@ async function recordUnverified(db: Metadata, t: Tracked, plan: TablePlan, outco
   return { table: t.name, status: "failed", plan, outcome, error, durationMs, rowsCommitted: outcome.rowsWritten };
 }
 
+/** A committed refresh (or a dry run): succeeded, unless its verification found UAT's rows different. */
+function recordCommitted(db: Metadata, t: Tracked, plan: TablePlan, outcome: TableOutcome | undefined): Promise<TableReport> {
+  return outcome?.verification && !outcome.verification.ok ? recordUnverified(db, t, plan, outcome) : recordSuccess(db, t, plan, outcome);
+}
+
 /** Cancelling cuts both connections: the server rolls the open transaction back, so the target keeps its last
  *  committed state, exactly as after a kill. Returns what stops listening. */
 function cutOnAbort(pair: Sessions, req: RunRequest) {
@@ -151,8 +156,7 @@ export async function refreshTable(db: Metadata, runId: string, resultId: string
     const planned = await planTable(db, t, config, table, pair, req);
     plan = planned.plan;
     const outcome = req.dryRun ? undefined : await strategyFor(table.strategy).execute(planned.ctx, plan);
-    if (outcome?.verification && !outcome.verification.ok) return await recordUnverified(db, t, plan, outcome);
-    return await recordSuccess(db, t, plan, outcome);
+    return await recordCommitted(db, t, plan, outcome);
   } catch (e) {
     const report = await recordFailure(db, t, e, req, plan, (x) => dialect.hintFor(x));
     await freshSessions(pair);
@@ -237,13 +241,13 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
         const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
         plan.reason += merged;
         await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
-        reports.push(await recordSuccess(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx), partitionsCreated: [], partitionsSwitched: [] }));
+        reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx), partitionsCreated: [], partitionsSwitched: [], verification: r.verification }));
       }
     }
     for (const s of switched) {
       const t = tracked.get(s.member.name)!;
       try {
-        reports.push(await recordSuccess(db, t, plans.get(s.member.name)!, await strategyFor("staging_partition_switch").execute(s.ctx, plans.get(s.member.name)!)));
+        reports.push(await recordCommitted(db, t, plans.get(s.member.name)!, await strategyFor("staging_partition_switch").execute(s.ctx, plans.get(s.member.name)!)));
       } catch (e) {
         reports.push(await recordFailure(db, t, e, req, plans.get(s.member.name), (x) => dialect.hintFor(x)));
         await freshSessions(pair);

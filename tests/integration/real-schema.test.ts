@@ -38,6 +38,9 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     const report = await run();
     expect(report.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual(TABLE_NAMES.map((t) => [t, "succeeded", ""]));
     expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
+    // Every member was counted and checksummed against the group's snapshot of production.
+    const rows = await env.db.tableResult.findMany({ where: { runId: report.runId }, orderBy: { tableName: "asc" } });
+    expect(rows.filter((r) => !r.verified).map((r) => [r.tableName, r.verification])).toEqual([]);
     // Copied values arrive as they are: the BEFORE trigger did not stamp them, the AFTER trigger logged nothing.
     expect((await env.target.query("SELECT count(*)::int AS n FROM order_audit")).rows[0].n).toBe(0);
     expect((await env.target.query("SELECT max(last_update)::text AS m FROM customers")).rows[0].m).toBe("2025-01-03 02:00:00+00");
@@ -67,6 +70,7 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
     const customers = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "customers" } });
     expect(customers.modeReason).toMatch(/merged: 12 updated, 50 inserted, 5 deleted/);
+    expect([customers.verified, customers.verification]).toEqual([true, expect.stringMatching(/^verified: \d+ row\(s\), counts and checksums equal/)]);
     // Group members record their watermark after the commit, as tables refreshed alone do.
     const orders = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "orders" } });
     expect(orders.watermarkAfter).not.toBeNull();

@@ -87,6 +87,31 @@ describe("verification after the refresh", () => {
     await env.target.query("DROP TRIGGER stamp_note ON ledger");
   });
 
+  it("members of a refresh group are verified on the group's snapshot; one that lands differently fails, the others stay verified", async () => {
+    for (const c of [env.source, env.target]) {
+      await c.query("CREATE TABLE owners (id int PRIMARY KEY, name text NOT NULL)");
+      await c.query("CREATE TABLE pets (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owners, name text NOT NULL)");
+    }
+    await env.source.query("INSERT INTO owners SELECT g, 'owner ' || g FROM generate_series(1, 300) g");
+    await env.source.query("INSERT INTO pets SELECT g, 1 + g % 300, 'pet ' || g FROM generate_series(1, 900) g");
+    await env.config([{ name: "owners", sync_mode: "full_replace" }, { name: "pets", sync_mode: "full_replace", fire_triggers: true }]);
+    const both = () => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["owners", "pets"] });
+    const day1 = await both();
+    expect(day1.tables.map((t) => [t.table, t.status, t.outcome?.verification?.detail])).toEqual([
+      ["owners", "succeeded", "verified: 300 row(s), counts and checksums equal (the whole table)"],
+      ["pets", "succeeded", "verified: 900 row(s), counts and checksums equal (the whole table)"],
+    ]);
+    // A UAT trigger (allowed to fire) rewrites the child's rows as the group loads them.
+    await env.target.query(`CREATE FUNCTION pets_upper() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$;
+      CREATE TRIGGER pets_upper BEFORE INSERT OR UPDATE ON pets FOR EACH ROW EXECUTE FUNCTION pets_upper()`);
+    const day2 = await both();
+    expect(day2.tables.map((t) => [t.table, t.status, t.error ?? t.outcome?.verification?.detail])).toEqual([
+      ["owners", "succeeded", "verified: 300 row(s), counts and checksums equal (the whole table)"],
+      ["pets", "failed", "verification failed: 900 row(s) on both sides, but their values differ (checksums of the whole table); the refreshed rows were committed"],
+    ]);
+    await env.target.query("DROP TRIGGER pets_upper ON pets");
+  });
+
   it("masked columns are counted, not compared", async () => {
     process.env.UAT_REFRESH_MASKING_KEY ??= "a masking key for the verification test";
     await env.config([{ name: "accounts", sync_mode: "full_replace", masking: [{ column: "owner", rule: "fake_full_name" }] }]);
