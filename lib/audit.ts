@@ -5,6 +5,8 @@ import { dateParam } from "./params";
 
 export interface AuditInput {
   actor: string;
+  /** The environment the action concerned (absent: installation-wide). */
+  environment?: string | null;
   action: string;
   target?: string | null;
   outcome?: "ok" | "forbidden" | "denied" | "failed" | "cancelled";
@@ -13,11 +15,12 @@ export interface AuditInput {
 
 export async function audit(e: AuditInput, db: Metadata = metadata()) {
   await db.auditEvent.create({
-    data: { actor: e.actor, action: e.action, target: e.target ?? null, outcome: e.outcome ?? "ok", details: e.details ?? {} },
+    data: { actor: e.actor, environment: e.environment ?? null, action: e.action, target: e.target ?? null, outcome: e.outcome ?? "ok", details: e.details ?? {} },
   });
 }
 
 export interface AuditFilters {
+  environment?: string;
   actor?: string;
   action?: string;
   outcome?: string;
@@ -30,6 +33,7 @@ export const AUDIT_PAGE_SIZE = 50;
 
 function auditWhere(f: AuditFilters): Prisma.AuditEventWhereInput {
   return {
+    ...(f.environment ? { environment: f.environment } : {}),
     ...(f.actor ? { actor: { contains: f.actor, mode: "insensitive" } } : {}),
     ...(f.action ? { action: { startsWith: f.action } } : {}),
     ...(f.outcome ? { outcome: f.outcome } : {}),
@@ -67,5 +71,5 @@ export async function* auditCsv(db: Metadata, f: AuditFilters): AsyncGenerator<s
 }
 
 export function auditFiltersFrom(sp: Record<string, string | undefined>): AuditFilters {
-  return { actor: sp.actor || undefined, action: sp.action || undefined, outcome: sp.outcome || undefined, from: dateParam(sp.from), to: dateParam(sp.to), page: Number(sp.page) || 1 };
+  return { environment: sp.env || undefined, actor: sp.actor || undefined, action: sp.action || undefined, outcome: sp.outcome || undefined, from: dateParam(sp.from), to: dateParam(sp.to), page: Number(sp.page) || 1 };
 }

@@ -3,6 +3,7 @@ import type { Prisma } from "./generated/prisma/client";
 import type { Metadata } from "./metadata/client";
 
 export interface RunFilters {
+  environment?: string;
   table?: string;
   status?: string;
   who?: string;
@@ -15,6 +16,7 @@ export const PAGE_SIZE = 25;
 
 export async function listRuns(db: Metadata, f: RunFilters) {
   const where: Prisma.RefreshRunWhereInput = {
+    ...(f.environment ? { environment: f.environment } : {}),
     ...(f.status ? { status: f.status as Prisma.EnumRunStatusFilter["equals"] } : {}),
     ...(f.who ? { triggeredBy: { contains: f.who, mode: "insensitive" } } : {}),
     ...(f.table ? { tables: { some: { tableName: f.table } } } : {}),
@@ -121,9 +123,9 @@ export function runSnapshot(run: RunWithTables) {
 export type RunSnapshot = ReturnType<typeof runSnapshot>;
 
 /** Duration and throughput of a table's finished refreshes, oldest first (for the trend chart). */
-export async function tableTrend(db: Metadata, table: string, limit = 50) {
+export async function tableTrend(db: Metadata, environment: string, table: string, limit = 50) {
   const rows = await db.tableResult.findMany({
-    where: { tableName: table, status: "succeeded", run: { dryRun: false }, durationMs: { not: null } },
+    where: { tableName: table, status: "succeeded", run: { dryRun: false, environment }, durationMs: { not: null } },
     orderBy: { finishedAt: "desc" },
     take: limit,
     select: { finishedAt: true, durationMs: true, rowsWritten: true, mode: true, runId: true },
@@ -138,9 +140,10 @@ export async function tableTrend(db: Metadata, table: string, limit = 50) {
   }));
 }
 
-export async function activeRuns(db: Metadata) {
+/** Runs queued or running (in `environment`, or in every one). */
+export async function activeRuns(db: Metadata, environment?: string) {
   return db.refreshRun.findMany({
-    where: { status: { in: ["running", "queued"] } },
+    where: { status: { in: ["running", "queued"] }, ...(environment ? { environment } : {}) },
     orderBy: { startedAt: "desc" },
     include: { tables: { select: { tableName: true, status: true, phase: true } } },
   });

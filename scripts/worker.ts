@@ -3,7 +3,7 @@
 // no new runs are taken; runs in progress may finish within WORKER_STOP_GRACE_SECONDS (default 60), then are asked
 // to stop (their open transactions roll back) and the worker exits once they have.
 import os from "node:os";
-import { exportConfig } from "../lib/config/store";
+import { installationSettings } from "../lib/config/store";
 import { registerBuiltInDialects } from "../lib/dialects/builtin";
 import { logger } from "../lib/log";
 import { createMetadataClient } from "../lib/metadata/client";
@@ -20,7 +20,7 @@ async function main() {
   registerBuiltInDialects();
   const db = createMetadataClient(url);
   const boss = await openQueue(url, "uat-refresh worker queue");
-  const concurrency = Number(process.env.WORKER_CONCURRENCY) || (await exportConfig(db).then((c) => c.settings.max_concurrent_runs).catch(() => 2));
+  const concurrency = Number(process.env.WORKER_CONCURRENCY) || (await installationSettings(db).then((s) => s.max_concurrent_runs).catch(() => 2));
   const executor = `worker ${process.pid}@${os.hostname()}`;
   const workers = await startRunWorkers(db, url, boss, { concurrency, executor });
   console.log(`uat-refresh worker ${executor}: taking up to ${concurrency} queued run(s) at once`);

@@ -2,7 +2,7 @@
 // `npm run worker`) execute them; a cancel reaches the run wherever it executes. The queue itself is lib/queue.
 import "server-only";
 import type { PgBoss } from "pg-boss";
-import { exportConfig } from "@/lib/config/store";
+import { installationSettings } from "@/lib/config/store";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { logger } from "@/lib/log";
 import { metadata, metadataUrl } from "@/lib/metadata/client";
@@ -36,8 +36,8 @@ export async function cancelRun(runId: string, by: string) {
 /** Starts this instance's workers once (WORKER_ENABLED=false: this instance only serves and enqueues). */
 export function startAppWorkers(): Promise<RunWorkers> {
   return (g.__uatRefreshWorkers ??= (async () => {
-    const concurrency = await exportConfig(metadata())
-      .then((c) => c.settings.max_concurrent_runs)
+    const concurrency = await installationSettings(metadata())
+      .then((s) => s.max_concurrent_runs)
       .catch(() => 2);
     const executor = `web ${process.pid}`;
     const workers = await startRunWorkers(metadata(), metadataUrl(), await queue(), { concurrency, executor });

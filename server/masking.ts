@@ -15,12 +15,13 @@ registerBuiltInDialects();
 
 /** Validates and saves a table's new masking rules / personal-data list; errors are messages with field paths. */
 export async function changeTableMasking(
+  environment: string,
   name: string,
   change: (current: MaskingFields) => MaskingFields,
   audited: { actor: string; action: string; details?: Record<string, unknown> },
 ): Promise<{ errors: string[] }> {
   const db = metadata();
-  const row = await db.tableConfig.findUnique({ where: { name } });
+  const row = await db.tableConfig.findUnique({ where: { environment_name: { environment, name } } });
   if (!row) return { errors: [`no table config named ${name}`] };
   const current = rowToTable(row);
   const before: MaskingFields = { masking: current.masking, personal_data: current.personal_data };
@@ -29,7 +30,7 @@ export async function changeTableMasking(
   if (!parsed.success) return { errors: formatIssues(parsed.error) };
   const table = parsed.data;
   if (table.masking?.length || table.personal_data?.length) {
-    const check = await checkAgainstCatalog(await exportConfig(db), table);
+    const check = await checkAgainstCatalog(await exportConfig(db, environment), table);
     const issues = Object.values(check.issues);
     if (issues.length) return { errors: issues };
   }
@@ -37,14 +38,14 @@ export async function changeTableMasking(
   const saved = await db.tableConfig.updateMany({ where: { id: row.id, updatedAt: row.updatedAt }, data: tableToRow(table, row.position) });
   if (saved.count === 0) return { errors: [`${name} was changed by someone else meanwhile: reload the page and try again`] };
   const after: MaskingFields = { masking: table.masking, personal_data: table.personal_data };
-  await audit({ actor: audited.actor, action: audited.action, target: name, details: JSON.parse(JSON.stringify({ ...audited.details, before, after })) });
+  await audit({ actor: audited.actor, environment, action: audited.action, target: name, details: JSON.parse(JSON.stringify({ ...audited.details, before, after })) });
   return { errors: [] };
 }
 
 /** Scans the source (read-only) for personal data in the given tables (all when none), flags what it finds and
  *  audits the scan: names, rules and reasons only, never a sampled value. */
-export async function scanAndFlag(actor: string, tables?: string[]): Promise<{ findings: PiiFinding[]; errors: string[] }> {
-  const config = await exportConfig(metadata());
+export async function scanAndFlag(environment: string, actor: string, tables?: string[]): Promise<{ findings: PiiFinding[]; errors: string[] }> {
+  const config = await exportConfig(metadata(), environment);
   const scanned = tables?.length ? config.tables.filter((t) => tables.includes(t.name)) : config.tables;
   const findings = await scanPii({ ...config, tables: scanned });
   const errors: string[] = [];
@@ -52,12 +53,13 @@ export async function scanAndFlag(actor: string, tables?: string[]): Promise<{ f
     const found = findings.filter((f) => f.table === t.name);
     const fresh = found.filter((f) => !t.personal_data?.some((p) => same(p.column, f.column)));
     if (!fresh.length) continue;
-    const result = await changeTableMasking(t.name, withFindings(fresh), { actor, action: "masking.flag", details: { by: "pii scan" } });
+    const result = await changeTableMasking(environment, t.name, withFindings(fresh), { actor, action: "masking.flag", details: { by: "pii scan" } });
     errors.push(...result.errors.map((e) => `${t.name}: ${e}`));
   }
   await audit({
     actor,
     action: "pii.scan",
+    environment,
     target: scanned.map((t) => t.name).join(", "),
     details: { findings: findings.map((f) => ({ table: f.table, column: f.column, rule: f.rule.rule, reason: f.reason, masked: f.masked })) },
   });
@@ -65,9 +67,9 @@ export async function scanAndFlag(actor: string, tables?: string[]): Promise<{ f
 }
 
 /** The target table's column names, for the rules editor's suggestions (empty when the catalog cannot be read). */
-export async function targetColumns(name: string): Promise<string[]> {
+export async function targetColumns(environment: string, name: string): Promise<string[]> {
   try {
-    const config = await exportConfig(metadata());
+    const config = await exportConfig(metadata(), environment);
     const table = config.tables.find((t) => t.name === name);
     if (!table) return [];
     const session = await openSession(config.databases.target, "target", config.settings, { kind: "check" });

@@ -21,8 +21,8 @@ export interface OutsideReference {
 }
 
 /** The foreign keys into `name` from tables the configuration does not have, with the decision recorded for each. */
-export async function outsideReferences(name: string): Promise<OutsideReference[]> {
-  const config = await exportConfig(metadata());
+export async function outsideReferences(environment: string, name: string): Promise<OutsideReference[]> {
+  const config = await exportConfig(metadata(), environment);
   const table = config.tables.find((t) => t.name === name);
   if (!table) throw new Error(`no table config named ${name}`);
   const session = await openSession(config.databases.target, "target", config.settings, { kind: "check" });
@@ -37,9 +37,9 @@ export async function outsideReferences(name: string): Promise<OutsideReference[
 }
 
 /** Records (`reason` given) or withdraws (`reason` null) that the rows behind one foreign key are kept. */
-export async function decideKeepReferencing(name: string, foreignKey: string, referencing: string, reason: string | null, actor: string): Promise<{ errors: string[] }> {
+export async function decideKeepReferencing(environment: string, name: string, foreignKey: string, referencing: string, reason: string | null, actor: string): Promise<{ errors: string[] }> {
   const db = metadata();
-  const row = await db.tableConfig.findUnique({ where: { name } });
+  const row = await db.tableConfig.findUnique({ where: { environment_name: { environment, name } } });
   if (!row) return { errors: [`no table config named ${name}`] };
   const current = rowToTable(row);
   const before = current.keep_referencing ?? [];
@@ -48,7 +48,7 @@ export async function decideKeepReferencing(name: string, foreignKey: string, re
   if (reason !== null) {
     let found: OutsideReference | undefined;
     try {
-      found = (await outsideReferences(name)).find((o) => o.foreignKey.toLowerCase() === foreignKey.toLowerCase() && o.table.toLowerCase() === referencing.toLowerCase());
+      found = (await outsideReferences(environment, name)).find((o) => o.foreignKey.toLowerCase() === foreignKey.toLowerCase() && o.table.toLowerCase() === referencing.toLowerCase());
     } catch (e) {
       return { errors: [redact((e as Error).message)] };
     }
@@ -60,6 +60,6 @@ export async function decideKeepReferencing(name: string, foreignKey: string, re
   // Saved only if nobody changed the table since it was read: no lost update.
   const saved = await db.tableConfig.updateMany({ where: { id: row.id, updatedAt: row.updatedAt }, data: tableToRow(parsed.data, row.position) });
   if (saved.count === 0) return { errors: [`${name} was changed by someone else meanwhile: reload the page and try again`] };
-  await audit({ actor, action: "table.keep_referencing", target: name, details: JSON.parse(JSON.stringify({ foreignKey, table: referencing, before, after })) });
+  await audit({ actor, environment, action: "table.keep_referencing", target: name, details: JSON.parse(JSON.stringify({ foreignKey, table: referencing, before, after })) });
   return { errors: [] };
 }

@@ -1,15 +1,27 @@
+import Link from "next/link";
 import { Dashboard } from "@/components/dashboard/dashboard";
 import { hasRole } from "@/lib/roles";
+import { pageEnvironment, withEnvironment } from "@/server/environment";
 import { requirePageRole } from "@/server/session";
 
 export const metadata = { title: "Dashboard" };
 
-export default async function DashboardPage() {
+export default async function DashboardPage({ searchParams }: { searchParams: Promise<{ env?: string | string[] }> }) {
   const user = await requirePageRole("viewer", "dashboard");
+  const { current, all } = await pageEnvironment((await searchParams).env);
   return (
     <section>
-      <h1 className="mb-4 text-2xl font-semibold">Dashboard</h1>
-      <Dashboard canTrigger={hasRole(user.role, "operator")} />
+      <h1 className="mb-4 text-2xl font-semibold">Dashboard{all.length > 1 && current ? `: ${current}` : ""}</h1>
+      {all.length > 1 && (
+        <nav aria-label="Environments" className="mb-4 flex gap-2 text-sm">
+          {all.map((name) => (
+            <Link key={name} href={withEnvironment("/", name)} aria-current={name === current ? "page" : undefined} className={`rounded border px-2 py-1 ${name === current ? "border-slate-800 bg-slate-800 text-white" : "border-slate-300 text-slate-700"}`}>
+              {name}
+            </Link>
+          ))}
+        </nav>
+      )}
+      {current ? <Dashboard key={current} environment={current} canTrigger={hasRole(user.role, "operator")} /> : <p className="text-slate-600">No environment is configured yet: an admin imports a config.yaml on Admin &gt; Configuration.</p>}
     </section>
   );
 }

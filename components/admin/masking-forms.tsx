@@ -43,6 +43,7 @@ export function MaskingActionForm({
 
 /** What an admin can do about a flagged column without a rule: accept the proposed rule, or record why it needs none. */
 export function ProposalActions({
+  environment,
   table,
   column,
   suggested,
@@ -50,6 +51,7 @@ export function ProposalActions({
   decide,
   children,
 }: {
+  environment: string;
   table: string;
   column: string;
   suggested?: string;
@@ -60,9 +62,9 @@ export function ProposalActions({
 }) {
   return (
     <div className="mt-2 flex flex-wrap items-start gap-4">
-      {suggested && <MaskingActionForm action={accept} hidden={{ table, column, rule: suggested }} submit={`Accept ${suggested}`} />}
+      {suggested && <MaskingActionForm action={accept} hidden={{ env: environment, table, column, rule: suggested }} submit={`Accept ${suggested}`} />}
       {children}
-      <MaskingActionForm action={decide} hidden={{ table, column }} submit="No masking needed">
+      <MaskingActionForm action={decide} hidden={{ env: environment, table, column }} submit="No masking needed">
         <input name="reason" aria-label={`Why ${table}.${column} needs no masking`} placeholder="reason (at least 10 characters)" className="w-72 rounded border border-slate-300 px-2 py-1 text-xs" />
       </MaskingActionForm>
     </div>

@@ -26,12 +26,14 @@ function toRules(drafts: Draft[]) {
 }
 
 export function MaskingRulesEditor({
+  environment,
   table,
   initial,
   columns,
   rules,
   action,
 }: {
+  environment: string;
   table: string;
   initial: Partial<Draft>[];
   /** Columns of the target table, when the catalog could be read. */
@@ -46,7 +48,7 @@ export function MaskingRulesEditor({
 
   async function runPreview() {
     setPreview({ loading: true });
-    const res = await fetch(`/api/tables/${encodeURIComponent(table)}/masking/preview`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ rules: toRules(drafts) }) });
+    const res = await fetch(`/api/tables/${encodeURIComponent(table)}/masking/preview?env=${encodeURIComponent(environment)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ rules: toRules(drafts) }) });
     const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
     setPreview(res.ok ? { data: body as MaskingPreview } : { error: (body as { error?: string }).error ?? `HTTP ${res.status}` });
   }
@@ -54,6 +56,7 @@ export function MaskingRulesEditor({
   return (
     <div className="space-y-4">
       <form action={formAction} className="space-y-3 rounded-lg border border-slate-200 bg-white p-4">
+        <input type="hidden" name="env" value={environment} />
         <input type="hidden" name="table" value={table} />
         <input type="hidden" name="rules" value={JSON.stringify(toRules(drafts))} />
         <datalist id="masking-columns">{columns.map((c) => <option key={c} value={c} />)}</datalist>

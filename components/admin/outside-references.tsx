@@ -4,10 +4,10 @@ import { keepReferencingAction } from "@/app/(app)/admin/tables/actions";
 import { MaskingActionForm } from "@/components/admin/masking-forms";
 import { outsideReferences, type OutsideReference } from "@/server/relations";
 
-export async function OutsideReferences({ table }: { table: string }) {
+export async function OutsideReferences({ environment, table }: { environment: string; table: string }) {
   let refs: OutsideReference[];
   try {
-    refs = await outsideReferences(table);
+    refs = await outsideReferences(environment, table);
   } catch (e) {
     return <p className="text-sm text-slate-600">The target&apos;s foreign keys could not be read: {(e as Error).message}</p>;
   }
@@ -28,7 +28,7 @@ export async function OutsideReferences({ table }: { table: string }) {
                   <span className="text-red-800">refuses the refresh of {table} until it is configured or its rows are kept.</span>
                 )}
               </p>
-              <MaskingActionForm action={keepReferencingAction} hidden={{ table, foreign_key: r.foreignKey, referencing: r.table, intent: r.kept ? "withdraw" : "keep" }} submit={r.kept ? "Withdraw" : "Keep UAT's rows"} className="mt-2 flex flex-wrap items-center gap-2">
+              <MaskingActionForm action={keepReferencingAction} hidden={{ env: environment, table, foreign_key: r.foreignKey, referencing: r.table, intent: r.kept ? "withdraw" : "keep" }} submit={r.kept ? "Withdraw" : "Keep UAT's rows"} className="mt-2 flex flex-wrap items-center gap-2">
                 {!r.kept && <input name="reason" required minLength={10} placeholder="why UAT's rows there may stay" aria-label={`Reason to keep ${r.table}`} className="w-80 rounded border border-slate-300 px-2 py-1 text-xs" />}
               </MaskingActionForm>
             </li>

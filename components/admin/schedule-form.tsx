@@ -8,7 +8,7 @@ type Action = (prev: ScheduleFormState, form: FormData) => Promise<ScheduleFormS
 
 const ZONES = ["UTC", "Europe/London", "Europe/Amsterdam", "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney"];
 
-export function ScheduleForm({ action, tables }: { action: Action; tables: string[] }) {
+export function ScheduleForm({ action, tables, environment }: { action: Action; tables: string[]; environment: string }) {
   const [state, formAction, pending] = useActionState(action, { errors: {} });
   const [cron, setCron] = useState("0 2 * * *");
   const [tz, setTz] = useState("UTC");
@@ -21,6 +21,7 @@ export function ScheduleForm({ action, tables }: { action: Action; tables: strin
   const err = (k: string) => state.errors[k];
   return (
     <form action={formAction} className="space-y-4 rounded-lg border border-slate-200 bg-white p-4 text-sm">
+      <input type="hidden" name="env" value={environment} />
       <h2 className="font-medium">New schedule</h2>
       {err("_") && <p role="alert" className="text-red-700">{err("_")}</p>}
       {state.saved && <p role="status" className="text-emerald-800">Saved schedule {state.saved}.</p>}

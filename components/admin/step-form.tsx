@@ -17,7 +17,7 @@ export interface StepDraft {
 const EMPTY: StepDraft = { name: "", sql: "", tables: [], enabled: true, description: "" };
 
 /** A new step (optionally started from a template of the target's engine), or an existing one edited. */
-export function StepForm({ action, tables, templates, editing }: { action: Action; tables: string[]; templates: StepTemplate[]; editing?: StepDraft }) {
+export function StepForm({ action, environment, tables, templates, editing }: { action: Action; environment: string; tables: string[]; templates: StepTemplate[]; editing?: StepDraft }) {
   const [state, formAction, pending] = useActionState(action, { errors: [] });
   const [draft, setDraft] = useState<StepDraft>(editing ?? EMPTY);
   const applyTemplate = (id: string) => {
@@ -33,6 +33,7 @@ export function StepForm({ action, tables, templates, editing }: { action: Actio
         </ul>
       )}
       {state.saved && <p role="status" className="text-emerald-800">Saved step {state.saved}.</p>}
+      <input type="hidden" name="env" value={environment} />
       {editing && <input type="hidden" name="original" value={editing.name} />}
       {!editing && templates.length > 0 && (
         <label className="flex flex-col gap-1">

@@ -19,7 +19,7 @@ function Field({ name, label, error, children, hint }: { name: string; label: st
 
 const input = "rounded border border-slate-300 px-2 py-1 aria-[invalid=true]:border-red-500";
 
-export function TableForm({ action, initial, original }: { action: Action; initial: TableFormState; original?: string }) {
+export function TableForm({ action, initial, original, environment }: { action: Action; initial: TableFormState; original?: string; environment: string }) {
   const [state, formAction, pending] = useActionState(action, initial);
   const v = state.values;
   const [strategy, setStrategy] = useState(String(v.strategy || "simple_copy"));
@@ -32,6 +32,7 @@ export function TableForm({ action, initial, original }: { action: Action; initi
   );
   return (
     <form action={formAction} className="space-y-5 rounded-lg border border-slate-200 bg-white p-5" key={JSON.stringify(initial.values)}>
+      <input type="hidden" name="env" value={environment} />
       {original && <input type="hidden" name="original" value={original} />}
       {err("_") && <p role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{err("_")}</p>}
       {/* masking rules and personal data are edited on the masking page, but a change here can break them */}

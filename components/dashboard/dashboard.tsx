@@ -42,15 +42,15 @@ interface StatusResponse {
 
 type SortKey = "name" | "mode" | "source" | "target" | "lastRun";
 
-async function fetchStatus(): Promise<StatusResponse> {
-  const r = await fetch("/api/status", { cache: "no-store" });
+async function fetchStatus(environment: string): Promise<StatusResponse> {
+  const r = await fetch(`/api/status?env=${encodeURIComponent(environment)}`, { cache: "no-store" });
   if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error ?? `status ${r.status}`);
   return r.json();
 }
 
-export function Dashboard({ canTrigger }: { canTrigger: boolean }) {
+export function Dashboard({ canTrigger, environment }: { canTrigger: boolean; environment: string }) {
   const router = useRouter();
-  const status = useQuery({ queryKey: ["status"], queryFn: fetchStatus, refetchInterval: (q) => (q.state.data?.active.length ? 3_000 : 30_000) });
+  const status = useQuery({ queryKey: ["status", environment], queryFn: () => fetchStatus(environment), refetchInterval: (q) => (q.state.data?.active.length ? 3_000 : 30_000) });
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "name", asc: true });
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -59,7 +59,7 @@ export function Dashboard({ canTrigger }: { canTrigger: boolean }) {
 
   const trigger = useMutation({
     mutationFn: async (tables: string[]) => {
-      const r = await fetch("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tables }) });
+      const r = await fetch("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ environment, tables }) });
       const body = await r.json();
       if (!r.ok) throw new Error(body.error ?? `HTTP ${r.status}`);
       return body.runId as string;
@@ -184,7 +184,7 @@ export function Dashboard({ canTrigger }: { canTrigger: boolean }) {
                       </td>
                     )}
                     <td className="px-3 py-2 font-medium">
-                      <Link href={`/tables/${encodeURIComponent(t.name)}`} className="hover:underline">{t.name}</Link>
+                      <Link href={`/tables/${encodeURIComponent(t.name)}?env=${encodeURIComponent(environment)}`} className="hover:underline">{t.name}</Link>
                       {!t.enabled && <span className="ml-1 text-xs text-slate-500">(disabled)</span>}
                     </td>
                     <td className="px-3 py-2 text-slate-700">{t.strategy} / {t.mode}</td>

@@ -1,6 +1,6 @@
 // uat-refresh command line: the original tool's commands on top of the shared engine.
 //   --test-connections | --status | --table NAME [--table NAME...] --force | --force | --dry-run
-//   --config FILE (use that YAML for this run) | --import FILE | --export [FILE]
+//   --config FILE (use that YAML for this run) | --import FILE | --export [FILE] | --env NAME
 import { existsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,11 +8,12 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { ConfigError } from "../config/schema";
 import { unknownKeepReferencing } from "../engine/validate";
-import { exportConfig, importConfig } from "../config/store";
+import { environmentNames, exportConfig, exportInstallation, importInstallation, resolveEnvironment } from "../config/store";
+import { chooseEnvironment, environmentName, EnvironmentChoiceError, type EnvironmentConfig } from "../config/environments";
 import { connectionChanges, describeConnectionChange, diffConfig } from "../config/diff";
 import { audit } from "../audit";
 import { redact } from "../redact";
-import { loadConfigFile, stringifyConfig } from "../config/yaml";
+import { loadInstallationFile, stringifyConfig, stringifyInstallation } from "../config/yaml";
 import { RefreshError } from "../engine/context";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
@@ -39,6 +40,9 @@ export const USAGE = `Usage: uat-refresh [options]
                           with --import: apply a change of a connection's host, port, database, authentication
                           or credential variables (refused without it)
   --export [FILE]         print (or write) the stored configuration as YAML
+  --env NAME              the environment (UAT, QA...) to act on; needed only when the installation has several
+                          (--status without it shows every environment; with --import it names the original
+                          form's one environment)
   --json                  machine-readable output for --status, --test-connections and runs
 
 The metadata database is DATABASE_URL (npm run demo writes .data/demo.env, read when DATABASE_URL is unset).
@@ -152,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
         "confirm-connection-change": { type: "boolean" },
         export: { type: "boolean" },
         json: { type: "boolean" },
+        env: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -170,28 +175,40 @@ export async function main(argv: string[]): Promise<number> {
   registerBuiltInDialects();
   let db: Metadata | undefined;
   try {
-    const fileConfig = args.config ? loadConfigFile(args.config) : undefined;
+    if (args.env !== undefined && !environmentName.safeParse(args.env).success) throw new ConfigError("--env", [`${args.env}: ${environmentName.safeParse(args.env).error!.issues[0].message}`]);
+    // --config FILE: that file's environment (--env among several) instead of the metadata database's.
+    const file = args.config ? loadInstallationFile(args.config) : undefined;
+    const fileEnv: EnvironmentConfig | undefined = file && file.environments.find((e) => e.name === chooseEnvironment(file.environments.map((x) => x.name), args.env));
     if (!process.env.DATABASE_URL) throw new ConfigError("DATABASE_URL", ["is not set: point it at the metadata database (or run npm run demo first)"]);
     db = createMetadataClient(process.env.DATABASE_URL);
-    const config = async () => fileConfig ?? (await exportConfig(db!));
+    const config = async () => fileEnv?.config ?? (await exportConfig(db!, args.env));
 
     if (args.import) {
-      const next = loadConfigFile(args.import);
-      const unknown = await unknownKeepReferencing(next);
-      if (unknown.length) throw new ConfigError(args.import, unknown);
-      const current = await exportConfig(db).catch(() => null);
-      const connections = connectionChanges(current, diffConfig(current, next));
-      if (connections.length && !args["confirm-connection-change"]) {
-        console.error(`error: ${args.import} changes where a connection points or how it signs in; credentials are sent wherever it says:\n  ${connections.map(describeConnectionChange).join("\n  ")}\nRun again with --confirm-connection-change to apply it.`);
+      const next = loadInstallationFile(args.import);
+      // --env names the original form's one environment (by default named after its target database).
+      if (next.form === "original" && args.env) next.environments[0].name = args.env;
+      const confirmations: string[] = [];
+      const changes: { environment: string; changes: ReturnType<typeof connectionChanges> }[] = [];
+      const existing = await environmentNames(db);
+      for (const e of next.environments) {
+        const unknown = await unknownKeepReferencing(e.config);
+        if (unknown.length) throw new ConfigError(args.import, unknown.map((u) => (next.form === "environments" ? `environments.${e.name}.${u}` : u)));
+        const current = existing.includes(e.name) ? await exportConfig(db, e.name).catch(() => null) : null;
+        const connections = connectionChanges(current, diffConfig(current, e.config));
+        if (connections.length) changes.push({ environment: e.name, changes: connections });
+        confirmations.push(...connections.map((c) => `${e.name}: ${describeConnectionChange(c)}`));
+      }
+      if (confirmations.length && !args["confirm-connection-change"]) {
+        console.error(`error: ${args.import} changes where a connection points or how it signs in; credentials are sent wherever it says:\n  ${confirmations.join("\n  ")}\nRun again with --confirm-connection-change to apply it.`);
         return EXIT.usage;
       }
-      await importConfig(db, next);
-      if (connections.length) await audit({ actor: cliActor(), action: "config.connection_change", details: JSON.parse(JSON.stringify({ changes: connections, via: "cli" })) }, db);
-      console.log(`imported ${args.import}`);
+      await importInstallation(db, next, { whole: next.form === "environments" });
+      for (const c of changes) await audit({ actor: cliActor(), action: "config.connection_change", environment: c.environment, details: JSON.parse(JSON.stringify({ changes: c.changes, via: "cli" })) }, db);
+      console.log(`imported ${args.import} (${next.environments.map((e) => e.name).join(", ")})`);
       return EXIT.ok;
     }
     if (args.export) {
-      const yaml = stringifyConfig(await config());
+      const yaml = fileEnv || args.env ? stringifyConfig(await config()) : stringifyInstallation(await exportInstallation(db));
       const file = positionals[0];
       if (file) writeFileSync(file, yaml);
       else process.stdout.write(yaml);
@@ -213,20 +230,27 @@ export async function main(argv: string[]): Promise<number> {
       // A run whose process died (a killed CLI) holds no locks any more: it is recorded as interrupted now, so the
       // status says so at once instead of "running".
       await sweepInterruptedRuns(db, process.env.DATABASE_URL);
-      const rows = await tableStatuses(db, await config());
-      if (args.json) console.log(JSON.stringify(rows, null, 2));
+      // --env (or --config): that environment's tables; without: every environment's, one after the other.
+      const one = fileEnv ?? (args.env ? { name: await resolveEnvironment(db, args.env), config: await config() } : undefined);
+      const envs: EnvironmentConfig[] = one ? [one] : (await exportInstallation(db)).environments;
+      const all: { environment: string; tables: Awaited<ReturnType<typeof tableStatuses>> }[] = [];
+      for (const e of envs) all.push({ environment: e.name, tables: await tableStatuses(db, e) });
+      if (args.json) console.log(JSON.stringify(one ? all[0].tables : all, null, 2));
       else
-        console.table(
-          rows.map((r) => ({
+        for (const { environment, tables: rows } of all) {
+          if (!one) console.log(`environment ${environment}:`);
+          console.table(
+            rows.map((r) => ({
             table: r.name,
             mode: r.mode,
             "source rows": r.source.rows === null ? r.source.error : `${r.source.estimated ? "≈" : ""}${r.source.rows}`,
             "target rows": r.target.rows === null ? r.target.error : `${r.target.estimated ? "≈" : ""}${r.target.rows}`,
             "source max": r.source.watermark ?? "",
             "target max": r.target.watermark ?? "",
-            "last sync": r.lastRun ? `${r.lastRun.status} ${r.lastRun.finishedAt?.toISOString() ?? ""}` : "never",
-          })),
-        );
+              "last sync": r.lastRun ? `${r.lastRun.status} ${r.lastRun.finishedAt?.toISOString() ?? ""}` : "never",
+            })),
+          );
+        }
       return EXIT.ok;
     }
     const dryRun = !!args["dry-run"];
@@ -241,7 +265,8 @@ export async function main(argv: string[]): Promise<number> {
       triggeredBy: cliActor(),
       executor: `cli ${process.pid}@${os.hostname()}`,
       dryRun,
-      config: fileConfig,
+      environment: fileEnv?.name ?? args.env,
+      config: fileEnv?.config,
       onProgress: bar.onProgress,
     }).finally(() => bar.stop());
     if (args.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
@@ -254,7 +279,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     // Configuration the environment or the command line gets wrong: exit 2, like invalid YAML.
-    if (e instanceof MissingCredentialError || e instanceof UnknownTableError) {
+    if (e instanceof MissingCredentialError || e instanceof UnknownTableError || e instanceof EnvironmentChoiceError) {
       console.error(`error: ${redact(e.message)}`);
       return EXIT.usage;
     }

@@ -1,5 +1,6 @@
 // What importing a config would change, for the preview before applying it.
 import type { RefreshConfig } from "./schema";
+import type { EnvironmentConfig } from "./environments";
 
 export interface ConfigDiff {
   added: string[];
@@ -61,4 +62,28 @@ export function connectionChanges(current: RefreshConfig | null, d: ConfigDiff):
 /** "source.server: prod-sql -> attacker.example" for messages and confirmations. */
 export function describeConnectionChange(c: ConfigDiff["databases"][number]): string {
   return `${c.side}.${c.field}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`;
+}
+
+/** Several environments' diffs as one, every name prefixed with its environment ("qa: customers"). */
+export function mergeDiffs(diffs: { environment: string; diff: ConfigDiff }[]): ConfigDiff {
+  const out: ConfigDiff = { added: [], removed: [], changed: [], databases: [], settings: [], steps: [] };
+  for (const { environment: e, diff: d } of diffs) {
+    out.added.push(...d.added.map((n) => `${e}: ${n}`));
+    out.removed.push(...d.removed.map((n) => `${e}: ${n}`));
+    out.changed.push(...d.changed.map((c) => ({ ...c, name: `${e}: ${c.name}` })));
+    out.databases.push(...d.databases.map((c) => ({ ...c, field: `${c.field} (${e})` })));
+    out.steps.push(...d.steps.map((c) => ({ ...c, name: `${e}: ${c.name}` })));
+    // Settings are the installation's: the same change in every environment's diff.
+    for (const c of d.settings) if (!out.settings.some((x) => x.field === c.field)) out.settings.push(c);
+  }
+  return out;
+}
+
+/** The environments of `next` each diffed against the stored one of the same name (null: a new environment). */
+export function diffEnvironments(current: Map<string, RefreshConfig | null>, next: EnvironmentConfig[]) {
+  return next.map((e) => {
+    const cur = current.get(e.name) ?? null;
+    const diff = diffConfig(cur, e.config);
+    return { environment: e.name, diff, connections: connectionChanges(cur, diff) };
+  });
 }

@@ -1,14 +1,15 @@
 // Import a validated config into the metadata DB, and read it back in the same shape.
 import type { Metadata } from "../metadata/client";
 import { Prisma } from "../generated/prisma/client";
-import type { DatabaseConfig, PostRefreshStepInput, RefreshConfig, TableConfigInput } from "./schema";
-import { configSchema } from "./schema";
+import type { DatabaseConfig, PostRefreshStepInput, RefreshConfig, Settings, TableConfigInput } from "./schema";
+import { ConfigError, configSchema, settingsSchema } from "./schema";
+import { chooseEnvironment, environmentGuardIssues, environmentNameFor, type EnvironmentConfig, type Installation } from "./environments";
 
 type TableRow = Prisma.TableConfigGetPayload<object>;
 type ConnectionRow = Prisma.ConnectionGetPayload<object>;
 type StepRow = Prisma.PostRefreshStepGetPayload<object>;
 
-export function tableToRow(t: TableConfigInput, position: number): Prisma.TableConfigCreateInput {
+export function tableToRow(t: TableConfigInput, position: number): Omit<Prisma.TableConfigCreateInput, "env"> {
   return {
     name: t.name,
     schema: t.schema ?? null,
@@ -105,48 +106,101 @@ export function rowToDatabase(r: ConnectionRow): DatabaseConfig {
   return d;
 }
 
-/** Makes the metadata DB hold exactly this configuration (tables not in it are removed). */
-export async function importConfig(db: Metadata, config: RefreshConfig): Promise<void> {
+function settingsToRow(s: Settings) {
+  return {
+    defaultBatchSize: s.default_batch_size,
+    connectionTimeout: s.connection_timeout,
+    commandTimeout: s.command_timeout,
+    maxRetries: s.max_retries,
+    maxParallelTables: s.max_parallel_tables,
+    maxConcurrentRuns: s.max_concurrent_runs,
+    maxStreamsPerTable: s.max_streams_per_table ?? null,
+    minRowsPerStream: s.min_rows_per_stream,
+    reserveUatIds: s.reserve_uat_ids,
+    reviewNewColumns: s.review_new_columns,
+  };
+}
+
+type Tx = Parameters<Parameters<Metadata["$transaction"]>[0]>[0];
+
+/** Makes one environment hold exactly this configuration (its tables and steps not in it are removed). */
+async function writeEnvironment(tx: Tx, name: string, config: RefreshConfig, position: number) {
+  await tx.environment.upsert({ where: { name }, create: { name, position }, update: { position } });
+  for (const role of ["source", "target"] as const) {
+    const data = { environment: name, ...databaseToRow(role, config.databases[role]) };
+    await tx.connection.upsert({ where: { environment_role: { environment: name, role } }, create: data, update: data });
+  }
+  await tx.tableConfig.deleteMany({ where: { environment: name, name: { notIn: config.tables.map((t) => t.name) } } });
+  for (const [i, t] of config.tables.entries()) {
+    const data = { ...tableToRow(t, i), env: { connect: { name } } };
+    await tx.tableConfig.upsert({ where: { environment_name: { environment: name, name: t.name } }, create: data, update: data });
+  }
+  await tx.postRefreshStep.deleteMany({ where: { environment: name } });
+  await tx.postRefreshStep.createMany({ data: (config.post_refresh_steps ?? []).map((s, i) => ({ environment: name, ...stepToRow(s, i) })) });
+}
+
+/** Refuses an installation in which a target is some environment's source or another's target. */
+function assertGuards(envs: EnvironmentConfig[]) {
+  const issues = environmentGuardIssues(envs);
+  if (issues.length) throw new ConfigError("configuration", issues.map((i) => `environments.${i.environment}.databases.target: ${i.message}`));
+}
+
+/** Makes the metadata DB hold this installation. The `environments:` form is the whole installation (environments
+ *  not in it are removed; their runs stay in the history); the original form is one environment, the others kept. */
+export async function importInstallation(db: Metadata, installation: Installation, opts: { whole: boolean }): Promise<void> {
   await db.$transaction(async (tx) => {
-    for (const role of ["source", "target"] as const) {
-      const data = databaseToRow(role, config.databases[role]);
-      await tx.connection.upsert({ where: { role }, create: data, update: data });
+    const existing = await tx.environment.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] });
+    const names = installation.environments.map((e) => e.name);
+    if (!opts.whole) {
+      const others = existing.filter((e) => !names.includes(e.name)).map((e) => e.name);
+      const kept = await Promise.all(others.map(async (name) => ({ name, config: await readEnvironment(tx as unknown as Metadata, name) })));
+      assertGuards([...kept.filter((k): k is EnvironmentConfig => !!k.config), ...installation.environments]);
+    } else {
+      assertGuards(installation.environments);
+      await tx.environment.deleteMany({ where: { name: { notIn: names } } });
     }
-    const s = config.settings;
-    const settings = {
-      defaultBatchSize: s.default_batch_size,
-      connectionTimeout: s.connection_timeout,
-      commandTimeout: s.command_timeout,
-      maxRetries: s.max_retries,
-      maxParallelTables: s.max_parallel_tables,
-      maxConcurrentRuns: s.max_concurrent_runs,
-      maxStreamsPerTable: s.max_streams_per_table ?? null,
-      minRowsPerStream: s.min_rows_per_stream,
-      reserveUatIds: s.reserve_uat_ids,
-      reviewNewColumns: s.review_new_columns,
-    };
+    const settings = settingsToRow(installation.settings);
     await tx.settings.upsert({ where: { id: 1 }, create: { id: 1, ...settings }, update: settings });
-    await tx.tableConfig.deleteMany({ where: { name: { notIn: config.tables.map((t) => t.name) } } });
-    for (const [i, t] of config.tables.entries()) {
-      const data = tableToRow(t, i);
-      await tx.tableConfig.upsert({ where: { name: t.name }, create: data, update: data });
+    const base = opts.whole ? 0 : existing.length;
+    for (const [i, e] of installation.environments.entries()) {
+      const position = existing.find((x) => x.name === e.name)?.position ?? base + i;
+      await writeEnvironment(tx, e.name, e.config, position);
     }
-    await tx.postRefreshStep.deleteMany({});
-    await tx.postRefreshStep.createMany({ data: (config.post_refresh_steps ?? []).map((s, i) => stepToRow(s, i)) });
   });
 }
 
-/** Reads the configuration back; throws if the metadata DB holds no source/target yet. */
-export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
+/** Makes one environment (by default the one named after its target) hold exactly this configuration. */
+export async function importConfig(db: Metadata, config: RefreshConfig, environment = environmentNameFor(config)): Promise<void> {
+  await importInstallation(db, { settings: config.settings, environments: [{ name: environment, config }] }, { whole: false });
+}
+
+/** The installation's settings (defaults until a configuration is imported). */
+export async function installationSettings(db: Metadata): Promise<Settings> {
+  const s = await db.settings.findUnique({ where: { id: 1 } });
+  return settingsSchema.parse(s ? { max_concurrent_runs: s.maxConcurrentRuns, max_parallel_tables: s.maxParallelTables } : {});
+}
+
+/** Environment names, in their order. */
+export async function environmentNames(db: Metadata): Promise<string[]> {
+  return (await db.environment.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }], select: { name: true } })).map((e) => e.name);
+}
+
+/** The environment meant by `asked`, or the only one (throws an EnvironmentChoiceError otherwise). */
+export async function resolveEnvironment(db: Metadata, asked?: string): Promise<string> {
+  return chooseEnvironment(await environmentNames(db), asked);
+}
+
+/** One environment's configuration, or undefined when it has no source/target yet. */
+async function readEnvironment(db: Metadata, environment: string): Promise<RefreshConfig | undefined> {
   const [connections, tables, settings, steps] = await Promise.all([
-    db.connection.findMany(),
-    db.tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] }),
+    db.connection.findMany({ where: { environment } }),
+    db.tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] }),
     db.settings.findUnique({ where: { id: 1 } }),
-    db.postRefreshStep.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] }),
+    db.postRefreshStep.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] }),
   ]);
   const source = connections.find((c) => c.role === "source");
   const target = connections.find((c) => c.role === "target");
-  if (!source || !target) throw new Error("no source/target connection configured yet: import a config.yaml first");
+  if (!source || !target) return undefined;
   return configSchema.parse({
     databases: { source: rowToDatabase(source), target: rowToDatabase(target) },
     tables: tables.map(rowToTable),
@@ -166,4 +220,23 @@ export async function exportConfig(db: Metadata): Promise<RefreshConfig> {
       : undefined,
     post_refresh_steps: steps.length ? steps.map(rowToStep) : undefined,
   });
+}
+
+/** An environment's configuration (`environment`, or the only one); throws if it has no source/target yet. */
+export async function exportConfig(db: Metadata, environment?: string): Promise<RefreshConfig> {
+  const name = await resolveEnvironment(db, environment);
+  const config = await readEnvironment(db, name);
+  if (!config) throw new Error(`environment ${name} has no source/target connection yet: import a config.yaml first`);
+  return config;
+}
+
+/** Every environment's configuration (those with both connections), in order. */
+export async function exportInstallation(db: Metadata): Promise<Installation> {
+  const environments: EnvironmentConfig[] = [];
+  for (const name of await environmentNames(db)) {
+    const config = await readEnvironment(db, name);
+    if (config) environments.push({ name, config });
+  }
+  const settings = environments[0]?.config.settings ?? settingsSchema.parse({});
+  return { settings, environments };
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import YAML from "yaml";
 import { ConfigError, configSchema, formatIssues, type RefreshConfig } from "./schema";
+import { environmentNameFor, installationSchema, type Installation } from "./environments";
 
 /** A configuration is text an admin writes: anything bigger is refused before it is parsed. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -10,7 +11,8 @@ export const MAX_CONFIG_ALIASES = 100;
 
 export class ConfigTooLargeError extends ConfigError {}
 
-export function parseConfigYaml(text: string, source = "config.yaml"): RefreshConfig {
+/** The YAML document's value; syntax errors, size and alias limits reported as a ConfigError. */
+function readYaml(text: string, source: string): unknown {
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_CONFIG_BYTES) throw new ConfigTooLargeError(source, [`(root): the file is ${(bytes / 1024 / 1024).toFixed(1)} MiB; a configuration may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`]);
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -26,18 +28,35 @@ export function parseConfigYaml(text: string, source = "config.yaml"): RefreshCo
   } catch (e) {
     throw new ConfigError(source, [`(root): ${(e as Error).message.split("\n")[0]} (at most ${MAX_CONFIG_ALIASES} alias expansions)`]);
   }
-  const parsed = configSchema.safeParse(value ?? {});
+  return value ?? {};
+}
+
+/** The original form only (one `databases:` pair): one environment's configuration. */
+export function parseConfigYaml(text: string, source = "config.yaml"): RefreshConfig {
+  const parsed = configSchema.safeParse(readYaml(text, source));
   if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error));
   return parsed.data;
+}
+
+/** Either form: the original one (one environment, named after its target) or `environments:`. */
+export function parseInstallationYaml(text: string, source = "config.yaml"): Installation & { form: "original" | "environments" } {
+  const value = readYaml(text, source);
+  const parsed = installationSchema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error));
+  return { ...parsed.data, form: value && typeof value === "object" && "environments" in value ? "environments" : "original" };
 }
 
 export function loadConfigFile(file: string): RefreshConfig {
   return parseConfigYaml(readFileSync(file, "utf8"), file);
 }
 
-/** Serialises without defaults that carry no information, in the original key order. */
-export function stringifyConfig(config: RefreshConfig): string {
-  const tables = config.tables.map((t) => {
+export function loadInstallationFile(file: string): ReturnType<typeof parseInstallationYaml> {
+  return parseInstallationYaml(readFileSync(file, "utf8"), file);
+}
+
+/** A table entry without defaults that carry no information, in the original key order. */
+function tablesForYaml(config: RefreshConfig) {
+  return config.tables.map((t) => {
     const out: Record<string, unknown> = { name: t.name };
     if (t.schema) out.schema = t.schema;
     out.strategy = t.strategy;
@@ -56,6 +75,21 @@ export function stringifyConfig(config: RefreshConfig): string {
     if (t.reviewed_columns?.length) out.reviewed_columns = t.reviewed_columns;
     return out;
   });
+}
+
+/** Serialises one environment in the original form. */
+export function stringifyConfig(config: RefreshConfig): string {
   const steps = config.post_refresh_steps?.length ? { post_refresh_steps: config.post_refresh_steps } : {};
-  return YAML.stringify({ databases: config.databases, tables, settings: config.settings, ...steps });
+  return YAML.stringify({ databases: config.databases, tables: tablesForYaml(config), settings: config.settings, ...steps });
+}
+
+/** The installation: in the original form while it is one environment named after its target (the file loads back
+ *  as it was), else in the `environments:` form. */
+export function stringifyInstallation(installation: Installation): string {
+  const [only, ...more] = installation.environments;
+  if (only && !more.length && only.name === environmentNameFor(only.config)) return stringifyConfig(only.config);
+  const environments = Object.fromEntries(
+    installation.environments.map(({ name, config }) => [name, { databases: config.databases, tables: tablesForYaml(config), ...(config.post_refresh_steps?.length ? { post_refresh_steps: config.post_refresh_steps } : {}) }]),
+  );
+  return YAML.stringify({ settings: installation.settings, environments });
 }

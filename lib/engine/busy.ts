@@ -29,11 +29,12 @@ export class TableBusyError extends RefreshError {
 
 /** Tables of `names` that a queued run waits for or a running one holds (by lock), each with that run when its row
  *  is visible. `recentSeconds`: also take the run that started that recently (a holder that finished meanwhile). */
-export async function busyTables(db: Metadata, lockUrl: string, names: string[], recentSeconds = 0): Promise<BusyTable[]> {
-  const locked = await lockedTables(lockUrl, names);
+export async function busyTables(db: Metadata, lockUrl: string, environment: string, names: string[], recentSeconds = 0): Promise<BusyTable[]> {
+  const locked = await lockedTables(lockUrl, environment, names);
   const rows = await db.tableResult.findMany({
     where: {
       tableName: { in: names },
+      run: { environment },
       OR: [
         { status: "pending", run: { status: "queued" } },
         { status: { in: ["pending", "running"] }, run: { status: "running" } },
@@ -52,12 +53,12 @@ export async function busyTables(db: Metadata, lockUrl: string, names: string[],
 
 /** The holders of tables whose lock we just failed to take. A holder records its run right after taking the lock:
  *  give that row a moment to become visible, then settle for the run that started in the last seconds. */
-export async function holdersOf(db: Metadata, lockUrl: string, tables: string[]): Promise<BusyTable[]> {
+export async function holdersOf(db: Metadata, lockUrl: string, environment: string, tables: string[]): Promise<BusyTable[]> {
   const of = (found: BusyTable[]) => tables.map((t) => found.find((b) => b.table === t) ?? { table: t });
-  let held = of(await busyTables(db, lockUrl, tables));
+  let held = of(await busyTables(db, lockUrl, environment, tables));
   for (let i = 1; i <= 20 && held.some((h) => !h.runId); i++) {
     await new Promise((r) => setTimeout(r, 50));
-    held = of(await busyTables(db, lockUrl, tables, i === 20 ? 10 : 0));
+    held = of(await busyTables(db, lockUrl, environment, tables, i === 20 ? 10 : 0));
   }
   return held;
 }

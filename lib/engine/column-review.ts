@@ -16,24 +16,24 @@ export function unreviewedColumns(ctx: Pick<TableContext, "config" | "columns">)
 }
 
 /** Records the first review, or flags and refuses the columns production gained since. */
-export async function reviewNewColumns(db: Metadata, ctx: TableContext): Promise<void> {
+export async function reviewNewColumns(db: Metadata, environment: string, ctx: TableContext): Promise<void> {
   if (!ctx.settings.review_new_columns) return;
   const name = ctx.config.name;
   if (!ctx.config.reviewed_columns?.length) {
     // updateMany: a table run from a --config file has no stored row, and nothing to record.
-    await db.tableConfig.updateMany({ where: { name }, data: { reviewedColumns: ctx.columns.map((c) => c.source.name) } });
+    await db.tableConfig.updateMany({ where: { environment, name }, data: { reviewedColumns: ctx.columns.map((c) => c.source.name) } });
     return;
   }
   const fresh = unreviewedColumns(ctx);
   if (!fresh.length) return;
-  const row = await db.tableConfig.findUnique({ where: { name } });
+  const row = await db.tableConfig.findUnique({ where: { environment_name: { environment, name } } });
   if (row) {
     const table = rowToTable(row);
     const listed = new Set((table.personal_data ?? []).map((p) => lower(p.column)));
     const added = fresh.filter((c) => !listed.has(lower(c))).map((column) => ({ column, found: "new in production since the table's last personal-data review" }));
     table.personal_data = [...(table.personal_data ?? []), ...added];
     await db.tableConfig.update({ where: { id: row.id }, data: tableToRow(table, row.position) });
-    await audit({ actor: "refresh", action: "masking.flag", target: name, details: { by: "new column", columns: fresh } }, db);
+    await audit({ actor: "refresh", action: "masking.flag", environment, target: name, details: { by: "new column", columns: fresh } }, db);
   }
   throw new RefreshError(
     `${displayName(ctx.targetTable)}: ${fresh.join(", ")} appeared in production since the table's last personal-data review and would be copied as ${fresh.length > 1 ? "they are" : "it is"}: decide on Admin > Masking (a masking rule, or "no masking needed" with a reason), where ${fresh.length > 1 ? "they are" : "it is"} now listed`,

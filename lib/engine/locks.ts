@@ -18,7 +18,15 @@ export class TableLocks {
   private lost: string | null = null;
   private listeners: ((why: string) => void)[] = [];
 
-  constructor(private url: string) {}
+  /** Locks are per environment: one target table belongs to one environment (lib/config/environments). */
+  constructor(
+    private url: string,
+    private environment: string,
+  ) {}
+
+  private key(table: string) {
+    return lockKey(this.environment, table);
+  }
 
   /** Called once if the lock connection is lost while locks are held. */
   onLost(fn: (why: string) => void) {
@@ -46,7 +54,7 @@ export class TableLocks {
   /** True when this process now holds the table's lock; false when another refresh has it. */
   async tryLock(table: string): Promise<boolean> {
     const c = await this.connection();
-    const { rows } = await c.query("SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS ok", [LOCK_NAMESPACE | 0, table.toLowerCase()]);
+    const { rows } = await c.query("SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS ok", [LOCK_NAMESPACE | 0, this.key(table)]);
     if (rows[0].ok) this.held.add(table);
     return rows[0].ok;
   }
@@ -60,8 +68,8 @@ export class TableLocks {
     try {
       ({ rows } = await this.client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND classid::int = $1::int
-           AND objid::int = ANY (SELECT hashtext(lower(t)) FROM unnest($2::text[]) AS t)`,
-        [LOCK_NAMESPACE | 0, tables],
+           AND objid::int = ANY (SELECT hashtext(t) FROM unnest($2::text[]) AS t)`,
+        [LOCK_NAMESPACE | 0, tables.map((t) => this.key(t))],
       ));
     } catch (e) {
       this.markLost(`lock connection error: ${(e as Error).message}`);
@@ -75,7 +83,7 @@ export class TableLocks {
 
   async unlock(table: string) {
     if (!this.held.delete(table) || !this.client || this.lost) return;
-    await this.client.query("SELECT pg_advisory_unlock($1::int, hashtext($2))", [LOCK_NAMESPACE | 0, table.toLowerCase()]).catch(() => {});
+    await this.client.query("SELECT pg_advisory_unlock($1::int, hashtext($2))", [LOCK_NAMESPACE | 0, this.key(table)]).catch(() => {});
   }
 
   async close() {
@@ -86,15 +94,19 @@ export class TableLocks {
   }
 }
 
-/** Tables some process is refreshing right now (by lock, not by possibly-stale run rows). */
-export async function lockedTables(url: string, tables: string[]): Promise<Set<string>> {
+function lockKey(environment: string, table: string) {
+  return `${environment}/${table}`.toLowerCase();
+}
+
+/** Tables of an environment some process is refreshing right now (by lock, not by possibly-stale run rows). */
+export async function lockedTables(url: string, environment: string, tables: string[]): Promise<Set<string>> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     const { rows } = await c.query<{ objid: number }>("SELECT objid::int AS objid FROM pg_locks WHERE locktype = 'advisory' AND classid::int = $1::int AND granted", [LOCK_NAMESPACE | 0]);
     const held = new Set(rows.map((r) => r.objid));
-    const hashes = await c.query<{ name: string; h: number }>("SELECT n AS name, hashtext(lower(n)) AS h FROM unnest($1::text[]) AS n", [tables]);
-    return new Set(hashes.rows.filter((r) => held.has(r.h)).map((r) => r.name));
+    const hashes = await c.query<{ i: number; h: number }>("SELECT i::int, hashtext(k) AS h FROM unnest($1::text[]) WITH ORDINALITY AS u(k, i)", [tables.map((t) => lockKey(environment, t))]);
+    return new Set(hashes.rows.filter((r) => held.has(r.h)).map((r) => tables[r.i - 1]));
   } finally {
     await c.end();
   }

@@ -1,7 +1,8 @@
 // A refresh run: picks tables, guards (same database, locks), groups tables related by foreign keys into units
 // (lib/engine/run-units), runs the units up to max_parallel_tables at once (lib/engine/table-run) and records the
 // run in the metadata DB. The CLI, the web app, the scheduler and the queue workers all come through here.
-import { exportConfig } from "../config/store";
+import { exportConfig, resolveEnvironment } from "../config/store";
+import { environmentNameFor } from "../config/environments";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
 import { sameDatabase, type Session } from "../dialects/types";
@@ -18,6 +19,8 @@ import type { TableOutcome, TablePlan } from "./strategies/types";
 import { StepLog, type StepReport } from "./steps";
 
 export interface RunRequest {
+  /** The environment refreshed; absent: the only one (or, with `config`, the one named after its target). */
+  environment?: string;
   /** Table names; empty or absent = every enabled table. */
   tables?: string[];
   trigger: Trigger;
@@ -142,7 +145,8 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     // Cancelled (or already taken) while it waited: nothing to do.
     return { runId: req.queuedRunId, status: "cancelled", tables: [] };
   }
-  const config = req.config ?? (await exportConfig(db));
+  const environment = queued?.environment ?? (req.config ? (req.environment ?? environmentNameFor(req.config)) : await resolveEnvironment(db, req.environment));
+  const config = req.config ?? (await exportConfig(db, environment));
   const asked = queued ? { tables: queued.tables.map((t) => t.tableName), trigger: queued.trigger, triggeredBy: queued.triggeredBy, dryRun: queued.dryRun } : req;
   let tables: TableConfigInput[];
   try {
@@ -151,7 +155,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     if (queued) await finishRun(db, queued.id, "failed", [], e);
     throw e;
   }
-  const locks = new TableLocks(lockUrl);
+  const locks = new TableLocks(lockUrl, environment);
   // From here on every path releases the locks (the finally below), including a metadata error right after they
   // were taken.
   let stop: ReturnType<typeof cancelWatch> | undefined;
@@ -164,7 +168,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     // Lock first: a table already refreshing is refused before anything else happens.
     const busy: string[] = [];
     for (const t of tables) if (!(await locks.tryLock(t.name))) busy.push(t.name);
-    if (!queued && req.tables?.length && busy.length) throw new TableBusyError(await holdersOf(db, lockUrl, busy));
+    if (!queued && req.tables?.length && busy.length) throw new TableBusyError(await holdersOf(db, lockUrl, environment, busy));
     // A queued run was accepted when its tables were free; one taken since (by the CLI) is skipped, not waited for.
     const initialState = (t: string) => (busy.includes(t) ? { status: "skipped" as const, error: "already being refreshed by another run" } : { status: "pending" as const, error: null });
     const run = queued
@@ -177,6 +181,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
         })
       : await db.refreshRun.create({
           data: {
+            environment,
             trigger: req.trigger,
             triggeredBy: req.triggeredBy,
             dryRun: !!req.dryRun,
@@ -188,7 +193,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
         });
     if (!run) return { runId: req.queuedRunId!, status: "cancelled", tables: [] };
     runId = run.id;
-    await markInterrupted(db, run.id, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name));
+    await markInterrupted(db, run.id, environment, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name));
     req.onStarted?.(run.id);
     // One signal for every way a run is stopped: the caller's (same process), a request recorded by anyone, or the
     // loss of the table locks (another process may take the tables now: nothing more of this run may commit).
@@ -198,7 +203,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
       lockLost = why;
       stopNow(`because its table locks were lost (${why})`);
     });
-    req = { ...req, ...asked, signal: stop.signal };
+    req = { ...req, ...asked, environment, signal: stop.signal };
     steps = StepLog.forRun(config, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name), run, !!req.dryRun);
     reports.push(...busy.map((t) => ({ table: t, status: "skipped" as const, error: "already being refreshed by another run", durationMs: 0 })));
 
@@ -324,10 +329,10 @@ function cancelWatch(db: Metadata, runId: string, outer?: AbortSignal) {
 }
 
 /** Rows left "running" by a process that died: we hold the lock now, so nobody else is running them. */
-async function markInterrupted(db: Metadata, currentRunId: string, tables: string[]) {
+async function markInterrupted(db: Metadata, currentRunId: string, environment: string, tables: string[]) {
   if (!tables.length) return;
   const stale = await db.tableResult.findMany({
-    where: { tableName: { in: tables }, status: { in: ["running", "pending"] }, runId: { not: currentRunId } },
+    where: { tableName: { in: tables }, status: { in: ["running", "pending"] }, runId: { not: currentRunId }, run: { environment } },
     select: { id: true, runId: true },
   });
   if (!stale.length) return;
@@ -359,8 +364,12 @@ export async function sweepInterruptedRuns(db: Metadata, lockUrl: string): Promi
   const runs = await db.refreshRun.findMany({ where: { status: "running" }, include: { tables: { where: { status: { in: ["pending", "running"] } } } } });
   const candidates = runs.filter((r) => r.tables.length);
   if (!candidates.length) return [];
-  const locked = await lockedTables(lockUrl, [...new Set(candidates.flatMap((r) => r.tables.map((t) => t.tableName)))]);
-  const dead = candidates.filter((r) => r.tables.every((t) => !locked.has(t.tableName)));
+  const dead: typeof candidates = [];
+  for (const environment of new Set(candidates.map((r) => r.environment))) {
+    const runs = candidates.filter((r) => r.environment === environment);
+    const locked = await lockedTables(lockUrl, environment, [...new Set(runs.flatMap((r) => r.tables.map((t) => t.tableName)))]);
+    dead.push(...runs.filter((r) => r.tables.every((t) => !locked.has(t.tableName))));
+  }
   for (const r of dead) {
     const why = `interrupted: the process executing this run${r.executor ? ` (${r.executor})` : ""} ended before it finished; nothing uncommitted was kept`;
     await recordInterrupted(db, r.tables.map((t) => t.id), [r.id], why, why);

@@ -3,7 +3,8 @@ import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import type { Session } from "../dialects/types";
 import { dialectFor } from "../dialects";
 import type { Metadata } from "../metadata/client";
-import { exportConfig } from "../config/store";
+import { exportConfig, resolveEnvironment } from "../config/store";
+import type { EnvironmentConfig } from "../config/environments";
 import { activeRuns, tableEnd } from "../runs";
 import { openSession } from "./connections";
 import { countOrEstimate } from "./limits";
@@ -103,7 +104,8 @@ async function statisticsOnly(session: Session, ref: { schema: string; name: str
   return n < 0 ? { rows: null, estimated: true, note: "no statistics yet (not analysed)" } : { rows: n, estimated: session.engine !== "sqlserver" };
 }
 
-/** The last figures read for each target table, shown while a refresh holds the table (this process only). */
+/** The last figures read for each target table (by environment), shown while a refresh holds the table (this
+ *  process only). */
 const lastKnownTarget = new Map<string, SideStatus>();
 
 /**
@@ -111,12 +113,13 @@ const lastKnownTarget = new Map<string, SideStatus>();
  * refresh holds a lock a read would wait on): their last known figures are shown instead. Every read also runs with
  * a short lock timeout, so a lock held by anyone else makes that table report an error, not the dashboard wait.
  */
-export async function tableStatuses(db: Metadata, config: RefreshConfig, refreshing: ReadonlySet<string> = new Set(), sessions?: { source: Session; target: Session }): Promise<TableStatus[]> {
+export async function tableStatuses(db: Metadata, { name: environment, config }: EnvironmentConfig, refreshing: ReadonlySet<string> = new Set(), sessions?: { source: Session; target: Session }): Promise<TableStatus[]> {
   const pair = sessions ?? (await openPair(config, { kind: "status" }));
   try {
     const out: TableStatus[] = [];
     for (const t of config.tables) {
       const busy = refreshing.has(t.name);
+      const known = `${environment}/${t.name}`;
       let key: string | undefined;
       if (t.strategy === "staging_partition_switch") {
         // Catalog reads: they take no lock on the table's data (and give up after the lock timeout if they would).
@@ -124,23 +127,23 @@ export async function tableStatuses(db: Metadata, config: RefreshConfig, refresh
         key = ref ? (await pair.target.introspector.partitioning(ref).catch(() => null))?.column : undefined;
       }
       const last = await db.tableResult.findFirst({
-        where: { tableName: t.name, run: { dryRun: false }, status: { in: ["succeeded", "failed", "running"] } },
+        where: { tableName: t.name, run: { dryRun: false, environment }, status: { in: ["succeeded", "failed", "running"] } },
         orderBy: { startedAt: "desc" },
         include: { run: { select: { status: true } } },
       });
-      const lastGood = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false }, status: "succeeded" }, orderBy: { startedAt: "desc" } });
+      const lastGood = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false, environment }, status: "succeeded" }, orderBy: { startedAt: "desc" } });
       // The last refresh that committed: succeeded, or failed its verification after the commit.
-      const lastCommitted = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false }, OR: [{ status: "succeeded" }, { verified: false }] }, orderBy: { startedAt: "desc" }, select: { verified: true } });
+      const lastCommitted = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false, environment }, OR: [{ status: "succeeded" }, { verified: false }] }, orderBy: { startedAt: "desc" }, select: { verified: true } });
       const source = await side(pair.source, t, "source", key);
       let target: SideStatus;
       if (busy) {
-        const known = lastKnownTarget.get(t.name);
-        target = { ...(known ?? { rows: null, watermark: lastGood?.watermarkAfter ?? null }), refreshing: true };
+        const last = lastKnownTarget.get(known);
+        target = { ...(last ?? { rows: null, watermark: lastGood?.watermarkAfter ?? null }), refreshing: true };
       } else {
         // Rows the last full replace committed: what a target without statistics holds (no count of a big table).
         const committed = async () => (lastGood?.mode === "full_replace" ? Number(lastGood.rowsCommitted) : null);
         target = { ...(await side(pair.target, t, "target", key, committed)), asOf: new Date().toISOString() };
-        if (target.rows !== null) lastKnownTarget.set(t.name, target);
+        if (target.rows !== null) lastKnownTarget.set(known, target);
       }
       out.push({
         name: t.name,
@@ -165,11 +168,12 @@ export function statusTtlMs(env: Record<string, string | undefined> = process.en
   return Math.max(1, Number(env.STATUS_CACHE_SECONDS ?? 5)) * 1000;
 }
 
-let shared: { at: number; runs: string; value: Promise<DashboardStatus> } | null = null;
+/** Per environment. */
+const shared = new Map<string, { at: number; runs: string; value: Promise<DashboardStatus> }>();
 
 /** The newest run start and finish (two index reads of the metadata DB): a status computed before either is stale. */
-async function runsStamp(db: Metadata): Promise<string> {
-  const r = await db.refreshRun.aggregate({ _max: { startedAt: true, finishedAt: true } });
+async function runsStamp(db: Metadata, environment: string): Promise<string> {
+  const r = await db.refreshRun.aggregate({ where: { environment }, _max: { startedAt: true, finishedAt: true } });
   return `${r._max.startedAt?.toISOString() ?? ""}|${r._max.finishedAt?.toISOString() ?? ""}`;
 }
 
@@ -177,42 +181,46 @@ async function runsStamp(db: Metadata): Promise<string> {
  *  computation at a time; every request in between gets that one): open tabs polling every few seconds read
  *  production at a bounded rate, whatever their number. A run that started or finished since makes it stale at
  *  once, so the figures after a refresh are the refreshed ones. */
-export async function sharedDashboardStatus(db: Metadata, lockUrl: string): Promise<DashboardStatus> {
+export async function sharedDashboardStatus(db: Metadata, lockUrl: string, environment: string): Promise<DashboardStatus> {
   const now = Date.now();
-  const runs = await runsStamp(db);
-  if (!shared || now - shared.at >= statusTtlMs() || shared.runs !== runs) {
-    const value = dashboardStatus(db, lockUrl);
-    shared = { at: now, runs, value };
+  const runs = await runsStamp(db, environment);
+  let entry = shared.get(environment);
+  if (!entry || now - entry.at >= statusTtlMs() || entry.runs !== runs) {
+    const value = dashboardStatus(db, lockUrl, environment);
+    entry = { at: now, runs, value };
+    shared.set(environment, entry);
     value.catch(() => {
-      if (shared?.value === value) shared = null;
+      if (shared.get(environment)?.value === value) shared.delete(environment);
     });
   }
-  return shared.value;
+  return entry.value;
 }
 
 export type DashboardStatus = Awaited<ReturnType<typeof dashboardStatus>>;
 
 /** Everything the dashboard shows. Who is refreshing what is read first, from the table locks: a status read that
  *  takes a moment must not make a running table look idle, and must not wait on it. */
-export async function dashboardStatus(db: Metadata, lockUrl: string) {
-  const config = await exportConfig(db);
+export async function dashboardStatus(db: Metadata, lockUrl: string, asked?: string) {
+  const environment = await resolveEnvironment(db, asked);
+  const config = await exportConfig(db, environment);
   // Runs whose process died are recorded as interrupted first (the workers' sweep does the same on its own timer).
   await sweepInterruptedRuns(db, lockUrl);
-  const locked = await lockedTables(lockUrl, config.tables.map((t) => t.name));
+  const locked = await lockedTables(lockUrl, environment, config.tables.map((t) => t.name));
   // One session per side serves the connection check and every table's reads.
   const [source, target] = await Promise.all([checkSide(config, "source"), checkSide(config, "target")]);
   const connections = [source.check, target.check];
   let tables: TableStatus[] = [];
   try {
-    if (source.session && target.session) tables = await tableStatuses(db, config, locked, { source: source.session, target: target.session });
+    if (source.session && target.session) tables = await tableStatuses(db, { name: environment, config }, locked, { source: source.session, target: target.session });
   } finally {
     await Promise.all([source.session?.close(), target.session?.close()]);
   }
   // A run row says "running" only while some process holds its tables' locks; otherwise it died and is stale.
-  const runs = await activeRuns(db);
+  const runs = await activeRuns(db, environment);
   const running = runs.filter((r) => r.status === "queued" || r.tables.some((t) => locked.has(t.tableName)));
   const queued = new Set(runs.filter((r) => r.status === "queued").flatMap((r) => r.tables.filter((t) => t.status === "pending").map((t) => t.tableName)));
   return {
+    environment,
     target: { server: config.databases.target.server, database: config.databases.target.database, engine: config.databases.target.engine },
     source: { server: config.databases.source.server, database: config.databases.source.database, engine: config.databases.source.engine },
     connections,

@@ -55,7 +55,7 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
   ctx.stepsInTransaction = stepsOfRun(config, [table.name]).filter((s) => s.tables.length).map((s) => s.name);
   refuseUnmaskedPersonalData(ctx);
-  await reviewNewColumns(db, ctx);
+  await reviewNewColumns(db, req.environment!, ctx);
   await refuseSourceWithoutSelect(ctx);
   const plan = await strategyFor(table.strategy).plan(ctx);
   await annotatePlan(ctx, plan);

@@ -1,6 +1,6 @@
 // Putting runs into the queue and taking them out of it again: what the web app and the scheduler call.
 import type { PgBoss } from "pg-boss";
-import { exportConfig } from "../config/store";
+import { exportConfig, resolveEnvironment } from "../config/store";
 import type { Trigger } from "../generated/prisma/client";
 import type { Metadata } from "../metadata/client";
 import { busyTables, holdersOf, TableBusyError } from "../engine/busy";
@@ -8,6 +8,8 @@ import { selectTables } from "../engine/runner";
 import { jobIdFor, RUN_QUEUE, sendRunJob } from "./boss";
 
 export interface EnqueueRequest {
+  /** The environment refreshed; absent: the only one. */
+  environment?: string;
   /** Table names; empty or absent = every enabled table. */
   tables?: string[];
   trigger: Trigger;
@@ -23,18 +25,20 @@ const ENQUEUE_LOCK = 0x55_41_54_51; // "UATQ"
  * table it names is already queued or running, saying which run has it.
  */
 export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, req: EnqueueRequest): Promise<string> {
-  const config = await exportConfig(db);
+  const environment = await resolveEnvironment(db, req.environment);
+  const config = await exportConfig(db, environment);
   const tables = selectTables(config, req.tables);
   const names = tables.map((t) => t.name);
   const run = await db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ENQUEUE_LOCK}::int, 0)`;
     if (req.tables?.length) {
-      const busy = await busyTables(tx as unknown as Metadata, lockUrl, names);
+      const busy = await busyTables(tx as unknown as Metadata, lockUrl, environment, names);
       // A lock whose run row does not say so (yet, or any more: the holder is just finishing): find that run.
-      if (busy.length) throw new TableBusyError(busy.every((b) => b.runId) ? busy : await holdersOf(db, lockUrl, busy.map((b) => b.table)));
+      if (busy.length) throw new TableBusyError(busy.every((b) => b.runId) ? busy : await holdersOf(db, lockUrl, environment, busy.map((b) => b.table)));
     }
     return tx.refreshRun.create({
       data: {
+        environment,
         status: "queued",
         queuedAt: new Date(),
         trigger: req.trigger,

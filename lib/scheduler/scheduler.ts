@@ -79,13 +79,13 @@ export class Scheduler {
     if (claimed.count === 0) return null;
     const actor = `schedule:${s.name}`;
     try {
-      const runId = await this.opts.start({ tables: s.scope === "tables" ? s.tables : undefined, trigger: "schedule", triggeredBy: actor });
+      const runId = await this.opts.start({ environment: s.environment, tables: s.scope === "tables" ? s.tables : undefined, trigger: "schedule", triggeredBy: actor });
       await this.db.scheduleFire.update({ where: { scheduleId_dueAt: { scheduleId: s.id, dueAt } }, data: { runId } });
-      await audit({ actor, action: "schedule.run", target: runId, details: { schedule: s.name, dueAt: dueAt.toISOString(), queued: true } }, this.db);
+      await audit({ actor, action: "schedule.run", environment: s.environment, target: runId, details: { schedule: s.name, dueAt: dueAt.toISOString(), queued: true } }, this.db);
       return runId;
     } catch (e) {
       logger.warn({ err: e, schedule: s.name }, "scheduled refresh was not queued");
-      await audit({ actor, action: "schedule.run", target: s.name, outcome: "failed", details: { dueAt: dueAt.toISOString(), error: (e as Error).message } }, this.db);
+      await audit({ actor, action: "schedule.run", environment: s.environment, target: s.name, outcome: "failed", details: { dueAt: dueAt.toISOString(), error: (e as Error).message } }, this.db);
       return null;
     }
   }
@@ -100,7 +100,7 @@ export class Scheduler {
     if (!missed.length) return [];
     const res = await this.db.scheduleFire.createMany({ data: missed.map((dueAt) => ({ scheduleId: s.id, dueAt, missed: true })), skipDuplicates: true });
     if (res.count > 0) {
-      await audit({ actor: `schedule:${s.name}`, action: "schedule.missed", target: s.name, outcome: "failed", details: { count: res.count, first: missed[0].toISOString(), last: missed[missed.length - 1].toISOString() } }, this.db);
+      await audit({ actor: `schedule:${s.name}`, action: "schedule.missed", environment: s.environment, target: s.name, outcome: "failed", details: { count: res.count, first: missed[0].toISOString(), last: missed[missed.length - 1].toISOString() } }, this.db);
       logger.warn({ schedule: s.name, missed: res.count }, "scheduled runs were missed while no instance was running");
       await this.opts.onMissed?.(s, missed).catch((err) => logger.error({ err, schedule: s.name }, "missed-schedule notifications not queued"));
     }

@@ -28,7 +28,7 @@ describe("table locks", () => {
   });
 
   it("a lost lock connection is noticed, and proving the locks then fails", async () => {
-    const locks = new TableLocks(env.metaUrl);
+    const locks = new TableLocks(env.metaUrl, env.environment);
     const lost: string[] = [];
     locks.onLost((why) => lost.push(why));
     expect(await locks.tryLock("items")).toBe(true);
@@ -82,7 +82,10 @@ describe("table locks", () => {
     await killed.exited;
     const status = await runCli(["--status", "--json"], cliEnv);
     expect(status.code, status.output).toBe(0);
-    const items = (JSON.parse(status.output) as { name: string; lastRun: { status: string } | null }[]).find((t) => t.name === "items");
+    // Without --env: every environment, each with its tables.
+    const [only] = JSON.parse(status.output) as { environment: string; tables: { name: string; lastRun: { status: string } | null }[] }[];
+    expect(only.environment).toBe(env.environment);
+    const items = only.tables.find((t) => t.name === "items");
     expect(items?.lastRun?.status).toBe("interrupted");
   });
 });

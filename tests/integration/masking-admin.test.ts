@@ -9,7 +9,7 @@ import { createTestEnv, type TestEnv } from "../support/env";
 describe("masking administration", () => {
   let env: TestEnv;
   let admin: typeof import("../../server/masking");
-  const table = async () => rowToTable(await env.db.tableConfig.findUniqueOrThrow({ where: { name: "members" } }));
+  const table = async () => rowToTable(await env.db.tableConfig.findUniqueOrThrow({ where: { environment_name: { environment: env.environment, name: "members" } } }));
   const audits = (action: string) => env.db.auditEvent.findMany({ where: { action }, orderBy: { at: "asc" } });
 
   beforeAll(async () => {
@@ -24,11 +24,11 @@ describe("masking administration", () => {
   afterAll(() => env?.close());
 
   it("the scan flags its findings once and audits no sampled value", async () => {
-    const { findings, errors } = await admin.scanAndFlag("ada@example.test");
+    const { findings, errors } = await admin.scanAndFlag(env.environment, "ada@example.test");
     expect(errors).toEqual([]);
     expect(findings.map((f) => [f.column, f.rule.rule])).toEqual([["email", "fake_email"]]);
     expect((await table()).personal_data).toEqual([{ column: "email", found: "200 of 200 sampled values are email addresses", suggested_rule: "fake_email" }]);
-    await admin.scanAndFlag("ada@example.test"); // nothing new: no second flag
+    await admin.scanAndFlag(env.environment, "ada@example.test"); // nothing new: no second flag
     expect((await table()).personal_data).toHaveLength(1);
     const [scan] = await audits("pii.scan");
     expect(scan).toMatchObject({ actor: "ada@example.test", target: "members" });
@@ -39,14 +39,14 @@ describe("masking administration", () => {
   });
 
   it("checks a change against the catalog before saving it, and audits what it saved with before/after", async () => {
-    const refused = await admin.changeTableMasking("members", withRule({ column: "login", rule: "fake_first_name" }), { actor: "ada@example.test", action: "masking.rules" });
+    const refused = await admin.changeTableMasking(env.environment, "members", withRule({ column: "login", rule: "fake_first_name" }), { actor: "ada@example.test", action: "masking.rules" });
     expect(refused.errors).toEqual(["masking: login is under a unique index and rule fake_first_name can give two rows the same value: use hash or fake_email (their outputs stay distinct)"]);
-    const unknown = await admin.changeTableMasking("members", withRule({ column: "e_mail", rule: "fake_email" }), { actor: "ada@example.test", action: "masking.rules" });
+    const unknown = await admin.changeTableMasking(env.environment, "members", withRule({ column: "e_mail", rule: "fake_email" }), { actor: "ada@example.test", action: "masking.rules" });
     expect(unknown.errors[0]).toMatch(/^masking: e_mail is not a column of public\.members/);
     expect((await table()).masking).toBeUndefined();
     expect(await audits("masking.rules")).toEqual([]);
 
-    const ok = await admin.changeTableMasking("members", withRule({ column: "email", rule: "fake_email" }), { actor: "ada@example.test", action: "masking.rules" });
+    const ok = await admin.changeTableMasking(env.environment, "members", withRule({ column: "email", rule: "fake_email" }), { actor: "ada@example.test", action: "masking.rules" });
     expect(ok.errors).toEqual([]);
     expect((await table()).masking).toEqual([{ column: "email", rule: "fake_email" }]);
     const [saved] = await audits("masking.rules");
@@ -56,8 +56,8 @@ describe("masking administration", () => {
 
   it("two changes at once: one is saved, the other is told to reload, nothing is lost silently", async () => {
     const results = await Promise.all([
-      admin.changeTableMasking("members", withRule({ column: "login", rule: "hash" }), { actor: "ada@example.test", action: "masking.rules" }),
-      admin.changeTableMasking("members", withRule({ column: "plan", rule: "fixed", value: "free" }), { actor: "bob@example.test", action: "masking.rules" }),
+      admin.changeTableMasking(env.environment, "members", withRule({ column: "login", rule: "hash" }), { actor: "ada@example.test", action: "masking.rules" }),
+      admin.changeTableMasking(env.environment, "members", withRule({ column: "plan", rule: "fixed", value: "free" }), { actor: "bob@example.test", action: "masking.rules" }),
     ]);
     const failed = results.filter((r) => r.errors.length);
     expect(failed).toHaveLength(1);

@@ -25,7 +25,7 @@ describe("new columns reviewed before they flow", () => {
 
   it("the first refresh records the columns it copies as reviewed", async () => {
     expect((await run()).status).toBe("succeeded");
-    expect((await env.db.tableConfig.findUniqueOrThrow({ where: { name: "members" } })).reviewedColumns).toEqual(["id", "nickname"]);
+    expect((await env.db.tableConfig.findUniqueOrThrow({ where: { environment_name: { environment: env.environment, name: "members" } } })).reviewedColumns).toEqual(["id", "nickname"]);
   });
 
   it("a column production gains is flagged and refuses the table until decided; nothing of it reaches UAT", async () => {
@@ -37,7 +37,7 @@ describe("new columns reviewed before they flow", () => {
       'public.members: ssn appeared in production since the table\'s last personal-data review and would be copied as it is: decide on Admin > Masking (a masking rule, or "no masking needed" with a reason), where it is now listed',
     );
     expect((await env.target.query("SELECT count(*)::int AS n FROM members WHERE ssn IS NOT NULL")).rows[0].n).toBe(0);
-    const row = await env.db.tableConfig.findUniqueOrThrow({ where: { name: "members" } });
+    const row = await env.db.tableConfig.findUniqueOrThrow({ where: { environment_name: { environment: env.environment, name: "members" } } });
     expect(rowToTable(row).personal_data).toEqual([{ column: "ssn", found: "new in production since the table's last personal-data review" }]);
     expect(await env.db.auditEvent.count({ where: { action: "masking.flag", target: "members" } })).toBe(1);
     // Still refused (flagged, undecided) until an admin decides: here a masking rule.

@@ -135,13 +135,13 @@ describe("notifications", () => {
   });
 
   it("a missed schedule, a run going on too long and a stale table are each told once", async () => {
-    const s = await env.db.schedule.create({ data: { name: "nightly", cron: "0 2 * * *", timezone: "UTC", scope: "all" } });
+    const s = await env.db.schedule.create({ data: { environment: env.environment, name: "nightly", cron: "0 2 * * *", timezone: "UTC", scope: "all" } });
     const missed = [new Date("2026-01-01T02:00:00Z"), new Date("2026-01-02T02:00:00Z")];
     expect(await notifyScheduleMissed(env.db, boss, s, missed)).toHaveLength(1);
     expect(await notifyScheduleMissed(env.db, boss, s, missed)).toHaveLength(0);
 
     // a run that started 7 minutes ago and is still running (threshold 5 min); the table "fine" last succeeded 3 h ago (threshold 2 h)
-    const long = await env.db.refreshRun.create({ data: { trigger: "web", triggeredBy: "oscar@example.test", startedAt: new Date(Date.now() - 7 * 60_000), tables: { create: [{ tableName: "fine", strategy: "simple_copy", status: "running" }] } } });
+    const long = await env.db.refreshRun.create({ data: { environment: env.environment, trigger: "web", triggeredBy: "oscar@example.test", startedAt: new Date(Date.now() - 7 * 60_000), tables: { create: [{ tableName: "fine", strategy: "simple_copy", status: "running" }] } } });
     await env.db.tableResult.updateMany({ where: { tableName: "fine", status: "succeeded" }, data: { finishedAt: new Date(Date.now() - 3 * 3_600_000) } });
     const first = await checkThresholds(env.db, boss);
     expect(first).toHaveLength(2); // slack: run_long; ops-mail: table_lag for fine (accounts was configured just now)

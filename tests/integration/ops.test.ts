@@ -53,10 +53,10 @@ describe("health, readiness and metrics", () => {
     const run = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
     expect(run.status).toBe("succeeded");
     const queuedAt = new Date(Date.now() - 90_000);
-    await env.db.refreshRun.create({ data: { trigger: "web", triggeredBy: "oscar", status: "queued", queuedAt, tablesTotal: 1 } });
+    await env.db.refreshRun.create({ data: { environment: env.environment, trigger: "web", triggeredBy: "oscar", status: "queued", queuedAt, tablesTotal: 1 } });
     const channel = await env.db.notificationChannel.create({ data: { name: "ops-hook", kind: "webhook", target: "https://hooks.example.test/x", events: ["run_failed"] } });
     await env.db.notificationDelivery.create({ data: { channelId: channel.id, event: "run_failed", dedupeKey: "k1", subject: "s", body: "b", status: "failed", attempts: 4 } });
-    const schedule = await env.db.schedule.create({ data: { name: "nightly", cron: "0 2 * * *" } });
+    const schedule = await env.db.schedule.create({ data: { environment: env.environment, name: "nightly", cron: "0 2 * * *" } });
     await env.db.scheduleFire.create({ data: { scheduleId: schedule.id, dueAt: new Date("2026-12-01T02:00:00Z"), missed: true } });
 
     const now = new Date();

@@ -163,10 +163,10 @@ describe("post-refresh steps", () => {
     const admin = await import("../../server/steps");
     await env.config(tables, {}, [cutEmail]);
     const actor = { actor: "ada@example.test", action: "step.create", target: "x" };
-    expect(await admin.changeSteps((steps) => [...steps, { name: "bad", sql: "UPDATE t SET a = 'open", tables: ["ghost"], enabled: true }], actor)).toEqual({
+    expect(await admin.changeSteps(env.environment, (steps) => [...steps, { name: "bad", sql: "UPDATE t SET a = 'open", tables: ["ghost"], enabled: true }], actor)).toEqual({
       errors: ["post_refresh_steps[1].tables[0]: ghost is not a configured table", "post_refresh_steps[1].sql: has an unterminated string literal starting at character 18"],
     });
-    expect(await admin.changeSteps((steps) => [{ ...repoint, enabled: true }, ...steps], actor)).toEqual({ errors: [] });
+    expect(await admin.changeSteps(env.environment, (steps) => [{ ...repoint, enabled: true }, ...steps], actor)).toEqual({ errors: [] });
     expect((await exportConfig(env.db)).post_refresh_steps?.map((s) => s.name)).toEqual(["re-point the site", "cut outbound email"]);
     const [event] = await env.db.auditEvent.findMany({ where: { action: "step.create" } });
     expect(event.details).toEqual({ before: [{ ...cutEmail, enabled: true }], after: [{ ...repoint, enabled: true }, { ...cutEmail, enabled: true }] });
@@ -174,8 +174,8 @@ describe("post-refresh steps", () => {
     // change was prepared on a list that no longer exists.
     const holder = new pg.Client({ connectionString: env.metaUrl });
     await holder.connect();
-    await holder.query("SELECT pg_advisory_lock(hashtext('uat-refresh post-refresh steps'))");
-    const pending = Promise.all([1, 2].map((n) => admin.changeSteps((steps) => steps.map((s) => ({ ...s, description: `edit ${n}` })), { ...actor, action: "step.update" })));
+    await holder.query("SELECT pg_advisory_lock(hashtext($1))", [`uat-refresh post-refresh steps ${env.environment}`]);
+    const pending = Promise.all([1, 2].map((n) => admin.changeSteps(env.environment, (steps) => steps.map((s) => ({ ...s, description: `edit ${n}` })), { ...actor, action: "step.update" })));
     const waiting = async () => Number((await holder.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0].n);
     for (let i = 0; i < 600 && (await waiting()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
     await holder.end();

@@ -149,7 +149,7 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     // kept note still references stays (counted), so the note is not broken.
     process.env.DATABASE_URL = env.metaUrl;
     const { decideKeepReferencing } = await import("../../server/relations");
-    expect(await decideKeepReferencing("customers", "no_such_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({
+    expect(await decideKeepReferencing(env.environment, "customers", "no_such_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({
       errors: ["public.customer_notes has no foreign key no_such_fkey into customers from outside the configuration (the target's catalog was read now)"],
     });
     // A config.yaml import naming a key the target does not have is refused with the entry's path (web and CLI).
@@ -159,7 +159,7 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     const at = imported.tables.findIndex((t) => t.name === "customers");
     imported.tables[at].keep_referencing = [{ foreign_key: "customer_notes_customer_id_fkey", table: "public.customer_notes", reason: "testers write notes in UAT" }, { foreign_key: "no_such_fkey", table: "customer_notes", reason: "testers write notes in UAT" }];
     expect(await unknownKeepReferencing(imported)).toEqual([`tables[${at}].keep_referencing[1].foreign_key: customer_notes has no foreign key no_such_fkey into customers in the target database`]);
-    expect(await decideKeepReferencing("customers", "customer_notes_customer_id_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({ errors: [] });
+    expect(await decideKeepReferencing(env.environment, "customers", "customer_notes_customer_id_fkey", "public.customer_notes", "testers write notes in UAT", "ada@example.test")).toEqual({ errors: [] });
     await env.target.query("INSERT INTO customer_notes VALUES (7, 2996, 'a UAT-only note')");
     await env.source.query("DELETE FROM customers WHERE id = 2996");
     const kept = await run();
@@ -168,7 +168,7 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect((await env.target.query("SELECT count(*)::int AS n FROM customer_notes")).rows[0].n).toBe(1);
     const decision = await env.db.auditEvent.findFirstOrThrow({ where: { action: "table.keep_referencing", target: "customers" } });
     expect(decision.details).toMatchObject({ before: [], after: [{ foreign_key: "customer_notes_customer_id_fkey", table: "public.customer_notes", decided_by: "ada@example.test" }] });
-    expect(await decideKeepReferencing("customers", "customer_notes_customer_id_fkey", "public.customer_notes", null, "ada@example.test")).toEqual({ errors: [] });
+    expect(await decideKeepReferencing(env.environment, "customers", "customer_notes_customer_id_fkey", "public.customer_notes", null, "ada@example.test")).toEqual({ errors: [] });
     expect((await run()).status).toBe("failed");
     await env.target.query("DELETE FROM customer_notes");
     await env.source.query("INSERT INTO customers (id, region_id) VALUES (2996, 1)");

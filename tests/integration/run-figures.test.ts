@@ -103,7 +103,7 @@ describe("rows committed, in every end state", () => {
     expect(await targetCount("nums")).toBe(1000);
     expect([s.status, s.tables[0].ended, s.tables[0].rowsCommitted, s.rowsCommitted]).toEqual(["interrupted", "interrupted", 1000, 1000]);
     expect(page(s)).toMatch(/Rows committed 1,000 .* nums interrupted /);
-    const status = await tableStatuses(env.db, await exportConfig(env.db));
+    const status = await tableStatuses(env.db, { name: env.environment, config: await exportConfig(env.db) });
     expect(status.find((x) => x.name === "nums")!.lastRun).toMatchObject({ status: "interrupted", rowsCommitted: 1000 });
   });
 });

@@ -36,7 +36,7 @@ describe("scheduler with several app instances", () => {
   });
 
   it("two instances claiming the same due time run it once", async () => {
-    const s = await env.db.schedule.create({ data: { name: "nightly", cron: "0 2 * * *", timezone: "UTC", scope: "tables", tables: ["ref"] } });
+    const s = await env.db.schedule.create({ data: { environment: env.environment, name: "nightly", cron: "0 2 * * *", timezone: "UTC", scope: "tables", tables: ["ref"] } });
     const a = instance(env.db, "a");
     const b = instance(second, "b");
     const due = new Date("2026-01-01T02:00:00.000Z");
@@ -54,7 +54,7 @@ describe("scheduler with several app instances", () => {
   });
 
   it("real node-cron ticks on two started instances: every due second is run by at most one instance", async () => {
-    await env.db.schedule.create({ data: { name: "every-second", cron: "* * * * * *", timezone: "UTC", scope: "tables", tables: ["ref"] } });
+    await env.db.schedule.create({ data: { environment: env.environment, name: "every-second", cron: "* * * * * *", timezone: "UTC", scope: "tables", tables: ["ref"] } });
     const a = instance(env.db, "a", 3_600_000);
     const b = instance(second, "b", 3_600_000);
     await Promise.all([a.start(), b.start()]);
@@ -71,7 +71,7 @@ describe("scheduler with several app instances", () => {
   });
 
   it("due times that passed while no instance ran are recorded as missed and audited, once", async () => {
-    const s = await env.db.schedule.create({ data: { name: "hourly", cron: "0 * * * *", timezone: "UTC", scope: "all" } });
+    const s = await env.db.schedule.create({ data: { environment: env.environment, name: "hourly", cron: "0 * * * *", timezone: "UTC", scope: "all" } });
     // H = the hour of (now - 2 min), since = H-5:00 + 30 min: due times H-4:00 ... H:00 (5, all before now - 60 s) were missed
     await env.db.$executeRaw`UPDATE "Schedule" SET "updatedAt" = date_trunc('hour', now() - interval '2 minutes') - interval '4 hours 30 minutes' WHERE id = ${s.id}`;
     const fresh = await env.db.schedule.findUniqueOrThrow({ where: { id: s.id } });

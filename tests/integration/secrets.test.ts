@@ -72,7 +72,7 @@ describe("secrets never leave", () => {
     expect(refused.code).toBe(2);
     expect(refused.output).toContain('source.server: "127.0.0.1" -> "localhost"');
     expect(refused.output).toContain("Run again with --confirm-connection-change to apply it.");
-    expect((await env.db.connection.findUniqueOrThrow({ where: { role: "source" } })).host).toBe("127.0.0.1");
+    expect((await env.db.connection.findUniqueOrThrow({ where: { environment_role: { environment: env.environment, role: "source" } } })).host).toBe("127.0.0.1");
     const applied = await runCli(["--import", moved, "--confirm-connection-change"], cliEnv);
     expect(applied.code, applied.output).toBe(0);
     const event = await env.db.auditEvent.findFirstOrThrow({ where: { action: "config.connection_change" } });

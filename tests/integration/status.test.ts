@@ -31,7 +31,7 @@ describe("status (dashboard and --status)", () => {
 
   it("reads production only through statistics and index-backed lookups; counts UAT's small tables; names missing ones; reports lag", async () => {
     // never analysed: production's rows are unknown rather than counted
-    let by = Object.fromEntries((await tableStatuses(env.db, await exportConfig(env.db))).map((r) => [r.name, r]));
+    let by = Object.fromEntries((await tableStatuses(env.db, { name: env.environment, config: await exportConfig(env.db) })).map((r) => [r.name, r]));
     expect(by.small.source).toEqual({ rows: null, estimated: true, watermark: "300", note: "no statistics yet (not analysed)" });
     await env.source.query("ANALYZE small");
     // a watermark column no index leads with is not read from production (its max would be a scan)
@@ -43,7 +43,7 @@ describe("status (dashboard and --status)", () => {
       { name: "absent", strategy: "simple_copy" },
       { name: "unindexed", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "at", incremental_type: "date" },
     ]);
-    const rows = await tableStatuses(env.db, await exportConfig(env.db));
+    const rows = await tableStatuses(env.db, { name: env.environment, config: await exportConfig(env.db) });
     by = Object.fromEntries(rows.map((r) => [r.name, r]));
     expect(by.unindexed.source).toMatchObject({ watermark: null, note: expect.stringContaining("no index leads with at: its max is not read from production") });
     expect(by.small.source).toEqual({ rows: 300, estimated: true, watermark: "300" });
@@ -56,14 +56,14 @@ describe("status (dashboard and --status)", () => {
   });
 
   it("computes the dashboard's status once for every viewer within STATUS_CACHE_SECONDS, and again once a run starts or finishes", async () => {
-    const [a, b] = await Promise.all([sharedDashboardStatus(env.db, env.metaUrl), sharedDashboardStatus(env.db, env.metaUrl)]);
+    const [a, b] = await Promise.all([sharedDashboardStatus(env.db, env.metaUrl, env.environment), sharedDashboardStatus(env.db, env.metaUrl, env.environment)]);
     expect(b).toBe(a);
-    expect(await sharedDashboardStatus(env.db, env.metaUrl)).toBe(a);
+    expect(await sharedDashboardStatus(env.db, env.metaUrl, env.environment)).toBe(a);
     // A refresh that just finished: the next viewer sees figures computed after it, not the cached ones.
-    await env.db.refreshRun.create({ data: { trigger: "cli", triggeredBy: "test", status: "succeeded", startedAt: new Date(Date.now() - 1000), finishedAt: new Date() } });
-    const after = await sharedDashboardStatus(env.db, env.metaUrl);
+    await env.db.refreshRun.create({ data: { environment: env.environment, trigger: "cli", triggeredBy: "test", status: "succeeded", startedAt: new Date(Date.now() - 1000), finishedAt: new Date() } });
+    const after = await sharedDashboardStatus(env.db, env.metaUrl, env.environment);
     expect(after).not.toBe(a);
-    expect(await sharedDashboardStatus(env.db, env.metaUrl)).toBe(after);
+    expect(await sharedDashboardStatus(env.db, env.metaUrl, env.environment)).toBe(after);
   });
 
   it("answers while a full replace holds a table (it never waits for the refresh), showing its last known figures", async () => {

@@ -13,7 +13,7 @@ describe("verification after the refresh", () => {
     const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables });
     return { ...r, t: r.tables[0] };
   };
-  const lag = async (name: string) => (await tableStatuses(env.db, await exportConfig(env.db))).find((t) => t.name === name)!.lag;
+  const lag = async (name: string) => (await tableStatuses(env.db, { name: env.environment, config: await exportConfig(env.db) })).find((t) => t.name === name)!.lag;
 
   beforeAll(async () => {
     env = await createTestEnv();

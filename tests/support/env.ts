@@ -16,6 +16,8 @@ export interface TestEnv {
   source: pg.Client;
   target: pg.Client;
   db: Metadata;
+  /** The environment config() imports into (named after the target database, as the original form is). */
+  environment: string;
   config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>, steps?: z.input<typeof postRefreshStepSchema>[]): Promise<RefreshConfig>;
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function createTestEnv(): Promise<TestEnv> {
     source,
     target,
     db,
+    environment: `${id}_tgt`,
     async config(tables, settings = {}, steps) {
       const config = configSchema.parse({
         databases: { source: database(`${id}_src`), target: database(`${id}_tgt`) },

@@ -6,6 +6,7 @@ import { formatTime } from "@/components/ui/format";
 import { auditFiltersFrom, listAudit } from "@/lib/audit";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { requirePageRole } from "@/server/session";
+import { environmentNames } from "@/lib/config/store";
 
 export const metadata = { title: "Audit trail" };
 
@@ -18,7 +19,7 @@ const targetsRun = (e: { action: string; target: string | null }) => RUN_ACTIONS
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Search> }) {
   await requirePageRole("viewer", "audit trail");
   const sp = await searchParams;
-  const { events, total, page, pages } = await listAudit(metadataDb(), auditFiltersFrom(sp));
+  const [{ events, total, page, pages }, environments] = await Promise.all([listAudit(metadataDb(), auditFiltersFrom(sp)), environmentNames(metadataDb())]);
   const query = (extra: Record<string, string>) => new URLSearchParams({ ...Object.fromEntries(Object.entries(sp).filter(([, v]) => v) as [string, string][]), ...extra }).toString();
   return (
     <section>
@@ -29,6 +30,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </a>
       </div>
       <FilterBar clearHref="/audit">
+        {environments.length > 1 && <FilterSelect name="env" label="Environment" value={sp.env} options={environments} />}
         <FilterText name="actor" label="Actor" value={sp.actor} />
         <FilterSelect name="action" label="Action" value={sp.action} options={["login", "refresh", "forbidden", "config", "table", "schedule", "user", "audit"]} />
         <FilterSelect name="outcome" label="Outcome" value={sp.outcome} options={["ok", "forbidden", "denied", "failed", "cancelled"]} />
@@ -40,7 +42,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="min-w-full text-sm">
             <thead className="bg-slate-50 text-left text-slate-600">
-              <tr><th className="px-3 py-2">Time</th><th className="px-3 py-2">Actor</th><th className="px-3 py-2">Action</th><th className="px-3 py-2">Target</th><th className="px-3 py-2">Outcome</th><th className="px-3 py-2">Details</th></tr>
+              <tr><th className="px-3 py-2">Time</th><th className="px-3 py-2">Actor</th><th className="px-3 py-2">Action</th>{environments.length > 1 && <th className="px-3 py-2">Environment</th>}<th className="px-3 py-2">Target</th><th className="px-3 py-2">Outcome</th><th className="px-3 py-2">Details</th></tr>
             </thead>
             <tbody>
               {events.map((e) => (
@@ -48,6 +50,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   <td className="whitespace-nowrap px-3 py-2">{formatTime(e.at)}</td>
                   <td className="px-3 py-2">{e.actor}</td>
                   <td className="px-3 py-2 font-mono text-xs">{e.action}</td>
+                  {environments.length > 1 && <td className="px-3 py-2">{e.environment ?? "–"}</td>}
                   <td className="px-3 py-2 font-mono text-xs">{targetsRun(e) ? <Link className="underline" href={`/runs/${e.target}`}>{e.target}</Link> : e.target}</td>
                   <td className="px-3 py-2"><StatusBadge status={e.outcome} /></td>
                   <td className="max-w-md px-3 py-2"><pre className="whitespace-pre-wrap break-all font-mono text-xs">{JSON.stringify(e.details)}</pre></td>

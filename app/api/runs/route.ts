@@ -7,8 +7,10 @@ import { TableBusyError } from "@/lib/engine/runner";
 import { startRun } from "@/server/jobs";
 import { requireMutation } from "@/server/session";
 import { redact } from "@/lib/redact";
+import { EnvironmentChoiceError } from "@/lib/config/environments";
+import { metadata } from "@/lib/metadata/client";
 
-const body = z.object({ tables: z.array(z.string().min(1)).max(500).optional(), dryRun: z.boolean().optional() }).strict();
+const body = z.object({ environment: z.string().min(1).max(40).optional(), tables: z.array(z.string().min(1)).max(500).optional(), dryRun: z.boolean().optional() }).strict();
 
 /** Triggers a refresh of some tables (or all enabled ones). Operators and admins only. */
 export async function POST(req: NextRequest) {
@@ -20,13 +22,15 @@ export async function POST(req: NextRequest) {
   const parsed = body.safeParse(json);
   if (!parsed.success) return NextResponse.json({ error: "invalid request", issues: formatIssues(parsed.error) }, { status: 400 });
   const { tables, dryRun } = parsed.data;
+  const environment = parsed.data.environment;
   try {
-    const runId = await startRun({ tables, dryRun, trigger: "web", triggeredBy: user.label });
-    await audit({ actor: user.label, action: dryRun ? "refresh.dry_run" : "refresh.trigger", target: runId, details: { tables: tables?.length ? tables : "all enabled" } });
+    const runId = await startRun({ environment, tables, dryRun, trigger: "web", triggeredBy: user.label });
+    const run = await metadata().refreshRun.findUnique({ where: { id: runId }, select: { environment: true } });
+    await audit({ actor: user.label, action: dryRun ? "refresh.dry_run" : "refresh.trigger", environment: run?.environment ?? null, target: runId, details: { tables: tables?.length ? tables : "all enabled" } });
     return NextResponse.json({ runId }, { status: 202 });
   } catch (e) {
-    const status = e instanceof TableBusyError ? 409 : e instanceof RefreshError || e instanceof ConfigError ? 400 : 500;
-    await audit({ actor: user.label, action: "refresh.trigger", outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
+    const status = e instanceof TableBusyError ? 409 : e instanceof RefreshError || e instanceof ConfigError || e instanceof EnvironmentChoiceError ? 400 : 500;
+    await audit({ actor: user.label, action: "refresh.trigger", environment: environment ?? null, outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
     const busy = e instanceof TableBusyError ? { busy: e.busy.map((b) => ({ ...b, url: b.runId ? `/runs/${b.runId}` : undefined })) } : {};
     return NextResponse.json({ error: redact((e as Error).message), ...busy }, { status });
   }

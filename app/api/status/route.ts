@@ -1,4 +1,5 @@
-import { connection, NextResponse } from "next/server";
+import { connection, NextResponse, type NextRequest } from "next/server";
+import { EnvironmentChoiceError, requestEnvironment } from "@/server/environment";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { sharedDashboardStatus } from "@/lib/engine/status";
 import { metadata, metadataUrl } from "@/lib/metadata/client";
@@ -6,9 +7,17 @@ import { requireApiRole } from "@/server/session";
 
 registerBuiltInDialects();
 
-export async function GET() {
+/** One environment's status: `?env=NAME` (optional while the installation has one). */
+export async function GET(req: NextRequest) {
   await connection();
   const user = await requireApiRole("viewer", "dashboard status");
   if (user instanceof NextResponse) return user;
-  return NextResponse.json(await sharedDashboardStatus(metadata(), metadataUrl()));
+  let environment: string;
+  try {
+    environment = await requestEnvironment(req.nextUrl.searchParams.get("env"));
+  } catch (e) {
+    if (e instanceof EnvironmentChoiceError) return NextResponse.json({ error: e.message }, { status: 400 });
+    throw e;
+  }
+  return NextResponse.json(await sharedDashboardStatus(metadata(), metadataUrl(), environment));
 }

@@ -8,6 +8,7 @@ import { withNoMaskingNeeded, withRule } from "@/lib/config/personal-data";
 import { changeTableMasking, scanAndFlag } from "@/server/masking";
 import { requireActionRole, type AppUser } from "@/server/session";
 import { redact } from "@/lib/redact";
+import { requestEnvironment, withEnvironment } from "@/server/environment";
 
 export interface MaskingActionState {
   errors: string[];
@@ -29,7 +30,7 @@ export async function scanAction(_prev: MaskingActionState, form: FormData): Pro
   const table = String(form.get("table") ?? "") || undefined;
   const user = await admin("scan for personal data");
   try {
-    const { findings, errors } = await scanAndFlag(user.label, table ? [table] : undefined);
+    const { findings, errors } = await scanAndFlag(await requestEnvironment(form.get("env")), user.label, table ? [table] : undefined);
     refresh(table);
     return { errors, done: `Scanned ${table ?? "every table"}: ${findings.length} column(s) look like personal data.` };
   } catch (e) {
@@ -42,7 +43,7 @@ export async function acceptProposalAction(_prev: MaskingActionState, form: Form
   const parsed = maskRuleSchema.safeParse({ column: form.get("column"), rule: form.get("rule") });
   const user = await admin(`edit masking rules of ${table}`);
   if (!parsed.success) return { errors: formatIssues(parsed.error) };
-  const result = await changeTableMasking(table, withRule(parsed.data), { actor: user.label, action: "masking.rules", details: { accepted: parsed.data } });
+  const result = await changeTableMasking(await requestEnvironment(form.get("env")), table, withRule(parsed.data), { actor: user.label, action: "masking.rules", details: { accepted: parsed.data } });
   refresh(table);
   return { errors: result.errors, done: result.errors.length ? undefined : `${parsed.data.column} is masked with ${parsed.data.rule}.` };
 }
@@ -52,7 +53,7 @@ export async function noMaskingNeededAction(_prev: MaskingActionState, form: For
   const column = String(form.get("column") ?? "");
   const reason = String(form.get("reason") ?? "").trim();
   const user = await admin(`record a masking decision on ${table}`);
-  const result = await changeTableMasking(table, withNoMaskingNeeded(column, reason, user.label), { actor: user.label, action: "masking.no_masking_needed", details: { column, reason } });
+  const result = await changeTableMasking(await requestEnvironment(form.get("env")), table, withNoMaskingNeeded(column, reason, user.label), { actor: user.label, action: "masking.no_masking_needed", details: { column, reason } });
   refresh(table);
   return { errors: result.errors, done: result.errors.length ? undefined : `${column}: no masking needed, recorded.` };
 }
@@ -67,9 +68,10 @@ export async function saveRulesAction(_prev: MaskingActionState, form: FormData)
   } catch {
     return { errors: ["rules: is not JSON"] };
   }
-  const result = await changeTableMasking(table, (t) => ({ ...t, masking: rules as never }), { actor: user.label, action: "masking.rules" });
+  const environment = await requestEnvironment(form.get("env"));
+  const result = await changeTableMasking(environment, table, (t) => ({ ...t, masking: rules as never }), { actor: user.label, action: "masking.rules" });
   if (result.errors.length) return { errors: result.errors };
   refresh(table);
   // the editor starts again from the saved rules; the page says they were saved
-  redirect(`/admin/masking/${encodeURIComponent(table)}?saved=rules`);
+  redirect(withEnvironment(`/admin/masking/${encodeURIComponent(table)}?saved=rules`, environment));
 }

@@ -5,15 +5,18 @@ import { rowToTable } from "@/lib/config/store";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { acceptProposalAction, noMaskingNeededAction, scanAction } from "./actions";
 import { requirePageRole } from "@/server/session";
+import { pageEnvironment, withEnvironment } from "@/server/environment";
 
 export const metadata = { title: "Masking" };
 
 /** Every table's masking at a glance, the PII scan, and its open proposals to accept or decide on. */
-export default async function MaskingPage() {
+export default async function MaskingPage({ searchParams }: { searchParams: Promise<{ env?: string }> }) {
   // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
   await requirePageRole("admin", "masking");
 
-  const tables = (await metadataDb().tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] })).map(rowToTable);
+  const { current, all } = await pageEnvironment((await searchParams).env);
+  const environment = current ?? "";
+  const tables = (await metadataDb().tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] })).map(rowToTable);
   const proposals = tables.flatMap((t) => {
     const open = new Set(unresolvedPersonalData(t).map((c) => c.toLowerCase()));
     return (t.personal_data ?? []).filter((p) => open.has(p.column.toLowerCase())).map((p) => ({ table: t.name, ...p }));
@@ -21,8 +24,8 @@ export default async function MaskingPage() {
   return (
     <section className="space-y-6">
       <div className="flex flex-wrap items-center gap-3">
-        <h1 className="text-2xl font-semibold">Masking and personal data</h1>
-        <MaskingActionForm action={scanAction} hidden={{}} submit="Scan source for personal data" className="ml-auto flex flex-wrap items-center gap-2" />
+        <h1 className="text-2xl font-semibold">Masking and personal data{all.length > 1 ? `: ${environment}` : ""}</h1>
+        <MaskingActionForm action={scanAction} hidden={{ env: environment }} submit="Scan source for personal data" className="ml-auto flex flex-wrap items-center gap-2" />
       </div>
       <p className="max-w-3xl text-sm text-slate-600">
         The scan reads column names, types and a sample of source values (read-only) and flags columns that look like personal data. A table with a
@@ -41,8 +44,8 @@ export default async function MaskingPage() {
                 <p>
                   <span className="font-medium">{p.table}.{p.column}</span> <span className="text-slate-600">— {p.found ?? "flagged by hand"}</span>
                 </p>
-                <ProposalActions table={p.table} column={p.column} suggested={p.suggested_rule} accept={acceptProposalAction} decide={noMaskingNeededAction}>
-                  <Link href={`/admin/masking/${encodeURIComponent(p.table)}?column=${encodeURIComponent(p.column)}&rule=${encodeURIComponent(p.suggested_rule ?? "")}`} className="self-center text-xs underline">
+                <ProposalActions environment={environment} table={p.table} column={p.column} suggested={p.suggested_rule} accept={acceptProposalAction} decide={noMaskingNeededAction}>
+                  <Link href={withEnvironment(`/admin/masking/${encodeURIComponent(p.table)}?column=${encodeURIComponent(p.column)}&rule=${encodeURIComponent(p.suggested_rule ?? "")}`, current)} className="self-center text-xs underline">
                     Edit the rule first
                   </Link>
                 </ProposalActions>
@@ -62,7 +65,7 @@ export default async function MaskingPage() {
               const open = unresolvedPersonalData(t);
               return (
                 <tr key={t.name} className="border-t border-slate-100" data-testid={`masking-${t.name}`}>
-                  <td className="px-3 py-2 font-medium"><Link href={`/admin/masking/${encodeURIComponent(t.name)}`} className="hover:underline">{t.name}</Link></td>
+                  <td className="px-3 py-2 font-medium"><Link href={withEnvironment(`/admin/masking/${encodeURIComponent(t.name)}`, current)} className="hover:underline">{t.name}</Link></td>
                   <td className="px-3 py-2 font-mono text-xs">{t.masking?.map((m) => `${m.column} (${m.rule})`).join(", ") || "–"}</td>
                   <td className="px-3 py-2">{t.personal_data?.length ?? 0}</td>
                   <td className="px-3 py-2">{open.length ? <span className="text-red-700">refused: {open.join(", ")} not masked</span> : "allowed"}</td>

@@ -9,6 +9,7 @@ import { validate as nodeCronAccepts } from "node-cron";
 import { cronError } from "@/lib/scheduler/cron";
 import { reloadSchedules } from "@/server/scheduler";
 import { requireActionRole } from "@/server/session";
+import { requestEnvironment } from "@/server/environment";
 
 const scheduleSchema = z
   .object({
@@ -43,18 +44,21 @@ export async function saveScheduleAction(prev: ScheduleFormState, form: FormData
   if (!parsed.success) return { errors: fieldErrors(parsed.error) };
   const s = parsed.data;
   const db = metadata();
-  const known = new Set((await db.tableConfig.findMany({ select: { name: true } })).map((t) => t.name));
-  const missing = s.tables.filter((t) => !known.has(t));
-  if (missing.length) return { errors: { tables: `tables: unknown table(s) ${missing.join(", ")}` } };
   const id = String(form.get("id") ?? "");
   const before = id ? await db.schedule.findUnique({ where: { id } }) : null;
+  // A schedule stays in its environment; a new one goes to the page's.
+  const environment = before?.environment ?? (await requestEnvironment(form.get("env")));
+  const known = new Set((await db.tableConfig.findMany({ where: { environment }, select: { name: true } })).map((t) => t.name));
+  const missing = s.tables.filter((t) => !known.has(t));
+  if (missing.length) return { errors: { tables: `tables: unknown table(s) ${missing.join(", ")}` } };
   const data = { ...s, tables: s.scope === "tables" ? s.tables : [] };
   const clash = await db.schedule.findUnique({ where: { name: s.name } });
   if (clash && clash.id !== id) return { errors: { name: `name: a schedule named ${s.name} already exists` } };
   if (before) await db.schedule.update({ where: { id }, data });
-  else await db.schedule.create({ data });
+  else await db.schedule.create({ data: { ...data, env: { connect: { name: environment } } } });
   await audit({
     actor: user.label,
+    environment,
     action: before ? "schedule.update" : "schedule.create",
     target: s.name,
     details: JSON.parse(JSON.stringify({ before: before && { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables, enabled: before.enabled }, after: data })),
@@ -69,7 +73,7 @@ export async function deleteScheduleAction(id: string) {
   const db = metadata();
   const before = await db.schedule.findUniqueOrThrow({ where: { id } });
   await db.schedule.delete({ where: { id } });
-  await audit({ actor: user.label, action: "schedule.delete", target: before.name, details: { before: { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables }, after: null } });
+  await audit({ actor: user.label, environment: before.environment, action: "schedule.delete", target: before.name, details: { before: { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables }, after: null } });
   await reloadSchedules();
   revalidatePath("/admin/schedules");
 }
@@ -78,7 +82,7 @@ export async function setScheduleEnabledAction(id: string, enabled: boolean) {
   const user = await requireActionRole("admin", "edit schedule");
   const db = metadata();
   const before = await db.schedule.update({ where: { id }, data: { enabled } });
-  await audit({ actor: user.label, action: enabled ? "schedule.enable" : "schedule.disable", target: before.name, details: { before: { enabled: !enabled }, after: { enabled } } });
+  await audit({ actor: user.label, environment: before.environment, action: enabled ? "schedule.enable" : "schedule.disable", target: before.name, details: { before: { enabled: !enabled }, after: { enabled } } });
   await reloadSchedules();
   revalidatePath("/admin/schedules");
 }

@@ -5,21 +5,24 @@ import { metadata as metadataDb } from "@/lib/metadata/client";
 import { describeCron, nextRuns } from "@/lib/scheduler/cron";
 import { deleteScheduleAction, saveScheduleAction, setScheduleEnabledAction } from "./actions";
 import { requirePageRole } from "@/server/session";
+import { pageEnvironment } from "@/server/environment";
 
 export const metadata = { title: "Schedules" };
 
-export default async function SchedulesPage() {
+export default async function SchedulesPage({ searchParams }: { searchParams: Promise<{ env?: string }> }) {
   // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
   await requirePageRole("admin", "schedules");
 
   const db = metadataDb();
+  const { current, all } = await pageEnvironment((await searchParams).env);
+  const environment = current ?? "";
   const [schedules, tables] = await Promise.all([
-    db.schedule.findMany({ orderBy: { name: "asc" }, include: { fires: { orderBy: { dueAt: "desc" }, take: 5 } } }),
-    db.tableConfig.findMany({ select: { name: true }, orderBy: { name: "asc" } }),
+    db.schedule.findMany({ where: { environment }, orderBy: { name: "asc" }, include: { fires: { orderBy: { dueAt: "desc" }, take: 5 } } }),
+    db.tableConfig.findMany({ where: { environment }, select: { name: true }, orderBy: { name: "asc" } }),
   ]);
   return (
     <section className="space-y-6">
-      <h1 className="text-2xl font-semibold">Schedules</h1>
+      <h1 className="text-2xl font-semibold">Schedules{all.length > 1 ? `: ${environment}` : ""}</h1>
       {schedules.length === 0 ? <p className="text-slate-600">No schedules yet.</p> : (
         <ul className="space-y-3">
           {schedules.map((s) => (
@@ -47,7 +50,7 @@ export default async function SchedulesPage() {
           ))}
         </ul>
       )}
-      <ScheduleForm action={saveScheduleAction} tables={tables.map((t) => t.name)} />
+      {current && <ScheduleForm action={saveScheduleAction} environment={current} tables={tables.map((t) => t.name)} />}
     </section>
   );
 }

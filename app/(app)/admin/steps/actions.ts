@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { changeSteps, type StepList } from "@/server/steps";
 import { refuseAction, requireActionRole } from "@/server/session";
+import { requestEnvironment } from "@/server/environment";
 
 export interface StepFormState {
   errors: string[];
@@ -22,6 +23,7 @@ export async function saveStepAction(prev: StepFormState, form: FormData): Promi
   };
   const clean = { ...step, tables: step.tables.length ? step.tables : undefined };
   const { errors } = await changeSteps(
+    await requestEnvironment(form.get("env")),
     (steps) => {
       const i = original ? steps.findIndex((s) => s.name === original) : -1;
       if (i < 0) return [...steps, clean];
@@ -35,24 +37,24 @@ export async function saveStepAction(prev: StepFormState, form: FormData): Promi
   return { errors: [], saved: step.name };
 }
 
-async function change(what: string, action: string, name: string, fn: (steps: StepList) => StepList) {
+async function change(environment: string, what: string, action: string, name: string, fn: (steps: StepList) => StepList) {
   const user = await requireActionRole("admin", what);
-  const { errors } = await changeSteps(fn, { actor: user.label, action, target: name });
+  const { errors } = await changeSteps(environment, fn, { actor: user.label, action, target: name });
   if (errors.length) await refuseAction(user, what, errors.join("; "));
   revalidatePath("/admin/steps");
 }
 
-export async function deleteStepAction(name: string) {
-  await change("delete post-refresh step", "step.delete", name, (steps) => steps.filter((s) => s.name !== name));
+export async function deleteStepAction(environment: string, name: string) {
+  await change(environment, "delete post-refresh step", "step.delete", name, (steps) => steps.filter((s) => s.name !== name));
 }
 
-export async function setStepEnabledAction(name: string, enabled: boolean) {
-  await change("edit post-refresh step", enabled ? "step.enable" : "step.disable", name, (steps) => steps.map((s) => (s.name === name ? { ...s, enabled } : s)));
+export async function setStepEnabledAction(environment: string, name: string, enabled: boolean) {
+  await change(environment, "edit post-refresh step", enabled ? "step.enable" : "step.disable", name, (steps) => steps.map((s) => (s.name === name ? { ...s, enabled } : s)));
 }
 
 /** Moves a step one place earlier (-1) or later (+1): steps run in their order. */
-export async function moveStepAction(name: string, by: -1 | 1) {
-  await change("reorder post-refresh steps", "step.move", name, (steps) => {
+export async function moveStepAction(environment: string, name: string, by: -1 | 1) {
+  await change(environment, "reorder post-refresh steps", "step.move", name, (steps) => {
     const i = steps.findIndex((s) => s.name === name);
     const j = i + by;
     if (i < 0 || j < 0 || j >= steps.length) return steps;

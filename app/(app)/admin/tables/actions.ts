@@ -5,6 +5,7 @@ import { redirect } from "next/navigation";
 import { audit } from "@/lib/audit";
 import { parseTableForm, tableFormValues, type FormValues } from "@/lib/config/form";
 import { exportConfig, rowToTable, tableToRow } from "@/lib/config/store";
+import { requestEnvironment, withEnvironment } from "@/server/environment";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { checkAgainstCatalog } from "@/lib/engine/validate";
 import { metadata } from "@/lib/metadata/client";
@@ -26,48 +27,52 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   const { table, errors } = parseTableForm(values);
   if (!table) return { values, errors };
   const db = metadata();
-  const before = original ? await db.tableConfig.findUnique({ where: { name: original } }) : null;
+  const environment = await requestEnvironment(form.get("env"));
+  const before = original ? await db.tableConfig.findUnique({ where: { environment_name: { environment, name: original } } }) : null;
   // Masking rules and personal data are edited on the table's masking page: keep the table's own.
   if (before) ({ masking: table.masking, personal_data: table.personal_data, keep_referencing: table.keep_referencing } = rowToTable(before));
-  const clash = await db.tableConfig.findUnique({ where: { name: table.name } });
+  const clash = await db.tableConfig.findUnique({ where: { environment_name: { environment, name: table.name } } });
   if (clash && clash.name !== original) return { values, errors: { name: `name: a table config named ${table.name} already exists` } };
 
-  const config = await exportConfig(db);
+  const config = await exportConfig(db, environment);
   const check = await checkAgainstCatalog(config, table);
   if (Object.keys(check.issues).length) return { values, errors: check.issues };
   const p = check.plan!;
   const plan = { mode: p.mode, reason: p.reason, sql: p.sourceQuery.sql, params: p.sourceQuery.params.map(String), rowsExpected: p.rowsExpected, watermark: p.watermarkBefore ?? null, days: p.days, missingDays: p.missingDays };
   if (form.get("intent") !== "save") return { values, errors: {}, plan };
 
-  const position = before?.position ?? (await db.tableConfig.count());
+  const position = before?.position ?? (await db.tableConfig.count({ where: { environment } }));
   const data = tableToRow(table, position);
   if (before) await db.tableConfig.update({ where: { id: before.id }, data });
-  else await db.tableConfig.create({ data });
+  else await db.tableConfig.create({ data: { ...data, env: { connect: { name: environment } } } });
   await audit({
     actor: user.label,
+    environment,
     action: before ? "table.update" : "table.create",
     target: table.name,
     details: { before: before ? JSON.parse(JSON.stringify(rowToTable(before))) : null, after: JSON.parse(JSON.stringify(table)) },
   });
   revalidatePath("/admin/tables");
-  redirect(`/admin/tables?saved=${encodeURIComponent(table.name)}`);
+  redirect(withEnvironment(`/admin/tables?saved=${encodeURIComponent(table.name)}`, environment));
 }
 
-export async function setTableEnabledAction(name: string, enabled: boolean) {
+export async function setTableEnabledAction(environment: string, name: string, enabled: boolean) {
   const user = await requireActionRole("admin", "edit table config");
   const db = metadata();
-  const before = await db.tableConfig.findUniqueOrThrow({ where: { name } });
-  await db.tableConfig.update({ where: { name }, data: { enabled } });
-  await audit({ actor: user.label, action: enabled ? "table.enable" : "table.disable", target: name, details: { before: { enabled: before.enabled }, after: { enabled } } });
+  const where = { environment_name: { environment, name } };
+  const before = await db.tableConfig.findUniqueOrThrow({ where });
+  await db.tableConfig.update({ where, data: { enabled } });
+  await audit({ actor: user.label, environment, action: enabled ? "table.enable" : "table.disable", target: name, details: { before: { enabled: before.enabled }, after: { enabled } } });
   revalidatePath("/admin/tables");
 }
 
-export async function deleteTableAction(name: string) {
+export async function deleteTableAction(environment: string, name: string) {
   const user = await requireActionRole("admin", "delete table config");
   const db = metadata();
-  const before = await db.tableConfig.findUniqueOrThrow({ where: { name } });
-  await db.tableConfig.delete({ where: { name } });
-  await audit({ actor: user.label, action: "table.delete", target: name, details: { before: JSON.parse(JSON.stringify(rowToTable(before))), after: null } });
+  const where = { environment_name: { environment, name } };
+  const before = await db.tableConfig.findUniqueOrThrow({ where });
+  await db.tableConfig.delete({ where });
+  await audit({ actor: user.label, environment, action: "table.delete", target: name, details: { before: JSON.parse(JSON.stringify(rowToTable(before))), after: null } });
   revalidatePath("/admin/tables");
 }
 
@@ -83,7 +88,8 @@ export async function keepReferencingAction(_prev: KeepState, form: FormData): P
   const foreignKey = String(form.get("foreign_key") ?? "");
   const referencing = String(form.get("referencing") ?? "");
   const keep = form.get("intent") !== "withdraw";
-  const result = await decideKeepReferencing(table, foreignKey, referencing, keep ? String(form.get("reason") ?? "") : null, user.label);
+  const environment = await requestEnvironment(form.get("env"));
+  const result = await decideKeepReferencing(environment, table, foreignKey, referencing, keep ? String(form.get("reason") ?? "") : null, user.label);
   revalidatePath(`/admin/tables/${encodeURIComponent(table)}`);
   return { errors: result.errors, done: result.errors.length ? undefined : keep ? `${referencing} keeps its rows: ${table} is merged, never emptied.` : `Withdrawn: ${referencing} refuses the refresh again.` };
 }

@@ -2,21 +2,24 @@ import Link from "next/link";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { deleteTableAction, setTableEnabledAction } from "./actions";
 import { requirePageRole } from "@/server/session";
+import { pageEnvironment, withEnvironment } from "@/server/environment";
 
 export const metadata = { title: "Tables" };
 
-export default async function TablesAdminPage({ searchParams }: { searchParams: Promise<{ saved?: string }> }) {
+export default async function TablesAdminPage({ searchParams }: { searchParams: Promise<{ saved?: string; env?: string }> }) {
   // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
   await requirePageRole("admin", "table configuration");
 
-  const { saved } = await searchParams;
-  const tables = await metadataDb().tableConfig.findMany({ orderBy: [{ position: "asc" }, { name: "asc" }] });
+  const { saved, env } = await searchParams;
+  const { current, all } = await pageEnvironment(env);
+  const environment = current ?? "";
+  const tables = await metadataDb().tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] });
   return (
     <section>
       <div className="mb-4 flex flex-wrap items-center gap-3">
-        <h1 className="text-2xl font-semibold">Table configs</h1>
+        <h1 className="text-2xl font-semibold">Table configs{all.length > 1 ? `: ${environment}` : ""}</h1>
         <Link href="/admin/config" className="text-sm underline">YAML import / export, connections</Link>
-        <Link href="/admin/tables/new" className="ml-auto rounded bg-slate-900 px-3 py-1.5 text-sm text-white">Add table</Link>
+        <Link href={withEnvironment("/admin/tables/new", current)} className="ml-auto rounded bg-slate-900 px-3 py-1.5 text-sm text-white">Add table</Link>
       </div>
       {saved && <p role="status" className="mb-3 rounded bg-emerald-50 p-2 text-sm text-emerald-800">Saved {saved}.</p>}
       {tables.length === 0 ? (
@@ -30,14 +33,14 @@ export default async function TablesAdminPage({ searchParams }: { searchParams: 
             <tbody>
               {tables.map((t) => (
                 <tr key={t.id} className="border-t border-slate-100" data-testid={`admin-table-${t.name}`}>
-                  <td className="px-3 py-2 font-medium"><Link href={`/admin/tables/${encodeURIComponent(t.name)}`} className="hover:underline">{t.schema ? `${t.schema}.` : ""}{t.name}</Link></td>
+                  <td className="px-3 py-2 font-medium"><Link href={withEnvironment(`/admin/tables/${encodeURIComponent(t.name)}`, current)} className="hover:underline">{t.schema ? `${t.schema}.` : ""}{t.name}</Link></td>
                   <td className="px-3 py-2">{t.strategy}{t.strategy === "simple_copy" ? ` / ${t.syncMode}` : ""}</td>
                   <td className="px-3 py-2 font-mono text-xs">{t.incrementalColumn ? `${t.incrementalColumn} (${t.incrementalType})` : t.partitionColumn ?? "–"}</td>
                   <td className="px-3 py-2">{t.batchSize ?? "default"}</td>
                   <td className="px-3 py-2">{t.enabled ? "yes" : "no"}</td>
                   <td className="flex gap-2 px-3 py-2">
-                    <form action={setTableEnabledAction.bind(null, t.name, !t.enabled)}><button className="text-xs underline">{t.enabled ? "Disable" : "Enable"}</button></form>
-                    <form action={deleteTableAction.bind(null, t.name)}><button className="text-xs text-red-700 underline" aria-label={`Delete ${t.name}`}>Delete</button></form>
+                    <form action={setTableEnabledAction.bind(null, environment, t.name, !t.enabled)}><button className="text-xs underline">{t.enabled ? "Disable" : "Enable"}</button></form>
+                    <form action={deleteTableAction.bind(null, environment, t.name)}><button className="text-xs text-red-700 underline" aria-label={`Delete ${t.name}`}>Delete</button></form>
                   </td>
                 </tr>
               ))}

@@ -2,18 +2,18 @@ import { connection, NextResponse } from "next/server";
 import { z } from "zod";
 import { audit } from "@/lib/audit";
 import { formatIssues } from "@/lib/config/schema";
-import { exportConfig } from "@/lib/config/store";
-import { MAX_CONFIG_BYTES, stringifyConfig } from "@/lib/config/yaml";
+import { exportInstallation } from "@/lib/config/store";
+import { MAX_CONFIG_BYTES, stringifyInstallation } from "@/lib/config/yaml";
 import { metadata } from "@/lib/metadata/client";
 import { importConfiguration } from "@/server/config-import";
 import { requireApiRole, requireMutation } from "@/server/session";
 
-/** The whole configuration as config.yaml (no secrets exist in it: only environment variable names). */
+/** The whole installation as config.yaml (the original form while it is one environment) (no secrets exist in it: only environment variable names). */
 export async function GET() {
   await connection();
   const user = await requireApiRole("admin", "export configuration");
   if (user instanceof NextResponse) return user;
-  const yaml = stringifyConfig(await exportConfig(metadata()));
+  const yaml = stringifyInstallation(await exportInstallation(metadata()));
   await audit({ actor: user.label, action: "config.export" });
   return new Response(yaml, { headers: { "Content-Type": "application/yaml; charset=utf-8", "Content-Disposition": 'attachment; filename="config.yaml"' } });
 }

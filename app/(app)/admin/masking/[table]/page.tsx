@@ -8,16 +8,18 @@ import { metadata as metadataDb } from "@/lib/metadata/client";
 import { targetColumns } from "@/server/masking";
 import { acceptProposalAction, noMaskingNeededAction, saveRulesAction, scanAction } from "../actions";
 import { requirePageRole } from "@/server/session";
+import { pageEnvironment, withEnvironment } from "@/server/environment";
 
 /** One table's masking: its flagged personal data and decisions, the rules editor with the preview, a scan. */
-export default async function TableMaskingPage({ params, searchParams }: { params: Promise<{ table: string }>; searchParams: Promise<{ column?: string; rule?: string; saved?: string }> }) {
+export default async function TableMaskingPage({ params, searchParams }: { params: Promise<{ table: string }>; searchParams: Promise<{ column?: string; rule?: string; saved?: string; env?: string }> }) {
   // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
   await requirePageRole("admin", "masking");
 
   const name = decodeURIComponent((await params).table);
-  const { column, rule, saved } = await searchParams;
-  const row = await metadataDb().tableConfig.findUnique({ where: { name } });
-  if (!row) notFound();
+  const { column, rule, saved, env } = await searchParams;
+  const environment = (await pageEnvironment(env)).current;
+  const row = environment ? await metadataDb().tableConfig.findUnique({ where: { environment_name: { environment, name } } }) : null;
+  if (!row || !environment) notFound();
   const table = rowToTable(row);
   const open = new Set(unresolvedPersonalData(table).map((c) => c.toLowerCase()));
   const rules = table.masking ?? [];
@@ -28,8 +30,8 @@ export default async function TableMaskingPage({ params, searchParams }: { param
     <section className="space-y-6">
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-semibold">Masking of {name}</h1>
-        <Link href="/admin/masking" className="text-sm underline">All tables</Link>
-        <MaskingActionForm action={scanAction} hidden={{ table: name }} submit="Scan this table" className="ml-auto flex flex-wrap items-center gap-2" />
+        <Link href={withEnvironment("/admin/masking", environment)} className="text-sm underline">All tables</Link>
+        <MaskingActionForm action={scanAction} hidden={{ env: environment, table: name }} submit="Scan this table" className="ml-auto flex flex-wrap items-center gap-2" />
       </div>
 
       {saved === "rules" && <p role="status" className="rounded bg-emerald-50 p-2 text-sm text-emerald-800">Masking rules saved.</p>}
@@ -49,7 +51,7 @@ export default async function TableMaskingPage({ params, searchParams }: { param
                   </p>
                   {masked && <p className="text-xs text-emerald-800">masked with {masked.rule}</p>}
                   {p.no_masking_needed && <p className="text-xs text-slate-700">no masking needed: “{p.no_masking_needed}” ({p.decided_by ?? "unknown"})</p>}
-                  {open.has(p.column.toLowerCase()) && <ProposalActions table={name} column={p.column} suggested={p.suggested_rule} accept={acceptProposalAction} decide={noMaskingNeededAction} />}
+                  {open.has(p.column.toLowerCase()) && <ProposalActions environment={environment} table={name} column={p.column} suggested={p.suggested_rule} accept={acceptProposalAction} decide={noMaskingNeededAction} />}
                 </li>
               );
             })}
@@ -59,7 +61,7 @@ export default async function TableMaskingPage({ params, searchParams }: { param
 
       <div>
         <h2 className="mb-2 text-lg font-semibold">Rules</h2>
-        <MaskingRulesEditor key={JSON.stringify(rules)} table={name} initial={initial.map(stringify)} columns={await targetColumns(name)} rules={RULES} action={saveRulesAction} />
+        <MaskingRulesEditor key={JSON.stringify(rules)} environment={environment} table={name} initial={initial.map(stringify)} columns={await targetColumns(environment, name)} rules={RULES} action={saveRulesAction} />
       </div>
     </section>
   );

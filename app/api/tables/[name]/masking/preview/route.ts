@@ -8,6 +8,7 @@ import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { previewMasking } from "@/lib/engine/masking/preview";
 import { metadata } from "@/lib/metadata/client";
 import { requireMutation } from "@/server/session";
+import { EnvironmentChoiceError, requestEnvironment } from "@/server/environment";
 import { redact } from "@/lib/redact";
 
 registerBuiltInDialects();
@@ -22,7 +23,14 @@ export async function POST(req: Request, { params }: { params: Promise<{ name: s
   if (user instanceof NextResponse) return user;
   const parsed = body.safeParse(await req.json().catch(() => ({})));
   if (!parsed.success) return NextResponse.json({ error: formatIssues(parsed.error).join("; ") }, { status: 400 });
-  const config = await exportConfig(metadata());
+  let environment: string;
+  try {
+    environment = await requestEnvironment(new URL(req.url).searchParams.get("env"));
+  } catch (e) {
+    if (e instanceof EnvironmentChoiceError) return NextResponse.json({ error: e.message }, { status: 400 });
+    throw e;
+  }
+  const config = await exportConfig(metadata(), environment);
   const current = config.tables.find((t) => t.name === name);
   if (!current) return NextResponse.json({ error: `no table config named ${name}` }, { status: 404 });
   const table = tableSchema.safeParse({ ...current, masking: parsed.data.rules ?? current.masking });
@@ -31,10 +39,10 @@ export async function POST(req: Request, { params }: { params: Promise<{ name: s
   const rules = (table.data.masking ?? []).map((r) => ({ column: r.column, rule: r.rule, ...(r.expression !== undefined ? { expression: r.expression } : {}), saved: !parsed.data.rules }));
   try {
     const preview = await previewMasking(config, table.data, parsed.data.rows ?? 5);
-    await audit({ actor: user.label, action: "masking.preview", target: name, details: { rules, rows: preview.rows.length } });
+    await audit({ actor: user.label, action: "masking.preview", environment, target: name, details: { rules, rows: preview.rows.length } });
     return NextResponse.json(preview, { headers: { "cache-control": "no-store" } });
   } catch (e) {
-    await audit({ actor: user.label, action: "masking.preview", target: name, outcome: "failed", details: { rules, error: (e as Error).message } });
+    await audit({ actor: user.label, action: "masking.preview", environment, target: name, outcome: "failed", details: { rules, error: (e as Error).message } });
     return NextResponse.json({ error: redact((e as Error).message) }, { status: 400 });
   }
 }
