@@ -68,11 +68,12 @@ test("operator cannot open admin pages or call admin endpoints: 403 and audited"
 
 test("admin previews and applies a YAML import with a diff, and can export", async ({ page }) => {
   await login(page, "admin");
-  const yaml = await (await page.request.get("/api/config/yaml")).text();
+  const yaml = await (await page.request.get("/api/config/yaml?env=demo_uat")).text();
   expect(yaml).toContain("username_env: UAT_REFRESH_DB_USER");
   await page.goto("/admin/config");
-  await expect(page.getByTestId("connection-config-source")).toContainText("UAT_REFRESH_DB_PASSWORD");
-  await expect(page.getByTestId("connection-config-source")).toContainText("set");
+  const uat = page.getByTestId("environment-demo_uat");
+  await expect(uat.getByTestId("connection-config-source")).toContainText("UAT_REFRESH_DB_PASSWORD");
+  await expect(uat.getByTestId("connection-config-source")).toContainText("set");
   await page.getByLabel("Configuration YAML").fill(yaml.replace("max_retries: 3", "max_retries: 5").replace("batch_size: 250000", "batch_size: -1"));
   await page.getByRole("button", { name: "Preview changes" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "invalid" })).toContainText("tables[1].batch_size: Too small");
@@ -81,12 +82,12 @@ test("admin previews and applies a YAML import with a diff, and can export", asy
   await expect(page.getByTestId("config-diff")).toContainText("settings.max_retries: 3 → 5");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByTestId("config-diff")).toContainText("Applied.");
-  expect(await (await page.request.get("/api/config/yaml")).text()).toContain("max_retries: 5");
+  expect(await (await page.request.get("/api/config/yaml?env=demo_uat")).text()).toContain("max_retries: 5");
 });
 
 test("an import that changes a connection needs its own confirmation, and is audited before/after", async ({ page }) => {
   await login(page, "admin");
-  const yaml = await (await page.request.get("/api/config/yaml")).text();
+  const yaml = await (await page.request.get("/api/config/yaml?env=demo_uat")).text();
   const changed = yaml.replace(/(target:\n(?:    .*\n)*?    options: )\{\}/, "$1{ application_name: uat-e2e }");
   expect(changed).not.toBe(yaml);
   await page.goto("/admin/config");
@@ -95,11 +96,11 @@ test("an import that changes a connection needs its own confirmation, and is aud
   await expect(page.getByText("I confirm these connection changes")).toBeVisible();
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "confirm the connection changes" })).toBeVisible();
-  expect(await (await page.request.get("/api/config/yaml")).text()).not.toContain("uat-e2e");
+  expect(await (await page.request.get("/api/config/yaml?env=demo_uat")).text()).not.toContain("uat-e2e");
   await page.getByLabel(/I confirm these connection changes/).check();
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByTestId("config-diff")).toContainText("Applied.");
-  expect(await (await page.request.get("/api/config/yaml")).text()).toContain("application_name: uat-e2e");
+  expect(await (await page.request.get("/api/config/yaml?env=demo_uat")).text()).toContain("application_name: uat-e2e");
   // put it back (confirmed again), then read the audit trail
   await page.getByLabel("Configuration YAML").fill(yaml);
   await page.getByRole("button", { name: "Preview changes" }).click();

@@ -6,6 +6,8 @@ export const USERS = {
   admin: { username: "ada", name: "Ada Admin" },
   operator: { username: "oscar", name: "Oscar Operator" },
   viewer: { username: "vera", name: "Vera Viewer" },
+  // A viewer with a grant: operator of demo_qa only.
+  qaOperator: { username: "quinn", name: "Quinn QA" },
   // Claims ada's email, which the IdP does not assert as verified.
   impostor: { username: "mallory", name: "Mallory Mimic" },
 } as const;
@@ -32,7 +34,7 @@ export async function login(page: Page, who: keyof typeof USERS, provider: keyof
 }
 
 /** The e2e stack's databases (written by `scripts/demo.ts --e2e`). */
-export const stack = () => JSON.parse(readFileSync(".data/e2e/stack.json", "utf8")) as { targetUrl: string; sourceUrl: string; metaUrl: string };
+export const stack = () => JSON.parse(readFileSync(".data/e2e/stack.json", "utf8")) as { targetUrl: string; qaUrl: string; sourceUrl: string; metaUrl: string };
 
 /** One query on the metadata DB, for checks the UI cannot make (e.g. that a refused request started no run). */
 export async function metaQuery<R extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {

@@ -70,7 +70,7 @@ test.describe("a slow refresh", () => {
     const meta = new pg.Client({ connectionString: stack().metaUrl });
     await meta.connect();
     try {
-      const cli = spawnCli(["--table", "customers", "--force"], { DATABASE_URL: stack().metaUrl, UAT_REFRESH_DB_USER: "postgres", UAT_REFRESH_DB_PASSWORD: "postgres" });
+      const cli = spawnCli(["--env", "demo_uat", "--table", "customers", "--force"], { DATABASE_URL: stack().metaUrl, UAT_REFRESH_DB_USER: "postgres", UAT_REFRESH_DB_PASSWORD: "postgres" });
       let runId: string | undefined;
       await expect
         .poll(async () => (runId = (await meta.query(`SELECT id FROM "RefreshRun" WHERE trigger = 'cli' AND status = 'running' ORDER BY "startedAt" DESC LIMIT 1`)).rows[0]?.id), { timeout: 30_000 })

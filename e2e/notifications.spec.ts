@@ -35,7 +35,7 @@ test("a failed refresh notifies the webhook an admin configured, and the run pag
 
     // UAT gains a column production does not have: the refresh of customers fails, naming it
     await uat.query("ALTER TABLE customers ADD COLUMN e2e_extra int NOT NULL DEFAULT 0");
-    const res = await page.request.post("/api/runs", { data: { tables: ["customers"] } });
+    const res = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["customers"] } });
     expect(res.status()).toBe(202);
     const { runId } = await res.json();
     await page.goto(`/runs/${runId}`);

@@ -14,11 +14,11 @@ test("viewer: sees the dashboard, has no trigger buttons, and the server refuses
   await expect(page.getByRole("button", { name: "Refresh all" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Refresh orders" })).toHaveCount(0);
 
-  expect((await page.request.get("/api/status")).status()).toBe(200);
+  expect((await page.request.get("/api/status?env=demo_uat")).status()).toBe(200);
   expect((await page.request.post("/api/runs/anything/cancel", { data: {} })).status()).toBe(403);
-  const refused = await page.request.post("/api/runs", { data: { tables: ["orders"] } });
+  const refused = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["orders"] } });
   expect(refused.status()).toBe(403);
-  expect((await refused.json()).error).toMatch(/needs the operator role; you are viewer/);
+  expect((await refused.json()).error).toMatch(/needs the operator role in demo_uat; you are viewer there/);
 
   await page.goto("/audit?outcome=forbidden&actor=vera");
   const row = page.getByTestId("audit-row").first();
@@ -29,7 +29,7 @@ test("viewer: sees the dashboard, has no trigger buttons, and the server refuses
 test("operator: may trigger (a dry run here), and it is audited", async ({ page }) => {
   await login(page, "operator");
   await expect(page.getByRole("button", { name: "Refresh all" })).toBeVisible();
-  const res = await page.request.post("/api/runs", { data: { tables: ["customers"], dryRun: true } });
+  const res = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["customers"], dryRun: true } });
   expect(res.status()).toBe(202);
   const { runId } = await res.json();
   await expect.poll(async () => (await (await page.request.get(`/api/runs/${runId}`)).json()).status).toBe("succeeded");
@@ -42,17 +42,17 @@ test("operator: may trigger (a dry run here), and it is audited", async ({ page 
 
 test("bad trigger requests get a clear 400", async ({ page }) => {
   await login(page, "operator");
-  const unknown = await page.request.post("/api/runs", { data: { tables: ["no_such_table"] } });
+  const unknown = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["no_such_table"] } });
   expect(unknown.status()).toBe(400);
   expect((await unknown.json()).error).toMatch(/unknown table no_such_table; configured tables: customers, orders/);
-  const malformed = await page.request.post("/api/runs", { data: { tables: "orders" } });
+  const malformed = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: "orders" } });
   expect(malformed.status()).toBe(400);
   expect((await malformed.json()).issues[0]).toMatch(/^tables: /);
 });
 
 test("20 concurrent trigger requests for one table: the ones that lose get 409, no two runs overlap", async ({ page }) => {
   await login(page, "operator");
-  const responses = await Promise.all(Array.from({ length: 20 }, () => page.request.post("/api/runs", { data: { tables: ["customers"] } })));
+  const responses = await Promise.all(Array.from({ length: 20 }, () => page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["customers"] } })));
   const codes = responses.map((r) => r.status());
   expect(codes.every((c) => c === 202 || c === 409)).toBe(true);
   expect(codes.filter((c) => c === 202).length).toBeGreaterThanOrEqual(1);

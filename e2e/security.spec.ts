@@ -75,7 +75,7 @@ test("state-changing API requests must be same-origin JSON: every forged shape i
   const audited = await metaQuery(`SELECT 1 FROM "AuditEvent" WHERE action = 'request.refused' AND actor = 'oscar@example.test' AND outcome = 'forbidden'`);
   expect(audited.length).toBeGreaterThanOrEqual(forged.length * 3);
   // The app's own page still works: the browser sends Origin and Sec-Fetch-Site for it.
-  const own = await page.evaluate(async () => (await fetch("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tables: ["customers"], dryRun: true }) })).status);
+  const own = await page.evaluate(async () => (await fetch("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ environment: "demo_uat", tables: ["customers"], dryRun: true }) })).status);
   expect(own).toBe(202);
 });
 

@@ -10,12 +10,13 @@ const APP_URL = process.env.APP_URL || 'http://localhost:3000';
 // The app's Auth.js provider id this IdP answers to (the browser tests run a second IdP as provider `oidc`).
 const CALLBACK_ID = process.env.IDP_CALLBACK_ID || 'local-idp';
 
-// Roles are not asserted by the IdP: the app's metadata DB holds them (the demo seeds the first three).
+// Roles are not asserted by the IdP: the app's metadata DB holds them (the demo seeds the first four).
 // mallory claims ada's address without the IdP vouching for it (email_verified: false): the app must not make her ada.
 export const USERS = {
   ada: { password: 'ada', name: 'Ada Admin', email: 'ada@example.test', verified: true },
   oscar: { password: 'oscar', name: 'Oscar Operator', email: 'oscar@example.test', verified: true },
   vera: { password: 'vera', name: 'Vera Viewer', email: 'vera@example.test', verified: true },
+  quinn: { password: 'quinn', name: 'Quinn QA', email: 'quinn@example.test', verified: true },
   mallory: { password: 'mallory', name: 'Mallory Mimic', email: 'ada@example.test', verified: false },
 };
 
@@ -108,7 +109,7 @@ const server = http.createServer(async (req, res) => {
 <label>Username <input name="username" id="username" autofocus></label>
 <label>Password <input name="password" id="password" type="password"></label>
 <button type="submit" id="sign-in">Sign in</button></form>
-<p><small>Demo users: ada/ada (admin), oscar/oscar (operator), vera/vera (viewer)</small></p>`));
+<p><small>Demo users: ada/ada (admin), oscar/oscar (operator), vera/vera (viewer), quinn/quinn (operator of QA only)</small></p>`));
     }
     if (req.method === 'POST' && m[2] === '/login') {
       const { username, password } = await readForm(req);

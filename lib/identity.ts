@@ -52,14 +52,49 @@ function groupsFrom(claims: Claims, claim: string | undefined): string[] | null 
 
 const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
+/** Entries of a groups list that name an environment: `qa-testers:qa` (the group, then the environment). */
+const scoped = (v: string | undefined) => list(v).filter((g) => g.includes(":"));
+const global = (v: string | undefined) => list(v).filter((g) => !g.includes(":"));
+
 /** The role the groups claim grants (ADMIN_GROUPS, OPERATOR_GROUPS; anyone else is a viewer), or null when roles
  *  are not mapped from the IdP. */
 export function roleFromGroups(groups: string[] | null, env: Env = process.env): RoleName | null {
   if (!env.ROLE_CLAIM?.trim()) return null;
   const have = new Set(groups ?? []);
-  if (list(env.ADMIN_GROUPS).some((g) => have.has(g))) return "admin";
-  if (list(env.OPERATOR_GROUPS).some((g) => have.has(g))) return "operator";
+  if (global(env.ADMIN_GROUPS).some((g) => have.has(g))) return "admin";
+  if (global(env.OPERATOR_GROUPS).some((g) => have.has(g))) return "operator";
   return "viewer";
+}
+
+/** Environment roles the groups claim grants: OPERATOR_GROUPS / VIEWER_GROUPS entries `group:environment` (operator
+ *  wins where both match), or null when roles are not mapped from the IdP. */
+export function grantsFromGroups(groups: string[] | null, env: Env = process.env): Map<string, "viewer" | "operator"> | null {
+  if (!env.ROLE_CLAIM?.trim()) return null;
+  const have = new Set(groups ?? []);
+  const out = new Map<string, "viewer" | "operator">();
+  for (const [variable, role] of [["VIEWER_GROUPS", "viewer"], ["OPERATOR_GROUPS", "operator"]] as const)
+    for (const entry of scoped(env[variable])) {
+      const at = entry.lastIndexOf(":");
+      if (have.has(entry.slice(0, at))) out.set(entry.slice(at + 1).toLowerCase(), role);
+    }
+  return out;
+}
+
+/** Makes the grants the claim made match what it grants now (grants an admin made are left alone); audits changes. */
+async function syncClaimedGrants(db: Metadata, userId: string, target: string, claimed: Map<string, "viewer" | "operator">, env: Env) {
+  const by = `${env.ROLE_CLAIM} claim`;
+  const current = await db.environmentGrant.findMany({ where: { userId } });
+  const environments = new Set((await db.environment.findMany({ select: { name: true } })).map((e) => e.name));
+  for (const g of current.filter((x) => x.grantedBy === by && !claimed.has(x.environment))) {
+    await db.environmentGrant.delete({ where: { id: g.id } });
+    await audit({ actor: by, environment: g.environment, action: "user.grant", target, details: { before: { role: g.role }, after: { role: null } } }, db);
+  }
+  for (const [environment, role] of claimed) {
+    const had = current.find((x) => x.environment === environment);
+    if (!environments.has(environment) || (had && (had.role === role || had.grantedBy !== by))) continue;
+    await db.environmentGrant.upsert({ where: { userId_environment: { userId, environment } }, create: { userId, environment, role, grantedBy: by }, update: { role } });
+    await audit({ actor: by, environment, action: "user.grant", target, details: { before: { role: had?.role ?? null }, after: { role } } }, db);
+  }
 }
 
 export type SignInResult =
@@ -122,6 +157,8 @@ export async function resolveSignIn(db: Metadata, c: IdentityClaims, env: Env = 
     await audit({ actor: `${env.ROLE_CLAIM} claim`, action: "user.role", target: actorFor(user), details: { before: { role: user.role }, after: { role: claimedRole }, issuer: c.issuer } }, db);
     user = await db.user.update({ where: { id: user.id }, data: { role: claimedRole } });
   }
+  const claimedGrants = grantsFromGroups(c.groups, env);
+  if (claimedGrants) await syncClaimedGrants(db, user.id, actorFor(user), claimedGrants, env);
   // An unverified email claim is kept on the identity for the admins to see, and named in the audit as unverified.
   await audit(
     {

@@ -9,8 +9,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { importConfig } from "../lib/config/store";
+import { environmentNameFor } from "../lib/config/environments";
 import { loadConfigFile } from "../lib/config/yaml";
-import { isSeeded, seedDemo } from "../lib/demo/seed";
+import { isSeeded, seedDemo, seedQa } from "../lib/demo/seed";
 import { startEmbeddedPostgres, ensureDatabase } from "../lib/embedded/postgres";
 import { createMetadataClient } from "../lib/metadata/client";
 import { migrateMetadata } from "../lib/metadata/migrate";
@@ -86,28 +87,37 @@ async function main() {
   await migrateMetadata(metaUrl);
   log("metadata database migrated");
 
-  for (const db of ["demo_production", "demo_uat"]) await ensureDatabase(cluster.url("postgres"), db);
+  for (const db of ["demo_production", "demo_uat", "demo_qa"]) await ensureDatabase(cluster.url("postgres"), db);
   if (!(await isSeeded(cluster.url("demo_production")))) {
     const orders = Number(args.orders ?? (args.e2e ? 20_000 : 1_000_000));
     const t = Date.now();
     await seedDemo(cluster.url("demo_production"), cluster.url("demo_uat"), { orders, days: 60 });
     log(`seeded demo_production and demo_uat (${orders.toLocaleString("en")} orders) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
+  if (!(await isSeeded(cluster.url("demo_qa")))) await seedQa(cluster.url("demo_qa"), { orders: 0, days: 60 });
 
   const db = createMetadataClient(metaUrl);
-  if ((await db.tableConfig.count()) === 0) {
-    const config = loadConfigFile(path.join(root, "config/config-test.yaml"));
+  // Two environments from the same production, each named after its target database: demo_uat
+  // (config-test.yaml) and demo_qa (demo-qa.yaml: its own tables, customers masked).
+  for (const file of ["config/config-test.yaml", "config/demo-qa.yaml"]) {
+    const config = loadConfigFile(path.join(root, file));
+    if (await db.environment.findUnique({ where: { name: environmentNameFor(config) } })) continue;
     for (const side of [config.databases.source, config.databases.target]) side.port = cluster.port;
     await importConfig(db, config);
-    log("imported config/config-test.yaml");
+    log(`imported ${file} as environment ${environmentNameFor(config)}`);
   }
   for (const [email, name, role] of [
     ["ada@example.test", "Ada Admin", "admin"],
     ["oscar@example.test", "Oscar Operator", "operator"],
     ["vera@example.test", "Vera Viewer", "viewer"],
+    ["quinn@example.test", "Quinn QA", "viewer"],
   ] as const) {
     await db.user.upsert({ where: { email }, create: { email, name, role }, update: { role, active: true } });
   }
+  // Quinn operates QA and only watches UAT.
+  const quinn = await db.user.findUniqueOrThrow({ where: { email: "quinn@example.test" } });
+  const qa = { userId: quinn.id, environment: "demo_qa" };
+  await db.environmentGrant.upsert({ where: { userId_environment: qa }, create: { ...qa, role: "operator", grantedBy: "demo" }, update: { role: "operator" } });
   await db.$disconnect();
 
   const env: Record<string, string> = {
@@ -131,7 +141,7 @@ async function main() {
     UAT_REFRESH_METRICS_TOKEN: process.env.UAT_REFRESH_METRICS_TOKEN ?? secret(path.join(dataDir, "metrics-token")),
   };
   // Browser tests reach the demo databases through this file (to shape fixtures, e.g. a deliberately slow table).
-  if (args.e2e) writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ targetUrl: cluster.url("demo_uat"), sourceUrl: cluster.url("demo_production"), metaUrl, metricsToken: env.UAT_REFRESH_METRICS_TOKEN }));
+  if (args.e2e) writeFileSync(path.join(dataDir, "stack.json"), JSON.stringify({ targetUrl: cluster.url("demo_uat"), qaUrl: cluster.url("demo_qa"), sourceUrl: cluster.url("demo_production"), metaUrl, metricsToken: env.UAT_REFRESH_METRICS_TOKEN }));
   // The CLI reads this when DATABASE_URL is unset: `npm run refresh -- --status` just works next to the demo.
   if (!args.e2e) writeFileSync(
     path.join(root, ".data/demo.env"),
@@ -150,7 +160,9 @@ async function main() {
     ada / ada      admin     (edits tables, schedules, users)
     oscar / oscar  operator  (triggers refreshes)
     vera / vera    viewer    (watches)
-  CLI against the same metadata: npm run refresh -- --status
+    quinn / quinn  operator of QA only (watches UAT)
+  Environments: demo_uat and demo_qa (its own tables, customers masked).
+  CLI against the same metadata: npm run refresh -- --status; npm run refresh -- --env demo_qa --force
   Health: ${APP_URL}/api/health, ${APP_URL}/api/ready; metrics: ${APP_URL}/metrics (bearer token in ${path.relative(root, path.join(dataDir, "metrics-token"))})
   Stop with Ctrl+C.
 `);

@@ -3,7 +3,7 @@ import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { logger } from "@/lib/log";
 import { metadata } from "@/lib/metadata/client";
 import { Scheduler } from "@/lib/scheduler/scheduler";
-import { notifyScheduleMissed } from "@/lib/notify/notify";
+import { notifyScheduleMissed, notifyScheduleSkipped } from "@/lib/notify/notify";
 import { queue, startRun } from "./jobs";
 
 const g = globalThis as unknown as { __uatRefreshScheduler?: Scheduler };
@@ -11,7 +11,7 @@ const g = globalThis as unknown as { __uatRefreshScheduler?: Scheduler };
 export async function startAppScheduler() {
   if (g.__uatRefreshScheduler) return g.__uatRefreshScheduler;
   registerBuiltInDialects();
-  const s = new Scheduler(metadata(), { start: startRun, onMissed: (sch, missed) => notifyScheduleMissed(metadata(), queue, sch, missed), instance: `pid ${process.pid}` });
+  const s = new Scheduler(metadata(), { start: startRun, onMissed: (sch, missed) => notifyScheduleMissed(metadata(), queue, sch, missed), onSkipped: (sch, dueAt, why) => notifyScheduleSkipped(metadata(), queue, sch, dueAt, why), instance: `pid ${process.pid}` });
   g.__uatRefreshScheduler = s;
   try {
     await s.start();

@@ -7,7 +7,7 @@ import { audit } from "@/lib/audit";
 import { appOrigins, checkSameOrigin } from "@/lib/http/same-origin";
 import { userLabel } from "@/lib/identity";
 import { metadata } from "@/lib/metadata/client";
-import { hasRole, type RoleName } from "@/lib/roles";
+import { hasRole, roleIn, type RoleName } from "@/lib/roles";
 import { auth } from "./auth";
 
 export interface AppUser {
@@ -15,7 +15,10 @@ export interface AppUser {
   /** Verified email, when a provider asserted one. */
   email: string | null;
   name: string | null;
+  /** The installation-wide role (admin, or the role in environments without a grant). */
   role: RoleName;
+  /** Roles per environment that replace `role` there (lib/roles roleIn). */
+  grants: Record<string, RoleName>;
   /** How the audit trail and runs name this user (the email, else the identity). */
   label: string;
 }
@@ -27,9 +30,10 @@ export async function currentUser(): Promise<AppUser | null> {
   // A signed-out session stays signed out even if its cookie comes back (a request that raced the sign-out may
   // set it again): its id is revoked on the server.
   if (!session.sid || (await metadata().revokedSession.findUnique({ where: { sid: session.sid } }))) return null;
-  const user = await metadata().user.findUnique({ where: { id: session.uid }, include: { identities: { orderBy: { lastLoginAt: "desc" }, take: 1 } } });
+  const user = await metadata().user.findUnique({ where: { id: session.uid }, include: { identities: { orderBy: { lastLoginAt: "desc" }, take: 1 }, grants: true } });
   if (!user || !user.active) return null;
-  return { id: user.id, email: user.email, name: user.name, role: user.role, label: userLabel(user, user.identities[0]) };
+  const grants = Object.fromEntries(user.grants.map((g) => [g.environment, g.role]));
+  return { id: user.id, email: user.email, name: user.name, role: user.role, grants, label: userLabel(user, user.identities[0]) };
 }
 
 async function auditForbidden(user: AppUser, role: RoleName, what: string, details: Record<string, unknown> = {}) {
@@ -75,6 +79,15 @@ export async function requireApiRole(role: RoleName, what: string, details: Reco
     return NextResponse.json({ error: `${what} needs the ${role} role; you are ${user.role}` }, { status: 403 });
   }
   return user;
+}
+
+/** For route handlers and actions acting on one environment: the user's role there (lib/roles roleIn), or the 403
+ *  response, audited with the environment. */
+export async function requireEnvironmentRole(user: AppUser, role: RoleName, environment: string, what: string, details: Record<string, unknown> = {}): Promise<AppUser | NextResponse> {
+  const had = roleIn(user, environment);
+  if (hasRole(had, role)) return user;
+  await audit({ actor: user.label, environment, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had, ...details } });
+  return NextResponse.json({ error: `${what} needs the ${role} role in ${environment}; you are ${had} there` }, { status: 403 });
 }
 
 /** For route handlers that change state: same-origin JSON only (lib/http/same-origin), then the role. */

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { Dashboard } from "@/components/dashboard/dashboard";
-import { hasRole } from "@/lib/roles";
+import { hasRole, roleIn } from "@/lib/roles";
 import { pageEnvironment, withEnvironment } from "@/server/environment";
 import { requirePageRole } from "@/server/session";
 
@@ -21,7 +21,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
           ))}
         </nav>
       )}
-      {current ? <Dashboard key={current} environment={current} canTrigger={hasRole(user.role, "operator")} /> : <p className="text-slate-600">No environment is configured yet: an admin imports a config.yaml on Admin &gt; Configuration.</p>}
+      {current ? <Dashboard key={current} environment={current} canTrigger={hasRole(roleIn(user, current), "operator")} /> : <p className="text-slate-600">No environment is configured yet: an admin imports a config.yaml on Admin &gt; Configuration.</p>}
     </section>
   );
 }

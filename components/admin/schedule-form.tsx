@@ -48,6 +48,7 @@ export function ScheduleForm({ action, tables, environment }: { action: Action; 
         {err("tables") && <span role="alert" className="text-xs text-red-700">{err("tables")}</span>}
       </fieldset>
       <label className="flex items-center gap-2"><input type="checkbox" name="enabled" defaultChecked /> Enabled</label>
+      <label className="flex items-center gap-2"><input type="checkbox" name="pre_approved" /> Pre-approved (its runs need no approval where the environment requires one)</label>
       <button disabled={pending} className="rounded bg-slate-900 px-3 py-1.5 text-white">Save schedule</button>
     </form>
   );

@@ -13,7 +13,7 @@ export function YamlImport({ action }: { action: Action }) {
   const [yaml, setYaml] = useState(state.yaml);
   const [tooLarge, setTooLarge] = useState<string | null>(null);
   const d = state.diff;
-  const nothing = d && !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length && !d.steps?.length;
+  const nothing = d && !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length && !d.steps?.length && !d.rules?.length;
   return (
     <form action={formAction} className="space-y-3">
       <label className="block text-sm">
@@ -52,6 +52,7 @@ export function YamlImport({ action }: { action: Action }) {
               {d.changed.map((c) => <li key={`c${c.name}`}>~ table {c.name}: {c.fields.map((f) => `${f.field} ${JSON.stringify(f.before)} → ${JSON.stringify(f.after)}`).join("; ")}</li>)}
               {d.databases.map((c) => <li key={`d${c.side}${c.field}`}>~ {c.side}.{c.field}: {JSON.stringify(c.before)} → {JSON.stringify(c.after)}</li>)}
               {d.settings.map((c) => <li key={`s${c.field}`}>~ settings.{c.field}: {JSON.stringify(c.before)} → {JSON.stringify(c.after)}</li>)}
+              {d.rules?.map((c) => <li key={`r${c.field}`}>~ {c.field}: {JSON.stringify(c.before)} → {JSON.stringify(c.after)}</li>)}
               {d.steps?.map((c) => <li key={`p${c.name}`}>{c.before ? (c.after ? "~" : "−") : "+"} post-refresh step {c.name}{c.before && c.after ? `: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` : ""}</li>)}
             </ul>
           )}

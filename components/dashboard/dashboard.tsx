@@ -222,7 +222,7 @@ export function Dashboard({ canTrigger, environment }: { canTrigger: boolean; en
       <dialog ref={dialog} className="m-auto max-w-md rounded-lg p-6 shadow-xl backdrop:bg-black/30" aria-labelledby="confirm-title">
         <h2 id="confirm-title" className="text-lg font-semibold">Refresh {pending?.length ? pending.join(", ") : "all enabled tables"}?</h2>
         <p className="mt-2 text-sm">
-          This overwrites data in the <strong>target {target}</strong> ({data.target.engine}) from the source {data.source.server}/{data.source.database}. The source is only read.
+          This overwrites data in the <strong>target {target}</strong> ({data.target.engine}, environment <strong>{environment}</strong>) from the source {data.source.server}/{data.source.database}. The source is only read.
         </p>
         {trigger.isError && <p role="alert" className="mt-3 rounded bg-red-50 p-2 text-sm text-red-800">{trigger.error.message}</p>}
         <div className="mt-5 flex justify-end gap-2">

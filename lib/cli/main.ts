@@ -15,6 +15,7 @@ import { audit } from "../audit";
 import { redact } from "../redact";
 import { loadInstallationFile, stringifyConfig, stringifyInstallation } from "../config/yaml";
 import { RefreshError } from "../engine/context";
+import { BlackoutError } from "../engine/errors";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
 import { runRefresh, sweepInterruptedRuns, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
@@ -46,9 +47,10 @@ export const USAGE = `Usage: uat-refresh [options]
   --json                  machine-readable output for --status, --test-connections and runs
 
 The metadata database is DATABASE_URL (npm run demo writes .data/demo.env, read when DATABASE_URL is unset).
-Exit codes: 0 done, 1 a refresh failed, 2 bad usage or configuration, 3 a table is already being refreshed.`;
+Exit codes: 0 done, 1 a refresh failed, 2 bad usage or configuration, 3 a table is already being refreshed,
+4 the environment is in a blackout window.`;
 
-const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
+const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3, blackout: 4 } as const;
 
 /** Failed runs of the CLI notify too: the deliveries are queued for the workers (the queue is opened only then). */
 async function notifyFromCli(db: Metadata, url: string, runId: string) {
@@ -286,6 +288,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof TableBusyError) {
       console.error(e.message);
       return EXIT.busy;
+    }
+    if (e instanceof BlackoutError) {
+      console.error(`error: ${e.message}`);
+      return EXIT.blackout;
     }
     // A metadata database nobody migrated yet: say how to set it up.
     if ((e as { code?: string }).code === "P2021") {

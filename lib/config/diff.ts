@@ -10,6 +10,8 @@ export interface ConfigDiff {
   settings: { field: string; before: unknown; after: unknown }[];
   /** Post-refresh steps added, removed or changed (by name), with their SQL before and after. */
   steps: { name: string; before: unknown; after: unknown }[];
+  /** The environment's blackout windows and approval rule, when they change. */
+  rules: { field: string; before: unknown; after: unknown }[];
 }
 
 function fieldChanges(before: Record<string, unknown>, after: Record<string, unknown>) {
@@ -34,6 +36,7 @@ export function diffConfig(current: RefreshConfig | null, next: RefreshConfig): 
     ),
     settings: fieldChanges((current?.settings ?? {}) as Record<string, unknown>, next.settings),
     steps: stepChanges(current?.post_refresh_steps ?? [], next.post_refresh_steps ?? []),
+    rules: fieldChanges({ blackout_windows: current?.blackout_windows ?? [], approval: current?.approval ?? null }, { blackout_windows: next.blackout_windows ?? [], approval: next.approval ?? null }),
   };
 }
 
@@ -49,7 +52,7 @@ function stepChanges(before: NonNullable<RefreshConfig["post_refresh_steps"]>, a
 }
 
 export function isEmptyDiff(d: ConfigDiff) {
-  return !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length && !d.steps.length;
+  return !d.added.length && !d.removed.length && !d.changed.length && !d.databases.length && !d.settings.length && !d.steps.length && !d.rules.length;
 }
 
 /** Changes of where a connection points or how it signs in (host, port, database, engine, authentication,
@@ -66,13 +69,14 @@ export function describeConnectionChange(c: ConfigDiff["databases"][number]): st
 
 /** Several environments' diffs as one, every name prefixed with its environment ("qa: customers"). */
 export function mergeDiffs(diffs: { environment: string; diff: ConfigDiff }[]): ConfigDiff {
-  const out: ConfigDiff = { added: [], removed: [], changed: [], databases: [], settings: [], steps: [] };
+  const out: ConfigDiff = { added: [], removed: [], changed: [], databases: [], settings: [], steps: [], rules: [] };
   for (const { environment: e, diff: d } of diffs) {
     out.added.push(...d.added.map((n) => `${e}: ${n}`));
     out.removed.push(...d.removed.map((n) => `${e}: ${n}`));
     out.changed.push(...d.changed.map((c) => ({ ...c, name: `${e}: ${c.name}` })));
     out.databases.push(...d.databases.map((c) => ({ ...c, field: `${c.field} (${e})` })));
     out.steps.push(...d.steps.map((c) => ({ ...c, name: `${e}: ${c.name}` })));
+    out.rules.push(...d.rules.map((c) => ({ ...c, field: `${e}: ${c.field}` })));
     // Settings are the installation's: the same change in every environment's diff.
     for (const c of d.settings) if (!out.settings.some((x) => x.field === c.field)) out.settings.push(c);
   }

@@ -7,6 +7,7 @@ import { ExpressionError, parseExpression } from "../dialects/expression";
 import { credentialVariableProblem } from "./credentials";
 import { SSL_MODES } from "../dialects/postgres/ssl-modes";
 import { stepParameterProblem } from "./step-parameters";
+import { blackoutWindowSchema } from "./blackout";
 
 export { identifier };
 
@@ -183,6 +184,14 @@ export const configSchema = z
     tables: z.array(tableSchema).default([]),
     settings: settingsSchema.default(settingsSchema.parse({})),
     post_refresh_steps: z.array(postRefreshStepSchema).max(100).optional(),
+    /** Times in which no refresh of this environment starts (lib/config/blackout). */
+    blackout_windows: z.array(blackoutWindowSchema).max(50).optional(),
+    /** A manual refresh waits for a second person's approval (an operator of the environment other than the one who
+     *  asked); pending approvals expire. Schedules marked pre-approved run without one. */
+    approval: z
+      .object({ required: z.boolean().default(false), expires_after_hours: z.number().int().min(1).max(24 * 14).default(24) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -125,7 +125,11 @@ type Tx = Parameters<Parameters<Metadata["$transaction"]>[0]>[0];
 
 /** Makes one environment hold exactly this configuration (its tables and steps not in it are removed). */
 async function writeEnvironment(tx: Tx, name: string, config: RefreshConfig, position: number) {
-  await tx.environment.upsert({ where: { name }, create: { name, position }, update: { position } });
+  const rules = {
+    blackoutWindows: (config.blackout_windows ?? []) as unknown as Prisma.InputJsonArray,
+    approval: config.approval ? (config.approval as Prisma.InputJsonObject) : Prisma.DbNull,
+  };
+  await tx.environment.upsert({ where: { name }, create: { name, position, ...rules }, update: { position, ...rules } });
   for (const role of ["source", "target"] as const) {
     const data = { environment: name, ...databaseToRow(role, config.databases[role]) };
     await tx.connection.upsert({ where: { environment_role: { environment: name, role } }, create: data, update: data });
@@ -192,7 +196,8 @@ export async function resolveEnvironment(db: Metadata, asked?: string): Promise<
 
 /** One environment's configuration, or undefined when it has no source/target yet. */
 async function readEnvironment(db: Metadata, environment: string): Promise<RefreshConfig | undefined> {
-  const [connections, tables, settings, steps] = await Promise.all([
+  const [env, connections, tables, settings, steps] = await Promise.all([
+    db.environment.findUnique({ where: { name: environment } }),
     db.connection.findMany({ where: { environment } }),
     db.tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] }),
     db.settings.findUnique({ where: { id: 1 } }),
@@ -219,6 +224,8 @@ async function readEnvironment(db: Metadata, environment: string): Promise<Refre
         }
       : undefined,
     post_refresh_steps: steps.length ? steps.map(rowToStep) : undefined,
+    blackout_windows: Array.isArray(env?.blackoutWindows) && env.blackoutWindows.length ? env.blackoutWindows : undefined,
+    approval: env?.approval ?? undefined,
   });
 }
 

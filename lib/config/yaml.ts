@@ -79,8 +79,16 @@ function tablesForYaml(config: RefreshConfig) {
 
 /** Serialises one environment in the original form. */
 export function stringifyConfig(config: RefreshConfig): string {
-  const steps = config.post_refresh_steps?.length ? { post_refresh_steps: config.post_refresh_steps } : {};
-  return YAML.stringify({ databases: config.databases, tables: tablesForYaml(config), settings: config.settings, ...steps });
+  return YAML.stringify({ databases: config.databases, tables: tablesForYaml(config), settings: config.settings, ...environmentRules(config) });
+}
+
+/** An environment's steps, blackout windows and approval rule, where it has them. */
+function environmentRules(config: RefreshConfig) {
+  return {
+    ...(config.post_refresh_steps?.length ? { post_refresh_steps: config.post_refresh_steps } : {}),
+    ...(config.blackout_windows?.length ? { blackout_windows: config.blackout_windows } : {}),
+    ...(config.approval ? { approval: config.approval } : {}),
+  };
 }
 
 /** The installation: in the original form while it is one environment named after its target (the file loads back
@@ -89,7 +97,7 @@ export function stringifyInstallation(installation: Installation): string {
   const [only, ...more] = installation.environments;
   if (only && !more.length && only.name === environmentNameFor(only.config)) return stringifyConfig(only.config);
   const environments = Object.fromEntries(
-    installation.environments.map(({ name, config }) => [name, { databases: config.databases, tables: tablesForYaml(config), ...(config.post_refresh_steps?.length ? { post_refresh_steps: config.post_refresh_steps } : {}) }]),
+    installation.environments.map(({ name, config }) => [name, { databases: config.databases, tables: tablesForYaml(config), ...environmentRules(config) }]),
   );
   return YAML.stringify({ settings: installation.settings, environments });
 }

@@ -113,6 +113,18 @@ export async function isSeeded(url: string): Promise<boolean> {
   return withClient(url, async (c) => (await c.query("SELECT to_regclass('public.daily_reports') IS NOT NULL AS ok")).rows[0].ok);
 }
 
+/** QA: customers and the daily reports only (its testers work on those), an old copy of both. */
+export async function seedQa(qaUrl: string, opts: SeedOptions) {
+  await withClient(qaUrl, async (c) => {
+    await c.query(SCHEMA.slice(0, SCHEMA.indexOf("CREATE TABLE currencies")));
+    await c.query(REPORTS_TARGET);
+    await c.query(customers(4000));
+    await c.query(dayPartitions(opts.days - 1, 20));
+    await c.query(reports(opts.days - 1, 20));
+    await c.query("ANALYZE");
+  });
+}
+
 export async function seedDemo(productionUrl: string, uatUrl: string, opts: SeedOptions) {
   const eventsTotal = Math.round(opts.orders / 4);
   // One instant for both databases, so rows that exist on both sides are identical.

@@ -12,3 +12,15 @@ export class RefreshError extends Error {
     this.hint = opts.hint;
   }
 }
+
+/** A refresh refused because its environment is in a blackout window (the web answers 409, the CLI exits 4). */
+export class BlackoutError extends RefreshError {
+  constructor(
+    readonly environment: string,
+    readonly window: string,
+    readonly until: Date,
+  ) {
+    super(`environment ${environment} is in its blackout window "${window}" until ${until.toISOString().slice(0, 16).replace("T", " ")} UTC: no refresh starts before then`);
+    this.name = "BlackoutError";
+  }
+}

@@ -3,6 +3,8 @@
 // run in the metadata DB. The CLI, the web app, the scheduler and the queue workers all come through here.
 import { exportConfig, resolveEnvironment } from "../config/store";
 import { environmentNameFor } from "../config/environments";
+import { activeBlackout } from "../config/blackout";
+import { BlackoutError } from "./errors";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
 import { sameDatabase, type Session } from "../dialects/types";
@@ -148,6 +150,14 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   const environment = queued?.environment ?? (req.config ? (req.environment ?? environmentNameFor(req.config)) : await resolveEnvironment(db, req.environment));
   const config = req.config ?? (await exportConfig(db, environment));
   const asked = queued ? { tables: queued.tables.map((t) => t.tableName), trigger: queued.trigger, triggeredBy: queued.triggeredBy, dryRun: queued.dryRun } : req;
+  // No refresh starts in a blackout window (a dry run writes nothing: it may). A queued run whose turn comes in one
+  // is not started either: it is recorded as cancelled, saying why.
+  const blackout = asked.dryRun ? null : activeBlackout(config.blackout_windows);
+  if (blackout) {
+    const refused = new BlackoutError(environment, blackout.name, blackout.until);
+    if (queued) await cancelQueued(db, queued.id, refused.message);
+    throw refused;
+  }
   let tables: TableConfigInput[];
   try {
     tables = selectTables(config, asked.tables);
@@ -295,6 +305,12 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   await steps?.record(db, runId!);
   await finishRun(db, runId!, status, reports, stepError ? new Error(`${stepError}; the tables' refreshes stay committed, no run-wide step's change was kept`) : undefined);
   return { runId: runId!, status, tables: reports, steps: steps?.list() };
+}
+
+/** A queued run that will not start: cancelled with the reason, its tables skipped. */
+async function cancelQueued(db: Metadata, runId: string, why: string) {
+  const done = await db.refreshRun.updateMany({ where: { id: runId, status: "queued" }, data: { status: "cancelled", finishedAt: new Date(), error: why } });
+  if (done.count) await db.tableResult.updateMany({ where: { runId, status: "pending" }, data: { status: "skipped", error: why } });
 }
 
 /** The run-wide post-refresh steps, once the tables are done: not after a cancel, nor when no table committed. */

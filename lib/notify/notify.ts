@@ -93,6 +93,16 @@ export async function notifyScheduleMissed(db: Metadata, queue: Queue, s: Pick<S
   });
 }
 
+export async function notifyScheduleSkipped(db: Metadata, queue: Queue, s: Pick<Schedule, "id" | "name" | "environment">, dueAt: Date, why: string): Promise<string[]> {
+  return notify(db, queue, {
+    event: "schedule_skipped",
+    key: `schedule_skipped|${s.id}|${dueAt.toISOString()}`,
+    path: "/admin/schedules",
+    subject: `UAT refresh schedule ${s.name} (${s.environment}): skipped at ${dueAt.toISOString()}`,
+    body: `The refresh due at ${dueAt.toISOString()} did not run: ${why}.`,
+  });
+}
+
 /** Runs still going past a channel's threshold, and tables not refreshed successfully for longer than one. */
 export async function checkThresholds(db: Metadata, queue: Queue, now = new Date()): Promise<string[]> {
   const channels = await db.notificationChannel.findMany({ where: { enabled: true, OR: [{ events: { has: "run_long" } }, { events: { has: "table_lag" } }] } });

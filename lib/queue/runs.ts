@@ -5,6 +5,8 @@ import type { Trigger } from "../generated/prisma/client";
 import type { Metadata } from "../metadata/client";
 import { busyTables, holdersOf, TableBusyError } from "../engine/busy";
 import { selectTables } from "../engine/runner";
+import { activeBlackout } from "../config/blackout";
+import { BlackoutError } from "../engine/errors";
 import { jobIdFor, RUN_QUEUE, sendRunJob } from "./boss";
 
 export interface EnqueueRequest {
@@ -15,20 +17,27 @@ export interface EnqueueRequest {
   trigger: Trigger;
   triggeredBy: string;
   dryRun?: boolean;
+  /** A schedule marked pre-approved: no approval is waited for. */
+  preApproved?: boolean;
 }
 
 /** Serialises enqueues across instances, so "is this table queued or running?" and the insert are one step. */
 const ENQUEUE_LOCK = 0x55_41_54_51; // "UATQ"
 
 /**
- * Records a queued run and sends its job; resolves with the run id. Refuses at once (TableBusyError, a 409) when a
+ * Records a queued run and sends its job (or, where the environment requires approval of manual refreshes, records it
+ * awaiting approval: lib/queue/approvals); resolves with the run id. Refuses at once (TableBusyError, a 409) when a
  * table it names is already queued or running, saying which run has it.
  */
 export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, req: EnqueueRequest): Promise<string> {
   const environment = await resolveEnvironment(db, req.environment);
   const config = await exportConfig(db, environment);
+  const blackout = req.dryRun ? null : activeBlackout(config.blackout_windows);
+  if (blackout) throw new BlackoutError(environment, blackout.name, blackout.until);
   const tables = selectTables(config, req.tables);
   const names = tables.map((t) => t.name);
+  // A dry run writes nothing: it never waits for an approval.
+  const awaiting = !!config.approval?.required && !req.dryRun && !req.preApproved;
   const run = await db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ENQUEUE_LOCK}::int, 0)`;
     if (req.tables?.length) {
@@ -39,8 +48,7 @@ export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, re
     return tx.refreshRun.create({
       data: {
         environment,
-        status: "queued",
-        queuedAt: new Date(),
+        ...(awaiting ? { status: "awaiting_approval" as const, approvalExpiresAt: new Date(Date.now() + config.approval!.expires_after_hours * 3_600_000) } : { status: "queued" as const, queuedAt: new Date() }),
         trigger: req.trigger,
         triggeredBy: req.triggeredBy,
         dryRun: !!req.dryRun,
@@ -49,6 +57,7 @@ export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, re
       },
     });
   });
+  if (awaiting) return run.id;
   try {
     await sendRunJob(boss, run.id);
   } catch (e) {

@@ -4,6 +4,7 @@ import os from "node:os";
 import type { PgBoss } from "pg-boss";
 import { audit } from "../audit";
 import { runRefresh, sweepInterruptedRuns, type RunReport } from "../engine/runner";
+import { expireApprovals } from "./approvals";
 import { logger } from "../log";
 import type { Metadata } from "../metadata/client";
 import { checkThresholds, deliver, NOTIFY_QUEUE, notifyRunFinished } from "../notify/notify";
@@ -51,6 +52,8 @@ export async function startRunWorkers(db: Metadata, lockUrl: string, boss: PgBos
       const dead = await sweepInterruptedRuns(db, lockUrl);
       if (dead.length) logger.warn({ runs: dead }, "runs whose process ended were marked interrupted");
       for (const runId of dead) await notifyRunFinished(db, boss, runId);
+      const expired = await expireApprovals(db);
+      if (expired.length) logger.info({ runs: expired }, "runs nobody approved in time expired");
       await checkThresholds(db, boss);
     })().catch((err) => logger.error({ err }, "sweep failed"));
   }, opts.sweepMs ?? 10_000);

@@ -9,12 +9,15 @@ import type { Schedule } from "../generated/prisma/client";
 import type { EnqueueRequest } from "../queue/runs";
 import { logger } from "../log";
 import { dueBetween } from "./cron";
+import { BlackoutError } from "../engine/errors";
 
 export interface SchedulerOptions {
   /** Queues a run (the app passes the run queue's enqueue); resolves with the run id. */
   start: (req: EnqueueRequest) => Promise<string>;
   /** Tells whoever subscribed that due times were missed (the app passes the notifier). */
   onMissed?: (s: Schedule, missed: Date[]) => Promise<unknown>;
+  /** Tells whoever subscribed that a due time fell in a blackout window and did not run. */
+  onSkipped?: (s: Schedule, dueAt: Date, why: string) => Promise<unknown>;
   /** How often to look for schedule changes made by other processes (ms). */
   pollMs?: number;
   /** Grace before an un-fired due time counts as missed (ms). */
@@ -79,11 +82,18 @@ export class Scheduler {
     if (claimed.count === 0) return null;
     const actor = `schedule:${s.name}`;
     try {
-      const runId = await this.opts.start({ environment: s.environment, tables: s.scope === "tables" ? s.tables : undefined, trigger: "schedule", triggeredBy: actor });
+      const runId = await this.opts.start({ environment: s.environment, tables: s.scope === "tables" ? s.tables : undefined, trigger: "schedule", triggeredBy: actor, preApproved: s.preApproved });
       await this.db.scheduleFire.update({ where: { scheduleId_dueAt: { scheduleId: s.id, dueAt } }, data: { runId } });
       await audit({ actor, action: "schedule.run", environment: s.environment, target: runId, details: { schedule: s.name, dueAt: dueAt.toISOString(), queued: true } }, this.db);
       return runId;
     } catch (e) {
+      if (e instanceof BlackoutError) {
+        // Not run, on purpose: recorded on the due time, audited and told.
+        await this.db.scheduleFire.update({ where: { scheduleId_dueAt: { scheduleId: s.id, dueAt } }, data: { skipped: e.message } });
+        await audit({ actor, action: "schedule.skipped", environment: s.environment, target: s.name, outcome: "cancelled", details: { dueAt: dueAt.toISOString(), window: e.window, until: e.until.toISOString() } }, this.db);
+        await this.opts.onSkipped?.(s, dueAt, e.message).catch((err) => logger.error({ err, schedule: s.name }, "skipped-schedule notification not queued"));
+        return null;
+      }
       logger.warn({ err: e, schedule: s.name }, "scheduled refresh was not queued");
       await audit({ actor, action: "schedule.run", environment: s.environment, target: s.name, outcome: "failed", details: { dueAt: dueAt.toISOString(), error: (e as Error).message } }, this.db);
       return null;

@@ -73,6 +73,31 @@ describe("identity binding", () => {
     expect(await resolveSignIn(env.db, { ...c, groups: [] }, noEnv)).toMatchObject({ role: "admin" });
   });
 
+  it("groups can name environments: `group:environment` grants a role there, kept in step with the claim, audited; an admin's grant is left alone", async () => {
+    await env.config([]);
+    await env.db.environment.create({ data: { name: "qa" } });
+    const mapped = { ROLE_CLAIM: "groups", OPERATOR_GROUPS: `qa-testers:qa,uat-leads:${env.environment}`, VIEWER_GROUPS: "auditors:qa" };
+    const c = identityClaims("oidc", { iss: "https://idp-a.example", sub: "quentin", email: "quentin@corp.example", email_verified: true, groups: ["staff", "qa-testers", "auditors"] }, mapped);
+    expect(await resolveSignIn(env.db, c, mapped)).toMatchObject({ ok: true, role: "viewer" });
+    const grants = async () => (await env.db.environmentGrant.findMany({ where: { user: { email: "quentin@corp.example" } }, orderBy: { environment: "asc" } })).map((g) => [g.environment, g.role, g.grantedBy]);
+    // operator wins where a viewer group matches too; an environment that does not exist is not granted
+    expect(await grants()).toEqual([["qa", "operator", "groups claim"]]);
+    // The claim changes: QA gone, UAT's leads group added.
+    await resolveSignIn(env.db, { ...c, groups: ["uat-leads"] }, mapped);
+    expect(await grants()).toEqual([[env.environment, "operator", "groups claim"]]);
+    const audited = await env.db.auditEvent.findMany({ where: { action: "user.grant", target: "quentin@corp.example" }, orderBy: { at: "asc" } });
+    expect(audited.map((a) => [a.environment, a.details])).toEqual([
+      ["qa", { before: { role: null }, after: { role: "operator" } }],
+      ["qa", { before: { role: "operator" }, after: { role: null } }],
+      [env.environment, { before: { role: null }, after: { role: "operator" } }],
+    ]);
+    // A grant an admin made stays whatever the claim says.
+    const user = await env.db.user.findUniqueOrThrow({ where: { email: "quentin@corp.example" } });
+    await env.db.environmentGrant.create({ data: { userId: user.id, environment: "qa", role: "viewer", grantedBy: "ada@corp.example" } });
+    await resolveSignIn(env.db, { ...c, groups: ["qa-testers"] }, mapped);
+    expect(await grants()).toEqual([["qa", "viewer", "ada@corp.example"]]);
+  });
+
   it("a deactivated user is refused and the refusal audited", async () => {
     const r = await resolveSignIn(env.db, claims({ subject: "gone", email: "gone@corp.example", emailVerified: true }), noEnv);
     await env.db.user.update({ where: { id: (r as { userId: string }).userId }, data: { active: false } });

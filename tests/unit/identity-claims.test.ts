@@ -1,6 +1,7 @@
 // The stable identity each provider's claims give, and when an email counts as verified.
 import { describe, expect, it } from "vitest";
-import { identityClaims, roleFromGroups } from "../../lib/identity";
+import { grantsFromGroups, identityClaims, roleFromGroups } from "../../lib/identity";
+import { roleIn } from "../../lib/roles";
 
 const env = {} as Record<string, string>;
 
@@ -28,5 +29,20 @@ describe("identity claims", () => {
     expect(roleFromGroups(["ops"], mapped)).toBe("operator");
     expect(roleFromGroups([], mapped)).toBe("viewer");
     expect(roleFromGroups(null, mapped)).toBe("viewer");
+  });
+
+  it("`group:environment` entries grant a role in that environment only, never the installation-wide role", () => {
+    const mapped = { ROLE_CLAIM: "roles", OPERATOR_GROUPS: "ops,qa-testers:qa", VIEWER_GROUPS: "qa-watchers:qa,auditors:uat" };
+    expect(roleFromGroups(["qa-testers"], mapped)).toBe("viewer");
+    expect(roleFromGroups(["ops"], mapped)).toBe("operator");
+    expect([...grantsFromGroups(["qa-testers", "qa-watchers", "auditors"], mapped)!]).toEqual([["qa", "operator"], ["uat", "viewer"]]);
+    expect(grantsFromGroups(["qa-testers"], {})).toBeNull();
+  });
+
+  it("a user's role in an environment: admin everywhere, else the grant there, else the installation-wide role", () => {
+    expect(roleIn({ role: "admin", grants: { qa: "viewer" } }, "qa")).toBe("admin");
+    expect(roleIn({ role: "viewer", grants: { qa: "operator" } }, "qa")).toBe("operator");
+    expect(roleIn({ role: "viewer", grants: { qa: "operator" } }, "uat")).toBe("viewer");
+    expect(roleIn({ role: "operator", grants: { perf: "viewer" } }, "perf")).toBe("viewer");
   });
 });

@@ -19,6 +19,7 @@ const scheduleSchema = z
     scope: z.enum(["all", "tables"]),
     tables: z.array(z.string()).default([]),
     enabled: z.boolean(),
+    preApproved: z.boolean(),
   })
   .superRefine((s, ctx) => {
     const err = cronError(s.cron, s.timezone) ?? (nodeCronAccepts(s.cron) ? null : "is not a valid cron expression for the scheduler (node-cron)");
@@ -40,6 +41,7 @@ export async function saveScheduleAction(prev: ScheduleFormState, form: FormData
     scope: form.get("scope"),
     tables: form.getAll("tables").map(String),
     enabled: form.get("enabled") === "on",
+    preApproved: form.get("pre_approved") === "on",
   });
   if (!parsed.success) return { errors: fieldErrors(parsed.error) };
   const s = parsed.data;
@@ -61,7 +63,7 @@ export async function saveScheduleAction(prev: ScheduleFormState, form: FormData
     environment,
     action: before ? "schedule.update" : "schedule.create",
     target: s.name,
-    details: JSON.parse(JSON.stringify({ before: before && { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables, enabled: before.enabled }, after: data })),
+    details: JSON.parse(JSON.stringify({ before: before && { cron: before.cron, timezone: before.timezone, scope: before.scope, tables: before.tables, enabled: before.enabled, preApproved: before.preApproved }, after: data })),
   });
   await reloadSchedules();
   revalidatePath("/admin/schedules");

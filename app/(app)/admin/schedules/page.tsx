@@ -33,6 +33,7 @@ export default async function SchedulesPage({ searchParams }: { searchParams: Pr
                 <span>{describeCron(s.cron)} ({s.timezone})</span>
                 <span className="text-slate-600">{s.scope === "all" ? "all enabled tables" : s.tables.join(", ")}</span>
                 <span>{s.enabled ? "enabled" : "disabled"}</span>
+                {s.preApproved && <span className="text-violet-800">pre-approved</span>}
                 <form action={setScheduleEnabledAction.bind(null, s.id, !s.enabled)} className="ml-auto"><button className="text-xs underline">{s.enabled ? "Disable" : "Enable"}</button></form>
                 <form action={deleteScheduleAction.bind(null, s.id)}><button className="text-xs text-red-700 underline">Delete</button></form>
               </div>
@@ -41,7 +42,7 @@ export default async function SchedulesPage({ searchParams }: { searchParams: Pr
                 <ul className="mt-2 text-xs">
                   {s.fires.map((f) => (
                     <li key={f.id}>
-                      {formatTime(f.dueAt)}: {f.missed ? <span className="text-amber-700">missed (no instance was running)</span> : f.runId ? <Link className="underline" href={`/runs/${f.runId}`}>run</Link> : "claimed, did not start (see audit trail)"}
+                      {formatTime(f.dueAt)}: {f.missed ? <span className="text-amber-700">missed (no instance was running)</span> : f.skipped ? <span className="text-slate-600">skipped: {f.skipped}</span> : f.runId ? <Link className="underline" href={`/runs/${f.runId}`}>run</Link> : "claimed, did not start (see audit trail)"}
                     </li>
                   ))}
                 </ul>

@@ -2,7 +2,8 @@ import { formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { ROLES } from "@/lib/roles";
 import { currentUser, requirePageRole } from "@/server/session";
-import { setActiveAction, setRoleAction } from "./actions";
+import { setActiveAction, setGrantAction, setRoleAction } from "./actions";
+import { environmentNames } from "@/lib/config/store";
 
 export const metadata = { title: "Users" };
 
@@ -10,7 +11,8 @@ export default async function UsersPage() {
   // Each page checks the role itself (the admin layout does too, but a page must not rely on being nested there).
   await requirePageRole("admin", "users");
   const me = await currentUser();
-  const users = await metadataDb().user.findMany({ orderBy: [{ email: "asc" }, { createdAt: "asc" }], include: { identities: { orderBy: { createdAt: "asc" } } } });
+  const users = await metadataDb().user.findMany({ orderBy: [{ email: "asc" }, { createdAt: "asc" }], include: { identities: { orderBy: { createdAt: "asc" } }, grants: { orderBy: { environment: "asc" } } } });
+  const environments = await environmentNames(metadataDb());
   return (
     <section>
       <h1 className="mb-2 text-2xl font-semibold">Users</h1>
@@ -18,7 +20,7 @@ export default async function UsersPage() {
       <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
         <table className="min-w-full text-sm">
           <thead className="bg-slate-50 text-left text-slate-600">
-            <tr><th className="px-3 py-2">User</th><th className="px-3 py-2">Role</th><th className="px-3 py-2">Last sign-in</th><th className="px-3 py-2">Status</th></tr>
+            <tr><th className="px-3 py-2">User</th><th className="px-3 py-2">Role</th>{environments.length > 0 && <th className="px-3 py-2">Per environment</th>}<th className="px-3 py-2">Last sign-in</th><th className="px-3 py-2">Status</th></tr>
           </thead>
           <tbody>
             {users.map((u) => (
@@ -42,6 +44,29 @@ export default async function UsersPage() {
                     {u.id !== me?.id && <button className="text-xs underline">Save</button>}
                   </form>
                 </td>
+                {environments.length > 0 && (
+                  <td className="px-3 py-2" data-testid="grants">
+                    {u.role === "admin" ? (
+                      <span className="text-xs text-slate-500">admin in every environment</span>
+                    ) : (
+                      <form action={setGrantAction.bind(null, u.id)} className="flex flex-wrap items-center gap-2">
+                        <ul className="mr-2 text-xs">
+                          {u.grants.map((g) => <li key={g.environment}>{g.environment}: {g.role}</li>)}
+                          {u.grants.length === 0 && <li className="text-slate-500">{u.role} everywhere</li>}
+                        </ul>
+                        <select name="environment" aria-label={`Environment for ${u.email ?? u.name ?? u.id}`} className="rounded border border-slate-300 px-1 py-0.5">
+                          {environments.map((e) => <option key={e}>{e}</option>)}
+                        </select>
+                        <select name="role" aria-label={`Grant role to ${u.email ?? u.name ?? u.id}`} className="rounded border border-slate-300 px-1 py-0.5" defaultValue="operator">
+                          <option value="operator">operator</option>
+                          <option value="viewer">viewer</option>
+                          <option value="default">{u.role} (their role)</option>
+                        </select>
+                        <button className="text-xs underline">Grant</button>
+                      </form>
+                    )}
+                  </td>
+                )}
                 <td className="px-3 py-2">{formatTime(u.lastLoginAt)}</td>
                 <td className="px-3 py-2">
                   {u.id === me?.id ? "you" : (

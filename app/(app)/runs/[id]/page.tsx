@@ -2,9 +2,10 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { RunNotifications } from "@/components/runs/run-notifications";
 import { RunProgress } from "@/components/runs/run-progress";
+import { ApprovalPanel } from "@/components/runs/approval-panel";
 import { metadata } from "@/lib/metadata/client";
 import { getRun, runDeliveries, runSnapshot } from "@/lib/runs";
-import { hasRole } from "@/lib/roles";
+import { hasRole, roleIn } from "@/lib/roles";
 import { requirePageRole } from "@/server/session";
 
 /** What a run refreshes and who asked: "Refresh of customers, orders by oscar@example.test (web)". */
@@ -22,8 +23,18 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
     <section>
       <p className="text-sm"><Link href="/runs" className="text-slate-600 hover:underline">← Runs</Link></p>
       <h1 className="text-2xl font-semibold" data-testid="run-title">{runTitle(run)}</h1>
-      <p className="mb-4 text-xs text-slate-500">Run <span className="font-mono">{run.id}</span></p>
-      <RunProgress initial={runSnapshot(run)} canCancel={hasRole(user.role, "operator")} />
+      <p className="mb-4 text-xs text-slate-500">Run <span className="font-mono">{run.id}</span> · environment <span data-testid="run-environment">{run.environment}</span></p>
+      {run.status === "awaiting_approval" && (
+        <ApprovalPanel
+          runId={run.id}
+          expiresAt={run.approvalExpiresAt?.toISOString() ?? null}
+          requestedBy={run.triggeredBy}
+          canDecide={hasRole(roleIn(user, run.environment), "operator") && user.label !== run.triggeredBy}
+          why={user.label === run.triggeredBy ? "You asked for this run: another operator decides on it." : "Operators of this environment decide on it."}
+        />
+      )}
+      {run.decidedBy && <p className="mb-4 text-sm text-slate-600" data-testid="decision">{run.status === "rejected" ? "Rejected" : "Approved"} by {run.decidedBy}{run.decisionNote ? `: ${run.decisionNote}` : ""}</p>}
+      <RunProgress initial={runSnapshot(run)} canCancel={hasRole(roleIn(user, run.environment), "operator")} />
       <RunNotifications runId={run.id} initial={await runDeliveries(metadata(), run.id)} runEndedAt={run.finishedAt?.toISOString() ?? null} />
     </section>
   );

@@ -2,19 +2,29 @@ import { connection, NextResponse } from "next/server";
 import { z } from "zod";
 import { audit } from "@/lib/audit";
 import { formatIssues } from "@/lib/config/schema";
-import { exportInstallation } from "@/lib/config/store";
-import { MAX_CONFIG_BYTES, stringifyInstallation } from "@/lib/config/yaml";
+import { exportConfig, exportInstallation } from "@/lib/config/store";
+import { MAX_CONFIG_BYTES, stringifyConfig, stringifyInstallation } from "@/lib/config/yaml";
+import { EnvironmentChoiceError, requestEnvironment } from "@/server/environment";
 import { metadata } from "@/lib/metadata/client";
 import { importConfiguration } from "@/server/config-import";
 import { requireApiRole, requireMutation } from "@/server/session";
 
-/** The whole installation as config.yaml (the original form while it is one environment) (no secrets exist in it: only environment variable names). */
-export async function GET() {
+/** The whole installation as config.yaml (the original form while it is one environment), or with `?env=NAME` that
+ *  environment in the original form (no secrets exist in it: only environment variable names). */
+export async function GET(req: Request) {
   await connection();
   const user = await requireApiRole("admin", "export configuration");
   if (user instanceof NextResponse) return user;
-  const yaml = stringifyInstallation(await exportInstallation(metadata()));
-  await audit({ actor: user.label, action: "config.export" });
+  const asked = new URL(req.url).searchParams.get("env");
+  let environment: string | null = null;
+  try {
+    if (asked) environment = await requestEnvironment(asked);
+  } catch (e) {
+    if (e instanceof EnvironmentChoiceError) return NextResponse.json({ error: e.message }, { status: 400 });
+    throw e;
+  }
+  const yaml = environment ? stringifyConfig(await exportConfig(metadata(), environment)) : stringifyInstallation(await exportInstallation(metadata()));
+  await audit({ actor: user.label, action: "config.export", environment });
   return new Response(yaml, { headers: { "Content-Type": "application/yaml; charset=utf-8", "Content-Disposition": 'attachment; filename="config.yaml"' } });
 }
 
