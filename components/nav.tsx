@@ -13,6 +13,7 @@ const LINKS = [
   { href: "/admin/steps", label: "Steps", role: "admin" },
   { href: "/admin/notifications", label: "Notifications", role: "admin" },
   { href: "/admin/users", label: "Users", role: "admin" },
+  { href: "/admin/tokens", label: "Tokens", role: "admin" },
 ] as const;
 
 export function Nav({ user }: { user: AppUser }) {

@@ -65,6 +65,7 @@ export function runSnapshot(run: RunWithTables) {
   const rows = runRows(run.tables);
   return {
     id: run.id,
+    environment: run.environment,
     status: run.status,
     trigger: run.trigger,
     triggeredBy: run.triggeredBy,

@@ -9,6 +9,7 @@ import { userLabel } from "@/lib/identity";
 import { metadata } from "@/lib/metadata/client";
 import { hasRole, roleIn, type RoleName } from "@/lib/roles";
 import { auth } from "./auth";
+import { authenticateToken } from "@/lib/auth/tokens";
 
 export interface AppUser {
   id: string;
@@ -19,6 +20,8 @@ export interface AppUser {
   role: RoleName;
   /** Roles per environment that replace `role` there (lib/roles roleIn). */
   grants: Record<string, RoleName>;
+  /** A service token's environments (empty: every one); absent for a person. */
+  scope?: string[];
   /** How the audit trail and runs name this user (the email, else the identity). */
   label: string;
 }
@@ -84,10 +87,32 @@ export async function requireApiRole(role: RoleName, what: string, details: Reco
 /** For route handlers and actions acting on one environment: the user's role there (lib/roles roleIn), or the 403
  *  response, audited with the environment. */
 export async function requireEnvironmentRole(user: AppUser, role: RoleName, environment: string, what: string, details: Record<string, unknown> = {}): Promise<AppUser | NextResponse> {
+  if (user.scope?.length && !user.scope.includes(environment)) {
+    await audit({ actor: user.label, environment, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, scope: user.scope, ...details } });
+    return NextResponse.json({ error: `${what}: ${user.label} may not act on environment ${environment}` }, { status: 403 });
+  }
   const had = roleIn(user, environment);
   if (hasRole(had, role)) return user;
   await audit({ actor: user.label, environment, action: "forbidden", target: what, outcome: "forbidden", details: { needed: role, had, ...details } });
   return NextResponse.json({ error: `${what} needs the ${role} role in ${environment}; you are ${had} there` }, { status: 403 });
+}
+
+/** For the REST endpoints pipelines call (status, trigger, run, cancel): a service token (`Authorization: Bearer`,
+ *  lib/auth/tokens; no cookie is involved, so no cross-site check), else the signed-in user as the other handlers
+ *  check them (`mutation`: same-origin JSON first). */
+export async function requireApiCaller(req: Request, role: RoleName, what: string, opts: { mutation?: boolean; details?: Record<string, unknown> } = {}): Promise<AppUser | NextResponse> {
+  const authorization = req.headers.get("authorization");
+  if (!authorization) return opts.mutation ? requireMutation(req, role, what, opts.details) : requireApiRole(role, what, opts.details);
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+  const check = bearer ? await authenticateToken(metadata(), bearer[1], { method: req.method, path: new URL(req.url).pathname }) : { ok: false as const, reason: "expected Authorization: Bearer <token>" };
+  if (!check.ok) return NextResponse.json({ error: check.reason }, { status: 401, headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' } });
+  const t = check.token;
+  const user: AppUser = { id: `token:${t.id}`, email: null, name: t.name, role: t.role, grants: {}, scope: t.environments, label: `token ${t.name}` };
+  if (!hasRole(user.role, role)) {
+    await auditForbidden(user, role, what, opts.details);
+    return NextResponse.json({ error: `${what} needs the ${role} role; ${user.label} is ${user.role}` }, { status: 403 });
+  }
+  return user;
 }
 
 /** For route handlers that change state: same-origin JSON only (lib/http/same-origin), then the role. */

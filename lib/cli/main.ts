@@ -16,6 +16,7 @@ import { redact } from "../redact";
 import { loadInstallationFile, stringifyConfig, stringifyInstallation } from "../config/yaml";
 import { RefreshError } from "../engine/context";
 import { BlackoutError } from "../engine/errors";
+import { remoteMain } from "./remote";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
 import { runRefresh, sweepInterruptedRuns, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
@@ -45,6 +46,11 @@ export const USAGE = `Usage: uat-refresh [options]
                           (--status without it shows every environment; with --import it names the original
                           form's one environment)
   --json                  machine-readable output for --status, --test-connections and runs
+  --api URL               act through a running app's REST API instead of the metadata database, with a service
+                          token in UAT_REFRESH_TOKEN (pipelines): --force / --dry-run [--table NAME] [--env NAME],
+                          --status
+  --wait                  with --api: follow the run to its end and exit with its outcome (without --api a refresh
+                          always runs to its end)
 
 The metadata database is DATABASE_URL (npm run demo writes .data/demo.env, read when DATABASE_URL is unset).
 Exit codes: 0 done, 1 a refresh failed, 2 bad usage or configuration, 3 a table is already being refreshed,
@@ -159,6 +165,8 @@ export async function main(argv: string[]): Promise<number> {
         export: { type: "boolean" },
         json: { type: "boolean" },
         env: { type: "string" },
+        api: { type: "string" },
+        wait: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -172,6 +180,13 @@ export async function main(argv: string[]): Promise<number> {
   if (args.help) {
     console.log(USAGE);
     return EXIT.ok;
+  }
+  if (args.api) {
+    if (!args.force && !args["dry-run"] && !args.status) {
+      console.error(`Nothing to do: with --api, --force refreshes, --dry-run shows the plan, --status reads an environment.\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    return remoteMain({ api: args.api, environment: args.env, tables: args.table, dryRun: !!args["dry-run"], wait: !!args.wait, status: !!args.status, json: !!args.json });
   }
   loadDemoEnv();
   registerBuiltInDialects();

@@ -1,17 +1,17 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { z } from "zod";
+import { triggerRequest } from "@/lib/http/api";
 import { audit } from "@/lib/audit";
 import { ConfigError, formatIssues } from "@/lib/config/schema";
 import { RefreshError } from "@/lib/engine/context";
 import { BlackoutError } from "@/lib/engine/errors";
 import { TableBusyError } from "@/lib/engine/runner";
 import { startRun } from "@/server/jobs";
-import { requireEnvironmentRole, requireMutation } from "@/server/session";
+import { requireApiCaller, requireEnvironmentRole } from "@/server/session";
 import { requestEnvironment } from "@/server/environment";
 import { redact } from "@/lib/redact";
 import { EnvironmentChoiceError } from "@/lib/config/environments";
 
-const body = z.object({ environment: z.string().min(1).max(40).optional(), tables: z.array(z.string().min(1)).max(500).optional(), dryRun: z.boolean().optional() }).strict();
+const body = triggerRequest;
 
 /** Triggers a refresh of some tables (or all enabled ones) of one environment (`environment`: needed when there are
  *  several). Operators of that environment and admins only. */
@@ -21,7 +21,7 @@ export async function POST(req: NextRequest) {
   const asked = Array.isArray(json?.tables) ? json.tables.map(String) : "all enabled";
   const what = `trigger refresh of ${Array.isArray(asked) ? asked.join(", ") : asked}`;
   // Signed in and same-origin first; the role is the one the user has in the environment asked for.
-  const signedIn = await requireMutation(req, "viewer", what, { tables: asked });
+  const signedIn = await requireApiCaller(req, "viewer", what, { mutation: true, details: { tables: asked } });
   if (signedIn instanceof NextResponse) return signedIn;
   const parsed = body.safeParse(json);
   if (!parsed.success) return NextResponse.json({ error: "invalid request", issues: formatIssues(parsed.error) }, { status: 400 });

@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 import { audit } from "@/lib/audit";
 import { cancelRun } from "@/server/jobs";
-import { requireEnvironmentRole, requireMutation } from "@/server/session";
+import { requireApiCaller, requireEnvironmentRole } from "@/server/session";
 import { metadata } from "@/lib/metadata/client";
 
 /** Stops a run wherever it executes (this instance, another one, a worker host, the CLI): open transactions roll
@@ -9,7 +9,7 @@ import { metadata } from "@/lib/metadata/client";
  *  and admins only. */
 export async function POST(req: Request, { params }: { params: Promise<{ id: string }> }) {
   const id = (await params).id;
-  const signedIn = await requireMutation(req, "viewer", `cancel refresh ${id}`);
+  const signedIn = await requireApiCaller(req, "viewer", `cancel refresh ${id}`, { mutation: true });
   if (signedIn instanceof NextResponse) return signedIn;
   const run = await metadata().refreshRun.findUnique({ where: { id }, select: { environment: true } });
   // An unknown run: only someone who may cancel somewhere learns that it does not exist.
