@@ -8,6 +8,9 @@ import { login, stack } from "./helpers";
 test("an operator of QA refreshes QA (masked) and is refused on UAT: 403, audited with the environment", async ({ page, browser }) => {
   await login(page, "qaOperator");
   // The dashboard has a tab per environment; on UAT (the first) she only watches.
+  // The overview: a card per environment.
+  await expect(page.getByTestId("overview-demo_uat")).toContainText("table(s)");
+  await expect(page.getByTestId("overview-demo_qa")).toContainText("table(s)");
   const tabs = page.getByRole("navigation", { name: "Environments" });
   await expect(tabs.getByRole("link")).toHaveText(["demo_uat", "demo_qa"]);
   await expect(page.getByTestId("table-row-orders")).toBeVisible();

@@ -42,7 +42,7 @@ test("a failed refresh notifies the webhook an admin configured, and the run pag
     await expect(page.getByTestId("run-status")).toContainText("failed", { timeout: 30_000 });
     await expect(page.getByTestId("delivery-e2e-hook")).toContainText("sent", { timeout: 30_000 });
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ event: "run_failed", subject: "UAT refresh failed: customers", url: `http://localhost:3000/runs/${runId}` });
+    expect(received[0]).toMatchObject({ event: "run_failed", subject: "UAT refresh failed (demo_uat): customers", url: `http://localhost:3000/runs/${runId}` });
 
     await page.goto("/audit?action=notification");
     await expect(page.getByTestId("audit-row").filter({ hasText: "notification.create" }).first()).toContainText("e2e-hook");

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { Dashboard } from "@/components/dashboard/dashboard";
+import { EnvironmentsOverview } from "@/components/dashboard/environments-overview";
 import { hasRole, roleIn } from "@/lib/roles";
 import { pageEnvironment, withEnvironment } from "@/server/environment";
 import { requirePageRole } from "@/server/session";
@@ -12,6 +13,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
   return (
     <section>
       <h1 className="mb-4 text-2xl font-semibold">Dashboard{all.length > 1 && current ? `: ${current}` : ""}</h1>
+      {all.length > 1 && current && <EnvironmentsOverview current={current} />}
       {all.length > 1 && (
         <nav aria-label="Environments" className="mb-4 flex gap-2 text-sm">
           {all.map((name) => (

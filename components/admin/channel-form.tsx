@@ -13,7 +13,7 @@ const TARGET_HINT: Record<string, string> = {
   webhook: "https://alerts.example.com/uat-refresh or env:ALERT_WEBHOOK_URL",
 };
 
-export function ChannelForm({ action }: { action: Action }) {
+export function ChannelForm({ action, environments }: { action: Action; environments: string[] }) {
   const [state, formAction, pending] = useActionState(action, { errors: {} });
   const [kind, setKind] = useState("email");
   const err = (k: string) => state.errors[k];
@@ -40,6 +40,12 @@ export function ChannelForm({ action }: { action: Action }) {
         {NOTIFY_EVENTS.map((e) => <label key={e} className="flex items-center gap-2"><input type="checkbox" name="events" value={e} /> {EVENT_LABELS[e]}</label>)}
         {field("events")}
       </fieldset>
+      {environments.length > 1 && (
+        <fieldset className="flex flex-wrap gap-3">
+          <legend className="font-medium">Environments (none ticked: every environment)</legend>
+          {environments.map((e) => <label key={e} className="flex items-center gap-1"><input type="checkbox" name="environments" value={e} /> {e}</label>)}
+        </fieldset>
+      )}
       <div className="grid gap-4 sm:grid-cols-3">
         <label className="flex flex-col gap-1">N minutes (run still going)<input name="longRunMinutes" type="number" min={1} className="rounded border border-slate-300 px-2 py-1" />{field("longRunMinutes")}</label>
         <label className="flex flex-col gap-1">N hours (table not refreshed)<input name="lagHours" type="number" min={1} className="rounded border border-slate-300 px-2 py-1" />{field("lagHours")}</label>

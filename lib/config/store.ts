@@ -157,8 +157,12 @@ export async function importInstallation(db: Metadata, installation: Installatio
     const names = installation.environments.map((e) => e.name);
     if (!opts.whole) {
       const others = existing.filter((e) => !names.includes(e.name)).map((e) => e.name);
-      const kept = await Promise.all(others.map(async (name) => ({ name, config: await readEnvironment(tx as unknown as Metadata, name) })));
-      assertGuards([...kept.filter((k): k is EnvironmentConfig => !!k.config), ...installation.environments]);
+      const kept: EnvironmentConfig[] = [];
+      for (const name of others) {
+        const config = await readEnvironment(tx as unknown as Metadata, name);
+        if (config) kept.push({ name, config });
+      }
+      assertGuards([...kept, ...installation.environments]);
     } else {
       assertGuards(installation.environments);
       await tx.environment.deleteMany({ where: { name: { notIn: names } } });
@@ -196,13 +200,12 @@ export async function resolveEnvironment(db: Metadata, asked?: string): Promise<
 
 /** One environment's configuration, or undefined when it has no source/target yet. */
 async function readEnvironment(db: Metadata, environment: string): Promise<RefreshConfig | undefined> {
-  const [env, connections, tables, settings, steps] = await Promise.all([
-    db.environment.findUnique({ where: { name: environment } }),
-    db.connection.findMany({ where: { environment } }),
-    db.tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] }),
-    db.settings.findUnique({ where: { id: 1 } }),
-    db.postRefreshStep.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] }),
-  ]);
+  // One query at a time: inside an import's transaction they share one connection.
+  const env = await db.environment.findUnique({ where: { name: environment } });
+  const connections = await db.connection.findMany({ where: { environment } });
+  const tables = await db.tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] });
+  const settings = await db.settings.findUnique({ where: { id: 1 } });
+  const steps = await db.postRefreshStep.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] });
   const source = connections.find((c) => c.role === "source");
   const target = connections.find((c) => c.role === "target");
   if (!source || !target) return undefined;

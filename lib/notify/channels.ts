@@ -16,6 +16,8 @@ export const channelSchema = z
     events: z.array(z.enum(NOTIFY_EVENTS)).min(1, "choose at least one event"),
     longRunMinutes: z.number().int().min(1).max(7 * 24 * 60).nullable().default(null),
     lagHours: z.number().int().min(1).max(24 * 365).nullable().default(null),
+    /** Empty: every environment. */
+    environments: z.array(z.string().min(1).max(40)).max(50).default([]),
     enabled: z.boolean().default(true),
   })
   .strict()

@@ -28,13 +28,16 @@ export interface Occurrence {
   runId?: string;
   /** Path in the app the message links to (e.g. /runs/<id>). */
   path?: string;
+  /** The environment it happened in: channels limited to other environments do not hear it. */
+  environment?: string;
 }
 
 type Queue = PgBoss | (() => Promise<PgBoss>);
 
 /** Records and queues the deliveries of an occurrence; returns the ids of the new deliveries. */
 export async function notify(db: Metadata, queue: Queue, o: Occurrence, only?: (c: NotificationChannel) => boolean): Promise<string[]> {
-  const channels = (await db.notificationChannel.findMany({ where: { enabled: true, events: { has: o.event } } })).filter((c) => !only || only(c));
+  const hears = (c: NotificationChannel) => !o.environment || !c.environments.length || c.environments.includes(o.environment);
+  const channels = (await db.notificationChannel.findMany({ where: { enabled: true, events: { has: o.event } } })).filter((c) => hears(c) && (!only || only(c)));
   if (!channels.length) return [];
   const url = o.path ? `${appUrl()}${o.path}` : appUrl();
   const created = await db.notificationDelivery.createManyAndReturn({
@@ -74,18 +77,20 @@ export async function notifyRunFinished(db: Metadata, queue: Queue, runId: strin
   const lines = run.tables.map((t) => `- ${t.tableName}: ${t.status}${t.error ? ` (${t.error})` : ""}`);
   return notify(db, queue, {
     event,
+    environment: run.environment,
     key: `${event}|${run.id}`,
     runId: run.id,
     path: `/runs/${run.id}`,
-    subject: `UAT refresh ${run.status}: ${run.tables.map((t) => t.tableName).join(", ")}`,
+    subject: `UAT refresh ${run.status} (${run.environment}): ${run.tables.map((t) => t.tableName).join(", ")}`,
     body: `Run ${run.id}, started by ${run.triggeredBy} (${run.trigger}), ended ${run.status}.\n${lines.join("\n")}`,
   });
 }
 
-export async function notifyScheduleMissed(db: Metadata, queue: Queue, s: Pick<Schedule, "id" | "name">, missed: Date[]): Promise<string[]> {
+export async function notifyScheduleMissed(db: Metadata, queue: Queue, s: Pick<Schedule, "id" | "name" | "environment">, missed: Date[]): Promise<string[]> {
   if (!missed.length) return [];
   return notify(db, queue, {
     event: "schedule_missed",
+    environment: s.environment,
     key: `schedule_missed|${s.id}|${missed[0].toISOString()}`,
     path: "/admin/schedules",
     subject: `UAT refresh schedule ${s.name}: ${missed.length} due time(s) missed`,
@@ -96,6 +101,7 @@ export async function notifyScheduleMissed(db: Metadata, queue: Queue, s: Pick<S
 export async function notifyScheduleSkipped(db: Metadata, queue: Queue, s: Pick<Schedule, "id" | "name" | "environment">, dueAt: Date, why: string): Promise<string[]> {
   return notify(db, queue, {
     event: "schedule_skipped",
+    environment: s.environment,
     key: `schedule_skipped|${s.id}|${dueAt.toISOString()}`,
     path: "/admin/schedules",
     subject: `UAT refresh schedule ${s.name} (${s.environment}): skipped at ${dueAt.toISOString()}`,
@@ -117,10 +123,11 @@ export async function checkThresholds(db: Metadata, queue: Queue, now = new Date
           queue,
           {
             event: "run_long",
+            environment: run.environment,
             key: `run_long|${run.id}|${c.longRunMinutes}`,
             runId: run.id,
             path: `/runs/${run.id}`,
-            subject: `UAT refresh still running after ${minutes} min: ${run.tables.map((t) => t.tableName).join(", ")}`,
+            subject: `UAT refresh (${run.environment}) still running after ${minutes} min: ${run.tables.map((t) => t.tableName).join(", ")}`,
             body: `Run ${run.id}, started by ${run.triggeredBy} at ${run.startedAt.toISOString()}, is still running (threshold ${c.longRunMinutes} min).`,
           },
           (x) => x.id === c.id,
@@ -132,7 +139,7 @@ export async function checkThresholds(db: Metadata, queue: Queue, now = new Date
   if (lagChannels.length) {
     const tables = await db.tableConfig.findMany({ where: { enabled: true } });
     for (const t of tables) {
-      const last = await db.tableResult.findFirst({ where: { tableName: t.name, status: "succeeded", run: { dryRun: false } }, orderBy: { finishedAt: "desc" } });
+      const last = await db.tableResult.findFirst({ where: { tableName: t.name, status: "succeeded", run: { dryRun: false, environment: t.environment } }, orderBy: { finishedAt: "desc" } });
       const at = last?.finishedAt ?? t.createdAt;
       const hours = (now.getTime() - at.getTime()) / 3_600_000;
       for (const c of lagChannels.filter((c) => hours > c.lagHours!)) {
@@ -142,10 +149,11 @@ export async function checkThresholds(db: Metadata, queue: Queue, now = new Date
             queue,
             {
               event: "table_lag",
+              environment: t.environment,
               // once per channel and stale stretch: a new successful refresh starts a new one
-              key: `table_lag|${t.name}|${last?.id ?? "never"}|${c.lagHours}`,
-              path: `/tables/${encodeURIComponent(t.name)}`,
-              subject: `UAT table ${t.name} not refreshed for ${Math.floor(hours)} h`,
+              key: `table_lag|${t.environment}|${t.name}|${last?.id ?? "never"}|${c.lagHours}`,
+              path: `/tables/${encodeURIComponent(t.name)}?env=${encodeURIComponent(t.environment)}`,
+              subject: `UAT table ${t.name} (${t.environment}) not refreshed for ${Math.floor(hours)} h`,
               body: `${t.name} was last refreshed successfully ${last ? `at ${at.toISOString()} (run ${last.runId})` : "never"}; the threshold is ${c.lagHours} h.`,
             },
             (x) => x.id === c.id,

@@ -11,6 +11,7 @@ import { ConfigError } from "../../lib/config/schema";
 import { exportInstallation, importInstallation } from "../../lib/config/store";
 import { parseInstallationYaml, stringifyInstallation } from "../../lib/config/yaml";
 import { runRefresh } from "../../lib/engine/runner";
+import { environmentsOverview } from "../../lib/engine/overview";
 import { runCli } from "../support/cli";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 
@@ -90,6 +91,26 @@ environments:
     expect((await qa.query("SELECT count(*)::int AS n FROM customers")).rows[0].n).toBe(2000);
     const runs = await env.db.refreshRun.findMany({ orderBy: { environment: "asc" }, select: { environment: true, status: true } });
     expect(runs).toEqual([{ environment: "qa", status: "succeeded" }, { environment: "uat", status: "succeeded" }]);
+  });
+
+  it("the overview: each environment reachable, how many tables are behind production, its last run", async () => {
+    await env.source.query("ANALYZE"); // production is read through its statistics only
+    const overview = async () => (await environmentsOverview(env.db, env.metaUrl)).map((e) => [e.environment, e.reachable, e.tables, e.behind, e.lastRun?.status, e.running]);
+    expect(await overview()).toEqual([
+      ["uat", true, 2, 0, "succeeded", 0],
+      ["qa", true, 1, 0, "succeeded", 0],
+    ]);
+    // Production gains customers: both environments have a table behind (each status is cached a few seconds).
+    await env.source.query("INSERT INTO customers SELECT g, 'customer ' || g, 'c' || g || '@corp.example' FROM generate_series(2001, 2500) g");
+    await env.source.query("ANALYZE customers");
+    process.env.STATUS_CACHE_SECONDS = "1";
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await overview()).toEqual([
+      ["uat", true, 2, 1, "succeeded", 0],
+      ["qa", true, 1, 1, "succeeded", 0],
+    ]);
+    await env.source.query("DELETE FROM customers WHERE id > 2000");
+    await env.source.query("ANALYZE customers");
   });
 
   it("a run that names no environment where several exist is refused, naming them", async () => {

@@ -89,6 +89,9 @@ describe("notifications", () => {
     await channel({ name: "teams", kind: "teams", target: `${hookBase}/teams`, events: ["run_partial"] });
     await channel({ name: "flaky-json", kind: "webhook", target: `${hookBase}/flaky`, events: ["run_partial"] });
     await channel({ name: "dead-json", kind: "webhook", target: `${hookBase}/dead`, events: ["run_partial"] });
+    // Limited to this environment: hears it; limited to another: hears nothing of this one.
+    await channel({ name: "this-env-only", kind: "webhook", target: `${hookBase}/mine`, events: ["run_partial"], environments: [env.environment] });
+    await channel({ name: "qa-only", kind: "webhook", target: `${hookBase}/qa`, events: ["run_partial", "run_failed", "table_lag", "schedule_missed", "run_long"], lagHours: 1, longRunMinutes: 1, environments: ["qa"] });
     boss = await openQueue(env.metaUrl);
     workers = await startRunWorkers(env.db, env.metaUrl, boss, { concurrency: 1, sweepMs: 60_000 });
   });
@@ -107,27 +110,27 @@ describe("notifications", () => {
     const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
     expect(report.status).toBe("partial");
     const ids = await notifyRunFinished(env.db, boss, report.runId);
-    expect(ids).toHaveLength(5);
+    expect(ids).toHaveLength(6);
     expect(await notifyRunFinished(env.db, boss, report.runId)).toEqual([]); // one delivery per channel and run, ever
     await waitFor(async () => (await deliveries(report.runId)).every((d) => d.status === "sent" || d.status === "failed"), 60_000, 200);
     const url = `https://uat-refresh.example.test/runs/${report.runId}`;
 
     const mail = mails.find((m) => m.raw.includes(report.runId))!;
     expect(mail.to).toBe("ops@example.test,dba@example.test");
-    expect(mail.raw).toMatch(/Subject: UAT refresh partial: accounts, fine/);
+    expect(mail.raw).toMatch(new RegExp(`Subject: UAT refresh partial \\(${env.environment}\\): accounts, fine`));
     expect(mail.raw).toContain(url);
     expect(mail.raw).toMatch(/accounts: failed \(column\(s\) extra of target table public\.accounts are missing/);
 
     const slack = hooks.find((h) => h.path === "/slack")!;
     expect(slack.body.text).toContain(`<${url}|Open in UAT Refresh>`);
     const teams = hooks.find((h) => h.path === "/teams")!;
-    expect(teams.body).toMatchObject({ "@type": "MessageCard", title: "UAT refresh partial: accounts, fine", potentialAction: [{ "@type": "OpenUri", targets: [{ uri: url }] }] });
+    expect(teams.body).toMatchObject({ "@type": "MessageCard", title: `UAT refresh partial (${env.environment}): accounts, fine`, potentialAction: [{ "@type": "OpenUri", targets: [{ uri: url }] }] });
     const generic = hooks.find((h) => h.path === "/flaky")!;
-    expect(generic.body).toMatchObject({ event: "run_partial", subject: "UAT refresh partial: accounts, fine", url });
+    expect(generic.body).toMatchObject({ event: "run_partial", subject: `UAT refresh partial (${env.environment}): accounts, fine`, url });
 
     const by = Object.fromEntries((await deliveries(report.runId)).map((d) => [d.channel.name, d]));
     expect([by["ops-mail"].status, by["ops-mail"].attempts]).toEqual(["sent", 1]);
-    expect([by.slack.status, by.teams.status]).toEqual(["sent", "sent"]);
+    expect([by.slack.status, by.teams.status, by["this-env-only"].status]).toEqual(["sent", "sent", "sent"]);
     // retried with backoff until the receiver answered
     expect([by["flaky-json"].status, by["flaky-json"].attempts]).toEqual(["sent", 3]);
     // given up after the retry limit, with the reason
@@ -149,7 +152,8 @@ describe("notifications", () => {
     await env.db.refreshRun.update({ where: { id: long.id }, data: { status: "failed", finishedAt: new Date() } });
 
     await waitFor(async () => mails.some((m) => m.raw.includes("schedule nightly: 2 due time(s) missed")) && mails.filter((m) => m.raw.includes("not refreshed for")).length === 1 && hooks.some((h) => h.path === "/slack" && String(h.body.text).includes("still running after 7 min")), 30_000, 200);
-    const lag = mails.find((m) => m.raw.includes("UAT table fine not refreshed for 3 h"))!;
-    expect(lag.raw).toContain("https://uat-refresh.example.test/tables/fine");
+    const lag = mails.find((m) => m.raw.includes(`UAT table fine (${env.environment}) not refreshed for 3 h`))!;
+    expect(lag.raw).toContain(`https://uat-refresh.example.test/tables/fine?env=${env.environment}`);
+    expect(await env.db.notificationDelivery.count({ where: { channel: { name: "qa-only" } } })).toBe(0);
   });
 });

@@ -13,8 +13,8 @@ export interface ChannelFormState {
 }
 
 /** The fields worth an audit's before/after (never a resolved secret: env:NAME stays a name). */
-function auditable(c: { name: string; kind: string; target: string; events: string[]; longRunMinutes: number | null; lagHours: number | null; enabled: boolean }) {
-  return { name: c.name, kind: c.kind, target: c.target, events: c.events, longRunMinutes: c.longRunMinutes, lagHours: c.lagHours, enabled: c.enabled };
+function auditable(c: { name: string; kind: string; target: string; events: string[]; longRunMinutes: number | null; lagHours: number | null; environments: string[]; enabled: boolean }) {
+  return { name: c.name, kind: c.kind, target: c.target, events: c.events, longRunMinutes: c.longRunMinutes, lagHours: c.lagHours, environments: c.environments, enabled: c.enabled };
 }
 
 const intOrNull = (v: FormDataEntryValue | null) => (v === null || String(v).trim() === "" ? null : Number(v));
@@ -28,6 +28,7 @@ export async function saveChannelAction(_prev: ChannelFormState, form: FormData)
     events: form.getAll("events").map(String),
     longRunMinutes: intOrNull(form.get("longRunMinutes")),
     lagHours: intOrNull(form.get("lagHours")),
+    environments: form.getAll("environments").map(String),
     enabled: form.get("enabled") === "on",
   });
   if (!parsed.success) return { errors: fieldErrors(parsed.error) };

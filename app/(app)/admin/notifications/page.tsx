@@ -1,4 +1,5 @@
 import { ChannelForm } from "@/components/admin/channel-form";
+import { environmentNames } from "@/lib/config/store";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatTime } from "@/components/ui/format";
 import { metadata as metadataDb } from "@/lib/metadata/client";
@@ -36,6 +37,8 @@ export default async function NotificationsPage() {
               </div>
               <p className="mt-1 text-xs text-slate-600">
                 {c.events.map((e) => EVENT_LABELS[e as NotifyEvent]?.replace("N minutes", `${c.longRunMinutes} minutes`).replace("N hours", `${c.lagHours} hours`) ?? e).join(" · ")}
+                {" · "}
+                {c.environments.length ? `in ${c.environments.join(", ")}` : "in every environment"}
               </p>
               {c.deliveries.length > 0 && (
                 <ul className="mt-2 text-xs">
@@ -48,7 +51,7 @@ export default async function NotificationsPage() {
           ))}
         </ul>
       )}
-      <ChannelForm action={saveChannelAction} />
+      <ChannelForm action={saveChannelAction} environments={await environmentNames(metadataDb())} />
     </section>
   );
 }
