@@ -130,6 +130,14 @@ async function writeEnvironment(tx: Tx, name: string, config: RefreshConfig, pos
     approval: config.approval ? (config.approval as Prisma.InputJsonObject) : Prisma.DbNull,
   };
   await tx.environment.upsert({ where: { name }, create: { name, position, ...rules }, update: { position, ...rules } });
+  // Moved connections: the servers' names its last run recorded (lib/engine/environment-guard) no longer apply.
+  const before = await tx.connection.findMany({ where: { environment: name } });
+  const moved = (["source", "target"] as const).some((role) => {
+    const was = before.find((c) => c.role === role);
+    const next = databaseToRow(role, config.databases[role]);
+    return !was || was.engine !== next.engine || was.host !== next.host || was.port !== next.port || was.database !== next.database;
+  });
+  if (moved) await tx.environment.update({ where: { name }, data: { sourceKeys: [], targetKeys: [] } });
   for (const role of ["source", "target"] as const) {
     const data = { environment: name, ...databaseToRow(role, config.databases[role]) };
     await tx.connection.upsert({ where: { environment_role: { environment: name, role } }, create: data, update: data });

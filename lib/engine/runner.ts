@@ -7,7 +7,8 @@ import { activeBlackout } from "../config/blackout";
 import { BlackoutError } from "./errors";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
-import { sameDatabase, type Session } from "../dialects/types";
+import { sameDatabase, type ServerIdentity, type Session } from "../dialects/types";
+import { guardAcrossEnvironments } from "./environment-guard";
 import type { Metadata } from "../metadata/client";
 import type { Trigger } from "../generated/prisma/client";
 import { checkCredentials, endpointFor, openSession, type Purpose } from "./connections";
@@ -103,7 +104,7 @@ function guardCommits(session: Session, guard?: CommitGuard): Session {
 
 /** Opens source (read-only) and target, refusing a target that is the source database. `guard` runs before every
  *  commit on the target. */
-export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: CommitGuard): Promise<Sessions & { close(): Promise<void> }> {
+export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: CommitGuard): Promise<Sessions & { close(): Promise<void>; identities: { source: ServerIdentity; target: ServerIdentity } }> {
   checkCredentials(config);
   // Both at once (a TLS handshake and a sign-in each); a side that fails closes the other, the source's failure named first.
   const opened = await Promise.allSettled([openSession(config.databases.source, "source", config.settings, purpose), openSession(config.databases.target, "target", config.settings, purpose)]);
@@ -114,9 +115,11 @@ export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: 
   }
   const [source, opening] = opened.map((o) => (o as PromiseFulfilledResult<Session>).value);
   const target = guardCommits(opening, guard);
+  let identities: { source: ServerIdentity; target: ServerIdentity };
   try {
     const [s, t] = await Promise.all([source.identity(), target.identity()]);
     if (sameDatabase(s, t)) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
+    identities = { source: s, target: t };
   } catch (e) {
     await Promise.all([source.close(), target.close()].map((p) => p.catch(() => {})));
     throw e;
@@ -124,6 +127,7 @@ export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: 
   const pair = {
     source,
     target,
+    identities,
     endpoints: { source: endpointFor(config.databases.source, "source", config.settings, purpose), target: endpointFor(config.databases.target, "target", config.settings, purpose) },
     async reopen(which: "source" | "target") {
       const old = pair[which];
@@ -235,6 +239,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
     try {
       try {
         pairs.push(await openPair(config, purpose, guard(0)));
+        await guardAcrossEnvironments(db, environment, pairs[0]!.identities);
       } catch (e) {
         await finishRun(db, run.id, "failed", reports, e);
         throw e;

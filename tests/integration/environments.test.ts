@@ -148,6 +148,33 @@ environments:
     await expect(importInstallation(env.db, training, { whole: false })).rejects.toThrow(/environments\.training\.databases\.target: is also the target of environment qa/);
   });
 
+  it("a target that is another environment's under another host name is refused when it runs (the servers' own names)", async () => {
+    // The configuration's guard compares host names as written: the other name of this server passes it.
+    const other = u().hostname === "localhost" ? "127.0.0.1" : "localhost";
+    const alias = (name: string) => db(name).replace(`server: ${u().hostname}`, `server: ${other}`);
+    const training = parseInstallationYaml(`databases:\n  source: ${db(dbName(env.sourceUrl))}\n  target: ${alias(dbName(env.targetUrl))}\ntables:\n  - { name: customers, strategy: simple_copy, sync_mode: full_replace }\n`);
+    training.environments[0].name = "training";
+    await importInstallation(env.db, training, { whole: false });
+    const before = await fingerprint(env.target, "customers");
+    const refused = runRefresh(env.db, env.metaUrl, { environment: "training", trigger: "cli", triggeredBy: "test" });
+    await expect(refused).rejects.toThrow(`the target database ${dbName(env.targetUrl)} is also the target of environment uat: one target database belongs to one environment`);
+    expect(await fingerprint(env.target, "customers")).toEqual(before);
+    // Nor may it write production under another name (here from a production of its own).
+    const otherProduction = `${qaDb.replace(/_qa$/, "")}_prod2`;
+    await admin.query(`CREATE DATABASE ${otherProduction}`);
+    try {
+      const prodAlias = parseInstallationYaml(`databases:\n  source: ${db(otherProduction)}\n  target: ${alias(dbName(env.sourceUrl))}\ntables: []\n`);
+      prodAlias.environments[0].name = "training";
+      await importInstallation(env.db, prodAlias, { whole: false });
+      await expect(runRefresh(env.db, env.metaUrl, { environment: "training", trigger: "cli", triggeredBy: "test", dryRun: true })).rejects.toThrow(
+        `the target database ${dbName(env.sourceUrl)} is the source of environment uat: refusing to write a database that is read as production`,
+      );
+    } finally {
+      await env.db.environment.delete({ where: { name: "training" } });
+      await admin.query(`DROP DATABASE IF EXISTS ${otherProduction} WITH (FORCE)`);
+    }
+  });
+
   it("the CLI: --env chooses, --status without it shows every environment, --export and --import keep both", async () => {
     const refused = await runCli(["--force"], cliEnv());
     expect(refused.code).toBe(2);
