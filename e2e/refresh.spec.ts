@@ -10,11 +10,15 @@ test("operator triggers a refresh, watches live progress reach done with the rig
   // statistics only (the seed analyses), so its figure is marked as an estimate.
   await expect(row.getByTestId("source-rows")).toHaveText("≈20,000");
   await expect(row.getByTestId("target-rows")).toHaveText("18,000");
+  await expect(page.getByTestId("overview-demo_qa")).toBeVisible();
   await page.screenshot({ path: "test-results/screenshots/dashboard.png", fullPage: true });
 
   await row.getByRole("button", { name: "Refresh orders" }).click();
   const dialog = page.getByRole("dialog");
   await expect(dialog).toContainText("target 127.0.0.1/demo_uat");
+  // Before confirming: the plan, from a dry run of exactly this request.
+  await expect(dialog.getByTestId("plan-orders")).toContainText(/orders: incremental, about [0-9,]+ rows/);
+  await page.screenshot({ path: "test-results/screenshots/confirm-plan.png" });
   await dialog.getByRole("button", { name: "Refresh 127.0.0.1/demo_uat" }).click();
 
   await expect(page).toHaveURL(/\/runs\/[a-z0-9]+$/);

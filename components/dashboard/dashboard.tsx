@@ -6,6 +6,7 @@ import { useRouter } from "next/navigation";
 import { useMemo, useRef, useState } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatRows, formatTime } from "@/components/ui/format";
+import { PlanPreview, usePlan } from "./plan-preview";
 
 interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string; refreshing?: boolean; asOf?: string; note?: string }
 
@@ -55,6 +56,9 @@ export function Dashboard({ canTrigger, environment }: { canTrigger: boolean; en
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "name", asc: true });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [pending, setPending] = useState<string[] | null>(null);
+  // Each opening of the dialog makes a fresh plan.
+  const [opened, setOpened] = useState(0);
+  const plan = usePlan(environment, pending, opened);
   const dialog = useRef<HTMLDialogElement>(null);
 
   const trigger = useMutation({
@@ -79,6 +83,7 @@ export function Dashboard({ canTrigger, environment }: { canTrigger: boolean; en
 
   const ask = (tables: string[]) => {
     setPending(tables);
+    setOpened((n) => n + 1);
     trigger.reset();
     dialog.current?.showModal();
   };
@@ -224,12 +229,13 @@ export function Dashboard({ canTrigger, environment }: { canTrigger: boolean; en
         <p className="mt-2 text-sm">
           This overwrites data in the <strong>target {target}</strong> ({data.target.engine}, environment <strong>{environment}</strong>) from the source {data.source.server}/{data.source.database}. The source is only read.
         </p>
+        <PlanPreview plan={plan} />
         {trigger.isError && <p role="alert" className="mt-3 rounded bg-red-50 p-2 text-sm text-red-800">{trigger.error.message}</p>}
         <div className="mt-5 flex justify-end gap-2">
           <button type="button" className="rounded border border-slate-300 px-3 py-1 text-sm" onClick={() => dialog.current?.close()}>
             Cancel
           </button>
-          <button type="button" disabled={trigger.isPending} className="rounded bg-red-700 px-3 py-1 text-sm text-white disabled:opacity-50" onClick={() => pending && trigger.mutate(pending)}>
+          <button type="button" disabled={trigger.isPending || plan.isPending} className="rounded bg-red-700 px-3 py-1 text-sm text-white disabled:opacity-50" onClick={() => pending && trigger.mutate(pending)}>
             {trigger.isPending ? "Starting…" : `Refresh ${target}`}
           </button>
         </div>
