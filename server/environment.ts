@@ -6,6 +6,7 @@ import { notFound } from "next/navigation";
 import { environmentNames, resolveEnvironment } from "@/lib/config/store";
 import { EnvironmentChoiceError } from "@/lib/config/environments";
 import { metadata } from "@/lib/metadata/client";
+import { refuseAction, type AppUser } from "./session";
 
 export interface PageEnvironment {
   /** The environment shown (null: none configured yet). */
@@ -27,6 +28,16 @@ export async function requestEnvironment(asked: FormDataEntryValue | string | nu
 }
 
 export { EnvironmentChoiceError };
+
+/** For server actions: the form's `env` (or the only environment); a missing or unknown one is refused 403, audited. */
+export async function formEnvironment(user: AppUser, form: FormData): Promise<string> {
+  try {
+    return await requestEnvironment(form.get("env"));
+  } catch (e) {
+    if (e instanceof EnvironmentChoiceError) return refuseAction(user, "choose an environment", e.message);
+    throw e;
+  }
+}
 
 /** `href` with the environment in its query (kept as users move between pages). */
 export function withEnvironment(href: string, environment: string | null | undefined): string {

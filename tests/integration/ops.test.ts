@@ -65,16 +65,16 @@ describe("health, readiness and metrics", () => {
     const m = parse(body);
     const result = await env.db.tableResult.findFirstOrThrow({ where: { runId: run.runId } });
     expect(m).toMatchObject({
-      'uat_refresh_runs{status="succeeded",trigger="cli"}': 1,
-      'uat_refresh_runs{status="queued",trigger="web"}': 1,
+      [`uat_refresh_runs{environment="${env.environment}",status="succeeded",trigger="cli"}`]: 1,
+      [`uat_refresh_runs{environment="${env.environment}",status="queued",trigger="web"}`]: 1,
       uat_refresh_runs_running: 0,
-      'uat_refresh_table_last_rows{table="accounts",status="succeeded"}': 1234,
-      'uat_refresh_table_last_duration_seconds{table="accounts",status="succeeded"}': result.durationMs! / 1000,
+      [`uat_refresh_table_last_rows{environment="${env.environment}",table="accounts",status="succeeded"}`]: 1234,
+      [`uat_refresh_table_last_duration_seconds{environment="${env.environment}",table="accounts",status="succeeded"}`]: result.durationMs! / 1000,
       uat_refresh_queue_depth: 1,
       'uat_refresh_notification_deliveries{channel="ops-hook",status="failed"}': 1,
-      'uat_refresh_schedule_missed{schedule="nightly"}': 1,
+      [`uat_refresh_schedule_missed{environment="${env.environment}",schedule="nightly"}`]: 1,
     });
     expect(m.uat_refresh_queue_oldest_age_seconds).toBeCloseTo((now.getTime() - queuedAt.getTime()) / 1000, 0);
-    expect(m['uat_refresh_table_seconds_since_verified{table="accounts"}']).toBeCloseTo((now.getTime() - result.finishedAt!.getTime()) / 1000, 1);
+    expect(m[`uat_refresh_table_seconds_since_verified{environment="${env.environment}",table="accounts"}`]).toBeCloseTo((now.getTime() - result.finishedAt!.getTime()) / 1000, 1);
   });
 });

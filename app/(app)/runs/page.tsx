@@ -30,7 +30,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
       <FilterBar clearHref="/runs">
         {many && <FilterSelect name="env" label="Environment" value={sp.env} options={environments} />}
         <FilterSelect name="table" label="Table" value={sp.table} options={tables.map((t) => t.name)} />
-        <FilterSelect name="status" label="Status" value={sp.status} options={["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]} />
+        <FilterSelect name="status" label="Status" value={sp.status} options={["awaiting_approval", "queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted", "rejected", "expired"]} />
         <FilterText name="who" label="Who" value={sp.who} placeholder="email, schedule, host" />
         <DateRange from={sp.from} to={sp.to} />
       </FilterBar>

@@ -8,7 +8,7 @@ import { withNoMaskingNeeded, withRule } from "@/lib/config/personal-data";
 import { changeTableMasking, scanAndFlag } from "@/server/masking";
 import { requireActionRole, type AppUser } from "@/server/session";
 import { redact } from "@/lib/redact";
-import { requestEnvironment, withEnvironment } from "@/server/environment";
+import { formEnvironment, withEnvironment } from "@/server/environment";
 
 export interface MaskingActionState {
   errors: string[];
@@ -29,8 +29,9 @@ function refresh(table?: string) {
 export async function scanAction(_prev: MaskingActionState, form: FormData): Promise<MaskingActionState> {
   const table = String(form.get("table") ?? "") || undefined;
   const user = await admin("scan for personal data");
+  const environment = await formEnvironment(user, form);
   try {
-    const { findings, errors } = await scanAndFlag(await requestEnvironment(form.get("env")), user.label, table ? [table] : undefined);
+    const { findings, errors } = await scanAndFlag(environment, user.label, table ? [table] : undefined);
     refresh(table);
     return { errors, done: `Scanned ${table ?? "every table"}: ${findings.length} column(s) look like personal data.` };
   } catch (e) {
@@ -43,7 +44,7 @@ export async function acceptProposalAction(_prev: MaskingActionState, form: Form
   const parsed = maskRuleSchema.safeParse({ column: form.get("column"), rule: form.get("rule") });
   const user = await admin(`edit masking rules of ${table}`);
   if (!parsed.success) return { errors: formatIssues(parsed.error) };
-  const result = await changeTableMasking(await requestEnvironment(form.get("env")), table, withRule(parsed.data), { actor: user.label, action: "masking.rules", details: { accepted: parsed.data } });
+  const result = await changeTableMasking(await formEnvironment(user, form), table, withRule(parsed.data), { actor: user.label, action: "masking.rules", details: { accepted: parsed.data } });
   refresh(table);
   return { errors: result.errors, done: result.errors.length ? undefined : `${parsed.data.column} is masked with ${parsed.data.rule}.` };
 }
@@ -53,7 +54,7 @@ export async function noMaskingNeededAction(_prev: MaskingActionState, form: For
   const column = String(form.get("column") ?? "");
   const reason = String(form.get("reason") ?? "").trim();
   const user = await admin(`record a masking decision on ${table}`);
-  const result = await changeTableMasking(await requestEnvironment(form.get("env")), table, withNoMaskingNeeded(column, reason, user.label), { actor: user.label, action: "masking.no_masking_needed", details: { column, reason } });
+  const result = await changeTableMasking(await formEnvironment(user, form), table, withNoMaskingNeeded(column, reason, user.label), { actor: user.label, action: "masking.no_masking_needed", details: { column, reason } });
   refresh(table);
   return { errors: result.errors, done: result.errors.length ? undefined : `${column}: no masking needed, recorded.` };
 }
@@ -68,7 +69,7 @@ export async function saveRulesAction(_prev: MaskingActionState, form: FormData)
   } catch {
     return { errors: ["rules: is not JSON"] };
   }
-  const environment = await requestEnvironment(form.get("env"));
+  const environment = await formEnvironment(user, form);
   const result = await changeTableMasking(environment, table, (t) => ({ ...t, masking: rules as never }), { actor: user.label, action: "masking.rules" });
   if (result.errors.length) return { errors: result.errors };
   refresh(table);

@@ -9,7 +9,7 @@ import { validate as nodeCronAccepts } from "node-cron";
 import { cronError } from "@/lib/scheduler/cron";
 import { reloadSchedules } from "@/server/scheduler";
 import { requireActionRole } from "@/server/session";
-import { requestEnvironment } from "@/server/environment";
+import { formEnvironment } from "@/server/environment";
 
 const scheduleSchema = z
   .object({
@@ -49,7 +49,7 @@ export async function saveScheduleAction(prev: ScheduleFormState, form: FormData
   const id = String(form.get("id") ?? "");
   const before = id ? await db.schedule.findUnique({ where: { id } }) : null;
   // A schedule stays in its environment; a new one goes to the page's.
-  const environment = before?.environment ?? (await requestEnvironment(form.get("env")));
+  const environment = before?.environment ?? (await formEnvironment(user, form));
   const known = new Set((await db.tableConfig.findMany({ where: { environment }, select: { name: true } })).map((t) => t.name));
   const missing = s.tables.filter((t) => !known.has(t));
   if (missing.length) return { errors: { tables: `tables: unknown table(s) ${missing.join(", ")}` } };

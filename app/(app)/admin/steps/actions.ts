@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { changeSteps, type StepList } from "@/server/steps";
 import { refuseAction, requireActionRole } from "@/server/session";
-import { requestEnvironment } from "@/server/environment";
+import { formEnvironment } from "@/server/environment";
 
 export interface StepFormState {
   errors: string[];
@@ -23,7 +23,7 @@ export async function saveStepAction(prev: StepFormState, form: FormData): Promi
   };
   const clean = { ...step, tables: step.tables.length ? step.tables : undefined };
   const { errors } = await changeSteps(
-    await requestEnvironment(form.get("env")),
+    await formEnvironment(user, form),
     (steps) => {
       const i = original ? steps.findIndex((s) => s.name === original) : -1;
       if (i < 0) return [...steps, clean];

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { audit } from "@/lib/audit";
 import { parseTableForm, tableFormValues, type FormValues } from "@/lib/config/form";
 import { exportConfig, rowToTable, tableToRow } from "@/lib/config/store";
-import { requestEnvironment, withEnvironment } from "@/server/environment";
+import { formEnvironment, withEnvironment } from "@/server/environment";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { checkAgainstCatalog } from "@/lib/engine/validate";
 import { metadata } from "@/lib/metadata/client";
@@ -27,7 +27,7 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   const { table, errors } = parseTableForm(values);
   if (!table) return { values, errors };
   const db = metadata();
-  const environment = await requestEnvironment(form.get("env"));
+  const environment = await formEnvironment(user, form);
   const before = original ? await db.tableConfig.findUnique({ where: { environment_name: { environment, name: original } } }) : null;
   // Masking rules and personal data are edited on the table's masking page: keep the table's own.
   if (before) ({ masking: table.masking, personal_data: table.personal_data, keep_referencing: table.keep_referencing } = rowToTable(before));
@@ -88,7 +88,7 @@ export async function keepReferencingAction(_prev: KeepState, form: FormData): P
   const foreignKey = String(form.get("foreign_key") ?? "");
   const referencing = String(form.get("referencing") ?? "");
   const keep = form.get("intent") !== "withdraw";
-  const environment = await requestEnvironment(form.get("env"));
+  const environment = await formEnvironment(user, form);
   const result = await decideKeepReferencing(environment, table, foreignKey, referencing, keep ? String(form.get("reason") ?? "") : null, user.label);
   revalidatePath(`/admin/tables/${encodeURIComponent(table)}`);
   return { errors: result.errors, done: result.errors.length ? undefined : keep ? `${referencing} keeps its rows: ${table} is merged, never emptied.` : `Withdrawn: ${referencing} refuses the refresh again.` };
