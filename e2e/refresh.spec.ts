@@ -33,6 +33,8 @@ test("operator triggers a refresh, watches live progress reach done with the rig
 
   await page.goto("/");
   await expect(page.getByTestId("table-row-orders").getByTestId("target-rows")).toHaveText("20,000");
+  // Configured, then what the refresh did: smart_sync resolved to incremental.
+  await expect(page.getByTestId("table-row-orders").getByTestId("table-mode")).toHaveText("simple_copy / smart_sync → incremental");
 
   await page.goto("/runs?table=orders");
   await expect(page.locator(`a[href="/runs/${runId}"]`)).toBeVisible();

@@ -30,7 +30,7 @@ function rowsOf(s: Side) {
 interface TableRow {
   name: string; strategy: string; mode: string; enabled: boolean; watermarkColumn: string | null;
   source: Side; target: Side; lag: string | null; running: boolean; queued: boolean;
-  lastRun: { status: string; finishedAt: string | null; rowsCommitted: number; error: string | null; runId: string } | null;
+  lastRun: { status: string; finishedAt: string | null; rowsCommitted: number; error: string | null; runId: string; mode: string | null } | null;
 }
 interface StatusResponse {
   source: { server: string; database: string; engine: string };
@@ -192,7 +192,11 @@ export function Dashboard({ canTrigger, environment }: { canTrigger: boolean; en
                       <Link href={`/tables/${encodeURIComponent(t.name)}?env=${encodeURIComponent(environment)}`} className="hover:underline">{t.name}</Link>
                       {!t.enabled && <span className="ml-1 text-xs text-slate-500">(disabled)</span>}
                     </td>
-                    <td className="px-3 py-2 text-slate-700">{t.strategy} / {t.mode}</td>
+                    <td className="px-3 py-2 text-slate-700" data-testid="table-mode">
+                      {t.strategy} / {t.mode}
+                      {/* Configured, then what the last refresh did where that differs: "full_replace → merge". */}
+                      {t.lastRun?.mode && t.lastRun.mode !== t.mode && <span className="text-slate-500" title="what the last refresh did"> → {t.lastRun.mode}</span>}
+                    </td>
                     <td className="px-3 py-2 tabular-nums" data-testid="source-rows">{rowsOf(t.source)}</td>
                     <td className="px-3 py-2 tabular-nums" data-testid="target-rows">{rowsOf(t.target)}</td>
                     <td className="px-3 py-2 font-mono text-xs">{t.watermarkColumn ? `${t.watermarkColumn}: ${t.source.watermark ?? "–"} / ${t.target.watermark ?? "–"}` : "–"}</td>

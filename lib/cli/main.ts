@@ -259,7 +259,7 @@ export async function main(argv: string[]): Promise<number> {
           console.table(
             rows.map((r) => ({
             table: r.name,
-            mode: r.mode,
+            mode: r.lastRun?.mode && r.lastRun.mode !== r.mode ? `${r.mode} → ${r.lastRun.mode}` : r.mode,
             "source rows": r.source.rows === null ? r.source.error : `${r.source.estimated ? "≈" : ""}${r.source.rows}`,
             "target rows": r.target.rows === null ? r.target.error : `${r.target.estimated ? "≈" : ""}${r.target.rows}`,
             "source max": r.source.watermark ?? "",

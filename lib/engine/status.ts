@@ -34,7 +34,8 @@ export interface TableStatus {
   watermarkColumn: string | null;
   source: SideStatus;
   target: SideStatus;
-  lastRun: { status: string; finishedAt: Date | null; rowsCommitted: number; error: string | null; runId: string } | null;
+  /** `mode`: what the last refresh did (smart_sync resolved, a full replace merged as a group's parent...). */
+  lastRun: { status: string; finishedAt: Date | null; rowsCommitted: number; error: string | null; runId: string; mode: string | null } | null;
   /** How far the target is behind, in the watermark's own unit ("in sync", "3 days", "120 ids", "5.2 h"). */
   lag: string | null;
 }
@@ -153,7 +154,7 @@ export async function tableStatuses(db: Metadata, { name: environment, config }:
         watermarkColumn: watermarkColumnOf(t) ?? key ?? null,
         source,
         target,
-        lastRun: last ? { status: tableEnd(last.status, last.run.status), finishedAt: last.finishedAt, rowsCommitted: Number(last.rowsCommitted), error: last.error, runId: last.runId } : null,
+        lastRun: last ? { status: tableEnd(last.status, last.run.status), finishedAt: last.finishedAt, rowsCommitted: Number(last.rowsCommitted), error: last.error, runId: last.runId, mode: last.mode } : null,
         lag: describeLag(source, target, lastCommitted?.verified),
       });
     }
