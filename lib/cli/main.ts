@@ -4,7 +4,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { ConfigError } from "../config/schema";
 import { unknownKeepReferencing } from "../engine/validate";
@@ -17,6 +16,7 @@ import { loadInstallationFile, stringifyConfig, stringifyInstallation } from "..
 import { RefreshError } from "../engine/context";
 import { BlackoutError } from "../engine/errors";
 import { remoteMain } from "./remote";
+import { parseCliArgs } from "./options";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
 import { runRefresh, sweepInterruptedRuns, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
@@ -150,28 +150,7 @@ function progressBar() {
 export async function main(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        "test-connections": { type: "boolean" },
-        status: { type: "boolean" },
-        table: { type: "string", multiple: true },
-        force: { type: "boolean" },
-        "dry-run": { type: "boolean" },
-        "scan-pii": { type: "boolean" },
-        config: { type: "string" },
-        import: { type: "string" },
-        "confirm-connection-change": { type: "boolean" },
-        export: { type: "boolean" },
-        json: { type: "boolean" },
-        env: { type: "string" },
-        api: { type: "string" },
-        wait: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    }).values;
+    args = parseCliArgs(argv);
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${USAGE}`);
     return EXIT.usage;

@@ -7,7 +7,7 @@ import type { Metadata } from "../metadata/client";
 import { RefreshError } from "./errors";
 
 export async function guardAcrossEnvironments(db: Metadata, environment: string, ids: { source: ServerIdentity; target: ServerIdentity }): Promise<void> {
-  const others = await db.environment.findMany({ where: { name: { not: environment } }, select: { name: true, sourceKeys: true, targetKeys: true } });
+  const others = await db.environment.findMany({ where: { name: { not: environment } }, orderBy: [{ position: "asc" }, { name: "asc" }], select: { name: true, sourceKeys: true, targetKeys: true } });
   const hits = (keys: string[]) => keys.some((k) => ids.target.keys.includes(k));
   const asSource = others.find((o) => hits(o.sourceKeys));
   if (asSource) throw new RefreshError(`the target database ${ids.target.database} is the source of environment ${asSource.name}: refusing to write a database that is read as production`);
