@@ -33,6 +33,9 @@ test("operator triggers a refresh, watches live progress reach done with the rig
 
   await page.goto("/");
   await expect(page.getByTestId("table-row-orders").getByTestId("target-rows")).toHaveText("20,000");
+  // The page itself carries the last figures the server computed (no wait for /api/status), then updates them live.
+  const html = await (await page.request.get("/")).text();
+  expect(html).toContain('data-testid="table-row-orders"');
   // Configured, then what the refresh did: smart_sync resolved to incremental.
   await expect(page.getByTestId("table-row-orders").getByTestId("table-mode")).toHaveText("simple_copy / smart_sync → incremental");
 

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { Dashboard } from "@/components/dashboard/dashboard";
 import { EnvironmentsOverview } from "@/components/dashboard/environments-overview";
 import { hasRole, roleIn } from "@/lib/roles";
+import { lastKnownStatus } from "@/lib/engine/status";
 import { pageEnvironment, withEnvironment } from "@/server/environment";
 import { requirePageRole } from "@/server/session";
 
@@ -23,7 +24,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
           ))}
         </nav>
       )}
-      {current ? <Dashboard key={current} environment={current} canTrigger={hasRole(roleIn(user, current), "operator")} /> : <p className="text-slate-600">No environment is configured yet: an admin imports a config.yaml on Admin &gt; Configuration.</p>}
+      {current ? <Dashboard key={current} environment={current} initial={lastKnownStatus(current)} canTrigger={hasRole(roleIn(user, current), "operator")} /> : <p className="text-slate-600">No environment is configured yet: an admin imports a config.yaml on Admin &gt; Configuration.</p>}
     </section>
   );
 }

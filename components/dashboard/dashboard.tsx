@@ -49,9 +49,16 @@ async function fetchStatus(environment: string): Promise<StatusResponse> {
   return r.json();
 }
 
-export function Dashboard({ canTrigger, environment }: { canTrigger: boolean; environment: string }) {
+/** `initial`: the last status the server computed (rendered at once, marked stale so that it is read again now). */
+export function Dashboard({ canTrigger, environment, initial }: { canTrigger: boolean; environment: string; initial?: unknown }) {
   const router = useRouter();
-  const status = useQuery({ queryKey: ["status", environment], queryFn: () => fetchStatus(environment), refetchInterval: (q) => (q.state.data?.active.length ? 3_000 : 30_000) });
+  const status = useQuery({
+    queryKey: ["status", environment],
+    queryFn: () => fetchStatus(environment),
+    initialData: initial as StatusResponse | undefined,
+    initialDataUpdatedAt: 0,
+    refetchInterval: (q) => (q.state.data?.active.length ? 3_000 : 30_000),
+  });
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "name", asc: true });
   const [selected, setSelected] = useState<Set<string>>(new Set());

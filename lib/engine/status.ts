@@ -172,6 +172,16 @@ export function statusTtlMs(env: Record<string, string | undefined> = process.en
 /** Per environment. */
 const shared = new Map<string, { at: number; runs: string; value: Promise<DashboardStatus> }>();
 
+// The last status computed per environment, as the API answered it (JSON). On globalThis: the page and the API route
+// may be bundled apart, and the page renders what the route computed last.
+const settled = ((globalThis as { __uatRefreshLastStatus?: Map<string, unknown> }).__uatRefreshLastStatus ??= new Map<string, unknown>());
+
+/** The status computed last for an environment in this process, if any (reads no database): the dashboard page renders
+ *  it at once, then updates it live. */
+export function lastKnownStatus(environment: string): unknown {
+  return settled.get(environment);
+}
+
 /** The newest run start and finish (two index reads of the metadata DB): a status computed before either is stale. */
 async function runsStamp(db: Metadata, environment: string): Promise<string> {
   const r = await db.refreshRun.aggregate({ where: { environment }, _max: { startedAt: true, finishedAt: true } });
@@ -190,6 +200,7 @@ export async function sharedDashboardStatus(db: Metadata, lockUrl: string, envir
     const value = dashboardStatus(db, lockUrl, environment);
     entry = { at: now, runs, value };
     shared.set(environment, entry);
+    value.then((v) => settled.set(environment, JSON.parse(JSON.stringify(v))), () => {});
     value.catch(() => {
       if (shared.get(environment)?.value === value) shared.delete(environment);
     });
