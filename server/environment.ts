@@ -6,6 +6,7 @@ import { notFound } from "next/navigation";
 import { environmentNames, resolveEnvironment } from "@/lib/config/store";
 import { EnvironmentChoiceError } from "@/lib/config/environments";
 import { metadata } from "@/lib/metadata/client";
+import { NextResponse } from "next/server";
 import { refuseAction, type AppUser } from "./session";
 
 export interface PageEnvironment {
@@ -28,6 +29,16 @@ export async function requestEnvironment(asked: FormDataEntryValue | string | nu
 }
 
 export { EnvironmentChoiceError };
+
+/** For route handlers: the named environment (or the only one), or the 400 that says which exist. */
+export async function apiEnvironment(asked: string | null | undefined): Promise<string | NextResponse> {
+  try {
+    return await requestEnvironment(asked);
+  } catch (e) {
+    if (e instanceof EnvironmentChoiceError) return NextResponse.json({ error: e.message }, { status: 400 });
+    throw e;
+  }
+}
 
 /** For server actions: the form's `env` (or the only environment); a missing or unknown one is refused 403, audited. */
 export async function formEnvironment(user: AppUser, form: FormData): Promise<string> {

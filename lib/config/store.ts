@@ -121,6 +121,22 @@ function settingsToRow(s: Settings) {
   };
 }
 
+/** The stored settings row back in config.yaml's shape (settingsToRow's inverse). */
+function rowToSettings(r: Prisma.SettingsGetPayload<object>) {
+  return {
+    default_batch_size: r.defaultBatchSize,
+    connection_timeout: r.connectionTimeout,
+    command_timeout: r.commandTimeout,
+    max_retries: r.maxRetries,
+    max_parallel_tables: r.maxParallelTables,
+    max_concurrent_runs: r.maxConcurrentRuns,
+    max_streams_per_table: r.maxStreamsPerTable ?? undefined,
+    min_rows_per_stream: r.minRowsPerStream,
+    reserve_uat_ids: r.reserveUatIds,
+    review_new_columns: r.reviewNewColumns,
+  };
+}
+
 type Tx = Parameters<Parameters<Metadata["$transaction"]>[0]>[0];
 
 /** Makes one environment hold exactly this configuration (its tables and steps not in it are removed). */
@@ -193,7 +209,7 @@ export async function importConfig(db: Metadata, config: RefreshConfig, environm
 /** The installation's settings (defaults until a configuration is imported). */
 export async function installationSettings(db: Metadata): Promise<Settings> {
   const s = await db.settings.findUnique({ where: { id: 1 } });
-  return settingsSchema.parse(s ? { max_concurrent_runs: s.maxConcurrentRuns, max_parallel_tables: s.maxParallelTables } : {});
+  return settingsSchema.parse(s ? rowToSettings(s) : {});
 }
 
 /** Environment names, in their order. */
@@ -220,20 +236,7 @@ async function readEnvironment(db: Metadata, environment: string): Promise<Refre
   return configSchema.parse({
     databases: { source: rowToDatabase(source), target: rowToDatabase(target) },
     tables: tables.map(rowToTable),
-    settings: settings
-      ? {
-          default_batch_size: settings.defaultBatchSize,
-          connection_timeout: settings.connectionTimeout,
-          command_timeout: settings.commandTimeout,
-          max_retries: settings.maxRetries,
-          max_parallel_tables: settings.maxParallelTables,
-          max_concurrent_runs: settings.maxConcurrentRuns,
-          max_streams_per_table: settings.maxStreamsPerTable ?? undefined,
-          min_rows_per_stream: settings.minRowsPerStream,
-          reserve_uat_ids: settings.reserveUatIds,
-          review_new_columns: settings.reviewNewColumns,
-        }
-      : undefined,
+    settings: settings ? rowToSettings(settings) : undefined,
     post_refresh_steps: steps.length ? steps.map(rowToStep) : undefined,
     blackout_windows: Array.isArray(env?.blackoutWindows) && env.blackoutWindows.length ? env.blackoutWindows : undefined,
     approval: env?.approval ?? undefined,

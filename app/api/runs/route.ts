@@ -7,7 +7,7 @@ import { BlackoutError } from "@/lib/engine/errors";
 import { TableBusyError } from "@/lib/engine/runner";
 import { startRun } from "@/server/jobs";
 import { requireApiCaller, requireEnvironmentRole } from "@/server/session";
-import { requestEnvironment } from "@/server/environment";
+import { apiEnvironment } from "@/server/environment";
 import { redact } from "@/lib/redact";
 import { EnvironmentChoiceError } from "@/lib/config/environments";
 
@@ -26,13 +26,8 @@ export async function POST(req: NextRequest) {
   const parsed = body.safeParse(json);
   if (!parsed.success) return NextResponse.json({ error: "invalid request", issues: formatIssues(parsed.error) }, { status: 400 });
   const { tables, dryRun } = parsed.data;
-  let environment: string;
-  try {
-    environment = await requestEnvironment(parsed.data.environment);
-  } catch (e) {
-    if (e instanceof EnvironmentChoiceError) return NextResponse.json({ error: e.message }, { status: 400 });
-    throw e;
-  }
+  const environment = await apiEnvironment(parsed.data.environment);
+  if (environment instanceof NextResponse) return environment;
   const user = await requireEnvironmentRole(signedIn, "operator", environment, what, { tables: asked });
   if (user instanceof NextResponse) return user;
   try {

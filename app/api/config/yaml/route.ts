@@ -4,7 +4,7 @@ import { audit } from "@/lib/audit";
 import { formatIssues } from "@/lib/config/schema";
 import { exportConfig, exportInstallation } from "@/lib/config/store";
 import { MAX_CONFIG_BYTES, stringifyConfig, stringifyInstallation } from "@/lib/config/yaml";
-import { EnvironmentChoiceError, requestEnvironment } from "@/server/environment";
+import { apiEnvironment } from "@/server/environment";
 import { metadata } from "@/lib/metadata/client";
 import { importConfiguration } from "@/server/config-import";
 import { requireApiRole, requireMutation } from "@/server/session";
@@ -16,13 +16,8 @@ export async function GET(req: Request) {
   const user = await requireApiRole("admin", "export configuration");
   if (user instanceof NextResponse) return user;
   const asked = new URL(req.url).searchParams.get("env");
-  let environment: string | null = null;
-  try {
-    if (asked) environment = await requestEnvironment(asked);
-  } catch (e) {
-    if (e instanceof EnvironmentChoiceError) return NextResponse.json({ error: e.message }, { status: 400 });
-    throw e;
-  }
+  const environment = asked ? await apiEnvironment(asked) : null;
+  if (environment instanceof NextResponse) return environment;
   const yaml = environment ? stringifyConfig(await exportConfig(metadata(), environment)) : stringifyInstallation(await exportInstallation(metadata()));
   await audit({ actor: user.label, action: "config.export", environment });
   return new Response(yaml, { headers: { "Content-Type": "application/yaml; charset=utf-8", "Content-Disposition": 'attachment; filename="config.yaml"' } });

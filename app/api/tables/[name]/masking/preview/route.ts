@@ -8,7 +8,7 @@ import { registerBuiltInDialects } from "@/lib/dialects/builtin";
 import { previewMasking } from "@/lib/engine/masking/preview";
 import { metadata } from "@/lib/metadata/client";
 import { requireMutation } from "@/server/session";
-import { EnvironmentChoiceError, requestEnvironment } from "@/server/environment";
+import { apiEnvironment } from "@/server/environment";
 import { redact } from "@/lib/redact";
 
 registerBuiltInDialects();
@@ -23,13 +23,8 @@ export async function POST(req: Request, { params }: { params: Promise<{ name: s
   if (user instanceof NextResponse) return user;
   const parsed = body.safeParse(await req.json().catch(() => ({})));
   if (!parsed.success) return NextResponse.json({ error: formatIssues(parsed.error).join("; ") }, { status: 400 });
-  let environment: string;
-  try {
-    environment = await requestEnvironment(new URL(req.url).searchParams.get("env"));
-  } catch (e) {
-    if (e instanceof EnvironmentChoiceError) return NextResponse.json({ error: e.message }, { status: 400 });
-    throw e;
-  }
+  const environment = await apiEnvironment(new URL(req.url).searchParams.get("env"));
+  if (environment instanceof NextResponse) return environment;
   const config = await exportConfig(metadata(), environment);
   const current = config.tables.find((t) => t.name === name);
   if (!current) return NextResponse.json({ error: `no table config named ${name}` }, { status: 404 });
