@@ -22,7 +22,11 @@ test("admin adds a table config (catalog-checked), schedules it, and the schedul
   await page.getByRole("button", { name: "Check & preview" }).click();
   await expect(page.getByText("incremental_column: is required when sync_mode is smart_sync")).toBeVisible();
 
+  // An option that does not apply says so.
+  await page.selectOption("#sync_mode", "incremental");
+  await expect(page.getByTestId("truncate-applies")).toHaveText("Does not apply: an incremental copy never empties the table.");
   await page.selectOption("#sync_mode", "full_replace");
+  await expect(page.getByTestId("truncate-applies")).toContainText("Applies to the full replace");
   await page.getByRole("button", { name: "Check & preview" }).click();
   const plan = page.getByTestId("plan");
   await expect(plan).toContainText("Rows expected: 12");

@@ -17,7 +17,7 @@ test("operator triggers a refresh, watches live progress reach done with the rig
   const dialog = page.getByRole("dialog");
   await expect(dialog).toContainText("target 127.0.0.1/demo_uat");
   // Before confirming: the plan, from a dry run of exactly this request.
-  await expect(dialog.getByTestId("plan-orders")).toContainText(/orders: incremental, about [0-9,]+ rows/);
+  await expect(dialog.getByTestId("plan-orders")).toContainText(/orders: smart_sync → incremental, about [0-9,]+ rows/);
   await page.screenshot({ path: "test-results/screenshots/confirm-plan.png" });
   await dialog.getByRole("button", { name: "Refresh 127.0.0.1/demo_uat" }).click();
 
@@ -25,7 +25,7 @@ test("operator triggers a refresh, watches live progress reach done with the rig
   const runId = page.url().split("/").pop()!;
   await expect(page.getByTestId("run-status")).toContainText("succeeded");
   const table = page.getByTestId("run-table-orders");
-  await expect(table).toContainText("incremental");
+  await expect(table.getByTestId("run-table-mode")).toHaveText("simple_copy / smart_sync → incremental");
   // 2,000 new orders; the 10,000 ids below the watermark are re-read (identity_buffer) and found unchanged
   await expect(table.getByTestId("table-rows")).toHaveText("2,000 changed of 12,000");
   await expect(table).toContainText("18000 → 20000");
@@ -45,5 +45,6 @@ test("operator triggers a refresh, watches live progress reach done with the rig
   await expect(page.locator(`a[href="/runs/${runId}"]`).first()).toBeVisible();
 
   await page.goto("/tables/orders");
+  await expect(page.getByTestId("table-config")).toContainText("simple_copy / smart_sync → incremental");
   await expect(page.getByTestId("trend-chart")).toBeVisible();
 });

@@ -83,6 +83,7 @@ export function runSnapshot(run: RunWithTables) {
       id: t.id,
       table: t.tableName,
       strategy: t.strategy,
+      configuredMode: t.configuredMode,
       mode: t.mode,
       modeReason: t.modeReason,
       status: t.status,

@@ -80,7 +80,8 @@ export function TableForm({ action, initial, original, environment }: { action: 
         {text("date_buffer_days", "Date buffer days", "re-sync this many days before the target's max")}
         {text("batch_size", "Batch size", "empty: settings.default_batch_size")}
         <div className="flex flex-col justify-end gap-2 text-sm">
-          <label className="flex items-center gap-2"><input type="checkbox" name="truncate_target" defaultChecked={v.truncate_target !== false} /> Truncate target (else DELETE)</label>
+          <label className="flex items-center gap-2"><input type="checkbox" name="truncate_target" defaultChecked={v.truncate_target !== false} aria-describedby="truncate_target-applies" /> Truncate target (else DELETE)</label>
+          <p id="truncate_target-applies" className="-mt-1 text-xs text-slate-500" data-testid="truncate-applies">{truncateApplies(strategy, mode)}</p>
           <label className="flex items-center gap-2"><input type="checkbox" name="fire_triggers" defaultChecked={v.fire_triggers === true} /> Fire the target&apos;s triggers during the load</label>
           <label className="flex items-center gap-2"><input type="checkbox" name="enabled" defaultChecked={v.enabled !== false} /> Enabled</label>
         </div>
@@ -119,4 +120,12 @@ export function TableForm({ action, initial, original, environment }: { action: 
       </div>
     </form>
   );
+}
+
+/** When the truncate option is used at all, so an option that does not apply says so. */
+function truncateApplies(strategy: string, mode: string): string {
+  if (strategy !== "simple_copy") return "Does not apply: partitions are switched in, never emptied.";
+  if (mode === "incremental") return "Does not apply: an incremental copy never empties the table.";
+  if (mode === "smart_sync") return "Applies only when smart_sync does a full replace; never to a parent merged by key or rows UAT keeps.";
+  return "Applies to the full replace; a parent merged by key and rows UAT keeps are never emptied.";
 }

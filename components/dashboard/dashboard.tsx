@@ -7,6 +7,7 @@ import { useMemo, useRef, useState } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatRows, formatTime } from "@/components/ui/format";
 import { PlanPreview, usePlan } from "./plan-preview";
+import { modeLabel } from "@/lib/mode";
 
 interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string; refreshing?: boolean; asOf?: string; note?: string }
 
@@ -200,9 +201,8 @@ export function Dashboard({ canTrigger, environment, initial }: { canTrigger: bo
                       {!t.enabled && <span className="ml-1 text-xs text-slate-500">(disabled)</span>}
                     </td>
                     <td className="px-3 py-2 text-slate-700" data-testid="table-mode">
-                      {t.strategy} / {t.mode}
                       {/* Configured, then what the last refresh did where that differs: "full_replace → merge". */}
-                      {t.lastRun?.mode && t.lastRun.mode !== t.mode && <span className="text-slate-500" title="what the last refresh did"> → {t.lastRun.mode}</span>}
+                      {t.strategy} / {modeLabel(t.mode, t.lastRun?.mode)}
                     </td>
                     <td className="px-3 py-2 tabular-nums" data-testid="source-rows">{rowsOf(t.source)}</td>
                     <td className="px-3 py-2 tabular-nums" data-testid="target-rows">{rowsOf(t.target)}</td>

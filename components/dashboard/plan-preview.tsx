@@ -5,10 +5,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { FINAL_STATUSES } from "@/lib/http/api";
 import { formatRows } from "@/components/ui/format";
+import { modeLabel } from "@/lib/mode";
 
 interface PlannedTable {
   table: string;
   ended: string;
+  configuredMode: string | null;
   mode: string | null;
   modeReason: string | null;
   rowsExpected: number | null;
@@ -40,7 +42,7 @@ export function PlanPreview({ plan }: { plan: ReturnType<typeof usePlan> }) {
         <li key={t.table} data-testid={`plan-${t.table}`}>
           {t.ended === "succeeded" ? (
             <>
-              <span className="font-medium">{t.table}</span>: {t.mode ?? "?"}
+              <span className="font-medium">{t.table}</span>: {modeLabel(t.configuredMode, t.mode)}
               {t.rowsExpected !== null ? `, about ${formatRows(t.rowsExpected)} rows` : ""}
               {t.modeReason && <span className="block text-xs text-slate-600">{t.modeReason}</span>}
             </>

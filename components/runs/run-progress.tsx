@@ -7,6 +7,7 @@ import type { RunSnapshot } from "@/lib/runs";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { RunSteps } from "./run-steps";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
+import { modeLabel } from "@/lib/mode";
 
 const active = (status: string) => status === "running" || status === "queued";
 
@@ -76,7 +77,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
               <div className="flex flex-wrap items-center gap-2">
                 <h3 className="font-medium">{t.table}</h3>
                 <StatusBadge status={t.ended} />
-                <span className="text-sm text-slate-600">{t.strategy}{t.mode ? ` / ${t.mode}` : ""}</span>
+                <span className="text-sm text-slate-600" data-testid="run-table-mode">{t.strategy} / {modeLabel(t.configuredMode, t.mode)}</span>
                 {t.phase && t.status === "running" && <span className="text-sm text-blue-800">{t.phase}</span>}
               </div>
               {t.modeReason && <p className="mt-1 text-sm text-slate-600">{t.modeReason}</p>}

@@ -27,6 +27,7 @@ import { createMetadataClient, type Metadata } from "../metadata/client";
 import { registerBuiltInDialects } from "../dialects/builtin";
 import { notifyRunFinished } from "../notify/notify";
 import { openQueue } from "../queue/boss";
+import { effectiveMode, modeLabel } from "../mode";
 
 export const USAGE = `Usage: uat-refresh [options]
 
@@ -85,7 +86,7 @@ function printRun(report: RunReport, dryRun: boolean) {
     const p = t.plan;
     const head = `${t.status === "succeeded" ? "✓" : t.status === "skipped" ? "-" : "✗"} ${t.table}`;
     if (p) {
-      console.log(`${head}: ${p.strategy} / ${p.mode} (${p.reason})`);
+      console.log(`${head}: ${p.strategy} / ${modeLabel(p.configuredMode, effectiveMode(p))} (${p.reason})`);
       if (dryRun) {
         console.log(`    source query: ${p.sourceQuery.sql}${p.sourceQuery.params.length ? `  params: ${JSON.stringify(p.sourceQuery.params)}` : ""}`);
         console.log(`    rows expected: ${p.rowsEstimated ? "≈" : ""}${p.rowsExpected}${p.watermarkBefore !== undefined ? `, target watermark: ${p.watermarkBefore ?? "(empty)"}` : ""}`);
@@ -238,7 +239,7 @@ export async function main(argv: string[]): Promise<number> {
           console.table(
             rows.map((r) => ({
             table: r.name,
-            mode: r.lastRun?.mode && r.lastRun.mode !== r.mode ? `${r.mode} → ${r.lastRun.mode}` : r.mode,
+            mode: modeLabel(r.mode, r.lastRun?.mode),
             "source rows": r.source.rows === null ? r.source.error : `${r.source.estimated ? "≈" : ""}${r.source.rows}`,
             "target rows": r.target.rows === null ? r.target.error : `${r.target.estimated ? "≈" : ""}${r.target.rows}`,
             "source max": r.source.watermark ?? "",

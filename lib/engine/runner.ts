@@ -20,6 +20,7 @@ import { planUnits, type RunUnit } from "./run-units";
 import { cancelledMessage, refreshGroup, refreshTable } from "./table-run";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 import { StepLog, type StepReport } from "./steps";
+import { configuredMode } from "../mode";
 
 export interface RunRequest {
   /** The environment refreshed; absent: the only one (or, with `config`, the one named after its target). */
@@ -201,7 +202,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
             dryRun: !!req.dryRun,
             executor: req.executor ?? null,
             tablesTotal: tables.length,
-            tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, ...initialState(t.name) })) },
+            tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, configuredMode: configuredMode(t), ...initialState(t.name) })) },
           },
           include: { tables: true },
         });

@@ -11,6 +11,7 @@ import { countOrEstimate } from "./limits";
 import { lockedTables } from "./locks";
 import { openPair, sweepInterruptedRuns } from "./runner";
 import { redact } from "../redact";
+import { configuredMode } from "../mode";
 
 export interface SideStatus {
   rows: number | null;
@@ -149,7 +150,7 @@ export async function tableStatuses(db: Metadata, { name: environment, config }:
       out.push({
         name: t.name,
         strategy: t.strategy,
-        mode: t.strategy === "simple_copy" ? t.sync_mode : "partition_switch",
+        mode: configuredMode(t),
         enabled: t.enabled,
         watermarkColumn: watermarkColumnOf(t) ?? key ?? null,
         source,

@@ -17,6 +17,7 @@ import { watermarkNow } from "./strategies/simple-copy";
 import { annotatePlan } from "./uat-report";
 import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
+import { configuredMode, effectiveMode } from "../mode";
 
 /** What a cancel left: `committed` rows had already been committed (they stay) when it arrived, or nothing. */
 export function cancelledMessage(signal: AbortSignal, committed = 0) {
@@ -61,6 +62,7 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   await annotatePlan(ctx, plan);
   await refuseMissingPrivileges(ctx, plan, role);
   if (groupNote) plan.reason = `${plan.reason}; ${groupNote}`;
+  plan.configuredMode = configuredMode(table);
   t.progress.rowsExpected = plan.rowsExpected;
   await db.tableResult.update({
     where: { id: t.resultId },
@@ -221,7 +223,8 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
       // changed, not the table's rows (the dashboard reads a replace's committed rows as the table's).
       if (group.merged.has(m.name)) {
         await mergeKey(ctx, "must be merged (tables that keep their rows reference it)");
-        await db.tableResult.update({ where: { id: tracked.get(m.name)!.resultId }, data: { mode: "merge" } });
+        plan.merged = true;
+        await db.tableResult.update({ where: { id: tracked.get(m.name)!.resultId }, data: { mode: effectiveMode(plan) } });
       }
       if (m.kind === "switch") switched.push({ member: m, ctx });
       else members.push({ member: m, ctx, plan });

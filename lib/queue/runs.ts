@@ -8,6 +8,7 @@ import { selectTables } from "../engine/runner";
 import { activeBlackout } from "../config/blackout";
 import { BlackoutError } from "../engine/errors";
 import { jobIdFor, RUN_QUEUE, sendRunJob } from "./boss";
+import { configuredMode } from "../mode";
 
 export interface EnqueueRequest {
   /** The environment refreshed; absent: the only one. */
@@ -53,7 +54,7 @@ export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, re
         triggeredBy: req.triggeredBy,
         dryRun: !!req.dryRun,
         tablesTotal: tables.length,
-        tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, status: "pending" })) },
+        tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, configuredMode: configuredMode(t), status: "pending" })) },
       },
     });
   });

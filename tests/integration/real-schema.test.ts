@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh } from "../../lib/engine/runner";
 import { DAY1, DAY2, SCHEMA, TABLE_NAMES, TABLES, TARGET_SCHEMA } from "../fixtures/real-schema";
-import { spawnCli, waitFor } from "../support/cli";
+import { runCli, spawnCli, waitFor } from "../support/cli";
 import { createTestEnv, fingerprint, terminateWhenCopying, type TestEnv } from "../support/env";
 
 describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
@@ -75,7 +75,8 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     const orders = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "orders" } });
     expect(orders.watermarkAfter).not.toBeNull();
     expect((await env.target.query("SELECT max(last_update) = $1::timestamptz AS same FROM orders", [orders.watermarkAfter])).rows[0].same).toBe(true);
-    expect(customers.mode).toBe("merge");
+    // Configured full_replace, merged by key: both recorded, so every surface says "full_replace → merge".
+    expect([customers.configuredMode, customers.mode]).toEqual(["full_replace", "merge"]);
     // page_views (monthly partitions on a timestamptz key): March reloaded whole, April created as a month.
     const months = await env.target.query("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'page_views'::regclass ORDER BY 1");
     expect(months.rows.map((r) => r.name)).toEqual(["page_views_2025_01", "page_views_2025_02", "page_views_2025_03", "page_views_p202504"]);
@@ -95,9 +96,10 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     await child.exited;
     await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh%' AND datname = $1", [new URL(env.targetUrl).pathname.slice(1)]);
     expect(await snapshot(env.target)).toEqual(before);
-    // The next run converges.
-    const report = await run();
-    expect(report.status).toBe("succeeded");
+    // The next run (the CLI's, with its report) converges; the merged parent says what was configured and what it did.
+    const next = await runCli(["--force"], { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD! });
+    expect(next.code, next.output).toBe(0);
+    expect(next.output).toMatch(/^✓ customers: simple_copy \/ full_replace → merge \(/m);
     expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
   });
 

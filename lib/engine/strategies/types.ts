@@ -8,6 +8,10 @@ export type ResolvedMode = "full_replace" | "incremental" | "partition_switch";
 export interface TablePlan {
   strategy: "simple_copy" | "staging_partition_switch";
   mode: ResolvedMode;
+  /** The mode the table is configured with (lib/mode.ts), shown before the effective one where they differ. */
+  configuredMode?: string;
+  /** A parent that tables keeping their rows reference: its rows are merged by key, not replaced. */
+  merged?: boolean;
   reason: string;
   sourceQuery: CompiledQuery;
   /** The source-side filter of an incremental copy (a refresh group deletes a re-synced window with it). */

@@ -3,6 +3,7 @@ import { notFound } from "next/navigation";
 import { TrendChart } from "@/components/charts/trend-chart";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { tableTrend } from "@/lib/runs";
+import { configuredMode, modeLabel } from "@/lib/mode";
 import { requirePageRole } from "@/server/session";
 import { pageEnvironment, withEnvironment } from "@/server/environment";
 
@@ -14,6 +15,7 @@ export default async function TablePage({ params, searchParams }: { params: Prom
   // A table refreshed only from a `--config` file has runs but no stored config: its history is still worth showing.
   if (!config && !(await metadataDb().tableResult.findFirst({ where: { tableName: name, run: { environment } }, select: { id: true } }))) notFound();
   const points = await tableTrend(metadataDb(), environment, name);
+  const lastMode = points.at(-1)?.mode;
   return (
     <section>
       <p className="text-sm"><Link href={withEnvironment("/", environment)} className="text-slate-600 hover:underline">← Dashboard</Link></p>
@@ -21,7 +23,7 @@ export default async function TablePage({ params, searchParams }: { params: Prom
       <p className="mb-4 text-sm text-slate-600" data-testid="table-config">
         {config ? (
           <>
-            {config.strategy}{config.strategy === "simple_copy" ? ` / ${config.syncMode}` : ""}
+            {config.strategy} / {modeLabel(configuredMode({ strategy: config.strategy, sync_mode: config.syncMode }), lastMode)}
             {config.incrementalColumn ? ` on ${config.incrementalColumn} (${config.incrementalType})` : ""}
           </>
         ) : (
