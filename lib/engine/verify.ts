@@ -3,14 +3,12 @@
 // columns, UAT's keep_columns and columns whose types differ between the sides are left out of the checksum (their
 // values differ by design or print differently); the count covers every row. A difference fails the table: the rows
 // were committed, and the run says they differ from what was read.
-import type { ColumnFilter, ColumnInfo, TableRef } from "../dialects/types";
+import type { ColumnFilter, ColumnInfo, CompiledQuery, RowFilter, TableRef } from "../dialects/types";
+import { readChecksum, type Checksum } from "./checksum";
 import { columnPair, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 
-export interface Checksum {
-  rows: number;
-  sum: string;
-}
+export type { Checksum } from "./checksum";
 
 export interface Verification {
   ok: boolean;
@@ -35,10 +33,9 @@ function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo
   return out;
 }
 
-async function checksum(ctx: TableContext, role: "source" | "target", columns: ColumnInfo[], filter: Parameters<TableContext["dialect"]["compiler"]["checksum"]>[2], on?: TableRef): Promise<Checksum> {
+function checksum(ctx: TableContext, role: "source" | "target", columns: ColumnInfo[], filter: RowFilter | undefined, on?: TableRef): Promise<Checksum> {
   const table = on ?? (role === "source" ? ctx.sourceTable : ctx.targetTable);
-  const [r] = await ctx.sessions[role].query<{ n: string | number; sum: string | null }>(ctx.dialect.compiler.checksum(table, columns, filter));
-  return { rows: Number(r?.n ?? 0), sum: String(r?.sum ?? "0") };
+  return readChecksum(ctx.sessions[role], ctx.dialect.compiler.checksum(table, columns, filter));
 }
 
 /** Whether this table's refreshes are verified (the table's `verify`, on unless turned off). */
@@ -50,6 +47,12 @@ function verifying(ctx: TableContext): boolean {
  *  Undefined for a table that is not verified. */
 export async function sourceChecksum(ctx: TableContext, window?: ColumnFilter): Promise<Checksum | undefined> {
   return verifying(ctx) ? checksum(ctx, "source", compared(ctx).source, window) : undefined;
+}
+
+/** The statement of the source side over `filter` (one stream's slice, read by that stream's own session);
+ *  undefined for a table that is not verified. */
+export function sourceChecksumQuery(ctx: TableContext, filter: RowFilter): CompiledQuery | undefined {
+  return verifying(ctx) ? ctx.dialect.compiler.checksum(ctx.sourceTable, compared(ctx).source, filter) : undefined;
 }
 
 /** The target's production rows (in `window`), as the session sees them now; `on`: a staging table of the target's

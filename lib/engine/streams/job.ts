@@ -8,6 +8,7 @@ import type { ColumnInfo, CompiledQuery, RowStream, Session, TableRef } from "..
 import { connectTo, type Endpoint } from "../connections";
 import { compileMasking } from "../masking/stage";
 import { failpoint } from "../failpoints";
+import { readChecksum, type Checksum } from "../checksum";
 
 /** Plain data (it crosses to a worker thread): where to read, what, and where to write. */
 export interface StreamJob {
@@ -21,12 +22,21 @@ export interface StreamJob {
   last?: boolean;
   /** The snapshot every stream reads (PostgreSQL); absent: each stream reads the source as it is. */
   snapshot?: string;
+  /** Without a shared snapshot (SQL Server): the count and checksum of this slice, read by this stream's source
+   *  session on the snapshot it read the slice on, so the slices' sums add up to exactly what was loaded. */
+  checksum?: CompiledQuery;
   /** The masking stage's rules and, as the run reads it now, the key they derive values from (a pooled thread's
    *  own copy of the environment may be older than the run). */
   masking?: { targetTable: TableRef; rules: MaskRule[]; unique: string[]; env: Record<string, string | undefined> };
 }
 
-export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes: number) => void, signal: AbortSignal): Promise<number> {
+export interface StreamResult {
+  rows: number;
+  /** The slice's source checksum (the job's `checksum`). */
+  checksum?: Checksum;
+}
+
+export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes: number) => void, signal: AbortSignal): Promise<StreamResult> {
   const sessions: Session[] = [];
   // A cancel ends both sessions at once: the read and the load fail where they are, and the staging table (private
   // to the run) is dropped by the run.
@@ -43,16 +53,20 @@ export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes:
     const [source, target] = sessions;
     if (signal.aborted) throw new Error("stream cancelled");
     if (job.snapshot) await source.joinSnapshot?.(job.snapshot);
-    let rows: RowStream = await source.exportRows(job.query);
-    exported = rows.stream;
-    // The last stream parks here under the fault tests (its read started, nothing of it loaded).
-    if (job.last) await failpoint("stream-loading");
-    if (masking?.positions.length) rows = dialectFor(job.target.engine).mapRows(rows, masking.positions, masking.map);
-    const n = await target.importRows(job.staging, job.columns.map((c) => c.target.name), rows, { batchSize: job.batchSize, onRows });
+    const load = async (): Promise<StreamResult> => {
+      let rows: RowStream = await source.exportRows(job.query);
+      exported = rows.stream;
+      // The last stream parks here under the fault tests (its read started, nothing of it loaded).
+      if (job.last) await failpoint("stream-loading");
+      if (masking?.positions.length) rows = dialectFor(job.target.engine).mapRows(rows, masking.positions, masking.map);
+      const n = await target.importRows(job.staging, job.columns.map((c) => c.target.name), rows, { batchSize: job.batchSize, onRows });
+      return { rows: n, ...(job.checksum ? { checksum: await readChecksum(source, job.checksum) } : {}) };
+    };
+    const result = job.checksum ? await source.snapshot(load) : await load();
     // Both sessions answer once more before they close: the copies' last protocol messages are read by then, so
     // closing cannot fail a statement still finishing on the wire (an error that would surface in the thread's next job).
     await Promise.all([source, target].map((s) => s.query({ sql: "SELECT 1", params: [] })));
-    return n;
+    return result;
   } catch (e) {
     // An unfinished read is ended with the failure, so closing its session cannot raise it a second time later.
     exported?.destroy();

@@ -5,8 +5,9 @@ import type { ColumnFilter, ColumnInfo, TableRef } from "../../dialects/types";
 import { RefreshError, type TableContext } from "../context";
 import { MASKING_KEY_ENV } from "../masking/stage";
 import { copyRows, sourceQuery } from "../copy";
-import { sourceChecksum, type Checksum } from "../verify";
-import { runStreamJob, type StreamJob } from "./job";
+import { sourceChecksum, sourceChecksumQuery } from "../verify";
+import { addChecksums, type Checksum } from "../checksum";
+import { runStreamJob, type StreamJob, type StreamResult } from "./job";
 import { planSlices } from "./plan";
 import type { KeySlice } from "./split";
 import { runOnThread, threadEntry } from "./threads";
@@ -16,19 +17,21 @@ export interface StagingLoad {
   streams: number;
   /** The streams after the first ran on worker threads (else all on this one). */
   threads: boolean;
-  /** With `verify`: the source's count and checksum of what was loaded, read on the load's own snapshot (absent: the
-   *  table is not verified, or the streams had no snapshot to share and read the source at their own moments). */
+  /** With `verify`: the source's count and checksum of what was loaded, read on the load's own snapshot, or with
+   *  streams that share none, each slice's on the snapshot its stream read (absent: the table is not verified). */
   source?: Checksum;
 }
 
-/** One job per slice: plain data a thread can take (the masking key read now, kept in memory). */
-function jobsFor(ctx: TableContext, staging: TableRef, key: ColumnInfo, slices: KeySlice[], within: ColumnFilter | undefined, snapshot: string | undefined): StreamJob[] {
+/** One job per slice: plain data a thread can take (the masking key read now, kept in memory). `perStream`: each
+ *  stream checksums its own slice (no snapshot shared). */
+function jobsFor(ctx: TableContext, staging: TableRef, key: ColumnInfo, slices: KeySlice[], within: ColumnFilter | undefined, snapshot: string | undefined, perStream: boolean): StreamJob[] {
   const { source, target } = ctx.sessions.endpoints!;
   return slices.map((slice, i) => ({
     source,
     target,
     last: i === slices.length - 1,
     query: sourceQuery(ctx, { kind: "slice", column: key, ...slice, within }),
+    ...(perStream ? { checksum: sourceChecksumQuery(ctx, { kind: "slice", column: key, ...slice, within }) } : {}),
     staging,
     columns: ctx.columns,
     batchSize: ctx.batchSize,
@@ -40,7 +43,7 @@ function jobsFor(ctx: TableContext, staging: TableRef, key: ColumnInfo, slices: 
 /** Runs every job; the first failure stops the others and is the one thrown. The first job runs on this thread: its
  *  rows flow at once while the other threads load the engine (about half a second each, longer when they outnumber
  *  the cores), so no stream count delays the first rows. */
-export async function runStreamJobs(jobs: StreamJob[], onRows: (i: number, rows: number, bytes: number) => void, stop: AbortController): Promise<number> {
+export async function runStreamJobs(jobs: StreamJob[], onRows: (i: number, rows: number, bytes: number) => void, stop: AbortController): Promise<StreamResult[]> {
   const entry = threadEntry();
   let first: unknown;
   const runs = jobs.map((job, i) =>
@@ -52,7 +55,7 @@ export async function runStreamJobs(jobs: StreamJob[], onRows: (i: number, rows:
   );
   const settled = await Promise.allSettled(runs);
   if (settled.some((s) => s.status === "rejected")) throw first;
-  return settled.reduce((sum, r) => sum + (r as PromiseFulfilledResult<number>).value, 0);
+  return settled.map((r) => (r as PromiseFulfilledResult<StreamResult>).value);
 }
 
 export async function loadInStreams(ctx: TableContext, staging: TableRef, within: ColumnFilter | undefined, rowsExpected: number, label?: { partition: string }, opts: { verify?: boolean } = {}): Promise<StagingLoad> {
@@ -71,13 +74,16 @@ export async function loadInStreams(ctx: TableContext, staging: TableRef, within
     ctx.progress.update(done.reduce((s, d) => s + d.rows, 0), done.reduce((s, d) => s + d.bytes, 0), label);
   };
   // One snapshot for every stream where it can be shared (PostgreSQL); elsewhere each stream reads the source as it
-  // is when it starts (SQL Server has no shared snapshot: holding one open here would only grow tempdb).
+  // is when it starts (SQL Server has no shared snapshot: holding one open here would only grow tempdb) and
+  // checksums its own slice on the snapshot it read it on: the slices' sums add up to what was loaded.
   const shared = <T>(fn: (snapshot?: string) => Promise<T>) => (source.exportSnapshot ? source.snapshot(async () => fn(await source.exportSnapshot!())) : fn());
   try {
     const { rows, sum } = await shared(async (snapshot) => {
-      const rows = await runStreamJobs(jobsFor(ctx, staging, plan.key, plan.slices, within, snapshot), onRows, stop);
-      // Verified only on the snapshot the streams shared: without one each read its own moment of the source.
-      return { rows, sum: opts.verify && snapshot ? await sourceChecksum(ctx, within) : undefined };
+      const perStream = !!opts.verify && !snapshot;
+      const results = await runStreamJobs(jobsFor(ctx, staging, plan.key, plan.slices, within, snapshot, perStream), onRows, stop);
+      const rows = results.reduce((n, r) => n + r.rows, 0);
+      if (!opts.verify) return { rows, sum: undefined };
+      return { rows, sum: snapshot ? await sourceChecksum(ctx, within) : addChecksums(results.map((r) => r.checksum)) };
     });
     ctx.progress.update(rows, done.reduce((s, d) => s + d.bytes, 0), label);
     return { rows, streams: plan.slices.length, threads: !!threadEntry(), source: sum };

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { StreamJob } from "./job";
+import type { StreamJob, StreamResult } from "./job";
 
 const ENTRY = "worker-entry.mjs";
 const IDLE_MS = 30_000;
@@ -19,7 +19,7 @@ export function threadEntry(): string | null {
   return candidates.find((f) => existsSync(f)) ?? null;
 }
 
-type Message = { type: "rows"; rows: number; bytes: number } | { type: "done"; rows: number } | { type: "error"; error: { name: string; message: string; code?: string; number?: number } };
+type Message = { type: "rows"; rows: number; bytes: number } | { type: "done"; result: StreamResult } | { type: "error"; error: { name: string; message: string; code?: string; number?: number } };
 
 const idle: { worker: Worker; entry: string; timer: NodeJS.Timeout }[] = [];
 
@@ -52,7 +52,7 @@ function release(worker: Worker, entry: string) {
   idle.push({ worker, entry, timer });
 }
 
-export function runOnThread(entry: string, job: StreamJob, onRows: (rows: number, bytes: number) => void, signal: AbortSignal): Promise<number> {
+export function runOnThread(entry: string, job: StreamJob, onRows: (rows: number, bytes: number) => void, signal: AbortSignal): Promise<StreamResult> {
   return new Promise((resolve, reject) => {
     const worker = acquire(entry);
     let settled = false;
@@ -75,7 +75,7 @@ export function runOnThread(entry: string, job: StreamJob, onRows: (rows: number
     }
     function onMessage(m: Message) {
       if (m.type === "rows") onRows(m.rows, m.bytes);
-      else if (m.type === "done") finish(() => resolve(m.rows), true);
+      else if (m.type === "done") finish(() => resolve(m.result), true);
       else finish(() => reject(Object.assign(new Error(m.error.message), m.error)), false);
     }
     const onError = (e: Error) => finish(() => reject(e), false);

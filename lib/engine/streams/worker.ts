@@ -19,7 +19,7 @@ port.on("message", (m: { type: "job"; job: StreamJob } | { type: "abort" }) => {
     port.postMessage({ type: "rows", rows, bytes });
   };
   runStreamJob(m.job, progress, current.signal)
-    .then((rows) => port.postMessage({ type: "done", rows }))
+    .then((result) => port.postMessage({ type: "done", result }))
     .catch((e: Error & { code?: string; number?: number }) => port.postMessage({ type: "error", error: { name: e.name, message: e.message, code: e.code, number: e.number } }))
     .finally(() => (current = null));
 });
