@@ -39,7 +39,7 @@ function checksum(ctx: TableContext, role: "source" | "target", columns: ColumnI
 }
 
 /** Whether this table's refreshes are verified (the table's `verify`, on unless turned off). */
-function verifying(ctx: TableContext): boolean {
+export function verifying(ctx: TableContext): boolean {
   return ctx.config.verify !== false;
 }
 
@@ -83,8 +83,35 @@ export function unitsVerified(units: { label: string; verification?: Verificatio
 /** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified). */
 export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: ColumnFilter, inTransaction?: Checksum): Promise<Verification | undefined> {
   if (!source) return undefined;
+  return compare(ctx, source, inTransaction ?? (await targetChecksum(ctx, window)), window, !!inTransaction);
+}
+
+export type PendingChecksum = Promise<PromiseSettledResult<Checksum | undefined>>;
+
+/** The source's side, started now on the source's own session (inside the copy's snapshot, once the copy has read
+ *  its last row) and awaited after the target's commit with `verifyPending`: the two sides' reads overlap instead of
+ *  adding up. Settled, never rejected: by the time it fails the target may have committed. The caller awaits it
+ *  before its snapshot ends (a session takes one request at a time). */
+export function startSourceChecksum(ctx: TableContext, window?: ColumnFilter): PendingChecksum {
+  return sourceChecksum(ctx, window).then(
+    (value) => ({ status: "fulfilled", value }),
+    (reason: unknown) => ({ status: "rejected", reason }),
+  );
+}
+
+/** After the commit: the target read (unless read in the transaction) while the source's pending checksum ends.
+ *  A side that could not be read is a verification that failed: the rows are committed either way. */
+export async function verifyPending(ctx: TableContext, pending: PendingChecksum, window?: ColumnFilter, inTransaction?: Checksum): Promise<Verification | undefined> {
+  const unread = (side: string, e: unknown): Verification => ({ ok: false, rows: 0, detail: `${side} checksum could not be read after the commit: ${e instanceof Error ? e.message : String(e)}` });
+  const [source, target] = await Promise.all([pending, inTransaction || !verifying(ctx) ? undefined : targetChecksum(ctx, window).then((value) => ({ value }), (reason: unknown) => ({ reason }))]);
+  if (source.status === "rejected") return unread("production's", source.reason);
+  if (!source.value) return undefined;
+  if (target && "reason" in target) return unread("UAT's", target.reason);
+  return compare(ctx, source.value, inTransaction ?? target!.value, window, !!inTransaction);
+}
+
+function compare(ctx: TableContext, source: Checksum, target: Checksum, window: ColumnFilter | undefined, inTransaction: boolean): Verification {
   const cols = compared(ctx);
-  const target = inTransaction ?? (await targetChecksum(ctx, window));
   const when = inTransaction ? `, read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "";
   const scope = `${window ? "the copied window" : "the whole table"}${cols.left.length ? `, ${cols.left.join(", ")} counted only (masked, kept or typed differently)` : ""}${when}`;
   if (target.rows !== source.rows) return { ok: false, rows: target.rows, detail: `production has ${source.rows} row(s) in ${scope.split(",")[0]}, UAT ${target.rows} after the commit` };

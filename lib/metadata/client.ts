@@ -8,7 +8,7 @@ export type Metadata = PrismaClient;
 /** Texts users read (run and table errors, hints, reasons, notification outcomes and messages, audit details):
  *  redacted on every write, whichever code path writes them (lib/redact). */
 const READABLE_TEXT: Record<string, Set<string>> = {
-  TableResult: new Set(["error", "errorHint", "modeReason"]),
+  TableResult: new Set(["error", "errorHint", "modeReason", "verification"]),
   RefreshRun: new Set(["error"]),
   NotificationDelivery: new Set(["lastError", "subject", "body"]),
   AuditEvent: new Set(["target", "details"]),

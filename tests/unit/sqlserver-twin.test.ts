@@ -167,6 +167,22 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(withTriggers.plan.reason).toContain("fire_triggers is set (SWITCH fires no triggers)");
   });
 
+  it("in place, production's checksum runs beside the target's finish on its own session; one it cannot read fails the verification, not the load", async () => {
+    // The model takes one request at a time per session, as tedious does: overlapping the two sides' reads must not
+    // put two requests on one connection.
+    const ok = setup(["7"], ["1", "2", "3"]);
+    const verified = await refresh(ok.model, ok.sessions, { fire_triggers: true });
+    expect(verified.outcome.verification).toMatchObject({ ok: true, rows: 3 });
+
+    const { model, sessions } = setup(["7"], ["1", "2", "3"]);
+    const query = sessions.source.query;
+    sessions.source.query = (q) => (/HASHBYTES/.test(q.sql) ? Promise.reject(new SqlError(-2, "Connection lost - read ECONNRESET")) : query(q));
+    const { outcome } = await refresh(model, sessions, { fire_triggers: true });
+    // The load committed (the target holds the source's rows) and the run says it could not verify them.
+    expect(sorted(model.t.rows)).toEqual(["1", "2", "3"]);
+    expect(outcome.verification).toEqual({ ok: false, rows: 0, detail: "production's checksum could not be read after the commit: Connection lost - read ECONNRESET" });
+  });
+
   it("names every documented obstacle to SWITCH from the catalog row", () => {
     const none = { dataSpace: "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: null, lobFilegroup: null, referencedBy: null, foreignKey: null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0, temporal: 0, memoryOptimized: false, cdc: false, replicated: false, canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1 };
     expect(switchBlockers(none)).toEqual([]);

@@ -5,7 +5,7 @@ import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
 import type { StrategyImpl, TableOutcome } from "./types";
-import { sourceChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
+import { sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
@@ -156,29 +156,35 @@ async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string,
 
 /** Empty + load in one transaction: until the commit, readers wait (TRUNCATE) or see the old rows (DELETE), never a half-empty table. */
 async function fullReplace(ctx: TableContext): Promise<Moved> {
-  // The source is read on one snapshot: the copy and the checksum it is verified against see the same rows.
-  const { n, source, target } = await unit(ctx, () =>
-    ctx.sessions.source.snapshot(() =>
-      ctx.sessions.target.transaction(async () => {
-        ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
-        const triggersBack = await suspendTriggers(ctx);
-        const keptColumns = await saveKeptColumns(ctx);
-        await emptyForReplace(ctx);
-        const n = await copyInto(ctx);
-        await keptColumns.restore();
-        await resyncGenerators(ctx);
-        await triggersBack();
-        await analyzeTarget(ctx);
-        const source = await sourceChecksum(ctx);
-        const target = await targetSide(ctx);
-        checkAborted(ctx);
-        await failpoint("before-commit");
-        return { n, source, target };
-      }),
-    ),
+  // The source is read on one snapshot: the copy and the checksum it is verified against see the same rows. The
+  // source's checksum runs on its own session while the target finishes, commits and is read: the sides overlap.
+  return unit(ctx, () =>
+    ctx.sessions.source.snapshot(async () => {
+      let pending: PendingChecksum = Promise.resolve({ status: "fulfilled", value: undefined });
+      try {
+        const { n, target } = await ctx.sessions.target.transaction(async () => {
+          ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
+          const triggersBack = await suspendTriggers(ctx);
+          const keptColumns = await saveKeptColumns(ctx);
+          await emptyForReplace(ctx);
+          const n = await copyInto(ctx);
+          pending = startSourceChecksum(ctx);
+          await keptColumns.restore();
+          await resyncGenerators(ctx);
+          await triggersBack();
+          await analyzeTarget(ctx);
+          const target = await targetSide(ctx);
+          checkAborted(ctx);
+          await failpoint("before-commit");
+          return { n, target };
+        });
+        if (verifying(ctx)) ctx.progress.phase("verifying");
+        return { read: n, written: n, verification: await verifyPending(ctx, pending, undefined, target) };
+      } finally {
+        await pending;
+      }
+    }),
   );
-  if (source) ctx.progress.phase("verifying");
-  return { read: n, written: n, verification: await verifyAgainst(ctx, source, undefined, target) };
 }
 
 /** What a unit moved, and how its result compares with the source (absent: not verified). */
