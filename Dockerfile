@@ -17,18 +17,27 @@ RUN --mount=type=secret,id=ca_bundle \
     if [ -f /run/secrets/ca_bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca_bundle; fi; \
     npm ci --no-audit --no-fund
 COPY . .
-# Build, then keep only what runs: production dependencies (tsx runs the worker and the CLI from source).
-RUN PATH=/app/node_modules/.bin:$PATH next build \
+ENV PATH=/app/node_modules/.bin:$PATH
+# The web app from Next's standalone output (its server and the modules it traced, plus the static assets); the CLI,
+# the worker, the migrations and the stream threads from source through tsx, with only the packages they import
+# (scripts/image-deps.mjs): no build tools, no demo-only packages, no second copy of Next.
+RUN NEXT_OUTPUT=standalone next build \
+  && node scripts/image-deps.mjs \
   && npm prune --omit=dev --no-audit --no-fund \
-  && rm -rf .next/cache tests e2e bench .data
+  && mkdir -p /out/web/.next \
+  && cp -a .next/standalone/. /out/web/ \
+  && cp -a .next/static /out/web/.next/static \
+  && cp -a node_modules lib scripts prisma bin package.json prisma.config.ts tsconfig.json /out/
 
 FROM ${BASE_IMAGE}
 WORKDIR /app
-ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOME=/tmp PORT=3000 \
+ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOME=/tmp PORT=3000 HOSTNAME=0.0.0.0 \
     PATH=/app/node_modules/.bin:$PATH \
+    # Where the web server's stream threads find the engine's source (the standalone server runs from /app/web).
+    UAT_REFRESH_HOME=/app \
     # The app handles SIGTERM itself: runs in progress finish within WORKER_STOP_GRACE_SECONDS, then are cancelled.
     NEXT_MANUAL_SIG_HANDLE=true
-COPY --from=build --chown=10001:0 /app /app
+COPY --from=build --chown=10001:0 /out /app
 USER 10001
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

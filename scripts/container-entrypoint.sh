@@ -5,7 +5,8 @@ cd /app
 case "${1:-web}" in
   web)
     node --import tsx scripts/migrate.ts
-    exec node node_modules/next/dist/bin/next start -p "${PORT:-3000}"
+    # Next's standalone server (it reads PORT and HOSTNAME).
+    exec node web/server.js
     ;;
   worker)
     exec node --import tsx scripts/worker.ts

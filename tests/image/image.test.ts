@@ -88,8 +88,22 @@ describe.skipIf(!!missing)("the container image", () => {
     const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'uat-refresh%'`, [db]);
     expect(rows[0].n).toBeGreaterThan(0);
     expect(podman(["exec", "uat-refresh-image-test", "id", "-u"]).trim()).toBe("10001");
+    // The standalone server serves the pages and their static assets.
+    const login = await (await fetch(`http://127.0.0.1:${PORT}/login`)).text();
+    const asset = /\/_next\/static\/[^"']+\.(?:js|css)/.exec(login)?.[0];
+    expect(asset, "the login page names a static asset").toBeTruthy();
+    expect((await fetch(`http://127.0.0.1:${PORT}${asset}`)).status).toBe(200);
+    // The web server's stream threads find the engine's source (UAT_REFRESH_HOME) and its loader in the image.
+    expect(podman(["exec", "uat-refresh-image-test", "node", "-e", "import('tsx/esm/api').then(() => console.log(require('node:fs').existsSync(process.env.UAT_REFRESH_HOME + '/lib/engine/streams/worker-entry.mjs')))"]).trim()).toBe("true");
     // Migrations ran on start; running them again finds nothing to do.
     expect(podman(["run", "--rm", ...RUN, "-e", `DATABASE_URL=${url}`, IMAGE, "migrate"])).toContain("metadata database migrated");
+  });
+
+  it("the CLI runs from the same image: its help, and --status against the metadata database", () => {
+    expect(podman(["run", "--rm", ...RUN, IMAGE, "cli", "--help"])).toContain("--dry-run");
+    const status = spawnSync("podman", ["run", "--rm", ...RUN, "-e", `DATABASE_URL=${url}`, IMAGE, "cli", "--status", "--json"], { encoding: "utf8", timeout: 120_000 });
+    // No environment configured yet: an empty list, read from the metadata database the web container migrated.
+    expect([status.status, status.stdout.trim()], status.stderr).toEqual([0, "[]"]);
   });
 
   it("worker starts on the queue and stops cleanly on SIGTERM (exit 0)", () => {
