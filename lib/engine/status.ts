@@ -12,6 +12,7 @@ import { lockedTables } from "./locks";
 import { openPair, sweepInterruptedRuns } from "./runner";
 import { redact } from "../redact";
 import { configuredMode } from "../mode";
+import { lastResults } from "./last-results";
 
 export interface SideStatus {
   rows: number | null;
@@ -119,6 +120,7 @@ export async function tableStatuses(db: Metadata, { name: environment, config }:
   const pair = sessions ?? (await openPair(config, { kind: "status" }));
   try {
     const out: TableStatus[] = [];
+    const history = await lastResults(db, environment, config.tables.map((t) => t.name));
     for (const t of config.tables) {
       const busy = refreshing.has(t.name);
       const known = `${environment}/${t.name}`;
@@ -128,14 +130,7 @@ export async function tableStatuses(db: Metadata, { name: environment, config }:
         const ref = await pair.target.introspector.findTable(t.name, t.schema).catch(() => null);
         key = ref ? (await pair.target.introspector.partitioning(ref).catch(() => null))?.column : undefined;
       }
-      const last = await db.tableResult.findFirst({
-        where: { tableName: t.name, run: { dryRun: false, environment }, status: { in: ["succeeded", "failed", "running"] } },
-        orderBy: { startedAt: "desc" },
-        include: { run: { select: { status: true } } },
-      });
-      const lastGood = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false, environment }, status: "succeeded" }, orderBy: { startedAt: "desc" } });
-      // The last refresh that committed: succeeded, or failed its verification after the commit.
-      const lastCommitted = await db.tableResult.findFirst({ where: { tableName: t.name, run: { dryRun: false, environment }, OR: [{ status: "succeeded" }, { verified: false }] }, orderBy: { startedAt: "desc" }, select: { verified: true } });
+      const { last, lastGood, lastCommittedVerified } = history.get(t.name)!;
       const source = await side(pair.source, t, "source", key);
       let target: SideStatus;
       if (busy) {
@@ -155,8 +150,8 @@ export async function tableStatuses(db: Metadata, { name: environment, config }:
         watermarkColumn: watermarkColumnOf(t) ?? key ?? null,
         source,
         target,
-        lastRun: last ? { status: tableEnd(last.status, last.run.status), finishedAt: last.finishedAt, rowsCommitted: Number(last.rowsCommitted), error: last.error, runId: last.runId, mode: last.mode } : null,
-        lag: describeLag(source, target, lastCommitted?.verified),
+        lastRun: last ? { status: tableEnd(last.status, last.runStatus), finishedAt: last.finishedAt, rowsCommitted: last.rowsCommitted, error: last.error, runId: last.runId, mode: last.mode } : null,
+        lag: describeLag(source, target, lastCommittedVerified),
       });
     }
     return out;
