@@ -1,42 +1,16 @@
 // Every command the README and docs/ show in a shell block names something that exists: an npm script of
 // package.json, the image's commands (web, worker, migrate, cli), and CLI flags the CLI parses (with a value where
 // one is needed). A renamed script or flag fails here before a reader meets it.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseCliArgs } from "../../lib/cli/options";
+import { cliArgs, docCommands } from "../support/docs-commands";
 
-const files = ["README.md", ...readdirSync("docs").filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const scripts = Object.keys((JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts);
 const IMAGE_COMMANDS = ["web", "worker", "migrate", "cli"];
 
-/** Each command of each shell block: comments dropped, `&&` chains split, leading VAR=value assignments removed. */
-function commands(): { file: string; words: string[] }[] {
-  const out: { file: string; words: string[] }[] = [];
-  for (const file of files) {
-    for (const block of readFileSync(file, "utf8").matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)) {
-      for (const line of block[1].split("\n")) {
-        for (const part of line.replace(/\s#.*$/, "").split("&&")) {
-          const words = part.trim().split(/\s+/).filter(Boolean);
-          while (words[0] && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) words.shift();
-          if (words.length) out.push({ file, words });
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** The CLI arguments of a command, if it runs the CLI. */
-function cliArgs(words: string[]): string[] | null {
-  if (words[0] === "npm" && words[1] === "run" && words[2] === "refresh") return words[3] === "--" ? words.slice(4) : [];
-  if (words[0] === "npx" && words[1] === "uat-refresh") return words.slice(2);
-  const image = words.indexOf("uat-refresh");
-  if ((words[0] === "docker" || words[0] === "podman") && image > 0 && words[image + 1] === "cli") return words.slice(image + 2);
-  return null;
-}
-
 describe("the commands the docs show", () => {
-  const all = commands();
+  const all = docCommands();
 
   it("are found (the check reads the README and docs/)", () => {
     expect(all.length).toBeGreaterThan(10);
