@@ -5,6 +5,7 @@ import type { Settings } from "../../config/schema";
 import type { ColumnFilter, ColumnInfo, Engine, RowFilter } from "../../dialects/types";
 import { columnPair, type TableContext } from "../context";
 import { sliceByHistogram, sliceIntegers, type KeySlice } from "./split";
+import { warmThreads } from "./threads";
 
 /** Unless set: on SQL Server the client's cores, at most 4 (the client encodes every row for the bulk load: one
  *  thread is one core); on PostgreSQL one (COPY passes the rows' bytes through, the servers do the work; measured
@@ -58,6 +59,8 @@ export async function planSlices(ctx: TableContext, rowsExpected: number, within
   const wanted = Math.min(max, Math.floor(rowsExpected / ctx.settings.min_rows_per_stream));
   if (wanted < 2) return { slices: null, why: `one stream (${rowsExpected} rows expected; at most ${max} streams of at least ${ctx.settings.min_rows_per_stream} rows)` };
   if (!ctx.sessions.endpoints) return { slices: null, why: "one stream (no connection settings to open more sessions with)" };
+  // The other streams' threads start now, while the catalog is read below (the first stream runs on this thread).
+  warmThreads(wanted - 1);
   const key = await streamKey(ctx, within);
   if (!key) return { slices: null, why: "one stream (no primary key, clustered or unique index on an ordered column to cut the rows by)" };
   const slices = await slicesOf(ctx, key, wanted, within);
