@@ -207,6 +207,9 @@ export interface LoadOptions {
   fireTriggers?: boolean;
   /** Called with the running row count as rows arrive. */
   onRows?: (rows: number, bytes: number) => void;
+  /** The loaded columns as the caller already read them from the catalog, in `columns`' order (a stream into a
+   *  staging table built as the target's twin): SQL Server then declares the bulk load without reading them again. */
+  columnInfo?: ColumnInfo[];
 }
 
 /** What a server can do of what the engine uses, found by trying it (where a server may lack it). */

@@ -16,5 +16,7 @@ export async function copyRows(ctx: TableContext, query: CompiledQuery, into: Ta
     batchSize: ctx.batchSize,
     fireTriggers: ctx.config.fire_triggers && into === ctx.targetTable,
     onRows: (n, bytes) => ctx.progress.update(n, bytes, label),
+    // Into the target itself its columns are the ones the plan read: no second catalog read before the first row.
+    columnInfo: into === ctx.targetTable ? ctx.columns.map((c) => c.target) : undefined,
   });
 }

@@ -239,7 +239,7 @@ class SqlServerSession implements Session {
   }
 
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
-    const info = await this.introspector.columns(table);
+    const info = opts.columnInfo ?? (await this.introspector.columns(table));
     const cols = columns.map((n) => columnNamed(info, n, table));
     const total = await bulkLoad(this.connection, table, cols, rows.stream, { ...opts, batchSize: Math.max(opts.batchSize, BULK_BATCH_MIN_ROWS) });
     await rows.done;

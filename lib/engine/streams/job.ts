@@ -59,7 +59,8 @@ export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes:
       // The last stream parks here under the fault tests (its read started, nothing of it loaded).
       if (job.last) await failpoint("stream-loading");
       if (masking?.positions.length) rows = dialectFor(job.target.engine).mapRows(rows, masking.positions, masking.map);
-      const n = await target.importRows(job.staging, job.columns.map((c) => c.target.name), rows, { batchSize: job.batchSize, onRows });
+      // The staging table is the target's twin: its columns are the ones the plan read (no catalog read per stream).
+      const n = await target.importRows(job.staging, job.columns.map((c) => c.target.name), rows, { batchSize: job.batchSize, onRows, columnInfo: job.columns.map((c) => c.target) });
       return { rows: n, ...(job.checksum ? { checksum: await readChecksum(source, job.checksum) } : {}) };
     };
     const result = job.checksum ? await source.snapshot(load) : await load();
