@@ -110,7 +110,9 @@ function describeStep(s: StepReport): string {
   const scope = s.tables.length ? `in the transaction of ${s.tables.join(", ")}` : "after the tables";
   const mark = s.status === "succeeded" ? "✓" : s.status === "planned" ? "·" : s.status === "skipped" ? "-" : "✗";
   const done = s.executions ? `, ${s.rowsAffected} rows in ${(s.durationMs / 1000).toFixed(1)}s${s.executions > 1 ? ` over ${s.executions} transactions` : ""}` : "";
-  return `${mark} post-refresh step ${s.name} (${scope}): ${s.status === "planned" ? "would run" : s.status.replace("_", " ")}${done}${s.error ? `\n    ${redact(s.error)}` : ""}`;
+  const bound = Object.entries(s.parameters).map(([name, value]) => `@${name} = '${value}'`);
+  const planned = `would run${bound.length ? ` with ${bound.join(", ")}` : ""}`;
+  return `${mark} post-refresh step ${s.name} (${scope}): ${s.status === "planned" ? planned : s.status.replace("_", " ")}${done}${s.error ? `\n    ${redact(s.error)}` : ""}`;
 }
 
 /** The findings, then per table the masking list to add to config.yaml (columns not masked yet) and the

@@ -4,7 +4,7 @@
 // A step for the whole run runs after the run's tables, all such steps in one transaction on a session of its own:
 // one failing rolls every run-wide step back (the tables' refreshes stay committed). Every execution is counted:
 // rows the server says it changed, duration, the error.
-import { bindStepParameters, stepValues, type StepValues } from "../config/step-parameters";
+import { bindStepParameters, stepParametersUsed, stepValues, type StepValues } from "../config/step-parameters";
 import type { PostRefreshStepInput, RefreshConfig } from "../config/schema";
 import type { Engine, Session } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
@@ -22,6 +22,8 @@ export interface StepReport {
   rowsAffected: number;
   durationMs: number;
   error?: string;
+  /** The run's facts it takes (`@run_id`, ...) with the values bound: the dry run shows them. */
+  parameters: Partial<StepValues>;
 }
 
 interface Step extends PostRefreshStepInput {
@@ -51,7 +53,16 @@ export class StepLog {
     dryRun: boolean,
   ) {
     for (const s of steps)
-      this.reports.set(s.name, { position: s.position, name: s.name, tables: s.tables, status: dryRun ? "planned" : "skipped", executions: 0, rowsAffected: 0, durationMs: 0 });
+      this.reports.set(s.name, {
+        position: s.position,
+        name: s.name,
+        tables: s.tables,
+        status: dryRun ? "planned" : "skipped",
+        executions: 0,
+        rowsAffected: 0,
+        durationMs: 0,
+        parameters: Object.fromEntries(stepParametersUsed(s.sql).map((p) => [p, values[p]])),
+      });
   }
 
   static forRun(config: RefreshConfig, tables: string[], run: { id: string; startedAt: Date; triggeredBy: string }, dryRun: boolean) {

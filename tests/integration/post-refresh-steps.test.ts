@@ -11,6 +11,7 @@ import { openSession } from "../../lib/engine/connections";
 import { templatesFor } from "../../lib/config/step-templates";
 import { StepLog } from "../../lib/engine/steps";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+import { runCli } from "../support/cli";
 
 describe("post-refresh steps", () => {
   let env: TestEnv;
@@ -44,6 +45,13 @@ describe("post-refresh steps", () => {
       ["log the refresh", [], "planned", 0],
       ["re-point the site", [], "planned", 0],
     ]);
+    // With the run's facts it would be given, as they would be bound.
+    expect(r.steps?.find((s) => s.name === "log the refresh")?.parameters).toEqual({ run_id: r.runId, run_started_at: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/), triggered_by: "tester@laptop" });
+    expect(r.steps?.find((s) => s.name === "cut outbound email")?.parameters).toEqual({});
+    const cli = await runCli(["--dry-run"], { DATABASE_URL: env.metaUrl, UAT_REFRESH_DB_USER: process.env.UAT_REFRESH_DB_USER!, UAT_REFRESH_DB_PASSWORD: process.env.UAT_REFRESH_DB_PASSWORD! });
+    expect(cli.code, cli.output).toBe(0);
+    expect(cli.output).toMatch(/· post-refresh step log the refresh \(after the tables\): would run with @run_id = '\w+', @run_started_at = '[\d :.-]+', @triggered_by = '[^']+@[^']+'/);
+    expect(cli.output).toContain("· post-refresh step cut outbound email (in the transaction of customers): would run\n");
     expect(await count("SELECT count(*) AS n FROM refresh_log")).toBe(0);
     expect(await count("SELECT count(*) AS n FROM customers")).toBe(0);
   });
