@@ -183,7 +183,7 @@ export async function importInstallation(db: Metadata, installation: Installatio
       const others = existing.filter((e) => !names.includes(e.name)).map((e) => e.name);
       const kept: EnvironmentConfig[] = [];
       for (const name of others) {
-        const config = await readEnvironment(tx as unknown as Metadata, name);
+        const config = await readEnvironment(tx as unknown as Metadata, name, { inTransaction: true });
         if (config) kept.push({ name, config });
       }
       assertGuards([...kept, ...installation.environments]);
@@ -223,13 +223,16 @@ export async function resolveEnvironment(db: Metadata, asked?: string): Promise<
 }
 
 /** One environment's configuration, or undefined when it has no source/target yet. */
-async function readEnvironment(db: Metadata, environment: string): Promise<RefreshConfig | undefined> {
-  // One query at a time: inside an import's transaction they share one connection.
-  const env = await db.environment.findUnique({ where: { name: environment } });
-  const connections = await db.connection.findMany({ where: { environment } });
-  const tables = await db.tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] });
-  const settings = await db.settings.findUnique({ where: { id: 1 } });
-  const steps = await db.postRefreshStep.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] });
+async function readEnvironment(db: Metadata, environment: string, opts: { inTransaction?: boolean } = {}): Promise<RefreshConfig | undefined> {
+  // At once from the pool; one after another inside an import's transaction (its queries share one connection).
+  const read = opts.inTransaction ? oneAtATime() : <T>(query: () => Promise<T>) => query();
+  const [env, connections, tables, settings, steps] = await Promise.all([
+    read(() => db.environment.findUnique({ where: { name: environment } })),
+    read(() => db.connection.findMany({ where: { environment } })),
+    read(() => db.tableConfig.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] })),
+    read(() => db.settings.findUnique({ where: { id: 1 } })),
+    read(() => db.postRefreshStep.findMany({ where: { environment }, orderBy: [{ position: "asc" }, { name: "asc" }] })),
+  ]);
   const source = connections.find((c) => c.role === "source");
   const target = connections.find((c) => c.role === "target");
   if (!source || !target) return undefined;
@@ -241,6 +244,16 @@ async function readEnvironment(db: Metadata, environment: string): Promise<Refre
     blackout_windows: Array.isArray(env?.blackoutWindows) && env.blackoutWindows.length ? env.blackoutWindows : undefined,
     approval: env?.approval ?? undefined,
   });
+}
+
+/** Runs the queries given to it one after another, in the order given. */
+function oneAtATime() {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(query: () => Promise<T>): Promise<T> => {
+    const next = last.then(query, query);
+    last = next.catch(() => {});
+    return next;
+  };
 }
 
 /** An environment's configuration (`environment`, or the only one); throws if it has no source/target yet. */
