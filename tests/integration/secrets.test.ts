@@ -93,7 +93,7 @@ describe("secrets never leave", () => {
     const run = await env.db.refreshRun.findFirstOrThrow({ where: { id: report.runId }, include: { tables: true } });
     await env.db.tableResult.update({
       where: { id: run.tables[0].id },
-      data: { error: `cannot connect ${env.metaUrl}: password ${SECRETS.UAT_REFRESH_DB_SPARE_PASSWORD}`, errorHint: "Server=x;Password=hunter22;Encrypt=true" },
+      data: { error: `cannot connect ${env.metaUrl}: password ${SECRETS.UAT_REFRESH_DB_SPARE_PASSWORD}`, errorHint: "Server=x;Password=hunter22;Encrypt=true", verification: `production's checksum could not be read after the commit: login failed, password ${SECRETS.UAT_REFRESH_DB_SPARE_PASSWORD}` },
     });
     await env.db.refreshRun.update({ where: { id: run.id }, data: { error: `masking key ${SECRETS.UAT_REFRESH_MASKING_KEY}` } });
     await env.db.auditEvent.create({ data: { actor: "test", action: "probe", details: { nested: [`auth ${SECRETS.AUTH_SECRET}`] } } });
@@ -116,5 +116,7 @@ describe("secrets never leave", () => {
     const stored = await env.db.tableResult.findUniqueOrThrow({ where: { id: run.tables[0].id } });
     expect(stored.error).toMatch(/^cannot connect postgres(ql)?:\/\/[^:]+:\*\*\*@/);
     expect(stored.errorHint).toBe("Server=x;Password=***;Encrypt=true");
+    // A verification that could not read a side quotes the driver's error: cleaned like an error.
+    expect(stored.verification).toBe("production's checksum could not be read after the commit: login failed, password ***");
   });
 });
