@@ -138,8 +138,15 @@ export async function checkThresholds(db: Metadata, queue: Queue, now = new Date
   const lagChannels = channels.filter((c) => c.events.includes("table_lag") && c.lagHours);
   if (lagChannels.length) {
     const tables = await db.tableConfig.findMany({ where: { enabled: true } });
+    // Each table's last successful refresh, for every table in one query (ORDER BY "finishedAt" DESC as Prisma orders it).
+    const lastOk = await db.$queryRaw<{ environment: string; table: string; id: string; runId: string; finishedAt: Date | null }[]>`
+      SELECT DISTINCT ON (r.environment, t."tableName") r.environment, t."tableName" AS table, t.id, t."runId", t."finishedAt"
+      FROM "TableResult" t JOIN "RefreshRun" r ON r.id = t."runId"
+      WHERE r."dryRun" = false AND t.status = 'succeeded' AND t."tableName" = ANY(${tables.map((t) => t.name)}::text[])
+      ORDER BY r.environment, t."tableName", t."finishedAt" DESC`;
+    const lastOf = new Map(lastOk.map((r) => [`${r.environment}/${r.table}`, r]));
     for (const t of tables) {
-      const last = await db.tableResult.findFirst({ where: { tableName: t.name, status: "succeeded", run: { dryRun: false, environment: t.environment } }, orderBy: { finishedAt: "desc" } });
+      const last = lastOf.get(`${t.environment}/${t.name}`);
       const at = last?.finishedAt ?? t.createdAt;
       const hours = (now.getTime() - at.getTime()) / 3_600_000;
       for (const c of lagChannels.filter((c) => hours > c.lagHours!)) {
