@@ -101,9 +101,16 @@ export async function resolveTable(
       if (config[key] && masking?.masked.has(config[key]!.toLowerCase()))
         throw new RefreshError(`masking: ${config[key]} is the ${key} of ${displayName(targetTable)} and cannot be masked`, { field: "masking" });
   }
-  const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns);
-  // Probed here, before any transaction: a probe inside one would end it.
-  const capabilities = await sessions.target.capabilities?.();
+  // The source login must be allowed to read the table (said before anything reads its rows), asked on the source's
+  // session while the target's reads UAT's rows and probes the server (before any transaction: a probe would end it).
+  // One request at a time per session: the target's two reads one after the other.
+  const targetSide = async () => {
+    const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns);
+    return { uat, capabilities: await sessions.target.capabilities?.() };
+  };
+  const [readable, read] = await Promise.allSettled([refuseSourceWithoutSelect(sessions.source, sourceTable), targetSide()]);
+  for (const r of [readable, read]) if (r.status === "rejected") throw r.reason;
+  const { uat, capabilities } = (read as PromiseFulfilledResult<{ uat: UatRows; capabilities?: ServerCapabilities }>).value;
   return {
     config,
     settings,
@@ -121,6 +128,11 @@ export async function resolveTable(
     progress,
     signal,
   };
+}
+
+async function refuseSourceWithoutSelect(source: Session, table: TableRef) {
+  const missing = await source.introspector.missingPrivileges(table, ["SELECT"]);
+  if (missing.length) throw new RefreshError(`the source login lacks SELECT on ${displayName(table)}`);
 }
 
 export function columnPair(ctx: TableContext, name: string) {

@@ -42,9 +42,3 @@ export async function refuseMissingPrivileges(ctx: TableContext, plan: TablePlan
       { hint: missing.includes("ALTER") && needs.get("ALTER")!.includes("triggers") ? "Grant it, or set fire_triggers: true on the table if its triggers may run during a refresh." : "Grant it to the target login; nothing was written." },
     );
 }
-
-/** Before the plan reads the source: its login must be allowed to read the table. */
-export async function refuseSourceWithoutSelect(ctx: TableContext) {
-  const source = await ctx.sessions.source.introspector.missingPrivileges(ctx.sourceTable, ["SELECT"]);
-  if (source.length) throw new RefreshError(`the source login lacks SELECT on ${displayName(ctx.sourceTable)}`);
-}

@@ -8,7 +8,7 @@ import type { Metadata } from "../metadata/client";
 import { resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
 import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
 import { describeGroup, refKey, type Member, type RefreshGroup } from "./groups";
-import { refuseMissingPrivileges, refuseSourceWithoutSelect, type GroupRole } from "./privileges";
+import { refuseMissingPrivileges, type GroupRole } from "./privileges";
 import { refuseUnmaskedPersonalData } from "./masking/stage";
 import { ProgressTracker, type ProgressEvent } from "./progress";
 import type { RunRequest, TableReport } from "./runner";
@@ -57,7 +57,6 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   ctx.stepsInTransaction = stepsOfRun(config, [table.name]).filter((s) => s.tables.length).map((s) => s.name);
   refuseUnmaskedPersonalData(ctx);
   await reviewNewColumns(db, req.environment!, ctx);
-  await refuseSourceWithoutSelect(ctx);
   const plan = await strategyFor(table.strategy).plan(ctx);
   await annotatePlan(ctx, plan);
   await refuseMissingPrivileges(ctx, plan, role);

@@ -19,7 +19,7 @@ import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import type { CompiledQuery, RowStream, Session, TableRef } from "../../lib/dialects/types";
 import { OneRequestAtATime } from "./one-request";
-import { columnRow, indexRows, SqlError } from "./sqlserver-model";
+import { columnRow, indexRows, privilegesAsked, SqlError } from "./sqlserver-model";
 
 type Value = string | number | null;
 type Row = Record<string, Value>;
@@ -394,7 +394,8 @@ export class SqlServerDatabase {
           return k.columns.map((column, i) => ({ name: k.name, cs: c.schema, ct: c.name, rs: r.schema, rt: r.name, column, refColumn: k.referencedColumns[i] }));
         });
     }
-    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1, CREATE: 1, SEQUENCE: 1 }];
+    const asked = privilegesAsked(sql);
+    if (asked) return [Object.fromEntries(asked.map((p) => [p, 1]))];
     if (sql === SQL.storage) {
       const me = t();
       const from = this.keys.find((k) => this.table(k.references) === me);

@@ -17,7 +17,7 @@ import { Readable } from "node:stream";
 import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import { comparePoints, toPoint, type Point } from "../../lib/dialects/partition-days";
-import type { ColumnInfo, CompiledQuery, RowStream, Session, TableRef, TypeFamily } from "../../lib/dialects/types";
+import type { ColumnInfo, CompiledQuery, Privilege, RowStream, ServerCapabilities, Session, TableRef, TypeFamily } from "../../lib/dialects/types";
 import { OneRequestAtATime } from "./one-request";
 
 export type KeyType = "int" | "date" | "datetime2";
@@ -527,8 +527,17 @@ export function indexRows(ix: IndexFact): Record<string, unknown>[] {
   return [...ix.keys.map((k) => ({ ...base, column: k.column, descending: !!k.desc, included: false })), ...(ix.include ?? []).map((column) => ({ ...base, column, descending: false, included: true }))];
 }
 
+/** The privileges a `SQL.privileges(...)` query asks for, or null for any other statement. */
+export function privilegesAsked(sql: string): Privilege[] | null {
+  const asked = [...sql.matchAll(/ AS \[(SELECT|INSERT|UPDATE|DELETE|TRUNCATE|ALTER|CREATE|SEQUENCE)\]/g)].map((m) => m[1] as Privilege);
+  return asked.length && sql === SQL.privileges(asked) ? asked : null;
+}
+
+/** What the modelled server can do: everything unless a test says otherwise. */
+const FULL_SERVER: ServerCapabilities = { switch: true, partitionDdl: true, updateStatistics: true, notes: [] };
+
 /** A Session over a model table: the dialect's SQL Server compiler and introspector, the model underneath. */
-export function modelSession(model: SqlServerModel | ModelTable, role: "source" | "target"): Session & { model: typeof model } {
+export function modelSession(model: SqlServerModel | ModelTable, role: "source" | "target", can: ServerCapabilities = FULL_SERVER): Session & { model: typeof model } {
   const t = model instanceof SqlServerModel ? model.t : model;
   const helper = model instanceof SqlServerModel ? model : new SqlServerModel({ ...t, functionName: "", schemeName: "", rangeRight: true, boundaries: [] });
   const rowsWhere = (sql: string, params: readonly unknown[]) => {
@@ -549,6 +558,8 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     async identity() {
       return { keys: [`model|${role}`], version: "model", database: role };
     },
+    // The driver probes with statements of its own on the session (lib/dialects/sqlserver/driver.ts capabilities).
+    capabilities: () => wire.run("BEGIN TRANSACTION; CREATE TABLE [uat_refresh_probe_a] ...; ROLLBACK", () => can),
     query: <R>(q: CompiledQuery) => wire.run(q.sql, () => queryRows<R>(q)),
     execute: (q) => wire.run(q.sql, () => {
       if (!(model instanceof SqlServerModel)) throw new Error(`model: the ${role} is read-only here: ${q.sql}`);
@@ -600,7 +611,8 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     // The modelled tables have no foreign keys, triggers or sequences.
     if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
     // The modelled login holds every permission.
-    if (sql === SQL.privileges) return [{ SELECT: 1, INSERT: 1, UPDATE: 1, DELETE: 1, TRUNCATE: 1, ALTER: 1, CREATE: 1, SEQUENCE: 1 }] as R[];
+    const asked = privilegesAsked(sql);
+    if (asked) return [Object.fromEntries(asked.map((p) => [p, 1]))] as R[];
     const rows = helper.catalog(sql);
     if (!rows) throw new Error(`model: unexpected catalog query ${sql}`);
     return rows as R[];

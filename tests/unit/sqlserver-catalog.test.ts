@@ -400,3 +400,24 @@ describe("every SQL Server type through the row path, exactly", () => {
     ]);
   });
 });
+
+describe("privileges asked of the catalog", () => {
+  it("evaluates only the privileges asked for, and names those the login lacks (a NULL answer is a lack)", async () => {
+    const sent: string[] = [];
+    const answer: Record<string, number | null> = { SELECT: 1, INSERT: 1, DELETE: 0, TRUNCATE: null, SEQUENCE: 1, CREATE: 1 };
+    const introspector = sqlServerIntrospector(async <R,>(sql: string) => {
+      sent.push(sql);
+      const asked = [...sql.matchAll(/ AS \[(\w+)\]/g)].map((m) => m[1]);
+      return [Object.fromEntries(asked.map((p) => [p, answer[p]]))] as R[];
+    });
+    // The source is asked for SELECT alone: none of the target's tests (the sequences' catalog views) run there.
+    expect(await introspector.missingPrivileges(TABLE, ["SELECT"])).toEqual([]);
+    expect(sent[0]).toBe("SELECT HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'SELECT') AS [SELECT]");
+    expect(await introspector.missingPrivileges(TABLE, ["INSERT", "DELETE", "TRUNCATE", "SEQUENCE"])).toEqual(["DELETE", "TRUNCATE"]);
+    expect(sent[1]).toContain("sys.sql_expression_dependencies");
+    expect(sent[1]).not.toContain("'SELECT'");
+    expect(await introspector.missingPrivileges(TABLE, [])).toEqual([]);
+    expect(sent).toHaveLength(2);
+    expect(sent.flatMap((sql) => tsqlErrors(sql))).toEqual([]);
+  });
+});

@@ -29,7 +29,8 @@ describe("SQL Server refresh-group statements", () => {
       SQL.foreignKeys,
       SQL.triggers,
       SQL.sequences,
-      SQL.privileges,
+      SQL.privileges(["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "ALTER", "CREATE", "SEQUENCE"]),
+      SQL.privileges(["SELECT"]),
       SQL.checks,
       r.stagedRowsPresent(orders, r.mergeStaging(orders), ["id", "shop_id"]).sql,
     ];

@@ -9,7 +9,7 @@ import { registerBuiltInDialects } from "../../lib/dialects/builtin";
 import { sqlServerDialect } from "../../lib/dialects/sqlserver";
 import { SQL, switchBlockers } from "../../lib/dialects/sqlserver/introspector";
 import { sqlServerSwap } from "../../lib/dialects/sqlserver/swap";
-import type { TableShape, TableStorage } from "../../lib/dialects/types";
+import type { ServerCapabilities, TableShape, TableStorage } from "../../lib/dialects/types";
 import { resolveTable } from "../../lib/engine/context";
 import { ProgressTracker } from "../../lib/engine/progress";
 import { simpleCopy } from "../../lib/engine/strategies/simple-copy";
@@ -46,11 +46,11 @@ function structure(): Structure {
   };
 }
 
-function setup(targetRows: string[], sourceRows: string[], st: Structure = structure()) {
+function setup(targetRows: string[], sourceRows: string[], st: Structure = structure(), can?: ServerCapabilities) {
   const model = new SqlServerModel({ table: TABLE, key: "id", keyType: "int", rows: targetRows, functionName: "", schemeName: "", rangeRight: true, boundaries: [], structure: st });
   const sessions = {
     source: modelSession({ table: TABLE, key: "id", keyType: "int", rows: sourceRows, structure: structure() }, "source"),
-    target: modelSession(model, "target"),
+    target: modelSession(model, "target", can),
     async reopen() {},
   };
   return { model, sessions };
@@ -160,6 +160,17 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(fallback.twin).toBe(false);
     expect(fallback.reason).toContain("its storage could not be read from the catalog (Invalid object name 'sys.change_tracking_tables'.)");
     expect(sorted(old.model.t.rows)).toEqual(["1"]);
+
+    // A server that cannot SWITCH (probed when the table is resolved): the table's storage is never read for it.
+    const noSwitch = setup(["7"], ["1"], structure(), { switch: false, partitionDdl: false, updateStatistics: true, notes: ["ALTER TABLE ... SWITCH: 'ALTER TABLE SWITCH' is not currently supported"] });
+    let storageReads = 0;
+    const read = noSwitch.sessions.target.introspector.storage!.bind(noSwitch.sessions.target.introspector);
+    noSwitch.sessions.target.introspector.storage = (t) => (storageReads++, read(t));
+    const { plan: probed } = await refresh(noSwitch.model, noSwitch.sessions);
+    expect(probed.twin).toBe(false);
+    expect(probed.reason).toContain("no SWITCH: the server cannot SWITCH (probed: ALTER TABLE ... SWITCH: 'ALTER TABLE SWITCH' is not currently supported)");
+    expect(storageReads).toBe(0);
+    expect(sorted(noSwitch.model.t.rows)).toEqual(["1"]);
 
     const other = setup(["7"], ["1"]);
     const withTriggers = await refresh(other.model, other.sessions, { fire_triggers: true });

@@ -6,6 +6,22 @@ import { columnNamed } from "../columns";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
 
+/** How each privilege the engine may need is asked of the server (see SQL.privileges). */
+const PRIVILEGE_TESTS: Record<Privilege, string> = {
+  SELECT: "HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'SELECT')",
+  INSERT: "HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'INSERT')",
+  UPDATE: "HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'UPDATE')",
+  DELETE: "HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'DELETE')",
+  TRUNCATE: "HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER')",
+  ALTER: "HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER')",
+  CREATE:
+    "CASE WHEN HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE') = 1 AND HAS_PERMS_BY_NAME(OBJECT_SCHEMA_NAME(OBJECT_ID(@p1)), 'SCHEMA', 'ALTER') = 1 THEN 1 ELSE 0 END",
+  SEQUENCE: `CASE WHEN EXISTS (SELECT 1 FROM sys.default_constraints AS dc JOIN sys.sql_expression_dependencies AS d ON d.referencing_id = dc.object_id
+      JOIN sys.sequences AS sq ON sq.object_id = d.referenced_id
+      WHERE dc.parent_object_id = OBJECT_ID(@p1) AND ISNULL(HAS_PERMS_BY_NAME(QUOTENAME(SCHEMA_NAME(sq.schema_id)) + N'.' + QUOTENAME(sq.name), 'OBJECT', 'ALTER'), 0) = 0)
+      THEN 0 ELSE 1 END`,
+};
+
 export const SQL = {
   findTable: `SELECT s.name AS [schema], t.name AS [name] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
     WHERE t.name = @p1 AND s.name = COALESCE(@p2, SCHEMA_NAME()) AND t.is_ms_shipped = 0`,
@@ -96,15 +112,9 @@ export const SQL = {
     WHERE dc.parent_object_id = OBJECT_ID(@p1) ORDER BY [column], [schema], [name]`,
   // HAS_PERMS_BY_NAME: 1 when the login holds the permission on the object (TRUNCATE TABLE needs ALTER). CREATE: a
   // staging table in the table's schema (CREATE TABLE in the database and ALTER on the schema); SEQUENCE: ALTER on
-  // every sequence the table's defaults draw from (ALTER SEQUENCE ... RESTART).
-  privileges: `SELECT HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'SELECT') AS [SELECT], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'INSERT') AS [INSERT],
-    HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'UPDATE') AS [UPDATE], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'DELETE') AS [DELETE],
-    HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [TRUNCATE], HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [ALTER],
-    CASE WHEN HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE') = 1 AND HAS_PERMS_BY_NAME(OBJECT_SCHEMA_NAME(OBJECT_ID(@p1)), 'SCHEMA', 'ALTER') = 1 THEN 1 ELSE 0 END AS [CREATE],
-    CASE WHEN EXISTS (SELECT 1 FROM sys.default_constraints AS dc JOIN sys.sql_expression_dependencies AS d ON d.referencing_id = dc.object_id
-      JOIN sys.sequences AS sq ON sq.object_id = d.referenced_id
-      WHERE dc.parent_object_id = OBJECT_ID(@p1) AND ISNULL(HAS_PERMS_BY_NAME(QUOTENAME(SCHEMA_NAME(sq.schema_id)) + N'.' + QUOTENAME(sq.name), 'OBJECT', 'ALTER'), 0) = 0)
-      THEN 0 ELSE 1 END AS [SEQUENCE]`,
+  // every sequence the table's defaults draw from (ALTER SEQUENCE ... RESTART). Only the privileges asked for are
+  // evaluated: the source is asked for SELECT alone, and the SEQUENCE test reads three catalog views.
+  privileges: (wanted: readonly Privilege[]) => `SELECT ${[...new Set(wanted)].map((p) => `${PRIVILEGE_TESTS[p]} AS [${p}]`).join(", ")}`,
   filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
     FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
     JOIN sys.partition_schemes AS ps ON ps.data_space_id = dds.partition_scheme_id
@@ -261,7 +271,8 @@ export function sqlServerIntrospector(query: Query): Introspector {
     },
 
     async missingPrivileges(table, wanted) {
-      const [r] = await query<Record<string, number | null>>(SQL.privileges, [qualified(table)]);
+      if (!wanted.length) return [];
+      const [r] = await query<Record<string, number | null>>(SQL.privileges(wanted), [qualified(table)]);
       return r ? wanted.filter((p: Privilege) => Number(r[p]) !== 1) : wanted;
     },
 

@@ -109,10 +109,10 @@ export const simpleCopy: StrategyImpl = {
       reason = empty.empty ? "smart_sync: target is empty, copying everything" : `smart_sync: target has rows, copying rows newer than its max(${ctx.config.incremental_column})`;
     }
     if (mode === "full_replace") {
-      const n = await countOrEstimate(ctx.sessions.source, ctx.sourceTable);
+      // Production's rows counted on its session while the target's storage is read on the target's.
+      const [n, twin] = await Promise.all([countOrEstimate(ctx.sessions.source, ctx.sourceTable), twinDecision(ctx)]);
       // Unknown without scanning production: the plan says so, the copy counts as it goes.
       if (n.rows === null) reason += `; rows expected unknown (${n.note})`;
-      const twin = await twinDecision(ctx);
       const streams = twin?.twin ? (await planSlices(ctx, n.rows ?? 0)).why || undefined : undefined;
       if (twin) reason += `; ${twin.reason}${streams ? `, ${streams}` : ""}`;
       return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin };

@@ -21,15 +21,20 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
   if (!ctx.dialect.swap || !ctx.sessions.target.introspector.storage) return null;
   const blockers = ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : [];
   if (ctx.uat?.keep || ctx.uat?.keepColumns.length) blockers.push("keep_rows / keep_columns are set (UAT's rows and values are kept in place)");
+  const inPlace = () => ({ twin: false as const, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` });
+  // Probed when the table was resolved; the table's storage is only worth reading where a SWITCH could happen.
+  const can = ctx.capabilities ?? (await ctx.sessions.target.capabilities?.());
+  if (can && !can.switch) {
+    blockers.push(`the server cannot SWITCH (probed: ${can.notes.find((n) => n.startsWith("ALTER TABLE ... SWITCH")) ?? "refused"})`);
+    return inPlace();
+  }
   // A catalog the login cannot read (or an older server without one of its views) means the path known to work.
   const storage = await ctx.sessions.target.introspector.storage(ctx.targetTable).catch((e: Error) => {
     blockers.push(`its storage could not be read from the catalog (${e.message})`);
     return null;
   });
   if (storage) blockers.push(...storage.blockers);
-  const can = await ctx.sessions.target.capabilities?.();
-  if (can && !can.switch) blockers.push(`the server cannot SWITCH (probed: ${can.notes.find((n) => n.startsWith("ALTER TABLE ... SWITCH")) ?? "refused"})`);
-  if (!storage || blockers.length) return { twin: false, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` };
+  if (!storage || blockers.length) return inPlace();
   return { twin: true, reason: "loads a staging twin, then SWITCHes it in: readers see the old rows until then", storage };
 }
 
