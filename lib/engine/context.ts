@@ -72,6 +72,11 @@ export async function resolveTable(
     sessions.source.introspector.columns(sourceTable),
     sessions.target.introspector.columns(targetTable),
   ]);
+  // A catalog that lists a column twice (a server's view repeating rows) would have it declared twice in the load.
+  for (const [which, cols, table] of [["source", sourceCols, sourceTable], ["target", targetCols, targetTable]] as const) {
+    const twice = cols.map((c) => c.name.toLowerCase()).filter((n, i, all) => all.indexOf(n) !== i);
+    if (twice.length) throw new RefreshError(`the ${which} catalog lists column(s) ${[...new Set(twice)].join(", ")} of ${displayName(table)} more than once; nothing was read or written`);
+  }
   const byName = new Map(sourceCols.map((c) => [c.name.toLowerCase(), c]));
   const loadable = targetCols.filter((c) => !c.generated);
   const missing = loadable.filter((c) => !byName.has(c.name.toLowerCase())).map((c) => c.name);

@@ -34,6 +34,11 @@ const GAPS: { server: RegExp; scenario: string; gap: string }[] = [
     scenario: "the next row inserted in UAT takes exactly the next id of UAT's own range, after the UAT rows it had",
     gap: "after DBCC CHECKIDENT (t, RESEED, n) on a table with rows the next identity is n, where SQL Server documents n + increment",
   },
+  {
+    server: /Babelfish/,
+    scenario: "a lived-in UAT: the grant a DBA gave UAT's table is still there after day 2 and day 3",
+    gap: "sys.database_permissions lists no object permissions (GRANT works; the catalog does not show it)",
+  },
 ];
 
 const gapFor = (server: string, scenario: string) => GAPS.find((g) => g.server.test(server) && g.scenario === scenario)?.gap;
@@ -283,6 +288,54 @@ for (const engine of engines) {
         expect(r.tables[1].plan?.reason).toMatch(/merged: 1 updated, 1 inserted, 0 deleted/);
         for (const t of ["parents", "kids"]) expect(await db.target.fingerprint(t)).toEqual(await db.source.fingerprint(t));
         expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
+      });
+    });
+
+    describe("a lived-in UAT: testers' rows, a DBA's index and grant, production's day 2 and day 3", () => {
+      const PRODUCTION = "SELECT id, owner, total, opened FROM tickets WHERE owner <> 'tester' ORDER BY id";
+      const UAT_RANGE = 8_999_999_999_999_999_999n; // bigint: UAT's ids from 9e18 (one lower where RESEED n gives n)
+      const testerIds = async () => (await db.target.rows("SELECT id FROM tickets WHERE owner = 'tester' ORDER BY id")).map((r) => BigInt(String(r[0])));
+      beforeAll(async () => {
+        for (const side of [db.source, db.target]) await side.exec(db.sql.tickets);
+        await db.source.exec(db.sql.insertTickets(500, "prod"));
+      });
+
+      scenario("a lived-in UAT: testers' rows kept by rule in UAT's id range, a DBA's index kept, production's rows exact, and UAT's rows never move the watermark", async () => {
+        await db.config([{ name: "tickets", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "owner = 'tester'" }]);
+        const day1 = await run(["tickets"]);
+        expect(day1.status, day1.tables[0].error).toBe("succeeded");
+        expect(await db.target.fingerprint("tickets")).toEqual(await db.source.fingerprint("tickets"));
+
+        // Between the refreshes: two testers' rows with the ids UAT gives them, an index and a grant from a DBA.
+        await db.target.exec(db.sql.insertTickets(2, "tester"));
+        for (const sql of db.sql.uatObjects) await db.target.exec(sql);
+        const testers = await testerIds();
+        expect(testers).toHaveLength(2);
+        for (const id of testers) expect(id).toBeGreaterThanOrEqual(UAT_RANGE);
+
+        for (const sql of db.sql.ticketsDay2) await db.source.exec(sql);
+        const day2 = await run(["tickets"]);
+        expect(day2.status, day2.tables[0].error).toBe("succeeded");
+        expect(day2.tables[0].plan?.reason).toContain("UAT's own rows: 2 kept by keep_rows");
+        expect(day2.tables[0].outcome?.verification?.ok).toBe(true);
+        expect(await db.target.rows(PRODUCTION)).toEqual(await db.source.rows(PRODUCTION));
+        expect(await testerIds()).toEqual(testers);
+        expect(await db.target.scalar(db.sql.uatIndexPresent)).toBe("1");
+
+        // Day 3 by identity: the testers' ids (9e18) are not production's watermark, and production's new rows arrive.
+        const productionMax = await db.source.scalar("SELECT CAST(MAX(id) AS varchar(30)) FROM tickets");
+        await db.config([{ name: "tickets", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", keep_rows: "owner = 'tester'" }]);
+        await db.source.exec(db.sql.insertTickets(5, "prod"));
+        const day3 = await run(["tickets"]);
+        expect(day3.status, day3.tables[0].error).toBe("succeeded");
+        expect(day3.tables[0].plan?.watermarkBefore).toBe(productionMax);
+        expect(await db.target.rows(PRODUCTION)).toEqual(await db.source.rows(PRODUCTION));
+        expect(await testerIds()).toEqual(testers);
+        expect(await db.target.scalar(db.sql.uatIndexPresent)).toBe("1");
+      });
+
+      scenario("a lived-in UAT: the grant a DBA gave UAT's table is still there after day 2 and day 3", async () => {
+        expect(await db.target.scalar(db.sql.uatGrantPresent)).toBe("1");
       });
     });
 

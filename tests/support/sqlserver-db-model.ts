@@ -224,7 +224,7 @@ export class SqlServerDatabase {
       this.tables.delete(m[1]);
       return [];
     }
-    if ((m = /^DECLARE @v decimal\(38, 0\) = \(SELECT MAX\(x\.v\) FROM \(VALUES \(CAST\(IDENT_CURRENT\(@p1\) AS decimal\(38, 0\)\)\),\s+\(\(SELECT CAST\(ic\.last_value AS decimal\(38, 0\)\) FROM sys\.identity_columns AS ic WHERE ic\.object_id = OBJECT_ID\(@p1\) AND ic\.name = @p3\)\),\s+\(\(SELECT CAST\(MAX\(\[([^\]]+)\]\) AS decimal\(38, 0\)\) FROM (\S+)\)\),/.exec(sql)))
+    if ((m = /^DECLARE @v decimal\(38, 0\) = \(SELECT MAX\(x\.v\) FROM \(VALUES \(CAST\(IDENT_CURRENT\(@p1\) AS decimal\(38, 0\)\)\),\s+\(\(SELECT MAX\(CAST\(ic\.last_value AS decimal\(38, 0\)\)\) FROM sys\.identity_columns AS ic WHERE ic\.object_id = OBJECT_ID\(@p1\) AND ic\.name = @p3\)\),\s+\(\(SELECT CAST\(MAX\(\[([^\]]+)\]\) AS decimal\(38, 0\)\) FROM (\S+)\)\),/.exec(sql)))
       return this.reseed(String(params[0]), m[1], params[1] === null || params[1] === undefined ? null : Number(params[1]));
     if (/^UPDATE STATISTICS \S+$/.test(sql)) return [];
     if ((m = /^UPDATE t SET (.+) FROM (\S+) AS t JOIN (\S+) AS s ON (.+) WHERE EXISTS \(SELECT (.+) EXCEPT SELECT (.+)\);\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))

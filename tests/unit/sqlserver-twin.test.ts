@@ -178,6 +178,19 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(withTriggers.plan.reason).toContain("fire_triggers is set (SWITCH fires no triggers)");
   });
 
+  it("refuses a table whose catalog lists a column twice, naming it, before anything is read or written", async () => {
+    // Babelfish's sys.identity_columns repeated its rows with two identity tables in the database.
+    const repeated = setup(["7"], ["1"]);
+    const columns = repeated.sessions.target.introspector.columns.bind(repeated.sessions.target.introspector);
+    repeated.sessions.target.introspector.columns = async (t) => {
+      const cols = await columns(t);
+      return [cols[0], ...cols];
+    };
+    await expect(refresh(repeated.model, repeated.sessions)).rejects.toThrow("the target catalog lists column(s) id of dbo.orders more than once; nothing was read or written");
+    expect(sorted(repeated.model.t.rows)).toEqual(["7"]);
+
+  });
+
   it("in place, production's checksum runs beside the target's finish on its own session; one it cannot read fails the verification, not the load", async () => {
     // The model takes one request at a time per session, as tedious does: overlapping the two sides' reads must not
     // put two requests on one connection.

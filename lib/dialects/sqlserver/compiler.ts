@@ -159,7 +159,7 @@ export const sqlServerCompiler: QueryCompiler = {
     // Explicit values loaded into an identity column do not move the table's current identity value (and a TRUNCATE
     // sets it back to the seed), so every identity is reseeded with an explicit value: the largest of its current
     // value (IDENT_CURRENT, and sys.identity_columns.last_value, which some TDS servers keep right where
-    // IDENT_CURRENT goes stale after a bulk load), the column's max, and UAT's floor (its own id range) when one is
+    // IDENT_CURRENT goes stale after a bulk load; MAX() as one such server repeats the view's rows), the column's max, and UAT's floor (its own id range) when one is
     // kept, so that the next row is the floor (a table with rows continues after the reseed value; one emptied by
     // TRUNCATE starts at it). Never backwards, never for a descending identity. DBCC takes no bind parameters: the
     // statement is built in T-SQL from the quoted name (a parameter) and the computed number, the name as a plain
@@ -169,7 +169,7 @@ export const sqlServerCompiler: QueryCompiler = {
     const col = quoteIdent(column.name);
     return {
       sql: `DECLARE @v decimal(38, 0) = (SELECT MAX(x.v) FROM (VALUES (CAST(IDENT_CURRENT(@p1) AS decimal(38, 0))),
-              ((SELECT CAST(ic.last_value AS decimal(38, 0)) FROM sys.identity_columns AS ic WHERE ic.object_id = OBJECT_ID(@p1) AND ic.name = @p3)),
+              ((SELECT MAX(CAST(ic.last_value AS decimal(38, 0))) FROM sys.identity_columns AS ic WHERE ic.object_id = OBJECT_ID(@p1) AND ic.name = @p3)),
               ((SELECT CAST(MAX(${col}) AS decimal(38, 0)) FROM ${t})),
               (CAST(@p2 AS decimal(38, 0)) - CASE WHEN EXISTS (SELECT 1 FROM ${t}) THEN 1 ELSE 0 END)) AS x(v));
             IF @v IS NOT NULL AND IDENT_INCR(@p1) > 0

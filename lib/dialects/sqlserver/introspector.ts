@@ -29,16 +29,18 @@ export const SQL = {
   // whose user_type_id is the column's system_type_id. CLR types (geography, geometry, hierarchyid and assembly
   // types) all have system_type_id 240, which is no type's user_type_id: for them the base is NULL, and joining
   // only on system_type_id would drop the column.
-  // Also what a structural twin needs: collation, computed definition, identity seed and increment.
+  // Also what a structural twin needs: collation, computed definition, identity seed and increment (IDENT_SEED /
+  // IDENT_INCR of the table, which has at most one identity column: a join of sys.identity_columns listed the column
+  // twice on a server whose view repeats rows, Babelfish with two identity tables, and the load declared it twice).
   columns: `SELECT c.name AS [name], COALESCE(bt.name, ty.name) AS [type], ty.name AS [declaredType], ty.is_assembly_type AS [clr],
     c.max_length AS [maxLength], c.precision AS [precision], c.scale AS [scale],
     c.is_nullable AS [nullable], c.is_identity AS [identity], c.is_computed AS [computed], c.collation_name AS [collation],
     cc.definition AS [computedDefinition], cc.is_persisted AS [persisted],
-    CAST(idc.seed_value AS nvarchar(40)) AS [identitySeed], CAST(idc.increment_value AS nvarchar(40)) AS [identityIncrement]
+    CASE WHEN c.is_identity = 1 THEN CAST(IDENT_SEED(@p1) AS nvarchar(40)) END AS [identitySeed],
+    CASE WHEN c.is_identity = 1 THEN CAST(IDENT_INCR(@p1) AS nvarchar(40)) END AS [identityIncrement]
     FROM sys.columns AS c JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id
     LEFT JOIN sys.types AS bt ON bt.user_type_id = c.system_type_id
     LEFT JOIN sys.computed_columns AS cc ON cc.object_id = c.object_id AND cc.column_id = c.column_id
-    LEFT JOIN sys.identity_columns AS idc ON idc.object_id = c.object_id AND idc.column_id = c.column_id
     WHERE c.object_id = OBJECT_ID(@p1) ORDER BY c.column_id`,
   // Rowstore indexes with their key columns (ASC / DESC), included columns and filter.
   indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], c.name AS [column],
