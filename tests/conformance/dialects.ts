@@ -72,6 +72,9 @@ export interface FixtureSql {
   uatIndexPresent: string;
   /** 1 when UAT's `tickets` still grants SELECT to uat_testers. */
   uatGrantPresent: string;
+  /** `invoices`: keyed by a default drawing from the sequence invoice_no_seq (not an identity), each statement on its own. */
+  invoices: string[];
+  insertInvoices(n: number, customer: string): string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -143,6 +146,8 @@ const pgSql: FixtureSql = {
   ],
   uatIndexPresent: `SELECT count(*)::text FROM pg_indexes WHERE tablename = 'tickets' AND indexname = 'ix_tickets_uat_owner'`,
   uatGrantPresent: `SELECT count(*)::text FROM information_schema.role_table_grants WHERE table_name = 'tickets' AND grantee = 'uat_testers' AND privilege_type = 'SELECT'`,
+  invoices: [`CREATE SEQUENCE invoice_no_seq AS bigint START 1`, `CREATE TABLE invoices (invoice_no bigint NOT NULL DEFAULT nextval('invoice_no_seq') PRIMARY KEY, customer varchar(20) NOT NULL)`],
+  insertInvoices: (n, customer) => `INSERT INTO invoices (customer) SELECT '${customer}' FROM generate_series(1, ${n})`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -211,6 +216,11 @@ const msSql: FixtureSql = {
   uatIndexPresent: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.indexes WHERE object_id = OBJECT_ID('tickets') AND name LIKE 'ix[_]tickets[_]uat[_]owner%'`,
   uatGrantPresent: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.database_permissions AS p JOIN sys.database_principals AS r ON r.principal_id = p.grantee_principal_id
     WHERE p.class = 1 AND p.major_id = OBJECT_ID('tickets') AND r.name = 'uat_testers' AND p.permission_name = 'SELECT' AND p.state = 'G'`,
+  invoices: [
+    `CREATE SEQUENCE invoice_no_seq AS bigint START WITH 1`,
+    `CREATE TABLE invoices (invoice_no bigint NOT NULL CONSTRAINT df_invoice_no DEFAULT (NEXT VALUE FOR invoice_no_seq) PRIMARY KEY, customer varchar(20) NOT NULL)`,
+  ],
+  insertInvoices: (n, customer) => `INSERT INTO invoices (customer) SELECT '${customer}' FROM ${numbers(1, n)}`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
