@@ -75,6 +75,13 @@ export interface FixtureSql {
   /** `invoices`: keyed by a default drawing from the sequence invoice_no_seq (not an identity), each statement on its own. */
   invoices: string[];
   insertInvoices(n: number, customer: string): string;
+  /** `shops` and `sales` (a foreign key to shops, no self-reference), each statement on its own. */
+  shops: string[];
+  /** A trigger on the target's sales that would set every inserted sale's note to 'fired'. */
+  salesTrigger: string[];
+  shopsDay1: string[];
+  /** Updates, inserts and deletes on both levels, in an order the key allows. */
+  shopsDay2: string[];
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -148,6 +155,23 @@ const pgSql: FixtureSql = {
   uatGrantPresent: `SELECT count(*)::text FROM information_schema.role_table_grants WHERE table_name = 'tickets' AND grantee = 'uat_testers' AND privilege_type = 'SELECT'`,
   invoices: [`CREATE SEQUENCE invoice_no_seq AS bigint START 1`, `CREATE TABLE invoices (invoice_no bigint NOT NULL DEFAULT nextval('invoice_no_seq') PRIMARY KEY, customer varchar(20) NOT NULL)`],
   insertInvoices: (n, customer) => `INSERT INTO invoices (customer) SELECT '${customer}' FROM generate_series(1, ${n})`,
+  shops: [
+    `CREATE TABLE shops (id int PRIMARY KEY, name varchar(40) NOT NULL)`,
+    `CREATE TABLE sales (id int PRIMARY KEY, shop_id int NOT NULL CONSTRAINT fk_sales_shops REFERENCES shops (id), note varchar(40) NOT NULL)`,
+  ],
+  salesTrigger: [
+    `CREATE FUNCTION sales_fired() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'fired'; RETURN NEW; END $$`,
+    `CREATE TRIGGER trg_sales_fired BEFORE INSERT ON sales FOR EACH ROW EXECUTE FUNCTION sales_fired()`,
+  ],
+  shopsDay1: [`INSERT INTO shops SELECT g, 'shop ' || g FROM generate_series(1, 50) g`, `INSERT INTO sales SELECT g, 1 + g % 50, 'sale ' || g FROM generate_series(1, 500) g`],
+  shopsDay2: [
+    `UPDATE shops SET name = name || ' v2' WHERE id % 10 = 0`,
+    `INSERT INTO shops SELECT g, 'shop ' || g FROM generate_series(51, 55) g`,
+    `DELETE FROM sales WHERE shop_id = 50`,
+    `DELETE FROM shops WHERE id = 50`,
+    `UPDATE sales SET note = note || ' v2' WHERE id % 7 = 0`,
+    `INSERT INTO sales SELECT g, 51 + g % 5, 'sale ' || g FROM generate_series(501, 520) g`,
+  ],
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -221,6 +245,20 @@ const msSql: FixtureSql = {
     `CREATE TABLE invoices (invoice_no bigint NOT NULL CONSTRAINT df_invoice_no DEFAULT (NEXT VALUE FOR invoice_no_seq) PRIMARY KEY, customer varchar(20) NOT NULL)`,
   ],
   insertInvoices: (n, customer) => `INSERT INTO invoices (customer) SELECT '${customer}' FROM ${numbers(1, n)}`,
+  shops: [
+    `CREATE TABLE shops (id int NOT NULL PRIMARY KEY, name varchar(40) NOT NULL)`,
+    `CREATE TABLE sales (id int NOT NULL PRIMARY KEY, shop_id int NOT NULL CONSTRAINT fk_sales_shops REFERENCES shops (id), note varchar(40) NOT NULL)`,
+  ],
+  salesTrigger: [`CREATE TRIGGER trg_sales_fired ON sales AFTER INSERT AS UPDATE s SET note = 'fired' FROM sales AS s JOIN inserted AS i ON i.id = s.id`],
+  shopsDay1: [`INSERT INTO shops SELECT g, CONCAT('shop ', g) FROM ${numbers(1, 50)}`, `INSERT INTO sales SELECT g, 1 + g % 50, CONCAT('sale ', g) FROM ${numbers(1, 500)}`],
+  shopsDay2: [
+    `UPDATE shops SET name = CONCAT(name, ' v2') WHERE id % 10 = 0`,
+    `INSERT INTO shops SELECT g, CONCAT('shop ', g) FROM ${numbers(51, 55)}`,
+    `DELETE FROM sales WHERE shop_id = 50`,
+    `DELETE FROM shops WHERE id = 50`,
+    `UPDATE sales SET note = CONCAT(note, ' v2') WHERE id % 7 = 0`,
+    `INSERT INTO sales SELECT g, 51 + g % 5, CONCAT('sale ', g) FROM ${numbers(501, 520)}`,
+  ],
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
