@@ -379,6 +379,39 @@ for (const engine of engines) {
       });
     });
 
+    it("masking: no production value of a masked column reaches UAT, a unique column stays unique, and a second run writes the same values", async () => {
+      process.env.UAT_REFRESH_MASKING_KEY ??= "conformance-masking-key-0123456789";
+      for (const side of [db.source, db.target]) await side.exec(db.sql.people);
+      await db.source.exec(db.sql.insertPeople(2000));
+      const masking = [
+        { column: "email", rule: "fake_email" as const },
+        { column: "first_name", rule: "fake_first_name" as const },
+        { column: "phone", rule: "partial" as const, keep_last: 4 },
+        { column: "born", rule: "date_shift" as const, days: 30 },
+        { column: "note", rule: "null" as const },
+      ];
+      await db.config([{ name: "people", strategy: "simple_copy", sync_mode: "full_replace", masking }]);
+      const r = await run(["people"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      const column = async (side: typeof db.source, name: string) => new Set((await side.rows(`SELECT ${name} FROM people`)).map((row) => String(row[0])));
+      const counts = (await db.target.rows("SELECT COUNT(*) AS n, COUNT(DISTINCT email) AS emails, COUNT(note) AS notes FROM people"))[0].map(String);
+      expect(counts).toEqual(["2000", "2000", "0"]);
+      for (const name of ["email", "first_name", "phone"]) {
+        const source = await column(db.source, name);
+        expect([...(await column(db.target, name))].filter((v) => source.has(v)), name).toEqual([]);
+      }
+      // Birth dates move by up to 30 days each way, not all by none.
+      const days = async (side: typeof db.source) => (await side.rows("SELECT born FROM people ORDER BY id")).map((row) => (row[0] as Date).getTime() / 86_400_000);
+      const [born, shifted] = [await days(db.source), await days(db.target)];
+      const moved = shifted.map((d, i) => Math.round(d - born[i]));
+      expect(moved.every((d) => Math.abs(d) <= 30)).toBe(true);
+      expect(moved.filter((d) => d !== 0).length).toBeGreaterThan(1000);
+      expect(await db.target.rows("SELECT phone FROM people WHERE id = 1234")).toEqual([["************1234"]]);
+      const before = await db.target.fingerprint("people");
+      expect((await run(["people"])).status).toBe("succeeded");
+      expect(await db.target.fingerprint("people")).toEqual(before);
+    });
+
     it("the source session refuses writes", async () => {
       const config = await exportConfig(db.env.db);
       const s = await openSession(config.databases.source, "source", config.settings, { kind: "check" });

@@ -82,6 +82,9 @@ export interface FixtureSql {
   shopsDay1: string[];
   /** Updates, inserts and deletes on both levels, in an order the key allows. */
   shopsDay2: string[];
+  /** `people`: personal data (a unique email, a first name, a phone, a birth date, a note), `n` rows. */
+  people: string;
+  insertPeople(n: number): string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -172,6 +175,10 @@ const pgSql: FixtureSql = {
     `UPDATE sales SET note = note || ' v2' WHERE id % 7 = 0`,
     `INSERT INTO sales SELECT g, 51 + g % 5, 'sale ' || g FROM generate_series(501, 520) g`,
   ],
+  people: `CREATE TABLE people (id bigint PRIMARY KEY, email varchar(100) NOT NULL UNIQUE, first_name varchar(40), phone varchar(30), born date, note varchar(200))`,
+  insertPeople: (n) =>
+    `INSERT INTO people SELECT g, 'user' || g || '@corp.example', 'Name' || (g % 500), '+44 20 7946 ' || lpad((g % 10000)::text, 4, '0'), date '1950-01-01' + g,
+      CASE WHEN g % 2 = 0 THEN 'private note ' || g END FROM generate_series(1, ${n}) g`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -259,6 +266,10 @@ const msSql: FixtureSql = {
     `UPDATE sales SET note = CONCAT(note, ' v2') WHERE id % 7 = 0`,
     `INSERT INTO sales SELECT g, 51 + g % 5, CONCAT('sale ', g) FROM ${numbers(501, 520)}`,
   ],
+  people: `CREATE TABLE people (id bigint NOT NULL PRIMARY KEY, email varchar(100) NOT NULL UNIQUE, first_name nvarchar(40) NULL, phone varchar(30) NULL, born date NULL, note nvarchar(200) NULL)`,
+  insertPeople: (n) =>
+    `INSERT INTO people SELECT g, CONCAT('user', g, '@corp.example'), CONCAT('Name', g % 500), CONCAT('+44 20 7946 ', RIGHT(CONCAT('0000', g % 10000), 4)), DATEADD(day, g, CAST('1950-01-01' AS date)),
+      CASE WHEN g % 2 = 0 THEN CONCAT('private note ', g) END FROM ${numbers(1, n)}`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
