@@ -352,6 +352,22 @@ for (const engine of engines) {
         expect(await db.target.scalar(db.sql.uatIndexPresent)).toBe("1");
       });
 
+      it("a lived-in UAT by date: a tester's future-dated row neither moves the window nor is deleted by it", async () => {
+        for (const side of [db.source, db.target]) await side.exec(db.sql.visits);
+        await db.source.exec(db.sql.insertVisits(1, 30, "p"));
+        await db.config([{ name: "visits", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "at", incremental_type: "date", date_buffer_days: 2, keep_rows: "who = 'tester'" }]);
+        const day1 = await run(["visits"]);
+        expect(day1.status, day1.tables[0].error).toBe("succeeded");
+        await db.target.exec(db.sql.futureVisit);
+        await db.source.exec(db.sql.insertVisits(31, 33, "p"));
+        const day2 = await run(["visits"]);
+        expect(day2.status, day2.tables[0].error).toBe("succeeded");
+        expect(day2.tables[0].plan?.watermarkBefore).toMatch(/^2025-01-31/);
+        const PRODUCTION = "SELECT id, at, who FROM visits WHERE who <> 'tester' ORDER BY id";
+        expect(await db.target.rows(PRODUCTION)).toEqual(await db.source.rows(PRODUCTION));
+        expect((await db.target.rows("SELECT id FROM visits WHERE who = 'tester'")).map((r) => String(r[0]))).toEqual(["1000"]);
+      });
+
       scenario("a lived-in UAT: the grant a DBA gave UAT's table is still there after day 2 and day 3", async () => {
         expect(await db.target.scalar(db.sql.uatGrantPresent)).toBe("1");
       });

@@ -85,6 +85,11 @@ export interface FixtureSql {
   /** `people`: personal data (a unique email, a first name, a phone, a birth date, a note), `n` rows. */
   people: string;
   insertPeople(n: number): string;
+  /** `visits`: keyed by id, dated by `at` (a date), `who` made it; `insertVisits` adds ids from..to, one day apart from 2025-01-01. */
+  visits: string;
+  insertVisits(from: number, to: number, who: string): string;
+  /** A visit of a tester's in UAT, dated 2031-01-01. */
+  futureVisit: string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -179,6 +184,9 @@ const pgSql: FixtureSql = {
   insertPeople: (n) =>
     `INSERT INTO people SELECT g, 'user' || g || '@corp.example', 'Name' || (g % 500), '+44 20 7946 ' || lpad((g % 10000)::text, 4, '0'), date '1950-01-01' + g,
       CASE WHEN g % 2 = 0 THEN 'private note ' || g END FROM generate_series(1, ${n}) g`,
+  visits: `CREATE TABLE visits (id int PRIMARY KEY, at date NOT NULL, who varchar(20) NOT NULL)`,
+  insertVisits: (from, to, who) => `INSERT INTO visits SELECT g, date '2025-01-01' + g, '${who}' FROM generate_series(${from}, ${to}) g`,
+  futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -270,6 +278,9 @@ const msSql: FixtureSql = {
   insertPeople: (n) =>
     `INSERT INTO people SELECT g, CONCAT('user', g, '@corp.example'), CONCAT('Name', g % 500), CONCAT('+44 20 7946 ', RIGHT(CONCAT('0000', g % 10000), 4)), DATEADD(day, g, CAST('1950-01-01' AS date)),
       CASE WHEN g % 2 = 0 THEN CONCAT('private note ', g) END FROM ${numbers(1, n)}`,
+  visits: `CREATE TABLE visits (id int NOT NULL PRIMARY KEY, at date NOT NULL, who varchar(20) NOT NULL)`,
+  insertVisits: (from, to, who) => `INSERT INTO visits SELECT g, DATEADD(day, g, CAST('2025-01-01' AS date)), '${who}' FROM ${numbers(from, to)}`,
+  futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
