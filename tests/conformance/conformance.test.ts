@@ -10,6 +10,7 @@ import { slicesBetween } from "../../lib/engine/streams/split";
 import { exportConfig } from "../../lib/config/store";
 import { runRefresh } from "../../lib/engine/runner";
 import { postgresDb, sqlServerDb, type ConformanceDb } from "./dialects";
+import { spawnCli, waitFor } from "../support/cli";
 
 registerBuiltInDialects();
 
@@ -426,6 +427,27 @@ for (const engine of engines) {
       const before = await db.target.fingerprint("people");
       expect((await run(["people"])).status).toBe("succeeded");
       expect(await db.target.fingerprint("people")).toEqual(before);
+    });
+
+    it("a refresh killed before its commit (the CLI process, SIGKILL) leaves UAT as it was; the next run converges", async () => {
+      for (const side of [db.source, db.target]) await side.exec(db.sql.ledger);
+      await db.source.exec(db.sql.insertLedger(1, 20_000, "production"));
+      await db.target.exec(db.sql.insertLedger(1, 5_000, "uat before"));
+      await db.config([{ name: "ledger", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const before = await db.target.fingerprint("ledger");
+      const child = spawnCli(["--table", "ledger", "--force"], { DATABASE_URL: db.env.metaUrl, UAT_REFRESH_FAILPOINT: "before-commit" });
+      await waitFor(async () => {
+        if (child.exitCode !== null) throw new Error(`the CLI exited before its failpoint: ${child.output()}`);
+        return child.output().includes("failpoint before-commit");
+      });
+      child.kill("SIGKILL");
+      await child.exited;
+      // The server rolls the dead session's transaction back once it sees the connection gone.
+      await waitFor(async () => JSON.stringify(await db.target.fingerprint("ledger")) === JSON.stringify(before), 30_000, 200).catch(() => undefined);
+      expect(await db.target.fingerprint("ledger")).toEqual(before);
+      const again = await run(["ledger"]);
+      expect(again.status, again.tables[0].error).toBe("succeeded");
+      expect(await db.target.fingerprint("ledger")).toEqual(await db.source.fingerprint("ledger"));
     });
 
     it("the source session refuses writes", async () => {

@@ -90,6 +90,9 @@ export interface FixtureSql {
   insertVisits(from: number, to: number, who: string): string;
   /** A visit of a tester's in UAT, dated 2031-01-01. */
   futureVisit: string;
+  /** `ledger`: a plain keyed table; `insertLedger` adds ids from..to with `memo`. */
+  ledger: string;
+  insertLedger(from: number, to: number, memo: string): string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -187,6 +190,8 @@ const pgSql: FixtureSql = {
   visits: `CREATE TABLE visits (id int PRIMARY KEY, at date NOT NULL, who varchar(20) NOT NULL)`,
   insertVisits: (from, to, who) => `INSERT INTO visits SELECT g, date '2025-01-01' + g, '${who}' FROM generate_series(${from}, ${to}) g`,
   futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
+  ledger: `CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
+  insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM generate_series(${from}, ${to}) g`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -281,6 +286,8 @@ const msSql: FixtureSql = {
   visits: `CREATE TABLE visits (id int NOT NULL PRIMARY KEY, at date NOT NULL, who varchar(20) NOT NULL)`,
   insertVisits: (from, to, who) => `INSERT INTO visits SELECT g, DATEADD(day, g, CAST('2025-01-01' AS date)), '${who}' FROM ${numbers(from, to)}`,
   futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
+  ledger: `CREATE TABLE ledger (id int NOT NULL PRIMARY KEY, amount decimal(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
+  insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM ${numbers(from, to)}`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
