@@ -450,6 +450,16 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("ledger")).toEqual(await db.source.fingerprint("ledger"));
     });
 
+    it("a target that is the source database, reached under another host name, is refused before anything is written", async () => {
+      await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const config = await exportConfig(db.env.db);
+      const alias = config.databases.source.server === "127.0.0.1" ? "localhost" : "127.0.0.1";
+      const same = { ...config, databases: { source: config.databases.source, target: { ...config.databases.source, server: alias } } };
+      const before = await db.source.fingerprint("orders");
+      await expect(runRefresh(db.env.db, db.env.metaUrl, { trigger: "cli", triggeredBy: "conformance", config: same })).rejects.toThrow(/is the source database/);
+      expect(await db.source.fingerprint("orders")).toEqual(before);
+    });
+
     it("the source session refuses writes", async () => {
       const config = await exportConfig(db.env.db);
       const s = await openSession(config.databases.source, "source", config.settings, { kind: "check" });
