@@ -22,8 +22,9 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
   const blockers = ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : [];
   if (ctx.uat?.keep || ctx.uat?.keepColumns.length) blockers.push("keep_rows / keep_columns are set (UAT's rows and values are kept in place)");
   const inPlace = () => ({ twin: false as const, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` });
-  // Probed when the table was resolved; the table's storage is only worth reading where a SWITCH could happen.
-  const can = ctx.capabilities ?? (await ctx.sessions.target.capabilities?.());
+  // Probed when the table was resolved (as the partition switch reads it); the table's storage is only worth
+  // reading where a SWITCH could happen.
+  const can = ctx.capabilities;
   if (can && !can.switch) {
     blockers.push(`the server cannot SWITCH (probed: ${can.notes.find((n) => n.startsWith("ALTER TABLE ... SWITCH")) ?? "refused"})`);
     return inPlace();
