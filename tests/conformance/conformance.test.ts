@@ -429,6 +429,41 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("people")).toEqual(before);
     });
 
+    it("schema drift: UAT columns narrower than production's refuse the table by name before anything is written; a column only production has is said, then copied once UAT has it", async () => {
+      await db.source.exec(db.sql.membersSource);
+      await db.source.exec(db.sql.insertMembers(300));
+      await db.target.exec(db.sql.membersNarrow);
+      await db.target.exec("INSERT INTO members (id, name) VALUES (1, 'uat row')");
+      // New columns are reviewed before they flow (tests/integration/new-columns.test.ts); here only drift is shown.
+      await db.config([{ name: "members", strategy: "simple_copy", sync_mode: "full_replace" }], { review_new_columns: false });
+      const before = await db.target.fingerprint("members");
+      for (const dryRun of [true, false]) {
+        const r = await runRefresh(db.env.db, db.env.metaUrl, { trigger: "cli", triggeredBy: "conformance", tables: ["members"], dryRun });
+        expect(r.status).toBe("failed");
+        const error = r.tables[0].error ?? "";
+        expect(error).toMatch(/^\w+\.members differs from production: /);
+        // Each column named with both definitions as the server declares them (nvarchar in characters, not bytes).
+        expect(error).toMatch(/name: UAT's (nvarchar|character varying)\(10\) is shorter than production's (nvarchar|character varying)\(50\)/);
+        expect(error).toMatch(/score: UAT's (decimal|numeric)\(6,2\) holds fewer integer digits than production's (decimal|numeric)\(8,2\)/);
+        // datetime2(7) as the catalog declares it: 6 digits on Babelfish (SQLSERVER-NOTES: it keeps 6 fractional digits).
+        expect(error).toMatch(/seen: UAT's (datetime2|timestamp)\(3\)[a-z ]* keeps fewer fractional-second digits than production's (datetime2\([67]\)|timestamp\(6\))/);
+      }
+      expect(await db.target.fingerprint("members")).toEqual(before);
+
+      for (const sql of db.sql.membersWiden) await db.target.exec(sql);
+      for (const sql of db.sql.membersNickname) await db.source.exec(sql);
+      const r = await run(["members"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].plan?.reason).toMatch(/drift: production has nickname \((nvarchar|character varying)\(20\)\), which UAT lacks: not copied until UAT has it/);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM members"))).toBe(300);
+
+      await db.target.exec(db.sql.membersNicknameInUat);
+      const again = await run(["members"]);
+      expect(again.status, again.tables[0].error).toBe("succeeded");
+      expect(again.tables[0].plan?.reason).not.toContain("drift:");
+      expect(await db.target.fingerprint("members")).toEqual(await db.source.fingerprint("members"));
+    });
+
     it("a refresh killed before its commit (the CLI process, SIGKILL) leaves UAT as it was; the next run converges", async () => {
       for (const side of [db.source, db.target]) await side.exec(db.sql.ledger);
       await db.source.exec(db.sql.insertLedger(1, 20_000, "production"));

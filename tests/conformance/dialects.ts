@@ -93,6 +93,17 @@ export interface FixtureSql {
   /** `ledger`: a plain keyed table; `insertLedger` adds ids from..to with `memo`. */
   ledger: string;
   insertLedger(from: number, to: number, memo: string): string;
+  /** `members` as production has it: a unicode name of 50 characters, a score of 8 digits (2 decimal places), a time
+   *  to 7 fractional digits (6 on PostgreSQL); `insertMembers` adds ids 1..n with names longer than 10 characters. */
+  membersSource: string;
+  insertMembers(n: number): string;
+  /** `members` as UAT has it after a careless change: each of the three columns narrower than production's. */
+  membersNarrow: string;
+  /** Statements that widen UAT's three columns to production's definitions. */
+  membersWiden: string[];
+  /** A column production gains (`nickname`, filled), and the same column added to UAT. */
+  membersNickname: string[];
+  membersNicknameInUat: string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -192,6 +203,12 @@ const pgSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
   ledger: `CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM generate_series(${from}, ${to}) g`,
+  membersSource: `CREATE TABLE members (id int PRIMARY KEY, name varchar(50) NOT NULL, score numeric(8,2), seen timestamp(6))`,
+  insertMembers: (n) => `INSERT INTO members SELECT g, 'a name longer than ten ' || g, g * 1.25, timestamp '2025-01-01 10:00:00.123456' + g * interval '1 hour' FROM generate_series(1, ${n}) g`,
+  membersNarrow: `CREATE TABLE members (id int PRIMARY KEY, name varchar(10) NOT NULL, score numeric(6,2), seen timestamp(3))`,
+  membersWiden: [`ALTER TABLE members ALTER COLUMN name TYPE varchar(50), ALTER COLUMN score TYPE numeric(8,2), ALTER COLUMN seen TYPE timestamp(6)`],
+  membersNickname: [`ALTER TABLE members ADD COLUMN nickname varchar(20)`, `UPDATE members SET nickname = 'n' || id`],
+  membersNicknameInUat: `ALTER TABLE members ADD COLUMN nickname varchar(20)`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -288,6 +305,16 @@ const msSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
   ledger: `CREATE TABLE ledger (id int NOT NULL PRIMARY KEY, amount decimal(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM ${numbers(from, to)}`,
+  // nvarchar: the catalog counts bytes (two per character); the product must say characters on both sides.
+  membersSource: `CREATE TABLE members (id int NOT NULL PRIMARY KEY, name nvarchar(50) NOT NULL, score decimal(8,2) NULL, seen datetime2(7) NULL)`,
+  insertMembers: (n) =>
+    `INSERT INTO members SELECT g, CONCAT(N'a name longer than ten ', g), g * 1.25, DATEADD(hour, g, CAST('2025-01-01 10:00:00.1234567' AS datetime2(7))) FROM ${numbers(1, n)}`,
+  membersNarrow: `CREATE TABLE members (id int NOT NULL PRIMARY KEY, name nvarchar(10) NOT NULL, score decimal(6,2) NULL, seen datetime2(3) NULL)`,
+  // Without NULL / NOT NULL (Babelfish refuses either in ALTER COLUMN): the column then allows NULLs, and UAT allowing
+  // NULLs production does not is no drift.
+  membersWiden: [`ALTER TABLE members ALTER COLUMN name nvarchar(50)`, `ALTER TABLE members ALTER COLUMN score decimal(8,2)`, `ALTER TABLE members ALTER COLUMN seen datetime2(7)`],
+  membersNickname: [`ALTER TABLE members ADD nickname nvarchar(20) NULL`, `UPDATE members SET nickname = CONCAT(N'n', id)`],
+  membersNicknameInUat: `ALTER TABLE members ADD nickname nvarchar(20) NULL`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 
