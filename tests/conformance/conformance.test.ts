@@ -42,6 +42,11 @@ const GAPS: { server: RegExp; scenario: string; gap: string }[] = [
   },
   {
     server: /Babelfish/,
+    scenario: "rows bulk-loaded with the triggers firing (a full replace): the run fails, saying the values differ, never \"succeeded\"",
+    gap: "INSERT BULK ... WITH (FIRE_TRIGGERS) fires no trigger (a plain INSERT does); SQL Server documents that FIRE_TRIGGERS runs the table's insert triggers during the bulk load",
+  },
+  {
+    server: /Babelfish/,
     scenario: "a key drawn from a sequence by a default: production's numbers copied, and UAT's next row takes a number of UAT's own range",
     gap: "sys.sequences and sys.sql_expression_dependencies list nothing (a default's definition reads nextval('...')): no sequence a default draws from can be found in the catalog",
   },
@@ -462,6 +467,49 @@ for (const engine of engines) {
       expect(again.status, again.tables[0].error).toBe("succeeded");
       expect(again.tables[0].plan?.reason).not.toContain("drift:");
       expect(await db.target.fingerprint("members")).toEqual(await db.source.fingerprint("members"));
+    });
+
+    describe("verification: a UAT trigger allowed to fire rewrites production's rows as they land", () => {
+      beforeAll(async () => {
+        for (const side of [db.source, db.target]) await side.exec(db.sql.accounts);
+        await db.source.exec(db.sql.insertAccounts(1, 1500));
+      });
+      /** Runs `fn` with the trigger in UAT, and takes it away after. */
+      const withTrigger = async (fn: () => Promise<void>) => {
+        for (const sql of db.sql.accountsTrigger) await db.target.exec(sql);
+        try {
+          await fn();
+        } finally {
+          await db.target.exec(db.sql.dropAccountsTrigger);
+        }
+      };
+
+      it("rows loaded by key (identity batches, staged and inserted): the batch fails, saying its values differ, never \"succeeded\"", async () => {
+        await db.config([{ name: "accounts", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 0, fire_triggers: true }]);
+        const day1 = await run(["accounts"]);
+        expect(day1.status, day1.tables[0].error).toBe("succeeded");
+        expect(day1.tables[0].outcome?.verification?.detail).toBe("verified: 1500 row(s) in 1 committed batch(es), counts and checksums equal (the copied ids)");
+        await db.source.exec(db.sql.insertAccounts(1501, 1600));
+        await withTrigger(async () => {
+          const day2 = await run(["accounts"]);
+          expect(day2.status).toBe("failed");
+          expect(day2.tables[0].error).toBe(
+            "verification failed: batch 1 of 1: 100 row(s) on both sides, but their values differ (checksums of the copied window); the refreshed rows were committed",
+          );
+          // The trigger did fire: what the run says is what UAT holds.
+          expect(await db.target.scalar("SELECT owner FROM accounts WHERE id = 1507")).toBe("OWNER 1507");
+        });
+      });
+
+      scenario("rows bulk-loaded with the triggers firing (a full replace): the run fails, saying the values differ, never \"succeeded\"", async () => {
+        await db.config([{ name: "accounts", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers: true }]);
+        await withTrigger(async () => {
+          const r = await run(["accounts"]);
+          expect(r.status).toBe("failed");
+          expect(r.tables[0].error).toBe("verification failed: 1600 row(s) on both sides, but their values differ (checksums of the whole table); the refreshed rows were committed");
+          expect(await db.target.scalar("SELECT owner FROM accounts WHERE id = 7")).toBe("OWNER 7");
+        });
+      });
     });
 
     it("a refresh killed before its commit (the CLI process, SIGKILL) leaves UAT as it was; the next run converges", async () => {

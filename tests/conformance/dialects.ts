@@ -104,6 +104,12 @@ export interface FixtureSql {
   /** A column production gains (`nickname`, filled), and the same column added to UAT. */
   membersNickname: string[];
   membersNicknameInUat: string;
+  /** `accounts`: a plain keyed table; `insertAccounts` adds ids from..to owned by lower-case names. */
+  accounts: string;
+  insertAccounts(from: number, to: number): string;
+  /** A UAT trigger that upper-cases each arriving row's owner (as a UAT-only rule might), and its removal. */
+  accountsTrigger: string[];
+  dropAccountsTrigger: string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -203,6 +209,13 @@ const pgSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
   ledger: `CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM generate_series(${from}, ${to}) g`,
+  accounts: `CREATE TABLE accounts (id int PRIMARY KEY, owner varchar(40) NOT NULL)`,
+  insertAccounts: (from, to) => `INSERT INTO accounts SELECT g, 'owner ' || g FROM generate_series(${from}, ${to}) g`,
+  accountsTrigger: [
+    `CREATE OR REPLACE FUNCTION accounts_shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.owner := upper(NEW.owner); RETURN NEW; END $$`,
+    `CREATE TRIGGER accounts_shout BEFORE INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION accounts_shout()`,
+  ],
+  dropAccountsTrigger: `DROP TRIGGER accounts_shout ON accounts`,
   membersSource: `CREATE TABLE members (id int PRIMARY KEY, name varchar(50) NOT NULL, score numeric(8,2), seen timestamp(6))`,
   insertMembers: (n) => `INSERT INTO members SELECT g, 'a name longer than ten ' || g, g * 1.25, timestamp '2025-01-01 10:00:00.123456' + g * interval '1 hour' FROM generate_series(1, ${n}) g`,
   membersNarrow: `CREATE TABLE members (id int PRIMARY KEY, name varchar(10) NOT NULL, score numeric(6,2), seen timestamp(3))`,
@@ -305,6 +318,10 @@ const msSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
   ledger: `CREATE TABLE ledger (id int NOT NULL PRIMARY KEY, amount decimal(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM ${numbers(from, to)}`,
+  accounts: `CREATE TABLE accounts (id int NOT NULL PRIMARY KEY, owner varchar(40) NOT NULL)`,
+  insertAccounts: (from, to) => `INSERT INTO accounts SELECT g, CONCAT('owner ', g) FROM ${numbers(from, to)}`,
+  accountsTrigger: [`CREATE TRIGGER accounts_shout ON accounts AFTER INSERT AS UPDATE a SET owner = UPPER(a.owner) FROM accounts AS a JOIN inserted AS i ON i.id = a.id`],
+  dropAccountsTrigger: `DROP TRIGGER accounts_shout`,
   // nvarchar: the catalog counts bytes (two per character); the product must say characters on both sides.
   membersSource: `CREATE TABLE members (id int NOT NULL PRIMARY KEY, name nvarchar(50) NOT NULL, score decimal(8,2) NULL, seen datetime2(7) NULL)`,
   insertMembers: (n) =>
