@@ -47,6 +47,16 @@ const GAPS: { server: RegExp; scenario: string; gap: string }[] = [
   },
   {
     server: /Babelfish/,
+    scenario: "identifiers with a double quote or letters outside the database's code page are quoted end to end",
+    gap: "HAS_PERMS_BY_NAME answers NULL for a table whose name holds a double quote (OBJECT_ID finds it), and sys.tables gives a name's letters outside the database's code page as '?'",
+  },
+  {
+    server: /Babelfish/,
+    scenario: "identifiers with a closing bracket (SQL Server quotes it as ]]) are quoted end to end",
+    gap: "a ]] inside a bracketed identifier is a syntax error: no table or column whose name holds ] can be created or named",
+  },
+  {
+    server: /Babelfish/,
     scenario: "a key drawn from a sequence by a default: production's numbers copied, and UAT's next row takes a number of UAT's own range",
     gap: "sys.sequences and sys.sql_expression_dependencies list nothing (a default's definition reads nextval('...')): no sequence a default draws from can be found in the catalog",
   },
@@ -510,6 +520,61 @@ for (const engine of engines) {
           expect(await db.target.scalar("SELECT owner FROM accounts WHERE id = 7")).toBe("OWNER 7");
         });
       });
+    });
+
+    /** Tables named `names` with a key column `key` and a text column `value`: a full replace, then identity batches
+     *  staged and merged, each verified and equal to production. */
+    const hostileNames = async (names: string[], key: string, value: string) => {
+      const q = db.sql.quote;
+      for (const name of names) {
+        for (const side of [db.source, db.target]) await side.exec(db.sql.oddTable(q(name), q(key), q(value)));
+        await db.source.exec(db.sql.insertOdd(q(name), 1, 200));
+      }
+      await db.config(names.map((name) => ({ name, strategy: "simple_copy" as const, sync_mode: "full_replace" as const })));
+      const day1 = await run();
+      expect(day1.tables.map((t) => [t.table, t.status, t.error ?? t.outcome?.verification?.detail])).toEqual(
+        names.map((n) => [n, "succeeded", "verified: 200 row(s), counts and checksums equal (the whole table)"]),
+      );
+      for (const name of names) await db.source.exec(db.sql.insertOdd(q(name), 201, 250));
+      await db.config(names.map((name) => ({ name, strategy: "simple_copy" as const, sync_mode: "incremental" as const, incremental_column: key, incremental_type: "identity" as const })));
+      const day2 = await run();
+      expect(day2.tables.map((t) => [t.table, t.status, t.error ?? t.outcome?.verification?.ok])).toEqual(names.map((n) => [n, "succeeded", true]));
+      for (const name of names) expect(await db.target.fingerprint(q(name))).toEqual(await db.source.fingerprint(q(name)));
+    };
+
+    it("hostile identifiers (quotes, semicolons, spaces, accented letters) are quoted end to end; a missing hostile name is named, nothing touched", async () => {
+      const names = [`semi;colon'quote; DROP TABLE ledger; --`, "tâble ünïcode", "with  two spaces"];
+      await hostileNames(names, "i'd;", "vä;l 'x'");
+      const before = await db.target.fingerprint(db.sql.quote(names[0]));
+      await db.config([{ name: `x'); DROP TABLE ${db.sql.quote(names[0])}; --`, strategy: "simple_copy" }]);
+      const bad = await run();
+      expect(bad.tables[0].error).toBe(`table x'); DROP TABLE ${db.sql.quote(names[0])}; -- does not exist in the source database`);
+      expect(await db.target.fingerprint(db.sql.quote(names[0]))).toEqual(before);
+    });
+
+    scenario("identifiers with a double quote or letters outside the database's code page are quoted end to end", async () => {
+      await hostileNames([`we"ird; DROP TABLE ledger; --`, "表格 ☃"], `i"d`, "值");
+    });
+
+    scenario("identifiers with a closing bracket (SQL Server quotes it as ]]) are quoted end to end", async () => {
+      await hostileNames(["brack]et", "[both]"], "k]ey", "val]ue");
+    });
+
+    it("a lived-in UAT's configuration rows: a full replace keeps the rows a keep rule names and UAT's values of keep_columns on production's rows", async () => {
+      for (const side of [db.source, db.target]) await side.exec(db.sql.settings);
+      await db.source.exec(db.sql.settingsProduction);
+      await db.target.exec(db.sql.settingsUat);
+      await db.config([{ name: "settings", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "owner = 'tester'", keep_columns: ["url"] }]);
+      for (let day = 1; day <= 2; day++) {
+        const r = await run(["settings"]);
+        expect(r.status, r.tables[0].error).toBe("succeeded");
+        expect(r.tables[0].plan?.reason).toContain("UAT's own rows: 1 kept by keep_rows");
+        expect(await db.target.rows("SELECT name, url, owner FROM settings ORDER BY name")).toEqual([
+          ["api", "https://api.example.com", "prod"],
+          ["site", "https://uat.shop.example.com", "prod"],
+          ["tester-flag", "on", "tester"],
+        ]);
+      }
     });
 
     it("a refresh killed before its commit (the CLI process, SIGKILL) leaves UAT as it was; the next run converges", async () => {

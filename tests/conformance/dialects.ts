@@ -110,6 +110,17 @@ export interface FixtureSql {
   /** A UAT trigger that upper-cases each arriving row's owner (as a UAT-only rule might), and its removal. */
   accountsTrigger: string[];
   dropAccountsTrigger: string;
+  /** A name quoted as the engine quotes identifiers (by the test itself, not the product's quoting). */
+  quote(name: string): string;
+  /** A table named `table` (quoted) with an int key column `key` and a text column `value` (both quoted);
+   *  `insertOdd` adds keys from..to with the values 'v' || key. */
+  oddTable(table: string, key: string, value: string): string;
+  insertOdd(table: string, from: number, to: number): string;
+  /** `settings`: keyed by name, with a URL UAT points elsewhere and an owner; production's two rows, and UAT's own
+   *  (its site URL, an old row, a tester's flag). */
+  settings: string;
+  settingsProduction: string;
+  settingsUat: string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -209,6 +220,12 @@ const pgSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
   ledger: `CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM generate_series(${from}, ${to}) g`,
+  quote: (n) => `"${n.replace(/"/g, '""')}"`,
+  oddTable: (t, k, v) => `CREATE TABLE ${t} (${k} int PRIMARY KEY, ${v} varchar(40))`,
+  insertOdd: (t, from, to) => `INSERT INTO ${t} SELECT g, 'v' || g FROM generate_series(${from}, ${to}) g`,
+  settings: `CREATE TABLE settings (name varchar(40) PRIMARY KEY, url varchar(200), owner varchar(20) NOT NULL)`,
+  settingsProduction: `INSERT INTO settings VALUES ('site', 'https://shop.example.com', 'prod'), ('api', 'https://api.example.com', 'prod')`,
+  settingsUat: `INSERT INTO settings VALUES ('site', 'https://uat.shop.example.com', 'uat'), ('old', 'x', 'uat'), ('tester-flag', 'on', 'tester')`,
   accounts: `CREATE TABLE accounts (id int PRIMARY KEY, owner varchar(40) NOT NULL)`,
   insertAccounts: (from, to) => `INSERT INTO accounts SELECT g, 'owner ' || g FROM generate_series(${from}, ${to}) g`,
   accountsTrigger: [
@@ -318,6 +335,12 @@ const msSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
   ledger: `CREATE TABLE ledger (id int NOT NULL PRIMARY KEY, amount decimal(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM ${numbers(from, to)}`,
+  quote: (n) => `[${n.replace(/]/g, "]]")}]`,
+  oddTable: (t, k, v) => `CREATE TABLE ${t} (${k} int NOT NULL PRIMARY KEY, ${v} nvarchar(40) NULL)`,
+  insertOdd: (t, from, to) => `INSERT INTO ${t} SELECT g, CONCAT(N'v', g) FROM ${numbers(from, to)}`,
+  settings: `CREATE TABLE settings (name varchar(40) NOT NULL PRIMARY KEY, url varchar(200) NULL, owner varchar(20) NOT NULL)`,
+  settingsProduction: `INSERT INTO settings VALUES ('site', 'https://shop.example.com', 'prod'), ('api', 'https://api.example.com', 'prod')`,
+  settingsUat: `INSERT INTO settings VALUES ('site', 'https://uat.shop.example.com', 'uat'), ('old', 'x', 'uat'), ('tester-flag', 'on', 'tester')`,
   accounts: `CREATE TABLE accounts (id int NOT NULL PRIMARY KEY, owner varchar(40) NOT NULL)`,
   insertAccounts: (from, to) => `INSERT INTO accounts SELECT g, CONCAT('owner ', g) FROM ${numbers(from, to)}`,
   accountsTrigger: [`CREATE TRIGGER accounts_shout ON accounts AFTER INSERT AS UPDATE a SET owner = UPPER(a.owner) FROM accounts AS a JOIN inserted AS i ON i.id = a.id`],
