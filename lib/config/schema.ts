@@ -49,6 +49,9 @@ export const databaseSchema = z
     const encrypt = d.options.encrypt;
     if (d.engine === "sqlserver" && encrypt !== undefined && !([true, false, "true", "false", "strict", "mandatory", "optional"] as unknown[]).includes(encrypt))
       ctx.addIssue({ code: "custom", path: ["options", "encrypt"], message: "must be true, false or strict" });
+    const trusting = d.options.trustServerCertificate === true || d.options.trustServerCertificate === "true";
+    if (d.engine === "sqlserver" && d.options.caCertificate !== undefined && trusting && encrypt !== "strict")
+      ctx.addIssue({ code: "custom", path: ["options", "caCertificate"], message: "conflicts with trustServerCertificate: true, which skips the verification caCertificate asks for: set one of them" });
   });
 
 /** An admin's record that a table outside the configuration keeps its UAT rows while this table is refreshed:

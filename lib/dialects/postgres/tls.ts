@@ -8,8 +8,8 @@
 //   verify-ca    TLS, the chain verified against sslrootcert, any host name
 //   verify-full  TLS, the chain verified against sslrootcert and the server's name checked against the certificate
 // sslcert / sslkey give a client certificate. Anything else is refused by the configuration schema.
-import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
+import { optionFile as file } from "../option-file";
 
 import { SSL_MODES, type SslMode } from "./ssl-modes";
 
@@ -18,14 +18,6 @@ export { SSL_MODES };
 export interface TlsPlan {
   /** What to try, in order: `false` is a plain connection. */
   attempts: (false | ConnectionOptions)[];
-}
-
-function file(path: unknown, what: string): Buffer {
-  try {
-    return readFileSync(String(path));
-  } catch (e) {
-    throw new Error(`${what} ${String(path)} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 export function tlsPlan(options: Record<string, string | number | boolean>): TlsPlan {

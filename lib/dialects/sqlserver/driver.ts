@@ -10,6 +10,7 @@ import { sqlServerIntrospector } from "./introspector";
 import { refusal, transportOf } from "./transport";
 import { sourceStatementProblem } from "./read-only";
 import { columnNamed } from "../columns";
+import { optionFile } from "../option-file";
 
 type Row = Record<string, unknown>;
 
@@ -36,6 +37,9 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
       // Verification of the server's certificate is skipped only when this says so (never under strict).
       trustServerCertificate: o.encrypt !== "strict" && (o.trustServerCertificate === true || o.trustServerCertificate === "true"),
       ...(o.hostNameInCertificate !== undefined ? { serverName: String(o.hostNameInCertificate) } : {}),
+      // caCertificate: the only certificate authority the server's certificate may chain to (Node's own list is not
+      // used); for a self-signed server certificate, that certificate. The host name is still checked.
+      ...(o.caCertificate !== undefined ? { cryptoCredentialsDetails: { ca: optionFile(o.caCertificate, "caCertificate") } } : {}),
       // ApplicationIntent=ReadOnly on the source: routed to a readable secondary where one exists.
       readOnlyIntent: opts.readOnly,
       connectTimeout: opts.connectionTimeoutSec * 1000,
