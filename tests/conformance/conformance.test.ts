@@ -137,6 +137,22 @@ for (const engine of engines) {
       expect((await db.target.fingerprint("orders")).count).toBe(50_000);
     });
 
+    it("incremental by a point in time with offsets: production's rows written at another offset, later in time but earlier on the clock, are never skipped", async () => {
+      for (const side of [db.source, db.target]) await side.exec(db.sql.stamps);
+      await db.source.exec(db.sql.insertStamps([[1, "2025-02-28 09:00:00 +00:00"], [2, "2025-03-01 08:00:00 +00:00"], [3, "2025-03-01 10:00:00 +00:00"]]));
+      // No buffer: the window starts exactly at UAT's watermark, so the watermark's instant is all that protects a row.
+      await db.config([{ name: "stamps", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "at", incremental_type: "datetime", date_buffer_days: 0 }]);
+      const day1 = await run(["stamps"]);
+      expect(day1.status, day1.tables[0].error).toBe("succeeded");
+      // 11:00 and 14:00 UTC, written at -08:00: after UAT's watermark (10:00 UTC), before it on the clock.
+      await db.source.exec(db.sql.insertStamps([[4, "2025-03-01 03:00:00 -08:00"], [5, "2025-03-01 06:00:00 -08:00"]]));
+      const day2 = await run(["stamps"]);
+      expect(day2.status, day2.tables[0].error).toBe("succeeded");
+      expect(day2.tables[0].plan?.reason).not.toContain("beyond production's max");
+      expect((await db.target.rows("SELECT id FROM stamps ORDER BY id")).map((r) => Number(r[0]))).toEqual([1, 2, 3, 4, 5]);
+      expect(await db.target.fingerprint("stamps")).toEqual(await db.source.fingerprint("stamps"));
+    });
+
     it("smart_sync: empty target -> full, then incremental, and the run says why", async () => {
       await db.target.exec(db.sql.truncate("orders"));
       await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "smart_sync", incremental_column: "order_id", incremental_type: "identity" }]);

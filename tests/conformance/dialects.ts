@@ -110,6 +110,10 @@ export interface FixtureSql {
   /** A UAT trigger that upper-cases each arriving row's owner (as a UAT-only rule might), and its removal. */
   accountsTrigger: string[];
   dropAccountsTrigger: string;
+  /** `stamps`: keyed by id, stamped by `at`, a point in time with its offset (SQL Server datetimeoffset, PostgreSQL
+   *  timestamptz); `insertStamps` adds rows from literals such as '2025-03-01 03:00:00 -08:00'. */
+  stamps: string;
+  insertStamps(rows: [number, string][]): string;
   /** A name quoted as the engine quotes identifiers (by the test itself, not the product's quoting). */
   quote(name: string): string;
   /** A table named `table` (quoted) with an int key column `key` and a text column `value` (both quoted);
@@ -220,6 +224,8 @@ const pgSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
   ledger: `CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM generate_series(${from}, ${to}) g`,
+  stamps: `CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL)`,
+  insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `"${n.replace(/"/g, '""')}"`,
   oddTable: (t, k, v) => `CREATE TABLE ${t} (${k} int PRIMARY KEY, ${v} varchar(40))`,
   insertOdd: (t, from, to) => `INSERT INTO ${t} SELECT g, 'v' || g FROM generate_series(${from}, ${to}) g`,
@@ -335,6 +341,8 @@ const msSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
   ledger: `CREATE TABLE ledger (id int NOT NULL PRIMARY KEY, amount decimal(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM ${numbers(from, to)}`,
+  stamps: `CREATE TABLE stamps (id int NOT NULL PRIMARY KEY, at datetimeoffset(7) NOT NULL)`,
+  insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `[${n.replace(/]/g, "]]")}]`,
   oddTable: (t, k, v) => `CREATE TABLE ${t} (${k} int NOT NULL PRIMARY KEY, ${v} nvarchar(40) NULL)`,
   insertOdd: (t, from, to) => `INSERT INTO ${t} SELECT g, CONCAT(N'v', g) FROM ${numbers(from, to)}`,

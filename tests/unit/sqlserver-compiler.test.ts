@@ -12,6 +12,7 @@ const COLUMNS = [
   col("updated_at", "datetime2(7)", "datetime"),
   col("note", "nvarchar(max)", "text"),
   col("we]ird; DROP TABLE x; --", "varchar(20)", "text"),
+  col("stamped_at", "datetimeoffset(7)", "datetime"),
 ];
 const TABLES: TableRef[] = [
   { schema: "dbo", name: "orders" },
@@ -67,6 +68,19 @@ describe("SQL Server compiler (simple_copy statements)", () => {
       sql: "SELECT CONVERT(nvarchar(40), MAX([updated_at]), 121) AS [max], CONVERT(nvarchar(40), DATEADD(day, -CAST(@p1 AS int), MAX([updated_at])), 121) AS [cutoff] FROM [dbo].[e]",
       params: ["3"],
     });
+  });
+
+  it("gives a datetimeoffset's watermark and range texts at +00:00, so they order as the instants they are", () => {
+    // Microsoft, datetimeoffset: values compare by their UTC instant, and each keeps its own offset (MAX returns the
+    // row's value as written). As written, '2025-03-01 06:00 -08:00' (14:00 UTC) reads before '2025-03-01 10:00
+    // +00:00': the engine, which compares watermark texts, would take the later one for the earlier and skip rows.
+    const at = COLUMNS[6];
+    expect(c.watermark({ schema: "dbo", name: "e" }, at, 0).sql).toBe(
+      "SELECT CONVERT(nvarchar(40), SWITCHOFFSET(MAX([stamped_at]), '+00:00'), 121) AS [max], CONVERT(nvarchar(40), SWITCHOFFSET(DATEADD(day, -CAST(@p1 AS int), MAX([stamped_at])), '+00:00'), 121) AS [cutoff] FROM [dbo].[e]",
+    );
+    expect(c.keyBounds({ schema: "dbo", name: "e" }, at).sql).toBe(
+      "SELECT CONVERT(nvarchar(40), SWITCHOFFSET(MIN([stamped_at]), '+00:00'), 121) AS [lo], CONVERT(nvarchar(40), SWITCHOFFSET(MAX([stamped_at]), '+00:00'), 121) AS [hi] FROM [dbo].[e]",
+    );
   });
 
   it("reads one stream's slice with every bound a typed parameter, NULL keys only in the first", () => {

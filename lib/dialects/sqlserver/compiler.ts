@@ -44,11 +44,14 @@ function where(filter: RowFilter | undefined): { sql: string; params: string[] }
   return { sql: w.where, params: w.params };
 }
 
-/** A value as comparable text: ODBC canonical for dates/times (style 23 / 121), plain digits for numbers. */
+/** A value as comparable text: ODBC canonical for dates/times (style 23 / 121), plain digits for numbers. A
+ *  datetimeoffset keeps each row's own offset, so its texts would order by clock time, not by instant (a row written
+ *  at -08:00 after one at +00:00 reads earlier): it is given at +00:00, the same instant, so texts compare as the
+ *  server does and a watermark never passes a production row. */
 function asText(expr: string, c: ColumnInfo): string {
   if (c.family === "date") return `CONVERT(nvarchar(10), ${expr}, 23)`;
   // datetimeoffset(7) text is 34 characters (`YYYY-MM-DD hh:mm:ss.nnnnnnn +hh:mm`): never cut.
-  if (c.family === "datetime") return `CONVERT(nvarchar(40), ${expr}, 121)`;
+  if (c.family === "datetime") return `CONVERT(nvarchar(40), ${isOffset(c) ? `SWITCHOFFSET(${expr}, '+00:00')` : expr}, 121)`;
   return `CAST(${expr} AS nvarchar(60))`;
 }
 
