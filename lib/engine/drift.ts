@@ -67,6 +67,9 @@ export function narrower(source: ColumnInfo, target: ColumnInfo): string | null 
     case "text":
       return textLength(target) < textLength(source) ? "is shorter" : null;
     case "datetime":
+      // SQL Server converts a datetimeoffset to a type without one by dropping the offset and keeping the clock time:
+      // each value becomes another point in time (PostgreSQL's timestamptz stores no offset, so it has none to lose).
+      if (baseName(source) === "datetimeoffset" && baseName(target) !== "datetimeoffset") return "holds another kind of value (no time zone offset)";
       return fraction(target) < fraction(source) ? "keeps fewer fractional-second digits" : null;
     default:
       return null;

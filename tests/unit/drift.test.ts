@@ -22,6 +22,10 @@ describe("schema drift", () => {
       [col("double precision", "float"), col("real", "float"), /less precise/],
       [col("text", "text"), col("integer", "integer"), /another kind of value/],
       [col("timestamp with time zone", "datetime"), col("date", "date"), /another kind of value/],
+      // Microsoft, datetimeoffset conversions: to datetime2 "the date and time are copied and the time zone is truncated".
+      [col("datetimeoffset(7)", "datetime"), col("datetime2(7)", "datetime"), /another kind of value \(no time zone offset\)/],
+      [col("datetimeoffset(3)", "datetime"), col("datetime", "datetime"), /another kind of value \(no time zone offset\)/],
+      [col("datetimeoffset(7)", "datetime"), col("datetimeoffset(3)", "datetime"), /fractional-second/],
     ];
     for (const [s, t, why] of refused) expect(narrower(s, t), `${s.nativeType} -> ${t.nativeType}`).toMatch(why);
   });
@@ -35,6 +39,8 @@ describe("schema drift", () => {
       [col("numeric(12,2)", "decimal"), col("numeric", "decimal")],
       [col("date", "date"), col("timestamp without time zone", "datetime")],
       [col("datetime", "datetime"), col("datetime2(7)", "datetime")],
+      [col("datetime2(7)", "datetime"), col("datetimeoffset(7)", "datetime")],
+      [col("timestamp with time zone", "datetime"), col("timestamp without time zone", "datetime")],
     ];
     for (const [s, t] of fine) expect(narrower(s, t), `${s.nativeType} -> ${t.nativeType}`).toBeNull();
   });
