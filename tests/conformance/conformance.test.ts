@@ -149,6 +149,10 @@ for (const engine of engines) {
       const day2 = await run(["stamps"]);
       expect(day2.status, day2.tables[0].error).toBe("succeeded");
       expect(day2.tables[0].plan?.reason).not.toContain("beyond production's max");
+      // The window from UAT's watermark (10:00 UTC) on: production's row at 10:00 re-synced, the two new ones copied.
+      expect([day2.tables[0].outcome?.rowsRead, day2.tables[0].outcome?.rowsWritten]).toEqual([3, 3]);
+      const recorded = await db.env.db.tableResult.findFirstOrThrow({ where: { runId: day2.runId, tableName: "stamps" } });
+      expect([recorded.rowsRead, recorded.rowsWritten, recorded.rowsCommitted].map(Number)).toEqual([3, 3, 3]);
       expect((await db.target.rows("SELECT id FROM stamps ORDER BY id")).map((r) => Number(r[0]))).toEqual([1, 2, 3, 4, 5]);
       expect(await db.target.fingerprint("stamps")).toEqual(await db.source.fingerprint("stamps"));
     });
