@@ -84,7 +84,7 @@ export interface FixtureSql {
   shopsDay2: string[];
   /** `people`: personal data (a unique email, a first name, a phone, a birth date, a note), `n` rows. */
   people: string;
-  insertPeople(n: number): string;
+  insertPeople(from: number, to: number): string;
   /** `visits`: keyed by id, dated by `at` (a date), `who` made it; `insertVisits` adds ids from..to, one day apart from 2025-01-01. */
   visits: string;
   insertVisits(from: number, to: number, who: string): string;
@@ -216,9 +216,9 @@ const pgSql: FixtureSql = {
     `INSERT INTO sales SELECT g, 51 + g % 5, 'sale ' || g FROM generate_series(501, 520) g`,
   ],
   people: `CREATE TABLE people (id bigint PRIMARY KEY, email varchar(100) NOT NULL UNIQUE, first_name varchar(40), phone varchar(30), born date, note varchar(200))`,
-  insertPeople: (n) =>
+  insertPeople: (from, to) =>
     `INSERT INTO people SELECT g, 'user' || g || '@corp.example', 'Name' || (g % 500), '+44 20 7946 ' || lpad((g % 10000)::text, 4, '0'), date '1950-01-01' + g,
-      CASE WHEN g % 2 = 0 THEN 'private note ' || g END FROM generate_series(1, ${n}) g`,
+      CASE WHEN g % 2 = 0 THEN 'private note ' || g END FROM generate_series(${from}, ${to}) g`,
   visits: `CREATE TABLE visits (id int PRIMARY KEY, at date NOT NULL, who varchar(20) NOT NULL)`,
   insertVisits: (from, to, who) => `INSERT INTO visits SELECT g, date '2025-01-01' + g, '${who}' FROM generate_series(${from}, ${to}) g`,
   futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
@@ -333,9 +333,9 @@ const msSql: FixtureSql = {
     `INSERT INTO sales SELECT g, 51 + g % 5, CONCAT('sale ', g) FROM ${numbers(501, 520)}`,
   ],
   people: `CREATE TABLE people (id bigint NOT NULL PRIMARY KEY, email varchar(100) NOT NULL UNIQUE, first_name nvarchar(40) NULL, phone varchar(30) NULL, born date NULL, note nvarchar(200) NULL)`,
-  insertPeople: (n) =>
+  insertPeople: (from, to) =>
     `INSERT INTO people SELECT g, CONCAT('user', g, '@corp.example'), CONCAT('Name', g % 500), CONCAT('+44 20 7946 ', RIGHT(CONCAT('0000', g % 10000), 4)), DATEADD(day, g, CAST('1950-01-01' AS date)),
-      CASE WHEN g % 2 = 0 THEN CONCAT('private note ', g) END FROM ${numbers(1, n)}`,
+      CASE WHEN g % 2 = 0 THEN CONCAT('private note ', g) END FROM ${numbers(from, to)}`,
   visits: `CREATE TABLE visits (id int NOT NULL PRIMARY KEY, at date NOT NULL, who varchar(20) NOT NULL)`,
   insertVisits: (from, to, who) => `INSERT INTO visits SELECT g, DATEADD(day, g, CAST('2025-01-01' AS date)), '${who}' FROM ${numbers(from, to)}`,
   futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
