@@ -160,6 +160,22 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("stamps")).toEqual(await db.source.fingerprint("stamps"));
     });
 
+    it("computed columns (production's, and one of UAT's own) are never loaded: the server computes them from the loaded values, by full replace and by identity batches", async () => {
+      await db.source.exec(db.sql.lines);
+      await db.target.exec(db.sql.linesUat);
+      await db.source.exec(db.sql.insertLines(1, 3000));
+      await db.config([{ name: "lines", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const day1 = await run(["lines"]);
+      expect(day1.status, day1.tables[0].error).toBe("succeeded");
+      await db.source.exec(db.sql.insertLines(3001, 3500));
+      await db.config([{ name: "lines", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", batch_size: 1000 }]);
+      const day2 = await run(["lines"]);
+      expect(day2.status, day2.tables[0].error).toBe("succeeded");
+      const sides = "SELECT id, qty, price, total FROM lines ORDER BY id";
+      expect((await db.target.rows(sides)).map((r) => r.map(String).join("|"))).toEqual((await db.source.rows(sides)).map((r) => r.map(String).join("|")));
+      expect(await db.target.rows("SELECT qty * 2 - doubled FROM lines WHERE id = 3456")).toEqual([[0]]);
+    });
+
     it("smart_sync: empty target -> full, then incremental, and the run says why", async () => {
       await db.target.exec(db.sql.truncate("orders"));
       await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "smart_sync", incremental_column: "order_id", incremental_type: "identity" }]);

@@ -114,6 +114,11 @@ export interface FixtureSql {
    *  timestamptz); `insertStamps` adds rows from literals such as '2025-03-01 03:00:00 -08:00'. */
   stamps: string;
   insertStamps(rows: [number, string][]): string;
+  /** `lines`: quantity and price with the total computed by the server (stored); `linesUat` the same with a
+   *  computed column of UAT's own; `insertLines` adds ids from..to. */
+  lines: string;
+  linesUat: string;
+  insertLines(from: number, to: number): string;
   /** A name quoted as the engine quotes identifiers (by the test itself, not the product's quoting). */
   quote(name: string): string;
   /** A table named `table` (quoted) with an int key column `key` and a text column `value` (both quoted);
@@ -224,6 +229,9 @@ const pgSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, date '2031-01-01', 'tester')`,
   ledger: `CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM generate_series(${from}, ${to}) g`,
+  lines: `CREATE TABLE lines (id int PRIMARY KEY, qty int NOT NULL, price numeric(10,2) NOT NULL, total numeric(21,2) GENERATED ALWAYS AS (qty * price) STORED)`,
+  linesUat: `CREATE TABLE lines (id int PRIMARY KEY, qty int NOT NULL, price numeric(10,2) NOT NULL, total numeric(21,2) GENERATED ALWAYS AS (qty * price) STORED, doubled int GENERATED ALWAYS AS (qty * 2) STORED)`,
+  insertLines: (from, to) => `INSERT INTO lines (id, qty, price) SELECT g, g % 7 + 1, (g % 100) * 1.25 FROM generate_series(${from}, ${to}) g`,
   stamps: `CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `"${n.replace(/"/g, '""')}"`,
@@ -341,6 +349,9 @@ const msSql: FixtureSql = {
   futureVisit: `INSERT INTO visits VALUES (1000, CAST('2031-01-01' AS date), 'tester')`,
   ledger: `CREATE TABLE ledger (id int NOT NULL PRIMARY KEY, amount decimal(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM ${numbers(from, to)}`,
+  lines: `CREATE TABLE lines (id int NOT NULL PRIMARY KEY, qty int NOT NULL, price decimal(10,2) NOT NULL, total AS (qty * price) PERSISTED)`,
+  linesUat: `CREATE TABLE lines (id int NOT NULL PRIMARY KEY, qty int NOT NULL, price decimal(10,2) NOT NULL, total AS (qty * price) PERSISTED, doubled AS (qty * 2))`,
+  insertLines: (from, to) => `INSERT INTO lines (id, qty, price) SELECT g, g % 7 + 1, (g % 100) * 1.25 FROM ${numbers(from, to)}`,
   stamps: `CREATE TABLE stamps (id int NOT NULL PRIMARY KEY, at datetimeoffset(7) NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `[${n.replace(/]/g, "]]")}]`,
