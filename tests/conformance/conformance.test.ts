@@ -22,7 +22,8 @@ const engines = [
 
 /**
  * Scenarios a documented gap of the server under test blocks, skipped there by name with the gap: the one list,
- * matching ../shared/SQLSERVER-NOTES.md ("A real TDS server here: Babelfish for PostgreSQL 4.3, and its own gaps").
+ * matching ../shared/SQLSERVER-NOTES.md ("A real TDS server here: Babelfish for PostgreSQL 4.3, and its own gaps") and
+ * docs/sqlserver.md ("Babelfish's own gaps", which adds those found here since).
  * What the product probes itself (SWITCH, partition DDL, UPDATE STATISTICS) is not here: the scenarios assert the
  * product's fallback on such a server instead.
  */
