@@ -9,6 +9,16 @@ import { qualified, quoteIdent } from "./compiler";
 import type { ConnectionOptions } from "node:tls";
 import { refusedKind, tlsPlan } from "./tls";
 
+/**
+ * What every session prints and reads values with, whatever the server, database or role sets by default: COPY text
+ * leaves the source in its session's formats and is parsed in the target's, and watermarks and checksums are text
+ * too. A DBA's DateStyle 'SQL, MDY' on production and 'German' on UAT would swap days and months; extra_float_digits
+ * 0 rounds floats in COPY; IntervalStyle and lc_monetary change how intervals and money print; xmloption document
+ * refuses the XML fragments a column may hold. UTC: timestamptz values and partition bounds print, and days count,
+ * the same way on every session (COPY text carries the offset, so values are copied exactly whatever the zone).
+ */
+const SESSION_SETTINGS = ["-c TimeZone=UTC", "-c DateStyle=ISO", "-c IntervalStyle=postgres", "-c extra_float_digits=3", "-c lc_monetary=C", "-c xmloption=content"];
+
 export async function connectPostgres(target: ConnectionTarget, opts: ConnectOptions): Promise<Session> {
   // sslmode as libpq defines it (./tls): allow / prefer try a second kind of connection when the server refuses one.
   const { attempts } = tlsPlan(target.options);
@@ -33,9 +43,7 @@ async function connectOnce(target: ConnectionTarget, opts: ConnectOptions, ssl: 
     connectionTimeoutMillis: opts.connectionTimeoutSec * 1000,
     application_name: opts.applicationName ?? "uat-refresh",
     // Read-only at the session level: every transaction on the source refuses writes, whatever SQL reaches it.
-    // UTC: timestamptz values and partition bounds are printed, and days counted, the same way on every session
-    // (COPY text carries the offset, so values are copied exactly whatever the zone).
-    options: ["-c TimeZone=UTC", opts.readOnly ? "-c default_transaction_read_only=on" : "", opts.lockTimeoutMs ? `-c lock_timeout=${Math.trunc(opts.lockTimeoutMs)}` : ""].join(" ").trim(),
+    options: [...SESSION_SETTINGS, opts.readOnly ? "-c default_transaction_read_only=on" : "", opts.lockTimeoutMs ? `-c lock_timeout=${Math.trunc(opts.lockTimeoutMs)}` : ""].join(" ").trim(),
     statement_timeout: opts.commandTimeoutSec > 0 ? opts.commandTimeoutSec * 1000 : undefined,
   });
   // A dropped connection surfaces on the running query; this keeps an idle one from crashing the process.

@@ -1,0 +1,58 @@
+// A server's own session defaults do not change what is copied, compared or verified: production and UAT here each
+// have another DateStyle (neither ISO), TimeZone, IntervalStyle and extra_float_digits, set on the database as a DBA
+// would. The product's sessions must read watermarks, write parameters and checksum values the same on both sides.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRefresh } from "../../lib/engine/runner";
+import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
+
+describe("a server's own session defaults (DateStyle, TimeZone, IntervalStyle, extra_float_digits)", () => {
+  let env: TestEnv;
+  const run = async () => {
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["readings"] });
+    return { ...r, t: r.tables[0] };
+  };
+  /** Rows from..to, dated over `days` days from `firstDay`, stamped later the larger their id. */
+  const insert = (from: number, to: number, firstDay = "2025-01-01", days = 60) =>
+    env.source.query(`INSERT INTO readings SELECT g, date '${firstDay}' + g % ${days}, timestamp '2025-01-01 00:00:00.123456' + g * interval '37 minutes',
+      timestamptz '2025-01-01 00:00:00.5+00' + g * interval '41 minutes', g / 3.0, g / 7.0, g / 9.0, g * interval '1 day 3 hours 5.25 seconds' - interval '2 months', ARRAY[date '2025-01-01' + g % 28, date '2025-02-03'] FROM generate_series(${from}, ${to}) g`);
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    const name = (url: string) => new URL(url).pathname.slice(1);
+    // Existing sessions (the test's own clients) keep ISO; every session the product opens gets these.
+    await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET DateStyle = 'SQL, MDY'`);
+    await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET TimeZone = 'America/Los_Angeles'`);
+    await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET IntervalStyle = 'sql_standard'`);
+    await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET extra_float_digits = 0`);
+    await env.target.query(`ALTER DATABASE ${name(env.targetUrl)} SET DateStyle = 'German'`);
+    await env.target.query(`ALTER DATABASE ${name(env.targetUrl)} SET TimeZone = 'Asia/Kolkata'`);
+    await env.target.query(`ALTER DATABASE ${name(env.targetUrl)} SET extra_float_digits = 3`);
+    for (const c of [env.source, env.target])
+      await c.query("CREATE TABLE readings (id int PRIMARY KEY, day date NOT NULL, at timestamp(6) NOT NULL, at_tz timestamptz NOT NULL, v double precision, r real, n numeric(12,4), dur interval, days date[])");
+    await insert(1, 3000);
+  });
+  afterAll(() => env?.close());
+
+  it("a full replace copies every value exactly and verifies it", async () => {
+    await env.config([{ name: "readings", sync_mode: "full_replace" }]);
+    const r = await run();
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.outcome?.verification?.detail).toBe("verified: 3000 row(s), counts and checksums equal (the whole table)");
+    expect(await fingerprint(env.target, "readings")).toEqual(await fingerprint(env.source, "readings"));
+  });
+
+  it("incremental by date and by datetime: the window starts at UAT's watermark as production reads it, no row skipped", async () => {
+    for (const [column, type] of [["day", "date"], ["at", "datetime"], ["at_tz", "datetime"]] as const) {
+      const from = 3001 + 100 * ["day", "at", "at_tz"].indexOf(column);
+      await insert(from, from + 99, "2025-03-01", 3);
+      await env.source.query("UPDATE readings SET v = -v WHERE id % 500 = 0");
+      await env.config([{ name: "readings", sync_mode: "incremental", incremental_column: column, incremental_type: type, date_buffer_days: 1 }]);
+      const r = await run();
+      expect(r.status, `${column}: ${r.t.error}`).toBe("succeeded");
+      expect(r.t.plan?.reason, column).toMatch(/re-syncing from \d{4}-\d{2}-\d{2}/);
+      expect(r.t.outcome?.verification?.ok, `${column}: ${r.t.outcome?.verification?.detail}`).toBe(true);
+      const newest = await env.target.query(`SELECT count(*)::int AS n FROM readings WHERE id > 3000`);
+      expect(newest.rows[0].n, column).toBe((await env.source.query("SELECT count(*)::int AS n FROM readings WHERE id > 3000")).rows[0].n);
+    }
+  });
+});
