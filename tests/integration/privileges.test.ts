@@ -79,6 +79,24 @@ describe("privileges, checked in the plan", () => {
     await configure(true);
   });
 
+  it("row-level security that would hide production rows from the source login fails the table in the plan, instead of a partial copy said to succeed", async () => {
+    // The trigger of the test before is still on UAT's items and may fire (configure(true)).
+    await configure(true);
+    await env.source.query(`ALTER TABLE items ENABLE ROW LEVEL SECURITY; CREATE POLICY low_ids ON items FOR SELECT TO ${role} USING (id <= 50)`);
+    const before = await fingerprint(env.target, "items");
+    try {
+      for (const run of [dryRun, () => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" })]) {
+        const r = await run();
+        expect(r.status).toBe("failed");
+        expect(r.tables[0].error).toMatch(/row-level security policy for table "items"/);
+        expect(r.tables[0].hint).toMatch(/BYPASSRLS/);
+      }
+      expect(await fingerprint(env.target, "items")).toEqual(before);
+    } finally {
+      await env.source.query("DROP POLICY low_ids ON items; ALTER TABLE items DISABLE ROW LEVEL SECURITY");
+    }
+  });
+
   it("the source login needs SELECT", async () => {
     await env.source.query(`REVOKE SELECT ON items FROM ${role}`);
     const refused = await dryRun();

@@ -38,6 +38,8 @@ export const postgresDialect: Dialect = {
     const e = error as { code?: string; message?: string };
     switch (e?.code) {
       case "42501":
+        if (/row-level security/.test(e.message ?? ""))
+          return "A row-level security policy would show this login only some of the table's rows, so nothing is read or written through it: give the login BYPASSRLS (or make it the table's owner) so that it reads every row.";
         return "The login lacks a privilege: the target user needs INSERT/TRUNCATE (and CREATE for partition switches); the source user needs SELECT.";
       case "25006":
         return "A write reached the read-only source connection: the source is never written; check that source and target are not swapped.";
