@@ -449,6 +449,27 @@ for (const engine of engines) {
         await db.target.exec("INSERT INTO sales (id, shop_id, note) VALUES (9001, 1, 'uat')");
         expect(await db.target.rows("SELECT note FROM sales WHERE id = 9001")).toEqual([["fired"]]);
       });
+
+      it("a group refresh killed between its tables (the CLI process, SIGKILL) leaves both as they were; the next run converges", async () => {
+        await db.config([{ name: "shops", strategy: "simple_copy", sync_mode: "full_replace" }, { name: "sales", strategy: "simple_copy", sync_mode: "full_replace" }]);
+        await db.source.exec("UPDATE shops SET name = CONCAT(name, ' v3')");
+        await db.source.exec("UPDATE sales SET note = CONCAT(note, ' v3') WHERE id % 3 = 0");
+        const before = { shops: await db.target.fingerprint("shops"), sales: await db.target.fingerprint("sales") };
+        const child = spawnCli(["--table", "shops", "--table", "sales", "--force"], { DATABASE_URL: db.env.metaUrl, UAT_REFRESH_FAILPOINT: "between-group-tables" });
+        await waitFor(async () => {
+          if (child.exitCode !== null) throw new Error(`the CLI exited before its failpoint: ${child.output()}`);
+          return child.output().includes("failpoint between-group-tables");
+        });
+        child.kill("SIGKILL");
+        await child.exited;
+        // The parent was loaded in the group's transaction; the server rolls it back once it sees the connection gone.
+        const now = async () => JSON.stringify({ shops: await db.target.fingerprint("shops"), sales: await db.target.fingerprint("sales") });
+        await waitFor(async () => (await now()) === JSON.stringify(before), 30_000, 200).catch(() => undefined);
+        expect(JSON.parse(await now())).toEqual(before);
+        const again = await run(["shops", "sales"]);
+        expect(again.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual([["shops", "succeeded", ""], ["sales", "succeeded", ""]]);
+        for (const t of ["shops", "sales"]) expect(await db.target.fingerprint(t), t).toEqual(await db.source.fingerprint(t));
+      });
     });
 
     it("masking: no production value of a masked column reaches UAT, a unique column stays unique, a second run writes the same values, and day 2 by identity batches masks the new rows and leaves the old as they were", async () => {
