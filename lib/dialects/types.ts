@@ -54,6 +54,9 @@ export interface ColumnInfo {
   computed?: { definition: string; persisted: boolean };
   identitySeed?: string;
   identityIncrement?: string;
+  /** PostgreSQL: the database's encoding, where it is not UTF8 (checksums hash its text as UTF-8, so that a LATIN1
+   *  production and a UTF8 UAT holding the same characters checksum the same). */
+  encoding?: string;
 }
 
 export interface IndexInfo {

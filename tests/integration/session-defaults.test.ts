@@ -1,11 +1,14 @@
 // A server's own session defaults do not change what is copied, compared or verified: production and UAT here each
-// have another DateStyle (neither ISO), TimeZone, IntervalStyle and extra_float_digits, set on the database as a DBA
-// would. The product's sessions must read watermarks, write parameters and checksum values the same on both sides.
+// have another DateStyle (neither ISO), TimeZone, IntervalStyle, extra_float_digits and client_encoding (LATIN1,
+// SQL_ASCII), set on the database as a DBA would. The product's sessions must read watermarks, write parameters and checksum values the same on both sides.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { importConfig } from "../../lib/config/store";
 import { runRefresh } from "../../lib/engine/runner";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 
-describe("a server's own session defaults (DateStyle, TimeZone, IntervalStyle, extra_float_digits)", () => {
+describe("a server's own session defaults (DateStyle, TimeZone, IntervalStyle, extra_float_digits, client_encoding)", () => {
   let env: TestEnv;
   const run = async () => {
     const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["readings"] });
@@ -14,7 +17,7 @@ describe("a server's own session defaults (DateStyle, TimeZone, IntervalStyle, e
   /** Rows from..to, dated over `days` days from `firstDay`, stamped later the larger their id. */
   const insert = (from: number, to: number, firstDay = "2025-01-01", days = 60) =>
     env.source.query(`INSERT INTO readings SELECT g, date '${firstDay}' + g % ${days}, timestamp '2025-01-01 00:00:00.123456' + g * interval '37 minutes',
-      timestamptz '2025-01-01 00:00:00.5+00' + g * interval '41 minutes', g / 3.0, g / 7.0, g / 9.0, g * interval '1 day 3 hours 5.25 seconds' - interval '2 months', ARRAY[date '2025-01-01' + g % 28, date '2025-02-03'] FROM generate_series(${from}, ${to}) g`);
+      timestamptz '2025-01-01 00:00:00.5+00' + g * interval '41 minutes', g / 3.0, g / 7.0, g / 9.0, g * interval '1 day 3 hours 5.25 seconds' - interval '2 months', ARRAY[date '2025-01-01' + g % 28, date '2025-02-03'], 'café ñ – 表 ' || g FROM generate_series(${from}, ${to}) g`);
 
   beforeAll(async () => {
     env = await createTestEnv();
@@ -24,11 +27,13 @@ describe("a server's own session defaults (DateStyle, TimeZone, IntervalStyle, e
     await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET TimeZone = 'America/Los_Angeles'`);
     await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET IntervalStyle = 'sql_standard'`);
     await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET extra_float_digits = 0`);
+    await env.source.query(`ALTER DATABASE ${name(env.sourceUrl)} SET client_encoding = 'LATIN1'`);
     await env.target.query(`ALTER DATABASE ${name(env.targetUrl)} SET DateStyle = 'German'`);
     await env.target.query(`ALTER DATABASE ${name(env.targetUrl)} SET TimeZone = 'Asia/Kolkata'`);
     await env.target.query(`ALTER DATABASE ${name(env.targetUrl)} SET extra_float_digits = 3`);
+    await env.target.query(`ALTER DATABASE ${name(env.targetUrl)} SET client_encoding = 'SQL_ASCII'`);
     for (const c of [env.source, env.target])
-      await c.query("CREATE TABLE readings (id int PRIMARY KEY, day date NOT NULL, at timestamp(6) NOT NULL, at_tz timestamptz NOT NULL, v double precision, r real, n numeric(12,4), dur interval, days date[])");
+      await c.query("CREATE TABLE readings (id int PRIMARY KEY, day date NOT NULL, at timestamp(6) NOT NULL, at_tz timestamptz NOT NULL, v double precision, r real, n numeric(12,4), dur interval, days date[], label text)");
     await insert(1, 3000);
   });
   afterAll(() => env?.close());
@@ -54,5 +59,43 @@ describe("a server's own session defaults (DateStyle, TimeZone, IntervalStyle, e
       const newest = await env.target.query(`SELECT count(*)::int AS n FROM readings WHERE id > 3000`);
       expect(newest.rows[0].n, column).toBe((await env.source.query("SELECT count(*)::int AS n FROM readings WHERE id > 3000")).rows[0].n);
     }
+  });
+});
+
+describe("a production database in another encoding (LATIN1) refreshed into a UTF8 UAT", () => {
+  let env: TestEnv;
+  let admin: pg.Client;
+  let latin1: pg.Client;
+  const name = `latin1_${randomBytes(4).toString("hex")}`;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    admin = new pg.Client({ connectionString: env.adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+    const u = new URL(env.adminUrl);
+    u.pathname = `/${name}`;
+    // The test's own client speaks UTF8 (the server converts); a session that says nothing gets the database's encoding.
+    latin1 = new pg.Client({ connectionString: u.toString(), client_encoding: "UTF8" });
+    await latin1.connect();
+    for (const c of [latin1, env.target]) await c.query("CREATE TABLE labels (id int PRIMARY KEY, label text NOT NULL)");
+    await latin1.query("INSERT INTO labels SELECT g, 'café ñ ü ß ' || g FROM generate_series(1, 500) g");
+    const config = await env.config([{ name: "labels", sync_mode: "full_replace" }]);
+    await importConfig(env.db, { ...config, databases: { ...config.databases, source: { ...config.databases.source, database: name } } });
+  });
+  afterAll(async () => {
+    await latin1?.end();
+    await env?.close();
+    await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin?.end();
+  });
+
+  it("every character arrives as it is, verified", async () => {
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["labels"] });
+    expect(r.status, r.tables[0].error).toBe("succeeded");
+    expect(r.tables[0].outcome?.verification?.ok).toBe(true);
+    const all = "SELECT id, label FROM labels ORDER BY id";
+    expect((await env.target.query(all)).rows).toEqual((await latin1.query(all)).rows);
+    expect((await env.target.query("SELECT label FROM labels WHERE id = 7")).rows).toEqual([{ label: "café ñ ü ß 7" }]);
   });
 });

@@ -65,7 +65,7 @@ export const postgresCompiler: QueryCompiler = {
     // It hashes each value with its type's own hash function (3.5x faster than hashing the row's text), each value in
     // its exact form (./row-change: text where the type's hash forgets a difference).
     const { where, params } = filterSql(filter, bindParam);
-    const value = (c: ColumnInfo) => exactValue(quoteIdent(c.name), c.nativeType);
+    const value = (c: ColumnInfo) => exactValue(quoteIdent(c.name), c.nativeType, c.encoding);
     const row = columns.length ? `hash_record_extended(ROW(${columns.map(value).join(", ")}), 0)` : "0";
     return { sql: `SELECT count(*)::bigint::text AS n, coalesce(sum(${row}), 0)::text AS sum FROM ${qualified(table)}${where}`, params };
   },

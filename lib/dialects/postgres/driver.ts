@@ -16,10 +16,12 @@ import { refusedKind, tlsPlan } from "./tls";
  * 0 rounds floats in COPY; IntervalStyle and lc_monetary change how intervals and money print; xmloption document
  * refuses the XML fragments a column may hold. UTC: timestamptz values and partition bounds print, and days count,
  * the same way on every session (COPY text carries the offset, so values are copied exactly whatever the zone).
+ * client_encoding UTF8: node-postgres reads and writes UTF-8 and says nothing at startup, so a session on a LATIN1
+ * database would hand over LATIN1 bytes (mangled on the way, the run failing its verification).
  * row_security off: a statement a row-level security policy would filter fails, naming the table, instead of reading
  * (and verifying) a subset of production's rows or emptying only the UAT rows a policy shows.
  */
-const SESSION_SETTINGS = ["-c TimeZone=UTC", "-c DateStyle=ISO", "-c IntervalStyle=postgres", "-c extra_float_digits=3", "-c lc_monetary=C", "-c xmloption=content", "-c row_security=off"];
+const SESSION_SETTINGS = ["-c client_encoding=UTF8", "-c TimeZone=UTC", "-c DateStyle=ISO", "-c IntervalStyle=postgres", "-c extra_float_digits=3", "-c lc_monetary=C", "-c xmloption=content", "-c row_security=off"];
 
 export async function connectPostgres(target: ConnectionTarget, opts: ConnectOptions): Promise<Session> {
   // sslmode as libpq defines it (./tls): allow / prefer try a second kind of connection when the server refuses one.

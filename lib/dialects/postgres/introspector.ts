@@ -27,8 +27,8 @@ export function postgresIntrospector(query: Query): Introspector {
     },
 
     async columns(table) {
-      const rows = await query<{ name: string; native_type: string; typname: string; nullable: boolean; identity: boolean; generated: boolean }>(
-        `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native_type,
+      const rows = await query<{ name: string; native_type: string; typname: string; nullable: boolean; identity: boolean; generated: boolean; encoding: string }>(
+        `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native_type, current_setting('server_encoding') AS encoding,
                 coalesce(bt.typname, t.typname) AS typname, NOT a.attnotnull AS nullable,
                 (a.attidentity <> '' OR pg_get_serial_sequence($1, a.attname) IS NOT NULL) AS identity,
                 a.attgenerated <> '' AS generated
@@ -43,6 +43,7 @@ export function postgresIntrospector(query: Query): Introspector {
         nullable: r.nullable,
         identity: r.identity,
         generated: r.generated,
+        ...(r.encoding === "UTF8" ? {} : { encoding: r.encoding }),
       }));
     },
 

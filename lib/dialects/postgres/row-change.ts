@@ -13,10 +13,13 @@ const TEXT = new Set(["text", "character varying", "character"]);
 
 const base = (nativeType: string) => nativeType.replace(/\(.*?\)/, "").trim();
 
-/** `expr` (a column of `nativeType`) as a value whose equality and hash are exact. */
-export function exactValue(expr: string, nativeType: string): string {
+/** `expr` (a column of `nativeType`) as a value whose equality and hash are exact. `encoding`: the database's, where
+ *  it is not UTF8: text is then hashed as its UTF-8 bytes (a text's hash under "C" is the hash of its bytes, so a
+ *  UTF8 database's text and another's converted to UTF-8 hash alike, and UTF8 databases pay nothing). */
+export function exactValue(expr: string, nativeType: string, encoding?: string): string {
   const type = base(nativeType);
   if (IDENTITY_EQUAL.has(type)) return expr;
+  if (encoding && TEXT.has(type)) return `convert_to(${expr}, 'UTF8')`;
   if (TEXT.has(type)) return `${expr} COLLATE "C"`;
   // numeric with a scale: the column fixes it; without, 1.0 and 1.00 differ only in their text.
   if (type === "numeric") return nativeType.includes("(") ? expr : `${expr}::text`;
@@ -24,7 +27,7 @@ export function exactValue(expr: string, nativeType: string): string {
   if (type === "real") return `float4send(${expr})`;
   if (type === "double precision") return `float8send(${expr})`;
   // Everything else (intervals, json/jsonb, xml, arrays, enums, domains, user types) as the text it prints.
-  return `${expr}::text`;
+  return encoding ? `convert_to(${expr}::text, 'UTF8')` : `${expr}::text`;
 }
 
 /** SQL that is true when any of `columns` differs between the rows aliased `a` and `b` (NULL-safe; none: never). */
