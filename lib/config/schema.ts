@@ -6,6 +6,7 @@ import { maskRuleSchema, personalDataSchema } from "./masking";
 import { ExpressionError, parseExpression } from "../dialects/expression";
 import { credentialVariableProblem } from "./credentials";
 import { SSL_MODES } from "../dialects/postgres/ssl-modes";
+import { trustsServerCertificate } from "../dialects/sqlserver/tls-options";
 import { stepParameterProblem } from "./step-parameters";
 import { blackoutWindowSchema } from "./blackout";
 
@@ -49,8 +50,7 @@ export const databaseSchema = z
     const encrypt = d.options.encrypt;
     if (d.engine === "sqlserver" && encrypt !== undefined && !([true, false, "true", "false", "strict", "mandatory", "optional"] as unknown[]).includes(encrypt))
       ctx.addIssue({ code: "custom", path: ["options", "encrypt"], message: "must be true, false or strict" });
-    const trusting = d.options.trustServerCertificate === true || d.options.trustServerCertificate === "true";
-    if (d.engine === "sqlserver" && d.options.caCertificate !== undefined && trusting && encrypt !== "strict")
+    if (d.engine === "sqlserver" && d.options.caCertificate !== undefined && trustsServerCertificate(d.options))
       ctx.addIssue({ code: "custom", path: ["options", "caCertificate"], message: "conflicts with trustServerCertificate: true, which skips the verification caCertificate asks for: set one of them" });
   });
 

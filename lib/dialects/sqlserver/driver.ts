@@ -11,6 +11,7 @@ import { refusal, transportOf } from "./transport";
 import { sourceStatementProblem } from "./read-only";
 import { columnNamed } from "../columns";
 import { optionFile } from "../option-file";
+import { trustsServerCertificate } from "./tls-options";
 
 type Row = Record<string, unknown>;
 
@@ -35,7 +36,7 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
       // TLS from the first byte, the certificate always verified), false / optional (no TLS unless the server insists).
       encrypt: encryptOption(o.encrypt),
       // Verification of the server's certificate is skipped only when this says so (never under strict).
-      trustServerCertificate: o.encrypt !== "strict" && (o.trustServerCertificate === true || o.trustServerCertificate === "true"),
+      trustServerCertificate: trustsServerCertificate(o),
       ...(o.hostNameInCertificate !== undefined ? { serverName: String(o.hostNameInCertificate) } : {}),
       // caCertificate: the only certificate authority the server's certificate may chain to (Node's own list is not
       // used); for a self-signed server certificate, that certificate. The host name is still checked.
