@@ -17,7 +17,6 @@ import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 
 describe("environments", () => {
   let env: TestEnv;
-  let admin: pg.Client;
   let qa: pg.Client;
   let qaDb: string;
   let yaml: string;
@@ -35,12 +34,7 @@ describe("environments", () => {
   beforeAll(async () => {
     process.env.UAT_REFRESH_MASKING_KEY = "environments-test-key-0123456789";
     env = await createTestEnv();
-    admin = new pg.Client({ connectionString: env.adminUrl });
-    await admin.connect();
-    qaDb = `${dbName(env.targetUrl).replace(/_tgt$/, "")}_qa`;
-    await admin.query(`CREATE DATABASE ${qaDb}`);
-    qa = new pg.Client({ connectionString: Object.assign(new URL(env.adminUrl), { pathname: `/${qaDb}` }).toString() });
-    await qa.connect();
+    ({ name: qaDb, client: qa } = await env.addDatabase("qa"));
     // QA's database has no orders: its testers work on customers only.
     for (const c of [env.source, env.target, qa]) await c.query("CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email text NOT NULL)");
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, total numeric(10,2) NOT NULL)");
@@ -72,10 +66,7 @@ environments:
     await importInstallation(env.db, parseInstallationYaml(yaml), { whole: true });
   });
   afterAll(async () => {
-    await qa?.end();
     await env?.close();
-    await admin?.query(`DROP DATABASE IF EXISTS ${qaDb} WITH (FORCE)`);
-    await admin?.end();
   });
 
   it("refreshes the same production table into two environments at once, each with its own tables and masking", async () => {
@@ -160,8 +151,7 @@ environments:
     await expect(refused).rejects.toThrow(`the target database ${dbName(env.targetUrl)} is also the target of environment uat: one target database belongs to one environment`);
     expect(await fingerprint(env.target, "customers")).toEqual(before);
     // Nor may it write production under another name (here from a production of its own).
-    const otherProduction = `${qaDb.replace(/_qa$/, "")}_prod2`;
-    await admin.query(`CREATE DATABASE ${otherProduction}`);
+    const { name: otherProduction } = await env.addDatabase("prod2");
     try {
       const prodAlias = parseInstallationYaml(`databases:\n  source: ${db(otherProduction)}\n  target: ${alias(dbName(env.sourceUrl))}\ntables: []\n`);
       prodAlias.environments[0].name = "training";
@@ -171,7 +161,6 @@ environments:
       );
     } finally {
       await env.db.environment.delete({ where: { name: "training" } });
-      await admin.query(`DROP DATABASE IF EXISTS ${otherProduction} WITH (FORCE)`);
     }
   });
 

@@ -1,7 +1,6 @@
 // A server's own session defaults do not change what is copied, compared or verified: production and UAT here each
 // have another DateStyle (neither ISO), TimeZone, IntervalStyle, extra_float_digits and client_encoding (LATIN1,
 // SQL_ASCII), set on the database as a DBA would. The product's sessions must read watermarks, write parameters and checksum values the same on both sides.
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importConfig } from "../../lib/config/store";
@@ -64,31 +63,20 @@ describe("a server's own session defaults (DateStyle, TimeZone, IntervalStyle, e
 
 describe("a production database in another encoding (LATIN1) refreshed into a UTF8 UAT", () => {
   let env: TestEnv;
-  let admin: pg.Client;
   let latin1: pg.Client;
-  const name = `latin1_${randomBytes(4).toString("hex")}`;
 
   beforeAll(async () => {
     env = await createTestEnv();
-    admin = new pg.Client({ connectionString: env.adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
-    const u = new URL(env.adminUrl);
-    u.pathname = `/${name}`;
+    const created = await env.addDatabase("latin1", "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
     // The test's own client speaks UTF8 (the server converts); a session that says nothing gets the database's encoding.
-    latin1 = new pg.Client({ connectionString: u.toString(), client_encoding: "UTF8" });
-    await latin1.connect();
+    latin1 = created.client;
+    await latin1.query("SET client_encoding = 'UTF8'");
     for (const c of [latin1, env.target]) await c.query("CREATE TABLE labels (id int PRIMARY KEY, label text NOT NULL)");
     await latin1.query("INSERT INTO labels SELECT g, 'café ñ ü ß ' || g FROM generate_series(1, 500) g");
     const config = await env.config([{ name: "labels", sync_mode: "full_replace" }]);
-    await importConfig(env.db, { ...config, databases: { ...config.databases, source: { ...config.databases.source, database: name } } });
+    await importConfig(env.db, { ...config, databases: { ...config.databases, source: { ...config.databases.source, database: created.name } } });
   });
-  afterAll(async () => {
-    await latin1?.end();
-    await env?.close();
-    await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin?.end();
-  });
+  afterAll(() => env?.close());
 
   it("every character arrives as it is, verified", async () => {
     const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["labels"] });

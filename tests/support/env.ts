@@ -19,6 +19,9 @@ export interface TestEnv {
   /** The environment config() imports into (named after the target database, as the original form is). */
   environment: string;
   config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>, steps?: z.input<typeof postRefreshStepSchema>[]): Promise<RefreshConfig>;
+  /** One more database of this test's (`<id>_<suffix>`, created `WITH <create>` if given) with a connected client;
+   *  dropped by close(). */
+  addDatabase(suffix: string, create?: string): Promise<{ name: string; url: string; client: pg.Client }>;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ export async function createTestEnv(): Promise<TestEnv> {
   const target = new pg.Client({ connectionString: targetUrl });
   await source.connect();
   await target.connect();
+  const extra: { name: string; client: pg.Client }[] = [];
   const db = createMetadataClient(metaUrl);
   const u = new URL(adminUrl);
   process.env.UAT_REFRESH_DB_USER = decodeURIComponent(u.username);
@@ -74,9 +78,18 @@ export async function createTestEnv(): Promise<TestEnv> {
       await importConfig(db, config);
       return config;
     },
+    async addDatabase(suffix, create) {
+      const name = `${id}_${suffix}`;
+      await admin.query(`CREATE DATABASE ${name}${create ? ` WITH ${create}` : ""}`);
+      const url = withDb(adminUrl, name);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      extra.push({ name, client });
+      return { name, url, client };
+    },
     async close() {
-      await Promise.all([source.end(), target.end(), db.$disconnect()]);
-      for (const suffix of ["src", "tgt", "meta"]) await admin.query(`DROP DATABASE IF EXISTS ${id}_${suffix} WITH (FORCE)`);
+      await Promise.all([source.end(), target.end(), db.$disconnect(), ...extra.map((x) => x.client.end())]);
+      for (const name of [...["src", "tgt", "meta"].map((suffix) => `${id}_${suffix}`), ...extra.map((x) => x.name)]) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
   };
