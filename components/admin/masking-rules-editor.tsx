@@ -3,6 +3,7 @@
 import { useActionState, useState } from "react";
 import type { MaskingActionState } from "@/app/(app)/admin/masking/actions";
 import type { MaskingPreview } from "@/lib/engine/masking/preview";
+import { useHydrated } from "@/components/ui/use-hydrated";
 
 type Action = (prev: MaskingActionState, form: FormData) => Promise<MaskingActionState>;
 
@@ -41,6 +42,7 @@ export function MaskingRulesEditor({
   rules: readonly string[];
   action: Action;
 }) {
+  const hydrated = useHydrated();
   const [drafts, setDrafts] = useState<Draft[]>(initial.map((r) => ({ ...EMPTY, ...r })));
   const [state, formAction, pending] = useActionState(action, { errors: [] });
   const [preview, setPreview] = useState<{ data?: MaskingPreview; error?: string; loading?: boolean }>({});
@@ -80,12 +82,12 @@ export function MaskingRulesEditor({
                 <input value={d[k]} onChange={(e) => set(i, k, e.target.value)} aria-label={`Rule ${i + 1} ${k}`} className={`${k === "expression" ? "w-96 font-mono" : "w-28"} rounded border border-slate-300 px-2 py-1`} />
               </label>
             ))}
-            <button type="button" onClick={() => setDrafts((ds) => ds.filter((_, j) => j !== i))} className="text-xs text-red-700 underline">Remove</button>
+            <button type="button" disabled={!hydrated} onClick={() => setDrafts((ds) => ds.filter((_, j) => j !== i))} className="text-xs text-red-700 underline">Remove</button>
           </fieldset>
         ))}
         <div className="flex flex-wrap gap-2">
-          <button type="button" onClick={() => setDrafts((ds) => [...ds, { ...EMPTY }])} className="rounded border border-slate-300 px-3 py-1.5 text-sm">Add rule</button>
-          <button type="button" onClick={runPreview} disabled={preview.loading} className="rounded border border-slate-300 px-3 py-1.5 text-sm">{preview.loading ? "Reading source…" : "Preview"}</button>
+          <button type="button" disabled={!hydrated} onClick={() => setDrafts((ds) => [...ds, { ...EMPTY }])} className="rounded border border-slate-300 px-3 py-1.5 text-sm">Add rule</button>
+          <button type="button" onClick={runPreview} disabled={!hydrated || preview.loading} className="rounded border border-slate-300 px-3 py-1.5 text-sm">{preview.loading ? "Reading source…" : "Preview"}</button>
           <button disabled={pending} className="ml-auto rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">{pending ? "Checking…" : "Save rules"}</button>
         </div>
         {state.errors.length > 0 && (

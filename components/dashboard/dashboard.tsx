@@ -6,6 +6,7 @@ import { useRouter } from "next/navigation";
 import { useMemo, useRef, useState } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { formatRows, formatTime } from "@/components/ui/format";
+import { useHydrated } from "@/components/ui/use-hydrated";
 import { PlanPreview, usePlan } from "./plan-preview";
 import { modeLabel } from "@/lib/mode";
 
@@ -53,6 +54,7 @@ async function fetchStatus(environment: string): Promise<StatusResponse> {
 /** `initial`: the last status the server computed (rendered at once, marked stale so that it is read again now). */
 export function Dashboard({ canTrigger, environment, initial }: { canTrigger: boolean; environment: string; initial?: unknown }) {
   const router = useRouter();
+  const hydrated = useHydrated();
   const status = useQuery({
     queryKey: ["status", environment],
     queryFn: () => fetchStatus(environment),
@@ -97,7 +99,7 @@ export function Dashboard({ canTrigger, environment, initial }: { canTrigger: bo
   };
   const header = (key: SortKey, label: string) => (
     <th scope="col" className="px-3 py-2 text-left font-medium" aria-sort={sort.key === key ? (sort.asc ? "ascending" : "descending") : "none"}>
-      <button type="button" className="hover:underline" onClick={() => setSort({ key, asc: sort.key === key ? !sort.asc : true })}>
+      <button type="button" disabled={!hydrated} className="hover:underline" onClick={() => setSort({ key, asc: sort.key === key ? !sort.asc : true })}>
         {label}
         {sort.key === key ? (sort.asc ? " ▲" : " ▼") : ""}
       </button>
@@ -151,10 +153,10 @@ export function Dashboard({ canTrigger, environment, initial }: { canTrigger: bo
           <span className="text-xs text-slate-500">checked {formatTime(data.checkedAt)}</span>
           {canTrigger && (
             <div className="ml-auto flex gap-2">
-              <button type="button" disabled={selected.size === 0} onClick={() => ask([...selected])} className="rounded border border-slate-300 px-3 py-1 text-sm disabled:opacity-50">
+              <button type="button" disabled={!hydrated || selected.size === 0} onClick={() => ask([...selected])} className="rounded border border-slate-300 px-3 py-1 text-sm disabled:opacity-50">
                 Refresh selected ({selected.size})
               </button>
-              <button type="button" onClick={() => ask([])} className="rounded bg-slate-900 px-3 py-1 text-sm text-white">
+              <button type="button" disabled={!hydrated} onClick={() => ask([])} className="rounded bg-slate-900 px-3 py-1 text-sm text-white disabled:opacity-50">
                 Refresh all
               </button>
             </div>
@@ -186,6 +188,7 @@ export function Dashboard({ canTrigger, environment, initial }: { canTrigger: bo
                         <input
                           type="checkbox"
                           aria-label={`Select ${t.name}`}
+                          disabled={!hydrated}
                           checked={selected.has(t.name)}
                           onChange={(e) => {
                             const next = new Set(selected);
@@ -222,7 +225,7 @@ export function Dashboard({ canTrigger, environment, initial }: { canTrigger: bo
                     </td>
                     {canTrigger && (
                       <td className="px-3 py-2">
-                        <button type="button" disabled={t.running || t.queued} onClick={() => ask([t.name])} className="rounded border border-slate-300 px-2 py-0.5 text-xs disabled:opacity-50" aria-label={`Refresh ${t.name}`}>
+                        <button type="button" disabled={!hydrated || t.running || t.queued} onClick={() => ask([t.name])} className="rounded border border-slate-300 px-2 py-0.5 text-xs disabled:opacity-50" aria-label={`Refresh ${t.name}`}>
                           {t.running ? "Running…" : t.queued ? "Queued…" : "Refresh"}
                         </button>
                       </td>

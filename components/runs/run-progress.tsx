@@ -8,10 +8,12 @@ import { StatusBadge } from "@/components/ui/status-badge";
 import { RunSteps } from "./run-steps";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 import { modeLabel } from "@/lib/mode";
+import { useHydrated } from "@/components/ui/use-hydrated";
 
 const active = (status: string) => status === "running" || status === "queued";
 
 export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canCancel: boolean }) {
+  const hydrated = useHydrated();
   const [run, setRun] = useState(initial);
   const [live, setLive] = useState(active(initial.status));
   const [cancelError, setCancelError] = useState<string | null>(null);
@@ -60,7 +62,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
             {run.cancelRequestedBy && run.status === "running" ? ` Stop requested by ${run.cancelRequestedBy}.` : ""}
           </p>
           {canCancel && (
-            <button type="button" onClick={cancel} className="rounded border border-red-300 px-2 py-0.5 text-sm text-red-800">
+            <button type="button" disabled={!hydrated} onClick={cancel} className="rounded border border-red-300 px-2 py-0.5 text-sm text-red-800 disabled:opacity-50">
               Cancel run
             </button>
           )}
