@@ -87,3 +87,56 @@ describe("a production database in another encoding (LATIN1) refreshed into a UT
     expect((await env.target.query("SELECT label FROM labels WHERE id = 7")).rows).toEqual([{ label: "café ñ ü ß 7" }]);
   });
 });
+
+// Production's DBA bounds idle transactions and statements (and, from PostgreSQL 17, whole transactions) on the
+// database, as many do. The product's source session holds one snapshot from the copy to the checksum, and sits idle
+// in it while UAT waits (here for a tester's lock): those limits must not end a refresh halfway. Its sessions turn the
+// database's timeouts off, as pg_dump's do, and bound each statement by command_timeout, the product's own setting.
+describe("a production and a UAT whose databases set statement, idle-in-transaction and transaction timeouts", () => {
+  let env: TestEnv;
+  let transactionTimeout = false;
+  const run = async () => {
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"] });
+    return { ...r, t: r.tables[0] };
+  };
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    const name = (url: string) => new URL(url).pathname.slice(1);
+    transactionTimeout = Number((await env.source.query("SHOW server_version_num")).rows[0].server_version_num) >= 170000;
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE events (id int PRIMARY KEY, payload text NOT NULL)");
+    await env.source.query("INSERT INTO events SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 200000) g");
+    // The test's own sessions were opened before: only the product's new sessions get these.
+    for (const [c, url] of [[env.source, env.sourceUrl], [env.target, env.targetUrl]] as const) {
+      await c.query(`ALTER DATABASE ${name(url)} SET idle_in_transaction_session_timeout = '300ms'`);
+      await c.query(`ALTER DATABASE ${name(url)} SET statement_timeout = '20ms'`);
+      if (transactionTimeout) await c.query(`ALTER DATABASE ${name(url)} SET transaction_timeout = '600ms'`);
+    }
+  });
+  afterAll(() => env?.close());
+
+  it("a full replace that waits a second and a half for a tester's lock on UAT still succeeds, verified", async () => {
+    // command_timeout 0: no limit of the product's own, so none of the database's applies either.
+    await env.config([{ name: "events", sync_mode: "full_replace" }], { command_timeout: 0 });
+    await env.target.query("BEGIN; LOCK TABLE events IN ACCESS SHARE MODE");
+    const released = new Promise((r) => setTimeout(r, 1500)).then(() => env.target.query("COMMIT"));
+    const r = await run();
+    await released;
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.outcome?.verification?.detail).toBe("verified: 200000 row(s), counts and checksums equal (the whole table)");
+    expect(await fingerprint(env.target, "events")).toEqual(await fingerprint(env.source, "events"));
+  });
+
+  it("command_timeout, where set, is what bounds a statement", async () => {
+    await env.config([{ name: "events", sync_mode: "full_replace" }], { command_timeout: 1 });
+    await env.target.query("BEGIN; LOCK TABLE events IN ACCESS SHARE MODE");
+    const released = new Promise((r) => setTimeout(r, 2500)).then(() => env.target.query("COMMIT"));
+    const before = await fingerprint(env.target, "events");
+    const r = await run();
+    await released;
+    expect(r.status).toBe("failed");
+    expect(r.t.error).toMatch(/statement timeout/);
+    expect(r.t.hint).toMatch(/command_timeout/);
+    expect(await fingerprint(env.target, "events")).toEqual(before);
+  });
+});

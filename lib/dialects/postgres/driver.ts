@@ -23,6 +23,15 @@ import { refusedKind, tlsPlan } from "./tls";
  */
 const SESSION_SETTINGS = ["-c client_encoding=UTF8", "-c TimeZone=UTC", "-c DateStyle=ISO", "-c IntervalStyle=postgres", "-c extra_float_digits=3", "-c lc_monetary=C", "-c xmloption=content", "-c row_security=off"];
 
+/**
+ * The database's own timeouts do not apply to the product's sessions (pg_dump turns them off the same way): the source
+ * session holds one snapshot from the copy to its checksum and sits idle in it while UAT works or waits for a lock,
+ * and a load is one long transaction. A statement is bounded by command_timeout, the product's setting (0: none).
+ */
+function timeoutSettings(opts: ConnectOptions): string[] {
+  return [`-c statement_timeout=${opts.commandTimeoutSec > 0 ? opts.commandTimeoutSec * 1000 : 0}`, "-c idle_in_transaction_session_timeout=0"];
+}
+
 export async function connectPostgres(target: ConnectionTarget, opts: ConnectOptions): Promise<Session> {
   // sslmode as libpq defines it (./tls): allow / prefer try a second kind of connection when the server refuses one.
   const { attempts } = tlsPlan(target.options);
@@ -47,13 +56,14 @@ async function connectOnce(target: ConnectionTarget, opts: ConnectOptions, ssl: 
     connectionTimeoutMillis: opts.connectionTimeoutSec * 1000,
     application_name: opts.applicationName ?? "uat-refresh",
     // Read-only at the session level: every transaction on the source refuses writes, whatever SQL reaches it.
-    options: [...SESSION_SETTINGS, opts.readOnly ? "-c default_transaction_read_only=on" : "", opts.lockTimeoutMs ? `-c lock_timeout=${Math.trunc(opts.lockTimeoutMs)}` : ""].join(" ").trim(),
-    statement_timeout: opts.commandTimeoutSec > 0 ? opts.commandTimeoutSec * 1000 : undefined,
+    options: [...SESSION_SETTINGS, ...timeoutSettings(opts), opts.readOnly ? "-c default_transaction_read_only=on" : "", opts.lockTimeoutMs ? `-c lock_timeout=${Math.trunc(opts.lockTimeoutMs)}` : ""].join(" ").trim(),
   });
   // A dropped connection surfaces on the running query; this keeps an idle one from crashing the process.
   client.on("error", () => {});
   try {
     await client.connect();
+    // transaction_timeout (PostgreSQL 17+) cannot be named at startup on an older server, which refuses it.
+    await client.query("SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'transaction_timeout'");
   } catch (e) {
     await client.end().catch(() => {});
     throw e;
