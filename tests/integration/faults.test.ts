@@ -198,6 +198,30 @@ describe("fault injection", () => {
     expect(await fingerprint(env.target, "items")).toEqual(old);
   });
 
+  it("the source session ended by the server while it waits for UAT: the error says why, and a retry succeeds", async () => {
+    await resetItems();
+    const source = new URL(env.sourceUrl).pathname.slice(1);
+    // UAT's emptying waits for a tester's lock while the source session sits in its snapshot; a DBA ends that session.
+    const endSourceWhileWaiting = async () => {
+      await env.target.query("BEGIN; LOCK TABLE items IN ACCESS SHARE MODE");
+      await waitFor(async () => (await admin.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'uat-refresh%' AND state = 'idle in transaction'", [source])).rowCount! > 0);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'uat-refresh%' AND state = 'idle in transaction'", [source]);
+      await env.target.query("COMMIT");
+    };
+    const old = await fingerprint(env.target, "items");
+    await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { max_retries: 0 });
+    let [report] = await Promise.all([runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"] }), endSourceWhileWaiting()]);
+    expect(report.status).toBe("failed");
+    expect(report.tables[0].error).toBe("the server ended the connection: terminating connection due to administrator command");
+    expect(report.tables[0].hint).toMatch(/retried up to settings.max_retries/);
+    expect(await fingerprint(env.target, "items")).toEqual(old);
+    // 57P01 is transient: with a retry the unit runs again on a new session.
+    await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { max_retries: 1 });
+    [report] = await Promise.all([runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"] }), endSourceWhileWaiting()]);
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    expect(await fingerprint(env.target, "items")).toEqual(await fingerprint(env.source, "items"));
+  });
+
   it("a constraint violation in the target fails clearly with a hint, nothing committed", async () => {
     await resetItems();
     await env.target.query("ALTER TABLE items ADD CONSTRAINT stock_small CHECK (stock < 70) NOT VALID");

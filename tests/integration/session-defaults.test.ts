@@ -127,16 +127,15 @@ describe("a production and a UAT whose databases set statement, idle-in-transact
     expect(await fingerprint(env.target, "events")).toEqual(await fingerprint(env.source, "events"));
   });
 
-  it("command_timeout, where set, is what bounds a statement", async () => {
-    await env.config([{ name: "events", sync_mode: "full_replace" }], { command_timeout: 1 });
+  it("command_timeout, where set, is the statements' bound instead of the database's", async () => {
+    // 2 s: the 700 ms wait outlasts the database's statement (20 ms), idle (300 ms) and transaction (600 ms) limits.
+    // That command_timeout ends a statement is faults.test.ts' own test.
+    await env.config([{ name: "events", sync_mode: "full_replace" }], { command_timeout: 2 });
     await env.target.query("BEGIN; LOCK TABLE events IN ACCESS SHARE MODE");
-    const released = new Promise((r) => setTimeout(r, 2500)).then(() => env.target.query("COMMIT"));
-    const before = await fingerprint(env.target, "events");
+    const released = new Promise((r) => setTimeout(r, 700)).then(() => env.target.query("COMMIT"));
     const r = await run();
     await released;
-    expect(r.status).toBe("failed");
-    expect(r.t.error).toMatch(/statement timeout/);
-    expect(r.t.hint).toMatch(/command_timeout/);
-    expect(await fingerprint(env.target, "events")).toEqual(before);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.outcome?.verification?.ok).toBe(true);
   });
 });

@@ -104,12 +104,29 @@ class RowCounter extends Transform {
 class PostgresSession implements Session {
   readonly engine = "postgres" as const;
   readonly introspector;
+  /** Why the server ended the connection, when it did so between statements (said on the next one). */
+  private ended?: Error & { code?: string };
 
   constructor(
     private client: pg.Client,
     private readOnly = false,
   ) {
     this.introspector = postgresIntrospector((sql, params) => this.query({ sql, params }));
+    client.on("error", (e) => (this.ended ??= e));
+  }
+
+  /**
+   * One statement. A connection the server ended while the session was idle (a DBA's pg_terminate_backend, a restart)
+   * fails the next statement with node-postgres' "not queryable", which says nothing of why: the server's own
+   * message and SQLSTATE are said instead (57P01 and the like stay transient, so the unit is retried).
+   */
+  private async run<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.client.query<R>(config as pg.QueryConfig, values);
+    } catch (e) {
+      if (!this.ended || !/not queryable|Connection terminated/.test((e as Error).message)) throw e;
+      throw Object.assign(new Error(`the server ended the connection: ${this.ended.message}`, { cause: e }), { code: this.ended.code });
+    }
   }
 
   async identity() {
@@ -123,7 +140,7 @@ class PostgresSession implements Session {
 
   /** Source statements always go out on the extended protocol: one statement per request, whatever the text. */
   private send(q: CompiledQuery) {
-    return this.readOnly ? this.client.query(extended(q.sql, q.params)) : this.client.query(q.sql, q.params as unknown[]);
+    return this.readOnly ? this.run(extended(q.sql, q.params)) : this.run(q.sql, q.params as unknown[]);
   }
 
   async query<R>(q: CompiledQuery): Promise<R[]> {
@@ -137,10 +154,10 @@ class PostgresSession implements Session {
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.client.query("BEGIN");
+    await this.run("BEGIN");
     try {
       const result = await fn();
-      await this.client.query("COMMIT");
+      await this.run("COMMIT");
       return result;
     } catch (e) {
       await this.client.query("ROLLBACK").catch(() => {});
@@ -150,7 +167,7 @@ class PostgresSession implements Session {
 
   async snapshot<T>(fn: () => Promise<T>): Promise<T> {
     // One snapshot for every read of the group (the source is read-only: nothing to commit).
-    await this.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await this.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
       return await fn();
     } finally {
@@ -159,26 +176,26 @@ class PostgresSession implements Session {
   }
 
   async exportSnapshot(): Promise<string> {
-    return (await this.client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0].id;
+    return (await this.run<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0].id;
   }
 
   async joinSnapshot(id: string) {
     // SET TRANSACTION SNAPSHOT takes a literal: the id is pg_export_snapshot()'s own output, checked for its form.
     if (!/^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i.test(id)) throw new Error(`not a snapshot id: ${id}`);
-    await this.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    await this.client.query(`SET TRANSACTION SNAPSHOT '${id}'`);
+    await this.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await this.run(`SET TRANSACTION SNAPSHOT '${id}'`);
   }
 
   async exportRows(q: CompiledQuery): Promise<RowStream> {
     for (const [i, value] of q.params.entries()) {
-      await this.client.query("SELECT set_config($1, $2, false)", [`uat_refresh.p${i + 1}`, String(value)]);
+      await this.run("SELECT set_config($1, $2, false)", [`uat_refresh.p${i + 1}`, String(value)]);
     }
     // COPY goes out on the simple protocol, which runs every statement of a string. On the source, the very SELECT
     // the COPY wraps is first parsed by the server on the extended protocol, which refuses a string of more than
     // one statement ("cannot insert multiple commands into a prepared statement"): wrapped the same way, no text
     // can end the COPY's SELECT and start a statement of its own (default_transaction_read_only alone would not
     // hold: `COMMIT; SET TRANSACTION READ WRITE; ...` lifts it).
-    if (this.readOnly) await this.client.query(extended(`SELECT 1 FROM (${q.sql}) AS one_statement LIMIT 0`, []));
+    if (this.readOnly) await this.run(extended(`SELECT 1 FROM (${q.sql}) AS one_statement LIMIT 0`, []));
     const stream = this.client.query(copyTo(`COPY (${q.sql}) TO STDOUT`));
     // A COPY stopped before its end (the target failed mid-load, a cancel) leaves the connection in COPY mode: no
     // later statement on it would ever be answered. The session is ended instead; the engine reopens it to go on.

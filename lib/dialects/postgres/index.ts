@@ -44,7 +44,12 @@ export const postgresDialect: Dialect = {
       case "25006":
         return "A write reached the read-only source connection: the source is never written; check that source and target are not swapped.";
       case "57014":
-        return "The statement hit command_timeout: raise settings.command_timeout for this table's size, or use incremental mode.";
+        if (/statement timeout/.test(e.message ?? "")) return "The statement hit command_timeout: raise settings.command_timeout for this table's size, or use incremental mode.";
+        return "The server cancelled the statement (pg_cancel_backend, by an administrator or a monitoring tool).";
+      case "57P01":
+      case "57P02":
+      case "57P03":
+        return "The server ended the session (pg_terminate_backend, a restart or crash recovery): a unit is retried up to settings.max_retries times on a new session.";
       case "23503":
         return "A foreign key rejected rows: the referenced table in UAT lacks keys the copied rows use. Configure the referenced table too (related tables refresh together as one group), or refresh it first.";
       case "23505":
