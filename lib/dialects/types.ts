@@ -191,6 +191,9 @@ export interface ServerIdentity {
   keys: string[];
   version: string;
   database: string;
+  /** Why this database takes no writes (a standby, a read-only database), where it takes none; said of a target
+   *  before anything is planned. A source session's own read-only setting is not reported. */
+  readOnly?: string;
 }
 
 export function sameDatabase(a: ServerIdentity, b: ServerIdentity): boolean {

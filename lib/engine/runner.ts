@@ -120,6 +120,8 @@ export async function openPair(config: RefreshConfig, purpose: Purpose, guard?: 
   try {
     const [s, t] = await Promise.all([source.identity(), target.identity()]);
     if (sameDatabase(s, t)) throw new RefreshError(`the target database ${t.database} is the source database: refusing to refresh a database from itself`);
+    if (t.readOnly && purpose.kind === "run")
+      throw new RefreshError(`the target database ${t.database} takes no writes: ${t.readOnly}`, { hint: "Point the environment's target at a writable UAT database (its primary), or lift the read-only setting there; nothing was planned or written." });
     identities = { source: s, target: t };
   } catch (e) {
     await Promise.all([source.close(), target.close()].map((p) => p.catch(() => {})));

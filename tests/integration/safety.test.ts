@@ -112,6 +112,24 @@ describe("refresh safety on real PostgreSQL", () => {
     expect(await fingerprint(env.source, "events")).toEqual(before);
   });
 
+  it("a UAT database that takes no writes (default_transaction_read_only) is refused by name before anything is planned, dry run too", async () => {
+    await env.config([full]);
+    const uat = new URL(env.targetUrl).pathname.slice(1);
+    const before = await fingerprint(env.target, "events");
+    await env.target.query(`ALTER DATABASE ${uat} SET default_transaction_read_only = on`);
+    try {
+      for (const dryRun of [true, false])
+        await expect(runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", dryRun })).rejects.toThrow(
+          `the target database ${uat} takes no writes: default_transaction_read_only is on for its sessions (set on the database, the login or the server)`,
+        );
+    } finally {
+      await env.target.query(`ALTER DATABASE ${uat} RESET default_transaction_read_only`);
+    }
+    expect(await fingerprint(env.target, "events")).toEqual(before);
+    // The source's sessions are read-only by the product's own setting: that is never taken for a read-only database.
+    expect((await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", dryRun: true })).status).toBe("succeeded");
+  });
+
   it("unknown tables and columns are named", async () => {
     await env.config([full, { name: "ghost", strategy: "simple_copy" }, { name: "events", schema: "public", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "nope", incremental_type: "identity" }]).catch((e) => e);
     await env.config([full, { name: "ghost", strategy: "simple_copy" }]);

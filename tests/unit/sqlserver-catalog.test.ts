@@ -272,6 +272,15 @@ describe("which database a session is on", () => {
     const ag = "6f9619ff-8b86-d011-b42d-00c04fc964ff";
     expect(sameDatabase(identityOf(row("NODE1", 5, "Sales", ag)), identityOf(row("NODE2", 7, "Sales", ag.toUpperCase())))).toBe(true);
   });
+
+  it("says a database that takes no writes: Updateability READ_ONLY", () => {
+    // DATABASEPROPERTYEX 'Updateability' (Microsoft): READ_ONLY = data can be read but not modified. The run refuses
+    // such a target by name before planning (lib/engine/runner.ts); the query itself runs on the TDS server in every
+    // conformance scenario (a READ_WRITE database there: Babelfish has no ALTER DATABASE ... SET READ_ONLY).
+    expect(identityOf({ ...row("SQL01", 9, "Sales_UAT"), updateability: "READ_ONLY" }).readOnly).toBe("the database is READ_ONLY");
+    expect(identityOf({ ...row("SQL01", 9, "Sales_UAT"), updateability: "READ_WRITE" }).readOnly).toBeUndefined();
+    expect(DRIVER_SQL.identity).toMatch(/DATABASEPROPERTYEX\(DB_NAME\(\), 'Updateability'\)/);
+  });
 });
 
 describe("CLR-typed columns in the catalog", () => {

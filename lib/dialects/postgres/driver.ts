@@ -130,12 +130,14 @@ class PostgresSession implements Session {
   }
 
   async identity() {
-    const [r] = await this.query<{ started: string; port: string; db: string; oid: string; version: string }>({
+    const [r] = await this.query<{ started: string; port: string; db: string; oid: string; version: string; standby: boolean; readOnly: string }>({
       sql: `SELECT pg_postmaster_start_time()::text AS started, current_setting('port') AS port, current_database() AS db,
-                   (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS oid, version() AS version`,
+                   (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS oid, version() AS version,
+                   pg_is_in_recovery() AS standby, current_setting('default_transaction_read_only') AS "readOnly"`,
       params: [],
     });
-    return { keys: [`${r.started}|${r.port}|${r.oid}`], version: r.version, database: r.db };
+    const readOnly = r.standby ? "it is a standby server (in recovery)" : !this.readOnly && r.readOnly === "on" ? "default_transaction_read_only is on for its sessions (set on the database, the login or the server)" : undefined;
+    return { keys: [`${r.started}|${r.port}|${r.oid}`], version: r.version, database: r.db, ...(readOnly ? { readOnly } : {}) };
   }
 
   /** Source statements always go out on the extended protocol: one statement per request, whatever the text. */

@@ -42,7 +42,7 @@ export const postgresDialect: Dialect = {
           return "A row-level security policy would show this login only some of the table's rows, so nothing is read or written through it: give the login BYPASSRLS (or make it the table's owner) so that it reads every row.";
         return "The login lacks a privilege: the target user needs INSERT/TRUNCATE (and CREATE for partition switches); the source user needs SELECT.";
       case "25006":
-        return "A write reached the read-only source connection: the source is never written; check that source and target are not swapped.";
+        return "The server refused a write as read-only: either it reached the source, whose sessions are read-only (check that source and target are not swapped), or the target became read-only during the run (a standby after a failover, default_transaction_read_only).";
       case "57014":
         if (/statement timeout/.test(e.message ?? "")) return "The statement hit command_timeout: raise settings.command_timeout for this table's size, or use incremental mode.";
         return "The server cancelled the statement (pg_cancel_backend, by an administrator or a monitoring tool).";

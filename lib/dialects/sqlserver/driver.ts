@@ -74,7 +74,7 @@ export const DRIVER_SQL = {
   // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
   // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
   // and attach keep it, so a UAT restored from a production backup would look like production.
-  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(20)) AS [updateability], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
   // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
   // SNAPSHOT isolation is only allowed where the database enables it (ALLOW_SNAPSHOT_ISOLATION ON, error 3952
@@ -93,6 +93,8 @@ export interface IdentityRow {
   dbId: number;
   db: string;
   agDatabase: string | null;
+  /** DATABASEPROPERTYEX(..., 'Updateability'): READ_ONLY or READ_WRITE (absent in rows written before it was read). */
+  updateability?: string | null;
   version: string;
 }
 
@@ -100,7 +102,8 @@ export interface IdentityRow {
 export function identityOf(r: IdentityRow): ServerIdentity {
   const keys = [`sqlserver:${r.server.toLowerCase()}|${r.dbId}`];
   if (r.agDatabase) keys.push(`sqlserver-ag:${r.agDatabase.toLowerCase()}`);
-  return { keys, version: r.version, database: r.db };
+  // Updateability READ_ONLY: "data can be read but not modified" (Microsoft, DATABASEPROPERTYEX).
+  return { keys, version: r.version, database: r.db, ...(r.updateability === "READ_ONLY" ? { readOnly: "the database is READ_ONLY" } : {}) };
 }
 
 class SqlServerSession implements Session {
