@@ -222,6 +222,26 @@ describe("fault injection", () => {
     expect(await fingerprint(env.target, "items")).toEqual(await fingerprint(env.source, "items"));
   });
 
+  it("UAT's own lock_timeout ends the wait for a tester's lock: failed with a hint, the target as it was", async () => {
+    await resetItems();
+    const uat = new URL(env.targetUrl).pathname.slice(1);
+    await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }]);
+    const old = await fingerprint(env.target, "items");
+    // A DBA's bound on lock waits, kept for the refresh's sessions: it keeps a refresh from queueing testers behind it.
+    await env.target.query(`ALTER DATABASE ${uat} SET lock_timeout = '200ms'`);
+    await env.target.query("BEGIN; LOCK TABLE items IN ACCESS SHARE MODE");
+    try {
+      const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"] });
+      expect(report.status).toBe("failed");
+      expect(report.tables[0].error).toMatch(/lock timeout/);
+      expect(report.tables[0].hint).toMatch(/lock_timeout, which UAT's database or login sets/);
+    } finally {
+      await env.target.query("COMMIT");
+      await env.target.query(`ALTER DATABASE ${uat} RESET lock_timeout`);
+    }
+    expect(await fingerprint(env.target, "items")).toEqual(old);
+  });
+
   it("a constraint violation in the target fails clearly with a hint, nothing committed", async () => {
     await resetItems();
     await env.target.query("ALTER TABLE items ADD CONSTRAINT stock_small CHECK (stock < 70) NOT VALID");

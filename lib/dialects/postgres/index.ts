@@ -46,6 +46,8 @@ export const postgresDialect: Dialect = {
       case "57014":
         if (/statement timeout/.test(e.message ?? "")) return "The statement hit command_timeout: raise settings.command_timeout for this table's size, or use incremental mode.";
         return "The server cancelled the statement (pg_cancel_backend, by an administrator or a monitoring tool).";
+      case "55P03":
+        return "A lock the refresh needs is held by another session (a tester's open transaction, a long query) and the wait hit lock_timeout, which UAT's database or login sets: nothing was committed; run again once it is released, or find the session in pg_stat_activity.";
       case "57P01":
       case "57P02":
       case "57P03":
