@@ -254,7 +254,10 @@ async function checkSide(config: RefreshConfig, role: "source" | "target"): Prom
     const session = await openSession(config.databases[role], role, config.settings, { kind: "status" });
     try {
       const id = await session.identity();
-      return { check: { role, ok: true, latencyMs: Date.now() - started, version: id.version.split(/[\n,]/)[0].trim(), readOnly: role === "source" }, session };
+      const check: ConnectionCheck = { role, ok: true, latencyMs: Date.now() - started, version: id.version.split(/[\n,]/)[0].trim(), readOnly: role === "source" };
+      // Reachable, but no refresh can write it (a run says the same and stops): shown, not hidden in a green badge.
+      if (role === "target" && id.readOnly) return { check: { ...check, ok: false, readOnly: true, error: `takes no writes: ${id.readOnly}` }, session };
+      return { check, session };
     } catch (e) {
       await session.close();
       throw e;

@@ -150,4 +150,19 @@ describe("status (dashboard and --status)", () => {
     expect(checks.map((c) => [c.role, c.ok, c.readOnly])).toEqual([["source", true, true], ["target", true, false]]);
     expect(checks[0].version).toMatch(/^PostgreSQL \d+/);
   });
+
+  it("says a target that takes no writes, on the connection check and the dashboard, and still shows its tables", async () => {
+    const uat = new URL(env.targetUrl).pathname.slice(1);
+    await env.target.query(`ALTER DATABASE ${uat} SET default_transaction_read_only = on`);
+    try {
+      const checks = await testConnections(await exportConfig(env.db));
+      expect(checks[1]).toMatchObject({ role: "target", ok: false, readOnly: true, error: expect.stringMatching(/^takes no writes: default_transaction_read_only is on/) });
+      const status = await dashboardStatus(env.db, env.metaUrl);
+      expect(status.connections[1]).toMatchObject({ ok: false, error: expect.stringMatching(/^takes no writes/) });
+      expect(status.tables.length).toBeGreaterThan(0);
+      expect(status.tables.every((t) => !t.target.error)).toBe(true);
+    } finally {
+      await env.target.query(`ALTER DATABASE ${uat} RESET default_transaction_read_only`);
+    }
+  });
 });
