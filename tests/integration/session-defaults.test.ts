@@ -95,8 +95,13 @@ describe("a production database in another encoding (LATIN1) refreshed into a UT
 describe("a production and a UAT whose databases set statement, idle-in-transaction and transaction timeouts", () => {
   let env: TestEnv;
   let transactionTimeout = false;
-  const run = async () => {
+  /** A full replace of events while a tester holds a lock on UAT's table for `holdMs` (its emptying waits). */
+  const refreshWhileLocked = async (holdMs: number, commandTimeout: number) => {
+    await env.config([{ name: "events", sync_mode: "full_replace" }], { command_timeout: commandTimeout });
+    await env.target.query("BEGIN; LOCK TABLE events IN ACCESS SHARE MODE");
+    const released = new Promise((r) => setTimeout(r, holdMs)).then(() => env.target.query("COMMIT"));
     const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"] });
+    await released;
     return { ...r, t: r.tables[0] };
   };
 
@@ -117,11 +122,7 @@ describe("a production and a UAT whose databases set statement, idle-in-transact
 
   it("a full replace that waits a second and a half for a tester's lock on UAT still succeeds, verified", async () => {
     // command_timeout 0: no limit of the product's own, so none of the database's applies either.
-    await env.config([{ name: "events", sync_mode: "full_replace" }], { command_timeout: 0 });
-    await env.target.query("BEGIN; LOCK TABLE events IN ACCESS SHARE MODE");
-    const released = new Promise((r) => setTimeout(r, 1500)).then(() => env.target.query("COMMIT"));
-    const r = await run();
-    await released;
+    const r = await refreshWhileLocked(1500, 0);
     expect(r.status, r.t.error).toBe("succeeded");
     expect(r.t.outcome?.verification?.detail).toBe("verified: 200000 row(s), counts and checksums equal (the whole table)");
     expect(await fingerprint(env.target, "events")).toEqual(await fingerprint(env.source, "events"));
@@ -130,11 +131,7 @@ describe("a production and a UAT whose databases set statement, idle-in-transact
   it("command_timeout, where set, is the statements' bound instead of the database's", async () => {
     // 2 s: the 700 ms wait outlasts the database's statement (20 ms), idle (300 ms) and transaction (600 ms) limits.
     // That command_timeout ends a statement is faults.test.ts' own test.
-    await env.config([{ name: "events", sync_mode: "full_replace" }], { command_timeout: 2 });
-    await env.target.query("BEGIN; LOCK TABLE events IN ACCESS SHARE MODE");
-    const released = new Promise((r) => setTimeout(r, 700)).then(() => env.target.query("COMMIT"));
-    const r = await run();
-    await released;
+    const r = await refreshWhileLocked(700, 2);
     expect(r.status, r.t.error).toBe("succeeded");
     expect(r.t.outcome?.verification?.ok).toBe(true);
   });
