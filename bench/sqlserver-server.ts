@@ -100,6 +100,11 @@ async function setUp(s: Server, rows: number) {
 
 // ---------------------------------------------------------------------------------------------------- child modes
 
+/** The process's CPU when the first 10,000 rows were handed on: what came before is the run's fixed cost (catalog,
+ *  metadata, connections, code warming up), what came after its cost per row. */
+let cpuAtFirstRows: NodeJS.CpuUsage | undefined;
+const FIRST_ROWS = 10_000;
+
 /** The bare pipe: a streaming SELECT into one BulkLoad, in one transaction with the TRUNCATE. */
 async function bare(s: Server, rows: number, started: number) {
   const [src, tgt] = await Promise.all([connect(s, DB.source), connect(s, DB.target)]);
@@ -108,7 +113,10 @@ async function bare(s: Server, rows: number, started: number) {
   const stream = new Readable({ objectMode: true, highWaterMark: 1000, read: () => request.resume() });
   const request: Request = new Request(`SELECT ${NAMES.join(", ")} FROM bench`, (err) => (err ? stream.destroy(err) : stream.push(null)));
   request.on("row", (cols: ColumnValue[]) => {
-    if (++read === 10_000) firstRows = performance.now() - started;
+    if (++read === FIRST_ROWS) {
+      firstRows = performance.now() - started;
+      cpuAtFirstRows = process.cpuUsage();
+    }
     if (!stream.push(cols.map((c) => c.value))) request.pause();
   });
   await exec(tgt, "BEGIN TRANSACTION; TRUNCATE TABLE bench");
@@ -148,7 +156,10 @@ async function engine(started: number) {
     triggeredBy: "bench",
     tables: ["bench"],
     onProgress: (e) => {
-      if (!firstRows && e.phase === "loading" && e.rows >= 10_000) firstRows = performance.now() - started;
+      if (!firstRows && e.phase === "loading" && e.rows >= FIRST_ROWS) {
+        firstRows = performance.now() - started;
+        cpuAtFirstRows = process.cpuUsage();
+      }
     },
   });
   await db.$disconnect();
@@ -193,7 +204,10 @@ async function streams(s: Server, rows: number, n: number) {
   const setUpMs = Math.round(loadStarted - setUpStarted);
   let firstRows = 0;
   const results = await runStreamJobs(jobs, (_i, r) => {
-    if (!firstRows && r >= 10_000) firstRows = performance.now() - loadStarted;
+    if (!firstRows && r >= FIRST_ROWS) {
+      firstRows = performance.now() - loadStarted;
+      cpuAtFirstRows = process.cpuUsage();
+    }
   }, new AbortController());
   const total = results.reduce((n, r) => n + r.rows, 0);
   const loadMs = performance.now() - loadStarted;
@@ -219,6 +233,8 @@ async function child(mode: string, arg: string | undefined) {
   const result = mode === "bare" ? await bare(s, rows, started) : mode === "engine" ? await engine(started) : await streams(s, rows, Number(arg));
   const ms = "loadPhaseMs" in result ? (result.loadPhaseMs as number) : performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const ended = process.cpuUsage();
+  const micros = (u: NodeJS.CpuUsage) => u.user + u.system;
   console.log(
     JSON.stringify({
       ...result,
@@ -227,6 +243,9 @@ async function child(mode: string, arg: string | undefined) {
       ms: Math.round(ms),
       rowsPerSec: Math.round(result.rows / (ms / 1000)),
       cpuUsPerRow: Math.round(((used.user + used.system) / result.rows) * 100) / 100,
+      // The same CPU split at the first 10,000 rows: before (ms), and per row of the rest.
+      cpuBeforeFirstRowsMs: cpuAtFirstRows ? Math.round((micros(cpuAtFirstRows) - micros(cpu)) / 1000) : undefined,
+      cpuUsPerRowAfterFirstRows: cpuAtFirstRows ? Math.round(((micros(ended) - micros(cpuAtFirstRows)) / (result.rows - FIRST_ROWS)) * 100) / 100 : undefined,
       maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     }),
   );
@@ -236,7 +255,7 @@ async function child(mode: string, arg: string | undefined) {
 
 // ---------------------------------------------------------------------------------------------------- main
 
-type Result = { rows: number; ms: number; rowsPerSec: number; cpuUsPerRow: number; firstRowsMs: number; maxRssMb: number; path?: string };
+type Result = { rows: number; ms: number; rowsPerSec: number; cpuUsPerRow: number; firstRowsMs: number; maxRssMb: number; path?: string; cpuBeforeFirstRowsMs?: number; cpuUsPerRowAfterFirstRows?: number };
 
 async function main() {
   const { values } = parseArgs({ options: { rows: { type: "string", default: "500000" }, repeat: { type: "string", default: "2" } } });
@@ -278,7 +297,9 @@ async function main() {
     console.log(`generating ${rows.toLocaleString("en")} rows on ${s.host}:${s.port} (TLS ${s.encrypt ? "on" : "off"})…`);
     await setUp(s, rows);
     const run = (mode: string, arg?: string): Result => {
-      const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/sqlserver-server.ts"), "--child", mode, ...(arg ? [arg] : [])], {
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measurement (open in Chrome's DevTools or speedscope).
+      const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF, "--cpu-prof-name", `${mode}${arg ?? ""}-${Date.now()}.cpuprofile`] : [];
+      const out = execFileSync(process.execPath, [...profile, "--import", "tsx", path.join(root, "bench/sqlserver-server.ts"), "--child", mode, ...(arg ? [arg] : [])], {
         cwd: root,
         env: { ...process.env, DATABASE_URL: cluster.url("bench_meta"), BENCH_ROWS: String(rows), LOG_LEVEL: "warn" },
         encoding: "utf8",
@@ -288,6 +309,12 @@ async function main() {
       return r;
     };
     const modes: [string, string?][] = [["bare"], ["engine", "cold"], ["engine", "warm"], ["streams", "1"], ["streams", "2"], ["streams", "4"]];
+    // BENCH_ONLY=bare,enginecold: only those measurements (a look at one path; the summary needs all of them).
+    const only = process.env.BENCH_ONLY?.split(",");
+    if (only) {
+      for (const [mode, arg] of modes.filter(([m, a]) => only.includes(`${m}${a ?? ""}`))) run(mode, arg);
+      return;
+    }
     const runs = new Map<string, Result[]>();
     for (let i = 0; i < Number(values.repeat); i++)
       for (const [mode, arg] of modes) {
@@ -315,6 +342,9 @@ async function main() {
       cpuRatio: Math.round((e.cpuUsPerRow / b.cpuUsPerRow) * 100) / 100,
       timeRatio: Math.round((e.ms / b.ms) * 100) / 100,
       coldCpuRatio: Math.round((cold.cpuUsPerRow / b.cpuUsPerRow) * 100) / 100,
+      /** The same per row once the first 10,000 rows are through (the run's fixed cost before them left out). */
+      cpuRatioAfterFirstRows: Math.round((e.cpuUsPerRowAfterFirstRows! / b.cpuUsPerRowAfterFirstRows!) * 100) / 100,
+      coldCpuRatioAfterFirstRows: Math.round((cold.cpuUsPerRowAfterFirstRows! / b.cpuUsPerRowAfterFirstRows!) * 100) / 100,
     };
     console.log(JSON.stringify(result));
     const md =
@@ -322,6 +352,7 @@ async function main() {
       `bare tedious pipe ${b.rowsPerSec.toLocaleString("en")} rows/s, ${b.cpuUsPerRow} µs CPU/row, first 10,000 rows at ${b.firstRowsMs} ms; ` +
       `the product's full replace (a worker's next run) ${e.rowsPerSec.toLocaleString("en")} rows/s, ${e.cpuUsPerRow} µs CPU/row (${result.cpuRatio}× the bare pipe's CPU, ${result.timeRatio}× its time), first 10,000 rows at ${e.firstRowsMs} ms; ` +
       `as a CLI's first run ${cold.rowsPerSec.toLocaleString("en")} rows/s, ${cold.cpuUsPerRow} µs CPU/row (${result.coldCpuRatio}×), first rows at ${cold.firstRowsMs} ms (path: ${e.path}); ` +
+      `CPU before the first 10,000 rows / per row after them: bare ${b.cpuBeforeFirstRowsMs} ms / ${b.cpuUsPerRowAfterFirstRows} µs, worker's next run ${e.cpuBeforeFirstRowsMs} ms / ${e.cpuUsPerRowAfterFirstRows} µs (${result.cpuRatioAfterFirstRows}×), CLI's first run ${cold.cpuBeforeFirstRowsMs} ms / ${cold.cpuUsPerRowAfterFirstRows} µs (${result.coldCpuRatioAfterFirstRows}×); ` +
       `the parallel load's streams: ${result.streams.map((x) => `${x.streams}: ${x.rowsPerSec.toLocaleString("en")} rows/s, ${x.cpuUsPerRow} µs CPU/row, first rows at ${x.firstRowsMs} ms`).join("; ")}.`;
     console.log(`\n${md}`);
     if (process.env.BENCH_WRITE_RESULTS !== "0") {
