@@ -695,5 +695,34 @@ for (const engine of engines) {
         await s.close();
       }
     });
+
+    it("the source session ended by an administrator while UAT waits for a tester's lock: the run says why, UAT as it was; with a retry it succeeds", async () => {
+      await db.source.exec(db.sql.insertOrders(900_001, 905_000, "ended"));
+      // fire_triggers keeps the load in place on every server (no twin): UAT's TRUNCATE waits for the tester.
+      const tables = [{ name: "orders", strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true }];
+      const before = await db.target.fingerprint("orders");
+      const refreshEndingTheSource = async (retries: number) => {
+        await db.config(tables, { max_retries: retries });
+        await db.target.exec(db.sql.holdTableLock("orders"));
+        let ended: Promise<number> | undefined;
+        const report = await runRefresh(db.env.db, db.env.metaUrl, {
+          trigger: "cli",
+          triggeredBy: "conformance",
+          tables: ["orders"],
+          // The load's transaction starts: its TRUNCATE waits for the tester while the source session sits idle.
+          onProgress: (e) => void (e.phase === "loading" && (ended ??= db.endRunSessions("source").finally(() => db.target.exec(db.sql.commit)))),
+        });
+        expect(await ended, "source sessions ended").toBeGreaterThan(0);
+        return report.tables[0];
+      };
+      const failed = await refreshEndingTheSource(0);
+      expect(failed.status).toBe("failed");
+      expect(failed.error).toMatch(/^the server ended the connection: /);
+      expect(await db.target.fingerprint("orders")).toEqual(before);
+      const retried = await refreshEndingTheSource(1);
+      expect(retried.status, retried.error).toBe("succeeded");
+      expect(retried.outcome?.rowsWritten).toBeGreaterThanOrEqual(5000);
+      expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
+    });
   });
 }

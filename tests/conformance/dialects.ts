@@ -28,6 +28,9 @@ export interface ConformanceDb {
   /** The server under test's own name for itself (version banner), for the gap list. */
   server: string;
   config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>): Promise<void>;
+  /** Ends, as an administrator would (pg_terminate_backend, KILL), the sessions a refresh run opened on one side;
+   *  resolves to how many. */
+  endRunSessions(side: "source" | "target"): Promise<number>;
   sql: FixtureSql;
   close(): Promise<void>;
 }
@@ -121,6 +124,10 @@ export interface FixtureSql {
   insertLines(from: number, to: number): string;
   /** A name quoted as the engine quotes identifiers (by the test itself, not the product's quoting). */
   quote(name: string): string;
+  /** A tester's open transaction that read `table` and holds a shared table lock until `commit`: UAT's TRUNCATE
+   *  waits for it (SQL Server: shared locks are held to the end only with HOLDLOCK). */
+  holdTableLock(table: string): string;
+  commit: string;
   /** A table named `table` (quoted) with an int key column `key` and a text column `value` (both quoted);
    *  `insertOdd` adds keys from..to with the values 'v' || key. */
   oddTable(table: string, key: string, value: string): string;
@@ -235,6 +242,8 @@ const pgSql: FixtureSql = {
   stamps: `CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `"${n.replace(/"/g, '""')}"`,
+  holdTableLock: (t) => `BEGIN; LOCK TABLE ${t} IN ACCESS SHARE MODE`,
+  commit: "COMMIT",
   oddTable: (t, k, v) => `CREATE TABLE ${t} (${k} int PRIMARY KEY, ${v} varchar(40))`,
   insertOdd: (t, from, to) => `INSERT INTO ${t} SELECT g, 'v' || g FROM generate_series(${from}, ${to}) g`,
   settings: `CREATE TABLE settings (name varchar(40) PRIMARY KEY, url varchar(200), owner varchar(20) NOT NULL)`,
@@ -355,6 +364,8 @@ const msSql: FixtureSql = {
   stamps: `CREATE TABLE stamps (id int NOT NULL PRIMARY KEY, at datetimeoffset(7) NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `[${n.replace(/]/g, "]]")}]`,
+  holdTableLock: (t) => `BEGIN TRANSACTION; SELECT COUNT(*) AS n FROM ${t} WITH (TABLOCK, HOLDLOCK)`,
+  commit: "COMMIT TRANSACTION",
   oddTable: (t, k, v) => `CREATE TABLE ${t} (${k} int NOT NULL PRIMARY KEY, ${v} nvarchar(40) NULL)`,
   insertOdd: (t, from, to) => `INSERT INTO ${t} SELECT g, CONCAT(N'v', g) FROM ${numbers(from, to)}`,
   settings: `CREATE TABLE settings (name varchar(40) NOT NULL PRIMARY KEY, url varchar(200) NULL, owner varchar(20) NOT NULL)`,
@@ -415,6 +426,8 @@ export async function postgresDb(): Promise<ConformanceDb> {
     target: pgSide(env.target),
     sql: pgSql,
     config: async (tables, settings) => void (await env.config(tables, settings)),
+    endRunSessions: async (side) =>
+      (await env.source.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE $1", [`uat-refresh run % (${side})`])).rows[0].n,
     close: () => env.close(),
   };
 }
@@ -456,6 +469,11 @@ export async function sqlServerDb(url: string): Promise<ConformanceDb> {
           settings: { default_batch_size: 10000, connection_timeout: 30, command_timeout: 300, max_retries: 0, ...settings },
         }),
       );
+    },
+    endRunSessions: async (side) => {
+      const ids = await master.query<{ id: number }>({ sql: "SELECT session_id AS id FROM sys.dm_exec_sessions WHERE program_name LIKE @p1", params: [`uat-refresh run % (${side})`] });
+      for (const { id } of ids) await master.execute({ sql: `KILL ${Number(id)}`, params: [] });
+      return ids.length;
     },
     close: async () => {
       await Promise.all([source.close(), target.close()]);

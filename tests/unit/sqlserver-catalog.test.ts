@@ -242,6 +242,17 @@ describe("identity columns through tedious' own bulk load", () => {
     await expect(loading).rejects.toThrow("source connection lost");
   });
 
+  it("a source that failed before the bulk load began still says why (not 'closed before its end')", async () => {
+    // The source's request failed at once (its connection was gone) and its stream was destroyed with that error,
+    // before the load attached its listeners: the error is the stream's own.
+    const failed = new Readable({ objectMode: true, read() {} });
+    failed.on("error", () => {});
+    failed.destroy(Object.assign(new Error("the server ended the connection: it closed while a request waited for its answer"), { code: "ECONNCLOSED" }));
+    await new Promise((r) => setImmediate(r));
+    const { connection } = recordingConnection();
+    await expect(bulkLoad(connection, { schema: "dbo", name: "orders" }, cols, failed, { batchSize: 10 })).rejects.toMatchObject({ code: "ECONNCLOSED" });
+  });
+
   it("reseeds the identity after loading explicit values, into UAT's range, with an explicit value (grammar-valid)", () => {
     const q = sqlServerCompiler.resyncIdentity({ schema: "dbo", name: "ord'ers" }, cols[0], "2000000000")!;
     // the name travels as a parameter and enters DBCC as a plain '' literal, quotes doubled by the server

@@ -112,11 +112,31 @@ class SqlServerSession implements Session {
 
   /** ApplicationIntent=ReadOnly does not stop writes on a primary, so a source session sends nothing but one plain
    *  SELECT, always as one parameterised request (./read-only; a db_datareader login is the real guard). */
+  /** Why the connection ended, once it has (a KILL, a failover, the network): said on every later request. tedious
+   *  may say "end" before the socket's error, which says more. */
+  private ended?: string;
+
   constructor(
     private connection: Connection,
     private readOnly: boolean,
   ) {
     this.introspector = sqlServerIntrospector((sql, params) => this.query({ sql, params }));
+    connection.on("end", () => (this.ended ??= "the connection was closed"));
+    connection.on("error", (e) => (this.ended = e.message));
+  }
+
+  /**
+   * A connection the server ended while it was idle (a KILL) fails the next request with tedious' "Requests can only be
+   * made in the LoggedIn state, not the Final state" (EINVALIDSTATE) once tedious has seen the socket close, or with
+   * "unexpected end of message stream" (no code) when the request went out first. Neither says why, and neither is
+   * a transient error: both become "the server ended the connection: <why>", ECONNCLOSED, so the unit is retried on
+   * a new session.
+   */
+  private explain(e: unknown): unknown {
+    const err = e as { code?: string; message?: string };
+    const ended = (err?.code === "EINVALIDSTATE" && this.ended) || (err?.code === undefined && err?.message === "unexpected end of message stream");
+    if (!ended) return e;
+    return Object.assign(new Error(`the server ended the connection: ${this.ended ?? "it closed while a request waited for its answer"}`, { cause: e }), { code: "ECONNCLOSED" });
   }
 
   /** Resolves to the rows the request changed (tedious sums the DONE tokens' counts of a batch). */
@@ -124,7 +144,7 @@ class SqlServerSession implements Session {
     const refused = this.refusal(q);
     if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
-      const req = new Request(q.sql, (err, rowCount) => (err ? reject(err) : resolve(rowCount ?? 0)));
+      const req = new Request(q.sql, (err, rowCount) => (err ? reject(this.explain(err)) : resolve(rowCount ?? 0)));
       q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null || v === undefined ? null : String(v)));
       if (onRow) req.on("row", (cols: { value: unknown; metadata: { colName: string } }[]) => onRow(Object.fromEntries(cols.map((c) => [c.metadata.colName, c.value]))));
       if (q.params.length || this.readOnly) this.connection.execSql(req);
@@ -214,7 +234,7 @@ class SqlServerSession implements Session {
   }
 
   private batch(sql: string) {
-    return new Promise<void>((resolve, reject) => this.connection.execSqlBatch(new Request(sql, (err) => (err ? reject(err) : resolve()))));
+    return new Promise<void>((resolve, reject) => this.connection.execSqlBatch(new Request(sql, (err) => (err ? reject(this.explain(err)) : resolve()))));
   }
 
   async exportRows(q: CompiledQuery): Promise<RowStream> {
@@ -227,8 +247,9 @@ class SqlServerSession implements Session {
       read: () => req?.resume(),
     });
     const done = new Promise<void>((resolve, reject) => {
-      req = new Request(q.sql, (err) => {
-        if (err) {
+      req = new Request(q.sql, (failed) => {
+        if (failed) {
+          const err = this.explain(failed) as Error;
           stream.destroy(err);
           reject(err);
         } else {
@@ -249,7 +270,9 @@ class SqlServerSession implements Session {
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
     const info = opts.columnInfo ?? (await this.introspector.columns(table));
     const cols = columns.map((n) => columnNamed(info, n, table));
-    const total = await bulkLoad(this.connection, table, cols, rows.stream, { ...opts, batchSize: Math.max(opts.batchSize, BULK_BATCH_MIN_ROWS) });
+    const total = await bulkLoad(this.connection, table, cols, rows.stream, { ...opts, batchSize: Math.max(opts.batchSize, BULK_BATCH_MIN_ROWS) }).catch((e) => {
+      throw this.explain(e);
+    });
     await rows.done;
     return total;
   }
@@ -359,13 +382,15 @@ export function rowPuller(rows: AsyncIterable<unknown>): () => unknown {
     failed = e;
     settle((w) => w.reject(e));
   });
-  s.on("close", () => settle((w) => (s.readableEnded ? w.resolve(END) : w.reject(failed ?? new Error("the row stream closed before its end")))));
+  // A stream that failed before these listeners were attached (its source refused the query at once) still says why.
+  const why = () => failed ?? s.errored ?? new Error("the row stream closed before its end");
+  s.on("close", () => settle((w) => (s.readableEnded ? w.resolve(END) : w.reject(why()))));
   return () => {
     if (failed) return Promise.reject(failed);
     const row = s.read();
     if (row !== null) return row;
     if (s.readableEnded) return END;
-    if (s.destroyed) return Promise.reject(failed ?? new Error("the row stream closed before its end"));
+    if (s.destroyed) return Promise.reject(why());
     return new Promise((resolve, reject) => (waiter = { resolve, reject }));
   };
 }
