@@ -9,6 +9,7 @@ import { formatRows, formatTime } from "@/components/ui/format";
 import { useHydrated } from "@/components/ui/use-hydrated";
 import { PlanPreview, usePlan } from "./plan-preview";
 import { modeLabel } from "@/lib/mode";
+import type { LockWait } from "@/lib/dialects/types";
 
 interface Side { rows: number | null; estimated?: boolean; watermark: string | null; error?: string; refreshing?: boolean; asOf?: string; note?: string }
 
@@ -39,11 +40,17 @@ interface StatusResponse {
   target: { server: string; database: string; engine: string };
   connections: { role: string; ok: boolean; latencyMs?: number; version?: string; error?: string }[];
   tables: TableRow[];
-  active: { id: string; status: string; triggeredBy: string; trigger: string; startedAt: string; tables: { tableName: string; status: string; phase: string | null }[] }[];
+  active: { id: string; status: string; triggeredBy: string; trigger: string; startedAt: string; tables: { tableName: string; status: string; phase: string | null }[]; lockWaits?: LockWait[] }[];
   checkedAt: string;
 }
 
 type SortKey = "name" | "mode" | "source" | "target" | "lastRun";
+
+/** A session in a refresh's way as an operator can find it: who, with what, from where, doing what. */
+function blockerText(b: LockWait["blockers"][number]) {
+  const detail = [b.application, b.client, b.state].filter(Boolean).join(", ");
+  return `${b.user ?? "another session"}${detail ? ` (${detail})` : ""}`;
+}
 
 async function fetchStatus(environment: string): Promise<StatusResponse> {
   const r = await fetch(`/api/status?env=${encodeURIComponent(environment)}`, { cache: "no-store" });
@@ -138,6 +145,11 @@ export function Dashboard({ canTrigger, environment, initial }: { canTrigger: bo
                   {r.tables.map((t) => t.tableName).join(", ")}
                 </Link>{" "}
                 {r.status === "queued" ? "queued" : "running"} · by {r.triggeredBy} ({r.trigger}) since {formatTime(r.startedAt)}
+                {r.lockWaits?.map((w, i) => (
+                  <p key={i} className="text-amber-800" data-testid="lock-wait">
+                    waiting since {formatTime(w.since)} for a lock on UAT held by {w.blockers.map(blockerText).join("; ")}
+                  </p>
+                ))}
               </li>
             ))}
           </ul>

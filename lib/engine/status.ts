@@ -1,6 +1,6 @@
 // What the dashboard and `--status` show: per table, both sides' row counts and max watermark, and the last sync.
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
-import type { Session } from "../dialects/types";
+import type { LockWait, Session } from "../dialects/types";
 import { dialectFor } from "../dialects";
 import type { Metadata } from "../metadata/client";
 import { exportConfig, resolveEnvironment } from "../config/store";
@@ -218,8 +218,11 @@ export async function dashboardStatus(db: Metadata, lockUrl: string, asked?: str
   const [source, target] = await Promise.all([checkSide(config, "source"), checkSide(config, "target")]);
   const connections = [source.check, target.check];
   let tables: TableStatus[] = [];
+  let waits: LockWait[] = [];
   try {
     if (source.session && target.session) tables = await tableStatuses(db, { name: environment, config }, locked, { source: source.session, target: target.session });
+    // While something runs: which of its UAT sessions wait for a lock, and whose (a tester's open transaction).
+    if (locked.size && target.session?.introspector.lockWaits) waits = await target.session.introspector.lockWaits().catch(() => []);
   } finally {
     await Promise.all([source.session?.close(), target.session?.close()]);
   }
@@ -233,7 +236,7 @@ export async function dashboardStatus(db: Metadata, lockUrl: string, asked?: str
     source: { server: config.databases.source.server, database: config.databases.source.database, engine: config.databases.source.engine },
     connections,
     tables: tables.map((t) => ({ ...t, running: locked.has(t.name), queued: queued.has(t.name) })),
-    active: running.map((r) => ({ id: r.id, status: r.status, triggeredBy: r.triggeredBy, trigger: r.trigger, startedAt: r.startedAt, tables: r.tables })),
+    active: running.map((r) => ({ id: r.id, status: r.status, triggeredBy: r.triggeredBy, trigger: r.trigger, startedAt: r.startedAt, tables: r.tables, lockWaits: waits.filter((w) => w.runId === r.id) })),
     checkedAt: new Date().toISOString(),
   };
 }

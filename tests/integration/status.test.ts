@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportConfig } from "../../lib/config/store";
 import { EXACT_COUNT_LIMIT } from "../../lib/engine/limits";
@@ -163,6 +164,24 @@ describe("status (dashboard and --status)", () => {
       expect(status.tables.every((t) => !t.target.error)).toBe(true);
     } finally {
       await env.target.query(`ALTER DATABASE ${uat} RESET default_transaction_read_only`);
+    }
+  });
+  it("says which UAT session a running refresh waits for (a tester's open transaction): who, with what, doing what", async () => {
+    await env.config([{ name: "small", strategy: "simple_copy", sync_mode: "full_replace" }]);
+    const tester = new pg.Client({ connectionString: env.targetUrl, application_name: "tester psql" });
+    await tester.connect();
+    try {
+      await tester.query("BEGIN; LOCK TABLE small IN ACCESS SHARE MODE");
+      const running = runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["small"] });
+      const wait = await waitFor(async () => (await dashboardStatus(env.db, env.metaUrl)).active.find((r) => r.lockWaits.length)?.lockWaits[0], 30_000, 200);
+      expect(wait.blockers).toEqual([expect.objectContaining({ application: "tester psql", state: "idle in transaction" })]);
+      expect(wait.blockers[0].user).toBeTruthy();
+      expect(Date.parse(wait.since)).toBeLessThanOrEqual(Date.now());
+      await tester.query("COMMIT");
+      expect((await running).status).toBe("succeeded");
+      expect((await dashboardStatus(env.db, env.metaUrl)).active).toEqual([]);
+    } finally {
+      await tester.end();
     }
   });
 });
