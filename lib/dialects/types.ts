@@ -183,14 +183,14 @@ export interface Introspector {
   /** Which of `wanted` the session's login lacks on `table` (ALTER: change its triggers and constraints, attach
    *  and detach partitions: PostgreSQL needs the table's owner, SQL Server the ALTER permission). */
   missingPrivileges(table: TableRef, wanted: Privilege[]): Promise<Privilege[]>;
-  /** Sessions of refresh runs on this database waiting for a lock, each with the sessions holding it (absent: the
-   *  dialect cannot tell). */
-  lockWaits?(): Promise<LockWait[]>;
+  /** Sessions on this database whose name starts with `sessionPrefix` and that wait for a lock, each with the
+   *  sessions holding it (absent: the dialect cannot tell). */
+  lockWaits?(sessionPrefix: string): Promise<LockWait[]>;
 }
 
-/** A refresh run's session waiting for a lock: the run (from its session's name), since when, and who holds it. */
+/** A session waiting for a lock: its name (as it named itself to the server), since when, and who holds the lock. */
 export interface LockWait {
-  runId: string;
+  session: string;
   since: string;
   /** The sessions in its way, as the server lists them (fields the login may not see are null). */
   blockers: { user: string | null; application: string | null; client: string | null; state: string | null }[];

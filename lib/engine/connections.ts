@@ -99,8 +99,16 @@ function windowsTarget(db: DatabaseConfig, vars: ReturnType<typeof credentialVar
  *  holds what; status sessions also never wait long for a lock. */
 export type Purpose = { kind: "run"; runId: string } | { kind: "status" } | { kind: "check" };
 
+/** How every run's sessions are named first: a server's session list is searched by it (lock waits). */
+export const RUN_SESSION_PREFIX = "uat-refresh run ";
+
 export function applicationName(purpose: Purpose, role: Role): string {
-  return `uat-refresh ${purpose.kind === "run" ? `run ${purpose.runId}` : purpose.kind} (${role})`;
+  return purpose.kind === "run" ? `${RUN_SESSION_PREFIX}${purpose.runId} (${role})` : `uat-refresh ${purpose.kind} (${role})`;
+}
+
+/** The run a session named by applicationName belongs to (undefined: not a run's session). */
+export function runOfSession(name: string): string | undefined {
+  return name.startsWith(RUN_SESSION_PREFIX) ? name.slice(RUN_SESSION_PREFIX.length).split(" ")[0] : undefined;
 }
 
 /** How long a status read waits for a lock before it reports the table as busy. */

@@ -6,7 +6,7 @@ import type { Metadata } from "../metadata/client";
 import { exportConfig, resolveEnvironment } from "../config/store";
 import type { EnvironmentConfig } from "../config/environments";
 import { activeRuns, tableEnd } from "../runs";
-import { openSession } from "./connections";
+import { openSession, runOfSession, RUN_SESSION_PREFIX } from "./connections";
 import { countOrEstimate } from "./limits";
 import { lockedTables } from "./locks";
 import { openPair, sweepInterruptedRuns } from "./runner";
@@ -222,7 +222,7 @@ export async function dashboardStatus(db: Metadata, lockUrl: string, asked?: str
   try {
     if (source.session && target.session) tables = await tableStatuses(db, { name: environment, config }, locked, { source: source.session, target: target.session });
     // While something runs: which of its UAT sessions wait for a lock, and whose (a tester's open transaction).
-    if (locked.size && target.session?.introspector.lockWaits) waits = await target.session.introspector.lockWaits().catch(() => []);
+    if (locked.size && target.session?.introspector.lockWaits) waits = await target.session.introspector.lockWaits(RUN_SESSION_PREFIX).catch(() => []);
   } finally {
     await Promise.all([source.session?.close(), target.session?.close()]);
   }
@@ -236,7 +236,7 @@ export async function dashboardStatus(db: Metadata, lockUrl: string, asked?: str
     source: { server: config.databases.source.server, database: config.databases.source.database, engine: config.databases.source.engine },
     connections,
     tables: tables.map((t) => ({ ...t, running: locked.has(t.name), queued: queued.has(t.name) })),
-    active: running.map((r) => ({ id: r.id, status: r.status, triggeredBy: r.triggeredBy, trigger: r.trigger, startedAt: r.startedAt, tables: r.tables, lockWaits: waits.filter((w) => w.runId === r.id) })),
+    active: running.map((r) => ({ id: r.id, status: r.status, triggeredBy: r.triggeredBy, trigger: r.trigger, startedAt: r.startedAt, tables: r.tables, lockWaits: waits.filter((w) => runOfSession(w.session) === r.id) })),
     checkedAt: new Date().toISOString(),
   };
 }

@@ -9,6 +9,7 @@ import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 import type { RefreshConfig, TableConfigDraft } from "../../lib/config/schema";
 import { configSchema } from "../../lib/config/schema";
 import { importConfig } from "../../lib/config/store";
+import { RUN_SESSION_PREFIX } from "../../lib/engine/connections";
 
 export interface Side {
   exec(sql: string): Promise<void>;
@@ -427,7 +428,7 @@ export async function postgresDb(): Promise<ConformanceDb> {
     sql: pgSql,
     config: async (tables, settings) => void (await env.config(tables, settings)),
     endRunSessions: async (side) =>
-      (await env.source.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE $1", [`uat-refresh run % (${side})`])).rows[0].n,
+      (await env.source.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE $1", [`${RUN_SESSION_PREFIX}% (${side})`])).rows[0].n,
     close: () => env.close(),
   };
 }
@@ -471,7 +472,7 @@ export async function sqlServerDb(url: string): Promise<ConformanceDb> {
       );
     },
     endRunSessions: async (side) => {
-      const ids = await master.query<{ id: number }>({ sql: "SELECT session_id AS id FROM sys.dm_exec_sessions WHERE program_name LIKE @p1", params: [`uat-refresh run % (${side})`] });
+      const ids = await master.query<{ id: number }>({ sql: "SELECT session_id AS id FROM sys.dm_exec_sessions WHERE program_name LIKE @p1", params: [`${RUN_SESSION_PREFIX}% (${side})`] });
       for (const { id } of ids) await master.execute({ sql: `KILL ${Number(id)}`, params: [] });
       return ids.length;
     },

@@ -117,21 +117,19 @@ export function postgresIntrospector(query: Query): Introspector {
       return rows.map((r) => r.name);
     },
 
-    async lockWaits() {
+    async lockWaits(sessionPrefix) {
       // pg_blocking_pids: the sessions holding (or queued ahead for) the lock each waiting session wants.
       const rows = await query<{ waiter: string; since: string; user: string | null; application: string | null; client: string | null; state: string | null }>(
         `SELECT w.application_name AS waiter, to_char(w.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS since,
                 b.usename AS "user", nullif(b.application_name, '') AS application, host(b.client_addr) AS client, b.state AS state
          FROM pg_stat_activity w CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid) JOIN pg_stat_activity b ON b.pid = bp.pid
-         WHERE w.datname = current_database() AND w.wait_event_type = 'Lock' AND w.application_name LIKE 'uat-refresh run %'
+         WHERE w.datname = current_database() AND w.wait_event_type = 'Lock' AND starts_with(w.application_name, $1)
          ORDER BY w.pid, b.pid`,
-        [],
+        [sessionPrefix],
       );
       const waits = new Map<string, LockWait>();
       for (const r of rows) {
-        const runId = /^uat-refresh run (\S+) /.exec(r.waiter)?.[1];
-        if (!runId) continue;
-        const wait = waits.get(r.waiter) ?? { runId, since: r.since, blockers: [] };
+        const wait = waits.get(r.waiter) ?? { session: r.waiter, since: r.since, blockers: [] };
         wait.blockers.push({ user: r.user, application: r.application, client: r.client, state: r.state });
         waits.set(r.waiter, wait);
       }
