@@ -105,6 +105,12 @@ async function setUp(s: Server, rows: number) {
 let cpuAtFirstRows: NodeJS.CpuUsage | undefined;
 const FIRST_ROWS = 10_000;
 
+/** Marks the first rows handed on: the process's CPU then, and the time since `started` (ms). */
+function firstRowsAt(started: number): number {
+  cpuAtFirstRows = process.cpuUsage();
+  return performance.now() - started;
+}
+
 /** The bare pipe: a streaming SELECT into one BulkLoad, in one transaction with the TRUNCATE. */
 async function bare(s: Server, rows: number, started: number) {
   const [src, tgt] = await Promise.all([connect(s, DB.source), connect(s, DB.target)]);
@@ -113,10 +119,7 @@ async function bare(s: Server, rows: number, started: number) {
   const stream = new Readable({ objectMode: true, highWaterMark: 1000, read: () => request.resume() });
   const request: Request = new Request(`SELECT ${NAMES.join(", ")} FROM bench`, (err) => (err ? stream.destroy(err) : stream.push(null)));
   request.on("row", (cols: ColumnValue[]) => {
-    if (++read === FIRST_ROWS) {
-      firstRows = performance.now() - started;
-      cpuAtFirstRows = process.cpuUsage();
-    }
+    if (++read === FIRST_ROWS) firstRows = firstRowsAt(started);
     if (!stream.push(cols.map((c) => c.value))) request.pause();
   });
   await exec(tgt, "BEGIN TRANSACTION; TRUNCATE TABLE bench");
@@ -156,10 +159,7 @@ async function engine(started: number) {
     triggeredBy: "bench",
     tables: ["bench"],
     onProgress: (e) => {
-      if (!firstRows && e.phase === "loading" && e.rows >= FIRST_ROWS) {
-        firstRows = performance.now() - started;
-        cpuAtFirstRows = process.cpuUsage();
-      }
+      if (!firstRows && e.phase === "loading" && e.rows >= FIRST_ROWS) firstRows = firstRowsAt(started);
     },
   });
   await db.$disconnect();
@@ -204,10 +204,7 @@ async function streams(s: Server, rows: number, n: number) {
   const setUpMs = Math.round(loadStarted - setUpStarted);
   let firstRows = 0;
   const results = await runStreamJobs(jobs, (_i, r) => {
-    if (!firstRows && r >= FIRST_ROWS) {
-      firstRows = performance.now() - loadStarted;
-      cpuAtFirstRows = process.cpuUsage();
-    }
+    if (!firstRows && r >= FIRST_ROWS) firstRows = firstRowsAt(loadStarted);
   }, new AbortController());
   const total = results.reduce((n, r) => n + r.rows, 0);
   const loadMs = performance.now() - loadStarted;
