@@ -266,6 +266,9 @@ export interface Session {
   exportRows(q: CompiledQuery): Promise<RowStream>;
   /** Bulk-loads a RowStream from the same engine; resolves to the number of rows written. */
   importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number>;
+  /** Why the server ended this session, once it did (a KILL or pg_terminate_backend, a restart, the network);
+   *  unset while it is open and when the product itself closed or cut it. */
+  readonly endedByServer?: string;
   /** Forcefully ends the session (a killed refresh). */
   destroy(): void;
   close(): Promise<void>;

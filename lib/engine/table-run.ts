@@ -95,7 +95,26 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
   return { table: t.name, status: "succeeded", plan, outcome, durationMs };
 }
 
-async function recordFailure(db: Metadata, t: Tracked, e: unknown, req: RunRequest, plan: TablePlan | undefined, hintFor: (e: unknown) => string | undefined): Promise<TableReport> {
+const SESSION_ENDED_HINT =
+  "A server ended one of the refresh's sessions (an administrator's KILL or pg_terminate_backend, a restart or failover, the network): the unit in progress was rolled back; a unit is retried up to settings.max_retries times on new sessions.";
+
+/**
+ * A unit that failed because a server ended one of its sessions says which and why, whatever error surfaced first:
+ * a source ending mid-stream also breaks UAT's load (whose server then complains of a short bulk load), and a
+ * UAT ending mid-load breaks the source's read.
+ */
+export function sessionEnded(e: unknown, pair: Pick<Sessions, "source" | "target">): unknown {
+  for (const side of ["source", "target"] as const) {
+    const why = pair[side].endedByServer;
+    if (why) return Object.assign(new RefreshError(`the ${side} server ended the connection: ${why}`, { hint: SESSION_ENDED_HINT }), { cause: e });
+  }
+  return e;
+}
+
+async function recordFailure(db: Metadata, t: Tracked, failure: unknown, req: RunRequest, plan: TablePlan | undefined, pair: Sessions): Promise<TableReport> {
+  // The product's own refusals stand as they are; anything else may be the consequence of a session ended.
+  const e = failure instanceof RefreshError ? failure : sessionEnded(failure, pair);
+  const hintFor = (x: unknown) => dialectFor(pair.target.engine).hintFor(x);
   const error = req.signal?.aborted ? cancelledMessage(req.signal, t.progress.committed) : e instanceof Error ? e.message : String(e);
   t.progress.phase("failed", { message: error });
   await t.persist.flush();
@@ -149,7 +168,6 @@ async function freshSessions(pair: Sessions) {
 }
 
 export async function refreshTable(db: Metadata, runId: string, resultId: string, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest): Promise<TableReport> {
-  const dialect = dialectFor(config.databases.target.engine);
   const t = await track(db, runId, resultId, table.name, req);
   let plan: TablePlan | undefined;
   const stopListening = cutOnAbort(pair, req);
@@ -159,7 +177,7 @@ export async function refreshTable(db: Metadata, runId: string, resultId: string
     const outcome = req.dryRun ? undefined : await strategyFor(table.strategy).execute(planned.ctx, plan);
     return await recordCommitted(db, t, plan, outcome);
   } catch (e) {
-    const report = await recordFailure(db, t, e, req, plan, (x) => dialect.hintFor(x));
+    const report = await recordFailure(db, t, e, req, plan, pair);
     await freshSessions(pair);
     return report;
   } finally {
@@ -184,7 +202,6 @@ export interface GroupUnit {
 /** A refused group still plans every member, so each problem of the configuration is said at once (a misspelled
  *  column is not hidden behind the refusal); the refusal is said on the tables it concerns, the others point there. */
 async function refuseGroup(db: Metadata, tracked: Map<string, Tracked>, config: RefreshConfig, refused: Record<string, string>, group: RefreshGroup, pair: Sessions, req: RunRequest, note: string) {
-  const dialect = dialectFor(config.databases.target.engine);
   const named = Object.keys(refused);
   const reports: TableReport[] = [];
   for (const m of group.members) {
@@ -193,7 +210,7 @@ async function refuseGroup(db: Metadata, tracked: Map<string, Tracked>, config: 
       await planTable(db, t, config, config.tables.find((x) => x.name === m.name)!, pair, { ...req, dryRun: true }, note);
       throw new RefreshError(refused[m.name] ?? `not refreshed: its group is refused (see ${named.join(", ")}: referenced by tables outside the configuration)`);
     } catch (e) {
-      reports.push(await recordFailure(db, t, e, req, undefined, (x) => dialect.hintFor(x)));
+      reports.push(await recordFailure(db, t, e, req, undefined, pair));
     }
   }
   await freshSessions(pair);
@@ -201,7 +218,6 @@ async function refuseGroup(db: Metadata, tracked: Map<string, Tracked>, config: 
 }
 
 export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<string, string>, config: RefreshConfig, unit: GroupUnit, pair: Sessions, req: RunRequest): Promise<TableReport[]> {
-  const dialect = dialectFor(config.databases.target.engine);
   const { group } = unit;
   const note = `refreshed as one group: ${describeGroup(group)}`;
   const tracked = new Map<string, Tracked>();
@@ -251,7 +267,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
       try {
         reports.push(await recordCommitted(db, t, plans.get(s.member.name)!, await strategyFor("staging_partition_switch").execute(s.ctx, plans.get(s.member.name)!)));
       } catch (e) {
-        reports.push(await recordFailure(db, t, e, req, plans.get(s.member.name), (x) => dialect.hintFor(x)));
+        reports.push(await recordFailure(db, t, e, req, plans.get(s.member.name), pair));
         await freshSessions(pair);
       }
     }
@@ -260,10 +276,11 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
     // The one transaction rolled back (or never started): every member failed with the group; partition-switch
     // members, which would have run after it, did not run.
     const reports: TableReport[] = [];
-    const message = e instanceof Error ? e.message : String(e);
+    const named = sessionEnded(e, pair);
+    const message = named instanceof Error ? named.message : String(named);
     for (const m of group.members) {
-      const err = m.kind === "switch" && inTransaction.length ? new RefreshError(`not run: its group failed first (${message})`) : e;
-      reports.push(await recordFailure(db, tracked.get(m.name)!, err, req, plans.get(m.name), (x) => dialect.hintFor(x)));
+      const err = m.kind === "switch" && inTransaction.length ? new RefreshError(`not run: its group failed first (${message})`) : named;
+      reports.push(await recordFailure(db, tracked.get(m.name)!, err, req, plans.get(m.name), pair));
     }
     await freshSessions(pair);
     return reports;

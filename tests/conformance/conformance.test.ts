@@ -696,33 +696,66 @@ for (const engine of engines) {
       }
     });
 
-    it("the source session ended by an administrator while UAT waits for a tester's lock: the run says why, UAT as it was; with a retry it succeeds", async () => {
-      await db.source.exec(db.sql.insertOrders(900_001, 905_000, "ended"));
-      // fire_triggers keeps the load in place on every server (no twin): UAT's TRUNCATE waits for the tester.
-      const tables = [{ name: "orders", strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true }];
-      const before = await db.target.fingerprint("orders");
-      const refreshEndingTheSource = async (retries: number) => {
-        await db.config(tables, { max_retries: retries });
-        await db.target.exec(db.sql.holdTableLock("orders"));
-        let ended: Promise<number> | undefined;
-        const report = await runRefresh(db.env.db, db.env.metaUrl, {
-          trigger: "cli",
-          triggeredBy: "conformance",
-          tables: ["orders"],
-          // The load's transaction starts: its TRUNCATE waits for the tester while the source session sits idle.
-          onProgress: (e) => void (e.phase === "loading" && (ended ??= db.endRunSessions("source").finally(() => db.target.exec(db.sql.commit)))),
-        });
-        expect(await ended, "source sessions ended").toBeGreaterThan(0);
-        return report.tables[0];
-      };
-      const failed = await refreshEndingTheSource(0);
-      expect(failed.status).toBe("failed");
-      expect(failed.error).toMatch(/^the server ended the connection: /);
-      expect(await db.target.fingerprint("orders")).toEqual(before);
-      const retried = await refreshEndingTheSource(1);
-      expect(retried.status, retried.error).toBe("succeeded");
-      expect(retried.outcome?.rowsWritten).toBeGreaterThanOrEqual(5000);
-      expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
-    });
+    for (const side of ["source", "target"] as const) {
+      const whose = side === "source" ? "the source's session" : "UAT's session (the one waiting)";
+      it(`${whose} ended by an administrator while UAT waits for a tester's lock: the run says why, UAT as it was; with a retry it succeeds`, async () => {
+        const from = side === "source" ? 900_001 : 910_001;
+        await db.source.exec(db.sql.insertOrders(from, from + 4_999, `ended ${side}`));
+        // fire_triggers keeps the load in place on every server (no twin): UAT's TRUNCATE waits for the tester.
+        const tables = [{ name: "orders", strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true }];
+        const before = await db.target.fingerprint("orders");
+        const refreshEndingASession = async (retries: number) => {
+          await db.config(tables, { max_retries: retries });
+          await db.target.exec(db.sql.holdTableLock("orders"));
+          let ended: Promise<number> | undefined;
+          const report = await runRefresh(db.env.db, db.env.metaUrl, {
+            trigger: "cli",
+            triggeredBy: "conformance",
+            tables: ["orders"],
+            // The load's transaction starts: its TRUNCATE waits for the tester while the source session sits idle.
+            onProgress: (e) => void (e.phase === "loading" && (ended ??= db.endRunSessions(side).finally(() => db.target.exec(db.sql.commit)))),
+          });
+          expect(await ended, `${side} sessions ended`).toBeGreaterThan(0);
+          return report.tables[0];
+        };
+        const failed = await refreshEndingASession(0);
+        expect(failed.status).toBe("failed");
+        expect(failed.error).toMatch(new RegExp(`^the ${side} server ended the connection: `));
+        expect(await db.target.fingerprint("orders")).toEqual(before);
+        const retried = await refreshEndingASession(1);
+        expect(retried.status, retried.error).toBe("succeeded");
+        expect(retried.outcome?.rowsWritten).toBeGreaterThanOrEqual(5000);
+        expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
+      });
+    }
+
+    for (const side of ["source", "target"] as const) {
+      const whose = side === "source" ? "the source's session (reading)" : "UAT's session (loading)";
+      it(`${whose} ended by an administrator while the rows stream: the run says why, UAT as it was; with a retry it succeeds`, async () => {
+        const from = side === "source" ? 1_000_001 : 2_000_001;
+        await db.source.exec(db.sql.insertOrders(from, from + 199_999, `streamed ${side}`));
+        const tables = [{ name: "orders", strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true }];
+        const before = await db.target.fingerprint("orders");
+        const refreshEndingASession = async (retries: number) => {
+          await db.config(tables, { max_retries: retries });
+          let ended: Promise<number> | undefined;
+          const report = await runRefresh(db.env.db, db.env.metaUrl, {
+            trigger: "cli",
+            triggeredBy: "conformance",
+            tables: ["orders"],
+            onProgress: (e) => void (retries === 0 && e.phase === "loading" && e.rows > 0 && (ended ??= db.endRunSessions(side))),
+          });
+          if (retries === 0) expect(await ended, `${side} sessions ended`).toBeGreaterThan(0);
+          return report.tables[0];
+        };
+        const failed = await refreshEndingASession(0);
+        expect(failed.status).toBe("failed");
+        expect(failed.error).toMatch(new RegExp(`^the ${side} server ended the connection: `));
+        expect(await db.target.fingerprint("orders")).toEqual(before);
+        const retried = await refreshEndingASession(1);
+        expect(retried.status, retried.error).toBe("succeeded");
+        expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
+      });
+    }
   });
 }

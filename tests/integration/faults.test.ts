@@ -212,7 +212,7 @@ describe("fault injection", () => {
     await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { max_retries: 0 });
     let [report] = await Promise.all([runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"] }), endSourceWhileWaiting()]);
     expect(report.status).toBe("failed");
-    expect(report.tables[0].error).toBe("the server ended the connection: terminating connection due to administrator command");
+    expect(report.tables[0].error).toBe("the source server ended the connection: terminating connection due to administrator command");
     expect(report.tables[0].hint).toMatch(/retried up to settings.max_retries/);
     expect(await fingerprint(env.target, "items")).toEqual(old);
     // 57P01 is transient: with a retry the unit runs again on a new session.

@@ -164,7 +164,7 @@ describe("identity columns through tedious' own bulk load", () => {
 
   /** tedious' real newBulkLoad (an unconnected Connection builds the same BulkLoad); the server side records what it
    *  would be sent: the INSERT BULK text and the rows of each bulk load. */
-  function recordingConnection() {
+  function recordingConnection(serverRefusesShortBatch = false) {
     const real = new Connection({ server: "localhost", authentication: { type: "default", options: { userName: "u", password: "p" } }, options: { encrypt: false } });
     const loads: { sql: string; rows: unknown[][] }[] = [];
     let done: (err?: Error | null, rowCount?: number) => void = () => {};
@@ -180,7 +180,10 @@ describe("identity columns through tedious' own bulk load", () => {
           for await (const r of rows) load.rows.push(r);
           loads.push(load);
           done(undefined, load.rows.length);
-        })().catch((e) => done(e));
+        })().catch((e) =>
+          // What a TDS server was seen to answer a batch whose rows stopped (Babelfish, the source's session KILLed).
+          done(serverRefusesShortBatch ? new Error("Trying to read more data than available in BCP request.") : e),
+        );
       }) as unknown as BulkConnection["execBulkLoad"],
     };
     return { connection, loads };
@@ -240,6 +243,15 @@ describe("identity columns through tedious' own bulk load", () => {
     broken.push([1, "a"]);
     setTimeout(() => broken.destroy(new Error("source connection lost")), 10);
     await expect(loading).rejects.toThrow("source connection lost");
+  });
+
+  it("a source that fails mid-batch is the load's error, even when the server then refuses the short batch", async () => {
+    const broken = new Readable({ objectMode: true, read() {} });
+    const { connection } = recordingConnection(true);
+    const loading = bulkLoad(connection, { schema: "dbo", name: "orders" }, cols, broken, { batchSize: 10 });
+    broken.push([1, "a"]);
+    setTimeout(() => broken.destroy(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })), 10);
+    await expect(loading).rejects.toMatchObject({ message: "socket hang up", code: "ECONNRESET" });
   });
 
   it("a source that failed before the bulk load began still says why (not 'closed before its end')", async () => {

@@ -1,4 +1,5 @@
 // PostgreSQL sessions on node-postgres; rows move as COPY text streams (COPY TO STDOUT -> COPY FROM STDIN).
+import { once, type EventEmitter } from "node:events";
 import { Transform, type TransformCallback } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import pg from "pg";
@@ -106,6 +107,17 @@ class PostgresSession implements Session {
   readonly introspector;
   /** Why the server ended the connection, when it did so between statements (said on the next one). */
   private ended?: Error & { code?: string };
+  /** The server's FATAL message (it ends the session after sending it), or that the connection closed under us. */
+  private fatal?: string;
+  private closedUnderUs = false;
+  /** The connection has ended (whoever ended it). */
+  private over = false;
+  /** The product closed or cut the connection itself. */
+  private closing = false;
+
+  get endedByServer() {
+    return this.fatal ?? (this.closedUnderUs ? "the connection was closed" : undefined);
+  }
 
   constructor(
     private client: pg.Client,
@@ -113,6 +125,15 @@ class PostgresSession implements Session {
   ) {
     this.introspector = postgresIntrospector((sql, params) => this.query({ sql, params }));
     client.on("error", (e) => (this.ended ??= e));
+    client.on("end", () => {
+      this.closedUnderUs ||= !this.closing;
+      this.over = true;
+    });
+    // Every error message this session's server sends (answering a statement or not): a FATAL one ends the session.
+    // Errors that reach a statement or stream may be another session's (a pipe fails both ends with one error).
+    (client as unknown as { connection: EventEmitter }).connection.on("errorMessage", (m: pg.DatabaseError) => {
+      if (m.severity === "FATAL") this.fatal ??= m.message;
+    });
   }
 
   /**
@@ -212,15 +233,30 @@ class PostgresSession implements Session {
     const ingest = this.client.query(copyFrom(`COPY ${qualified(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`));
     const counter = new RowCounter(opts.onRows);
     // pipeline propagates backpressure both ways and tears everything down when either side fails.
-    await Promise.all([pipeline(rows.stream, counter, ingest), rows.done]);
+    await Promise.all([pipeline(rows.stream, counter, ingest), rows.done]).catch((e) => this.afterSocketError(e));
     return counter.rows;
   }
 
+  /**
+   * A write the server's closed socket refused (EPIPE, ECONNRESET) fails before the server's last words are read: its
+   * FATAL message and the connection's end follow at once. Waiting for them (a moment at most) lets the session say
+   * why it ended instead of "write EPIPE".
+   */
+  private async afterSocketError(e: unknown): Promise<never> {
+    const code = (e as { code?: string })?.code;
+    if ((code === "EPIPE" || code === "ECONNRESET") && !this.over && !this.closing) {
+      await once(this.client, "end", { signal: AbortSignal.timeout(2000) }).catch(() => {});
+    }
+    throw e;
+  }
+
   destroy() {
+    this.closing = true;
     (this.client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   }
 
   async close() {
+    this.closing = true;
     await this.client.end().catch(() => {});
   }
 }

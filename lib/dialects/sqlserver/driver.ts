@@ -115,28 +115,37 @@ class SqlServerSession implements Session {
   /** Why the connection ended, once it has (a KILL, a failover, the network): said on every later request. tedious
    *  may say "end" before the socket's error, which says more. */
   private ended?: string;
+  /** The product closed or cut the connection itself: its end is not the server's doing. */
+  private closing = false;
+  endedByServer?: string;
 
   constructor(
     private connection: Connection,
     private readOnly: boolean,
   ) {
     this.introspector = sqlServerIntrospector((sql, params) => this.query({ sql, params }));
-    connection.on("end", () => (this.ended ??= "the connection was closed"));
-    connection.on("error", (e) => (this.ended = e.message));
+    const ended = (why: string) => {
+      if (!this.closing) this.endedByServer = why;
+    };
+    connection.on("end", () => ended((this.ended ??= "the connection was closed")));
+    connection.on("error", (e) => ended((this.ended = e.message)));
   }
 
   /**
    * A connection the server ended while it was idle (a KILL) fails the next request with tedious' "Requests can only be
    * made in the LoggedIn state, not the Final state" (EINVALIDSTATE) once tedious has seen the socket close, or with
-   * "unexpected end of message stream" (no code) when the request went out first. Neither says why, and neither is
-   * a transient error: both become "the server ended the connection: <why>", ECONNCLOSED, so the unit is retried on
-   * a new session.
+   * "unexpected end of message stream" (no code) when the request went out first; one ended while a request streamed
+   * fails it with the socket's error ("socket hang up"). They become "the server ended the connection: <why>",
+   * ECONNCLOSED, so the unit is retried on a new session, and the session remembers it (endedByServer).
    */
   private explain(e: unknown): unknown {
     const err = e as { code?: string; message?: string };
-    const ended = (err?.code === "EINVALIDSTATE" && this.ended) || (err?.code === undefined && err?.message === "unexpected end of message stream");
+    const socket = err?.code === "ESOCKET" || err?.code === "ECONNRESET";
+    const ended = (err?.code === "EINVALIDSTATE" && this.ended) || (err?.code === undefined && err?.message === "unexpected end of message stream") || socket;
     if (!ended) return e;
-    return Object.assign(new Error(`the server ended the connection: ${this.ended ?? "it closed while a request waited for its answer"}`, { cause: e }), { code: "ECONNCLOSED" });
+    const why = this.ended ?? (socket ? err.message! : "it closed while a request waited for its answer");
+    if (!this.closing) this.endedByServer ??= why;
+    return Object.assign(new Error(`the server ended the connection: ${why}`, { cause: e }), { code: "ECONNCLOSED" });
   }
 
   /** Resolves to the rows the request changed (tedious sums the DONE tokens' counts of a batch). */
@@ -278,10 +287,12 @@ class SqlServerSession implements Session {
   }
 
   destroy() {
+    this.closing = true;
     (this.connection as unknown as { socket?: { destroy(): void } }).socket?.destroy();
   }
 
   async close() {
+    this.closing = true;
     this.connection.close();
   }
 }
@@ -305,6 +316,13 @@ export async function bulkLoad(connection: BulkConnection, table: TableRef, cols
   const problems = unloadableColumns(cols);
   if (problems.length) throw new Error(`${qualified(table)}: ${problems.join("; ")}`);
   const pull = rowPuller(rows);
+  // A row stream that fails mid-batch (the source's session ended) makes tedious end the batch short, and the server
+  // then refuses it ("Trying to read more data than available in BCP request"): the stream's own error is the why.
+  let streamFailed: unknown;
+  const noteFailure = (e: unknown) => {
+    streamFailed ??= e;
+    throw e;
+  };
   let total = 0;
   const bytesOf = () => 16 * cols.length * total; // rough: TDS bytes are not visible here
   for (let first = await pull(); first !== END; first = await pull()) {
@@ -330,11 +348,11 @@ export async function bulkLoad(connection: BulkConnection, table: TableRef, cols
         }
         if (n >= opts.batchSize) return Promise.resolve(DONE);
         const row = pull();
-        return row instanceof Promise ? row.then(take) : Promise.resolve(take(row));
+        return row instanceof Promise ? row.then(take, noteFailure) : Promise.resolve(take(row));
       },
     };
     await new Promise<void>((resolve, reject) => {
-      const bulk = connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: !!opts.fireTriggers }, (err) => (err ? reject(err) : resolve()));
+      const bulk = connection.newBulkLoad(qualified(table), { keepNulls: true, lockTable: true, checkConstraints: true, fireTriggers: !!opts.fireTriggers }, (err) => (err ? reject(streamFailed ?? err) : resolve()));
       // tedious writes `[name]` without doubling a `]` inside the name: give it the name QUOTENAME would write.
       for (const c of cols) {
         const exact = transportOf(c);
