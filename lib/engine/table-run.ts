@@ -18,6 +18,7 @@ import { annotatePlan } from "./uat-report";
 import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 import { configuredMode, effectiveMode } from "../mode";
+import { sessionEnded } from "./session-ended";
 
 /** What a cancel left: `committed` rows had already been committed (they stay) when it arrived, or nothing. */
 export function cancelledMessage(signal: AbortSignal, committed = 0) {
@@ -93,22 +94,6 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
     },
   });
   return { table: t.name, status: "succeeded", plan, outcome, durationMs };
-}
-
-const SESSION_ENDED_HINT =
-  "A server ended one of the refresh's sessions (an administrator's KILL or pg_terminate_backend, a restart or failover, the network): the unit in progress was rolled back; a unit is retried up to settings.max_retries times on new sessions.";
-
-/**
- * A unit that failed because a server ended one of its sessions says which and why, whatever error surfaced first:
- * a source ending mid-stream also breaks UAT's load (whose server then complains of a short bulk load), and a
- * UAT ending mid-load breaks the source's read.
- */
-export function sessionEnded(e: unknown, pair: Pick<Sessions, "source" | "target">): unknown {
-  for (const side of ["source", "target"] as const) {
-    const why = pair[side].endedByServer;
-    if (why) return Object.assign(new RefreshError(`the ${side} server ended the connection: ${why}`, { hint: SESSION_ENDED_HINT }), { cause: e });
-  }
-  return e;
 }
 
 async function recordFailure(db: Metadata, t: Tracked, failure: unknown, req: RunRequest, plan: TablePlan | undefined, pair: Sessions): Promise<TableReport> {

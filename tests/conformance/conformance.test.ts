@@ -283,6 +283,32 @@ for (const engine of engines) {
       }
     });
 
+    it("parallel streams: UAT's sessions ended by an administrator while the streams load: the run names UAT's server, the day as it was; with a retry it succeeds", async () => {
+      await db.source.exec(db.sql.insertDaily(20250107, 200_000, "streams ended"));
+      const before = await db.target.fingerprint("daily");
+      const refreshEndingUat = async (retries: number) => {
+        await db.config([{ name: "daily", strategy: "staging_partition_switch", date_buffer_days: 0 }], { max_streams_per_table: 4, min_rows_per_stream: 200, max_retries: retries });
+        let ended: Promise<number> | undefined;
+        const report = await runRefresh(db.env.db, db.env.metaUrl, {
+          trigger: "cli",
+          triggeredBy: "conformance",
+          tables: ["daily"],
+          onProgress: (e) => void (retries === 0 && e.phase === "loading" && e.rows > 0 && (ended ??= db.endRunSessions("target"))),
+        });
+        if (retries === 0) expect(await ended, "UAT sessions ended").toBeGreaterThan(0);
+        return report.tables[0];
+      };
+      const failed = await refreshEndingUat(0);
+      expect(failed.status).toBe("failed");
+      expect(failed.error).toMatch(/^the target server ended the connection: /);
+      expect(failed.hint).toMatch(/retried up to settings.max_retries/);
+      expect(await db.target.fingerprint("daily")).toEqual(before);
+      const retried = await refreshEndingUat(1);
+      expect(retried.status, retried.error).toBe("succeeded");
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM daily WHERE report_date = 20250107"))).toBe(200_000);
+      expect(retried.outcome?.verification?.ok, retried.outcome?.verification?.detail).toBe(true);
+    });
+
     it("staging_partition_switch: days after the last boundary get partitions (the open-ended last range)", async () => {
       await db.source.exec(db.sql.weeklySource);
       await db.target.exec(db.sql.weeklyTarget([20250101, 20250102, 20250103]));

@@ -427,8 +427,14 @@ export async function postgresDb(): Promise<ConformanceDb> {
     target: pgSide(env.target),
     sql: pgSql,
     config: async (tables, settings) => void (await env.config(tables, settings)),
+    // This environment's database only: other test files' refreshes run on the same server at the same time.
     endRunSessions: async (side) =>
-      (await env.source.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE $1", [`${RUN_SESSION_PREFIX}% (${side})`])).rows[0].n,
+      (
+        await env.source.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE $1 AND datname = $2", [
+          `${RUN_SESSION_PREFIX}% (${side})`,
+          new URL(side === "source" ? env.sourceUrl : env.targetUrl).pathname.slice(1),
+        ])
+      ).rows[0].n,
     close: () => env.close(),
   };
 }
@@ -472,7 +478,11 @@ export async function sqlServerDb(url: string): Promise<ConformanceDb> {
       );
     },
     endRunSessions: async (side) => {
-      const ids = await master.query<{ id: number }>({ sql: "SELECT session_id AS id FROM sys.dm_exec_sessions WHERE program_name LIKE @p1", params: [`${RUN_SESSION_PREFIX}% (${side})`] });
+      // This run's database only: another suite may be refreshing on the same server.
+      const ids = await master.query<{ id: number }>({
+        sql: "SELECT session_id AS id FROM sys.dm_exec_sessions WHERE program_name LIKE @p1 AND database_id = DB_ID(@p2)",
+        params: [`${RUN_SESSION_PREFIX}% (${side})`, `${id}_${side === "source" ? "src" : "tgt"}`],
+      });
       for (const { id } of ids) await master.execute({ sql: `KILL ${Number(id)}`, params: [] });
       return ids.length;
     },

@@ -162,4 +162,33 @@ describe("parallel streams into a staging table (PostgreSQL)", () => {
       expect(total, key.name).toBe(20000);
     }
   });
+
+  it("one stream's UAT session ended by an administrator while it loads: the run names UAT's server and why, the target as it was", async () => {
+    const tgt = new URL(env.targetUrl).pathname.slice(1);
+    await env.source.query(rows(20250103, 400_000, "big"));
+    await env.source.query("ANALYZE events");
+    await env.config([{ name: "events", strategy: "staging_partition_switch" }], { ...SETTINGS, max_retries: 0 });
+    const before = await fingerprint(env.target, "events");
+    // Only a stream's session (a COPY into its staging table), not the run's own UAT session.
+    const endOneCopy = () =>
+      admin.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM (SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'uat-refresh run % (target)' AND state = 'active' AND query LIKE 'COPY %' LIMIT 1) one", [tgt]);
+    let ended = 0;
+    let ending: Promise<unknown> | undefined;
+    const report = await runRefresh(env.db, env.metaUrl, {
+      trigger: "cli",
+      triggeredBy: "test",
+      onProgress: (e) => {
+        if (ended || ending || e.phase !== "loading" || e.rows === 0) return;
+        ending = endOneCopy().then((r) => (ended = r.rows[0].n)).finally(() => (ending = undefined));
+      },
+    });
+    expect(ended, "a stream's COPY was ended").toBe(1);
+    expect(report.tables[0].status).toBe("failed");
+    // The server's reason when it was read before the socket closed; a COPY writing at full speed often only sees the
+    // closed socket (write EPIPE / ECONNRESET). Either way the side is named.
+    expect(report.tables[0].error).toMatch(/^the target server ended the connection: (terminating connection due to administrator command|write EPIPE|write ECONNRESET|Connection terminated unexpectedly)$/);
+    expect(report.tables[0].hint).toMatch(/retried up to settings.max_retries/);
+    expect(await fingerprint(env.target, "events")).toEqual(before);
+    expect(await leftovers()).toEqual([]);
+  });
 });

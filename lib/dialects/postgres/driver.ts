@@ -116,7 +116,8 @@ class PostgresSession implements Session {
   private closing = false;
 
   get endedByServer() {
-    return this.fatal ?? (this.closedUnderUs ? "the connection was closed" : undefined);
+    // Without the server's words (a socket closed before they were read): node-postgres' own.
+    return this.fatal ?? (this.closedUnderUs ? (this.ended?.message ?? "the connection was closed") : undefined);
   }
 
   constructor(

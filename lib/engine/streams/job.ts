@@ -9,6 +9,7 @@ import { connectTo, type Endpoint } from "../connections";
 import { compileMasking } from "../masking/stage";
 import { failpoint } from "../failpoints";
 import { readChecksum, type Checksum } from "../checksum";
+import { sessionEnded } from "../session-ended";
 
 /** Plain data (it crosses to a worker thread): where to read, what, and where to write. */
 export interface StreamJob {
@@ -71,7 +72,7 @@ export async function runStreamJob(job: StreamJob, onRows: (rows: number, bytes:
   } catch (e) {
     // An unfinished read is ended with the failure, so closing its session cannot raise it a second time later.
     exported?.destroy();
-    throw e;
+    throw sessions.length === 2 ? sessionEnded(e, { source: sessions[0], target: sessions[1] }) : e;
   } finally {
     signal.removeEventListener("abort", stop);
     await Promise.all(sessions.map((s) => s.close().catch(() => {})));

@@ -19,7 +19,7 @@ export function threadEntry(): string | null {
   return candidates.find((f) => existsSync(f)) ?? null;
 }
 
-type Message = { type: "rows"; rows: number; bytes: number } | { type: "done"; result: StreamResult } | { type: "error"; error: { name: string; message: string; code?: string; number?: number } };
+type Message = { type: "rows"; rows: number; bytes: number } | { type: "done"; result: StreamResult } | { type: "error"; error: { name: string; message: string; code?: string; number?: number; hint?: string } };
 
 const idle: { worker: Worker; entry: string; timer: NodeJS.Timeout }[] = [];
 

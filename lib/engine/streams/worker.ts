@@ -20,6 +20,6 @@ port.on("message", (m: { type: "job"; job: StreamJob } | { type: "abort" }) => {
   };
   runStreamJob(m.job, progress, current.signal)
     .then((result) => port.postMessage({ type: "done", result }))
-    .catch((e: Error & { code?: string; number?: number }) => port.postMessage({ type: "error", error: { name: e.name, message: e.message, code: e.code, number: e.number } }))
+    .catch((e: Error & { code?: string; number?: number; hint?: string }) => port.postMessage({ type: "error", error: { name: e.name, message: e.message, code: e.code, number: e.number, hint: e.hint } }))
     .finally(() => (current = null));
 });
