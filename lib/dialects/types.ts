@@ -183,6 +183,9 @@ export interface Introspector {
   /** Which of `wanted` the session's login lacks on `table` (ALTER: change its triggers and constraints, attach
    *  and detach partitions: PostgreSQL needs the table's owner, SQL Server the ALTER permission). */
   missingPrivileges(table: TableRef, wanted: Privilege[]): Promise<Privilege[]>;
+  /** Whether row-level security would let the session's login see and write only some of `table`'s rows (absent:
+   *  the dialect cannot tell). */
+  rowSecurityApplies?(table: TableRef): Promise<boolean>;
   /** Sessions on this database whose name starts with `sessionPrefix` and that wait for a lock, each with the
    *  sessions holding it (absent: the dialect cannot tell). */
   lockWaits?(sessionPrefix: string): Promise<LockWait[]>;

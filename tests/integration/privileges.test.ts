@@ -97,6 +97,29 @@ describe("privileges, checked in the plan", () => {
     }
   });
 
+  it("row-level security on UAT's table (a policy testers work under) that the target login is subject to fails the table in the plan, UAT as it was", async () => {
+    await configure(true);
+    const before = await fingerprint(env.target, "items");
+    await env.target.query(`ALTER TABLE items ENABLE ROW LEVEL SECURITY; CREATE POLICY testers_rows ON items TO ${role} USING (id <= 50)`);
+    try {
+      for (const run of [dryRun, () => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" })]) {
+        const r = await run();
+        expect(r.status).toBe("failed");
+        expect(r.tables[0].error).toBe("row-level security on public.items applies to the target login: it would write and empty only the rows its policies allow");
+        expect(r.tables[0].hint).toMatch(/BYPASSRLS/);
+      }
+      expect(await fingerprint(env.target, "items")).toEqual(before);
+      // The owner bypasses it, unless the table forces it on its owner too.
+      await env.target.query(`ALTER TABLE items OWNER TO ${role}`);
+      expect((await dryRun()).status).toBe("succeeded");
+      await env.target.query("ALTER TABLE items FORCE ROW LEVEL SECURITY");
+      expect((await dryRun()).tables[0].error).toMatch(/^row-level security on public.items applies/);
+    } finally {
+      await env.target.query(`ALTER TABLE items NO FORCE ROW LEVEL SECURITY; ALTER TABLE items OWNER TO CURRENT_USER`);
+      await env.target.query("DROP POLICY testers_rows ON items; ALTER TABLE items DISABLE ROW LEVEL SECURITY");
+    }
+  });
+
   it("the source login needs SELECT", async () => {
     await env.source.query(`REVOKE SELECT ON items FROM ${role}`);
     const refused = await dryRun();

@@ -153,6 +153,17 @@ export function postgresIntrospector(query: Query): Introspector {
       return r ? wanted.filter((p: Privilege) => !r[p]) : wanted;
     },
 
+    // PostgreSQL's rule (Row Security Policies): superusers and BYPASSRLS roles bypass it; so does the table's owner
+    // (or a member of its owner role), unless the table has FORCE ROW LEVEL SECURITY.
+    async rowSecurityApplies(table) {
+      const [r] = await query<{ applies: boolean }>(
+        `SELECT c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls) AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE')) AS applies
+         FROM pg_class c, pg_roles r WHERE c.oid = to_regclass($1) AND r.rolname = current_user`,
+        [qualified(table)],
+      );
+      return !!r?.applies;
+    },
+
     async sequences(table) {
       // A default's dependency on a sequence is recorded whether or not the sequence is OWNED BY the column;
       // identity columns' internal sequences are excluded (resyncIdentity moves those).
