@@ -722,66 +722,45 @@ for (const engine of engines) {
       }
     });
 
-    for (const side of ["source", "target"] as const) {
-      const whose = side === "source" ? "the source's session" : "UAT's session (the one waiting)";
-      it(`${whose} ended by an administrator while UAT waits for a tester's lock: the run says why, UAT as it was; with a retry it succeeds`, async () => {
-        const from = side === "source" ? 900_001 : 910_001;
-        await db.source.exec(db.sql.insertOrders(from, from + 4_999, `ended ${side}`));
-        // fire_triggers keeps the load in place on every server (no twin): UAT's TRUNCATE waits for the tester.
-        const tables = [{ name: "orders", strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true }];
-        const before = await db.target.fingerprint("orders");
-        const refreshEndingASession = async (retries: number) => {
-          await db.config(tables, { max_retries: retries });
-          await db.target.exec(db.sql.holdTableLock("orders"));
-          let ended: Promise<number> | undefined;
-          const report = await runRefresh(db.env.db, db.env.metaUrl, {
-            trigger: "cli",
-            triggeredBy: "conformance",
-            tables: ["orders"],
-            // The load's transaction starts: its TRUNCATE waits for the tester while the source session sits idle.
-            onProgress: (e) => void (e.phase === "loading" && (ended ??= db.endRunSessions(side).finally(() => db.target.exec(db.sql.commit)))),
-          });
-          expect(await ended, `${side} sessions ended`).toBeGreaterThan(0);
-          return report.tables[0];
-        };
-        const failed = await refreshEndingASession(0);
-        expect(failed.status).toBe("failed");
-        expect(failed.error).toMatch(new RegExp(`^the ${side} server ended the connection: `));
-        expect(await db.target.fingerprint("orders")).toEqual(before);
-        const retried = await refreshEndingASession(1);
-        expect(retried.status, retried.error).toBe("succeeded");
-        expect(retried.outcome?.rowsWritten).toBeGreaterThanOrEqual(5000);
-        expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
-      });
-    }
-
-    for (const side of ["source", "target"] as const) {
-      const whose = side === "source" ? "the source's session (reading)" : "UAT's session (loading)";
-      it(`${whose} ended by an administrator while the rows stream: the run says why, UAT as it was; with a retry it succeeds`, async () => {
-        const from = side === "source" ? 1_000_001 : 2_000_001;
-        await db.source.exec(db.sql.insertOrders(from, from + 199_999, `streamed ${side}`));
-        const tables = [{ name: "orders", strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true }];
-        const before = await db.target.fingerprint("orders");
-        const refreshEndingASession = async (retries: number) => {
-          await db.config(tables, { max_retries: retries });
-          let ended: Promise<number> | undefined;
-          const report = await runRefresh(db.env.db, db.env.metaUrl, {
-            trigger: "cli",
-            triggeredBy: "conformance",
-            tables: ["orders"],
-            onProgress: (e) => void (retries === 0 && e.phase === "loading" && e.rows > 0 && (ended ??= db.endRunSessions(side))),
-          });
-          if (retries === 0) expect(await ended, `${side} sessions ended`).toBeGreaterThan(0);
-          return report.tables[0];
-        };
-        const failed = await refreshEndingASession(0);
-        expect(failed.status).toBe("failed");
-        expect(failed.error).toMatch(new RegExp(`^the ${side} server ended the connection: `));
-        expect(await db.target.fingerprint("orders")).toEqual(before);
-        const retried = await refreshEndingASession(1);
-        expect(retried.status, retried.error).toBe("succeeded");
-        expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
-      });
-    }
+    // A DBA ends one of the run's sessions (pg_terminate_backend / KILL): while UAT's TRUNCATE waits for a tester's
+    // lock (the source idle in its snapshot), and while the rows stream (the source reading, UAT loading).
+    const endings = [
+      { when: "while UAT waits for a tester's lock", rows: 5_000, first: 900_001, holdLock: true },
+      { when: "while the rows stream", rows: 200_000, first: 1_000_001, holdLock: false },
+    ];
+    for (const { when, rows, first, holdLock } of endings)
+      for (const side of ["source", "target"] as const) {
+        it(`${side === "source" ? "the source's session" : "UAT's session"} ended by an administrator ${when}: the run names its server and why, UAT as it was; with a retry it succeeds`, async () => {
+          const from = first + (side === "source" ? 0 : 500_000);
+          await db.source.exec(db.sql.insertOrders(from, from + rows - 1, `ended ${side}`));
+          // fire_triggers keeps the load in place on every server (no twin).
+          const tables = [{ name: "orders", strategy: "simple_copy" as const, sync_mode: "full_replace" as const, fire_triggers: true }];
+          const before = await db.target.fingerprint("orders");
+          const refreshEndingASession = async (retries: number) => {
+            await db.config(tables, { max_retries: retries });
+            if (holdLock) await db.target.exec(db.sql.holdTableLock("orders"));
+            const end = () => (holdLock ? db.endRunSessions(side).finally(() => db.target.exec(db.sql.commit)) : db.endRunSessions(side));
+            let ended: Promise<number> | undefined;
+            const report = await runRefresh(db.env.db, db.env.metaUrl, {
+              trigger: "cli",
+              triggeredBy: "conformance",
+              tables: ["orders"],
+              // Held by the tester, the load's TRUNCATE waits from its first progress; otherwise its first rows.
+              onProgress: (e) => void (e.phase === "loading" && (holdLock || e.rows > 0) && (ended ??= end())),
+            });
+            expect(await ended, `${side} sessions ended`).toBeGreaterThan(0);
+            return report.tables[0];
+          };
+          const failed = await refreshEndingASession(0);
+          expect(failed.status).toBe("failed");
+          expect(failed.error).toMatch(new RegExp(`^the ${side} server ended the connection: `));
+          expect(failed.hint).toMatch(/retried up to settings.max_retries/);
+          expect(await db.target.fingerprint("orders")).toEqual(before);
+          const retried = await refreshEndingASession(1);
+          expect(retried.status, retried.error).toBe("succeeded");
+          expect(retried.outcome?.rowsWritten).toBeGreaterThanOrEqual(rows);
+          expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
+        });
+      }
   });
 }
