@@ -52,6 +52,11 @@ export const databaseSchema = z
       ctx.addIssue({ code: "custom", path: ["options", "encrypt"], message: "must be true, false or strict" });
     if (d.engine === "sqlserver" && d.options.caCertificate !== undefined && trustsServerCertificate(d.options))
       ctx.addIssue({ code: "custom", path: ["options", "caCertificate"], message: "conflicts with trustServerCertificate: true, which skips the verification caCertificate asks for: set one of them" });
+    const exempt = d.options.rowSecurityExempt;
+    if (exempt !== undefined && d.engine !== "sqlserver")
+      ctx.addIssue({ code: "custom", path: ["options", "rowSecurityExempt"], message: "is for SQL Server; PostgreSQL reads who bypasses row-level security from its catalog (BYPASSRLS, the table's owner)" });
+    else if (exempt !== undefined && !([true, false, "true", "false"] as unknown[]).includes(exempt))
+      ctx.addIssue({ code: "custom", path: ["options", "rowSecurityExempt"], message: "must be true or false" });
   });
 
 /** An admin's record that a table outside the configuration keeps its UAT rows while this table is refreshed:

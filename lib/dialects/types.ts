@@ -183,12 +183,20 @@ export interface Introspector {
   /** Which of `wanted` the session's login lacks on `table` (ALTER: change its triggers and constraints, attach
    *  and detach partitions: PostgreSQL needs the table's owner, SQL Server the ALTER permission). */
   missingPrivileges(table: TableRef, wanted: Privilege[]): Promise<Privilege[]>;
-  /** Whether row-level security would let the session's login see and write only some of `table`'s rows (absent:
-   *  the dialect cannot tell). */
-  rowSecurityApplies?(table: TableRef): Promise<boolean>;
+  /** Row-level security that applies to the session's login on `table` (null: none; absent: the dialect cannot
+   *  tell). */
+  rowSecurity?(table: TableRef): Promise<RowSecurity | null>;
   /** Sessions on this database whose name starts with `sessionPrefix` and that wait for a lock, each with the
    *  sessions holding it (absent: the dialect cannot tell). */
   lockWaits?(sessionPrefix: string): Promise<LockWait[]>;
+}
+
+/** Row-level security on a table, as it applies to one login. */
+export interface RowSecurity {
+  /** What applies, as the catalog names it (policies, or their predicates). */
+  policies: string[];
+  /** Reads see only the rows it allows, and so do a DELETE's and an UPDATE's (otherwise it only refuses writes). */
+  filtersReads: boolean;
 }
 
 /** A session waiting for a lock: its name (as it named itself to the server), since when, and who holds the lock. */

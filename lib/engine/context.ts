@@ -8,6 +8,7 @@ import { withRetry } from "./retry";
 import type { Endpoint } from "./connections";
 import { columnDrift } from "./drift";
 import { RefreshError } from "./errors";
+import { refuseFilteredSource } from "./row-security";
 import { resolveUatRows, type UatRows } from "./uat-rows";
 
 export { RefreshError };
@@ -113,7 +114,7 @@ export async function resolveTable(
     const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns);
     return { uat, capabilities: await sessions.target.capabilities?.() };
   };
-  const [readable, read] = await Promise.allSettled([refuseSourceWithoutSelect(sessions.source, sourceTable), targetSide()]);
+  const [readable, read] = await Promise.allSettled([refuseUnreadableSource(sessions.source, sourceTable), targetSide()]);
   for (const r of [readable, read]) if (r.status === "rejected") throw r.reason;
   const { uat, capabilities } = (read as PromiseFulfilledResult<{ uat: UatRows; capabilities?: ServerCapabilities }>).value;
   return {
@@ -135,9 +136,11 @@ export async function resolveTable(
   };
 }
 
-async function refuseSourceWithoutSelect(source: Session, table: TableRef) {
+/** The source login must read every row of the table: allowed to, and not filtered by row-level security. */
+async function refuseUnreadableSource(source: Session, table: TableRef) {
   const missing = await source.introspector.missingPrivileges(table, ["SELECT"]);
   if (missing.length) throw new RefreshError(`the source login lacks SELECT on ${displayName(table)}`);
+  await refuseFilteredSource(source, table);
 }
 
 export function columnPair(ctx: TableContext, name: string) {

@@ -3,6 +3,7 @@
 import type { Privilege } from "../dialects/types";
 import { displayName, RefreshError, type TableContext } from "./context";
 import type { TablePlan } from "./strategies/types";
+import { refuseSecuredTarget } from "./row-security";
 
 export interface GroupRole {
   /** The table is merged (update / insert / delete) instead of emptied and loaded. */
@@ -29,22 +30,15 @@ export async function refuseMissingPrivileges(ctx: TableContext, plan: TablePlan
   if (stages) need("CREATE", "create its staging table");
   if (ctx.uat?.generators.some((g) => g.sequence)) need("SEQUENCE", "move them past the copied values");
 
-  const target = ctx.sessions.target.introspector;
-  const [missing, filtered] = await Promise.all([
-    target.missingPrivileges(ctx.targetTable, [...needs.keys()]),
-    // A partition switch writes a staging table of its own; everything else writes and empties the table itself.
-    plan.mode === "partition_switch" ? false : target.rowSecurityApplies?.(ctx.targetTable),
-  ]);
+  // A partition switch writes a staging table of its own; everything else writes and empties the table itself.
+  if (plan.mode !== "partition_switch") await refuseSecuredTarget(ctx.sessions.target, ctx.targetTable);
+  const missing = await ctx.sessions.target.introspector.missingPrivileges(ctx.targetTable, [...needs.keys()]);
   const postgres = ctx.dialect.engine === "postgres";
   const label = (p: Privilege) =>
     p === "ALTER" && postgres ? "ALTER (PostgreSQL: be the table's owner or a member of its owner role)"
     : p === "CREATE" ? `CREATE on schema ${ctx.targetTable.schema}${postgres ? "" : " (CREATE TABLE, and ALTER on the schema)"}`
     : p === "SEQUENCE" ? `${postgres ? "UPDATE" : "ALTER"} on the sequences its columns draw from`
     : p;
-  if (filtered)
-    throw new RefreshError(`row-level security on ${displayName(ctx.targetTable)} applies to the target login: it would write and empty only the rows its policies allow`, {
-      hint: "Give the target login BYPASSRLS (or make it the table's owner, without FORCE ROW LEVEL SECURITY); nothing was written.",
-    });
   if (missing.length)
     throw new RefreshError(
       `the target login lacks ${missing.map((p) => `${label(p)} (to ${needs.get(p)})`).join(", ")} on ${displayName(ctx.targetTable)}`,

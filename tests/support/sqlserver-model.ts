@@ -41,6 +41,8 @@ export interface ModelTable {
   /** The table's declared structure and storage, when a test needs more than (id bigint, key): the catalog rows
    *  are rendered from it, and SWITCH compares twins against it. */
   structure?: Structure;
+  /** Enabled security policies' predicates on the table, as SQL.rowSecurity reads them (sys.security_predicates). */
+  securityPredicates?: { policy: string; kind: "FILTER" | "BLOCK"; predicate: string }[];
 }
 
 /** A column as its DDL states it. */
@@ -610,6 +612,7 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     if (sql === SQL.findTable) return [t.table] as R[];
     // The modelled tables have no foreign keys, triggers or sequences.
     if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
+    if (sql === SQL.rowSecurity) return (t.securityPredicates ?? []) as R[];
     // The modelled login holds every permission.
     const asked = privilegesAsked(sql);
     if (asked) return [Object.fromEntries(asked.map((p) => [p, 1]))] as R[];

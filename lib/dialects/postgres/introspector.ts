@@ -154,14 +154,16 @@ export function postgresIntrospector(query: Query): Introspector {
     },
 
     // PostgreSQL's rule (Row Security Policies): superusers and BYPASSRLS roles bypass it; so does the table's owner
-    // (or a member of its owner role), unless the table has FORCE ROW LEVEL SECURITY.
-    async rowSecurityApplies(table) {
-      const [r] = await query<{ applies: boolean }>(
-        `SELECT c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls) AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE')) AS applies
+    // (or a member of its owner role), unless the table has FORCE ROW LEVEL SECURITY. Enabled without a policy, it
+    // hides every row.
+    async rowSecurity(table) {
+      const [r] = await query<{ applies: boolean; policies: string[] }>(
+        `SELECT c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls) AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE')) AS applies,
+                ARRAY(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid ORDER BY 1) AS policies
          FROM pg_class c, pg_roles r WHERE c.oid = to_regclass($1) AND r.rolname = current_user`,
         [qualified(table)],
       );
-      return !!r?.applies;
+      return r?.applies ? { policies: r.policies.length ? r.policies.map((p) => `policy ${p}`) : ["no policy: every row hidden"], filtersReads: true } : null;
     },
 
     async sequences(table) {

@@ -6,7 +6,7 @@ import { Connection, Request, TYPES, type ConnectionConfiguration } from "tediou
 import { randomBytes } from "node:crypto";
 import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerCapabilities, ServerIdentity, Session, TableRef } from "../types";
 import { qualified } from "./compiler";
-import { sqlServerIntrospector } from "./introspector";
+import { sqlServerIntrospector, type IntrospectorOptions } from "./introspector";
 import { refusal, transportOf } from "./transport";
 import { sourceStatementProblem } from "./read-only";
 import { columnNamed } from "../columns";
@@ -59,7 +59,7 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
     const sql = DRIVER_SQL.lockTimeout(opts.lockTimeoutMs);
     await new Promise<void>((resolve, reject) => connection.execSqlBatch(new Request(sql, (err) => (err ? reject(err) : resolve()))));
   }
-  return new SqlServerSession(connection, opts.readOnly);
+  return new SqlServerSession(connection, opts.readOnly, { rowSecurityExempt: o.rowSecurityExempt === true || o.rowSecurityExempt === "true" });
 }
 
 /** The `encrypt` option as tedious takes it. */
@@ -122,8 +122,9 @@ class SqlServerSession implements Session {
   constructor(
     private connection: Connection,
     private readOnly: boolean,
+    introspection: IntrospectorOptions = {},
   ) {
-    this.introspector = sqlServerIntrospector((sql, params) => this.query({ sql, params }));
+    this.introspector = sqlServerIntrospector((sql, params) => this.query({ sql, params }), introspection);
     const ended = (why: string) => {
       if (!this.closing) this.endedByServer = why;
     };

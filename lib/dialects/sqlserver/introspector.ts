@@ -117,6 +117,12 @@ export const SQL = {
   // every sequence the table's defaults draw from (ALTER SEQUENCE ... RESTART). Only the privileges asked for are
   // evaluated: the source is asked for SELECT alone, and the SEQUENCE test reads three catalog views.
   privileges: (wanted: readonly Privilege[]) => `SELECT ${[...new Set(wanted)].map((p) => `${PRIVILEGE_TESTS[p]} AS [${p}]`).join(", ")}`,
+  // Row-level security (SQL Server 2016+): the enabled security policies' predicates on the table. SQL Server applies
+  // them to every login, db_owner and the table's owner too ("Row-level security", Microsoft Learn); a predicate's
+  // logic (whether it lets this login see every row) is a function the catalog cannot evaluate for rows it hides.
+  rowSecurity: `SELECT SCHEMA_NAME(sp.schema_id) + '.' + sp.name AS [policy], pr.predicate_type_desc AS [kind], pr.predicate_definition AS [predicate]
+    FROM sys.security_predicates AS pr JOIN sys.security_policies AS sp ON sp.object_id = pr.object_id
+    WHERE pr.target_object_id = OBJECT_ID(@p1) AND sp.is_enabled = 1 ORDER BY [policy], pr.security_predicate_id`,
   filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
     FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
     JOIN sys.partition_schemes AS ps ON ps.data_space_id = dds.partition_scheme_id
@@ -171,7 +177,16 @@ export function switchBlockers(r: StorageRow): string[] {
   return out;
 }
 
-export function sqlServerIntrospector(query: Query): Introspector {
+/** Invalid object name: a server without the catalog view (before SQL Server 2016, or a TDS server that lacks it). */
+const INVALID_OBJECT_NAME = 208;
+
+export interface IntrospectorOptions {
+  /** The connection's `rowSecurityExempt` option: an administrator's word that the security policies' predicates
+   *  let this login see and change every row (the catalog cannot tell). */
+  rowSecurityExempt?: boolean;
+}
+
+export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
   /** Per-partition DATA_COMPRESSION of the heap / clustered index (`table`) and of each index by name. */
   async function compressionOf(table: TableRef) {
     const rows = await query<{ indexId: number; index: string | null; partition: number; compression: string }>(SQL.compression, [qualified(table)]);
@@ -276,6 +291,23 @@ export function sqlServerIntrospector(query: Query): Introspector {
       if (!wanted.length) return [];
       const [r] = await query<Record<string, number | null>>(SQL.privileges(wanted), [qualified(table)]);
       return r ? wanted.filter((p: Privilege) => Number(r[p]) !== 1) : wanted;
+    },
+
+    async rowSecurity(table) {
+      if (options.rowSecurityExempt) return null;
+      let rows: { policy: string; kind: string; predicate: string }[];
+      try {
+        rows = await query(SQL.rowSecurity, [qualified(table)]);
+      } catch (e) {
+        // No security policies on a server without their catalog views.
+        if ((e as { number?: number }).number === INVALID_OBJECT_NAME) return null;
+        throw e;
+      }
+      if (!rows.length) return null;
+      return {
+        policies: rows.map((r) => `security policy ${r.policy}: ${String(r.kind).toUpperCase()} ${r.predicate}`),
+        filtersReads: rows.some((r) => String(r.kind).toUpperCase() === "FILTER"),
+      };
     },
 
     async sequences(table) {

@@ -1,0 +1,115 @@
+// Row-level security on SQL Server, said in the plan. Microsoft Learn, "Row-level security": filter predicates
+// silently filter the rows available to read operations (SELECT, UPDATE, DELETE), block predicates refuse writes
+// that violate them, and "if the dbo user, a member of the db_owner role, or the table owner queries a table that
+// has a security policy defined and enabled, the rows are filtered or blocked as defined by the security policy".
+// No login bypasses them, so an enabled predicate on a table is what the catalog can tell; whether a predicate lets
+// the refresh's login see every row is the administrator's word (options.rowSecurityExempt). The TDS server here
+// has no security policies (no sys.security_predicates): this is verified on modelled catalog rows.
+import { describe, expect, it } from "vitest";
+import { databaseSchema, settingsSchema, type TableConfigInput } from "../../lib/config/schema";
+import { registerBuiltInDialects } from "../../lib/dialects/builtin";
+import { sqlServerDialect } from "../../lib/dialects/sqlserver";
+import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
+import { resolveTable } from "../../lib/engine/context";
+import { refuseMissingPrivileges } from "../../lib/engine/privileges";
+import { ProgressTracker } from "../../lib/engine/progress";
+import { simpleCopy } from "../../lib/engine/strategies/simple-copy";
+import { modelSession, SqlError, SqlServerModel, type ModelTable } from "../support/sqlserver-model";
+import { tsqlErrors } from "../support/tsql-check";
+
+registerBuiltInDialects();
+const TABLE = { schema: "dbo", name: "orders" };
+const TENANT_FILTER = { policy: "sec.tenant_policy", kind: "FILTER" as const, predicate: "[sec].[fn_tenant]([tenant_id])" };
+const TENANT_BLOCK = { policy: "sec.tenant_policy", kind: "BLOCK" as const, predicate: "[sec].[fn_tenant]([tenant_id])" };
+
+function table(rows: string[], securityPredicates: ModelTable["securityPredicates"] = []): ModelTable {
+  return { table: TABLE, key: "order_no", keyType: "int", rows, securityPredicates };
+}
+
+/** Plans a full replace of dbo.orders the way a run does (resolve, plan, the target's privileges), nothing executed. */
+async function plan(source: ModelTable, target: ModelTable) {
+  const model = new SqlServerModel({ ...target, functionName: "", schemeName: "", rangeRight: true, boundaries: [] });
+  const sessions = { source: modelSession(source, "source"), target: modelSession(model, "target"), async reopen() {} };
+  const config: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+  const ctx = await resolveTable(config, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", "orders"));
+  const p = await simpleCopy.plan(ctx);
+  await refuseMissingPrivileges(ctx, p);
+  return { model, plan: p };
+}
+
+describe("SQL Server row-level security in the catalog", () => {
+  it("reads the enabled policies' predicates on the table, one plain SELECT the grammar accepts", async () => {
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const introspector = sqlServerIntrospector(async <R,>(sql: string, params: unknown[]) => {
+      sent.push({ sql, params });
+      return [TENANT_BLOCK, TENANT_FILTER] as R[];
+    });
+    expect(await introspector.rowSecurity!(TABLE)).toEqual({
+      policies: ["security policy sec.tenant_policy: BLOCK [sec].[fn_tenant]([tenant_id])", "security policy sec.tenant_policy: FILTER [sec].[fn_tenant]([tenant_id])"],
+      filtersReads: true,
+    });
+    expect(sent).toEqual([{ sql: SQL.rowSecurity, params: ["[dbo].[orders]"] }]);
+    expect(tsqlErrors(SQL.rowSecurity)).toEqual([]);
+    // Only enabled policies count: a policy WITH (STATE = OFF) filters and blocks nothing.
+    expect(SQL.rowSecurity).toMatch(/sp\.is_enabled = 1/);
+  });
+
+  it("block predicates alone refuse writes but filter no read", async () => {
+    const introspector = sqlServerIntrospector(async <R,>() => [TENANT_BLOCK] as R[]);
+    expect((await introspector.rowSecurity!(TABLE))?.filtersReads).toBe(false);
+    expect(await sqlServerIntrospector(async <R,>() => [] as R[]).rowSecurity!(TABLE)).toBeNull();
+  });
+
+  it("a server without the catalog views (before 2016, or a TDS server that lacks them: Invalid object name, 208) has no policies; any other error is the server's", async () => {
+    const failing = (e: Error) =>
+      sqlServerIntrospector(async () => {
+        throw e;
+      });
+    expect(await failing(new SqlError(208, "Invalid object name 'sys.security_predicates'.")).rowSecurity!(TABLE)).toBeNull();
+    await expect(failing(new SqlError(229, "The SELECT permission was denied")).rowSecurity!(TABLE)).rejects.toThrow(/permission was denied/);
+  });
+
+  it("options.rowSecurityExempt: the administrator's word that the predicates let this login see every row; nothing is asked", async () => {
+    let asked = 0;
+    const introspector = sqlServerIntrospector(
+      async <R,>() => {
+        asked++;
+        return [TENANT_FILTER] as R[];
+      },
+      { rowSecurityExempt: true },
+    );
+    expect(await introspector.rowSecurity!(TABLE)).toBeNull();
+    expect(asked).toBe(0);
+  });
+
+  it("the option is checked where it is written: SQL Server only, true or false", () => {
+    const db = (engine: string, rowSecurityExempt: unknown) => databaseSchema.safeParse({ engine, server: "h", database: "d", options: { rowSecurityExempt } });
+    expect(db("sqlserver", true).success).toBe(true);
+    expect(db("sqlserver", "yes").error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["options.rowSecurityExempt", "must be true or false"]]);
+    expect(db("postgres", true).error?.issues[0].message).toMatch(/^is for SQL Server; PostgreSQL reads who bypasses row-level security from its catalog/);
+  });
+});
+
+describe("SQL Server row-level security refused in the plan (modelled catalog)", () => {
+  it("a filter predicate on production's table: the copy would hold only the rows it shows, so the plan refuses it, nothing read or written", async () => {
+    const refused = plan(table(["1", "2", "3"], [TENANT_FILTER]), table(["7"]));
+    await expect(refused).rejects.toThrow(
+      "row-level security on dbo.orders (security policy sec.tenant_policy: FILTER [sec].[fn_tenant]([tenant_id])) filters what the source login reads: the copy would hold only the rows it allows",
+    );
+    await expect(refused).rejects.toMatchObject({ hint: expect.stringMatching(/db_owner and the table's owner too.*options\.rowSecurityExempt: true on the source connection/) });
+  });
+
+  it("a block predicate on production's table is no obstacle to reading it", async () => {
+    const { plan: p, model } = await plan(table(["1", "2", "3"], [TENANT_BLOCK]), table(["7"]));
+    expect(p.mode).toBe("full_replace");
+    expect(model.t.rows).toEqual(["7"]);
+  });
+
+  it("any enabled predicate on UAT's table (a filter hides rows from the DELETE and the merge, a block refuses the load): refused, UAT as it was", async () => {
+    for (const predicate of [TENANT_FILTER, TENANT_BLOCK]) {
+      const refused = plan(table(["1", "2", "3"]), table(["7", "8"], [predicate]));
+      await expect(refused).rejects.toThrow(`row-level security on dbo.orders (security policy sec.tenant_policy: ${predicate.kind} [sec].[fn_tenant]([tenant_id])) applies to the target login`);
+      await expect(refused).rejects.toMatchObject({ hint: expect.stringMatching(/WITH \(STATE = OFF\).*on the target connection; nothing was written/) });
+    }
+  });
+});
