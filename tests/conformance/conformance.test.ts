@@ -9,6 +9,7 @@ import { runStreamJobs } from "../../lib/engine/streams/load";
 import { slicesBetween } from "../../lib/engine/streams/split";
 import { exportConfig } from "../../lib/config/store";
 import { runRefresh } from "../../lib/engine/runner";
+import { dashboardStatus } from "../../lib/engine/status";
 import { postgresDb, sqlServerDb, type ConformanceDb } from "./dialects";
 import { spawnCli, waitFor } from "../support/cli";
 
@@ -60,6 +61,11 @@ const GAPS: { server: RegExp; scenario: string; gap: string }[] = [
     server: /Babelfish/,
     scenario: "a key drawn from a sequence by a default: production's numbers copied, and UAT's next row takes a number of UAT's own range",
     gap: "sys.sequences and sys.sql_expression_dependencies list nothing (a default's definition reads nextval('...')): no sequence a default draws from can be found in the catalog",
+  },
+  {
+    server: /Babelfish/,
+    scenario: "the dashboard says which UAT session a running refresh waits for (a tester's open transaction), and who holds it",
+    gap: "no sys.dm_exec_requests: a request's lock wait and the session blocking it (blocking_session_id) cannot be read",
   },
 ];
 
@@ -720,6 +726,23 @@ for (const engine of engines) {
       } finally {
         await s.close();
       }
+    });
+
+    scenario("the dashboard says which UAT session a running refresh waits for (a tester's open transaction), and who holds it", async () => {
+      await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers: true }]);
+      await db.target.exec(db.sql.holdTableLock("orders"));
+      let running: ReturnType<typeof runRefresh> | undefined;
+      try {
+        running = runRefresh(db.env.db, db.env.metaUrl, { trigger: "cli", triggeredBy: "conformance", tables: ["orders"] });
+        const wait = await waitFor(async () => (await dashboardStatus(db.env.db, db.env.metaUrl)).active.find((r) => r.lockWaits.length)?.lockWaits[0], 60_000, 250);
+        expect(wait.session).toMatch(/^uat-refresh run /);
+        expect(wait.blockers).toEqual([expect.objectContaining({ state: expect.stringMatching(/^(idle in transaction|sleeping in an open transaction)$/) })]);
+        expect(wait.blockers[0].user).toBeTruthy();
+        expect(Date.parse(wait.since)).toBeLessThanOrEqual(Date.now() + 1000);
+      } finally {
+        await db.target.exec(db.sql.commit);
+      }
+      expect((await running!).status).toBe("succeeded");
     });
 
     // A DBA ends one of the run's sessions (pg_terminate_backend / KILL): while UAT's TRUNCATE waits for a tester's

@@ -382,7 +382,8 @@ export class SqlServerDatabase {
     if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));
     if (sql === SQL.indexes) return indexRows({ name: `pk_${t().ref.name}`, clustered: true, unique: true, primaryKey: true, keys: t().primaryKey.map((column) => ({ column })), dataSpace: "PRIMARY" });
     // Nothing compressed: no rows read as NONE everywhere.
-    // No security policies.
+    // SQL Server 2016+ (the view exists), with no security policies.
+    if (sql === SQL.rowSecurityView) return [{ id: -411 }];
     if (sql === SQL.checks || sql === SQL.sequences || sql === SQL.compression || sql === SQL.rowSecurity) return [];
     if (sql === SQL.triggers) return [...t().triggers].filter(([, on]) => on).map(([name]) => ({ name }));
     if (sql === SQL.foreignKeys) {

@@ -612,6 +612,8 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     if (sql === SQL.findTable) return [t.table] as R[];
     // The modelled tables have no foreign keys, triggers or sequences.
     if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
+    // A SQL Server 2016+ (the view exists, with a system object's negative id).
+    if (sql === SQL.rowSecurityView) return [{ id: -411 }] as R[];
     if (sql === SQL.rowSecurity) return (t.securityPredicates ?? []) as R[];
     // The modelled login holds every permission.
     const asked = privilegesAsked(sql);

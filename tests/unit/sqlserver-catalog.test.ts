@@ -452,3 +452,23 @@ describe("privileges asked of the catalog", () => {
     expect(sent.flatMap((sql) => tsqlErrors(sql))).toEqual([]);
   });
 });
+
+describe("lock waits read from the server's request views", () => {
+  it("names each of the run's waiting sessions once, with every session in its way; one parameterised SELECT the grammar accepts", async () => {
+    const sent: unknown[][] = [];
+    const row = (waiter: string, application: string | null) => ({ waiter, since: "2026-12-04T10:00:00Z", user: "tester", application, client: "10.0.0.7", state: "sleeping in an open transaction" });
+    const introspector = sqlServerIntrospector(async <R,>(sql: string, params: unknown[]) => {
+      sent.push([sql, ...params]);
+      return [row("uat-refresh run r1 target", "SSMS"), row("uat-refresh run r1 target", null), row("uat-refresh run r1 stream 2 target", "SSMS")] as R[];
+    });
+    expect(await introspector.lockWaits!("uat-refresh run ")).toEqual([
+      { session: "uat-refresh run r1 target", since: "2026-12-04T10:00:00Z", blockers: [{ user: "tester", application: "SSMS", client: "10.0.0.7", state: "sleeping in an open transaction" }, { user: "tester", application: null, client: "10.0.0.7", state: "sleeping in an open transaction" }] },
+      { session: "uat-refresh run r1 stream 2 target", since: "2026-12-04T10:00:00Z", blockers: [{ user: "tester", application: "SSMS", client: "10.0.0.7", state: "sleeping in an open transaction" }] },
+    ]);
+    expect(sent).toEqual([[SQL.lockWaits, "uat-refresh run "]]);
+    expect(tsqlErrors(SQL.lockWaits)).toEqual([]);
+    // Only lock waits (LCK_M_*, the underscore escaped from LIKE's wildcard), in this database, of sessions the prefix names.
+    expect(SQL.lockWaits).toContain("r.wait_type LIKE 'LCK[_]M[_]%'");
+    expect(SQL.lockWaits).toContain("r.database_id = DB_ID()");
+  });
+});

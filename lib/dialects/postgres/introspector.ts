@@ -1,7 +1,8 @@
 // PostgreSQL catalog reads (pg_catalog): what exists, with which columns, indexes and partitions.
-import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, LockWait, PartitionInfo, Partitioning, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
+import type { ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Partitioning, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
 import { columnNamed } from "../columns";
+import { lockWaitsFrom, type LockWaitRow } from "../lock-waits";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
 
@@ -119,7 +120,7 @@ export function postgresIntrospector(query: Query): Introspector {
 
     async lockWaits(sessionPrefix) {
       // pg_blocking_pids: the sessions holding (or queued ahead for) the lock each waiting session wants.
-      const rows = await query<{ waiter: string; since: string; user: string | null; application: string | null; client: string | null; state: string | null }>(
+      const rows = await query<LockWaitRow>(
         `SELECT w.application_name AS waiter, to_char(w.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS since,
                 b.usename AS "user", nullif(b.application_name, '') AS application, host(b.client_addr) AS client, b.state AS state
          FROM pg_stat_activity w CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid) JOIN pg_stat_activity b ON b.pid = bp.pid
@@ -127,13 +128,7 @@ export function postgresIntrospector(query: Query): Introspector {
          ORDER BY w.pid, b.pid`,
         [sessionPrefix],
       );
-      const waits = new Map<string, LockWait>();
-      for (const r of rows) {
-        const wait = waits.get(r.waiter) ?? { session: r.waiter, since: r.since, blockers: [] };
-        wait.blockers.push({ user: r.user, application: r.application, client: r.client, state: r.state });
-        waits.set(r.waiter, wait);
-      }
-      return [...waits.values()];
+      return lockWaitsFrom(rows);
     },
 
     async missingPrivileges(table, wanted) {

@@ -3,6 +3,7 @@
 import type { CheckInfo, ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
 import { columnNamed } from "../columns";
+import { lockWaitsFrom, type LockWaitRow } from "../lock-waits";
 
 type Query = <R>(sql: string, params: unknown[]) => Promise<R[]>;
 
@@ -120,9 +121,22 @@ export const SQL = {
   // Row-level security (SQL Server 2016+): the enabled security policies' predicates on the table. SQL Server applies
   // them to every login, db_owner and the table's owner too ("Row-level security", Microsoft Learn); a predicate's
   // logic (whether it lets this login see every row) is a function the catalog cannot evaluate for rows it hides.
+  // Whether the server has security policies at all: system views have object ids (SQL Server 2016+; a TDS server
+  // without them answers NULL). Referencing a missing view would fail the query (208, or the server's own number).
+  rowSecurityView: `SELECT OBJECT_ID(N'sys.security_predicates') AS [id]`,
   rowSecurity: `SELECT SCHEMA_NAME(sp.schema_id) + '.' + sp.name AS [policy], pr.predicate_type_desc AS [kind], pr.predicate_definition AS [predicate]
     FROM sys.security_predicates AS pr JOIN sys.security_policies AS sp ON sp.object_id = pr.object_id
     WHERE pr.target_object_id = OBJECT_ID(@p1) AND sp.is_enabled = 1 ORDER BY [policy], pr.security_predicate_id`,
+  // Requests of the run's sessions (named by their program name) waiting for a lock (LCK_M_*), each with the session
+  // in its way (blocking_session_id). A login without VIEW SERVER STATE sees only its own session: then none.
+  lockWaits: `SELECT ws.program_name AS [waiter], CONVERT(varchar(19), DATEADD(millisecond, -r.wait_time, SYSUTCDATETIME()), 126) + 'Z' AS [since],
+      bs.login_name AS [user], NULLIF(bs.program_name, '') AS [application],
+      (SELECT TOP (1) c.client_net_address FROM sys.dm_exec_connections AS c WHERE c.session_id = bs.session_id) AS [client],
+      CASE WHEN bs.open_transaction_count > 0 AND bs.status = 'sleeping' THEN 'sleeping in an open transaction' ELSE bs.status END AS [state]
+    FROM sys.dm_exec_requests AS r JOIN sys.dm_exec_sessions AS ws ON ws.session_id = r.session_id
+    JOIN sys.dm_exec_sessions AS bs ON bs.session_id = r.blocking_session_id
+    WHERE r.database_id = DB_ID() AND r.blocking_session_id > 0 AND r.wait_type LIKE 'LCK[_]M[_]%' AND CHARINDEX(@p1, ws.program_name) = 1
+    ORDER BY r.session_id, bs.session_id`,
   filegroups: `SELECT dds.destination_id AS [number], fg.name AS [filegroup]
     FROM sys.destination_data_spaces AS dds JOIN sys.filegroups AS fg ON fg.data_space_id = dds.data_space_id
     JOIN sys.partition_schemes AS ps ON ps.data_space_id = dds.partition_scheme_id
@@ -177,9 +191,6 @@ export function switchBlockers(r: StorageRow): string[] {
   return out;
 }
 
-/** Invalid object name: a server without the catalog view (before SQL Server 2016, or a TDS server that lacks it). */
-const INVALID_OBJECT_NAME = 208;
-
 export interface IntrospectorOptions {
   /** The connection's `rowSecurityExempt` option: an administrator's word that the security policies' predicates
    *  let this login see and change every row (the catalog cannot tell). */
@@ -187,6 +198,9 @@ export interface IntrospectorOptions {
 }
 
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
+  /** Whether the server has security policies (asked once per session). */
+  let policiesExist: Promise<boolean> | undefined;
+
   /** Per-partition DATA_COMPRESSION of the heap / clustered index (`table`) and of each index by name. */
   async function compressionOf(table: TableRef) {
     const rows = await query<{ indexId: number; index: string | null; partition: number; compression: string }>(SQL.compression, [qualified(table)]);
@@ -293,16 +307,15 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
       return r ? wanted.filter((p: Privilege) => Number(r[p]) !== 1) : wanted;
     },
 
+    async lockWaits(sessionPrefix) {
+      return lockWaitsFrom(await query<LockWaitRow>(SQL.lockWaits, [sessionPrefix]));
+    },
+
     async rowSecurity(table) {
       if (options.rowSecurityExempt) return null;
-      let rows: { policy: string; kind: string; predicate: string }[];
-      try {
-        rows = await query(SQL.rowSecurity, [qualified(table)]);
-      } catch (e) {
-        // No security policies on a server without their catalog views.
-        if ((e as { number?: number }).number === INVALID_OBJECT_NAME) return null;
-        throw e;
-      }
+      policiesExist ??= query<{ id: number | null }>(SQL.rowSecurityView, []).then(([r]) => r?.id !== null && r?.id !== undefined);
+      if (!(await policiesExist)) return null;
+      const rows = await query<{ policy: string; kind: string; predicate: string }>(SQL.rowSecurity, [qualified(table)]);
       if (!rows.length) return null;
       return {
         policies: rows.map((r) => `security policy ${r.policy}: ${String(r.kind).toUpperCase()} ${r.predicate}`),
