@@ -115,7 +115,7 @@ export function runSnapshot(run: RunWithTables) {
       tables: s.tables,
       status: s.status,
       executions: s.executions,
-      rowsAffected: Number(s.rowsAffected),
+      rowsAffected: s.rowsAffected === null ? null : Number(s.rowsAffected),
       durationMs: s.durationMs,
       error: s.error,
     })),

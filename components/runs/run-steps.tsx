@@ -23,7 +23,9 @@ export function RunSteps({ steps }: { steps: RunSnapshot["steps"] }) {
                 {said[s.status] ? <span>{said[s.status]}</span> : <StatusBadge status={s.status} />}
                 {s.error && <p className={`text-xs ${s.status === "failed" ? "text-red-800" : "text-slate-600"}`}>{s.error}</p>}
               </td>
-              <td className="text-right tabular-nums">{s.executions ? formatRows(s.rowsAffected) : "–"}</td>
+              <td className="text-right tabular-nums">
+                {!s.executions ? "–" : s.rowsAffected === null ? <span title="The server gave no row count: statements that change no rows, or SQL Server under SET NOCOUNT ON">not counted</span> : formatRows(s.rowsAffected)}
+              </td>
               <td className="text-right">{s.executions ? formatDuration(s.durationMs) : "–"}</td>
             </tr>
           ))}

@@ -20,7 +20,7 @@ import { parseCliArgs } from "./options";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
 import { runRefresh, sweepInterruptedRuns, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
-import type { StepReport } from "../engine/steps";
+import { rowsSaid, type StepReport } from "../engine/steps";
 import { tableStatuses, testConnections } from "../engine/status";
 import { scanPii, type PiiFinding } from "../engine/pii";
 import { createMetadataClient, type Metadata } from "../metadata/client";
@@ -109,7 +109,7 @@ function printRun(report: RunReport, dryRun: boolean) {
 function describeStep(s: StepReport): string {
   const scope = s.tables.length ? `in the transaction of ${s.tables.join(", ")}` : "after the tables";
   const mark = s.status === "succeeded" ? "✓" : s.status === "planned" ? "·" : s.status === "skipped" ? "-" : "✗";
-  const done = s.executions ? `, ${s.rowsAffected} rows in ${(s.durationMs / 1000).toFixed(1)}s${s.executions > 1 ? ` over ${s.executions} transactions` : ""}` : "";
+  const done = s.executions ? `, ${rowsSaid(s.rowsAffected)} in ${(s.durationMs / 1000).toFixed(1)}s${s.executions > 1 ? ` over ${s.executions} transactions` : ""}` : "";
   const bound = Object.entries(s.parameters).map(([name, value]) => `@${name} = '${value}'`);
   const planned = `would run${bound.length ? ` with ${bound.join(", ")}` : ""}`;
   return `${mark} post-refresh step ${s.name} (${scope}): ${s.status === "planned" ? planned : s.status.replace("_", " ")}${done}${s.error ? `\n    ${redact(s.error)}` : ""}`;

@@ -30,6 +30,9 @@ export interface ConnectOptions {
 export interface CompiledQuery {
   sql: string;
   params: readonly unknown[];
+  /** SQL written by people (a post-refresh step): SQL Server runs it in a scope of its own (sp_executesql), so the
+   *  SET options it changes end with it instead of lasting for the refresh's session. */
+  ownScope?: boolean;
 }
 
 export interface TableRef {
@@ -260,8 +263,8 @@ export interface Session {
   capabilities?(): Promise<ServerCapabilities>;
   identity(): Promise<ServerIdentity>;
   query<R = Record<string, unknown>>(q: CompiledQuery): Promise<R[]>;
-  /** Runs a statement (or a target-side batch); resolves to the rows it changed where the driver says (PostgreSQL,
-   *  SQL Server: summed over a batch's statements). */
+  /** Runs a statement (or a target-side batch); resolves to the rows it changed, summed over a batch's statements,
+   *  or to nothing where the server gave no count (statements that change no rows; SQL Server under NOCOUNT). */
   execute(q: CompiledQuery): Promise<number | void>;
   /** Runs `fn` in a transaction on this session; rolls back when it throws. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;

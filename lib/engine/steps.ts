@@ -19,7 +19,9 @@ export interface StepReport {
   tables: string[];
   status: StepStatus;
   executions: number;
-  rowsAffected: number;
+  /** Rows its executions changed; null once an execution's server gave no count (DDL only, or SQL Server under
+   *  SET NOCOUNT ON, as a procedure often sets): never a 0 the server did not say. */
+  rowsAffected: number | null;
   durationMs: number;
   error?: string;
   /** The run's facts it takes (`@run_id`, ...) with the values bound: the dry run shows them. */
@@ -29,6 +31,11 @@ export interface StepReport {
 interface Step extends PostRefreshStepInput {
   position: number;
   tables: string[];
+}
+
+/** A step's rows as said to people: "1200 rows", or that the server gave no count. */
+export function rowsSaid(rowsAffected: number | null): string {
+  return rowsAffected === null ? "no row count from the server" : `${rowsAffected} rows`;
 }
 
 /** A step that failed: its transaction is rolled back. */
@@ -89,8 +96,8 @@ export class StepLog {
       const r = this.reports.get(step.name)!;
       const started = Date.now();
       try {
-        const n = await session.execute(bindStepParameters(step.sql, this.engine, this.values));
-        r.rowsAffected += typeof n === "number" ? n : 0;
+        const n = await session.execute({ ...bindStepParameters(step.sql, this.engine, this.values), ownScope: true });
+        r.rowsAffected = typeof n === "number" && r.rowsAffected !== null ? r.rowsAffected + n : null;
         r.status = "succeeded";
         r.error = undefined;
       } catch (e) {
@@ -149,7 +156,7 @@ export class StepLog {
     const rows = this.list();
     if (!rows.length) return;
     await db.stepResult.createMany({
-      data: rows.map((r) => ({ runId, position: r.position, name: r.name, tables: r.tables, status: r.status, executions: r.executions, rowsAffected: BigInt(r.rowsAffected), durationMs: r.durationMs, error: r.error ?? null, finishedAt: new Date() })),
+      data: rows.map((r) => ({ runId, position: r.position, name: r.name, tables: r.tables, status: r.status, executions: r.executions, rowsAffected: r.rowsAffected === null ? null : BigInt(r.rowsAffected), durationMs: r.durationMs, error: r.error ?? null, finishedAt: new Date() })),
     });
   }
 }

@@ -9,7 +9,7 @@ import { sqlServerIntrospector, SQL } from "../../lib/dialects/sqlserver/introsp
 import { sqlServerRelations as r } from "../../lib/dialects/sqlserver/relations";
 import type { Session } from "../../lib/dialects/types";
 import { templatesFor } from "../../lib/config/step-templates";
-import { StepLog } from "../../lib/engine/steps";
+import { rowsSaid, StepLog } from "../../lib/engine/steps";
 
 const MSSQL = process.env.MSSQL_TEST_URL;
 
@@ -81,6 +81,24 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
     expect(indexes.map((ix) => ix.compression)).toEqual([undefined, undefined]);
   });
 
+  it("a step's rows are the server's own count, and none where it gives none (a procedure under SET NOCOUNT ON): never a 0 it did not say", async () => {
+    await exec("CREATE TABLE dbo.nocount_items (id int PRIMARY KEY, flag bit NOT NULL)");
+    await exec("INSERT INTO dbo.nocount_items VALUES (1, 0), (2, 0), (3, 0)");
+    // SET NOCOUNT ON is the first line of most procedures (Microsoft's own templates): DONE tokens then carry no count.
+    await exec("CREATE PROCEDURE dbo.flag_items AS BEGIN SET NOCOUNT ON; UPDATE dbo.nocount_items SET flag = 1; END");
+    const said = async (sql: string) => {
+      const step = { name: "s", sql, tables: [], position: 0, enabled: true };
+      const log = new StepLog([step], "sqlserver", { run_id: "r", run_started_at: "2026-12-04 00:00:00.000", triggered_by: "t" }, false);
+      await s.transaction(() => log.execute(s, [step]));
+      return rowsSaid(log.list()[0].rowsAffected);
+    };
+    expect(await said("UPDATE dbo.nocount_items SET flag = 0")).toBe("3 rows");
+    expect(await said("EXEC dbo.flag_items")).toBe("no row count from the server");
+    expect(await query("SELECT SUM(CAST(flag AS int)) AS n FROM dbo.nocount_items")).toEqual([{ n: 3 }]);
+    // A procedure's SET ends with it: the next step is counted again.
+    expect(await said("UPDATE dbo.nocount_items SET flag = 0 WHERE id = 1")).toBe("1 rows");
+  });
+
   it("the SQL Server post-refresh step templates run as written on the objects they name, parameters bound, rows counted", async () => {
     await exec("CREATE TABLE dbo.customers (customer_id int PRIMARY KEY, email nvarchar(200) NOT NULL)");
     await exec("INSERT INTO dbo.customers VALUES (1, N'ann@mail.example.com'), (2, N'bob@mail.example.com'), (3, N'uat+3@example.invalid')");
@@ -96,7 +114,7 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
       const step = { name: t.id, sql: t.sql, tables: [], position: 0, enabled: true };
       const log = new StepLog([step], "sqlserver", values, false);
       results[t.id] = await s.transaction(() => log.execute(s, [step])).then(
-        () => `${log.list()[0].rowsAffected} rows`,
+        () => rowsSaid(log.list()[0].rowsAffected),
         (e) => (e as Error).message,
       );
     }
@@ -108,8 +126,8 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
       "sqlserver-repoint-config": "1 rows",
       "sqlserver-reset-test-accounts": "1 rows",
       "sqlserver-record-refresh": "1 rows",
-      "sqlserver-grants": "0 rows",
-      "sqlserver-remap-orphaned-users": "0 rows",
+      "sqlserver-grants": "no row count from the server",
+      "sqlserver-remap-orphaned-users": "no row count from the server",
     });
     expect(await query("SELECT run_id, refreshed_by FROM dbo.uat_refresh_log WHERE refreshed_at = CAST('2026-12-03T10:11:12.345' AS datetime2)")).toEqual([{ run_id: "run-1", refreshed_by: "ada" }]);
   });

@@ -9,7 +9,7 @@ import { exportConfig } from "../../lib/config/store";
 import { getRun, runSnapshot } from "../../lib/runs";
 import { openSession } from "../../lib/engine/connections";
 import { templatesFor } from "../../lib/config/step-templates";
-import { StepLog } from "../../lib/engine/steps";
+import { rowsSaid, StepLog } from "../../lib/engine/steps";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 import { runCli } from "../support/cli";
 
@@ -84,6 +84,20 @@ describe("post-refresh steps", () => {
     ]);
   });
 
+  it("a step the server gives no row count for (DDL) is recorded and shown as not counted, never as 0 rows", async () => {
+    await env.config(tables, {}, [{ name: "index the log", sql: "CREATE INDEX IF NOT EXISTS refresh_log_who ON refresh_log (who)" }, repoint]);
+    try {
+      const r = await run();
+      expect(r.status).toBe("succeeded");
+      expect(runSnapshot((await getRun(env.db, r.runId))!).steps.map((s) => [s.name, s.status, s.rowsAffected])).toEqual([
+        ["index the log", "succeeded", null],
+        ["re-point the site", "succeeded", 1],
+      ]);
+    } finally {
+      await env.config(tables, {}, [cutEmail, logRun, repoint]);
+    }
+  });
+
   it("a table's failing step rolls that table back, names the step, and the run's steps still run for the tables that were refreshed", async () => {
     await env.source.query("UPDATE customers SET name = name || ' (changed)' WHERE id <= 10");
     const before = await fingerprint(env.target, "customers");
@@ -149,13 +163,14 @@ describe("post-refresh steps", () => {
       for (const t of templatesFor("postgres").filter((x) => x.id !== "postgres-disable-pg-cron")) {
         const step = { name: t.id, sql: t.sql.replaceAll("public", "tpl"), tables: [], position: 0, enabled: true };
         const log = new StepLog([step], "postgres", values, false);
-        results[t.id] = await session.transaction(() => log.execute(session, [step])).then(() => `${log.list()[0].rowsAffected} rows`, (e) => (e as Error).message);
+        results[t.id] = await session.transaction(() => log.execute(session, [step])).then(() => rowsSaid(log.list()[0].rowsAffected), (e) => (e as Error).message);
       }
     } finally {
       await session.close();
     }
     expect(results).toEqual({
-      "postgres-grants": "0 rows",
+      // GRANT changes no rows: the server gives no count, and none is made up.
+      "postgres-grants": "no row count from the server",
       "postgres-cut-email": "2 rows",
       "postgres-mail-settings": "2 rows",
       "postgres-repoint-config": "1 rows",

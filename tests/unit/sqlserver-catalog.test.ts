@@ -6,10 +6,11 @@ import { Readable } from "node:stream";
 import { Connection } from "tedious";
 import { describe, expect, it } from "vitest";
 import type { TableConfigInput } from "../../lib/config/schema";
+import { bindStepParameters } from "../../lib/config/step-parameters";
 import { settingsSchema } from "../../lib/config/schema";
 import { sqlServerDialect } from "../../lib/dialects/sqlserver";
 import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
-import { bulkLoad, DRIVER_SQL, identityOf, rowPuller, type BulkConnection, type IdentityRow } from "../../lib/dialects/sqlserver/driver";
+import { bulkLoad, DRIVER_SQL, identityOf, rowPuller, sentAs, type BulkConnection, type IdentityRow } from "../../lib/dialects/sqlserver/driver";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import { sameDatabase, type ColumnInfo } from "../../lib/dialects/types";
 import { resolveTable } from "../../lib/engine/context";
@@ -470,5 +471,19 @@ describe("lock waits read from the server's request views", () => {
     // Only lock waits (LCK_M_*, the underscore escaped from LIKE's wildcard), in this database, of sessions the prefix names.
     expect(SQL.lockWaits).toContain("r.wait_type LIKE 'LCK[_]M[_]%'");
     expect(SQL.lockWaits).toContain("r.database_id = DB_ID()");
+  });
+});
+
+describe("how requests go to the server", () => {
+  it("a post-refresh step runs in a scope of its own (sp_executesql), so its SET options end with it; the product's own statements go as batches", () => {
+    // Microsoft Learn, SET Statements: a SET run in dynamic SQL through sp_executesql is restored when that batch
+    // returns; a SET in a plain batch lasts for the session (a step's SET NOCOUNT ON would then hide every later
+    // step's row count). Babelfish keeps the SET after sp_executesql too (a gap of that server), so this is pinned here.
+    const step = (sql: string) => ({ ...bindStepParameters(sql, "sqlserver", { run_id: "r", run_started_at: "2026-12-04 00:00:00.000", triggered_by: "t" }), ownScope: true });
+    expect(sentAs(step("SET NOCOUNT ON; UPDATE dbo.t SET a = 1"), false)).toBe("sp_executesql");
+    expect(sentAs(step("INSERT INTO dbo.log VALUES (@run_id)"), false)).toBe("sp_executesql");
+    expect(sentAs({ sql: "TRUNCATE TABLE [dbo].[t]", params: [] }, false)).toBe("batch");
+    expect(sentAs({ sql: "DELETE FROM [dbo].[t] WHERE [id] > @p1", params: [5] }, false)).toBe("sp_executesql");
+    expect(sentAs({ sql: "SELECT 1", params: [] }, true)).toBe("sp_executesql");
   });
 });

@@ -171,10 +171,12 @@ class PostgresSession implements Session {
     return (await this.send(q)).rows as R[];
   }
 
-  async execute(q: CompiledQuery): Promise<number> {
-    // A string of several statements (simple protocol, target only) answers one result per statement.
+  async execute(q: CompiledQuery): Promise<number | undefined> {
+    // A string of several statements (simple protocol, target only) answers one result per statement; a statement
+    // that changes no rows (DDL) has no count.
     const r = (await this.send(q)) as unknown as { rowCount: number | null } | { rowCount: number | null }[];
-    return (Array.isArray(r) ? r : [r]).reduce((n, x) => n + (x.rowCount ?? 0), 0);
+    const counts = (Array.isArray(r) ? r : [r]).map((x) => x.rowCount).filter((n): n is number => n !== null);
+    return counts.length ? counts.reduce((a, b) => a + b, 0) : undefined;
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {

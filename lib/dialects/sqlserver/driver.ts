@@ -106,6 +106,17 @@ export function identityOf(r: IdentityRow): ServerIdentity {
   return { keys, version: r.version, database: r.db, ...(r.updateability === "READ_ONLY" ? { readOnly: "the database is READ_ONLY" } : {}) };
 }
 
+/**
+ * How a request goes to the server: sp_executesql for parameters, for the source's one plain SELECT, and for SQL
+ * written by people (a post-refresh step). "If a SET statement is specified in a dynamic SQL string that is run by
+ * using either sp_executesql or EXECUTE, the value of the SET option is restored after control is returned from the
+ * batch" (Microsoft Learn, SET Statements): a step's SET NOCOUNT ON or SET DATEFORMAT never outlives it, while a
+ * plain batch's SET options last for the session.
+ */
+export function sentAs(q: CompiledQuery, readOnly: boolean): "sp_executesql" | "batch" {
+  return q.params.length || readOnly || q.ownScope ? "sp_executesql" : "batch";
+}
+
 class SqlServerSession implements Session {
   readonly engine = "sqlserver" as const;
   readonly introspector;
@@ -149,15 +160,22 @@ class SqlServerSession implements Session {
     return Object.assign(new Error(`the server ended the connection: ${why}`, { cause: e }), { code: "ECONNCLOSED" });
   }
 
-  /** Resolves to the rows the request changed (tedious sums the DONE tokens' counts of a batch). */
-  private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<number> {
+  /** Resolves to the rows the request changed (tedious sums the DONE tokens' counts of a batch), or undefined when
+   *  no DONE token carried a count: under SET NOCOUNT ON (a procedure's, or the server's `user options`) or for
+   *  statements that change no rows (DDL), the server does not say, and 0 would be a figure it never gave. */
+  private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<number | undefined> {
     const refused = this.refusal(q);
     if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
-      const req = new Request(q.sql, (err, rowCount) => (err ? reject(this.explain(err)) : resolve(rowCount ?? 0)));
+      let counted = false;
+      const req = new Request(q.sql, (err, rowCount) => (err ? reject(this.explain(err)) : resolve(counted ? (rowCount ?? 0) : undefined)));
+      const count = (n: number | undefined) => void (counted ||= n !== undefined);
+      req.on("done", count);
+      req.on("doneInProc", count);
+      req.on("doneProc", count);
       q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null || v === undefined ? null : String(v)));
       if (onRow) req.on("row", (cols: { value: unknown; metadata: { colName: string } }[]) => onRow(Object.fromEntries(cols.map((c) => [c.metadata.colName, c.value]))));
-      if (q.params.length || this.readOnly) this.connection.execSql(req);
+      if (sentAs(q, this.readOnly) === "sp_executesql") this.connection.execSql(req);
       else this.connection.execSqlBatch(req);
     });
   }
@@ -216,7 +234,7 @@ class SqlServerSession implements Session {
     return rows as R[];
   }
 
-  execute(q: CompiledQuery): Promise<number> {
+  execute(q: CompiledQuery): Promise<number | undefined> {
     return this.request(q);
   }
 
