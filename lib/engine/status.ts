@@ -100,11 +100,13 @@ async function side(session: Session, t: TableConfigInput, role: "source" | "tar
   }
 }
 
-/** Rows as the catalog's statistics say (never a count of a production table). */
+/** Rows as the catalog's statistics say (never a count of a production table): an estimate on both engines, the
+ *  planner's on PostgreSQL, and on SQL Server sys.partitions.rows, which Microsoft documents as "the approximate
+ *  number of rows in this partition". */
 async function statisticsOnly(session: Session, ref: { schema: string; name: string }): Promise<{ rows: number | null; estimated: boolean; note?: string }> {
   const [e] = await session.query<{ n: string | number }>(dialectFor(session.engine).compiler.estimateRows(ref));
   const n = Number(e?.n ?? -1);
-  return n < 0 ? { rows: null, estimated: true, note: "no statistics yet (not analysed)" } : { rows: n, estimated: session.engine !== "sqlserver" };
+  return n < 0 ? { rows: null, estimated: true, note: "no statistics yet (not analysed)" } : { rows: n, estimated: true };
 }
 
 /** The last figures read for each target table (by environment), shown while a refresh holds the table (this
