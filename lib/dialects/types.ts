@@ -30,8 +30,8 @@ export interface ConnectOptions {
 export interface CompiledQuery {
   sql: string;
   params: readonly unknown[];
-  /** SQL written by people (a post-refresh step): SQL Server runs it in a scope of its own (sp_executesql), so the
-   *  SET options it changes end with it instead of lasting for the refresh's session. */
+  /** SQL written by people (a post-refresh step): the settings it changes with SET end with it instead of lasting
+   *  for the refresh's session (SQL Server: run in a scope of its own, sp_executesql; PostgreSQL: set back). */
   ownScope?: boolean;
 }
 

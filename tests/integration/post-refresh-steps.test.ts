@@ -98,6 +98,21 @@ describe("post-refresh steps", () => {
     }
   });
 
+  it("what a step SETs ends with it: a table's step setting default_transaction_read_only does not reach the next table's load on the same session", async () => {
+    const readOnlyStep = { name: "read-only from here", tables: ["customers"], sql: "SET default_transaction_read_only = on; UPDATE customers SET name = name WHERE id = 1" };
+    await env.config(tables, { max_parallel_tables: 1 }, [readOnlyStep]);
+    try {
+      const r = await run();
+      expect(r.tables.map((t) => [t.table, t.status, t.error ?? null])).toEqual([
+        ["customers", "succeeded", null],
+        ["settings", "succeeded", null],
+      ]);
+      expect(r.steps?.map((s) => [s.name, s.status, s.rowsAffected])).toEqual([["read-only from here", "succeeded", 1]]);
+    } finally {
+      await env.config(tables, {}, [cutEmail, logRun, repoint]);
+    }
+  });
+
   it("a table's failing step rolls that table back, names the step, and the run's steps still run for the tables that were refreshed", async () => {
     await env.source.query("UPDATE customers SET name = name || ' (changed)' WHERE id <= 10");
     const before = await fingerprint(env.target, "customers");

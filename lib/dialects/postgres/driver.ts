@@ -172,11 +172,29 @@ class PostgresSession implements Session {
   }
 
   async execute(q: CompiledQuery): Promise<number | undefined> {
+    const before = q.ownScope ? await this.sessionSettings() : undefined;
     // A string of several statements (simple protocol, target only) answers one result per statement; a statement
     // that changes no rows (DDL) has no count.
     const r = (await this.send(q)) as unknown as { rowCount: number | null } | { rowCount: number | null }[];
+    if (before) await this.restoreSettings(before);
     const counts = (Array.isArray(r) ? r : [r]).map((x) => x.rowCount).filter((n): n is number => n !== null);
     return counts.length ? counts.reduce((a, b) => a + b, 0) : undefined;
+  }
+
+  /** The settings a statement may change for the session with SET (the transaction's own end with it). */
+  private async sessionSettings() {
+    const r = await this.run("SELECT name, setting FROM pg_settings WHERE context IN ('user', 'superuser') AND name NOT LIKE 'transaction\\_%'");
+    return new Map((r.rows as { name: string; setting: string }[]).map((x) => [x.name, x.setting]));
+  }
+
+  /** SQL written by people (a post-refresh step) ran: what it SET goes back to what it was. A SET inside a transaction
+   *  lasts for the session once the transaction commits (PostgreSQL's SET), so a step's `SET
+   *  default_transaction_read_only = on` would otherwise meet the next table's load. Inside the same transaction: a
+   *  rollback undoes both. */
+  private async restoreSettings(before: Map<string, string>) {
+    const after = await this.sessionSettings();
+    const changed = [...before].filter(([name, value]) => after.get(name) !== value);
+    if (changed.length) await this.run("SELECT set_config(n, v, false) FROM unnest($1::text[], $2::text[]) AS x(n, v)", [changed.map(([n]) => n), changed.map(([, v]) => v)]);
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
