@@ -113,6 +113,23 @@ describe("post-refresh steps", () => {
     }
   });
 
+  it("a step's SET ROLE ends with it too: the next table's load runs as the connection's own login, not a role without its rights", async () => {
+    // SET ROLE is no row of pg_settings (the GUC is hidden from it), so it is set back on its own.
+    await env.target.query("DROP ROLE IF EXISTS step_reader; CREATE ROLE step_reader NOLOGIN; GRANT step_reader TO CURRENT_USER");
+    const roleStep = { name: "as a reader from here", tables: ["customers"], sql: "UPDATE customers SET name = name WHERE id = 1; SET ROLE step_reader" };
+    await env.config(tables, { max_parallel_tables: 1 }, [roleStep]);
+    try {
+      const r = await run();
+      expect(r.tables.map((t) => [t.table, t.status, t.error ?? null])).toEqual([
+        ["customers", "succeeded", null],
+        ["settings", "succeeded", null],
+      ]);
+    } finally {
+      await env.config(tables, {}, [cutEmail, logRun, repoint]);
+      await env.target.query("DROP ROLE step_reader");
+    }
+  });
+
   it("a table's failing step rolls that table back, names the step, and the run's steps still run for the tables that were refreshed", async () => {
     await env.source.query("UPDATE customers SET name = name || ' (changed)' WHERE id <= 10");
     const before = await fingerprint(env.target, "customers");

@@ -181,20 +181,32 @@ class PostgresSession implements Session {
     return counts.length ? counts.reduce((a, b) => a + b, 0) : undefined;
   }
 
-  /** The settings a statement may change for the session with SET (the transaction's own end with it). */
+  /** The settings a statement may change for the session with SET (the transaction's own end with it). Who the
+   *  session acts as comes first: pg_settings hides session_authorization and role, and which rows it shows depends
+   *  on them. */
   private async sessionSettings() {
-    const r = await this.run("SELECT name, setting FROM pg_settings WHERE context IN ('user', 'superuser') AND name NOT LIKE 'transaction\\_%'");
+    const r = await this.run(`SELECT 'session_authorization' AS name, current_setting('session_authorization') AS setting
+      UNION ALL SELECT 'role', current_setting('role')
+      UNION ALL SELECT name, setting FROM pg_settings WHERE context IN ('user', 'superuser') AND name NOT LIKE 'transaction\\_%'`);
     return new Map((r.rows as { name: string; setting: string }[]).map((x) => [x.name, x.setting]));
   }
 
   /** SQL written by people (a post-refresh step) ran: what it SET goes back to what it was. A SET inside a transaction
    *  lasts for the session once the transaction commits (PostgreSQL's SET), so a step's `SET
-   *  default_transaction_read_only = on` would otherwise meet the next table's load. Inside the same transaction: a
-   *  rollback undoes both. */
+   *  default_transaction_read_only = on` or `SET ROLE` would otherwise meet the next table's load. Inside the same
+   *  transaction: a rollback undoes both. */
   private async restoreSettings(before: Map<string, string>) {
-    const after = await this.sessionSettings();
-    const changed = [...before].filter(([name, value]) => after.get(name) !== value);
-    if (changed.length) await this.run("SELECT set_config(n, v, false) FROM unnest($1::text[], $2::text[]) AS x(n, v)", [changed.map(([n]) => n), changed.map(([, v]) => v)]);
+    let after = await this.sessionSettings();
+    const actingAs = ["session_authorization", "role"].filter((name) => after.get(name) !== before.get(name));
+    if (actingAs.length) {
+      await this.setBack(actingAs.map((name) => [name, before.get(name)!]));
+      after = await this.sessionSettings();
+    }
+    await this.setBack([...before].filter(([name, value]) => after.get(name) !== value));
+  }
+
+  private async setBack(settings: [string, string][]) {
+    if (settings.length) await this.run("SELECT set_config(n, v, false) FROM unnest($1::text[], $2::text[]) AS x(n, v)", [settings.map(([n]) => n), settings.map(([, v]) => v)]);
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
