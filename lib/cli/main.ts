@@ -13,7 +13,7 @@ import { connectionChanges, describeConnectionChange, diffConfig } from "../conf
 import { audit } from "../audit";
 import { redact } from "../redact";
 import { loadInstallationFile, stringifyConfig, stringifyInstallation } from "../config/yaml";
-import { RefreshError } from "../engine/context";
+import { RefreshError } from "../engine/errors";
 import { BlackoutError } from "../engine/errors";
 import { remoteMain } from "./remote";
 import { parseCliArgs } from "./options";

@@ -1,7 +1,7 @@
 // Who holds a table: a run waiting in the queue for it, or a run refreshing it (its process holds the table lock).
 // The answer to a refused trigger names that run, who started it, and where to follow it.
 import type { Metadata } from "../metadata/client";
-import { RefreshError } from "./context";
+import { RefreshError } from "./errors";
 import { lockedTables } from "./locks";
 
 export interface BusyTable {

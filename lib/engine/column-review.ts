@@ -5,7 +5,9 @@
 import { audit } from "../audit";
 import { rowToTable, tableToRow } from "../config/store";
 import type { Metadata } from "../metadata/client";
-import { displayName, RefreshError, type TableContext } from "./context";
+import { type TableContext } from "./context";
+import { displayName } from "./table-name";
+import { RefreshError } from "./errors";
 
 const lower = (s: string) => s.toLowerCase();
 

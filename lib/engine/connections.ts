@@ -3,7 +3,7 @@
 import type { DatabaseConfig, Settings } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { ConnectOptions, ConnectionTarget, Session } from "../dialects/types";
-import { RefreshError } from "./context";
+import { RefreshError } from "./errors";
 import { credentialVariableProblem } from "../config/credentials";
 
 export class MissingCredentialError extends RefreshError {}

@@ -8,10 +8,9 @@ import { withRetry } from "./retry";
 import type { Endpoint } from "./connections";
 import { columnDrift } from "./drift";
 import { RefreshError } from "./errors";
+import { displayName } from "./table-name";
 import { refuseFilteredSource } from "./row-security";
 import { resolveUatRows, type UatRows } from "./uat-rows";
-
-export { RefreshError };
 
 export interface Sessions {
   source: Session;
@@ -44,10 +43,6 @@ export interface TableContext {
   drift: string[];
   /** Post-refresh steps scoped to this table: they run in each of its transactions just before the commit. */
   stepsInTransaction: string[];
-}
-
-export function displayName(t: TableRef) {
-  return `${t.schema}.${t.name}`;
 }
 
 export async function resolveTable(

@@ -3,7 +3,9 @@
 // children keep their rows), suspended keys validated (a violation names the key and counts rows, never values),
 // generators moved past the copied values. A failure or a kill anywhere leaves every table of the group as it was.
 import type { ColumnFilter, ForeignKey } from "../dialects/types";
-import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "./context";
+import { checkAborted, columnPair, unit, type TableContext } from "./context";
+import { displayName } from "./table-name";
+import { RefreshError } from "./errors";
 import { failpoint } from "./failpoints";
 import type { Member, RefreshGroup } from "./groups";
 import { copyRows } from "./copy";

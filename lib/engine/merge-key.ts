@@ -1,5 +1,7 @@
 // The key a load by key (an upsert, a merge) matches rows on.
-import { displayName, RefreshError, type TableContext } from "./context";
+import { type TableContext } from "./context";
+import { displayName } from "./table-name";
+import { RefreshError } from "./errors";
 
 /** The primary key, else a unique index of NOT NULL columns; a filtered unique index is unique only among the rows
  *  it covers, so never a key to match every row on. */

@@ -1,7 +1,9 @@
 // What a refresh will need the logins to be allowed, checked in the plan (so the dry run says it) from the catalog's
 // own answer: a missing privilege is named with the table and why, before anything is written.
 import type { Privilege } from "../dialects/types";
-import { displayName, RefreshError, type TableContext } from "./context";
+import { type TableContext } from "./context";
+import { displayName } from "./table-name";
+import { RefreshError } from "./errors";
 import type { TablePlan } from "./strategies/types";
 import { refuseSecuredTarget } from "./row-security";
 

@@ -3,8 +3,7 @@
 // apply would empty and merge only the rows they show.
 import type { Engine, Session, TableRef } from "../dialects/types";
 import { RefreshError } from "./errors";
-
-const name = (t: TableRef) => `${t.schema}.${t.name}`;
+import { displayName } from "./table-name";
 
 const HINTS: Record<Engine, Record<"source" | "target", string>> = {
   postgres: {
@@ -23,7 +22,7 @@ const HINTS: Record<Engine, Record<"source" | "target", string>> = {
 export async function refuseFilteredSource(source: Session, table: TableRef) {
   const rls = await source.introspector.rowSecurity?.(table);
   if (rls?.filtersReads)
-    throw new RefreshError(`row-level security on ${name(table)} (${rls.policies.join("; ")}) filters what the source login reads: the copy would hold only the rows it allows`, {
+    throw new RefreshError(`row-level security on ${displayName(table)} (${rls.policies.join("; ")}) filters what the source login reads: the copy would hold only the rows it allows`, {
       hint: HINTS[source.engine].source,
     });
 }
@@ -32,7 +31,7 @@ export async function refuseFilteredSource(source: Session, table: TableRef) {
 export async function refuseSecuredTarget(target: Session, table: TableRef) {
   const rls = await target.introspector.rowSecurity?.(table);
   if (rls)
-    throw new RefreshError(`row-level security on ${name(table)} (${rls.policies.join("; ")}) applies to the target login: it would write and empty only the rows its policies allow`, {
+    throw new RefreshError(`row-level security on ${displayName(table)} (${rls.policies.join("; ")}) applies to the target login: it would write and empty only the rows its policies allow`, {
       hint: HINTS[target.engine].target,
     });
 }

@@ -2,9 +2,16 @@
 // every other table runs on its own. Decided from the target's catalog before anything is written.
 import type { TableConfigInput } from "../config/schema";
 import type { Dialect, ForeignKey, Session, TableRef } from "../dialects/types";
-import { displayName } from "./context";
-import { isConfigured, keepRecordFor, planGroups, refKey, type Member, type WriteKind } from "./groups";
-import type { GroupUnit } from "./table-run";
+import { displayName } from "./table-name";
+import { isConfigured, keepRecordFor, planGroups, refKey, type Member, type RefreshGroup, type WriteKind } from "./groups";
+
+export interface GroupUnit {
+  group: RefreshGroup;
+  /** Every key referencing a member (the group's own and those from tables outside the run). */
+  referencing: ForeignKey[];
+  /** Why the group cannot run, by the member that tables outside the configuration reference: the group fails. */
+  refused?: Record<string, string>;
+}
 
 export type RunUnit = { kind: "table"; table: TableConfigInput } | { kind: "group"; tables: TableConfigInput[]; unit: GroupUnit };
 

@@ -10,61 +10,20 @@ import { dialectFor } from "../dialects";
 import { sameDatabase, type ServerIdentity, type Session } from "../dialects/types";
 import { guardAcrossEnvironments } from "./environment-guard";
 import type { Metadata } from "../metadata/client";
-import type { Trigger } from "../generated/prisma/client";
 import { checkCredentials, endpointFor, openSession, type Purpose } from "./connections";
-import { RefreshError, type Sessions } from "./context";
+import { type Sessions } from "./context";
+import { RefreshError } from "./errors";
 import { holdersOf, TableBusyError } from "./busy";
 import { lockedTables, TableLocks } from "./locks";
-import type { ProgressListener } from "./progress";
 import { planUnits, type RunUnit } from "./run-units";
 import { cancelledMessage, refreshGroup, refreshTable } from "./table-run";
-import type { TableOutcome, TablePlan } from "./strategies/types";
-import { StepLog, type StepReport } from "./steps";
+import { StepLog } from "./steps";
 import { configuredMode } from "../mode";
 
-export interface RunRequest {
-  /** The environment refreshed; absent: the only one (or, with `config`, the one named after its target). */
-  environment?: string;
-  /** Table names; empty or absent = every enabled table. */
-  tables?: string[];
-  trigger: Trigger;
-  triggeredBy: string;
-  dryRun?: boolean;
-  onProgress?: ProgressListener;
-  signal?: AbortSignal;
-  /** Called once the run row exists, before any table starts (the web app answers the request here). */
-  onStarted?: (runId: string) => void;
-  /** Use this configuration instead of the metadata DB's (CLI `--config FILE`). */
-  config?: RefreshConfig;
-  /** Execute this queued run: its row holds the tables, the trigger and who asked (those fields here are ignored). */
-  queuedRunId?: string;
-  /** Who executes the run, shown on its page: "worker 4711@host", "cli ada@laptop". */
-  executor?: string;
-}
+import type { FinalStatus, RunReport, RunRequest, TableReport } from "./run-types";
 
-export interface TableReport {
-  table: string;
-  status: "succeeded" | "failed" | "skipped";
-  plan?: TablePlan;
-  outcome?: TableOutcome;
-  error?: string;
-  hint?: string;
-  durationMs: number;
-  /** A failed table: the rows of its committed units, which stay in the target. */
-  rowsCommitted?: number;
-}
-
+export type { FinalStatus, RunReport, RunRequest, TableReport };
 export { TableBusyError, type BusyTable } from "./busy";
-
-export type FinalStatus = "succeeded" | "failed" | "partial" | "cancelled";
-
-export interface RunReport {
-  runId: string;
-  status: FinalStatus;
-  tables: TableReport[];
-  /** Post-refresh steps: what each did (a dry run: what would run). */
-  steps?: StepReport[];
-}
 
 /** A table asked for by name that the configuration does not have (a usage error: the CLI exits 2). */
 export class UnknownTableError extends RefreshError {}

@@ -3,15 +3,16 @@
 import { stepsOfRun } from "./steps";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
-import type { ForeignKey } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
-import { resolveTable, type Sessions, type TableContext, RefreshError } from "./context";
+import { resolveTable, type Sessions, type TableContext } from "./context";
+import { RefreshError } from "./errors";
 import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
 import { describeGroup, refKey, type Member, type RefreshGroup } from "./groups";
+import type { GroupUnit } from "./run-units";
 import { refuseMissingPrivileges, type GroupRole } from "./privileges";
 import { refuseUnmaskedPersonalData } from "./masking/stage";
 import { ProgressTracker, type ProgressEvent } from "./progress";
-import type { RunRequest, TableReport } from "./runner";
+import type { RunRequest, TableReport } from "./run-types";
 import { strategyFor } from "./strategies";
 import { watermarkNow } from "./strategies/simple-copy";
 import { annotatePlan } from "./uat-report";
@@ -170,20 +171,6 @@ export async function refreshTable(db: Metadata, runId: string, resultId: string
   }
 }
 
-export interface GroupUnit {
-  group: RefreshGroup;
-  /** Every key referencing a member (the group's own and those from tables outside the run). */
-  referencing: ForeignKey[];
-  /** Why the group cannot run, by the member that tables outside the configuration reference: the group fails. */
-  refused?: Record<string, string>;
-}
-
-/**
- * A refresh group: every member planned, then all loaded in one target transaction (lib/engine/group-refresh).
- * staging_partition_switch members keep their own short per-day transactions and run after the group committed
- * (their parents were merged, so the rows they reference stay). Any failure fails every member of the
- * transaction: nothing of it was committed.
- */
 /** A refused group still plans every member, so each problem of the configuration is said at once (a misspelled
  *  column is not hidden behind the refusal); the refusal is said on the tables it concerns, the others point there. */
 async function refuseGroup(db: Metadata, tracked: Map<string, Tracked>, config: RefreshConfig, refused: Record<string, string>, group: RefreshGroup, pair: Sessions, req: RunRequest, note: string) {
@@ -202,6 +189,12 @@ async function refuseGroup(db: Metadata, tracked: Map<string, Tracked>, config: 
   return reports;
 }
 
+/**
+ * A refresh group: every member planned, then all loaded in one target transaction (lib/engine/group-refresh).
+ * staging_partition_switch members keep their own short per-day transactions and run after the group committed
+ * (their parents were merged, so the rows they reference stay). Any failure fails every member of the
+ * transaction: nothing of it was committed.
+ */
 export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<string, string>, config: RefreshConfig, unit: GroupUnit, pair: Sessions, req: RunRequest): Promise<TableReport[]> {
   const { group } = unit;
   const note = `refreshed as one group: ${describeGroup(group)}`;

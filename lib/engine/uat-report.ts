@@ -3,7 +3,9 @@
 // keeps, counted in the target before anything is written. A kept row whose key production also has is refused
 // before the refresh: the load would overwrite it or fail on its key.
 import type { ColumnInfo, RowFilter } from "../dialects/types";
-import { displayName, RefreshError, type TableContext } from "./context";
+import { type TableContext } from "./context";
+import { displayName } from "./table-name";
+import { RefreshError } from "./errors";
 import { mergeKey } from "./merge-key";
 import type { TablePlan } from "./strategies/types";
 import { both, keptRows, notKept } from "./uat-rows";

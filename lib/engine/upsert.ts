@@ -4,7 +4,9 @@
 // committed out of order) and the appended members of refresh groups load this way; merged parents add the deletion
 // of rows gone from the source (lib/engine/group-refresh).
 import type { CompiledQuery, ForeignKey, RowFilter } from "../dialects/types";
-import { displayName, RefreshError, type TableContext } from "./context";
+import { type TableContext } from "./context";
+import { displayName } from "./table-name";
+import { RefreshError } from "./errors";
 import { copyRows } from "./copy";
 import { mergeKey } from "./merge-key";
 

@@ -2,7 +2,8 @@
 // form shows before saving.
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
-import { RefreshError, resolveTable } from "./context";
+import { resolveTable } from "./context";
+import { RefreshError } from "./errors";
 import { openSession } from "./connections";
 import { keepRecordFor, refKey } from "./groups";
 import { ProgressTracker } from "./progress";

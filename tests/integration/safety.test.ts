@@ -2,7 +2,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSession } from "../../lib/engine/connections";
-import { RefreshError } from "../../lib/engine/context";
+import { RefreshError } from "../../lib/engine/errors";
 import { runRefresh, TableBusyError } from "../../lib/engine/runner";
 import { createTestEnv, fingerprint, terminateWhenCopying, type TestEnv } from "../support/env";
 import { runCli, spawnCli, waitFor } from "../support/cli";

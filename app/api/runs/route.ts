@@ -2,7 +2,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import { triggerRequest } from "@/lib/http/api";
 import { audit } from "@/lib/audit";
 import { ConfigError, formatIssues } from "@/lib/config/schema";
-import { RefreshError } from "@/lib/engine/context";
+import { RefreshError } from "@/lib/engine/errors";
 import { BlackoutError } from "@/lib/engine/errors";
 import { TableBusyError } from "@/lib/engine/runner";
 import { startRun } from "@/server/jobs";

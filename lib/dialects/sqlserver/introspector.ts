@@ -152,9 +152,6 @@ const FAMILIES: Record<string, TypeFamily> = {
   bit: "boolean", binary: "binary", varbinary: "binary", image: "binary",
 };
 
-/** The system CLR types (assembly types are recognised by their schema-qualified name). */
-export const CLR_TYPES = new Set(["geography", "geometry", "hierarchyid"]);
-
 export function nativeType(r: { type: string; maxLength: number; precision: number; scale: number }): string {
   const t = r.type.toLowerCase();
   const len = (n: number) => (r.maxLength === -1 ? "max" : String(n));

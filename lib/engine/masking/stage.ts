@@ -2,12 +2,23 @@
 // refresh, then every row on its way from source to target has its masked columns rewritten (the dialect hands the
 // values over in its own row format). `sql` rules are evaluated by the source, in the SELECT itself.
 import { unresolvedPersonalData, type MaskRule } from "../../config/masking";
-import type { ColumnInfo, Engine, RowStream } from "../../dialects/types";
+import type { TableConfigInput } from "../../config/schema";
+import type { ColumnInfo, Dialect, Engine, RowStream, TableRef } from "../../dialects/types";
 import { checkExpression } from "../../dialects/expression";
-import { displayName, RefreshError, type TableContext } from "../context";
+import { displayName } from "../table-name";
+import { RefreshError } from "../errors";
 import { compileRule, MaskingKeys, UNIQUE_SAFE } from "./rules";
 
 export const MASKING_KEY_ENV = "UAT_REFRESH_MASKING_KEY";
+
+/** What of a table's context masking reads (the context holds the compiled stage, so it is not imported here). */
+interface MaskedTable {
+  config: TableConfigInput;
+  dialect: Dialect;
+  targetTable: TableRef;
+  columns: { source: ColumnInfo; target: ColumnInfo }[];
+  masking?: CompiledMasking;
+}
 
 export interface CompiledMasking {
   /** "email (fake_email)", for the run detail. */
@@ -36,7 +47,7 @@ function fits(rule: MaskRule, c: ColumnInfo): string | null {
 /** Checks a table's rules against the resolved columns and indexes, and compiles them; undefined without rules. */
 export function compileMasking(
   rules: MaskRule[] | undefined,
-  table: Pick<TableContext, "targetTable" | "columns"> & { engine: Engine },
+  table: Pick<MaskedTable, "targetTable" | "columns"> & { engine: Engine },
   uniqueColumns: Set<string>,
   env: Record<string, string | undefined> = process.env,
 ): CompiledMasking | undefined {
@@ -83,20 +94,20 @@ export function compileMasking(
 }
 
 /** The rows with their masked columns rewritten (unchanged when nothing is masked in the stream). */
-export function maskRows(ctx: TableContext, rows: RowStream): RowStream {
+export function maskRows(ctx: Pick<MaskedTable, "masking" | "dialect">, rows: RowStream): RowStream {
   const m = ctx.masking;
   return m?.positions.length ? ctx.dialect.mapRows(rows, m.positions, m.map) : rows;
 }
 
 /** A watermark or partition key cannot be masked: the refresh compares and routes rows by its real values. */
-export function refuseMaskedKey(ctx: TableContext, column: string, what: string) {
+export function refuseMaskedKey(ctx: Pick<MaskedTable, "masking" | "targetTable">, column: string, what: string) {
   if (ctx.masking?.masked.has(column.toLowerCase()))
     throw new RefreshError(`masking: ${column} is the ${what} of ${displayName(ctx.targetTable)} and cannot be masked`, { field: "masking" });
 }
 
 /** The personal-data policy: a column flagged as personal data reaches the target masked, or with an admin's
  *  recorded "no masking needed". Otherwise the table is refused, naming the columns. */
-export function refuseUnmaskedPersonalData(ctx: Pick<TableContext, "config" | "columns" | "targetTable">) {
+export function refuseUnmaskedPersonalData(ctx: Pick<MaskedTable, "config" | "columns" | "targetTable">) {
   const copied = new Set(ctx.columns.map((c) => c.target.name.toLowerCase()));
   const open = unresolvedPersonalData(ctx.config).filter((c) => copied.has(c.toLowerCase()));
   if (open.length)

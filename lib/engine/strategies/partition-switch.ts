@@ -5,7 +5,9 @@ import type { ColumnFilter, Partitioning, RowFilter, TableRef } from "../../dial
 import { productionRows } from "../uat-rows";
 import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
-import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
+import { checkAborted, columnPair, unit, type TableContext } from "../context";
+import { displayName } from "../table-name";
+import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { refuseMaskedKey } from "../masking/stage";

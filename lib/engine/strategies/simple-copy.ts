@@ -3,7 +3,9 @@
 import type { ColumnFilter, RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
-import { checkAborted, columnPair, displayName, RefreshError, unit, type TableContext } from "../context";
+import { checkAborted, columnPair, unit, type TableContext } from "../context";
+import { displayName } from "../table-name";
+import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome } from "./types";
 import { sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";

@@ -3,7 +3,9 @@
 // identities and sequences on. Where SWITCH is impossible the plan says why and the table loads in place as before.
 import { partitionName } from "../../dialects/partition-days";
 import type { TableStorage } from "../../dialects/types";
-import { checkAborted, displayName, RefreshError, unit, type TableContext } from "../context";
+import { checkAborted, unit, type TableContext } from "../context";
+import { displayName } from "../table-name";
+import { RefreshError } from "../errors";
 import { failpoint } from "../failpoints";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";

@@ -2,7 +2,8 @@
 // reading one snapshot where the engine can share one (PostgreSQL), progress summed. The first failure or a cancel
 // stops every stream; the staging table is private to the run, so the target is untouched either way.
 import type { ColumnFilter, ColumnInfo, TableRef } from "../../dialects/types";
-import { RefreshError, type TableContext } from "../context";
+import { type TableContext } from "../context";
+import { RefreshError } from "../errors";
 import { MASKING_KEY_ENV } from "../masking/stage";
 import { copyRows, sourceQuery } from "../copy";
 import { sourceChecksum, sourceChecksumQuery } from "../verify";
