@@ -217,7 +217,7 @@ export const configSchema = z
         if (!c.tables.some((t) => t.name.toLowerCase() === name.toLowerCase()))
           ctx.addIssue({ code: "custom", path: ["post_refresh_steps", i, "tables", j], message: `${name} is not a configured table` });
       });
-      const problem = stepParameterProblem(step.sql);
+      const problem = stepParameterProblem(step.sql, c.databases.target.engine);
       if (problem) ctx.addIssue({ code: "custom", path: ["post_refresh_steps", i, "sql"], message: problem });
     });
     if (c.databases.source.engine !== c.databases.target.engine)

@@ -15,12 +15,19 @@ interface Found {
   end: number;
 }
 
-/** The parameters `sql` uses, or a text problem (an unterminated literal or comment). */
-function scan(sql: string): Found[] | string {
+/** sqlcmd's and SSMS's batch separator: alone on its line, with an optional count and comment. It "is not a
+ *  Transact-SQL statement" and the server refuses it (Microsoft Learn, SQL Server Utilities Statements - GO); a script
+ *  pasted from SSMS holds it. */
+const BATCH_SEPARATOR = /^[ \t]*go(?:[ \t]+\d+)?[ \t]*(?:--[^\n]*)?(?:\r?\n|$)/i;
+
+/** The parameters `sql` uses, or a text problem (an unterminated literal or comment, on SQL Server a GO line). */
+function scan(sql: string, engine?: Engine): Found[] | string {
   const found: Found[] = [];
   let i = 0;
   while (i < sql.length) {
     const ch = sql[i];
+    if (engine === "sqlserver" && (i === 0 || sql[i - 1] === "\n") && BATCH_SEPARATOR.test(sql.slice(i, sql.indexOf("\n", i) + 1 || undefined)))
+      return `line ${sql.slice(0, i).split("\n").length} is GO, a batch separator of sqlcmd and SSMS, not SQL: make each batch a step of its own`;
     if (ch === "'" || ch === '"' || ch === "[") {
       const end = quotedEnd(sql, i);
       if (end < 0) return `has an unterminated ${ch === "'" ? "string literal" : "quoted name"} starting at character ${i + 1}`;
@@ -48,8 +55,8 @@ function scan(sql: string): Found[] | string {
 }
 
 /** Why a step's SQL cannot be sent as written, or null. */
-export function stepParameterProblem(sql: string): string | null {
-  const r = scan(sql);
+export function stepParameterProblem(sql: string, engine: Engine): string | null {
+  const r = scan(sql, engine);
   return typeof r === "string" ? r : null;
 }
 
@@ -61,7 +68,7 @@ export function stepParametersUsed(sql: string): StepParameter[] {
 
 /** The step as a query for `engine`: each parameter replaced by the engine's placeholder, its value bound. */
 export function bindStepParameters(sql: string, engine: Engine, values: StepValues): CompiledQuery {
-  const found = scan(sql);
+  const found = scan(sql, engine);
   if (typeof found === "string") throw new Error(`the step's SQL ${found}`);
   const order: StepParameter[] = [];
   let out = "";

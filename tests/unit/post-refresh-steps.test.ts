@@ -36,6 +36,7 @@ describe("post_refresh_steps in config.yaml", () => {
           "  - { name: A, sql: SELECT 1, tables: [ghost] }",
           "  - { name: c, sql: '' }",
           "  - { name: d, sql: SELECT 1, when: always }",
+          '  - { name: e, sql: "EXEC dbo.jobs_off\\nGO" }',
         ].join("\n"),
       ),
     ).toEqual([
@@ -44,6 +45,7 @@ describe("post_refresh_steps in config.yaml", () => {
       "post_refresh_steps[0].sql: has an unterminated string literal starting at character 18",
       "post_refresh_steps[1].name: another step is named A",
       "post_refresh_steps[1].tables[0]: ghost is not a configured table",
+      "post_refresh_steps[4].sql: line 2 is GO, a batch separator of sqlcmd and SSMS, not SQL: make each batch a step of its own",
     ]);
   });
 });
@@ -72,6 +74,18 @@ describe("step parameters", () => {
     expect(() => bindStepParameters("DO $body$ BEGIN END", "postgres", values)).toThrow("unterminated dollar quote $body$");
   });
 
+  it("refuses a script's GO line, the batch separator of sqlcmd and SSMS that no server understands, saying which line", () => {
+    // GO "is not a Transact-SQL statement; it is a command recognized by the sqlcmd and osql utilities and SQL Server
+    // Management Studio Code editor" (Microsoft Learn, SQL Server Utilities Statements - GO).
+    const script = ["UPDATE dbo.settings SET value = 'uat'", "GO", "EXEC dbo.reset_jobs", "  go 2  -- twice", "SELECT 1"].join("\r\n");
+    expect(stepParameterProblem(script, "sqlserver")).toBe("line 2 is GO, a batch separator of sqlcmd and SSMS, not SQL: make each batch a step of its own");
+    expect(() => bindStepParameters("SELECT 1\ngo", "sqlserver", values)).toThrow("line 2 is GO");
+    // GO inside a literal, a comment or a name, or as part of a line, is left alone.
+    for (const fine of ["SELECT 'x\nGO\n'", "SELECT 1 /*\nGO\n*/", "SELECT [a\nGO\nb]", "GOTO done", "SELECT 1 AS go", "SELECT 1\n-- GO"]) expect(stepParameterProblem(fine, "sqlserver")).toBeNull();
+    // PostgreSQL has no such separator: a column named go may stand on its own line.
+    expect(stepParameterProblem("SELECT id,\ngo\nFROM t", "postgres")).toBeNull();
+  });
+
   it("gives the run's start in UTC, in a form both engines convert to a date-time", () => {
     expect(stepValues({ id: "r", startedAt: new Date("2026-12-03T10:11:12.345Z"), triggeredBy: "x" }).run_started_at).toBe("2026-12-03 10:11:12.345");
   });
@@ -93,7 +107,7 @@ describe("step templates", () => {
   it("every template loads as a step of its engine's configuration", () => {
     for (const t of STEP_TEMPLATES) {
       const step = postRefreshStepSchema.parse({ name: t.title, sql: t.sql, tables: t.tables });
-      expect(stepParameterProblem(step.sql), t.id).toBeNull();
+      expect(stepParameterProblem(step.sql, t.engine), t.id).toBeNull();
     }
     expect(new Set(STEP_TEMPLATES.map((t) => t.id)).size).toBe(STEP_TEMPLATES.length);
   });
