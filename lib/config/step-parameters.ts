@@ -20,14 +20,35 @@ interface Found {
  *  pasted from SSMS holds it. */
 const BATCH_SEPARATOR = /^[ \t]*go(?:[ \t]+\d+)?[ \t]*(?:--[^\n]*)?(?:\r?\n|$)/i;
 
+/** The statement starting `text` begins or ends a transaction (PostgreSQL's BEGIN, START TRANSACTION, COMMIT, END,
+ *  ROLLBACK but not ROLLBACK TO a savepoint, ABORT, PREPARE TRANSACTION): its name, or null. Inside a procedure or
+ *  a DO block the server itself refuses them in a transaction block ("invalid transaction termination"). */
+function transactionControl(text: string): string | null {
+  const [first = "", second = "", third = ""] = (/^([A-Za-z_]+)(?:\s+([A-Za-z_]+))?(?:\s+([A-Za-z_]+))?/.exec(text) ?? []).slice(1).map((w) => (w ?? "").toUpperCase());
+  const toSavepoint = second === "TO" || ((second === "WORK" || second === "TRANSACTION") && third === "TO");
+  if (["BEGIN", "COMMIT", "END", "ABORT"].includes(first) || (first === "ROLLBACK" && !toSavepoint)) return first;
+  if ((first === "START" || first === "PREPARE") && second === "TRANSACTION") return `${first} TRANSACTION`;
+  return null;
+}
+
 /** The parameters `sql` uses, or a text problem (an unterminated literal or comment, on SQL Server a GO line). */
 function scan(sql: string, engine?: Engine): Found[] | string {
   const found: Found[] = [];
   let i = 0;
+  let statement = 0;
+  let atStatementStart = true;
   while (i < sql.length) {
     const ch = sql[i];
     if (engine === "sqlserver" && (i === 0 || sql[i - 1] === "\n") && BATCH_SEPARATOR.test(sql.slice(i, sql.indexOf("\n", i) + 1 || undefined)))
       return `line ${sql.slice(0, i).split("\n").length} is GO, a batch separator of sqlcmd and SSMS, not SQL: make each batch a step of its own`;
+    if (atStatementStart && !/[\s;]/.test(ch) && !sql.startsWith("--", i) && !sql.startsWith("/*", i)) {
+      atStatementStart = false;
+      statement += 1;
+      const control = engine === "postgres" ? transactionControl(sql.slice(i)) : null;
+      if (control)
+        return `statement ${statement} is ${control}: a step runs inside the refresh's transaction, which commits it with the refresh, and PostgreSQL has no nested transactions (a COMMIT would make the refresh's writes permanent before its verification)`;
+    }
+    if (ch === ";") atStatementStart = true;
     if (ch === "'" || ch === '"' || ch === "[") {
       const end = quotedEnd(sql, i);
       if (end < 0) return `has an unterminated ${ch === "'" ? "string literal" : "quoted name"} starting at character ${i + 1}`;

@@ -99,6 +99,35 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
     expect(await said("UPDATE dbo.nocount_items SET flag = 0 WHERE id = 1")).toBe("1 rows");
   });
 
+  it("a step that ends the refresh's transaction (a COMMIT or ROLLBACK of its own) fails, and nothing of that transaction is kept; one with its own BEGIN TRAN ... COMMIT runs inside it", async () => {
+    // A step runs inside the refresh's transaction, just before its commit. A COMMIT at @@TRANCOUNT 1 "makes all data
+    // modifications performed since the start of the transaction a permanent part of the database" (Microsoft Learn,
+    // COMMIT TRANSACTION); one at a higher count only decrements it. A ROLLBACK rolls back to the outermost BEGIN.
+    await exec("CREATE TABLE dbo.tx_items (id int PRIMARY KEY)");
+    const attempt = async (sql: string) => {
+      const step = { name: "s", sql, tables: [], position: 0, enabled: true };
+      const log = new StepLog([step], "sqlserver", { run_id: "r", run_started_at: "2026-12-05 00:00:00.000", triggered_by: "t" }, false);
+      const error = await s
+        .transaction(async () => {
+          await exec("INSERT INTO dbo.tx_items VALUES (1)"); // the refresh's own write
+          await log.execute(s, [step]);
+        })
+        .then(
+          () => null,
+          (e) => (e as Error).message,
+        );
+      const kept = (await query<{ id: number }>("SELECT id FROM dbo.tx_items ORDER BY id")).map((r) => r.id);
+      await exec("DELETE FROM dbo.tx_items");
+      return { error, kept };
+    };
+    const ended = /^post-refresh step "s" failed: it ended the refresh's transaction \(@@TRANCOUNT \d+ after it, \d+ expected\)/;
+    expect(await attempt("INSERT INTO dbo.tx_items VALUES (2); COMMIT")).toEqual({ error: expect.stringMatching(ended), kept: [] });
+    expect(await attempt("INSERT INTO dbo.tx_items VALUES (2); ROLLBACK")).toEqual({ error: expect.stringMatching(ended), kept: [] });
+    expect(await attempt("BEGIN TRANSACTION; INSERT INTO dbo.tx_items VALUES (2); COMMIT TRANSACTION")).toEqual({ error: null, kept: [1, 2] });
+    // The session is usable afterwards, outside any transaction.
+    expect(await query("SELECT @@TRANCOUNT AS n")).toEqual([{ n: 0 }]);
+  });
+
   it("the SQL Server post-refresh step templates run as written on the objects they name, parameters bound, rows counted", async () => {
     await exec("CREATE TABLE dbo.customers (customer_id int PRIMARY KEY, email nvarchar(200) NOT NULL)");
     await exec("INSERT INTO dbo.customers VALUES (1, N'ann@mail.example.com'), (2, N'bob@mail.example.com'), (3, N'uat+3@example.invalid')");

@@ -3,6 +3,7 @@
 // parameters (a failing one keeps none of them), the dry run lists them without running any, and the run records
 // rows affected, executions and errors.
 import pg from "pg";
+import type { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh } from "../../lib/engine/runner";
 import { exportConfig } from "../../lib/config/store";
@@ -127,6 +128,37 @@ describe("post-refresh steps", () => {
     } finally {
       await env.config(tables, {}, [cutEmail, logRun, repoint]);
       await env.target.query("DROP ROLE step_reader");
+    }
+  });
+
+  it("a step that would end the refresh's transaction (COMMIT, BEGIN, END, ROLLBACK, ...) is refused where it is written, naming it", async () => {
+    // A step runs inside the refresh's transaction; PostgreSQL has no nested transactions, so its COMMIT would make
+    // the table's load permanent before the table's other steps and its verification ran.
+    for (const [sql, said] of [
+      ["UPDATE settings SET value = 'x'; COMMIT", "statement 2 is COMMIT"],
+      ["BEGIN; UPDATE settings SET value = 'x'; END", "statement 1 is BEGIN"],
+      ["start transaction", "statement 1 is START TRANSACTION"],
+    ]) {
+      const issues = await env.config(tables, {}, [{ name: "early", tables: ["customers"], sql }]).then(
+        () => [],
+        (e: z.ZodError) => e.issues.map((i) => `${i.path.join(".")}: ${i.message.replace(/:.*/, "")}`),
+      );
+      expect(issues, sql).toEqual([`post_refresh_steps.0.sql: ${said}`]);
+    }
+    await env.config(tables, {}, [cutEmail, logRun, repoint]);
+  });
+
+  it("a step that ended the transaction anyway (past the configuration's check) fails, saying so, never 'succeeded'", async () => {
+    const config = await exportConfig(env.db);
+    const session = await openSession(config.databases.target, "target", config.settings, { kind: "check" });
+    try {
+      const step = { sql: "UPDATE settings SET value = value; COMMIT", params: [], ownScope: true };
+      const error = await session.transaction(() => session.execute(step)).then(() => null, (e) => (e as Error).message);
+      expect(error).toBe("it ended the refresh's transaction: what the transaction wrote before it is committed, and what followed it ran outside it");
+      // A step that leaves the transaction open is not taken for one that ended it.
+      expect(await session.transaction(() => session.execute({ ...step, sql: "UPDATE settings SET value = value" }))).toBe(2);
+    } finally {
+      await session.close();
     }
   });
 

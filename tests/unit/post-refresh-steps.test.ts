@@ -86,6 +86,29 @@ describe("step parameters", () => {
     expect(stepParameterProblem("SELECT id,\ngo\nFROM t", "postgres")).toBeNull();
   });
 
+  it("refuses a PostgreSQL statement that begins or ends a transaction, naming it; savepoints and blocks are fine", () => {
+    const said = (sql: string) => stepParameterProblem(sql, "postgres")?.replace(/:.*/, "") ?? null;
+    expect(said("UPDATE t SET a = 1;\n  commit;")).toBe("statement 2 is COMMIT");
+    expect(said("-- reset\nBEGIN; UPDATE t SET a = 1; END;")).toBe("statement 1 is BEGIN");
+    expect(said("UPDATE t SET a = 1; /* undo */ ROLLBACK")).toBe("statement 2 is ROLLBACK");
+    expect(said("ROLLBACK PREPARED 'x'")).toBe("statement 1 is ROLLBACK");
+    expect(said("start  transaction isolation level serializable")).toBe("statement 1 is START TRANSACTION");
+    expect(said("PREPARE TRANSACTION 'x'")).toBe("statement 1 is PREPARE TRANSACTION");
+    expect(said("ABORT")).toBe("statement 1 is ABORT");
+    for (const fine of [
+      "SAVEPOINT s; UPDATE t SET a = 1; ROLLBACK TO SAVEPOINT s; RELEASE SAVEPOINT s",
+      "ROLLBACK WORK TO s; ROLLBACK TRANSACTION TO SAVEPOINT s",
+      "DO $$ BEGIN UPDATE t SET a = 1; END $$",
+      "SELECT CASE WHEN a THEN 1 END FROM t; UPDATE t SET commit = 1",
+      "SELECT 'x; COMMIT'; -- COMMIT\nSELECT 1",
+      "PREPARE q AS SELECT 1; EXECUTE q",
+      "UPDATE beginnings SET ended = true",
+    ])
+      expect(said(fine), fine).toBeNull();
+    // SQL Server nests transactions: a step's own BEGIN TRANSACTION ... COMMIT is checked by the count at run time.
+    expect(stepParameterProblem("BEGIN TRANSACTION; UPDATE t SET a = 1; COMMIT", "sqlserver")).toBeNull();
+  });
+
   it("gives the run's start in UTC, in a form both engines convert to a date-time", () => {
     expect(stepValues({ id: "r", startedAt: new Date("2026-12-03T10:11:12.345Z"), triggeredBy: "x" }).run_started_at).toBe("2026-12-03 10:11:12.345");
   });

@@ -154,7 +154,7 @@ describe("SQL Server partition switch and catalog statements", () => {
     const { sqlServerPartitions: pc } = await import("../../lib/dialects/sqlserver/partitions");
     const { SQL } = await import("../../lib/dialects/sqlserver/introspector");
     const { DRIVER_SQL } = await import("../../lib/dialects/sqlserver/driver");
-    const stmts: string[] = [...Object.values(SQL).filter((v) => typeof v === "string"), SQL.boundaries("integer"), SQL.boundaries("date"), SQL.boundaries("datetime"), ...Object.values(DRIVER_SQL).filter((v) => typeof v === "string"), DRIVER_SQL.lockTimeout(500)];
+    const stmts: string[] = [...Object.values(SQL).filter((v) => typeof v === "string"), SQL.boundaries("integer"), SQL.boundaries("date"), SQL.boundaries("datetime"), ...Object.values(DRIVER_SQL).filter((v) => typeof v === "string"), DRIVER_SQL.lockTimeout(500), DRIVER_SQL.stepLevelEnd(2)];
     for (const [key, bounds, day] of [
       [intKey, ["20250101", "20250102"], 20250102],
       [intKey, ["20250101", "20250102"], 20250105],

@@ -172,13 +172,24 @@ class PostgresSession implements Session {
   }
 
   async execute(q: CompiledQuery): Promise<number | undefined> {
-    const before = q.ownScope ? await this.sessionSettings() : undefined;
+    const before = q.ownScope ? { transaction: await this.transactionId(), settings: await this.sessionSettings() } : undefined;
     // A string of several statements (simple protocol, target only) answers one result per statement; a statement
     // that changes no rows (DDL) has no count.
     const r = (await this.send(q)) as unknown as { rowCount: number | null } | { rowCount: number | null }[];
-    if (before) await this.restoreSettings(before);
+    if (before) {
+      await this.restoreSettings(before.settings);
+      // The configuration refuses a step's COMMIT or BEGIN (lib/config/step-parameters); should one get past it, the
+      // run says what happened instead of succeeding.
+      if ((await this.transactionId()) !== before.transaction)
+        throw new Error("it ended the refresh's transaction: what the transaction wrote before it is committed, and what followed it ran outside it");
+    }
     const counts = (Array.isArray(r) ? r : [r]).map((x) => x.rowCount).filter((n): n is number => n !== null);
     return counts.length ? counts.reduce((a, b) => a + b, 0) : undefined;
+  }
+
+  /** The current transaction's id (given one if it had none yet). */
+  private async transactionId(): Promise<string> {
+    return (await this.run<{ id: string }>("SELECT pg_current_xact_id()::text AS id")).rows[0].id;
   }
 
   /** The settings a statement may change for the session with SET (the transaction's own end with it). Who the

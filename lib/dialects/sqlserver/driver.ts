@@ -83,6 +83,9 @@ export const DRIVER_SQL = {
   snapshotBegin: "SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRANSACTION",
   snapshotEnd: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION; SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
   commit: "COMMIT TRANSACTION",
+  /** A post-refresh step's own transaction level, and its end when the step left the count as it found it. */
+  stepLevel: "BEGIN TRANSACTION; SELECT @@TRANCOUNT AS n",
+  stepLevelEnd: (level: number) => `DECLARE @n int = @@TRANCOUNT; IF @n = ${Math.trunc(level)} COMMIT TRANSACTION; SELECT @n AS n`,
   rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
   /** Error 1222 instead of waiting longer than `ms` for a lock. */
   lockTimeout: (ms: number) => `SET LOCK_TIMEOUT ${Math.trunc(ms)}`,
@@ -235,7 +238,31 @@ class SqlServerSession implements Session {
   }
 
   execute(q: CompiledQuery): Promise<number | undefined> {
-    return this.request(q);
+    return q.ownScope ? this.executeWritten(q) : this.request(q);
+  }
+
+  /**
+   * SQL written by people (a post-refresh step) runs one transaction level below the refresh's: a COMMIT of its own
+   * then ends only that level and keeps nothing ("If @@TRANCOUNT is greater than 1, COMMIT TRANSACTION ... only
+   * decrements @@TRANCOUNT by 1", Microsoft Learn, COMMIT TRANSACTION), where at level 1 it would make the refresh's
+   * unverified writes permanent. A step that leaves another count than it found ended the refresh's transaction and
+   * fails, so the refresh rolls back whole. (SQL Server also raises error 266 for a count changed by a batch run
+   * through sp_executesql; the TDS server here does not, so the count is checked either way.)
+   */
+  private async executeWritten(q: CompiledQuery): Promise<number | undefined> {
+    const [{ n: level }] = await this.query<{ n: number }>({ sql: DRIVER_SQL.stepLevel, params: [] });
+    let rows: number | undefined;
+    try {
+      rows = await this.request(q);
+    } catch (e) {
+      if ((e as { number?: number }).number !== 266) throw e;
+    }
+    const [{ n: after }] = await this.query<{ n: number }>({ sql: DRIVER_SQL.stepLevelEnd(level), params: [] });
+    if (after !== level)
+      throw new Error(
+        `it ended the refresh's transaction (@@TRANCOUNT ${after} after it, ${level} expected): a step runs inside the refresh's transaction, which commits it with the refresh; give its own COMMIT or ROLLBACK a BEGIN TRANSACTION of its own, or leave them out`,
+      );
+    return rows;
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
