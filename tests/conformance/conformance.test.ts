@@ -693,6 +693,34 @@ for (const engine of engines) {
       }
     });
 
+    it("post-refresh steps through a run: a table's step in its transaction, the run's step with its facts bound; a step whose procedure commits leaves the table as it was", async () => {
+      const items = "CREATE TABLE steps_items (id int NOT NULL PRIMARY KEY, label varchar(40) NOT NULL)";
+      for (const side of [db.source, db.target]) await side.exec(items);
+      await db.source.exec("INSERT INTO steps_items VALUES (1, 'production'), (2, 'production'), (3, 'production')");
+      await db.target.exec("CREATE TABLE steps_log (run_id varchar(40) NOT NULL)");
+      await db.target.exec(db.sql.committingProcedure);
+      const table = [{ name: "steps_items", strategy: "simple_copy" as const, sync_mode: "full_replace" as const }];
+      const label = { name: "label UAT's row", tables: ["steps_items"], sql: "UPDATE steps_items SET label = 'uat' WHERE id = 1" };
+      const log = { name: "log the run", sql: "INSERT INTO steps_log (run_id) VALUES (@run_id)" };
+      await db.config(table, {}, [label, log]);
+      const r = await run(["steps_items"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.steps?.map((s) => [s.name, s.status, s.rowsAffected])).toEqual([
+        ["label UAT's row", "succeeded", 1],
+        ["log the run", "succeeded", 1],
+      ]);
+      expect(await db.target.rows("SELECT id, label FROM steps_items ORDER BY id")).toEqual([[1, "uat"], [2, "production"], [3, "production"]]);
+      expect(await db.target.rows("SELECT run_id FROM steps_log")).toEqual([[r.runId]]);
+
+      // A procedure a step calls commits: the table's load must not become permanent through it.
+      await db.source.exec("UPDATE steps_items SET label = 'day 2'");
+      await db.config(table, {}, [{ name: "call a committing procedure", tables: ["steps_items"], sql: db.sql.callCommittingProcedure }]);
+      const r2 = await run(["steps_items"]);
+      expect(r2.tables[0].status).toBe("failed");
+      expect(r2.tables[0].error).toMatch(/^post-refresh step "call a committing procedure" failed: /);
+      expect(await db.target.rows("SELECT id, label FROM steps_items ORDER BY id")).toEqual([[1, "uat"], [2, "production"], [3, "production"]]);
+    });
+
     it("a refresh killed before its commit (the CLI process, SIGKILL) leaves UAT as it was; the next run converges", async () => {
       for (const side of [db.source, db.target]) await side.exec(db.sql.ledger);
       await db.source.exec(db.sql.insertLedger(1, 20_000, "production"));

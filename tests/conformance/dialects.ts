@@ -6,7 +6,8 @@ import pg from "pg";
 import { connectSqlServer } from "../../lib/dialects/sqlserver/driver";
 import type { ServerCapabilities, Session } from "../../lib/dialects/types";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
-import type { RefreshConfig, TableConfigDraft } from "../../lib/config/schema";
+import type { z } from "zod";
+import type { postRefreshStepSchema, RefreshConfig, TableConfigDraft } from "../../lib/config/schema";
 import { configSchema } from "../../lib/config/schema";
 import { importConfig } from "../../lib/config/store";
 import { RUN_SESSION_PREFIX } from "../../lib/engine/connections";
@@ -28,7 +29,7 @@ export interface ConformanceDb {
   capabilities(): Promise<ServerCapabilities | undefined>;
   /** The server under test's own name for itself (version banner), for the gap list. */
   server: string;
-  config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>): Promise<void>;
+  config(tables: TableConfigDraft[], settings?: Partial<RefreshConfig["settings"]>, steps?: z.input<typeof postRefreshStepSchema>[]): Promise<void>;
   /** Ends, as an administrator would (pg_terminate_backend, KILL), the sessions a refresh run opened on one side;
    *  resolves to how many. */
   endRunSessions(side: "source" | "target"): Promise<number>;
@@ -141,6 +142,9 @@ export interface FixtureSql {
   settings: string;
   settingsProduction: string;
   settingsUat: string;
+  /** A procedure that commits (`commit_now`: updates `steps_items` row 1, then COMMIT), and the statement calling it. */
+  committingProcedure: string;
+  callCommittingProcedure: string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
@@ -254,6 +258,8 @@ const pgSql: FixtureSql = {
   settings: `CREATE TABLE settings (name varchar(40) PRIMARY KEY, url varchar(200), owner varchar(20) NOT NULL)`,
   settingsProduction: `INSERT INTO settings VALUES ('site', 'https://shop.example.com', 'prod'), ('api', 'https://api.example.com', 'prod')`,
   settingsUat: `INSERT INTO settings VALUES ('site', 'https://uat.shop.example.com', 'uat'), ('old', 'x', 'uat'), ('tester-flag', 'on', 'tester')`,
+  committingProcedure: `CREATE PROCEDURE commit_now() LANGUAGE plpgsql AS $$ BEGIN UPDATE steps_items SET label = 'committed' WHERE id = 1; COMMIT; END $$`,
+  callCommittingProcedure: "CALL commit_now()",
   accounts: `CREATE TABLE accounts (id int PRIMARY KEY, owner varchar(40) NOT NULL)`,
   insertAccounts: (from, to) => `INSERT INTO accounts SELECT g, 'owner ' || g FROM generate_series(${from}, ${to}) g`,
   accountsTrigger: [
@@ -377,6 +383,8 @@ const msSql: FixtureSql = {
   settings: `CREATE TABLE settings (name varchar(40) NOT NULL PRIMARY KEY, url varchar(200) NULL, owner varchar(20) NOT NULL)`,
   settingsProduction: `INSERT INTO settings VALUES ('site', 'https://shop.example.com', 'prod'), ('api', 'https://api.example.com', 'prod')`,
   settingsUat: `INSERT INTO settings VALUES ('site', 'https://uat.shop.example.com', 'uat'), ('old', 'x', 'uat'), ('tester-flag', 'on', 'tester')`,
+  committingProcedure: "CREATE PROCEDURE dbo.commit_now AS BEGIN UPDATE steps_items SET label = 'committed' WHERE id = 1; COMMIT TRANSACTION; END",
+  callCommittingProcedure: "EXEC dbo.commit_now",
   accounts: `CREATE TABLE accounts (id int NOT NULL PRIMARY KEY, owner varchar(40) NOT NULL)`,
   insertAccounts: (from, to) => `INSERT INTO accounts SELECT g, CONCAT('owner ', g) FROM ${numbers(from, to)}`,
   accountsTrigger: [`CREATE TRIGGER accounts_shout ON accounts AFTER INSERT AS UPDATE a SET owner = UPPER(a.owner) FROM accounts AS a JOIN inserted AS i ON i.id = a.id`],
@@ -431,7 +439,7 @@ export async function postgresDb(): Promise<ConformanceDb> {
     source: pgSide(env.source),
     target: pgSide(env.target),
     sql: pgSql,
-    config: async (tables, settings) => void (await env.config(tables, settings)),
+    config: async (tables, settings, steps) => void (await env.config(tables, settings, steps)),
     // This environment's database only: other test files' refreshes run on the same server at the same time.
     endRunSessions: async (side) =>
       (
@@ -472,12 +480,13 @@ export async function sqlServerDb(url: string): Promise<ConformanceDb> {
     source: msSide(source),
     target: msSide(target),
     sql: msSql,
-    config: async (tables, settings = {}) => {
+    config: async (tables, settings = {}, steps) => {
       await importConfig(
         env.db,
         configSchema.parse({
           databases: { source: database(`${id}_src`), target: database(`${id}_tgt`) },
           tables,
+          post_refresh_steps: steps,
           settings: { default_batch_size: 10000, connection_timeout: 30, command_timeout: 300, max_retries: 0, ...settings },
         }),
       );
