@@ -70,6 +70,9 @@ export function encryptOption(v: string | number | boolean | undefined): boolean
 }
 
 /** The statements the session itself sends (exported for the grammar test). */
+const STEP_CONTEXT = "DB_NAME() AS [database], SUSER_SNAME() AS [login], USER_NAME() AS [user]";
+type StepContext = { n: number; database: string; login: string; user: string };
+
 export const DRIVER_SQL = {
   // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
   // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
@@ -83,9 +86,10 @@ export const DRIVER_SQL = {
   snapshotBegin: "SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRANSACTION",
   snapshotEnd: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION; SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
   commit: "COMMIT TRANSACTION",
-  /** A post-refresh step's own transaction level, and its end when the step left the count as it found it. */
-  stepLevel: "BEGIN TRANSACTION; SELECT @@TRANCOUNT AS n",
-  stepLevelEnd: (level: number) => `DECLARE @n int = @@TRANCOUNT; IF @n = ${Math.trunc(level)} COMMIT TRANSACTION; SELECT @n AS n`,
+  /** A post-refresh step's own transaction level, and its end when the step left the count as it found it; both
+   *  with the session's context (database, login, user), which the step must leave as it found it too. */
+  stepLevel: `BEGIN TRANSACTION; SELECT @@TRANCOUNT AS n, ${STEP_CONTEXT}`,
+  stepLevelEnd: (level: number) => `DECLARE @n int = @@TRANCOUNT; IF @n = ${Math.trunc(level)} COMMIT TRANSACTION; SELECT @n AS n, ${STEP_CONTEXT}`,
   rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
   /** Error 1222 instead of waiting longer than `ms` for a lock. */
   lockTimeout: (ms: number) => `SET LOCK_TIMEOUT ${Math.trunc(ms)}`,
@@ -250,17 +254,27 @@ class SqlServerSession implements Session {
    * through sp_executesql; the TDS server here does not, so the count is checked either way.)
    */
   private async executeWritten(q: CompiledQuery): Promise<number | undefined> {
-    const [{ n: level }] = await this.query<{ n: number }>({ sql: DRIVER_SQL.stepLevel, params: [] });
+    const [before] = await this.query<StepContext>({ sql: DRIVER_SQL.stepLevel, params: [] });
     let rows: number | undefined;
     try {
       rows = await this.request(q);
     } catch (e) {
       if ((e as { number?: number }).number !== 266) throw e;
     }
-    const [{ n: after }] = await this.query<{ n: number }>({ sql: DRIVER_SQL.stepLevelEnd(level), params: [] });
-    if (after !== level)
+    const [after] = await this.query<StepContext>({ sql: DRIVER_SQL.stepLevelEnd(before.n), params: [] });
+    if (after.n !== before.n)
       throw new Error(
-        `it ended the refresh's transaction (@@TRANCOUNT ${after} after it, ${level} expected): a step runs inside the refresh's transaction, which commits it with the refresh; give its own COMMIT or ROLLBACK a BEGIN TRANSACTION of its own, or leave them out`,
+        `it ended the refresh's transaction (@@TRANCOUNT ${after.n} after it, ${before.n} expected): a step runs inside the refresh's transaction, which commits it with the refresh; give its own COMMIT or ROLLBACK a BEGIN TRANSACTION of its own, or leave them out`,
+      );
+    // The refresh's next statements run on this session: in another database, or as another principal, they would
+    // write elsewhere or with other rights. SQL Server ends a dynamic batch's USE with it ("sp_executesql has the same
+    // behavior as EXECUTE with regard to ... database context", Microsoft Learn); an EXECUTE AS lasts "until ...
+    // REVERT ... the session is dropped, or the stored procedure or trigger where the command was executed exits",
+    // which names no dynamic batch. The session is replaced after the failure (the table's fresh sessions).
+    const changed = (["database", "login", "user"] as const).filter((k) => after[k] !== before[k]).map((k) => `${k} ${after[k]} (was ${before[k]})`);
+    if (changed.length)
+      throw new Error(
+        `it left the session in another context: ${changed.join(", ")}; the refresh's later statements run on this session, so a step's USE, EXECUTE AS or SETUSER must end with it (name another database's objects in three parts, run one statement as a user with EXECUTE ('...') AS USER = '...', or REVERT before the step ends)`,
       );
     return rows;
   }
