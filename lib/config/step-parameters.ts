@@ -31,12 +31,26 @@ function transactionControl(text: string): string | null {
   return null;
 }
 
-/** The parameters `sql` uses, or a text problem (an unterminated literal or comment, on SQL Server a GO line). */
+/** A T-SQL word, where one starts (not inside a name, a variable or a temporary table's name). */
+const WORD = /[A-Za-z_][\w$#@]*/y;
+const BEGINS_TRANSACTION = /\s+(?:DISTRIBUTED\s+)?TRAN(?:SACTION)?\b/iy;
+
+/** A SQL Server step runs one transaction level inside the refresh's (see the driver), which absorbs one COMMIT of
+ *  its own; a second would commit the refresh's writes. COMMIT is a reserved word, so each bare one is a statement. */
+function unmatchedCommits(commits: number, begins: number): string | null {
+  if (commits - begins < 2) return null;
+  return `has ${commits} COMMITs for ${begins} BEGIN TRANSACTION${begins === 1 ? "" : "s"}: a step runs inside the refresh's transaction, and a COMMIT without a BEGIN TRANSACTION of its own ends it (a second one would make the refresh's writes permanent before their verification); give each COMMIT its BEGIN TRANSACTION, or leave them out`;
+}
+
+/** The parameters `sql` uses, or a text problem (an unterminated literal or comment, on SQL Server a GO line or
+ *  COMMITs that would end the refresh's transaction). */
 function scan(sql: string, engine?: Engine): Found[] | string {
   const found: Found[] = [];
   let i = 0;
   let statement = 0;
   let atStatementStart = true;
+  let commits = 0;
+  let begins = 0;
   while (i < sql.length) {
     const ch = sql[i];
     if (engine === "sqlserver" && (i === 0 || sql[i - 1] === "\n") && BATCH_SEPARATOR.test(sql.slice(i, sql.indexOf("\n", i) + 1 || undefined)))
@@ -70,9 +84,16 @@ function scan(sql: string, engine?: Engine): Found[] | string {
       const name = m?.[1].toLowerCase();
       if (m && (STEP_PARAMETERS as readonly string[]).includes(name!)) found.push({ name: name as StepParameter, start: i, end: i + m[0].length });
       i += m ? m[0].length : 1;
+    } else if (engine === "sqlserver" && /[A-Za-z_]/.test(ch) && (i === 0 || !/[\w@#$]/.test(sql[i - 1]))) {
+      WORD.lastIndex = i;
+      const word = WORD.exec(sql)![0].toUpperCase();
+      i += word.length;
+      BEGINS_TRANSACTION.lastIndex = i;
+      if (word === "COMMIT") commits += 1;
+      else if (word === "BEGIN" && BEGINS_TRANSACTION.test(sql)) begins += 1;
     } else i++;
   }
-  return found;
+  return unmatchedCommits(commits, begins) ?? found;
 }
 
 /** Why a step's SQL cannot be sent as written, or null. */

@@ -109,6 +109,25 @@ describe("step parameters", () => {
     expect(stepParameterProblem("BEGIN TRANSACTION; UPDATE t SET a = 1; COMMIT", "sqlserver")).toBeNull();
   });
 
+  it("refuses a SQL Server step with two COMMITs more than its BEGIN TRANSACTIONs, which the level it runs at cannot absorb", () => {
+    // "If @@TRANCOUNT is greater than 1, COMMIT TRANSACTION ... only decrements @@TRANCOUNT by 1" (Microsoft Learn,
+    // COMMIT TRANSACTION): the step's one level deeper absorbs one stray COMMIT (caught at run time), not two.
+    const said = (sql: string) => stepParameterProblem(sql, "sqlserver")?.replace(/:.*/, "") ?? null;
+    expect(said("UPDATE t SET a = 1; COMMIT; COMMIT")).toBe("has 2 COMMITs for 0 BEGIN TRANSACTIONs");
+    expect(said("BEGIN TRAN\nUPDATE t SET a = 1\ncommit tran\nCOMMIT WORK\nCommit")).toBe("has 3 COMMITs for 1 BEGIN TRANSACTION");
+    for (const fine of [
+      "COMMIT", // one: absorbed by the step's own level and failed at run time, nothing kept
+      "BEGIN TRANSACTION; UPDATE t SET a = 1; COMMIT TRANSACTION; BEGIN DISTRIBUTED TRAN; EXEC p; COMMIT",
+      "BEGIN TRAN; IF @ok = 1 COMMIT ELSE BEGIN ROLLBACK; COMMIT END", // branches: one COMMIT over its BEGIN
+      "UPDATE t SET [commit] = 1, \"COMMIT\" = 2; SELECT 'COMMIT; COMMIT' -- COMMIT COMMIT\n/* COMMIT COMMIT */",
+      "EXEC dbo.sp_commit; EXEC dbo.commit_log; SET @commit = 1; SELECT * INTO #commit FROM commits",
+      "BEGIN TRY COMMIT; END TRY BEGIN CATCH END CATCH",
+    ])
+      expect(said(fine), fine).toBeNull();
+    // PostgreSQL refuses the first COMMIT by its own rule (it has no nested transactions).
+    expect(stepParameterProblem("COMMIT; COMMIT", "postgres")).toMatch(/^statement 1 is COMMIT: /);
+  });
+
   it("gives the run's start in UTC, in a form both engines convert to a date-time", () => {
     expect(stepValues({ id: "r", startedAt: new Date("2026-12-03T10:11:12.345Z"), triggeredBy: "x" }).run_started_at).toBe("2026-12-03 10:11:12.345");
   });
