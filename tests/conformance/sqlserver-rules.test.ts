@@ -124,6 +124,12 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
     expect(await attempt("INSERT INTO dbo.tx_items VALUES (2); COMMIT")).toEqual({ error: expect.stringMatching(ended), kept: [] });
     expect(await attempt("INSERT INTO dbo.tx_items VALUES (2); ROLLBACK")).toEqual({ error: expect.stringMatching(ended), kept: [] });
     expect(await attempt("BEGIN TRANSACTION; INSERT INTO dbo.tx_items VALUES (2); COMMIT TRANSACTION")).toEqual({ error: null, kept: [1, 2] });
+    // Under the refresh's SET XACT_ABORT ON an error caught in TRY ... CATCH still dooms the transaction (XACT_STATE()
+    // -1); the server rolls it back at the end of the step's batch (error 3998), which the step's failure says.
+    expect(await attempt("BEGIN TRY INSERT INTO dbo.tx_items VALUES (1) END TRY BEGIN CATCH PRINT 'duplicate ignored' END CATCH")).toEqual({
+      error: expect.stringMatching(/^post-refresh step "s" failed: an error it caught in TRY \.\.\. CATCH made the refresh's transaction uncommittable, and the server rolled it back/),
+      kept: [],
+    });
     // The session is usable afterwards, outside any transaction.
     expect(await query("SELECT @@TRANCOUNT AS n")).toEqual([{ n: 0 }]);
   });

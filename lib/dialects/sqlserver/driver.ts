@@ -95,6 +95,13 @@ export const DRIVER_SQL = {
   lockTimeout: (ms: number) => `SET LOCK_TIMEOUT ${Math.trunc(ms)}`,
 };
 
+/** Error 3998, "Uncommittable transaction is detected at the end of the batch. The transaction is rolled back."
+ *  (Babelfish says the same under its generic number.) */
+function uncommittable(e: unknown): boolean {
+  const { number, message } = (e ?? {}) as { number?: number; message?: string };
+  return number === 3998 || /^Uncommittable transaction is detected at the end of the batch/.test(message ?? "");
+}
+
 export interface IdentityRow {
   server: string;
   dbId: number;
@@ -259,6 +266,11 @@ class SqlServerSession implements Session {
     try {
       rows = await this.request(q);
     } catch (e) {
+      if (uncommittable(e))
+        throw new Error(
+          `an error it caught in TRY ... CATCH made the refresh's transaction uncommittable, and the server rolled it back: the refresh runs under SET XACT_ABORT ON (so that no failure commits half of it), where a caught error still dooms the transaction (XACT_STATE() -1); let the error end the step, or test for what causes it before it happens (${(e as Error).message})`,
+          { cause: e },
+        );
       if ((e as { number?: number }).number !== 266) throw e;
     }
     const [after] = await this.query<StepContext>({ sql: DRIVER_SQL.stepLevelEnd(before.n), params: [] });
