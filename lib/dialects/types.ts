@@ -378,8 +378,10 @@ export interface RelationsCompiler {
   analyze(table: TableRef): CompiledQuery;
   /** Where a merge stages `table`'s source rows (PostgreSQL: a temporary table; SQL Server: a table beside it). */
   mergeStaging(table: TableRef): TableRef;
-  /** Merging a parent whose children keep their rows: the staging table, shaped like `table`, dropped at commit. */
-  createMergeStaging(table: TableRef, staging: TableRef): CompiledQuery[];
+  /** The staging table of a merge: `table`'s `columns` (the loaded ones) with their types, no constraints, dropped at
+   *  commit. Only those: a NOT NULL column the load does not fill (UAT's own generated or computed one) would refuse
+   *  every staged row. */
+  createMergeStaging(table: TableRef, staging: TableRef, columns: string[]): CompiledQuery[];
   /** From the staging table: update rows that differ, insert new ones, delete rows gone from the source unless a row
    *  of `keepers` still references them or the `keep` rule names them; `gone` counts the rows gone from the source
    *  (deleted or kept). Each returns a row count as `n`. Set-based: each keeper is one anti-join. `identity`: the columns include an identity column whose values are copied. `scope`: only target rows

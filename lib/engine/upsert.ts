@@ -39,9 +39,9 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
   const target = ctx.sessions.target;
   const staging = rel.mergeStaging(ctx.targetTable);
   const key = await mergeKey(ctx, opts.merged ? "must be merged (tables that keep their rows reference it)" : undefined);
-  for (const q of rel.createMergeStaging(ctx.targetTable, staging)) await target.execute(q);
-  const read = await copyRows(ctx, query, staging);
   const columns = ctx.columns.map((c) => c.target.name);
+  for (const q of rel.createMergeStaging(ctx.targetTable, staging, columns)) await target.execute(q);
+  const read = await copyRows(ctx, query, staging);
   const stmts = rel.mergeFromStaging(ctx.targetTable, staging, {
     key,
     columns,

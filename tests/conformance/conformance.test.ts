@@ -173,7 +173,7 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("stamps")).toEqual(await db.source.fingerprint("stamps"));
     });
 
-    it("computed columns (production's, and one of UAT's own) are never loaded: the server computes them from the loaded values, by full replace and by identity batches", async () => {
+    it("computed columns (production's, and one of UAT's own, NOT NULL) are never loaded: the server computes them from the loaded values, by full replace and by identity batches staged and merged", async () => {
       await db.source.exec(db.sql.lines);
       await db.target.exec(db.sql.linesUat);
       await db.source.exec(db.sql.insertLines(1, 3000));

@@ -123,7 +123,7 @@ export interface FixtureSql {
   stamps: string;
   insertStamps(rows: [number, string][]): string;
   /** `lines`: quantity and price with the total computed by the server (stored); `linesUat` the same with a
-   *  computed column of UAT's own; `insertLines` adds ids from..to. */
+   *  computed column of UAT's own, stored and NOT NULL; `insertLines` adds ids from..to. */
   lines: string;
   linesUat: string;
   insertLines(from: number, to: number): string;
@@ -246,7 +246,7 @@ const pgSql: FixtureSql = {
   ledger: `CREATE TABLE ledger (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM generate_series(${from}, ${to}) g`,
   lines: `CREATE TABLE lines (id int PRIMARY KEY, qty int NOT NULL, price numeric(10,2) NOT NULL, total numeric(21,2) GENERATED ALWAYS AS (qty * price) STORED)`,
-  linesUat: `CREATE TABLE lines (id int PRIMARY KEY, qty int NOT NULL, price numeric(10,2) NOT NULL, total numeric(21,2) GENERATED ALWAYS AS (qty * price) STORED, doubled int GENERATED ALWAYS AS (qty * 2) STORED)`,
+  linesUat: `CREATE TABLE lines (id int PRIMARY KEY, qty int NOT NULL, price numeric(10,2) NOT NULL, total numeric(21,2) GENERATED ALWAYS AS (qty * price) STORED, doubled int GENERATED ALWAYS AS (qty * 2) STORED NOT NULL)`,
   insertLines: (from, to) => `INSERT INTO lines (id, qty, price) SELECT g, g % 7 + 1, (g % 100) * 1.25 FROM generate_series(${from}, ${to}) g`,
   stamps: `CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
@@ -371,7 +371,7 @@ const msSql: FixtureSql = {
   ledger: `CREATE TABLE ledger (id int NOT NULL PRIMARY KEY, amount decimal(12,2) NOT NULL, memo varchar(40) NOT NULL)`,
   insertLedger: (from, to, memo) => `INSERT INTO ledger SELECT g, g * 0.5, '${memo}' FROM ${numbers(from, to)}`,
   lines: `CREATE TABLE lines (id int NOT NULL PRIMARY KEY, qty int NOT NULL, price decimal(10,2) NOT NULL, total AS (qty * price) PERSISTED)`,
-  linesUat: `CREATE TABLE lines (id int NOT NULL PRIMARY KEY, qty int NOT NULL, price decimal(10,2) NOT NULL, total AS (qty * price) PERSISTED, doubled AS (qty * 2))`,
+  linesUat: `CREATE TABLE lines (id int NOT NULL PRIMARY KEY, qty int NOT NULL, price decimal(10,2) NOT NULL, total AS (qty * price) PERSISTED, doubled AS (qty * 2) PERSISTED NOT NULL)`,
   insertLines: (from, to) => `INSERT INTO lines (id, qty, price) SELECT g, g % 7 + 1, (g % 100) * 1.25 FROM ${numbers(from, to)}`,
   stamps: `CREATE TABLE stamps (id int NOT NULL PRIMARY KEY, at datetimeoffset(7) NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,

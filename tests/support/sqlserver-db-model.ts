@@ -1,7 +1,9 @@
 // A server-less model of a SQL Server database of related tables, written from Microsoft's documentation, so a
 // refresh group's T-SQL (lib/dialects/sqlserver/relations.ts) is executed here and its effect checked, not only
 // parsed. What it enforces, as SQL Server does:
-// - TRUNCATE TABLE is refused for a table referenced by a FOREIGN KEY of another table, enabled or not (4712).
+// - TRUNCATE TABLE is refused for a table referenced by a FOREIGN KEY of another table, enabled or not (4712), one
+//   in an indexed view (3729), one published for replication or tracked by change data capture (4711), and a
+//   system-versioned one (13545) (Microsoft Learn, TRUNCATE TABLE, Restrictions).
 // - A statement that leaves a row referencing a missing row under a checked key fails (547), checked when the
 //   statement ends (a self-referencing table may be emptied or loaded whole); under XACT_ABORT the transaction
 //   rolls back. NOCHECK CONSTRAINT stops checking a key and marks it not trusted; WITH CHECK CHECK CONSTRAINT
@@ -38,6 +40,11 @@ export interface TableDef {
   columns: ColumnDef[];
   primaryKey: string[];
   triggers?: string[];
+  /** What else makes SQL Server refuse TRUNCATE TABLE: an indexed view built on it (its name), replication or change
+   *  data capture, SYSTEM_VERSIONING = ON. */
+  indexedView?: string;
+  published?: "transactional replication" | "merge replication" | "change data capture";
+  systemVersioned?: boolean;
 }
 
 export interface KeyDef {
@@ -48,7 +55,7 @@ export interface KeyDef {
   referencedColumns: string[];
 }
 
-interface Table {
+interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned"> {
   ref: TableRef;
   columns: ColumnDef[];
   primaryKey: string[];
@@ -80,9 +87,32 @@ export class SqlServerDatabase {
   constructor(defs: TableDef[], keys: KeyDef[] = []) {
     for (const d of defs) {
       const ref = { schema: d.schema ?? "dbo", name: d.name };
-      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true });
+      const { indexedView, published, systemVersioned } = d;
+      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned });
     }
     this.keys = keys.map((k) => ({ ...k, checked: true, trusted: true }));
+  }
+
+  /** The catalog tests the dialect asks before a TRUNCATE, answered from what the model holds; any other is an error. */
+  private catalogTest(test: string, t: Table): boolean {
+    const referencedByAnother = "SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id";
+    const inIndexedView = "SELECT 1 FROM sys.sql_expression_dependencies AS d JOIN sys.indexes AS i ON i.object_id = d.referencing_id WHERE d.referenced_id = OBJECT_ID(@p1) AND OBJECTPROPERTY(d.referencing_id, 'IsView') = 1";
+    const flagged = "SELECT 1 FROM sys.tables WHERE object_id = OBJECT_ID(@p1) AND (is_replicated = 1 OR is_merge_published = 1 OR is_tracked_by_cdc = 1 OR temporal_type = 2)";
+    if (test === referencedByAnother) return this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t);
+    if (test === inIndexedView) return !!t.indexedView;
+    if (test === flagged) return !!t.published || !!t.systemVersioned;
+    throw new Error(`model: unknown catalog test ${test}`);
+  }
+
+  /** Why SQL Server would refuse to TRUNCATE `t` (Microsoft Learn, TRUNCATE TABLE, Restrictions), or null. */
+  private truncateRefusal(t: Table): SqlError | null {
+    const name = q(t.ref);
+    if (this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t))
+      return new SqlError(4712, `Cannot truncate table '${name}' because it is being referenced by a FOREIGN KEY constraint.`);
+    if (t.indexedView) return new SqlError(3729, `Cannot TRUNCATE TABLE '${name}' because it is being referenced by object '${t.indexedView}'.`);
+    if (t.published) return new SqlError(4711, `Cannot truncate table '${name}' because it is published for replication or enabled for Change Data Capture.`);
+    if (t.systemVersioned) return new SqlError(13545, `Truncate failed on table '${name}' because it is not a supported operation on system-versioned tables.`);
+    return null;
   }
 
   table(name: string): Table {
@@ -189,17 +219,19 @@ export class SqlServerDatabase {
       Object.assign(k, { checked: true, trusted: true });
       return [];
     }
-    // The dialect's TRUNCATE where allowed, else DELETE: sys.foreign_keys lists every key, disabled ones too.
-    if ((m = /^IF EXISTS \(SELECT 1 FROM sys\.foreign_keys WHERE referenced_object_id = OBJECT_ID\(@p1\) AND parent_object_id <> referenced_object_id\) DELETE FROM (\S+) ELSE TRUNCATE TABLE \1$/.exec(sql))) {
+    // The dialect's TRUNCATE where allowed, else DELETE, as the catalog views it reads say: sys.foreign_keys lists
+    // every key, disabled ones too; an indexed view depends on the table; sys.tables flags replication, change data
+    // capture and system versioning.
+    if ((m = /^IF (EXISTS \(.+\)) DELETE FROM (\S+) ELSE TRUNCATE TABLE \2$/.exec(sql))) {
       const t = this.table(String(params[0]));
-      if (q(t.ref) !== m[1]) throw new Error(`model: OBJECT_ID(${String(params[0])}) is not ${m[1]}`);
-      const referenced = this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t);
-      return this.run(referenced ? `DELETE FROM ${m[1]}` : `TRUNCATE TABLE ${m[1]}`);
+      if (q(t.ref) !== m[2]) throw new Error(`model: OBJECT_ID(${String(params[0])}) is not ${m[2]}`);
+      const tests = m[1].slice("EXISTS (".length, -1).split(") OR EXISTS (");
+      return this.run(tests.some((test) => this.catalogTest(test, t)) ? `DELETE FROM ${m[2]}` : `TRUNCATE TABLE ${m[2]}`);
     }
     if ((m = /^TRUNCATE TABLE (\S+)$/.exec(sql))) {
       const t = this.table(m[1]);
-      if (this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t))
-        throw new SqlError(4712, `Cannot truncate table '${m[1]}' because it is being referenced by a FOREIGN KEY constraint.`);
+      const refused = this.truncateRefusal(t);
+      if (refused) throw refused;
       t.rows = [];
       // TRUNCATE TABLE: "the counter used by an identity for new rows is reset to the seed for the column".
       t.identityCurrent = 1;
@@ -212,12 +244,13 @@ export class SqlServerDatabase {
       this.checkKeys(t);
       return [];
     }
-    if ((m = /^SELECT TOP \(0\) \* INTO (\S+) FROM (\S+) UNION ALL SELECT TOP \(0\) \* FROM \2$/.exec(sql))) {
-      const from = this.table(m[2]);
-      const [, schema, name] = /^\[(.+)\]\.\[(.+)\]$/.exec(m[1])!;
-      if (this.tables.has(m[1])) throw new SqlError(2714, `There is already an object named '${name}' in the database.`);
+    if ((m = /^SELECT TOP \(0\) (.+) INTO (\S+) FROM (\S+) UNION ALL SELECT TOP \(0\) \1 FROM \3$/.exec(sql))) {
+      const from = this.table(m[3]);
+      const [, schema, name] = /^\[(.+)\]\.\[(.+)\]$/.exec(m[2])!;
+      if (this.tables.has(m[2])) throw new SqlError(2714, `There is already an object named '${name}' in the database.`);
+      const selected = m[1].split(", ").map((c) => from.columns.find((x) => `[${x.name.replace(/]/g, "]]")}]` === c) ?? fail(`model: ${c} is not a column of ${m![3]}`));
       // UNION ALL: no IDENTITY property, no constraints.
-      this.tables.set(m[1], { ref: { schema, name }, columns: from.columns.map((c) => ({ ...c, identity: false })), primaryKey: [], rows: [], triggers: new Map(), identityInsert: false, identityCurrent: 1, identityFresh: true });
+      this.tables.set(m[2], { ref: { schema, name }, columns: selected.map((c) => ({ ...c, identity: false })), primaryKey: [], rows: [], triggers: new Map(), identityInsert: false, identityCurrent: 1, identityFresh: true });
       return [];
     }
     if ((m = /^DROP TABLE IF EXISTS (\S+)$/.exec(sql))) {
@@ -548,4 +581,8 @@ export function holds(where: string, row: Row, params: readonly unknown[]): bool
     return m[2] === ">" ? a > b : m[2] === ">=" ? a >= b : m[2] === "<" ? a < b : m[2] === "<=" ? a <= b : m[2] === "=" ? a === b : a !== b;
   }
   throw new Error(`model: cannot read condition ${text}`);
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }

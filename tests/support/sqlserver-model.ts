@@ -14,7 +14,7 @@
 // It answers the catalog queries the dialect sends and the engine's own row queries on a one-table database.
 import { CHECKSUM_QUERY, modelChecksum } from "./model-checksum";
 import { Readable } from "node:stream";
-import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
+import { sqlServerCompiler, truncateOrDelete } from "../../lib/dialects/sqlserver/compiler";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import { comparePoints, toPoint, type Point } from "../../lib/dialects/partition-days";
 import type { ColumnInfo, CompiledQuery, Privilege, RowStream, ServerCapabilities, Session, TableRef, TypeFamily } from "../../lib/dialects/types";
@@ -208,8 +208,9 @@ export class SqlServerModel {
       this.tables.delete(m[1]);
       return;
     }
-    // The modelled table has no foreign keys referencing it: TRUNCATE is allowed.
-    if ((m = /^IF EXISTS \(SELECT 1 FROM sys\.foreign_keys WHERE referenced_object_id = OBJECT_ID\(@p1\) AND parent_object_id <> referenced_object_id\) DELETE FROM (\S+) ELSE TRUNCATE TABLE \1$/.exec(sql)) && m[1] === this.targetName && params[0] === m[1]) {
+    // The modelled table is one no key references, in no indexed view, neither published nor versioned: TRUNCATE is
+    // allowed (the refusals are modelled in ./sqlserver-db-model).
+    if ((m = /^IF EXISTS \(.+\) DELETE FROM (\S+) ELSE TRUNCATE TABLE \1$/.exec(sql)) && m[1] === this.targetName && params[0] === m[1] && sql === truncateOrDelete(this.t.table).sql) {
       this.t.rows = [];
       return;
     }

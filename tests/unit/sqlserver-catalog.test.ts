@@ -417,17 +417,20 @@ describe("every SQL Server type through the row path, exactly", () => {
     expect(sent.rows).toEqual(rows);
   });
 
-  it("skips rowversion columns (the target generates them) and refuses sql_variant, naming why", async () => {
+  it("skips rowversion and GENERATED ALWAYS columns (the target generates them) and refuses sql_variant, naming why", async () => {
     const cols = await sqlServerIntrospector(async <R>(sql: string) =>
       (sql === SQL.columns
         ? [
             { name: "id", type: "int", declaredType: "int", clr: false, maxLength: 4, precision: 10, scale: 0, nullable: false, identity: false, computed: false },
             { name: "rv", type: "timestamp", declaredType: "timestamp", clr: false, maxLength: 8, precision: 0, scale: 0, nullable: false, identity: false, computed: false },
             { name: "v", type: "sql_variant", declaredType: "sql_variant", clr: false, maxLength: 8016, precision: 0, scale: 0, nullable: true, identity: false, computed: false },
+            // A system-versioned table's period: generated_always_type 1 AS_ROW_START, 2 AS_ROW_END (sys.columns);
+            // an explicit value is refused (Msg 13536).
+            ...[["valid_from", 1], ["valid_to", 2], ["plain", 0]].map(([name, generatedAlways]) => ({ name, type: "datetime2", declaredType: "datetime2", clr: false, maxLength: 8, precision: 27, scale: 7, nullable: false, identity: false, computed: false, generatedAlways })),
           ]
         : []) as R[],
     ).columns({ schema: "dbo", name: "t" });
-    expect(cols.find((c) => c.name === "rv")?.generated).toBe(true);
+    expect(cols.filter((c) => c.generated).map((c) => c.name)).toEqual(["rv", "valid_from", "valid_to"]);
     expect(sqlServerDialect.unloadableColumns(cols.filter((c) => !c.generated))).toEqual([
       "column v has type sql_variant: each value carries its own base type, which no bulk-load representation keeps (text or binary would turn every value into one type)",
     ]);

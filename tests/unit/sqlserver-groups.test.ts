@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { settingsSchema, type TableConfigInput } from "../../lib/config/schema";
 import { registerBuiltInDialects } from "../../lib/dialects/builtin";
 import { sqlServerDialect } from "../../lib/dialects/sqlserver";
+import { truncateOrDelete } from "../../lib/dialects/sqlserver/compiler";
 import { resolveTable } from "../../lib/engine/context";
 import { executeGroup, type GroupMember } from "../../lib/engine/group-refresh";
 import { ProgressTracker } from "../../lib/engine/progress";
@@ -87,7 +88,7 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     expectKeysTrusted(target);
     // TRUNCATE only for the table nothing references; children first, parents loaded first.
     const empty = ["TRUNCATE TABLE [dbo].[order_lines]", "DELETE FROM [dbo].[orders]", "DELETE FROM [dbo].[customers]"].map((s) => at(target, s));
-    expect(at(target, "IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id) DELETE FROM [dbo].[order_lines] ELSE TRUNCATE TABLE [dbo].[order_lines]")).toBeLessThan(empty[0]);
+    expect(at(target, truncateOrDelete({ schema: "dbo", name: "order_lines" }).sql)).toBeLessThan(empty[0]);
     expect(empty.every((i) => i >= 0) && empty[0] < empty[1] && empty[1] < empty[2]).toBe(true);
     const loads = ["customers", "orders", "order_lines"].map((t) => at(target, `INSERT BULK [dbo].[${t}]`));
     expect(loads[0] > empty[2] && loads[0] < loads[1] && loads[1] < loads[2]).toBe(true);
@@ -214,11 +215,36 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     expect(tsqlErrors(update)).toEqual([]);
   });
 
+  it("a UAT table SQL Server will not TRUNCATE (tracked by change data capture, published, system-versioned, in an indexed view) is emptied by DELETE, and the group succeeds", async () => {
+    // Microsoft Learn, TRUNCATE TABLE, Restrictions (Msgs 4711, 13545, 3729): before, only a referencing key led to
+    // DELETE, and every full replace of such a table failed with the server's refusal.
+    for (const refusal of [{ published: "change data capture" }, { published: "merge replication" }, { systemVersioned: true }, { indexedView: "dbo.v_line_totals" }] as const) {
+      const prod = production();
+      const target = new SqlServerDatabase(
+        TABLES.map((t) => (t.name === "order_lines" ? { ...t, ...refusal } : t)),
+        KEYS,
+      );
+      expect(() => target.run("TRUNCATE TABLE [dbo].[order_lines]")).toThrow(expect.objectContaining({ number: expect.any(Number) }) as SqlError);
+      target.insert("order_lines", [{ order_id: 90, line: 1, qty: 1 }]);
+      const before = target.statements.length;
+      await refreshGroup(prod, target, ["customers", "orders", "order_lines"].map(replace));
+      for (const t of ["customers", "orders", "order_lines"]) expectSameRows(prod, target, t);
+      const sent = target.statements.slice(before);
+      expect(sent, JSON.stringify(refusal)).toContain("DELETE FROM [dbo].[order_lines]");
+      expect(sent).not.toContain("TRUNCATE TABLE [dbo].[order_lines]");
+    }
+    // A table with none of these is still truncated.
+    const plain = uat();
+    await refreshGroup(production(), plain, ["customers", "orders", "order_lines"].map(replace));
+    expect(plain.statements).toContain("TRUNCATE TABLE [dbo].[order_lines]");
+    expect(tsqlErrors(truncateOrDelete({ schema: "dbo", name: "order_lines" }).sql)).toEqual([]);
+  });
+
   it("the model refuses what SQL Server refuses (so the tests above can fail)", async () => {
     const target = uat();
     expect(() => target.run("TRUNCATE TABLE [dbo].[orders]")).toThrow(expect.objectContaining({ number: 4712 }) as SqlError);
     expect(() => target.run("DELETE FROM [dbo].[customers]")).toThrow(expect.objectContaining({ number: 547 }) as SqlError);
-    target.run("SELECT TOP (0) * INTO [dbo].[stg] FROM [dbo].[customers] UNION ALL SELECT TOP (0) * FROM [dbo].[customers]");
+    target.run("SELECT TOP (0) [id], [name], [referred_by] INTO [dbo].[stg] FROM [dbo].[customers] UNION ALL SELECT TOP (0) [id], [name], [referred_by] FROM [dbo].[customers]");
     target.insert("stg", [{ id: 50, name: "x", referred_by: null }]);
     expect(() => target.run("INSERT INTO [dbo].[customers] ([id], [name], [referred_by]) SELECT s.[id], s.[name], s.[referred_by] FROM [dbo].[stg] AS s WHERE NOT EXISTS (SELECT 1 FROM [dbo].[customers] AS t WHERE t.[id] = s.[id]);\nSELECT CAST(@@ROWCOUNT AS nvarchar(20)) AS [n];")).toThrow(
       expect.objectContaining({ number: 544 }) as SqlError,

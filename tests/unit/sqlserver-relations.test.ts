@@ -24,7 +24,7 @@ describe("SQL Server refresh-group statements", () => {
       ...r.setTriggersEnabled(orders, ["trg_stamp"], true).map((q) => q.sql),
       r.resyncSequence(orders, "order_no", { schema: "sales", name: "order_no_seq" }, "2000000000").sql,
       r.analyze(orders).sql,
-      ...r.createMergeStaging(orders, r.mergeStaging(orders)).map((q) => q.sql),
+      ...r.createMergeStaging(orders, r.mergeStaging(orders), ["id", "status"]).map((q) => q.sql),
       r.dropMergeStaging(r.mergeStaging(orders)).sql,
       SQL.foreignKeys,
       SQL.triggers,
@@ -43,12 +43,17 @@ describe("SQL Server refresh-group statements", () => {
     expect(bad).toEqual([]);
   });
 
-  it("TRUNCATE only where no foreign key references the table (SQL Server refuses it even for a disabled key)", () => {
-    // A key the group knows means DELETE; otherwise the server decides from sys.foreign_keys, which lists disabled
-    // keys too (the introspector reads enabled ones only): TRUNCATE TABLE refuses any referencing key (Msg 4712).
+  it("TRUNCATE only where SQL Server allows it: no foreign key references the table (even a disabled one), no indexed view, no replication or change data capture, no system versioning", () => {
+    // A key the group knows means DELETE; otherwise the server decides from its catalog: sys.foreign_keys lists
+    // disabled keys too (the introspector reads enabled ones only), and TRUNCATE TABLE refuses any referencing key
+    // (Msg 4712) as it refuses the rest (Microsoft Learn, TRUNCATE TABLE, Restrictions; executed in the db model).
     const [first, second] = r.emptyTables([items, orders], true, [key]);
     expect(first).toEqual({
-      sql: "IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id) DELETE FROM [sales].[order]]items] ELSE TRUNCATE TABLE [sales].[order]]items]",
+      sql:
+        "IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id)" +
+        " OR EXISTS (SELECT 1 FROM sys.sql_expression_dependencies AS d JOIN sys.indexes AS i ON i.object_id = d.referencing_id WHERE d.referenced_id = OBJECT_ID(@p1) AND OBJECTPROPERTY(d.referencing_id, 'IsView') = 1)" +
+        " OR EXISTS (SELECT 1 FROM sys.tables WHERE object_id = OBJECT_ID(@p1) AND (is_replicated = 1 OR is_merge_published = 1 OR is_tracked_by_cdc = 1 OR temporal_type = 2))" +
+        " DELETE FROM [sales].[order]]items] ELSE TRUNCATE TABLE [sales].[order]]items]",
       params: ["[sales].[order]]items]"],
     });
     expect(second.sql).toBe("DELETE FROM [sales].[orders]");
@@ -72,7 +77,10 @@ describe("SQL Server refresh-group statements", () => {
     expect(m.delete.sql).toContain("AND NOT EXISTS (SELECT 1 FROM [sales].[order]]items] AS c WHERE c.[order_id] = t.[id] AND c.[shop_id] = t.[shop_id])");
     expect(m.delete.sql).toContain("AND CASE WHEN ([status] = N'tester') THEN 1 ELSE 0 END = 0");
     expect(m.delete.params).toEqual(["2025-03-01T00:00:00.000"]);
-    expect(r.createMergeStaging(orders, r.mergeStaging(orders))[0].sql).toBe("SELECT TOP (0) * INTO [sales].[orders__uat_merge] FROM [sales].[orders] UNION ALL SELECT TOP (0) * FROM [sales].[orders]");
+    // The loaded columns only: a column the load does not fill (UAT's PERSISTED NOT NULL computed one) stays out.
+    expect(r.createMergeStaging(orders, r.mergeStaging(orders), ["id", "odd]name"])[0].sql).toBe(
+      "SELECT TOP (0) [id], [odd]]name] INTO [sales].[orders__uat_merge] FROM [sales].[orders] UNION ALL SELECT TOP (0) [id], [odd]]name] FROM [sales].[orders]",
+    );
   });
 
   it("moves a sequence only forwards, with the name as a parameter", () => {

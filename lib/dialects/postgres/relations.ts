@@ -46,8 +46,9 @@ export const postgresRelations: RelationsCompiler = {
     // Temporary tables share one schema: the name carries the table's schema too.
     return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_merge` };
   },
-  createMergeStaging(table, staging) {
-    return [{ sql: `CREATE TEMPORARY TABLE ${qualified(staging)} (LIKE ${qualified(table)} INCLUDING DEFAULTS) ON COMMIT DROP`, params: [] }];
+  createMergeStaging(table, staging, columns) {
+    // Not LIKE: it copies every column with its NOT NULL, a stored generated column's too (as a plain column).
+    return [{ sql: `CREATE TEMPORARY TABLE ${qualified(staging)} ON COMMIT DROP AS SELECT ${cols(columns)} FROM ${qualified(table)} WITH NO DATA`, params: [] }];
   },
   mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep, types }) {
     const t = qualified(table);

@@ -69,15 +69,22 @@ function checksumBytes(c: ColumnInfo): string {
   return `ISNULL(CAST(${text} AS varbinary(max)), 0x00)`;
 }
 
-/** TRUNCATE TABLE where SQL Server allows it, else DELETE, decided by the server from its catalog at that moment:
- *  "You can't use TRUNCATE TABLE on tables that are referenced by a FOREIGN KEY constraint" (TRUNCATE TABLE
- *  documentation; Msg 4712), enabled or disabled alike, while a key referencing its own table does not count. */
+/** Why SQL Server refuses to TRUNCATE a table, each a catalog test of OBJECT_ID(@p1). "You can't use TRUNCATE TABLE
+ *  on tables that: are referenced by a FOREIGN KEY constraint [enabled or disabled alike; one referencing its own
+ *  table does not count] ...; participate in an indexed view; are published by using transactional replication or
+ *  merge replication; are system-versioned temporal" (Microsoft Learn, TRUNCATE TABLE; Msgs 4712, 3729, 4711,
+ *  13545); nor on one change data capture tracks (Msg 4711, "published for replication or enabled for Change Data
+ *  Capture"). */
+export const TRUNCATE_REFUSED = [
+  "SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id",
+  "SELECT 1 FROM sys.sql_expression_dependencies AS d JOIN sys.indexes AS i ON i.object_id = d.referencing_id WHERE d.referenced_id = OBJECT_ID(@p1) AND OBJECTPROPERTY(d.referencing_id, 'IsView') = 1",
+  "SELECT 1 FROM sys.tables WHERE object_id = OBJECT_ID(@p1) AND (is_replicated = 1 OR is_merge_published = 1 OR is_tracked_by_cdc = 1 OR temporal_type = 2)",
+] as const;
+
+/** TRUNCATE TABLE where SQL Server allows it, else DELETE, decided by the server from its catalog at that moment. */
 export function truncateOrDelete(table: TableRef): CompiledQuery {
   const t = qualified(table);
-  return {
-    sql: `IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id) DELETE FROM ${t} ELSE TRUNCATE TABLE ${t}`,
-    params: [t],
-  };
+  return { sql: `IF ${TRUNCATE_REFUSED.map((q) => `EXISTS (${q})`).join(" OR ")} DELETE FROM ${t} ELSE TRUNCATE TABLE ${t}`, params: [t] };
 }
 
 export const sqlServerCompiler: QueryCompiler = {

@@ -75,9 +75,12 @@ export const sqlServerRelations: RelationsCompiler = {
   mergeStaging(table) {
     return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_merge` };
   },
-  createMergeStaging(table, staging) {
+  createMergeStaging(table, staging, columns) {
+    // UNION ALL: the new table takes no IDENTITY property. Not *: a PERSISTED NOT NULL computed column, or a period
+    // column, would become a NOT NULL column the load does not fill.
     const t = qualified(table);
-    return [{ sql: `SELECT TOP (0) * INTO ${qualified(staging)} FROM ${t} UNION ALL SELECT TOP (0) * FROM ${t}`, params: [] }];
+    const list = cols(columns);
+    return [{ sql: `SELECT TOP (0) ${list} INTO ${qualified(staging)} FROM ${t} UNION ALL SELECT TOP (0) ${list} FROM ${t}`, params: [] }];
   },
   mergeFromStaging(table, staging, { key, columns, update, keepers, identity, scope, keep, types = {} }) {
     const t = qualified(table);

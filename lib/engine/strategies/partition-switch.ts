@@ -188,7 +188,7 @@ async function replaceDayInPlace(ctx: TableContext, day: number): Promise<DayLoa
     target.transaction(async () => {
       ctx.progress.phase("loading", { partition: String(day) });
       const triggersBack = await suspendTriggers(ctx);
-      for (const q of rel.createMergeStaging(ctx.targetTable, staging)) await target.execute(q);
+      for (const q of rel.createMergeStaging(ctx.targetTable, staging, ctx.columns.map((c) => c.target.name))) await target.execute(q);
       const n = await copyRows(ctx, sourceQuery(ctx, range), staging, { partition: String(day) });
       await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
       await target.execute(rel.insertFromStaging(ctx.targetTable, staging, ctx.columns.map((c) => c.target.name), ctx.columns.some((c) => c.target.identity)));
