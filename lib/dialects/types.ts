@@ -52,6 +52,8 @@ export interface ColumnInfo {
   identity: boolean;
   /** Computed / generated columns cannot be loaded into. */
   generated: boolean;
+  /** The column's default, as its own catalog gives the expression (a row that does not name the column gets it). */
+  default?: string;
   /** SQL Server, for structural twins: the column's collation, its computed definition, its identity seed and step. */
   collation?: string;
   computed?: { definition: string; persisted: boolean };
@@ -457,6 +459,8 @@ export interface Dialect {
   rowValues(rows: RowStream): Promise<unknown[][]>;
   /** Columns this engine's bulk path cannot copy exactly, each naming the column, its type and why (empty: all fine). */
   unloadableColumns(columns: ColumnInfo[]): string[];
+  /** Whether a bulk load gives a column it does not name that column's default (else a regular INSERT must). */
+  readonly bulkLoadAppliesDefaults: boolean;
   /** Errors worth retrying: dropped connections, deadlocks, serialization failures. */
   isTransient(error: unknown): boolean;
   /** A hint for errors a database team meets often (permissions, missing objects, timeouts). */

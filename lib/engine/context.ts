@@ -30,6 +30,9 @@ export interface TableContext {
   targetTable: TableRef;
   /** Target columns to load (generated ones excluded), paired with the source column of the same name. */
   columns: { source: ColumnInfo; target: ColumnInfo }[];
+  /** UAT's own columns, which production lacks (a schema ahead of production's): never loaded, so a loaded row gets
+   *  their default (or NULL, or its identity), and a merged row keeps UAT's values. */
+  uatOnly: ColumnInfo[];
   batchSize: number;
   progress: ProgressTracker;
   signal?: AbortSignal;
@@ -75,13 +78,12 @@ export async function resolveTable(
   }
   const byName = new Map(sourceCols.map((c) => [c.name.toLowerCase(), c]));
   const loadable = targetCols.filter((c) => !c.generated);
-  const missing = loadable.filter((c) => !byName.has(c.name.toLowerCase())).map((c) => c.name);
-  if (missing.length)
-    throw new RefreshError(`column(s) ${missing.join(", ")} of target table ${displayName(targetTable)} are missing in source table ${displayName(sourceTable)}`, { field: "name" });
-  const columns = loadable.map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
-  // Checked before anything else about the table: a column UAT cannot hold production's values in refuses it.
+  const uatOnly = loadable.filter((c) => !byName.has(c.name.toLowerCase()));
+  const columns = loadable.filter((c) => byName.has(c.name.toLowerCase())).map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
+  // Checked before anything else about the table: a column UAT cannot hold production's values in refuses it, and so
+  // does a column of UAT's own that a copied row cannot fill.
   const [sourceIndexes, targetIndexes] = await Promise.all([sessions.source.introspector.indexes(sourceTable), sessions.target.introspector.indexes(targetTable)]);
-  const drift = columnDrift(columns, sourceCols, { source: sourceIndexes, target: targetIndexes });
+  const drift = columnDrift(columns, sourceCols, { source: sourceIndexes, target: targetIndexes }, uatOnly);
   if (drift.refusals.length) throw new RefreshError(`${displayName(targetTable)} differs from production: ${drift.refusals.join("; ")}`, { field: "name" });
   const unloadable = dialect.unloadableColumns(columns.map((c) => c.target));
   if (unloadable.length) throw new RefreshError(`table ${displayName(targetTable)} cannot be copied: ${unloadable.join("; ")}`, { field: "name" });
@@ -110,7 +112,7 @@ export async function resolveTable(
   // session while the target's reads UAT's rows and probes the server (before any transaction: a probe would end it).
   // One request at a time per session: the target's two reads one after the other.
   const targetSide = async () => {
-    const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns);
+    const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns, uatOnly);
     return { uat, capabilities: await sessions.target.capabilities?.() };
   };
   const [readable, read] = await Promise.allSettled([refuseUnreadableSource(sessions.source, sourceTable), targetSide()]);
@@ -124,6 +126,7 @@ export async function resolveTable(
     sourceTable,
     targetTable,
     columns,
+    uatOnly,
     masking,
     uat,
     capabilities,
@@ -140,6 +143,12 @@ async function refuseUnreadableSource(source: Session, table: TableRef) {
   const missing = await source.introspector.missingPrivileges(table, ["SELECT"]);
   if (missing.length) throw new RefreshError(`the source login lacks SELECT on ${displayName(table)}`);
   await refuseFilteredSource(source, table);
+}
+
+/** UAT's own columns with a default the engine's bulk load would not give them (SQL Server keeps production's NULLs,
+ *  which turns defaults off for the load): the rows then go in through a staging table and one INSERT, which does. */
+export function defaultsByInsert(ctx: TableContext): ColumnInfo[] {
+  return ctx.dialect.bulkLoadAppliesDefaults ? [] : ctx.uatOnly.filter((c) => c.default !== undefined);
 }
 
 export function columnPair(ctx: TableContext, name: string) {

@@ -80,9 +80,20 @@ export function columnDrift(
   pairs: { source: ColumnInfo; target: ColumnInfo }[],
   sourceColumns: ColumnInfo[],
   keys: { source: IndexInfo[]; target: IndexInfo[] } = { source: [], target: [] },
+  uatOnly: ColumnInfo[] = [],
 ): Drift {
   const notes: string[] = [];
   const refusals: string[] = [];
+  // UAT ahead of production (a release's new columns there first): a copied row gets the column's default, NULL, or
+  // its identity; a column that takes none of them cannot hold a copied row.
+  const unfillable = uatOnly.filter((c) => !c.nullable && c.default === undefined && !c.identity);
+  for (const c of unfillable)
+    refusals.push(`${c.name}: UAT has this NOT NULL column without a default and production has no such column, so a copied row cannot fill it; give it a default in UAT (or allow NULL), or add it to production`);
+  const filled = uatOnly.filter((c) => !unfillable.includes(c));
+  if (filled.length)
+    notes.push(
+      `UAT has ${filled.map((c) => `${c.name} (${c.identity ? "identity" : c.default !== undefined ? `default ${c.default}` : "NULL"})`).join(", ")}, which production lacks: not copied; a copied row gets ${filled.length > 1 ? "their defaults" : "its default"}, a merged row keeps UAT's value`,
+    );
   const inTarget = new Set(pairs.map((p) => p.source.name.toLowerCase()));
   const onlyInProduction = sourceColumns.filter((c) => !inTarget.has(c.name.toLowerCase()) && !c.generated);
   if (onlyInProduction.length)

@@ -52,15 +52,18 @@ export async function resolveUatRows(
   target: Session,
   targetTable: TableRef,
   columns: { target: ColumnInfo }[],
+  uatOnly: ColumnInfo[] = [],
 ): Promise<UatRows> {
   const loaded = new Map(columns.map((c) => [c.target.name.toLowerCase(), c.target]));
+  // A rule may name UAT's own columns too (a marker column testers set, which production does not have).
+  const ofUat = new Map([...uatOnly, ...columns.map((c) => c.target)].map((c) => [c.name.toLowerCase(), c]));
   const generators: Generator[] = [];
   for (const c of columns) if (c.target.identity) generators.push({ column: c.target, uatFrom: uatFrom(c.target, config, settings) });
   for (const use of await target.introspector.sequences(targetTable)) {
     const column = loaded.get(use.column.toLowerCase());
     if (column) generators.push({ column, sequence: use.sequence, uatFrom: uatFrom(column, config, settings) });
   }
-  const names = columns.map((c) => c.target.name);
+  const names = [...ofUat.values()].map((c) => c.name);
   let keep: string | undefined;
   if (config.keep_rows !== undefined) {
     try {
@@ -70,7 +73,7 @@ export async function resolveUatRows(
     }
   }
   const keepColumns = (config.keep_columns ?? []).map((name) => {
-    const c = loaded.get(name.toLowerCase());
+    const c = ofUat.get(name.toLowerCase());
     if (!c) throw new RefreshError(`keep_columns: ${name} is not a column of ${targetTable.schema}.${targetTable.name} (columns: ${names.join(", ")})`, { field: "keep_columns" });
     return c.name;
   });

@@ -595,6 +595,44 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("members")).toEqual(await db.source.fingerprint("members"));
     });
 
+    it("UAT a release ahead: its own columns are never copied, a copied row gets their defaults and a merged row keeps UAT's values, keep_rows may name them; one a copied row cannot fill refuses the table by name", async () => {
+      await db.source.exec(db.sql.gadgets);
+      await db.source.exec(db.sql.insertGadgets(1, 2000));
+      await db.target.exec(db.sql.gadgetsUatMust);
+      await db.config([{ name: "gadgets", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const refused = await run(["gadgets"]);
+      expect(refused.status).toBe("failed");
+      expect(refused.tables[0].error).toMatch(/^\w+\.gadgets differs from production: must: UAT has this NOT NULL column without a default and production has no such column/);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM gadgets"))).toBe(0);
+      await db.target.exec("DROP TABLE gadgets");
+      await db.target.exec(db.sql.gadgetsUat);
+      // Day 1: production's rows, UAT's columns at their defaults (SQL Server: through an INSERT, which applies them).
+      const day1 = await run(["gadgets"]);
+      expect(day1.status, day1.tables[0].error).toBe("succeeded");
+      expect(day1.tables[0].plan?.reason).toMatch(/drift: UAT has status \(default .*new.*\), note \(NULL\), which production lacks: not copied/);
+      const production = "SELECT id, name FROM gadgets ORDER BY id";
+      expect(await db.target.rows(production)).toEqual(await db.source.rows(production));
+      const byStatus = await db.target.rows("SELECT status AS s, COUNT(*) AS n, COUNT(note) AS noted FROM gadgets GROUP BY status");
+      expect(byStatus.map(([s, n, noted]) => [s, Number(n), Number(noted)])).toEqual([["new", 2000, 0]]);
+      // Between refreshes a tester marks a row; production renames it and adds rows. Day 2 by id merges by key.
+      await db.target.exec("UPDATE gadgets SET status = 'qa', note = 'tested' WHERE id = 7");
+      await db.source.exec("UPDATE gadgets SET name = 'renamed' WHERE id = 7");
+      await db.source.exec(db.sql.insertGadgets(2001, 2100));
+      await db.config([{ name: "gadgets", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" }]);
+      const day2 = await run(["gadgets"]);
+      expect(day2.status, day2.tables[0].error).toBe("succeeded");
+      expect(await db.target.rows(production)).toEqual(await db.source.rows(production));
+      expect(await db.target.rows("SELECT name, status, note FROM gadgets WHERE id = 7")).toEqual([["renamed", "qa", "tested"]]);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM gadgets WHERE status = 'new' AND note IS NULL"))).toBe(2099);
+      // Day 3, a full replace keeping the testers' rows by UAT's own column.
+      await db.target.exec("INSERT INTO gadgets (id, name, status, note) VALUES (900000, 'tester gadget', 'qa', 'mine')");
+      await db.config([{ name: "gadgets", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "note = 'mine'" }]);
+      const day3 = await run(["gadgets"]);
+      expect(day3.status, day3.tables[0].error).toBe("succeeded");
+      expect(await db.target.rows("SELECT id, status FROM gadgets WHERE id IN (7, 900000) ORDER BY id")).toEqual([[7, "new"], [900000, "qa"]]);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM gadgets"))).toBe(2101);
+    });
+
     describe("verification: a UAT trigger allowed to fire rewrites production's rows as they land", () => {
       beforeAll(async () => {
         for (const side of [db.source, db.target]) await side.exec(db.sql.accounts);

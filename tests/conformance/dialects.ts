@@ -112,6 +112,12 @@ export interface FixtureSql {
   /** A column production gains (`nickname`, filled), and the same column added to UAT. */
   membersNickname: string[];
   membersNicknameInUat: string;
+  /** `gadgets` (id, name) as production has it; as UAT has it a release ahead, with columns of its own: `status`
+   *  NOT NULL with a default 'new' and `note` NULL, and in `gadgetsUatMust` also `must`, NOT NULL without a default. */
+  gadgets: string;
+  gadgetsUat: string;
+  gadgetsUatMust: string;
+  insertGadgets(from: number, to: number): string;
   /** `accounts`: a plain keyed table; `insertAccounts` adds ids from..to owned by lower-case names. */
   accounts: string;
   insertAccounts(from: number, to: number): string;
@@ -273,6 +279,10 @@ const pgSql: FixtureSql = {
   membersWiden: [`ALTER TABLE members ALTER COLUMN name TYPE varchar(50), ALTER COLUMN score TYPE numeric(8,2), ALTER COLUMN seen TYPE timestamp(6)`],
   membersNickname: [`ALTER TABLE members ADD COLUMN nickname varchar(20)`, `UPDATE members SET nickname = 'n' || id`],
   membersNicknameInUat: `ALTER TABLE members ADD COLUMN nickname varchar(20)`,
+  gadgets: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL)`,
+  gadgetsUat: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL, status varchar(10) NOT NULL DEFAULT 'new', note varchar(40))`,
+  gadgetsUatMust: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL, status varchar(10) NOT NULL DEFAULT 'new', note varchar(40), must int NOT NULL)`,
+  insertGadgets: (from, to) => `INSERT INTO gadgets (id, name) SELECT g, 'gadget ' || g FROM generate_series(${from}, ${to}) g`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -399,6 +409,10 @@ const msSql: FixtureSql = {
   membersWiden: [`ALTER TABLE members ALTER COLUMN name nvarchar(50)`, `ALTER TABLE members ALTER COLUMN score decimal(8,2)`, `ALTER TABLE members ALTER COLUMN seen datetime2(7)`],
   membersNickname: [`ALTER TABLE members ADD nickname nvarchar(20) NULL`, `UPDATE members SET nickname = CONCAT(N'n', id)`],
   membersNicknameInUat: `ALTER TABLE members ADD nickname nvarchar(20) NULL`,
+  gadgets: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL)`,
+  gadgetsUat: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL, status nvarchar(10) NOT NULL DEFAULT N'new', note nvarchar(40) NULL)`,
+  gadgetsUatMust: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL, status nvarchar(10) NOT NULL DEFAULT N'new', note nvarchar(40) NULL, must int NOT NULL)`,
+  insertGadgets: (from, to) => `INSERT INTO gadgets (id, name) SELECT g, CONCAT(N'gadget ', g) FROM ${numbers(from, to)}`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 

@@ -54,6 +54,8 @@ export interface ColumnFact {
   collation?: string;
   identity?: { seed: string; increment: string };
   computed?: { definition: string; persisted: boolean };
+  /** The DEFAULT constraint's definition as sys.default_constraints gives it, e.g. `(N'new')`. */
+  default?: string;
 }
 
 export interface IndexFact {
@@ -519,7 +521,7 @@ export function columnRow(c: ColumnFact): Record<string, unknown> {
   const [precision, scale] = ["decimal", "numeric"].includes(type) ? [n, Number(m[3] ?? 0)] : ["datetime2", "time", "datetimeoffset"].includes(type) ? [0, n] : [0, 0];
   return {
     name: c.name, type, declaredType: type, clr: false, maxLength, precision, scale, nullable: c.nullable, identity: !!c.identity, computed: !!c.computed,
-    collation: c.collation ?? null, computedDefinition: c.computed?.definition ?? null, persisted: c.computed?.persisted ?? null,
+    collation: c.collation ?? null, computedDefinition: c.computed?.definition ?? null, persisted: c.computed?.persisted ?? null, defaultDefinition: c.default ?? null,
     identitySeed: c.identity?.seed ?? null, identityIncrement: c.identity?.increment ?? null,
   };
 }

@@ -59,4 +59,20 @@ describe("schema drift", () => {
       "the primary key is (email) in UAT, (id) in production",
     ]);
   });
+
+  it("UAT's own columns (a release ahead): filled by a default, NULL or an identity, said; NOT NULL without any, refused by name", () => {
+    const uatOnly = [
+      col("varchar(10)", "text", { name: "status", nullable: false, default: "'new'::character varying" }),
+      col("text", "text", { name: "note" }),
+      col("bigint", "integer", { name: "uat_seq", nullable: false, identity: true }),
+      col("int", "integer", { name: "must", nullable: false }),
+    ];
+    const drift = columnDrift([], [], undefined, uatOnly);
+    expect(drift.refusals).toEqual([
+      "must: UAT has this NOT NULL column without a default and production has no such column, so a copied row cannot fill it; give it a default in UAT (or allow NULL), or add it to production",
+    ]);
+    expect(drift.notes).toEqual([
+      "UAT has status (default 'new'::character varying), note (NULL), uat_seq (identity), which production lacks: not copied; a copied row gets their defaults, a merged row keeps UAT's value",
+    ]);
+  });
 });

@@ -138,6 +138,22 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect([...model.tables.keys()]).toEqual([]);
   });
 
+  it("loads in place where UAT has columns of its own with defaults: a bulk load keeping production's NULLs would not apply them, an INSERT does", async () => {
+    // KEEP_NULLS "disable[s] checking of DEFAULT definitions on a table" for the bulk import (Microsoft Learn, Keep
+    // nulls or default values during bulk import): the twin's rows would carry NULL there.
+    const ahead = structure();
+    ahead.columns.push({ name: "release_flag", type: "nvarchar(10)", nullable: false, default: "(N'new')" }, { name: "uat_note", type: "nvarchar(40)", nullable: true });
+    const { sessions } = setup(["7"], ["1"], ahead);
+    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
+    expect(ctx.uatOnly.map((c) => [c.name, c.default ?? null])).toEqual([["release_flag", "(N'new')"], ["uat_note", null]]);
+    expect(ctx.columns.map((c) => c.target.name)).not.toContain("release_flag");
+    const plan = await simpleCopy.plan(ctx);
+    expect(plan.twin).toBe(false);
+    expect(plan.reason).toContain("no SWITCH: UAT's own release_flag take their defaults from an INSERT, which a bulk load into the twin would not give them");
+    expect(ctx.drift).toContain("UAT has release_flag (default (N'new')), uat_note (NULL), which production lacks: not copied; a copied row gets their defaults, a merged row keeps UAT's value");
+  });
+
   it("loads in place, and says why, where SWITCH is impossible: a referencing key, a columnstore index, fire_triggers", async () => {
     const blocked = structure();
     blocked.storage = { referencedBy: "dbo.order_lines", otherIndex: "cci_orders (CLUSTERED COLUMNSTORE)" };

@@ -17,6 +17,9 @@ export const postgresDialect: Dialect = {
   connect: connectPostgres,
   // COPY text carries every type PostgreSQL can print and read back.
   unloadableColumns: () => [],
+  // "If there are any columns in the table that are not in the column list, COPY FROM will insert the default values
+  // for those columns" (PostgreSQL, COPY).
+  bulkLoadAppliesDefaults: true,
   mapRows(rows, columns, map) {
     const mapper = new CopyTextMapper(columns, map);
     rows.stream.on("error", (e) => mapper.destroy(e));

@@ -28,12 +28,13 @@ export function postgresIntrospector(query: Query): Introspector {
     },
 
     async columns(table) {
-      const rows = await query<{ name: string; native_type: string; typname: string; nullable: boolean; identity: boolean; generated: boolean; encoding: string }>(
+      const rows = await query<{ name: string; native_type: string; typname: string; nullable: boolean; identity: boolean; generated: boolean; default_expr: string | null; encoding: string }>(
         `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native_type, current_setting('server_encoding') AS encoding,
                 coalesce(bt.typname, t.typname) AS typname, NOT a.attnotnull AS nullable,
                 (a.attidentity <> '' OR pg_get_serial_sequence($1, a.attname) IS NOT NULL) AS identity,
-                a.attgenerated <> '' AS generated
+                a.attgenerated <> '' AS generated, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_expr
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
         [qualified(table)],
       );
@@ -44,6 +45,7 @@ export function postgresIntrospector(query: Query): Introspector {
         nullable: r.nullable,
         identity: r.identity,
         generated: r.generated,
+        ...(r.default_expr !== null ? { default: r.default_expr } : {}),
         ...(r.encoding === "UTF8" ? {} : { encoding: r.encoding }),
       }));
     },

@@ -19,6 +19,9 @@ export const sqlServerDialect: Dialect = {
   swap: sqlServerSwap,
   connect: connectSqlServer,
   unloadableColumns,
+  // The bulk load keeps production's NULLs (KEEP_NULLS), which "disable checking of DEFAULT definitions on a table"
+  // for the whole load (Microsoft Learn, Keep nulls or default values during bulk import).
+  bulkLoadAppliesDefaults: false,
   mapRows(rows, columns, map) {
     // Rows are arrays of tedious values: replace the masked positions in place.
     const mapper = new Transform({

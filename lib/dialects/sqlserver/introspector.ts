@@ -36,12 +36,13 @@ export const SQL = {
   columns: `SELECT c.name AS [name], COALESCE(bt.name, ty.name) AS [type], ty.name AS [declaredType], ty.is_assembly_type AS [clr],
     c.max_length AS [maxLength], c.precision AS [precision], c.scale AS [scale],
     c.is_nullable AS [nullable], c.is_identity AS [identity], c.is_computed AS [computed], c.generated_always_type AS [generatedAlways], c.collation_name AS [collation],
-    cc.definition AS [computedDefinition], cc.is_persisted AS [persisted],
+    cc.definition AS [computedDefinition], cc.is_persisted AS [persisted], dc.definition AS [defaultDefinition],
     CASE WHEN c.is_identity = 1 THEN CAST(IDENT_SEED(@p1) AS nvarchar(40)) END AS [identitySeed],
     CASE WHEN c.is_identity = 1 THEN CAST(IDENT_INCR(@p1) AS nvarchar(40)) END AS [identityIncrement]
     FROM sys.columns AS c JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id
     LEFT JOIN sys.types AS bt ON bt.user_type_id = c.system_type_id
     LEFT JOIN sys.computed_columns AS cc ON cc.object_id = c.object_id AND cc.column_id = c.column_id
+    LEFT JOIN sys.default_constraints AS dc ON dc.parent_object_id = c.object_id AND dc.parent_column_id = c.column_id
     WHERE c.object_id = OBJECT_ID(@p1) ORDER BY c.column_id`,
   // Rowstore indexes with their key columns (ASC / DESC), included columns and filter.
   indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], c.name AS [column],
@@ -222,7 +223,7 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
     async columns(table) {
       const rows = await query<{
         name: string; type: string; declaredType: string; clr: boolean; maxLength: number; precision: number; scale: number; nullable: boolean; identity: boolean; computed: boolean;
-        generatedAlways?: number | null; collation?: string | null; computedDefinition?: string | null; persisted?: boolean | null; identitySeed?: string | null; identityIncrement?: string | null;
+        generatedAlways?: number | null; defaultDefinition?: string | null; collation?: string | null; computedDefinition?: string | null; persisted?: boolean | null; identitySeed?: string | null; identityIncrement?: string | null;
       }>(
         SQL.columns,
         [qualified(table)],
@@ -241,6 +242,7 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
         generated: !!r.computed || r.type.toLowerCase() === "timestamp" || Number(r.generatedAlways ?? 0) !== 0,
         ...(r.collation ? { collation: r.collation } : {}),
         ...(r.computedDefinition ? { computed: { definition: r.computedDefinition, persisted: !!r.persisted } } : {}),
+        ...(r.defaultDefinition ? { default: r.defaultDefinition } : {}),
         ...(r.identity && r.identitySeed ? { identitySeed: r.identitySeed, identityIncrement: r.identityIncrement ?? "1" } : {}),
       }));
     },

@@ -5,7 +5,7 @@ import type { ColumnFilter, Partitioning, RowFilter, TableRef } from "../../dial
 import { productionRows } from "../uat-rows";
 import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
-import { checkAborted, columnPair, unit, type TableContext } from "../context";
+import { checkAborted, columnPair, defaultsByInsert, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
@@ -103,11 +103,14 @@ export const partitionSwitch: StrategyImpl = {
     // A server that cannot SWITCH or add partitions (probed) gets each day replaced in place instead: said here, so
     // the dry run promises nothing the server cannot do.
     const can = ctx.capabilities;
-    const inPlace = !!can && (!can.switch || !can.partitionDdl);
+    const serverInPlace = !!can && (!can.switch || !can.partitionDdl);
+    // UAT's own columns with defaults a bulk load into the staging table would not apply: the day goes in by INSERT.
+    const defaults = defaultsByInsert(ctx);
+    const inPlace = serverInPlace || defaults.length > 0;
     // Every day is placed before anything is created: one that cannot be is refused with its reason.
     const placed = placeDays(ctx, p, changed);
     const days = unitDays(placed);
-    const missingDays = inPlace ? [] : days.filter((d) => placed.find((x) => x.day === d)!.placement.kind === "create");
+    const missingDays = serverInPlace ? [] : days.filter((d) => placed.find((x) => x.day === d)!.placement.kind === "create");
     // The rows to load: every switched partition whole (a monthly partition is reloaded from the source).
     const dayRows: Record<number, number> = {};
     for (const d of days) dayRows[d] = Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, dayFilter(ctx, p, d))))[0]?.n ?? 0);
@@ -117,9 +120,11 @@ export const partitionSwitch: StrategyImpl = {
     const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why || undefined;
     const wider = days.length !== changed.length || days.some((d) => unitLabel(ctx, p, d) !== String(d));
     const units = wider ? `${changed.length} day(s) in ${days.length} partition(s) (${days.map((d) => unitLabel(ctx, p, d)).join(", ")})` : `${days.length} day(s)`;
-    const how = inPlace
+    const how = serverInPlace
       ? `; the server cannot ${[!can!.switch && "SWITCH", !can!.partitionDdl && "add partitions"].filter(Boolean).join(" or ")} (probed: ${can!.notes.join("; ")}): each day is replaced in place, in one transaction (readers wait for it)`
-      : `, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`;
+      : inPlace
+        ? `, ${missingDays.length} new partition(s); UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into a staging table would not give them: each day is replaced in place, in one transaction (readers wait for it)`
+        : `, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`;
     return {
       strategy: "staging_partition_switch",
       mode: "partition_switch",

@@ -3,7 +3,7 @@
 // identities and sequences on. Where SWITCH is impossible the plan says why and the table loads in place as before.
 import { partitionName } from "../../dialects/partition-days";
 import type { TableStorage } from "../../dialects/types";
-import { checkAborted, unit, type TableContext } from "../context";
+import { checkAborted, defaultsByInsert, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import { failpoint } from "../failpoints";
@@ -23,6 +23,8 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
   if (!ctx.dialect.swap || !ctx.sessions.target.introspector.storage) return null;
   const blockers = ctx.config.fire_triggers ? ["fire_triggers is set (SWITCH fires no triggers)"] : [];
   if (ctx.uat?.keep || ctx.uat?.keepColumns.length) blockers.push("keep_rows / keep_columns are set (UAT's rows and values are kept in place)");
+  const defaults = defaultsByInsert(ctx);
+  if (defaults.length) blockers.push(`UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into the twin would not give them`);
   const inPlace = () => ({ twin: false as const, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` });
   // Probed when the table was resolved (as the partition switch reads it); the table's storage is only worth
   // reading where a SWITCH could happen.
