@@ -24,7 +24,7 @@ export function RunSteps({ steps }: { steps: RunSnapshot["steps"] }) {
                 {s.error && <p className={`text-xs ${s.status === "failed" ? "text-red-800" : "text-slate-600"}`}>{s.error}</p>}
               </td>
               <td className="text-right tabular-nums">
-                {!s.executions ? "–" : s.rowsAffected === null ? <span title="The server gave no row count: statements that change no rows, or SQL Server under SET NOCOUNT ON">not counted</span> : formatRows(s.rowsAffected)}
+                {!s.executions ? "–" : s.rowsAffected === null ? <span title="The server gave no row count: statements that change no rows, or SQL Server under SET NOCOUNT ON">no row count</span> : formatRows(s.rowsAffected)}
               </td>
               <td className="text-right">{s.executions ? formatDuration(s.durationMs) : "–"}</td>
             </tr>

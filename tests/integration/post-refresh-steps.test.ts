@@ -85,7 +85,7 @@ describe("post-refresh steps", () => {
     ]);
   });
 
-  it("a step the server gives no row count for (DDL) is recorded and shown as not counted, never as 0 rows", async () => {
+  it("a step the server gives no row count for (DDL) is recorded and shown as having no row count, never as 0 rows", async () => {
     await env.config(tables, {}, [{ name: "index the log", sql: "CREATE INDEX IF NOT EXISTS refresh_log_who ON refresh_log (who)" }, repoint]);
     try {
       const r = await run();
