@@ -33,8 +33,10 @@ test("a failed refresh notifies the webhook an admin configured, and the run pag
     await expect(page.getByRole("status")).toContainText("Saved channel e2e-hook.");
     await expect(page.getByTestId("channel-e2e-hook")).toContainText("a run failed");
 
-    // UAT gains a column production does not have: the refresh of customers fails, naming it
+    // UAT gains a NOT NULL column production does not have, with nothing to fill it: the refresh of customers
+    // fails, naming it
     await uat.query("ALTER TABLE customers ADD COLUMN e2e_extra int NOT NULL DEFAULT 0");
+    await uat.query("ALTER TABLE customers ALTER COLUMN e2e_extra DROP DEFAULT");
     const res = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["customers"] } });
     expect(res.status()).toBe(202);
     const { runId } = await res.json();

@@ -102,6 +102,9 @@ export async function resolveTable(
   if (unknown.length) throw new RefreshError(`personal_data: ${unknown.join(", ")} ${unknown.length > 1 ? "are not columns" : "is not a column"} of ${displayName(targetTable)}`, { field: "personal_data" });
   let masking: CompiledMasking | undefined;
   if (config.masking?.length) {
+    const own = config.masking.find((m) => uatOnly.some((c) => c.name.toLowerCase() === m.column.toLowerCase()));
+    if (own)
+      throw new RefreshError(`masking: ${own.column} is UAT's own column of ${displayName(targetTable)} (production has none), so no production value reaches it: remove the rule`, { field: "masking" });
     const unique = new Set(targetIndexes.filter((ix) => ix.unique || ix.primaryKey).flatMap((ix) => ix.columns.map((c) => c.toLowerCase())));
     masking = compileMasking(config.masking, { targetTable, columns, engine: dialect.engine }, unique);
     for (const key of ["incremental_column", "partition_column"] as const)

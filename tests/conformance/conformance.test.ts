@@ -614,6 +614,10 @@ for (const engine of engines) {
       expect(await db.target.rows(production)).toEqual(await db.source.rows(production));
       const byStatus = await db.target.rows("SELECT status AS s, COUNT(*) AS n, COUNT(note) AS noted FROM gadgets GROUP BY status");
       expect(byStatus.map(([s, n, noted]) => [s, Number(n), Number(noted)])).toEqual([["new", 2000, 0]]);
+      // A masking rule on UAT's own column masks nothing production has: said, not "not a column".
+      await db.config([{ name: "gadgets", strategy: "simple_copy", sync_mode: "full_replace", masking: [{ column: "note", rule: "null" }] }]);
+      const masked = await run(["gadgets"]);
+      expect(masked.tables[0].error).toMatch(/^masking: note is UAT's own column of \w+\.gadgets \(production has none\), so no production value reaches it/);
       // Between refreshes a tester marks a row; production renames it and adds rows. Day 2 by id merges by key.
       await db.target.exec("UPDATE gadgets SET status = 'qa', note = 'tested' WHERE id = 7");
       await db.source.exec("UPDATE gadgets SET name = 'renamed' WHERE id = 7");

@@ -76,7 +76,7 @@ describe("notifications", () => {
 
     env = await createTestEnv();
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL)");
-    await env.target.query("ALTER TABLE accounts ADD COLUMN extra int NOT NULL DEFAULT 0"); // the source lacks it: a refresh fails
+    await env.target.query("ALTER TABLE accounts ADD COLUMN extra int NOT NULL"); // the source lacks it and nothing fills it: a refresh fails
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE fine (id int PRIMARY KEY)");
     await env.source.query("INSERT INTO fine SELECT generate_series(1, 10)");
     await env.config([
@@ -119,7 +119,7 @@ describe("notifications", () => {
     expect(mail.to).toBe("ops@example.test,dba@example.test");
     expect(mail.raw).toMatch(new RegExp(`Subject: UAT refresh partial \\(${env.environment}\\): accounts, fine`));
     expect(mail.raw).toContain(url);
-    expect(mail.raw).toMatch(/accounts: failed \(column\(s\) extra of target table public\.accounts are missing/);
+    expect(mail.raw).toMatch(/accounts: failed \(public\.accounts differs from production: extra: UAT has this NOT NULL column without a default/);
 
     const slack = hooks.find((h) => h.path === "/slack")!;
     expect(slack.body.text).toContain(`<${url}|Open in UAT Refresh>`);

@@ -32,7 +32,7 @@ describe("secrets never leave", () => {
     base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     env = await createTestEnv();
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE accounts (id int PRIMARY KEY)");
-    await env.target.query("ALTER TABLE accounts ADD COLUMN extra int NOT NULL DEFAULT 0"); // fails every refresh
+    await env.target.query("ALTER TABLE accounts ADD COLUMN extra int NOT NULL"); // the source lacks it and nothing fills it: fails every refresh
   });
   afterAll(async () => {
     await env?.close();
