@@ -1,7 +1,7 @@
 // The row path every strategy shares: the source SELECT of the table's columns (masking `sql` rules evaluated by the
 // source in it) streamed through the masking stage into the target table, or into a staging table.
 import type { CompiledQuery, RowFilter, TableRef } from "../dialects/types";
-import type { TableContext } from "./context";
+import { defaultsByInsert, type TableContext } from "./context";
 import { maskRows } from "./masking/stage";
 
 export function sourceQuery(ctx: TableContext, filter?: RowFilter, orderBy?: string, limit?: number): CompiledQuery {
@@ -9,8 +9,28 @@ export function sourceQuery(ctx: TableContext, filter?: RowFilter, orderBy?: str
 }
 
 /** Streams a source SELECT through the masking stage into `into` (the target table, a merge's or a switch's staging
- *  table); `label` goes with the progress events (the partition being loaded). */
+ *  table); `label` goes with the progress events (the partition being loaded). Into the target, where UAT has columns
+ *  of its own whose defaults the engine's bulk load would not apply, through a staging table and one INSERT. */
 export async function copyRows(ctx: TableContext, query: CompiledQuery, into: TableRef = ctx.targetTable, label?: { partition: string }): Promise<number> {
+  if (into === ctx.targetTable && defaultsByInsert(ctx).length) return copyThroughInsert(ctx, query, label);
+  return bulkLoad(ctx, query, into, label);
+}
+
+/** The rows loaded into a staging table of the loaded columns, then inserted by one INSERT ... SELECT, which gives
+ *  UAT's own columns their defaults (see defaultsByInsert). */
+async function copyThroughInsert(ctx: TableContext, query: CompiledQuery, label?: { partition: string }): Promise<number> {
+  const rel = ctx.dialect.relations;
+  const target = ctx.sessions.target;
+  const staging = rel.mergeStaging(ctx.targetTable);
+  const columns = ctx.columns.map((c) => c.target.name);
+  for (const q of rel.createMergeStaging(ctx.targetTable, staging, columns)) await target.execute(q);
+  const n = await bulkLoad(ctx, query, staging, label);
+  await target.execute(rel.insertFromStaging(ctx.targetTable, staging, columns, ctx.columns.some((c) => c.target.identity)));
+  await target.execute(rel.dropMergeStaging(staging));
+  return n;
+}
+
+async function bulkLoad(ctx: TableContext, query: CompiledQuery, into: TableRef, label?: { partition: string }): Promise<number> {
   const rows = maskRows(ctx, await ctx.sessions.source.exportRows(query));
   return ctx.sessions.target.importRows(into, ctx.columns.map((c) => c.target.name), rows, {
     batchSize: ctx.batchSize,

@@ -610,7 +610,7 @@ for (const engine of engines) {
       const day1 = await run(["gadgets"]);
       expect(day1.status, day1.tables[0].error).toBe("succeeded");
       expect(day1.tables[0].plan?.reason).toMatch(/drift: UAT has status \(default .*new.*\), note \(NULL\), which production lacks: not copied/);
-      const production = "SELECT id, name FROM gadgets ORDER BY id";
+      const production = "SELECT id, name, made FROM gadgets ORDER BY id";
       expect(await db.target.rows(production)).toEqual(await db.source.rows(production));
       const byStatus = await db.target.rows("SELECT status AS s, COUNT(*) AS n, COUNT(note) AS noted FROM gadgets GROUP BY status");
       expect(byStatus.map(([s, n, noted]) => [s, Number(n), Number(noted)])).toEqual([["new", 2000, 0]]);
@@ -628,13 +628,20 @@ for (const engine of engines) {
       expect(await db.target.rows(production)).toEqual(await db.source.rows(production));
       expect(await db.target.rows("SELECT name, status, note FROM gadgets WHERE id = 7")).toEqual([["renamed", "qa", "tested"]]);
       expect(Number(await db.target.scalar("SELECT COUNT(*) FROM gadgets WHERE status = 'new' AND note IS NULL"))).toBe(2099);
+      // Day 2b by date: production's window deleted and loaded again, UAT's columns at their defaults there.
+      await db.source.exec(db.sql.insertGadgets(2101, 2200));
+      await db.config([{ name: "gadgets", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "made", incremental_type: "date", date_buffer_days: 1 }]);
+      const byDate = await run(["gadgets"]);
+      expect(byDate.status, byDate.tables[0].error).toBe("succeeded");
+      expect(await db.target.rows(production)).toEqual(await db.source.rows(production));
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM gadgets WHERE id > 2100 AND status = 'new' AND note IS NULL"))).toBe(100);
       // Day 3, a full replace keeping the testers' rows by UAT's own column.
-      await db.target.exec("INSERT INTO gadgets (id, name, status, note) VALUES (900000, 'tester gadget', 'qa', 'mine')");
+      await db.target.exec("INSERT INTO gadgets (id, name, made, status, note) VALUES (900000, 'tester gadget', '2025-01-02', 'qa', 'mine')");
       await db.config([{ name: "gadgets", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "note = 'mine'" }]);
       const day3 = await run(["gadgets"]);
       expect(day3.status, day3.tables[0].error).toBe("succeeded");
       expect(await db.target.rows("SELECT id, status FROM gadgets WHERE id IN (7, 900000) ORDER BY id")).toEqual([[7, "new"], [900000, "qa"]]);
-      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM gadgets"))).toBe(2101);
+      expect(Number(await db.target.scalar("SELECT COUNT(*) FROM gadgets"))).toBe(2201);
     });
 
     describe("verification: a UAT trigger allowed to fire rewrites production's rows as they land", () => {

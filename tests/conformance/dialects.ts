@@ -112,7 +112,7 @@ export interface FixtureSql {
   /** A column production gains (`nickname`, filled), and the same column added to UAT. */
   membersNickname: string[];
   membersNicknameInUat: string;
-  /** `gadgets` (id, name) as production has it; as UAT has it a release ahead, with columns of its own: `status`
+  /** `gadgets` (id, name, made: a date from 2025-01-01 on, one per 50 ids) as production has it; as UAT has it a release ahead, with columns of its own: `status`
    *  NOT NULL with a default 'new' and `note` NULL, and in `gadgetsUatMust` also `must`, NOT NULL without a default. */
   gadgets: string;
   gadgetsUat: string;
@@ -279,10 +279,10 @@ const pgSql: FixtureSql = {
   membersWiden: [`ALTER TABLE members ALTER COLUMN name TYPE varchar(50), ALTER COLUMN score TYPE numeric(8,2), ALTER COLUMN seen TYPE timestamp(6)`],
   membersNickname: [`ALTER TABLE members ADD COLUMN nickname varchar(20)`, `UPDATE members SET nickname = 'n' || id`],
   membersNicknameInUat: `ALTER TABLE members ADD COLUMN nickname varchar(20)`,
-  gadgets: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL)`,
-  gadgetsUat: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL, status varchar(10) NOT NULL DEFAULT 'new', note varchar(40))`,
-  gadgetsUatMust: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL, status varchar(10) NOT NULL DEFAULT 'new', note varchar(40), must int NOT NULL)`,
-  insertGadgets: (from, to) => `INSERT INTO gadgets (id, name) SELECT g, 'gadget ' || g FROM generate_series(${from}, ${to}) g`,
+  gadgets: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL, made date NOT NULL)`,
+  gadgetsUat: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL, made date NOT NULL, status varchar(10) NOT NULL DEFAULT 'new', note varchar(40))`,
+  gadgetsUatMust: `CREATE TABLE gadgets (id int PRIMARY KEY, name varchar(40) NOT NULL, made date NOT NULL, status varchar(10) NOT NULL DEFAULT 'new', note varchar(40), must int NOT NULL)`,
+  insertGadgets: (from, to) => `INSERT INTO gadgets (id, name, made) SELECT g, 'gadget ' || g, DATE '2025-01-01' + g / 50 FROM generate_series(${from}, ${to}) g`,
   leftoverTables: `SELECT count(*)::text FROM pg_class WHERE relkind = 'r' AND relname ~ '_(stg|old)_'`,
 };
 
@@ -409,10 +409,10 @@ const msSql: FixtureSql = {
   membersWiden: [`ALTER TABLE members ALTER COLUMN name nvarchar(50)`, `ALTER TABLE members ALTER COLUMN score decimal(8,2)`, `ALTER TABLE members ALTER COLUMN seen datetime2(7)`],
   membersNickname: [`ALTER TABLE members ADD nickname nvarchar(20) NULL`, `UPDATE members SET nickname = CONCAT(N'n', id)`],
   membersNicknameInUat: `ALTER TABLE members ADD nickname nvarchar(20) NULL`,
-  gadgets: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL)`,
-  gadgetsUat: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL, status nvarchar(10) NOT NULL DEFAULT N'new', note nvarchar(40) NULL)`,
-  gadgetsUatMust: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL, status nvarchar(10) NOT NULL DEFAULT N'new', note nvarchar(40) NULL, must int NOT NULL)`,
-  insertGadgets: (from, to) => `INSERT INTO gadgets (id, name) SELECT g, CONCAT(N'gadget ', g) FROM ${numbers(from, to)}`,
+  gadgets: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL, made date NOT NULL)`,
+  gadgetsUat: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL, made date NOT NULL, status nvarchar(10) NOT NULL DEFAULT N'new', note nvarchar(40) NULL)`,
+  gadgetsUatMust: `CREATE TABLE gadgets (id int NOT NULL PRIMARY KEY, name nvarchar(40) NOT NULL, made date NOT NULL, status nvarchar(10) NOT NULL DEFAULT N'new', note nvarchar(40) NULL, must int NOT NULL)`,
+  insertGadgets: (from, to) => `INSERT INTO gadgets (id, name, made) SELECT g, CONCAT(N'gadget ', g), DATEADD(day, g / 50, CAST('2025-01-01' AS date)) FROM ${numbers(from, to)}`,
   leftoverTables: `SELECT CAST(COUNT(*) AS nvarchar(10)) FROM sys.tables WHERE name LIKE '%[_]stg[_]%' OR name LIKE '%[_]old[_]%'`,
 };
 

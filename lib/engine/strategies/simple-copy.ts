@@ -3,7 +3,7 @@
 import type { ColumnFilter, RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
-import { checkAborted, columnPair, defaultsByInsert, unit, type TableContext } from "../context";
+import { checkAborted, columnPair, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome } from "./types";
@@ -169,7 +169,7 @@ async function fullReplace(ctx: TableContext): Promise<Moved> {
           const triggersBack = await suspendTriggers(ctx);
           const keptColumns = await saveKeptColumns(ctx);
           await emptyForReplace(ctx);
-          const n = defaultsByInsert(ctx).length ? await copyThroughStaging(ctx) : await copyInto(ctx);
+          const n = await copyInto(ctx);
           pending = startSourceChecksum(ctx);
           await keptColumns.restore();
           await resyncGenerators(ctx);
@@ -187,20 +187,6 @@ async function fullReplace(ctx: TableContext): Promise<Moved> {
       }
     }),
   );
-}
-
-/** The rows loaded into a staging table of the loaded columns, then inserted by one INSERT ... SELECT, which gives
- *  UAT's own columns their defaults (see defaultsByInsert). */
-async function copyThroughStaging(ctx: TableContext): Promise<number> {
-  const rel = ctx.dialect.relations;
-  const target = ctx.sessions.target;
-  const staging = rel.mergeStaging(ctx.targetTable);
-  const columns = ctx.columns.map((c) => c.target.name);
-  for (const q of rel.createMergeStaging(ctx.targetTable, staging, columns)) await target.execute(q);
-  const n = await copyRows(ctx, sourceQuery(ctx), staging);
-  await target.execute(rel.insertFromStaging(ctx.targetTable, staging, columns, ctx.columns.some((c) => c.target.identity)));
-  await target.execute(rel.dropMergeStaging(staging));
-  return n;
 }
 
 /** What a unit moved, and how its result compares with the source (absent: not verified). */
