@@ -123,6 +123,9 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
     const ended = /^post-refresh step "s" failed: it ended the refresh's transaction \(@@TRANCOUNT \d+ after it, \d+ expected\)/;
     expect(await attempt("INSERT INTO dbo.tx_items VALUES (2); COMMIT")).toEqual({ error: expect.stringMatching(ended), kept: [] });
     expect(await attempt("INSERT INTO dbo.tx_items VALUES (2); ROLLBACK")).toEqual({ error: expect.stringMatching(ended), kept: [] });
+    // What follows a ROLLBACK of its own (which ends every level) opens a transaction under the step's
+    // IMPLICIT_TRANSACTIONS ON instead of committing by itself, so the refresh's rollback takes it back too.
+    expect(await attempt("ROLLBACK; INSERT INTO dbo.tx_items VALUES (3)")).toEqual({ error: expect.stringMatching(ended), kept: [] });
     expect(await attempt("BEGIN TRANSACTION; INSERT INTO dbo.tx_items VALUES (2); COMMIT TRANSACTION")).toEqual({ error: null, kept: [1, 2] });
     // Under the refresh's SET XACT_ABORT ON an error caught in TRY ... CATCH still dooms the transaction (XACT_STATE()
     // -1); the server rolls it back at the end of the step's batch (error 3998), which the step's failure says.

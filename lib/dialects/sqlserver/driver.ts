@@ -87,9 +87,12 @@ export const DRIVER_SQL = {
   snapshotEnd: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION; SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
   commit: "COMMIT TRANSACTION",
   /** A post-refresh step's own transaction level, and its end when the step left the count as it found it; both
-   *  with the session's context (database, login, user), which the step must leave as it found it too. */
-  stepLevel: `BEGIN TRANSACTION; SELECT @@TRANCOUNT AS n, ${STEP_CONTEXT}`,
-  stepLevelEnd: (level: number) => `DECLARE @n int = @@TRANCOUNT; IF @n = ${Math.trunc(level)} COMMIT TRANSACTION; SELECT @n AS n, ${STEP_CONTEXT}`,
+   *  with the session's context (database, login, user), which the step must leave as it found it too. While the step
+   *  runs, IMPLICIT_TRANSACTIONS is ON: a statement after a ROLLBACK of its own (which ends every level) opens a
+   *  transaction instead of committing by itself, so the refresh's rollback takes it back too. */
+  stepLevel: `BEGIN TRANSACTION; SET IMPLICIT_TRANSACTIONS ON; SELECT @@TRANCOUNT AS n, ${STEP_CONTEXT}`,
+  stepLevelEnd: (level: number) => `SET IMPLICIT_TRANSACTIONS OFF; DECLARE @n int = @@TRANCOUNT; IF @n = ${Math.trunc(level)} COMMIT TRANSACTION; SELECT @n AS n, ${STEP_CONTEXT}`,
+  stepFailed: "SET IMPLICIT_TRANSACTIONS OFF",
   rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
   /** Error 1222 instead of waiting longer than `ms` for a lock. */
   lockTimeout: (ms: number) => `SET LOCK_TIMEOUT ${Math.trunc(ms)}`,
@@ -266,12 +269,15 @@ class SqlServerSession implements Session {
     try {
       rows = await this.request(q);
     } catch (e) {
-      if (uncommittable(e))
-        throw new Error(
-          `an error it caught in TRY ... CATCH made the refresh's transaction uncommittable, and the server rolled it back: the refresh runs under SET XACT_ABORT ON (so that no failure commits half of it), where a caught error still dooms the transaction (XACT_STATE() -1); let the error end the step, or test for what causes it before it happens (${(e as Error).message})`,
-          { cause: e },
-        );
-      if ((e as { number?: number }).number !== 266) throw e;
+      if ((e as { number?: number }).number !== 266) {
+        await this.batch(DRIVER_SQL.stepFailed).catch(() => {});
+        if (uncommittable(e))
+          throw new Error(
+            `an error it caught in TRY ... CATCH made the refresh's transaction uncommittable, and the server rolled it back: the refresh runs under SET XACT_ABORT ON (so that no failure commits half of it), where a caught error still dooms the transaction (XACT_STATE() -1); let the error end the step, or test for what causes it before it happens (${(e as Error).message})`,
+            { cause: e },
+          );
+        throw e;
+      }
     }
     const [after] = await this.query<StepContext>({ sql: DRIVER_SQL.stepLevelEnd(before.n), params: [] });
     if (after.n !== before.n)
