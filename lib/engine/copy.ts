@@ -12,22 +12,28 @@ export function sourceQuery(ctx: TableContext, filter?: RowFilter, orderBy?: str
  *  table); `label` goes with the progress events (the partition being loaded). Into the target, where UAT has columns
  *  of its own whose defaults the engine's bulk load would not apply, through a staging table and one INSERT. */
 export async function copyRows(ctx: TableContext, query: CompiledQuery, into: TableRef = ctx.targetTable, label?: { partition: string }): Promise<number> {
-  if (into === ctx.targetTable && defaultsByInsert(ctx).length) return copyThroughInsert(ctx, query, label);
-  return bulkLoad(ctx, query, into, label);
+  if (into !== ctx.targetTable || !defaultsByInsert(ctx).length) return bulkLoad(ctx, query, into, label);
+  const staged = await stageRows(ctx, query, label);
+  await staged.insert();
+  return staged.rows;
 }
 
-/** The rows loaded into a staging table of the loaded columns, then inserted by one INSERT ... SELECT, which gives
- *  UAT's own columns their defaults (see defaultsByInsert). */
-async function copyThroughInsert(ctx: TableContext, query: CompiledQuery, label?: { partition: string }): Promise<number> {
+/** The rows bulk-loaded into a staging table of the loaded columns; `insert` then moves them into the table with one
+ *  INSERT ... SELECT (which gives UAT's own columns their defaults, see defaultsByInsert) and drops the staging table. */
+export async function stageRows(ctx: TableContext, query: CompiledQuery, label?: { partition: string }): Promise<{ rows: number; insert(): Promise<void> }> {
   const rel = ctx.dialect.relations;
   const target = ctx.sessions.target;
   const staging = rel.mergeStaging(ctx.targetTable);
   const columns = ctx.columns.map((c) => c.target.name);
   for (const q of rel.createMergeStaging(ctx.targetTable, staging, columns)) await target.execute(q);
-  const n = await bulkLoad(ctx, query, staging, label);
-  await target.execute(rel.insertFromStaging(ctx.targetTable, staging, columns, ctx.columns.some((c) => c.target.identity)));
-  await target.execute(rel.dropMergeStaging(staging));
-  return n;
+  const rows = await bulkLoad(ctx, query, staging, label);
+  return {
+    rows,
+    async insert() {
+      await target.execute(rel.insertFromStaging(ctx.targetTable, staging, columns, ctx.columns.some((c) => c.target.identity)));
+      await target.execute(rel.dropMergeStaging(staging));
+    },
+  };
 }
 
 async function bulkLoad(ctx: TableContext, query: CompiledQuery, into: TableRef, label?: { partition: string }): Promise<number> {

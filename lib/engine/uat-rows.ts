@@ -56,7 +56,7 @@ export async function resolveUatRows(
 ): Promise<UatRows> {
   const loaded = new Map(columns.map((c) => [c.target.name.toLowerCase(), c.target]));
   // A rule may name UAT's own columns too (a marker column testers set, which production does not have).
-  const ofUat = new Map([...uatOnly, ...columns.map((c) => c.target)].map((c) => [c.name.toLowerCase(), c]));
+  const ofUat = new Map([...columns.map((c) => c.target), ...uatOnly].map((c) => [c.name.toLowerCase(), c]));
   const generators: Generator[] = [];
   for (const c of columns) if (c.target.identity) generators.push({ column: c.target, uatFrom: uatFrom(c.target, config, settings) });
   for (const use of await target.introspector.sequences(targetTable)) {

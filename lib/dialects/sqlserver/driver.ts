@@ -69,10 +69,12 @@ export function encryptOption(v: string | number | boolean | undefined): boolean
   return false;
 }
 
-/** The statements the session itself sends (exported for the grammar test). */
+/** What a post-refresh step must leave as it found it, read before and after it with the transaction level. */
 const STEP_CONTEXT = "DB_NAME() AS [database], SUSER_SNAME() AS [login], USER_NAME() AS [user]";
 type StepContext = { n: number; database: string; login: string; user: string };
+const STEP_ENDED = "SET IMPLICIT_TRANSACTIONS OFF";
 
+/** The statements the session itself sends (exported for the grammar test). */
 export const DRIVER_SQL = {
   // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
   // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
@@ -91,8 +93,8 @@ export const DRIVER_SQL = {
    *  runs, IMPLICIT_TRANSACTIONS is ON: a statement after a ROLLBACK of its own (which ends every level) opens a
    *  transaction instead of committing by itself, so the refresh's rollback takes it back too. */
   stepLevel: `BEGIN TRANSACTION; SET IMPLICIT_TRANSACTIONS ON; SELECT @@TRANCOUNT AS n, ${STEP_CONTEXT}`,
-  stepLevelEnd: (level: number) => `SET IMPLICIT_TRANSACTIONS OFF; DECLARE @n int = @@TRANCOUNT; IF @n = ${Math.trunc(level)} COMMIT TRANSACTION; SELECT @n AS n, ${STEP_CONTEXT}`,
-  stepFailed: "SET IMPLICIT_TRANSACTIONS OFF",
+  stepLevelEnd: (level: number) => `${STEP_ENDED}; DECLARE @n int = @@TRANCOUNT; IF @n = ${Math.trunc(level)} COMMIT TRANSACTION; SELECT @n AS n, ${STEP_CONTEXT}`,
+  stepFailed: STEP_ENDED,
   rollback: "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION",
   /** Error 1222 instead of waiting longer than `ms` for a lock. */
   lockTimeout: (ms: number) => `SET LOCK_TIMEOUT ${Math.trunc(ms)}`,

@@ -11,7 +11,7 @@ import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { refuseMaskedKey } from "../masking/stage";
-import { copyRows, sourceQuery } from "../copy";
+import { sourceQuery, stageRows } from "../copy";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { sourceChecksum, targetChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
@@ -184,26 +184,22 @@ export const partitionSwitch: StrategyImpl = {
  *  through a plain staging table (a bulk load into a partitioned table is not to be had on every such server). */
 async function replaceDayInPlace(ctx: TableContext, day: number): Promise<DayLoad> {
   const target = ctx.sessions.target;
-  const rel = ctx.dialect.relations;
   const p = await partitioning(ctx);
   const range = dayFilter(ctx, p, day);
-  const staging = rel.mergeStaging(ctx.targetTable);
   // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
   const { rows, source, inTransaction } = await ctx.sessions.source.snapshot(() =>
     target.transaction(async () => {
       ctx.progress.phase("loading", { partition: String(day) });
       const triggersBack = await suspendTriggers(ctx);
-      for (const q of rel.createMergeStaging(ctx.targetTable, staging, ctx.columns.map((c) => c.target.name))) await target.execute(q);
-      const n = await copyRows(ctx, sourceQuery(ctx, range), staging, { partition: String(day) });
+      const staged = await stageRows(ctx, sourceQuery(ctx, range), { partition: String(day) });
       await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
-      await target.execute(rel.insertFromStaging(ctx.targetTable, staging, ctx.columns.map((c) => c.target.name), ctx.columns.some((c) => c.target.identity)));
-      await target.execute(rel.dropMergeStaging(staging));
+      await staged.insert();
       await resyncGenerators(ctx);
       await triggersBack();
       const source = await sourceChecksum(ctx, range);
       const inTransaction = await targetSide(ctx, range);
       await failpoint("before-commit");
-      return { rows: n, source, inTransaction };
+      return { rows: staged.rows, source, inTransaction };
     }),
   );
   return { rows, streams: 1, threads: false, verification: await verifyAgainst(ctx, source, range, inTransaction) };
