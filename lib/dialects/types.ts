@@ -386,7 +386,7 @@ export interface RelationsCompiler {
   createMergeStaging(table: TableRef, staging: TableRef, columns: string[]): CompiledQuery[];
   /** From the staging table: update rows that differ, insert new ones, delete rows gone from the source unless a row
    *  of `keepers` still references them or the `keep` rule names them; `gone` counts the rows gone from the source
-   *  (deleted or kept). Each returns a row count as `n`. Set-based: each keeper is one anti-join. `identity`: the columns include an identity column whose values are copied. `scope`: only target rows
+   *  that no keep rule names (deleted, or kept because still referenced). Each returns a row count as `n`. Set-based: each keeper is one anti-join. `identity`: the columns include an identity column whose values are copied. `scope`: only target rows
    *  inside it can be gone (a re-synced window). `update`: the columns written on matching rows (default: all but
    *  the key). */
   mergeFromStaging(table: TableRef, staging: TableRef, m: MergeSpec): { update: CompiledQuery; insert: CompiledQuery; delete: CompiledQuery; gone: CompiledQuery };
@@ -395,6 +395,13 @@ export interface RelationsCompiler {
   /** `n`: how many staged rows have a row of the same key in `table` (every one, after a correct load). */
   stagedRowsPresent(table: TableRef, staging: TableRef, key: string[]): CompiledQuery;
   dropMergeStaging(staging: TableRef): CompiledQuery;
+  /** Where a re-synced window holds production's rows that UAT changed since the last refresh (dropped like a
+   *  merge's staging table). */
+  heldRowsTable(table: TableRef): TableRef;
+  /** Copies `columns` of the rows of `table` in `filter` into `held`, a new table, in the caller's transaction. */
+  holdRows(table: TableRef, held: TableRef, columns: string[], filter: RowFilter): CompiledQuery[];
+  /** Deletes the rows of `from` whose `key` has a row in `other`; `n`: rows deleted. */
+  deleteMatched(from: TableRef, other: TableRef, key: string[]): CompiledQuery;
   /** Where keep_columns' UAT values wait while a table is replaced (dropped like a merge's staging table). */
   keptColumnsTable(table: TableRef): TableRef;
   /** Saves `key` and `columns` of every row of `table` into `saved`, in the caller's transaction. */

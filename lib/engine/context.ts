@@ -40,6 +40,9 @@ export interface TableContext {
   masking?: CompiledMasking;
   /** What belongs to UAT in the target table: kept rows, UAT's id range (lib/engine/uat-rows). */
   uat?: UatRows;
+  /** Date modes: the watermark the table's last successful refresh left, of the same incremental column (absent:
+   *  none recorded). A later value in the target is UAT's change, never production's (lib/engine/watermark). */
+  lastWatermark?: string;
   /** What the target server can do, where it was probed (lib/dialects/types ServerCapabilities). */
   capabilities?: ServerCapabilities;
   /** Differences from production the plan reports (lib/engine/drift). */

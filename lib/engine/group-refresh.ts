@@ -15,6 +15,8 @@ import { both, productionRows } from "./uat-rows";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
 import { sourceChecksum, targetSide, verifyAgainst, type Checksum, type Verification } from "./verify";
+import { holdChangedRows, type HeldRows } from "./uat-changes";
+import { sourceMaxOf } from "./watermark";
 
 export interface GroupMember {
   member: Member;
@@ -35,6 +37,10 @@ export interface MemberResult {
   merge?: MergeCounts;
   /** Its copied rows compared with the source's after the commit (absent: not verified). */
   verification?: Verification;
+  /** Date windows: production's rows UAT changed and kept (left out of the verification), and production's max as
+   *  the group's snapshot read it (the watermark the refresh leaves). */
+  uat?: Checksum;
+  copiedUpTo?: string | null;
 }
 
 const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[] }) => Number((await ctx.sessions.target.query<{ n: string | number }>(q))[0]?.n ?? 0);
@@ -49,7 +55,7 @@ function targetWindow(ctx: TableContext, filter: ColumnFilter | undefined): Colu
 /** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. The second
  *  half (children first, once every table is loaded) deletes rows gone from the source, unless still referenced or
  *  kept by rule. */
-async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
+async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<string, MemberResult>) {
   const { ctx, plan } = g;
   // Nothing to update, keep or delete in an empty target (day 1, or emptied): it loads like a full replace.
   const [empty] = await ctx.sessions.target.query<{ empty: boolean | number }>(ctx.dialect.compiler.isEmpty(ctx.targetTable));
@@ -57,7 +63,13 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
     const inserted = await copyRows(ctx, plan.sourceQuery);
     return async (): Promise<MergeCounts> => ({ updated: 0, inserted, deleted: 0, kept: 0 });
   }
-  const staged = await stageAndUpsert(ctx, plan.sourceQuery, { keepers, scope: targetWindow(ctx, plan.filter), merged: true });
+  // Production's rows UAT changed since the last refresh are never gone from a merged window: production wrote them
+  // again (in the staging table, then updated), or they stay as UAT has them.
+  const held = await holdChangedRows(ctx, plan.changedAfter, false);
+  const unchanged = plan.changedAfter != null ? { kind: "upTo" as const, column: columnPair(ctx, ctx.config.incremental_column!).target, after: null, upTo: plan.changedAfter } : undefined;
+  const staged = await stageAndUpsert(ctx, plan.sourceQuery, { keepers, scope: both(targetWindow(ctx, plan.filter), unchanged), merged: true });
+  const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
+  if (uat) results.set(g.member.name, { rows: 0, uat });
   return async (): Promise<MergeCounts> => {
     const { deleted, kept } = await staged.finishMerge();
     return { updated: staged.counts.updated, inserted: staged.counts.inserted, deleted, kept };
@@ -96,25 +108,34 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
           const truncate = replaced.every((m) => m.ctx.config.truncate_target);
           for (const q of rel.emptyTables(replaced.map((m) => m.ctx.targetTable), truncate, referencing)) await target.execute(q);
         }
-        // A re-synced window loses production's rows only: UAT's own rows (its id range, kept by rule) stay.
-        for (const m of reversed)
-          if (m.member.kind === "window" && !group.merged.has(m.member.name) && m.plan.filter)
-            await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, both(targetWindow(m.ctx, m.plan.filter), productionRows(m.ctx.uat))!));
+        // A re-synced window loses production's rows only: UAT's own rows (its id range, kept by rule) stay, and so do
+        // production's rows UAT changed since the last refresh (held aside, put back after the load).
+        const held = new Map<string, HeldRows>();
+        for (const m of reversed) {
+          if (m.member.kind !== "window" || group.merged.has(m.member.name)) continue;
+          held.set(m.member.name, await holdChangedRows(m.ctx, m.plan.changedAfter, true));
+          if (m.plan.filter) await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, both(targetWindow(m.ctx, m.plan.filter), productionRows(m.ctx.uat))!));
+        }
 
         // Load, parents first; merged members delete what the source no longer has afterwards, children first.
         const deletes: [GroupMember, () => Promise<MergeCounts>][] = [];
         for (const m of all) {
           checkAborted(m.ctx);
           m.ctx.progress.phase("loading", { message: group.merged.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
-          if (group.merged.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [])]);
+          if (group.merged.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [], results)]);
           else if (m.member.kind === "append") results.set(m.member.name, { rows: await appendByKey(m) });
-          else results.set(m.member.name, { rows: await copyRows(m.ctx, m.plan.sourceQuery) });
+          else {
+            const rows = await copyRows(m.ctx, m.plan.sourceQuery);
+            results.set(m.member.name, { rows, uat: await held.get(m.member.name)?.settle() });
+          }
           await failpoint("between-group-tables");
         }
         for (const [m, finish] of deletes) {
           const counts = await finish();
-          results.set(m.member.name, { rows: counts.inserted + counts.updated, merge: counts });
+          results.set(m.member.name, { ...results.get(m.member.name), rows: counts.inserted + counts.updated, merge: counts });
         }
+        // Where each date window's copy stands: production's max on the group's snapshot.
+        for (const m of all) if (m.plan.mode === "incremental" && m.ctx.config.incremental_type !== "identity") results.get(m.member.name)!.copiedUpTo = (await sourceMaxOf(m.ctx)) ?? null;
 
         // The keys that were not checked during the load must hold before anything commits.
         for (const k of group.suspended) {
@@ -148,7 +169,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
     const r = results.get(m.member.name);
     if (side && r) {
       m.ctx.progress.phase("verifying");
-      r.verification = await verifyAgainst(m.ctx, side.source, m.plan.filter, side.inTransaction);
+      r.verification = await verifyAgainst(m.ctx, side.source, m.plan.filter, side.inTransaction, r.uat);
     }
   }
   return results;

@@ -14,7 +14,8 @@ import { refuseUnmaskedPersonalData } from "./masking/stage";
 import { ProgressTracker, type ProgressEvent } from "./progress";
 import type { RunRequest, TableReport } from "./run-types";
 import { strategyFor } from "./strategies";
-import { watermarkNow } from "./strategies/simple-copy";
+import { watermarkNow } from "./watermark";
+import { lastWatermark } from "./last-watermark";
 import { annotatePlan } from "./uat-report";
 import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
@@ -35,6 +36,8 @@ interface Tracked {
   progress: ProgressTracker;
   persist: ReturnType<typeof throttledPersist>;
   started: number;
+  /** The incremental column the recorded watermark is a value of. */
+  watermarkColumn?: string;
 }
 
 async function track(db: Metadata, runId: string, resultId: string, name: string, req: RunRequest): Promise<Tracked> {
@@ -56,6 +59,8 @@ async function track(db: Metadata, runId: string, resultId: string, name: string
 async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string, role: GroupRole = {}) {
   const dialect = dialectFor(config.databases.target.engine);
   const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
+  ctx.lastWatermark = await lastWatermark(db, req.environment!, table);
+  t.watermarkColumn = table.incremental_column;
   ctx.stepsInTransaction = stepsOfRun(config, [table.name]).filter((s) => s.tables.length).map((s) => s.name);
   refuseUnmaskedPersonalData(ctx);
   await reviewNewColumns(db, req.environment!, ctx);
@@ -86,6 +91,7 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
       rowsWritten: BigInt(outcome?.rowsWritten ?? 0),
       rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
       watermarkAfter: outcome?.watermarkAfter ?? null,
+      watermarkColumn: outcome?.watermarkAfter != null ? (t.watermarkColumn ?? null) : null,
       verification: outcome?.verification?.detail ?? null,
       verified: outcome?.verification?.ok ?? null,
       partitionsCreated: outcome?.partitionsCreated ?? [],
@@ -126,6 +132,7 @@ async function recordUnverified(db: Metadata, t: Tracked, plan: TablePlan, outco
     data: {
       status: "failed", phase: "failed", error, finishedAt: new Date(), durationMs, verification: v.detail, verified: false,
       rowsRead: BigInt(outcome.rowsRead), rowsWritten: BigInt(outcome.rowsWritten), rowsCommitted: BigInt(outcome.rowsWritten), watermarkAfter: outcome.watermarkAfter ?? null,
+      watermarkColumn: outcome.watermarkAfter != null ? (t.watermarkColumn ?? null) : null,
     },
   });
   return { table: t.name, status: "failed", plan, outcome, error, durationMs, rowsCommitted: outcome.rowsWritten };
@@ -237,7 +244,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
         const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
         plan.reason += merged;
         await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
-        reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx), partitionsCreated: [], partitionsSwitched: [], verification: r.verification }));
+        reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx, r.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: r.verification }));
       }
     }
     for (const s of switched) {

@@ -67,7 +67,7 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
   return {
     counts,
     /** Deletes what the source no longer has (merges only): `kept` are the rows gone from the source that stay
-     *  (still referenced, or named by a keep rule). */
+     *  because rows outside the refresh still reference them (rows a keep rule names are UAT's, not counted). */
     async finishMerge(): Promise<{ deleted: number; kept: number }> {
       const gone = await count(ctx, stmts.gone);
       const deleted = gone ? await count(ctx, stmts.delete) : 0;

@@ -4,7 +4,7 @@
 // values differ by design or print differently); the count covers every row. A difference fails the table: the rows
 // were committed, and the run says they differ from what was read.
 import type { ColumnFilter, ColumnInfo, CompiledQuery, RowFilter, TableRef } from "../dialects/types";
-import { readChecksum, type Checksum } from "./checksum";
+import { readChecksum, withoutChecksum, type Checksum } from "./checksum";
 import { columnPair, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 
@@ -80,10 +80,11 @@ export function unitsVerified(units: { label: string; verification?: Verificatio
   return { ok: true, rows, detail: `verified: ${rows} row(s) in ${done.length} ${what}, counts and checksums equal${unverified ? ` (${unverified} more not verified)` : ""}` };
 }
 
-/** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified). */
-export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: ColumnFilter, inTransaction?: Checksum): Promise<Verification | undefined> {
+/** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified).
+ *  `uat`: rows of the window that are UAT's (production's rows UAT changed and kept), left out of the target's side. */
+export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: ColumnFilter, inTransaction?: Checksum, uat?: Checksum): Promise<Verification | undefined> {
   if (!source) return undefined;
-  return compare(ctx, source, inTransaction ?? (await targetChecksum(ctx, window)), window, !!inTransaction);
+  return compare(ctx, source, withoutChecksum(inTransaction ?? (await targetChecksum(ctx, window)), uat), window, !!inTransaction, uat?.rows);
 }
 
 export type PendingChecksum = Promise<PromiseSettledResult<Checksum | undefined>>;
@@ -110,10 +111,11 @@ export async function verifyPending(ctx: TableContext, pending: PendingChecksum,
   return compare(ctx, source.value, inTransaction ?? target!.value, window, !!inTransaction);
 }
 
-function compare(ctx: TableContext, source: Checksum, target: Checksum, window: ColumnFilter | undefined, inTransaction: boolean): Verification {
+function compare(ctx: TableContext, source: Checksum, target: Checksum, window: ColumnFilter | undefined, inTransaction: boolean, uatRows = 0): Verification {
   const cols = compared(ctx);
   const when = inTransaction ? `, read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "";
-  const scope = `${window ? "the copied window" : "the whole table"}${cols.left.length ? `, ${cols.left.join(", ")} counted only (masked, kept or typed differently)` : ""}${when}`;
+  const uat = uatRows ? `, ${uatRows} row(s) UAT changed since the last refresh left out` : "";
+  const scope = `${window ? "the copied window" : "the whole table"}${cols.left.length ? `, ${cols.left.join(", ")} counted only (masked, kept or typed differently)` : ""}${uat}${when}`;
   if (target.rows !== source.rows) return { ok: false, rows: target.rows, detail: `production has ${source.rows} row(s) in ${scope.split(",")[0]}, UAT ${target.rows} after the commit` };
   if (cols.source.length && target.sum !== source.sum) return { ok: false, rows: target.rows, detail: `${target.rows} row(s) on both sides, but their values differ (checksums of ${scope})` };
   return { ok: true, rows: target.rows, detail: `verified: ${target.rows} row(s), counts and checksums equal (${scope})` };

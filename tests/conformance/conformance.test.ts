@@ -153,6 +153,28 @@ for (const engine of engines) {
       expect((await db.target.fingerprint("orders")).count).toBe(50_000);
     });
 
+    it("incremental datetime on a last-changed column, in a lived-in UAT: production's updates arrive by key wherever their old date was, and rows a tester changed since the last refresh neither move the window nor leave it", async () => {
+      for (const side of [db.source, db.target]) await side.exec(db.sql.issues);
+      await db.source.exec("INSERT INTO issues VALUES (1, 'open', '2025-01-02 00:00:00'), (2, 'open', '2025-01-03 00:00:00'), (3, 'open', '2025-01-04 00:00:00'), (4, 'open', '2025-01-05 00:00:00'), (5, 'open', '2025-01-06 00:00:00'), (6, 'open', '2025-01-11 00:00:00')");
+      await db.config([{ name: "issues", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "changed", incremental_type: "datetime", date_buffer_days: 1 }]);
+      expect((await run(["issues"])).status).toBe("succeeded");
+      // Production closes issue 2 on the 12th (its old date far outside the window). A tester changes issues 3 and 4
+      // in UAT on the 15th; production escalates issue 4 on the 16th, deletes issue 6 and opens issue 7.
+      await db.source.exec("UPDATE issues SET status = 'closed', changed = '2025-01-12 00:00:00' WHERE id = 2");
+      await db.target.exec("UPDATE issues SET status = 'tested', changed = '2025-01-15 00:00:00' WHERE id IN (3, 4)");
+      await db.source.exec("UPDATE issues SET status = 'escalated', changed = '2025-01-16 00:00:00' WHERE id = 4");
+      await db.source.exec("DELETE FROM issues WHERE id = 6");
+      await db.source.exec("INSERT INTO issues VALUES (7, 'open', '2025-01-16 00:00:00')");
+      const r = await run(["issues"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].plan?.watermarkBefore).toMatch(/^2025-01-11[ T]00:00:00/);
+      expect(r.tables[0].plan?.reason).toContain("2 row(s) changed in UAT since the last refresh (changed beyond 2025-01-11");
+      const statuses = async () => (await db.target.rows("SELECT id, status FROM issues ORDER BY id")).map(([id, status]) => `${id}:${status}`);
+      expect(await statuses()).toEqual(["1:open", "2:closed", "3:tested", "4:escalated", "5:open", "7:open"]);
+      expect(r.tables[0].outcome?.verification).toMatchObject({ ok: true, detail: expect.stringContaining("1 row(s) UAT changed since the last refresh left out") });
+      expect(r.tables[0].outcome?.watermarkAfter).toMatch(/^2025-01-16[ T]00:00:00/);
+    });
+
     it("incremental by a point in time with offsets: production's rows written at another offset, later in time but earlier on the clock, are never skipped", async () => {
       for (const side of [db.source, db.target]) await side.exec(db.sql.stamps);
       await db.source.exec(db.sql.insertStamps([[1, "2025-02-28 09:00:00 +00:00"], [2, "2025-03-01 08:00:00 +00:00"], [3, "2025-03-01 10:00:00 +00:00"]]));

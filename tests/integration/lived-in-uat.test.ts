@@ -100,6 +100,67 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect(rows[0]).toEqual({ n: 34, tester: 1 });
   });
 
+  it("datetime mode on a last-changed column: a production row updated since the last refresh arrives updated, by key", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE account (id int PRIMARY KEY, balance int NOT NULL, changed timestamptz NOT NULL)");
+    await env.source.query("INSERT INTO account SELECT g, 100, timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g");
+    await env.config([{ name: "account", sync_mode: "incremental", incremental_column: "changed", incremental_type: "datetime", date_buffer_days: 1 }]);
+    expect((await run(["account"])).status).toBe("succeeded");
+    // Account 2 (last changed on the 3rd, far outside the window) is updated; account 10 (inside it) is deleted.
+    await env.source.query("UPDATE account SET balance = 50, changed = '2025-01-12 00:00+00' WHERE id = 2; DELETE FROM account WHERE id = 10");
+    const r = await run(["account"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(await fingerprint(env.target, "account")).toEqual(await fingerprint(env.source, "account"));
+    expect(r.t.outcome?.verification?.ok).toBe(true);
+  });
+
+  it("date mode: production's rows UAT changed since the last refresh neither move the window nor leave it", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE ticket (id int PRIMARY KEY, status text NOT NULL, changed timestamptz NOT NULL)");
+    await env.source.query("INSERT INTO ticket SELECT g, 'open', timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g");
+    await env.config([{ name: "ticket", sync_mode: "incremental", incremental_column: "changed", incremental_type: "datetime", date_buffer_days: 1 }]);
+    expect((await run(["ticket"])).status).toBe("succeeded");
+    // Production closes ticket 5 on the 12th. In UAT a tester works on tickets 3 and 6 on the 15th (the application
+    // stamps `changed`); production escalates ticket 6 on the 16th and opens ticket 11.
+    await env.source.query("UPDATE ticket SET status = 'closed', changed = '2025-01-12 00:00+00' WHERE id = 5");
+    await env.target.query("UPDATE ticket SET status = 'tested', changed = '2025-01-15 00:00+00' WHERE id IN (3, 6)");
+    await env.source.query("UPDATE ticket SET status = 'escalated', changed = '2025-01-16 00:00+00' WHERE id = 6; INSERT INTO ticket VALUES (11, 'open', '2025-01-16 00:00+00')");
+    const dry = await run(["ticket"], true);
+    // The watermark is where the last refresh left production's rows (the 11th), not the tester's 15th: ticket 5's
+    // change on the 12th is in the window.
+    expect(dry.t.plan?.watermarkBefore).toBe("2025-01-11 00:00:00+00");
+    expect(dry.t.plan?.reason).toContain("2 row(s) changed in UAT since the last refresh (changed beyond 2025-01-11 00:00:00+00, where it left production's rows): they never move the watermark, and stay as UAT has them unless production changed them too");
+    const r = await run(["ticket"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    const { rows } = await env.target.query("SELECT id, status, changed::text FROM ticket WHERE id IN (3, 5, 6, 11) ORDER BY id");
+    expect(rows).toEqual([
+      { id: 3, status: "tested", changed: "2025-01-15 00:00:00+00" }, // UAT's change, kept: production did not touch it
+      { id: 5, status: "closed", changed: "2025-01-12 00:00:00+00" }, // production's change, not skipped
+      { id: 6, status: "escalated", changed: "2025-01-16 00:00:00+00" }, // changed on both sides: production's
+      { id: 11, status: "open", changed: "2025-01-16 00:00:00+00" },
+    ]);
+    expect((await env.target.query("SELECT count(*)::int AS n FROM ticket")).rows[0].n).toBe(11);
+    // Verified over production's rows of the window; the ticket UAT keeps is left out, as UAT's.
+    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 5 row(s), counts and checksums equal (the copied window, 1 row(s) UAT changed since the last refresh left out)"]);
+    // The watermark recorded is production's (the 16th), never the tester's row.
+    expect(r.t.outcome?.watermarkAfter).toBe("2025-01-16 00:00:00+00");
+    await env.target.query("UPDATE ticket SET changed = '2025-02-01 00:00+00' WHERE id = 3");
+    const next = await run(["ticket"], true);
+    expect(next.t.plan?.watermarkBefore).toBe("2025-01-16 00:00:00+00");
+  });
+
+  it("date mode without a key: a row UAT changed stays, and the window is verified without it", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE reading (meter int NOT NULL, value int NOT NULL, at date NOT NULL)");
+    await env.source.query("INSERT INTO reading SELECT g % 3, g, date '2025-01-01' + g FROM generate_series(1, 10) g");
+    await env.config([{ name: "reading", sync_mode: "incremental", incremental_column: "at", incremental_type: "date", date_buffer_days: 0 }]);
+    expect((await run(["reading"])).status).toBe("succeeded");
+    await env.target.query("UPDATE reading SET value = -1, at = '2025-01-20' WHERE value = 2");
+    await env.source.query("INSERT INTO reading VALUES (1, 11, '2025-01-12'), (2, 12, '2025-01-21')");
+    const r = await run(["reading"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.plan?.watermarkBefore).toBe("2025-01-11");
+    expect((await env.target.query("SELECT value FROM reading ORDER BY value")).rows.map((x) => x.value)).toEqual([-1, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(r.t.outcome?.verification?.ok).toBe(true);
+  });
+
   it("refuses an identity column that is not unique, before anything is written, and says why", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE event_log (seq int NOT NULL, msg text)");
     await env.source.query("INSERT INTO event_log SELECT g / 2, 'm' || g FROM generate_series(1, 10) g");

@@ -75,7 +75,7 @@ export const postgresRelations: RelationsCompiler = {
         params: [],
       },
       delete: { sql: `WITH d AS (DELETE FROM ${t} t WHERE ${gone}${unreferenced}${unkept} RETURNING 1) SELECT count(*)::text AS n FROM d`, params: inScope.params },
-      gone: { sql: `SELECT count(*)::text AS n FROM ${t} t WHERE ${gone}`, params: inScope.params },
+      gone: { sql: `SELECT count(*)::text AS n FROM ${t} t WHERE ${gone}${unkept}`, params: inScope.params },
     };
   },
   insertFromStaging(table, staging, columns, identity) {
@@ -83,6 +83,16 @@ export const postgresRelations: RelationsCompiler = {
   },
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT count(*)::text AS n FROM ${qualified(staging)} s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
+  },
+  heldRowsTable(table) {
+    return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_held` };
+  },
+  holdRows(table, held, columns, filter) {
+    const { where, params } = whereClause(filter, quoteIdent, (i, c) => `$${i}::${c.nativeType}`);
+    return [{ sql: `CREATE TEMPORARY TABLE ${qualified(held)} ON COMMIT DROP AS SELECT ${cols(columns)} FROM ${qualified(table)}${where}`, params }];
+  },
+  deleteMatched(from, other, key) {
+    return { sql: `WITH d AS (DELETE FROM ${qualified(from)} f WHERE EXISTS (SELECT 1 FROM ${qualified(other)} o WHERE ${joinOn("o", "f", key, key)}) RETURNING 1) SELECT count(*)::text AS n FROM d`, params: [] };
   },
   keptColumnsTable(table) {
     return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_keep` };

@@ -110,7 +110,7 @@ export const sqlServerRelations: RelationsCompiler = {
         params: [],
       },
       delete: { sql: count(`DELETE t FROM ${t} AS t WHERE ${gone}${unreferenced}${unkept}`), params: scopeParams },
-      gone: { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${t} AS t WHERE ${gone}`, params: scopeParams },
+      gone: { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${t} AS t WHERE ${gone}${unkept}`, params: scopeParams },
     };
   },
   insertFromStaging(table, staging, columns, identity) {
@@ -120,6 +120,18 @@ export const sqlServerRelations: RelationsCompiler = {
   },
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(staging)} AS s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} AS t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
+  },
+  heldRowsTable(table) {
+    return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_held` };
+  },
+  holdRows(table, held, columns, filter) {
+    // UNION ALL: the new table takes no IDENTITY property (the rows go back with IDENTITY_INSERT, as a merge's do).
+    const { where, params } = whereClause(filter, quoteIdent, scopeParam, paramText);
+    const list = cols(columns);
+    return [{ sql: `SELECT ${list} INTO ${qualified(held)} FROM ${qualified(table)}${where} UNION ALL SELECT TOP (0) ${list} FROM ${qualified(table)}`, params }];
+  },
+  deleteMatched(from, other, key) {
+    return { sql: count(`DELETE f FROM ${qualified(from)} AS f WHERE EXISTS (SELECT 1 FROM ${qualified(other)} AS o WHERE ${joinOn("o", "f", key, key)})`), params: [] };
   },
   keptColumnsTable(table) {
     return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_keep` };

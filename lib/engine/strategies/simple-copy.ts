@@ -3,7 +3,7 @@
 import type { ColumnFilter, RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
-import { checkAborted, columnPair, unit, type TableContext } from "../context";
+import { checkAborted, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome } from "./types";
@@ -15,6 +15,8 @@ import { planSlices } from "../streams/plan";
 import { isUniqueColumn, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
 import { both, notKept, productionRows } from "../uat-rows";
+import { productionWatermark, watermarkNow, type Watermark } from "../watermark";
+import { holdChangedRows } from "../uat-changes";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -29,53 +31,6 @@ async function count(ctx: TableContext, filter?: RowFilter): Promise<number> {
 /** Ids below an identity watermark re-read on every run: rows production committed out of order (a transaction that
  *  took id 11 committing after the one that took 12; a readable secondary a moment behind) arrive with them. */
 export const DEFAULT_IDENTITY_BUFFER = 10_000;
-
-function watermarkColumn(ctx: TableContext) {
-  const pair = columnPair(ctx, ctx.config.incremental_column!);
-  const want = ctx.config.incremental_type!;
-  const family = pair.target.family;
-  const fits = want === "identity" ? family === "integer" || family === "decimal" : want === "date" ? family === "date" || family === "datetime" : family === "datetime" || family === "date";
-  if (!fits)
-    throw new RefreshError(
-      `incremental_column ${pair.target.name} has type ${pair.target.nativeType}, which does not fit incremental_type ${want}`,
-      { field: "incremental_type" },
-    );
-  return pair;
-}
-
-/** a > b for two watermark values of one column (same engine's text: numbers, or ISO-like dates / date-times). */
-function later(family: string, a: string, b: string): boolean {
-  if (family === "integer" || family === "decimal") return Number(a) > Number(b) || (/^-?\d+$/.test(a) && /^-?\d+$/.test(b) && BigInt(a) > BigInt(b));
-  return a > b;
-}
-
-interface Watermark {
-  pair: ReturnType<typeof watermarkColumn>;
-  max: string | null;
-  cutoff: string | null;
-  /** The target's production rows reach beyond the source's own max (a hand-numbered or future-dated row): the
-   *  source's max was used. */
-  capped: boolean;
-}
-
-/** The target's watermark over production's rows only (UAT's kept rows and id range never count), and never beyond
- *  the source's own max: a future-dated or hand-numbered UAT row can neither move it nor hide a production row. */
-async function productionWatermark(ctx: TableContext): Promise<Watermark> {
-  const pair = watermarkColumn(ctx);
-  const buffer = ctx.config.incremental_type === "identity" ? 0 : (ctx.config.date_buffer_days ?? 0);
-  const { compiler } = ctx.dialect;
-  const t = await one<{ max: string | null; cutoff: string | null }>(ctx, "target", compiler.watermark(ctx.targetTable, pair.target, buffer, productionRows(ctx.uat)));
-  if (t.max === null) return { pair, max: null, cutoff: null, capped: false };
-  const s = await one<{ max: string | null; cutoff: string | null }>(ctx, "source", compiler.watermark(ctx.sourceTable, pair.source, buffer));
-  if (s.max !== null && later(pair.target.family, String(t.max), String(s.max))) return { pair, max: String(s.max), cutoff: s.cutoff === null ? null : String(s.cutoff), capped: true };
-  return { pair, max: String(t.max), cutoff: t.cutoff === null ? null : String(t.cutoff), capped: false };
-}
-
-/** The target's production watermark as it is now (shown as before -> after); null without an incremental column. */
-export async function watermarkNow(ctx: TableContext): Promise<string | null> {
-  if (!ctx.config.incremental_column) return null;
-  return (await productionWatermark(ctx).catch(() => null))?.max ?? null;
-}
 
 /** Identity mode reads above this (exclusive): the buffer below the watermark; null: everything (empty target). */
 function identityFloor(ctx: TableContext, wm: Watermark): string | null {
@@ -98,6 +53,12 @@ async function refuseNonUniqueIdentity(ctx: TableContext, column: string) {
       `incremental_column ${column} of ${displayName(ctx.targetTable)} is not unique (no primary key or unique index on it alone): rows that share a value across a batch boundary would be skipped`,
       { field: "incremental_column", hint: "Use a unique column (the identity key), or incremental_type date/datetime with date_buffer_days." },
     );
+}
+
+/** What the plan says of production's rows UAT changed since the last refresh (date modes). */
+export function changedNote(wm: Watermark): string {
+  const where = wm.upToFrom === "last refresh" ? `since the last refresh (${wm.pair.target.name} beyond ${wm.upTo}, where it left production's rows)` : `beyond production's max (${wm.pair.target.name} after ${wm.upTo})`;
+  return `${wm.changed} row(s) changed in UAT ${where}: they never move the watermark, and stay as UAT has them unless production changed them too`;
 }
 
 export const simpleCopy: StrategyImpl = {
@@ -125,8 +86,9 @@ export const simpleCopy: StrategyImpl = {
     const filter = incrementalFilter(ctx, wm);
     if (wm.max === null) reason += ", no production rows in the target: copying everything";
     else if (identity) reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER} below the watermark ${wm.max}) and loading them by key`;
-    else reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer); UAT's own rows in the window stay`;
-    if (wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
+    else reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${(await mergeKey(ctx).then(() => true, () => false)) ? " by key" : ""}; UAT's own rows in the window stay`;
+    if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
+    else if (wm.changed) reason += `; ${changedNote(wm)}`;
     return {
       strategy: "simple_copy",
       mode: "incremental",
@@ -135,6 +97,7 @@ export const simpleCopy: StrategyImpl = {
       filter,
       rowsExpected: await count(ctx, filter),
       watermarkBefore: wm.max,
+      changedAfter: wm.upTo,
       maskedColumns: ctx.masking?.describe,
     };
   },
@@ -148,7 +111,7 @@ export const simpleCopy: StrategyImpl = {
       return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads }, verification: load.verification } satisfies TableOutcome;
     }
     const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
-    return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification } satisfies TableOutcome;
+    return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx, moved.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification } satisfies TableOutcome;
   },
 };
 
@@ -194,6 +157,8 @@ interface Moved {
   read: number;
   written: number;
   verification?: Verification;
+  /** Date windows: production's max as the copy read it, the watermark the refresh leaves. */
+  copiedUpTo?: string | null;
 }
 
 /** Empties the table for a full replace: whole (TRUNCATE or DELETE as configured), or, where a keep rule names UAT
@@ -267,29 +232,54 @@ function batchesVerified(pages: { label: string; verification?: Verification }[]
   return v?.ok ? { ...v, detail: `${v.detail} (the copied ids)` } : v;
 }
 
-/** Date modes: delete production's rows of the buffer window and copy the window again in one transaction, so re-runs
- *  never duplicate; UAT's own rows in the window (its id range, kept by rule) stay. */
+/** Date modes, in one transaction, so re-runs never duplicate. With a key, the window is loaded by key: a row
+ *  production changed since the last refresh is updated wherever its old date put it, and production's rows of the
+ *  window it no longer has are deleted. Without one, production's rows of the window are deleted and copied again.
+ *  UAT's own rows in the window (its id range, kept by rule) stay, and so do production's rows UAT changed since the
+ *  last refresh unless production changed them too (lib/engine/uat-changes). */
 async function dateResync(ctx: TableContext): Promise<Moved> {
-  const { n, source, filter, target } = await unit(ctx, () =>
+  const key = await mergeKey(ctx).catch(() => null);
+  const { n, source, filter, target, uat, copiedUpTo } = await unit(ctx, () =>
     ctx.sessions.source.snapshot(() =>
       ctx.sessions.target.transaction(async () => {
         const wm = await productionWatermark(ctx);
         const filter = incrementalFilter(ctx, wm);
         const triggersBack = await suspendTriggers(ctx);
-        const keptColumns = await saveKeptColumns(ctx);
-        if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, both({ ...filter, column: wm.pair.target }, productionRows(ctx.uat))!));
-        const n = await copyInto(ctx, filter);
-        await keptColumns.restore();
+        const { n, uat } = key ? await windowByKey(ctx, wm, filter) : await windowAgain(ctx, wm, filter);
         await resyncGenerators(ctx);
         await triggersBack();
         // The window as copied, on the copy's snapshot.
         const source = await sourceChecksum(ctx, filter);
         const target = await targetSide(ctx, filter);
         await failpoint("before-commit");
-        return { n, source, filter, target };
+        return { n, source, filter, target, uat, copiedUpTo: wm.sourceMax };
       }),
     ),
   );
   if (source) ctx.progress.phase("verifying");
-  return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target) };
+  return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target, uat), copiedUpTo };
+}
+
+/** The target rows a window re-sync may delete: production's, inside the window, not changed in UAT since. */
+function windowScope(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined): RowFilter | undefined {
+  const window = filter && { ...filter, column: wm.pair.target };
+  const unchanged: RowFilter | undefined = wm.upTo === null ? undefined : { kind: "upTo", column: wm.pair.target, after: null, upTo: wm.upTo };
+  return both(both(window, unchanged), productionRows(ctx.uat));
+}
+
+async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {
+  const held = await holdChangedRows(ctx, wm.upTo, false);
+  const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter), { scope: windowScope(ctx, wm, filter) });
+  const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
+  await staged.finishMerge();
+  return { n: staged.counts.read, uat };
+}
+
+async function windowAgain(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {
+  const keptColumns = await saveKeptColumns(ctx);
+  const held = await holdChangedRows(ctx, wm.upTo, true);
+  if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, both({ ...filter, column: wm.pair.target }, productionRows(ctx.uat))!));
+  const n = await copyInto(ctx, filter);
+  await keptColumns.restore();
+  return { n, uat: await held.settle() };
 }

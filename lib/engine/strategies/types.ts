@@ -20,6 +20,9 @@ export interface TablePlan {
   /** rowsExpected is the planner's estimate, not a count. */
   rowsEstimated?: boolean;
   watermarkBefore?: string | null;
+  /** Date modes: a production row of the target beyond this value in the incremental column was changed in UAT since
+   *  the last refresh (lib/engine/uat-changes): a re-synced window holds it aside and puts it back. */
+  changedAfter?: string | null;
   /** "column (rule)" of every masked column. */
   maskedColumns?: string[];
   /** full_replace: load a structural twin and switch it in (readers keep the old rows until then). */

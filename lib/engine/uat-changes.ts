@@ -1,0 +1,55 @@
+// Production's rows that UAT changed since the last refresh, in a re-synced date window. A tester's edit, or UAT's
+// application stamping the row, moves its date beyond where the last refresh left production's rows, into the window
+// the target deletes; production's value of the row is older, so the window would not bring it back. Such rows are
+// held aside first and put back after the load unless production wrote the same key in this refresh (then its row
+// wins, as any re-synced row does); a table without a key has nothing to match them on, so all of them are put back.
+// Their checksum is what the verification leaves out as UAT's.
+import type { TableRef } from "../dialects/types";
+import type { Checksum } from "./checksum";
+import type { TableContext } from "./context";
+import { mergeKey } from "./merge-key";
+import { targetChecksum, verifying } from "./verify";
+import { changedInUat } from "./watermark";
+
+export interface HeldRows {
+  /** Rows held (0: nothing was changed in UAT, and settle does nothing). */
+  rows: number;
+  /** After the window's load: forgets the held rows whose key production wrote in this refresh (`written`: the target
+   *  itself, or a merge's staging table of production's rows), puts the others back where they were removed, and
+   *  returns their checksum, UAT's part of the window (undefined: the table is not verified). */
+  settle(written?: TableRef): Promise<Checksum | undefined>;
+}
+
+const NOTHING: HeldRows = { rows: 0, settle: async () => undefined };
+
+async function n(ctx: TableContext, q: { sql: string; params: readonly unknown[] }): Promise<number> {
+  const [r] = await ctx.sessions.target.query<{ n: string | number }>(q);
+  return Number(r?.n ?? 0);
+}
+
+/** Holds the rows UAT changed (beyond `upTo`, the plan's Watermark.upTo), as the caller's transaction sees them (counted again: a tester may have changed one
+ *  since the plan); `remove`: also deletes them from the target (a window that is deleted and loaded again), else
+ *  they stay there (a merged window never deletes them). */
+export async function holdChangedRows(ctx: TableContext, upTo: string | null | undefined, remove: boolean): Promise<HeldRows> {
+  const filter = changedInUat(ctx, upTo);
+  if (!filter) return NOTHING;
+  const rows = await n(ctx, ctx.dialect.compiler.countRows(ctx.targetTable, filter));
+  if (!rows) return NOTHING;
+  const rel = ctx.dialect.relations;
+  const target = ctx.sessions.target;
+  const held = rel.heldRowsTable(ctx.targetTable);
+  const columns = [...ctx.columns.map((c) => c.target), ...ctx.uatOnly];
+  for (const q of rel.holdRows(ctx.targetTable, held, columns.map((c) => c.name), filter)) await target.execute(q);
+  if (remove) await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, filter));
+  const key = await mergeKey(ctx).catch(() => null);
+  return {
+    rows,
+    async settle(written = ctx.targetTable) {
+      if (key) await n(ctx, rel.deleteMatched(held, written, key));
+      if (remove) await target.execute(rel.insertFromStaging(ctx.targetTable, held, columns.map((c) => c.name), columns.some((c) => c.identity)));
+      const part = verifying(ctx) ? await targetChecksum(ctx, undefined, held) : undefined;
+      await target.execute(rel.dropMergeStaging(held));
+      return part;
+    },
+  };
+}

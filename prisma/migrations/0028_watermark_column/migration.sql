@@ -1,0 +1,2 @@
+-- The incremental column a table result's watermarkAfter belongs to (null: none recorded, or before this version).
+ALTER TABLE "TableResult" ADD COLUMN "watermarkColumn" TEXT;
