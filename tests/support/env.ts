@@ -95,10 +95,12 @@ export async function createTestEnv(): Promise<TestEnv> {
   };
 }
 
-/** Row count and an order-independent checksum of every column, for "exactly the source's rows" assertions. */
-export async function fingerprint(client: pg.Client, table: string): Promise<{ count: number; sum: string }> {
+/** Row count and an order-independent checksum of every column, for "exactly the source's rows" assertions; with
+ *  `columns`, of those columns only (production's, in a UAT that has more), and with `where`, of the rows it keeps. */
+export async function fingerprint(client: pg.Client, table: string, only: { columns?: string[]; where?: string } = {}): Promise<{ count: number; sum: string }> {
+  const row = only.columns ? `ROW(${only.columns.map((c) => `t."${c}"`).join(", ")})` : "t";
   const { rows } = await client.query(
-    `SELECT count(*)::int AS count, coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text AS sum FROM ${table} t`,
+    `SELECT count(*)::int AS count, coalesce(sum(('x' || substr(md5(${row}::text), 1, 15))::bit(60)::bigint), 0)::text AS sum FROM ${table} t${only.where ? ` WHERE ${only.where}` : ""}`,
   );
   return rows[0];
 }
