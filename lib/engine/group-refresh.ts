@@ -15,7 +15,7 @@ import { both, productionRows } from "./uat-rows";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
 import { sourceChecksum, targetSide, verifyAgainst, type Checksum, type Verification } from "./verify";
-import { holdChangedRows, type HeldRows } from "./uat-changes";
+import { holdChangedRows, windowScope, type HeldRows } from "./uat-changes";
 import { sourceMaxOf } from "./watermark";
 
 export interface GroupMember {
@@ -54,7 +54,8 @@ function targetWindow(ctx: TableContext, filter: ColumnFilter | undefined): Colu
 
 /** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. The second
  *  half (children first, once every table is loaded) deletes rows gone from the source, unless still referenced or
- *  kept by rule. */
+ *  kept by rule. An incremental member (a merged parent's window, or a child's date window loaded by key) deletes
+ *  only inside its window, production's rows only (lib/engine/uat-changes windowScope). */
 async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<string, MemberResult>) {
   const { ctx, plan } = g;
   // Nothing to update, keep or delete in an empty target (day 1, or emptied): it loads like a full replace.
@@ -63,11 +64,11 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<s
     const inserted = await copyRows(ctx, plan.sourceQuery);
     return async (): Promise<MergeCounts> => ({ updated: 0, inserted, deleted: 0, kept: 0 });
   }
-  // Production's rows UAT changed since the last refresh are never gone from a merged window: production wrote them
-  // again (in the staging table, then updated), or they stay as UAT has them.
+  // Production's rows UAT changed since the last refresh are never gone from a window: production wrote them again
+  // (in the staging table, then updated), or they stay as UAT has them.
   const held = await holdChangedRows(ctx, plan.changedAfter, false);
-  const unchanged = plan.changedAfter != null ? { kind: "upTo" as const, column: columnPair(ctx, ctx.config.incremental_column!).target, after: null, upTo: plan.changedAfter } : undefined;
-  const staged = await stageAndUpsert(ctx, plan.sourceQuery, { keepers, scope: both(targetWindow(ctx, plan.filter), unchanged), merged: true });
+  const scope = plan.mode === "incremental" ? windowScope(ctx, plan.filter, plan.changedAfter) : undefined;
+  const staged = await stageAndUpsert(ctx, plan.sourceQuery, { keepers, scope, merged: true });
   const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
   if (uat) results.set(g.member.name, { rows: 0, uat });
   return async (): Promise<MergeCounts> => {
@@ -110,9 +111,12 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         }
         // A re-synced window loses production's rows only: UAT's own rows (its id range, kept by rule) stay, and so do
         // production's rows UAT changed since the last refresh (held aside, put back after the load).
+        // A window with a key is loaded by key instead (a row production changed since is updated where it is).
+        const byKey = new Set<string>();
+        for (const m of all) if (group.merged.has(m.member.name) || (m.member.kind === "window" && (await mergeKey(m.ctx).then(() => true, () => false)))) byKey.add(m.member.name);
         const held = new Map<string, HeldRows>();
         for (const m of reversed) {
-          if (m.member.kind !== "window" || group.merged.has(m.member.name)) continue;
+          if (m.member.kind !== "window" || byKey.has(m.member.name)) continue;
           held.set(m.member.name, await holdChangedRows(m.ctx, m.plan.changedAfter, true));
           if (m.plan.filter) await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, both(targetWindow(m.ctx, m.plan.filter), productionRows(m.ctx.uat))!));
         }
@@ -121,8 +125,8 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         const deletes: [GroupMember, () => Promise<MergeCounts>][] = [];
         for (const m of all) {
           checkAborted(m.ctx);
-          m.ctx.progress.phase("loading", { message: group.merged.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
-          if (group.merged.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [], results)]);
+          m.ctx.progress.phase("loading", { message: byKey.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
+          if (byKey.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [], results)]);
           else if (m.member.kind === "append") results.set(m.member.name, { rows: await appendByKey(m) });
           else {
             const rows = await copyRows(m.ctx, m.plan.sourceQuery);

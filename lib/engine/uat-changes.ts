@@ -4,12 +4,23 @@
 // held aside first and put back after the load unless production wrote the same key in this refresh (then its row
 // wins, as any re-synced row does); a table without a key has nothing to match them on, so all of them are put back.
 // Their checksum is what the verification leaves out as UAT's.
-import type { TableRef } from "../dialects/types";
+import type { ColumnFilter, RowFilter, TableRef } from "../dialects/types";
 import type { Checksum } from "./checksum";
-import type { TableContext } from "./context";
+import { columnPair, type TableContext } from "./context";
+import { both, productionRows } from "./uat-rows";
 import { mergeKey } from "./merge-key";
 import { targetChecksum, verifying } from "./verify";
 import { changedInUat } from "./watermark";
+
+/** The target rows an incremental window's re-sync may delete: production's (not UAT's id range, not kept by rule),
+ *  inside the window (`filter`, the plan's, on the source's column; none: the whole table), and not changed in UAT
+ *  since the last refresh (beyond `upTo`, the plan's changedAfter). */
+export function windowScope(ctx: TableContext, filter: ColumnFilter | undefined, upTo: string | null | undefined): RowFilter | undefined {
+  const column = columnPair(ctx, ctx.config.incremental_column!).target;
+  const window: RowFilter | undefined = filter && { ...filter, column };
+  const unchanged: RowFilter | undefined = upTo == null ? undefined : { kind: "upTo", column, after: null, upTo };
+  return both(both(window, unchanged), productionRows(ctx.uat));
+}
 
 export interface HeldRows {
   /** Rows held (0: nothing was changed in UAT, and settle does nothing). */

@@ -113,6 +113,47 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect(r.t.outcome?.verification?.ok).toBe(true);
   });
 
+  it("a child refreshed in its parent's group by a last-changed column: production's update arrives by key, a tester's change stays", async () => {
+    for (const c of [env.source, env.target])
+      await c.query(`CREATE TABLE project (id int PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE task (id int PRIMARY KEY, project_id int NOT NULL REFERENCES project (id), done boolean NOT NULL, changed timestamptz NOT NULL)`);
+    await env.source.query(`INSERT INTO project VALUES (1, 'one'), (2, 'two');
+      INSERT INTO task SELECT g, 1 + g % 2, false, timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g`);
+    await env.config([
+      { name: "project", sync_mode: "full_replace" },
+      { name: "task", sync_mode: "incremental", incremental_column: "changed", incremental_type: "datetime", date_buffer_days: 1 },
+    ]);
+    expect((await run(["project", "task"])).status).toBe("succeeded");
+    await env.source.query("UPDATE task SET done = true, changed = '2025-01-13 00:00+00' WHERE id = 2");
+    await env.target.query("UPDATE task SET done = true, changed = '2025-01-12 00:00+00' WHERE id = 4");
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["project", "task"] });
+    expect(r.status, r.tables.map((t) => t.error ?? "").join()).toBe("succeeded");
+    const { rows } = await env.target.query("SELECT id, done FROM task WHERE done ORDER BY id");
+    expect(rows).toEqual([{ id: 2, done: true }, { id: 4, done: true }]);
+    expect(r.tables.find((t) => t.table === "task")!.outcome?.verification?.ok).toBe(true);
+  });
+
+  it("a merged parent's date window leaves a tester's row in UAT's id range, as the plan says", async () => {
+    for (const c of [env.source, env.target])
+      await c.query(`CREATE TABLE batch (id serial PRIMARY KEY, label text NOT NULL, created date NOT NULL);
+        CREATE TABLE batch_item (id int PRIMARY KEY, batch_id int NOT NULL REFERENCES batch (id))`);
+    await env.source.query("INSERT INTO batch (label, created) SELECT 'b' || g, date '2025-01-01' + g FROM generate_series(1, 5) g; INSERT INTO batch_item SELECT g, 1 + g % 5 FROM generate_series(1, 10) g");
+    await env.config([
+      { name: "batch", sync_mode: "incremental", incremental_column: "created", incremental_type: "date", date_buffer_days: 2 },
+      { name: "batch_item", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" },
+    ]);
+    expect((await run(["batch", "batch_item"])).status).toBe("succeeded");
+    // A tester's batch dated inside the window production's next run re-syncs, with an id of UAT's range.
+    expect((await env.target.query("INSERT INTO batch (label, created) VALUES ('tester', '2025-01-05') RETURNING id")).rows[0].id).toBe(2000000000);
+    await env.source.query("INSERT INTO batch (label, created) VALUES ('b6', '2025-01-07')");
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["batch", "batch_item"] });
+    expect(r.status, r.tables.map((t) => t.error ?? "").join()).toBe("succeeded");
+    const batch = r.tables.find((t) => t.table === "batch")!;
+    expect(batch.plan?.reason).toContain("1 in UAT's id range left as they are");
+    expect(batch.plan?.reason).toContain("(merged)");
+    expect((await env.target.query("SELECT id, label FROM batch WHERE id > 5 ORDER BY id")).rows).toEqual([{ id: 6, label: "b6" }, { id: 2000000000, label: "tester" }]);
+  });
+
   it("date mode: production's rows UAT changed since the last refresh neither move the window nor leave it", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE ticket (id int PRIMARY KEY, status text NOT NULL, changed timestamptz NOT NULL)");
     await env.source.query("INSERT INTO ticket SELECT g, 'open', timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g");

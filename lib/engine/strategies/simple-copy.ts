@@ -16,7 +16,7 @@ import { isUniqueColumn, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
 import { both, notKept, productionRows } from "../uat-rows";
 import { productionWatermark, watermarkNow, type Watermark } from "../watermark";
-import { holdChangedRows } from "../uat-changes";
+import { holdChangedRows, windowScope } from "../uat-changes";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -260,16 +260,9 @@ async function dateResync(ctx: TableContext): Promise<Moved> {
   return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target, uat), copiedUpTo };
 }
 
-/** The target rows a window re-sync may delete: production's, inside the window, not changed in UAT since. */
-function windowScope(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined): RowFilter | undefined {
-  const window = filter && { ...filter, column: wm.pair.target };
-  const unchanged: RowFilter | undefined = wm.upTo === null ? undefined : { kind: "upTo", column: wm.pair.target, after: null, upTo: wm.upTo };
-  return both(both(window, unchanged), productionRows(ctx.uat));
-}
-
 async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {
   const held = await holdChangedRows(ctx, wm.upTo, false);
-  const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter), { scope: windowScope(ctx, wm, filter) });
+  const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter), { scope: windowScope(ctx, filter, wm.upTo) });
   const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
   await staged.finishMerge();
   return { n: staged.counts.read, uat };
