@@ -11,6 +11,7 @@ import { RefreshError } from "./errors";
 import { displayName } from "./table-name";
 import { refuseFilteredSource } from "./row-security";
 import { resolveUatRows, type UatRows } from "./uat-rows";
+import type { LastWatermark } from "./last-watermark";
 
 export interface Sessions {
   source: Session;
@@ -40,9 +41,9 @@ export interface TableContext {
   masking?: CompiledMasking;
   /** What belongs to UAT in the target table: kept rows, UAT's id range (lib/engine/uat-rows). */
   uat?: UatRows;
-  /** Date modes: the watermark the table's last successful refresh left, of the same incremental column (absent:
-   *  none recorded). A later value in the target is UAT's change, never production's (lib/engine/watermark). */
-  lastWatermark?: string;
+  /** Date modes and partition switches: the watermark the table's last successful refresh left, and its column
+   *  (absent: none recorded). A later value in the target is UAT's, never production's (lib/engine/watermark). */
+  lastWatermark?: LastWatermark;
   /** What the target server can do, where it was probed (lib/dialects/types ServerCapabilities). */
   capabilities?: ServerCapabilities;
   /** Differences from production the plan reports (lib/engine/drift). */

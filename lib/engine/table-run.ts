@@ -91,7 +91,7 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
       rowsWritten: BigInt(outcome?.rowsWritten ?? 0),
       rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
       watermarkAfter: outcome?.watermarkAfter ?? null,
-      watermarkColumn: outcome?.watermarkAfter != null ? (t.watermarkColumn ?? null) : null,
+      watermarkColumn: outcome?.watermarkAfter != null ? (outcome.watermarkColumn ?? t.watermarkColumn ?? null) : null,
       verification: outcome?.verification?.detail ?? null,
       verified: outcome?.verification?.ok ?? null,
       partitionsCreated: outcome?.partitionsCreated ?? [],
@@ -132,7 +132,7 @@ async function recordUnverified(db: Metadata, t: Tracked, plan: TablePlan, outco
     data: {
       status: "failed", phase: "failed", error, finishedAt: new Date(), durationMs, verification: v.detail, verified: false,
       rowsRead: BigInt(outcome.rowsRead), rowsWritten: BigInt(outcome.rowsWritten), rowsCommitted: BigInt(outcome.rowsWritten), watermarkAfter: outcome.watermarkAfter ?? null,
-      watermarkColumn: outcome.watermarkAfter != null ? (t.watermarkColumn ?? null) : null,
+      watermarkColumn: outcome.watermarkAfter != null ? (outcome.watermarkColumn ?? t.watermarkColumn ?? null) : null,
     },
   });
   return { table: t.name, status: "failed", plan, outcome, error, durationMs, rowsCommitted: outcome.rowsWritten };

@@ -6,6 +6,7 @@ import type { RowFilter } from "../dialects/types";
 import { columnPair, type TableContext } from "./context";
 import { RefreshError } from "./errors";
 import { both, productionRows } from "./uat-rows";
+import { lastValueOf } from "./last-watermark";
 
 export function watermarkColumn(ctx: TableContext) {
   const pair = columnPair(ctx, ctx.config.incremental_column!);
@@ -78,7 +79,7 @@ export async function productionWatermark(ctx: TableContext): Promise<Watermark>
   const buffer = ctx.config.date_buffer_days ?? 0;
   const s = await one<MaxRow>(ctx, "source", compiler.watermark(ctx.sourceTable, pair.source, buffer));
   const sourceMax = text(s.max);
-  const last = ctx.lastWatermark ?? null;
+  const last = lastValueOf(ctx.lastWatermark, pair.target.name);
   const fromLast = last !== null && (sourceMax === null || later(pair.target.family, sourceMax, last));
   const upTo = fromLast ? last : sourceMax;
   const bounded: RowFilter | undefined = upTo === null ? production : both(production, { kind: "upTo", column: pair.target, after: null, upTo });

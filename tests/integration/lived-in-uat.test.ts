@@ -202,6 +202,25 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect(r.t.outcome?.verification?.ok).toBe(true);
   });
 
+  it("partition switch: a row a tester adds in UAT (today's, or future-dated) never moves the days re-synced past production's", async () => {
+    await env.source.query("CREATE TABLE reading_log (id int NOT NULL, day int NOT NULL, v text, PRIMARY KEY (id, day))");
+    await env.target.query(`CREATE TABLE reading_log (id int NOT NULL, day int NOT NULL, v text, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+      CREATE TABLE reading_log_p20250101 PARTITION OF reading_log FOR VALUES FROM (20250101) TO (20250102)`);
+    await env.source.query("INSERT INTO reading_log SELECT g, 20250100 + g, 'p' FROM generate_series(1, 10) g");
+    await env.config([{ name: "reading_log", strategy: "staging_partition_switch", date_buffer_days: 1 }]);
+    expect((await run(["reading_log"])).status).toBe("succeeded");
+    // Production's days 11 to 14 come while refreshes pause; a tester adds a reading for day 28 in UAT (by hand, no
+    // id range); production's day 20 is its newest.
+    await env.target.query("CREATE TABLE reading_log_p20250128 PARTITION OF reading_log FOR VALUES FROM (20250128) TO (20250129); INSERT INTO reading_log VALUES (99, 20250128, 'tester')");
+    await env.source.query("INSERT INTO reading_log SELECT g, 20250100 + g, 'p' FROM generate_series(11, 14) g; INSERT INTO reading_log VALUES (20, 20250120, 'p')");
+    const r = await run(["reading_log"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect(r.t.plan?.reason).toMatch(/^days from 20250109 \(target max 20250110 - 1 day buffer; UAT's rows beyond the last refresh's 20250110 never move it\)/);
+    expect(r.t.outcome?.partitionsSwitched).toEqual(["20250109", "20250110", "20250111", "20250112", "20250113", "20250114", "20250120"]);
+    expect((await env.target.query("SELECT count(*)::int AS n FROM reading_log WHERE v = 'p'")).rows[0].n).toBe(15);
+    expect(r.t.outcome?.watermarkAfter).toBe("20250120");
+  });
+
   it("refuses an identity column that is not unique, before anything is written, and says why", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE event_log (seq int NOT NULL, msg text)");
     await env.source.query("INSERT INTO event_log SELECT g / 2, 'm' || g FROM generate_series(1, 10) g");

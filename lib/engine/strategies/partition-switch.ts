@@ -3,6 +3,7 @@
 // Until the switch commits the target is untouched; after it, the day holds exactly the source's rows.
 import type { ColumnFilter, Partitioning, RowFilter, TableRef } from "../../dialects/types";
 import { productionRows } from "../uat-rows";
+import { lastValueOf } from "../last-watermark";
 import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, defaultsByInsert, unit, type TableContext } from "../context";
@@ -85,18 +86,23 @@ export const partitionSwitch: StrategyImpl = {
     const key = columnPair(ctx, p.column);
     if (ctx.uat?.keep || ctx.uat?.keepColumns.length)
       throw new RefreshError("keep_rows / keep_columns are not applied by staging_partition_switch (a switched partition holds exactly production's rows): use simple_copy for this table, or keep those rows in a table of their own", { field: "keep_rows" });
-    // Production's rows only, never beyond the source's own max: a future-dated UAT row cannot move the window.
+    // Production's rows only, never beyond the source's own max nor beyond the day the last refresh left production's
+    // rows at: a row UAT added or changed since (a tester's, today's or future-dated) cannot move the window.
     const wm = await ctx.sessions.target.query<{ max: string | null }>(compiler.watermark(ctx.targetTable, key.target, 0, productionRows(ctx.uat)));
-    const sourceMax = wm[0]?.max == null ? null : ((await ctx.sessions.source.query<{ max: string | null }>(compiler.watermark(ctx.sourceTable, key.source, 0)))[0]?.max ?? null);
+    const sourceMax = (await ctx.sessions.source.query<{ max: string | null }>(compiler.watermark(ctx.sourceTable, key.source, 0)))[0]?.max ?? null;
     const targetMax = wm[0]?.max ?? null;
-    const max = targetMax !== null && sourceMax !== null && toDayNumber(String(targetMax)) > toDayNumber(String(sourceMax)) ? sourceMax : targetMax;
+    const last = lastValueOf(ctx.lastWatermark, key.target.name);
+    const bounds = [sourceMax, last].filter((b): b is string => b !== null);
+    const lowest = (a: string, b: string) => (toDayNumber(String(b)) < toDayNumber(String(a)) ? b : a);
+    const max = targetMax === null ? null : bounds.reduce(lowest, String(targetMax));
+    const boundedByLast = max !== null && last !== null && max === last && toDayNumber(String(targetMax)) > toDayNumber(last);
     const buffer = ctx.config.date_buffer_days;
     let filter: RowFilter | undefined;
     let reason = "all days in the source";
     if (max !== null && buffer !== undefined) {
       const from = addDays(toDayNumber(max), -buffer);
       filter = { kind: "atLeast", column: key.source, value: key.source.family === "date" || key.source.family === "datetime" ? dayBound({ ...p, columnType: key.source }, from) : String(from) };
-      reason = `days from ${from} (target max ${toDayNumber(max)} - ${buffer} day buffer)`;
+      reason = `days from ${from} (target max ${toDayNumber(max)} - ${buffer} day buffer${boundedByLast ? `; UAT's rows beyond the last refresh's ${toDayNumber(last!)} never move it` : ""})`;
     }
     const values = await ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter));
     const changed = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
@@ -133,6 +139,7 @@ export const partitionSwitch: StrategyImpl = {
       sourceQuery: sourceQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: expected,
       watermarkBefore: max,
+      copiedUpTo: sourceMax === null ? null : String(sourceMax),
       days,
       missingDays,
       dayRows,
@@ -174,9 +181,12 @@ export const partitionSwitch: StrategyImpl = {
       await dropLeftovers(ctx).catch(() => {});
     }
     if (switched.length) await analyzeTarget(ctx);
-    const max = await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, columnPair(ctx, (await partitioning(ctx)).column).target, 0));
+    // The watermark left is production's max as the plan read it: every day up to it was re-synced (a row of UAT's
+    // beyond it is not production's).
+    const column = columnPair(ctx, (await partitioning(ctx)).column).target;
+    const watermarkAfter = plan.copiedUpTo !== undefined ? plan.copiedUpTo : ((await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, column, 0)))[0]?.max ?? null);
     const verification = unitsVerified(verified, "partition(s)");
-    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter: max[0]?.max ?? null, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}), ...(verification ? { verification } : {}) } satisfies TableOutcome;
+    return { plan, rowsRead: written, rowsWritten: written, watermarkAfter, watermarkColumn: column.name, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}), ...(verification ? { verification } : {}) } satisfies TableOutcome;
   },
 };
 

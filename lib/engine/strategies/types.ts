@@ -23,6 +23,9 @@ export interface TablePlan {
   /** Date modes: a production row of the target beyond this value in the incremental column was changed in UAT since
    *  the last refresh (lib/engine/uat-changes): a re-synced window holds it aside and puts it back. */
   changedAfter?: string | null;
+  /** staging_partition_switch: production's max of the partition column as the plan read it (the days it re-syncs
+   *  reach it): the watermark the refresh leaves. */
+  copiedUpTo?: string | null;
   /** "column (rule)" of every masked column. */
   maskedColumns?: string[];
   /** full_replace: load a structural twin and switch it in (readers keep the old rows until then). */
@@ -41,6 +44,8 @@ export interface TableOutcome {
   rowsRead: number;
   rowsWritten: number;
   watermarkAfter?: string | null;
+  /** The column watermarkAfter is a value of, where it is not the incremental column (a partition column). */
+  watermarkColumn?: string;
   partitionsCreated: string[];
   partitionsSwitched: string[];
   /** The most parallel streams one staging load used, and whether they ran on worker threads. */
