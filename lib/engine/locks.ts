@@ -101,6 +101,9 @@ function lockKey(environment: string, table: string) {
 /** Tables of an environment some process is refreshing right now (by lock, not by possibly-stale run rows). */
 export async function lockedTables(url: string, environment: string, tables: string[]): Promise<Set<string>> {
   const c = new pg.Client({ connectionString: url });
+  // A connection the server ends (an administrator, a dropped database) fails the running query; between queries it
+  // would be an unhandled 'error' event, which ends the whole process (a worker, the app).
+  c.on("error", () => {});
   await c.connect();
   try {
     const { rows } = await c.query<{ objid: number }>("SELECT objid::int AS objid FROM pg_locks WHERE locktype = 'advisory' AND classid::int = $1::int AND granted", [LOCK_NAMESPACE | 0]);
