@@ -30,6 +30,8 @@ describe("scheduler with several app instances", () => {
   });
   afterAll(async () => {
     await workers?.stop();
+    // A run the every-second ticks queued may still be executing: it ends before its databases are dropped.
+    if (env) await waitFor(async () => (await env.db.refreshRun.count({ where: { status: "running" } })) === 0, 60_000);
     await boss?.stop({ graceful: false });
     await second?.$disconnect();
     await env?.close();
