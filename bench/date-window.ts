@@ -4,17 +4,11 @@
 // upserted) against `events_log` (the same rows, no key: its window is deleted and copied again, the path every date
 // window took before). Each run appends 5 % new rows; the window (date_buffer_days 1) re-syncs the last day of rows with them.
 // Best of `repeat`, alternated; peak RSS per refresh. Writes bench/results/date-window.*.
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
-import { configSchema } from "../lib/config/schema";
-import { importConfig } from "../lib/config/store";
-import { startEmbeddedPostgres } from "../lib/embedded/postgres";
-import { createMetadataClient } from "../lib/metadata/client";
-import { migrateMetadata } from "../lib/metadata/migrate";
+import { benchCluster, best, child, type Child } from "./cluster";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "2000000" }, repeat: { type: "string", default: "2" } } });
 const ROWS = Number(values.rows);
@@ -34,43 +28,25 @@ const FILL = (from: number, to: number) =>
       timestamp '2024-01-01' + g * interval '1 minute' FROM generate_series(${from}, ${to}) g;`)
     .join("\n");
 
-type Child = { rows: number; ms: number; maxRssMb: number };
-function child(meta: string, table: string): Child {
-  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), "engine", table], { cwd: root, env: { ...process.env, DATABASE_URL: meta, LOG_LEVEL: "warn" }, encoding: "utf8" });
-  return JSON.parse(out.trim().split("\n").pop()!) as Child;
-}
-const best = (runs: Child[]) => runs.reduce((a, b) => (a.ms <= b.ms ? a : b));
-
-const cluster = await startEmbeddedPostgres();
+const { cluster, configure, connect } = await benchCluster();
 try {
-  process.env.UAT_REFRESH_DB_USER = "postgres";
-  process.env.UAT_REFRESH_DB_PASSWORD = "postgres";
-  const u = new URL(cluster.url("postgres"));
-  const side = (database: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database, username_env: "UAT_REFRESH_DB_USER", password_env: "UAT_REFRESH_DB_PASSWORD" });
-  for (const db of ["w_src", "w_tgt", "w_meta"]) await cluster.createDatabase(db);
-  const src = new pg.Client({ connectionString: cluster.url("w_src") });
-  const tgt = new pg.Client({ connectionString: cluster.url("w_tgt") });
-  await Promise.all([src.connect(), tgt.connect()]);
-  for (const c of [src, tgt]) c.on("error", () => {}); // the cluster stops under them at the end
+  for (const db of ["w_src", "w_tgt"]) await cluster.createDatabase(db);
+  const [src, tgt] = [await connect("w_src"), await connect("w_tgt")];
   await src.query(SCHEMA);
   await tgt.query(SCHEMA);
   console.log(`generating ${ROWS.toLocaleString("en")} rows in each table…`);
   await src.query(FILL(1, ROWS));
   await src.query("ANALYZE");
-  await migrateMetadata(cluster.url("w_meta"));
-  const db = createMetadataClient(cluster.url("w_meta"));
   const window = (name: string) => ({ name, sync_mode: "incremental" as const, incremental_column: "changed", incremental_type: "datetime" as const, date_buffer_days: 1, verify: false });
-  await importConfig(db, configSchema.parse({ databases: { source: side("w_src"), target: side("w_tgt") }, tables: [window("events"), window("events_log")], settings: { command_timeout: 0, max_retries: 0 } }));
-  await db.$disconnect();
-  const meta = cluster.url("w_meta");
+  const meta = await configure("w_meta", "w_src", "w_tgt", [window("events"), window("events_log")]);
   // Day 1: everything, into empty tables (not measured).
-  child(meta, "events");
-  child(meta, "events_log");
+  child(meta, "engine", "events");
+  child(meta, "engine", "events_log");
   const runs = { byKey: [] as Child[], again: [] as Child[] };
   for (let i = 0; i < REPEAT; i++) {
     await src.query(FILL(ROWS + i * DAY + 1, ROWS + (i + 1) * DAY));
-    runs.byKey.push(child(meta, "events"));
-    runs.again.push(child(meta, "events_log"));
+    runs.byKey.push(child(meta, "engine", "events"));
+    runs.again.push(child(meta, "engine", "events_log"));
     console.log(JSON.stringify({ byKey: runs.byKey.at(-1), again: runs.again.at(-1) }));
   }
   const equal = async (t: string) => (await src.query(`SELECT count(*)::text AS n FROM ${t}`)).rows[0].n === (await tgt.query(`SELECT count(*)::text AS n FROM ${t}`)).rows[0].n;

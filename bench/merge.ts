@@ -8,17 +8,12 @@
 //     full_replace (one group, the sum of its tables' full replaces in one transaction) against rentals and payments
 //     identity-incremental (their parents are then merged), each into its own target, day 1 and day 2.
 // Best of `repeat` each, alternated. Writes bench/results/merge.*.
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
-import { configSchema, type TableConfigDraft } from "../lib/config/schema";
-import { importConfig } from "../lib/config/store";
-import { startEmbeddedPostgres } from "../lib/embedded/postgres";
 import { createMetadataClient } from "../lib/metadata/client";
-import { migrateMetadata } from "../lib/metadata/migrate";
+import { benchCluster, best, child, ratio, type Child } from "./cluster";
 
 const { values } = parseArgs({ options: { "parent-rows": { type: "string", default: "1000000" }, repeat: { type: "string", default: "2" } } });
 const PARENT_ROWS = Number(values["parent-rows"]);
@@ -81,42 +76,8 @@ INSERT INTO shop_customers SELECT g, 1 + g % 500, 1 + g % 60000, 'Customer ' || 
 INSERT INTO rentals (inventory_id, customer_id, staff_id, rented_at) SELECT 1 + g % 100000, ${60001 + i * 600} + g % 600, 1 + g % 1500, timestamp '2025-06-01' + g * interval '1 minute' FROM generate_series(1, 3500) g;
 INSERT INTO payments (rental_id, customer_id, staff_id, amount, paid_at) SELECT ${350000 + i * 3500} + g, ${60001 + i * 600} + g % 600, 1 + g % 1500, 4.99, timestamp '2025-06-01' + g * interval '1 minute' FROM generate_series(1, 3000) g;`;
 
-type Child = { rows: number; ms: number; maxRssMb: number };
-
-function child(meta: string, mode: "engine" | "all", tables: string): Child {
-  const args = mode === "all" ? [tables, "2"] : [tables];
-  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/child.ts"), mode, ...args], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: meta, LOG_LEVEL: "warn" },
-    encoding: "utf8",
-  });
-  return JSON.parse(out.trim().split("\n").pop()!) as Child;
-}
-
-const best = (runs: Child[]) => runs.reduce((a, b) => (a.ms <= b.ms ? a : b));
-const ratio = (a: Child, b: Child) => Math.round((a.ms / b.ms) * 100) / 100;
-
-const cluster = await startEmbeddedPostgres();
+const { cluster, configure, connect } = await benchCluster();
 try {
-  process.env.UAT_REFRESH_DB_USER = "postgres";
-  process.env.UAT_REFRESH_DB_PASSWORD = "postgres";
-  const u = new URL(cluster.url("postgres"));
-  const side = (database: string) => ({ engine: "postgres", server: u.hostname, port: Number(u.port), database, username_env: "UAT_REFRESH_DB_USER", password_env: "UAT_REFRESH_DB_PASSWORD" });
-  const configure = async (meta: string, source: string, target: string, tables: TableConfigDraft[]) => {
-    await cluster.createDatabase(meta);
-    await migrateMetadata(cluster.url(meta));
-    const db = createMetadataClient(cluster.url(meta));
-    await importConfig(db, configSchema.parse({ databases: { source: side(source), target: side(target) }, tables, settings: { command_timeout: 0, max_retries: 0 } }));
-    await db.$disconnect();
-    return cluster.url(meta);
-  };
-  const connect = async (database: string) => {
-    const c = new pg.Client({ connectionString: cluster.url(database) });
-    await c.connect();
-    c.on("error", () => {}); // the cluster stops under it at the end
-    return c;
-  };
-
   // 1. The parent.
   for (const db of ["m_src", "m_tgt"]) await cluster.createDatabase(db);
   const [mSrc, mTgt] = [await connect("m_src"), await connect("m_tgt")];
