@@ -56,7 +56,7 @@ async function refuseNonUniqueIdentity(ctx: TableContext, column: string) {
 }
 
 /** What the plan says of production's rows UAT changed since the last refresh (date modes). */
-export function changedNote(wm: Watermark): string {
+function changedNote(wm: Watermark): string {
   const where = wm.upToFrom === "last refresh" ? `since the last refresh (${wm.pair.target.name} beyond ${wm.upTo}, where it left production's rows)` : `beyond production's max (${wm.pair.target.name} after ${wm.upTo})`;
   return `${wm.changed} row(s) changed in UAT ${where}: they never move the watermark, and stay as UAT has them unless production changed them too`;
 }
