@@ -2,8 +2,8 @@
 // triggers off, suspended keys dropped or unchecked, children cleared first, parents loaded first (merged where
 // children keep their rows), suspended keys validated (a violation names the key and counts rows, never values),
 // generators moved past the copied values. A failure or a kill anywhere leaves every table of the group as it was.
-import type { ColumnFilter, ForeignKey } from "../dialects/types";
-import { checkAborted, columnPair, unit, type TableContext } from "./context";
+import type { ForeignKey } from "../dialects/types";
+import { checkAborted, unit, type TableContext } from "./context";
 import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 import { failpoint } from "./failpoints";
@@ -11,11 +11,10 @@ import type { Member, RefreshGroup } from "./groups";
 import { copyRows } from "./copy";
 import { mergeKey } from "./merge-key";
 import { stageAndUpsert } from "./upsert";
-import { both, productionRows } from "./uat-rows";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
 import { sourceChecksum, targetSide, verifyAgainst, type Checksum, type Verification } from "./verify";
-import { holdChangedRows, windowScope, type HeldRows } from "./uat-changes";
+import { holdChangedRows, productionWindow, upsertWindow, type HeldRows } from "./uat-changes";
 import { sourceMaxOf } from "./watermark";
 
 export interface GroupMember {
@@ -47,11 +46,6 @@ const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[]
 
 export { mergeKey };
 
-/** The target-side window of a date re-sync (the plan's filter is on the source's column). */
-function targetWindow(ctx: TableContext, filter: ColumnFilter | undefined): ColumnFilter | undefined {
-  return filter && { ...filter, column: columnPair(ctx, filter.column.name).target };
-}
-
 /** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. The second
  *  half (children first, once every table is loaded) deletes rows gone from the source, unless still referenced or
  *  kept by rule. An incremental member (a merged parent's window, or a child's date window loaded by key) deletes
@@ -64,12 +58,10 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<s
     const inserted = await copyRows(ctx, plan.sourceQuery);
     return async (): Promise<MergeCounts> => ({ updated: 0, inserted, deleted: 0, kept: 0 });
   }
-  // Production's rows UAT changed since the last refresh are never gone from a window: production wrote them again
-  // (in the staging table, then updated), or they stay as UAT has them.
-  const held = await holdChangedRows(ctx, plan.changedAfter, false);
-  const scope = plan.mode === "incremental" ? windowScope(ctx, plan.filter, plan.changedAfter) : undefined;
-  const staged = await stageAndUpsert(ctx, plan.sourceQuery, { keepers, scope, merged: true });
-  const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
+  const { staged, uat } =
+    plan.mode === "incremental"
+      ? await upsertWindow(ctx, plan.sourceQuery, plan.filter, plan.changedAfter, { keepers, merged: true })
+      : { staged: await stageAndUpsert(ctx, plan.sourceQuery, { keepers, merged: true }), uat: undefined };
   if (uat) results.set(g.member.name, { rows: 0, uat });
   return async (): Promise<MergeCounts> => {
     const { deleted, kept } = await staged.finishMerge();
@@ -118,7 +110,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         for (const m of reversed) {
           if (m.member.kind !== "window" || byKey.has(m.member.name)) continue;
           held.set(m.member.name, await holdChangedRows(m.ctx, m.plan.changedAfter, true));
-          if (m.plan.filter) await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, both(targetWindow(m.ctx, m.plan.filter), productionRows(m.ctx.uat))!));
+          if (m.plan.filter) await target.execute(m.ctx.dialect.compiler.deleteRows(m.ctx.targetTable, productionWindow(m.ctx, m.plan.filter)!));
         }
 
         // Load, parents first; merged members delete what the source no longer has afterwards, children first.

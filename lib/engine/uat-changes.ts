@@ -4,22 +4,38 @@
 // held aside first and put back after the load unless production wrote the same key in this refresh (then its row
 // wins, as any re-synced row does); a table without a key has nothing to match them on, so all of them are put back.
 // Their checksum is what the verification leaves out as UAT's.
-import type { ColumnFilter, RowFilter, TableRef } from "../dialects/types";
+import type { ColumnFilter, CompiledQuery, ForeignKey, RowFilter, TableRef } from "../dialects/types";
 import type { Checksum } from "./checksum";
 import { columnPair, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 import { mergeKey } from "./merge-key";
 import { targetChecksum, verifying } from "./verify";
 import { changedInUat } from "./watermark";
+import { stageAndUpsert } from "./upsert";
 
-/** The target rows an incremental window's re-sync may delete: production's (not UAT's id range, not kept by rule),
- *  inside the window (`filter`, the plan's, on the source's column; none: the whole table), and not changed in UAT
- *  since the last refresh (beyond `upTo`, the plan's changedAfter). */
-export function windowScope(ctx: TableContext, filter: ColumnFilter | undefined, upTo: string | null | undefined): RowFilter | undefined {
-  const column = columnPair(ctx, ctx.config.incremental_column!).target;
-  const window: RowFilter | undefined = filter && { ...filter, column };
-  const unchanged: RowFilter | undefined = upTo == null ? undefined : { kind: "upTo", column, after: null, upTo };
-  return both(both(window, unchanged), productionRows(ctx.uat));
+/** Production's rows of the target inside the window (`filter`, the plan's, on the source's column; none: the whole
+ *  table): not UAT's id range, not kept by rule. */
+export function productionWindow(ctx: TableContext, filter: ColumnFilter | undefined): RowFilter | undefined {
+  const window: RowFilter | undefined = filter && { ...filter, column: columnPair(ctx, filter.column.name).target };
+  return both(window, productionRows(ctx.uat));
+}
+
+/** The target rows an incremental window's re-sync by key may delete: production's rows of the window not changed in
+ *  UAT since the last refresh (beyond `upTo`, the plan's changedAfter). */
+function windowScope(ctx: TableContext, filter: ColumnFilter | undefined, upTo: string | null | undefined): RowFilter | undefined {
+  const unchanged: RowFilter | undefined = upTo == null ? undefined : { kind: "upTo", column: columnPair(ctx, ctx.config.incremental_column!).target, after: null, upTo };
+  return both(productionWindow(ctx, filter), unchanged);
+}
+
+/** An incremental window loaded by key: production's rows UAT changed since the last refresh are held (never gone:
+ *  production wrote them again, in the staging table, or they stay as UAT has them), the window's rows staged and
+ *  upserted. Returns the staged load (its finishMerge deletes production's rows of the window the source no longer
+ *  has) and UAT's part of the window for the verification. */
+export async function upsertWindow(ctx: TableContext, query: CompiledQuery, filter: ColumnFilter | undefined, upTo: string | null | undefined, opts: { keepers?: ForeignKey[]; merged?: boolean } = {}) {
+  const held = await holdChangedRows(ctx, upTo, false);
+  const staged = await stageAndUpsert(ctx, query, { ...opts, scope: windowScope(ctx, filter, upTo) });
+  const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
+  return { staged, uat };
 }
 
 export interface HeldRows {

@@ -14,9 +14,9 @@ import { replaceThroughTwin, twinDecision } from "./twin-replace";
 import { planSlices } from "../streams/plan";
 import { isUniqueColumn, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
-import { both, notKept, productionRows } from "../uat-rows";
+import { notKept } from "../uat-rows";
 import { productionWatermark, watermarkNow, type Watermark } from "../watermark";
-import { holdChangedRows, windowScope } from "../uat-changes";
+import { holdChangedRows, productionWindow, upsertWindow } from "../uat-changes";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -261,9 +261,7 @@ async function dateResync(ctx: TableContext): Promise<Moved> {
 }
 
 async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {
-  const held = await holdChangedRows(ctx, wm.upTo, false);
-  const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter), { scope: windowScope(ctx, filter, wm.upTo) });
-  const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
+  const { staged, uat } = await upsertWindow(ctx, sourceQuery(ctx, filter), filter, wm.upTo);
   await staged.finishMerge();
   return { n: staged.counts.read, uat };
 }
@@ -271,7 +269,7 @@ async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilte
 async function windowAgain(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {
   const keptColumns = await saveKeptColumns(ctx);
   const held = await holdChangedRows(ctx, wm.upTo, true);
-  if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, both({ ...filter, column: wm.pair.target }, productionRows(ctx.uat))!));
+  if (filter) await ctx.sessions.target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, productionWindow(ctx, filter)!));
   const n = await copyInto(ctx, filter);
   await keptColumns.restore();
   return { n, uat: await held.settle() };
