@@ -210,7 +210,7 @@ describe("SQL Server driver value handling", () => {
   });
 
   it("copies decimals of any precision exactly (wide ones as text); refuses sql_variant with the true reason", async () => {
-    const { unloadableColumns } = await import("../../lib/dialects/sqlserver/driver");
+    const { unloadableColumns } = await import("../../lib/dialects/sqlserver/transport");
     expect(unloadableColumns([col("amount", "decimal(38,10)", "decimal"), col("m", "money", "decimal"), col("n", "numeric(9,0)", "decimal")])).toEqual([]);
     expect(unloadableColumns([col("v", "sql_variant", "other")])).toEqual([
       "column v has type sql_variant: each value carries its own base type, which no bulk-load representation keeps (text or binary would turn every value into one type)",

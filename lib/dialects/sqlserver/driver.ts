@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerCapabilities, ServerIdentity, Session, TableRef } from "../types";
 import { qualified } from "./compiler";
 import { sqlServerIntrospector, type IntrospectorOptions } from "./introspector";
-import { refusal, transportOf } from "./transport";
+import { base, transportOf, unloadableColumns, type BulkTypeName, type Transport } from "./transport";
+import { ExactDateTimeOffset, ExactDecimal, ExactMoney } from "./exact-types";
 import { sourceStatementProblem } from "./read-only";
 import { columnNamed } from "../columns";
 import { optionFile } from "../option-file";
@@ -437,7 +438,7 @@ export async function bulkLoad(connection: BulkConnection, table: TableRef, cols
       for (const c of cols) {
         const exact = transportOf(c);
         // Types sent as exact text / binary are declared as such: the server converts them into the column's type.
-        if (exact) bulk.addColumn(c.name.replace(/]/g, "]]"), exact.type as (typeof TYPES)[keyof typeof TYPES], { nullable: c.nullable, length: exact.length, precision: exact.precision, scale: exact.scale });
+        if (exact) bulk.addColumn(c.name.replace(/]/g, "]]"), SENT[exact.sends].type, { nullable: c.nullable, length: SENT[exact.sends].length, precision: exact.precision, scale: exact.scale });
         else bulk.addColumn(c.name.replace(/]/g, "]]"), tediousType(c), { nullable: c.nullable, ...typeArgs(c) });
       }
       connection.execBulkLoad(bulk, batch);
@@ -493,16 +494,6 @@ export function rowPuller(rows: AsyncIterable<unknown>): () => unknown {
   };
 }
 
-/** Columns the TDS bulk path cannot copy exactly, each named with its type and why; the table is refused on them. */
-export function unloadableColumns(cols: ColumnInfo[]): string[] {
-  return cols.flatMap((c) => {
-    const why = refusal(c);
-    if (why) return [why];
-    if (!transportOf(c) && !tediousTypeOf(c)) return [`column ${c.name} has type ${c.nativeType}, which the SQL Server driver (tedious) cannot bulk-load`];
-    return [];
-  });
-}
-
 /** tedious reads datetime2/time fractions below a millisecond into `nanosecondsDelta` but writes them from
  *  `nanosecondDelta`: carry the value across, or a copy would truncate datetime2(7) to milliseconds. */
 export function keepSubMillisecond(value: unknown): unknown {
@@ -512,25 +503,32 @@ export function keepSubMillisecond(value: unknown): unknown {
   return value;
 }
 
-function base(c: ColumnInfo) {
-  return c.nativeType.replace(/\(.*$/, "").toLowerCase();
-}
-
 function tediousType(c: ColumnInfo) {
   const t = tediousTypeOf(c);
   if (!t) throw new Error(`column ${c.name}: type ${c.nativeType} is not supported for bulk load`);
   return t;
 }
 
-function tediousTypeOf(c: ColumnInfo) {
-  const map: Record<string, (typeof TYPES)[keyof typeof TYPES]> = {
+type TediousType = (typeof TYPES)[keyof typeof TYPES];
+
+/** The tedious type of each route of ./transport. */
+const SENT: Record<Transport["sends"], { type: TediousType; length?: number }> = {
+  "exact decimal": { type: ExactDecimal },
+  "exact money": { type: ExactMoney },
+  "exact datetimeoffset": { type: ExactDateTimeOffset },
+  "nvarchar(max)": { type: TYPES.NVarChar, length: Infinity },
+  "varbinary(max)": { type: TYPES.VarBinary, length: Infinity },
+};
+
+function tediousTypeOf(c: ColumnInfo): TediousType | undefined {
+  const map: Record<BulkTypeName, TediousType> = {
     tinyint: TYPES.TinyInt, smallint: TYPES.SmallInt, int: TYPES.Int, bigint: TYPES.BigInt, bit: TYPES.Bit,
     decimal: TYPES.Decimal, numeric: TYPES.Numeric, money: TYPES.Money, smallmoney: TYPES.SmallMoney, float: TYPES.Float, real: TYPES.Real,
     date: TYPES.Date, datetime: TYPES.DateTime, datetime2: TYPES.DateTime2, smalldatetime: TYPES.SmallDateTime, datetimeoffset: TYPES.DateTimeOffset, time: TYPES.Time,
     char: TYPES.Char, varchar: TYPES.VarChar, nchar: TYPES.NChar, nvarchar: TYPES.NVarChar, text: TYPES.Text, ntext: TYPES.NText,
     uniqueidentifier: TYPES.UniqueIdentifier, binary: TYPES.Binary, varbinary: TYPES.VarBinary, image: TYPES.Image,
   };
-  return map[base(c)];
+  return map[base(c) as BulkTypeName];
 }
 
 function typeArgs(c: ColumnInfo): { length?: number; precision?: number; scale?: number } {

@@ -29,7 +29,6 @@ interface Buffer_ {
   writeBigUInt64LE(v: bigint): void;
 }
 
-export const DECIMAL_PRECISION = 38;
 const DECIMALN = 0x6a;
 const MASK_64 = (1n << 64n) - 1n;
 

@@ -1,7 +1,7 @@
 import type { Dialect } from "../types";
 import { sqlServerCompiler } from "./compiler";
 import { Transform } from "node:stream";
-import { connectSqlServer, unloadableColumns } from "./driver";
+import { unloadableColumns } from "./transport";
 import { sqlServerPartitions } from "./partitions";
 import { sqlServerRelations } from "./relations";
 import { sqlServerSwap } from "./swap";
@@ -17,7 +17,9 @@ export const sqlServerDialect: Dialect = {
   partitions: sqlServerPartitions,
   relations: sqlServerRelations,
   swap: sqlServerSwap,
-  connect: connectSqlServer,
+  // The driver (tedious, about 0.4 s to load with its Entra ID libraries) loads with the first SQL Server session,
+  // so planning, the CLI's other commands and PostgreSQL-only installations never pay for it.
+  connect: async (target, opts) => (await import("./driver")).connectSqlServer(target, opts),
   unloadableColumns,
   // The bulk load keeps production's NULLs (KEEP_NULLS), which "disable checking of DEFAULT definitions on a table"
   // for the whole load (Microsoft Learn, Keep nulls or default values during bulk import).
