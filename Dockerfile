@@ -18,16 +18,18 @@ RUN --mount=type=secret,id=ca_bundle \
     npm ci --no-audit --no-fund
 COPY . .
 ENV PATH=/app/node_modules/.bin:$PATH
-# The web app from Next's standalone output (its server and the modules it traced, plus the static assets); the CLI,
-# the worker, the migrations and the stream threads from source through tsx, with only the packages they import
-# (scripts/image-deps.mjs): no build tools, no demo-only packages, no second copy of Next.
+# The web app from Next's standalone output (its server and the modules it traced, plus the static assets); the CLI
+# and the stream threads from the engine's bundle (scripts/engine-bundle.mjs); the worker and the migrations from
+# source through tsx; with only the packages they import (scripts/image-deps.mjs): no build tools, no demo-only
+# packages, no second copy of Next.
 RUN NEXT_OUTPUT=standalone next build \
+  && node scripts/engine-bundle.mjs dist \
   && node scripts/image-deps.mjs \
   && npm prune --omit=dev --no-audit --no-fund \
   && mkdir -p /out/web/.next \
   && cp -a .next/standalone/. /out/web/ \
   && cp -a .next/static /out/web/.next/static \
-  && cp -a node_modules lib scripts prisma bin package.json prisma.config.ts tsconfig.json /out/
+  && cp -a node_modules dist lib scripts prisma bin package.json prisma.config.ts tsconfig.json /out/
 
 FROM ${BASE_IMAGE}
 WORKDIR /app

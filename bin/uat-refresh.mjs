@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Package bin: runs the TypeScript CLI through tsx (a runtime dependency), so no build step is needed.
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+// Package bin: runs the CLI in this process (a signal sent to it reaches the refresh), from a bundle of the engine's
+// TypeScript rebuilt whenever the sources change (scripts/engine-bundle), or, where no bundle can be written, from
+// the sources through tsx (a runtime dependency).
+import { pathToFileURL } from "node:url";
+import { currentBundle } from "../scripts/engine-bundle.mjs";
 
-const require = createRequire(import.meta.url);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const tsx = require.resolve("tsx");
-const r = spawnSync(process.execPath, ["--import", tsx, path.join(root, "lib/cli/main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+const bundle = await currentBundle();
+let entry = bundle && pathToFileURL(bundle).href;
+if (!entry) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  entry = new URL("../lib/cli/main.ts", import.meta.url).href;
+}
+const { main } = await import(entry);
+process.exit(await main(process.argv.slice(2)));

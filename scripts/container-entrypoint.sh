@@ -16,7 +16,7 @@ case "${1:-web}" in
     ;;
   cli)
     shift
-    exec node --import tsx lib/cli/main.ts "$@"
+    exec node dist/cli.mjs "$@"
     ;;
   *)
     echo "usage: web | worker | migrate | cli [ARGS...]" >&2

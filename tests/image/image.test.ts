@@ -93,8 +93,15 @@ describe.skipIf(!!missing)("the container image", () => {
     const asset = /\/_next\/static\/[^"']+\.(?:js|css)/.exec(login)?.[0];
     expect(asset, "the login page names a static asset").toBeTruthy();
     expect((await fetch(`http://127.0.0.1:${PORT}${asset}`)).status).toBe(200);
-    // The web server's stream threads find the engine's source (UAT_REFRESH_HOME) and its loader in the image.
-    expect(podman(["exec", "uat-refresh-image-test", "node", "-e", "import('tsx/esm/api').then(() => console.log(require('node:fs').existsSync(process.env.UAT_REFRESH_HOME + '/lib/engine/streams/worker-entry.mjs')))"]).trim()).toBe("true");
+    // The web server's stream threads start from the engine's bundle under UAT_REFRESH_HOME: the entry loads on a
+    // thread (every package it imports is in the image).
+    const loadOnThread = [
+      "const { Worker } = require('node:worker_threads');",
+      "const entry = require('node:url').pathToFileURL(process.env.UAT_REFRESH_HOME + '/dist/worker-entry.mjs').href;",
+      "const w = new Worker(`import(${JSON.stringify(entry)}).then(() => require('node:worker_threads').parentPort.postMessage('loaded'))`, { eval: true });",
+      "w.on('message', (m) => { console.log(m); w.terminate(); }); w.on('error', (e) => { console.log(String(e)); process.exit(1); });",
+    ].join(" ");
+    expect(podman(["exec", "uat-refresh-image-test", "node", "-e", loadOnThread]).trim()).toBe("loaded");
     // Migrations ran on start; running them again finds nothing to do.
     expect(podman(["run", "--rm", ...RUN, "-e", `DATABASE_URL=${url}`, IMAGE, "migrate"])).toContain("metadata database migrated");
   });

@@ -5,8 +5,8 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "../..");
 
 export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: () => string; exited: Promise<number | null> } {
-  // One process (node + the tsx loader), so a kill reaches the refresh itself, not a wrapper.
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "lib/cli/main.ts"), ...args], {
+  // The package's bin, as operators run it: one process (from the engine's bundle), so a kill reaches the refresh.
+  const child = spawn(process.execPath, [path.join(root, "bin/uat-refresh.mjs"), ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,8 @@
-// Runs streams on worker threads, kept in a small pool: a thread loads the engine once (about 0.3 s of CPU) and
+// Runs streams on worker threads, kept in a small pool: a thread loads the engine once (about 0.3 s of CPU from the bundle, twice that through tsx) and
 // then takes one job after another; idle threads end after 30 s and never keep the process alive. The entry file is
-// found next to this module when it runs from the source tree (CLI, workers, tests), else under the app's root
-// (the web server's bundle); without one, streams run on this thread (still parallel on the databases).
+// found next to this module (the source tree, or the engine's bundle: scripts/engine-bundle.mjs), else under the
+// app's root (the web server: its image's bundle, or the sources); without one, streams run on this thread (still
+// parallel on the databases).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,8 @@ export function threadEntry(): string | null {
   const candidates: string[] = [];
   const here = import.meta.url;
   if (here?.startsWith("file:")) candidates.push(path.join(path.dirname(fileURLToPath(here)), ENTRY));
-  candidates.push(path.resolve(process.env.UAT_REFRESH_HOME ?? process.cwd(), "lib/engine/streams", ENTRY));
+  const home = process.env.UAT_REFRESH_HOME ?? process.cwd();
+  candidates.push(path.resolve(home, "dist", ENTRY), path.resolve(home, "lib/engine/streams", ENTRY));
   return candidates.find((f) => existsSync(f)) ?? null;
 }
 
@@ -35,7 +37,7 @@ function acquire(entry: string): Worker {
 }
 
 /** Has up to `n` threads in the pool now, starting the missing ones: their start-up (loading the engine, about 0.3 s
- *  of CPU each) then overlaps the plan's catalog reads instead of holding back the load's first rows. Unused, they
+ *  of CPU each from the bundle) then overlaps the plan's catalog reads instead of holding back the load's first rows. Unused, they
  *  end after the idle time like any other. */
 export function warmThreads(n: number): void {
   const entry = threadEntry();
