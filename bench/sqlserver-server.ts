@@ -12,7 +12,7 @@
 // the rows), alternated and repeated, best of each. "First rows": from the process's start of work to the first
 // 10,000 rows handed to a bulk load (the engine reports every 10,000). Writes bench/results/sqlserver-server.*.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -221,7 +221,9 @@ async function child(mode: string, arg: string | undefined) {
   // The engine's modules are loaded before the clock starts, as in a worker or the web app that serves many runs
   // (the CLI pays it once per process: `loadMs`); the stream threads' start-up is measured (a run pays it).
   const loading = performance.now();
-  if (mode !== "bare") await Promise.all([import("../lib/engine/runner"), import("../lib/metadata/client"), import("../lib/engine/streams/load"), import("../lib/dialects/builtin")]);
+  // The SQL Server driver too: the dialect loads it with its first session, which would put its loading inside the
+  // measurement.
+  if (mode !== "bare") await Promise.all([import("../lib/engine/runner"), import("../lib/metadata/client"), import("../lib/engine/streams/load"), import("../lib/dialects/builtin"), import("../lib/dialects/sqlserver/driver")]);
   const loadMs = Math.round(performance.now() - loading);
   // "warm": a worker's or the web app's next run (one refresh before, unmeasured); "cold": a CLI run's first;
   // "ahead": a next run into a UAT a release ahead (a NOT NULL column of its own with a default, added by the parent).
@@ -294,10 +296,17 @@ async function main() {
     await meta.$disconnect();
     console.log(`generating ${rows.toLocaleString("en")} rows on ${s.host}:${s.port} (TLS ${s.encrypt ? "on" : "off"})…`);
     await setUp(s, rows);
+    // Each measurement runs from a bundle of this script and the engine, as the CLI runs (its stream threads load
+    // the bundle's entry beside it), not from the sources through tsx.
+    const { buildBundle } = await import("../scripts/engine-bundle.mjs");
+    const bundleDir = path.join(root, "node_modules/.cache/uat-refresh-bench");
+    rmSync(bundleDir, { recursive: true, force: true });
+    await buildBundle(bundleDir, root, { "sqlserver-server": "bench/sqlserver-server.ts" });
+    const childEntry = path.join(bundleDir, "sqlserver-server.mjs");
     const run = (mode: string, arg?: string): Result => {
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measurement (open in Chrome's DevTools or speedscope).
       const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF, "--cpu-prof-name", `${mode}${arg ?? ""}-${Date.now()}.cpuprofile`] : [];
-      const out = execFileSync(process.execPath, [...profile, "--import", "tsx", path.join(root, "bench/sqlserver-server.ts"), "--child", mode, ...(arg ? [arg] : [])], {
+      const out = execFileSync(process.execPath, [...profile, childEntry, "--child", mode, ...(arg ? [arg] : [])], {
         cwd: root,
         env: { ...process.env, DATABASE_URL: cluster.url("bench_meta"), BENCH_ROWS: String(rows), LOG_LEVEL: "warn" },
         encoding: "utf8",
@@ -315,7 +324,13 @@ async function main() {
       try {
         return run(mode, arg);
       } finally {
-        await exec(tgt, "ALTER TABLE bench DROP CONSTRAINT df_bench_uat_status; ALTER TABLE bench DROP COLUMN uat_status");
+        // SQL Server drops a column only without its default constraint, found by the column (Babelfish names it
+        // DF_bench_<n> whatever the DDL said, and drops the default with the column, so a failure there is its own).
+        const dropDefault = `DECLARE @df sysname = (SELECT name FROM sys.default_constraints WHERE parent_object_id = OBJECT_ID('bench')
+          AND parent_column_id = COLUMNPROPERTY(OBJECT_ID('bench'), 'uat_status', 'ColumnId'));
+          DECLARE @sql nvarchar(400) = N'ALTER TABLE bench DROP CONSTRAINT ' + QUOTENAME(@df); IF @df IS NOT NULL EXEC (@sql)`;
+        await exec(tgt, dropDefault).catch(() => {});
+        await exec(tgt, "ALTER TABLE bench DROP COLUMN uat_status");
         tgt.close();
       }
     };

@@ -16,9 +16,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Output name -> source. `worker-entry` is the name lib/engine/streams/threads looks for next to the engine. */
 const ENTRIES = { cli: "lib/cli/main.ts", "worker-entry": "lib/engine/streams/worker.ts" };
 
-export async function buildBundle(outdir, root = ROOT) {
+/** Builds the bundle into `outdir`; `entries` (output name -> source) adds entry points beside the CLI's (a bench). */
+export async function buildBundle(outdir, root = ROOT, entries = {}) {
   await build({
-    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(root, file)])),
+    entryPoints: Object.fromEntries(Object.entries({ ...ENTRIES, ...entries }).map(([name, file]) => [name, path.join(root, file)])),
     bundle: true,
     splitting: true,
     format: "esm",
