@@ -1,7 +1,7 @@
 // Everything one table's refresh needs: its config, resolved catalog objects, and sessions that can be reopened
 // between retries. Resolving here is what turns unknown tables/columns into errors that name them.
 import type { Settings, TableConfigInput } from "../config/schema";
-import type { ColumnInfo, Dialect, ServerCapabilities, Session, TableRef } from "../dialects/types";
+import type { ColumnInfo, Dialect, IndexInfo, ServerCapabilities, Session, TableRef } from "../dialects/types";
 import type { ProgressTracker } from "./progress";
 import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
@@ -31,6 +31,8 @@ export interface TableContext {
   targetTable: TableRef;
   /** Target columns to load (generated ones excluded), paired with the source column of the same name. */
   columns: { source: ColumnInfo; target: ColumnInfo }[];
+  /** The target's indexes as the plan read them (its keys: what a load by key matches on, what streams slice). */
+  targetIndexes: IndexInfo[];
   /** UAT's own columns, which production lacks (a schema ahead of production's): never loaded, so a loaded row gets
    *  their default (or NULL, or its identity), and a merged row keeps UAT's values. */
   uatOnly: ColumnInfo[];
@@ -133,6 +135,7 @@ export async function resolveTable(
     sourceTable,
     targetTable,
     columns,
+    targetIndexes,
     uatOnly,
     masking,
     uat,

@@ -9,7 +9,7 @@ import { RefreshError } from "./errors";
 import { failpoint } from "./failpoints";
 import type { Member, RefreshGroup } from "./groups";
 import { copyRows } from "./copy";
-import { mergeKey } from "./merge-key";
+import { keyOf, mergeKey } from "./merge-key";
 import { stageAndUpsert } from "./upsert";
 import type { TablePlan } from "./strategies/types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
@@ -105,7 +105,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         // production's rows UAT changed since the last refresh (held aside, put back after the load).
         // A window with a key is loaded by key instead (a row production changed since is updated where it is).
         const byKey = new Set<string>();
-        for (const m of all) if (group.merged.has(m.member.name) || (m.member.kind === "window" && (await mergeKey(m.ctx).then(() => true, () => false)))) byKey.add(m.member.name);
+        for (const m of all) if (group.merged.has(m.member.name) || (m.member.kind === "window" && keyOf(m.ctx) !== null)) byKey.add(m.member.name);
         const held = new Map<string, HeldRows>();
         for (const m of reversed) {
           if (m.member.kind !== "window" || byKey.has(m.member.name)) continue;

@@ -5,16 +5,24 @@ import { RefreshError } from "./errors";
 
 /** The primary key, else a unique index of NOT NULL columns; a filtered unique index is unique only among the rows
  *  it covers, so never a key to match every row on. */
-export async function mergeKey(ctx: TableContext, why = "is loaded by key (merged, or re-read in a window)"): Promise<string[]> {
-  const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
-  const notNull = new Set(ctx.columns.filter((c) => !c.target.nullable).map((c) => c.target.name));
-  const key = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && !i.filter && i.columns.every((c) => notNull.has(c)));
+export function mergeKey(ctx: TableContext, why = "is loaded by key (merged, or re-read in a window)"): string[] {
+  const key = keyIndex(ctx);
   if (!key) throw new RefreshError(`${displayName(ctx.targetTable)} ${why} but has no primary key or unique NOT NULL key to match rows on`);
   return key.columns;
 }
 
+/** The key a load by key would match on, or null where the table has none (then date windows delete and copy). */
+export function keyOf(ctx: TableContext): string[] | null {
+  return keyIndex(ctx)?.columns ?? null;
+}
+
+function keyIndex(ctx: TableContext) {
+  const indexes = ctx.targetIndexes;
+  const notNull = new Set(ctx.columns.filter((c) => !c.target.nullable).map((c) => c.target.name));
+  return indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && !i.filter && i.columns.every((c) => notNull.has(c)));
+}
+
 /** Whether `column` alone is unique in the target (a primary key or an unfiltered unique index on it alone). */
-export async function isUniqueColumn(ctx: TableContext, column: string): Promise<boolean> {
-  const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
-  return indexes.some((i) => (i.primaryKey || i.unique) && !i.filter && i.columns.length === 1 && i.columns[0].toLowerCase() === column.toLowerCase());
+export function isUniqueColumn(ctx: TableContext, column: string): boolean {
+  return ctx.targetIndexes.some((i) => (i.primaryKey || i.unique) && !i.filter && i.columns.length === 1 && i.columns[0].toLowerCase() === column.toLowerCase());
 }

@@ -222,7 +222,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
       // Checked in the plan, so a dry run says it too. Recorded as "merge": its rows committed are the rows it
       // changed, not the table's rows (the dashboard reads a replace's committed rows as the table's).
       if (group.merged.has(m.name)) {
-        await mergeKey(ctx, "must be merged (tables that keep their rows reference it)");
+        mergeKey(ctx, "must be merged (tables that keep their rows reference it)");
         plan.merged = true;
         await db.tableResult.update({ where: { id: tracked.get(m.name)!.resultId }, data: { mode: effectiveMode(plan) } });
       }

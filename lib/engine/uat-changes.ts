@@ -8,7 +8,7 @@ import type { ColumnFilter, CompiledQuery, ForeignKey, RowFilter, TableRef } fro
 import type { Checksum } from "./checksum";
 import { columnPair, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
-import { mergeKey } from "./merge-key";
+import { keyOf } from "./merge-key";
 import { targetChecksum, verifying } from "./verify";
 import { changedInUat } from "./watermark";
 import { stageAndUpsert } from "./upsert";
@@ -68,7 +68,7 @@ export async function holdChangedRows(ctx: TableContext, upTo: string | null | u
   const columns = [...ctx.columns.map((c) => c.target), ...ctx.uatOnly];
   for (const q of rel.holdRows(ctx.targetTable, held, columns.map((c) => c.name), filter)) await target.execute(q);
   if (remove) await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, filter));
-  const key = await mergeKey(ctx).catch(() => null);
+  const key = keyOf(ctx);
   return {
     rows,
     async settle(written = ctx.targetTable) {

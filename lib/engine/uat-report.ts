@@ -6,7 +6,7 @@ import type { ColumnInfo, RowFilter } from "../dialects/types";
 import { type TableContext } from "./context";
 import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
-import { mergeKey } from "./merge-key";
+import { keyOf } from "./merge-key";
 import type { TablePlan } from "./strategies/types";
 import { both, keptRows, notKept } from "./uat-rows";
 
@@ -56,7 +56,7 @@ async function planUatRows(ctx: TableContext, plan: TablePlan): Promise<void> {
  *  check could not be made. */
 async function refuseKeptCollisions(ctx: TableContext, kept: number): Promise<string | undefined> {
   if (!kept) return undefined;
-  const key = await mergeKey(ctx).catch(() => null);
+  const key = keyOf(ctx);
   if (!key) return "not checked against production's keys (the table has no key)";
   const pairs = key.map((name) => ctx.columns.find((c) => c.target.name === name)!);
   if (pairs.some((p) => !p || !LOOKUP_FAMILIES.has(p.target.family))) return "not checked against production's keys (key type)";

@@ -38,7 +38,7 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
   const rel = ctx.dialect.relations;
   const target = ctx.sessions.target;
   const staging = rel.mergeStaging(ctx.targetTable);
-  const key = await mergeKey(ctx, opts.merged ? "must be merged (tables that keep their rows reference it)" : undefined);
+  const key = mergeKey(ctx, opts.merged ? "must be merged (tables that keep their rows reference it)" : undefined);
   const columns = ctx.columns.map((c) => c.target.name);
   for (const q of rel.createMergeStaging(ctx.targetTable, staging, columns)) await target.execute(q);
   const read = await copyRows(ctx, query, staging);

@@ -31,7 +31,7 @@ export async function previewMasking(config: RefreshConfig, table: TableConfigIn
     const ctx = await resolveTable(table, config.settings, dialect, pair, new ProgressTracker(() => {}, "preview", table.name));
     // Rows are told apart and ordered by a key: the primary key's, else a unique index's first column (the two reads
     // must line up). Not by a column a `sql` rule replaces: ORDER BY would then sort the masked read by the expression.
-    const indexes = await pair.target.introspector.indexes(ctx.targetTable);
+    const indexes = ctx.targetIndexes;
     const replaced = new Set(Object.keys(ctx.masking?.expressions ?? {}).map((c) => c.toLowerCase()));
     const keys = [...indexes.filter((ix) => ix.primaryKey), ...indexes.filter((ix) => ix.unique && !ix.primaryKey && !ix.filter)].map((ix) => ix.columns[0]);
     const candidates = [...keys, ...ctx.columns.map((c) => c.target.name)];

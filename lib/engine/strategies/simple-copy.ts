@@ -12,7 +12,7 @@ import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-stat
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
 import { planSlices } from "../streams/plan";
-import { isUniqueColumn, mergeKey } from "../merge-key";
+import { isUniqueColumn, keyOf, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
 import { notKept } from "../uat-rows";
 import { productionWatermark, watermarkNow, type Watermark } from "../watermark";
@@ -48,7 +48,7 @@ function incrementalFilter(ctx: TableContext, wm: Watermark): ColumnFilter | und
 /** Identity mode pages through the source by the column (ORDER BY + LIMIT, then above the last value read): a value
  *  two rows share could fall between two pages and one of them be skipped, so the column must be unique. */
 async function refuseNonUniqueIdentity(ctx: TableContext, column: string) {
-  if (!(await isUniqueColumn(ctx, column)))
+  if (!isUniqueColumn(ctx, column))
     throw new RefreshError(
       `incremental_column ${column} of ${displayName(ctx.targetTable)} is not unique (no primary key or unique index on it alone): rows that share a value across a batch boundary would be skipped`,
       { field: "incremental_column", hint: "Use a unique column (the identity key), or incremental_type date/datetime with date_buffer_days." },
@@ -86,7 +86,7 @@ export const simpleCopy: StrategyImpl = {
     const filter = incrementalFilter(ctx, wm);
     if (wm.max === null) reason += ", no production rows in the target: copying everything";
     else if (identity) reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER} below the watermark ${wm.max}) and loading them by key`;
-    else reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${(await mergeKey(ctx).then(() => true, () => false)) ? " by key" : ""}; UAT's own rows in the window stay`;
+    else reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${keyOf(ctx) ? " by key" : ""}; UAT's own rows in the window stay`;
     if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
     else if (wm.changed) reason += `; ${changedNote(wm)}`;
     return {
@@ -175,7 +175,7 @@ async function saveKeptColumns(ctx: TableContext) {
   const columns = ctx.uat?.keepColumns ?? [];
   if (!columns.length) return { restore: async () => 0 };
   const rel = ctx.dialect.relations;
-  const key = await mergeKey(ctx);
+  const key = mergeKey(ctx);
   const saved = rel.keptColumnsTable(ctx.targetTable);
   for (const q of rel.saveColumns(ctx.targetTable, saved, key, columns)) await ctx.sessions.target.execute(q);
   return {
@@ -238,7 +238,7 @@ function batchesVerified(pages: { label: string; verification?: Verification }[]
  *  UAT's own rows in the window (its id range, kept by rule) stay, and so do production's rows UAT changed since the
  *  last refresh unless production changed them too (lib/engine/uat-changes). */
 async function dateResync(ctx: TableContext): Promise<Moved> {
-  const key = await mergeKey(ctx).catch(() => null);
+  const key = keyOf(ctx);
   const { n, source, filter, target, uat, copiedUpTo } = await unit(ctx, () =>
     ctx.sessions.source.snapshot(() =>
       ctx.sessions.target.transaction(async () => {

@@ -22,7 +22,7 @@ const ORDERED = new Set(["integer", "decimal", "date", "datetime", "text"]);
  *  it: the one the source finds ranges of fastest. Inside a partition, a key led by the partition column (aligned
  *  keys usually are) is cut on its next column: the leading one holds the partition's few values. */
 async function streamKey(ctx: TableContext, within?: ColumnFilter): Promise<ColumnInfo | null> {
-  const indexes = await ctx.sessions.target.introspector.indexes(ctx.targetTable);
+  const indexes = ctx.targetIndexes;
   const ix = indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.clustered) ?? indexes.find((i) => i.unique && !i.filter);
   const name = ix?.columns.find((c) => c.toLowerCase() !== within?.column.name.toLowerCase());
   const pair = name && columnPair(ctx, name);
