@@ -344,6 +344,9 @@ export interface QueryCompiler {
   keyHistogram(table: TableRef, column: ColumnInfo): CompiledQuery;
   /** `lo` and `hi` of the key (as text) inside `filter`. */
   keyBounds(table: TableRef, column: ColumnInfo, filter?: RowFilter): CompiledQuery;
+  /** The `key` of each row inside `filter`, one text column per key column (`k0`, `k1`...), in the form an `equals`
+   *  filter takes back. */
+  keyValues(table: TableRef, key: ColumnInfo[], filter?: RowFilter): CompiledQuery;
 }
 
 /** How a staged table is merged into its target (RelationsCompiler.mergeFromStaging). */
@@ -394,6 +397,9 @@ export interface RelationsCompiler {
   insertFromStaging(table: TableRef, staging: TableRef, columns: string[], identity: boolean): CompiledQuery;
   /** `n`: how many staged rows have a row of the same key in `table` (every one, after a correct load). */
   stagedRowsPresent(table: TableRef, staging: TableRef, key: string[]): CompiledQuery;
+  /** The key (as the compiler's keyValues gives it) of each row of `table` inside `scope` whose key `staging` has
+   *  no row of. */
+  unstagedKeys(table: TableRef, staging: TableRef, key: ColumnInfo[], scope?: RowFilter): CompiledQuery;
   dropMergeStaging(staging: TableRef): CompiledQuery;
   /** Where a re-synced window holds production's rows that UAT changed since the last refresh (dropped like a
    *  merge's staging table). */

@@ -4,8 +4,8 @@
 // held aside first and put back after the load unless production wrote the same key in this refresh (then its row
 // wins, as any re-synced row does); a table without a key has nothing to match them on, so all of them are put back.
 // Their checksum is what the verification leaves out as UAT's.
-import type { ColumnFilter, CompiledQuery, ForeignKey, RowFilter, TableRef } from "../dialects/types";
-import type { Checksum } from "./checksum";
+import type { ColumnFilter, ColumnInfo, CompiledQuery, ForeignKey, RowFilter, TableRef } from "../dialects/types";
+import { addChecksums, type Checksum } from "./checksum";
 import { columnPair, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 import { keyOf } from "./merge-key";
@@ -33,9 +33,56 @@ function windowScope(ctx: TableContext, filter: ColumnFilter | undefined, upTo: 
  *  has) and UAT's part of the window for the verification. */
 export async function upsertWindow(ctx: TableContext, query: CompiledQuery, filter: ColumnFilter | undefined, upTo: string | null | undefined, opts: { keepers?: ForeignKey[]; merged?: boolean } = {}) {
   const held = await holdChangedRows(ctx, upTo, false);
-  const staged = await stageAndUpsert(ctx, query, { ...opts, scope: windowScope(ctx, filter, upTo) });
-  const uat = await held.settle(ctx.dialect.relations.mergeStaging(ctx.targetTable));
-  return { staged, uat };
+  const scope = windowScope(ctx, filter, upTo);
+  const staged = await stageAndUpsert(ctx, query, { ...opts, scope });
+  const staging = ctx.dialect.relations.mergeStaging(ctx.targetTable);
+  const changed = await held.settle(staging);
+  const earlier = await keepEarlierChanges(ctx, staging, scope);
+  const parts = [changed, earlier].filter((p): p is Checksum => !!p);
+  return { staged, uat: parts.length ? addChecksums(parts) : undefined };
+}
+
+/** Keys asked of production at once: SQL Server takes at most 2,100 parameters in a request. */
+const KEYS_PER_QUESTION = 2000;
+
+/**
+ * Rows UAT changed before the last refresh (kept then, as UAT has them) whose date lies below where that refresh left
+ * production's rows but inside this window's buffer: in the window, yet production's row, older, is not. They look
+ * gone from production's window and are not; deleting them would lose production's row for good (no later window
+ * holds it). Production is asked by key about every row of the window its window lacks (its deletions and these), in
+ * batches on the copy's snapshot; the rows it still has join the staging table, so the merge's deletion passes them
+ * over. Returns their checksum, UAT's part of the window.
+ */
+async function keepEarlierChanges(ctx: TableContext, staging: TableRef, scope: RowFilter | undefined): Promise<Checksum | undefined> {
+  const key = keyOf(ctx)!.map((name) => columnPair(ctx, name));
+  const target = ctx.sessions.target;
+  const rel = ctx.dialect.relations;
+  const strays = await target.query<Record<string, string | null>>(rel.unstagedKeys(ctx.targetTable, staging, key.map((k) => k.target), scope));
+  if (!strays.length) return undefined;
+  const perBatch = Math.max(1, Math.floor(KEYS_PER_QUESTION / key.length));
+  const columns = [...ctx.columns.map((c) => c.target), ...ctx.uatOnly].map((c) => c.name);
+  const parts: Checksum[] = [];
+  for (let at = 0; at < strays.length; at += perBatch) {
+    const asked = strays.slice(at, at + perBatch);
+    const still = await ctx.sessions.source.query<Record<string, string>>(ctx.dialect.compiler.keyValues(ctx.sourceTable, key.map((k) => k.source), keysFilter(asked, key.map((k) => k.source))));
+    if (!still.length) continue;
+    const held = rel.heldRowsTable(ctx.targetTable); // free again: the changed rows' table was settled and dropped
+    for (const q of rel.holdRows(ctx.targetTable, held, columns, keysFilter(still, key.map((k) => k.target)))) await target.execute(q);
+    await target.execute(rel.insertFromStaging(staging, held, ctx.columns.map((c) => c.target.name), false));
+    if (verifying(ctx)) parts.push(await targetChecksum(ctx, undefined, held));
+    await target.execute(rel.dropMergeStaging(held));
+  }
+  return parts.length && verifying(ctx) ? addChecksums(parts) : undefined;
+}
+
+/** Rows whose key is one of `keys` (rows of k0, k1... as keyValues reads them); a NULL key part matches nothing. */
+function keysFilter(keys: Record<string, string | null>[], columns: ColumnInfo[]): RowFilter {
+  return {
+    kind: "any",
+    filters: keys
+      .filter((k) => columns.every((_, i) => k[`k${i}`] != null))
+      .map((k) => ({ kind: "all", filters: columns.map((column, i) => ({ kind: "equals", column, value: String(k[`k${i}`]) })) })),
+  };
 }
 
 export interface HeldRows {

@@ -173,6 +173,14 @@ for (const engine of engines) {
       expect(await statuses()).toEqual(["1:open", "2:closed", "3:tested", "4:escalated", "5:open", "7:open"]);
       expect(r.tables[0].outcome?.verification).toMatchObject({ ok: true, detail: expect.stringContaining("1 row(s) UAT changed since the last refresh left out") });
       expect(r.tables[0].outcome?.watermarkAfter).toMatch(/^2025-01-16[ T]00:00:00/);
+      // The next window starts on the 15th (the 16th less a day): issue 3, UAT's change of the 15th kept by the last
+      // refresh, is in it while production's issue 3 (the 4th) is not. Production deletes issue 7. Production is
+      // asked by key: issue 3 stays as UAT has it, issue 7 goes.
+      await db.source.exec("DELETE FROM issues WHERE id = 7");
+      const day3 = await run(["issues"]);
+      expect(day3.status, day3.tables[0].error).toBe("succeeded");
+      expect(await statuses()).toEqual(["1:open", "2:closed", "3:tested", "4:escalated", "5:open"]);
+      expect(day3.tables[0].outcome?.verification).toMatchObject({ ok: true, detail: expect.stringContaining("1 row(s) UAT changed since the last refresh left out") });
     });
 
     it("incremental by a point in time with offsets: production's rows written at another offset, later in time but earlier on the clock, are never skipped", async () => {

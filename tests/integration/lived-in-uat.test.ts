@@ -188,6 +188,22 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect(next.t.plan?.watermarkBefore).toBe("2025-01-16 00:00:00+00");
   });
 
+  it("date mode: a row UAT changed before the last refresh, still inside the next window's buffer, is not taken for one production deleted", async () => {
+    // Ticket 3 as the last refresh left it (UAT's change of the 15th, kept): production's watermark is the 16th, the
+    // next window starts on the 15th (a day's buffer), and production's ticket 3 is older, so it is not in the window.
+    // Production deletes ticket 11 meanwhile, which the window must delete; ticket 3 production still has.
+    await env.target.query("UPDATE ticket SET changed = '2025-01-15 00:00+00' WHERE id = 3");
+    await env.source.query("DELETE FROM ticket WHERE id = 11");
+    const r = await run(["ticket"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect((await env.target.query("SELECT id, status FROM ticket WHERE id IN (3, 6, 11) ORDER BY id")).rows).toEqual([
+      { id: 3, status: "tested" },
+      { id: 6, status: "escalated" },
+    ]);
+    expect((await env.target.query("SELECT count(*)::int AS n FROM ticket")).rows[0].n).toBe(10);
+    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 1 row(s), counts and checksums equal (the copied window, 1 row(s) UAT changed since the last refresh left out)"]);
+  });
+
   it("date mode without a key: a row UAT changed stays, and the window is verified without it", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE reading (meter int NOT NULL, value int NOT NULL, at date NOT NULL)");
     await env.source.query("INSERT INTO reading SELECT g % 3, g, date '2025-01-01' + g FROM generate_series(1, 10) g");

@@ -2,8 +2,10 @@
 // day 1 into an empty UAT; then UAT gets the next release (new columns on a merged parent, a date-window table, an
 // identity-append table, a fully replaced child and the monthly-partitioned table, one of them computed), a DBA's
 // index on a new column and a grant, and testers work (their own customer and order, values in the new columns on
-// production's rows); then a day of production activity and the next refresh. Production's columns equal production
-// by count and checksum, UAT's columns keep UAT's values, copied rows get UAT's defaults, and UAT's objects stay.
+// production's rows); then a day of production activity, with a transaction open across the refresh while rows numbered
+// and stamped after its own commit, and the next refresh; then the day that transaction commits. Production's columns
+// equal production by count and checksum, UAT's columns keep UAT's values, copied rows get UAT's defaults, and UAT's
+// objects stay.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +30,8 @@ const RULES = TABLES.map((t) => (t.name === "customers" ? { ...t, keep_rows: "te
 describe("UAT a release ahead of production, on a real schema", () => {
   let env: TestEnv;
   let admin: pg.Client;
+  /** A production session whose transaction stays open across the day-2 refresh (it commits on day 3). */
+  let late: pg.Client | undefined;
   const testers = `uat_testers_${randomBytes(3).toString("hex")}`;
   const run = () => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
   /** Production's columns of a table, in order (what a copy compares). */
@@ -56,6 +60,7 @@ describe("UAT a release ahead of production, on a real schema", () => {
     await env.config(TABLES);
   });
   afterAll(async () => {
+    await late?.end();
     await env?.close();
     await admin?.query(`DROP ROLE IF EXISTS ${testers}`);
     await admin?.end();
@@ -88,6 +93,15 @@ describe("UAT a release ahead of production, on a real schema", () => {
 
   it("day 2: every table refreshes; production's columns equal production, UAT's columns and rows stay", async () => {
     await env.source.query(DAY2);
+    // Production commits out of order: a transaction takes payment 6021, changes order 7000 (its trigger stamps the
+    // transaction's start) and adds an order; while it is open another commits payment 6022 and a later order.
+    late = new pg.Client({ connectionString: env.sourceUrl });
+    await late.connect();
+    await late.query("BEGIN");
+    await late.query("INSERT INTO payments VALUES (6021, 8001, 12.5, now())");
+    await late.query("UPDATE orders SET status = 'cancelled' WHERE id = 7000");
+    await late.query("INSERT INTO orders (customer_id, store_id, status, ordered_at) VALUES (42, 1, 'new', now())");
+    await env.source.query("INSERT INTO orders (customer_id, store_id, status, ordered_at) VALUES (43, 2, 'new', now()); INSERT INTO payments VALUES (6022, 8002, 7.25, now())");
     const dry = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", dryRun: true });
     expect(dry.tables.find((t) => t.table === "customers")!.plan?.reason).toMatch(
       /UAT has loyalty_tier \(default 'standard'::text\), tested_by \(NULL\), which production lacks: not copied; a copied row gets their defaults, a merged row keeps UAT's value/,
@@ -124,7 +138,7 @@ describe("UAT a release ahead of production, on a real schema", () => {
     expect(await one("SELECT id::text, customer_id FROM orders WHERE customer_id >= 2000000000")).toEqual([{ id: "9000000000000000000", customer_id: 2000000000 }]);
     // Rows copied today got UAT's defaults; a fully replaced table's rows all did (nothing merged there).
     expect(await one("SELECT count(*)::int AS n, count(*) FILTER (WHERE loyalty_tier = 'standard')::int AS standard FROM customers WHERE id > 3000 AND id < 2000000000")).toEqual([{ n: 50, standard: 50 }]);
-    expect(await one("SELECT count(*)::int AS n, count(*) FILTER (WHERE NOT reconciled)::int AS open FROM payments WHERE id > 6000")).toEqual([{ n: 20, open: 20 }]);
+    expect(await one("SELECT count(*)::int AS n, count(*) FILTER (WHERE NOT reconciled)::int AS open FROM payments WHERE id > 6000")).toEqual([{ n: 21, open: 21 }]);
     expect(await one("SELECT count(*) FILTER (WHERE gift_wrap)::int AS wrapped, count(*)::int AS n FROM order_items")).toEqual([{ wrapped: 0, n: (await env.source.query("SELECT count(*)::int AS n FROM order_items")).rows[0].n }]);
     // page_views: March re-synced by partition and April created; their rows have the default, the earlier months' stay.
     expect(await one("SELECT experiment, count(*)::int AS n FROM page_views WHERE viewed_at >= '2025-03-01' GROUP BY 1")).toEqual([{ experiment: "control", n: expect.any(Number) }]);
@@ -132,6 +146,27 @@ describe("UAT a release ahead of production, on a real schema", () => {
     expect(await one("SELECT id::int, experiment FROM page_views WHERE experiment <> 'control' ORDER BY id")).toEqual([{ id: 1000, experiment: "b" }]);
     // UAT's computed column holds UAT's computation for every row, copied or not.
     expect(await one("SELECT count(*)::int AS n FROM orders WHERE ordered_day IS DISTINCT FROM (ordered_at AT TIME ZONE 'UTC')::date")).toEqual([{ n: 0 }]);
+  });
+
+  it("day 3: what production committed late arrives: a payment below the watermark, an order's change and an order stamped before it", async () => {
+    const one = async (sql: string) => (await env.target.query(sql)).rows;
+    expect(await one("SELECT id::int FROM payments WHERE id IN (6021, 6022) UNION ALL SELECT id::int FROM orders WHERE id BETWEEN 8051 AND 8100 OR status = 'cancelled' ORDER BY 1")).toEqual([{ id: 6022 }, { id: 8052 }]);
+    await late!.query("COMMIT");
+    const report = await run();
+    expect(report.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
+    const uatRows = { ...TESTERS_ROWS, orders: `${TESTERS_ROWS.orders} OR id = 100` };
+    expect(await snapshot(env.target, uatRows, { customers: ["email"] })).toEqual(await snapshot(env.source, { orders: "id = 100" }, { customers: ["email"] }));
+    const rows = await env.db.tableResult.findMany({ where: { runId: report.runId } });
+    expect(rows.filter((r) => !r.verified).map((r) => [r.tableName, r.verification])).toEqual([]);
+    expect(await one("SELECT id::int, amount::text, reconciled FROM payments WHERE id IN (6021, 6022) ORDER BY id")).toEqual([
+      { id: 6021, amount: "12.50", reconciled: false },
+      { id: 6022, amount: "7.25", reconciled: false },
+    ]);
+    expect(await one("SELECT id::int, customer_id, status FROM orders WHERE id BETWEEN 8051 AND 8100 OR id = 7000 ORDER BY id")).toEqual([
+      { id: 7000, customer_id: 1 + (7000 % 2990), status: "cancelled" },
+      { id: 8051, customer_id: 42, status: "new" },
+      { id: 8052, customer_id: 43, status: "new" },
+    ]);
   });
 
   it("UAT's objects are as the DBA left them: the index, the grants, the triggers, the keys", async () => {

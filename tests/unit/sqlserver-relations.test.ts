@@ -1,7 +1,8 @@
 // The SQL Server statements of refresh groups (lib/dialects/sqlserver/relations.ts and the introspector's catalog
 // reads): valid T-SQL by the grammar, and the documented behaviour they rely on, pinned statement by statement.
 import { describe, expect, it } from "vitest";
-import type { ForeignKey, Partitioning, RowFilter } from "../../lib/dialects/types";
+import type { ColumnInfo, ForeignKey, Partitioning, RowFilter } from "../../lib/dialects/types";
+import { sqlServerCompiler } from "../../lib/dialects/sqlserver/compiler";
 import { sqlServerPartitions } from "../../lib/dialects/sqlserver/partitions";
 import { SQL, sqlServerIntrospector } from "../../lib/dialects/sqlserver/introspector";
 import { sqlServerRelations as r } from "../../lib/dialects/sqlserver/relations";
@@ -10,6 +11,7 @@ import { tsqlErrors } from "../support/tsql-check";
 const orders = { schema: "sales", name: "orders" };
 const items = { schema: "sales", name: "order]items" };
 const key: ForeignKey = { name: "fk_items_orders", table: items, columns: ["order_id", "shop_id"], referenced: orders, referencedColumns: ["id", "shop_id"] };
+const keyColumn = (name: string, nativeType: string, family: ColumnInfo["family"]): ColumnInfo => ({ name, nativeType, family, nullable: false, identity: false, generated: false });
 const window: RowFilter = { kind: "atLeast", column: { name: "updated_at", nativeType: "datetime2(3)", family: "datetime", nullable: false, identity: false, generated: false }, value: "2025-03-01 00:00:00.000" };
 
 describe("SQL Server refresh-group statements", () => {
@@ -33,6 +35,11 @@ describe("SQL Server refresh-group statements", () => {
       SQL.privileges(["SELECT"]),
       SQL.checks,
       r.stagedRowsPresent(orders, r.mergeStaging(orders), ["id", "shop_id"]).sql,
+      r.unstagedKeys(orders, r.mergeStaging(orders), [keyColumn("id", "int", "integer"), keyColumn("shop_id", "nvarchar(20)", "text")], window).sql,
+      sqlServerCompiler.keyValues(orders, [keyColumn("id", "int", "integer"), keyColumn("placed", "datetime2(7)", "datetime")], {
+        kind: "any",
+        filters: [{ kind: "all", filters: [{ kind: "equals", column: keyColumn("id", "int", "integer"), value: "7" }, { kind: "equals", column: keyColumn("placed", "datetime2(7)", "datetime"), value: "2025-01-15 00:00:00.0000000" }] }],
+      }).sql,
     ];
     for (const identity of [false, true])
       for (const scope of [undefined, window]) {

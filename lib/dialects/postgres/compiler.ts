@@ -59,6 +59,10 @@ export const postgresCompiler: QueryCompiler = {
     const col = quoteIdent(column.name);
     return { sql: `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${qualified(table)}${where}`, params };
   },
+  keyValues(table, key, filter) {
+    const { where, params } = filterSql(filter, bindParam);
+    return { sql: `SELECT ${key.map((c, i) => `${quoteIdent(c.name)}::text AS k${i}`).join(", ")} FROM ${qualified(table)}${where}`, params };
+  },
   checksum(table, columns, filter) {
     // hash_record_extended of the row, summed exactly (sum(bigint) is numeric, accumulated in 128 bits: 20 % faster
     // than casting each hash to numeric): the same rows give the same sum in any order, whatever the physical layout.

@@ -84,6 +84,15 @@ export const postgresRelations: RelationsCompiler = {
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT count(*)::text AS n FROM ${qualified(staging)} s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
   },
+  unstagedKeys(table, staging, key, scope) {
+    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, (i, c) => `$${i}::${c.nativeType}`);
+    const names = key.map((c) => c.name);
+    return {
+      sql: `SELECT ${key.map((c, i) => `t.${quoteIdent(c.name)}::text AS k${i}`).join(", ")} FROM ${qualified(table)} t
+            WHERE NOT EXISTS (SELECT 1 FROM ${qualified(staging)} s WHERE ${joinOn("t", "s", names, names)})${inScope.where.replace(/^ WHERE /, " AND ")}`,
+      params: inScope.params,
+    };
+  },
   heldRowsTable(table) {
     return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_held` };
   },

@@ -48,11 +48,17 @@ function where(filter: RowFilter | undefined): { sql: string; params: string[] }
  *  datetimeoffset keeps each row's own offset, so its texts would order by clock time, not by instant (a row written
  *  at -08:00 after one at +00:00 reads earlier): it is given at +00:00, the same instant, so texts compare as the
  *  server does and a watermark never passes a production row. */
-function asText(expr: string, c: ColumnInfo): string {
+export function asText(expr: string, c: ColumnInfo): string {
   if (c.family === "date") return `CONVERT(nvarchar(10), ${expr}, 23)`;
   // datetimeoffset(7) text is 34 characters (`YYYY-MM-DD hh:mm:ss.nnnnnnn +hh:mm`): never cut.
   if (c.family === "datetime") return `CONVERT(nvarchar(40), ${isOffset(c) ? `SWITCHOFFSET(${expr}, '+00:00')` : expr}, 121)`;
   return `CAST(${expr} AS nvarchar(60))`;
+}
+
+/** A key's value as the text an `equals` filter takes back: strings as they are (never cut to a length), the rest
+ *  as asText. */
+export function keyText(expr: string, c: ColumnInfo): string {
+  return c.family === "text" ? expr : asText(expr, c);
 }
 
 /** A column's value as bytes for the row checksum: binary and CLR values as they are, everything else as its text in a
@@ -117,6 +123,10 @@ export const sqlServerCompiler: QueryCompiler = {
             ORDER BY h.step_number`,
       params: [qualified(table), column.name],
     };
+  },
+  keyValues(table, key, filter) {
+    const w = where(filter);
+    return { sql: `SELECT ${key.map((c, i) => `${keyText(quoteIdent(c.name), c)} AS [k${i}]`).join(", ")} FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
   keyBounds(table, column, filter) {
     const w = where(filter);

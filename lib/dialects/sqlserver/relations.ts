@@ -9,7 +9,7 @@
 //   group's transaction: a rollback or a kill leaves none behind.
 import { whereClause } from "../filters";
 import type { ForeignKey, RelationsCompiler } from "../types";
-import { paramText, scopeParam, truncateOrDelete } from "./compiler";
+import { keyText, paramText, scopeParam, truncateOrDelete } from "./compiler";
 import { qualified, quoteIdent } from "./compiler";
 
 const cols = (names: string[], alias?: string) => names.map((n) => (alias ? `${alias}.${quoteIdent(n)}` : quoteIdent(n))).join(", ");
@@ -120,6 +120,15 @@ export const sqlServerRelations: RelationsCompiler = {
   },
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(staging)} AS s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} AS t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
+  },
+  unstagedKeys(table, staging, key, scope) {
+    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam, paramText);
+    const names = key.map((c) => c.name);
+    return {
+      sql: `SELECT ${key.map((c, i) => `${keyText(`t.${quoteIdent(c.name)}`, c)} AS [k${i}]`).join(", ")} FROM ${qualified(table)} AS t
+            WHERE NOT EXISTS (SELECT 1 FROM ${qualified(staging)} AS s WHERE ${joinOn("t", "s", names, names)})${inScope.where.replace(/^ WHERE /, " AND ")}`,
+      params: inScope.params,
+    };
   },
   heldRowsTable(table) {
     return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_held` };
