@@ -10,7 +10,6 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Output name -> source. `worker-entry` is the name lib/engine/streams/threads looks for next to the engine. */
@@ -18,6 +17,8 @@ const ENTRIES = { cli: "lib/cli/main.ts", "worker-entry": "lib/engine/streams/wo
 
 /** Builds the bundle into `outdir`; `entries` (output name -> source) adds entry points beside the CLI's (a bench). */
 export async function buildBundle(outdir, root = ROOT, entries = {}) {
+  // Loaded here, so an installation without esbuild still starts (currentBundle then answers null).
+  const { build } = await import("esbuild");
   await build({
     entryPoints: Object.fromEntries(Object.entries({ ...ENTRIES, ...entries }).map(([name, file]) => [name, path.join(root, file)])),
     bundle: true,
