@@ -214,6 +214,8 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     const r = await run(["reading"]);
     expect(r.status, r.t.error).toBe("succeeded");
     expect(r.t.plan?.watermarkBefore).toBe("2025-01-11");
+    // The plan says what a window without a key cannot do.
+    expect(r.t.plan?.reason).toContain("deleted and copied again: without a key a row production updated arrives beside its old version");
     expect((await env.target.query("SELECT value FROM reading ORDER BY value")).rows.map((x) => x.value)).toEqual([-1, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(r.t.outcome?.verification?.ok).toBe(true);
   });
