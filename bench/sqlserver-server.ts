@@ -176,7 +176,7 @@ async function streams(s: Server, rows: number, n: number) {
   // As the product's plan does before its catalog reads (lib/engine/streams/plan.ts): the other streams' threads
   // start while the set-up below reads the catalog.
   const setUpStarted = performance.now();
-  warmThreads(n - 1);
+  warmThreads(n - 1, "sqlserver");
   const { registerBuiltInDialects } = await import("../lib/dialects/builtin");
   const { connectTo } = await import("../lib/engine/connections");
   type Job = import("../lib/engine/streams/job").StreamJob;
@@ -302,11 +302,12 @@ async function main() {
     const bundleDir = path.join(root, "node_modules/.cache/uat-refresh-bench");
     rmSync(bundleDir, { recursive: true, force: true });
     await buildBundle(bundleDir, root, { "sqlserver-server": "bench/sqlserver-server.ts" });
-    const childEntry = path.join(bundleDir, "sqlserver-server.mjs");
+    // BENCH_FROM_SOURCE=1: from the sources through tsx instead (the path before the bundle, to compare).
+    const childEntry = process.env.BENCH_FROM_SOURCE ? ["--import", "tsx", path.join(root, "bench/sqlserver-server.ts")] : [path.join(bundleDir, "sqlserver-server.mjs")];
     const run = (mode: string, arg?: string): Result => {
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measurement (open in Chrome's DevTools or speedscope).
       const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF, "--cpu-prof-name", `${mode}${arg ?? ""}-${Date.now()}.cpuprofile`] : [];
-      const out = execFileSync(process.execPath, [...profile, childEntry, "--child", mode, ...(arg ? [arg] : [])], {
+      const out = execFileSync(process.execPath, [...profile, ...childEntry, "--child", mode, ...(arg ? [arg] : [])], {
         cwd: root,
         env: { ...process.env, DATABASE_URL: cluster.url("bench_meta"), BENCH_ROWS: String(rows), LOG_LEVEL: "warn" },
         encoding: "utf8",

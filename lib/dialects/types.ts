@@ -464,6 +464,9 @@ export interface Dialect {
   /** Where the engine can exchange a loaded twin for a table's rows (absent: full replaces load in place). */
   readonly swap?: SwapCompiler;
   connect(target: ConnectionTarget, opts: ConnectOptions): Promise<Session>;
+  /** Loads what its sessions need (a driver loaded with the first session), ahead of it: a stream thread warming up
+   *  does it while the plan reads the catalog, instead of when its load starts. */
+  prepare?(): Promise<void>;
   /** The same rows with the values at `columns` (indexes into the row) replaced by what `map` returns for them;
    *  values reach `map` as the engine carries them (PostgreSQL: text or null; SQL Server: the driver's values).
    *  Streamed, with backpressure: the engine's masking stage runs here. */

@@ -48,6 +48,18 @@ describe("UAT a release ahead of production, on a real schema", () => {
     return out;
   };
   const TESTERS_ROWS = { customers: "tested_by IS NOT NULL", orders: "customer_id >= 2000000000" };
+  /** A refresh after the release: every table succeeded and verified, and production's columns over production's
+   *  rows equal production by count and checksum. Left out as UAT's: the testers' rows, order 100 (a tester changed
+   *  it, and UAT's trigger stamped it, production did not) and customers' email (keep_columns). */
+  const runEqualToProduction = async () => {
+    const report = await run();
+    expect(report.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
+    const uatRows = { ...TESTERS_ROWS, orders: `${TESTERS_ROWS.orders} OR id = 100` };
+    expect(await snapshot(env.target, uatRows, { customers: ["email"] })).toEqual(await snapshot(env.source, { orders: "id = 100" }, { customers: ["email"] }));
+    const rows = await env.db.tableResult.findMany({ where: { runId: report.runId } });
+    expect(rows.filter((r) => !r.verified).map((r) => [r.tableName, r.verification])).toEqual([]);
+    return { rows };
+  };
 
   beforeAll(async () => {
     env = await createTestEnv();
@@ -106,15 +118,7 @@ describe("UAT a release ahead of production, on a real schema", () => {
     expect(dry.tables.find((t) => t.table === "customers")!.plan?.reason).toMatch(
       /UAT has loyalty_tier \(default 'standard'::text\), tested_by \(NULL\), which production lacks: not copied; a copied row gets their defaults, a merged row keeps UAT's value/,
     );
-    const report = await run();
-    expect(report.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
-    // Every table's production columns over production's rows: equal to production by count and checksum. Left out
-    // as UAT's: the testers' rows, order 100 (a tester changed it, and UAT's trigger stamped it, production did not)
-    // and customers' email (keep_columns).
-    const uatRows = { ...TESTERS_ROWS, orders: `${TESTERS_ROWS.orders} OR id = 100` };
-    expect(await snapshot(env.target, uatRows, { customers: ["email"] })).toEqual(await snapshot(env.source, { orders: "id = 100" }, { customers: ["email"] }));
-    const rows = await env.db.tableResult.findMany({ where: { runId: report.runId } });
-    expect(rows.filter((r) => !r.verified).map((r) => [r.tableName, r.verification])).toEqual([]);
+    const { rows } = await runEqualToProduction();
     // Orders 100, 7900 and 7901 were changed in UAT (UAT's trigger stamped them): they moved neither the date window
     // nor left it. Production changed 7900 and 7901 too (its rows won, UAT's fraud_score stayed); 100 stays UAT's.
     const orders = rows.find((r) => r.tableName === "orders")!;
@@ -152,12 +156,7 @@ describe("UAT a release ahead of production, on a real schema", () => {
     const one = async (sql: string) => (await env.target.query(sql)).rows;
     expect(await one("SELECT id::int FROM payments WHERE id IN (6021, 6022) UNION ALL SELECT id::int FROM orders WHERE id BETWEEN 8051 AND 8100 OR status = 'cancelled' ORDER BY 1")).toEqual([{ id: 6022 }, { id: 8052 }]);
     await late!.query("COMMIT");
-    const report = await run();
-    expect(report.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
-    const uatRows = { ...TESTERS_ROWS, orders: `${TESTERS_ROWS.orders} OR id = 100` };
-    expect(await snapshot(env.target, uatRows, { customers: ["email"] })).toEqual(await snapshot(env.source, { orders: "id = 100" }, { customers: ["email"] }));
-    const rows = await env.db.tableResult.findMany({ where: { runId: report.runId } });
-    expect(rows.filter((r) => !r.verified).map((r) => [r.tableName, r.verification])).toEqual([]);
+    await runEqualToProduction();
     expect(await one("SELECT id::int, amount::text, reconciled FROM payments WHERE id IN (6021, 6022) ORDER BY id")).toEqual([
       { id: 6021, amount: "12.50", reconciled: false },
       { id: 6022, amount: "7.25", reconciled: false },

@@ -20,6 +20,7 @@ export const sqlServerDialect: Dialect = {
   // The driver (tedious, about 0.4 s to load with its Entra ID libraries) loads with the first SQL Server session,
   // so planning, the CLI's other commands and PostgreSQL-only installations never pay for it.
   connect: async (target, opts) => (await import("./driver")).connectSqlServer(target, opts),
+  prepare: async () => void (await import("./driver")),
   unloadableColumns,
   // The bulk load keeps production's NULLs (KEEP_NULLS), which "disable checking of DEFAULT definitions on a table"
   // for the whole load (Microsoft Learn, Keep nulls or default values during bulk import).

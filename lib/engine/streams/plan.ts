@@ -60,7 +60,7 @@ export async function planSlices(ctx: TableContext, rowsExpected: number, within
   if (wanted < 2) return { slices: null, why: `one stream (${rowsExpected} rows expected; at most ${max} streams of at least ${ctx.settings.min_rows_per_stream} rows)` };
   if (!ctx.sessions.endpoints) return { slices: null, why: "one stream (no connection settings to open more sessions with)" };
   // The other streams' threads start now, while the catalog is read below (the first stream runs on this thread).
-  warmThreads(wanted - 1);
+  warmThreads(wanted - 1, ctx.dialect.engine);
   const key = await streamKey(ctx, within);
   if (!key) return { slices: null, why: "one stream (no primary key, clustered or unique index on an ordered column to cut the rows by)" };
   const slices = await slicesOf(ctx, key, wanted, within);

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { Engine } from "../../dialects/types";
 import type { StreamJob, StreamResult } from "./job";
 
 const ENTRY = "worker-entry.mjs";
@@ -39,10 +40,14 @@ function acquire(entry: string): Worker {
 /** Has up to `n` threads in the pool now, starting the missing ones: their start-up (loading the engine, about 0.3 s
  *  of CPU each from the bundle) then overlaps the plan's catalog reads instead of holding back the load's first rows. Unused, they
  *  end after the idle time like any other. */
-export function warmThreads(n: number): void {
+export function warmThreads(n: number, engine: Engine): void {
   const entry = threadEntry();
   if (!entry) return;
-  for (let have = idle.filter((x) => x.entry === entry).length; have < n; have++) release(start(entry), entry);
+  for (let have = idle.filter((x) => x.entry === entry).length; have < n; have++) {
+    const worker = start(entry);
+    worker.postMessage({ type: "prepare", engine });
+    release(worker, entry);
+  }
 }
 
 function start(entry: string): Worker {
