@@ -54,25 +54,26 @@ const KEYS_PER_QUESTION = 2000;
  * over. Returns their checksum, UAT's part of the window.
  */
 async function keepEarlierChanges(ctx: TableContext, staging: TableRef, scope: RowFilter | undefined): Promise<Checksum | undefined> {
-  const key = keyOf(ctx)!.map((name) => columnPair(ctx, name));
+  const pairs = keyOf(ctx)!.map((name) => columnPair(ctx, name));
+  const key = { source: pairs.map((k) => k.source), target: pairs.map((k) => k.target) };
   const target = ctx.sessions.target;
   const rel = ctx.dialect.relations;
-  const strays = await target.query<Record<string, string | null>>(rel.unstagedKeys(ctx.targetTable, staging, key.map((k) => k.target), scope));
+  const strays = await target.query<Record<string, string | null>>(rel.unstagedKeys(ctx.targetTable, staging, key.target, scope));
   if (!strays.length) return undefined;
-  const perBatch = Math.max(1, Math.floor(KEYS_PER_QUESTION / key.length));
+  const perBatch = Math.max(1, Math.floor(KEYS_PER_QUESTION / pairs.length));
   const columns = [...ctx.columns.map((c) => c.target), ...ctx.uatOnly].map((c) => c.name);
   const parts: Checksum[] = [];
   for (let at = 0; at < strays.length; at += perBatch) {
     const asked = strays.slice(at, at + perBatch);
-    const still = await ctx.sessions.source.query<Record<string, string>>(ctx.dialect.compiler.keyValues(ctx.sourceTable, key.map((k) => k.source), keysFilter(asked, key.map((k) => k.source))));
+    const still = await ctx.sessions.source.query<Record<string, string>>(ctx.dialect.compiler.keyValues(ctx.sourceTable, key.source, keysFilter(asked, key.source)));
     if (!still.length) continue;
     const held = rel.heldRowsTable(ctx.targetTable); // free again: the changed rows' table was settled and dropped
-    for (const q of rel.holdRows(ctx.targetTable, held, columns, keysFilter(still, key.map((k) => k.target)))) await target.execute(q);
+    for (const q of rel.holdRows(ctx.targetTable, held, columns, keysFilter(still, key.target))) await target.execute(q);
     await target.execute(rel.insertFromStaging(staging, held, ctx.columns.map((c) => c.target.name), false));
     if (verifying(ctx)) parts.push(await targetChecksum(ctx, undefined, held));
     await target.execute(rel.dropMergeStaging(held));
   }
-  return parts.length && verifying(ctx) ? addChecksums(parts) : undefined;
+  return parts.length ? addChecksums(parts) : undefined;
 }
 
 /** Rows whose key is one of `keys` (rows of k0, k1... as keyValues reads them); a NULL key part matches nothing. */

@@ -1,11 +1,18 @@
 // PostgreSQL statements of a refresh group (tables related by foreign keys, refreshed in one transaction) and of
 // merging a parent whose children keep their rows. Names are quoted catalog names; no value is spliced into SQL.
 import { whereClause } from "../filters";
-import type { RelationsCompiler } from "../types";
+import type { RelationsCompiler, RowFilter, TableRef } from "../types";
 import { qualified, quoteIdent, sequenceForward } from "./compiler";
 import { rowChanged } from "./row-change";
 const cols = (names: string[], alias?: string) => names.map((n) => (alias ? `${alias}.${quoteIdent(n)}` : quoteIdent(n))).join(", ");
 const joinOn = (a: string, b: string, left: string[], right: string[]) => left.map((c, i) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(right[i])}`).join(" AND ");
+
+/** The condition on a target row `t` that `staging` has no row of its key and it lies inside `scope`: the rows a merge
+ *  finds gone from the source. */
+function unstaged(staging: TableRef, key: string[], scope: RowFilter | undefined): { sql: string; params: string[] } {
+  const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, (i, c) => `$${i}::${c.nativeType}`);
+  return { sql: `NOT EXISTS (SELECT 1 FROM ${qualified(staging)} s WHERE ${joinOn("t", "s", key, key)})${inScope.where.replace(/^ WHERE /, " AND ")}`, params: inScope.params };
+}
 
 export const postgresRelations: RelationsCompiler = {
   emptyTables(tables, truncate) {
@@ -55,8 +62,8 @@ export const postgresRelations: RelationsCompiler = {
     const s = qualified(staging);
     const other = update ?? columns.filter((c) => !key.includes(c));
     const match = joinOn("t", "s", key, key);
-    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, (i, c) => `$${i}::${c.nativeType}`);
-    const gone = `NOT EXISTS (SELECT 1 FROM ${s} s WHERE ${match})${inScope.where.replace(/^ WHERE /, " AND ")}`;
+    const inScope = unstaged(staging, key, scope);
+    const gone = inScope.sql;
     // Each keeper an anti-join of its own (NOT EXISTS ... AND NOT EXISTS ...): the planner hashes each child's keys
     // once; EXISTS inside an OR would be probed per parent row.
     const unreferenced = keepers.map((fk) => ` AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.table)} c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`).join("");
@@ -85,13 +92,8 @@ export const postgresRelations: RelationsCompiler = {
     return { sql: `SELECT count(*)::text AS n FROM ${qualified(staging)} s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
   },
   unstagedKeys(table, staging, key, scope) {
-    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, (i, c) => `$${i}::${c.nativeType}`);
-    const names = key.map((c) => c.name);
-    return {
-      sql: `SELECT ${key.map((c, i) => `t.${quoteIdent(c.name)}::text AS k${i}`).join(", ")} FROM ${qualified(table)} t
-            WHERE NOT EXISTS (SELECT 1 FROM ${qualified(staging)} s WHERE ${joinOn("t", "s", names, names)})${inScope.where.replace(/^ WHERE /, " AND ")}`,
-      params: inScope.params,
-    };
+    const { sql, params } = unstaged(staging, key.map((c) => c.name), scope);
+    return { sql: `SELECT ${key.map((c, i) => `t.${quoteIdent(c.name)}::text AS k${i}`).join(", ")} FROM ${qualified(table)} t WHERE ${sql}`, params };
   },
   heldRowsTable(table) {
     return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_held` };

@@ -8,7 +8,7 @@
 //   plain table in the target's schema (bulk loads address it like any table), created and dropped inside the
 //   group's transaction: a rollback or a kill leaves none behind.
 import { whereClause } from "../filters";
-import type { ForeignKey, RelationsCompiler } from "../types";
+import type { ForeignKey, RelationsCompiler, RowFilter, TableRef } from "../types";
 import { keyText, paramText, scopeParam, truncateOrDelete } from "./compiler";
 import { qualified, quoteIdent } from "./compiler";
 
@@ -27,6 +27,13 @@ export function comparableAs(expr: string, nativeType: string | undefined): stri
   if (t === "text") return `CONVERT(varchar(max), ${expr})`;
   if (t === "image" || t === "geography" || t === "geometry") return `CONVERT(varbinary(max), ${expr})`;
   return expr;
+}
+
+/** The condition on a target row `t` that `staging` has no row of its key and it lies inside `scope`: the rows a merge
+ *  finds gone from the source. */
+function unstaged(staging: TableRef, key: string[], scope: RowFilter | undefined): { sql: string; params: string[] } {
+  const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam, paramText);
+  return { sql: `NOT EXISTS (SELECT 1 FROM ${qualified(staging)} AS s WHERE ${joinOn("t", "s", key, key)})${inScope.where.replace(/^ WHERE /, " AND ")}`, params: inScope.params };
 }
 
 export const sqlServerRelations: RelationsCompiler = {
@@ -87,9 +94,7 @@ export const sqlServerRelations: RelationsCompiler = {
     const s = qualified(staging);
     const other = update ?? columns.filter((c) => !key.includes(c));
     const match = joinOn("t", "s", key, key);
-    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam, paramText);
-    const scopeParams = inScope.params;
-    const gone = `NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${match})${inScope.where.replace(/^ WHERE /, " AND ")}`;
+    const { sql: gone, params: scopeParams } = unstaged(staging, key, scope);
     // Each keeper an anti-join of its own: SQL Server hashes each child's keys once (EXISTS inside OR is probed per row).
     const unreferenced = keepers.map((fk) => ` AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.table)} AS c WHERE ${joinOn("c", "t", fk.columns, fk.referencedColumns)})`).join("");
     const unkept = keep ? ` AND CASE WHEN (${keep}) THEN 1 ELSE 0 END = 0` : "";
@@ -122,13 +127,8 @@ export const sqlServerRelations: RelationsCompiler = {
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(staging)} AS s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} AS t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
   },
   unstagedKeys(table, staging, key, scope) {
-    const inScope = whereClause(scope, (c) => `t.${quoteIdent(c)}`, scopeParam, paramText);
-    const names = key.map((c) => c.name);
-    return {
-      sql: `SELECT ${key.map((c, i) => `${keyText(`t.${quoteIdent(c.name)}`, c)} AS [k${i}]`).join(", ")} FROM ${qualified(table)} AS t
-            WHERE NOT EXISTS (SELECT 1 FROM ${qualified(staging)} AS s WHERE ${joinOn("t", "s", names, names)})${inScope.where.replace(/^ WHERE /, " AND ")}`,
-      params: inScope.params,
-    };
+    const { sql, params } = unstaged(staging, key.map((c) => c.name), scope);
+    return { sql: `SELECT ${key.map((c, i) => `${keyText(`t.${quoteIdent(c.name)}`, c)} AS [k${i}]`).join(", ")} FROM ${qualified(table)} AS t WHERE ${sql}`, params };
   },
   heldRowsTable(table) {
     return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_held` };

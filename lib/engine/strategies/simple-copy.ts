@@ -86,10 +86,12 @@ export const simpleCopy: StrategyImpl = {
     const filter = incrementalFilter(ctx, wm);
     if (wm.max === null) reason += ", no production rows in the target: copying everything";
     else if (identity) reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER} below the watermark ${wm.max}) and loading them by key`;
-    else
-      reason += keyOf(ctx)
-        ? `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer) by key; UAT's own rows in the window stay`
-        : `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer), deleted and copied again: without a key a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data); UAT's own rows in the window stay`;
+    else {
+      const how = keyOf(ctx)
+        ? " by key"
+        : ", deleted and copied again: without a key a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data)";
+      reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${how}; UAT's own rows in the window stay`;
+    }
     if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
     else if (wm.changed) reason += `; ${changedNote(wm)}`;
     return {

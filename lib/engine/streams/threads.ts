@@ -1,5 +1,6 @@
-// Runs streams on worker threads, kept in a small pool: a thread loads the engine once (about 0.3 s of CPU from the bundle, twice that through tsx) and
-// then takes one job after another; idle threads end after 30 s and never keep the process alive. The entry file is
+// Runs streams on worker threads, kept in a small pool: a thread loads the engine once (about 0.3 s of CPU from the
+// bundle, twice that through tsx) and then takes one job after another; idle threads end after 30 s and never keep
+// the process alive. The entry file is
 // found next to this module (the source tree, or the engine's bundle: scripts/engine-bundle.mjs), else under the
 // app's root (the web server: its image's bundle, or the sources); without one, streams run on this thread (still
 // parallel on the databases).
@@ -37,9 +38,9 @@ function acquire(entry: string): Worker {
   return start(entry);
 }
 
-/** Has up to `n` threads in the pool now, starting the missing ones: their start-up (loading the engine, about 0.3 s
- *  of CPU each from the bundle) then overlaps the plan's catalog reads instead of holding back the load's first rows. Unused, they
- *  end after the idle time like any other. */
+/** Has up to `n` threads in the pool now, starting the missing ones, each preparing `engine`'s driver: their start-up
+ *  (loading the engine, about 0.3 s of CPU each from the bundle) then overlaps the plan's catalog reads instead of
+ *  holding back the load's first rows. Unused, they end after the idle time like any other. */
 export function warmThreads(n: number, engine: Engine): void {
   const entry = threadEntry();
   if (!entry) return;
