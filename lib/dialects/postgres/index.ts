@@ -2,7 +2,6 @@ import type { Dialect } from "../types";
 import { postgresCompiler, postgresPartitions } from "./compiler";
 import { postgresRelations } from "./relations";
 import { CopyTextMapper, decodeField } from "./copy-text";
-import { connectPostgres } from "./driver";
 
 // SQLSTATE classes worth a retry: connection exceptions (08), serialization failure, deadlock, shutdown/crash
 // recovery (57P01-57P03), too many connections (53300).
@@ -14,7 +13,9 @@ export const postgresDialect: Dialect = {
   compiler: postgresCompiler,
   partitions: postgresPartitions,
   relations: postgresRelations,
-  connect: connectPostgres,
+  // The driver loads with the first PostgreSQL session (a SQL Server installation's stream threads never load it).
+  connect: async (target, opts) => (await import("./driver")).connectPostgres(target, opts),
+  prepare: async () => void (await import("./driver")),
   // COPY text carries every type PostgreSQL can print and read back.
   unloadableColumns: () => [],
   // "If there are any columns in the table that are not in the column list, COPY FROM will insert the default values
