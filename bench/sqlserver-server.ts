@@ -7,11 +7,14 @@
 //             bare pipe verifies nothing): "cold" as a CLI's first run, "warm" as a worker's next one;
 //   streams N the product's parallel load (the twin's and the partition switch's load phase: N key slices into a
 //             staging table, the first on the calling thread, the others on its worker-thread pool). The product's full replace uses it only through
-//             a twin, which needs SWITCH; where the server has none (Babelfish) this measures that phase on its own.
+//             a twin, which needs SWITCH; where the server has none (Babelfish) this measures that phase on its own;
+//   bare N    the same N key slices as N bare pipes at once, each in a process of its own (no engine, no threads to
+//             start): what this machine gives N streams at all, the baseline the product's N streams are read against.
 // Each measurement runs in its own process (CPU per row = the process's user + system time, threads included, over
 // the rows), alternated and repeated, best of each. "First rows": from the process's start of work to the first
 // 10,000 rows handed to a bulk load (the engine reports every 10,000). Writes bench/results/sqlserver-server.*.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -141,6 +144,44 @@ async function bare(s: Server, rows: number, started: number) {
   return { rows: read, firstRowsMs: Math.round(firstRows) };
 }
 
+/** One slice of "bare N": waits for the common start, then a bare pipe of its key slice into the staging table (as
+ *  the product's streams load, without a transaction of its own). Times and CPU from the common start. */
+async function bareSlice(s: Server, rows: number, slice: number, of: number, startAt: number) {
+  await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
+  const cpu = process.cpuUsage();
+  const started = performance.now() - (Date.now() - startAt);
+  const per = Math.ceil(rows / of);
+  const [src, tgt] = await Promise.all([connect(s, DB.source), connect(s, DB.target)]);
+  let firstRows = 0;
+  let read = 0;
+  const stream = new Readable({ objectMode: true, highWaterMark: 1000, read: () => request.resume() });
+  const request: Request = new Request(`SELECT ${NAMES.join(", ")} FROM bench WHERE id > ${slice * per} AND id <= ${(slice + 1) * per}`, (err) =>
+    err ? stream.destroy(err) : stream.push(null),
+  );
+  request.on("row", (cols: ColumnValue[]) => {
+    if (++read === FIRST_ROWS) firstRows = performance.now() - started;
+    if (!stream.push(cols.map((c) => c.value))) request.pause();
+  });
+  src.execSql(request);
+  await new Promise<void>((resolve, reject) => {
+    const bulk = tgt.newBulkLoad("bench_stg", { keepNulls: true, lockTable: true }, (err) => (err ? reject(err) : resolve()));
+    bulk.addColumn("id", TYPES.Int, { nullable: false });
+    bulk.addColumn("name", TYPES.NVarChar, { nullable: true, length: 50 });
+    bulk.addColumn("at", TYPES.DateTime2, { nullable: false, scale: 7 });
+    bulk.addColumn("score", TYPES.Float, { nullable: true });
+    bulk.addColumn("n", TYPES.Int, { nullable: true });
+    bulk.addColumn("flag", TYPES.Bit, { nullable: true });
+    tgt.execBulkLoad(bulk, stream);
+  });
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  src.close();
+  tgt.close();
+  const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(JSON.stringify({ rows: read, firstRowsMs: firstRows ? Math.round(firstRows) : undefined, ms: Math.round(ms), cpuMs: Math.round((used.user + used.system) / 1000), maxRssMb }));
+  process.exit(0);
+}
+
 function prepareEnvironment(s: Server) {
   process.env.UAT_REFRESH_DB_MSSQL_USER = s.user;
   process.env.UAT_REFRESH_DB_MSSQL_PASSWORD = s.password;
@@ -218,6 +259,7 @@ async function child(mode: string, arg: string | undefined) {
   const s = server();
   prepareEnvironment(s);
   const rows = Number(process.env.BENCH_ROWS);
+  if (mode === "bareslice") return bareSlice(s, rows, Number(arg), Number(process.env.BENCH_SLICES), Number(process.env.BENCH_START_AT));
   // The engine's modules are loaded before the clock starts, as in a worker or the web app that serves many runs
   // (the CLI pays it once per process: `loadMs`); the stream threads' start-up is measured (a run pays it).
   const loading = performance.now();
@@ -316,9 +358,37 @@ async function main() {
       console.log(JSON.stringify({ mode, arg, ...r }));
       return r;
     };
+    // "bare N": N processes, each started and loaded before a common start 3 s ahead, each a bare pipe of its slice.
+    const slices = async (n: number): Promise<Result> => {
+      const tgt = await connect(s, DB.target);
+      await exec(tgt, `IF OBJECT_ID('bench_stg') IS NOT NULL DROP TABLE bench_stg; CREATE TABLE bench_stg (${COLUMNS.replace(" PRIMARY KEY", "")})`);
+      const startAt = Date.now() + 3000;
+      const env = { ...process.env, BENCH_ROWS: String(rows), BENCH_SLICES: String(n), BENCH_START_AT: String(startAt) };
+      const outs = await Promise.all(
+        Array.from({ length: n }, (_, i) => promisify(execFile)(process.execPath, [...childEntry, "--child", "bareslice", String(i)], { cwd: root, env, encoding: "utf8" })),
+      );
+      const parts = outs.map((o) => JSON.parse(o.stdout.trim().split("\n").pop()!) as { rows: number; firstRowsMs: number; ms: number; cpuMs: number; maxRssMb: number });
+      const loaded = Number(await scalar(tgt, "SELECT COUNT(*) FROM bench_stg"));
+      tgt.close();
+      const total = parts.reduce((a, p) => a + p.rows, 0);
+      if (total !== rows || loaded !== rows) throw new Error(`bare ${n}: ${total} rows read, ${loaded} loaded, ${rows} expected`);
+      const ms = Math.max(...parts.map((p) => p.ms));
+      const r = {
+        rows,
+        ms,
+        rowsPerSec: Math.round(rows / (ms / 1000)),
+        cpuUsPerRow: Math.round(((parts.reduce((a, p) => a + p.cpuMs, 0) * 1000) / rows) * 100) / 100,
+        firstRowsMs: Math.min(...parts.map((p) => p.firstRowsMs)),
+        // The processes' memory together (the product's streams share one process).
+        maxRssMb: parts.reduce((a, p) => a + p.maxRssMb, 0),
+      };
+      console.log(JSON.stringify({ mode: "barestreams", arg: n, ...r }));
+      return r;
+    };
     // "ahead": UAT has a column of its own, NOT NULL with a default, which SQL Server's bulk load (KEEP_NULLS) would
     // not fill: the rows go through a staging table and one INSERT (lib/engine/copy.ts).
     const measure = async (mode: string, arg?: string): Promise<Result> => {
+      if (mode === "barestreams") return slices(Number(arg));
       if (arg !== "ahead") return run(mode, arg);
       const tgt = await connect(s, DB.target);
       await exec(tgt, "ALTER TABLE bench ADD uat_status nvarchar(10) NOT NULL CONSTRAINT df_bench_uat_status DEFAULT N'new'");
@@ -335,7 +405,7 @@ async function main() {
         tgt.close();
       }
     };
-    const modes: [string, string?][] = [["bare"], ["engine", "cold"], ["engine", "warm"], ["engine", "ahead"], ["streams", "1"], ["streams", "2"], ["streams", "4"]];
+    const modes: [string, string?][] = [["bare"], ["engine", "cold"], ["engine", "warm"], ["engine", "ahead"], ["streams", "1"], ["barestreams", "1"], ["streams", "2"], ["barestreams", "2"], ["streams", "4"], ["barestreams", "4"]];
     // BENCH_ONLY=bare,enginecold: only those measurements (a look at one path; the summary needs all of them).
     const only = process.env.BENCH_ONLY?.split(",");
     if (only) {
@@ -366,6 +436,8 @@ async function main() {
       engineCold: cold,
       engineAhead: ahead,
       streams: [1, 2, 4].map((n) => ({ streams: n, ...best(`streams${n}`) })),
+      /** The same slices as N bare pipes at once (a process each): what this machine gives N streams at all. */
+      bareStreams: [1, 2, 4].map((n) => ({ streams: n, ...best(`barestreams${n}`) })),
       /** The engine's CPU per row and time over the bare pipe's (the issue asks at most 1.25x CPU with one stream). */
       cpuRatio: Math.round((e.cpuUsPerRow / b.cpuUsPerRow) * 100) / 100,
       timeRatio: Math.round((e.ms / b.ms) * 100) / 100,
@@ -385,7 +457,12 @@ async function main() {
       `as a CLI's first run ${cold.rowsPerSec.toLocaleString("en")} rows/s, ${cold.cpuUsPerRow} µs CPU/row (${result.coldCpuRatio}×), first rows at ${cold.firstRowsMs} ms (path: ${e.path}); ` +
       `CPU before the first 10,000 rows / per row after them: bare ${b.cpuBeforeFirstRowsMs} ms / ${b.cpuUsPerRowAfterFirstRows} µs, worker's next run ${e.cpuBeforeFirstRowsMs} ms / ${e.cpuUsPerRowAfterFirstRows} µs (${result.cpuRatioAfterFirstRows}×), CLI's first run ${cold.cpuBeforeFirstRowsMs} ms / ${cold.cpuUsPerRowAfterFirstRows} µs (${result.coldCpuRatioAfterFirstRows}×); ` +
       `into a UAT a release ahead (a NOT NULL column of its own with a default: a staging table and one INSERT) ${ahead.rowsPerSec.toLocaleString("en")} rows/s, ${ahead.cpuUsPerRow} µs CPU/row (${result.aheadTimeRatio}× the next run's time, ${result.aheadCpuRatio}× its CPU); ` +
-      `the parallel load's streams: ${result.streams.map((x) => `${x.streams}: ${x.rowsPerSec.toLocaleString("en")} rows/s, ${x.cpuUsPerRow} µs CPU/row, first rows at ${x.firstRowsMs} ms`).join("; ")}.`;
+      `the parallel load's streams against as many bare pipes at once (a process each): ${result.streams
+        .map((x, i) => {
+          const bare = result.bareStreams[i];
+          return `${x.streams}: ${x.rowsPerSec.toLocaleString("en")} rows/s, ${x.cpuUsPerRow} µs CPU/row, first rows at ${x.firstRowsMs} ms (bare: ${bare.rowsPerSec.toLocaleString("en")} rows/s, ${bare.cpuUsPerRow} µs, ${bare.firstRowsMs} ms)`;
+        })
+        .join("; ")}.`;
     console.log(`\n${md}`);
     if (process.env.BENCH_WRITE_RESULTS !== "0") {
       writeFileSync(path.join(root, "bench/results/sqlserver-server.json"), JSON.stringify(result, null, 2) + "\n");
