@@ -397,9 +397,15 @@ export interface RelationsCompiler {
   insertFromStaging(table: TableRef, staging: TableRef, columns: string[], identity: boolean): CompiledQuery;
   /** `n`: how many staged rows have a row of the same key in `table` (every one, after a correct load). */
   stagedRowsPresent(table: TableRef, staging: TableRef, key: string[]): CompiledQuery;
-  /** The key (as the compiler's keyValues gives it) of each row of `table` inside `scope` whose key `staging` has
-   *  no row of. */
-  unstagedKeys(table: TableRef, staging: TableRef, key: ColumnInfo[], scope?: RowFilter): CompiledQuery;
+  /** Where the keys a window asks production about wait, numbered (dropped like a merge's staging table). */
+  askedKeysTable(table: TableRef): TableRef;
+  /** Into `asked`, a new table: the key (k0, k1... as the compiler's keyValues gives it) of each row of `table` inside
+   *  `scope` whose key `staging` has no row of (none with a NULL part: such a key matches nothing), numbered 1..n
+   *  (rn; `collect` counts them, `index` then indexes rn). One anti-join however many keys; read a page at a time
+   *  with keysPage. */
+  collectUnstagedKeys(table: TableRef, staging: TableRef, asked: TableRef, key: ColumnInfo[], scope?: RowFilter): { collect: CompiledQuery; index: CompiledQuery };
+  /** The keys numbered (after, upTo] of `asked` (k0..k<columns - 1>). */
+  keysPage(asked: TableRef, columns: number, after: number, upTo: number): CompiledQuery;
   dropMergeStaging(staging: TableRef): CompiledQuery;
   /** Where a re-synced window holds production's rows that UAT changed since the last refresh (dropped like a
    *  merge's staging table). */

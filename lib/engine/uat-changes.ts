@@ -49,41 +49,43 @@ const KEYS_PER_QUESTION = 2000;
  * Rows UAT changed before the last refresh (kept then, as UAT has them) whose date lies below where that refresh left
  * production's rows but inside this window's buffer: in the window, yet production's row, older, is not. They look
  * gone from production's window and are not; deleting them would lose production's row for good (no later window
- * holds it). Production is asked by key about every row of the window its window lacks (its deletions and these), in
- * batches on the copy's snapshot; the rows it still has join the staging table, so the merge's deletion passes them
- * over. Returns their checksum, UAT's part of the window.
+ * holds it). Production is asked by key about every row of the window its window lacks (its deletions and these), a
+ * page of keys at a time on the copy's snapshot (the keys wait in a numbered table on UAT's side: memory holds one
+ * page, however much production deleted); the rows it still has join the staging table, so the merge's deletion
+ * passes them over. Returns their checksum, UAT's part of the window.
  */
 async function keepEarlierChanges(ctx: TableContext, staging: TableRef, scope: RowFilter | undefined): Promise<Checksum | undefined> {
   const pairs = keyOf(ctx)!.map((name) => columnPair(ctx, name));
   const key = { source: pairs.map((k) => k.source), target: pairs.map((k) => k.target) };
   const target = ctx.sessions.target;
   const rel = ctx.dialect.relations;
-  const strays = await target.query<Record<string, string | null>>(rel.unstagedKeys(ctx.targetTable, staging, key.target, scope));
-  if (!strays.length) return undefined;
-  const perBatch = Math.max(1, Math.floor(KEYS_PER_QUESTION / pairs.length));
+  const asked = rel.askedKeysTable(ctx.targetTable);
+  const { collect, index } = rel.collectUnstagedKeys(ctx.targetTable, staging, asked, key.target, scope);
+  // Undefined where the server does not count (NOCOUNT): then the pages say.
+  if ((await target.execute(collect)) === 0) return void (await target.execute(rel.dropMergeStaging(asked)));
+  await target.execute(index);
+  const perPage = Math.max(1, Math.floor(KEYS_PER_QUESTION / pairs.length));
   const columns = [...ctx.columns.map((c) => c.target), ...ctx.uatOnly].map((c) => c.name);
   const parts: Checksum[] = [];
-  for (let at = 0; at < strays.length; at += perBatch) {
-    const asked = strays.slice(at, at + perBatch);
-    const still = await ctx.sessions.source.query<Record<string, string>>(ctx.dialect.compiler.keyValues(ctx.sourceTable, key.source, keysFilter(asked, key.source)));
-    if (!still.length) continue;
-    const held = rel.heldRowsTable(ctx.targetTable); // free again: the changed rows' table was settled and dropped
-    for (const q of rel.holdRows(ctx.targetTable, held, columns, keysFilter(still, key.target))) await target.execute(q);
-    await target.execute(rel.insertFromStaging(staging, held, ctx.columns.map((c) => c.target.name), false));
-    if (verifying(ctx)) parts.push(await targetChecksum(ctx, undefined, held));
-    await target.execute(rel.dropMergeStaging(held));
+  for (let after = 0; ; after += perPage) {
+    const page = await target.query<Record<string, string>>(rel.keysPage(asked, pairs.length, after, after + perPage));
+    const still = page.length ? await ctx.sessions.source.query<Record<string, string>>(ctx.dialect.compiler.keyValues(ctx.sourceTable, key.source, keysFilter(page, key.source))) : [];
+    if (still.length) {
+      const held = rel.heldRowsTable(ctx.targetTable); // free again: the changed rows' table was settled and dropped
+      for (const q of rel.holdRows(ctx.targetTable, held, columns, keysFilter(still, key.target))) await target.execute(q);
+      await target.execute(rel.insertFromStaging(staging, held, ctx.columns.map((c) => c.target.name), false));
+      if (verifying(ctx)) parts.push(await targetChecksum(ctx, undefined, held));
+      await target.execute(rel.dropMergeStaging(held));
+    }
+    if (page.length < perPage) break;
   }
+  await target.execute(rel.dropMergeStaging(asked));
   return parts.length ? addChecksums(parts) : undefined;
 }
 
-/** Rows whose key is one of `keys` (rows of k0, k1... as keyValues reads them); a NULL key part matches nothing. */
-function keysFilter(keys: Record<string, string | null>[], columns: ColumnInfo[]): RowFilter {
-  return {
-    kind: "any",
-    filters: keys
-      .filter((k) => columns.every((_, i) => k[`k${i}`] != null))
-      .map((k) => ({ kind: "all", filters: columns.map((column, i) => ({ kind: "equals", column, value: String(k[`k${i}`]) })) })),
-  };
+/** Rows whose key is one of `keys` (rows of k0, k1... as keyValues reads them, no part NULL). */
+function keysFilter(keys: Record<string, string>[], columns: ColumnInfo[]): RowFilter {
+  return { kind: "any", filters: keys.map((k) => ({ kind: "all", filters: columns.map((column, i) => ({ kind: "equals", column, value: k[`k${i}`] })) })) };
 }
 
 export interface HeldRows {

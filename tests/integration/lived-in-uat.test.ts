@@ -204,6 +204,23 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 1 row(s), counts and checksums equal (the copied window, 1 row(s) UAT changed since the last refresh left out)"]);
   });
 
+  it("date mode: production purges thousands of the window's rows; UAT's earlier changes among them stay (keys asked a page at a time)", async () => {
+    // Calls 1..4,500 stamped the 15th (inside the next window), 4,501..4,600 the 2nd (outside it), 4,601 the 16th.
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE call_log (id int PRIMARY KEY, note text NOT NULL, changed timestamptz NOT NULL)");
+    await env.source.query(`INSERT INTO call_log SELECT g, 'p', CASE WHEN g <= 4500 THEN timestamptz '2025-01-15 00:00+00' WHEN g <= 4600 THEN '2025-01-02 00:00+00' ELSE '2025-01-16 00:00+00' END
+      FROM generate_series(1, 4601) g`);
+    await env.config([{ name: "call_log", sync_mode: "incremental", incremental_column: "changed", incremental_type: "datetime", date_buffer_days: 1 }]);
+    expect((await run(["call_log"])).status).toBe("succeeded");
+    // Three calls testers changed before that refresh (kept, stamped the 15th in UAT; production's are the 2nd), and
+    // production purges 4,400 of the window's calls: 4,403 keys to ask, more than two pages of 2,000.
+    await env.target.query("UPDATE call_log SET note = 'tester', changed = '2025-01-15 06:00+00' WHERE id IN (4510, 4550, 4590)");
+    await env.source.query("DELETE FROM call_log WHERE id <= 4400");
+    const r = await run(["call_log"]);
+    expect(r.status, r.t.error).toBe("succeeded");
+    expect((await env.target.query("SELECT count(*)::int AS n, count(*) FILTER (WHERE note = 'tester')::int AS tester, min(id) AS first FROM call_log")).rows[0]).toEqual({ n: 201, tester: 3, first: 4401 });
+    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 101 row(s), counts and checksums equal (the copied window, 3 row(s) UAT changed since the last refresh left out)"]);
+  });
+
   it("date mode without a key: a row UAT changed stays, and the window is verified without it", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE reading (meter int NOT NULL, value int NOT NULL, at date NOT NULL)");
     await env.source.query("INSERT INTO reading SELECT g % 3, g, date '2025-01-01' + g FROM generate_series(1, 10) g");

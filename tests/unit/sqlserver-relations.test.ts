@@ -35,7 +35,8 @@ describe("SQL Server refresh-group statements", () => {
       SQL.privileges(["SELECT"]),
       SQL.checks,
       r.stagedRowsPresent(orders, r.mergeStaging(orders), ["id", "shop_id"]).sql,
-      r.unstagedKeys(orders, r.mergeStaging(orders), [keyColumn("id", "int", "integer"), keyColumn("shop_id", "nvarchar(20)", "text")], window).sql,
+      ...Object.values(r.collectUnstagedKeys(orders, r.mergeStaging(orders), r.askedKeysTable(orders), [keyColumn("id", "int", "integer"), keyColumn("shop_id", "nvarchar(20)", "text")], window)).map((q) => q.sql),
+      r.keysPage(r.askedKeysTable(orders), 2, 2000, 4000).sql,
       sqlServerCompiler.keyValues(orders, [keyColumn("id", "int", "integer"), keyColumn("placed", "datetime2(7)", "datetime")], {
         kind: "any",
         filters: [{ kind: "all", filters: [{ kind: "equals", column: keyColumn("id", "int", "integer"), value: "7" }, { kind: "equals", column: keyColumn("placed", "datetime2(7)", "datetime"), value: "2025-01-15 00:00:00.0000000" }] }],

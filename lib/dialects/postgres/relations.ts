@@ -91,9 +91,21 @@ export const postgresRelations: RelationsCompiler = {
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT count(*)::text AS n FROM ${qualified(staging)} s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
   },
-  unstagedKeys(table, staging, key, scope) {
+  askedKeysTable(table) {
+    return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_asked` };
+  },
+  collectUnstagedKeys(table, staging, asked, key, scope) {
     const { sql, params } = unstaged(staging, key.map((c) => c.name), scope);
-    return { sql: `SELECT ${key.map((c, i) => `t.${quoteIdent(c.name)}::text AS k${i}`).join(", ")} FROM ${qualified(table)} t WHERE ${sql}`, params };
+    const keys = key.map((c, i) => `t.${quoteIdent(c.name)}::text AS k${i}`).join(", ");
+    const notNull = key.map((c) => ` AND t.${quoteIdent(c.name)} IS NOT NULL`).join("");
+    return {
+      collect: { sql: `CREATE TEMPORARY TABLE ${qualified(asked)} ON COMMIT DROP AS SELECT row_number() OVER () AS rn, ${keys} FROM ${qualified(table)} t WHERE ${sql}${notNull}`, params },
+      index: { sql: `CREATE UNIQUE INDEX ON ${qualified(asked)} (rn)`, params: [] },
+    };
+  },
+  keysPage(asked, columns, after, upTo) {
+    const keys = Array.from({ length: columns }, (_, i) => `k${i}`).join(", ");
+    return { sql: `SELECT ${keys} FROM ${qualified(asked)} WHERE rn > $1::bigint AND rn <= $2::bigint`, params: [String(after), String(upTo)] };
   },
   heldRowsTable(table) {
     return { schema: "pg_temp", name: `${`${table.schema}_${table.name}`.slice(0, 50)}__uat_held` };

@@ -126,9 +126,21 @@ export const sqlServerRelations: RelationsCompiler = {
   stagedRowsPresent(table, staging, key) {
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(staging)} AS s WHERE EXISTS (SELECT 1 FROM ${qualified(table)} AS t WHERE ${joinOn("t", "s", key, key)})`, params: [] };
   },
-  unstagedKeys(table, staging, key, scope) {
+  askedKeysTable(table) {
+    return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_asked` };
+  },
+  collectUnstagedKeys(table, staging, asked, key, scope) {
     const { sql, params } = unstaged(staging, key.map((c) => c.name), scope);
-    return { sql: `SELECT ${key.map((c, i) => `${keyText(`t.${quoteIdent(c.name)}`, c)} AS [k${i}]`).join(", ")} FROM ${qualified(table)} AS t WHERE ${sql}`, params };
+    const keys = key.map((c, i) => `${keyText(`t.${quoteIdent(c.name)}`, c)} AS [k${i}]`).join(", ");
+    const notNull = key.map((c) => ` AND t.${quoteIdent(c.name)} IS NOT NULL`).join("");
+    return {
+      collect: { sql: `SELECT CAST(ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) AS bigint) AS [rn], ${keys} INTO ${qualified(asked)} FROM ${qualified(table)} AS t WHERE ${sql}${notNull}`, params },
+      index: { sql: `CREATE UNIQUE CLUSTERED INDEX [rn] ON ${qualified(asked)} ([rn])`, params: [] },
+    };
+  },
+  keysPage(asked, columns, after, upTo) {
+    const keys = Array.from({ length: columns }, (_, i) => `[k${i}]`).join(", ");
+    return { sql: `SELECT ${keys} FROM ${qualified(asked)} WHERE [rn] > CAST(@p1 AS bigint) AND [rn] <= CAST(@p2 AS bigint)`, params: [String(after), String(upTo)] };
   },
   heldRowsTable(table) {
     return { schema: table.schema, name: `${table.name.slice(0, 100)}__uat_held` };
