@@ -114,21 +114,19 @@ function firstRowsAt(started: number): number {
   return performance.now() - started;
 }
 
-/** The bare pipe: a streaming SELECT into one BulkLoad, in one transaction with the TRUNCATE. */
-async function bare(s: Server, rows: number, started: number) {
-  const [src, tgt] = await Promise.all([connect(s, DB.source), connect(s, DB.target)]);
-  let firstRows = 0;
+/** A streaming SELECT on `src` into one BulkLoad of `into` on `tgt` (backpressure by pausing the request); calls
+ *  `onFirstRows` at the 10,000th row read. Resolves to the rows read. */
+async function pipe(src: Connection, tgt: Connection, select: string, into: string, onFirstRows: () => void): Promise<number> {
   let read = 0;
   const stream = new Readable({ objectMode: true, highWaterMark: 1000, read: () => request.resume() });
-  const request: Request = new Request(`SELECT ${NAMES.join(", ")} FROM bench`, (err) => (err ? stream.destroy(err) : stream.push(null)));
+  const request: Request = new Request(select, (err) => (err ? stream.destroy(err) : stream.push(null)));
   request.on("row", (cols: ColumnValue[]) => {
-    if (++read === FIRST_ROWS) firstRows = firstRowsAt(started);
+    if (++read === FIRST_ROWS) onFirstRows();
     if (!stream.push(cols.map((c) => c.value))) request.pause();
   });
-  await exec(tgt, "BEGIN TRANSACTION; TRUNCATE TABLE bench");
   src.execSql(request);
   await new Promise<void>((resolve, reject) => {
-    const bulk = tgt.newBulkLoad("bench", { keepNulls: true, lockTable: true }, (err) => (err ? reject(err) : resolve()));
+    const bulk = tgt.newBulkLoad(into, { keepNulls: true, lockTable: true }, (err) => (err ? reject(err) : resolve()));
     bulk.addColumn("id", TYPES.Int, { nullable: false });
     bulk.addColumn("name", TYPES.NVarChar, { nullable: true, length: 50 });
     bulk.addColumn("at", TYPES.DateTime2, { nullable: false, scale: 7 });
@@ -137,6 +135,15 @@ async function bare(s: Server, rows: number, started: number) {
     bulk.addColumn("flag", TYPES.Bit, { nullable: true });
     tgt.execBulkLoad(bulk, stream);
   });
+  return read;
+}
+
+/** The bare pipe: a streaming SELECT into one BulkLoad, in one transaction with the TRUNCATE. */
+async function bare(s: Server, rows: number, started: number) {
+  const [src, tgt] = await Promise.all([connect(s, DB.source), connect(s, DB.target)]);
+  let firstRows = 0;
+  await exec(tgt, "BEGIN TRANSACTION; TRUNCATE TABLE bench");
+  const read = await pipe(src, tgt, `SELECT ${NAMES.join(", ")} FROM bench`, "bench", () => (firstRows = firstRowsAt(started)));
   await exec(tgt, "COMMIT");
   src.close();
   tgt.close();
@@ -153,26 +160,8 @@ async function bareSlice(s: Server, rows: number, slice: number, of: number, sta
   const per = Math.ceil(rows / of);
   const [src, tgt] = await Promise.all([connect(s, DB.source), connect(s, DB.target)]);
   let firstRows = 0;
-  let read = 0;
-  const stream = new Readable({ objectMode: true, highWaterMark: 1000, read: () => request.resume() });
-  const request: Request = new Request(`SELECT ${NAMES.join(", ")} FROM bench WHERE id > ${slice * per} AND id <= ${(slice + 1) * per}`, (err) =>
-    err ? stream.destroy(err) : stream.push(null),
-  );
-  request.on("row", (cols: ColumnValue[]) => {
-    if (++read === FIRST_ROWS) firstRows = performance.now() - started;
-    if (!stream.push(cols.map((c) => c.value))) request.pause();
-  });
-  src.execSql(request);
-  await new Promise<void>((resolve, reject) => {
-    const bulk = tgt.newBulkLoad("bench_stg", { keepNulls: true, lockTable: true }, (err) => (err ? reject(err) : resolve()));
-    bulk.addColumn("id", TYPES.Int, { nullable: false });
-    bulk.addColumn("name", TYPES.NVarChar, { nullable: true, length: 50 });
-    bulk.addColumn("at", TYPES.DateTime2, { nullable: false, scale: 7 });
-    bulk.addColumn("score", TYPES.Float, { nullable: true });
-    bulk.addColumn("n", TYPES.Int, { nullable: true });
-    bulk.addColumn("flag", TYPES.Bit, { nullable: true });
-    tgt.execBulkLoad(bulk, stream);
-  });
+  const select = `SELECT ${NAMES.join(", ")} FROM bench WHERE id > ${slice * per} AND id <= ${(slice + 1) * per}`;
+  const read = await pipe(src, tgt, select, "bench_stg", () => (firstRows = performance.now() - started));
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   src.close();
