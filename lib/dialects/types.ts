@@ -483,6 +483,9 @@ export interface Dialect {
   unloadableColumns(columns: ColumnInfo[]): string[];
   /** Whether a bulk load gives a column it does not name that column's default (else a regular INSERT must). */
   readonly bulkLoadAppliesDefaults: boolean;
+  /** The server brings a table's statistics up to date itself before planning a query on rows that changed (so a
+   *  table's first load needs no statistics of its own). */
+  readonly updatesStatisticsOnQuery: boolean;
   /** Errors worth retrying: dropped connections, deadlocks, serialization failures. */
   isTransient(error: unknown): boolean;
   /** A hint for errors a database team meets often (permissions, missing objects, timeouts). */

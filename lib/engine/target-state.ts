@@ -30,3 +30,10 @@ export async function analyzeTarget(ctx: TableContext) {
   if (ctx.capabilities && !ctx.capabilities.updateStatistics) return;
   await ctx.sessions.target.execute(ctx.dialect.relations.analyze(ctx.targetTable));
 }
+
+/** After an incremental load into a table that held none of production's rows (its first copy): statistics that
+ *  describe the rows at once, for UAT's queries, the dashboard's estimates and the next refresh's plan, where the
+ *  server would not bring them up to date before the next query itself. */
+export async function analyzeFirstLoad(ctx: TableContext) {
+  if (!ctx.dialect.updatesStatisticsOnQuery) await analyzeTarget(ctx);
+}

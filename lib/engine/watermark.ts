@@ -31,8 +31,8 @@ export interface Watermark {
   pair: ReturnType<typeof watermarkColumn>;
   max: string | null;
   cutoff: string | null;
-  /** The target's production rows reach beyond the source's own max (a hand-numbered or future-dated row): the
-   *  source's max was used. */
+  /** Identity mode: the target's production rows reach beyond the source's own max (a hand-numbered row): the source's
+   *  max was used. */
   capped: boolean;
   /** Date modes: the furthest value production's rows in the target can hold (the last refresh's watermark, or
    *  production's own max); a production row beyond it was changed in UAT. Null: nothing to bound (identity mode, or
@@ -40,8 +40,6 @@ export interface Watermark {
   upTo: string | null;
   /** Where upTo comes from. */
   upToFrom?: "last refresh" | "production's max";
-  /** Production's rows in the target beyond upTo (changed in UAT): they never move the watermark. */
-  changed: number;
   /** Production's own max, read on the caller's session (inside a unit: the copy's snapshot). */
   sourceMax: string | null;
 }
@@ -69,7 +67,7 @@ export async function productionWatermark(ctx: TableContext): Promise<Watermark>
   const production = productionRows(ctx.uat);
   if (ctx.config.incremental_type === "identity") {
     const t = await one<MaxRow>(ctx, "target", compiler.watermark(ctx.targetTable, pair.target, 0, production));
-    const none = { pair, max: null, cutoff: null, capped: false, upTo: null, changed: 0, sourceMax: null };
+    const none = { pair, max: null, cutoff: null, capped: false, upTo: null, sourceMax: null };
     if (t.max === null) return none;
     const s = await one<MaxRow>(ctx, "source", compiler.watermark(ctx.sourceTable, pair.source, 0));
     const sourceMax = text(s.max);
@@ -84,10 +82,14 @@ export async function productionWatermark(ctx: TableContext): Promise<Watermark>
   const upTo = fromLast ? last : sourceMax;
   const bounded: RowFilter | undefined = upTo === null ? production : both(production, { kind: "upTo", column: pair.target, after: null, upTo });
   const t = await one<MaxRow>(ctx, "target", compiler.watermark(ctx.targetTable, pair.target, buffer, bounded));
-  const base = { pair, upTo, upToFrom: upTo === null ? undefined : fromLast ? ("last refresh" as const) : ("production's max" as const), sourceMax };
-  const changedRows = changedInUat(ctx, upTo);
-  const changed = changedRows ? Number((await one<{ n: string | number }>(ctx, "target", compiler.countRows(ctx.targetTable, changedRows))).n) : 0;
-  return { ...base, max: text(t.max), cutoff: text(t.cutoff), capped: changed > 0, changed };
+  const upToFrom = upTo === null ? undefined : fromLast ? ("last refresh" as const) : ("production's max" as const);
+  return { pair, upTo, upToFrom, sourceMax, max: text(t.max), cutoff: text(t.cutoff), capped: false };
+}
+
+/** How many of production's rows in the target UAT changed beyond `upTo` (a Watermark's): what the plan says of them. */
+export async function countChangedInUat(ctx: TableContext, upTo: string | null): Promise<number> {
+  const filter = changedInUat(ctx, upTo);
+  return filter ? Number((await one<{ n: string | number }>(ctx, "target", ctx.dialect.compiler.countRows(ctx.targetTable, filter))).n) : 0;
 }
 
 /** Production's max of the incremental column, read on the source's session (inside a unit: the copy's snapshot). */

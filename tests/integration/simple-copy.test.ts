@@ -83,6 +83,20 @@ describe("simple_copy on real PostgreSQL", () => {
     expect((await env.target.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(110_000);
   });
 
+  it("an incremental table's first copy leaves statistics that describe its rows (PostgreSQL's autovacuum would come later)", async () => {
+    for (const mode of ["identity", "datetime"] as const) {
+      const table = `first_${mode}`;
+      for (const c of [env.source, env.target]) await c.query(`CREATE TABLE ${table} (id int PRIMARY KEY, at timestamp NOT NULL)`);
+      await env.source.query(`INSERT INTO ${table} SELECT g, timestamp '2025-01-01' + g * interval '1 minute' FROM generate_series(1, 30000) g`);
+      await env.config([{ name: table, sync_mode: "incremental", incremental_column: mode === "identity" ? "id" : "at", incremental_type: mode, batch_size: 12000 }]);
+      const reltuples = async () => Number((await env.target.query(`SELECT reltuples FROM pg_class WHERE oid = '${table}'::regclass`)).rows[0].reltuples);
+      expect(await reltuples()).toBe(-1); // never analyzed
+      const report = await run([table]);
+      expect(report.status, report.tables[0].error).toBe("succeeded");
+      expect([mode, await reltuples()]).toEqual([mode, 30000]);
+    }
+  });
+
   it("smart_sync copies everything into an empty target, then only new rows, and says why", async () => {
     await env.target.query("TRUNCATE orders");
     await env.config([{ name: "orders", strategy: "simple_copy", sync_mode: "smart_sync", incremental_column: "order_id", incremental_type: "identity" }]);

@@ -21,6 +21,9 @@ export const postgresDialect: Dialect = {
   // "If there are any columns in the table that are not in the column list, COPY FROM will insert the default values
   // for those columns" (PostgreSQL, COPY).
   bulkLoadAppliesDefaults: true,
+  // Statistics come from ANALYZE, autovacuum's in the background (a minute or more after a large load), never from
+  // the query that needs them.
+  updatesStatisticsOnQuery: false,
   mapRows(rows, columns, map) {
     const mapper = new CopyTextMapper(columns, map);
     rows.stream.on("error", (e) => mapper.destroy(e));

@@ -8,14 +8,14 @@ import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome } from "./types";
 import { sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
-import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
+import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
 import { planSlices } from "../streams/plan";
 import { isUniqueColumn, keyOf, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
 import { notKept } from "../uat-rows";
-import { productionWatermark, watermarkNow, type Watermark } from "../watermark";
+import { countChangedInUat, productionWatermark, watermarkNow, type Watermark } from "../watermark";
 import { holdChangedRows, productionWindow, upsertWindow } from "../uat-changes";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
@@ -56,9 +56,9 @@ async function refuseNonUniqueIdentity(ctx: TableContext, column: string) {
 }
 
 /** What the plan says of production's rows UAT changed since the last refresh (date modes). */
-function changedNote(wm: Watermark): string {
+function changedNote(wm: Watermark, changed: number): string {
   const where = wm.upToFrom === "last refresh" ? `since the last refresh (${wm.pair.target.name} beyond ${wm.upTo}, where it left production's rows)` : `beyond production's max (${wm.pair.target.name} after ${wm.upTo})`;
-  return `${wm.changed} row(s) changed in UAT ${where}: they never move the watermark, and stay as UAT has them unless production changed them too`;
+  return `${changed} row(s) changed in UAT ${where}: they never move the watermark, and stay as UAT has them unless production changed them too`;
 }
 
 export const simpleCopy: StrategyImpl = {
@@ -92,8 +92,9 @@ export const simpleCopy: StrategyImpl = {
         : ", deleted and copied again: without a key a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data)";
       reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${how}; UAT's own rows in the window stay`;
     }
+    const changed = identity ? 0 : await countChangedInUat(ctx, wm.upTo);
     if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
-    else if (wm.changed) reason += `; ${changedNote(wm)}`;
+    else if (changed) reason += `; ${changedNote(wm, changed)}`;
     return {
       strategy: "simple_copy",
       mode: "incremental",
@@ -226,7 +227,10 @@ async function identityBatches(ctx: TableContext): Promise<Moved> {
     ctx.progress.commitUnit(page.updated + page.inserted);
     if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.source && (await verifyAgainst(ctx, page.source, page.window, page.target)) });
     if (page.read === ctx.batchSize) await failpoint("between-batches");
-    if (page.read < ctx.batchSize || page.last === null) return { read, written, verification: batchesVerified(pages) };
+    if (page.read < ctx.batchSize || page.last === null) {
+      if (wm.max === null && written) await analyzeFirstLoad(ctx);
+      return { read, written, verification: batchesVerified(pages) };
+    }
     cursor = page.last;
   }
 }
@@ -253,6 +257,7 @@ async function dateResync(ctx: TableContext): Promise<Moved> {
         const { n, uat } = key ? await windowByKey(ctx, wm, filter) : await windowAgain(ctx, wm, filter);
         await resyncGenerators(ctx);
         await triggersBack();
+        if (wm.max === null && n) await analyzeFirstLoad(ctx);
         // The window as copied, on the copy's snapshot.
         const source = await sourceChecksum(ctx, filter);
         const target = await targetSide(ctx, filter);
