@@ -7,6 +7,7 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import type { CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, Session, TableRef } from "../types";
 import { postgresIntrospector } from "./introspector";
 import { qualified, quoteIdent } from "./compiler";
+import { timedStatement } from "../statement-log";
 import type { ConnectionOptions } from "node:tls";
 import { refusedKind, tlsPlan } from "./tls";
 
@@ -142,7 +143,14 @@ class PostgresSession implements Session {
    * fails the next statement with node-postgres' "not queryable", which says nothing of why: the server's own
    * message and SQLSTATE are said instead (57P01 and the like stay transient, so the unit is retried).
    */
-  private async run<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  private run<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const sql = typeof config === "string" ? config : config.text;
+    // A string of several statements (simple protocol) answers one result per statement.
+    const rows = (r: pg.QueryResult<R>) => (Array.isArray(r) ? (r as pg.QueryResult[]) : [r]).reduce((n, x) => n + (x.rowCount ?? 0), 0);
+    return timedStatement(this.readOnly ? "source" : "target", sql, () => this.sent<R>(config, values), rows);
+  }
+
+  private async sent<R extends pg.QueryResultRow>(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     try {
       return await this.client.query<R>(config as pg.QueryConfig, values);
     } catch (e) {
@@ -270,14 +278,15 @@ class PostgresSession implements Session {
       if (!stream.readableEnded) this.destroy();
       throw e;
     });
-    return { stream, done };
+    return { stream, done: timedStatement(this.readOnly ? "source" : "target", `COPY (${q.sql}) TO STDOUT`, () => done) };
   }
 
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
     const ingest = this.client.query(copyFrom(`COPY ${qualified(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`));
     const counter = new RowCounter(opts.onRows);
     // pipeline propagates backpressure both ways and tears everything down when either side fails.
-    await Promise.all([pipeline(rows.stream, counter, ingest), rows.done]).catch((e) => this.afterSocketError(e));
+    const load = () => Promise.all([pipeline(rows.stream, counter, ingest), rows.done]).catch((e) => this.afterSocketError(e));
+    await timedStatement("target", `COPY ${qualified(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`, load, () => counter.rows);
     return counter.rows;
   }
 

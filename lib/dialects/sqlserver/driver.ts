@@ -5,7 +5,8 @@ import { Readable } from "node:stream";
 import { Connection, Request, TYPES, type ConnectionConfiguration } from "tedious";
 import { randomBytes } from "node:crypto";
 import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerCapabilities, ServerIdentity, Session, TableRef } from "../types";
-import { qualified } from "./compiler";
+import { qualified, quoteIdent } from "./compiler";
+import { timedStatement } from "../statement-log";
 import { sqlServerIntrospector, type IntrospectorOptions } from "./introspector";
 import { base, transportOf, unloadableColumns, type BulkTypeName, type Transport } from "./transport";
 import { ExactDateTimeOffset, ExactDecimal, ExactMoney } from "./exact-types";
@@ -186,6 +187,10 @@ class SqlServerSession implements Session {
   private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<number | undefined> {
     const refused = this.refusal(q);
     if (refused) return Promise.reject(refused);
+    return timedStatement(this.side, q.sql, () => this.send(q, onRow), (n) => n);
+  }
+
+  private send(q: CompiledQuery, onRow?: (row: Row) => void): Promise<number | undefined> {
     return new Promise((resolve, reject) => {
       let counted = false;
       const req = new Request(q.sql, (err, rowCount) => (err ? reject(this.explain(err)) : resolve(counted ? (rowCount ?? 0) : undefined)));
@@ -324,13 +329,18 @@ class SqlServerSession implements Session {
   }
 
   private batch(sql: string) {
-    return new Promise<void>((resolve, reject) => this.connection.execSqlBatch(new Request(sql, (err) => (err ? reject(this.explain(err)) : resolve()))));
+    return timedStatement(this.side, sql, () => new Promise<void>((resolve, reject) => this.connection.execSqlBatch(new Request(sql, (err) => (err ? reject(this.explain(err)) : resolve())))));
+  }
+
+  private get side() {
+    return this.readOnly ? ("source" as const) : ("target" as const);
   }
 
   async exportRows(q: CompiledQuery): Promise<RowStream> {
     const refused = this.refusal(q);
     if (refused) throw refused;
     let req: Request;
+    let exported = 0;
     const stream = new Readable({
       objectMode: true,
       highWaterMark: 1000,
@@ -349,20 +359,25 @@ class SqlServerSession implements Session {
       });
       q.params.forEach((v, i) => req.addParameter(`p${i + 1}`, TYPES.NVarChar, v === null ? null : String(v)));
       req.on("row", (cols: { value: unknown }[]) => {
+        exported++;
         if (!stream.push(cols.map((c) => keepSubMillisecond(c.value)))) req.pause();
       });
       this.connection.execSql(req);
     });
-    done.catch(() => {});
-    return { stream, done };
+    // Awaited by the load, or not at all when the load failed first: never an unhandled rejection.
+    const read = timedStatement(this.side, q.sql, () => done, () => exported);
+    read.catch(() => {});
+    return { stream, done: read };
   }
 
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
     const info = opts.columnInfo ?? (await this.introspector.columns(table));
     const cols = columns.map((n) => columnNamed(info, n, table));
-    const total = await bulkLoad(this.connection, table, cols, rows.stream, { ...opts, batchSize: Math.max(opts.batchSize, BULK_BATCH_MIN_ROWS) }).catch((e) => {
-      throw this.explain(e);
-    });
+    const load = () =>
+      bulkLoad(this.connection, table, cols, rows.stream, { ...opts, batchSize: Math.max(opts.batchSize, BULK_BATCH_MIN_ROWS) }).catch((e) => {
+        throw this.explain(e);
+      });
+    const total = await timedStatement(this.side, `INSERT BULK ${qualified(table)} (${cols.map((c) => quoteIdent(c.name)).join(", ")})`, load, (n) => n);
     await rows.done;
     return total;
   }
