@@ -1,5 +1,5 @@
-// LOG_LEVEL=debug through the real CLI: every statement of a refresh on its log line, with the side, the time and the
-// rows, on stderr; the parameters' values never.
+// LOG_LEVEL=debug through the real CLI: every statement of a refresh on its log line, with the side, the run's session,
+// the time and the rows, on stderr; the parameters' values never.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, spawnCli } from "../support/cli";
 import { createTestEnv, type TestEnv } from "../support/env";
@@ -27,7 +27,7 @@ describe("statements logged at LOG_LEVEL=debug", () => {
     const logged = stderr
       .split("\n")
       .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as { msg: string; side: string; ms: number; rows?: number; sql: string })
+      .map((l) => JSON.parse(l) as { msg: string; side: string; session: string; ms: number; rows?: number; sql: string })
       .filter((l) => l.msg === "statement");
     // Production's window read (from the last refresh's watermark, 2029-02-09, minus the 2 days' buffer: visits 1498
     // to 1501), and the window's rows copied into UAT's staging table.
@@ -36,6 +36,9 @@ describe("statements logged at LOG_LEVEL=debug", () => {
     expect(read).toBeDefined();
     expect(load?.rows).toBe(4);
     expect(logged.every((l) => typeof l.ms === "number" && l.ms >= 0)).toBe(true);
+    // Each line names the run's session it came from, as the server's session list does.
+    const run = await env.db.refreshRun.findFirstOrThrow({ orderBy: { startedAt: "desc" } });
+    expect(new Set(logged.map((l) => l.session))).toEqual(new Set([`uat-refresh run ${run.id} (source)`, `uat-refresh run ${run.id} (target)`]));
     // The window's start is a parameter: its value is on no line (only the placeholder).
     expect(stderr).not.toContain("2029-02-07");
     expect(logged.some((l) => l.sql.includes("$1"))).toBe(true);

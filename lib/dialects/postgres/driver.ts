@@ -7,7 +7,7 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import type { CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, Session, TableRef } from "../types";
 import { postgresIntrospector } from "./introspector";
 import { qualified, quoteIdent } from "./compiler";
-import { timedStatement } from "../statement-log";
+import { timedStatement, type StatementSession } from "../statement-log";
 import type { ConnectionOptions } from "node:tls";
 import { refusedKind, tlsPlan } from "./tls";
 
@@ -70,7 +70,7 @@ async function connectOnce(target: ConnectionTarget, opts: ConnectOptions, ssl: 
     await client.end().catch(() => {});
     throw e;
   }
-  return new PostgresSession(client, opts.readOnly);
+  return new PostgresSession(client, opts.readOnly, opts.applicationName);
 }
 
 /** node-postgres' `queryMode: "extended"` (pg 8.11+, brianc/node-postgres#3214; not in @types/pg): Parse / Bind /
@@ -121,10 +121,15 @@ class PostgresSession implements Session {
     return this.fatal ?? (this.closedUnderUs ? (this.ended?.message ?? "the connection was closed") : undefined);
   }
 
+  /** Whose statements these are, in the statement log. */
+  private at: StatementSession;
+
   constructor(
     private client: pg.Client,
     private readOnly = false,
+    applicationName?: string,
   ) {
+    this.at = { side: readOnly ? "source" : "target", session: applicationName };
     this.introspector = postgresIntrospector((sql, params) => this.query({ sql, params }));
     client.on("error", (e) => (this.ended ??= e));
     client.on("end", () => {
@@ -147,7 +152,7 @@ class PostgresSession implements Session {
     const sql = typeof config === "string" ? config : config.text;
     // A string of several statements (simple protocol) answers one result per statement.
     const rows = (r: pg.QueryResult<R>) => (Array.isArray(r) ? (r as pg.QueryResult[]) : [r]).reduce((n, x) => n + (x.rowCount ?? 0), 0);
-    return timedStatement(this.readOnly ? "source" : "target", sql, () => this.sent<R>(config, values), rows);
+    return timedStatement(this.at, sql, () => this.sent<R>(config, values), rows);
   }
 
   private async sent<R extends pg.QueryResultRow>(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult<R>> {
@@ -278,7 +283,7 @@ class PostgresSession implements Session {
       if (!stream.readableEnded) this.destroy();
       throw e;
     });
-    return { stream, done: timedStatement(this.readOnly ? "source" : "target", `COPY (${q.sql}) TO STDOUT`, () => done) };
+    return { stream, done: timedStatement(this.at, `COPY (${q.sql}) TO STDOUT`, () => done) };
   }
 
   async importRows(table: TableRef, columns: string[], rows: RowStream, opts: LoadOptions): Promise<number> {
@@ -286,7 +291,7 @@ class PostgresSession implements Session {
     const counter = new RowCounter(opts.onRows);
     // pipeline propagates backpressure both ways and tears everything down when either side fails.
     const load = () => Promise.all([pipeline(rows.stream, counter, ingest), rows.done]).catch((e) => this.afterSocketError(e));
-    await timedStatement("target", `COPY ${qualified(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`, load, () => counter.rows);
+    await timedStatement(this.at, `COPY ${qualified(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`, load, () => counter.rows);
     return counter.rows;
   }
 

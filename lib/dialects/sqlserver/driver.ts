@@ -6,7 +6,7 @@ import { Connection, Request, TYPES, type ConnectionConfiguration } from "tediou
 import { randomBytes } from "node:crypto";
 import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerCapabilities, ServerIdentity, Session, TableRef } from "../types";
 import { qualified, quoteIdent } from "./compiler";
-import { timedStatement } from "../statement-log";
+import { timedStatement, type StatementSession } from "../statement-log";
 import { sqlServerIntrospector, type IntrospectorOptions } from "./introspector";
 import { base, transportOf, unloadableColumns, type BulkTypeName, type Transport } from "./transport";
 import { ExactDateTimeOffset, ExactDecimal, ExactMoney } from "./exact-types";
@@ -61,7 +61,7 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
     const sql = DRIVER_SQL.lockTimeout(opts.lockTimeoutMs);
     await new Promise<void>((resolve, reject) => connection.execSqlBatch(new Request(sql, (err) => (err ? reject(err) : resolve()))));
   }
-  return new SqlServerSession(connection, opts.readOnly, { rowSecurityExempt: o.rowSecurityExempt === true || o.rowSecurityExempt === "true" });
+  return new SqlServerSession(connection, opts.readOnly, { rowSecurityExempt: o.rowSecurityExempt === true || o.rowSecurityExempt === "true" }, opts.applicationName);
 }
 
 /** The `encrypt` option as tedious takes it. */
@@ -151,11 +151,16 @@ class SqlServerSession implements Session {
   private closing = false;
   endedByServer?: string;
 
+  /** Whose statements these are, in the statement log. */
+  private at: StatementSession;
+
   constructor(
     private connection: Connection,
     private readOnly: boolean,
     introspection: IntrospectorOptions = {},
+    applicationName?: string,
   ) {
+    this.at = { side: readOnly ? "source" : "target", session: applicationName };
     this.introspector = sqlServerIntrospector((sql, params) => this.query({ sql, params }), introspection);
     const ended = (why: string) => {
       if (!this.closing) this.endedByServer = why;
@@ -187,7 +192,7 @@ class SqlServerSession implements Session {
   private request(q: CompiledQuery, onRow?: (row: Row) => void): Promise<number | undefined> {
     const refused = this.refusal(q);
     if (refused) return Promise.reject(refused);
-    return timedStatement(this.side, q.sql, () => this.send(q, onRow), (n) => n);
+    return timedStatement(this.at, q.sql, () => this.send(q, onRow), (n) => n);
   }
 
   private send(q: CompiledQuery, onRow?: (row: Row) => void): Promise<number | undefined> {
@@ -329,12 +334,9 @@ class SqlServerSession implements Session {
   }
 
   private batch(sql: string) {
-    return timedStatement(this.side, sql, () => new Promise<void>((resolve, reject) => this.connection.execSqlBatch(new Request(sql, (err) => (err ? reject(this.explain(err)) : resolve())))));
+    return timedStatement(this.at, sql, () => new Promise<void>((resolve, reject) => this.connection.execSqlBatch(new Request(sql, (err) => (err ? reject(this.explain(err)) : resolve())))));
   }
 
-  private get side() {
-    return this.readOnly ? ("source" as const) : ("target" as const);
-  }
 
   async exportRows(q: CompiledQuery): Promise<RowStream> {
     const refused = this.refusal(q);
@@ -365,7 +367,7 @@ class SqlServerSession implements Session {
       this.connection.execSql(req);
     });
     // Awaited by the load, or not at all when the load failed first: never an unhandled rejection.
-    const read = timedStatement(this.side, q.sql, () => done, () => exported);
+    const read = timedStatement(this.at, q.sql, () => done, () => exported);
     read.catch(() => {});
     return { stream, done: read };
   }
@@ -377,7 +379,7 @@ class SqlServerSession implements Session {
       bulkLoad(this.connection, table, cols, rows.stream, { ...opts, batchSize: Math.max(opts.batchSize, BULK_BATCH_MIN_ROWS) }).catch((e) => {
         throw this.explain(e);
       });
-    const total = await timedStatement(this.side, `INSERT BULK ${qualified(table)} (${cols.map((c) => quoteIdent(c.name)).join(", ")})`, load, (n) => n);
+    const total = await timedStatement(this.at, `INSERT BULK ${qualified(table)} (${cols.map((c) => quoteIdent(c.name)).join(", ")})`, load, (n) => n);
     await rows.done;
     return total;
   }
