@@ -1,7 +1,7 @@
 // The bin's bundle of the engine (scripts/engine-bundle.mjs): rebuilt exactly when a source changes, reused
 // otherwise, and the SQL Server driver left out of start-up until a SQL Server session opens.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -45,7 +45,10 @@ describe("the engine bundle the CLI starts from", () => {
     const probe = `await import(${JSON.stringify(pathToFileURL(cli).href)}); const { createRequire } = await import("node:module"); console.log(Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes("/node_modules/tedious/")));`;
     expect(execFileSync(process.execPath, ["--input-type=module", "-e", probe], { encoding: "utf8" }).trim()).toBe("false");
     // The same probe sees tedious once the driver is imported, so "false" above is not a probe that cannot see it.
-    const driver = path.join(path.dirname(cli), readdirSync(path.dirname(cli)).find((f) => f.startsWith("driver-"))!);
+    // The SQL Server driver's chunk (the PostgreSQL driver loads lazily too, from a chunk of the same prefix).
+    const chunks = readdirSync(path.dirname(cli)).filter((f) => f.startsWith("driver-")).map((f) => path.join(path.dirname(cli), f));
+    const driver = chunks.find((f) => readFileSync(f, "utf8").includes('from "tedious"'))!;
+    expect(driver, chunks.join(", ")).toBeDefined();
     const loaded = probe.replace(JSON.stringify(pathToFileURL(cli).href), JSON.stringify(pathToFileURL(driver).href));
     expect(execFileSync(process.execPath, ["--input-type=module", "-e", loaded], { encoding: "utf8" }).trim()).toBe("true");
   });
