@@ -23,10 +23,7 @@ export interface StatementEntry extends StatementSession {
 const enabled = ["debug", "trace"].includes((process.env.LOG_LEVEL ?? "").toLowerCase());
 let logger: Promise<Logger> | undefined;
 
-/** Whether statements are logged (a session then times them). */
-export const statementsLogged = (): boolean => enabled;
-
-export function logStatement(e: StatementEntry): void {
+function logStatement(e: StatementEntry): void {
   if (!enabled) return;
   logger ??= Promise.all([import("pino"), import("../log")]).then(([{ default: pino }, { createLogger }]) => createLogger(pino.destination({ dest: 2, sync: true })));
   const fields = { side: e.side, session: e.session, ms: Math.round(e.ms * 10) / 10, rows: e.rows, error: e.error, sql: e.sql.replace(/\s+/g, " ").trim().slice(0, 300) };
