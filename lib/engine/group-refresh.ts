@@ -12,7 +12,7 @@ import { copyRows } from "./copy";
 import { keyOf, mergeKey } from "./merge-key";
 import { stageAndUpsert } from "./upsert";
 import type { TablePlan } from "./strategies/types";
-import { analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
+import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
 import { sourceChecksum, targetSide, verifyAgainst, type Checksum, type Verification } from "./verify";
 import { holdChangedRows, productionWindow, upsertWindow, type HeldRows } from "./uat-changes";
 import { sourceMaxOf } from "./watermark";
@@ -145,7 +145,11 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         }
         for (const m of all) await resyncGenerators(m.ctx);
         for (const back of triggersBack) await back();
-        for (const m of all) if (m.plan.mode === "full_replace") await analyzeTarget(m.ctx);
+        for (const m of all) {
+          if (m.plan.mode === "full_replace") await analyzeTarget(m.ctx);
+          // An incremental member's first copy (no production row in UAT before it), as on its own.
+          else if (m.plan.mode === "incremental" && m.plan.watermarkBefore === null && results.get(m.member.name)?.rows) await analyzeFirstLoad(m.ctx);
+        }
         // The source side of every member on the group's snapshot. A merged member that kept rows gone from the source
         // (still referenced) differs from it by design: not verified.
         sides.clear();
