@@ -94,6 +94,7 @@ describe("simple_copy on real PostgreSQL", () => {
       const report = await run([table]);
       expect(report.status, report.tables[0].error).toBe("succeeded");
       expect([mode, await reltuples()]).toEqual([mode, 30000]);
+      expect(report.tables[0].plan?.reason).toMatch(/no production rows in the target: copying everything, then analysing the table/);
     }
   });
 

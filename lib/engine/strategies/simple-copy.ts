@@ -84,7 +84,7 @@ export const simpleCopy: StrategyImpl = {
     const identity = ctx.config.incremental_type === "identity";
     if (identity) await refuseNonUniqueIdentity(ctx, wm.pair.target.name);
     const filter = incrementalFilter(ctx, wm);
-    if (wm.max === null) reason += ", no production rows in the target: copying everything";
+    if (wm.max === null) reason += `, no production rows in the target: copying everything${ctx.dialect.updatesStatisticsOnQuery ? "" : ", then analysing the table"}`;
     else if (identity) reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER} below the watermark ${wm.max}) and loading them by key`;
     else {
       const how = keyOf(ctx)
