@@ -1,7 +1,7 @@
 // UAT a release ahead of production, on the realistic schema (tests/fixtures/real-schema.ts) and real PostgreSQL:
 // day 1 into an empty UAT; then UAT gets the next release (new columns on a merged parent, a date-window table, an
 // identity-append table, a fully replaced child and the monthly-partitioned table, one of them computed), a DBA's
-// index on a new column and a grant, and testers work (their own customer and order, values in the new columns on
+// index on a new column, one on the partitioned table and a grant, and testers work (their own customer and order, values in the new columns on
 // production's rows); then a day of production activity, with a transaction open across the refresh while rows numbered
 // and stamped after its own commit, and the next refresh; then the day that transaction commits. Production's columns
 // equal production by count and checksum, UAT's columns keep UAT's values, copied rows get UAT's defaults, and UAT's
@@ -96,7 +96,8 @@ describe("UAT a release ahead of production, on a real schema", () => {
     await env.target.query(RELEASE);
     await env.config(RULES);
     await env.target.query(`CREATE INDEX customers_loyalty_idx ON customers (loyalty_tier) WHERE loyalty_tier <> 'standard';
-      GRANT SELECT, UPDATE (loyalty_tier, tested_by) ON customers TO ${testers}; GRANT SELECT ON orders, page_views TO ${testers}`);
+      GRANT SELECT, UPDATE (loyalty_tier, tested_by) ON customers TO ${testers}; GRANT SELECT ON orders, page_views TO ${testers};
+      CREATE INDEX page_views_path_idx ON page_views (path)`);
     // A tester's customer and order take ids from UAT's range (the refresh moved the sequence and the identity there).
     const customer = await env.target.query("INSERT INTO customers (region_id, email, loyalty_tier, tested_by) VALUES (1, 'alice@uat.test', 'gold', 'alice') RETURNING id");
     expect(customer.rows[0].id).toBe(2000000000);
@@ -182,6 +183,12 @@ describe("UAT a release ahead of production, on a real schema", () => {
       { indexdef: "CREATE INDEX customers_loyalty_idx ON public.customers USING btree (loyalty_tier) WHERE (loyalty_tier <> 'standard'::text)" },
     ]);
     expect(await one("SELECT indisvalid FROM pg_index WHERE indexrelid = 'customers_loyalty_idx'::regclass")).toEqual([{ indisvalid: true }]);
+    // The DBA's index on the partitioned table: on every month, the switched-in March and the new April included.
+    expect(
+      await one(`SELECT c.relname AS month, bool_and(i.indisvalid) AS valid, count(x.inhrelid)::int AS indexes FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+        LEFT JOIN pg_inherits x ON x.inhparent = 'page_views_path_idx'::regclass AND x.inhrelid IN (SELECT indexrelid FROM pg_index WHERE indrelid = c.oid)
+        LEFT JOIN pg_index i ON i.indexrelid = x.inhrelid WHERE h.inhparent = 'page_views'::regclass GROUP BY 1 ORDER BY 1`),
+    ).toEqual(["2025_01", "2025_02", "2025_03", "p202504"].map((m) => ({ month: `page_views_${m}`, valid: true, indexes: 1 })));
     expect(
       await one(
         `SELECT has_table_privilege($1, 'customers', 'SELECT') AS customers, has_column_privilege($1, 'customers', 'loyalty_tier', 'UPDATE') AS tier,
