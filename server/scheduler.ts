@@ -4,6 +4,7 @@ import { logger } from "@/lib/log";
 import { metadata } from "@/lib/metadata/client";
 import { Scheduler } from "@/lib/scheduler/scheduler";
 import { notifyScheduleMissed, notifyScheduleSkipped } from "@/lib/notify/notify";
+import { PRUNE_EVERY_MS, pruneHistory } from "@/lib/ops/retention";
 import { queue, startRun } from "./jobs";
 
 const g = globalThis as unknown as { __uatRefreshScheduler?: Scheduler };
@@ -18,7 +19,18 @@ export async function startAppScheduler() {
   } catch (e) {
     logger.error({ err: e }, "scheduler failed to start");
   }
+  startPruning();
   return s;
+}
+
+/** Run history beyond its retention goes at start and once a day (lib/ops/retention). */
+function startPruning() {
+  const prune = () =>
+    void pruneHistory(metadata())
+      .then((p) => logger.info({ ...p }, "history pruned"))
+      .catch((e) => logger.error({ err: e }, "history pruning failed"));
+  prune();
+  setInterval(prune, PRUNE_EVERY_MS).unref();
 }
 
 /** After a schedule change in this process: apply it now rather than at the next poll. */

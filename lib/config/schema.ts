@@ -169,6 +169,10 @@ export const settingsSchema = z
     reserve_uat_ids: z.boolean().default(true),
     /** A column production gains after a table's last personal-data review is refused until it is decided. */
     review_new_columns: z.boolean().default(true),
+    /** Finished runs are kept this many days (each table's last results whatever their age: lib/ops/retention). */
+    history_retention_days: z.number().int().min(7).max(36_500).default(365),
+    /** Audit events are kept this many days (absent: for good). */
+    audit_retention_days: z.number().int().min(30).max(36_500).optional(),
   })
   .strict();
 

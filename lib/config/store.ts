@@ -118,6 +118,8 @@ function settingsToRow(s: Settings) {
     minRowsPerStream: s.min_rows_per_stream,
     reserveUatIds: s.reserve_uat_ids,
     reviewNewColumns: s.review_new_columns,
+    historyRetentionDays: s.history_retention_days,
+    auditRetentionDays: s.audit_retention_days ?? null,
   };
 }
 
@@ -134,6 +136,8 @@ function rowToSettings(r: Prisma.SettingsGetPayload<object>) {
     min_rows_per_stream: r.minRowsPerStream,
     reserve_uat_ids: r.reserveUatIds,
     review_new_columns: r.reviewNewColumns,
+    history_retention_days: r.historyRetentionDays,
+    audit_retention_days: r.auditRetentionDays ?? undefined,
   };
 }
 
