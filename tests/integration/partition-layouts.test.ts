@@ -86,7 +86,11 @@ describe("partition layouts", () => {
       "FOR VALUES FROM ('2025-02-01') TO ('2025-03-01')",
       "FOR VALUES FROM ('2025-03-01') TO ('2025-04-01')",
     ]);
-    expect((await partitions(env, "mi")).map((p) => p.name)).toEqual(["mi_2025_01", "mi_p202502", "mi_p202503"]);
+    // New months are named as UAT names its partitions (after their dates); a layout whose names hold no date (wk_w1)
+    // gets the table's name and the start date.
+    expect((await partitions(env, "mi")).map((p) => p.name)).toEqual(["mi_2025_01", "mi_2025_02", "mi_2025_03"]);
+    expect((await partitions(env, "md")).map((p) => p.name)).toEqual(["md_2025_01", "md_2025_02", "md_2025_03"]);
+    expect((await partitions(env, "wk")).map((p) => p.name).sort()).toEqual(["wk_p20250113", "wk_p20250120", "wk_p20250127", "wk_p20250203", "wk_w1"]);
     expect((await partitions(env, "wk")).map((p) => p.bound).sort()).toEqual([
       "FOR VALUES FROM ('2025-01-06') TO ('2025-01-13')",
       "FOR VALUES FROM ('2025-01-13') TO ('2025-01-20')",

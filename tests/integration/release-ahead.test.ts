@@ -188,7 +188,7 @@ describe("UAT a release ahead of production, on a real schema", () => {
       await one(`SELECT c.relname AS month, bool_and(i.indisvalid) AS valid, count(x.inhrelid)::int AS indexes FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
         LEFT JOIN pg_inherits x ON x.inhparent = 'page_views_path_idx'::regclass AND x.inhrelid IN (SELECT indexrelid FROM pg_index WHERE indrelid = c.oid)
         LEFT JOIN pg_index i ON i.indexrelid = x.inhrelid WHERE h.inhparent = 'page_views'::regclass GROUP BY 1 ORDER BY 1`),
-    ).toEqual(["2025_01", "2025_02", "2025_03", "p202504"].map((m) => ({ month: `page_views_${m}`, valid: true, indexes: 1 })));
+    ).toEqual(["2025_01", "2025_02", "2025_03", "2025_04"].map((m) => ({ month: `page_views_${m}`, valid: true, indexes: 1 })));
     expect(
       await one(
         `SELECT has_table_privilege($1, 'customers', 'SELECT') AS customers, has_column_privilege($1, 'customers', 'loyalty_tier', 'UPDATE') AS tier,

@@ -145,7 +145,11 @@ function slot(p: Partitioning, day: number): Slot {
 
 function partitionOf(table: TableRef, p: Partitioning, day: number): TableRef {
   const s = slot(p, day);
-  return s.existing ? { schema: table.schema, name: s.existing.name } : partitionName(table, s.suffix);
+  return s.existing ? { schema: table.schema, name: s.existing.name } : newPartition(table, s);
+}
+
+function newPartition(table: TableRef, s: Slot): TableRef {
+  return s.name ? { schema: table.schema, name: s.name } : partitionName(table, s.suffix);
 }
 
 function markerComment(t: TableRef, marker: string, of: TableRef): CompiledQuery {
@@ -164,7 +168,7 @@ export const postgresPartitions: PartitionCompiler = {
   createPartition(table, p, day) {
     const s = slot(p, day);
     if (s.existing) return [];
-    return [{ sql: `CREATE TABLE ${qualified(partitionName(table, s.suffix))} PARTITION OF ${qualified(table)} FOR VALUES FROM (${literal(p, s.lower)}) TO (${literal(p, s.upper)})`, params: [] }];
+    return [{ sql: `CREATE TABLE ${qualified(newPartition(table, s))} PARTITION OF ${qualified(table)} FOR VALUES FROM (${literal(p, s.lower)}) TO (${literal(p, s.upper)})`, params: [] }];
   },
   createStaging(table, staging) {
     // (PostgreSQL needs no twin: the old partition is detached and renamed.)

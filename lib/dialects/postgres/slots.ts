@@ -15,6 +15,9 @@ export interface Slot {
   existing?: PartitionInfo;
   /** Suffix of a new partition's name: `_p20250207` for a day, `_p202502` for a month. */
   suffix: string;
+  /** A new partition's whole name where the table's partitions name themselves after their dates in one pattern
+   *  (`page_views_2025_01`: April's is `page_views_2025_04`); absent: the table's name and the suffix. */
+  name?: string;
 }
 
 export type SlotOrRefusal = Slot | { refused: string };
@@ -80,5 +83,34 @@ export function slotFor(p: Partitioning, day: number): SlotOrRefusal {
   }
   const clash = overlaps(p, lo, hi);
   if (clash) return { refused: `a new partition [${dayBoundText(p, lo)}, ${dayBoundText(p, hi)}) for it would overlap partition ${describe(clash)}` };
-  return { lower: dayBoundText(p, lo), upper: dayBoundText(p, hi), suffix: "month" in w ? `_p${Math.floor(lo / 100)}` : `_p${lo}` };
+  const name = siblingName(p, lo, "month" in w);
+  return { lower: dayBoundText(p, lo), upper: dayBoundText(p, hi), suffix: "month" in w ? `_p${Math.floor(lo / 100)}` : `_p${lo}`, ...(name ? { name } : {}) };
+}
+
+/** How a partition's name may write the date its range starts on (a month layout: its year and month). */
+function dateForms(day: number, month: boolean): string[] {
+  const y = String(Math.floor(day / 10000));
+  const m = String(Math.floor(day / 100) % 100).padStart(2, "0");
+  const d = String(day % 100).padStart(2, "0");
+  return month ? [`${y}_${m}`, `${y}${m}`, `${y}-${m}`] : [`${y}_${m}_${d}`, `${y}${m}${d}`, `${y}-${m}-${d}`];
+}
+
+/** The name a new partition starting on `day` gets when every partition with a lower bound writes that bound's date in
+ *  its name in one way (same text before and after it, same form): a DBA's scripts that find partitions by name find
+ *  the new one too. Null when there are none, or they differ. */
+function siblingName(p: Partitioning, day: number, month: boolean): string | null {
+  let pattern: { before: string; after: string; form: number } | null = null;
+  for (const x of p.partitions) {
+    if (x.isDefault || x.lower === null) continue;
+    const lo = boundDay(p, x.lower);
+    if (lo === null) return null;
+    const found = dateForms(lo, month)
+      .map((text, form) => ({ at: x.name.lastIndexOf(text), text, form }))
+      .find((f) => f.at >= 0);
+    if (!found) return null;
+    const seen = { before: x.name.slice(0, found.at), after: x.name.slice(found.at + found.text.length), form: found.form };
+    if (pattern && (pattern.before !== seen.before || pattern.after !== seen.after || pattern.form !== seen.form)) return null;
+    pattern = seen;
+  }
+  return pattern && pattern.before + dateForms(day, month)[pattern.form] + pattern.after;
 }
