@@ -336,11 +336,13 @@ async function main() {
     // BENCH_FROM_SOURCE=1: from the sources through tsx instead (the path before the bundle, to compare).
     const childEntry = process.env.BENCH_FROM_SOURCE ? ["--import", "tsx", path.join(root, "bench/sqlserver-server.ts")] : [path.join(bundleDir, "sqlserver-server.mjs")];
     const run = (mode: string, arg?: string): Result => {
+      // BENCH_LOG_LEVEL=debug: each measurement's statement log on stderr (where a path's time goes, statement by
+      // statement; the logging costs time itself, so read it beside a measurement without it).
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measurement (open in Chrome's DevTools or speedscope).
       const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF, "--cpu-prof-name", `${mode}${arg ?? ""}-${Date.now()}.cpuprofile`] : [];
       const out = execFileSync(process.execPath, [...profile, ...childEntry, "--child", mode, ...(arg ? [arg] : [])], {
         cwd: root,
-        env: { ...process.env, DATABASE_URL: cluster.url("bench_meta"), BENCH_ROWS: String(rows), LOG_LEVEL: "warn" },
+        env: { ...process.env, DATABASE_URL: cluster.url("bench_meta"), BENCH_ROWS: String(rows), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" },
         encoding: "utf8",
       });
       const r = JSON.parse(out.trim().split("\n").pop()!) as Result;
