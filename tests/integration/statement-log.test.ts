@@ -44,6 +44,22 @@ describe("statements logged at LOG_LEVEL=debug", () => {
     expect(logged.some((l) => l.sql.includes("$1"))).toBe(true);
   });
 
+  it("a secret written into a post-refresh step's SQL is on no log line: the variable's value and a password= pair are redacted", async () => {
+    // A secret of the process's environment (a variable named as secrets are, lib/redact), pasted into the step.
+    const secret = "s3cr3t-Value-42";
+    await env.config([{ name: "visit", sync_mode: "incremental", incremental_column: "at", incremental_type: "date", date_buffer_days: 2 }], {}, [
+      { name: "tag testers", tables: ["visit"], sql: `UPDATE visit SET who = who WHERE who IN ('${secret}', 'password=Hunter2-for-uat')` },
+    ]);
+    const child = spawnCli(["--table", "visit", "--force"], { ...cliEnv, LOG_LEVEL: "debug", UAT_REFRESH_SMTP_PASSWORD: secret });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    expect(await child.exited, child.output()).toBe(0);
+    const step = stderr.split("\n").find((l) => l.includes('"msg":"statement"') && l.includes("UPDATE visit SET who = who"));
+    expect(step).toContain("WHERE who IN ('***', 'password=***')");
+    expect(stderr).not.toContain(secret);
+    expect(stderr).not.toContain("Hunter2-for-uat");
+  });
+
   it("logs nothing at the default level", async () => {
     const r = await runCli(["--table", "visit", "--force"], cliEnv);
     expect(r.code).toBe(0);
