@@ -154,6 +154,23 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect((await env.target.query("SELECT id, label FROM batch WHERE id > 5 ORDER BY id")).rows).toEqual([{ id: 6, label: "b6" }, { id: 2000000000, label: "tester" }]);
   });
 
+  it("date mode into a UAT restored from production's backup (no refresh recorded where it left production's rows): the plan says what it cannot tell, once", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE claim (id int PRIMARY KEY, changed timestamptz NOT NULL)");
+    await env.source.query("INSERT INTO claim SELECT g, timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g");
+    // The restore: UAT holds production's rows as they were, and no run of this product ever refreshed the table.
+    await env.target.query("INSERT INTO claim SELECT g, timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g");
+    await env.config([{ name: "claim", sync_mode: "incremental", incremental_column: "changed", incremental_type: "datetime", date_buffer_days: 1 }]);
+    const note = "no earlier refresh recorded where it left production's rows in changed (the first since an upgrade or a restore): a row UAT changed since, dated up to production's max (2025-01-11 00:00:00+00), is taken for production's and can move the window's start past rows production changed";
+    expect((await run(["claim"], true)).t.plan?.reason).toContain(note);
+    const first = await run(["claim"]);
+    expect(first.status, first.t.error).toBe("succeeded");
+    expect(first.t.plan?.reason).toContain(note);
+    // The next plan starts from the watermark this refresh recorded, and says nothing of it.
+    const next = await run(["claim"], true);
+    expect(next.t.plan?.reason).not.toContain("no earlier refresh recorded");
+    expect(next.t.plan?.watermarkBefore).toBe("2025-01-11 00:00:00+00");
+  });
+
   it("date mode: production's rows UAT changed since the last refresh neither move the window nor leave it", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE ticket (id int PRIMARY KEY, status text NOT NULL, changed timestamptz NOT NULL)");
     await env.source.query("INSERT INTO ticket SELECT g, 'open', timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g");

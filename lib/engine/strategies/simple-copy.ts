@@ -16,6 +16,7 @@ import { isUniqueColumn, keyOf, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
 import { notKept } from "../uat-rows";
 import { countChangedInUat, productionWatermark, watermarkNow, type Watermark } from "../watermark";
+import { lastValueOf } from "../last-watermark";
 import { holdChangedRows, productionWindow, upsertWindow } from "../uat-changes";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
@@ -91,6 +92,10 @@ export const simpleCopy: StrategyImpl = {
         ? " by key"
         : ", deleted and copied again: without a key a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data)";
       reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${how}; UAT's own rows in the window stay`;
+      // The first window after an upgrade, or into a UAT restored from a backup of production: nothing says where the
+      // last copy left production's rows, so a row UAT changed since, dated up to production's max, counts as theirs.
+      if (lastValueOf(ctx.lastWatermark, wm.pair.target.name) === null)
+        reason += `; no earlier refresh recorded where it left production's rows in ${wm.pair.target.name} (the first since an upgrade or a restore): a row UAT changed since, dated up to production's max${wm.upTo ? ` (${wm.upTo})` : ""}, is taken for production's and can move the window's start past rows production changed; the next refresh starts from the watermark this one records`;
     }
     const changed = identity ? 0 : await countChangedInUat(ctx, wm.upTo);
     if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
