@@ -29,7 +29,8 @@ async function inBatches(remove: () => Promise<number>): Promise<number> {
 }
 
 /** The runs holding a result the product still reads: for each (environment, table), the newest of each kind, ordered
- *  as its reader orders it (lib/engine/last-results, last-watermark, lib/ops/metrics, lib/notify). */
+ *  as its reader orders it (lib/engine/last-results, last-watermark, lib/ops/metrics, lib/notify; the metrics' max()
+ *  of a verified result's end ignores NULLs, hence NULLS LAST there). */
 async function keptRuns(db: Metadata): Promise<string[]> {
   const rows = await db.$queryRaw<{ runId: string }[]>`
     WITH real AS (SELECT t.*, r.environment FROM "TableResult" t JOIN "RefreshRun" r ON r.id = t."runId" WHERE NOT r."dryRun")
@@ -42,7 +43,7 @@ async function keptRuns(db: Metadata): Promise<string[]> {
       UNION ALL
       (SELECT DISTINCT ON (environment, "tableName") "runId" FROM real WHERE status = 'succeeded' OR verified = false ORDER BY environment, "tableName", "startedAt" DESC)
       UNION ALL
-      (SELECT DISTINCT ON (environment, "tableName") "runId" FROM real WHERE status = 'succeeded' AND verified ORDER BY environment, "tableName", "finishedAt" DESC)
+      (SELECT DISTINCT ON (environment, "tableName") "runId" FROM real WHERE status = 'succeeded' AND verified ORDER BY environment, "tableName", "finishedAt" DESC NULLS LAST)
       UNION ALL
       (SELECT DISTINCT ON (environment, "tableName") "runId" FROM real WHERE status::text IN ('succeeded', 'failed') AND "finishedAt" IS NOT NULL ORDER BY environment, "tableName", "finishedAt" DESC)
       UNION ALL
