@@ -28,6 +28,7 @@ import { registerBuiltInDialects } from "../dialects/builtin";
 import { notifyRunFinished } from "../notify/notify";
 import { openQueue } from "../queue/boss";
 import { effectiveMode, modeLabel } from "../mode";
+import { pruneHistory } from "../ops/retention";
 
 export const USAGE = `Usage: uat-refresh [options]
 
@@ -43,10 +44,12 @@ export const USAGE = `Usage: uat-refresh [options]
                           with --import: apply a change of a connection's host, port, database, authentication
                           or credential variables (refused without it)
   --export [FILE]         print (or write) the stored configuration as YAML
+  --prune-history         delete run history (and audit events) beyond the retention settings now, as the web app
+                          does daily; each table's last results stay (for an installation without the app running)
   --env NAME              the environment (UAT, QA...) to act on; needed only when the installation has several
                           (--status without it shows every environment; with --import it names the original
                           form's one environment)
-  --json                  machine-readable output for --status, --test-connections and runs
+  --json                  machine-readable output for --status, --test-connections, --prune-history and runs
   --api URL               act through a running app's REST API instead of the metadata database, with a service
                           token in UAT_REFRESH_TOKEN (pipelines): --force / --dry-run [--table NAME] [--env NAME],
                           --status
@@ -211,6 +214,12 @@ export async function main(argv: string[]): Promise<number> {
       const file = positionals[0];
       if (file) writeFileSync(file, yaml);
       else process.stdout.write(yaml);
+      return EXIT.ok;
+    }
+    if (args["prune-history"]) {
+      const pruned = await pruneHistory(db);
+      if (args.json) console.log(JSON.stringify(pruned));
+      else console.log(`pruned ${pruned.runs} run(s), ${pruned.scheduleFires} schedule due time(s), ${pruned.deliveries} notification(s), ${pruned.revokedSessions} expired sign-out(s), ${pruned.auditEvents} audit event(s)`);
       return EXIT.ok;
     }
     if (args["test-connections"]) {

@@ -13,6 +13,7 @@ export const CLI_OPTIONS = {
   import: { type: "string" },
   "confirm-connection-change": { type: "boolean" },
   export: { type: "boolean" },
+  "prune-history": { type: "boolean" },
   json: { type: "boolean" },
   env: { type: "string" },
   api: { type: "string" },

@@ -11,6 +11,7 @@ import { renderMetrics } from "../../lib/ops/metrics";
 import { pruneHistory } from "../../lib/ops/retention";
 import type { TableConfigInput } from "../../lib/config/schema";
 import type { RunStatus, TableStatus } from "../../lib/generated/prisma/client";
+import { runCli } from "../support/cli";
 import { createTestEnv, type TestEnv } from "../support/env";
 
 const DAY = 86_400_000;
@@ -147,5 +148,13 @@ describe("history retention", () => {
     expect(await env.db.auditEvent.count({ where: { action: "table.update" } })).toBe(1);
     const last = await env.db.auditEvent.findFirst({ where: { action: "history.pruned" }, orderBy: { at: "desc" } });
     expect(last?.details).toMatchObject({ auditEvents: 1, auditBefore: daysAgo(365).toISOString() });
+  });
+
+  it("the CLI prunes the same way on demand (an installation without the web app)", async () => {
+    await run("customersOlder", "customers", 300, "failed", { status: "failed" });
+    const r = await runCli(["--prune-history", "--json"], { DATABASE_URL: env.metaUrl });
+    expect(r.code, r.output).toBe(0);
+    expect(JSON.parse(r.output.trim().split("\n").pop()!)).toMatchObject({ runs: 1 });
+    expect(await runsLeft()).toEqual(["customersLast", "ordersFailedRecent", "ordersNoWatermark", "ordersWatermark", "stillRunning"]);
   });
 });
