@@ -41,8 +41,11 @@ test("operator triggers a refresh, watches live progress reach done with the rig
 
   await page.goto("/runs?table=orders");
   await expect(page.locator(`a[href="/runs/${runId}"]`)).toBeVisible();
+  // What the history keeps, from the installation's settings (the defaults here).
+  await expect(page.getByTestId("runs-retention")).toHaveText("Runs that finished more than 365 days ago are removed once a day; each table's last results stay.");
   await page.goto("/audit?action=refresh&actor=oscar");
   await expect(page.locator(`a[href="/runs/${runId}"]`).first()).toBeVisible();
+  await expect(page.getByTestId("audit-retention")).toHaveText("Events are kept for good.");
 
   await page.goto("/tables/orders");
   await expect(page.getByTestId("table-config")).toContainText("simple_copy / smart_sync → incremental");

@@ -52,10 +52,16 @@ async function keptRuns(db: Metadata): Promise<string[]> {
   return rows.map((r) => r.runId);
 }
 
+/** How long history is kept, as the pages say it (the installation's settings; defaults before any import). */
+export async function retention(db: Metadata): Promise<{ historyDays: number; auditDays: number | null }> {
+  const settings = await db.settings.findUnique({ where: { id: 1 }, select: { historyRetentionDays: true, auditRetentionDays: true } });
+  return { historyDays: settings?.historyRetentionDays ?? 365, auditDays: settings?.auditRetentionDays ?? null };
+}
+
 /** Deletes what the retention settings no longer keep; audits what went (when anything did). */
 export async function pruneHistory(db: Metadata, now = new Date()): Promise<Pruned> {
-  const settings = await db.settings.findUnique({ where: { id: 1 } });
-  const before = new Date(now.getTime() - (settings?.historyRetentionDays ?? 365) * DAY_MS);
+  const days = await retention(db);
+  const before = new Date(now.getTime() - days.historyDays * DAY_MS);
   const kept = await keptRuns(db);
   const runs = await inBatches(
     () => db.$executeRaw`
@@ -80,8 +86,7 @@ export async function pruneHistory(db: Metadata, now = new Date()): Promise<Prun
   );
   // A signed-out session is refused only until its token would have expired anyway.
   const revokedSessions = await inBatches(() => db.$executeRaw`DELETE FROM "RevokedSession" WHERE sid IN (SELECT sid FROM "RevokedSession" WHERE "expiresAt" < ${now} LIMIT ${BATCH})`);
-  const auditDays = settings?.auditRetentionDays;
-  const auditBefore = auditDays ? new Date(now.getTime() - auditDays * DAY_MS) : null;
+  const auditBefore = days.auditDays ? new Date(now.getTime() - days.auditDays * DAY_MS) : null;
   const auditEvents = auditBefore ? await inBatches(() => db.$executeRaw`DELETE FROM "AuditEvent" WHERE id IN (SELECT id FROM "AuditEvent" WHERE at < ${auditBefore} LIMIT ${BATCH})`) : 0;
   const pruned = { runs, scheduleFires, deliveries, revokedSessions, auditEvents };
   if (runs || scheduleFires || deliveries || auditEvents)

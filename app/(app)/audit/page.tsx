@@ -7,6 +7,7 @@ import { auditFiltersFrom, listAudit } from "@/lib/audit";
 import { metadata as metadataDb } from "@/lib/metadata/client";
 import { requirePageRole } from "@/server/session";
 import { environmentNames } from "@/lib/config/store";
+import { retention } from "@/lib/ops/retention";
 
 export const metadata = { title: "Audit trail" };
 
@@ -19,7 +20,7 @@ const targetsRun = (e: { action: string; target: string | null }) => RUN_ACTIONS
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Search> }) {
   await requirePageRole("viewer", "audit trail");
   const sp = await searchParams;
-  const [{ events, total, page, pages }, environments] = await Promise.all([listAudit(metadataDb(), auditFiltersFrom(sp)), environmentNames(metadataDb())]);
+  const [{ events, total, page, pages }, environments, kept] = await Promise.all([listAudit(metadataDb(), auditFiltersFrom(sp)), environmentNames(metadataDb()), retention(metadataDb())]);
   const query = (extra: Record<string, string>) => new URLSearchParams({ ...Object.fromEntries(Object.entries(sp).filter(([, v]) => v) as [string, string][]), ...extra }).toString();
   return (
     <section>
@@ -29,6 +30,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           Export CSV
         </a>
       </div>
+      <p className="-mt-2 mb-4 text-sm text-slate-600" data-testid="audit-retention">
+        {kept.auditDays ? `Events older than ${kept.auditDays} days are removed once a day.` : "Events are kept for good."}
+      </p>
       <FilterBar clearHref="/audit">
         {environments.length > 1 && <FilterSelect name="env" label="Environment" value={sp.env} options={environments} />}
         <FilterText name="actor" label="Actor" value={sp.actor} />

@@ -8,6 +8,7 @@ import { dateParam } from "@/lib/params";
 import { listRuns, runRows } from "@/lib/runs";
 import { requirePageRole } from "@/server/session";
 import { environmentNames } from "@/lib/config/store";
+import { retention } from "@/lib/ops/retention";
 
 export const metadata = { title: "Runs" };
 
@@ -17,16 +18,20 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
   await requirePageRole("viewer", "run history");
   const sp = await searchParams;
   const db = metadataDb();
-  const [{ runs, total, page, pages }, tables, environments] = await Promise.all([
+  const [{ runs, total, page, pages }, tables, environments, kept] = await Promise.all([
     listRuns(db, { environment: sp.env || undefined, table: sp.table || undefined, status: sp.status || undefined, who: sp.who || undefined, from: dateParam(sp.from), to: dateParam(sp.to), page: Number(sp.page) || 1 }),
     db.tableConfig.findMany({ where: sp.env ? { environment: sp.env } : {}, select: { name: true }, distinct: ["name"], orderBy: { name: "asc" } }),
     environmentNames(db),
+    retention(db),
   ]);
   const many = environments.length > 1;
   const link = (p: number) => `/runs?${new URLSearchParams({ ...Object.fromEntries(Object.entries(sp).filter(([, v]) => v)), page: String(p) })}`;
   return (
     <section>
-      <h1 className="mb-4 text-2xl font-semibold">Runs</h1>
+      <h1 className="mb-1 text-2xl font-semibold">Runs</h1>
+      <p className="mb-4 text-sm text-slate-600" data-testid="runs-retention">
+        Runs that finished more than {kept.historyDays} days ago are removed once a day; each table&apos;s last results stay.
+      </p>
       <FilterBar clearHref="/runs">
         {many && <FilterSelect name="env" label="Environment" value={sp.env} options={environments} />}
         <FilterSelect name="table" label="Table" value={sp.table} options={tables.map((t) => t.name)} />
