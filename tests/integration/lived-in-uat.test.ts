@@ -154,6 +154,34 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect((await env.target.query("SELECT id, label FROM batch WHERE id > 5 ORDER BY id")).rows).toEqual([{ id: 6, label: "b6" }, { id: 2000000000, label: "tester" }]);
   });
 
+  it("identity mode: a row production commits later than identity_buffer ids behind arrives too (the plan looks below the buffer)", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE receipt (id serial PRIMARY KEY, note text NOT NULL)");
+    await env.source.query("INSERT INTO receipt (note) SELECT 'r' || g FROM generate_series(1, 10) g");
+    await env.config([{ name: "receipt", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
+    expect((await run(["receipt"])).status).toBe("succeeded");
+    // Session A takes id 11 and holds it while production commits 30 more rows (12 to 41): six buffers further on.
+    const a = new pg.Client({ connectionString: env.sourceUrl });
+    await a.connect();
+    try {
+      await a.query("BEGIN");
+      expect((await a.query("INSERT INTO receipt (note) VALUES ('slow') RETURNING id")).rows[0].id).toBe(11);
+      await env.source.query("INSERT INTO receipt (note) SELECT 'fast' FROM generate_series(1, 30)");
+      const first = await run(["receipt"]);
+      expect(first.status, first.t.error).toBe("succeeded");
+      await a.query("COMMIT");
+    } finally {
+      await a.end();
+    }
+    // The buffer re-reads ids above 36; receipt 11 lies in the band (6, 11], where production has a row UAT lacks.
+    const dry = await run(["receipt"], true);
+    expect(dry.t.plan?.reason).toContain("re-reading ids above 6 (identity_buffer 5 below the watermark 41; widened below the buffer: production has 1 row(s) there that UAT lacks (committed after higher ids, or deleted in UAT)) and loading them by key");
+    const second = await run(["receipt"]);
+    expect(second.status, second.t.error).toBe("succeeded");
+    expect(await fingerprint(env.target, "receipt")).toEqual(await fingerprint(env.source, "receipt"));
+    // In step again: the next plan re-reads the buffer only.
+    expect((await run(["receipt"], true)).t.plan?.reason).toContain("re-reading ids above 36 (identity_buffer 5 below the watermark 41) and loading them by key");
+  });
+
   it("date mode into a UAT restored from production's backup (no refresh recorded where it left production's rows): the plan says what it cannot tell, once", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE claim (id int PRIMARY KEY, changed timestamptz NOT NULL)");
     await env.source.query("INSERT INTO claim SELECT g, timestamptz '2025-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 10) g");

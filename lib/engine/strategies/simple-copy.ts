@@ -6,7 +6,7 @@ import { countOrEstimate } from "../limits";
 import { checkAborted, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
-import type { StrategyImpl, TableOutcome } from "./types";
+import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
 import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
@@ -17,6 +17,7 @@ import { stageAndUpsert } from "../upsert";
 import { notKept } from "../uat-rows";
 import { countChangedInUat, productionWatermark, watermarkNow, type Watermark } from "../watermark";
 import { lastValueOf } from "../last-watermark";
+import { lateRowsBelow } from "../late-rows";
 import { holdChangedRows, productionWindow, upsertWindow } from "../uat-changes";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
@@ -84,9 +85,16 @@ export const simpleCopy: StrategyImpl = {
     const wm = await productionWatermark(ctx);
     const identity = ctx.config.incremental_type === "identity";
     if (identity) await refuseNonUniqueIdentity(ctx, wm.pair.target.name);
-    const filter = incrementalFilter(ctx, wm);
+    let filter = incrementalFilter(ctx, wm);
+    // Identity mode: production's rows further below the buffer that UAT lacks widen the window down to them.
+    const buffer = ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER;
+    const late = identity && filter?.kind === "greater" ? await lateRowsBelow(ctx, filter.value, buffer) : null;
+    if (late && filter?.kind === "greater") filter = { ...filter, value: late.floor };
     if (wm.max === null) reason += `, no production rows in the target: copying everything${ctx.dialect.updatesStatisticsOnQuery ? "" : ", then analysing the table"}`;
-    else if (identity) reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER} below the watermark ${wm.max}) and loading them by key`;
+    else if (identity) {
+      const widened = late ? `; widened below the buffer: production has ${late.missing} row(s) there that UAT lacks (committed after higher ids, or deleted in UAT)` : "";
+      reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${buffer} below the watermark ${wm.max}${widened}) and loading them by key`;
+    }
     else {
       const how = keyOf(ctx)
         ? " by key"
@@ -121,7 +129,7 @@ export const simpleCopy: StrategyImpl = {
       const load = await replaceThroughTwin(ctx, plan.rowsExpected, twin.storage);
       return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads }, verification: load.verification } satisfies TableOutcome;
     }
-    const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx) : await dateResync(ctx);
+    const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx, plan) : await dateResync(ctx);
     return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx, moved.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification } satisfies TableOutcome;
   },
 };
@@ -202,10 +210,13 @@ async function saveKeptColumns(ctx: TableContext) {
  *  page staged, loaded by key (rows already there updated, missing ones inserted, so rows committed out of order
  *  arrive) and committed. Every row read must land, or the page fails. Each page is verified on its own: its id range
  *  (cursor, last] on the page's source snapshot against the target after the page's commit. */
-async function identityBatches(ctx: TableContext): Promise<Moved> {
+async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Moved> {
   const wm = await productionWatermark(ctx);
   const column = wm.pair.target.name;
   let cursor = identityFloor(ctx, wm);
+  // The plan's floor where it reaches lower (widened down to production's rows UAT lacks, lib/engine/late-rows).
+  const planned = plan.filter?.kind === "greater" ? plan.filter.value : null;
+  if (cursor !== null && planned !== null && BigInt(planned) < BigInt(cursor)) cursor = planned;
   let read = 0;
   let written = 0;
   const pages: { label: string; verification?: Verification }[] = [];
