@@ -34,11 +34,13 @@ async function count(ctx: TableContext, filter?: RowFilter): Promise<number> {
  *  took id 11 committing after the one that took 12; a readable secondary a moment behind) arrive with them. */
 export const DEFAULT_IDENTITY_BUFFER = 10_000;
 
+const identityBuffer = (ctx: TableContext) => ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER;
+
 /** Identity mode reads above this (exclusive): the buffer below the watermark; null: everything (empty target). */
 function identityFloor(ctx: TableContext, wm: Watermark): string | null {
   if (wm.max === null) return null;
   const whole = wm.max.replace(/\..*$/, "");
-  return (BigInt(whole) - BigInt(ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER)).toString();
+  return (BigInt(whole) - BigInt(identityBuffer(ctx))).toString();
 }
 
 function incrementalFilter(ctx: TableContext, wm: Watermark): ColumnFilter | undefined {
@@ -87,7 +89,7 @@ export const simpleCopy: StrategyImpl = {
     if (identity) await refuseNonUniqueIdentity(ctx, wm.pair.target.name);
     let filter = incrementalFilter(ctx, wm);
     // Identity mode: production's rows further below the buffer that UAT lacks widen the window down to them.
-    const buffer = ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER;
+    const buffer = identityBuffer(ctx);
     const late = identity && filter?.kind === "greater" ? await lateRowsBelow(ctx, filter.value, buffer) : null;
     if (late && filter?.kind === "greater") filter = { ...filter, value: late.floor };
     if (wm.max === null) reason += `, no production rows in the target: copying everything${ctx.dialect.updatesStatisticsOnQuery ? "" : ", then analysing the table"}`;
