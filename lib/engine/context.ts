@@ -12,6 +12,7 @@ import { displayName } from "./table-name";
 import { refuseFilteredSource } from "./row-security";
 import { resolveUatRows, type UatRows } from "./uat-rows";
 import type { LastWatermark } from "./last-watermark";
+import { readCatalog, type ReadAhead, type TableCatalog } from "./read-ahead";
 
 export interface Sessions {
   source: Session;
@@ -20,6 +21,9 @@ export interface Sessions {
   reopen(which: "source" | "target"): Promise<void>;
   /** Where more sessions can be opened from (parallel streams); absent: only these two exist. */
   endpoints?: { source: Endpoint; target: Endpoint };
+  /** The source's catalog of the run's first table, read while the run planned its units (perhaps still being read:
+   *  then nothing else may use the source's session before taking it). */
+  readAhead?: ReadAhead;
 }
 
 export interface TableContext {
@@ -62,21 +66,18 @@ export async function resolveTable(
   progress: ProgressTracker,
   signal?: AbortSignal,
 ): Promise<TableContext> {
-  const find = async (which: "source" | "target") => {
-    const ref = await sessions[which].introspector.findTable(config.name, config.schema);
-    if (!ref) throw new RefreshError(`table ${config.schema ? `${config.schema}.` : ""}${config.name} does not exist in the ${which} database`, { field: "name" });
-    return ref;
-  };
-  // Each side's catalog on its own session, both at once (a session takes one request at a time); the source's
-  // refusal is the one reported when both sides refuse.
-  const found = await Promise.allSettled([find("source"), find("target")]);
-  const refused = found.find((f) => f.status === "rejected");
-  if (refused) throw refused.reason;
-  const [sourceTable, targetTable] = found.map((f) => (f as PromiseFulfilledResult<TableRef>).value);
-  const [sourceCols, targetCols] = await Promise.all([
-    sessions.source.introspector.columns(sourceTable),
-    sessions.target.introspector.columns(targetTable),
-  ]);
+  // Each side's catalog on its own session, both at once (a session takes one request at a time); the source's may
+  // have been read while the run planned its units (lib/engine/read-ahead). The source's refusal is the one reported
+  // when both sides refuse.
+  const catalogs = await Promise.allSettled([sessions.readAhead?.take(config) ?? readCatalog(sessions.source, config), readCatalog(sessions.target, config)]);
+  const [source, target] = (["source", "target"] as const).map((which, i) => {
+    const r = catalogs[i];
+    if (r.status === "rejected") throw r.reason;
+    if (!r.value.table) throw new RefreshError(`table ${config.schema ? `${config.schema}.` : ""}${config.name} does not exist in the ${which} database`, { field: "name" });
+    return r.value as TableCatalog & { table: TableRef };
+  });
+  const { table: sourceTable, columns: sourceCols, indexes: sourceIndexes } = source;
+  const { table: targetTable, columns: targetCols, indexes: targetIndexes } = target;
   // A catalog that lists a column twice (a server's view repeating rows) would have it declared twice in the load.
   for (const [which, cols, table] of [["source", sourceCols, sourceTable], ["target", targetCols, targetTable]] as const) {
     const twice = cols.map((c) => c.name.toLowerCase()).filter((n, i, all) => all.indexOf(n) !== i);
@@ -88,7 +89,6 @@ export async function resolveTable(
   const columns = loadable.filter((c) => byName.has(c.name.toLowerCase())).map((t) => ({ source: byName.get(t.name.toLowerCase())!, target: t }));
   // Checked before anything else about the table: a column UAT cannot hold production's values in refuses it, and so
   // does a column of UAT's own that a copied row cannot fill.
-  const [sourceIndexes, targetIndexes] = await Promise.all([sessions.source.introspector.indexes(sourceTable), sessions.target.introspector.indexes(targetTable)]);
   const drift = columnDrift(columns, sourceCols, { source: sourceIndexes, target: targetIndexes }, uatOnly);
   if (drift.refusals.length) throw new RefreshError(`${displayName(targetTable)} differs from production: ${drift.refusals.join("; ")}`, { field: "name" });
   const unloadable = dialect.unloadableColumns(columns.map((c) => c.target));

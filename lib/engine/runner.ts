@@ -16,6 +16,7 @@ import { RefreshError } from "./errors";
 import { holdersOf, TableBusyError } from "./busy";
 import { lockedTables, TableLocks } from "./locks";
 import { planUnits, type RunUnit } from "./run-units";
+import { readAhead } from "./read-ahead";
 import { cancelledMessage, refreshGroup, refreshTable } from "./table-run";
 import { StepLog } from "./steps";
 import { configuredMode } from "../mode";
@@ -206,14 +207,24 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
         await finishRun(db, run.id, "failed", reports, e);
         throw e;
       }
-      // Tables related by foreign keys run as one unit (one transaction); the others one by one.
+      // Tables related by foreign keys run as one unit (one transaction); the others one by one. The units are planned
+      // from the target's catalog; meanwhile the source's session reads the first table's (lib/engine/read-ahead).
       let queue: RunUnit[];
+      const runnable = tables.filter((t) => !busy.includes(t.name));
+      const ahead = runnable.length ? readAhead(pairs[0]!.source, runnable[0]) : undefined;
       try {
-        queue = await planUnits(config.tables, tables.filter((t) => !busy.includes(t.name)), pairs[0]!.target, dialectFor(config.databases.target.engine));
+        queue = await planUnits(config.tables, runnable, pairs[0]!.target, dialectFor(config.databases.target.engine));
       } catch (e) {
+        await ahead?.settled;
         await finishRun(db, run.id, "failed", reports, e);
         throw e;
       }
+      // Slot 0 starts now with the first unit: the answers go to it if it refreshes that table. A table's refresh asks
+      // the source's catalog before anything else on that session, so it may take them still being read; a group (or
+      // any other unit) waits until the session is free.
+      const first = queue[0];
+      if (ahead && !(first?.kind === "table" && first.table === runnable[0])) await ahead.settled;
+      if (ahead && first && (first.kind === "table" ? [first.table] : first.tables).includes(runnable[0])) pairs[0]!.readAhead = ahead;
       const resultIds = new Map(run.tables.map((r) => [r.tableName, r.id]));
       const worker = async (slot: number) => {
         for (let u = queue.shift(); u; u = queue.shift()) {
@@ -231,6 +242,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
               const pair = (pairs[slot] ??= await openPair(config, purpose, guard(slot)));
               const done = u.kind === "table" ? [await refreshTable(db, run.id, resultIds.get(u.table.name)!, config, u.table, pair, req)] : await refreshGroup(db, run.id, resultIds, config, u.unit, pair, req);
               reports.push(...done);
+              pair.readAhead = undefined;
               const failed = done.find((r) => r.status === "failed");
               if (failed) {
                 steps?.unitFailed(names, failed.error ?? "failed");
