@@ -323,6 +323,9 @@ export interface QueryCompiler {
    *  rules: admin-written, run on the read-only source session). */
   selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number, expressions?: Record<string, string>): CompiledQuery;
   countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
+  /** Over the rows of `filter`, per band (bounds[i], bounds[i + 1]] of an integer `column`: its rows (`n<i>`) and the
+   *  sum of its values (`s<i>`), as text, 0 in an empty band. One statement however many bands. */
+  bandCounts(table: TableRef, column: ColumnInfo, bounds: string[], filter?: RowFilter): CompiledQuery;
   /** `n` rows and `sum`, an order-independent checksum of `columns` (both as text): equal on both sides when the
    *  rows are, for columns of the same type. */
   checksum(table: TableRef, columns: ColumnInfo[], filter?: RowFilter): CompiledQuery;

@@ -143,6 +143,30 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
     });
 
+    it("incremental identity, rows production committed out of order: one later than the buffer arrives, and one hidden behind a row production purged in the same band", async () => {
+      const values = (ids: number[], note: string) => `INSERT INTO late_rows (id, note) VALUES ${ids.map((i) => `(${i}, '${note}')`).join(", ")}`;
+      const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      for (const side of [db.source, db.target]) await side.exec("CREATE TABLE late_rows (id int NOT NULL PRIMARY KEY, note varchar(20) NOT NULL)");
+      await db.source.exec(values(ids(1, 10), "early"));
+      await db.config([{ name: "late_rows", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
+      expect((await run(["late_rows"])).status).toBe("succeeded");
+      // Ids 11 and 13 are taken by transactions that commit after 14..41 (modelled by inserting them later).
+      await db.source.exec(values([12, ...ids(14, 41)], "fast"));
+      expect((await run(["late_rows"])).status).toBe("succeeded");
+      // 11 is late in the band (6, 11], where UAT has as many rows: 8 was purged in production since.
+      await db.source.exec("DELETE FROM late_rows WHERE id = 8");
+      await db.source.exec(values([11], "late"));
+      await db.source.exec(values([13], "late"));
+      const r = await run(["late_rows"]);
+      expect(r.tables[0].plan?.reason).toContain("widened below the buffer: production has at least 2 row(s) there that UAT lacks");
+      expect(await db.target.rows("SELECT id FROM late_rows WHERE note = 'late' ORDER BY id")).toEqual([[11], [13]]);
+      // UAT keeps the purged row (identity mode never deletes), and the run says its window differs by it.
+      expect(r.tables[0].status).toBe("failed");
+      expect(r.tables[0].error).toContain("production has 34 row(s) in the copied window, UAT 35 after the commit");
+      const all = "SELECT id, note FROM late_rows ORDER BY id";
+      expect(await db.target.rows(all)).toEqual([...(await db.source.rows(all)), [8, "early"]].sort((a, b) => Number(a[0]) - Number(b[0])));
+    });
+
     it("incremental datetime: the buffer window is re-synced, changed recent rows updated, none duplicated", async () => {
       await db.source.exec(db.sql.touchOrders([49_990, 100], "changed"));
       await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "placed_at", incremental_type: "datetime", date_buffer_days: 1 }]);

@@ -373,6 +373,19 @@ export class SqlServerDatabase {
       return [modelChecksum(this.select(m[1], m[2], params).map((r) => columns.map((c) => r[c])))];
     }
     if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+)( WHERE .+)?$/.exec(sql))) return [{ n: String(this.select(m[1], m[2], params).length) }];
+    // Identity mode's bands (compiler bandCounts): per band (lower, upper] of the column, its rows and their sum.
+    if ((m = /^SELECT (CAST\(ISNULL\(SUM\(CASE WHEN .+ AS \[s\d+\]) FROM (\S+)( WHERE .+)?$/s.exec(sql))) {
+      const rows = this.select(m[2], m[3], params);
+      const band = /SUM\(CASE WHEN \[([^\]]+)\] > CAST\(@p(\d+) AS \w+\) AND \[\1\] <= CAST\(@p(\d+) AS \w+\) THEN (CAST\(1 AS bigint\)|CAST\(\[\1\] AS decimal\(38, 0\)\)) ELSE 0 END\), 0\) AS nvarchar\(\d+\)\) AS \[([ns]\d+)\]/g;
+      const out: Row = {};
+      for (const b of m[1].matchAll(band)) {
+        const [lower, upper] = [Number(params[Number(b[2]) - 1]), Number(params[Number(b[3]) - 1])];
+        const inside = rows.map((r) => Number(r[b[1]])).filter((v) => v > lower && v <= upper);
+        out[b[5]] = String(b[4].startsWith("CAST(1") ? inside.length : inside.reduce((a, v) => a + v, 0));
+      }
+      if (!Object.keys(out).length) throw new Error(`model: unreadable bands ${sql}`);
+      return [out];
+    }
     if ((m = /^SELECT CAST\(MAX\(\[([^\]]+)\]\) AS nvarchar\(60\)\) AS \[max\], CAST\(MAX\(\[\1\]\) AS nvarchar\(60\)\) AS \[cutoff\] FROM (\S+)( WHERE .+)?$/s.exec(sql))) {
       const values = this.select(m[2], m[3], params).map((r) => r[m![1]]).filter((v) => v !== null).map(Number);
       const max = values.length ? String(Math.max(...values)) : null;

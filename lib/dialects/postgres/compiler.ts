@@ -77,6 +77,16 @@ export const postgresCompiler: QueryCompiler = {
     const { where, params } = filterSql(filter, bindParam);
     return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };
   },
+  bandCounts(table, column, bounds, filter) {
+    const { where, params } = filterSql(filter, bindParam);
+    const col = quoteIdent(column.name);
+    const bound = (i: number) => bindParam(params.length + i + 1, column);
+    const bands = bounds.slice(1).flatMap((_, i) => {
+      const within = `FILTER (WHERE ${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)})`;
+      return [`(count(*) ${within})::text AS n${i}`, `coalesce(sum(${col}::numeric) ${within}, 0)::text AS s${i}`];
+    });
+    return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${where}`, params: [...params, ...bounds] };
+  },
   estimateRows(table) {
     // A partitioned parent has no rows of its own: add up its partitions. reltuples is -1 until analyzed.
     return {

@@ -150,6 +150,21 @@ export const sqlServerCompiler: QueryCompiler = {
     const w = where(filter);
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
+  bandCounts(table, column, bounds, filter) {
+    const w = where(filter);
+    const col = quoteIdent(column.name);
+    const bound = (i: number) => scopeParam(w.params.length + i + 1, column);
+    // ELSE 0, not NULL: an aggregate that skips NULLs sends warning 8153 with its answer. decimal(38, 0): a band of
+    // bigint ids sums past bigint.
+    const bands = bounds.slice(1).flatMap((_, i) => {
+      const within = `${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)}`;
+      return [
+        `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(1 AS bigint) ELSE 0 END), 0) AS nvarchar(20)) AS [n${i}]`,
+        `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(${col} AS decimal(38, 0)) ELSE 0 END), 0) AS nvarchar(40)) AS [s${i}]`,
+      ];
+    });
+    return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${w.sql}`, params: [...w.params, ...bounds.map((b) => paramText(b, column))] };
+  },
   estimateRows(table) {
     // Row counts the storage engine keeps per partition (heap or clustered index): no scan.
     return {

@@ -18,6 +18,7 @@ import { notKept } from "../uat-rows";
 import { countChangedInUat, productionWatermark, watermarkNow, type Watermark } from "../watermark";
 import { lastValueOf } from "../last-watermark";
 import { lateRowsBelow } from "../late-rows";
+import { smallestOfAll } from "../../dialects/integer-range";
 import { holdChangedRows, productionWindow, upsertWindow } from "../uat-changes";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
@@ -36,16 +37,21 @@ export const DEFAULT_IDENTITY_BUFFER = 10_000;
 
 const identityBuffer = (ctx: TableContext) => ctx.config.identity_buffer ?? DEFAULT_IDENTITY_BUFFER;
 
-/** Identity mode reads above this (exclusive): the buffer below the watermark; null: everything (empty target). */
+/** Identity mode reads above this (exclusive): the buffer below the watermark; null: everything (an empty target, or
+ *  a buffer reaching below the column type's smallest value). */
 function identityFloor(ctx: TableContext, wm: Watermark): string | null {
   if (wm.max === null) return null;
-  const whole = wm.max.replace(/\..*$/, "");
-  return (BigInt(whole) - BigInt(identityBuffer(ctx))).toString();
+  const floor = BigInt(wm.max.replace(/\..*$/, "")) - BigInt(identityBuffer(ctx));
+  const smallest = smallestOfAll([wm.pair.source, wm.pair.target]);
+  return smallest !== null && floor < smallest ? null : floor.toString();
 }
 
 function incrementalFilter(ctx: TableContext, wm: Watermark): ColumnFilter | undefined {
   if (wm.max === null) return undefined; // no production rows yet: everything is new
-  if (ctx.config.incremental_type === "identity") return { kind: "greater", column: wm.pair.source, value: identityFloor(ctx, wm)! };
+  if (ctx.config.incremental_type === "identity") {
+    const floor = identityFloor(ctx, wm);
+    return floor === null ? undefined : { kind: "greater", column: wm.pair.source, value: floor };
+  }
   return { kind: "atLeast", column: wm.pair.source, value: wm.cutoff! };
 }
 
@@ -94,8 +100,10 @@ export const simpleCopy: StrategyImpl = {
     if (late && filter?.kind === "greater") filter = { ...filter, value: late.floor };
     if (wm.max === null) reason += `, no production rows in the target: copying everything${ctx.dialect.updatesStatisticsOnQuery ? "" : ", then analysing the table"}`;
     else if (identity) {
-      const widened = late ? `; widened below the buffer: production has ${late.missing} row(s) there that UAT lacks (committed after higher ids, or deleted in UAT)` : "";
-      reason += `, re-reading ids above ${filter && "value" in filter ? filter.value : ""} (identity_buffer ${buffer} below the watermark ${wm.max}${widened}) and loading them by key`;
+      const widened = late ? `; widened below the buffer: production has ${late.atLeast ? "at least " : ""}${late.missing} row(s) there that UAT lacks (committed after higher ids, or deleted in UAT)` : "";
+      reason += filter
+        ? `, re-reading ids above ${"value" in filter ? filter.value : ""} (identity_buffer ${buffer} below the watermark ${wm.max}${widened}) and loading them by key`
+        : `, re-reading every id (identity_buffer ${buffer} below the watermark ${wm.max} reaches below the column type's smallest value) and loading them by key`;
     }
     else {
       const how = keyOf(ctx)
