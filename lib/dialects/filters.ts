@@ -24,6 +24,12 @@ function condition(filter: RowFilter, quote: (name: string) => string, bind: (va
       return `(${filter.sql})`;
     case "notMatching":
       return `CASE WHEN (${filter.sql}) THEN 1 ELSE 0 END = 0`;
+    case "unstaged": {
+      // The outer table by its full name: the statement reading it gives it no alias.
+      const full = (t: { schema: string; name: string }) => `${quote(t.schema)}.${quote(t.name)}`;
+      const match = filter.key.map((k) => `uat_refresh_stage.${quote(k)} = ${full(filter.table)}.${quote(k)}`).join(" AND ");
+      return `NOT EXISTS (SELECT 1 FROM ${full(filter.staging)} AS uat_refresh_stage WHERE ${match})`;
+    }
     case "all":
       return filter.filters.length ? filter.filters.map((f) => `(${condition(f, quote, bind)})`).join(" AND ") : "1 = 1";
     case "any":

@@ -307,6 +307,8 @@ export type RowFilter =
   /** Rows an admin-written predicate (checked by lib/dialects/expression) holds for / does not hold for (NULL: not). */
   | { kind: "matching"; sql: string }
   | { kind: "notMatching"; sql: string }
+  /** Rows of `table` (the statement's own, unaliased) whose `key` the table `staging` has no row of. */
+  | { kind: "unstaged"; table: TableRef; staging: TableRef; key: string[] }
   /** Every filter holds. */
   | { kind: "all"; filters: RowFilter[] }
   /** At least one holds. */

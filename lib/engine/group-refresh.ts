@@ -13,7 +13,7 @@ import { keyOf, mergeKey } from "./merge-key";
 import { stageAndUpsert } from "./upsert";
 import type { TablePlan } from "./strategies/types";
 import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
-import { sourceChecksum, targetSide, verifyAgainst, type Checksum, type Verification } from "./verify";
+import { changedInUat, IDENTITY_LEFT_OUT, leftBehind, sourceChecksum, targetSide, verifyAgainst, type LeftOut, type Checksum, type Verification } from "./verify";
 import { holdChangedRows, productionWindow, upsertWindow, type HeldRows } from "./uat-changes";
 import { sourceMaxOf } from "./watermark";
 
@@ -39,6 +39,8 @@ export interface MemberResult {
   /** Date windows: production's rows UAT changed and kept (left out of the verification), and production's max as
    *  the group's snapshot read it (the watermark the refresh leaves). */
   uat?: Checksum;
+  /** Appended members: rows production deleted since they were copied, kept (left out of the verification). */
+  leftOut?: LeftOut;
   copiedUpTo?: string | null;
 }
 
@@ -70,10 +72,11 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<s
 }
 
 /** An appended member (identity mode): its re-read window and new rows upserted by key. */
-async function appendByKey(g: GroupMember): Promise<number> {
+async function appendByKey(g: GroupMember): Promise<MemberResult> {
   const staged = await stageAndUpsert(g.ctx, g.plan.sourceQuery);
+  const left = g.plan.filter && (await leftBehind(g.ctx, g.plan.filter, staged.unstaged));
   await staged.drop();
-  return staged.counts.read;
+  return { rows: staged.counts.read, leftOut: left && { rows: left, what: IDENTITY_LEFT_OUT } };
 }
 
 /** `all`: the group's members in load order; `referencing`: every key that references any member. */
@@ -119,7 +122,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
           checkAborted(m.ctx);
           m.ctx.progress.phase("loading", { message: byKey.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
           if (byKey.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [], results)]);
-          else if (m.member.kind === "append") results.set(m.member.name, { rows: await appendByKey(m) });
+          else if (m.member.kind === "append") results.set(m.member.name, await appendByKey(m));
           else {
             const rows = await copyRows(m.ctx, m.plan.sourceQuery);
             results.set(m.member.name, { rows, uat: await held.get(m.member.name)?.settle() });
@@ -169,7 +172,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
     const r = results.get(m.member.name);
     if (side && r) {
       m.ctx.progress.phase("verifying");
-      r.verification = await verifyAgainst(m.ctx, side.source, m.plan.filter, side.inTransaction, r.uat);
+      r.verification = await verifyAgainst(m.ctx, side.source, m.plan.filter, side.inTransaction, r.leftOut ?? changedInUat(r.uat));
     }
   }
   return results;

@@ -66,6 +66,8 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
   const counts: UpsertCounts = { read, updated, inserted, last };
   return {
     counts,
+    /** The target's rows whose key the staged rows lack (until `drop`). */
+    unstaged: { kind: "unstaged", table: ctx.targetTable, staging, key } satisfies RowFilter,
     /** Deletes what the source no longer has (merges only): `kept` are the rows gone from the source that stay
      *  because rows outside the refresh still reference them (rows a keep rule names are UAT's, not counted). */
     async finishMerge(): Promise<{ deleted: number; kept: number }> {

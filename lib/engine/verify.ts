@@ -16,6 +16,8 @@ export interface Verification {
   rows: number;
   /** What was compared, or how the sides differ. */
   detail: string;
+  /** Rows of the target's side left out as not production's copy (said in `detail`). */
+  leftOut?: { rows: number; what: string };
 }
 
 /** The columns whose values must be equal on both sides, and the ones left out (said in the result). */
@@ -58,8 +60,22 @@ export function sourceChecksumQuery(ctx: TableContext, filter: RowFilter): Compi
 /** The target's production rows (in `window`), as the session sees them now; `on`: a staging table of the target's
  *  shape instead (the rows a switch is about to put in). */
 export function targetChecksum(ctx: TableContext, window?: ColumnFilter, on?: TableRef): Promise<Checksum> {
+  return checksum(ctx, "target", compared(ctx).target, targetRows(ctx, window), on);
+}
+
+function targetRows(ctx: TableContext, window?: ColumnFilter): RowFilter | undefined {
   const targetWindow = window && { ...window, column: columnPair(ctx, window.column.name).target };
-  return checksum(ctx, "target", compared(ctx).target, both(targetWindow, productionRows(ctx.uat)), on);
+  return both(targetWindow, productionRows(ctx.uat));
+}
+
+/** What identity mode's left-out rows are, as the verification says it. */
+export const IDENTITY_LEFT_OUT = "production deleted since they were copied (identity mode never deletes)";
+
+/** Identity mode: the target's production rows in `window` whose key the page's staged rows lack (rows production
+ *  deleted since they were copied: identity mode adds and updates, never deletes). Read before the staging table
+ *  goes; left out of the target's side, and said. Undefined for a table that is not verified. */
+export async function leftBehind(ctx: TableContext, window: ColumnFilter, unstaged: RowFilter): Promise<Checksum | undefined> {
+  return verifying(ctx) ? checksum(ctx, "target", compared(ctx).target, both(targetRows(ctx, window), unstaged)) : undefined;
 }
 
 /** The target's side, read inside the refresh's transaction when post-refresh steps change the table before its
@@ -77,14 +93,29 @@ export function unitsVerified(units: { label: string; verification?: Verificatio
   if (failed) return { ...failed.verification, detail: `${failed.label}: ${failed.verification.detail}` };
   const rows = done.reduce((n, u) => n + u.verification.rows, 0);
   const unverified = units.length - done.length;
-  return { ok: true, rows, detail: `verified: ${rows} row(s) in ${done.length} ${what}, counts and checksums equal${unverified ? ` (${unverified} more not verified)` : ""}` };
+  const left = new Map<string, number>();
+  for (const u of done) if (u.verification.leftOut) left.set(u.verification.leftOut.what, (left.get(u.verification.leftOut.what) ?? 0) + u.verification.leftOut.rows);
+  const leftOut = [...left].map(([why, n]) => `, ${n} row(s) ${why} left out`).join("");
+  return { ok: true, rows, detail: `verified: ${rows} row(s) in ${done.length} ${what}, counts and checksums equal${leftOut}${unverified ? ` (${unverified} more not verified)` : ""}` };
+}
+
+/** Rows of the target's window left out of its side, and what they are (said in the result). */
+export interface LeftOut {
+  rows: Checksum;
+  what: string;
+}
+
+/** Production's rows of the window UAT changed since the last refresh, and keeps (lib/engine/uat-changes). */
+export function changedInUat(rows: Checksum | undefined): LeftOut | undefined {
+  return rows && { rows, what: "UAT changed since the last refresh" };
 }
 
 /** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified).
- *  `uat`: rows of the window that are UAT's (production's rows UAT changed and kept), left out of the target's side. */
-export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: ColumnFilter, inTransaction?: Checksum, uat?: Checksum): Promise<Verification | undefined> {
+ *  `left`: rows of the window that are not production's copy (production's rows UAT changed and kept, rows production
+ *  deleted that identity mode keeps), left out of the target's side. */
+export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: ColumnFilter, inTransaction?: Checksum, left?: LeftOut): Promise<Verification | undefined> {
   if (!source) return undefined;
-  return compare(ctx, source, withoutChecksum(inTransaction ?? (await targetChecksum(ctx, window)), uat), window, !!inTransaction, uat?.rows);
+  return compare(ctx, source, withoutChecksum(inTransaction ?? (await targetChecksum(ctx, window)), left?.rows), window, !!inTransaction, left);
 }
 
 export type PendingChecksum = Promise<PromiseSettledResult<Checksum | undefined>>;
@@ -111,12 +142,13 @@ export async function verifyPending(ctx: TableContext, pending: PendingChecksum,
   return compare(ctx, source.value, inTransaction ?? target!.value, window, !!inTransaction);
 }
 
-function compare(ctx: TableContext, source: Checksum, target: Checksum, window: ColumnFilter | undefined, inTransaction: boolean, uatRows = 0): Verification {
+function compare(ctx: TableContext, source: Checksum, target: Checksum, window: ColumnFilter | undefined, inTransaction: boolean, left?: LeftOut): Verification {
   const cols = compared(ctx);
   const when = inTransaction ? `, read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "";
-  const uat = uatRows ? `, ${uatRows} row(s) UAT changed since the last refresh left out` : "";
+  const uat = left?.rows.rows ? `, ${left.rows.rows} row(s) ${left.what} left out` : "";
   const scope = `${window ? "the copied window" : "the whole table"}${cols.left.length ? `, ${cols.left.join(", ")} counted only (masked, kept or typed differently)` : ""}${uat}${when}`;
   if (target.rows !== source.rows) return { ok: false, rows: target.rows, detail: `production has ${source.rows} row(s) in ${scope.split(",")[0]}, UAT ${target.rows} after the commit` };
   if (cols.source.length && target.sum !== source.sum) return { ok: false, rows: target.rows, detail: `${target.rows} row(s) on both sides, but their values differ (checksums of ${scope})` };
-  return { ok: true, rows: target.rows, detail: `verified: ${target.rows} row(s), counts and checksums equal (${scope})` };
+  const leftOut = left?.rows.rows ? { leftOut: { rows: left.rows.rows, what: left.what } } : {};
+  return { ok: true, rows: target.rows, detail: `verified: ${target.rows} row(s), counts and checksums equal (${scope})`, ...leftOut };
 }

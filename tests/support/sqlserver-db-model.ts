@@ -401,9 +401,18 @@ export class SqlServerDatabase {
 
   /** The rows the compiler's WHERE selects (see `holds`). */
   private select(name: string, where: string | undefined, params: readonly unknown[]): Row[] {
-    const rows = this.table(name).rows;
+    let rows = this.table(name).rows;
     if (!where) return rows;
-    return rows.filter((r) => holds(where.replace(/^ WHERE /, ""), r, params));
+    let text = where.replace(/^ WHERE /, "");
+    // The `unstaged` filter (lib/dialects/filters): rows whose key the staging table has no row of.
+    const unstaged = /(?: AND )?\(?NOT EXISTS \(SELECT 1 FROM (\S+) AS uat_refresh_stage WHERE ([^)]+)\)\)?/.exec(text);
+    if (unstaged) {
+      text = text.replace(unstaged[0], "");
+      const key = [...unstaged[2].matchAll(/uat_refresh_stage\.\[([^\]]+)\]/g)].map((k) => k[1]);
+      const staged = this.table(unstaged[1]).rows;
+      rows = rows.filter((r) => !staged.some((x) => key.every((k) => same(x[k], r[k]))));
+    }
+    return text ? rows.filter((r) => holds(text, r, params)) : rows;
   }
 
   exportRows(sql: string, params: readonly unknown[]): Value[][] {

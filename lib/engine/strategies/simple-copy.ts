@@ -7,7 +7,7 @@ import { checkAborted, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
-import { sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
+import { changedInUat, IDENTITY_LEFT_OUT, leftBehind, sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
 import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
@@ -238,20 +238,21 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
           const triggersBack = await suspendTriggers(ctx);
           const filter: ColumnFilter | undefined = cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor };
           const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter, wm.pair.source.name, ctx.batchSize), { cursor: column });
+          const window: ColumnFilter | undefined = staged.counts.last === null ? undefined : { kind: "upTo", column: wm.pair.source, after: cursor, upTo: staged.counts.last };
+          const left = window && (await leftBehind(ctx, window, staged.unstaged));
           await staged.drop();
           if (staged.counts.read) await resyncGenerators(ctx);
           await triggersBack();
-          const window: ColumnFilter | undefined = staged.counts.last === null ? undefined : { kind: "upTo", column: wm.pair.source, after: cursor, upTo: staged.counts.last };
           const source = window && (await sourceChecksum(ctx, window));
           const target = window && (await targetSide(ctx, window));
-          return { ...staged.counts, window, source, target };
+          return { ...staged.counts, window, source, target, left };
         }),
       ),
     );
     read += page.read;
     written += page.updated + page.inserted;
     ctx.progress.commitUnit(page.updated + page.inserted);
-    if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.source && (await verifyAgainst(ctx, page.source, page.window, page.target)) });
+    if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.source && (await verifyAgainst(ctx, page.source, page.window, page.target, page.left && { rows: page.left, what: IDENTITY_LEFT_OUT })) });
     if (page.read === ctx.batchSize) await failpoint("between-batches");
     if (page.read < ctx.batchSize || page.last === null) {
       if (wm.max === null && written) await analyzeFirstLoad(ctx);
@@ -293,7 +294,7 @@ async function dateResync(ctx: TableContext): Promise<Moved> {
     ),
   );
   if (source) ctx.progress.phase("verifying");
-  return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target, uat), copiedUpTo };
+  return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target, changedInUat(uat)), copiedUpTo };
 }
 
 async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {
