@@ -39,7 +39,8 @@ export interface MemberResult {
   /** Date windows: production's rows UAT changed and kept (left out of the verification), and production's max as
    *  the group's snapshot read it (the watermark the refresh leaves). */
   uat?: Checksum;
-  /** Appended members: rows production deleted since they were copied, kept (left out of the verification). */
+  /** Appended members: rows UAT holds under production's ids that production does not (deleted there since they
+   *  were copied), kept: left out of the verification. */
   leftOut?: LeftOut;
   copiedUpTo?: string | null;
 }

@@ -69,7 +69,7 @@ function targetRows(ctx: TableContext, window?: ColumnFilter): RowFilter | undef
 }
 
 /** What identity mode's left-out rows are, as the verification says it. */
-export const IDENTITY_LEFT_OUT = "production deleted since they were copied (identity mode never deletes)";
+export const IDENTITY_LEFT_OUT = "UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes)";
 
 /** Identity mode: the target's production rows in `window` whose key the page's staged rows lack (rows production
  *  deleted since they were copied: identity mode adds and updates, never deletes). Read before the staging table

@@ -162,7 +162,7 @@ for (const engine of engines) {
       expect(await db.target.rows("SELECT id FROM late_rows WHERE note = 'late' ORDER BY id")).toEqual([[11], [13]]);
       // UAT keeps the purged row (identity mode never deletes): production's rows verified, that one left out and said.
       expect(r.tables[0].status, r.tables[0].error).toBe("succeeded");
-      expect(r.tables[0].outcome?.verification?.detail).toContain("verified: 34 row(s) in 1 committed batch(es), counts and checksums equal, 1 row(s) production deleted since they were copied (identity mode never deletes) left out");
+      expect(r.tables[0].outcome?.verification?.detail).toContain("verified: 34 row(s) in 1 committed batch(es), counts and checksums equal, 1 row(s) UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes) left out");
       const all = "SELECT id, note FROM late_rows ORDER BY id";
       expect(await db.target.rows(all)).toEqual([...(await db.source.rows(all)), [8, "early"]].sort((a, b) => Number(a[0]) - Number(b[0])));
     });

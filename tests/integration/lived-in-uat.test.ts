@@ -208,7 +208,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     // The late row arrives; the purged row UAT keeps is left out of the verification, and said.
     const second = await run(["voucher"]);
     expect(second.status, second.t.error).toBe("succeeded");
-    expect(second.t.outcome?.verification?.detail).toContain("1 row(s) production deleted since they were copied (identity mode never deletes) left out");
+    expect(second.t.outcome?.verification?.detail).toContain("1 row(s) UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes) left out");
     expect((await env.target.query("SELECT note FROM voucher WHERE id = 11")).rows).toEqual([{ note: "slow" }]);
     // Production's rows all there; UAT's extra is the row production purged (identity mode never deletes).
     expect(await fingerprint(env.target, "voucher", { where: "id <> 9" })).toEqual(await fingerprint(env.source, "voucher"));
@@ -224,7 +224,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     await env.source.query("DELETE FROM parcel WHERE id = 25; UPDATE parcel SET note = 'changed' WHERE id = 28; INSERT INTO parcel VALUES (31, 'p31')");
     const r = await run(["parcel"]);
     expect(r.status, r.t.error).toBe("succeeded");
-    expect(r.t.outcome?.verification?.detail).toContain("verified: 10 row(s) in 2 committed batch(es), counts and checksums equal, 1 row(s) production deleted since they were copied (identity mode never deletes) left out");
+    expect(r.t.outcome?.verification?.detail).toContain("verified: 10 row(s) in 2 committed batch(es), counts and checksums equal, 1 row(s) UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes) left out");
     expect((await env.target.query("SELECT id, note FROM parcel WHERE id IN (25, 28, 31) ORDER BY id")).rows).toEqual([{ id: 25, note: "p25" }, { id: 28, note: "changed" }, { id: 31, note: "p31" }]);
     // A value UAT's copy lost would still fail: here the left-out row is UAT's own copy of a deleted one, nothing else.
     expect(await fingerprint(env.target, "parcel", { where: "id <> 25" })).toEqual(await fingerprint(env.source, "parcel"));
@@ -240,7 +240,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     const r = await run(["crate", "crate_item"]);
     expect(r.status, r.tables.map((t) => t.error ?? "").join()).toBe("succeeded");
     const item = r.tables.find((t) => t.table === "crate_item")!;
-    expect(item.outcome?.verification?.detail).toContain("1 row(s) production deleted since they were copied (identity mode never deletes) left out");
+    expect(item.outcome?.verification?.detail).toContain("1 row(s) UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes) left out");
     expect(await ids(env.target, "crate_item")).toEqual([...(await ids(env.source, "crate_item")), "25"].sort((a, b) => Number(a) - Number(b)));
   });
 
