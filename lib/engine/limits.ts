@@ -8,6 +8,10 @@ export const EXACT_COUNT_LIMIT = 1_000_000;
  *  this small on disk; a count of anything bigger is a scan a dashboard must never cause. */
 export const UNKNOWN_STATS_MAX_SCAN_BYTES = 64 * 1024 * 1024;
 
+/** Values asked of a server in one question (a lookup by key: key width × keys): SQL Server takes at most 2,100
+ *  parameters in a request (error 8003, "Maximum capacity specifications for SQL Server"). */
+export const PARAMETERS_PER_QUESTION = 2000;
+
 export interface RowFigure {
   /** null: not known without a scan, and nothing else knows it. */
   rows: number | null;

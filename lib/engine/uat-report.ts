@@ -9,11 +9,10 @@ import { RefreshError } from "./errors";
 import { keyOf } from "./merge-key";
 import type { TablePlan } from "./strategies/types";
 import { both, keptRows, notKept } from "./uat-rows";
+import { PARAMETERS_PER_QUESTION } from "./limits";
 
 /** Kept rows checked against production's keys at most (beyond: said in the plan, not checked). */
 export const KEPT_CHECK_LIMIT = 100_000;
-/** Keys looked up in production per query (a few parameters each; SQL Server takes at most 2,100). */
-const LOOKUP_BATCH = 200;
 const LOOKUP_FAMILIES = new Set(["integer", "text", "decimal"]);
 
 const countOf = async (ctx: TableContext, role: "source" | "target", table: TableContext["targetTable"], filter?: RowFilter) =>
@@ -64,22 +63,21 @@ async function refuseKeptCollisions(ctx: TableContext, kept: number): Promise<st
   const rows = await ctx.sessions.target.query<Record<string, unknown>>(
     ctx.dialect.compiler.selectRows(ctx.targetTable, pairs.map((p) => p.target), keptRows(ctx.uat), undefined, KEPT_CHECK_LIMIT),
   );
-  for (let i = 0; i < rows.length; i += LOOKUP_BATCH) {
-    const batch = rows.slice(i, i + LOOKUP_BATCH);
-    const equal = (row: Record<string, unknown>): RowFilter => ({
-      kind: "all",
-      filters: pairs.map((p) => ({ kind: "equals", column: p.source as ColumnInfo, value: String(row[p.target.name]) })),
-    });
-    const usable = batch.filter((row) => pairs.every((p) => row[p.target.name] !== null && row[p.target.name] !== undefined));
+  // As many kept keys per question as the parameters allow; production answers with the keys it also has.
+  const perQuestion = Math.max(1, Math.floor(PARAMETERS_PER_QUESTION / pairs.length));
+  const equal = (row: Record<string, unknown>): RowFilter => ({
+    kind: "all",
+    filters: pairs.map((p) => ({ kind: "equals", column: p.source as ColumnInfo, value: String(row[p.target.name]) })),
+  });
+  for (let i = 0; i < rows.length; i += perQuestion) {
+    const usable = rows.slice(i, i + perQuestion).filter((row) => pairs.every((p) => row[p.target.name] !== null && row[p.target.name] !== undefined));
     if (!usable.length) continue;
-    if (!(await countOf(ctx, "source", ctx.sourceTable, { kind: "any", filters: usable.map(equal) }))) continue;
-    // Name one: the first kept row production has.
-    for (const row of usable)
-      if (await countOf(ctx, "source", ctx.sourceTable, equal(row)))
-        throw new RefreshError(
-          `${displayName(ctx.targetTable)}: keep_rows (${ctx.config.keep_rows}) keeps a row whose key production also has (${key.map((k) => `${k} = ${String(row[k])}`).join(", ")}): the refresh would overwrite it or fail on its key. Narrow the rule (e.g. to UAT's id range) or remove the row`,
-          { field: "keep_rows" },
-        );
+    const [shared] = await ctx.sessions.source.query<Record<string, string>>(ctx.dialect.compiler.keyValues(ctx.sourceTable, pairs.map((p) => p.source), { kind: "any", filters: usable.map(equal) }));
+    if (shared)
+      throw new RefreshError(
+        `${displayName(ctx.targetTable)}: keep_rows (${ctx.config.keep_rows}) keeps a row whose key production also has (${key.map((k, j) => `${k} = ${shared[`k${j}`]}`).join(", ")}): the refresh would overwrite it or fail on its key. Narrow the rule (e.g. to UAT's id range) or remove the row`,
+        { field: "keep_rows" },
+      );
   }
   return undefined;
 }

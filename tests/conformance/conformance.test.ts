@@ -498,6 +498,13 @@ for (const engine of engines) {
         expect(await db.target.rows(PRODUCTION)).toEqual(await db.source.rows(PRODUCTION));
         expect(await testerIds()).toEqual(testers);
         expect(await db.target.scalar(db.sql.uatIndexPresent)).toBe("1");
+
+        // A tester claims one of production's rows: the keep rule now names a key production also has, and the dry run
+        // refuses, naming it (production asked for the kept keys at once, as many per question as parameters allow).
+        await db.target.exec("UPDATE tickets SET owner = 'tester' WHERE id = 7");
+        const claimed = await runRefresh(db.env.db, db.env.metaUrl, { trigger: "cli", triggeredBy: "conformance", tables: ["tickets"], dryRun: true });
+        expect(claimed.tables[0].error).toContain("keeps a row whose key production also has (id = 7)");
+        await db.target.exec("UPDATE tickets SET owner = 'prod' WHERE id = 7");
       });
 
       it("a lived-in UAT by date: a tester's future-dated row neither moves the window nor is deleted by it", async () => {

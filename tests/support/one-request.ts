@@ -9,6 +9,8 @@
 import type { Readable } from "node:stream";
 import { RequestError } from "tedious";
 
+const MAX_PARAMETERS = 2100;
+
 export class OneRequestAtATime {
   private current: string | null = null;
 
@@ -22,6 +24,15 @@ export class OneRequestAtATime {
     } finally {
       this.current = null;
     }
+  }
+
+  /** A statement with its parameters: refused as SQL Server refuses more than 2,100 parameters in one request
+   *  ("Maximum capacity specifications for SQL Server", parameters per procedure, which sp_executesql is; error
+   *  8003, "The incoming request has too many parameters. The server supports a maximum of 2100 parameters."). */
+  send<T>(q: { sql: string; params: readonly unknown[] }, fn: () => T | Promise<T>): Promise<T> {
+    if (q.params.length > MAX_PARAMETERS)
+      return Promise.reject(new RequestError(`The incoming request has too many parameters. The server supports a maximum of ${MAX_PARAMETERS} parameters. Reduce the number of parameters and resend the request. (model: ${q.params.length} sent)`, "EREQUEST"));
+    return this.run(q.sql, fn);
   }
 
   /** A streaming request: busy until its rows have been read to the end (or the stream is torn down). */

@@ -483,12 +483,12 @@ export function databaseSession(db: SqlServerDatabase, role: "source" | "target"
       return { keys: [`model|${role}`], version: "model", database: role };
     },
     query: <R>(c: CompiledQuery) =>
-      wire.run(c.sql, () => {
+      wire.send(c, () => {
         write(c.sql);
         return db.run(c.sql, c.params) as R[];
       }),
     execute: (c: CompiledQuery) =>
-      wire.run(c.sql, () => {
+      wire.send(c, () => {
         write(c.sql);
         db.run(c.sql, c.params);
       }),

@@ -565,8 +565,8 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     },
     // The driver probes with statements of its own on the session (lib/dialects/sqlserver/driver.ts capabilities).
     capabilities: () => wire.run("BEGIN TRANSACTION; CREATE TABLE [uat_refresh_probe_a] ...; ROLLBACK", () => can),
-    query: <R>(q: CompiledQuery) => wire.run(q.sql, () => queryRows<R>(q)),
-    execute: (q) => wire.run(q.sql, () => {
+    query: <R>(q: CompiledQuery) => wire.send(q, () => queryRows<R>(q)),
+    execute: (q) => wire.send(q, () => {
       if (!(model instanceof SqlServerModel)) throw new Error(`model: the ${role} is read-only here: ${q.sql}`);
       model.execute(q.sql, q.params);
     }),
