@@ -20,7 +20,7 @@ const TABLES: TableRef[] = [
   { schema: "dbo", name: "tâble_表" },
 ];
 
-function filters(column: ColumnInfo): (RowFilter | undefined)[] {
+function filters(column: ColumnInfo, table: TableRef = TABLES[0]): (RowFilter | undefined)[] {
   const range = { kind: "range", column, lower: "20250101", upper: "20250102" } as const;
   return [
     undefined, { kind: "greater", column, value: "1" }, { kind: "atLeast", column, value: "2025-01-01" }, range,
@@ -28,6 +28,8 @@ function filters(column: ColumnInfo): (RowFilter | undefined)[] {
     { kind: "slice", column, lower: null, upper: "100", nulls: true },
     { kind: "slice", column, lower: "100", upper: "200", nulls: false, within: range },
     { kind: "slice", column, lower: "200", upper: null, nulls: false },
+    // identity mode: a batch's rows its staging table lacks, inside the batch's window
+    { kind: "all", filters: [{ kind: "upTo", column, after: "10", upTo: "20" }, { kind: "unstaged", table, staging: { schema: table.schema, name: `${table.name}__uat_merge` }, key: [column.name, "id"] }] },
   ];
 }
 
@@ -38,8 +40,9 @@ function statements() {
     for (const column of COLUMNS) {
       for (const buffer of [0, 3]) out.push(c.watermark(t, column, buffer).sql);
       out.push(c.keyHistogram(t, column).sql, c.keyBounds(t, column).sql, c.keyBounds(t, column, filters(column)[3]).sql);
-      for (const f of filters(column)) {
+      for (const f of filters(column, t)) {
         out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql, c.checksum(t, COLUMNS, f).sql, c.checksum(t, [], f).sql);
+        out.push(c.bandCounts(t, column, ["-30", "-20", "-10", "0"], f).sql);
         if (f) out.push(c.deleteRows(t, f).sql);
         for (const [orderBy, limit] of [[undefined, undefined], [column.name, undefined], [column.name, 50000]] as const) out.push(c.selectRows(t, COLUMNS, f, orderBy, limit).sql);
         // a masking `sql` rule: the source evaluates the expression in the column's place
