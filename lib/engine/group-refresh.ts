@@ -13,7 +13,7 @@ import { keyOf, mergeKey } from "./merge-key";
 import { stageAndUpsert } from "./upsert";
 import type { TablePlan } from "./strategies/types";
 import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
-import { changedInUat, IDENTITY_LEFT_OUT, leftBehind, sourceChecksum, targetSide, verifyAgainst, type LeftOut, type Checksum, type Verification } from "./verify";
+import { changedInUat, leftBehind, sourceChecksum, targetSide, verifyAgainst, type LeftOut, type Checksum, type Verification } from "./verify";
 import { holdChangedRows, productionWindow, upsertWindow, type HeldRows } from "./uat-changes";
 import { sourceMaxOf } from "./watermark";
 
@@ -75,9 +75,9 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<s
 /** An appended member (identity mode): its re-read window and new rows upserted by key. */
 async function appendByKey(g: GroupMember): Promise<MemberResult> {
   const staged = await stageAndUpsert(g.ctx, g.plan.sourceQuery);
-  const left = g.plan.filter && (await leftBehind(g.ctx, g.plan.filter, staged.unstaged));
+  const leftOut = g.plan.filter && (await leftBehind(g.ctx, g.plan.filter, staged.unstaged));
   await staged.drop();
-  return { rows: staged.counts.read, leftOut: left && { rows: left, what: IDENTITY_LEFT_OUT } };
+  return { rows: staged.counts.read, leftOut };
 }
 
 /** `all`: the group's members in load order; `referencing`: every key that references any member. */

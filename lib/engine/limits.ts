@@ -12,6 +12,9 @@ export const UNKNOWN_STATS_MAX_SCAN_BYTES = 64 * 1024 * 1024;
  *  parameters in a request (error 8003, "Maximum capacity specifications for SQL Server"). */
 export const PARAMETERS_PER_QUESTION = 2000;
 
+/** Keys of `width` columns asked at once within PARAMETERS_PER_QUESTION (at least one). */
+export const keysPerQuestion = (width: number) => Math.max(1, Math.floor(PARAMETERS_PER_QUESTION / width));
+
 export interface RowFigure {
   /** null: not known without a scan, and nothing else knows it. */
   rows: number | null;

@@ -12,7 +12,7 @@ import { keyOf } from "./merge-key";
 import { targetChecksum, verifying } from "./verify";
 import { changedInUat } from "./watermark";
 import { stageAndUpsert } from "./upsert";
-import { PARAMETERS_PER_QUESTION } from "./limits";
+import { keysPerQuestion } from "./limits";
 
 /** Production's rows of the target inside the window (`filter`, the plan's, on the source's column; none: the whole
  *  table): not UAT's id range, not kept by rule. */
@@ -43,7 +43,6 @@ export async function upsertWindow(ctx: TableContext, query: CompiledQuery, filt
   return { staged, uat: parts.length ? addChecksums(parts) : undefined };
 }
 
-
 /**
  * Rows UAT changed before the last refresh (kept then, as UAT has them) whose date lies below where that refresh left
  * production's rows but inside this window's buffer: in the window, yet production's row, older, is not. They look
@@ -63,7 +62,7 @@ async function keepEarlierChanges(ctx: TableContext, staging: TableRef, scope: R
   // Undefined where the server does not count (NOCOUNT): then the pages say.
   if ((await target.execute(collect)) === 0) return void (await target.execute(rel.dropMergeStaging(asked)));
   await target.execute(index);
-  const perPage = Math.max(1, Math.floor(PARAMETERS_PER_QUESTION / pairs.length));
+  const perPage = keysPerQuestion(pairs.length);
   const columns = [...ctx.columns.map((c) => c.target), ...ctx.uatOnly].map((c) => c.name);
   const parts: Checksum[] = [];
   for (let after = 0; ; after += perPage) {

@@ -9,7 +9,7 @@ import { RefreshError } from "./errors";
 import { keyOf } from "./merge-key";
 import type { TablePlan } from "./strategies/types";
 import { both, keptRows, notKept } from "./uat-rows";
-import { PARAMETERS_PER_QUESTION } from "./limits";
+import { keysPerQuestion } from "./limits";
 
 /** Kept rows checked against production's keys at most (beyond: said in the plan, not checked). */
 export const KEPT_CHECK_LIMIT = 100_000;
@@ -64,7 +64,7 @@ async function refuseKeptCollisions(ctx: TableContext, kept: number): Promise<st
     ctx.dialect.compiler.selectRows(ctx.targetTable, pairs.map((p) => p.target), keptRows(ctx.uat), undefined, KEPT_CHECK_LIMIT),
   );
   // As many kept keys per question as the parameters allow; production answers with the keys it also has.
-  const perQuestion = Math.max(1, Math.floor(PARAMETERS_PER_QUESTION / pairs.length));
+  const perQuestion = keysPerQuestion(pairs.length);
   const equal = (row: Record<string, unknown>): RowFilter => ({
     kind: "all",
     filters: pairs.map((p) => ({ kind: "equals", column: p.source as ColumnInfo, value: String(row[p.target.name]) })),

@@ -69,13 +69,14 @@ function targetRows(ctx: TableContext, window?: ColumnFilter): RowFilter | undef
 }
 
 /** What identity mode's left-out rows are, as the verification says it. */
-export const IDENTITY_LEFT_OUT = "UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes)";
+const IDENTITY_LEFT_OUT = "UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes)";
 
 /** Identity mode: the target's production rows in `window` whose key the page's staged rows lack (rows production
  *  deleted since they were copied: identity mode adds and updates, never deletes). Read before the staging table
  *  goes; left out of the target's side, and said. Undefined for a table that is not verified. */
-export async function leftBehind(ctx: TableContext, window: ColumnFilter, unstaged: RowFilter): Promise<Checksum | undefined> {
-  return verifying(ctx) ? checksum(ctx, "target", compared(ctx).target, both(targetRows(ctx, window), unstaged)) : undefined;
+export async function leftBehind(ctx: TableContext, window: ColumnFilter, unstaged: RowFilter): Promise<LeftOut | undefined> {
+  if (!verifying(ctx)) return undefined;
+  return { rows: await checksum(ctx, "target", compared(ctx).target, both(targetRows(ctx, window), unstaged)), what: IDENTITY_LEFT_OUT };
 }
 
 /** The target's side, read inside the refresh's transaction when post-refresh steps change the table before its

@@ -7,7 +7,7 @@ import { checkAborted, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
-import { changedInUat, IDENTITY_LEFT_OUT, leftBehind, sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
+import { changedInUat, leftBehind, sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
 import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
@@ -252,7 +252,7 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
     read += page.read;
     written += page.updated + page.inserted;
     ctx.progress.commitUnit(page.updated + page.inserted);
-    if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.source && (await verifyAgainst(ctx, page.source, page.window, page.target, page.left && { rows: page.left, what: IDENTITY_LEFT_OUT })) });
+    if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.source && (await verifyAgainst(ctx, page.source, page.window, page.target, page.left)) });
     if (page.read === ctx.batchSize) await failpoint("between-batches");
     if (page.read < ctx.batchSize || page.last === null) {
       if (wm.max === null && written) await analyzeFirstLoad(ctx);
