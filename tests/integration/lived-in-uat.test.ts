@@ -20,6 +20,21 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables, dryRun });
     return { ...r, t: r.tables[0] };
   };
+  /** Production committing out of id order: session A runs `insert` (RETURNING id) in a transaction it holds open
+   *  while `meanwhile` runs on other sessions, then commits. Resolves to the id session A took. */
+  const heldInsert = async (insert: string, meanwhile: () => Promise<void>) => {
+    const a = new pg.Client({ connectionString: env.sourceUrl });
+    await a.connect();
+    try {
+      await a.query("BEGIN");
+      const id = (await a.query(insert)).rows[0].id as number;
+      await meanwhile();
+      await a.query("COMMIT");
+      return id;
+    } finally {
+      await a.end();
+    }
+  };
   const ids = async (c: pg.Client, table: string) => (await c.query(`SELECT t.id::text AS id FROM ${table} t ORDER BY t.id`)).rows.map((r) => r.id as string);
 
   beforeAll(async () => {
@@ -33,19 +48,13 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     await env.config([{ name: "invoice", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity" }]);
     expect((await run(["invoice"])).status).toBe("succeeded");
     // Session A takes id 11 and holds its transaction open; session B takes 12 and commits first.
-    const a = new pg.Client({ connectionString: env.sourceUrl });
-    await a.connect();
-    try {
-      await a.query("BEGIN");
-      expect((await a.query("INSERT INTO invoice (customer, total, issued) VALUES ('slow', 1, '2025-02-01') RETURNING id")).rows[0].id).toBe(11);
+    const slow = await heldInsert("INSERT INTO invoice (customer, total, issued) VALUES ('slow', 1, '2025-02-01') RETURNING id", async () => {
       expect((await env.source.query("INSERT INTO invoice (customer, total, issued) VALUES ('fast', 2, '2025-02-01') RETURNING id")).rows[0].id).toBe(12);
       const first = await run(["invoice"]);
       expect(first.status, first.t.error).toBe("succeeded");
       expect(await ids(env.target, "invoice")).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "12"]);
-      await a.query("COMMIT");
-    } finally {
-      await a.end();
-    }
+    });
+    expect(slow).toBe(11);
     const second = await run(["invoice"]);
     expect(second.status, second.t.error).toBe("succeeded");
     expect(second.t.plan?.reason).toMatch(/re-reading ids above -9988 \(identity_buffer 10000 below the watermark 12\) and loading them by key/);
@@ -160,18 +169,12 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     await env.config([{ name: "receipt", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
     expect((await run(["receipt"])).status).toBe("succeeded");
     // Session A takes id 11 and holds it while production commits 30 more rows (12 to 41): six buffers further on.
-    const a = new pg.Client({ connectionString: env.sourceUrl });
-    await a.connect();
-    try {
-      await a.query("BEGIN");
-      expect((await a.query("INSERT INTO receipt (note) VALUES ('slow') RETURNING id")).rows[0].id).toBe(11);
+    const slow = await heldInsert("INSERT INTO receipt (note) VALUES ('slow') RETURNING id", async () => {
       await env.source.query("INSERT INTO receipt (note) SELECT 'fast' FROM generate_series(1, 30)");
       const first = await run(["receipt"]);
       expect(first.status, first.t.error).toBe("succeeded");
-      await a.query("COMMIT");
-    } finally {
-      await a.end();
-    }
+    });
+    expect(slow).toBe(11);
     // The buffer re-reads ids above 36; receipt 11 lies in the band (6, 11], where production has a row UAT lacks.
     const dry = await run(["receipt"], true);
     expect(dry.t.plan?.reason).toContain("re-reading ids above 6 (identity_buffer 5 below the watermark 41; widened below the buffer: production has 1 row(s) there that UAT lacks (committed after higher ids, or deleted in UAT)) and loading them by key");
@@ -190,19 +193,13 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     // Session A takes id 11 and holds it; production commits 30 more rows and purges voucher 9 meanwhile. Identity
     // mode never deletes, so UAT keeps 9: the band (6, 11] then holds 4 rows on each side (7, 8, 10, 11 against
     // 7, 8, 9, 10) once 11 commits, and only the sums of their ids differ.
-    const a = new pg.Client({ connectionString: env.sourceUrl });
-    await a.connect();
-    try {
-      await a.query("BEGIN");
-      expect((await a.query("INSERT INTO voucher (note) VALUES ('slow') RETURNING id")).rows[0].id).toBe(11);
+    const slow = await heldInsert("INSERT INTO voucher (note) VALUES ('slow') RETURNING id", async () => {
       await env.source.query("INSERT INTO voucher (note) SELECT 'fast' FROM generate_series(1, 30)");
       const first = await run(["voucher"]);
       expect(first.status, first.t.error).toBe("succeeded");
       await env.source.query("DELETE FROM voucher WHERE id = 9");
-      await a.query("COMMIT");
-    } finally {
-      await a.end();
-    }
+    });
+    expect(slow).toBe(11);
     const dry = await run(["voucher"], true);
     expect(dry.t.plan?.reason).toContain("re-reading ids above 6 (identity_buffer 5 below the watermark 41; widened below the buffer: production has at least 1 row(s) there that UAT lacks");
     // The late row arrives; the purged row UAT keeps is left out of the verification, and said.
