@@ -50,7 +50,8 @@ export interface TableContext {
   /** Date modes and partition switches: the watermark the table's last successful refresh left, and its column
    *  (absent: none recorded). A later value in the target is UAT's, never production's (lib/engine/watermark). */
   lastWatermark?: LastWatermark;
-  /** What the target server can do, where it was probed (lib/dialects/types ServerCapabilities). */
+  /** What the target server can do, where the dialect probes it: read through targetCapabilities, known before the
+   *  table runs (lib/dialects/types ServerCapabilities). */
   capabilities?: ServerCapabilities;
   /** Differences from production the plan reports (lib/engine/drift). */
   drift: string[];
@@ -118,15 +119,10 @@ export async function resolveTable(
         throw new RefreshError(`masking: ${config[key]} is the ${key} of ${displayName(targetTable)} and cannot be masked`, { field: "masking" });
   }
   // The source login must be allowed to read the table (said before anything reads its rows), asked on the source's
-  // session while the target's reads UAT's rows and probes the server (before any transaction: a probe would end it).
-  // One request at a time per session: the target's two reads one after the other.
-  const targetSide = async () => {
-    const uat = await resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns, uatOnly);
-    return { uat, capabilities: await sessions.target.capabilities?.() };
-  };
-  const [readable, read] = await Promise.allSettled([refuseUnreadableSource(sessions.source, sourceTable), targetSide()]);
+  // session while the target's reads UAT's rows.
+  const [readable, read] = await Promise.allSettled([refuseUnreadableSource(sessions.source, sourceTable), resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns, uatOnly)]);
   for (const r of [readable, read]) if (r.status === "rejected") throw r.reason;
-  const { uat, capabilities } = (read as PromiseFulfilledResult<{ uat: UatRows; capabilities?: ServerCapabilities }>).value;
+  const uat = (read as PromiseFulfilledResult<UatRows>).value;
   return {
     config,
     settings,
@@ -139,7 +135,6 @@ export async function resolveTable(
     uatOnly,
     masking,
     uat,
-    capabilities,
     drift: drift.notes,
     stepsInTransaction: [],
     batchSize: config.batch_size ?? settings.default_batch_size,
@@ -163,6 +158,15 @@ export function defaultsByInsert(ctx: TableContext): ColumnInfo[] {
 
 export function columnPair(ctx: TableContext, name: string) {
   return ctx.columns.find((c) => c.target.name.toLowerCase() === name.toLowerCase())!;
+}
+
+/** What the target server can do (lib/dialects/types ServerCapabilities), probed once on the target's session where
+ *  the dialect probes: asked by the plan where its answer decides the path (on the target's session while the
+ *  source's counts), and by every plan before its table runs, since the probe's own transactions would end one
+ *  already open. */
+export async function targetCapabilities(ctx: TableContext): Promise<ServerCapabilities | undefined> {
+  ctx.capabilities ??= await ctx.sessions.target.capabilities?.();
+  return ctx.capabilities;
 }
 
 /** Runs one transaction-sized unit with retries, reopening dead sessions in between. */

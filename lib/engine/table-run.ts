@@ -4,7 +4,7 @@ import { stepsOfRun } from "./steps";
 import type { RefreshConfig, TableConfigInput } from "../config/schema";
 import { dialectFor } from "../dialects";
 import type { Metadata } from "../metadata/client";
-import { resolveTable, type Sessions, type TableContext } from "./context";
+import { resolveTable, targetCapabilities, type Sessions, type TableContext } from "./context";
 import { RefreshError } from "./errors";
 import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
 import { describeGroup, refKey, type Member, type RefreshGroup } from "./groups";
@@ -67,6 +67,8 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   const plan = await strategyFor(table.strategy).plan(ctx);
   await annotatePlan(ctx, plan);
   await refuseMissingPrivileges(ctx, plan, role);
+  // Known before the table's first transaction (the load's statistics ask it), where the plan did not need it.
+  await targetCapabilities(ctx);
   if (groupNote) plan.reason = `${plan.reason}; ${groupNote}`;
   plan.configuredMode = configuredMode(table);
   t.progress.rowsExpected = plan.rowsExpected;

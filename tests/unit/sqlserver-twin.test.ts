@@ -222,6 +222,30 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(outcome.verification).toEqual({ ok: false, rows: 0, detail: "production's checksum could not be read after the commit: Connection lost - read ECONNRESET" });
   });
 
+  it("probes the server on UAT's session while production's rows are counted, not before the plan: the probe is off the path to the first row", async () => {
+    const { model, sessions } = setup(["7"], ["1", "2", "3"]);
+    const asked = new Set<string>();
+    const query = sessions.source.query;
+    sessions.source.query = async (q) => {
+      asked.add(q.sql);
+      try {
+        return await query(q);
+      } finally {
+        asked.delete(q.sql);
+      }
+    };
+    const probe = sessions.target.capabilities!;
+    let whileProbing: string[] | undefined;
+    sessions.target.capabilities = () => {
+      whileProbing = [...asked];
+      return probe();
+    };
+    const { plan } = await refresh(model, sessions);
+    expect(plan.twin).toBe(true);
+    // Production's row figure (the catalog's estimate, then the count) was being answered on the source's session.
+    expect(whileProbing?.some((sql) => /sys\.partitions|COUNT_BIG/.test(sql))).toBe(true);
+  });
+
   it("names every documented obstacle to SWITCH from the catalog row", () => {
     const none = { dataSpace: "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: null, lobFilegroup: null, referencedBy: null, foreignKey: null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0, temporal: 0, memoryOptimized: false, cdc: false, replicated: false, canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1 };
     expect(switchBlockers(none)).toEqual([]);

@@ -6,7 +6,7 @@ import { productionRows } from "../uat-rows";
 import { lastValueOf } from "../last-watermark";
 import { addDays, toDayNumber } from "../days";
 import { failpoint } from "../failpoints";
-import { checkAborted, columnPair, defaultsByInsert, unit, type TableContext } from "../context";
+import { checkAborted, columnPair, defaultsByInsert, targetCapabilities, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
@@ -104,11 +104,10 @@ export const partitionSwitch: StrategyImpl = {
       filter = { kind: "atLeast", column: key.source, value: key.source.family === "date" || key.source.family === "datetime" ? dayBound({ ...p, columnType: key.source }, from) : String(from) };
       reason = `days from ${from} (target max ${toDayNumber(max)} - ${buffer} day buffer${boundedByLast ? `; UAT's rows beyond the last refresh's ${toDayNumber(last!)} never move it` : ""})`;
     }
-    const values = await ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter));
+    // A server that cannot SWITCH or add partitions (probed on the target's session while the source answers) gets
+    // each day replaced in place instead: said here, so the dry run promises nothing the server cannot do.
+    const [values, can] = await Promise.all([ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter)), targetCapabilities(ctx)]);
     const changed = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
-    // A server that cannot SWITCH or add partitions (probed) gets each day replaced in place instead: said here, so
-    // the dry run promises nothing the server cannot do.
-    const can = ctx.capabilities;
     const serverInPlace = !!can && (!can.switch || !can.partitionDdl);
     // UAT's own columns with defaults a bulk load into the staging table would not apply: the day goes in by INSERT.
     const defaults = defaultsByInsert(ctx);

@@ -3,7 +3,7 @@
 // identities and sequences on. Where SWITCH is impossible the plan says why and the table loads in place as before.
 import { partitionName } from "../../dialects/partition-days";
 import type { TableStorage } from "../../dialects/types";
-import { checkAborted, defaultsByInsert, unit, type TableContext } from "../context";
+import { checkAborted, defaultsByInsert, targetCapabilities, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import { failpoint } from "../failpoints";
@@ -26,9 +26,8 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
   const defaults = defaultsByInsert(ctx);
   if (defaults.length) blockers.push(`UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into the twin would not give them`);
   const inPlace = () => ({ twin: false as const, reason: `loads in place, readers wait until the commit; no SWITCH: ${blockers.join("; ")}` });
-  // Probed when the table was resolved (as the partition switch reads it); the table's storage is only worth
-  // reading where a SWITCH could happen.
-  const can = ctx.capabilities;
+  // The table's storage is only worth reading where the server can SWITCH.
+  const can = await targetCapabilities(ctx);
   if (can && !can.switch) {
     blockers.push(`the server cannot SWITCH (probed: ${can.notes.find((n) => n.startsWith("ALTER TABLE ... SWITCH")) ?? "refused"})`);
     return inPlace();
