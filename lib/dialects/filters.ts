@@ -6,6 +6,13 @@ import type { ColumnInfo, RowFilter } from "./types";
 export type Placeholder = (i: number, column: ColumnInfo) => string;
 export type ValueText = (value: string, column: ColumnInfo) => string;
 
+/** `a` and `b` together (either may be absent). */
+export function both(a: RowFilter | undefined, b: RowFilter | undefined): RowFilter | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return { kind: "all", filters: [a, b] };
+}
+
 export function whereClause(filter: RowFilter | undefined, quote: (name: string) => string, param: Placeholder, text: ValueText = (v) => v): { where: string; params: string[] } {
   if (!filter) return { where: "", params: [] };
   const params: string[] = [];

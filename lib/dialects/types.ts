@@ -328,6 +328,10 @@ export interface QueryCompiler {
   /** Over the rows of `filter`, per band (bounds[i], bounds[i + 1]] of an integer `column`: its rows (`n<i>`) and the
    *  sum of its values (`s<i>`), as text, 0 in an empty band. One statement however many bands. */
   bandCounts(table: TableRef, column: ColumnInfo, bounds: string[], filter?: RowFilter): CompiledQuery;
+  /** The runs of values missing from an integer `column` in (after, upTo] among the rows of `filter`: rows of
+   *  `after` and `before` (text), each a gap of the values strictly between them; the highest `limit`, highest
+   *  first. One index range read. */
+  idGaps(table: TableRef, column: ColumnInfo, after: string, upTo: string, limit: number, filter?: RowFilter): CompiledQuery;
   /** `n` rows and `sum`, an order-independent checksum of `columns` (both as text): equal on both sides when the
    *  rows are, for columns of the same type. */
   checksum(table: TableRef, columns: ColumnInfo[], filter?: RowFilter): CompiledQuery;

@@ -1,7 +1,7 @@
 // Everything one table's refresh needs: its config, resolved catalog objects, and sessions that can be reopened
 // between retries. Resolving here is what turns unknown tables/columns into errors that name them.
 import type { Settings, TableConfigInput } from "../config/schema";
-import type { ColumnInfo, Dialect, IndexInfo, ServerCapabilities, Session, TableRef } from "../dialects/types";
+import type { ColumnInfo, Dialect, IndexInfo, RowFilter, ServerCapabilities, Session, TableRef } from "../dialects/types";
 import type { ProgressTracker } from "./progress";
 import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
@@ -11,6 +11,7 @@ import { RefreshError } from "./errors";
 import { displayName } from "./table-name";
 import { refuseFilteredSource } from "./row-security";
 import { resolveUatRows, type UatRows } from "./uat-rows";
+import type { GapWatch } from "./gap-watch";
 import type { LastWatermark } from "./last-watermark";
 import { readCatalog, type ReadAhead, type TableCatalog } from "./read-ahead";
 
@@ -50,6 +51,10 @@ export interface TableContext {
   /** Date modes and partition switches: the watermark the table's last successful refresh left, and its column
    *  (absent: none recorded). A later value in the target is UAT's, never production's (lib/engine/watermark). */
   lastWatermark?: LastWatermark;
+  /** Identity mode: the gaps the table's last run recorded (lib/engine/id-gaps), and this run's watch, which the
+   *  plan computes and a run that commits records. */
+  recordedGaps?: GapWatch;
+  gapWatch?: GapWatch;
   /** What the target server can do, where the dialect probes it: read through targetCapabilities, known before the
    *  table runs (lib/dialects/types ServerCapabilities). */
   capabilities?: ServerCapabilities;
@@ -158,6 +163,23 @@ export function defaultsByInsert(ctx: TableContext): ColumnInfo[] {
 
 export function columnPair(ctx: TableContext, name: string) {
   return ctx.columns.find((c) => c.target.name.toLowerCase() === name.toLowerCase())!;
+}
+
+/** A filter written on production's columns, on UAT's (the same columns by name; the case may differ). */
+export function onTarget(ctx: TableContext, filter: RowFilter): RowFilter {
+  switch (filter.kind) {
+    case "all":
+    case "any":
+      return { ...filter, filters: filter.filters.map((f) => onTarget(ctx, f)) };
+    case "matching":
+    case "notMatching":
+    case "unstaged":
+      return filter;
+    case "slice":
+      return { ...filter, column: columnPair(ctx, filter.column.name).target, within: filter.within && onTarget(ctx, filter.within) };
+    default:
+      return { ...filter, column: columnPair(ctx, filter.column.name).target };
+  }
 }
 
 /** What the target server can do (lib/dialects/types ServerCapabilities), probed once on the target's session where

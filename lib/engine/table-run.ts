@@ -16,6 +16,7 @@ import type { RunRequest, TableReport } from "./run-types";
 import { strategyFor } from "./strategies";
 import { watermarkNow } from "./watermark";
 import { lastWatermark } from "./last-watermark";
+import { lastGapWatch } from "./id-gaps";
 import { annotatePlan } from "./uat-report";
 import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
@@ -59,7 +60,7 @@ async function track(db: Metadata, runId: string, resultId: string, name: string
 async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string, role: GroupRole = {}) {
   const dialect = dialectFor(config.databases.target.engine);
   const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
-  ctx.lastWatermark = await lastWatermark(db, req.environment!, table);
+  [ctx.lastWatermark, ctx.recordedGaps] = await Promise.all([lastWatermark(db, req.environment!, table), lastGapWatch(db, req.environment!, table)]);
   t.watermarkColumn = table.incremental_column;
   ctx.stepsInTransaction = stepsOfRun(config, [table.name]).filter((s) => s.tables.length).map((s) => s.name);
   refuseUnmaskedPersonalData(ctx);
@@ -79,6 +80,9 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   return { ctx, plan };
 }
 
+/** Identity mode's watched gaps, for the next run (also after a verification that failed: its rows were committed). */
+const recordedGaps = (outcome: TableOutcome | undefined) => (outcome?.gapWatch ? JSON.stringify(outcome.gapWatch) : null);
+
 async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome: TableOutcome | undefined): Promise<TableReport> {
   // The last progress event first: its running figures must not land after (and over) the final ones.
   t.progress.phase("done");
@@ -94,6 +98,7 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
       rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
       watermarkAfter: outcome?.watermarkAfter ?? null,
       watermarkColumn: outcome?.watermarkAfter != null ? (outcome.watermarkColumn ?? t.watermarkColumn ?? null) : null,
+      idGaps: recordedGaps(outcome),
       verification: outcome?.verification?.detail ?? null,
       verified: outcome?.verification?.ok ?? null,
       partitionsCreated: outcome?.partitionsCreated ?? [],
@@ -135,6 +140,7 @@ async function recordUnverified(db: Metadata, t: Tracked, plan: TablePlan, outco
       status: "failed", phase: "failed", error, finishedAt: new Date(), durationMs, verification: v.detail, verified: false,
       rowsRead: BigInt(outcome.rowsRead), rowsWritten: BigInt(outcome.rowsWritten), rowsCommitted: BigInt(outcome.rowsWritten), watermarkAfter: outcome.watermarkAfter ?? null,
       watermarkColumn: outcome.watermarkAfter != null ? (outcome.watermarkColumn ?? t.watermarkColumn ?? null) : null,
+      idGaps: recordedGaps(outcome),
     },
   });
   return { table: t.name, status: "failed", plan, outcome, error, durationMs, rowsCommitted: outcome.rowsWritten };
@@ -246,7 +252,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
         const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
         plan.reason += merged;
         await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
-        reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx, r.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: r.verification }));
+        reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx, r.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: r.verification, gapWatch: m.ctx.gapWatch }));
       }
     }
     for (const s of switched) {

@@ -4,9 +4,9 @@
 // held aside first and put back after the load unless production wrote the same key in this refresh (then its row
 // wins, as any re-synced row does); a table without a key has nothing to match them on, so all of them are put back.
 // Their checksum is what the verification leaves out as UAT's.
-import type { ColumnFilter, ColumnInfo, CompiledQuery, ForeignKey, RowFilter, TableRef } from "../dialects/types";
+import type { ColumnInfo, CompiledQuery, ForeignKey, RowFilter, TableRef } from "../dialects/types";
 import { addChecksums, type Checksum } from "./checksum";
-import { columnPair, type TableContext } from "./context";
+import { columnPair, onTarget, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 import { keyOf } from "./merge-key";
 import { targetChecksum, verifying } from "./verify";
@@ -16,14 +16,13 @@ import { keysPerQuestion } from "./limits";
 
 /** Production's rows of the target inside the window (`filter`, the plan's, on the source's column; none: the whole
  *  table): not UAT's id range, not kept by rule. */
-export function productionWindow(ctx: TableContext, filter: ColumnFilter | undefined): RowFilter | undefined {
-  const window: RowFilter | undefined = filter && { ...filter, column: columnPair(ctx, filter.column.name).target };
-  return both(window, productionRows(ctx.uat));
+export function productionWindow(ctx: TableContext, filter: RowFilter | undefined): RowFilter | undefined {
+  return both(filter && onTarget(ctx, filter), productionRows(ctx.uat));
 }
 
 /** The target rows an incremental window's re-sync by key may delete: production's rows of the window not changed in
  *  UAT since the last refresh (beyond `upTo`, the plan's changedAfter). */
-function windowScope(ctx: TableContext, filter: ColumnFilter | undefined, upTo: string | null | undefined): RowFilter | undefined {
+function windowScope(ctx: TableContext, filter: RowFilter | undefined, upTo: string | null | undefined): RowFilter | undefined {
   const unchanged: RowFilter | undefined = upTo == null ? undefined : { kind: "upTo", column: columnPair(ctx, ctx.config.incremental_column!).target, after: null, upTo };
   return both(productionWindow(ctx, filter), unchanged);
 }
@@ -32,7 +31,7 @@ function windowScope(ctx: TableContext, filter: ColumnFilter | undefined, upTo: 
  *  production wrote them again, in the staging table, or they stay as UAT has them), the window's rows staged and
  *  upserted. Returns the staged load (its finishMerge deletes production's rows of the window the source no longer
  *  has) and UAT's part of the window for the verification. */
-export async function upsertWindow(ctx: TableContext, query: CompiledQuery, filter: ColumnFilter | undefined, upTo: string | null | undefined, opts: { keepers?: ForeignKey[]; merged?: boolean } = {}) {
+export async function upsertWindow(ctx: TableContext, query: CompiledQuery, filter: RowFilter | undefined, upTo: string | null | undefined, opts: { keepers?: ForeignKey[]; merged?: boolean } = {}) {
   const held = await holdChangedRows(ctx, upTo, false);
   const scope = windowScope(ctx, filter, upTo);
   const staged = await stageAndUpsert(ctx, query, { ...opts, scope });

@@ -4,6 +4,7 @@
 // as production's: watermarks, re-synced windows and deletions look at production's rows only.
 import type { Settings, TableConfigInput } from "../config/schema";
 import { checkExpression } from "../dialects/expression";
+export { both } from "../dialects/filters";
 import type { ColumnInfo, Engine, RowFilter, Session, TableRef } from "../dialects/types";
 import { RefreshError } from "./errors";
 
@@ -98,12 +99,6 @@ export function keptRows(u: UatRows | undefined): RowFilter | undefined {
   return u?.keep ? { kind: "matching", sql: u.keep } : undefined;
 }
 
-/** `a` and `b` together (either may be absent). */
-export function both(a: RowFilter | undefined, b: RowFilter | undefined): RowFilter | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return { kind: "all", filters: [a, b] };
-}
 
 /** The floor an identity or sequence is moved to (UAT's range start), by column. */
 export function uatFloor(u: UatRows | undefined, column: string, sequence?: TableRef): string | null {

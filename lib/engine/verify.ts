@@ -3,9 +3,9 @@
 // columns, UAT's keep_columns and columns whose types differ between the sides are left out of the checksum (their
 // values differ by design or print differently); the count covers every row. A difference fails the table: the rows
 // were committed, and the run says they differ from what was read.
-import type { ColumnFilter, ColumnInfo, CompiledQuery, RowFilter, TableRef } from "../dialects/types";
+import type { ColumnInfo, CompiledQuery, RowFilter, TableRef } from "../dialects/types";
 import { readChecksum, withoutChecksum, type Checksum } from "./checksum";
-import { columnPair, type TableContext } from "./context";
+import { onTarget, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 
 export type { Checksum } from "./checksum";
@@ -47,7 +47,7 @@ export function verifying(ctx: TableContext): boolean {
 
 /** The source side, read inside the unit (on the copy's snapshot). `window`: the source-side filter of the copy.
  *  Undefined for a table that is not verified. */
-export async function sourceChecksum(ctx: TableContext, window?: ColumnFilter): Promise<Checksum | undefined> {
+export async function sourceChecksum(ctx: TableContext, window?: RowFilter): Promise<Checksum | undefined> {
   return verifying(ctx) ? checksum(ctx, "source", compared(ctx).source, window) : undefined;
 }
 
@@ -59,13 +59,12 @@ export function sourceChecksumQuery(ctx: TableContext, filter: RowFilter): Compi
 
 /** The target's production rows (in `window`), as the session sees them now; `on`: a staging table of the target's
  *  shape instead (the rows a switch is about to put in). */
-export function targetChecksum(ctx: TableContext, window?: ColumnFilter, on?: TableRef): Promise<Checksum> {
+export function targetChecksum(ctx: TableContext, window?: RowFilter, on?: TableRef): Promise<Checksum> {
   return checksum(ctx, "target", compared(ctx).target, targetRows(ctx, window), on);
 }
 
-function targetRows(ctx: TableContext, window?: ColumnFilter): RowFilter | undefined {
-  const targetWindow = window && { ...window, column: columnPair(ctx, window.column.name).target };
-  return both(targetWindow, productionRows(ctx.uat));
+function targetRows(ctx: TableContext, window?: RowFilter): RowFilter | undefined {
+  return both(window && onTarget(ctx, window), productionRows(ctx.uat));
 }
 
 /** What identity mode's left-out rows are, as the verification says it. */
@@ -74,14 +73,14 @@ const IDENTITY_LEFT_OUT = "UAT holds under production's ids that production does
 /** Identity mode: the target's production rows in `window` whose key the page's staged rows lack (rows production
  *  deleted since they were copied: identity mode adds and updates, never deletes). Read before the staging table
  *  goes; left out of the target's side, and said. Undefined for a table that is not verified. */
-export async function leftBehind(ctx: TableContext, window: ColumnFilter, unstaged: RowFilter): Promise<LeftOut | undefined> {
+export async function leftBehind(ctx: TableContext, window: RowFilter, unstaged: RowFilter): Promise<LeftOut | undefined> {
   if (!verifying(ctx)) return undefined;
   return { rows: await checksum(ctx, "target", compared(ctx).target, both(targetRows(ctx, window), unstaged)), what: IDENTITY_LEFT_OUT };
 }
 
 /** The target's side, read inside the refresh's transaction when post-refresh steps change the table before its
  *  commit (the rows as loaded, which the commit keeps with the steps' changes on top), else after the commit. */
-export async function targetSide(ctx: TableContext, window?: ColumnFilter, on?: TableRef): Promise<Checksum | undefined> {
+export async function targetSide(ctx: TableContext, window?: RowFilter, on?: TableRef): Promise<Checksum | undefined> {
   return verifying(ctx) && ctx.stepsInTransaction.length ? targetChecksum(ctx, window, on) : undefined;
 }
 
@@ -114,7 +113,7 @@ export function changedInUat(rows: Checksum | undefined): LeftOut | undefined {
 /** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified).
  *  `left`: rows of the window that are not production's copy (production's rows UAT changed and kept, rows production
  *  deleted that identity mode keeps), left out of the target's side. */
-export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: ColumnFilter, inTransaction?: Checksum, left?: LeftOut): Promise<Verification | undefined> {
+export async function verifyAgainst(ctx: TableContext, source: Checksum | undefined, window?: RowFilter, inTransaction?: Checksum, left?: LeftOut): Promise<Verification | undefined> {
   if (!source) return undefined;
   return compare(ctx, source, withoutChecksum(inTransaction ?? (await targetChecksum(ctx, window)), left?.rows), window, !!inTransaction, left);
 }
@@ -125,7 +124,7 @@ export type PendingChecksum = Promise<PromiseSettledResult<Checksum | undefined>
  *  its last row) and awaited after the target's commit with `verifyPending`: the two sides' reads overlap instead of
  *  adding up. Settled, never rejected: by the time it fails the target may have committed. The caller awaits it
  *  before its snapshot ends (a session takes one request at a time). */
-export function startSourceChecksum(ctx: TableContext, window?: ColumnFilter): PendingChecksum {
+export function startSourceChecksum(ctx: TableContext, window?: RowFilter): PendingChecksum {
   return sourceChecksum(ctx, window).then(
     (value) => ({ status: "fulfilled", value }),
     (reason: unknown) => ({ status: "rejected", reason }),
@@ -134,7 +133,7 @@ export function startSourceChecksum(ctx: TableContext, window?: ColumnFilter): P
 
 /** After the commit: the target read (unless read in the transaction) while the source's pending checksum ends.
  *  A side that could not be read is a verification that failed: the rows are committed either way. */
-export async function verifyPending(ctx: TableContext, pending: PendingChecksum, window?: ColumnFilter, inTransaction?: Checksum): Promise<Verification | undefined> {
+export async function verifyPending(ctx: TableContext, pending: PendingChecksum, window?: RowFilter, inTransaction?: Checksum): Promise<Verification | undefined> {
   const unread = (side: string, e: unknown): Verification => ({ ok: false, rows: 0, detail: `${side} checksum could not be read after the commit: ${e instanceof Error ? e.message : String(e)}` });
   const [source, target] = await Promise.all([pending, inTransaction || !verifying(ctx) ? undefined : targetChecksum(ctx, window).then((value) => ({ value }), (reason: unknown) => ({ reason }))]);
   if (source.status === "rejected") return unread("production's", source.reason);
@@ -143,7 +142,7 @@ export async function verifyPending(ctx: TableContext, pending: PendingChecksum,
   return compare(ctx, source.value, inTransaction ?? target!.value, window, !!inTransaction);
 }
 
-function compare(ctx: TableContext, source: Checksum, target: Checksum, window: ColumnFilter | undefined, inTransaction: boolean, left?: LeftOut): Verification {
+function compare(ctx: TableContext, source: Checksum, target: Checksum, window: RowFilter | undefined, inTransaction: boolean, left?: LeftOut): Verification {
   const cols = compared(ctx);
   const when = inTransaction ? `, read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "";
   const uat = left?.rows.rows ? `, ${left.rows.rows} row(s) ${left.what} left out` : "";

@@ -167,6 +167,26 @@ for (const engine of engines) {
       expect(await db.target.rows(all)).toEqual([...(await db.source.rows(all)), [8, "early"]].sort((a, b) => Number(a[0]) - Number(b[0])));
     });
 
+    it("incremental identity: a row production commits thirty buffers late arrives, the ids the floor passed while UAT lacked them asked again", async () => {
+      const values = (ids: number[], note: string) => `INSERT INTO very_late (id, note) VALUES ${ids.map((i) => `(${i}, '${note}')`).join(", ")}`;
+      const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      for (const side of [db.source, db.target]) await side.exec("CREATE TABLE very_late (id int NOT NULL PRIMARY KEY, note varchar(20) NOT NULL)");
+      await db.source.exec(values(ids(1, 10), "early"));
+      await db.config([{ name: "very_late", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
+      expect((await run(["very_late"])).status).toBe("succeeded");
+      // Id 11 is taken by a transaction that commits after 12..161 and two refreshes (modelled by inserting it later):
+      // the second's floor (156) passes it, and its bands reach down to 116 only.
+      await db.source.exec(values(ids(12, 161), "fast"));
+      for (let i = 0; i < 2; i++) expect((await run(["very_late"])).status).toBe("succeeded");
+      await db.source.exec(values([11], "late"));
+      const r = await run(["very_late"]);
+      expect(r.tables[0].status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].plan?.reason).toContain("asking again for 1 id range(s) below that UAT lacked when earlier refreshes passed them (11; each for 7 days)");
+      expect(await db.target.rows("SELECT id FROM very_late WHERE note = 'late'")).toEqual([[11]]);
+      expect(await db.target.fingerprint("very_late")).toEqual(await db.source.fingerprint("very_late"));
+      expect((await run(["very_late"])).tables[0].plan?.reason).not.toContain("asking again");
+    });
+
     it("incremental datetime: the buffer window is re-synced, changed recent rows updated, none duplicated", async () => {
       await db.source.exec(db.sql.touchOrders([49_990, 100], "changed"));
       await db.config([{ name: "orders", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "placed_at", incremental_type: "datetime", date_buffer_days: 1 }]);

@@ -185,6 +185,29 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect((await run(["receipt"], true)).t.plan?.reason).toContain("re-reading ids above 36 (identity_buffer 5 below the watermark 41) and loading them by key");
   });
 
+  it("identity mode: a row production commits thirty buffers late arrives too: the ids the floor passed while UAT lacked them are asked again", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE coupon (id serial PRIMARY KEY, note text NOT NULL)");
+    await env.source.query("INSERT INTO coupon (note) SELECT 'k' || g FROM generate_series(1, 10) g");
+    await env.config([{ name: "coupon", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
+    expect((await run(["coupon"])).status).toBe("succeeded");
+    // Session A takes id 11 and holds it while production commits 150 more rows (12 to 161), and two refreshes run:
+    // the second's floor (156) passes 11, far below the bands it compares (116 to 156).
+    const slow = await heldInsert("INSERT INTO coupon (note) VALUES ('slow') RETURNING id", async () => {
+      await env.source.query("INSERT INTO coupon (note) SELECT 'fast' FROM generate_series(1, 150)");
+      for (let i = 0; i < 2; i++) expect((await run(["coupon"])).status).toBe("succeeded");
+    });
+    expect(slow).toBe(11);
+    const dry = await run(["coupon"], true);
+    expect(dry.t.plan?.reason).toContain("re-reading ids above 156 (identity_buffer 5 below the watermark 161) and loading them by key; asking again for 1 id range(s) below that UAT lacked when earlier refreshes passed them (11; each for 7 days)");
+    expect(dry.t.plan?.rowsExpected).toBe(6);
+    const late = await run(["coupon"]);
+    expect(late.status, late.t.error).toBe("succeeded");
+    expect(late.t.outcome?.verification?.detail).toMatch(/^verified: 6 row\(s\)/);
+    expect(await fingerprint(env.target, "coupon")).toEqual(await fingerprint(env.source, "coupon"));
+    // The gap is filled: the next plan asks for it no more.
+    expect((await run(["coupon"], true)).t.plan?.reason).not.toContain("asking again");
+  });
+
   it("identity mode: a late row hidden behind a row production deleted in the same band (equal counts) arrives too", async () => {
     for (const c of [env.source, env.target]) await c.query("CREATE TABLE voucher (id serial PRIMARY KEY, note text NOT NULL)");
     await env.source.query("INSERT INTO voucher (note) SELECT 'v' || g FROM generate_series(1, 10) g");

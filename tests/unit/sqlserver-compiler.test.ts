@@ -30,6 +30,8 @@ function filters(column: ColumnInfo, table: TableRef = TABLES[0]): (RowFilter | 
     { kind: "slice", column, lower: "200", upper: null, nulls: false },
     // identity mode: a batch's rows its staging table lacks, inside the batch's window
     { kind: "all", filters: [{ kind: "upTo", column, after: "10", upTo: "20" }, { kind: "unstaged", table, staging: { schema: table.schema, name: `${table.name}__uat_merge` }, key: [column.name, "id"] }] },
+    // identity mode: a batch above the floor or in the watched gaps below it
+    { kind: "all", filters: [{ kind: "any", filters: [{ kind: "greater", column, value: "100" }, { kind: "upTo", column, after: "10", upTo: "11" }] }, { kind: "greater", column, value: "10" }] },
   ];
 }
 
@@ -42,7 +44,7 @@ function statements() {
       out.push(c.keyHistogram(t, column).sql, c.keyBounds(t, column).sql, c.keyBounds(t, column, filters(column)[3]).sql);
       for (const f of filters(column, t)) {
         out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql, c.checksum(t, COLUMNS, f).sql, c.checksum(t, [], f).sql);
-        out.push(c.bandCounts(t, column, ["-30", "-20", "-10", "0"], f).sql);
+        out.push(c.bandCounts(t, column, ["-30", "-20", "-10", "0"], f).sql, c.idGaps(t, column, "10", "200", 500, f).sql);
         if (f) out.push(c.deleteRows(t, f).sql);
         for (const [orderBy, limit] of [[undefined, undefined], [column.name, undefined], [column.name, 50000]] as const) out.push(c.selectRows(t, COLUMNS, f, orderBy, limit).sql);
         // a masking `sql` rule: the source evaluates the expression in the column's place

@@ -2,7 +2,7 @@
 // COPY cannot take bind parameters, so SELECTs meant for COPY read them from session settings
 // (`current_setting('uat_refresh.pN')`) that the driver sets with set_config($1, $2): still never spliced into SQL.
 import type { ColumnInfo, CompiledQuery, Partitioning, PartitionCompiler, QueryCompiler, RowFilter, TableRef } from "../types";
-import { whereClause, type Placeholder } from "../filters";
+import { both, whereClause, type Placeholder } from "../filters";
 import { partitionName } from "../partition-days";
 import { exactValue } from "./row-change";
 import { slotFor, type Slot } from "./slots";
@@ -86,6 +86,17 @@ export const postgresCompiler: QueryCompiler = {
       return [`(count(*) ${within})::text AS n${i}`, `coalesce(sum(${col}::numeric) ${within}, 0)::text AS s${i}`];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${where}`, params: [...params, ...bounds] };
+  },
+  idGaps(table, column, after, upTo, limit, filter) {
+    const { where, params } = filterSql(both(filter, { kind: "upTo", column, after, upTo }), bindParam);
+    const col = quoteIdent(column.name);
+    const n = params.length;
+    // The range's ends join the values as sentinels, so a gap at either end shows as one between neighbours.
+    const ids = `SELECT ${col}::numeric AS v FROM ${qualified(table)}${where} UNION ALL SELECT $${n + 1}::numeric UNION ALL SELECT $${n + 2}::numeric + 1`;
+    return {
+      sql: `SELECT g.a::text AS "after", g.b::text AS "before" FROM (SELECT v AS a, lead(v) OVER (ORDER BY v) AS b FROM (${ids}) AS ids) AS g WHERE g.b > g.a + 1 ORDER BY g.a DESC LIMIT ${Math.trunc(limit)}`,
+      params: [...params, after, upTo],
+    };
   },
   estimateRows(table) {
     // A partitioned parent has no rows of its own: add up its partitions. reltuples is -1 until analyzed.

@@ -2,7 +2,7 @@
 // (`]` doubled); values are @p1..@pN parameters, cast to the column's own type so comparisons use its index.
 // Dates and date-times travel as ISO 8601 text converted with an explicit style: a plain CAST of 'YYYY-MM-DD ...'
 // to datetime depends on the session's SET DATEFORMAT / language.
-import { whereClause } from "../filters";
+import { both, whereClause } from "../filters";
 import type { ColumnInfo, CompiledQuery, QueryCompiler, RowFilter, TableRef } from "../types";
 import { transportOf } from "./transport";
 
@@ -164,6 +164,17 @@ export const sqlServerCompiler: QueryCompiler = {
       ];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${w.sql}`, params: [...w.params, ...bounds.map((b) => paramText(b, column))] };
+  },
+  idGaps(table, column, after, upTo, limit, filter) {
+    const w = where(both(filter, { kind: "upTo", column, after, upTo }));
+    const col = quoteIdent(column.name);
+    const n = w.params.length;
+    // The range's ends join the values as sentinels, so a gap at either end shows as one between neighbours.
+    const ids = `SELECT CAST(${col} AS decimal(38, 0)) AS v FROM ${qualified(table)}${w.sql} UNION ALL SELECT CAST(@p${n + 1} AS decimal(38, 0)) UNION ALL SELECT CAST(@p${n + 2} AS decimal(38, 0)) + 1`;
+    return {
+      sql: `SELECT TOP (${Math.trunc(limit)}) CAST(g.a AS nvarchar(40)) AS [after], CAST(g.b AS nvarchar(40)) AS [before] FROM (SELECT v AS a, LEAD(v) OVER (ORDER BY v) AS b FROM (${ids}) AS ids) AS g WHERE g.b > g.a + 1 ORDER BY g.a DESC`,
+      params: [...w.params, after, upTo],
+    };
   },
   estimateRows(table) {
     // Row counts the storage engine keeps per partition (heap or clustered index): no scan.

@@ -20,6 +20,9 @@ import { lastValueOf } from "../last-watermark";
 import { lateRowsBelow } from "../late-rows";
 import { smallestOfAll } from "../../dialects/integer-range";
 import { holdChangedRows, productionWindow, upsertWindow } from "../uat-changes";
+import { watchGaps } from "../id-gaps";
+import { describeGaps, gapFilters, GAP_WATCH_DAYS, GAP_WATCH_MAX, type GapWatch } from "../gap-watch";
+import { both } from "../../dialects/filters";
 
 async function one<R>(ctx: TableContext, which: "source" | "target", q: { sql: string; params: readonly unknown[] }): Promise<R> {
   const [row] = await ctx.sessions[which].query<R>(q);
@@ -65,6 +68,25 @@ async function refuseNonUniqueIdentity(ctx: TableContext, column: string) {
     );
 }
 
+/** The run's watch of identity gaps (kept on the context for the run to record) and the ones below `readFloor` it
+ *  asks production for again, as the plan says them. */
+async function watchedGaps(ctx: TableContext, wm: Watermark, readFloor: string) {
+  const { watch, dropped } = await watchGaps(ctx, wm.pair.target, identityFloor(ctx, wm)!);
+  ctx.gapWatch = watch;
+  const filters = gapFilters(watch, wm.pair.source, readFloor);
+  const asked = filters.length
+    ? `; asking again for ${filters.length} id range(s) below that UAT lacked when earlier refreshes passed them (${describeGaps(filters)}; each for ${GAP_WATCH_DAYS} days): a row production commits into one later arrives too`
+    : "";
+  const beyond = dropped ? `; ${dropped} lower gap(s) beyond the ${GAP_WATCH_MAX} watched are no longer asked` : "";
+  return { filters, note: asked + beyond };
+}
+
+/** Identity mode's floor in a plan's filter: the ids above it are read (the watched gaps below it too). */
+function floorOf(filter: RowFilter | undefined): string | null {
+  const above = filter?.kind === "any" ? filter.filters[0] : filter;
+  return above?.kind === "greater" ? above.value : null;
+}
+
 /** What the plan says of production's rows UAT changed since the last refresh (date modes). */
 function changedNote(wm: Watermark, changed: number): string {
   const where = wm.upToFrom === "last refresh" ? `since the last refresh (${wm.pair.target.name} beyond ${wm.upTo}, where it left production's rows)` : `beyond production's max (${wm.pair.target.name} after ${wm.upTo})`;
@@ -98,11 +120,13 @@ export const simpleCopy: StrategyImpl = {
     const buffer = identityBuffer(ctx);
     const late = identity && filter?.kind === "greater" ? await lateRowsBelow(ctx, filter.value, buffer) : null;
     if (late && filter?.kind === "greater") filter = { ...filter, value: late.floor };
+    // Identity mode: the ids the floor passed while UAT lacked them, asked again (lib/engine/id-gaps).
+    const gaps = identity && filter?.kind === "greater" ? await watchedGaps(ctx, wm, filter.value) : null;
     if (wm.max === null) reason += `, no production rows in the target: copying everything${ctx.dialect.updatesStatisticsOnQuery ? "" : ", then analysing the table"}`;
     else if (identity) {
       const widened = late ? `; widened below the buffer: production has ${late.atLeast ? "at least " : ""}${late.missing} row(s) there that UAT lacks (committed after higher ids, or deleted in UAT)` : "";
       reason += filter
-        ? `, re-reading ids above ${"value" in filter ? filter.value : ""} (identity_buffer ${buffer} below the watermark ${wm.max}${widened}) and loading them by key`
+        ? `, re-reading ids above ${"value" in filter ? filter.value : ""} (identity_buffer ${buffer} below the watermark ${wm.max}${widened}) and loading them by key${gaps?.note ?? ""}`
         : `, re-reading every id (identity_buffer ${buffer} below the watermark ${wm.max} reaches below the column type's smallest value) and loading them by key`;
     }
     else {
@@ -118,13 +142,14 @@ export const simpleCopy: StrategyImpl = {
     const changed = identity ? 0 : await countChangedInUat(ctx, wm.upTo);
     if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
     else if (changed) reason += `; ${changedNote(wm, changed)}`;
+    const scope: RowFilter | undefined = gaps?.filters.length ? { kind: "any", filters: [filter!, ...gaps.filters] } : filter;
     return {
       strategy: "simple_copy",
       mode: "incremental",
       reason,
-      sourceQuery: sourceQuery(ctx, filter, wm.pair.source.name),
-      filter,
-      rowsExpected: await count(ctx, filter),
+      sourceQuery: sourceQuery(ctx, scope, wm.pair.source.name),
+      filter: scope,
+      rowsExpected: await count(ctx, scope),
       watermarkBefore: wm.max,
       changedAfter: wm.upTo,
       maskedColumns: ctx.masking?.describe,
@@ -140,7 +165,7 @@ export const simpleCopy: StrategyImpl = {
       return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads }, verification: load.verification } satisfies TableOutcome;
     }
     const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx, plan) : await dateResync(ctx);
-    return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx, moved.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification } satisfies TableOutcome;
+    return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx, moved.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification, gapWatch: moved.gapWatch } satisfies TableOutcome;
   },
 };
 
@@ -188,6 +213,8 @@ interface Moved {
   verification?: Verification;
   /** Date windows: production's max as the copy read it, the watermark the refresh leaves. */
   copiedUpTo?: string | null;
+  /** Identity mode: the gaps the run watched, recorded for the next (lib/engine/id-gaps). */
+  gapWatch?: GapWatch;
 }
 
 /** Empties the table for a full replace: whole (TRUNCATE or DELETE as configured), or, where a keep rule names UAT
@@ -225,8 +252,12 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
   const column = wm.pair.target.name;
   let cursor = identityFloor(ctx, wm);
   // The plan's floor where it reaches lower (widened down to production's rows UAT lacks, lib/engine/late-rows).
-  const planned = plan.filter?.kind === "greater" ? plan.filter.value : null;
+  const planned = floorOf(plan.filter);
   if (cursor !== null && planned !== null && BigInt(planned) < BigInt(cursor)) cursor = planned;
+  // The watched gaps below it (lib/engine/id-gaps) come first: the pages run up the ids from the lowest.
+  const gaps = cursor === null ? [] : gapFilters(ctx.gapWatch, wm.pair.source, cursor);
+  const scope: RowFilter | undefined = gaps.length ? { kind: "any", filters: [{ kind: "greater", column: wm.pair.source, value: cursor! }, ...gaps] } : undefined;
+  for (const g of gaps) if (g.kind === "upTo" && g.after !== null && BigInt(g.after) < BigInt(cursor!)) cursor = g.after;
   let read = 0;
   let written = 0;
   const pages: { label: string; verification?: Verification }[] = [];
@@ -236,9 +267,9 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
       ctx.sessions.source.snapshot(() =>
         ctx.sessions.target.transaction(async () => {
           const triggersBack = await suspendTriggers(ctx);
-          const filter: ColumnFilter | undefined = cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor };
+          const filter = both(scope, cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor });
           const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter, wm.pair.source.name, ctx.batchSize), { cursor: column });
-          const window: ColumnFilter | undefined = staged.counts.last === null ? undefined : { kind: "upTo", column: wm.pair.source, after: cursor, upTo: staged.counts.last };
+          const window = staged.counts.last === null ? undefined : both(scope, { kind: "upTo", column: wm.pair.source, after: cursor, upTo: staged.counts.last });
           const left = window && (await leftBehind(ctx, window, staged.unstaged));
           await staged.drop();
           if (staged.counts.read) await resyncGenerators(ctx);
@@ -256,7 +287,7 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
     if (page.read === ctx.batchSize) await failpoint("between-batches");
     if (page.read < ctx.batchSize || page.last === null) {
       if (wm.max === null && written) await analyzeFirstLoad(ctx);
-      return { read, written, verification: batchesVerified(pages) };
+      return { read, written, verification: batchesVerified(pages), gapWatch: ctx.gapWatch };
     }
     cursor = page.last;
   }

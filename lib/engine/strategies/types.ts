@@ -1,5 +1,6 @@
 import type { Verification } from "../verify";
-import type { ColumnFilter, CompiledQuery } from "../../dialects/types";
+import type { GapWatch } from "../gap-watch";
+import type { CompiledQuery, RowFilter } from "../../dialects/types";
 import type { TableContext } from "../context";
 
 export type ResolvedMode = "full_replace" | "incremental" | "partition_switch";
@@ -14,8 +15,9 @@ export interface TablePlan {
   merged?: boolean;
   reason: string;
   sourceQuery: CompiledQuery;
-  /** The source-side filter of an incremental copy (a refresh group deletes a re-synced window with it). */
-  filter?: ColumnFilter;
+  /** The source-side filter of an incremental copy (a refresh group deletes a re-synced window with it; identity
+   *  mode: the ids above its floor and the watched gaps below, lib/engine/id-gaps). */
+  filter?: RowFilter;
   rowsExpected: number;
   /** rowsExpected is the planner's estimate, not a count. */
   rowsEstimated?: boolean;
@@ -52,6 +54,8 @@ export interface TableOutcome {
   streams?: { count: number; threads: boolean };
   /** The copied rows compared with the source's after the commit (absent: this path is not verified yet). */
   verification?: Verification;
+  /** Identity mode: the gaps this run watched, recorded for the next (lib/engine/id-gaps). */
+  gapWatch?: GapWatch;
 }
 
 export interface StrategyImpl {
