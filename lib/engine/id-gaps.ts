@@ -29,6 +29,13 @@ export async function lastGapWatch(db: Metadata, environment: string, table: Tab
   }
 }
 
+/** Records a run's watch on its result and clears the table's older ones: only the last is ever read, and a watch
+ *  can hold GAP_WATCH_MAX gaps. */
+export async function recordGapWatch(db: Metadata, environment: string, tableName: string, resultId: string, watch: GapWatch) {
+  await db.tableResult.update({ where: { id: resultId }, data: { idGaps: JSON.stringify(watch) } });
+  await db.tableResult.updateMany({ where: { tableName, id: { not: resultId }, idGaps: { not: null }, run: { environment } }, data: { idGaps: null } });
+}
+
 /** The run's watch: the recorded gaps (of the same column, not aged out) and the ids UAT lacks among those the floor
  *  passed since the last record, (recorded upTo, floor]. Without a record the watch starts at `floor`. */
 export async function watchGaps(ctx: TableContext, column: ColumnInfo, floor: string, now = new Date()): Promise<{ watch: GapWatch; aged: number; dropped: number }> {

@@ -16,7 +16,7 @@ import type { RunRequest, TableReport } from "./run-types";
 import { strategyFor } from "./strategies";
 import { watermarkNow } from "./watermark";
 import { lastWatermark } from "./last-watermark";
-import { lastGapWatch } from "./id-gaps";
+import { lastGapWatch, recordGapWatch } from "./id-gaps";
 import { annotatePlan } from "./uat-report";
 import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
@@ -33,6 +33,7 @@ export function cancelledMessage(signal: AbortSignal, committed = 0) {
 
 interface Tracked {
   name: string;
+  environment: string;
   resultId: string;
   progress: ProgressTracker;
   persist: ReturnType<typeof throttledPersist>;
@@ -53,7 +54,7 @@ async function track(db: Metadata, runId: string, resultId: string, name: string
   );
   await db.tableResult.update({ where: { id: resultId }, data: { status: "running", phase: "planning", startedAt: new Date() } });
   progress.phase("planning");
-  return { name, resultId, progress, persist, started: Date.now() };
+  return { name, environment: req.environment!, resultId, progress, persist, started: Date.now() };
 }
 
 /** Resolves the table in both catalogs, applies the personal-data policy and plans it; the plan is recorded. */
@@ -80,9 +81,6 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   return { ctx, plan };
 }
 
-/** Identity mode's watched gaps, for the next run (also after a verification that failed: its rows were committed). */
-const recordedGaps = (outcome: TableOutcome | undefined) => (outcome?.gapWatch ? JSON.stringify(outcome.gapWatch) : null);
-
 async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome: TableOutcome | undefined): Promise<TableReport> {
   // The last progress event first: its running figures must not land after (and over) the final ones.
   t.progress.phase("done");
@@ -98,7 +96,6 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
       rowsCommitted: BigInt(outcome?.rowsWritten ?? 0),
       watermarkAfter: outcome?.watermarkAfter ?? null,
       watermarkColumn: outcome?.watermarkAfter != null ? (outcome.watermarkColumn ?? t.watermarkColumn ?? null) : null,
-      idGaps: recordedGaps(outcome),
       verification: outcome?.verification?.detail ?? null,
       verified: outcome?.verification?.ok ?? null,
       partitionsCreated: outcome?.partitionsCreated ?? [],
@@ -107,6 +104,7 @@ async function recordSuccess(db: Metadata, t: Tracked, plan: TablePlan, outcome:
       durationMs,
     },
   });
+  if (outcome?.gapWatch) await recordGapWatch(db, t.environment, t.name, t.resultId, outcome.gapWatch);
   return { table: t.name, status: "succeeded", plan, outcome, durationMs };
 }
 
@@ -140,9 +138,10 @@ async function recordUnverified(db: Metadata, t: Tracked, plan: TablePlan, outco
       status: "failed", phase: "failed", error, finishedAt: new Date(), durationMs, verification: v.detail, verified: false,
       rowsRead: BigInt(outcome.rowsRead), rowsWritten: BigInt(outcome.rowsWritten), rowsCommitted: BigInt(outcome.rowsWritten), watermarkAfter: outcome.watermarkAfter ?? null,
       watermarkColumn: outcome.watermarkAfter != null ? (outcome.watermarkColumn ?? t.watermarkColumn ?? null) : null,
-      idGaps: recordedGaps(outcome),
     },
   });
+  // Its rows were committed: the gaps it watched are the next run's.
+  if (outcome.gapWatch) await recordGapWatch(db, t.environment, t.name, t.resultId, outcome.gapWatch);
   return { table: t.name, status: "failed", plan, outcome, error, durationMs, rowsCommitted: outcome.rowsWritten };
 }
 

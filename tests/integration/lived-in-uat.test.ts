@@ -206,6 +206,8 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect(await fingerprint(env.target, "coupon")).toEqual(await fingerprint(env.source, "coupon"));
     // The gap is filled: the next plan asks for it no more.
     expect((await run(["coupon"], true)).t.plan?.reason).not.toContain("asking again");
+    // Only the last run's watch is kept (each run recorded one).
+    expect(await env.db.tableResult.count({ where: { tableName: "coupon", idGaps: { not: null } } })).toBe(1);
   });
 
   it("identity mode: a late row hidden behind a row production deleted in the same band (equal counts) arrives too", async () => {
