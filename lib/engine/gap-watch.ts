@@ -37,7 +37,7 @@ export function gapFilters(watch: GapWatch | undefined, column: ColumnInfo, floo
     });
 }
 
-/** "ids 11, 20-25" (at most a few named). */
+/** "96-100, 11": the ranges asked, highest first (five named at most). */
 export function describeGaps(filters: ColumnFilter[]): string {
   const named = filters.slice(0, 5).map((f) => {
     if (f.kind !== "upTo" || f.after === null) return "";
