@@ -27,14 +27,15 @@ export function nextWatch(column: string, recorded: IdGap[], fresh: IdGap[], upT
   return { watch: { column, upTo, gaps: all.slice(0, GAP_WATCH_MAX) }, aged: recorded.length - live.length, dropped: Math.max(0, all.length - GAP_WATCH_MAX) };
 }
 
+/** A gap as a filter on `column`: the ids (after, before - 1], cut at `floor` where given. */
+export function gapRange(g: IdGap, column: ColumnInfo, floor?: string): ColumnFilter {
+  const last = BigInt(g.before) - 1n;
+  return { kind: "upTo", column, after: g.after, upTo: (floor !== undefined && BigInt(floor) < last ? BigInt(floor) : last).toString() };
+}
+
 /** The watched gaps below `floor` (above it the run reads every id anyway) as filters on production's `column`. */
 export function gapFilters(watch: GapWatch | undefined, column: ColumnInfo, floor: string): ColumnFilter[] {
-  return (watch?.gaps ?? [])
-    .filter((g) => BigInt(g.after) < BigInt(floor))
-    .map((g) => {
-      const last = BigInt(g.before) - 1n;
-      return { kind: "upTo", column, after: g.after, upTo: (last < BigInt(floor) ? last : BigInt(floor)).toString() };
-    });
+  return (watch?.gaps ?? []).filter((g) => BigInt(g.after) < BigInt(floor)).map((g) => gapRange(g, column, floor));
 }
 
 /** "96-100, 11": the ranges asked, highest first (five named at most). */

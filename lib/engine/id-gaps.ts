@@ -5,12 +5,12 @@
 // every later refresh asks production for rows in them again, until they are GAP_WATCH_DAYS old. The watch costs one
 // index range read of UAT's newly passed ids per run, one of its ids in the watched gaps, and one range per gap in
 // production's read.
-import type { ColumnInfo, RowFilter } from "../dialects/types";
+import type { ColumnInfo } from "../dialects/types";
 import type { Metadata } from "../metadata/client";
 import type { TableConfigInput } from "../config/schema";
 import type { TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
-import { GAP_WATCH_MAX, nextWatch, watchSchema, withoutFilled, type GapWatch, type IdGap } from "./gap-watch";
+import { GAP_WATCH_MAX, gapRange, nextWatch, watchSchema, withoutFilled, type GapWatch, type IdGap } from "./gap-watch";
 
 /** The watch the last run that recorded one left for `table` (undefined: none, or unreadable: the watch starts anew). */
 export async function lastGapWatch(db: Metadata, environment: string, table: TableConfigInput): Promise<GapWatch | undefined> {
@@ -42,9 +42,10 @@ export async function watchGaps(ctx: TableContext, column: ColumnInfo, floor: st
   const recorded = ctx.recordedGaps?.column.toLowerCase() === column.name.toLowerCase() ? ctx.recordedGaps : undefined;
   if (!recorded) return nextWatch(column.name, [], [], floor, now);
   // Rows that arrived in a watched gap since (the late rows found) end the watch on their ids.
-  const ranges: RowFilter[] = recorded.gaps.map((g) => ({ kind: "upTo", column, after: g.after, upTo: (BigInt(g.before) - 1n).toString() }));
-  const filled = ranges.length
-    ? await ctx.sessions.target.query<{ value: string | number }>(ctx.dialect.compiler.distinctValues(ctx.targetTable, column, both({ kind: "any", filters: ranges }, productionRows(ctx.uat))))
+  const filled = recorded.gaps.length
+    ? await ctx.sessions.target.query<{ value: string | number }>(
+        ctx.dialect.compiler.distinctValues(ctx.targetTable, column, both({ kind: "any", filters: recorded.gaps.map((g) => gapRange(g, column)) }, productionRows(ctx.uat))),
+      )
     : [];
   const watched = withoutFilled(recorded.gaps, filled.map((r) => BigInt(String(r.value))));
   const upTo = BigInt(recorded.upTo) > BigInt(floor) ? recorded.upTo : floor;

@@ -77,6 +77,12 @@ const GAPS: { server: RegExp; scenario: string; gap: string }[] = [
 /** A value as text both engines' drivers compare equal (dates as ISO). */
 const valueText = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
 
+/** The ids from..to. */
+const idRange = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** An INSERT of rows (id, note) into `table`, every row with the same note. */
+const noted = (table: string) => (ids: number[], note: string) => `INSERT INTO ${table} (id, note) VALUES ${ids.map((i) => `(${i}, '${note}')`).join(", ")}`;
+
 const gapFor = (server: string, scenario: string) => GAPS.find((g) => g.server.test(server) && g.scenario === scenario)?.gap;
 
 for (const engine of engines) {
@@ -144,14 +150,13 @@ for (const engine of engines) {
     });
 
     it("incremental identity, rows production committed out of order: one later than the buffer arrives, and one hidden behind a row production purged in the same band", async () => {
-      const values = (ids: number[], note: string) => `INSERT INTO late_rows (id, note) VALUES ${ids.map((i) => `(${i}, '${note}')`).join(", ")}`;
-      const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const values = noted("late_rows");
       for (const side of [db.source, db.target]) await side.exec("CREATE TABLE late_rows (id int NOT NULL PRIMARY KEY, note varchar(20) NOT NULL)");
-      await db.source.exec(values(ids(1, 10), "early"));
+      await db.source.exec(values(idRange(1, 10), "early"));
       await db.config([{ name: "late_rows", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
       expect((await run(["late_rows"])).status).toBe("succeeded");
       // Ids 11 and 13 are taken by transactions that commit after 14..41 (modelled by inserting them later).
-      await db.source.exec(values([12, ...ids(14, 41)], "fast"));
+      await db.source.exec(values([12, ...idRange(14, 41)], "fast"));
       expect((await run(["late_rows"])).status).toBe("succeeded");
       // 11 is late in the band (6, 11], where UAT has as many rows: 8 was purged in production since.
       await db.source.exec("DELETE FROM late_rows WHERE id = 8");
@@ -168,15 +173,14 @@ for (const engine of engines) {
     });
 
     it("incremental identity: a row production commits thirty buffers late arrives, the ids the floor passed while UAT lacked them asked again", async () => {
-      const values = (ids: number[], note: string) => `INSERT INTO very_late (id, note) VALUES ${ids.map((i) => `(${i}, '${note}')`).join(", ")}`;
-      const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const values = noted("very_late");
       for (const side of [db.source, db.target]) await side.exec("CREATE TABLE very_late (id int NOT NULL PRIMARY KEY, note varchar(20) NOT NULL)");
-      await db.source.exec(values(ids(1, 10), "early"));
+      await db.source.exec(values(idRange(1, 10), "early"));
       await db.config([{ name: "very_late", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
       expect((await run(["very_late"])).status).toBe("succeeded");
       // Id 11 is taken by a transaction that commits after 12..161 and two refreshes (modelled by inserting it later):
       // the second's floor (156) passes it, and its bands reach down to 116 only.
-      await db.source.exec(values(ids(12, 161), "fast"));
+      await db.source.exec(values(idRange(12, 161), "fast"));
       for (let i = 0; i < 2; i++) expect((await run(["very_late"])).status).toBe("succeeded");
       await db.source.exec(values([11], "late"));
       const r = await run(["very_late"]);

@@ -35,6 +35,13 @@ describe("a lived-in UAT (PostgreSQL)", () => {
       await a.end();
     }
   };
+  /** Day 1 of a table production numbers by identity (10 rows, serial id, a note), copied with identity_buffer 5. */
+  const identityDayOne = async (table: string) => {
+    for (const c of [env.source, env.target]) await c.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, note text NOT NULL)`);
+    await env.source.query(`INSERT INTO ${table} (note) SELECT '${table[0]}' || g FROM generate_series(1, 10) g`);
+    await env.config([{ name: table, sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
+    expect((await run([table])).status).toBe("succeeded");
+  };
   const ids = async (c: pg.Client, table: string) => (await c.query(`SELECT t.id::text AS id FROM ${table} t ORDER BY t.id`)).rows.map((r) => r.id as string);
 
   beforeAll(async () => {
@@ -164,10 +171,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
   });
 
   it("identity mode: a row production commits later than identity_buffer ids behind arrives too (the plan looks below the buffer)", async () => {
-    for (const c of [env.source, env.target]) await c.query("CREATE TABLE receipt (id serial PRIMARY KEY, note text NOT NULL)");
-    await env.source.query("INSERT INTO receipt (note) SELECT 'r' || g FROM generate_series(1, 10) g");
-    await env.config([{ name: "receipt", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
-    expect((await run(["receipt"])).status).toBe("succeeded");
+    await identityDayOne("receipt");
     // Session A takes id 11 and holds it while production commits 30 more rows (12 to 41): six buffers further on.
     const slow = await heldInsert("INSERT INTO receipt (note) VALUES ('slow') RETURNING id", async () => {
       await env.source.query("INSERT INTO receipt (note) SELECT 'fast' FROM generate_series(1, 30)");
@@ -186,10 +190,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
   });
 
   it("identity mode: a row production commits thirty buffers late arrives too: the ids the floor passed while UAT lacked them are asked again", async () => {
-    for (const c of [env.source, env.target]) await c.query("CREATE TABLE coupon (id serial PRIMARY KEY, note text NOT NULL)");
-    await env.source.query("INSERT INTO coupon (note) SELECT 'k' || g FROM generate_series(1, 10) g");
-    await env.config([{ name: "coupon", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
-    expect((await run(["coupon"])).status).toBe("succeeded");
+    await identityDayOne("coupon");
     // Session A takes id 11 and holds it while production commits 150 more rows (12 to 161), and two refreshes run:
     // the second's floor (156) passes 11, far below the bands it compares (116 to 156).
     const slow = await heldInsert("INSERT INTO coupon (note) VALUES ('slow') RETURNING id", async () => {
@@ -211,10 +212,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
   });
 
   it("identity mode: a late row hidden behind a row production deleted in the same band (equal counts) arrives too", async () => {
-    for (const c of [env.source, env.target]) await c.query("CREATE TABLE voucher (id serial PRIMARY KEY, note text NOT NULL)");
-    await env.source.query("INSERT INTO voucher (note) SELECT 'v' || g FROM generate_series(1, 10) g");
-    await env.config([{ name: "voucher", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
-    expect((await run(["voucher"])).status).toBe("succeeded");
+    await identityDayOne("voucher");
     // Session A takes id 11 and holds it; production commits 30 more rows and purges voucher 9 meanwhile. Identity
     // mode never deletes, so UAT keeps 9: the band (6, 11] then holds 4 rows on each side (7, 8, 10, 11 against
     // 7, 8, 9, 10) once 11 commits, and only the sums of their ids differ.

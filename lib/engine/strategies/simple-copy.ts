@@ -1,6 +1,6 @@
 // simple_copy: full_replace, incremental (identity | date | datetime) and smart_sync.
 // Every write happens inside a target transaction, so a failure or a kill leaves the last committed state.
-import type { ColumnFilter, RowFilter } from "../../dialects/types";
+import type { ColumnFilter, ColumnInfo, RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
 import { checkAborted, unit, type TableContext } from "../context";
@@ -81,6 +81,12 @@ async function watchedGaps(ctx: TableContext, wm: Watermark, readFloor: string) 
   return { filters, note: asked + beyond };
 }
 
+/** Identity mode's read: the ids above `floor`, or in one of the watched gaps below it. */
+function aboveOrInGaps(column: ColumnInfo, floor: string, gaps: ColumnFilter[]): RowFilter {
+  const above: ColumnFilter = { kind: "greater", column, value: floor };
+  return gaps.length ? { kind: "any", filters: [above, ...gaps] } : above;
+}
+
 /** Identity mode's floor in a plan's filter: the ids above it are read (the watched gaps below it too). */
 function floorOf(filter: RowFilter | undefined): string | null {
   const above = filter?.kind === "any" ? filter.filters[0] : filter;
@@ -142,7 +148,7 @@ export const simpleCopy: StrategyImpl = {
     const changed = identity ? 0 : await countChangedInUat(ctx, wm.upTo);
     if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
     else if (changed) reason += `; ${changedNote(wm, changed)}`;
-    const scope: RowFilter | undefined = gaps?.filters.length ? { kind: "any", filters: [filter!, ...gaps.filters] } : filter;
+    const scope = gaps && filter?.kind === "greater" ? aboveOrInGaps(filter.column, filter.value, gaps.filters) : filter;
     return {
       strategy: "simple_copy",
       mode: "incremental",
@@ -256,7 +262,7 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
   if (cursor !== null && planned !== null && BigInt(planned) < BigInt(cursor)) cursor = planned;
   // The watched gaps below it (lib/engine/id-gaps) come first: the pages run up the ids from the lowest.
   const gaps = cursor === null ? [] : gapFilters(ctx.gapWatch, wm.pair.source, cursor);
-  const scope: RowFilter | undefined = gaps.length ? { kind: "any", filters: [{ kind: "greater", column: wm.pair.source, value: cursor! }, ...gaps] } : undefined;
+  const scope = gaps.length ? aboveOrInGaps(wm.pair.source, cursor!, gaps) : undefined;
   for (const g of gaps) if (g.kind === "upTo" && g.after !== null && BigInt(g.after) < BigInt(cursor!)) cursor = g.after;
   let read = 0;
   let written = 0;
