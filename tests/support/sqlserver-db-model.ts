@@ -386,6 +386,17 @@ export class SqlServerDatabase {
       if (!Object.keys(out).length) throw new Error(`model: unreadable bands ${sql}`);
       return [out];
     }
+    // Identity mode's watched gaps (compiler idGaps): the column's values in the range with its two ends as
+    // sentinels, each value paired with the next (LEAD ... ORDER BY), the pairs further apart than 1, highest first.
+    if ((m = /^SELECT TOP \((\d+)\) CAST\(g\.a AS nvarchar\(40\)\) AS \[after\], CAST\(g\.b AS nvarchar\(40\)\) AS \[before\] FROM \(SELECT v AS a, LEAD\(v\) OVER \(ORDER BY v\) AS b FROM \(SELECT CAST\(\[([^\]]+)\] AS decimal\(38, 0\)\) AS v FROM (\S+)( WHERE .+?) UNION ALL SELECT CAST\(@p(\d+) AS decimal\(38, 0\)\) UNION ALL SELECT CAST\(@p(\d+) AS decimal\(38, 0\)\) \+ 1\) AS ids\) AS g WHERE g\.b > g\.a \+ 1 ORDER BY g\.a DESC$/s.exec(sql))) {
+      const values = [...this.select(m[3], m[4], params).map((r) => Number(r[m![2]])), Number(params[Number(m[5]) - 1]), Number(params[Number(m[6]) - 1]) + 1].sort((a, b) => a - b);
+      const gaps = values.slice(0, -1).map((a, i) => ({ after: String(a), before: String(values[i + 1]) })).filter((g) => Number(g.before) > Number(g.after) + 1);
+      return gaps.reverse().slice(0, Number(m[1]));
+    }
+    if ((m = /^SELECT DISTINCT CAST\(\[([^\]]+)\] AS nvarchar\(60\)\) AS \[value\] FROM (\S+)( WHERE .+?)? ORDER BY \[value\]$/s.exec(sql))) {
+      const values = [...new Set(this.select(m[2], m[3], params).map((r) => r[m![1]]).filter((v) => v !== null).map(String))];
+      return values.sort().map((value) => ({ value }));
+    }
     if ((m = /^SELECT CAST\(MAX\(\[([^\]]+)\]\) AS nvarchar\(60\)\) AS \[max\], CAST\(MAX\(\[\1\]\) AS nvarchar\(60\)\) AS \[cutoff\] FROM (\S+)( WHERE .+)?$/s.exec(sql))) {
       const values = this.select(m[2], m[3], params).map((r) => r[m![1]]).filter((v) => v !== null).map(Number);
       const max = values.length ? String(Math.max(...values)) : null;

@@ -264,3 +264,30 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     expect(accounts.run(merge("[doc] = s.[doc]", "CONVERT(nvarchar(max), t.[doc])", "CONVERT(nvarchar(max), s.[doc])"))).toEqual([{ n: "0" }]);
   });
 });
+
+describe("identity mode's watched gaps against a modelled SQL Server database", () => {
+  const TICKETS: TableDef[] = [{ name: "tickets", columns: [{ name: "id", type: "int", identity: true }, { name: "note", type: "nvarchar(20)" }], primaryKey: ["id"] }];
+  const rows = (ids: number[], note: string) => ids.map((id) => ({ id, note }));
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  it("asks again for the ids UAT lacked when the floor passed them, with the ones a row arrived in taken out: the late row arrives", async () => {
+    // Production: 1..161, ticket 11 committed late. UAT: everything copied but 11; ticket 3 arrived in a gap an
+    // earlier run watched, (2, 4).
+    const source = new SqlServerDatabase(TICKETS);
+    source.insert("tickets", [...rows([...range(1, 10), ...range(12, 161)], "early"), ...rows([11], "late")]);
+    const target = new SqlServerDatabase(TICKETS);
+    target.insert("tickets", rows([...range(1, 10), ...range(12, 161)], "early"));
+    const sessions = { source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} };
+    const config: TableConfigInput = { name: "tickets", schema: "dbo", strategy: "simple_copy", sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5, truncate_target: false, fire_triggers: false, enabled: true };
+    const ctx = await resolveTable(config, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", "tickets"));
+    // What the last run recorded (lib/engine/id-gaps): its floor was 5, and it watched (2, 4).
+    ctx.recordedGaps = { column: "id", upTo: "5", gaps: [{ after: "2", before: "4", since: new Date().toISOString() }] };
+    const plan = await simpleCopy.plan(ctx);
+    expect(plan.reason).toContain("re-reading ids above 156 (identity_buffer 5 below the watermark 161) and loading them by key; asking again for 1 id range(s) below that UAT lacked when earlier refreshes passed them (11; each for 7 days)");
+    expect(ctx.gapWatch).toMatchObject({ column: "id", upTo: "156", gaps: [{ after: "10", before: "12" }] });
+    const outcome = await simpleCopy.execute(ctx, plan);
+    expect(outcome.verification).toMatchObject({ ok: true, rows: 6 });
+    expect(target.rows("tickets").find((r) => r.id === 11)).toEqual({ id: 11, note: "late" });
+    expect(sorted(target.rows("tickets"))).toEqual(sorted(source.rows("tickets")));
+  });
+});
