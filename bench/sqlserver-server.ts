@@ -10,10 +10,13 @@
 //             a twin, which needs SWITCH; where the server has none (Babelfish) this measures that phase on its own;
 //   bare N    the same N key slices as N bare pipes at once, each in a process of its own (no engine, no threads to
 //             start): what this machine gives N streams at all, the baseline the product's N streams are read against.
+//   startup   once: a next run with its statement log (bench/statement-timeline: production's statements, UAT's, and
+//             the time between them before production's SELECT; BENCH_TRACE_FILE=<file> keeps the log), and what
+//             the server charges a new session for its first catalog question (a run pays it on both sessions).
 // Each measurement runs in its own process (CPU per row = the process's user + system time, threads included, over
 // the rows), alternated and repeated, best of each. "First rows": from the process's start of work to the first
 // 10,000 rows handed to a bulk load (the engine reports every 10,000). Writes bench/results/sqlserver-server.*.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -21,6 +24,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { Connection, Request, TYPES } from "tedious";
+import { beforeFirstRows, statementLines } from "./statement-timeline";
 
 type ColumnValue = { value: unknown };
 
@@ -102,6 +106,9 @@ async function setUp(s: Server, rows: number) {
 }
 
 // ---------------------------------------------------------------------------------------------------- child modes
+
+/** In a traced run's stderr: the statements after it are the measured run's. */
+const TRACE_MARK = "-- bench: the measured run starts";
 
 /** The process's CPU when the first 10,000 rows were handed on: what came before is the run's fixed cost (catalog,
  *  metadata, connections, code warming up), what came after its cost per row. */
@@ -244,11 +251,40 @@ async function streams(s: Server, rows: number, n: number) {
   return { rows: total, firstRowsMs: Math.round(firstRows), loadPhaseMs: loadMs, setUpMs };
 }
 
+/** What this server charges a new session for reading its catalog: the product's first catalog question (the
+ *  table by name) on a fresh session after a first `SELECT 1`, the same question again, and a read of the table's own
+ *  result metadata (`SELECT TOP (0)`), best of three sessions. Every run pays the first on both of its sessions. */
+async function catalogCost(s: Server) {
+  const { SQL } = await import("../lib/dialects/sqlserver/introspector");
+  const timed = (c: Connection, sql: string) =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const r = new Request(sql, (err) => (err ? reject(err) : resolve(performance.now() - started)));
+      r.addParameter("p1", TYPES.NVarChar, "bench");
+      r.addParameter("p2", TYPES.NVarChar, "dbo");
+      c.execSql(r);
+    });
+  const sessions: Record<"firstStatement" | "firstRead" | "again" | "ownMetadata", number>[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await connect(s, DB.source);
+    const firstStatement = await timed(c, "SELECT 1 AS [one]");
+    const firstRead = await timed(c, SQL.findTable);
+    const again = await timed(c, SQL.findTable);
+    const ownMetadata = await timed(c, "SELECT TOP (0) * FROM [dbo].[bench]");
+    c.close();
+    sessions.push({ firstStatement, firstRead, again, ownMetadata });
+  }
+  const best = (k: keyof (typeof sessions)[number]) => Math.round(Math.min(...sessions.map((x) => x[k])));
+  console.log(JSON.stringify({ firstStatementMs: best("firstStatement"), firstCatalogReadMs: best("firstRead"), sameReadAgainMs: best("again"), ownMetadataMs: best("ownMetadata") }));
+  process.exit(0);
+}
+
 async function child(mode: string, arg: string | undefined) {
   const s = server();
   prepareEnvironment(s);
   const rows = Number(process.env.BENCH_ROWS);
   if (mode === "bareslice") return bareSlice(s, rows, Number(arg), Number(process.env.BENCH_SLICES), Number(process.env.BENCH_START_AT));
+  if (mode === "catalog") return catalogCost(s);
   // The engine's modules are loaded before the clock starts, as in a worker or the web app that serves many runs
   // (the CLI pays it once per process: `loadMs`); the stream threads' start-up is measured (a run pays it).
   const loading = performance.now();
@@ -258,7 +294,9 @@ async function child(mode: string, arg: string | undefined) {
   const loadMs = Math.round(performance.now() - loading);
   // "warm": a worker's or the web app's next run (one refresh before, unmeasured); "cold": a CLI run's first;
   // "ahead": a next run into a UAT a release ahead (a NOT NULL column of its own with a default, added by the parent).
-  if (mode === "engine" && (arg === "warm" || arg === "ahead")) await engine(performance.now());
+  // "traced": a next run with its statement log (LOG_LEVEL=debug, set by the parent) after this line on stderr.
+  if (mode === "engine" && (arg === "warm" || arg === "ahead" || arg === "traced")) await engine(performance.now());
+  if (arg === "traced") process.stderr.write(`${TRACE_MARK}\n`);
   const cpu = process.cpuUsage();
   const started = performance.now();
   const result = mode === "bare" ? await bare(s, rows, started) : mode === "engine" ? await engine(started) : await streams(s, rows, Number(arg));
@@ -286,6 +324,7 @@ async function child(mode: string, arg: string | undefined) {
 
 // ---------------------------------------------------------------------------------------------------- main
 
+type CatalogCost = { firstStatementMs: number; firstCatalogReadMs: number; sameReadAgainMs: number; ownMetadataMs: number };
 type Result = { rows: number; ms: number; rowsPerSec: number; cpuUsPerRow: number; firstRowsMs: number; maxRssMb: number; path?: string; cpuBeforeFirstRowsMs?: number; cpuUsPerRowAfterFirstRows?: number };
 
 async function main() {
@@ -376,6 +415,23 @@ async function main() {
       console.log(JSON.stringify({ mode: "barestreams", arg: n, ...r }));
       return r;
     };
+    // Where the time before the first rows goes: a next run with its statement log, and what this server charges a
+    // new session for its catalog (once each: they explain the figures, they are not measured against a baseline).
+    const startup = () => {
+      const traced = spawnSync(process.execPath, [...childEntry, "--child", "engine", "traced"], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: cluster.url("bench_meta"), BENCH_ROWS: String(rows), LOG_LEVEL: "debug" },
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      if (traced.status !== 0) throw new Error(`traced run failed: ${traced.stderr.slice(-2000)}`);
+      const measured = traced.stderr.slice(traced.stderr.indexOf(TRACE_MARK));
+      if (process.env.BENCH_TRACE_FILE) writeFileSync(process.env.BENCH_TRACE_FILE, measured);
+      const timeline = beforeFirstRows(statementLines(measured), rows, "[dbo].[bench]");
+      const catalog = JSON.parse(execFileSync(process.execPath, [...childEntry, "--child", "catalog"], { cwd: root, env: process.env, encoding: "utf8" }).trim().split("\n").pop()!) as CatalogCost;
+      console.log(JSON.stringify({ mode: "startup", timeline, catalog }));
+      return { timeline, catalog };
+    };
     // "ahead": UAT has a column of its own, NOT NULL with a default, which SQL Server's bulk load (KEEP_NULLS) would
     // not fill: the rows go through a staging table and one INSERT (lib/engine/copy.ts).
     const measure = async (mode: string, arg?: string): Promise<Result> => {
@@ -401,6 +457,7 @@ async function main() {
     const only = process.env.BENCH_ONLY?.split(",");
     if (only) {
       for (const [mode, arg] of modes.filter(([m, a]) => only.includes(`${m}${a ?? ""}`))) await measure(mode, arg);
+      if (only.includes("startup")) startup();
       return;
     }
     const runs = new Map<string, Result[]>();
@@ -409,6 +466,7 @@ async function main() {
         const key = arg ? `${mode}${arg}` : mode;
         runs.set(key, [...(runs.get(key) ?? []), await measure(mode, arg)]);
       }
+    const { timeline, catalog } = startup();
     const best = (key: string) => runs.get(key)!.reduce((a, b) => (a.ms <= b.ms ? a : b));
     const [b, e, cold, ahead] = [best("bare"), best("enginewarm"), best("enginecold"), best("engineahead")];
     const banner = await connect(s, "master").then(async (c) => {
@@ -439,6 +497,10 @@ async function main() {
       /** A UAT a release ahead (through a staging table and one INSERT) over the same run's next run without it. */
       aheadTimeRatio: Math.round((ahead.ms / e.ms) * 100) / 100,
       aheadCpuRatio: Math.round((ahead.cpuUsPerRow / e.cpuUsPerRow) * 100) / 100,
+      /** A next run's statements before production's SELECT (from its statement log; the logging costs a little). */
+      beforeFirstRows: timeline,
+      /** A new session's first catalog question on this server, the same again, and the table's own metadata. */
+      catalogCost: catalog,
     };
     console.log(JSON.stringify(result));
     const md =
@@ -453,7 +515,11 @@ async function main() {
           const bare = result.bareStreams[i];
           return `${x.streams}: ${x.rowsPerSec.toLocaleString("en")} rows/s, ${x.cpuUsPerRow} µs CPU/row, first rows at ${x.firstRowsMs} ms (bare: ${bare.rowsPerSec.toLocaleString("en")} rows/s, ${bare.cpuUsPerRow} µs, ${bare.firstRowsMs} ms)`;
         })
-        .join("; ")}.`;
+        .join("; ")}. ` +
+      `Before the first rows (a next run, statement log on): production's SELECT started ${timeline.selectStartsMs} ms after the run's first statement; ` +
+      `production's session spent ${timeline.source.ms} ms in ${timeline.source.statements} statements (${timeline.source.catalogMs} ms of them catalog questions) and ${timeline.sourceBetweenMs} ms between them, ` +
+      `UAT's ${timeline.target.ms} ms in ${timeline.target.statements} (${timeline.target.catalogMs} ms catalog); ` +
+      `this server answers a new session's first catalog question in ${catalog.firstCatalogReadMs} ms (after a first statement of ${catalog.firstStatementMs} ms; the same question again: ${catalog.sameReadAgainMs} ms; the table's own metadata, SELECT TOP (0): ${catalog.ownMetadataMs} ms), which a run pays on each of its two sessions.`;
     console.log(`\n${md}`);
     if (process.env.BENCH_WRITE_RESULTS !== "0") {
       writeFileSync(path.join(root, "bench/results/sqlserver-server.json"), JSON.stringify(result, null, 2) + "\n");
