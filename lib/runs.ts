@@ -94,6 +94,8 @@ export function runSnapshot(run: RunWithTables) {
       rowsWritten: Number(t.rowsWritten),
       rowsCommitted: Number(t.rowsCommitted),
       rowsExpected: t.rowsExpected === null ? null : Number(t.rowsExpected),
+      /** rowsExpected is the catalog's figure, not a count. */
+      rowsEstimated: t.rowsEstimated,
       watermarkBefore: t.watermarkBefore,
       watermarkAfter: t.watermarkAfter,
       partitionsCreated: t.partitionsCreated,

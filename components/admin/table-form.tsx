@@ -105,7 +105,7 @@ export function TableForm({ action, initial, original, environment }: { action: 
         <section aria-label="Dry-run plan" className="rounded border border-emerald-200 bg-emerald-50 p-3 text-sm" data-testid="plan">
           <h2 className="font-medium">Dry-run plan: checked against the live source and target</h2>
           <p className="mt-1">{state.plan.mode}: {state.plan.reason}</p>
-          <p className="mt-1">Rows expected: <strong>{formatRows(state.plan.rowsExpected)}</strong>{state.plan.watermark !== null ? ` · target watermark ${state.plan.watermark}` : ""}</p>
+          <p className="mt-1">Rows expected: <strong>{state.plan.rowsEstimated ? "≈" : ""}{formatRows(state.plan.rowsExpected)}</strong>{state.plan.watermark !== null ? ` · target watermark ${state.plan.watermark}` : ""}</p>
           {state.plan.missingDays && <p className="mt-1">New partitions: {state.plan.missingDays.join(", ") || "none"}</p>}
           <pre className="mt-2 whitespace-pre-wrap break-all font-mono text-xs">{state.plan.sql}{state.plan.params.length ? `\n-- params: ${JSON.stringify(state.plan.params)}` : ""}</pre>
         </section>

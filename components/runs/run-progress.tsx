@@ -104,7 +104,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
                         rows it compared. */}
                     {t.status === "succeeded" && (t.mode === "merge" || t.rowsRead > t.rowsCommitted)
                       ? ` changed of ${formatRows(t.mode === "merge" ? t.rowsExpected : t.rowsRead)}`
-                      : t.status !== "failed" && t.rowsExpected !== null ? ` / ${formatRows(t.rowsExpected)}` : ""}
+                      : t.status !== "failed" && t.rowsExpected !== null ? ` / ${t.rowsEstimated ? "≈" : ""}${formatRows(t.rowsExpected)}` : ""}
                     {t.status === "running" && t.rowsCommitted > 0 ? ` (${formatRows(t.rowsCommitted)} committed)` : ""}
                     {t.status === "failed" && t.rowsWritten > t.rowsCommitted ? ` (${formatRows(t.rowsWritten - t.rowsCommitted)} more streamed, rolled back)` : ""}
                   </dd>

@@ -492,6 +492,9 @@ export interface Dialect {
   unloadableColumns(columns: ColumnInfo[]): string[];
   /** Whether a bulk load gives a column it does not name that column's default (else a regular INSERT must). */
   readonly bulkLoadAppliesDefaults: boolean;
+  /** The catalog's row figure of a table is kept by the storage engine as rows are written, not taken from statistics
+   *  gathered now and then: a full replace, which reads every row anyway, takes it instead of counting production's. */
+  readonly catalogKeepsRowCounts: boolean;
   /** The server brings a table's statistics up to date itself before planning a query on rows that changed (so a
    *  table's first load needs no statistics of its own). */
   readonly updatesStatisticsOnQuery: boolean;

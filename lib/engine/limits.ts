@@ -31,17 +31,19 @@ export interface RowFigure {
 export async function countOrEstimate(
   session: Session,
   table: TableRef,
-  opts: { fallback?: () => Promise<number | null>; maxScanBytes?: number } = {},
+  opts: { fallback?: () => Promise<number | null>; maxScanBytes?: number; noScan?: boolean } = {},
 ): Promise<RowFigure> {
-  const { compiler } = dialectFor(session.engine);
-  const [e] = await session.query<{ n: string | number; bytes?: string | number | null }>(compiler.estimateRows(table));
+  const dialect = dialectFor(session.engine);
+  const [e] = await session.query<{ n: string | number; bytes?: string | number | null }>(dialect.compiler.estimateRows(table));
   const estimate = Number(e?.n ?? -1);
   if (estimate >= EXACT_COUNT_LIMIT) return { rows: estimate, estimated: true };
+  // `noScan`: the caller reads every row anyway; where the catalog keeps the figure as rows are written, it is taken.
+  if (opts.noScan && dialect.catalogKeepsRowCounts && estimate > 0) return { rows: estimate, estimated: true };
   const bytes = e?.bytes === null || e?.bytes === undefined ? null : Number(e.bytes);
   if (estimate < 0 && bytes !== null && bytes > (opts.maxScanBytes ?? UNKNOWN_STATS_MAX_SCAN_BYTES)) {
     const known = (await opts.fallback?.()) ?? null;
     return known === null ? { rows: null, estimated: true, note: "no statistics yet (not analysed)" } : { rows: known, estimated: true, note: "rows its last full replace committed" };
   }
-  const [c] = await session.query<{ n: string | number }>(compiler.countRows(table));
+  const [c] = await session.query<{ n: string | number }>(dialect.compiler.countRows(table));
   return { rows: Number(c.n), estimated: false };
 }

@@ -76,7 +76,7 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   t.progress.rowsExpected = plan.rowsExpected;
   await db.tableResult.update({
     where: { id: t.resultId },
-    data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), watermarkBefore: plan.watermarkBefore ?? null, maskedColumns: plan.maskedColumns ?? [] },
+    data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), rowsEstimated: !!plan.rowsEstimated, watermarkBefore: plan.watermarkBefore ?? null, maskedColumns: plan.maskedColumns ?? [] },
   });
   return { ctx, plan };
 }

@@ -16,6 +16,7 @@ const MSSQL = process.env.MSSQL_TEST_URL;
 describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS server", () => {
   let master: Session;
   let s: Session;
+  let open: (database: string, readOnly: boolean, applicationName?: string) => Promise<Session>;
   const name = `uatr_rules_${randomBytes(4).toString("hex")}`;
   const exec = (sql: string, params: readonly unknown[] = []) => s.execute({ sql, params: [...params] });
   const query = <R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []) => s.query<R>({ sql, params: [...params] });
@@ -26,10 +27,10 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
       engine: "sqlserver" as const, host: u.hostname, port: Number(u.port || 1433), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password),
       options: { encrypt: u.searchParams.get("encrypt") ?? true, trustServerCertificate: u.searchParams.get("trustServerCertificate") !== "false" },
     };
-    const opts = { readOnly: false, connectionTimeoutSec: 30, commandTimeoutSec: 120 };
-    master = await connectSqlServer({ ...base, database: "master" }, opts);
+    open = (database, readOnly, applicationName) => connectSqlServer({ ...base, database }, { readOnly, applicationName, connectionTimeoutSec: 30, commandTimeoutSec: 120 });
+    master = await open("master", false);
     await master.execute({ sql: `CREATE DATABASE [${name}]`, params: [] });
-    s = await connectSqlServer({ ...base, database: name }, opts);
+    s = await open(name, false);
   }, 120_000);
 
   afterAll(async () => {
@@ -79,6 +80,24 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
     expect(new Set(rows.map((x) => x.compression))).toEqual(new Set(["NONE"]));
     const indexes = await sqlServerIntrospector((sql, params) => query(sql, params)).indexes({ schema: "dbo", name: "compressed" });
     expect(indexes.map((ix) => ix.compression)).toEqual([undefined, undefined]);
+  });
+
+  it("a source session's first snapshot takes the answer its identity read (sys.databases, with the server's name), later ones ask again: each a SNAPSHOT transaction where the database allows one", async () => {
+    const [allowed] = await query<{ state: number }>("SELECT snapshot_isolation_state AS [state] FROM sys.databases WHERE database_id = DB_ID()");
+    // Found by its name: the source refuses @@SPID (a system variable) as it refuses anything but one plain SELECT.
+    const app = `uatr-snapshot-${randomBytes(4).toString("hex")}`;
+    const source = await open(name, true, app);
+    try {
+      await source.identity();
+      const ask = { sql: "SELECT CAST(transaction_isolation_level AS int) AS [level] FROM sys.dm_exec_sessions WHERE program_name = @p1", params: [app] };
+      const level = () => source.snapshot(async () => (await source.query<{ level: number }>(ask))[0].level);
+      // transaction_isolation_level 5: Snapshot, 2: ReadCommitted (Microsoft Learn, sys.dm_exec_sessions).
+      const expected = Number(allowed.state) === 1 ? 5 : 2;
+      expect(await level()).toBe(expected);
+      expect(await level()).toBe(expected);
+    } finally {
+      await source.close();
+    }
   });
 
   it("a step's rows are the server's own count, and none where it gives none (a procedure under SET NOCOUNT ON): never a 0 it did not say", async () => {

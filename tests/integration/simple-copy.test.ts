@@ -54,6 +54,8 @@ describe("simple_copy on real PostgreSQL", () => {
     const first = await run(["orders"]);
     // the 10,000 new rows, and the 10,000 below the watermark re-read (identity_buffer) and found unchanged
     expect(first.tables[0].plan?.rowsExpected).toBe(20_000);
+    // Counted: PostgreSQL's reltuples is what the last VACUUM or ANALYZE saw.
+    expect(first.tables[0].plan?.rowsEstimated).toBe(false);
     expect(first.tables[0].outcome?.rowsRead).toBe(20_000);
     expect(first.tables[0].outcome?.rowsWritten).toBe(10_000);
     expect(first.tables[0].plan?.watermarkBefore).toBe("40000");

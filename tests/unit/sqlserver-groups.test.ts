@@ -291,3 +291,16 @@ describe("identity mode's watched gaps against a modelled SQL Server database", 
     expect(sorted(target.rows("tickets"))).toEqual(sorted(source.rows("tickets")));
   });
 });
+
+describe("a full replace's row figure against a modelled SQL Server database", () => {
+  it("takes production's rows from the row count its storage keeps (sys.partitions), never scanning production to count them: the copy reads every row anyway", async () => {
+    const source = production();
+    const target = new SqlServerDatabase(TABLES);
+    const sessions = { source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} };
+    const ctx = await resolveTable(replace("order_lines"), settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", "order_lines"));
+    const plan = await simpleCopy.plan(ctx);
+    expect(plan).toMatchObject({ rowsExpected: 6, rowsEstimated: true });
+    expect(source.statements.filter((s) => s.includes("FROM sys.partitions"))).toHaveLength(1);
+    expect(source.statements.filter((s) => s.includes("COUNT_BIG"))).toEqual([]);
+  });
+});

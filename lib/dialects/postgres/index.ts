@@ -21,6 +21,8 @@ export const postgresDialect: Dialect = {
   // "If there are any columns in the table that are not in the column list, COPY FROM will insert the default values
   // for those columns" (PostgreSQL, COPY).
   bulkLoadAppliesDefaults: true,
+  // reltuples is what the last VACUUM or ANALYZE counted or sampled.
+  catalogKeepsRowCounts: false,
   // Statistics come from ANALYZE, autovacuum's in the background (a minute or more after a large load), never from
   // the query that needs them.
   updatesStatisticsOnQuery: false,

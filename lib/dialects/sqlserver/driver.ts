@@ -81,7 +81,7 @@ export const DRIVER_SQL = {
   // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
   // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
   // and attach keep it, so a UAT restored from a production backup would look like production.
-  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(20)) AS [updateability], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(20)) AS [updateability], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version], d.snapshot_isolation_state AS [snapshotState] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
   // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
   // SNAPSHOT isolation is only allowed where the database enables it (ALLOW_SNAPSHOT_ISOLATION ON, error 3952
@@ -117,6 +117,8 @@ export interface IdentityRow {
   /** DATABASEPROPERTYEX(..., 'Updateability'): READ_ONLY or READ_WRITE (absent in rows written before it was read). */
   updateability?: string | null;
   version: string;
+  /** sys.databases.snapshot_isolation_state (1: ON): whether the session's first snapshot can be one. */
+  snapshotState?: number;
 }
 
 /** One database, however it was reached: the instance's own name + DB_ID(), and the AG database id when in one. */
@@ -218,6 +220,7 @@ class SqlServerSession implements Session {
 
   async identity() {
     const [r] = await this.query<IdentityRow>({ sql: DRIVER_SQL.identity, params: [] });
+    this.snapshotStateAtOpen = r.snapshotState;
     return identityOf(r);
   }
 
@@ -322,9 +325,15 @@ class SqlServerSession implements Session {
     }
   }
 
+  /** Whether the database allowed SNAPSHOT isolation, as the session's identity read it: its first snapshot takes that
+   *  answer (one round trip fewer before a run's first rows), later ones ask again. */
+  private snapshotStateAtOpen?: number;
+
   async snapshot<T>(fn: () => Promise<T>): Promise<T> {
-    const [row] = await this.query<{ state: number }>({ sql: DRIVER_SQL.snapshotAllowed, params: [] });
-    if (Number(row?.state) !== 1) return fn();
+    const known = this.snapshotStateAtOpen;
+    this.snapshotStateAtOpen = undefined;
+    const state = known ?? (await this.query<{ state: number }>({ sql: DRIVER_SQL.snapshotAllowed, params: [] }))[0]?.state;
+    if (Number(state) !== 1) return fn();
     await this.batch(DRIVER_SQL.snapshotBegin);
     try {
       return await fn();

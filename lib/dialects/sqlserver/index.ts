@@ -25,6 +25,9 @@ export const sqlServerDialect: Dialect = {
   // The bulk load keeps production's NULLs (KEEP_NULLS), which "disable checking of DEFAULT definitions on a table"
   // for the whole load (Microsoft Learn, Keep nulls or default values during bulk import).
   bulkLoadAppliesDefaults: false,
+  // sys.partitions.rows: the storage engine's count of each partition's rows, moved by every insert and delete
+  // (Microsoft calls it approximate: it counts rows not yet committed).
+  catalogKeepsRowCounts: true,
   // AUTO_UPDATE_STATISTICS (on by default): "the query optimizer ... updates statistics before compiling a query"
   // when they are out of date (Microsoft Learn, Statistics).
   updatesStatisticsOnQuery: true,

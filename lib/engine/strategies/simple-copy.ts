@@ -110,8 +110,9 @@ export const simpleCopy: StrategyImpl = {
       reason = empty.empty ? "smart_sync: target is empty, copying everything" : `smart_sync: target has rows, copying rows newer than its max(${ctx.config.incremental_column})`;
     }
     if (mode === "full_replace") {
-      // Production's rows counted on its session while the target's storage is read on the target's.
-      const [n, twin] = await Promise.all([countOrEstimate(ctx.sessions.source, ctx.sourceTable), twinDecision(ctx)]);
+      // Production's rows figured on its session while the target's storage is read on the target's; the copy reads
+      // every row, so production is not scanned a second time to count them where the catalog keeps the figure.
+      const [n, twin] = await Promise.all([countOrEstimate(ctx.sessions.source, ctx.sourceTable, { noScan: true }), twinDecision(ctx)]);
       // Unknown without scanning production: the plan says so, the copy counts as it goes.
       if (n.rows === null) reason += `; rows expected unknown (${n.note})`;
       const streams = twin?.twin ? (await planSlices(ctx, n.rows ?? 0)).why || undefined : undefined;
