@@ -260,8 +260,9 @@ export interface ServerCapabilities {
 export interface Session {
   readonly engine: Engine;
   readonly introspector: Introspector;
-  /** Target side, where a server may lack features: what it can do, probed once per session in a transaction
-   *  that is rolled back (absent: everything the dialect uses). Never called inside a transaction. */
+  /** Target side, where a server may lack features: what it can do, probed in transactions that are rolled back,
+   *  once per session or less (SQL Server keeps a probe's answer a while: sqlserver/capability-cache); absent:
+   *  everything the dialect uses. Never called inside a transaction. */
   capabilities?(): Promise<ServerCapabilities>;
   identity(): Promise<ServerIdentity>;
   query<R = Record<string, unknown>>(q: CompiledQuery): Promise<R[]>;

@@ -100,6 +100,18 @@ describe.skipIf(!MSSQL)("SQL Server rules the models enforce, on a real TDS serv
     }
   });
 
+  it("the capability probe runs once per database, version and login in a process: a later session into the same database takes its answer, a session that never read its identity probes on its own", async () => {
+    const [a, b, c] = await Promise.all([open(name, false), open(name, false), open(name, false)]);
+    try {
+      await Promise.all([a.identity(), b.identity()]);
+      const first = await a.capabilities!();
+      expect(await b.capabilities!()).toBe(first);
+      expect(await c.capabilities!()).not.toBe(first);
+    } finally {
+      await Promise.all([a, b, c].map((x) => x.close()));
+    }
+  });
+
   it("a step's rows are the server's own count, and none where it gives none (a procedure under SET NOCOUNT ON): never a 0 it did not say", async () => {
     await exec("CREATE TABLE dbo.nocount_items (id int PRIMARY KEY, flag bit NOT NULL)");
     await exec("INSERT INTO dbo.nocount_items VALUES (1, 0), (2, 0), (3, 0)");

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { ColumnInfo, CompiledQuery, ConnectOptions, ConnectionTarget, LoadOptions, RowStream, ServerCapabilities, ServerIdentity, Session, TableRef } from "../types";
 import { qualified, quoteIdent } from "./compiler";
 import { timedStatement, type StatementSession } from "../statement-log";
+import { capabilityKey, keepCapabilities, keptCapabilities } from "./capability-cache";
 import { sqlServerIntrospector, type IntrospectorOptions } from "./introspector";
 import { base, transportOf, unloadableColumns, type BulkTypeName, type Transport } from "./transport";
 import { ExactDateTimeOffset, ExactDecimal, ExactMoney } from "./exact-types";
@@ -81,7 +82,7 @@ export const DRIVER_SQL = {
   // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
   // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
   // and attach keep it, so a UAT restored from a production backup would look like production.
-  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(20)) AS [updateability], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version], d.snapshot_isolation_state AS [snapshotState] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
+  identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(20)) AS [updateability], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version], d.snapshot_isolation_state AS [snapshotState], SUSER_SNAME() AS [login] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
   // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
   // SNAPSHOT isolation is only allowed where the database enables it (ALLOW_SNAPSHOT_ISOLATION ON, error 3952
@@ -119,6 +120,8 @@ export interface IdentityRow {
   version: string;
   /** sys.databases.snapshot_isolation_state (1: ON): whether the session's first snapshot can be one. */
   snapshotState?: number;
+  /** The login as the server knows it (SUSER_SNAME()): its rights decide what the capability probe can do. */
+  login?: string;
 }
 
 /** One database, however it was reached: the instance's own name + DB_ID(), and the AG database id when in one. */
@@ -221,44 +224,59 @@ class SqlServerSession implements Session {
   async identity() {
     const [r] = await this.query<IdentityRow>({ sql: DRIVER_SQL.identity, params: [] });
     this.snapshotStateAtOpen = r.snapshotState;
-    return identityOf(r);
+    const identity = identityOf(r);
+    this.capabilityKey = capabilityKey(identity.keys[0], r.version, r.login ?? "");
+    return identity;
   }
 
   private probed?: Promise<ServerCapabilities>;
+  /** Set by identity(): whose capabilities a probe finds (./capability-cache). */
+  private capabilityKey?: string;
+
+  /** What the server can do for this login: kept from this process's earlier probe of the same database, version and
+   *  login (./capability-cache), else probed on this session. */
+  capabilities(): Promise<ServerCapabilities> {
+    this.probed ??= (async () => {
+      const key = this.capabilityKey;
+      const known = key === undefined ? undefined : keptCapabilities(key);
+      if (known) return known;
+      const found = await this.probe();
+      if (key !== undefined && !this.ended && !this.closing) keepCapabilities(key, found);
+      return found;
+    })();
+    return this.probed;
+  }
 
   /** Tries SWITCH, partition DDL and UPDATE STATISTICS on objects of its own, each in a transaction rolled back
    *  (nothing stays). A server that refuses one of them (or a login that may not create the objects: then neither
    *  would the refresh) reports it missing, with the server's words. */
-  capabilities(): Promise<ServerCapabilities> {
-    this.probed ??= (async () => {
-      const notes: string[] = [];
-      const attempt = async (what: string, statements: string[]) => {
-        try {
-          await this.batch(DRIVER_SQL.begin);
-          for (const sql of statements) await this.batch(sql);
-          return true;
-        } catch (e) {
-          notes.push(`${what}: ${(e as Error).message.split("\n")[0]}`);
-          return false;
-        } finally {
-          await this.batch(DRIVER_SQL.rollback).catch(() => {});
-        }
-      };
-      const id = randomBytes(4).toString("hex");
-      const [a, b, pf, ps] = ["a", "b", "pf", "ps"].map((x) => `[uat_refresh_probe_${x}_${id}]`);
-      return {
-        switch: await attempt("ALTER TABLE ... SWITCH", [`CREATE TABLE ${a} ([i] int NOT NULL)`, `CREATE TABLE ${b} ([i] int NOT NULL)`, `ALTER TABLE ${a} SWITCH TO ${b}`]),
-        partitionDdl: await attempt("ALTER PARTITION SCHEME ... NEXT USED / ALTER PARTITION FUNCTION ... SPLIT RANGE", [
-          `CREATE PARTITION FUNCTION ${pf} (int) AS RANGE RIGHT FOR VALUES (1)`,
-          `CREATE PARTITION SCHEME ${ps} AS PARTITION ${pf} ALL TO ([PRIMARY])`,
-          `ALTER PARTITION SCHEME ${ps} NEXT USED [PRIMARY]`,
-          `ALTER PARTITION FUNCTION ${pf}() SPLIT RANGE (2)`,
-        ]),
-        updateStatistics: await attempt("UPDATE STATISTICS", [`CREATE TABLE ${a} ([i] int NOT NULL)`, `UPDATE STATISTICS ${a}`]),
-        notes,
-      };
-    })();
-    return this.probed;
+  private async probe(): Promise<ServerCapabilities> {
+    const notes: string[] = [];
+    const attempt = async (what: string, statements: string[]) => {
+      try {
+        await this.batch(DRIVER_SQL.begin);
+        for (const sql of statements) await this.batch(sql);
+        return true;
+      } catch (e) {
+        notes.push(`${what}: ${(e as Error).message.split("\n")[0]}`);
+        return false;
+      } finally {
+        await this.batch(DRIVER_SQL.rollback).catch(() => {});
+      }
+    };
+    const id = randomBytes(4).toString("hex");
+    const [a, b, pf, ps] = ["a", "b", "pf", "ps"].map((x) => `[uat_refresh_probe_${x}_${id}]`);
+    return {
+      switch: await attempt("ALTER TABLE ... SWITCH", [`CREATE TABLE ${a} ([i] int NOT NULL)`, `CREATE TABLE ${b} ([i] int NOT NULL)`, `ALTER TABLE ${a} SWITCH TO ${b}`]),
+      partitionDdl: await attempt("ALTER PARTITION SCHEME ... NEXT USED / ALTER PARTITION FUNCTION ... SPLIT RANGE", [
+        `CREATE PARTITION FUNCTION ${pf} (int) AS RANGE RIGHT FOR VALUES (1)`,
+        `CREATE PARTITION SCHEME ${ps} AS PARTITION ${pf} ALL TO ([PRIMARY])`,
+        `ALTER PARTITION SCHEME ${ps} NEXT USED [PRIMARY]`,
+        `ALTER PARTITION FUNCTION ${pf}() SPLIT RANGE (2)`,
+      ]),
+      updateStatistics: await attempt("UPDATE STATISTICS", [`CREATE TABLE ${a} ([i] int NOT NULL)`, `UPDATE STATISTICS ${a}`]),
+      notes,
+    };
   }
 
   async query<R>(q: CompiledQuery): Promise<R[]> {
