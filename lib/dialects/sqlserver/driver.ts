@@ -81,7 +81,8 @@ const STEP_ENDED = "SET IMPLICIT_TRANSACTIONS OFF";
 export const DRIVER_SQL = {
   // The server's own name for itself (not the name we dialled) and the database id on it; for a database in an
   // availability group also the AG database id, the same on every replica. service_broker_guid is NOT used: RESTORE
-  // and attach keep it, so a UAT restored from a production backup would look like production.
+  // and attach keep it, so a UAT restored from a production backup would look like production. Also, from the same
+  // row, whether the session's first snapshot can be one, and the login whose capabilities a probe finds.
   identity: "SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS [server], DB_ID() AS [dbId], DB_NAME() AS [db], CAST(d.group_database_id AS nvarchar(40)) AS [agDatabase], CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(20)) AS [updateability], CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) + N' ' + CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [version], d.snapshot_isolation_state AS [snapshotState], SUSER_SNAME() AS [login] FROM sys.databases AS d WHERE d.database_id = DB_ID()",
   // XACT_ABORT: any error rolls the whole transaction back, so a failed load never commits half.
   begin: "SET XACT_ABORT ON; BEGIN TRANSACTION",
