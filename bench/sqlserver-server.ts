@@ -107,7 +107,8 @@ async function setUp(s: Server, rows: number) {
 
 // ---------------------------------------------------------------------------------------------------- child modes
 
-/** In a traced run's stderr: the statements after it are the measured run's. */
+/** In a traced run's stderr, followed by the time the measured run starts (Date.now()): the statements after it are
+ *  the measured run's. */
 const TRACE_MARK = "-- bench: the measured run starts";
 
 /** The process's CPU when the first 10,000 rows were handed on: what came before is the run's fixed cost (catalog,
@@ -296,7 +297,7 @@ async function child(mode: string, arg: string | undefined) {
   // "ahead": a next run into a UAT a release ahead (a NOT NULL column of its own with a default, added by the parent).
   // "traced": a next run with its statement log (LOG_LEVEL=debug, set by the parent) after this line on stderr.
   if (mode === "engine" && (arg === "warm" || arg === "ahead" || arg === "traced")) await engine(performance.now());
-  if (arg === "traced") process.stderr.write(`${TRACE_MARK}\n`);
+  if (arg === "traced") process.stderr.write(`${TRACE_MARK} ${Date.now()}\n`);
   const cpu = process.cpuUsage();
   const started = performance.now();
   const result = mode === "bare" ? await bare(s, rows, started) : mode === "engine" ? await engine(started) : await streams(s, rows, Number(arg));
@@ -426,8 +427,10 @@ async function main() {
       });
       if (traced.status !== 0) throw new Error(`traced run failed: ${traced.stderr.slice(-2000)}`);
       const measured = traced.stderr.slice(traced.stderr.indexOf(TRACE_MARK));
+      const runStartedAt = Number(measured.slice(TRACE_MARK.length, measured.indexOf("\n")));
+      const { firstRowsMs } = JSON.parse(traced.stdout.trim().split("\n").pop()!) as Result;
       if (process.env.BENCH_TRACE_FILE) writeFileSync(process.env.BENCH_TRACE_FILE, measured);
-      const timeline = beforeFirstRows(statementLines(measured), rows, "[dbo].[bench]");
+      const timeline = { ...beforeFirstRows(statementLines(measured), rows, "[dbo].[bench]", runStartedAt), firstRowsMs };
       const catalog = JSON.parse(execFileSync(process.execPath, [...childEntry, "--child", "catalog"], { cwd: root, env: process.env, encoding: "utf8" }).trim().split("\n").pop()!) as CatalogCost;
       console.log(JSON.stringify({ mode: "startup", timeline, catalog }));
       return { timeline, catalog };
@@ -516,7 +519,7 @@ async function main() {
           return `${x.streams}: ${x.rowsPerSec.toLocaleString("en")} rows/s, ${x.cpuUsPerRow} µs CPU/row, first rows at ${x.firstRowsMs} ms (bare: ${bare.rowsPerSec.toLocaleString("en")} rows/s, ${bare.cpuUsPerRow} µs, ${bare.firstRowsMs} ms)`;
         })
         .join("; ")}. ` +
-      `Before the first rows (a next run, statement log on): production's SELECT started ${timeline.selectStartsMs} ms after the run's first statement; ` +
+      `Before the first rows (a next run, statement log on): the run's first statement ${timeline.firstStatementMs} ms after it began (metadata, configuration, two sign-ins), production's SELECT ${timeline.selectStartsMs} ms after that, its first 10,000 rows at ${timeline.firstRowsMs} ms; ` +
       `production's session spent ${timeline.source.ms} ms in ${timeline.source.statements} statements (${timeline.source.catalogMs} ms of them catalog questions) and ${timeline.sourceBetweenMs} ms between them, ` +
       `UAT's ${timeline.target.ms} ms in ${timeline.target.statements} (${timeline.target.catalogMs} ms catalog); ` +
       `this server answers a new session's first catalog question in ${catalog.firstCatalogReadMs} ms (after a first statement of ${catalog.firstStatementMs} ms; the same question again: ${catalog.sameReadAgainMs} ms; the table's own metadata, SELECT TOP (0): ${catalog.ownMetadataMs} ms), which a run pays on each of its two sessions.`;

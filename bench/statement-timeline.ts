@@ -21,6 +21,9 @@ export interface SideBeforeFirstRows {
 }
 
 export interface BeforeFirstRows {
+  /** From the run's start (`runStartedAt`, when given) to its first statement: the metadata, the configuration, the
+   *  sign-ins. */
+  firstStatementMs?: number;
   /** From the run's first statement to production's data SELECT. */
   selectStartsMs: number;
   source: SideBeforeFirstRows;
@@ -45,7 +48,7 @@ export function statementLines(log: string): StatementLine[] {
 
 /** The time before production's SELECT of `rows` rows of `table` (as the statements name it, e.g. `[dbo].[t]`; the
  *  data read: the source statement that returned them). */
-export function beforeFirstRows(lines: StatementLine[], rows: number, table: string): BeforeFirstRows {
+export function beforeFirstRows(lines: StatementLine[], rows: number, table: string, runStartedAt?: number): BeforeFirstRows {
   const catalog = (sql: string) => /^SELECT /.test(sql) && !sql.includes(`FROM ${table}`);
   const timed = lines.map((l) => ({ ...l, start: l.time - l.ms }));
   const select = timed.find((l) => l.side === "source" && l.rows === rows && /^SELECT /.test(l.sql));
@@ -60,6 +63,7 @@ export function beforeFirstRows(lines: StatementLine[], rows: number, table: str
   const source = side("source");
   const selectStartsMs = Math.round(select.start - first);
   return {
+    ...(runStartedAt === undefined ? {} : { firstStatementMs: Math.round(first - runStartedAt) }),
     selectStartsMs,
     source,
     target: side("target"),

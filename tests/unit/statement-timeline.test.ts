@@ -32,6 +32,8 @@ describe("a run's time before its first rows, from its statement log", () => {
     // The emptying asks the catalog too, but is no catalog question.
     expect(t.target).toEqual({ statements: 2, ms: 500, catalogMs: 400 });
     expect(t.slowest[0]).toMatchObject({ side: "target", ms: 400 });
+    // Given when the run started: its first statement came 250 ms after.
+    expect(beforeFirstRows(lines, 5000, "[dbo].[t]", 1_000_000 - 250).firstStatementMs).toBe(250);
   });
 
   it("says so when the log has no SELECT of the table's rows", () => {
