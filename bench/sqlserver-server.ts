@@ -184,13 +184,16 @@ function prepareEnvironment(s: Server) {
   process.env.UAT_REFRESH_DB_MSSQL_PASSWORD = s.password;
 }
 
+/** The process's metadata client: one for every run, as a worker keeps one (a CLI's run is its process's first). */
+let metadataClient: import("../lib/metadata/client").Metadata | undefined;
+
 /** The product's full replace through runRefresh (the metadata DB given by the parent in DATABASE_URL). */
 async function engine(started: number) {
   const { runRefresh } = await import("../lib/engine/runner");
   const { createMetadataClient } = await import("../lib/metadata/client");
   const { registerBuiltInDialects } = await import("../lib/dialects/builtin");
   registerBuiltInDialects();
-  const db = createMetadataClient(process.env.DATABASE_URL!);
+  const db = (metadataClient ??= createMetadataClient(process.env.DATABASE_URL!));
   let firstRows = 0;
   const report = await runRefresh(db, process.env.DATABASE_URL!, {
     trigger: "cli",
@@ -200,7 +203,6 @@ async function engine(started: number) {
       if (!firstRows && e.phase === "loading" && e.rows >= FIRST_ROWS) firstRows = firstRowsAt(started);
     },
   });
-  await db.$disconnect();
   const t = report.tables[0];
   if (t.status !== "succeeded") throw new Error(`bench: ${t.error}`);
   return { rows: t.outcome!.rowsWritten, firstRowsMs: Math.round(firstRows), path: t.plan?.reason ?? "" };
