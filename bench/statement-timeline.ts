@@ -23,7 +23,7 @@ export interface SideBeforeFirstRows {
 export interface BeforeFirstRows {
   /** From the run's start (`runStartedAt`, when given) to its first statement: the metadata, the configuration, the
    *  sign-ins. */
-  firstStatementMs?: number;
+  toFirstStatementMs?: number;
   /** From the run's first statement to production's data SELECT. */
   selectStartsMs: number;
   source: SideBeforeFirstRows;
@@ -63,7 +63,7 @@ export function beforeFirstRows(lines: StatementLine[], rows: number, table: str
   const source = side("source");
   const selectStartsMs = Math.round(select.start - first);
   return {
-    ...(runStartedAt === undefined ? {} : { firstStatementMs: Math.round(first - runStartedAt) }),
+    ...(runStartedAt === undefined ? {} : { toFirstStatementMs: Math.round(first - runStartedAt) }),
     selectStartsMs,
     source,
     target: side("target"),

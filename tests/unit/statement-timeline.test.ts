@@ -33,7 +33,7 @@ describe("a run's time before its first rows, from its statement log", () => {
     expect(t.target).toEqual({ statements: 2, ms: 500, catalogMs: 400 });
     expect(t.slowest[0]).toMatchObject({ side: "target", ms: 400 });
     // Given when the run started: its first statement came 250 ms after.
-    expect(beforeFirstRows(lines, 5000, "[dbo].[t]", 1_000_000 - 250).firstStatementMs).toBe(250);
+    expect(beforeFirstRows(lines, 5000, "[dbo].[t]", 1_000_000 - 250).toFirstStatementMs).toBe(250);
   });
 
   it("says so when the log has no SELECT of the table's rows", () => {
