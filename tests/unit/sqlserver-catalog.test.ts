@@ -457,6 +457,26 @@ describe("privileges asked of the catalog", () => {
   });
 });
 
+describe("indexes read from the catalog", () => {
+  it("with their compression per partition, except where indexCompression is false (a source session: only UAT's indexes are ever built again)", async () => {
+    const sent: string[] = [];
+    const answer = (sql: string) =>
+      sql === SQL.indexes
+        ? [{ index: "pk_t", unique: true, primaryKey: true, type: 1, column: "id", descending: false, included: false, filter: null, dataSpace: "PRIMARY" }]
+        : [{ indexId: 1, index: "pk_t", partition: 1, compression: "PAGE" }];
+    const reading = (options?: { indexCompression?: boolean }) =>
+      sqlServerIntrospector(async <R,>(sql: string) => {
+        sent.push(sql);
+        return answer(sql) as R[];
+      }, options);
+    expect((await reading().indexes(TABLE))[0].compression).toEqual(["PAGE"]);
+    expect(sent).toEqual([SQL.indexes, SQL.compression]);
+    sent.length = 0;
+    expect((await reading({ indexCompression: false }).indexes(TABLE))[0]).toMatchObject({ name: "pk_t", columns: ["id"], primaryKey: true });
+    expect(sent).toEqual([SQL.indexes]);
+  });
+});
+
 describe("lock waits read from the server's request views", () => {
   it("names each of the run's waiting sessions once, with every session in its way; one parameterised SELECT the grammar accepts", async () => {
     const sent: unknown[][] = [];

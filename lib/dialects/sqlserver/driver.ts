@@ -62,7 +62,8 @@ export async function connectSqlServer(target: ConnectionTarget, opts: ConnectOp
     const sql = DRIVER_SQL.lockTimeout(opts.lockTimeoutMs);
     await new Promise<void>((resolve, reject) => connection.execSqlBatch(new Request(sql, (err) => (err ? reject(err) : resolve()))));
   }
-  return new SqlServerSession(connection, opts.readOnly, { rowSecurityExempt: o.rowSecurityExempt === true || o.rowSecurityExempt === "true" }, opts.applicationName);
+  const introspection = { rowSecurityExempt: o.rowSecurityExempt === true || o.rowSecurityExempt === "true", indexCompression: !opts.readOnly };
+  return new SqlServerSession(connection, opts.readOnly, introspection, opts.applicationName);
 }
 
 /** The `encrypt` option as tedious takes it. */

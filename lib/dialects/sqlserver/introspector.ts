@@ -193,6 +193,9 @@ export interface IntrospectorOptions {
   /** The connection's `rowSecurityExempt` option: an administrator's word that the security policies' predicates
    *  let this login see and change every row (the catalog cannot tell). */
   rowSecurityExempt?: boolean;
+  /** false: indexes() leaves out their DATA_COMPRESSION (a source session: only UAT's indexes are ever built again,
+   *  as twins and staging tables, so production's compression would be a question asked for nothing). */
+  indexCompression?: boolean;
 }
 
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
@@ -262,6 +265,7 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
         }
         byName.set(r.index, ix);
       }
+      if (options.indexCompression === false) return [...byName.values()];
       const compression = await compressionOf(table);
       for (const ix of byName.values()) {
         const c = compression.byIndex.get(ix.name);
