@@ -42,6 +42,15 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     await env.config([{ name: table, sync_mode: "incremental", incremental_column: "id", incremental_type: "identity", identity_buffer: 5 }]);
     expect((await run([table])).status).toBe("succeeded");
   };
+  /** Day 1 of a refresh group appended by identity: `parent` with ids 1..parents, `child` with ids 1..items, each item
+   *  referencing parent 1 + id % parents; both copied. */
+  const identityGroupDayOne = async (parent: string, child: string, rows: { parents: number; items: number; buffer: number }) => {
+    for (const c of [env.source, env.target]) await c.query(`CREATE TABLE ${parent} (id int PRIMARY KEY); CREATE TABLE ${child} (id int PRIMARY KEY, ${parent}_id int NOT NULL REFERENCES ${parent} (id))`);
+    await env.source.query(`INSERT INTO ${parent} SELECT g FROM generate_series(1, ${rows.parents}) g; INSERT INTO ${child} SELECT g, 1 + g % ${rows.parents} FROM generate_series(1, ${rows.items}) g`);
+    const identity = { sync_mode: "incremental" as const, incremental_column: "id", incremental_type: "identity" as const, identity_buffer: rows.buffer };
+    await env.config([{ name: parent, ...identity }, { name: child, ...identity }]);
+    expect((await run([parent, child])).status).toBe("succeeded");
+  };
   const ids = async (c: pg.Client, table: string) => (await c.query(`SELECT t.id::text AS id FROM ${table} t ORDER BY t.id`)).rows.map((r) => r.id as string);
 
   beforeAll(async () => {
@@ -251,11 +260,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
   });
 
   it("identity mode in a refresh group: a row production deletes inside an appended member's window stays, and the group verifies, saying so", async () => {
-    for (const c of [env.source, env.target]) await c.query("CREATE TABLE crate (id int PRIMARY KEY); CREATE TABLE crate_item (id int PRIMARY KEY, crate_id int NOT NULL REFERENCES crate (id))");
-    await env.source.query("INSERT INTO crate SELECT g FROM generate_series(1, 20) g; INSERT INTO crate_item SELECT g, 1 + g % 20 FROM generate_series(1, 30) g");
-    const identity = { sync_mode: "incremental" as const, incremental_column: "id", incremental_type: "identity" as const, identity_buffer: 10 };
-    await env.config([{ name: "crate", ...identity }, { name: "crate_item", ...identity }]);
-    expect((await run(["crate", "crate_item"])).status).toBe("succeeded");
+    await identityGroupDayOne("crate", "crate_item", { parents: 20, items: 30, buffer: 10 });
     await env.source.query("DELETE FROM crate_item WHERE id = 25; INSERT INTO crate_item VALUES (31, 3)");
     const r = await run(["crate", "crate_item"]);
     expect(r.status, r.tables.map((t) => t.error ?? "").join()).toBe("succeeded");
@@ -265,11 +270,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
   });
 
   it("identity mode in a refresh group: an appended member's row committed thirty buffers late arrives through the watched gaps", async () => {
-    for (const c of [env.source, env.target]) await c.query("CREATE TABLE shelf (id int PRIMARY KEY); CREATE TABLE shelf_item (id int PRIMARY KEY, shelf_id int NOT NULL REFERENCES shelf (id))");
-    await env.source.query("INSERT INTO shelf SELECT g FROM generate_series(1, 5) g; INSERT INTO shelf_item SELECT g, 1 FROM generate_series(1, 10) g");
-    const identity = { sync_mode: "incremental" as const, incremental_column: "id", incremental_type: "identity" as const, identity_buffer: 5 };
-    await env.config([{ name: "shelf", ...identity }, { name: "shelf_item", ...identity }]);
-    expect((await run(["shelf", "shelf_item"])).status).toBe("succeeded");
+    await identityGroupDayOne("shelf", "shelf_item", { parents: 5, items: 10, buffer: 5 });
     // Item 11 commits after 12..161 and two refreshes (inserted later here): the second's floor (156) passes it.
     await env.source.query("INSERT INTO shelf_item SELECT g, 1 + g % 5 FROM generate_series(12, 161) g");
     for (let i = 0; i < 2; i++) expect((await run(["shelf", "shelf_item"])).status).toBe("succeeded");
