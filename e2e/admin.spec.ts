@@ -30,6 +30,8 @@ test("admin adds a table config (catalog-checked), schedules it, and the schedul
   await page.getByRole("button", { name: "Check & preview" }).click();
   const plan = page.getByTestId("plan");
   await expect(plan).toContainText("Rows expected: 12");
+  // What the verification after the commit will compare: every column here (none masked, none typed differently).
+  await expect(plan.getByTestId("plan-verifies")).toHaveText("Verifies: row counts and the values of 3 of 3 column(s), on both sides after the commit");
   await expect(plan).toContainText('SELECT "code", "name", "minor_units" FROM "public"."currencies"');
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page).toHaveURL(/\/admin\/tables\?saved=currencies/);

@@ -33,6 +33,9 @@ test("operator: may trigger (a dry run here), and it is audited", async ({ page 
   expect(res.status()).toBe(202);
   const { runId } = await res.json();
   await expect.poll(async () => (await (await page.request.get(`/api/runs/${runId}`)).json()).status).toBe("succeeded");
+  // The dry run's page says what the refresh's verification would compare.
+  await page.goto(`/runs/${runId}`);
+  await expect(page.getByTestId("run-table-customers").getByTestId("verification-plan")).toHaveText(/^Verifies: row counts and the values of \d+ of \d+ column\(s\), on both sides after the commit/);
   const late = await page.request.post(`/api/runs/${runId}/cancel`, { data: {} });
   expect(late.status()).toBe(409);
   expect((await late.json()).error).toBe("the run has already finished");

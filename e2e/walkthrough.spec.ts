@@ -33,6 +33,7 @@ test("every CLI command of the README runs as written against the demo and succe
   expect(outputs["npm run refresh -- --status"]).toMatch(/environment demo_uat:[\s\S]*environment demo_qa:/);
   expect(outputs["npm run refresh -- --env demo_uat --test-connections"]).toMatch(/✓ source: [\s\S]*✓ target: /);
   expect(outputs["npm run refresh -- --env demo_uat --dry-run"]).toMatch(/source query: SELECT/);
+  expect(outputs["npm run refresh -- --env demo_uat --dry-run"]).toMatch(/verifies: row counts and the values of \d+ of \d+ column\(s\)/);
   expect(outputs["npm run refresh -- --env demo_uat --table orders --force"]).toMatch(/✓ orders: simple_copy \/ smart_sync → incremental/);
   expect(outputs["npm run refresh -- --env demo_qa --force"]).toMatch(/run \w+: succeeded/);
 });

@@ -104,6 +104,8 @@ export function runSnapshot(run: RunWithTables) {
       /** The copied rows compared with production's after the commit (null: not verified). */
       verification: t.verification,
       verified: t.verified,
+      /** What the verification will compare, as the plan said it. */
+      verificationPlan: t.verificationPlan,
       startedAt: t.startedAt?.toISOString() ?? null,
       finishedAt: t.finishedAt?.toISOString() ?? null,
       durationMs: t.durationMs,

@@ -106,6 +106,7 @@ export function TableForm({ action, initial, original, environment }: { action: 
           <h2 className="font-medium">Dry-run plan: checked against the live source and target</h2>
           <p className="mt-1">{state.plan.mode}: {state.plan.reason}</p>
           <p className="mt-1">Rows expected: <strong>{state.plan.rowsEstimated ? "≈" : ""}{formatRows(state.plan.rowsExpected)}</strong>{state.plan.watermark !== null ? ` · target watermark ${state.plan.watermark}` : ""}</p>
+          {state.plan.verifies && <p className="mt-1" data-testid="plan-verifies">Verifies: {state.plan.verifies}</p>}
           {state.plan.missingDays && <p className="mt-1">New partitions: {state.plan.missingDays.join(", ") || "none"}</p>}
           <pre className="mt-2 whitespace-pre-wrap break-all font-mono text-xs">{state.plan.sql}{state.plan.params.length ? `\n-- params: ${JSON.stringify(state.plan.params)}` : ""}</pre>
         </section>

@@ -84,6 +84,11 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
               </div>
               {t.modeReason && <p className="mt-1 text-sm text-slate-600">{t.modeReason}</p>}
               {t.maskedColumns.length > 0 && <p className="mt-1 text-sm text-slate-600" data-testid="masked-columns">Masked: {t.maskedColumns.join(", ")}</p>}
+              {!t.verification && t.verificationPlan && (
+                <p className="mt-1 text-sm text-slate-600" data-testid="verification-plan">
+                  Verifies: {t.verificationPlan}
+                </p>
+              )}
               {t.verification && (
                 <p className={`mt-1 text-sm ${t.verified ? "text-emerald-800" : "text-red-800"}`} data-testid="verification">
                   {t.verified ? "" : "Verification failed: "}

@@ -93,6 +93,7 @@ function printRun(report: RunReport, dryRun: boolean) {
       if (dryRun) {
         console.log(`    source query: ${p.sourceQuery.sql}${p.sourceQuery.params.length ? `  params: ${JSON.stringify(p.sourceQuery.params)}` : ""}`);
         console.log(`    rows expected: ${p.rowsEstimated ? "≈" : ""}${p.rowsExpected}${p.watermarkBefore !== undefined ? `, target watermark: ${p.watermarkBefore ?? "(empty)"}` : ""}`);
+        if (p.verifies) console.log(`    verifies: ${p.verifies}`);
         if (p.days) console.log(`    days: ${p.days.join(", ") || "(none)"}; new partitions: ${p.missingDays?.join(", ") || "(none)"}`);
       }
     } else console.log(head);

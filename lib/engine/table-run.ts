@@ -67,7 +67,7 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   refuseUnmaskedPersonalData(ctx);
   await reviewNewColumns(db, req.environment!, ctx);
   const plan = await strategyFor(table.strategy).plan(ctx);
-  await annotatePlan(ctx, plan);
+  await annotatePlan(ctx, plan, role.merged);
   await refuseMissingPrivileges(ctx, plan, role);
   // Known before the table's first transaction (the load's statistics ask it), where the plan did not need it.
   await targetCapabilities(ctx);
@@ -76,7 +76,7 @@ async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table:
   t.progress.rowsExpected = plan.rowsExpected;
   await db.tableResult.update({
     where: { id: t.resultId },
-    data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), rowsEstimated: !!plan.rowsEstimated, watermarkBefore: plan.watermarkBefore ?? null, maskedColumns: plan.maskedColumns ?? [] },
+    data: { mode: plan.mode, modeReason: plan.reason, rowsExpected: BigInt(plan.rowsExpected), rowsEstimated: !!plan.rowsEstimated, watermarkBefore: plan.watermarkBefore ?? null, maskedColumns: plan.maskedColumns ?? [], verificationPlan: plan.verifies ?? null },
   });
   return { ctx, plan };
 }

@@ -1,4 +1,5 @@
-// What every plan says beyond its strategy's reason: schema drift (lib/engine/drift), and what a refresh will do to
+// What every plan says beyond its strategy's reason: schema drift (lib/engine/drift), what the verification will
+// compare (lib/engine/verify), and what a refresh will do to
 // UAT's own rows (dry run, run page, CLI): how many rows keep_rows keeps and how many rows in UAT's id range no rule
 // keeps, counted in the target before anything is written. A kept row whose key production also has is refused
 // before the refresh: the load would overwrite it or fail on its key.
@@ -10,6 +11,7 @@ import { keyOf } from "./merge-key";
 import type { TablePlan } from "./strategies/types";
 import { both, keptRows, notKept } from "./uat-rows";
 import { keysPerQuestion } from "./limits";
+import { verificationPlan } from "./verify";
 
 /** Kept rows checked against production's keys at most (beyond: said in the plan, not checked). */
 export const KEPT_CHECK_LIMIT = 100_000;
@@ -25,10 +27,11 @@ function inUatRange(ctx: TableContext): RowFilter | undefined {
   return { kind: "any", filters: ranged.map((g) => ({ kind: "atLeast", column: g.column, value: g.uatFrom! })) };
 }
 
-/** What every plan says beyond its strategy's reason: schema drift, and UAT's own rows (refusing kept rows
- *  production also has). */
-export async function annotatePlan(ctx: TableContext, plan: TablePlan): Promise<void> {
+/** What every plan says beyond its strategy's reason: schema drift, what is verified, and UAT's own rows (refusing kept
+ *  rows production also has). `merged`: the table is a parent its refresh group merges. */
+export async function annotatePlan(ctx: TableContext, plan: TablePlan, merged = false): Promise<void> {
   if (ctx.drift.length) plan.reason += `; drift: ${ctx.drift.join("; ")}`;
+  plan.verifies = verificationPlan(ctx, merged);
   await planUatRows(ctx, plan);
 }
 

@@ -20,19 +20,48 @@ export interface Verification {
   leftOut?: { rows: number; what: string };
 }
 
-/** The columns whose values must be equal on both sides, and the ones left out (said in the result). */
-function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo[]; left: string[] } {
+/** A column left out of the checksum (its rows are counted), and why. */
+interface LeftColumn {
+  name: string;
+  why: string;
+}
+
+/** The columns whose values must be equal on both sides, and the ones left out with their reason. */
+function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo[]; left: LeftColumn[] } {
   const kept = new Set((ctx.uat?.keepColumns ?? []).map((c) => c.toLowerCase()));
-  const out = { source: [] as ColumnInfo[], target: [] as ColumnInfo[], left: [] as string[] };
+  const out = { source: [] as ColumnInfo[], target: [] as ColumnInfo[], left: [] as LeftColumn[] };
   for (const c of ctx.columns) {
     const name = c.target.name.toLowerCase();
-    if (ctx.masking?.masked.has(name) || kept.has(name) || c.source.nativeType.toLowerCase() !== c.target.nativeType.toLowerCase()) out.left.push(c.target.name);
+    const why = ctx.masking?.masked.has(name)
+      ? "masked"
+      : kept.has(name)
+        ? "UAT's own values, keep_columns"
+        : c.source.nativeType.toLowerCase() !== c.target.nativeType.toLowerCase()
+          ? `${c.source.nativeType} in production, ${c.target.nativeType} in UAT`
+          : undefined;
+    if (why) out.left.push({ name: c.target.name, why });
     else {
       out.source.push(c.source);
       out.target.push(c.target);
     }
   }
   return out;
+}
+
+const notCompared = (left: LeftColumn[]) => left.map((l) => `${l.name} (${l.why})`).join(", ");
+
+/** What the verification will compare, said by the plan (the dry run shows it before anything is written).
+ *  `merged`: a parent merged in its refresh group, which is not verified where it keeps rows production deleted. */
+export function verificationPlan(ctx: TableContext, merged = false): string {
+  if (!verifying(ctx)) return "not verified (verify: false)";
+  const cols = compared(ctx);
+  const values = cols.source.length ? `the values of ${cols.source.length} of ${ctx.columns.length} column(s)` : "no column's values";
+  const parts = [
+    `row counts and ${values}, on both sides after the commit`,
+    cols.left.length ? `counted only: ${notCompared(cols.left)}` : "",
+    merged ? "not verified if the merge keeps rows production no longer has (UAT's rows still reference them)" : "",
+  ];
+  return parts.filter(Boolean).join("; ");
 }
 
 function checksum(ctx: TableContext, role: "source" | "target", columns: ColumnInfo[], filter: RowFilter | undefined, on?: TableRef): Promise<Checksum> {
@@ -144,10 +173,14 @@ export async function verifyPending(ctx: TableContext, pending: PendingChecksum,
 
 function compare(ctx: TableContext, source: Checksum, target: Checksum, window: RowFilter | undefined, inTransaction: boolean, left?: LeftOut): Verification {
   const cols = compared(ctx);
-  const when = inTransaction ? `, read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "";
-  const uat = left?.rows.rows ? `, ${left.rows.rows} row(s) ${left.what} left out` : "";
-  const scope = `${window ? "the copied window" : "the whole table"}${cols.left.length ? `, ${cols.left.join(", ")} counted only (masked, kept or typed differently)` : ""}${uat}${when}`;
-  if (target.rows !== source.rows) return { ok: false, rows: target.rows, detail: `production has ${source.rows} row(s) in ${scope.split(",")[0]}, UAT ${target.rows} after the commit` };
+  const where = window ? "the copied window" : "the whole table";
+  const scope = [
+    where,
+    cols.left.length ? `counted only: ${notCompared(cols.left)}` : "",
+    left?.rows.rows ? `${left.rows.rows} row(s) ${left.what} left out` : "",
+    inTransaction ? `read before the post-refresh step(s) ${ctx.stepsInTransaction.join(", ")} in the same transaction` : "",
+  ].filter(Boolean).join("; ");
+  if (target.rows !== source.rows) return { ok: false, rows: target.rows, detail: `production has ${source.rows} row(s) in ${where}, UAT ${target.rows} after the commit` };
   if (cols.source.length && target.sum !== source.sum) return { ok: false, rows: target.rows, detail: `${target.rows} row(s) on both sides, but their values differ (checksums of ${scope})` };
   const leftOut = left?.rows.rows ? { leftOut: { rows: left.rows.rows, what: left.what } } : {};
   return { ok: true, rows: target.rows, detail: `verified: ${target.rows} row(s), counts and checksums equal (${scope})`, ...leftOut };

@@ -344,7 +344,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     ]);
     expect((await env.target.query("SELECT count(*)::int AS n FROM ticket")).rows[0].n).toBe(11);
     // Verified over production's rows of the window; the ticket UAT keeps is left out, as UAT's.
-    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 5 row(s), counts and checksums equal (the copied window, 1 row(s) UAT changed since the last refresh left out)"]);
+    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 5 row(s), counts and checksums equal (the copied window; 1 row(s) UAT changed since the last refresh left out)"]);
     // The watermark recorded is production's (the 16th), never the tester's row.
     expect(r.t.outcome?.watermarkAfter).toBe("2025-01-16 00:00:00+00");
     await env.target.query("UPDATE ticket SET changed = '2025-02-01 00:00+00' WHERE id = 3");
@@ -365,7 +365,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
       { id: 6, status: "escalated" },
     ]);
     expect((await env.target.query("SELECT count(*)::int AS n FROM ticket")).rows[0].n).toBe(10);
-    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 1 row(s), counts and checksums equal (the copied window, 1 row(s) UAT changed since the last refresh left out)"]);
+    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 1 row(s), counts and checksums equal (the copied window; 1 row(s) UAT changed since the last refresh left out)"]);
   });
 
   it("date mode: production purges thousands of the window's rows; UAT's earlier changes among them stay (keys asked a page at a time)", async () => {
@@ -382,7 +382,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     const r = await run(["call_log"]);
     expect(r.status, r.t.error).toBe("succeeded");
     expect((await env.target.query("SELECT count(*)::int AS n, count(*) FILTER (WHERE note = 'tester')::int AS tester, min(id) AS first FROM call_log")).rows[0]).toEqual({ n: 201, tester: 3, first: 4401 });
-    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 101 row(s), counts and checksums equal (the copied window, 3 row(s) UAT changed since the last refresh left out)"]);
+    expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 101 row(s), counts and checksums equal (the copied window; 3 row(s) UAT changed since the last refresh left out)"]);
   });
 
   it("date mode without a key: a row UAT changed stays, and the window is verified without it", async () => {

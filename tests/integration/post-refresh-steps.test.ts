@@ -65,7 +65,7 @@ describe("post-refresh steps", () => {
     expect(await count("SELECT count(*) AS n FROM customers")).toBe(3000);
     // Verified on the rows as loaded, read in the same transaction before the step changed them.
     expect(r.tables[0].outcome?.verification?.detail).toBe(
-      "verified: 3000 row(s), counts and checksums equal (the whole table, read before the post-refresh step(s) cut outbound email in the same transaction)",
+      "verified: 3000 row(s), counts and checksums equal (the whole table; read before the post-refresh step(s) cut outbound email in the same transaction)",
     );
     expect((await env.target.query("SELECT value FROM settings WHERE key = 'site_url'")).rows[0].value).toBe("https://uat.example.invalid");
     const log = (await env.target.query("SELECT run_id, started_at, who FROM refresh_log")).rows;

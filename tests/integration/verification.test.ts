@@ -112,12 +112,23 @@ describe("verification after the refresh", () => {
     await env.target.query("DROP TRIGGER pets_upper ON pets");
   });
 
-  it("masked columns are counted, not compared", async () => {
+  it("masked columns and columns typed differently are counted, not compared, each named with why, by the dry run first", async () => {
     process.env.UAT_REFRESH_MASKING_KEY ??= "a masking key for the verification test";
     await env.config([{ name: "accounts", sync_mode: "full_replace", masking: [{ column: "owner", rule: "fake_full_name" }] }]);
-    const r = await run(["accounts"]);
-    expect(r.status, r.t.error).toBe("succeeded");
-    expect(r.t.outcome?.verification?.detail).toBe("verified: 5000 row(s), counts and checksums equal (the whole table, owner counted only (masked, kept or typed differently))");
+    await env.target.query("ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(14,2)");
+    try {
+      const plan = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["accounts"], dryRun: true });
+      const said = "row counts and the values of 1 of 3 column(s), on both sides after the commit; counted only: owner (masked), balance (numeric(12,2) in production, numeric(14,2) in UAT)";
+      expect(plan.tables[0].plan?.verifies).toBe(said);
+      expect((await env.db.tableResult.findFirstOrThrow({ where: { runId: plan.runId } })).verificationPlan).toBe(said);
+      const r = await run(["accounts"]);
+      expect(r.status, r.t.error).toBe("succeeded");
+      expect(r.t.outcome?.verification?.detail).toBe(
+        "verified: 5000 row(s), counts and checksums equal (the whole table; counted only: owner (masked), balance (numeric(12,2) in production, numeric(14,2) in UAT))",
+      );
+    } finally {
+      await env.target.query("ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(12,2)");
+    }
   });
 
   it("a table with verify: false is refreshed without the extra read, and never shown as in sync", async () => {
@@ -126,7 +137,7 @@ describe("verification after the refresh", () => {
     expect(r.status, r.t.error).toBe("succeeded");
     expect(r.t.outcome?.verification).toBeUndefined();
     const row = await env.db.tableResult.findFirstOrThrow({ where: { runId: r.runId } });
-    expect([row.verified, row.verification]).toEqual([null, null]);
+    expect([row.verified, row.verification, row.verificationPlan]).toEqual([null, null, "not verified (verify: false)"]);
     expect(await lag("accounts")).toBe("equal, not verified");
   });
 });

@@ -30,6 +30,8 @@ export interface TablePlan {
   copiedUpTo?: string | null;
   /** "column (rule)" of every masked column. */
   maskedColumns?: string[];
+  /** What the verification after the commit compares (lib/engine/verify), or that the table is not verified. */
+  verifies?: string;
   /** full_replace: load a structural twin and switch it in (readers keep the old rows until then). */
   twin?: boolean;
   /** staging_partition_switch: days to (re)load and the ones that need a new partition first. */

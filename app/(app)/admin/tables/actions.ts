@@ -17,7 +17,7 @@ registerBuiltInDialects();
 export interface TableFormState {
   values: FormValues;
   errors: Record<string, string>;
-  plan?: { mode: string; reason: string; sql: string; params: string[]; rowsExpected: number; rowsEstimated: boolean; watermark: string | null; days?: number[]; missingDays?: number[] };
+  plan?: { mode: string; reason: string; sql: string; params: string[]; rowsExpected: number; rowsEstimated: boolean; watermark: string | null; verifies?: string; days?: number[]; missingDays?: number[] };
 }
 
 export async function saveTableAction(prev: TableFormState, form: FormData): Promise<TableFormState> {
@@ -38,7 +38,7 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   const check = await checkAgainstCatalog(config, table);
   if (Object.keys(check.issues).length) return { values, errors: check.issues };
   const p = check.plan!;
-  const plan = { mode: p.mode, reason: p.reason, sql: p.sourceQuery.sql, params: p.sourceQuery.params.map(String), rowsExpected: p.rowsExpected, rowsEstimated: !!p.rowsEstimated, watermark: p.watermarkBefore ?? null, days: p.days, missingDays: p.missingDays };
+  const plan = { mode: p.mode, reason: p.reason, sql: p.sourceQuery.sql, params: p.sourceQuery.params.map(String), rowsExpected: p.rowsExpected, rowsEstimated: !!p.rowsEstimated, watermark: p.watermarkBefore ?? null, verifies: p.verifies, days: p.days, missingDays: p.missingDays };
   if (form.get("intent") !== "save") return { values, errors: {}, plan };
 
   const position = before?.position ?? (await db.tableConfig.count({ where: { environment } }));
