@@ -40,6 +40,12 @@ export interface TableRef {
   name: string;
 }
 
+/** A table as the catalog found it. */
+export interface FoundTable extends TableRef {
+  /** Why a refresh cannot read or write this table on its server, said before anything of it is read; absent: it can. */
+  unsupported?: string;
+}
+
 /** What the engine needs to know about a column's type to pick strategies and build watermarks. */
 export type TypeFamily = "integer" | "decimal" | "float" | "date" | "datetime" | "text" | "boolean" | "binary" | "other";
 
@@ -171,7 +177,7 @@ export interface TableStorage {
 
 export interface Introspector {
   /** Finds a table case-insensitively as the engine would resolve it; null when absent. */
-  findTable(name: string, schema?: string): Promise<TableRef | null>;
+  findTable(name: string, schema?: string): Promise<FoundTable | null>;
   columns(table: TableRef): Promise<ColumnInfo[]>;
   indexes(table: TableRef): Promise<IndexInfo[]>;
   partitioning(table: TableRef): Promise<Partitioning | null>;

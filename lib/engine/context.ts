@@ -1,7 +1,7 @@
 // Everything one table's refresh needs: its config, resolved catalog objects, and sessions that can be reopened
 // between retries. Resolving here is what turns unknown tables/columns into errors that name them.
 import type { Settings, TableConfigInput } from "../config/schema";
-import type { ColumnInfo, Dialect, IndexInfo, RowFilter, ServerCapabilities, Session, TableRef } from "../dialects/types";
+import type { ColumnInfo, Dialect, FoundTable, IndexInfo, RowFilter, ServerCapabilities, Session, TableRef } from "../dialects/types";
 import type { ProgressTracker } from "./progress";
 import { compileMasking, type CompiledMasking } from "./masking/stage";
 import { withRetry } from "./retry";
@@ -80,8 +80,10 @@ export async function resolveTable(
     const r = catalogs[i];
     if (r.status === "rejected") throw r.reason;
     if (!r.value.table) throw new RefreshError(`table ${config.schema ? `${config.schema}.` : ""}${config.name} does not exist in the ${which} database`, { field: "name" });
-    return r.value as TableCatalog & { table: TableRef };
+    return r.value as TableCatalog & { table: FoundTable };
   });
+  for (const [which, side] of [["production", source], ["UAT", target]] as const)
+    if (side.table.unsupported) throw new RefreshError(`${displayName(side.table)} in ${which} cannot be refreshed: ${side.table.unsupported}`, { field: "name" });
   const { table: sourceTable, columns: sourceCols, indexes: sourceIndexes } = source;
   const { table: targetTable, columns: targetCols, indexes: targetIndexes } = target;
   // A catalog that lists a column twice (a server's view repeating rows) would have it declared twice in the load.

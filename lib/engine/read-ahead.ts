@@ -4,11 +4,11 @@
 // asking again. Three round trips fewer on the way to the first rows, more where each is slow (a remote production,
 // a server that reads its catalog views cold on every new session).
 import type { TableConfigInput } from "../config/schema";
-import type { ColumnInfo, IndexInfo, Session, TableRef } from "../dialects/types";
+import type { ColumnInfo, FoundTable, IndexInfo, Session } from "../dialects/types";
 
 export interface TableCatalog {
   /** null: no such table on this side. */
-  table: TableRef | null;
+  table: FoundTable | null;
   columns: ColumnInfo[];
   indexes: IndexInfo[];
 }
@@ -16,7 +16,8 @@ export interface TableCatalog {
 /** One after the other: a session takes one request at a time. */
 export async function readCatalog(session: Session, config: Pick<TableConfigInput, "name" | "schema">): Promise<TableCatalog> {
   const table = await session.introspector.findTable(config.name, config.schema);
-  if (!table) return { table: null, columns: [], indexes: [] };
+  // A table the refresh cannot read or write is refused on that alone (lib/engine/context).
+  if (!table || table.unsupported) return { table, columns: [], indexes: [] };
   const columns = await session.introspector.columns(table);
   const indexes = await session.introspector.indexes(table);
   return { table, columns, indexes };

@@ -45,6 +45,8 @@ export interface TableDef {
   indexedView?: string;
   published?: "transactional replication" | "merge replication" | "change data capture";
   systemVersioned?: boolean;
+  /** MEMORY_OPTIMIZED = ON (sys.tables.is_memory_optimized). */
+  memoryOptimized?: boolean;
 }
 
 export interface KeyDef {
@@ -55,7 +57,7 @@ export interface KeyDef {
   referencedColumns: string[];
 }
 
-interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned"> {
+interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned" | "memoryOptimized"> {
   ref: TableRef;
   columns: ColumnDef[];
   primaryKey: string[];
@@ -87,8 +89,8 @@ export class SqlServerDatabase {
   constructor(defs: TableDef[], keys: KeyDef[] = []) {
     for (const d of defs) {
       const ref = { schema: d.schema ?? "dbo", name: d.name };
-      const { indexedView, published, systemVersioned } = d;
-      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned });
+      const { indexedView, published, systemVersioned, memoryOptimized } = d;
+      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned, memoryOptimized });
     }
     this.keys = keys.map((k) => ({ ...k, checked: true, trusted: true }));
   }
@@ -442,7 +444,7 @@ export class SqlServerDatabase {
     const t = () => this.table(String(params[0]));
     if (sql === SQL.findTable) {
       const found = [...this.tables.values()].find((x) => x.ref.name.toLowerCase() === String(params[0]).toLowerCase() && x.ref.schema === (params[1] ?? "dbo"));
-      return found ? [{ ...found.ref }] : [];
+      return found ? [{ ...found.ref, memoryOptimized: !!found.memoryOptimized }] : [];
     }
     // Rendered as the single-table model renders its catalog rows.
     if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));
@@ -471,7 +473,7 @@ export class SqlServerDatabase {
       return [{
         dataSpace: "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: "NONE", lobFilegroup: null,
         referencedBy: from ? q(this.table(from.table).ref) : null, foreignKey: own?.name ?? null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0,
-        temporal: 0, memoryOptimized: false, cdc: false, replicated: false, canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1,
+        temporal: 0, memoryOptimized: !!me.memoryOptimized, cdc: false, replicated: false, canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1,
       }];
     }
     if (sql === SQL.partitioning) return [];

@@ -304,3 +304,20 @@ describe("a full replace's row figure against a modelled SQL Server database", (
     expect(source.statements.filter((s) => s.includes("COUNT_BIG"))).toEqual([]);
   });
 });
+
+describe("a memory-optimized table against a modelled SQL Server database", () => {
+  // Microsoft Learn, "Transactions with memory-optimized tables": a memory-optimized table cannot be accessed when the
+  // session's isolation level is SNAPSHOT (Msg 41332), which the source's read uses; in an explicit transaction it is
+  // written only under WITH (SNAPSHOT) or MEMORY_OPTIMIZED_ELEVATE_TO_SNAPSHOT (Msg 41368).
+  const memoryOptimized = (def: TableDef): TableDef => (def.name === "order_lines" ? { ...def, memoryOptimized: true } : def);
+  for (const side of ["production", "UAT"] as const)
+    it(`is refused by name when ${side}'s is one, by the plan, before a row of it is read or written`, async () => {
+      const source = side === "production" ? new SqlServerDatabase(TABLES.map(memoryOptimized)) : production();
+      const target = new SqlServerDatabase(side === "UAT" ? TABLES.map(memoryOptimized) : TABLES);
+      const sessions = { source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} };
+      const plan = resolveTable(replace("order_lines"), settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", "order_lines"));
+      await expect(plan).rejects.toThrow(`dbo.order_lines in ${side} cannot be refreshed: it is memory-optimized (In-Memory OLTP), which refreshes do not support yet`);
+      await expect(plan).rejects.toThrow("(Msg 41332)");
+      for (const db of [source, target]) expect(db.statements.filter((s) => /\[order_lines\]/.test(s))).toEqual([]);
+    });
+});

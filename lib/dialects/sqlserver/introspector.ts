@@ -1,6 +1,6 @@
 // SQL Server catalog reads through sys.* views: tables, columns (with identity), indexes, partition function,
 // scheme, boundaries and filegroups. The SQL texts are exported so the tests can parse them with the grammar.
-import type { CheckInfo, ColumnInfo, ForeignKey, IndexInfo, Introspector, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
+import type { CheckInfo, ColumnInfo, ForeignKey, FoundTable, IndexInfo, Introspector, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified } from "./compiler";
 import { columnNamed } from "../columns";
 import { lockWaitsFrom, type LockWaitRow } from "../lock-waits";
@@ -24,7 +24,7 @@ const PRIVILEGE_TESTS: Record<Privilege, string> = {
 };
 
 export const SQL = {
-  findTable: `SELECT s.name AS [schema], t.name AS [name] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+  findTable: `SELECT s.name AS [schema], t.name AS [name], t.is_memory_optimized AS [memoryOptimized] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
     WHERE t.name = @p1 AND s.name = COALESCE(@p2, SCHEMA_NAME()) AND t.is_ms_shipped = 0`,
   // The declared type is the row whose user_type_id is the column's user_type_id; the base system type is the row
   // whose user_type_id is the column's system_type_id. CLR types (geography, geometry, hierarchyid and assembly
@@ -198,6 +198,10 @@ export interface IntrospectorOptions {
   indexCompression?: boolean;
 }
 
+/** Why a memory-optimized table is refused (Microsoft Learn: "Transactions with memory-optimized tables"). */
+const MEMORY_OPTIMIZED =
+  "it is memory-optimized (In-Memory OLTP), which refreshes do not support yet: production is read in a SNAPSHOT transaction, in which SQL Server refuses to read one (Msg 41332), and UAT is written in one explicit transaction, in which SQL Server writes one only under a WITH (SNAPSHOT) hint (Msg 41368)";
+
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
   /** Whether the server has security policies (asked once per session). */
   let policiesExist: Promise<boolean> | undefined;
@@ -219,8 +223,10 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
 
   return {
     async findTable(name, schema) {
-      const rows = await query<TableRef>(SQL.findTable, [name, schema ?? null]);
-      return rows[0] ?? null;
+      const [r] = await query<TableRef & { memoryOptimized?: boolean | number | null }>(SQL.findTable, [name, schema ?? null]);
+      if (!r) return null;
+      const found: FoundTable = { schema: r.schema, name: r.name };
+      return r.memoryOptimized && Number(r.memoryOptimized) !== 0 ? { ...found, unsupported: MEMORY_OPTIMIZED } : found;
     },
 
     async columns(table) {
