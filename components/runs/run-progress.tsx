@@ -84,7 +84,8 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
               </div>
               {t.modeReason && <p className="mt-1 text-sm text-slate-600">{t.modeReason}</p>}
               {t.maskedColumns.length > 0 && <p className="mt-1 text-sm text-slate-600" data-testid="masked-columns">Masked: {t.maskedColumns.join(", ")}</p>}
-              {!t.verification && t.verificationPlan && (
+              {/* Until the verification's result (a dry run: what it would compare); a failure says its own. */}
+              {!t.verification && t.verificationPlan && t.status !== "failed" && (
                 <p className="mt-1 text-sm text-slate-600" data-testid="verification-plan">
                   Verifies: {t.verificationPlan}
                 </p>
