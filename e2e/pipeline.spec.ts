@@ -21,6 +21,11 @@ test("a service token scoped to QA: trigger and wait from a pipeline, refused on
   const token = (await page.getByTestId("token-value").textContent())!.trim();
   expect(token).toMatch(/^uatr_/);
 
+  // A dry run first: the plan as the run recorded it, what the verification will compare (QA masks two columns).
+  const plan = await runCli(["--api", API, "--env", "demo_qa", "--table", "customers", "--dry-run", "--wait"], pipelineEnv(token));
+  expect(plan.code, plan.output).toBe(0);
+  expect(plan.output).toMatch(/✓ customers: simple_copy \/ full_replace \(.+\)\n {4}rows expected: 5000\n {4}verifies: row counts and the values of 5 of 7 column\(s\), on both sides after the commit; counted only: name \(masked\), email \(masked\)\n/);
+
   const run = await runCli(["--api", API, "--env", "demo_qa", "--table", "customers", "--force", "--wait"], pipelineEnv(token));
   expect(run.code, run.output).toBe(0);
   expect(run.output).toMatch(/run \w+: succeeded/);

@@ -2,7 +2,9 @@
 // UAT_REFRESH_TOKEN (never a flag: flags show in process lists). For pipelines: trigger a refresh of an environment
 // and, with --wait, follow it to its end and exit with its outcome. The operations are looked up in the app's own
 // OpenAPI description (/api/openapi.json) by operationId, so the CLI and the description cannot drift apart.
+import type { z } from "zod";
 import { FINAL_STATUSES, runState, triggerAccepted } from "../http/api";
+import { modeLabel } from "../mode";
 
 export interface RemoteArgs {
   api: string;
@@ -80,7 +82,7 @@ export async function remoteMain(a: RemoteArgs): Promise<number> {
       said = run.status;
       if (FINAL_STATUSES.includes(run.status)) {
         if (a.json) console.log(JSON.stringify(run, null, 2));
-        else for (const t of run.tables) console.log(`  ${t.ended === "succeeded" ? "✓" : "✗"} ${t.table}: ${t.ended}, ${t.rowsCommitted} rows committed${t.verification ? `; ${t.verification}` : ""}${t.error ? `; ${t.error}` : ""}`);
+        else for (const t of run.tables) console.log(run.dryRun ? planned(t) : `  ${t.ended === "succeeded" ? "✓" : "✗"} ${t.table}: ${t.ended}, ${t.rowsCommitted} rows committed${t.verification ? `; ${t.verification}` : ""}${t.error ? `; ${t.error}` : ""}`);
         return run.status === "succeeded" ? EXIT.ok : EXIT.failed;
       }
       await new Promise((r) => setTimeout(r, a.pollMs ?? 2000));
@@ -94,4 +96,11 @@ export async function remoteMain(a: RemoteArgs): Promise<number> {
     if (e.status === 409) return e.body.blackout ? EXIT.blackout : EXIT.busy;
     return e.status >= 500 ? EXIT.failed : EXIT.usage;
   }
+}
+
+/** A dry run's table as the run recorded its plan (what the local CLI's --dry-run prints, but the source query). */
+function planned(t: z.infer<typeof runState>["tables"][number]): string {
+  if (t.error) return `  ✗ ${t.table}: ${t.error}`;
+  const rows = t.rowsExpected === null || t.rowsExpected === undefined ? "" : `\n    rows expected: ${t.rowsEstimated ? "≈" : ""}${t.rowsExpected}`;
+  return `  ✓ ${t.table}: ${t.strategy} / ${modeLabel(t.configuredMode, t.mode)} (${t.modeReason ?? ""})${rows}${t.verificationPlan ? `\n    verifies: ${t.verificationPlan}` : ""}`;
 }

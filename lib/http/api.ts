@@ -41,6 +41,14 @@ export const runState = z
           rowsCommitted: z.number(),
           verification: z.string().nullable(),
           error: z.string().nullable(),
+          // The plan (a dry run's whole outcome).
+          strategy: z.string().optional(),
+          configuredMode: z.string().nullable().optional(),
+          mode: z.string().nullable().optional(),
+          modeReason: z.string().nullable().optional(),
+          rowsExpected: z.number().nullable().optional(),
+          rowsEstimated: z.boolean().optional(),
+          verificationPlan: z.string().nullable().optional(),
         })
         .loose(),
     ),
