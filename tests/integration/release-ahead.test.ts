@@ -132,7 +132,7 @@ describe("UAT a release ahead of production, on a real schema", () => {
     // nor left it. Production changed 7900 and 7901 too (its rows won, UAT's fraud_score stayed); 100 stays UAT's.
     const orders = rows.find((r) => r.tableName === "orders")!;
     expect(orders.modeReason).toContain("3 row(s) changed in UAT since the last refresh (last_update beyond");
-    expect(orders.verification).toMatch(/^verified: \d+ row\(s\), counts and checksums equal \(the copied window, 1 row\(s\) UAT changed since the last refresh left out\)$/);
+    expect(orders.verification).toMatch(/^verified: \d+ row\(s\), counts and checksums equal \(the copied window; 1 row\(s\) UAT changed since the last refresh left out\)$/);
 
     const one = async (sql: string) => (await env.target.query(sql)).rows;
     // Merged rows kept UAT's values; production's changes to the same rows arrived beside them.
