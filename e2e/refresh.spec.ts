@@ -18,6 +18,7 @@ test("operator triggers a refresh, watches live progress reach done with the rig
   await expect(dialog).toContainText("target 127.0.0.1/demo_uat");
   // Before confirming: the plan, from a dry run of exactly this request.
   await expect(dialog.getByTestId("plan-orders")).toContainText(/orders: smart_sync → incremental, about [0-9,]+ rows/);
+  await expect(dialog.getByTestId("plan-orders")).toContainText(/Verifies: row counts and the values of \d+ of \d+ column\(s\)/);
   await page.screenshot({ path: "test-results/screenshots/confirm-plan.png" });
   await dialog.getByRole("button", { name: "Refresh 127.0.0.1/demo_uat" }).click();
 

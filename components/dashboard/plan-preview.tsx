@@ -1,7 +1,8 @@
 "use client";
 
 // The confirmation's plan: a dry run of exactly what the operator is about to start (recorded like every dry run),
-// summarised per table: the mode chosen and why (groups, merges, partitions), rows expected, or why it is refused.
+// summarised per table: the mode chosen and why (groups, merges, partitions), rows expected, what the verification
+// will compare, or why it is refused.
 import { useQuery } from "@tanstack/react-query";
 import { FINAL_STATUSES } from "@/lib/http/api";
 import { formatRows } from "@/components/ui/format";
@@ -14,6 +15,7 @@ interface PlannedTable {
   mode: string | null;
   modeReason: string | null;
   rowsExpected: number | null;
+  verificationPlan: string | null;
   error: string | null;
 }
 
@@ -45,6 +47,7 @@ export function PlanPreview({ plan }: { plan: ReturnType<typeof usePlan> }) {
               <span className="font-medium">{t.table}</span>: {modeLabel(t.configuredMode, t.mode)}
               {t.rowsExpected !== null ? `, about ${formatRows(t.rowsExpected)} rows` : ""}
               {t.modeReason && <span className="block text-xs text-slate-600">{t.modeReason}</span>}
+              {t.verificationPlan && <span className="block text-xs text-slate-600">Verifies: {t.verificationPlan}</span>}
             </>
           ) : (
             <span className="text-red-800">
