@@ -1,8 +1,8 @@
 // Verification after the refresh: the rows a unit copied are counted and checksummed on the source, on the copy's own
 // snapshot, and on the target after the commit (production's rows only: UAT's kept rows and id range left out). Masked
 // columns, UAT's keep_columns and columns whose types differ between the sides are left out of the checksum (their
-// values differ by design or print differently); the count covers every row. A difference fails the table: the rows
-// were committed, and the run says they differ from what was read.
+// values differ by design or print differently; a column UAT only widened is compared); the count covers every row.
+// A difference fails the table: the rows were committed, and the run says they differ from what was read.
 import type { ColumnInfo, CompiledQuery, RowFilter, TableRef } from "../dialects/types";
 import { readChecksum, withoutChecksum, type Checksum } from "./checksum";
 import { onTarget, type TableContext } from "./context";
@@ -26,6 +26,24 @@ interface LeftColumn {
   why: string;
 }
 
+/** Types whose length or precision UAT may widen (a release ahead) without changing how a value prints or hashes:
+ *  a longer varchar / nvarchar / varbinary, a larger decimal precision at the same scale. Fixed-length types pad to
+ *  their length, and a scale changes the digits printed, so those differ. */
+const WIDENABLE = new Set(["varchar", "nvarchar", "varbinary", "character varying", "decimal", "numeric"]);
+
+function typeParts(nativeType: string) {
+  const m = /^([^(]+)(?:\(([^)]*)\))?(.*)$/.exec(nativeType.trim().toLowerCase())!;
+  return { base: m[1].trim(), args: m[2]?.split(",").map((a) => a.trim()), rest: m[3].trim() };
+}
+
+/** Whether a value of `source`'s type, copied into `target`'s, is checksummed alike on both sides. */
+export function sameValueText(source: string, target: string): boolean {
+  if (source.toLowerCase() === target.toLowerCase()) return true;
+  const [s, t] = [typeParts(source), typeParts(target)];
+  if (s.base !== t.base || s.rest !== t.rest || !WIDENABLE.has(s.base) || !s.args || !t.args) return false;
+  return s.base === "decimal" || s.base === "numeric" ? (s.args[1] ?? "0") === (t.args[1] ?? "0") : true;
+}
+
 /** The columns whose values must be equal on both sides, and the ones left out with their reason. */
 function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo[]; left: LeftColumn[] } {
   const kept = new Set((ctx.uat?.keepColumns ?? []).map((c) => c.toLowerCase()));
@@ -36,7 +54,7 @@ function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo
       ? "masked"
       : kept.has(name)
         ? "UAT's own values, keep_columns"
-        : c.source.nativeType.toLowerCase() !== c.target.nativeType.toLowerCase()
+        : !sameValueText(c.source.nativeType, c.target.nativeType)
           ? `${c.source.nativeType} in production, ${c.target.nativeType} in UAT`
           : undefined;
     if (why) out.left.push({ name: c.target.name, why });

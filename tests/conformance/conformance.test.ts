@@ -138,6 +138,17 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("orders")).toEqual(await db.source.fingerprint("orders"));
     });
 
+    it("a UAT a release ahead with wider columns (a longer varchar, more digits at the same scale): those columns are compared too, and equal", async () => {
+      await db.source.exec("CREATE TABLE widened (id int NOT NULL PRIMARY KEY, reference varchar(20) NOT NULL, amount decimal(10,2) NOT NULL)");
+      await db.target.exec("CREATE TABLE widened (id int NOT NULL PRIMARY KEY, reference varchar(40) NOT NULL, amount decimal(14,2) NOT NULL)");
+      const ids = Array.from({ length: 300 }, (_, i) => i + 1);
+      await db.source.exec(`INSERT INTO widened (id, reference, amount) VALUES ${ids.map((i) => `(${i}, 'INV-${i}', ${i}.${String(i % 100).padStart(2, "0")})`).join(", ")}`);
+      await db.config([{ name: "widened", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const r = await run(["widened"]);
+      expect(r.tables[0].plan?.verifies).toBe("row counts and the values of 3 of 3 column(s), on both sides after the commit");
+      expect([r.status, r.tables[0].error ?? r.tables[0].outcome?.verification?.detail]).toEqual(["succeeded", "verified: 300 row(s), counts and checksums equal (the whole table)"]);
+    });
+
     it("incremental identity: only new rows, in batches, no duplicates on re-run", async () => {
       await db.target.exec(db.sql.truncate("orders"));
       await db.target.exec(db.sql.insertOrders(1, 40_000, "new"));

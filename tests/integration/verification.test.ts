@@ -115,20 +115,39 @@ describe("verification after the refresh", () => {
   it("masked columns and columns typed differently are counted, not compared, each named with why, by the dry run first", async () => {
     process.env.UAT_REFRESH_MASKING_KEY ??= "a masking key for the verification test";
     await env.config([{ name: "accounts", sync_mode: "full_replace", masking: [{ column: "owner", rule: "fake_full_name" }] }]);
-    await env.target.query("ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(14,2)");
+    // Another scale: UAT prints 1.500 where production prints 1.50.
+    await env.target.query("ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(14,3)");
     try {
       const plan = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["accounts"], dryRun: true });
-      const said = "row counts and the values of 1 of 3 column(s), on both sides after the commit; counted only: owner (masked), balance (numeric(12,2) in production, numeric(14,2) in UAT)";
+      const said = "row counts and the values of 1 of 3 column(s), on both sides after the commit; counted only: owner (masked), balance (numeric(12,2) in production, numeric(14,3) in UAT)";
       expect(plan.tables[0].plan?.verifies).toBe(said);
       expect((await env.db.tableResult.findFirstOrThrow({ where: { runId: plan.runId } })).verificationPlan).toBe(said);
       const r = await run(["accounts"]);
       expect(r.status, r.t.error).toBe("succeeded");
       expect(r.t.outcome?.verification?.detail).toBe(
-        "verified: 5000 row(s), counts and checksums equal (the whole table; counted only: owner (masked), balance (numeric(12,2) in production, numeric(14,2) in UAT))",
+        "verified: 5000 row(s), counts and checksums equal (the whole table; counted only: owner (masked), balance (numeric(12,2) in production, numeric(14,3) in UAT))",
       );
     } finally {
       await env.target.query("ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(12,2)");
     }
+  });
+
+  it("columns UAT widened (a longer varchar, more digits at the same scale) are compared: a value that lands changed fails the table", async () => {
+    await env.source.query("CREATE TABLE invoices (id int PRIMARY KEY, reference varchar(20) NOT NULL, amount numeric(10,2) NOT NULL)");
+    await env.target.query("CREATE TABLE invoices (id int PRIMARY KEY, reference varchar(40) NOT NULL, amount numeric(14,2) NOT NULL)");
+    await env.source.query("INSERT INTO invoices SELECT g, 'INV-' || g, g * 2.25 FROM generate_series(1, 2000) g");
+    await env.config([{ name: "invoices", sync_mode: "full_replace", fire_triggers: true }]);
+    const first = await run(["invoices"]);
+    expect(first.t.plan?.verifies).toBe("row counts and the values of 3 of 3 column(s), on both sides after the commit");
+    expect([first.status, first.t.outcome?.verification?.detail]).toEqual(["succeeded", "verified: 2000 row(s), counts and checksums equal (the whole table)"]);
+    // A UAT trigger (allowed to fire) adds a cent to every amount as the rows land: only the widened column differs.
+    await env.target.query(`CREATE FUNCTION invoices_cent() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.amount := NEW.amount + 0.01; RETURN NEW; END $$;
+      CREATE TRIGGER invoices_cent BEFORE INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION invoices_cent()`);
+    const second = await run(["invoices"]);
+    expect([second.status, second.t.error]).toEqual([
+      "failed",
+      "verification failed: 2000 row(s) on both sides, but their values differ (checksums of the whole table); the refreshed rows were committed",
+    ]);
   });
 
   it("a table with verify: false is refreshed without the extra read, and never shown as in sync", async () => {
