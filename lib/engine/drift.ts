@@ -3,6 +3,7 @@
 // table naming both definitions; what only differs (a column UAT lacks, NULLs UAT does not allow, another collation
 // or key) is said in the plan and the dry run.
 import type { ColumnInfo, IndexInfo } from "../dialects/types";
+import { args, baseName } from "./native-type";
 
 export interface Drift {
   /** Said in the plan; the refresh goes on. */
@@ -14,8 +15,6 @@ export interface Drift {
 const INTEGER_BYTES: Record<string, number> = { tinyint: 1, smallint: 2, int2: 2, int: 4, integer: 4, int4: 4, bigint: 8, int8: 8 };
 const FLOAT_BYTES: Record<string, number> = { real: 4, float4: 4, float: 8, "double precision": 8, float8: 8 };
 
-const baseName = (c: ColumnInfo) => c.nativeType.toLowerCase().replace(/\(.*?\)/g, "").replace(/\s+/g, " ").trim();
-const args = (c: ColumnInfo) => /\(([^)]*)\)/.exec(c.nativeType)?.[1].split(",").map((x) => x.trim().toLowerCase());
 
 /** Characters a text column holds (Infinity: no limit). */
 function textLength(c: ColumnInfo): number {

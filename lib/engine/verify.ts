@@ -5,6 +5,7 @@
 // A difference fails the table: the rows were committed, and the run says they differ from what was read.
 import type { ColumnInfo, CompiledQuery, RowFilter, TableRef } from "../dialects/types";
 import { readChecksum, withoutChecksum, type Checksum } from "./checksum";
+import { args, baseName } from "./native-type";
 import { onTarget, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 
@@ -31,17 +32,12 @@ interface LeftColumn {
  *  their length, and a scale changes the digits printed, so those differ. */
 const WIDENABLE = new Set(["varchar", "nvarchar", "varbinary", "character varying", "decimal", "numeric"]);
 
-function typeParts(nativeType: string) {
-  const m = /^([^(]+)(?:\(([^)]*)\))?(.*)$/.exec(nativeType.trim().toLowerCase())!;
-  return { base: m[1].trim(), args: m[2]?.split(",").map((a) => a.trim()), rest: m[3].trim() };
-}
-
 /** Whether a value of `source`'s type, copied into `target`'s, is checksummed alike on both sides. */
-export function sameValueText(source: string, target: string): boolean {
-  if (source.toLowerCase() === target.toLowerCase()) return true;
-  const [s, t] = [typeParts(source), typeParts(target)];
-  if (s.base !== t.base || s.rest !== t.rest || !WIDENABLE.has(s.base) || !s.args || !t.args) return false;
-  return s.base === "decimal" || s.base === "numeric" ? (s.args[1] ?? "0") === (t.args[1] ?? "0") : true;
+export function sameValueText(source: ColumnInfo, target: ColumnInfo): boolean {
+  if (source.nativeType.toLowerCase() === target.nativeType.toLowerCase()) return true;
+  const [name, a, b] = [baseName(source), args(source), args(target)];
+  if (name !== baseName(target) || !WIDENABLE.has(name) || !a || !b) return false;
+  return name === "decimal" || name === "numeric" ? (a[1] ?? "0") === (b[1] ?? "0") : true;
 }
 
 /** The columns whose values must be equal on both sides, and the ones left out with their reason. */
@@ -54,7 +50,7 @@ function compared(ctx: TableContext): { source: ColumnInfo[]; target: ColumnInfo
       ? "masked"
       : kept.has(name)
         ? "UAT's own values, keep_columns"
-        : !sameValueText(c.source.nativeType, c.target.nativeType)
+        : !sameValueText(c.source, c.target)
           ? `${c.source.nativeType} in production, ${c.target.nativeType} in UAT`
           : undefined;
     if (why) out.left.push({ name: c.target.name, why });

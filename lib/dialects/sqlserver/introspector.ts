@@ -226,7 +226,7 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
       const [r] = await query<TableRef & { memoryOptimized?: boolean | number | null }>(SQL.findTable, [name, schema ?? null]);
       if (!r) return null;
       const found: FoundTable = { schema: r.schema, name: r.name };
-      return r.memoryOptimized && Number(r.memoryOptimized) !== 0 ? { ...found, unsupported: MEMORY_OPTIMIZED } : found;
+      return Number(r.memoryOptimized ?? 0) !== 0 ? { ...found, unsupported: MEMORY_OPTIMIZED } : found;
     },
 
     async columns(table) {
