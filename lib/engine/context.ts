@@ -33,7 +33,7 @@ export interface TableContext {
   dialect: Dialect;
   sessions: Sessions;
   sourceTable: TableRef;
-  targetTable: TableRef;
+  targetTable: FoundTable;
   /** Target columns to load (generated ones excluded), paired with the source column of the same name. */
   columns: { source: ColumnInfo; target: ColumnInfo }[];
   /** The target's indexes as the plan read them (its keys: what a load by key matches on, what streams slice). */
@@ -84,6 +84,7 @@ export async function resolveTable(
   });
   for (const [which, side] of [["production", source], ["UAT", target]] as const)
     if (side.table.unsupported) throw new RefreshError(`${displayName(side.table)} in ${which} cannot be refreshed: ${side.table.unsupported}`, { field: "name" });
+  if (target.table.unwritable) throw new RefreshError(`${displayName(target.table)} in UAT cannot be refreshed: ${target.table.unwritable}`, { field: "name" });
   const { table: sourceTable, columns: sourceCols, indexes: sourceIndexes } = source;
   const { table: targetTable, columns: targetCols, indexes: targetIndexes } = target;
   // A catalog that lists a column twice (a server's view repeating rows) would have it declared twice in the load.

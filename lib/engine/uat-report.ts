@@ -31,6 +31,7 @@ function inUatRange(ctx: TableContext): RowFilter | undefined {
  *  rows production also has). `merged`: the table is a parent its refresh group merges. */
 export async function annotatePlan(ctx: TableContext, plan: TablePlan, merged = false): Promise<void> {
   if (ctx.drift.length) plan.reason += `; drift: ${ctx.drift.join("; ")}`;
+  if (ctx.targetTable.keepsHistory) plan.reason += `; ${ctx.targetTable.keepsHistory}`;
   plan.verifies = verificationPlan(ctx, merged);
   await planUatRows(ctx, plan);
 }

@@ -4,6 +4,8 @@
 // - TRUNCATE TABLE is refused for a table referenced by a FOREIGN KEY of another table, enabled or not (4712), one
 //   in an indexed view (3729), one published for replication or tracked by change data capture (4711), and a
 //   system-versioned one (13545) (Microsoft Learn, TRUNCATE TABLE, Restrictions).
+// - The history table of a system-versioned table is written by no one: rows inserted (13559), deleted (13560),
+//   updated (13561) or truncated are refused "regardless of their actual permissions" (Microsoft Learn, Temporal table security).
 // - A statement that leaves a row referencing a missing row under a checked key fails (547), checked when the
 //   statement ends (a self-referencing table may be emptied or loaded whole); under XACT_ABORT the transaction
 //   rolls back. NOCHECK CONSTRAINT stops checking a key and marks it not trusted; WITH CHECK CHECK CONSTRAINT
@@ -47,6 +49,8 @@ export interface TableDef {
   systemVersioned?: boolean;
   /** MEMORY_OPTIMIZED = ON (sys.tables.is_memory_optimized). */
   memoryOptimized?: boolean;
+  /** The history table of this system-versioned table, SYSTEM_VERSIONING = ON (sys.tables.temporal_type 1). */
+  historyOf?: string;
 }
 
 export interface KeyDef {
@@ -57,7 +61,7 @@ export interface KeyDef {
   referencedColumns: string[];
 }
 
-interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned" | "memoryOptimized"> {
+interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned" | "memoryOptimized" | "historyOf"> {
   ref: TableRef;
   columns: ColumnDef[];
   primaryKey: string[];
@@ -89,8 +93,8 @@ export class SqlServerDatabase {
   constructor(defs: TableDef[], keys: KeyDef[] = []) {
     for (const d of defs) {
       const ref = { schema: d.schema ?? "dbo", name: d.name };
-      const { indexedView, published, systemVersioned, memoryOptimized } = d;
-      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned, memoryOptimized });
+      const { indexedView, published, systemVersioned, memoryOptimized, historyOf } = d;
+      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned, memoryOptimized, historyOf });
     }
     this.keys = keys.map((k) => ({ ...k, checked: true, trusted: true }));
   }
@@ -113,8 +117,14 @@ export class SqlServerDatabase {
       return new SqlError(4712, `Cannot truncate table '${name}' because it is being referenced by a FOREIGN KEY constraint.`);
     if (t.indexedView) return new SqlError(3729, `Cannot TRUNCATE TABLE '${name}' because it is being referenced by object '${t.indexedView}'.`);
     if (t.published) return new SqlError(4711, `Cannot truncate table '${name}' because it is published for replication or enabled for Change Data Capture.`);
-    if (t.systemVersioned) return new SqlError(13545, `Truncate failed on table '${name}' because it is not a supported operation on system-versioned tables.`);
+    if (t.systemVersioned || t.historyOf) return new SqlError(13545, `Truncate failed on table '${name}' because it is not a supported operation on system-versioned tables.`);
     return null;
+  }
+
+  /** A write into the history table of a system-versioned table, refused as SQL Server refuses it. */
+  private refuseHistoryWrite(t: Table, verb: "insert" | "update" | "delete") {
+    const [msg, preposition] = ({ insert: [13559, "in"], delete: [13560, "from"], update: [13561, "in"] } as const)[verb];
+    if (t.historyOf) throw new SqlError(msg, `Cannot ${verb} rows ${preposition} a temporal history table '${q(t.ref)}'.`);
   }
 
   table(name: string): Table {
@@ -194,6 +204,7 @@ export class SqlServerDatabase {
   /** Rows bulk-loaded (INSERT BULK with CHECK_CONSTRAINTS; the identity column listed keeps its values). */
   bulkLoad(name: string, columns: string[], rows: Value[][]) {
     const t = this.table(name);
+    this.refuseHistoryWrite(t, "insert");
     t.rows.push(...rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))));
     // Strictest reading: a bulk load keeping identity values does not move the identity (seen so on a TDS server;
     // Microsoft documents the move for IDENTITY_INSERT, not for bulk loads), so only a reseed does.
@@ -242,6 +253,7 @@ export class SqlServerDatabase {
     }
     if ((m = /^DELETE FROM (\S+)$/.exec(sql))) {
       const t = this.table(m[1]);
+      this.refuseHistoryWrite(t, "delete");
       t.rows = [];
       this.checkKeys(t);
       return [];
@@ -312,6 +324,7 @@ export class SqlServerDatabase {
     const s = this.table(sName);
     const key = this.matchColumns(on);
     const columns = set.split(", ").map((a) => unquote(a.split(" = ")[0]));
+    this.refuseHistoryWrite(t, "update");
     const identity = columns.find((c) => t.columns.find((x) => x.name === c)?.identity);
     if (identity) throw new SqlError(8102, `Cannot update identity column '${identity}'.`);
     // EXCEPT compares like DISTINCT: xml, text, ntext and image are not comparable unless converted.
@@ -335,6 +348,7 @@ export class SqlServerDatabase {
   private mergeInsert(tName: string, sName: string, columns: string[], on: string, identityInsert: boolean): Row[] {
     const t = this.table(tName);
     const s = this.table(sName);
+    this.refuseHistoryWrite(t, "insert");
     const id = t.columns.find((c) => c.identity);
     if (id && columns.includes(id.name) && !identityInsert)
       throw new SqlError(544, `Cannot insert explicit value for identity column in table '${t.ref.name}' when IDENTITY_INSERT is set to OFF.`);
@@ -359,6 +373,7 @@ export class SqlServerDatabase {
     const referenced = (row: Row) => keepers.some((k) => k.table.rows.some((c) => k.child.every((col, i) => c[col] !== null && same(c[col], row[k.parent[i]]))));
     const gone = t.rows.filter((r) => !s.rows.some((x) => key.every((k) => same(x[k], r[k]))));
     if (!remove) return [{ n: String(gone.length) }];
+    this.refuseHistoryWrite(t, "delete");
     const kept = (row: Row) => keep !== undefined && holds(keep, row, []);
     const deleted = gone.filter((r) => !referenced(r) && !kept(r));
     t.rows = t.rows.filter((r) => !deleted.includes(r));
@@ -444,7 +459,7 @@ export class SqlServerDatabase {
     const t = () => this.table(String(params[0]));
     if (sql === SQL.findTable) {
       const found = [...this.tables.values()].find((x) => x.ref.name.toLowerCase() === String(params[0]).toLowerCase() && x.ref.schema === (params[1] ?? "dbo"));
-      return found ? [{ ...found.ref, memoryOptimized: !!found.memoryOptimized }] : [];
+      return found ? [{ ...found.ref, memoryOptimized: !!found.memoryOptimized, temporal: found.historyOf ? 1 : found.systemVersioned ? 2 : 0 }] : [];
     }
     // Rendered as the single-table model renders its catalog rows.
     if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));

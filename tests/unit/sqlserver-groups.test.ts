@@ -12,6 +12,7 @@ import { executeGroup, type GroupMember } from "../../lib/engine/group-refresh";
 import { ProgressTracker } from "../../lib/engine/progress";
 import { planUnits } from "../../lib/engine/run-units";
 import { simpleCopy } from "../../lib/engine/strategies/simple-copy";
+import { annotatePlan } from "../../lib/engine/uat-report";
 import { databaseSession, SqlServerDatabase, type KeyDef, type TableDef } from "../support/sqlserver-db-model";
 import { SqlError } from "../support/sqlserver-model";
 import { tsqlErrors } from "../support/tsql-check";
@@ -320,4 +321,53 @@ describe("a memory-optimized table against a modelled SQL Server database", () =
       await expect(plan).rejects.toThrow("(Msg 41332)");
       for (const db of [source, target]) expect(db.statements.filter((s) => /\[order_lines\]/.test(s))).toEqual([]);
     });
+});
+
+describe("temporal tables against a modelled SQL Server database", () => {
+  // Microsoft Learn, "Temporal table security": while SYSTEM_VERSIONING is ON, "users can't alter history data,
+  // regardless of their actual permissions" (Msgs 13559 insert, 13560 delete, 13561 update). "Modify data in a
+  // system-versioned temporal table": an UPDATE or DELETE moves the previous version of each row into the history.
+  const history = (def: TableDef): TableDef => (def.name === "order_lines" ? { ...def, historyOf: "dbo.order_lines_current" } : def);
+  const sessionsOf = (source: SqlServerDatabase, target: SqlServerDatabase) => ({ source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} });
+  const resolve = (source: SqlServerDatabase, target: SqlServerDatabase) =>
+    resolveTable(replace("order_lines"), settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessionsOf(source, target), new ProgressTracker(() => {}, "run", "order_lines"));
+
+  it("as UAT's table is refused by name by the plan, before a row of it is read or written", async () => {
+    const source = production();
+    const target = new SqlServerDatabase(TABLES.map(history));
+    await expect(resolve(source, target)).rejects.toThrow("dbo.order_lines in UAT cannot be refreshed: it is the history table of a system-versioned table");
+    for (const db of [source, target]) expect(db.statements.filter((s) => /\[order_lines\]/.test(s))).toEqual([]);
+  });
+
+  it("a system-versioned UAT table: the plan says its history keeps every row the refresh deletes or updates", async () => {
+    const versioned = (def: TableDef): TableDef => (def.name === "order_lines" ? { ...def, systemVersioned: true } : def);
+    const source = production();
+    const ctx = await resolve(source, new SqlServerDatabase(TABLES.map(versioned)));
+    const plan = await simpleCopy.plan(ctx);
+    await annotatePlan(ctx, plan);
+    expect(plan.reason).toContain("UAT's table is system-versioned: SQL Server keeps every row this refresh deletes or updates in its history table (a full replace: the whole table, each time)");
+    const plain = await resolve(source, new SqlServerDatabase(TABLES));
+    const plainPlan = await simpleCopy.plan(plain);
+    await annotatePlan(plain, plainPlan);
+    expect(plainPlan.reason).not.toContain("system-versioned");
+  });
+
+  it("as production's table is read like any other", async () => {
+    const source = new SqlServerDatabase(TABLES.map(history));
+    source.insert("order_lines", production().rows("order_lines"));
+    // UAT's order_lines references its orders (loaded in place, where the model runs the statements).
+    const target = new SqlServerDatabase(TABLES, KEYS);
+    for (const parent of ["customers", "orders"]) target.insert(parent, production().rows(parent));
+    const ctx = await resolve(source, target);
+    const outcome = await simpleCopy.execute(ctx, await simpleCopy.plan(ctx));
+    expect(outcome.verification).toMatchObject({ ok: true, rows: 6 });
+    expectSameRows(source, target, "order_lines");
+  });
+
+  it("is written by no one in the model either, as the server refuses it", () => {
+    const db = new SqlServerDatabase(TABLES.map(history));
+    expect(() => db.run("DELETE FROM [dbo].[order_lines]")).toThrow(/13560|Cannot delete rows from a temporal history table/);
+    expect(() => db.bulkLoad("[dbo].[order_lines]", ["id"], [[1]])).toThrow("Cannot insert rows in a temporal history table");
+    expect(() => db.run("TRUNCATE TABLE [dbo].[order_lines]")).toThrow("not a supported operation on system-versioned tables");
+  });
 });

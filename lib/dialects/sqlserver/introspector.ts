@@ -24,7 +24,7 @@ const PRIVILEGE_TESTS: Record<Privilege, string> = {
 };
 
 export const SQL = {
-  findTable: `SELECT s.name AS [schema], t.name AS [name], t.is_memory_optimized AS [memoryOptimized] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+  findTable: `SELECT s.name AS [schema], t.name AS [name], t.is_memory_optimized AS [memoryOptimized], t.temporal_type AS [temporal] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
     WHERE t.name = @p1 AND s.name = COALESCE(@p2, SCHEMA_NAME()) AND t.is_ms_shipped = 0`,
   // The declared type is the row whose user_type_id is the column's user_type_id; the base system type is the row
   // whose user_type_id is the column's system_type_id. CLR types (geography, geometry, hierarchyid and assembly
@@ -202,6 +202,16 @@ export interface IntrospectorOptions {
 const MEMORY_OPTIMIZED =
   "it is memory-optimized (In-Memory OLTP), which refreshes do not support yet: production is read in a SNAPSHOT transaction, in which SQL Server refuses to read one (Msg 41332), and UAT is written in one explicit transaction, in which SQL Server writes one only under a WITH (SNAPSHOT) hint (Msg 41368)";
 
+/** Why a system-versioned table's history table is never a target (Microsoft Learn, "Temporal table security":
+ *  while SYSTEM_VERSIONING is ON, history data cannot be modified, whatever the user's permissions). */
+const HISTORY_TABLE =
+  "it is the history table of a system-versioned table: while SYSTEM_VERSIONING is ON, SQL Server lets no one write it, whatever their permissions (refresh the system-versioned table instead; its history follows it)";
+
+/** What a system-versioned table keeps of a refresh: DELETE and UPDATE move the old rows into its history table
+ *  (Microsoft Learn, "Modify data in a system-versioned temporal table"), and TRUNCATE is refused for it (13545). */
+const SYSTEM_VERSIONED =
+  "UAT's table is system-versioned: SQL Server keeps every row this refresh deletes or updates in its history table (a full replace: the whole table, each time)";
+
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
   /** Whether the server has security policies (asked once per session). */
   let policiesExist: Promise<boolean> | undefined;
@@ -223,10 +233,15 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
 
   return {
     async findTable(name, schema) {
-      const [r] = await query<TableRef & { memoryOptimized?: boolean | number | null }>(SQL.findTable, [name, schema ?? null]);
+      const [r] = await query<TableRef & { memoryOptimized?: boolean | number | null; temporal?: number | null }>(SQL.findTable, [name, schema ?? null]);
       if (!r) return null;
-      const found: FoundTable = { schema: r.schema, name: r.name };
-      return Number(r.memoryOptimized ?? 0) !== 0 ? { ...found, unsupported: MEMORY_OPTIMIZED } : found;
+      return {
+        schema: r.schema,
+        name: r.name,
+        ...(Number(r.memoryOptimized ?? 0) !== 0 && { unsupported: MEMORY_OPTIMIZED }),
+        ...(Number(r.temporal ?? 0) === 1 && { unwritable: HISTORY_TABLE }),
+        ...(Number(r.temporal ?? 0) === 2 && { keepsHistory: SYSTEM_VERSIONED }),
+      } satisfies FoundTable;
     },
 
     async columns(table) {
