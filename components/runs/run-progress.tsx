@@ -109,7 +109,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
                     {/* A load by key (a merge, an identity window re-read) commits the rows it changed, of the source's
                         rows it compared. */}
                     {t.status === "succeeded" && (t.mode === "merge" || t.rowsRead > t.rowsCommitted)
-                      ? ` changed of ${formatRows(t.mode === "merge" ? t.rowsExpected : t.rowsRead)}`
+                      ? ` changed of ${formatRows(t.rowsRead || (t.mode === "merge" ? t.rowsExpected : 0))}`
                       : t.status !== "failed" && t.rowsExpected !== null ? ` / ${t.rowsEstimated ? "≈" : ""}${formatRows(t.rowsExpected)}` : ""}
                     {t.status === "running" && t.rowsCommitted > 0 ? ` (${formatRows(t.rowsCommitted)} committed)` : ""}
                     {t.status === "failed" && t.rowsWritten > t.rowsCommitted ? ` (${formatRows(t.rowsWritten - t.rowsCommitted)} more streamed, rolled back)` : ""}

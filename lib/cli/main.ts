@@ -99,7 +99,7 @@ function printRun(report: RunReport, dryRun: boolean) {
     } else console.log(head);
     if (t.outcome) {
       const o = t.outcome;
-      console.log(`    ${o.rowsWritten} rows in ${(t.durationMs / 1000).toFixed(1)}s${o.watermarkAfter != null ? `, watermark now ${o.watermarkAfter}` : ""}${o.partitionsCreated.length ? `, partitions created: ${o.partitionsCreated.join(", ")}` : ""}${o.partitionsSwitched.length ? `, switched: ${o.partitionsSwitched.join(", ")}` : ""}`);
+      console.log(`    ${o.rowsWritten} rows${o.rowsRead > o.rowsWritten ? ` changed of ${o.rowsRead} read (loaded by key)` : ""} in ${(t.durationMs / 1000).toFixed(1)}s${o.watermarkAfter != null ? `, watermark now ${o.watermarkAfter}` : ""}${o.partitionsCreated.length ? `, partitions created: ${o.partitionsCreated.join(", ")}` : ""}${o.partitionsSwitched.length ? `, switched: ${o.partitionsSwitched.join(", ")}` : ""}`);
       if (o.verification?.ok) console.log(`    ${o.verification.detail}`);
     }
     if (t.status === "failed" && !dryRun) console.log(`    rows committed: ${t.rowsCommitted ?? 0}${t.rowsCommitted ? " (they stay in the target)" : ""}`);

@@ -32,7 +32,10 @@ export interface MergeCounts {
 }
 
 export interface MemberResult {
-  rows: number;
+  /** Rows read from the source (a window loaded by key: every row of the window, changed or not). */
+  read: number;
+  /** Rows the load wrote: all it read, or where it loads by key, the rows it inserted or changed. */
+  written: number;
   merge?: MergeCounts;
   /** Its copied rows compared with the source's after the commit (absent: not verified). */
   verification?: Verification;
@@ -49,6 +52,12 @@ const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[]
 
 export { mergeKey };
 
+/** A merge's end: the rows it read from the source and what it did with them. */
+interface MergeDone {
+  read: number;
+  counts: MergeCounts;
+}
+
 /** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. The second
  *  half (children first, once every table is loaded) deletes rows gone from the source, unless still referenced or
  *  kept by rule. An incremental member (a merged parent's window, or a child's date window loaded by key) deletes
@@ -59,16 +68,16 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<s
   const [empty] = await ctx.sessions.target.query<{ empty: boolean | number }>(ctx.dialect.compiler.isEmpty(ctx.targetTable));
   if (Number(empty?.empty) === 1 || empty?.empty === true) {
     const inserted = await copyRows(ctx, plan.sourceQuery);
-    return async (): Promise<MergeCounts> => ({ updated: 0, inserted, deleted: 0, kept: 0 });
+    return async (): Promise<MergeDone> => ({ read: inserted, counts: { updated: 0, inserted, deleted: 0, kept: 0 } });
   }
   const { staged, uat } =
     plan.mode === "incremental"
       ? await upsertWindow(ctx, plan.sourceQuery, plan.filter, plan.changedAfter, { keepers, merged: true })
       : { staged: await stageAndUpsert(ctx, plan.sourceQuery, { keepers, merged: true }), uat: undefined };
-  if (uat) results.set(g.member.name, { rows: 0, uat });
-  return async (): Promise<MergeCounts> => {
+  if (uat) results.set(g.member.name, { read: staged.counts.read, written: 0, uat });
+  return async (): Promise<MergeDone> => {
     const { deleted, kept } = await staged.finishMerge();
-    return { updated: staged.counts.updated, inserted: staged.counts.inserted, deleted, kept };
+    return { read: staged.counts.read, counts: { updated: staged.counts.updated, inserted: staged.counts.inserted, deleted, kept } };
   };
 }
 
@@ -77,7 +86,7 @@ async function appendByKey(g: GroupMember): Promise<MemberResult> {
   const staged = await stageAndUpsert(g.ctx, g.plan.sourceQuery);
   const leftOut = g.plan.filter && (await leftBehind(g.ctx, g.plan.filter, staged.unstaged));
   await staged.drop();
-  return { rows: staged.counts.read, leftOut };
+  return { read: staged.counts.read, written: staged.counts.inserted + staged.counts.updated, leftOut };
 }
 
 /** `all`: the group's members in load order; `referencing`: every key that references any member. */
@@ -118,7 +127,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         }
 
         // Load, parents first; merged members delete what the source no longer has afterwards, children first.
-        const deletes: [GroupMember, () => Promise<MergeCounts>][] = [];
+        const deletes: [GroupMember, () => Promise<MergeDone>][] = [];
         for (const m of all) {
           checkAborted(m.ctx);
           m.ctx.progress.phase("loading", { message: byKey.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
@@ -126,13 +135,13 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
           else if (m.member.kind === "append") results.set(m.member.name, await appendByKey(m));
           else {
             const rows = await copyRows(m.ctx, m.plan.sourceQuery);
-            results.set(m.member.name, { rows, uat: await held.get(m.member.name)?.settle() });
+            results.set(m.member.name, { read: rows, written: rows, uat: await held.get(m.member.name)?.settle() });
           }
           await failpoint("between-group-tables");
         }
         for (const [m, finish] of deletes) {
-          const counts = await finish();
-          results.set(m.member.name, { ...results.get(m.member.name), rows: counts.inserted + counts.updated, merge: counts });
+          const { read, counts } = await finish();
+          results.set(m.member.name, { ...results.get(m.member.name), read, written: counts.inserted + counts.updated, merge: counts });
         }
         // Where each date window's copy stands: production's max on the group's snapshot.
         for (const m of all) if (m.plan.mode === "incremental" && m.ctx.config.incremental_type !== "identity") results.get(m.member.name)!.copiedUpTo = (await sourceMaxOf(m.ctx)) ?? null;
@@ -152,7 +161,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         for (const m of all) {
           if (m.plan.mode === "full_replace") await analyzeTarget(m.ctx);
           // An incremental member's first copy (no production row in UAT before it), as on its own.
-          else if (m.plan.mode === "incremental" && m.plan.watermarkBefore === null && results.get(m.member.name)?.rows) await analyzeFirstLoad(m.ctx);
+          else if (m.plan.mode === "incremental" && m.plan.watermarkBefore === null && results.get(m.member.name)?.written) await analyzeFirstLoad(m.ctx);
         }
         // The source side of every member on the group's snapshot. A merged member that kept rows gone from the source
         // (still referenced) differs from it by design: not verified.

@@ -251,7 +251,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
         const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
         plan.reason += merged;
         await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
-        reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.rows, rowsWritten: r.rows, watermarkAfter: await watermarkNow(m.ctx, r.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: r.verification, gapWatch: m.ctx.gapWatch }));
+        reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.read, rowsWritten: r.written, watermarkAfter: await watermarkNow(m.ctx, r.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: r.verification, gapWatch: m.ctx.gapWatch }));
       }
     }
     for (const s of switched) {

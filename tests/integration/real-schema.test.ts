@@ -70,6 +70,13 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect(await snapshot(env.target)).toEqual(await snapshot(env.source));
     const customers = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "customers" } });
     expect(customers.modeReason).toMatch(/merged: 12 updated, 50 inserted, 5 deleted/);
+    // Loaded by key, a member's figures are the rows it read from production and the rows it changed (before, both
+    // were one number: a merge read "0", an identity append "committed" every row it re-read).
+    const sourceCustomers = (await env.source.query("SELECT count(*)::int AS n FROM customers")).rows[0].n;
+    expect([customers.rowsRead, customers.rowsCommitted]).toEqual([BigInt(sourceCustomers), 62n]);
+    const payments = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "payments" } });
+    expect(payments.rowsCommitted).toBe(20n);
+    expect(payments.rowsRead).toBeGreaterThan(20n);
     expect([customers.verified, customers.verification]).toEqual([true, expect.stringMatching(/^verified: \d+ row\(s\), counts and checksums equal/)]);
     // Group members record their watermark after the commit, as tables refreshed alone do.
     const orders = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "orders" } });
