@@ -109,7 +109,7 @@ export function runSnapshot(run: RunWithTables) {
       startedAt: t.startedAt?.toISOString() ?? null,
       finishedAt: t.finishedAt?.toISOString() ?? null,
       durationMs: t.durationMs,
-      rowsPerSec: t.durationMs && t.durationMs > 0 ? Math.round((Number(t.status === "running" ? t.rowsWritten : t.rowsCommitted) * 1000) / t.durationMs) : null,
+      rowsPerSec: t.durationMs && t.durationMs > 0 ? Math.round((movedRows(t) * 1000) / t.durationMs) : null,
       error: t.error,
       errorHint: t.errorHint,
     })),
@@ -128,19 +128,26 @@ export function runSnapshot(run: RunWithTables) {
 
 export type RunSnapshot = ReturnType<typeof runSnapshot>;
 
+/** The rows a table's refresh moved, for its throughput: streamed so far while it runs; once it succeeded, the rows it
+ *  read (a load by key reads a window and changes only some of it) or committed, whichever is more; else committed. */
+function movedRows(t: { status: string; rowsRead: bigint; rowsWritten: bigint; rowsCommitted: bigint }): number {
+  if (t.status === "running") return Number(t.rowsWritten);
+  return t.status === "succeeded" ? Math.max(Number(t.rowsRead), Number(t.rowsCommitted)) : Number(t.rowsCommitted);
+}
+
 /** Duration and throughput of a table's finished refreshes, oldest first (for the trend chart). */
 export async function tableTrend(db: Metadata, environment: string, table: string, limit = 50) {
   const rows = await db.tableResult.findMany({
     where: { tableName: table, status: "succeeded", run: { dryRun: false, environment }, durationMs: { not: null } },
     orderBy: { finishedAt: "desc" },
     take: limit,
-    select: { finishedAt: true, durationMs: true, rowsWritten: true, mode: true, runId: true },
+    select: { finishedAt: true, durationMs: true, rowsRead: true, rowsWritten: true, rowsCommitted: true, status: true, mode: true, runId: true },
   });
   return rows.reverse().map((r) => ({
     at: r.finishedAt!.toISOString(),
     seconds: (r.durationMs ?? 0) / 1000,
     rows: Number(r.rowsWritten),
-    rowsPerSec: r.durationMs ? Math.round((Number(r.rowsWritten) * 1000) / r.durationMs) : 0,
+    rowsPerSec: r.durationMs ? Math.round((movedRows(r) * 1000) / r.durationMs) : 0,
     mode: r.mode,
     runId: r.runId,
   }));
