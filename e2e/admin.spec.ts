@@ -3,7 +3,7 @@
 // table outside the configuration.
 import { expect, test } from "@playwright/test";
 import pg from "pg";
-import { login, stack } from "./helpers";
+import { login, metaQuery, stack } from "./helpers";
 
 test("admin adds a table config (catalog-checked), schedules it, and the scheduled run completes", async ({ page }) => {
   test.setTimeout(180_000);
@@ -18,6 +18,8 @@ test("admin adds a table config (catalog-checked), schedules it, and the schedul
 
   // schema errors use the same messages as YAML import
   await page.selectOption("#sync_mode", "smart_sync");
+  // smart_sync copies by identity once UAT has rows: its buffer is editable (before, only under incremental).
+  await expect(page.getByLabel("Identity buffer")).toBeVisible();
   await page.fill("#incremental_column", "");
   await page.getByRole("button", { name: "Check & preview" }).click();
   await expect(page.getByText("incremental_column: is required when sync_mode is smart_sync")).toBeVisible();
@@ -55,6 +57,16 @@ test("admin adds a table config (catalog-checked), schedules it, and the schedul
   }).toPass({ timeout: 130_000, intervals: [5_000] });
   await page.goto("/");
   await expect(page.getByTestId("table-row-currencies").getByTestId("target-rows")).toHaveText("12");
+
+  // Its first run recorded the columns it copies as reviewed; a later edit of the form keeps that baseline (before,
+  // a save dropped it and the next run would take a column production gained meanwhile as reviewed).
+  const reviewed = async () => (await metaQuery<{ c: string[] }>(`SELECT "reviewedColumns" AS c FROM "TableConfig" WHERE name = 'currencies'`))[0].c;
+  expect(await reviewed()).toEqual(["code", "name", "minor_units"]);
+  await page.goto("/admin/tables/currencies");
+  await page.fill("#batch_size", "5000");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(/\/admin\/tables\?saved=currencies/);
+  expect(await reviewed()).toEqual(["code", "name", "minor_units"]);
 
   await page.goto("/audit?action=schedule");
   await expect(page.getByTestId("audit-row").filter({ hasText: "schedule.create" }).first()).toContainText("currencies-every-minute");

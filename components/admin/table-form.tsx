@@ -94,7 +94,8 @@ export function TableForm({ action, initial, original, environment }: { action: 
         </div>
         <div className="grid gap-4 sm:grid-cols-3">
           {text("uat_ids_from", "UAT ids from", "UAT's own new rows take ids from here up; empty: the key type's default (int 2e9, bigint 9e18)")}
-          {mode === "incremental" && text("identity_buffer", "Identity buffer", "ids re-read below the watermark (rows production committed out of order); empty: 10000")}
+          {/* smart_sync copies incrementally once UAT has rows: the buffer applies there too (hidden, a save would drop it). */}
+          {strategy === "simple_copy" && mode !== "full_replace" && text("identity_buffer", "Identity buffer", "ids re-read below the watermark (rows production committed out of order); empty: 10000")}
           <label className="flex items-center gap-2 self-end text-sm"><input type="checkbox" name="keep_table" defaultChecked={v.keep_table === true} /> Keep the whole table (never refreshed; its references keep their parents)</label>
         </div>
       </fieldset>

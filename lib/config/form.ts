@@ -25,6 +25,15 @@ export function valuesFromTable(t: TableConfigInput): FormValues {
   return v;
 }
 
+/** A saved table with what the form does not edit taken from its stored config: masking, personal data and kept
+ *  references (edited on their own pages), the reviewed columns (the new-column review's baseline: lost, the next
+ *  run would take every column production has now, a new `ssn` too, as reviewed) and `verify`. */
+export function withStoredFields(table: TableConfigInput, stored: TableConfigInput): TableConfigInput {
+  const edited = new Set<string>([...TEXT, ...NUMBER, ...BOOL, ...LIST]);
+  const kept = Object.fromEntries(Object.entries(stored).filter(([k]) => !edited.has(k)));
+  return { ...table, ...kept, name: table.name };
+}
+
 /** Parses form values with the config schema; errors keyed by field name. */
 export function parseTableForm(v: FormValues): { table?: TableConfigInput; errors: Record<string, string> } {
   const raw: Record<string, unknown> = {};

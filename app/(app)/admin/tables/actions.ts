@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { audit } from "@/lib/audit";
-import { parseTableForm, tableFormValues, type FormValues } from "@/lib/config/form";
+import { parseTableForm, tableFormValues, withStoredFields, type FormValues } from "@/lib/config/form";
 import { exportConfig, rowToTable, tableToRow } from "@/lib/config/store";
 import { formEnvironment, withEnvironment } from "@/server/environment";
 import { registerBuiltInDialects } from "@/lib/dialects/builtin";
@@ -24,13 +24,12 @@ export async function saveTableAction(prev: TableFormState, form: FormData): Pro
   const values = tableFormValues(form);
   const original = String(form.get("original") ?? "");
   const user = await requireActionRole("admin", "edit table config");
-  const { table, errors } = parseTableForm(values);
-  if (!table) return { values, errors };
+  const { table: parsed, errors } = parseTableForm(values);
+  if (!parsed) return { values, errors };
   const db = metadata();
   const environment = await formEnvironment(user, form);
   const before = original ? await db.tableConfig.findUnique({ where: { environment_name: { environment, name: original } } }) : null;
-  // Masking rules and personal data are edited on the table's masking page: keep the table's own.
-  if (before) ({ masking: table.masking, personal_data: table.personal_data, keep_referencing: table.keep_referencing } = rowToTable(before));
+  const table = before ? withStoredFields(parsed, rowToTable(before)) : parsed;
   const clash = await db.tableConfig.findUnique({ where: { environment_name: { environment, name: table.name } } });
   if (clash && clash.name !== original) return { values, errors: { name: `name: a table config named ${table.name} already exists` } };
 
