@@ -29,7 +29,8 @@ export function diffConfig(current: RefreshConfig | null, next: RefreshConfig): 
     removed: [...cur.keys()].filter((n) => !nxt.has(n)),
     changed: [...nxt.entries()]
       .filter(([n]) => cur.has(n))
-      .map(([name, t]) => ({ name, fields: fieldChanges(cur.get(name)!, t) }))
+      // A table that does not state its reviewed columns keeps the recorded ones (lib/config/store writeEnvironment).
+      .map(([name, t]) => ({ name, fields: fieldChanges(cur.get(name)!, t).filter((f) => f.field !== "reviewed_columns" || t.reviewed_columns) }))
       .filter((c) => c.fields.length),
     databases: (["source", "target"] as const).flatMap((side) =>
       fieldChanges((current?.databases[side] ?? {}) as Record<string, unknown>, next.databases[side]).map((c) => ({ side, ...c })),

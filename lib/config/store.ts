@@ -165,7 +165,10 @@ async function writeEnvironment(tx: Tx, name: string, config: RefreshConfig, pos
   await tx.tableConfig.deleteMany({ where: { environment: name, name: { notIn: config.tables.map((t) => t.name) } } });
   for (const [i, t] of config.tables.entries()) {
     const data = { ...tableToRow(t, i), env: { connect: { name } } };
-    await tx.tableConfig.upsert({ where: { environment_name: { environment: name, name: t.name } }, create: data, update: data });
+    // The new-column review's baseline is recorded by the first run, not written by people: a file that does not
+    // state it (the original config.yaml) leaves it, else the next run would take every column as reviewed.
+    const { reviewedColumns, ...stated } = data;
+    await tx.tableConfig.upsert({ where: { environment_name: { environment: name, name: t.name } }, create: data, update: t.reviewed_columns ? { ...stated, reviewedColumns } : stated });
   }
   await tx.postRefreshStep.deleteMany({ where: { environment: name } });
   await tx.postRefreshStep.createMany({ data: (config.post_refresh_steps ?? []).map((s, i) => ({ environment: name, ...stepToRow(s, i) })) });

@@ -2,6 +2,7 @@
 // column production and UAT gain later is flagged on the masking page and refuses the table until an admin decides
 // it; the decision lets it through (masked); the installation can turn the rule off.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { diffConfig } from "../../lib/config/diff";
 import { withRule } from "../../lib/config/personal-data";
 import { exportConfig, importConfig, rowToTable, tableToRow } from "../../lib/config/store";
 import { runRefresh } from "../../lib/engine/runner";
@@ -25,6 +26,14 @@ describe("new columns reviewed before they flow", () => {
 
   it("the first refresh records the columns it copies as reviewed", async () => {
     expect((await run()).status).toBe("succeeded");
+    expect((await env.db.tableConfig.findUniqueOrThrow({ where: { environment_name: { environment: env.environment, name: "members" } } })).reviewedColumns).toEqual(["id", "nickname"]);
+  });
+
+  it("re-importing a file that states no reviewed columns (the original config.yaml) keeps the recorded ones, and the diff says nothing changed", async () => {
+    const stored = await exportConfig(env.db);
+    const file = { ...stored, tables: stored.tables.map((t) => ({ ...t, reviewed_columns: undefined })) };
+    expect(diffConfig(stored, file).changed).toEqual([]);
+    await importConfig(env.db, file);
     expect((await env.db.tableConfig.findUniqueOrThrow({ where: { environment_name: { environment: env.environment, name: "members" } } })).reviewedColumns).toEqual(["id", "nickname"]);
   });
 
