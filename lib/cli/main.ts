@@ -19,6 +19,7 @@ import { remoteMain } from "./remote";
 import { parseCliArgs } from "./options";
 import type { ProgressEvent } from "../engine/progress";
 import { MissingCredentialError } from "../engine/connections";
+import { auditRunEnd } from "../run-audit";
 import { runRefresh, sweepInterruptedRuns, TableBusyError, UnknownTableError, type RunReport } from "../engine/runner";
 import { rowsSaid, type StepReport } from "../engine/steps";
 import { tableStatuses, testConnections } from "../engine/status";
@@ -268,6 +269,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     const bar = progressBar();
+    // In the audit trail as the web's runs are: who asked (this login on this host), then how it ended.
+    let asked: Promise<void> | undefined;
     const report = await runRefresh(db, process.env.DATABASE_URL, {
       tables: args.table,
       trigger: "cli",
@@ -277,7 +280,13 @@ export async function main(argv: string[]): Promise<number> {
       environment: fileEnv?.name ?? args.env,
       config: fileEnv?.config,
       onProgress: bar.onProgress,
+      onStarted: (runId, environment) => {
+        const action = dryRun ? "refresh.dry_run" : "refresh.trigger";
+        asked = audit({ actor: cliActor(), action, environment, target: runId, details: { tables: args.table?.length ? args.table : "all enabled", via: "cli" } }, db);
+      },
     }).finally(() => bar.stop());
+    await asked;
+    await auditRunEnd(db, cliActor(), report, "cli");
     if (args.json) console.log(JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
     else printRun(report, dryRun);
     await notifyFromCli(db, process.env.DATABASE_URL, report.runId);

@@ -17,7 +17,7 @@ export interface RunRequest {
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   /** Called once the run row exists, before any table starts (the web app answers the request here). */
-  onStarted?: (runId: string) => void;
+  onStarted?: (runId: string, environment: string) => void;
   /** Use this configuration instead of the metadata DB's (CLI `--config FILE`). */
   config?: RefreshConfig;
   /** Execute this queued run: its row holds the tables, the trigger and who asked (those fields here are ignored). */
@@ -42,6 +42,8 @@ export type FinalStatus = "succeeded" | "failed" | "partial" | "cancelled";
 
 export interface RunReport {
   runId: string;
+  /** The environment it refreshed (absent: a queued run cancelled before it was read). */
+  environment?: string;
   status: FinalStatus;
   tables: TableReport[];
   /** Post-refresh steps: what each did (a dry run: what would run). */

@@ -168,10 +168,10 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
           },
           include: { tables: true },
         });
-    if (!run) return { runId: req.queuedRunId!, status: "cancelled", tables: [] };
+    if (!run) return { runId: req.queuedRunId!, environment, status: "cancelled", tables: [] };
     runId = run.id;
     await markInterrupted(db, run.id, environment, tables.filter((t) => !busy.includes(t.name)).map((t) => t.name));
-    req.onStarted?.(run.id);
+    req.onStarted?.(run.id, environment);
     // One signal for every way a run is stopped: the caller's (same process), a request recorded by anyone, or the
     // loss of the table locks (another process may take the tables now: nothing more of this run may commit).
     stop = cancelWatch(db, run.id, req.signal);
@@ -283,7 +283,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
   if (!req.dryRun) steps?.markUnrun("none of its tables reached a commit");
   await steps?.record(db, runId!);
   await finishRun(db, runId!, status, reports, stepError ? new Error(`${stepError}; the tables' refreshes stay committed, no run-wide step's change was kept`) : undefined);
-  return { runId: runId!, status, tables: reports, steps: steps?.list() };
+  return { runId: runId!, environment, status, tables: reports, steps: steps?.list() };
 }
 
 /** A queued run that will not start: cancelled with the reason, its tables skipped. */

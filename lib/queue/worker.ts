@@ -2,11 +2,11 @@
 // settings.max_concurrent_runs at a time. They also mark runs whose executing process died as interrupted.
 import os from "node:os";
 import type { PgBoss } from "pg-boss";
-import { audit } from "../audit";
 import { runRefresh, sweepInterruptedRuns, type RunReport } from "../engine/runner";
 import { expireApprovals } from "./approvals";
 import { logger } from "../log";
 import type { Metadata } from "../metadata/client";
+import { auditRunEnd } from "../run-audit";
 import { checkThresholds, deliver, NOTIFY_QUEUE, notifyRunFinished } from "../notify/notify";
 import { RUN_QUEUE, type RunJob } from "./boss";
 
@@ -31,9 +31,7 @@ export async function startRunWorkers(db: Metadata, lockUrl: string, boss: PgBos
       const report = await runRefresh(db, lockUrl, { queuedRunId: runId, trigger: "web", triggeredBy: "", executor });
       if (!report.tables.length) return; // cancelled while it waited
       logger.info({ runId, status: report.status, executor }, "queued run finished");
-      // A cancelled run is audited as what it was, not as a failure.
-      const cancelled = report.status === "cancelled";
-      await audit({ actor: executor, action: cancelled ? "refresh.cancelled" : "refresh.finished", target: runId, outcome: report.status === "succeeded" ? "ok" : cancelled ? "cancelled" : "failed", details: { status: report.status, tables: report.tables.map((t) => `${t.table}: ${t.status}`) } }, db);
+      await auditRunEnd(db, executor, report);
       await notifyRunFinished(db, boss, runId).catch((err) => logger.error({ err, runId }, "run notifications not queued"));
       await opts.onFinished?.(report);
     } catch (e) {

@@ -180,7 +180,7 @@ describe("run queue and workers", () => {
       expect(r.cancelRequestedBy).toMatch(/^worker \d+@.+ shutting down$/);
       // Audited as what it was: cancelled, not failed.
       const audited = await env.db.auditEvent.findMany({ where: { target: parked, action: { startsWith: "refresh." } } });
-      expect(audited.map((a) => [a.action, a.outcome])).toEqual([["refresh.cancelled", "cancelled"]]);
+      expect(audited.map((a) => [a.action, a.outcome, a.environment])).toEqual([["refresh.cancelled", "cancelled", env.environment]]);
       await releaseParked();
       expect(await fingerprint(env.target, "parked")).toEqual(before);
     } finally {

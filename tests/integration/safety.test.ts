@@ -60,6 +60,12 @@ describe("refresh safety on real PostgreSQL", () => {
     const killed = await env.db.refreshRun.findFirstOrThrow({ orderBy: { startedAt: "asc" }, include: { tables: true } });
     expect(killed.status).toBe("interrupted");
     expect(killed.tables[0].error).toMatch(/interrupted/);
+    // The CLI's refreshes are in the audit trail as the web's are, under their environment: who asked, how it ended
+    // (the killed one: asked, never ended).
+    const audited = async (runId: string) => (await env.db.auditEvent.findMany({ where: { target: runId }, orderBy: { at: "asc" } })).map((a) => [a.actor, a.action, a.environment, a.outcome]);
+    expect(await audited(killed.id)).toEqual([[killed.triggeredBy, "refresh.trigger", env.environment, "ok"]]);
+    const next = await env.db.refreshRun.findFirstOrThrow({ orderBy: { startedAt: "desc" } });
+    expect(await audited(next.id)).toEqual([[next.triggeredBy, "refresh.trigger", env.environment, "ok"], [next.triggeredBy, "refresh.finished", env.environment, "ok"]]);
   });
 
   it("a source connection dropped mid-stream fails clearly and loses nothing", async () => {
