@@ -55,16 +55,16 @@ export async function listAudit(db: Metadata, f: AuditFilters) {
 export async function* auditCsv(db: Metadata, f: AuditFilters): AsyncGenerator<string> {
   const cell = (v: unknown) => {
     const s = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
-    // A leading =, +, - or @ would be a formula in spreadsheet apps: prefix it.
-    const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
+    // A leading =, +, -, @, tab or carriage return would start a formula in spreadsheet apps (OWASP, CSV injection).
+    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
     return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  yield "time,actor,action,target,outcome,details\r\n";
+  yield "time,actor,environment,action,target,outcome,details\r\n";
   const where = auditWhere(f);
   let cursor: string | undefined;
   for (;;) {
     const batch = await db.auditEvent.findMany({ where, orderBy: [{ at: "desc" }, { id: "desc" }], take: 500, ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}) });
-    for (const e of batch) yield [e.at.toISOString(), e.actor, e.action, e.target, e.outcome, e.details].map(cell).join(",") + "\r\n";
+    for (const e of batch) yield [e.at.toISOString(), e.actor, e.environment, e.action, e.target, e.outcome, e.details].map(cell).join(",") + "\r\n";
     if (batch.length < 500) return;
     cursor = batch[batch.length - 1].id;
   }
