@@ -51,6 +51,19 @@ test("bad trigger requests get a clear 400", async ({ page }) => {
   const malformed = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: "orders" } });
   expect(malformed.status()).toBe(400);
   expect((await malformed.json()).issues[0]).toMatch(/^tables: /);
+  // The environment as ?env=NAME, as the refusal to guess one says; two different names are refused.
+  const guess = await page.request.post("/api/runs", { data: { tables: ["customers"], dryRun: true } });
+  expect([guess.status(), (await guess.json()).error]).toEqual([400, "this installation has 2 environments (demo_uat, demo_qa): name one (--env NAME, or ?env=NAME)"]);
+  const named = await page.request.post("/api/runs?env=demo_uat", { data: { tables: ["customers"], dryRun: true } });
+  expect(named.status()).toBe(202);
+  const { runId } = await named.json();
+  // Ended before the next test triggers customers (a table queued or running refuses another trigger).
+  await expect.poll(async () => (await (await page.request.get(`/api/runs/${runId}`)).json()).status, { timeout: 60_000 }).toBe("succeeded");
+  const both = await page.request.post("/api/runs?env=demo_qa", { data: { environment: "demo_uat", tables: ["customers"], dryRun: true } });
+  expect([both.status(), (await both.json()).error]).toEqual([400, "the body names environment demo_uat and ?env= names demo_qa: name one"]);
+  // An API path that does not exist answers JSON, not the app's HTML page.
+  const missing = await page.request.get("/api/tables/customers");
+  expect([missing.status(), await missing.json()]).toEqual([404, { error: "no such API route: GET /api/tables/customers" }]);
 });
 
 test("20 concurrent trigger requests for one table: the ones that lose get 409, no two runs overlap", async ({ page }) => {
