@@ -14,6 +14,7 @@ const errors = (...codes: number[]) =>
       },
     ]),
   );
+const envParam = { name: "env", in: "query", required: false, description: "needed when the installation has several environments", schema: { type: "string" } } as const;
 const runId = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
 export function openApiDocument(serverUrl?: string) {
@@ -28,7 +29,7 @@ export function openApiDocument(serverUrl?: string) {
         get: {
           operationId: "getStatus",
           summary: "An environment's tables: both sides' figures, lag, last run",
-          parameters: [{ name: "env", in: "query", required: false, description: "needed when the installation has several environments", schema: { type: "string" } }],
+          parameters: [envParam],
           responses: { "200": { description: "the environment's status", content: json(environmentStatus) }, ...errors(400, 401, 403) },
         },
       },
@@ -36,6 +37,7 @@ export function openApiDocument(serverUrl?: string) {
         post: {
           operationId: "triggerRun",
           summary: "Trigger a refresh (queued; or awaiting approval where the environment requires one)",
+          parameters: [{ ...envParam, description: `${envParam.description} (or \`environment\` in the body)` }],
           requestBody: { required: true, content: json(triggerRequest, "input") },
           responses: { "202": { description: "accepted: follow it with getRun", content: json(triggerAccepted) }, ...errors(400, 401, 403, 409) },
         },
