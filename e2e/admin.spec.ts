@@ -68,6 +68,17 @@ test("admin adds a table config (catalog-checked), schedules it, and the schedul
   await expect(page).toHaveURL(/\/admin\/tables\?saved=currencies/);
   expect(await reviewed()).toEqual(["code", "name", "minor_units"]);
 
+  // Deleting a table's configuration asks first (its masking rules and decisions go with it); dismissed, it stays.
+  let asked = "";
+  page.once("dialog", (d) => {
+    asked = d.message();
+    void d.dismiss();
+  });
+  await page.getByRole("button", { name: "Delete currencies" }).click();
+  await expect.poll(() => asked).toBe("Delete the configuration of currencies in demo_uat, with its masking rules and decisions? Its runs stay in the history; UAT's data is not touched.");
+  await page.reload();
+  await expect(page.getByTestId("admin-table-currencies")).toBeVisible();
+
   await page.goto("/audit?action=schedule");
   await expect(page.getByTestId("audit-row").filter({ hasText: "schedule.create" }).first()).toContainText("currencies-every-minute");
   await page.goto("/audit?action=table");

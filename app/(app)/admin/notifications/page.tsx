@@ -6,6 +6,7 @@ import { metadata as metadataDb } from "@/lib/metadata/client";
 import { EVENT_LABELS, type NotifyEvent } from "@/lib/notify/channels";
 import { deleteChannelAction, saveChannelAction } from "./actions";
 import { requirePageRole } from "@/server/session";
+import { ConfirmButton } from "@/components/ui/confirm-button";
 
 export const metadata = { title: "Notifications" };
 
@@ -33,7 +34,7 @@ export default async function NotificationsPage() {
                 <span>{c.kind}</span>
                 <code className="rounded bg-slate-100 px-1">{c.kind === "email" || c.target.startsWith("env:") ? c.target : new URL(c.target).origin + "/…"}</code>
                 <span>{c.enabled ? "enabled" : "disabled"}</span>
-                <form action={deleteChannelAction.bind(null, c.id)} className="ml-auto"><button className="text-xs text-red-700 underline">Delete</button></form>
+                <form action={deleteChannelAction.bind(null, c.id)} className="ml-auto"><ConfirmButton className="text-xs text-red-700 underline" message={`Delete the channel ${c.name}?`}>Delete</ConfirmButton></form>
               </div>
               <p className="mt-1 text-xs text-slate-600">
                 {c.events.map((e) => EVENT_LABELS[e as NotifyEvent]?.replace("N minutes", `${c.longRunMinutes} minutes`).replace("N hours", `${c.lagHours} hours`) ?? e).join(" · ")}

@@ -6,6 +6,7 @@ import { describeCron, nextRuns } from "@/lib/scheduler/cron";
 import { deleteScheduleAction, saveScheduleAction, setScheduleEnabledAction } from "./actions";
 import { requirePageRole } from "@/server/session";
 import { pageEnvironment } from "@/server/environment";
+import { ConfirmButton } from "@/components/ui/confirm-button";
 
 export const metadata = { title: "Schedules" };
 
@@ -35,7 +36,7 @@ export default async function SchedulesPage({ searchParams }: { searchParams: Pr
                 <span>{s.enabled ? "enabled" : "disabled"}</span>
                 {s.preApproved && <span className="text-violet-800">pre-approved</span>}
                 <form action={setScheduleEnabledAction.bind(null, s.id, !s.enabled)} className="ml-auto"><button className="text-xs underline">{s.enabled ? "Disable" : "Enable"}</button></form>
-                <form action={deleteScheduleAction.bind(null, s.id)}><button className="text-xs text-red-700 underline">Delete</button></form>
+                <form action={deleteScheduleAction.bind(null, s.id)}><ConfirmButton className="text-xs text-red-700 underline" message={`Delete the schedule ${s.name}?`}>Delete</ConfirmButton></form>
               </div>
               {s.enabled && <p className="mt-1 text-xs text-slate-600">Next: {nextRuns(s.cron, s.timezone, 5).map((d) => formatTime(d)).join(" · ")}</p>}
               {s.fires.length > 0 && (

@@ -6,6 +6,7 @@ import { metadata as metadataDb } from "@/lib/metadata/client";
 import { deleteStepAction, moveStepAction, saveStepAction, setStepEnabledAction } from "./actions";
 import { requirePageRole } from "@/server/session";
 import { pageEnvironment, withEnvironment } from "@/server/environment";
+import { ConfirmButton } from "@/components/ui/confirm-button";
 
 export const metadata = { title: "Post-refresh steps" };
 
@@ -44,7 +45,7 @@ export default async function StepsPage({ searchParams }: { searchParams: Promis
                   {i < steps.length - 1 && <form action={moveStepAction.bind(null, environment, s.name, 1)}><button className="underline">Down</button></form>}
                   <Link className="underline" href={withEnvironment(`/admin/steps?edit=${encodeURIComponent(s.name)}`, current)}>Edit</Link>
                   <form action={setStepEnabledAction.bind(null, environment, s.name, !s.enabled)}><button className="underline">{s.enabled ? "Disable" : "Enable"}</button></form>
-                  <form action={deleteStepAction.bind(null, environment, s.name)}><button className="text-red-700 underline">Delete</button></form>
+                  <form action={deleteStepAction.bind(null, environment, s.name)}><ConfirmButton className="text-red-700 underline" message={`Delete the post-refresh step ${s.name}?`}>Delete</ConfirmButton></form>
                 </span>
               </div>
               {s.description && <p className="mt-1 text-slate-600">{s.description}</p>}

@@ -3,6 +3,7 @@ import { metadata as metadataDb } from "@/lib/metadata/client";
 import { deleteTableAction, setTableEnabledAction } from "./actions";
 import { requirePageRole } from "@/server/session";
 import { pageEnvironment, withEnvironment } from "@/server/environment";
+import { ConfirmButton } from "@/components/ui/confirm-button";
 
 export const metadata = { title: "Tables" };
 
@@ -40,7 +41,7 @@ export default async function TablesAdminPage({ searchParams }: { searchParams: 
                   <td className="px-3 py-2">{t.enabled ? "yes" : "no"}</td>
                   <td className="flex gap-2 px-3 py-2">
                     <form action={setTableEnabledAction.bind(null, environment, t.name, !t.enabled)}><button className="text-xs underline">{t.enabled ? "Disable" : "Enable"}</button></form>
-                    <form action={deleteTableAction.bind(null, environment, t.name)}><button className="text-xs text-red-700 underline" aria-label={`Delete ${t.name}`}>Delete</button></form>
+                    <form action={deleteTableAction.bind(null, environment, t.name)}><ConfirmButton className="text-xs text-red-700 underline" label={`Delete ${t.name}`} message={`Delete the configuration of ${t.name}${environment ? ` in ${environment}` : ""}, with its masking rules and decisions? Its runs stay in the history; UAT's data is not touched.`}>Delete</ConfirmButton></form>
                   </td>
                 </tr>
               ))}
