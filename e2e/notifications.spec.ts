@@ -53,6 +53,7 @@ test("a failed refresh notifies the webhook an admin configured, and the run pag
     await uat.end();
     receiver.close();
     await page.goto("/admin/notifications");
+    page.once("dialog", (d) => void d.accept());
     await page.getByTestId("channel-e2e-hook").getByRole("button", { name: "Delete" }).click().catch(() => {});
   }
 });

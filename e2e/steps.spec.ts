@@ -55,6 +55,8 @@ test("admin adds a post-refresh step from a template; the refresh runs it in the
   await expect(page.getByTestId("run-table-order_events").getByTestId("verification")).toHaveText(/^verified: [\d]+ row\(s\), counts and checksums equal \(the copied window\)$/);
 
   await page.goto("/admin/steps");
+  // A delete asks first; accepted, the step goes.
+  page.once("dialog", (d) => void d.accept());
   await step.getByRole("button", { name: "Delete" }).click();
   await expect(page.getByText("No steps yet.")).toBeVisible();
   await page.goto("/audit?action=step");
