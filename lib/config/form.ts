@@ -7,6 +7,9 @@ const BOOL = ["truncate_target", "fire_triggers", "enabled", "keep_table"] as co
 /** Lists typed as comma-separated names. */
 const LIST = ["keep_columns"] as const;
 
+/** Every field the form edits (the rest of a table's config is edited elsewhere, or recorded by runs). */
+const EDITED = new Set<string>([...TEXT, ...NUMBER, ...BOOL, ...LIST]);
+
 export type FormValues = Record<string, string | boolean>;
 
 export function tableFormValues(form: FormData): FormValues {
@@ -29,9 +32,7 @@ export function valuesFromTable(t: TableConfigInput): FormValues {
  *  references (edited on their own pages), the reviewed columns (the new-column review's baseline: lost, the next
  *  run would take every column production has now, a new `ssn` too, as reviewed) and `verify`. */
 export function withStoredFields(table: TableConfigInput, stored: TableConfigInput): TableConfigInput {
-  const edited = new Set<string>([...TEXT, ...NUMBER, ...BOOL, ...LIST]);
-  const kept = Object.fromEntries(Object.entries(stored).filter(([k]) => !edited.has(k)));
-  return { ...table, ...kept, name: table.name };
+  return { ...table, ...Object.fromEntries(Object.entries(stored).filter(([k]) => !EDITED.has(k))) };
 }
 
 /** Parses form values with the config schema; errors keyed by field name. */

@@ -52,17 +52,19 @@ const n = async (ctx: TableContext, q: { sql: string; params: readonly unknown[]
 
 export { mergeKey };
 
-/** A merge's end: the rows it read from the source and what it did with them. */
+/** A merge's end: the rows it read from the source, what it did with them, and (a date window) production's rows
+ *  UAT changed and kept. */
 interface MergeDone {
   read: number;
   counts: MergeCounts;
+  uat?: Checksum;
 }
 
 /** Merging, first half (parents first): stage the source rows, update rows that differ, insert new ones. The second
  *  half (children first, once every table is loaded) deletes rows gone from the source, unless still referenced or
  *  kept by rule. An incremental member (a merged parent's window, or a child's date window loaded by key) deletes
  *  only inside its window, production's rows only (lib/engine/uat-changes windowScope). */
-async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<string, MemberResult>) {
+async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
   const { ctx, plan } = g;
   // Nothing to update, keep or delete in an empty target (day 1, or emptied): it loads like a full replace.
   const [empty] = await ctx.sessions.target.query<{ empty: boolean | number }>(ctx.dialect.compiler.isEmpty(ctx.targetTable));
@@ -74,10 +76,9 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[], results: Map<s
     plan.mode === "incremental"
       ? await upsertWindow(ctx, plan.sourceQuery, plan.filter, plan.changedAfter, { keepers, merged: true })
       : { staged: await stageAndUpsert(ctx, plan.sourceQuery, { keepers, merged: true }), uat: undefined };
-  if (uat) results.set(g.member.name, { read: staged.counts.read, written: 0, uat });
   return async (): Promise<MergeDone> => {
     const { deleted, kept } = await staged.finishMerge();
-    return { read: staged.counts.read, counts: { updated: staged.counts.updated, inserted: staged.counts.inserted, deleted, kept } };
+    return { read: staged.counts.read, counts: { updated: staged.counts.updated, inserted: staged.counts.inserted, deleted, kept }, uat };
   };
 }
 
@@ -131,7 +132,7 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         for (const m of all) {
           checkAborted(m.ctx);
           m.ctx.progress.phase("loading", { message: byKey.has(m.member.name) ? `merging ${displayName(m.ctx.targetTable)}` : `loading ${displayName(m.ctx.targetTable)}` });
-          if (byKey.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [], results)]);
+          if (byKey.has(m.member.name)) deletes.unshift([m, await mergeUpsert(m, group.keepers.get(m.member.name) ?? [])]);
           else if (m.member.kind === "append") results.set(m.member.name, await appendByKey(m));
           else {
             const rows = await copyRows(m.ctx, m.plan.sourceQuery);
@@ -140,8 +141,8 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
           await failpoint("between-group-tables");
         }
         for (const [m, finish] of deletes) {
-          const { read, counts } = await finish();
-          results.set(m.member.name, { ...results.get(m.member.name), read, written: counts.inserted + counts.updated, merge: counts });
+          const { read, counts, uat } = await finish();
+          results.set(m.member.name, { read, written: counts.inserted + counts.updated, merge: counts, uat });
         }
         // Where each date window's copy stands: production's max on the group's snapshot.
         for (const m of all) if (m.plan.mode === "incremental" && m.ctx.config.incremental_type !== "identity") results.get(m.member.name)!.copiedUpTo = (await sourceMaxOf(m.ctx)) ?? null;
