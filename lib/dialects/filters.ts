@@ -51,7 +51,9 @@ function condition(filter: RowFilter, quote: (name: string) => string, bind: (va
     case "greater":
       return `${col} > ${bind(filter.value, filter.column)}`;
     case "atLeast":
-      return `${col} >= ${bind(filter.value, filter.column)}`;
+      return filter.nulls ? `(${col} >= ${bind(filter.value, filter.column)} OR ${col} IS NULL)` : `${col} >= ${bind(filter.value, filter.column)}`;
+    case "isNull":
+      return `${col} IS NULL`;
     case "range":
       return `${col} >= ${bind(filter.lower, filter.column)} AND ${col} < ${bind(filter.upper, filter.column)}`;
     case "upTo":

@@ -306,7 +306,10 @@ export interface Session {
 /** Filters a source SELECT may carry; values always travel as parameters. */
 export type RowFilter =
   | { kind: "greater"; column: ColumnInfo; value: string }
-  | { kind: "atLeast"; column: ColumnInfo; value: string }
+  /** `column` >= `value`, and NULL too when `nulls` (a date window over a column production leaves NULL in). */
+  | { kind: "atLeast"; column: ColumnInfo; value: string; nulls?: boolean }
+  /** `column` IS NULL. */
+  | { kind: "isNull"; column: ColumnInfo }
   | { kind: "range"; column: ColumnInfo; lower: string; upper: string }
   /** `column` in (after, upTo]: one committed page of an identity copy (after null: from the start). */
   | { kind: "upTo"; column: ColumnInfo; after: string | null; upTo: string }

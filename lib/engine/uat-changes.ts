@@ -23,7 +23,10 @@ export function productionWindow(ctx: TableContext, filter: RowFilter | undefine
 /** The target rows an incremental window's re-sync by key may delete: production's rows of the window not changed in
  *  UAT since the last refresh (beyond `upTo`, the plan's changedAfter). */
 function windowScope(ctx: TableContext, filter: RowFilter | undefined, upTo: string | null | undefined): RowFilter | undefined {
-  const unchanged: RowFilter | undefined = upTo == null ? undefined : { kind: "upTo", column: columnPair(ctx, ctx.config.incremental_column!).target, after: null, upTo };
+  const { source, target } = columnPair(ctx, ctx.config.incremental_column!);
+  const upToHere: RowFilter | undefined = upTo == null ? undefined : { kind: "upTo", column: target, after: null, upTo };
+  // A row without a date is in every window (lib/engine/strategies/simple-copy incrementalFilter), never changed in UAT.
+  const unchanged: RowFilter | undefined = upToHere && source.nullable ? { kind: "any", filters: [upToHere, { kind: "isNull", column: target }] } : upToHere;
   return both(productionWindow(ctx, filter), unchanged);
 }
 

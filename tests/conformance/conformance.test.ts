@@ -242,6 +242,23 @@ for (const engine of engines) {
       expect(day3.tables[0].outcome?.verification).toMatchObject({ ok: true, detail: expect.stringContaining("1 row(s) UAT changed since the last refresh left out") });
     });
 
+    it("incremental datetime over a column production leaves NULL: rows without a date are read with every window, so a new one arrives, a renamed one changes and a deleted one goes", async () => {
+      for (const side of [db.source, db.target]) await side.exec(db.sql.requests);
+      await db.source.exec("INSERT INTO requests VALUES (1, 'dated', '2025-01-02 00:00:00'), (2, 'never updated', NULL), (3, 'never updated', NULL), (4, 'dated', '2025-01-05 00:00:00')");
+      await db.config([{ name: "requests", strategy: "simple_copy", sync_mode: "smart_sync", incremental_column: "updated", incremental_type: "datetime", date_buffer_days: 1 }]);
+      expect((await run(["requests"])).status).toBe("succeeded");
+      await db.source.exec("INSERT INTO requests VALUES (5, 'new, never updated', NULL)");
+      await db.source.exec("UPDATE requests SET title = 'renamed' WHERE id = 2");
+      await db.source.exec("DELETE FROM requests WHERE id = 3");
+      const r = await run(["requests"]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].plan?.reason).toContain("rows with no updated (NULL) in production are read again with every window");
+      const titles = (await db.target.rows("SELECT id, title FROM requests ORDER BY id")).map(([id, title]) => `${id}:${title}`);
+      expect(titles).toEqual(["1:dated", "2:renamed", "4:dated", "5:new, never updated"]);
+      expect(r.tables[0].outcome?.verification?.ok).toBe(true);
+      expect(await db.target.fingerprint("requests")).toEqual(await db.source.fingerprint("requests"));
+    });
+
     it("incremental by a point in time with offsets: production's rows written at another offset, later in time but earlier on the clock, are never skipped", async () => {
       for (const side of [db.source, db.target]) await side.exec(db.sql.stamps);
       await db.source.exec(db.sql.insertStamps([[1, "2025-02-28 09:00:00 +00:00"], [2, "2025-03-01 08:00:00 +00:00"], [3, "2025-03-01 10:00:00 +00:00"]]));

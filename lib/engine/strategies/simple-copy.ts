@@ -55,7 +55,8 @@ function incrementalFilter(ctx: TableContext, wm: Watermark): ColumnFilter | und
     const floor = identityFloor(ctx, wm);
     return floor === null ? undefined : { kind: "greater", column: wm.pair.source, value: floor };
   }
-  return { kind: "atLeast", column: wm.pair.source, value: wm.cutoff! };
+  // No date says whether a row production left without one is new or changed: such rows are read with every window.
+  return { kind: "atLeast", column: wm.pair.source, value: wm.cutoff!, ...(wm.pair.source.nullable ? { nulls: true } : {}) };
 }
 
 /** Identity mode pages through the source by the column (ORDER BY + LIMIT, then above the last value read): a value
@@ -65,6 +66,17 @@ async function refuseNonUniqueIdentity(ctx: TableContext, column: string) {
     throw new RefreshError(
       `incremental_column ${column} of ${displayName(ctx.targetTable)} is not unique (no primary key or unique index on it alone): rows that share a value across a batch boundary would be skipped`,
       { field: "incremental_column", hint: "Use a unique column (the identity key), or incremental_type date/datetime with date_buffer_days." },
+    );
+}
+
+/** Identity mode never reads a row production left without a value in the column (the pages run up its values). */
+async function refuseNullIdentity(ctx: TableContext, column: ColumnInfo) {
+  if (!column.nullable) return;
+  const missing = await count(ctx, { kind: "isNull", column });
+  if (missing)
+    throw new RefreshError(
+      `incremental_column ${column.name} of ${displayName(ctx.targetTable)} has ${missing} row(s) with no value (NULL) in production: identity mode pages by the column and would never read them`,
+      { field: "incremental_column", hint: "Use a column production always fills (the identity key), incremental_type date/datetime (rows without a date are read with every window), or sync_mode full_replace." },
     );
 }
 
@@ -122,6 +134,7 @@ export const simpleCopy: StrategyImpl = {
     const wm = await productionWatermark(ctx);
     const identity = ctx.config.incremental_type === "identity";
     if (identity) await refuseNonUniqueIdentity(ctx, wm.pair.target.name);
+    if (identity) await refuseNullIdentity(ctx, wm.pair.source);
     let filter = incrementalFilter(ctx, wm);
     // Identity mode: production's rows further below the buffer that UAT lacks widen the window down to them.
     const buffer = identityBuffer(ctx);
@@ -141,6 +154,7 @@ export const simpleCopy: StrategyImpl = {
         ? " by key"
         : ", deleted and copied again: without a key a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data)";
       reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${how}; UAT's own rows in the window stay`;
+      if (wm.pair.source.nullable) reason += `; rows with no ${wm.pair.source.name} (NULL) in production are read again with every window: no date says whether they changed`;
       // The first window after an upgrade, or into a UAT restored from a backup of production: nothing says where the
       // last copy left production's rows, so a row UAT changed since, dated up to production's max, counts as theirs.
       if (lastValueOf(ctx.lastWatermark, wm.pair.target.name) === null)
