@@ -15,6 +15,7 @@ import type { TablePlan } from "./strategies/types";
 import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
 import { changedInUat, leftBehind, sourceChecksum, targetSide, verifyAgainst, type LeftOut, type Checksum, type Verification } from "./verify";
 import { holdChangedRows, productionWindow, upsertWindow, type HeldRows } from "./uat-changes";
+import { insertLateRows } from "./late-rows";
 import { sourceMaxOf } from "./watermark";
 
 export interface GroupMember {
@@ -72,13 +73,16 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
     const inserted = await copyRows(ctx, plan.sourceQuery);
     return async (): Promise<MergeDone> => ({ read: inserted, counts: { updated: 0, inserted, deleted: 0, kept: 0 } });
   }
+  // A date window's rows production has further below it that UAT lacks (lib/engine/late-rows): before its children,
+  // and before the window's staging table exists.
+  const late = plan.lateFrom && plan.filter?.kind === "atLeast" ? await insertLateRows(ctx, plan.lateFrom, plan.filter.value) : { read: 0, inserted: 0 };
   const { staged, uat } =
     plan.mode === "incremental"
       ? await upsertWindow(ctx, plan.sourceQuery, plan.filter, plan.changedAfter, { keepers, merged: true })
       : { staged: await stageAndUpsert(ctx, plan.sourceQuery, { keepers, merged: true }), uat: undefined };
   return async (): Promise<MergeDone> => {
     const { deleted, kept } = await staged.finishMerge();
-    return { read: staged.counts.read, counts: { updated: staged.counts.updated, inserted: staged.counts.inserted, deleted, kept }, uat };
+    return { read: staged.counts.read + late.read, counts: { updated: staged.counts.updated, inserted: staged.counts.inserted + late.inserted, deleted, kept }, uat };
   };
 }
 

@@ -1,21 +1,25 @@
-// Identity mode re-reads identity_buffer ids below the watermark: a row production committed after higher ids arrives
-// only while it is that close. Below that window the plan compares production's rows with UAT's copy of them, band by
-// band (LATE_BANDS bands of identity_buffer ids), and where production has more, the window reaches down to that band:
-// a row committed later than the buffer (or one a tester deleted in UAT) arrives instead of being skipped for good.
-// Each band's rows and the sum of their ids, in one index range read per side, both sides at once: where the counts
-// are equal but the sums are not, a late row hides behind one production deleted (UAT still has it), and that band
-// is re-read too.
-import type { RowFilter } from "../dialects/types";
+// Incremental windows re-read a buffer below the watermark (identity_buffer ids, date_buffer_days days): a row
+// production committed later than rows above it (a transaction that took id 11 or stamped 10:00 committing after the
+// one that took 12 or stamped 10:05) arrives only while it is that close. Below the window the plan compares
+// production's rows with UAT's copy of them, band by band (LATE_BANDS bands of the buffer, a day at least), and where
+// production has more, the window reaches down to that band: a row committed later than the buffer (or one a tester
+// deleted or changed in UAT) arrives instead of being skipped for good. Each band's rows (and, for ids, the sum of
+// their ids) in one index range read per side, both sides at once: where the counts are equal but the sums are not,
+// a late row hides behind one production deleted (UAT still has it), and that band is re-read too.
+import type { ColumnInfo, RowFilter } from "../dialects/types";
 import type { TableContext } from "./context";
 import { columnPair } from "./context";
 import { both, productionRows } from "./uat-rows";
 import { smallestOfAll } from "../dialects/integer-range";
+import { stageAndUpsert } from "./upsert";
+import { sourceQuery } from "./copy";
 
-/** How far below the re-read window the plan looks, in identity_buffer bands. */
+/** How far below the re-read window the plan looks, in bands of the buffer. */
 export const LATE_BANDS = 8;
 
 export interface LateRows {
-  /** The widened window's floor (exclusive): the lower end of the lowest band where production has rows UAT lacks. */
+  /** The widened window's floor: the lower end of the lowest band where production has rows UAT lacks (ids: read
+   *  above it; dates: from it). */
   floor: string;
   /** Production's rows the bands hold that UAT lacks, at least (exact unless `atLeast`). */
   missing: number;
@@ -23,8 +27,8 @@ export interface LateRows {
   atLeast: boolean;
 }
 
-/** Production's rows below `floor` (the re-read window's, exclusive) that UAT lacks, within LATE_BANDS bands of
- *  `buffer` ids; null when every band holds the same rows on both sides, as far as counts and sums tell. */
+/** Identity mode: production's rows below `floor` (the re-read window's, exclusive) that UAT lacks, within LATE_BANDS
+ *  bands of `buffer` ids; null when every band holds the same rows on both sides, as far as counts and sums tell. */
 export async function lateRowsBelow(ctx: TableContext, floor: string, buffer: number): Promise<LateRows | null> {
   const pair = columnPair(ctx, ctx.config.incremental_column!);
   // Ascending: bounds[0] is the lowest band's lower end, the last is the window's floor. None below the column type's
@@ -34,12 +38,46 @@ export async function lateRowsBelow(ctx: TableContext, floor: string, buffer: nu
     const bound = BigInt(floor) - BigInt(LATE_BANDS - i) * BigInt(buffer);
     return (smallest !== null && bound < smallest ? smallest : bound).toString();
   });
+  return compareBands(ctx, pair, bounds);
+}
+
+/** Date modes: production's rows dated below `cutoff` (the window's start) that UAT lacks, within LATE_BANDS bands of
+ *  `days` days (as far as counts tell: a date has no sum); null when every band holds as many rows on both sides. */
+export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: number): Promise<LateRows | null> {
+  const pair = columnPair(ctx, ctx.config.incremental_column!);
+  const bounds: string[] = [];
+  for (let i = LATE_BANDS; i >= 0; i--) {
+    const bound = daysBefore(cutoff, i * days);
+    if (bound !== null) bounds.push(bound);
+  }
+  return bounds.length > 1 ? compareBands(ctx, pair, bounds) : null;
+}
+
+/** A date or date-time as its server writes it (`YYYY-MM-DD` first, then any time and offset), `days` calendar days
+ *  earlier, the rest kept; null before the year 1. */
+export function daysBefore(value: string, days: number): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) throw new Error(`not a date: ${value}`);
+  const at = new Date(0);
+  at.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]) - days);
+  const year = at.getUTCFullYear();
+  if (year < 1) return null;
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${pad(year, 4)}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}${value.slice(10)}`;
+}
+
+type Pair = { source: ColumnInfo; target: ColumnInfo };
+
+/** Per band (bounds[i], bounds[i + 1]]: where production has more rows than UAT's production rows (or, for ids, as
+ *  many with another sum), from the lowest such band up. */
+async function compareBands(ctx: TableContext, pair: Pair, bounds: string[]): Promise<LateRows | null> {
+  const count = bounds.length - 1;
   const bands = async (which: "source" | "target", scope: RowFilter | undefined) => {
     const table = which === "source" ? ctx.sourceTable : ctx.targetTable;
     const column = which === "source" ? pair.source : pair.target;
-    const within = both({ kind: "upTo", column, after: bounds[0], upTo: bounds[LATE_BANDS] }, scope);
+    const within = both({ kind: "upTo", column, after: bounds[0], upTo: bounds[count] }, scope);
     const [row] = await ctx.sessions[which].query<Record<string, string | number | null>>(ctx.dialect.compiler.bandCounts(table, column, bounds, within));
-    return Array.from({ length: LATE_BANDS }, (_, i) => ({ n: Number(row?.[`n${i}`] ?? 0), sum: String(row?.[`s${i}`] ?? "0") }));
+    return Array.from({ length: count }, (_, i) => ({ n: Number(row?.[`n${i}`] ?? 0), sum: row?.[`s${i}`] == null ? null : String(row[`s${i}`]) }));
   };
   // Each side on its own session, at once; UAT's side counts production's rows only (not its id range, nor kept rows).
   const [source, target] = await Promise.all([bands("source", undefined), bands("target", productionRows(ctx.uat))]);
@@ -56,4 +94,14 @@ export async function lateRowsBelow(ctx: TableContext, floor: string, buffer: nu
     atLeast ||= hidden;
   });
   return lowest < 0 ? null : { floor: bounds[lowest], missing, atLeast };
+}
+
+/** Date modes with a key: production's rows dated in [from, before) (below the re-synced window, down to where the
+ *  bands found rows UAT lacks) whose key UAT lacks, inserted; a row UAT has under its key stays as it is (a tester's
+ *  change, or production's row as copied). Every row read is in the target under its key after it, or the unit fails. */
+export async function insertLateRows(ctx: TableContext, from: string, before: string): Promise<{ read: number; inserted: number }> {
+  const column = columnPair(ctx, ctx.config.incremental_column!).source;
+  const staged = await stageAndUpsert(ctx, sourceQuery(ctx, { kind: "range", column, lower: from, upper: before }), { onlyMissing: true });
+  await staged.drop();
+  return { read: staged.counts.read, inserted: staged.counts.inserted };
 }

@@ -34,7 +34,7 @@ export function updatedColumns(ctx: TableContext, key: string[]): string[] {
  * function finishing a merge (deleting rows gone from the source inside `scope`, unless `keepers` still reference
  * them or a keep rule names them), for callers that merge.
  */
-export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, opts: { cursor?: string; keepers?: ForeignKey[]; scope?: RowFilter; merged?: boolean } = {}) {
+export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, opts: { cursor?: string; keepers?: ForeignKey[]; scope?: RowFilter; merged?: boolean; onlyMissing?: boolean } = {}) {
   const rel = ctx.dialect.relations;
   const target = ctx.sessions.target;
   const staging = rel.mergeStaging(ctx.targetTable);
@@ -45,7 +45,8 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
   const stmts = rel.mergeFromStaging(ctx.targetTable, staging, {
     key,
     columns,
-    update: updatedColumns(ctx, key),
+    // onlyMissing: rows whose key the target has stay as they are (a row UAT changed since, or production's as copied).
+    update: opts.onlyMissing ? [] : updatedColumns(ctx, key),
     keepers: opts.keepers ?? [],
     identity: ctx.columns.some((c) => c.target.identity),
     scope: opts.scope,

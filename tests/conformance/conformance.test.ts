@@ -224,12 +224,15 @@ for (const engine of engines) {
       await db.source.exec("UPDATE issues SET status = 'escalated', changed = '2025-01-16 00:00:00' WHERE id = 4");
       await db.source.exec("DELETE FROM issues WHERE id = 6");
       await db.source.exec("INSERT INTO issues VALUES (7, 'open', '2025-01-16 00:00:00')");
+      // And commits issue 8 stamped before the window (a late commit): production has more rows there than UAT.
+      await db.source.exec("INSERT INTO issues VALUES (8, 'late', '2025-01-03 12:00:00')");
       const r = await run(["issues"]);
       expect(r.status, r.tables[0].error).toBe("succeeded");
       expect(r.tables[0].plan?.watermarkBefore).toMatch(/^2025-01-11[ T]00:00:00/);
       expect(r.tables[0].plan?.reason).toContain("2 row(s) changed in UAT since the last refresh (changed beyond 2025-01-11");
       const statuses = async () => (await db.target.rows("SELECT id, status FROM issues ORDER BY id")).map(([id, status]) => `${id}:${status}`);
-      expect(await statuses()).toEqual(["1:open", "2:closed", "3:tested", "4:escalated", "5:open", "7:open"]);
+      expect(await statuses()).toEqual(["1:open", "2:closed", "3:tested", "4:escalated", "5:open", "7:open", "8:late"]);
+      expect(r.tables[0].plan?.reason).toContain("the ones UAT lacks by key are inserted, rows UAT has there stay as they are");
       expect(r.tables[0].outcome?.verification).toMatchObject({ ok: true, detail: expect.stringContaining("1 row(s) UAT changed since the last refresh left out") });
       expect(r.tables[0].outcome?.watermarkAfter).toMatch(/^2025-01-16[ T]00:00:00/);
       // The next window starts on the 15th (the 16th less a day): issue 3, UAT's change of the 15th kept by the last
@@ -238,7 +241,7 @@ for (const engine of engines) {
       await db.source.exec("DELETE FROM issues WHERE id = 7");
       const day3 = await run(["issues"]);
       expect(day3.status, day3.tables[0].error).toBe("succeeded");
-      expect(await statuses()).toEqual(["1:open", "2:closed", "3:tested", "4:escalated", "5:open"]);
+      expect(await statuses()).toEqual(["1:open", "2:closed", "3:tested", "4:escalated", "5:open", "8:late"]);
       expect(day3.tables[0].outcome?.verification).toMatchObject({ ok: true, detail: expect.stringContaining("1 row(s) UAT changed since the last refresh left out") });
     });
 

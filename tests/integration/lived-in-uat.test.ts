@@ -151,10 +151,13 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect((await run(["project", "task"])).status).toBe("succeeded");
     await env.source.query("UPDATE task SET done = true, changed = '2025-01-13 00:00+00' WHERE id = 2");
     await env.target.query("UPDATE task SET done = true, changed = '2025-01-12 00:00+00' WHERE id = 4");
+    // Production also commits a task stamped a week before its window (lib/engine/late-rows): it arrives too.
+    await env.source.query("INSERT INTO task VALUES (11, 1, false, '2025-01-05 12:00+00')");
     const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["project", "task"] });
     expect(r.status, r.tables.map((t) => t.error ?? "").join()).toBe("succeeded");
     const { rows } = await env.target.query("SELECT id, done FROM task WHERE done ORDER BY id");
     expect(rows).toEqual([{ id: 2, done: true }, { id: 4, done: true }]);
+    expect((await env.target.query("SELECT id FROM task WHERE id = 11")).rows).toEqual([{ id: 11 }]);
     expect(r.tables.find((t) => t.table === "task")!.outcome?.verification?.ok).toBe(true);
   });
 

@@ -83,7 +83,8 @@ export const postgresCompiler: QueryCompiler = {
     const bound = (i: number) => bindParam(params.length + i + 1, column);
     const bands = bounds.slice(1).flatMap((_, i) => {
       const within = `FILTER (WHERE ${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)})`;
-      return [`(count(*) ${within})::text AS n${i}`, `coalesce(sum(${col}::numeric) ${within}, 0)::text AS s${i}`];
+      const count = `(count(*) ${within})::text AS n${i}`;
+      return column.family === "integer" || column.family === "decimal" ? [count, `coalesce(sum(${col}::numeric) ${within}, 0)::text AS s${i}`] : [count];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${where}`, params: [...params, ...bounds] };
   },

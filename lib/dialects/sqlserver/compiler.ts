@@ -158,10 +158,8 @@ export const sqlServerCompiler: QueryCompiler = {
     // bigint ids sums past bigint.
     const bands = bounds.slice(1).flatMap((_, i) => {
       const within = `${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)}`;
-      return [
-        `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(1 AS bigint) ELSE 0 END), 0) AS nvarchar(20)) AS [n${i}]`,
-        `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(${col} AS decimal(38, 0)) ELSE 0 END), 0) AS nvarchar(40)) AS [s${i}]`,
-      ];
+      const count = `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(1 AS bigint) ELSE 0 END), 0) AS nvarchar(20)) AS [n${i}]`;
+      return column.family === "integer" || column.family === "decimal" ? [count, `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(${col} AS decimal(38, 0)) ELSE 0 END), 0) AS nvarchar(40)) AS [s${i}]`] : [count];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${w.sql}`, params: [...w.params, ...bounds.map((b) => paramText(b, column))] };
   },

@@ -15,9 +15,9 @@ import { planSlices } from "../streams/plan";
 import { isUniqueColumn, keyOf, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
 import { notKept } from "../uat-rows";
-import { countChangedInUat, productionWatermark, watermarkNow, type Watermark } from "../watermark";
+import { countChangedInUat, later, productionWatermark, watermarkNow, type Watermark } from "../watermark";
 import { lastValueOf } from "../last-watermark";
-import { lateRowsBelow } from "../late-rows";
+import { insertLateRows, lateDaysBelow, lateRowsBelow, type LateRows } from "../late-rows";
 import { smallestOfAll } from "../../dialects/integer-range";
 import { holdChangedRows, productionWindow, upsertWindow } from "../uat-changes";
 import { watchGaps } from "../id-gaps";
@@ -57,6 +57,13 @@ function incrementalFilter(ctx: TableContext, wm: Watermark): ColumnFilter | und
   }
   // No date says whether a row production left without one is new or changed: such rows are read with every window.
   return { kind: "atLeast", column: wm.pair.source, value: wm.cutoff!, ...(wm.pair.source.nullable ? { nulls: true } : {}) };
+}
+
+/** Date modes: the window the plan widened down to production's rows UAT lacks (lib/engine/late-rows), where it
+ *  starts earlier than the one read now. */
+function widenedWindow(fresh: ColumnFilter | undefined, planned: RowFilter | undefined): ColumnFilter | undefined {
+  if (fresh?.kind !== "atLeast" || planned?.kind !== "atLeast") return fresh;
+  return later(fresh.column.family, fresh.value, planned.value) ? { ...fresh, value: planned.value } : fresh;
 }
 
 /** Identity mode pages through the source by the column (ORDER BY + LIMIT, then above the last value read): a value
@@ -105,6 +112,16 @@ function floorOf(filter: RowFilter | undefined): string | null {
   return above?.kind === "greater" ? above.value : null;
 }
 
+/** Date modes, production's rows dated below the window that UAT lacks (lib/engine/late-rows): with a key, the ones
+ *  UAT lacks by key are inserted (`lateFrom`), the rows UAT has there stay; without one the window reaches down to them
+ *  (`widened`: deleted and copied again), unless UAT changed rows, which a keyless copy could not tell from them. */
+function lateWindow(ctx: TableContext, filter: Extract<ColumnFilter, { kind: "atLeast" }>, late: LateRows, changed: number): { note: string; lateFrom?: string; widened?: ColumnFilter } {
+  const found = `production has ${late.missing} more row(s) dated from ${late.floor} up to the window than UAT has there (committed after later-dated rows, or changed or deleted in UAT)`;
+  if (keyOf(ctx)) return { note: `; ${found}: the ones UAT lacks by key are inserted, rows UAT has there stay as they are`, lateFrom: late.floor };
+  if (!changed) return { note: `; ${found}: the window reaches down to ${late.floor}`, widened: { ...filter, value: late.floor } };
+  return { note: `; ${found}: not copied, since without a key they cannot be told from the ${changed} row(s) UAT changed (give the table a key, or raise date_buffer_days)` };
+}
+
 /** What the plan says of production's rows UAT changed since the last refresh (date modes). */
 function changedNote(wm: Watermark, changed: number): string {
   const where = wm.upToFrom === "last refresh" ? `since the last refresh (${wm.pair.target.name} beyond ${wm.upTo}, where it left production's rows)` : `beyond production's max (${wm.pair.target.name} after ${wm.upTo})`;
@@ -140,6 +157,8 @@ export const simpleCopy: StrategyImpl = {
     const buffer = identityBuffer(ctx);
     const late = identity && filter?.kind === "greater" ? await lateRowsBelow(ctx, filter.value, buffer) : null;
     if (late && filter?.kind === "greater") filter = { ...filter, value: late.floor };
+    // Date modes: production's rows dated further below the buffer than UAT has (lib/engine/late-rows).
+    const lateDays = !identity && filter?.kind === "atLeast" ? await lateDaysBelow(ctx, filter.value, Math.max(1, ctx.config.date_buffer_days ?? 0)) : null;
     // Identity mode: the ids the floor passed while UAT lacked them, asked again (lib/engine/id-gaps).
     const gaps = identity && filter?.kind === "greater" ? await watchedGaps(ctx, wm, filter.value) : null;
     if (wm.max === null) reason += `, no production rows in the target: copying everything${ctx.dialect.updatesStatisticsOnQuery ? "" : ", then analysing the table"}`;
@@ -153,7 +172,7 @@ export const simpleCopy: StrategyImpl = {
       const how = keyOf(ctx)
         ? " by key"
         : ", deleted and copied again: without a key a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data)";
-      reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer)${how}; UAT's own rows in the window stay`;
+      reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer below the watermark ${wm.max})${how}; UAT's own rows in the window stay`;
       if (wm.pair.source.nullable) reason += `; rows with no ${wm.pair.source.name} (NULL) in production are read again with every window: no date says whether they changed`;
       // The first window after an upgrade, or into a UAT restored from a backup of production: nothing says where the
       // last copy left production's rows, so a row UAT changed since, dated up to production's max, counts as theirs.
@@ -161,6 +180,9 @@ export const simpleCopy: StrategyImpl = {
         reason += `; no earlier refresh recorded where it left production's rows in ${wm.pair.target.name} (the first since an upgrade or a restore): a row UAT changed since, dated up to production's max${wm.upTo ? ` (${wm.upTo})` : ""}, is taken for production's and can move the window's start past rows production changed; the next refresh starts from the watermark this one records`;
     }
     const changed = identity ? 0 : await countChangedInUat(ctx, wm.upTo);
+    const below = lateDays && filter?.kind === "atLeast" ? lateWindow(ctx, filter, lateDays, changed) : undefined;
+    if (below) reason += below.note;
+    if (below?.widened) filter = below.widened;
     if (identity && wm.capped) reason += `; UAT has rows beyond production's max (${wm.max}), which never move the watermark`;
     else if (changed) reason += `; ${changedNote(wm, changed)}`;
     const scope = gaps && filter?.kind === "greater" ? aboveOrInGaps(filter.column, filter.value, gaps.filters) : filter;
@@ -170,8 +192,9 @@ export const simpleCopy: StrategyImpl = {
       reason,
       sourceQuery: sourceQuery(ctx, scope, wm.pair.source.name),
       filter: scope,
-      rowsExpected: await count(ctx, scope),
+      rowsExpected: (await count(ctx, scope)) + (below?.lateFrom && filter?.kind === "atLeast" ? await count(ctx, { kind: "range", column: filter.column, lower: below.lateFrom, upper: filter.value }) : 0),
       watermarkBefore: wm.max,
+      lateFrom: below?.lateFrom,
       changedAfter: wm.upTo,
       maskedColumns: ctx.masking?.describe,
     };
@@ -185,7 +208,7 @@ export const simpleCopy: StrategyImpl = {
       const load = await replaceThroughTwin(ctx, plan.rowsExpected, twin.storage);
       return { plan, rowsRead: load.rows, rowsWritten: load.rows, watermarkAfter: await watermarkNow(ctx), partitionsCreated: [], partitionsSwitched: [], streams: { count: load.streams, threads: load.threads }, verification: load.verification } satisfies TableOutcome;
     }
-    const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx, plan) : await dateResync(ctx);
+    const moved: Moved = plan.mode === "full_replace" ? await fullReplace(ctx) : ctx.config.incremental_type === "identity" ? await identityBatches(ctx, plan) : await dateResync(ctx, plan);
     return { plan, rowsRead: moved.read, rowsWritten: moved.written, watermarkAfter: await watermarkNow(ctx, moved.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: moved.verification, gapWatch: moved.gapWatch } satisfies TableOutcome;
   },
 };
@@ -325,15 +348,15 @@ function batchesVerified(pages: { label: string; verification?: Verification }[]
  *  window it no longer has are deleted. Without one, production's rows of the window are deleted and copied again.
  *  UAT's own rows in the window (its id range, kept by rule) stay, and so do production's rows UAT changed since the
  *  last refresh unless production changed them too (lib/engine/uat-changes). */
-async function dateResync(ctx: TableContext): Promise<Moved> {
+async function dateResync(ctx: TableContext, plan: TablePlan): Promise<Moved> {
   const key = keyOf(ctx);
   const { n, source, filter, target, uat, copiedUpTo } = await unit(ctx, () =>
     ctx.sessions.source.snapshot(() =>
       ctx.sessions.target.transaction(async () => {
         const wm = await productionWatermark(ctx);
-        const filter = incrementalFilter(ctx, wm);
+        const filter = widenedWindow(incrementalFilter(ctx, wm), plan.filter);
         const triggersBack = await suspendTriggers(ctx);
-        const { n, uat } = key ? await windowByKey(ctx, wm, filter) : await windowAgain(ctx, wm, filter);
+        const { n, uat } = key ? await windowByKey(ctx, wm, filter, plan.lateFrom) : await windowAgain(ctx, wm, filter);
         await resyncGenerators(ctx);
         await triggersBack();
         if (wm.max === null && n) await analyzeFirstLoad(ctx);
@@ -349,10 +372,11 @@ async function dateResync(ctx: TableContext): Promise<Moved> {
   return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target, changedInUat(uat)), copiedUpTo };
 }
 
-async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {
+async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined, lateFrom?: string) {
+  const late = lateFrom && filter?.kind === "atLeast" ? await insertLateRows(ctx, lateFrom, filter.value) : { read: 0, inserted: 0 };
   const { staged, uat } = await upsertWindow(ctx, sourceQuery(ctx, filter), filter, wm.upTo);
   await staged.finishMerge();
-  return { n: staged.counts.read, uat };
+  return { n: staged.counts.read + late.read, uat };
 }
 
 async function windowAgain(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined) {

@@ -22,6 +22,9 @@ export interface TablePlan {
   /** rowsExpected is the planner's estimate, not a count. */
   rowsEstimated?: boolean;
   watermarkBefore?: string | null;
+  /** Date modes with a key: production's rows dated from here up to the window's start that UAT lacks (committed after
+   *  later-dated rows, lib/engine/late-rows) are inserted; the ones UAT has stay as they are. */
+  lateFrom?: string;
   /** Date modes: a production row of the target beyond this value in the incremental column was changed in UAT since
    *  the last refresh (lib/engine/uat-changes): a re-synced window holds it aside and puts it back. */
   changedAfter?: string | null;
