@@ -68,9 +68,9 @@ export function daysBefore(value: string, days: number): string | null {
 
 type Pair = { source: ColumnInfo; target: ColumnInfo };
 
-/** Per band (bounds[i], bounds[i + 1]]: where production has more rows than UAT's production rows (or, for ids, as
- *  many with another sum), from the lowest such band up. */
-async function compareBands(ctx: TableContext, pair: Pair, bounds: string[]): Promise<LateRows | null> {
+/** Per band (bounds[i], bounds[i + 1]] of `pair` (ascending bounds as the column's values): where production has more
+ *  rows than UAT's production rows (or, for ids, as many with another sum), from the lowest such band up. */
+export async function compareBands(ctx: TableContext, pair: Pair, bounds: string[]): Promise<LateRows | null> {
   const count = bounds.length - 1;
   const bands = async (which: "source" | "target", scope: RowFilter | undefined) => {
     const table = which === "source" ? ctx.sourceTable : ctx.targetTable;

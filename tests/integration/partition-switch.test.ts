@@ -77,6 +77,25 @@ describe("staging_partition_switch on PostgreSQL declarative partitions", () => 
     expect(await fingerprint(env.target, "(SELECT * FROM daily_reports WHERE report_date <> 20250101)")).toEqual(src);
   });
 
+  it("a late-arriving fact in a day below the buffer: the days from its band are loaded again, and the plan says why", async () => {
+    await env.source.query(`CREATE TABLE sales (id int NOT NULL, sold_on date NOT NULL, amount numeric(10,2), PRIMARY KEY (id, sold_on))`);
+    await env.target.query(`CREATE TABLE sales (id int NOT NULL, sold_on date NOT NULL, amount numeric(10,2), PRIMARY KEY (id, sold_on)) PARTITION BY RANGE (sold_on)`);
+    await env.source.query("INSERT INTO sales SELECT g, date '2025-03-01' + g % 20, g FROM generate_series(1, 2000) g");
+    await env.config([{ name: "sales", strategy: "staging_partition_switch", date_buffer_days: 1 }]);
+    const run = () => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["sales"] });
+    expect((await run()).status).toBe("succeeded"); // day 1: every day
+    // Production then receives a sale for 2025-03-15, five days before its max (2025-03-20), and a new day.
+    await env.source.query("INSERT INTO sales VALUES (5001, date '2025-03-15', 9.99), (5002, date '2025-03-21', 1.00)");
+    const report = await run();
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    expect(report.tables[0].plan?.reason).toMatch(/^days from 20250314 \(target max 20250320 - 1 day buffer; from 20250314: production has 1 more row\(s\) in the days below the buffer than UAT/);
+    expect(await fingerprint(env.target, "sales")).toEqual(await fingerprint(env.source, "sales"));
+    expect(report.tables[0].outcome?.verification?.ok).toBe(true);
+    // Nothing late: the buffer's days only.
+    const again = await run();
+    expect(again.tables[0].plan?.reason).toMatch(/^days from 20250320 \(target max 20250321 - 1 day buffer\)/);
+  });
+
   it("refuses a non-partitioned target with a clear error and changes nothing", async () => {
     await env.target.query("CREATE TABLE plain_reports (id bigint, report_date int)");
     await env.source.query("CREATE TABLE plain_reports (id bigint, report_date int)");

@@ -545,13 +545,14 @@ const FULL_SERVER: ServerCapabilities = { switch: true, partitionDdl: true, upda
 export function modelSession(model: SqlServerModel | ModelTable, role: "source" | "target", can: ServerCapabilities = FULL_SERVER): Session & { model: typeof model } {
   const t = model instanceof SqlServerModel ? model.t : model;
   const helper = model instanceof SqlServerModel ? model : new SqlServerModel({ ...t, functionName: "", schemeName: "", rangeRight: true, boundaries: [] });
-  const rowsWhere = (sql: string, params: readonly unknown[]) => {
-    const w = / WHERE (.+?)( ORDER BY .*)?$/.exec(sql);
-    const conds = w ? helper.conds(w[1], params) : [];
-    return t.rows.filter((r) => conds.every((c) => {
+  const holding = (rows: string[], conds: ReturnType<typeof helper.conds>) =>
+    rows.filter((r) => conds.every((c) => {
       const cmp = comparePoints(helper.point(r), c.value);
       return c.op === ">" ? cmp > 0 : c.op === ">=" ? cmp >= 0 : c.op === "<" ? cmp < 0 : cmp <= 0;
     }));
+  const rowsWhere = (sql: string, params: readonly unknown[]) => {
+    const w = / WHERE (.+?)( ORDER BY .*)?$/.exec(sql);
+    return holding(t.rows, w ? helper.conds(w[1], params) : []);
   };
   const text = (p: Point) => (t.keyType === "datetime2" ? String(p) : helper.render(p));
   // One request at a time, as on a tedious connection (./one-request).
@@ -647,6 +648,18 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
       return days.map((value) => ({ value })) as R[];
     }
     if (CHECKSUM_QUERY.test(q.sql)) return [modelChecksum(rowsWhere(q.sql, q.params).map((r) => [r]))] as R[];
+    // The bands below a window (compiler bandCounts): per band (lower, upper] of the key, its rows and, for a day
+    // number, the sum of their values.
+    if (q.sql.startsWith("SELECT CAST(ISNULL(SUM(CASE WHEN ")) {
+      const inScope = rowsWhere(q.sql.slice(q.sql.lastIndexOf(" FROM ")), q.params);
+      const band = /SUM\(CASE WHEN (.+?) THEN (CAST\(1 AS bigint\)|CAST\(\[[^\]]+\] AS decimal\(38, 0\)\)) ELSE 0 END\), 0\) AS nvarchar\(\d+\)\) AS \[([ns]\d+)\]/g;
+      const out: Record<string, string> = {};
+      for (const b of q.sql.matchAll(band)) {
+        const inside = holding(inScope, helper.conds(b[1], q.params));
+        out[b[3]] = String(b[2].startsWith("CAST(1") ? inside.length : inside.reduce((a, r) => a + Number(r), 0));
+      }
+      return [out] as R[];
+    }
     if (q.sql.startsWith("SELECT CAST(COUNT_BIG(*)")) return [{ n: String(rowsWhere(q.sql, q.params).length) }] as R[];
     throw new Error(`model: unexpected query ${q.sql}`);
   }

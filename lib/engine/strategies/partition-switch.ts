@@ -1,7 +1,7 @@
 // staging_partition_switch: for each incoming day, bulk-load a staging table, build its indexes, then swap it
 // in for the day's partition in one short transaction. Missing daily partitions are created first (empty).
 // Until the switch commits the target is untouched; after it, the day holds exactly the source's rows.
-import type { ColumnFilter, Partitioning, RowFilter, TableRef } from "../../dialects/types";
+import type { ColumnFilter, ColumnInfo, Partitioning, RowFilter, TableRef } from "../../dialects/types";
 import { productionRows } from "../uat-rows";
 import { lastValueOf } from "../last-watermark";
 import { addDays, toDayNumber } from "../days";
@@ -17,6 +17,7 @@ import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { sourceChecksum, targetChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
 import { planSlices } from "../streams/plan";
+import { compareBands, LATE_BANDS } from "../late-rows";
 import { dayBound, partitionName } from "../../dialects/partition-days";
 
 async function partitioning(ctx: TableContext): Promise<Partitioning> {
@@ -79,6 +80,16 @@ function unitDays(placed: ReturnType<typeof placeDays>): number[] {
     .map((d) => d.day);
 }
 
+/** Production's rows in the LATE_BANDS bands of `bandDays` days below `from` that UAT lacks (lib/engine/late-rows):
+ *  the first day of the lowest band that differs, where the days to load start instead. */
+async function lateDays(ctx: TableContext, key: { source: ColumnInfo; target: ColumnInfo }, from: number, bandDays: number, asValue: (day: number) => string) {
+  // A band (bounds[i], bounds[i + 1]] holds day bounds[i] of a date-time column (after its midnight), the day after
+  // it of a date or day-number column: loading from the band's first bound covers either.
+  const days = Array.from({ length: LATE_BANDS + 1 }, (_, i) => addDays(from, -(LATE_BANDS - i) * bandDays));
+  const late = await compareBands(ctx, key, days.map(asValue));
+  return late && { from: days[days.findIndex((d) => asValue(d) === late.floor)], missing: late.missing };
+}
+
 export const partitionSwitch: StrategyImpl = {
   async plan(ctx) {
     const p = await partitioning(ctx);
@@ -100,9 +111,14 @@ export const partitionSwitch: StrategyImpl = {
     let filter: RowFilter | undefined;
     let reason = "all days in the source";
     if (max !== null && buffer !== undefined) {
-      const from = addDays(toDayNumber(max), -buffer);
-      filter = { kind: "atLeast", column: key.source, value: key.source.family === "date" || key.source.family === "datetime" ? dayBound({ ...p, columnType: key.source }, from) : String(from) };
-      reason = `days from ${from} (target max ${toDayNumber(max)} - ${buffer} day buffer${boundedByLast ? `; UAT's rows beyond the last refresh's ${toDayNumber(last!)} never move it` : ""})`;
+      const bufferFrom = addDays(toDayNumber(max), -buffer);
+      const asValue = (day: number) => (key.source.family === "date" || key.source.family === "datetime" ? dayBound({ ...p, columnType: key.source }, day) : String(day));
+      // Days further down where production has more rows than UAT (a late-arriving fact) are loaded again too.
+      const late = await lateDays(ctx, key, bufferFrom, Math.max(1, buffer), asValue);
+      const from = late?.from ?? bufferFrom;
+      filter = { kind: "atLeast", column: key.source, value: asValue(from) };
+      const widened = late ? `; from ${from}: production has ${late.missing} more row(s) in the days below the buffer than UAT (committed late, or deleted in UAT)` : "";
+      reason = `days from ${from} (target max ${toDayNumber(max)} - ${buffer} day buffer${boundedByLast ? `; UAT's rows beyond the last refresh's ${toDayNumber(last!)} never move it` : ""}${widened})`;
     }
     // A server that cannot SWITCH or add partitions (probed on the target's session while the source answers) gets
     // each day replaced in place instead: said here, so the dry run promises nothing the server cannot do.
