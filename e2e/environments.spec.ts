@@ -18,6 +18,9 @@ test("an operator of QA refreshes QA (masked) and is refused on UAT: 403, audite
   const refused = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["customers"] } });
   expect(refused.status()).toBe(403);
   expect((await refused.json()).error).toBe("trigger refresh of customers needs the operator role in demo_uat; you are viewer there");
+  // The same refusal when UAT is named as ?env= (the role is checked on the environment however it is named).
+  const byQuery = await page.request.post("/api/runs?env=demo_uat", { data: { tables: ["customers"] } });
+  expect([byQuery.status(), (await byQuery.json()).error]).toEqual([403, "trigger refresh of customers needs the operator role in demo_uat; you are viewer there"]);
 
   // QA: her tables, and the button.
   await tabs.getByRole("link", { name: "demo_qa" }).click();

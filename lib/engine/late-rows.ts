@@ -50,14 +50,16 @@ export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: num
     const bound = daysBefore(cutoff, i * days);
     if (bound !== null) bounds.push(bound);
   }
+  if (bounds.at(-1) !== cutoff) return null;
   return bounds.length > 1 ? compareBands(ctx, pair, bounds) : null;
 }
 
 /** A date or date-time as its server writes it (`YYYY-MM-DD` first, then any time and offset), `days` calendar days
- *  earlier, the rest kept; null before the year 1. */
+ *  earlier, the rest kept; null before the year 1, or for a value that is no calendar date (PostgreSQL's
+ *  'infinity'): no bands then. */
 export function daysBefore(value: string, days: number): string | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  if (!m) throw new Error(`not a date: ${value}`);
+  if (!m) return null;
   const at = new Date(0);
   at.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]) - days);
   const year = at.getUTCFullYear();

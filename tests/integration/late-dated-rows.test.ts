@@ -86,5 +86,6 @@ describe("rows production commits late, stamped before the date window", () => {
     expect(daysBefore("2026-01-03T00:00:00", 8)).toBe("2025-12-26T00:00:00");
     expect(daysBefore("0001-01-02", 1)).toBe("0001-01-01");
     expect(daysBefore("0001-01-02", 2)).toBeNull();
+    expect(daysBefore("infinity", 1)).toBeNull();
   });
 });
