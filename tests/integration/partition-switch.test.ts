@@ -96,6 +96,17 @@ describe("staging_partition_switch on PostgreSQL declarative partitions", () => 
     expect(again.tables[0].plan?.reason).toMatch(/^days from 20250320 \(target max 20250321 - 1 day buffer\)/);
   });
 
+  it("production's rows without a day (NULL partition key) are said in the plan: no day's partition holds them", async () => {
+    await env.source.query("CREATE TABLE visits (id int NOT NULL, seen_on date NULL)");
+    await env.target.query("CREATE TABLE visits (id int NOT NULL, seen_on date NULL) PARTITION BY RANGE (seen_on)");
+    await env.source.query("INSERT INTO visits SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE date '2025-04-01' + g % 3 END FROM generate_series(1, 100) g");
+    await env.config([{ name: "visits", strategy: "staging_partition_switch" }]);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["visits"] });
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    expect(report.tables[0].plan?.reason).toContain("10 production row(s) have no seen_on (NULL): no day holds them, so they are never copied");
+    expect((await env.target.query("SELECT count(*)::int AS n FROM visits")).rows[0].n).toBe(90);
+  });
+
   it("refuses a non-partitioned target with a clear error and changes nothing", async () => {
     await env.target.query("CREATE TABLE plain_reports (id bigint, report_date int)");
     await env.source.query("CREATE TABLE plain_reports (id bigint, report_date int)");

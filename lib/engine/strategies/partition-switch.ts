@@ -124,6 +124,9 @@ export const partitionSwitch: StrategyImpl = {
     // each day replaced in place instead: said here, so the dry run promises nothing the server cannot do.
     const [values, can] = await Promise.all([ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter)), targetCapabilities(ctx)]);
     const changed = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
+    // Rows without a day belong to no day's partition: never copied, and said (one index read, where the column allows NULL).
+    const undated = key.source.nullable ? Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, { kind: "isNull", column: key.source })))[0]?.n ?? 0) : 0;
+    const undatedNote = undated ? `; ${undated} production row(s) have no ${key.source.name} (NULL): no day holds them, so they are never copied (use simple_copy for this table, or make the column NOT NULL in production)` : "";
     const serverInPlace = !!can && (!can.switch || !can.partitionDdl);
     // UAT's own columns with defaults a bulk load into the staging table would not apply: the day goes in by INSERT.
     const defaults = defaultsByInsert(ctx);
@@ -149,7 +152,7 @@ export const partitionSwitch: StrategyImpl = {
     return {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
-      reason: `${reason}: ${units}${how}`,
+      reason: `${reason}: ${units}${how}${undatedNote}`,
       ...(inPlace ? { inPlace } : {}),
       sourceQuery: sourceQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: expected,
