@@ -21,6 +21,8 @@ export interface LateRows {
   /** The widened window's floor: the lower end of the lowest band where production has rows UAT lacks (ids: read
    *  above it; dates: from it). */
   floor: string;
+  /** Which band `floor` starts: its index in the bounds compared. */
+  band: number;
   /** Production's rows the bands hold that UAT lacks, at least (exact unless `atLeast`). */
   missing: number;
   /** A band whose counts are equal has at least one such row: how many, the counts cannot tell. */
@@ -95,7 +97,7 @@ export async function compareBands(ctx: TableContext, pair: Pair, bounds: string
     missing += hidden ? 1 : s.n - t.n;
     atLeast ||= hidden;
   });
-  return lowest < 0 ? null : { floor: bounds[lowest], missing, atLeast };
+  return lowest < 0 ? null : { floor: bounds[lowest], band: lowest, missing, atLeast };
 }
 
 /** Date modes with a key: production's rows dated in [from, before) (below the re-synced window, down to where the

@@ -23,10 +23,12 @@ export function productionWindow(ctx: TableContext, filter: RowFilter | undefine
 /** The target rows an incremental window's re-sync by key may delete: production's rows of the window not changed in
  *  UAT since the last refresh (beyond `upTo`, the plan's changedAfter). */
 function windowScope(ctx: TableContext, filter: RowFilter | undefined, upTo: string | null | undefined): RowFilter | undefined {
-  const { source, target } = columnPair(ctx, ctx.config.incremental_column!);
+  const { target } = columnPair(ctx, ctx.config.incremental_column!);
   const upToHere: RowFilter | undefined = upTo == null ? undefined : { kind: "upTo", column: target, after: null, upTo };
-  // A row without a date is in every window (lib/engine/strategies/simple-copy incrementalFilter), never changed in UAT.
-  const unchanged: RowFilter | undefined = upToHere && source.nullable ? { kind: "any", filters: [upToHere, { kind: "isNull", column: target }] } : upToHere;
+  // A window that holds the rows without a date (lib/engine/strategies/simple-copy incrementalFilter) may delete them:
+  // none was changed in UAT.
+  const withNulls = filter?.kind === "atLeast" && filter.nulls;
+  const unchanged: RowFilter | undefined = upToHere && withNulls ? { kind: "any", filters: [upToHere, { kind: "isNull", column: target }] } : upToHere;
   return both(productionWindow(ctx, filter), unchanged);
 }
 

@@ -87,7 +87,7 @@ async function lateDays(ctx: TableContext, key: { source: ColumnInfo; target: Co
   // it of a date or day-number column: loading from the band's first bound covers either.
   const days = Array.from({ length: LATE_BANDS + 1 }, (_, i) => addDays(from, -(LATE_BANDS - i) * bandDays));
   const late = await compareBands(ctx, key, days.map(asValue));
-  return late && { from: days[days.findIndex((d) => asValue(d) === late.floor)], missing: late.missing };
+  return late && { from: days[late.band], missing: late.missing };
 }
 
 export const partitionSwitch: StrategyImpl = {
