@@ -18,3 +18,8 @@ export function columnNamed(columns: ColumnInfo[], name: string, table: TableRef
   if (folded.length === 1) return folded[0];
   throw new UnknownColumnError(name, table, columns, folded.length ? "matches more than one column (names that differ only in case) of" : undefined);
 }
+
+/** Whether a band's values can be summed (bandCounts): a number (whole numbers only are compared exactly there). */
+export function numeric(column: ColumnInfo): boolean {
+  return column.family === "integer" || column.family === "decimal";
+}

@@ -341,9 +341,10 @@ export interface QueryCompiler {
    *  rules: admin-written, run on the read-only source session). */
   selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number, expressions?: Record<string, string>): CompiledQuery;
   countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
-  /** Over the rows of `filter`, per band (bounds[i], bounds[i + 1]] of `column`: its rows (`n<i>`) and, for a numeric
-   *  column, the sum of its values (`s<i>`), as text, 0 in an empty band. One statement however many bands. */
-  bandCounts(table: TableRef, column: ColumnInfo, bounds: string[], filter?: RowFilter): CompiledQuery;
+  /** Over the rows of `filter`, per band (bounds[i], bounds[i + 1]] of `column`: its rows (`n<i>`) and the sum of
+   *  `summed`'s values (`s<i>`; by default `column`'s own where it is numeric, none for another), as text, 0 in an
+   *  empty band. One statement however many bands. */
+  bandCounts(table: TableRef, column: ColumnInfo, bounds: string[], filter?: RowFilter, summed?: ColumnInfo): CompiledQuery;
   /** The runs of values missing from an integer `column` in (after, upTo] among the rows of `filter`: rows of
    *  `after` and `before` (text), each a gap of the values strictly between them; the highest `limit`, highest
    *  first. One index range read. */

@@ -3,9 +3,10 @@
 // one that took 12 or stamped 10:05) arrives only while it is that close. Below the window the plan compares
 // production's rows with UAT's copy of them, band by band (LATE_BANDS bands of the buffer, a day at least), and where
 // production has more, the window reaches down to that band: a row committed later than the buffer (or one a tester
-// deleted or changed in UAT) arrives instead of being skipped for good. Each band's rows (and, for ids, the sum of
-// their ids) in one index range read per side, both sides at once: where the counts are equal but the sums are not,
-// a late row hides behind one production deleted (UAT still has it), and that band is re-read too.
+// deleted or changed in UAT) arrives instead of being skipped for good. Each band's rows (and the sum of their ids, or
+// for dates of their whole-number key) in one index range read per side, both sides at once: where the counts are
+// equal but the sums are not, a late row hides behind one production deleted (UAT still has it), and that band is
+// re-read too.
 import type { ColumnInfo, RowFilter } from "../dialects/types";
 import type { TableContext } from "./context";
 import { columnPair } from "./context";
@@ -13,6 +14,7 @@ import { both, productionRows } from "./uat-rows";
 import { smallestOfAll } from "../dialects/integer-range";
 import { stageAndUpsert } from "./upsert";
 import { sourceQuery } from "./copy";
+import { keyOf } from "./merge-key";
 
 /** How far below the re-read window the plan looks, in bands of the buffer. */
 export const LATE_BANDS = 8;
@@ -44,7 +46,7 @@ export async function lateRowsBelow(ctx: TableContext, floor: string, buffer: nu
 }
 
 /** Date modes: production's rows dated below `cutoff` (the window's start) that UAT lacks, within LATE_BANDS bands of
- *  `days` days (as far as counts tell: a date has no sum); null when every band holds as many rows on both sides. */
+ *  `days` days; null when every band holds the same rows on both sides, as far as counts (and the key's sums) tell. */
 export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: number): Promise<LateRows | null> {
   const pair = columnPair(ctx, ctx.config.incremental_column!);
   const bounds: string[] = [];
@@ -53,7 +55,16 @@ export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: num
     if (bound !== null) bounds.push(bound);
   }
   if (bounds.at(-1) !== cutoff) return null;
-  return bounds.length > 1 ? compareBands(ctx, pair, bounds) : null;
+  return bounds.length > 1 ? compareBands(ctx, pair, bounds, summedKey(ctx, pair.target.name)) : null;
+}
+
+/** A date has no sum, but a whole-number key does: the key column (other than the banded one, where the key is one
+ *  such column) whose sums tell a late row from one production deleted in the same band. None for other keys: counts. */
+export function summedKey(ctx: TableContext, banded: string): Pair | undefined {
+  const others = (keyOf(ctx) ?? []).filter((c) => c.toLowerCase() !== banded.toLowerCase());
+  if (others.length !== 1) return undefined;
+  const pair = columnPair(ctx, others[0]);
+  return pair.source.family === "integer" && pair.target.family === "integer" ? pair : undefined;
 }
 
 /** A date or date-time as its server writes it (`YYYY-MM-DD` first, then any time and offset), `days` calendar days
@@ -73,14 +84,15 @@ export function daysBefore(value: string, days: number): string | null {
 type Pair = { source: ColumnInfo; target: ColumnInfo };
 
 /** Per band (bounds[i], bounds[i + 1]] of `pair` (ascending bounds as the column's values): where production has more
- *  rows than UAT's production rows (or, for ids, as many with another sum), from the lowest such band up. */
-export async function compareBands(ctx: TableContext, pair: Pair, bounds: string[]): Promise<LateRows | null> {
+ *  rows than UAT's production rows (or as many with another sum of `summed`, by default the column itself where it
+ *  is a number), from the lowest such band up. */
+export async function compareBands(ctx: TableContext, pair: Pair, bounds: string[], summed?: Pair): Promise<LateRows | null> {
   const count = bounds.length - 1;
   const bands = async (which: "source" | "target", scope: RowFilter | undefined) => {
     const table = which === "source" ? ctx.sourceTable : ctx.targetTable;
     const column = which === "source" ? pair.source : pair.target;
     const within = both({ kind: "upTo", column, after: bounds[0], upTo: bounds[count] }, scope);
-    const [row] = await ctx.sessions[which].query<Record<string, string | number | null>>(ctx.dialect.compiler.bandCounts(table, column, bounds, within));
+    const [row] = await ctx.sessions[which].query<Record<string, string | number | null>>(ctx.dialect.compiler.bandCounts(table, column, bounds, within, summed?.[which]));
     return Array.from({ length: count }, (_, i) => ({ n: Number(row?.[`n${i}`] ?? 0), sum: row?.[`s${i}`] == null ? null : String(row[`s${i}`]) }));
   };
   // Each side on its own session, at once; UAT's side counts production's rows only (not its id range, nor kept rows).

@@ -80,6 +80,24 @@ describe("rows production commits late, stamped before the date window", () => {
     }
   });
 
+  it("with a numeric key, a late row in the same day band as a row production deleted arrives (the bands' counts are equal, the key's sums are not)", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE orders_swapped (id int PRIMARY KEY, placed timestamp NOT NULL, note text)");
+    await env.source.query("INSERT INTO orders_swapped SELECT g, timestamp '2026-07-01' + g * interval '1 hour', 'o' || g FROM generate_series(1, 480) g");
+    await env.config([{ name: "orders_swapped", sync_mode: "smart_sync", incremental_column: "placed", incremental_type: "datetime" }]);
+    expect((await run(["orders_swapped"])).status).toBe("succeeded");
+    // Production archives order 300 (the 13th) and commits order 900 stamped the same day, both days below the window:
+    // each band holds as many rows on both sides, so a count alone finds nothing.
+    await env.source.query("DELETE FROM orders_swapped WHERE id = 300");
+    await env.source.query("INSERT INTO orders_swapped VALUES (900, timestamp '2026-07-13 23:30', 'late, beside an archived one')");
+    const r = await run(["orders_swapped"]);
+    expect(r.status, r.tables[0].error).toBe("succeeded");
+    expect(r.tables[0].plan?.reason).toContain("production has at least 1 more row(s) dated from 2026-07-13 00:00:00");
+    const { rows } = await env.target.query("SELECT id, note FROM orders_swapped WHERE id IN (300, 900) ORDER BY id");
+    // Order 300 stays: a date window copies production's changes, not its deletions below it.
+    expect(rows).toEqual([{ id: 300, note: "o300" }, { id: 900, note: "late, beside an archived one" }]);
+    expect(r.tables[0].outcome?.verification?.ok).toBe(true);
+  });
+
   it("a day band moves the date, keeps the time and offset as the server wrote them, and stops before the year 1", () => {
     expect(daysBefore("2026-03-01 12:30:00.1234567 +02:00", 1)).toBe("2026-02-28 12:30:00.1234567 +02:00");
     expect(daysBefore("2024-03-01", 1)).toBe("2024-02-29");

@@ -85,6 +85,9 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     // Group members record their watermark after the commit, as tables refreshed alone do.
     const orders = await env.db.tableResult.findFirstOrThrow({ where: { runId: report.runId, tableName: "orders" } });
     expect(orders.watermarkAfter).not.toBeNull();
+    // Order 8500, committed today but stamped four days below the window, found by the day bands and inserted.
+    expect(orders.modeReason).toContain("production has 1 more row(s) dated from 2025-02-11 16:00:00+00 up to the window than UAT has there");
+    expect((await env.target.query("SELECT count(*)::int AS n FROM order_items WHERE order_id = 8500")).rows[0].n).toBe(1);
     expect((await env.target.query("SELECT max(last_update) = $1::timestamptz AS same FROM orders", [orders.watermarkAfter])).rows[0].same).toBe(true);
     // Configured full_replace, merged by key: both recorded, so every surface says "full_replace → merge".
     expect([customers.configuredMode, customers.mode]).toEqual(["full_replace", "merge"]);

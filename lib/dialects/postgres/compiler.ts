@@ -6,6 +6,7 @@ import { both, whereClause, type Placeholder } from "../filters";
 import { partitionName } from "../partition-days";
 import { exactValue } from "./row-change";
 import { slotFor, type Slot } from "./slots";
+import { numeric } from "../columns";
 
 export const STAGING_MARKER = "uat-refresh:staging";
 export const RETIRED_MARKER = "uat-refresh:retired";
@@ -77,14 +78,14 @@ export const postgresCompiler: QueryCompiler = {
     const { where, params } = filterSql(filter, bindParam);
     return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };
   },
-  bandCounts(table, column, bounds, filter) {
+  bandCounts(table, column, bounds, filter, summed = numeric(column) ? column : undefined) {
     const { where, params } = filterSql(filter, bindParam);
     const col = quoteIdent(column.name);
     const bound = (i: number) => bindParam(params.length + i + 1, column);
     const bands = bounds.slice(1).flatMap((_, i) => {
       const within = `FILTER (WHERE ${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)})`;
       const count = `(count(*) ${within})::text AS n${i}`;
-      return column.family === "integer" || column.family === "decimal" ? [count, `coalesce(sum(${col}::numeric) ${within}, 0)::text AS s${i}`] : [count];
+      return summed ? [count, `coalesce(sum(${quoteIdent(summed.name)}::numeric) ${within}, 0)::text AS s${i}`] : [count];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${where}`, params: [...params, ...bounds] };
   },

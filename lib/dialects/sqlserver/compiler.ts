@@ -5,6 +5,7 @@
 import { both, whereClause } from "../filters";
 import type { ColumnInfo, CompiledQuery, QueryCompiler, RowFilter, TableRef } from "../types";
 import { transportOf } from "./transport";
+import { numeric } from "../columns";
 
 export function quoteIdent(name: string): string {
   return `[${name.replace(/]/g, "]]")}]`;
@@ -150,7 +151,7 @@ export const sqlServerCompiler: QueryCompiler = {
     const w = where(filter);
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
-  bandCounts(table, column, bounds, filter) {
+  bandCounts(table, column, bounds, filter, summed = numeric(column) ? column : undefined) {
     const w = where(filter);
     const col = quoteIdent(column.name);
     const bound = (i: number) => scopeParam(w.params.length + i + 1, column);
@@ -159,7 +160,7 @@ export const sqlServerCompiler: QueryCompiler = {
     const bands = bounds.slice(1).flatMap((_, i) => {
       const within = `${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)}`;
       const count = `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(1 AS bigint) ELSE 0 END), 0) AS nvarchar(20)) AS [n${i}]`;
-      return column.family === "integer" || column.family === "decimal" ? [count, `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(${col} AS decimal(38, 0)) ELSE 0 END), 0) AS nvarchar(40)) AS [s${i}]`] : [count];
+      return summed ? [count, `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(${quoteIdent(summed.name)} AS decimal(38, 0)) ELSE 0 END), 0) AS nvarchar(40)) AS [s${i}]`] : [count];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${w.sql}`, params: [...w.params, ...bounds.map((b) => paramText(b, column))] };
   },

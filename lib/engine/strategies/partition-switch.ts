@@ -17,7 +17,7 @@ import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { sourceChecksum, targetChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
 import { planSlices } from "../streams/plan";
-import { compareBands, LATE_BANDS } from "../late-rows";
+import { compareBands, LATE_BANDS, summedKey } from "../late-rows";
 import { dayBound, partitionName } from "../../dialects/partition-days";
 
 async function partitioning(ctx: TableContext): Promise<Partitioning> {
@@ -86,8 +86,8 @@ async function lateDays(ctx: TableContext, key: { source: ColumnInfo; target: Co
   // A band (bounds[i], bounds[i + 1]] holds day bounds[i] of a date-time column (after its midnight), the day after
   // it of a date or day-number column: loading from the band's first bound covers either.
   const days = Array.from({ length: LATE_BANDS + 1 }, (_, i) => addDays(from, -(LATE_BANDS - i) * bandDays));
-  const late = await compareBands(ctx, key, days.map(asValue));
-  return late && { from: days[late.band], missing: late.missing };
+  const late = await compareBands(ctx, key, days.map(asValue), summedKey(ctx, key.target.name));
+  return late && { from: days[late.band], missing: `${late.atLeast ? "at least " : ""}${late.missing}` };
 }
 
 export const partitionSwitch: StrategyImpl = {

@@ -116,7 +116,7 @@ function floorOf(filter: RowFilter | undefined): string | null {
  *  UAT lacks by key are inserted (`lateFrom`), the rows UAT has there stay; without one the window reaches down to them
  *  (`widened`: deleted and copied again), unless UAT changed rows, which a keyless copy could not tell from them. */
 function lateWindow(ctx: TableContext, filter: Extract<ColumnFilter, { kind: "atLeast" }>, late: LateRows, changed: number): { note: string; lateFrom?: string; widened?: ColumnFilter } {
-  const found = `production has ${late.missing} more row(s) dated from ${late.floor} up to the window than UAT has there (committed after later-dated rows, or changed or deleted in UAT)`;
+  const found = `production has ${late.atLeast ? "at least " : ""}${late.missing} more row(s) dated from ${late.floor} up to the window than UAT has there (committed after later-dated rows, or changed or deleted in UAT)`;
   if (keyOf(ctx)) return { note: `; ${found}: the ones UAT lacks by key are inserted, rows UAT has there stay as they are`, lateFrom: late.floor };
   if (!changed) return { note: `; ${found}: the window reaches down to ${late.floor}`, widened: { ...filter, value: late.floor } };
   return { note: `; ${found}: not copied, since without a key they cannot be told from the ${changed} row(s) UAT changed (give the table a key, or raise date_buffer_days)` };
