@@ -467,6 +467,12 @@ export class SqlServerDatabase {
     // Nothing compressed: no rows read as NONE everywhere.
     // SQL Server 2016+ (the view exists), with no security policies.
     if (sql === SQL.rowSecurityView) return [{ id: -411 }];
+    // sys.tables.history_table_id: a system-versioned table's history table; a history table's own table.
+    if (sql === SQL.temporalPair) {
+      const me = t();
+      const history = [...this.tables.values()].find((x) => x.historyOf === `${me.ref.schema}.${me.ref.name}`);
+      return [{ pair: me.historyOf ?? (history ? `${history.ref.schema}.${history.ref.name}` : null) }];
+    }
     if (sql === SQL.checks || sql === SQL.sequences || sql === SQL.compression || sql === SQL.rowSecurity) return [];
     if (sql === SQL.triggers) return [...t().triggers].filter(([, on]) => on).map(([name]) => ({ name }));
     if (sql === SQL.foreignKeys) {

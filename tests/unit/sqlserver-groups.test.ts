@@ -335,17 +335,18 @@ describe("temporal tables against a modelled SQL Server database", () => {
   it("as UAT's table is refused by name by the plan, before a row of it is read or written", async () => {
     const source = production();
     const target = new SqlServerDatabase(TABLES.map(history));
-    await expect(resolve(source, target)).rejects.toThrow("dbo.order_lines in UAT cannot be refreshed: it is the history table of a system-versioned table");
+    await expect(resolve(source, target)).rejects.toThrow("dbo.order_lines in UAT cannot be refreshed: it is the history table of a system-versioned table (dbo.order_lines_current)");
     for (const db of [source, target]) expect(db.statements.filter((s) => /\[order_lines\]/.test(s))).toEqual([]);
   });
 
   it("a system-versioned UAT table: the plan says its history keeps every row the refresh deletes or updates", async () => {
     const versioned = (def: TableDef): TableDef => (def.name === "order_lines" ? { ...def, systemVersioned: true } : def);
     const source = production();
-    const ctx = await resolve(source, new SqlServerDatabase(TABLES.map(versioned)));
+    const lines = TABLES.find((t) => t.name === "order_lines")!;
+    const ctx = await resolve(source, new SqlServerDatabase([...TABLES.map(versioned), { ...lines, name: "order_lines_history", historyOf: "dbo.order_lines" }]));
     const plan = await simpleCopy.plan(ctx);
     await annotatePlan(ctx, plan);
-    expect(plan.reason).toContain("UAT's table is system-versioned: SQL Server keeps every row this refresh deletes or updates in its history table (a full replace: the whole table, each time)");
+    expect(plan.reason).toContain("UAT's table is system-versioned: SQL Server keeps every row this refresh deletes or updates in its history table dbo.order_lines_history (a full replace: the whole table, each time)");
     const plain = await resolve(source, new SqlServerDatabase(TABLES));
     const plainPlan = await simpleCopy.plan(plain);
     await annotatePlan(plain, plainPlan);

@@ -124,6 +124,11 @@ export const SQL = {
   // logic (whether it lets this login see every row) is a function the catalog cannot evaluate for rows it hides.
   // Whether the server has security policies at all: system views have object ids (SQL Server 2016+; a TDS server
   // without them answers NULL). Referencing a missing view would fail the query (208, or the server's own number).
+  // A temporal table's other half: the history table of a system-versioned one (temporal_type 2), the
+  // system-versioned table of a history table (1). Asked only for those, so other tables pay nothing.
+  temporalPair: `SELECT CASE t.temporal_type WHEN 2 THEN OBJECT_SCHEMA_NAME(t.history_table_id) + N'.' + OBJECT_NAME(t.history_table_id)
+    ELSE (SELECT TOP (1) SCHEMA_NAME(p.schema_id) + N'.' + p.name FROM sys.tables AS p WHERE p.history_table_id = t.object_id) END AS [pair]
+    FROM sys.tables AS t WHERE t.object_id = OBJECT_ID(@p1)`,
   rowSecurityView: `SELECT OBJECT_ID(N'sys.security_predicates') AS [id]`,
   rowSecurity: `SELECT SCHEMA_NAME(sp.schema_id) + '.' + sp.name AS [policy], pr.predicate_type_desc AS [kind], pr.predicate_definition AS [predicate]
     FROM sys.security_predicates AS pr JOIN sys.security_policies AS sp ON sp.object_id = pr.object_id
@@ -204,13 +209,13 @@ const MEMORY_OPTIMIZED =
 
 /** Why a system-versioned table's history table is never a target (Microsoft Learn, "Temporal table security":
  *  while SYSTEM_VERSIONING is ON, history data cannot be modified, whatever the user's permissions). */
-const HISTORY_TABLE =
-  "it is the history table of a system-versioned table: while SYSTEM_VERSIONING is ON, SQL Server lets no one write it, whatever their permissions (refresh the system-versioned table instead; its history follows it)";
+const historyTable = (current: string | null) =>
+  `it is the history table of a system-versioned table${current ? ` (${current})` : ""}: while SYSTEM_VERSIONING is ON, SQL Server lets no one write it, whatever their permissions (refresh the system-versioned table instead; its history follows it)`;
 
 /** What a system-versioned table keeps of a refresh: DELETE and UPDATE move the old rows into its history table
  *  (Microsoft Learn, "Modify data in a system-versioned temporal table"), and TRUNCATE is refused for it (13545). */
-const SYSTEM_VERSIONED =
-  "UAT's table is system-versioned: SQL Server keeps every row this refresh deletes or updates in its history table (a full replace: the whole table, each time)";
+const systemVersioned = (history: string | null) =>
+  `UAT's table is system-versioned: SQL Server keeps every row this refresh deletes or updates in its history table${history ? ` ${history}` : ""} (a full replace: the whole table, each time)`;
 
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
   /** Whether the server has security policies (asked once per session). */
@@ -235,12 +240,14 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
     async findTable(name, schema) {
       const [r] = await query<TableRef & { memoryOptimized?: boolean | number | null; temporal?: number | null }>(SQL.findTable, [name, schema ?? null]);
       if (!r) return null;
+      const temporal = Number(r.temporal ?? 0);
+      const pair = temporal ? ((await query<{ pair: string | null }>(SQL.temporalPair, [qualified(r)]))[0]?.pair ?? null) : null;
       return {
         schema: r.schema,
         name: r.name,
         ...(Number(r.memoryOptimized ?? 0) !== 0 && { unsupported: MEMORY_OPTIMIZED }),
-        ...(Number(r.temporal ?? 0) === 1 && { unwritable: HISTORY_TABLE }),
-        ...(Number(r.temporal ?? 0) === 2 && { keepsHistory: SYSTEM_VERSIONED }),
+        ...(temporal === 1 && { unwritable: historyTable(pair) }),
+        ...(temporal === 2 && { keepsHistory: systemVersioned(pair) }),
       } satisfies FoundTable;
     },
 
