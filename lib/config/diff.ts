@@ -1,5 +1,5 @@
 // What importing a config would change, for the preview before applying it.
-import type { RefreshConfig } from "./schema";
+import { statesReviewedColumns, type RefreshConfig } from "./schema";
 import type { EnvironmentConfig } from "./environments";
 
 export interface ConfigDiff {
@@ -29,8 +29,7 @@ export function diffConfig(current: RefreshConfig | null, next: RefreshConfig): 
     removed: [...cur.keys()].filter((n) => !nxt.has(n)),
     changed: [...nxt.entries()]
       .filter(([n]) => cur.has(n))
-      // A table that does not state its reviewed columns keeps the recorded ones (lib/config/store writeEnvironment).
-      .map(([name, t]) => ({ name, fields: fieldChanges(cur.get(name)!, t).filter((f) => f.field !== "reviewed_columns" || t.reviewed_columns) }))
+      .map(([name, t]) => ({ name, fields: fieldChanges(cur.get(name)!, t).filter((f) => f.field !== "reviewed_columns" || statesReviewedColumns(t)) }))
       .filter((c) => c.fields.length),
     databases: (["source", "target"] as const).flatMap((side) =>
       fieldChanges((current?.databases[side] ?? {}) as Record<string, unknown>, next.databases[side]).map((c) => ({ side, ...c })),

@@ -283,3 +283,10 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+/** The new-column review's baseline is recorded by the first run, not written by people: a table that does not state
+ *  its reviewed_columns (the original config.yaml states none) keeps the recorded ones, on import and in its diff;
+ *  else the next run would take every column as reviewed. */
+export function statesReviewedColumns(t: Pick<TableConfigInput, "reviewed_columns">): boolean {
+  return t.reviewed_columns !== undefined;
+}

@@ -2,7 +2,7 @@
 import type { Metadata } from "../metadata/client";
 import { Prisma } from "../generated/prisma/client";
 import type { DatabaseConfig, PostRefreshStepInput, RefreshConfig, Settings, TableConfigInput } from "./schema";
-import { ConfigError, configSchema, settingsSchema } from "./schema";
+import { ConfigError, configSchema, settingsSchema, statesReviewedColumns } from "./schema";
 import { chooseEnvironment, environmentGuardIssues, environmentNameFor, type EnvironmentConfig, type Installation } from "./environments";
 
 type TableRow = Prisma.TableConfigGetPayload<object>;
@@ -165,10 +165,8 @@ async function writeEnvironment(tx: Tx, name: string, config: RefreshConfig, pos
   await tx.tableConfig.deleteMany({ where: { environment: name, name: { notIn: config.tables.map((t) => t.name) } } });
   for (const [i, t] of config.tables.entries()) {
     const data = { ...tableToRow(t, i), env: { connect: { name } } };
-    // The new-column review's baseline is recorded by the first run, not written by people: a file that does not
-    // state it (the original config.yaml) leaves it, else the next run would take every column as reviewed.
     const { reviewedColumns, ...stated } = data;
-    await tx.tableConfig.upsert({ where: { environment_name: { environment: name, name: t.name } }, create: data, update: t.reviewed_columns ? { ...stated, reviewedColumns } : stated });
+    await tx.tableConfig.upsert({ where: { environment_name: { environment: name, name: t.name } }, create: data, update: statesReviewedColumns(t) ? { ...stated, reviewedColumns } : stated });
   }
   await tx.postRefreshStep.deleteMany({ where: { environment: name } });
   await tx.postRefreshStep.createMany({ data: (config.post_refresh_steps ?? []).map((s, i) => ({ environment: name, ...stepToRow(s, i) })) });
