@@ -4,7 +4,7 @@
 // A range is [lower, upper) everywhere except SQL Server's RANGE LEFT functions, whose ranges are (lower, upper]
 // (the boundary belongs to the partition on its left). A null bound is open-ended (MINVALUE / MAXVALUE, or the
 // first and last partitions of a SQL Server function).
-import { addDays, dayToIso } from "../engine/days";
+import { addDays, dayToIso } from "./days";
 import type { PartitionInfo, Partitioning, TableRef } from "./types";
 
 /** A partition bound for `day` in the column's own type, as text. */

@@ -3,7 +3,7 @@ import { partitionDay } from "../../lib/dialects/partition-days";
 import type { TypeFamily } from "../../lib/dialects/types";
 import { parseBound } from "../../lib/dialects/postgres/introspector";
 import { quoteIdent } from "../../lib/dialects/postgres/compiler";
-import { addDays, toDayNumber } from "../../lib/engine/days";
+import { addDays, toDayNumber } from "../../lib/dialects/days";
 import { describeLag } from "../../lib/engine/status";
 
 describe("partition days (YYYYMMDD)", () => {

@@ -4,7 +4,7 @@
 // the latest partition counted from its lower bound, else a day. PostgreSQL cannot split a partition, so a day in an
 // open-ended range (MINVALUE / MAXVALUE), in a range that ends inside the day, or whose new partition would overlap
 // another is refused, with the reason, before anything is created.
-import { addDays, dayToIso } from "../../engine/days";
+import { addDays, dayToIso } from "../days";
 import { boundDay, comparePoints, dayStart, monthStart, nextMonthStart, rangeHolds, toPoint, withTimeZone } from "../partition-days";
 import type { PartitionInfo, Partitioning } from "../types";
 

@@ -8,7 +8,7 @@
 // Every new day after bn falls in the open-ended last range: that is the range SPLIT RANGE cuts. A split creates
 // "the new partition" on the side where the new boundary resides, on the scheme's NEXT USED filegroup, and moves
 // the rows of that side: so a split is allowed only when that side holds no rows (checked in the same transaction).
-import { addDays } from "../../engine/days";
+import { addDays } from "../days";
 import { boundDay, comparePoints, dailyPartition, dayBound, dayStart, isRangeLeft, monthStart, nextMonthStart, rangeHolds, toPoint } from "../partition-days";
 import type { CheckInfo, ColumnInfo, CompiledQuery, DayPlacement, IndexInfo, PartitionCompiler, PartitionInfo, Partitioning, TableRef, TableShape } from "../types";
 import { qualified, quoteIdent } from "./compiler";

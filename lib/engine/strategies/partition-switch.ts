@@ -4,7 +4,7 @@
 import type { ColumnFilter, ColumnInfo, Partitioning, RowFilter, TableRef } from "../../dialects/types";
 import { productionRows } from "../uat-rows";
 import { lastValueOf } from "../last-watermark";
-import { addDays, toDayNumber } from "../days";
+import { addDays, toDayNumber } from "../../dialects/days";
 import { failpoint } from "../failpoints";
 import { checkAborted, columnPair, defaultsByInsert, targetCapabilities, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
