@@ -32,7 +32,7 @@ function inUatRange(ctx: TableContext): RowFilter | undefined {
 export async function annotatePlan(ctx: TableContext, plan: TablePlan, merged = false): Promise<void> {
   if (ctx.drift.length) plan.reason += `; drift: ${ctx.drift.join("; ")}`;
   if (ctx.targetTable.keepsHistory) plan.reason += `; ${ctx.targetTable.keepsHistory}`;
-  plan.verifies = verificationPlan(ctx, merged);
+  plan.verifies = verificationPlan(ctx, merged, plan.mode);
   await planUatRows(ctx, plan);
 }
 

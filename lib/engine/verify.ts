@@ -66,13 +66,17 @@ const notCompared = (left: LeftColumn[]) => left.map((l) => `${l.name} (${l.why}
 
 /** What the verification will compare, said by the plan (the dry run shows it before anything is written).
  *  `merged`: a parent merged in its refresh group, which is not verified where it keeps rows production deleted. */
-export function verificationPlan(ctx: TableContext, merged = false): string {
+export function verificationPlan(ctx: TableContext, merged = false, mode?: string): string {
   if (!verifying(ctx)) return "not verified (verify: false)";
   const cols = compared(ctx);
   const values = cols.source.length ? `the values of ${cols.source.length} of ${ctx.columns.length} column(s)` : "no column's values";
+  // The rows an incremental copy leaves as they are, which the verification then leaves out (and says how many).
+  const identity = ctx.config.incremental_type === "identity";
+  const leftOut = mode !== "incremental" ? "" : identity ? `rows ${IDENTITY_LEFT_OUT}` : `production's rows ${CHANGED_IN_UAT} (they stay as UAT has them)`;
   const parts = [
     `row counts and ${values}, on both sides after the commit`,
     cols.left.length ? `counted only: ${notCompared(cols.left)}` : "",
+    leftOut ? `left out, counted and said: ${leftOut}` : "",
     merged ? "not verified if the merge keeps rows production no longer has (UAT's rows still reference them)" : "",
   ];
   return parts.filter(Boolean).join("; ");
@@ -112,6 +116,8 @@ function targetRows(ctx: TableContext, window?: RowFilter): RowFilter | undefine
 
 /** What identity mode's left-out rows are, as the verification says it. */
 const IDENTITY_LEFT_OUT = "UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes)";
+/** What a date window's left-out rows are, as the verification says it. */
+const CHANGED_IN_UAT = "UAT changed since the last refresh";
 
 /** Identity mode: the target's production rows in `window` whose key the page's staged rows lack (rows production
  *  deleted since they were copied: identity mode adds and updates, never deletes). Read before the staging table
@@ -150,7 +156,7 @@ export interface LeftOut {
 
 /** Production's rows of the window UAT changed since the last refresh, and keeps (lib/engine/uat-changes). */
 export function changedInUat(rows: Checksum | undefined): LeftOut | undefined {
-  return rows && { rows, what: "UAT changed since the last refresh" };
+  return rows && { rows, what: CHANGED_IN_UAT };
 }
 
 /** The target side (`inTransaction`, or read now, after the commit), compared with the source's (none: not verified).

@@ -257,6 +257,8 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     const r = await run(["parcel"]);
     expect(r.status, r.t.error).toBe("succeeded");
     expect(r.t.outcome?.verification?.detail).toContain("verified: 10 row(s) in 2 committed batch(es), counts and checksums equal, 1 row(s) UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes) left out");
+    // The plan said so before the run: the rows it would leave out, and that it would count them.
+    expect(r.t.plan?.verifies).toBe("row counts and the values of 2 of 2 column(s), on both sides after the commit; left out, counted and said: rows UAT holds under production's ids that production does not (deleted there since they were copied; identity mode never deletes)");
     expect((await env.target.query("SELECT id, note FROM parcel WHERE id IN (25, 28, 31) ORDER BY id")).rows).toEqual([{ id: 25, note: "p25" }, { id: 28, note: "changed" }, { id: 31, note: "p31" }]);
     // A value UAT's copy lost would still fail: here the left-out row is UAT's own copy of a deleted one, nothing else.
     expect(await fingerprint(env.target, "parcel", { where: "id <> 25" })).toEqual(await fingerprint(env.source, "parcel"));
@@ -348,6 +350,7 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect((await env.target.query("SELECT count(*)::int AS n FROM ticket")).rows[0].n).toBe(11);
     // Verified over production's rows of the window; the ticket UAT keeps is left out, as UAT's.
     expect([r.t.outcome?.verification?.ok, r.t.outcome?.verification?.detail]).toEqual([true, "verified: 5 row(s), counts and checksums equal (the copied window; 1 row(s) UAT changed since the last refresh left out)"]);
+    expect(r.t.plan?.verifies).toMatch(/; left out, counted and said: production's rows UAT changed since the last refresh \(they stay as UAT has them\)$/);
     // The watermark recorded is production's (the 16th), never the tester's row.
     expect(r.t.outcome?.watermarkAfter).toBe("2025-01-16 00:00:00+00");
     await env.target.query("UPDATE ticket SET changed = '2025-02-01 00:00+00' WHERE id = 3");
