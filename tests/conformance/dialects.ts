@@ -44,6 +44,8 @@ export interface FixtureSql {
   issues: string;
   /** `requests (id int PRIMARY KEY, title, updated)`: updated a date-time production leaves NULL until a first update. */
   requests: string;
+  /** `placed (id int PRIMARY KEY, note, at)`: at a date-time NOT NULL. */
+  placed: string;
   insertOrders(from: number, to: number, tag: string): string;
   touchOrders(ids: number[], status: string): string;
   dailySource: string;
@@ -167,6 +169,7 @@ export interface FixtureSql {
 const pgSql: FixtureSql = {
   issues: `CREATE TABLE issues (id int PRIMARY KEY, status varchar(20) NOT NULL, changed timestamp NOT NULL)`,
   requests: `CREATE TABLE requests (id int PRIMARY KEY, title varchar(40) NOT NULL, updated timestamp NULL)`,
+  placed: `CREATE TABLE placed (id int PRIMARY KEY, note varchar(40) NOT NULL, at timestamp NOT NULL)`,
   orders: `CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id int NOT NULL, amount numeric(12,2), status varchar(20) NOT NULL, note varchar(200), placed_at timestamp NOT NULL)`,
   insertOrders: (from, to, tag) =>
     `INSERT INTO orders SELECT g, g % 500, (g % 10000) / 7.0, '${tag}', CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END, timestamp '2025-01-01' + g * interval '1 minute' FROM generate_series(${from}, ${to}) g`,
@@ -299,6 +302,7 @@ const numbers = (from: number, to: number) =>
 const msSql: FixtureSql = {
   issues: `CREATE TABLE issues (id int NOT NULL PRIMARY KEY, status varchar(20) NOT NULL, changed datetime2(0) NOT NULL)`,
   requests: `CREATE TABLE requests (id int NOT NULL PRIMARY KEY, title varchar(40) NOT NULL, updated datetime2(0) NULL)`,
+  placed: `CREATE TABLE placed (id int NOT NULL PRIMARY KEY, note varchar(40) NOT NULL, at datetime2(0) NOT NULL)`,
   orders: `CREATE TABLE orders (order_id bigint NOT NULL PRIMARY KEY, customer_id int NOT NULL, amount decimal(12,2) NULL, status varchar(20) NOT NULL, note varchar(200) NULL, placed_at datetime2(0) NOT NULL)`,
   insertOrders: (from, to, tag) =>
     `INSERT INTO orders SELECT g, g % 500, CAST((g % 10000) / 7.0 AS decimal(12,2)), '${tag}', CASE WHEN g % 3 = 0 THEN NULL ELSE CONCAT('n', g) END, DATEADD(minute, g, CAST('2025-01-01' AS datetime2(0))) FROM ${numbers(from, to)}`,
