@@ -4,7 +4,7 @@
 // production's rows with UAT's copy of them, band by band (LATE_BANDS bands of the buffer, a day at least), and where
 // production has more, the window reaches down to that band: a row committed later than the buffer (or one a tester
 // deleted or changed in UAT) arrives instead of being skipped for good. Each band's rows (and the sum of their ids, or
-// for dates of their whole-number key) in one index range read per side, both sides at once: where the counts are
+// for dates of their key) in one index range read per side, both sides at once: where the counts are
 // equal but the sums are not, a late row hides behind one production deleted (UAT still has it), and that band is
 // re-read too.
 import type { ColumnInfo, RowFilter } from "../dialects/types";
@@ -58,13 +58,17 @@ export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: num
   return bounds.length > 1 ? compareBands(ctx, pair, bounds, summedKey(ctx, pair.target.name)) : null;
 }
 
-/** A date has no sum, but a whole-number key does: the key column (other than the banded one, where the key is one
- *  such column) whose sums tell a late row from one production deleted in the same band. None for other keys: counts. */
+/** A date has no sum, but a key does: the key column other than the banded one (where the key has one such column)
+ *  whose sums tell a late row from one production deleted in the same band: a whole number as itself, a text or
+ *  uuid key as a hash of its value where both sides declare the same type (equal values, equal hashes). None for
+ *  other keys: counts only. */
 export function summedKey(ctx: TableContext, banded: string): Pair | undefined {
   const others = (keyOf(ctx) ?? []).filter((c) => c.toLowerCase() !== banded.toLowerCase());
   if (others.length !== 1) return undefined;
   const pair = columnPair(ctx, others[0]);
-  return pair.source.family === "integer" && pair.target.family === "integer" ? pair : undefined;
+  if (pair.source.family === "integer" && pair.target.family === "integer") return pair;
+  const hashed = pair.source.family !== "integer" && pair.source.family !== "decimal";
+  return hashed && pair.source.nativeType.toLowerCase() === pair.target.nativeType.toLowerCase() ? pair : undefined;
 }
 
 /** A date or date-time as its server writes it (`YYYY-MM-DD` first, then any time and offset), `days` calendar days

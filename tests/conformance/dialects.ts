@@ -46,6 +46,8 @@ export interface FixtureSql {
   requests: string;
   /** `placed (id int PRIMARY KEY, note, at)`: at a date-time NOT NULL. */
   placed: string;
+  /** `placed_codes (code varchar(20) PRIMARY KEY, note, at)`: the same keyed by text. */
+  placedCodes: string;
   insertOrders(from: number, to: number, tag: string): string;
   touchOrders(ids: number[], status: string): string;
   dailySource: string;
@@ -170,6 +172,7 @@ const pgSql: FixtureSql = {
   issues: `CREATE TABLE issues (id int PRIMARY KEY, status varchar(20) NOT NULL, changed timestamp NOT NULL)`,
   requests: `CREATE TABLE requests (id int PRIMARY KEY, title varchar(40) NOT NULL, updated timestamp NULL)`,
   placed: `CREATE TABLE placed (id int PRIMARY KEY, note varchar(40) NOT NULL, at timestamp NOT NULL)`,
+  placedCodes: `CREATE TABLE placed_codes (code varchar(20) PRIMARY KEY, note varchar(40) NOT NULL, at timestamp NOT NULL)`,
   orders: `CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id int NOT NULL, amount numeric(12,2), status varchar(20) NOT NULL, note varchar(200), placed_at timestamp NOT NULL)`,
   insertOrders: (from, to, tag) =>
     `INSERT INTO orders SELECT g, g % 500, (g % 10000) / 7.0, '${tag}', CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END, timestamp '2025-01-01' + g * interval '1 minute' FROM generate_series(${from}, ${to}) g`,
@@ -303,6 +306,7 @@ const msSql: FixtureSql = {
   issues: `CREATE TABLE issues (id int NOT NULL PRIMARY KEY, status varchar(20) NOT NULL, changed datetime2(0) NOT NULL)`,
   requests: `CREATE TABLE requests (id int NOT NULL PRIMARY KEY, title varchar(40) NOT NULL, updated datetime2(0) NULL)`,
   placed: `CREATE TABLE placed (id int NOT NULL PRIMARY KEY, note varchar(40) NOT NULL, at datetime2(0) NOT NULL)`,
+  placedCodes: `CREATE TABLE placed_codes (code varchar(20) NOT NULL PRIMARY KEY, note varchar(40) NOT NULL, at datetime2(0) NOT NULL)`,
   orders: `CREATE TABLE orders (order_id bigint NOT NULL PRIMARY KEY, customer_id int NOT NULL, amount decimal(12,2) NULL, status varchar(20) NOT NULL, note varchar(200) NULL, placed_at datetime2(0) NOT NULL)`,
   insertOrders: (from, to, tag) =>
     `INSERT INTO orders SELECT g, g % 500, CAST((g % 10000) / 7.0 AS decimal(12,2)), '${tag}', CASE WHEN g % 3 = 0 THEN NULL ELSE CONCAT('n', g) END, DATEADD(minute, g, CAST('2025-01-01' AS datetime2(0))) FROM ${numbers(from, to)}`,

@@ -98,6 +98,20 @@ describe("rows production commits late, stamped before the date window", () => {
     expect(r.tables[0].outcome?.verification?.ok).toBe(true);
   });
 
+  it("with a text key, the same: its values hashed, summed beside each band's rows", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE tickets_swapped (code text PRIMARY KEY, opened timestamp NOT NULL)");
+    await env.source.query("INSERT INTO tickets_swapped SELECT 'T-' || g, timestamp '2026-07-01' + g * interval '1 hour' FROM generate_series(1, 480) g");
+    await env.config([{ name: "tickets_swapped", sync_mode: "smart_sync", incremental_column: "opened", incremental_type: "datetime" }]);
+    expect((await run(["tickets_swapped"])).status).toBe("succeeded");
+    await env.source.query("DELETE FROM tickets_swapped WHERE code = 'T-300'");
+    await env.source.query("INSERT INTO tickets_swapped VALUES ('T-LATE', timestamp '2026-07-13 23:30')");
+    const r = await run(["tickets_swapped"]);
+    expect(r.status, r.tables[0].error).toBe("succeeded");
+    expect(r.tables[0].plan?.reason).toContain("production has at least 1 more row(s) dated from 2026-07-13 00:00:00");
+    const { rows } = await env.target.query("SELECT code FROM tickets_swapped WHERE code IN ('T-300', 'T-LATE') ORDER BY code");
+    expect(rows).toEqual([{ code: "T-300" }, { code: "T-LATE" }]);
+  });
+
   it("a day band moves the date, keeps the time and offset as the server wrote them, and stops before the year 1", () => {
     expect(daysBefore("2026-03-01 12:30:00.1234567 +02:00", 1)).toBe("2026-02-28 12:30:00.1234567 +02:00");
     expect(daysBefore("2024-03-01", 1)).toBe("2024-02-29");

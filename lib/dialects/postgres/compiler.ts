@@ -79,13 +79,15 @@ export const postgresCompiler: QueryCompiler = {
     return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };
   },
   bandCounts(table, column, bounds, filter, summed = numeric(column) ? column : undefined) {
+    // A number summed as itself; another value (a text or uuid key) as the checksum's hash of its exact form.
+    const summable = (c: ColumnInfo) => (numeric(c) ? `${quoteIdent(c.name)}::numeric` : `hash_record_extended(ROW(${exactValue(quoteIdent(c.name), c.nativeType, c.encoding)}), 0)::numeric`);
     const { where, params } = filterSql(filter, bindParam);
     const col = quoteIdent(column.name);
     const bound = (i: number) => bindParam(params.length + i + 1, column);
     const bands = bounds.slice(1).flatMap((_, i) => {
       const within = `FILTER (WHERE ${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)})`;
       const count = `(count(*) ${within})::text AS n${i}`;
-      return summed ? [count, `coalesce(sum(${quoteIdent(summed.name)}::numeric) ${within}, 0)::text AS s${i}`] : [count];
+      return summed ? [count, `coalesce(sum(${summable(summed)}) ${within}, 0)::text AS s${i}`] : [count];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${where}`, params: [...params, ...bounds] };
   },

@@ -153,6 +153,8 @@ export const sqlServerCompiler: QueryCompiler = {
   },
   bandCounts(table, column, bounds, filter, summed = numeric(column) ? column : undefined) {
     const w = where(filter);
+    // A number summed as itself; another value (a text or uniqueidentifier key) as the checksum's hash of its bytes.
+    const summable = (c: ColumnInfo) => (numeric(c) ? `CAST(${quoteIdent(c.name)} AS decimal(38, 0))` : `CAST(CAST(CAST(HASHBYTES('SHA2_256', ${checksumBytes(c)}) AS binary(4)) AS int) AS decimal(38, 0))`);
     const col = quoteIdent(column.name);
     const bound = (i: number) => scopeParam(w.params.length + i + 1, column);
     // ELSE 0, not NULL: an aggregate that skips NULLs sends warning 8153 with its answer. decimal(38, 0): a band of
@@ -160,7 +162,7 @@ export const sqlServerCompiler: QueryCompiler = {
     const bands = bounds.slice(1).flatMap((_, i) => {
       const within = `${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)}`;
       const count = `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(1 AS bigint) ELSE 0 END), 0) AS nvarchar(20)) AS [n${i}]`;
-      return summed ? [count, `CAST(ISNULL(SUM(CASE WHEN ${within} THEN CAST(${quoteIdent(summed.name)} AS decimal(38, 0)) ELSE 0 END), 0) AS nvarchar(40)) AS [s${i}]`] : [count];
+      return summed ? [count, `CAST(ISNULL(SUM(CASE WHEN ${within} THEN ${summable(summed)} ELSE 0 END), 0) AS nvarchar(40)) AS [s${i}]`] : [count];
     });
     return { sql: `SELECT ${bands.join(", ")} FROM ${qualified(table)}${w.sql}`, params: [...w.params, ...bounds.map((b) => paramText(b, column))] };
   },
