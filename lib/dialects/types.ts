@@ -342,9 +342,10 @@ export interface QueryCompiler {
   selectRows(table: TableRef, columns: ColumnInfo[], filter?: RowFilter, orderBy?: string, limit?: number, expressions?: Record<string, string>): CompiledQuery;
   countRows(table: TableRef, filter?: RowFilter): CompiledQuery;
   /** Over the rows of `filter`, per band (bounds[i], bounds[i + 1]] of `column`: its rows (`n<i>`) and the sum of
-   *  `summed`'s values (`s<i>`: a number as itself, another value as a hash of it; by default `column`'s own where it
-   *  is numeric, none for another), as text, 0 in an empty band. One statement however many bands. */
-  bandCounts(table: TableRef, column: ColumnInfo, bounds: string[], filter?: RowFilter, summed?: ColumnInfo): CompiledQuery;
+   *  `summed`'s values (`s<i>`: one number as itself, other columns as the checksum's hash of their values; by
+   *  default `column`'s own where it is numeric, none for another), as text, 0 in an empty band. One statement
+   *  however many bands. */
+  bandCounts(table: TableRef, column: ColumnInfo, bounds: string[], filter?: RowFilter, summed?: ColumnInfo[]): CompiledQuery;
   /** The runs of values missing from an integer `column` in (after, upTo] among the rows of `filter`: rows of
    *  `after` and `before` (text), each a gap of the values strictly between them; the highest `limit`, highest
    *  first. One index range read. */

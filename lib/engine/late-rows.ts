@@ -58,17 +58,15 @@ export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: num
   return bounds.length > 1 ? compareBands(ctx, pair, bounds, summedKey(ctx, pair.target.name)) : null;
 }
 
-/** A date has no sum, but a key does: the key column other than the banded one (where the key has one such column)
- *  whose sums tell a late row from one production deleted in the same band: a whole number as itself, a text or
- *  uuid key as a hash of its value where both sides declare the same type (equal values, equal hashes). None for
- *  other keys: counts only. */
-export function summedKey(ctx: TableContext, banded: string): Pair | undefined {
-  const others = (keyOf(ctx) ?? []).filter((c) => c.toLowerCase() !== banded.toLowerCase());
-  if (others.length !== 1) return undefined;
-  const pair = columnPair(ctx, others[0]);
-  if (pair.source.family === "integer" && pair.target.family === "integer") return pair;
-  const hashed = pair.source.family !== "integer" && pair.source.family !== "decimal";
-  return hashed && pair.source.nativeType.toLowerCase() === pair.target.nativeType.toLowerCase() ? pair : undefined;
+/** A date has no sum, but a key does: the key's columns other than the banded one, whose sums tell a late row from
+ *  one production deleted in the same band: one whole number as itself, other keys (text, uuid, several columns) as
+ *  the checksum's hash of their values, where both sides declare the same types (equal values, equal hashes). None
+ *  for a table without a key, or with other types on the two sides: counts only. */
+export function summedKey(ctx: TableContext, banded: string): Pair[] | undefined {
+  const others = (keyOf(ctx) ?? []).filter((c) => c.toLowerCase() !== banded.toLowerCase()).map((c) => columnPair(ctx, c));
+  if (!others.length) return undefined;
+  if (others.length === 1 && others[0].source.family === "integer" && others[0].target.family === "integer") return others;
+  return others.every((p) => p.source.nativeType.toLowerCase() === p.target.nativeType.toLowerCase()) ? others : undefined;
 }
 
 /** A date or date-time as its server writes it (`YYYY-MM-DD` first, then any time and offset), `days` calendar days
@@ -90,13 +88,13 @@ type Pair = { source: ColumnInfo; target: ColumnInfo };
 /** Per band (bounds[i], bounds[i + 1]] of `pair` (ascending bounds as the column's values): where production has more
  *  rows than UAT's production rows (or as many with another sum of `summed`, by default the column itself where it
  *  is a number), from the lowest such band up. */
-export async function compareBands(ctx: TableContext, pair: Pair, bounds: string[], summed?: Pair): Promise<LateRows | null> {
+export async function compareBands(ctx: TableContext, pair: Pair, bounds: string[], summed?: Pair[]): Promise<LateRows | null> {
   const count = bounds.length - 1;
   const bands = async (which: "source" | "target", scope: RowFilter | undefined) => {
     const table = which === "source" ? ctx.sourceTable : ctx.targetTable;
     const column = which === "source" ? pair.source : pair.target;
     const within = both({ kind: "upTo", column, after: bounds[0], upTo: bounds[count] }, scope);
-    const [row] = await ctx.sessions[which].query<Record<string, string | number | null>>(ctx.dialect.compiler.bandCounts(table, column, bounds, within, summed?.[which]));
+    const [row] = await ctx.sessions[which].query<Record<string, string | number | null>>(ctx.dialect.compiler.bandCounts(table, column, bounds, within, summed?.map((p) => p[which])));
     return Array.from({ length: count }, (_, i) => ({ n: Number(row?.[`n${i}`] ?? 0), sum: row?.[`s${i}`] == null ? null : String(row[`s${i}`]) }));
   };
   // Each side on its own session, at once; UAT's side counts production's rows only (not its id range, nor kept rows).

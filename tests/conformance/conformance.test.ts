@@ -262,8 +262,14 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("requests")).toEqual(await db.source.fingerprint("requests"));
     });
 
-    it("incremental datetime by key: a row production commits late beside one it deleted in the same day band arrives (the bands' counts are equal, the key's sums are not), by an int key and by a text key", async () => {
-      for (const [table, ddl, key, quoted] of [["placed", db.sql.placed, "id", (i: number | string) => String(i)], ["placed_codes", db.sql.placedCodes, "code", (i: number | string) => `'C-${i}'`]] as const) {
+    it("incremental datetime by key: a row production commits late beside one it deleted in the same day band arrives (the bands' counts are equal, the key's sums are not), by an int key, a text key and a key of both", async () => {
+      // For the key of both, the late row takes the deleted one's line at another desk: the lines' sum alone would not change.
+      const shapes = [
+        ["placed", db.sql.placed, "id", (i: number) => String(i)],
+        ["placed_codes", db.sql.placedCodes, "code", (i: number) => `'C-${i}'`],
+        ["placed_lines", db.sql.placedLines, "desk, line", (i: number) => (i === 100 ? "'late desk', 19" : `'desk', ${i}`)],
+      ] as const;
+      for (const [table, ddl, key, quoted] of shapes) {
         await Promise.all([db.source.exec(ddl), db.target.exec(ddl)]);
         // Orders 1..40 every six hours from 2025-03-01 06:00 to 2025-03-11 00:00.
         const at = (i: number) => new Date(Date.UTC(2025, 2, 1) + i * 6 * 3600_000).toISOString().slice(0, 19).replace("T", " ");
@@ -271,12 +277,12 @@ for (const engine of engines) {
         await db.config([{ name: table, strategy: "simple_copy", sync_mode: "incremental", incremental_column: "at", incremental_type: "datetime", date_buffer_days: 0 }]);
         expect((await run([table])).status).toBe("succeeded");
         // Production deletes order 19 (03-05 18:00) and commits order 100 stamped 03-05 22:00: the band keeps its count.
-        await db.source.exec(`DELETE FROM ${table} WHERE ${key} = ${quoted(19)}`);
+        await db.source.exec(`DELETE FROM ${table} WHERE note = 'o19'`);
         await db.source.exec(`INSERT INTO ${table} (${key}, note, at) VALUES (${quoted(100)}, 'late', '2025-03-05 22:00:00')`);
         const r = await run([table]);
         expect(r.status, r.tables[0].error).toBe("succeeded");
         expect(r.tables[0].plan?.reason, table).toMatch(/production has at least 1 more row\(s\) dated from 2025-03-05/);
-        expect((await db.target.rows(`SELECT note FROM ${table} WHERE ${key} IN (${quoted(19)}, ${quoted(100)}) ORDER BY note`)).map((x) => String(x[0]))).toEqual(["late", "o19"]);
+        expect((await db.target.rows(`SELECT note FROM ${table} WHERE note IN ('o19', 'late') ORDER BY note`)).map((x) => String(x[0]))).toEqual(["late", "o19"]);
         expect(r.tables[0].outcome?.verification?.ok).toBe(true);
       }
     });

@@ -98,18 +98,25 @@ describe("rows production commits late, stamped before the date window", () => {
     expect(r.tables[0].outcome?.verification?.ok).toBe(true);
   });
 
-  it("with a text key, the same: its values hashed, summed beside each band's rows", async () => {
-    for (const c of [env.source, env.target]) await c.query("CREATE TABLE tickets_swapped (code text PRIMARY KEY, opened timestamp NOT NULL)");
+  it("with a text key, and with a key of two columns, the same: their values hashed, summed beside each band's rows", async () => {
+    for (const c of [env.source, env.target]) {
+      await c.query("CREATE TABLE tickets_swapped (code text PRIMARY KEY, opened timestamp NOT NULL)");
+      await c.query("CREATE TABLE lines_swapped (desk text NOT NULL, line int NOT NULL, opened timestamp NOT NULL, PRIMARY KEY (desk, line))");
+    }
     await env.source.query("INSERT INTO tickets_swapped SELECT 'T-' || g, timestamp '2026-07-01' + g * interval '1 hour' FROM generate_series(1, 480) g");
-    await env.config([{ name: "tickets_swapped", sync_mode: "smart_sync", incremental_column: "opened", incremental_type: "datetime" }]);
-    expect((await run(["tickets_swapped"])).status).toBe("succeeded");
-    await env.source.query("DELETE FROM tickets_swapped WHERE code = 'T-300'");
-    await env.source.query("INSERT INTO tickets_swapped VALUES ('T-LATE', timestamp '2026-07-13 23:30')");
-    const r = await run(["tickets_swapped"]);
-    expect(r.status, r.tables[0].error).toBe("succeeded");
-    expect(r.tables[0].plan?.reason).toContain("production has at least 1 more row(s) dated from 2026-07-13 00:00:00");
-    const { rows } = await env.target.query("SELECT code FROM tickets_swapped WHERE code IN ('T-300', 'T-LATE') ORDER BY code");
-    expect(rows).toEqual([{ code: "T-300" }, { code: "T-LATE" }]);
+    await env.source.query("INSERT INTO lines_swapped SELECT 'D-' || g % 3, g, timestamp '2026-07-01' + g * interval '1 hour' FROM generate_series(1, 480) g");
+    for (const [table, gone, late] of [["tickets_swapped", "code = 'T-300'", "('T-LATE', timestamp '2026-07-13 23:30')"], ["lines_swapped", "line = 300", "('D-LATE', 300, timestamp '2026-07-13 23:30')"]]) {
+      await env.config([{ name: table, sync_mode: "smart_sync", incremental_column: "opened", incremental_type: "datetime" }]);
+      expect((await run([table])).status).toBe("succeeded");
+      // Production deletes the row of 2026-07-13 12:00 and commits one stamped 23:30 that day (for the two-column key,
+      // under the same line number at another desk: one column's sum alone would not change).
+      await env.source.query(`DELETE FROM ${table} WHERE ${gone}`);
+      await env.source.query(`INSERT INTO ${table} VALUES ${late}`);
+      const r = await run([table]);
+      expect(r.status, r.tables[0].error).toBe("succeeded");
+      expect(r.tables[0].plan?.reason, table).toContain("production has at least 1 more row(s) dated from 2026-07-13 00:00:00");
+      expect((await env.target.query(`SELECT count(*)::int AS n FROM ${table} WHERE opened >= '2026-07-13' AND opened < '2026-07-14'`)).rows[0].n, table).toBe(25);
+    }
   });
 
   it("a day band moves the date, keeps the time and offset as the server wrote them, and stops before the year 1", () => {

@@ -29,6 +29,13 @@ function filterSql(filter: RowFilter | undefined, param: Placeholder) {
 
 const bindParam = (i: number, c: ColumnInfo) => `$${i}::${c.nativeType}`;
 
+/** hash_record_extended of the values, each in its exact form (./row-change: text where the type's hash forgets a
+ *  difference): equal values of the same types give equal hashes. */
+function rowHash(columns: ColumnInfo[]): string {
+  const value = (c: ColumnInfo) => exactValue(quoteIdent(c.name), c.nativeType, c.encoding);
+  return columns.length ? `hash_record_extended(ROW(${columns.map(value).join(", ")}), 0)` : "0";
+}
+
 export const postgresCompiler: QueryCompiler = {
   quoteIdent,
   qualified,
@@ -70,17 +77,15 @@ export const postgresCompiler: QueryCompiler = {
     // It hashes each value with its type's own hash function (3.5x faster than hashing the row's text), each value in
     // its exact form (./row-change: text where the type's hash forgets a difference).
     const { where, params } = filterSql(filter, bindParam);
-    const value = (c: ColumnInfo) => exactValue(quoteIdent(c.name), c.nativeType, c.encoding);
-    const row = columns.length ? `hash_record_extended(ROW(${columns.map(value).join(", ")}), 0)` : "0";
-    return { sql: `SELECT count(*)::bigint::text AS n, coalesce(sum(${row}), 0)::text AS sum FROM ${qualified(table)}${where}`, params };
+    return { sql: `SELECT count(*)::bigint::text AS n, coalesce(sum(${rowHash(columns)}), 0)::text AS sum FROM ${qualified(table)}${where}`, params };
   },
   countRows(table, filter) {
     const { where, params } = filterSql(filter, bindParam);
     return { sql: `SELECT count(*)::bigint::text AS n FROM ${qualified(table)}${where}`, params };
   },
-  bandCounts(table, column, bounds, filter, summed = numeric(column) ? column : undefined) {
-    // A number summed as itself; another value (a text or uuid key) as the checksum's hash of its exact form.
-    const summable = (c: ColumnInfo) => (numeric(c) ? `${quoteIdent(c.name)}::numeric` : `hash_record_extended(ROW(${exactValue(quoteIdent(c.name), c.nativeType, c.encoding)}), 0)::numeric`);
+  bandCounts(table, column, bounds, filter, summed = numeric(column) ? [column] : undefined) {
+    // One number summed as itself; other values (a text, uuid or composite key) as the checksum's hash of them.
+    const summable = (cs: ColumnInfo[]) => (cs.length === 1 && numeric(cs[0]) ? `${quoteIdent(cs[0].name)}::numeric` : `${rowHash(cs)}::numeric`);
     const { where, params } = filterSql(filter, bindParam);
     const col = quoteIdent(column.name);
     const bound = (i: number) => bindParam(params.length + i + 1, column);

@@ -65,6 +65,14 @@ export function keyText(expr: string, c: ColumnInfo): string {
 /** A column's value as bytes for the row checksum: binary and CLR values as they are, everything else as its text in a
  *  style that keeps every digit (date-times 121, money 2; decimals and the rest print exactly by default), a NULL as
  *  0x00 (never an empty value's empty bytes). Nothing is converted from bytes to text (not every server can). */
+/** Per column the first 4 bytes of SHA2_256 of its value's bytes, weighted by the column's position (a value moved to
+ *  another column changes the sum), summed: equal for equal values of the same column types. No binary
+ *  concatenation (some TDS servers read `0x.. + 0x..` as arithmetic) and no BINARY_CHECKSUM (not on every TDS server). */
+function rowHash(columns: ColumnInfo[]): string {
+  const hash = (c: ColumnInfo, i: number) => `${i + 1} * CAST(CAST(CAST(HASHBYTES('SHA2_256', ${checksumBytes(c)}) AS binary(4)) AS int) AS bigint)`;
+  return columns.length ? columns.map(hash).join(" + ") : "0";
+}
+
 function checksumBytes(c: ColumnInfo): string {
   const col = quoteIdent(c.name);
   const t = c.nativeType.toLowerCase().replace(/\(.*$/, "");
@@ -135,15 +143,11 @@ export const sqlServerCompiler: QueryCompiler = {
     return { sql: `SELECT ${asText(`MIN(${col})`, column)} AS [lo], ${asText(`MAX(${col})`, column)} AS [hi] FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
   checksum(table, columns, filter) {
-    // Per column the first 4 bytes of SHA2_256 of its value's bytes, weighted by the column's position (a value moved
-    // to another column changes the sum), summed per row and over the rows as decimal(38, 0): order-independent, equal
-    // for equal rows of the same column types. No binary concatenation (some TDS servers read `0x.. + 0x..` as
-    // arithmetic) and no BINARY_CHECKSUM (not on every TDS server).
+    // Each row's hash (rowHash) summed over the rows as decimal(38, 0): order-independent, equal for equal rows of the
+    // same column types.
     const w = where(filter);
-    const hash = (c: ColumnInfo, i: number) => `${i + 1} * CAST(CAST(CAST(HASHBYTES('SHA2_256', ${checksumBytes(c)}) AS binary(4)) AS int) AS bigint)`;
-    const row = columns.length ? columns.map(hash).join(" + ") : "0";
     return {
-      sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n], CAST(ISNULL(SUM(CAST(${row} AS decimal(38, 0))), 0) AS nvarchar(40)) AS [sum] FROM ${qualified(table)}${w.sql}`,
+      sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n], CAST(ISNULL(SUM(CAST(${rowHash(columns)} AS decimal(38, 0))), 0) AS nvarchar(40)) AS [sum] FROM ${qualified(table)}${w.sql}`,
       params: w.params,
     };
   },
@@ -151,10 +155,10 @@ export const sqlServerCompiler: QueryCompiler = {
     const w = where(filter);
     return { sql: `SELECT CAST(COUNT_BIG(*) AS nvarchar(20)) AS [n] FROM ${qualified(table)}${w.sql}`, params: w.params };
   },
-  bandCounts(table, column, bounds, filter, summed = numeric(column) ? column : undefined) {
+  bandCounts(table, column, bounds, filter, summed = numeric(column) ? [column] : undefined) {
     const w = where(filter);
-    // A number summed as itself; another value (a text or uniqueidentifier key) as the checksum's hash of its bytes.
-    const summable = (c: ColumnInfo) => (numeric(c) ? `CAST(${quoteIdent(c.name)} AS decimal(38, 0))` : `CAST(CAST(CAST(HASHBYTES('SHA2_256', ${checksumBytes(c)}) AS binary(4)) AS int) AS decimal(38, 0))`);
+    // One number summed as itself; other values (a text, uniqueidentifier or composite key) as the checksum's hash.
+    const summable = (cs: ColumnInfo[]) => (cs.length === 1 && numeric(cs[0]) ? `CAST(${quoteIdent(cs[0].name)} AS decimal(38, 0))` : `CAST(${rowHash(cs)} AS decimal(38, 0))`);
     const col = quoteIdent(column.name);
     const bound = (i: number) => scopeParam(w.params.length + i + 1, column);
     // ELSE 0, not NULL: an aggregate that skips NULLs sends warning 8153 with its answer. decimal(38, 0): a band of
