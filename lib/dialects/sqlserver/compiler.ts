@@ -62,9 +62,6 @@ export function keyText(expr: string, c: ColumnInfo): string {
   return c.family === "text" ? expr : asText(expr, c);
 }
 
-/** A column's value as bytes for the row checksum: binary and CLR values as they are, everything else as its text in a
- *  style that keeps every digit (date-times 121, money 2; decimals and the rest print exactly by default), a NULL as
- *  0x00 (never an empty value's empty bytes). Nothing is converted from bytes to text (not every server can). */
 /** Per column the first 4 bytes of SHA2_256 of its value's bytes, weighted by the column's position (a value moved to
  *  another column changes the sum), summed: equal for equal values of the same column types. No binary
  *  concatenation (some TDS servers read `0x.. + 0x..` as arithmetic) and no BINARY_CHECKSUM (not on every TDS server). */
@@ -73,6 +70,9 @@ function rowHash(columns: ColumnInfo[]): string {
   return columns.length ? columns.map(hash).join(" + ") : "0";
 }
 
+/** A column's value as bytes for the row checksum: binary and CLR values as they are, everything else as its text in a
+ *  style that keeps every digit (date-times 121, money 2; decimals and the rest print exactly by default), a NULL as
+ *  0x00 (never an empty value's empty bytes). Nothing is converted from bytes to text (not every server can). */
 function checksumBytes(c: ColumnInfo): string {
   const col = quoteIdent(c.name);
   const t = c.nativeType.toLowerCase().replace(/\(.*$/, "");

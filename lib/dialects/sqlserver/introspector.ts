@@ -119,16 +119,16 @@ export const SQL = {
   // every sequence the table's defaults draw from (ALTER SEQUENCE ... RESTART). Only the privileges asked for are
   // evaluated: the source is asked for SELECT alone, and the SEQUENCE test reads three catalog views.
   privileges: (wanted: readonly Privilege[]) => `SELECT ${[...new Set(wanted)].map((p) => `${PRIVILEGE_TESTS[p]} AS [${p}]`).join(", ")}`,
-  // Row-level security (SQL Server 2016+): the enabled security policies' predicates on the table. SQL Server applies
-  // them to every login, db_owner and the table's owner too ("Row-level security", Microsoft Learn); a predicate's
-  // logic (whether it lets this login see every row) is a function the catalog cannot evaluate for rows it hides.
-  // Whether the server has security policies at all: system views have object ids (SQL Server 2016+; a TDS server
-  // without them answers NULL). Referencing a missing view would fail the query (208, or the server's own number).
   // A temporal table's other half: the history table of a system-versioned one (temporal_type 2), the
   // system-versioned table of a history table (1). Asked only for those, so other tables pay nothing.
   temporalPair: `SELECT CASE t.temporal_type WHEN 2 THEN OBJECT_SCHEMA_NAME(t.history_table_id) + N'.' + OBJECT_NAME(t.history_table_id)
     ELSE (SELECT TOP (1) SCHEMA_NAME(p.schema_id) + N'.' + p.name FROM sys.tables AS p WHERE p.history_table_id = t.object_id) END AS [pair]
     FROM sys.tables AS t WHERE t.object_id = OBJECT_ID(@p1)`,
+  // Row-level security (SQL Server 2016+): the enabled security policies' predicates on the table. SQL Server applies
+  // them to every login, db_owner and the table's owner too ("Row-level security", Microsoft Learn); a predicate's
+  // logic (whether it lets this login see every row) is a function the catalog cannot evaluate for rows it hides.
+  // Whether the server has security policies at all: system views have object ids (SQL Server 2016+; a TDS server
+  // without them answers NULL). Referencing a missing view would fail the query (208, or the server's own number).
   rowSecurityView: `SELECT OBJECT_ID(N'sys.security_predicates') AS [id]`,
   rowSecurity: `SELECT SCHEMA_NAME(sp.schema_id) + '.' + sp.name AS [policy], pr.predicate_type_desc AS [kind], pr.predicate_definition AS [predicate]
     FROM sys.security_predicates AS pr JOIN sys.security_policies AS sp ON sp.object_id = pr.object_id
