@@ -7,7 +7,7 @@ import { checkAborted, unit, type TableContext } from "./context";
 import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 import { failpoint } from "./failpoints";
-import type { Member, RefreshGroup } from "./groups";
+import { mergeReason, type Member, type RefreshGroup } from "./groups";
 import { copyRows } from "./copy";
 import { keyOf, mergeKey } from "./merge-key";
 import { stageAndUpsert } from "./upsert";
@@ -28,8 +28,10 @@ export interface MergeCounts {
   updated: number;
   inserted: number;
   deleted: number;
-  /** Rows gone from the source kept because rows outside the refresh still reference them. */
+  /** Production's rows gone from the source kept because rows outside the refresh still reference them. */
   kept: number;
+  /** Rows of UAT's id range no rule keeps, kept because UAT's rows still reference them. */
+  keptOfUat: number;
 }
 
 export interface MemberResult {
@@ -71,18 +73,18 @@ async function mergeUpsert(g: GroupMember, keepers: ForeignKey[]) {
   const [empty] = await ctx.sessions.target.query<{ empty: boolean | number }>(ctx.dialect.compiler.isEmpty(ctx.targetTable));
   if (Number(empty?.empty) === 1 || empty?.empty === true) {
     const inserted = await copyRows(ctx, plan.sourceQuery);
-    return async (): Promise<MergeDone> => ({ read: inserted, counts: { updated: 0, inserted, deleted: 0, kept: 0 } });
+    return async (): Promise<MergeDone> => ({ read: inserted, counts: { updated: 0, inserted, deleted: 0, kept: 0, keptOfUat: 0 } });
   }
   // A date window's rows production has further below it that UAT lacks (lib/engine/late-rows): before its children,
   // and before the window's staging table exists.
   const late = plan.lateFrom && plan.filter?.kind === "atLeast" ? await insertLateRows(ctx, plan.lateFrom, plan.filter.value) : { read: 0, inserted: 0 };
   const { staged, uat } =
     plan.mode === "incremental"
-      ? await upsertWindow(ctx, plan.sourceQuery, plan.filter, plan.changedAfter, { keepers, merged: true })
-      : { staged: await stageAndUpsert(ctx, plan.sourceQuery, { keepers, merged: true }), uat: undefined };
+      ? await upsertWindow(ctx, plan.sourceQuery, plan.filter, plan.changedAfter, { keepers, mergeReason: mergeReason(g.member) })
+      : { staged: await stageAndUpsert(ctx, plan.sourceQuery, { keepers, mergeReason: mergeReason(g.member) }), uat: undefined };
   return async (): Promise<MergeDone> => {
-    const { deleted, kept } = await staged.finishMerge();
-    return { read: staged.counts.read + late.read, counts: { updated: staged.counts.updated, inserted: staged.counts.inserted + late.inserted, deleted, kept }, uat };
+    const { deleted, kept, keptOfUat } = await staged.finishMerge();
+    return { read: staged.counts.read + late.read, counts: { updated: staged.counts.updated, inserted: staged.counts.inserted + late.inserted, deleted, kept, keptOfUat }, uat };
   };
 }
 
@@ -168,8 +170,9 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
           // An incremental member's first copy (no production row in UAT before it), as on its own.
           else if (m.plan.mode === "incremental" && m.plan.watermarkBefore === null && results.get(m.member.name)?.written) await analyzeFirstLoad(m.ctx);
         }
-        // The source side of every member on the group's snapshot. A merged member that kept rows gone from the source
-        // (still referenced) differs from it by design: not verified.
+        // The source side of every member on the group's snapshot. A merged member that kept production's rows gone
+        // from the source (still referenced) differs from it by design: not verified. UAT's own rows it kept are left
+        // out of the target's side, as everywhere.
         sides.clear();
         for (const m of all) {
           if ((results.get(m.member.name)?.merge?.kept ?? 0) > 0) continue;

@@ -10,6 +10,9 @@ export interface Member {
   name: string;
   target: TableRef;
   kind: WriteKind;
+  /** A full replace whose keep rule (keep_rows, keep_columns) keeps some of UAT's rows or values: in a group it is
+   *  merged, never emptied whole, and the tables its kept rows reference merge with it. */
+  keepsByRule?: boolean;
 }
 
 export interface RefreshGroup {
@@ -81,7 +84,7 @@ export function planGroups(members: Member[], keys: ForeignKey[], configured: Ta
     const { order, suspended } = loadOrder(group, gKeys, byKey);
     // A member is emptied whole only if every table referencing it is emptied whole with it; otherwise it is
     // merged. Merging a child keeps its rows, so its parents merge too: repeated until nothing changes.
-    const merged = new Set<string>();
+    const merged = new Set<string>(gKeys.length ? group.filter((m) => m.kind === "replace" && m.keepsByRule).map((m) => m.name) : []);
     const clearedWhole = (m: Member) => m.kind === "replace" && !merged.has(m.name);
     const referencing = (m: Member) => gKeys.filter((k) => refKey(k.referenced) === refKey(m.target) && refKey(k.table) !== refKey(m.target));
     for (let changed = true; changed; ) {
@@ -122,6 +125,11 @@ function loadOrder(group: Member[], keys: ForeignKey[], byKey: Map<string, Membe
   const position = new Map(order.map((m, i) => [refKey(m.target), i]));
   const suspended = keys.filter((k) => position.get(refKey(k.referenced))! >= position.get(refKey(k.table))!);
   return { order, suspended };
+}
+
+/** Why a merged member is merged, for the refusal of one without a key to match rows on. */
+export function mergeReason(m: Member): string {
+  return m.keepsByRule ? "must be merged (its keep rule keeps UAT's rows, and it refreshes in a group)" : "must be merged (tables that keep their rows reference it)";
 }
 
 /** "customers -> orders -> order_items" for plans and run pages. */

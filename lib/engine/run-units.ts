@@ -38,7 +38,7 @@ export async function planUnits(all: TableConfigInput[], tables: TableConfigInpu
       units.push({ kind: "table", table: t });
       continue;
     }
-    members.push({ name: t.name, target: ref, kind: await writeKind(t, ref, target, dialect) });
+    members.push({ name: t.name, target: ref, kind: await writeKind(t, ref, target, dialect), keepsByRule: t.keep_rows !== undefined || !!t.keep_columns?.length });
     keys.push(...(await target.introspector.foreignKeys(ref)));
   }
   const configured = keys.flatMap((k) => [k.table, k.referenced]).filter((r) => isConfigured(all, r));

@@ -7,7 +7,7 @@ import type { Metadata } from "../metadata/client";
 import { resolveTable, targetCapabilities, type Sessions, type TableContext } from "./context";
 import { RefreshError } from "./errors";
 import { executeGroup, mergeKey, type GroupMember } from "./group-refresh";
-import { describeGroup, refKey, type Member, type RefreshGroup } from "./groups";
+import { describeGroup, mergeReason, refKey, type Member, type RefreshGroup } from "./groups";
 import type { GroupUnit } from "./run-units";
 import { refuseMissingPrivileges, type GroupRole } from "./privileges";
 import { refuseUnmaskedPersonalData } from "./masking/stage";
@@ -229,7 +229,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
       // Checked in the plan, so a dry run says it too. Recorded as "merge": its rows committed are the rows it
       // changed, not the table's rows (the dashboard reads a replace's committed rows as the table's).
       if (group.merged.has(m.name)) {
-        mergeKey(ctx, "must be merged (tables that keep their rows reference it)");
+        mergeKey(ctx, mergeReason(m));
         plan.merged = true;
         await db.tableResult.update({ where: { id: tracked.get(m.name)!.resultId }, data: { mode: effectiveMode(plan) } });
       }
@@ -248,7 +248,7 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
         const t = tracked.get(m.member.name)!;
         t.progress.commitUnit();
         const plan = plans.get(m.member.name)!;
-        const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}` : "";
+        const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}${r.merge.keptOfUat ? `, ${r.merge.keptOfUat} of UAT's id range kept (UAT's rows reference them)` : ""}` : "";
         plan.reason += merged;
         await db.tableResult.update({ where: { id: t.resultId }, data: { modeReason: plan.reason } });
         reports.push(await recordCommitted(db, t, plan, { plan, rowsRead: r.read, rowsWritten: r.written, watermarkAfter: await watermarkNow(m.ctx, r.copiedUpTo), partitionsCreated: [], partitionsSwitched: [], verification: r.verification, gapWatch: m.ctx.gapWatch }));

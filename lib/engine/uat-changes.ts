@@ -36,7 +36,7 @@ function windowScope(ctx: TableContext, filter: RowFilter | undefined, upTo: str
  *  production wrote them again, in the staging table, or they stay as UAT has them), the window's rows staged and
  *  upserted. Returns the staged load (its finishMerge deletes production's rows of the window the source no longer
  *  has) and UAT's part of the window for the verification. */
-export async function upsertWindow(ctx: TableContext, query: CompiledQuery, filter: RowFilter | undefined, upTo: string | null | undefined, opts: { keepers?: ForeignKey[]; merged?: boolean } = {}) {
+export async function upsertWindow(ctx: TableContext, query: CompiledQuery, filter: RowFilter | undefined, upTo: string | null | undefined, opts: { keepers?: ForeignKey[]; mergeReason?: string } = {}) {
   const held = await holdChangedRows(ctx, upTo, false);
   const scope = windowScope(ctx, filter, upTo);
   const staged = await stageAndUpsert(ctx, query, { ...opts, scope });

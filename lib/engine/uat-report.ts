@@ -33,11 +33,11 @@ export async function annotatePlan(ctx: TableContext, plan: TablePlan, merged = 
   if (ctx.drift.length) plan.reason += `; drift: ${ctx.drift.join("; ")}`;
   if (ctx.targetTable.keepsHistory) plan.reason += `; ${ctx.targetTable.keepsHistory}`;
   plan.verifies = verificationPlan(ctx, merged, plan.mode);
-  await planUatRows(ctx, plan);
+  await planUatRows(ctx, plan, merged);
 }
 
 /** Appends to the plan's reason what happens to UAT's own rows, and refuses kept rows production also has. */
-async function planUatRows(ctx: TableContext, plan: TablePlan): Promise<void> {
+async function planUatRows(ctx: TableContext, plan: TablePlan, merged: boolean): Promise<void> {
   const parts: string[] = [];
   if (ctx.uat?.keep) {
     const kept = await countOf(ctx, "target", ctx.targetTable, keptRows(ctx.uat));
@@ -48,8 +48,10 @@ async function planUatRows(ctx: TableContext, plan: TablePlan): Promise<void> {
   const range = inUatRange(ctx);
   if (range) {
     const own = await countOf(ctx, "target", ctx.targetTable, both(range, notKept(ctx.uat)));
-    // A full replace (and a merge) removes what no rule keeps; an incremental copy touches production's rows only.
-    const fate = plan.mode === "full_replace" && ctx.config.strategy === "simple_copy" ? "replaced (no rule keeps them)" : "left as they are";
+    // A full replace removes what no rule keeps (a merge, what UAT's rows do not reference); an incremental copy
+    // touches production's rows only.
+    const replaced = merged ? "replaced unless UAT's rows reference them (no rule keeps them)" : "replaced (no rule keeps them)";
+    const fate = plan.mode === "full_replace" && ctx.config.strategy === "simple_copy" ? replaced : "left as they are";
     if (own) parts.push(`${own} in UAT's id range ${fate}`);
   }
   if (parts.length) plan.reason += `; UAT's own rows: ${parts.join(", ")}`;

@@ -9,6 +9,7 @@ import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 import { copyRows } from "./copy";
 import { mergeKey } from "./merge-key";
+import { both, productionRows } from "./uat-rows";
 
 export interface UpsertCounts {
   /** Rows read from the source (staged). */
@@ -34,25 +35,30 @@ export function updatedColumns(ctx: TableContext, key: string[]): string[] {
  * function finishing a merge (deleting rows gone from the source inside `scope`, unless `keepers` still reference
  * them or a keep rule names them), for callers that merge.
  */
-export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, opts: { cursor?: string; keepers?: ForeignKey[]; scope?: RowFilter; merged?: boolean; onlyMissing?: boolean } = {}) {
+export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, opts: { cursor?: string; keepers?: ForeignKey[]; scope?: RowFilter; mergeReason?: string; onlyMissing?: boolean } = {}) {
   const rel = ctx.dialect.relations;
   const target = ctx.sessions.target;
   const staging = rel.mergeStaging(ctx.targetTable);
-  const key = mergeKey(ctx, opts.merged ? "must be merged (tables that keep their rows reference it)" : undefined);
+  // mergeReason: why the table must be merged (a merged member of a refresh group), for a refusal without a key.
+  const key = mergeKey(ctx, opts.mergeReason);
   const columns = ctx.columns.map((c) => c.target.name);
   for (const q of rel.createMergeStaging(ctx.targetTable, staging, columns)) await target.execute(q);
   const read = await copyRows(ctx, query, staging);
-  const stmts = rel.mergeFromStaging(ctx.targetTable, staging, {
-    key,
-    columns,
-    // onlyMissing: rows whose key the target has stay as they are (a row UAT changed since, or production's as copied).
-    update: opts.onlyMissing ? [] : updatedColumns(ctx, key),
-    keepers: opts.keepers ?? [],
-    identity: ctx.columns.some((c) => c.target.identity),
-    scope: opts.scope,
-    keep: ctx.uat?.keep,
-    types: Object.fromEntries(ctx.columns.map((c) => [c.target.name, c.target.nativeType])),
-  });
+  const spec = (scope: RowFilter | undefined) =>
+    rel.mergeFromStaging(ctx.targetTable, staging, {
+      key,
+      columns,
+      // onlyMissing: rows whose key the target has stay as they are (a row UAT changed since, or production's as copied).
+      update: opts.onlyMissing ? [] : updatedColumns(ctx, key),
+      keepers: opts.keepers ?? [],
+      identity: ctx.columns.some((c) => c.target.identity),
+      scope,
+      keep: ctx.uat?.keep,
+      types: Object.fromEntries(ctx.columns.map((c) => [c.target.name, c.target.nativeType])),
+    });
+  const stmts = spec(opts.scope);
+  /** Counts the target's rows inside `scope` whose key the staged rows lack (after the delete: the ones that stayed). */
+  const goneOf = (scope: RowFilter | undefined) => spec(scope).gone;
   const updated = read ? await count(ctx, stmts.update) : 0;
   const inserted = read ? await count(ctx, stmts.insert) : 0;
   // Every row read is in the target under its key now: a row lost on the way fails the unit, never "succeeded".
@@ -69,13 +75,18 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
     counts,
     /** The target's rows whose key the staged rows lack (until `drop`). */
     unstaged: { kind: "unstaged", table: ctx.targetTable, staging, key } satisfies RowFilter,
-    /** Deletes what the source no longer has (merges only): `kept` are the rows gone from the source that stay
-     *  because rows outside the refresh still reference them (rows a keep rule names are UAT's, not counted). */
-    async finishMerge(): Promise<{ deleted: number; kept: number }> {
+    /** Deletes what the source no longer has (merges only): `kept` are production's rows gone from the source that
+     *  stay because rows outside the refresh still reference them, `keptOfUat` rows of UAT's id range that stay so
+     *  (rows a keep rule names are UAT's, not counted). */
+    async finishMerge(): Promise<{ deleted: number; kept: number; keptOfUat: number }> {
       const gone = await count(ctx, stmts.gone);
       const deleted = gone ? await count(ctx, stmts.delete) : 0;
+      // Of the rows that stayed, those in UAT's id range are UAT's own (a tester's customer a tester's order still
+      // references): production never had them, so they do not stand between production's rows and the verification.
+      const stayed = gone - deleted;
+      const ofProduction = stayed && ctx.uat?.generators.some((g) => g.uatFrom !== null) ? await count(ctx, goneOf(both(opts.scope, productionRows(ctx.uat)))) : stayed;
       await target.execute(rel.dropMergeStaging(staging));
-      return { deleted, kept: gone - deleted };
+      return { deleted, kept: ofProduction, keptOfUat: stayed - ofProduction };
     },
     async drop() {
       await target.execute(rel.dropMergeStaging(staging));

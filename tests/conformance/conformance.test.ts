@@ -649,6 +649,22 @@ for (const engine of engines) {
         expect(again.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual([["shops", "succeeded", ""], ["sales", "succeeded", ""]]);
         for (const t of ["shops", "sales"]) expect(await db.target.fingerprint(t), t).toEqual(await db.source.fingerprint(t));
       });
+
+      it("a tester's sale kept by rule in a full replace of both: both merged (never emptied), the sale stays, production's rows exact", async () => {
+        const SALES = "SELECT id, shop_id, note FROM sales WHERE id < 9000 ORDER BY id";
+        await db.target.exec("INSERT INTO sales (id, shop_id, note) VALUES (9002, 5, 'tester')");
+        await db.source.exec("UPDATE shops SET name = 'renamed' WHERE id = 2");
+        await db.source.exec("DELETE FROM sales WHERE id = 7");
+        await db.config([{ name: "shops", strategy: "simple_copy", sync_mode: "full_replace" }, { name: "sales", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "id >= 9000" }]);
+        const r = await run(["shops", "sales"]);
+        expect(r.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual([["shops", "succeeded", ""], ["sales", "succeeded", ""]]);
+        expect(r.tables[1].plan?.reason).toContain("UAT's own rows: 1 kept by keep_rows; refreshed as one group: shops (merged) -> sales (merged)");
+        expect(await db.target.rows("SELECT id, shop_id FROM sales WHERE id >= 9000")).toEqual([[9002, 5]]);
+        expect(await db.target.rows(SALES)).toEqual(await db.source.rows(SALES));
+        expect(await db.target.fingerprint("shops")).toEqual(await db.source.fingerprint("shops"));
+        expect(r.tables.map((t) => t.outcome?.verification?.ok)).toEqual([true, true]);
+        expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
+      });
     });
 
     it("masking: no production value of a masked column reaches UAT, a unique column stays unique, a second run writes the same values, and day 2 by identity batches masks the new rows and leaves the old as they were", async () => {

@@ -453,6 +453,24 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect(r.t.plan?.reason).toContain("UAT's own rows: 1 kept by keep_rows");
   });
 
+  it("in a refresh group too: a child's kept rows and a parent's kept values stay (both merged, not emptied)", async () => {
+    for (const c of [env.source, env.target])
+      await c.query(`CREATE TABLE service (id int PRIMARY KEY, name text NOT NULL, url text);
+        CREATE TABLE service_check (id int PRIMARY KEY, service_id int NOT NULL REFERENCES service (id), owner text NOT NULL)`);
+    await env.source.query("INSERT INTO service VALUES (1, 'api', 'https://api.example.com'), (2, 'web', 'https://www.example.com'); INSERT INTO service_check VALUES (1, 1, 'ops')");
+    await env.target.query("INSERT INTO service VALUES (1, 'api', 'https://api.uat.example.com'); INSERT INTO service_check VALUES (1, 1, 'ops'), (100, 1, 'tester')");
+    await env.config([
+      { name: "service", sync_mode: "full_replace", keep_columns: ["url"] },
+      { name: "service_check", sync_mode: "full_replace", keep_rows: "owner = 'tester'" },
+    ]);
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["service", "service_check"] });
+    expect(r.status, r.tables.map((t) => t.error ?? "").join()).toBe("succeeded");
+    expect(r.tables.find((t) => t.table === "service_check")!.plan?.reason).toContain("refreshed as one group: service (merged) -> service_check (merged)");
+    expect((await env.target.query("SELECT id, url FROM service ORDER BY id")).rows).toEqual([{ id: 1, url: "https://api.uat.example.com" }, { id: 2, url: "https://www.example.com" }]);
+    expect((await env.target.query("SELECT id, owner FROM service_check ORDER BY id")).rows).toEqual([{ id: 1, owner: "ops" }, { id: 100, owner: "tester" }]);
+    expect(r.tables.every((t) => t.outcome?.verification?.ok)).toBe(true);
+  });
+
   it("a keep rule naming a row production also has is refused by the dry run and the run, naming the table, key and rule", async () => {
     await env.target.query("UPDATE app_setting SET owner = 'uat' WHERE name = 'site'");
     await env.config([{ name: "app_setting", sync_mode: "full_replace", keep_rows: "owner IN ('tester', 'uat')" }]);

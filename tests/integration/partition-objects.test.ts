@@ -4,9 +4,9 @@
 // a storage parameter, an owner, row-level security with a policy. The catalog of every table and partition is the
 // same before and after day 1 and day 2; the foreign keys declared on partitions count as payment's (no table
 // outside the configuration is named); the rows equal production's.
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh } from "../../lib/engine/runner";
+import { catalog } from "../support/catalog";
 import { createTestEnv, fingerprint, type TestEnv } from "../support/env";
 
 const MONTHS = ["2025_01", "2025_02", "2025_03"];
@@ -45,23 +45,8 @@ ALTER TABLE payment_p2025_02 ENABLE ROW LEVEL SECURITY;
 CREATE POLICY uat_app_reads ON payment_p2025_02 FOR SELECT TO uat_app USING (amount < 1000);
 ALTER TABLE payment_p2025_02 OWNER TO uat_owner;`;
 
-/** Every table and partition of the schema as the catalog describes it: owner, ACL, options, row-level security,
- *  comment, constraints (validated), indexes, triggers (enabled state), policies. Table names inside definitions are
- *  kept: a partition switched in must be the partition it replaces, by name too. */
-const CATALOG = `
-SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl, c.reloptions::text AS options,
-       c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, obj_description(c.oid, 'pg_class') AS comment,
-       (SELECT json_agg(json_build_array(att.attname, att.attacl::text) ORDER BY att.attname) FROM pg_attribute att WHERE att.attrelid = c.oid AND att.attacl IS NOT NULL) AS column_acl,
-       (SELECT json_agg(json_build_array(k.conname, k.contype, pg_get_constraintdef(k.oid), k.convalidated) ORDER BY k.conname) FROM pg_constraint k WHERE k.conrelid = c.oid) AS constraints,
-       (SELECT json_agg(json_build_array(i.relname, pg_get_indexdef(x.indexrelid)) ORDER BY i.relname) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid) AS indexes,
-       (SELECT json_agg(json_build_array(t.tgname, t.tgenabled, pg_get_triggerdef(t.oid)) ORDER BY t.tgname) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS triggers,
-       (SELECT json_agg(json_build_array(pol.polname, pol.polcmd, pg_get_expr(pol.polqual, pol.polrelid)) ORDER BY pol.polname) FROM pg_policy pol WHERE pol.polrelid = c.oid) AS policies
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname`;
-
 describe("partitions keep what UAT gave them (PostgreSQL)", () => {
   let env: TestEnv;
-  const catalog = async (c: pg.Client) => (await c.query(CATALOG)).rows;
   const run = async () => {
     const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
     expect(r.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual([["customer", "succeeded", ""], ["payment", "succeeded", ""]]);
@@ -99,7 +84,7 @@ describe("partitions keep what UAT gave them (PostgreSQL)", () => {
     expect(r.tables.find((t) => t.table === "payment")!.outcome?.partitionsSwitched).toContain("2025-02-01 00:00:00+00..2025-03-01 00:00:00+00");
     expect(await catalog(env.target)).toEqual(before);
     expect(await fingerprint(env.target, "payment")).toEqual(await fingerprint(env.source, "payment"));
-    const feb = before.find((t) => t.name === "payment_p2025_02");
+    const feb = before.find((t) => t.name === "payment_p2025_02")!;
     expect(feb).toMatchObject({ owner: "uat_owner", options: "{fillfactor=80}", rls: true, comment: "February, kept for the billing testers" });
     expect(JSON.stringify(feb.indexes)).toContain("uat_big_amounts");
     expect(feb.acl).toContain("uat_app=r/");

@@ -1,11 +1,14 @@
 // A real schema on real PostgreSQL (tests/fixtures/real-schema.ts): day 1 into an empty UAT, day 2 after a day of
 // production activity, a kill in the middle of the group, a key the load breaks, and tables outside the
-// configuration. Every table is compared with production by count and checksum.
+// configuration; then the same schema lived in (testers' rows, a DBA's indexes and grants) between day 1 and day 2.
+// Every table is compared with production by count and checksum.
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRefresh } from "../../lib/engine/runner";
 import { getRun, runSnapshot } from "../../lib/runs";
 import { DAY1, DAY2, SCHEMA, TABLE_NAMES, TABLES, TARGET_SCHEMA } from "../fixtures/real-schema";
+import { catalog } from "../support/catalog";
 import { runCli, spawnCli, waitFor } from "../support/cli";
 import { createTestEnv, fingerprint, terminateWhenCopying, type TestEnv } from "../support/env";
 
@@ -208,6 +211,96 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
     expect(report.status).toBe("succeeded");
     expect(await fingerprint(env.target, "regions")).toEqual(await fingerprint(env.source, "regions"));
     expect(report.tables[0].plan?.reason).toMatch(/regions \(merged\)/);
+  });
+});
+
+describe("the real schema, lived in: testers' rows, a DBA's indexes and grants, from day 1 to day 2", () => {
+  let env: TestEnv;
+  const role = `uat_testers_${randomBytes(3).toString("hex")}`;
+  const TESTER_ORDER = "9000000000000000000"; // orders.id (bigint identity): the first id of UAT's range
+  // Testers' order lines are kept by rule: order_items has no generator of its own to give them UAT's range.
+  const LIVED_IN = TABLES.map((t) => (t.name === "order_items" ? { ...t, keep_rows: `order_id >= ${TESTER_ORDER}` } : t));
+  // Production's rows in UAT: below UAT's id range, and the lines under a tester's order (kept by rule).
+  const PRODUCTIONS: Record<string, string> = { customers: "id < 2000000000", orders: `id < ${TESTER_ORDER}`, order_items: `order_id < ${TESTER_ORDER}` };
+  const productions = async () => {
+    const out: Record<string, Awaited<ReturnType<typeof fingerprint>>> = {};
+    for (const t of TABLE_NAMES) out[t] = await fingerprint(env.target, t, { where: PRODUCTIONS[t] });
+    return out;
+  };
+  const sources = async () => {
+    const out: Record<string, Awaited<ReturnType<typeof fingerprint>>> = {};
+    for (const t of TABLE_NAMES) out[t] = await fingerprint(env.source, t);
+    return out;
+  };
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    await env.source.query(SCHEMA);
+    await env.target.query(`${TARGET_SCHEMA}; CREATE ROLE ${role}`);
+    await env.source.query(DAY1);
+    await env.config(LIVED_IN);
+    const day1 = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(day1.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
+  });
+  afterAll(async () => {
+    await env?.target.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
+    await env?.close();
+  });
+
+  it("day 2 brings production's day; testers' rows, the index and grants UAT added, and UAT's id range stay", async () => {
+    // Production's day; meanwhile testers work in UAT: a customer and an order by the applications' own defaults
+    // (UAT's range; the order stamped by UAT's trigger after production's newest), a line under that order (kept by
+    // rule), and a payment numbered by hand (max + 1, the id production took too).
+    await env.source.query(DAY2);
+    const customer = (await env.target.query("INSERT INTO customers (region_id, email) VALUES (1, 'tester@uat.example') RETURNING id")).rows[0].id;
+    expect(customer).toBe(2000000000);
+    const order = (await env.target.query("INSERT INTO orders (customer_id, store_id, status, ordered_at) VALUES ($1, 1, 'new', now()) RETURNING id::text AS id", [customer])).rows[0].id;
+    expect(order).toBe(TESTER_ORDER);
+    await env.target.query("INSERT INTO order_items VALUES ($1, 1, 7, 3)", [order]);
+    await env.target.query("INSERT INTO payments VALUES (6001, $1, 1, now())", [order]);
+    // A DBA adds the indexes the testers' screens need, and gives them read access.
+    await env.target.query(`CREATE INDEX uat_orders_by_status ON orders (status, ordered_at);
+      CREATE INDEX uat_customers_by_email ON customers (email);
+      CREATE INDEX uat_page_views_by_path ON page_views (path);
+      GRANT SELECT ON customers, orders, order_items, page_views TO ${role};
+      GRANT UPDATE (status) ON orders TO ${role}`);
+    const catalogBefore = await catalog(env.target);
+
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(report.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
+
+    // Production's rows equal production, table by table, by count and checksum; each member verified itself.
+    expect(await productions()).toEqual(await sources());
+    const results = await env.db.tableResult.findMany({ where: { runId: report.runId } });
+    expect(results.filter((r) => !r.verified).map((r) => [r.tableName, r.verification])).toEqual([]);
+    // The testers' customer, order and line stay; the hand-numbered payment gave way to production's 6001.
+    expect((await env.target.query("SELECT count(*)::int AS n FROM customers WHERE id = $1", [customer])).rows[0].n).toBe(1);
+    expect((await env.target.query("SELECT customer_id FROM orders WHERE id = $1", [order])).rows).toEqual([{ customer_id: customer }]);
+    expect((await env.target.query("SELECT line, qty FROM order_items WHERE order_id = $1", [order])).rows).toEqual([{ line: 1, qty: 3 }]);
+    expect((await env.target.query("SELECT order_id::text AS order_id FROM payments WHERE id = 6001")).rows).toEqual([{ order_id: "8001" }]);
+    // The plans said so: order_items merged (its keep rule), the tester's customer kept as UAT's own, not as a
+    // production row gone (which would have left customers unverified).
+    const plans = Object.fromEntries(report.tables.map((t) => [t.table, t.plan?.reason ?? ""]));
+    expect(plans.order_items).toContain("UAT's own rows: 1 kept by keep_rows; refreshed as one group: ");
+    expect(plans.order_items).toContain(" -> order_items (merged) -> ");
+    expect(plans.customers).toContain("UAT's own rows: 1 in UAT's id range replaced unless UAT's rows reference them (no rule keeps them)");
+    expect(plans.customers).toMatch(/; merged: 12 updated, 50 inserted, 5 deleted, 1 of UAT's id range kept \(UAT's rows reference them\)$/);
+    // The testers' order, stamped after production's newest, never moved orders' watermark past production's.
+    const orders = results.find((r) => r.tableName === "orders")!;
+    const stamps = async (c: pg.Client, where: string) => (await c.query(`SELECT max(last_update) AS m FROM orders WHERE ${where}`)).rows[0].m as Date;
+    expect(await stamps(env.target, `id = ${TESTER_ORDER}`)).toBeInstanceOf(Date);
+    expect((await stamps(env.target, `id = ${TESTER_ORDER}`)) > (await stamps(env.source, "true"))).toBe(true);
+    const watermark = (await env.source.query("SELECT $1::timestamptz = max(last_update) AS same FROM orders", [orders.watermarkAfter])).rows[0].same;
+    expect(watermark).toBe(true);
+    // Every table and partition UAT had keeps its indexes, grants, triggers and keys as they were; April, created
+    // by this refresh, has the DBA's index through page_views' own.
+    const catalogAfter = await catalog(env.target);
+    expect(catalogAfter.filter((t) => t.name !== "page_views_2025_04")).toEqual(catalogBefore);
+    const april = catalogAfter.find((t) => t.name === "page_views_2025_04")!;
+    expect(JSON.stringify(april.indexes)).toContain("USING btree (path)");
+    // UAT's next rows still take UAT's ids.
+    expect((await env.target.query("INSERT INTO customers (region_id) VALUES (1) RETURNING id")).rows[0].id).toBe(2000000001);
+    expect((await env.target.query("INSERT INTO orders (customer_id, status, ordered_at) VALUES ($1, 'new', now()) RETURNING id::text AS id", [customer])).rows[0].id).toBe("9000000000000000001");
   });
 });
 

@@ -280,8 +280,13 @@ export class SqlServerDatabase {
       return this.mergeInsert(m[3], m[6], colsOf(m[4]), m[7], !!m[1]);
     if ((m = /^DELETE t FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE (.+?)\)((?: AND NOT EXISTS \(SELECT 1 FROM \S+ AS c WHERE [^)]+\))*)( AND CASE WHEN \((.+)\) THEN 1 ELSE 0 END = 0)?;\nSELECT CAST\(@@ROWCOUNT AS nvarchar\(20\)\) AS \[n\];$/s.exec(sql)))
       return this.mergeDelete(m[1], m[2], m[3], m[4], m[6], true);
-    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE ([^)]+)\)$/s.exec(sql)))
-      return this.mergeDelete(m[1], m[2], m[3], undefined, undefined, false);
+    // The rows gone from the staging table, all of them or (after the delete) those inside a scope: production's
+    // rows, below UAT's id range.
+    if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS t WHERE NOT EXISTS \(SELECT 1 FROM (\S+) AS s WHERE ([^)]+)\)(?: AND (.+))?$/s.exec(sql))) {
+      const gone = this.mergeDelete(m[1], m[2], m[3], undefined, undefined, false);
+      const scope = m[4];
+      return scope === undefined ? [{ n: String(gone.length) }] : [{ n: String(gone.filter((r) => holds(scope, r, params)).length) }];
+    }
     if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+) AS s WHERE EXISTS \(SELECT 1 FROM (\S+) AS t WHERE (.+)\)$/s.exec(sql))) {
       const staged = this.table(m[1]);
       const t = this.table(m[2]);
@@ -360,8 +365,8 @@ export class SqlServerDatabase {
     return [{ n: String(fresh.length) }];
   }
 
-  /** DELETE of rows gone from the staging table unless a keeper still references them or the keep rule names them,
-   *  or the count of the rows gone. */
+  /** DELETE of rows gone from the staging table unless a keeper still references them or the keep rule names them
+   *  (its count), or (`remove` false) the rows gone themselves. */
   private mergeDelete(tName: string, sName: string, on: string, keepersText: string | undefined, keep: string | undefined, remove: boolean): Row[] {
     const t = this.table(tName);
     const s = this.table(sName);
@@ -372,7 +377,7 @@ export class SqlServerDatabase {
     });
     const referenced = (row: Row) => keepers.some((k) => k.table.rows.some((c) => k.child.every((col, i) => c[col] !== null && same(c[col], row[k.parent[i]]))));
     const gone = t.rows.filter((r) => !s.rows.some((x) => key.every((k) => same(x[k], r[k]))));
-    if (!remove) return [{ n: String(gone.length) }];
+    if (!remove) return gone;
     this.refuseHistoryWrite(t, "delete");
     const kept = (row: Row) => keep !== undefined && holds(keep, row, []);
     const deleted = gone.filter((r) => !referenced(r) && !kept(r));

@@ -32,6 +32,16 @@ describe("refresh groups", () => {
     expect(g.merged.has("products")).toBe(false);
   });
 
+  it("a member whose keep rule keeps some of UAT's rows is merged, and so are the tables its kept rows reference; alone it is not", () => {
+    const keys = [fk("items", "orders"), fk("items", "products"), fk("orders", "customers")];
+    const [g] = planGroups([m("customers"), m("orders"), m("products"), { ...m("items"), keepsByRule: true }], keys, []).groups;
+    expect([...g.merged].sort()).toEqual(["customers", "items", "orders", "products"]);
+    expect(describeGroup(g)).toContain("items (merged)");
+    // Without keys to other members it runs as a table of its own (which keeps its rows by rule itself).
+    const alone = planGroups([{ ...m("settings"), keepsByRule: true }], [], []).groups;
+    expect(alone.map((x) => [x.members.length, x.merged.size])).toEqual([[1, 0]]);
+  });
+
   it("a date window with children always merges (its delete could hit rows children use)", () => {
     const [g] = planGroups([m("orders", "window"), m("items")], [fk("items", "orders")], []).groups;
     expect([...g.merged]).toEqual(["orders"]);

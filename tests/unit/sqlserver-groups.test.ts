@@ -137,13 +137,18 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     prod.table("customers").rows = prod.rows("customers").filter((r) => r.id !== 2 && r.id !== 4).map((r) => (r.referred_by === 2 ? { ...r, referred_by: null } : r));
     prod.insert("customers", [{ id: 7, name: "Margaret", referred_by: null }]);
     prod.insert("orders", [{ id: 15, customer_id: 7, total: "7.00" }]);
+    // A tester's customer and order in UAT's id range (the int key's default range starts at 2,000,000,000).
+    const tester = { id: 2000000000, name: "Tester", referred_by: null };
+    target.insert("customers", [tester]);
+    target.insert("orders", [{ id: 2000000000, customer_id: 2000000000, total: "1.00" }]);
 
     const { group, results } = await refreshGroup(prod, target, [replace("customers"), appendById("orders")]);
     expect([...group.merged]).toEqual(["customers"]);
-    // Orders are appended (15), and kept: 11 (Grace's) and 13 (Barbara's) stay in UAT, so Grace and Barbara stay.
-    expect(results.get("customers")?.merge).toEqual({ updated: 1, inserted: 1, deleted: 0, kept: 2 });
-    expect(sorted(target.rows("customers"))).toEqual(sorted([...prod.rows("customers"), production().rows("customers")[1], production().rows("customers")[3]]));
-    expect(target.rows("orders").map((r) => r.id).sort()).toEqual([10, 11, 12, 13, 14, 15]);
+    // Orders are appended (15), and kept: 11 (Grace's) and 13 (Barbara's) stay in UAT, so Grace and Barbara stay;
+    // the tester's customer stays under the tester's order, counted as UAT's own (production's rows still verify).
+    expect(results.get("customers")?.merge).toEqual({ updated: 1, inserted: 1, deleted: 0, kept: 2, keptOfUat: 1 });
+    expect(sorted(target.rows("customers"))).toEqual(sorted([...prod.rows("customers"), production().rows("customers")[1], production().rows("customers")[3], tester]));
+    expect(target.rows("orders").map((r) => r.id).sort()).toEqual([10, 11, 12, 13, 14, 15, 2000000000]);
     expect(target.statements.some((s) => s.startsWith("SET IDENTITY_INSERT [dbo].[customers] ON;"))).toBe(true);
     expect(target.tables.has("[dbo].[customers__uat_merge]")).toBe(false);
     expectKeysTrusted(target);
