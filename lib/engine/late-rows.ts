@@ -59,7 +59,7 @@ export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: num
 }
 
 /** A date has no sum, but a key does: the key's columns other than the banded one, whose sums tell a late row from
- *  one production deleted in the same band: one number as itself (the compilers sum a decimal's whole part), other
+ *  one production deleted in the same band: one number as itself (a decimal at its own scale), other
  *  keys (text, uuid, several columns) as the checksum's hash of their values, where both sides declare the same types
  *  (equal values, equal hashes). None for a table without a key, or with other types on the two sides: counts only. */
 export function summedKey(ctx: TableContext, banded: string): Pair[] | undefined {

@@ -262,12 +262,14 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("requests")).toEqual(await db.source.fingerprint("requests"));
     });
 
-    it("incremental datetime by key: a row production commits late beside one it deleted in the same day band arrives (the bands' counts are equal, the key's sums are not), by an int key, a text key and a key of both", async () => {
+    it("incremental datetime by key: a row production commits late beside one it deleted in the same day band arrives (the bands' counts are equal, the key's sums are not), by an int key, a text key, a key of both and a decimal key", async () => {
       // For the key of both, the late row takes the deleted one's line at another desk: the lines' sum alone would not change.
+      // For the decimal key, the late row's 19.25 has the deleted one's whole part (19): summed at scale 0, equal.
       const shapes = [
         ["placed", db.sql.placed, "id", (i: number) => String(i)],
         ["placed_codes", db.sql.placedCodes, "code", (i: number) => `'C-${i}'`],
         ["placed_lines", db.sql.placedLines, "desk, line", (i: number) => (i === 100 ? "'late desk', 19" : `'desk', ${i}`)],
+        ["placed_refs", db.sql.placedRefs, "ref", (i: number) => (i === 100 ? "19.25" : `${i}.00`)],
       ] as const;
       for (const [table, ddl, key, quoted] of shapes) {
         await Promise.all([db.source.exec(ddl), db.target.exec(ddl)]);

@@ -50,6 +50,8 @@ export interface FixtureSql {
   placedCodes: string;
   /** `placed_lines (desk varchar(20), line int, note, at)`: the same keyed by both. */
   placedLines: string;
+  /** `placed_refs (ref decimal(10,2), note, at)`: the same keyed by a decimal. */
+  placedRefs: string;
   insertOrders(from: number, to: number, tag: string): string;
   touchOrders(ids: number[], status: string): string;
   dailySource: string;
@@ -176,6 +178,7 @@ const pgSql: FixtureSql = {
   placed: `CREATE TABLE placed (id int PRIMARY KEY, note varchar(40) NOT NULL, at timestamp NOT NULL)`,
   placedCodes: `CREATE TABLE placed_codes (code varchar(20) PRIMARY KEY, note varchar(40) NOT NULL, at timestamp NOT NULL)`,
   placedLines: `CREATE TABLE placed_lines (desk varchar(20) NOT NULL, line int NOT NULL, note varchar(40) NOT NULL, at timestamp NOT NULL, PRIMARY KEY (desk, line))`,
+  placedRefs: `CREATE TABLE placed_refs (ref numeric(10,2) PRIMARY KEY, note varchar(40) NOT NULL, at timestamp NOT NULL)`,
   orders: `CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id int NOT NULL, amount numeric(12,2), status varchar(20) NOT NULL, note varchar(200), placed_at timestamp NOT NULL)`,
   insertOrders: (from, to, tag) =>
     `INSERT INTO orders SELECT g, g % 500, (g % 10000) / 7.0, '${tag}', CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END, timestamp '2025-01-01' + g * interval '1 minute' FROM generate_series(${from}, ${to}) g`,
@@ -311,6 +314,7 @@ const msSql: FixtureSql = {
   placed: `CREATE TABLE placed (id int NOT NULL PRIMARY KEY, note varchar(40) NOT NULL, at datetime2(0) NOT NULL)`,
   placedCodes: `CREATE TABLE placed_codes (code varchar(20) NOT NULL PRIMARY KEY, note varchar(40) NOT NULL, at datetime2(0) NOT NULL)`,
   placedLines: `CREATE TABLE placed_lines (desk varchar(20) NOT NULL, line int NOT NULL, note varchar(40) NOT NULL, at datetime2(0) NOT NULL, PRIMARY KEY (desk, line))`,
+  placedRefs: `CREATE TABLE placed_refs (ref decimal(10,2) NOT NULL PRIMARY KEY, note varchar(40) NOT NULL, at datetime2(0) NOT NULL)`,
   orders: `CREATE TABLE orders (order_id bigint NOT NULL PRIMARY KEY, customer_id int NOT NULL, amount decimal(12,2) NULL, status varchar(20) NOT NULL, note varchar(200) NULL, placed_at datetime2(0) NOT NULL)`,
   insertOrders: (from, to, tag) =>
     `INSERT INTO orders SELECT g, g % 500, CAST((g % 10000) / 7.0 AS decimal(12,2)), '${tag}', CASE WHEN g % 3 = 0 THEN NULL ELSE CONCAT('n', g) END, DATEADD(minute, g, CAST('2025-01-01' AS datetime2(0))) FROM ${numbers(from, to)}`,

@@ -395,15 +395,20 @@ export class SqlServerDatabase {
       return [modelChecksum(this.select(m[1], m[2], params).map((r) => columns.map((c) => r[c])))];
     }
     if ((m = /^SELECT CAST\(COUNT_BIG\(\*\) AS nvarchar\(20\)\) AS \[n\] FROM (\S+)( WHERE .+)?$/.exec(sql))) return [{ n: String(this.select(m[1], m[2], params).length) }];
-    // Identity mode's bands (compiler bandCounts): per band (lower, upper] of the column, its rows and their sum.
+    // The bands (compiler bandCounts): per band (lower, upper] of a whole-number column, its rows and the sum of a
+    // number column (the banded one itself in identity mode). Each value is CAST to decimal(38, s) first, which
+    // rounds it to s digits after the point (Microsoft Learn, CAST and CONVERT: decimal to decimal of a smaller scale
+    // rounds): summed at scale 0, a key 19.25 and a key 19.00 are both 19.
     if ((m = /^SELECT (CAST\(ISNULL\(SUM\(CASE WHEN .+ AS \[s\d+\]) FROM (\S+)( WHERE .+)?$/s.exec(sql))) {
       const rows = this.select(m[2], m[3], params);
-      const band = /SUM\(CASE WHEN \[([^\]]+)\] > CAST\(@p(\d+) AS \w+\) AND \[\1\] <= CAST\(@p(\d+) AS \w+\) THEN (CAST\(1 AS bigint\)|CAST\(\[\1\] AS decimal\(38, 0\)\)) ELSE 0 END\), 0\) AS nvarchar\(\d+\)\) AS \[([ns]\d+)\]/g;
+      const band = /SUM\(CASE WHEN \[([^\]]+)\] > CAST\(@p(\d+) AS \w+\) AND \[\1\] <= CAST\(@p(\d+) AS \w+\) THEN (CAST\(1 AS bigint\)|CAST\(\[([^\]]+)\] AS decimal\(38, (\d+)\)\)) ELSE 0 END\), 0\) AS nvarchar\(\d+\)\) AS \[([ns]\d+)\]/g;
       const out: Row = {};
       for (const b of m[1].matchAll(band)) {
         const [lower, upper] = [Number(params[Number(b[2]) - 1]), Number(params[Number(b[3]) - 1])];
-        const inside = rows.map((r) => Number(r[b[1]])).filter((v) => v > lower && v <= upper);
-        out[b[5]] = String(b[4].startsWith("CAST(1") ? inside.length : inside.reduce((a, v) => a + v, 0));
+        const inside = rows.filter((r) => Number(r[b[1]]) > lower && Number(r[b[1]]) <= upper);
+        const scale = Number(b[6] ?? 0);
+        const rounded = (v: unknown) => Math.sign(Number(v)) * Math.round(Math.abs(Number(v)) * 10 ** scale); // away from zero, as SQL Server rounds
+        out[b[7]] = b[4].startsWith("CAST(1") ? String(inside.length) : (inside.reduce((a, r) => a + rounded(r[b[5]]), 0) / 10 ** scale).toFixed(scale);
       }
       if (!Object.keys(out).length) throw new Error(`model: unreadable bands ${sql}`);
       return [out];

@@ -45,8 +45,9 @@ function statements() {
     for (const column of COLUMNS) {
       for (const buffer of [0, 3]) out.push(c.watermark(t, column, buffer).sql);
       out.push(c.keyHistogram(t, column).sql, c.keyBounds(t, column).sql, c.keyBounds(t, column, filters(column)[3]).sql);
-      // a date window's bands, the key's values summed beside each band's rows (a number; a text or composite key's hashes)
-      for (const summed of [[COLUMNS[0]], [COLUMNS[5]], [COLUMNS[0], COLUMNS[5]]]) out.push(c.bandCounts(t, column, ["2025-01-01", "2025-01-02"], filters(column)[3], summed).sql);
+      // a date window's bands, the key's values summed beside each band's rows (a decimal at its scale; a text or
+      // composite key's hashes); a whole number's sum is the identity bands' below
+      for (const summed of [[COLUMNS[1]], [COLUMNS[5]], [COLUMNS[0], COLUMNS[5]]]) out.push(c.bandCounts(t, column, ["2025-01-01", "2025-01-02"], filters(column)[3], summed).sql);
       for (const f of filters(column, t)) {
         out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql, c.checksum(t, COLUMNS, f).sql, c.checksum(t, [], f).sql);
         out.push(c.bandCounts(t, column, ["-30", "-20", "-10", "0"], f).sql, c.idGaps(t, column, "10", "200", 500, f).sql);

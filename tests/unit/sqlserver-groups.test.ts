@@ -7,6 +7,7 @@ import { settingsSchema, type TableConfigInput } from "../../lib/config/schema";
 import { registerBuiltInDialects } from "../../lib/dialects/builtin";
 import { sqlServerDialect } from "../../lib/dialects/sqlserver";
 import { truncateOrDelete } from "../../lib/dialects/sqlserver/compiler";
+import type { ColumnInfo, TypeFamily } from "../../lib/dialects/types";
 import { resolveTable } from "../../lib/engine/context";
 import { executeGroup, type GroupMember } from "../../lib/engine/group-refresh";
 import { ProgressTracker } from "../../lib/engine/progress";
@@ -295,6 +296,19 @@ describe("identity mode's watched gaps against a modelled SQL Server database", 
     expect(outcome.verification).toMatchObject({ ok: true, rows: 6 });
     expect(target.rows("tickets").find((r) => r.id === 11)).toEqual({ id: 11, note: "late" });
     expect(sorted(target.rows("tickets"))).toEqual(sorted(source.rows("tickets")));
+  });
+});
+
+describe("the day bands' key sums against a modelled SQL Server database", () => {
+  it("sum a decimal key at its own scale: a late 19.25 beside a deleted 19.00 in one band differs (rounded to scale 0, both are 19)", async () => {
+    const PLACED: TableDef[] = [{ name: "placed", columns: [{ name: "ref", type: "decimal(10,2)" }, { name: "day", type: "int" }], primaryKey: ["ref"] }];
+    const [production, uat] = [new SqlServerDatabase(PLACED), new SqlServerDatabase(PLACED)];
+    production.insert("placed", [{ ref: "7.00", day: 3 }, { ref: "19.25", day: 5 }]);
+    uat.insert("placed", [{ ref: "7.00", day: 3 }, { ref: "19.00", day: 5 }]);
+    const column = (name: string, nativeType: string, family: TypeFamily): ColumnInfo => ({ name, nativeType, family, nullable: false, identity: false, generated: false });
+    const bands = sqlServerDialect.compiler.bandCounts({ schema: "dbo", name: "placed" }, column("day", "int", "integer"), ["0", "10"], undefined, [column("ref", "decimal(10,2)", "decimal")]);
+    const [p, u] = await Promise.all([databaseSession(production, "source").query(bands), databaseSession(uat, "target").query(bands)]);
+    expect([p, u]).toEqual([[{ n0: "2", s0: "26.25" }], [{ n0: "2", s0: "26.00" }]]);
   });
 });
 

@@ -62,6 +62,14 @@ export function keyText(expr: string, c: ColumnInfo): string {
   return c.family === "text" ? expr : asText(expr, c);
 }
 
+/** The digits after the point a number's values carry: decimal(p, s) and numeric(p, s) s, money and smallmoney 4,
+ *  whole numbers 0. */
+function scaleOf(c: ColumnInfo): number {
+  const t = c.nativeType.toLowerCase();
+  if (t === "money" || t === "smallmoney") return 4;
+  return Number(/^(?:decimal|numeric)\(\d+,\s*(\d+)\)$/.exec(t)?.[1] ?? 0);
+}
+
 /** Per column the first 4 bytes of SHA2_256 of its value's bytes, weighted by the column's position (a value moved to
  *  another column changes the sum), summed: equal for equal values of the same column types. No binary
  *  concatenation (some TDS servers read `0x.. + 0x..` as arithmetic) and no BINARY_CHECKSUM (not on every TDS server). */
@@ -157,11 +165,12 @@ export const sqlServerCompiler: QueryCompiler = {
   },
   bandCounts(table, column, bounds, filter, summed = numeric(column) ? [column] : undefined) {
     const w = where(filter);
-    // One number summed as itself; other values (a text, uniqueidentifier or composite key) as the checksum's hash.
-    const summable = (cs: ColumnInfo[]) => (cs.length === 1 && numeric(cs[0]) ? `CAST(${quoteIdent(cs[0].name)} AS decimal(38, 0))` : `CAST(${rowHash(cs)} AS decimal(38, 0))`);
+    // One number summed as itself, at its own scale (a key 19.25 beside a deleted 19.00 must not sum as 19 twice);
+    // other values (a text, uniqueidentifier or composite key) as the checksum's hash.
+    const summable = (cs: ColumnInfo[]) => (cs.length === 1 && numeric(cs[0]) ? `CAST(${quoteIdent(cs[0].name)} AS decimal(38, ${scaleOf(cs[0])}))` : `CAST(${rowHash(cs)} AS decimal(38, 0))`);
     const col = quoteIdent(column.name);
     const bound = (i: number) => scopeParam(w.params.length + i + 1, column);
-    // ELSE 0, not NULL: an aggregate that skips NULLs sends warning 8153 with its answer. decimal(38, 0): a band of
+    // ELSE 0, not NULL: an aggregate that skips NULLs sends warning 8153 with its answer. decimal(38, s): a band of
     // bigint ids sums past bigint.
     const bands = bounds.slice(1).flatMap((_, i) => {
       const within = `${col} > ${bound(i)} AND ${col} <= ${bound(i + 1)}`;
