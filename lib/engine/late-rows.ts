@@ -15,6 +15,7 @@ import { smallestOfAll } from "../dialects/integer-range";
 import { stageAndUpsert } from "./upsert";
 import { sourceQuery } from "./copy";
 import { keyOf } from "./merge-key";
+import { sameValueText } from "./native-type";
 
 /** How far below the re-read window the plan looks, in bands of the buffer. */
 export const LATE_BANDS = 8;
@@ -60,13 +61,16 @@ export async function lateDaysBelow(ctx: TableContext, cutoff: string, days: num
 
 /** A date has no sum, but a key does: the key's columns other than the banded one, whose sums tell a late row from
  *  one production deleted in the same band: one number as itself (a decimal at its own scale), other
- *  keys (text, uuid, several columns) as the checksum's hash of their values, where both sides declare the same types
- *  (equal values, equal hashes). None for a table without a key, or with other types on the two sides: counts only. */
+ *  keys (text, uuid, several columns) as the checksum's hash of their values, where both sides' types hash a value
+ *  alike (the same type, or one UAT only widened: equal values, equal hashes). None for a table without a key, a
+ *  masked key, or other types on the two sides: counts only. */
 export function summedKey(ctx: TableContext, banded: string): Pair[] | undefined {
   const others = (keyOf(ctx) ?? []).filter((c) => c.toLowerCase() !== banded.toLowerCase()).map((c) => columnPair(ctx, c));
   if (!others.length) return undefined;
+  // A masked key holds other values in UAT by design: its sums would differ in every band.
+  if (others.some((p) => ctx.masking?.masked.has(p.target.name.toLowerCase()))) return undefined;
   if (others.length === 1 && others[0].source.family === "integer" && others[0].target.family === "integer") return others;
-  return others.every((p) => p.source.nativeType.toLowerCase() === p.target.nativeType.toLowerCase()) ? others : undefined;
+  return others.every((p) => sameValueText(p.source, p.target)) ? others : undefined;
 }
 
 /** A date or date-time as its server writes it (`YYYY-MM-DD` first, then any time and offset), `days` calendar days

@@ -5,7 +5,7 @@
 // A difference fails the table: the rows were committed, and the run says they differ from what was read.
 import type { ColumnInfo, CompiledQuery, RowFilter, TableRef } from "../dialects/types";
 import { readChecksum, withoutChecksum, type Checksum } from "./checksum";
-import { args, baseName } from "./native-type";
+import { sameValueText } from "./native-type";
 import { onTarget, type TableContext } from "./context";
 import { both, productionRows } from "./uat-rows";
 
@@ -25,19 +25,6 @@ export interface Verification {
 interface LeftColumn {
   name: string;
   why: string;
-}
-
-/** Types whose length or precision UAT may widen (a release ahead) without changing how a value prints or hashes:
- *  a longer varchar / nvarchar / varbinary, a larger decimal precision at the same scale. Fixed-length types pad to
- *  their length, and a scale changes the digits printed, so those differ. */
-const WIDENABLE = new Set(["varchar", "nvarchar", "varbinary", "character varying", "decimal", "numeric"]);
-
-/** Whether a value of `source`'s type, copied into `target`'s, is checksummed alike on both sides. */
-export function sameValueText(source: ColumnInfo, target: ColumnInfo): boolean {
-  if (source.nativeType.toLowerCase() === target.nativeType.toLowerCase()) return true;
-  const [name, a, b] = [baseName(source), args(source), args(target)];
-  if (name !== baseName(target) || !WIDENABLE.has(name) || !a || !b) return false;
-  return name === "decimal" || name === "numeric" ? (a[1] ?? "0") === (b[1] ?? "0") : true;
 }
 
 /** The columns whose values must be equal on both sides, and the ones left out with their reason. */

@@ -119,6 +119,31 @@ describe("rows production commits late, stamped before the date window", () => {
     }
   });
 
+  it("a key UAT widened (varchar(20) to varchar(40)) is summed too; a masked key is counted only, never flagging a band that lost nothing", async () => {
+    await env.source.query("CREATE TABLE badges (code varchar(20) PRIMARY KEY, opened timestamp NOT NULL)");
+    await env.target.query("CREATE TABLE badges (code varchar(40) PRIMARY KEY, opened timestamp NOT NULL)");
+    await env.source.query("INSERT INTO badges SELECT 'B-' || g, timestamp '2026-07-01' + g * interval '1 hour' FROM generate_series(1, 480) g");
+    await env.config([{ name: "badges", sync_mode: "smart_sync", incremental_column: "opened", incremental_type: "datetime" }]);
+    expect((await run(["badges"])).status).toBe("succeeded");
+    await env.source.query("DELETE FROM badges WHERE code = 'B-300'; INSERT INTO badges VALUES ('B-LATE', timestamp '2026-07-13 23:30')");
+    const widened = await run(["badges"]);
+    expect(widened.status, widened.tables[0].error).toBe("succeeded");
+    expect(widened.tables[0].plan?.reason).toContain("production has at least 1 more row(s) dated from 2026-07-13 00:00:00");
+    expect((await env.target.query("SELECT count(*)::int AS n FROM badges WHERE code = 'B-LATE'")).rows[0].n).toBe(1);
+
+    // The members' emails are their key, masked in UAT: every band's sums differ by design, and no band is short.
+    process.env.UAT_REFRESH_MASKING_KEY ??= "late-rows-test-masking-key-0123456789";
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE members (email varchar(80) PRIMARY KEY, joined timestamp NOT NULL)");
+    await env.source.query("INSERT INTO members SELECT 'm' || g || '@shop.example', timestamp '2026-07-01' + g * interval '1 hour' FROM generate_series(1, 480) g");
+    await env.config([{ name: "members", sync_mode: "smart_sync", incremental_column: "joined", incremental_type: "datetime", masking: [{ column: "email", rule: "fake_email" }] }]);
+    expect((await run(["members"])).status).toBe("succeeded");
+    await env.source.query("INSERT INTO members VALUES ('new@shop.example', timestamp '2026-07-21 01:00')");
+    const masked = await run(["members"]);
+    expect(masked.status, masked.tables[0].error).toBe("succeeded");
+    expect(masked.tables[0].plan?.reason).not.toContain("more row(s)");
+    expect((await env.target.query("SELECT count(*)::int AS n FROM members")).rows[0].n).toBe(481);
+  });
+
   it("a day band moves the date, keeps the time and offset as the server wrote them, and stops before the year 1", () => {
     expect(daysBefore("2026-03-01 12:30:00.1234567 +02:00", 1)).toBe("2026-02-28 12:30:00.1234567 +02:00");
     expect(daysBefore("2024-03-01", 1)).toBe("2024-02-29");

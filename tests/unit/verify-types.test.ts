@@ -2,7 +2,7 @@
 // ahead) prints and hashes its values as production's does; a fixed length pads, and another scale prints other digits.
 import { describe, expect, it } from "vitest";
 import type { ColumnInfo } from "../../lib/dialects/types";
-import { sameValueText } from "../../lib/engine/verify";
+import { sameValueText } from "../../lib/engine/native-type";
 
 const compared = (source: string, target: string) => sameValueText({ nativeType: source } as ColumnInfo, { nativeType: target } as ColumnInfo);
 
