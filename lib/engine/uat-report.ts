@@ -9,7 +9,7 @@ import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 import { keyOf } from "./merge-key";
 import type { TablePlan } from "./strategies/types";
-import { both, keptRows, notKept } from "./uat-rows";
+import { both, inUatRange, keptRows, notKept } from "./uat-rows";
 import { keysPerQuestion } from "./limits";
 import { verificationPlan } from "./verify";
 
@@ -19,13 +19,6 @@ const LOOKUP_FAMILIES = new Set(["integer", "text", "decimal"]);
 
 const countOf = async (ctx: TableContext, role: "source" | "target", table: TableContext["targetTable"], filter?: RowFilter) =>
   Number((await ctx.sessions[role].query<{ n: string | number }>(ctx.dialect.compiler.countRows(table, filter)))[0]?.n ?? 0);
-
-/** UAT's own rows by id: at or above the start of UAT's range in any generator column. */
-function inUatRange(ctx: TableContext): RowFilter | undefined {
-  const ranged = (ctx.uat?.generators ?? []).filter((g) => g.uatFrom !== null);
-  if (!ranged.length) return undefined;
-  return { kind: "any", filters: ranged.map((g) => ({ kind: "atLeast", column: g.column, value: g.uatFrom! })) };
-}
 
 /** What every plan says beyond its strategy's reason: schema drift, what is verified, and UAT's own rows (refusing kept
  *  rows production also has). `merged`: the table is a parent its refresh group merges. */
@@ -45,7 +38,7 @@ async function planUatRows(ctx: TableContext, plan: TablePlan, merged: boolean):
     const unchecked = await refuseKeptCollisions(ctx, kept);
     if (unchecked) parts.push(unchecked);
   }
-  const range = inUatRange(ctx);
+  const range = inUatRange(ctx.uat);
   if (range) {
     const own = await countOf(ctx, "target", ctx.targetTable, both(range, notKept(ctx.uat)));
     // A full replace removes what no rule keeps (a merge, what UAT's rows do not reference); an incremental copy

@@ -89,6 +89,13 @@ export function productionRows(u: UatRows | undefined): RowFilter | undefined {
   return filters.length ? { kind: "all", filters } : undefined;
 }
 
+/** UAT's own rows by id: at or above the start of UAT's range in any generator column (absent: no range kept). */
+export function inUatRange(u: UatRows | undefined): RowFilter | undefined {
+  const ranged = (u?.generators ?? []).filter((g) => g.uatFrom !== null);
+  if (!ranged.length) return undefined;
+  return { kind: "any", filters: ranged.map((g) => ({ kind: "atLeast", column: g.column, value: g.uatFrom! })) };
+}
+
 /** Target rows a keep rule does not name (absent: every row, there is no rule). */
 export function notKept(u: UatRows | undefined): RowFilter | undefined {
   return u?.keep ? { kind: "notMatching", sql: u.keep } : undefined;

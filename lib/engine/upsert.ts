@@ -9,7 +9,7 @@ import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 import { copyRows } from "./copy";
 import { mergeKey } from "./merge-key";
-import { both, productionRows } from "./uat-rows";
+import { both, inUatRange, productionRows } from "./uat-rows";
 
 export interface UpsertCounts {
   /** Rows read from the source (staged). */
@@ -84,7 +84,7 @@ export async function stageAndUpsert(ctx: TableContext, query: CompiledQuery, op
       // Of the rows that stayed, those in UAT's id range are UAT's own (a tester's customer a tester's order still
       // references): production never had them, so they do not stand between production's rows and the verification.
       const stayed = gone - deleted;
-      const ofProduction = stayed && ctx.uat?.generators.some((g) => g.uatFrom !== null) ? await count(ctx, goneOf(both(opts.scope, productionRows(ctx.uat)))) : stayed;
+      const ofProduction = stayed && inUatRange(ctx.uat) ? await count(ctx, goneOf(both(opts.scope, productionRows(ctx.uat)))) : stayed;
       await target.execute(rel.dropMergeStaging(staging));
       return { deleted, kept: ofProduction, keptOfUat: stayed - ofProduction };
     },

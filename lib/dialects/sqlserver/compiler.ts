@@ -4,7 +4,7 @@
 // to datetime depends on the session's SET DATEFORMAT / language.
 import { both, whereClause } from "../filters";
 import type { ColumnInfo, CompiledQuery, QueryCompiler, RowFilter, TableRef } from "../types";
-import { transportOf } from "./transport";
+import { base, declaredScale, transportOf } from "./transport";
 import { numeric } from "../columns";
 
 export function quoteIdent(name: string): string {
@@ -62,12 +62,11 @@ export function keyText(expr: string, c: ColumnInfo): string {
   return c.family === "text" ? expr : asText(expr, c);
 }
 
-/** The digits after the point a number's values carry: decimal(p, s) and numeric(p, s) s, money and smallmoney 4,
- *  whole numbers 0. */
+/** The digits after the point a number's values carry: money and smallmoney 4, a decimal its declared scale, whole
+ *  numbers 0. */
 function scaleOf(c: ColumnInfo): number {
-  const t = c.nativeType.toLowerCase();
-  if (t === "money" || t === "smallmoney") return 4;
-  return Number(/^(?:decimal|numeric)\(\d+,\s*(\d+)\)$/.exec(t)?.[1] ?? 0);
+  const t = base(c);
+  return t === "money" || t === "smallmoney" ? 4 : declaredScale(c);
 }
 
 /** Per column the first 4 bytes of SHA2_256 of its value's bytes, weighted by the column's position (a value moved to

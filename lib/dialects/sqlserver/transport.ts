@@ -55,7 +55,8 @@ export interface Transport {
 export const base = (c: ColumnInfo) => c.nativeType.replace(/\(.*$/, "").toLowerCase();
 const args = (c: ColumnInfo) => /\((\d+)(?:,\s*(\d+))?\)$/.exec(c.nativeType);
 const precision = (c: ColumnInfo) => Number(args(c)?.[1] ?? 18);
-const scale = (c: ColumnInfo) => Number(args(c)?.[2] ?? 0);
+/** The digits after the point a decimal(p, s) / numeric(p, s) declares; 0 for a type without them. */
+export const declaredScale = (c: ColumnInfo) => Number(args(c)?.[2] ?? 0);
 
 export function isClr(c: ColumnInfo): boolean {
   return CLR_TYPES.has(c.nativeType.toLowerCase()) || (c.family === "other" && c.nativeType.includes("."));
@@ -67,7 +68,7 @@ const asIs = (col: string) => col;
 export function transportOf(c: ColumnInfo): Transport | undefined {
   const t = base(c);
   if (t === "decimal" || t === "numeric")
-    return { read: precision(c) > 15 ? (col) => `CONVERT(varchar(41), ${col})` : asIs, sends: "exact decimal", precision: DECIMAL_PRECISION, scale: scale(c) };
+    return { read: precision(c) > 15 ? (col) => `CONVERT(varchar(41), ${col})` : asIs, sends: "exact decimal", precision: DECIMAL_PRECISION, scale: declaredScale(c) };
   if (t === "money") return { read: (col) => `CONVERT(varchar(41), CAST(${col} AS decimal(19, 4)))`, sends: "exact money" };
   if (t === "smallmoney") return { read: asIs, sends: "exact money" };
   if (t === "datetimeoffset") return { read: (col) => `CONVERT(varchar(34), ${col})`, sends: "exact datetimeoffset", scale: Number(args(c)?.[1] ?? 7) };
