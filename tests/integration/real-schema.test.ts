@@ -1,6 +1,7 @@
 // A real schema on real PostgreSQL (tests/fixtures/real-schema.ts): day 1 into an empty UAT, day 2 after a day of
 // production activity, a kill in the middle of the group, a key the load breaks, and tables outside the
-// configuration; then the same schema lived in (testers' rows, a DBA's indexes and grants) between day 1 and day 2.
+// configuration; then the same schema lived in (testers' rows, a DBA's indexes and grants, a sale production commits
+// after a later one) from day 1 to day 3.
 // Every table is compared with production by count and checksum.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -214,7 +215,7 @@ describe("a real schema: foreign keys, a cycle, triggers, sequences", () => {
   });
 });
 
-describe("the real schema, lived in: testers' rows, a DBA's indexes and grants, from day 1 to day 2", () => {
+describe("the real schema, lived in: testers' rows, a DBA's indexes and grants, production committing out of id order, day 1 to day 3", () => {
   let env: TestEnv;
   const role = `uat_testers_${randomBytes(3).toString("hex")}`;
   const TESTER_ORDER = "9000000000000000000"; // orders.id (bigint identity): the first id of UAT's range
@@ -233,8 +234,15 @@ describe("the real schema, lived in: testers' rows, a DBA's indexes and grants, 
     return out;
   };
 
+  // A sale on production: an order by production's identity, its line and its payment (numbered by the caller).
+  const SALE = `WITH o AS (INSERT INTO orders (customer_id, store_id, status, ordered_at) VALUES (17, 3, 'paid', now()) RETURNING id),
+    i AS (INSERT INTO order_items SELECT id, 1, 42, 1 FROM o) INSERT INTO payments SELECT $1::bigint, id, 12.5, now() FROM o`;
+  let late: pg.Client; // a second production session, for the sale that commits late
+
   beforeAll(async () => {
     env = await createTestEnv();
+    late = new pg.Client({ connectionString: env.sourceUrl });
+    await late.connect();
     await env.source.query(SCHEMA);
     await env.target.query(`${TARGET_SCHEMA}; CREATE ROLE ${role}`);
     await env.source.query(DAY1);
@@ -243,6 +251,7 @@ describe("the real schema, lived in: testers' rows, a DBA's indexes and grants, 
     expect(day1.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
   });
   afterAll(async () => {
+    await late?.end();
     await env?.target.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
     await env?.close();
   });
@@ -252,6 +261,11 @@ describe("the real schema, lived in: testers' rows, a DBA's indexes and grants, 
     // (UAT's range; the order stamped by UAT's trigger after production's newest), a line under that order (kept by
     // rule), and a payment numbered by hand (max + 1, the id production took too).
     await env.source.query(DAY2);
+    // Production commits out of id order: a sale's transaction takes order 8051 and payment 6021 and is still open
+    // when a later sale (order 8052, payment 6022) commits and the refresh runs; it commits after (day 3).
+    await late.query("BEGIN");
+    await late.query(SALE, [6021]);
+    await env.source.query(SALE, [6022]);
     const customer = (await env.target.query("INSERT INTO customers (region_id, email) VALUES (1, 'tester@uat.example') RETURNING id")).rows[0].id;
     expect(customer).toBe(2000000000);
     const order = (await env.target.query("INSERT INTO orders (customer_id, store_id, status, ordered_at) VALUES ($1, 1, 'new', now()) RETURNING id::text AS id", [customer])).rows[0].id;
@@ -301,6 +315,22 @@ describe("the real schema, lived in: testers' rows, a DBA's indexes and grants, 
     // UAT's next rows still take UAT's ids.
     expect((await env.target.query("INSERT INTO customers (region_id) VALUES (1) RETURNING id")).rows[0].id).toBe(2000000001);
     expect((await env.target.query("INSERT INTO orders (customer_id, status, ordered_at) VALUES ($1, 'new', now()) RETURNING id::text AS id", [customer])).rows[0].id).toBe("9000000000000000001");
+  });
+
+  it("day 3: the sale production committed late arrives, below the ids and the stamp the last refresh reached", async () => {
+    await late.query("COMMIT");
+    const stamped = (await env.source.query("SELECT id::int AS id, last_update FROM orders WHERE id IN (8051, 8052) ORDER BY id")).rows;
+    expect(stamped.map((r) => r.id)).toEqual([8051, 8052]);
+    expect(stamped[0].last_update < stamped[1].last_update).toBe(true); // stamped when its transaction began
+    const catalogBefore = await catalog(env.target);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test" });
+    expect(report.tables.filter((t) => t.status !== "succeeded").map((t) => [t.table, t.error])).toEqual([]);
+    expect(await productions()).toEqual(await sources());
+    expect((await env.target.query("SELECT count(*)::int AS n FROM order_items WHERE order_id = 8051")).rows[0].n).toBe(1);
+    expect((await env.target.query("SELECT order_id::int AS o FROM payments WHERE id = 6021")).rows).toEqual([{ o: 8051 }]);
+    // The testers' rows and the DBA's objects are still there, untouched by a second refresh.
+    expect((await env.target.query(`SELECT count(*)::int AS n FROM order_items WHERE order_id >= ${TESTER_ORDER}`)).rows[0].n).toBe(1);
+    expect(await catalog(env.target)).toEqual(catalogBefore);
   });
 });
 
