@@ -608,6 +608,30 @@ for (const engine of engines) {
       scenario("a lived-in UAT: the grant a DBA gave UAT's table is still there after day 2 and day 3", async () => {
         expect(await db.target.scalar(db.sql.uatGrantPresent)).toBe("1");
       });
+
+      it("a tester's note kept by rule under a tester's ticket (UAT's id range): the ticket stays, counted as UAT's, and both tables verified", async () => {
+        const NOTES = "CREATE TABLE ticket_notes (id int PRIMARY KEY, ticket_id bigint NOT NULL CONSTRAINT fk_notes_tickets REFERENCES tickets (id), note varchar(40) NOT NULL)";
+        for (const side of [db.source, db.target]) await side.exec(NOTES);
+        await db.source.exec("INSERT INTO ticket_notes (id, ticket_id, note) SELECT id, id, 'prod' FROM tickets WHERE id <= 10");
+        // A tester's ticket by UAT's identity, and a note on it the keep rule keeps; the earlier testers' tickets have
+        // no note and no rule keeps them now.
+        await db.target.exec("INSERT INTO tickets (owner, total, opened) VALUES ('tester', 1, '2025-07-01')");
+        await db.target.exec("INSERT INTO ticket_notes (id, ticket_id, note) SELECT 9001, MAX(id), 'tester' FROM tickets");
+        const ticket = (await testerIds()).at(-1)!;
+        expect(ticket).toBeGreaterThanOrEqual(UAT_RANGE);
+        // UAT's range starts at 9e18; Babelfish gave the first tester's ticket one id below it (a gap of that server).
+        const inRange = (await testerIds()).filter((id) => id >= 9_000_000_000_000_000_000n).length;
+        await db.config([{ name: "tickets", strategy: "simple_copy", sync_mode: "full_replace" }, { name: "ticket_notes", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "note = 'tester'" }]);
+        const r = await run(["tickets", "ticket_notes"]);
+        expect(r.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual([["tickets", "succeeded", ""], ["ticket_notes", "succeeded", ""]]);
+        expect(r.tables[0].plan?.reason).toContain(`UAT's own rows: ${inRange} in UAT's id range replaced unless UAT's rows reference them (no rule keeps them)`);
+        expect(r.tables[0].plan?.reason).toMatch(/, 1 of UAT's id range kept \(UAT's rows reference them\)$/);
+        expect(await testerIds()).toEqual([ticket]);
+        expect(await db.target.rows("SELECT id, note FROM ticket_notes WHERE note = 'tester'")).toEqual([[9001, "tester"]]);
+        expect(await db.target.rows(PRODUCTION)).toEqual(await db.source.rows(PRODUCTION));
+        expect(r.tables.map((t) => t.outcome?.verification?.ok)).toEqual([true, true]);
+        expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
+      });
     });
 
     describe("a parent and a child with a trigger (a foreign key, no self-reference)", () => {
