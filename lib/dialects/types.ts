@@ -45,11 +45,14 @@ export interface FoundTable extends TableRef {
   /** Why a refresh cannot read or write this table on its server, said before anything of it is read; absent: it can. */
   unsupported?: string;
   /** Why UAT cannot write this table although production's may be read (SQL Server: the history table of a
-   *  system-versioned table); absent: it can. */
+   *  system-versioned table, an append-only ledger table); absent: it can. */
   unwritable?: string;
-  /** What the server keeps of the rows a refresh deletes or updates (SQL Server: a system-versioned table's history),
-   *  said in the plan; absent: nothing. */
+  /** What the server keeps of the rows a refresh deletes or updates (SQL Server: a system-versioned table's history,
+   *  an updatable ledger table's), said in the plan; absent: nothing. */
   keepsHistory?: string;
+  /** Why UAT's table cannot take a partition SWITCH whatever the server can do (SQL Server: system-versioned, a
+   *  ledger table); absent: it can. */
+  switchRefused?: string;
 }
 
 /** What the engine needs to know about a column's type to pick strategies and build watermarks. */

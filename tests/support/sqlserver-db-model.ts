@@ -6,6 +6,8 @@
 //   system-versioned one (13545) (Microsoft Learn, TRUNCATE TABLE, Restrictions).
 // - The history table of a system-versioned table is written by no one: rows inserted (13559), deleted (13560),
 //   updated (13561) or truncated are refused "regardless of their actual permissions" (Microsoft Learn, Temporal table security).
+// - A ledger table is never truncated ("TRUNCATE TABLE isn't supported", Microsoft Learn, "Ledger considerations and
+//   limitations"), and an append-only one takes INSERTs only: UPDATE and DELETE fail (37359).
 // - A statement that leaves a row referencing a missing row under a checked key fails (547), checked when the
 //   statement ends (a self-referencing table may be emptied or loaded whole); under XACT_ABORT the transaction
 //   rolls back. NOCHECK CONSTRAINT stops checking a key and marks it not trusted; WITH CHECK CHECK CONSTRAINT
@@ -51,6 +53,9 @@ export interface TableDef {
   memoryOptimized?: boolean;
   /** The history table of this system-versioned table, SYSTEM_VERSIONING = ON (sys.tables.temporal_type 1). */
   historyOf?: string;
+  /** LEDGER = ON: updatable, or APPEND_ONLY = ON (sys.tables.ledger_type 2 / 3; its GENERATED ALWAYS columns are
+   *  AS TRANSACTION_ID / SEQUENCE_NUMBER START and, updatable, END: sys.columns.generated_always_type 7-10). */
+  ledger?: "updatable" | "append-only";
 }
 
 export interface KeyDef {
@@ -61,7 +66,7 @@ export interface KeyDef {
   referencedColumns: string[];
 }
 
-interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned" | "memoryOptimized" | "historyOf"> {
+interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned" | "memoryOptimized" | "historyOf" | "ledger"> {
   ref: TableRef;
   columns: ColumnDef[];
   primaryKey: string[];
@@ -83,6 +88,7 @@ interface Key extends KeyDef {
 const q = (t: TableRef) => sqlServerCompiler.qualified(t);
 const unquote = (s: string) => s.trim().replace(/^\[(.*)\]$/, "$1").replace(/\]\]/g, "]");
 const colsOf = (list: string) => list.split(", ").map((c) => unquote(c.replace(/^[ts]\./, "")));
+const appendOnly = (t: Table) => new SqlError(37359, `Updates are not allowed for the append only Ledger table '${t.ref.schema}.${t.ref.name}'.`);
 const same = (a: Value, b: Value) => (a === null ? b === null : b !== null && String(a) === String(b));
 
 export class SqlServerDatabase {
@@ -93,8 +99,8 @@ export class SqlServerDatabase {
   constructor(defs: TableDef[], keys: KeyDef[] = []) {
     for (const d of defs) {
       const ref = { schema: d.schema ?? "dbo", name: d.name };
-      const { indexedView, published, systemVersioned, memoryOptimized, historyOf } = d;
-      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned, memoryOptimized, historyOf });
+      const { indexedView, published, systemVersioned, memoryOptimized, historyOf, ledger } = d;
+      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned, memoryOptimized, historyOf, ledger });
     }
     this.keys = keys.map((k) => ({ ...k, checked: true, trusted: true }));
   }
@@ -104,9 +110,11 @@ export class SqlServerDatabase {
     const referencedByAnother = "SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id";
     const inIndexedView = "SELECT 1 FROM sys.sql_expression_dependencies AS d JOIN sys.indexes AS i ON i.object_id = d.referencing_id WHERE d.referenced_id = OBJECT_ID(@p1) AND OBJECTPROPERTY(d.referencing_id, 'IsView') = 1";
     const flagged = "SELECT 1 FROM sys.tables WHERE object_id = OBJECT_ID(@p1) AND (is_replicated = 1 OR is_merge_published = 1 OR is_tracked_by_cdc = 1 OR temporal_type = 2)";
+    const ledgerColumns = "SELECT 1 FROM sys.columns WHERE object_id = OBJECT_ID(@p1) AND generated_always_type BETWEEN 7 AND 10";
     if (test === referencedByAnother) return this.keys.some((k) => this.table(k.references) === t && this.table(k.table) !== t);
     if (test === inIndexedView) return !!t.indexedView;
     if (test === flagged) return !!t.published || !!t.systemVersioned;
+    if (test === ledgerColumns) return !!t.ledger;
     throw new Error(`model: unknown catalog test ${test}`);
   }
 
@@ -117,14 +125,21 @@ export class SqlServerDatabase {
       return new SqlError(4712, `Cannot truncate table '${name}' because it is being referenced by a FOREIGN KEY constraint.`);
     if (t.indexedView) return new SqlError(3729, `Cannot TRUNCATE TABLE '${name}' because it is being referenced by object '${t.indexedView}'.`);
     if (t.published) return new SqlError(4711, `Cannot truncate table '${name}' because it is published for replication or enabled for Change Data Capture.`);
-    if (t.systemVersioned || t.historyOf) return new SqlError(13545, `Truncate failed on table '${name}' because it is not a supported operation on system-versioned tables.`);
+    // Ledger tables: "TRUNCATE TABLE isn't supported" (Microsoft Learn, "Ledger considerations and limitations"); an
+    // updatable one answers as a system-versioned table does (13545, seen in a public script's output); an
+    // append-only one's number is not documented: its UPDATE / DELETE refusal's (37359) is taken.
+    if (t.systemVersioned || t.historyOf || t.ledger === "updatable") return new SqlError(13545, `Truncate failed on table '${name}' because it is not a supported operation on system-versioned tables.`);
+    if (t.ledger === "append-only") return appendOnly(t);
     return null;
   }
 
-  /** A write into the history table of a system-versioned table, refused as SQL Server refuses it. */
-  private refuseHistoryWrite(t: Table, verb: "insert" | "update" | "delete") {
+  /** A write SQL Server refuses for the table whatever the permissions: any into a system-versioned table's history
+   *  (13559-13561), an UPDATE or DELETE of an append-only ledger table (37359; Microsoft Learn, "Append-only ledger
+   *  tables": "allow only INSERT operations"). */
+  private refuseWrite(t: Table, verb: "insert" | "update" | "delete") {
     const [msg, preposition] = ({ insert: [13559, "in"], delete: [13560, "from"], update: [13561, "in"] } as const)[verb];
     if (t.historyOf) throw new SqlError(msg, `Cannot ${verb} rows ${preposition} a temporal history table '${q(t.ref)}'.`);
+    if (t.ledger === "append-only" && verb !== "insert") throw appendOnly(t);
   }
 
   table(name: string): Table {
@@ -204,7 +219,7 @@ export class SqlServerDatabase {
   /** Rows bulk-loaded (INSERT BULK with CHECK_CONSTRAINTS; the identity column listed keeps its values). */
   bulkLoad(name: string, columns: string[], rows: Value[][]) {
     const t = this.table(name);
-    this.refuseHistoryWrite(t, "insert");
+    this.refuseWrite(t, "insert");
     t.rows.push(...rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))));
     // Strictest reading: a bulk load keeping identity values does not move the identity (seen so on a TDS server;
     // Microsoft documents the move for IDENTITY_INSERT, not for bulk loads), so only a reseed does.
@@ -253,7 +268,7 @@ export class SqlServerDatabase {
     }
     if ((m = /^DELETE FROM (\S+)$/.exec(sql))) {
       const t = this.table(m[1]);
-      this.refuseHistoryWrite(t, "delete");
+      this.refuseWrite(t, "delete");
       t.rows = [];
       this.checkKeys(t);
       return [];
@@ -329,7 +344,7 @@ export class SqlServerDatabase {
     const s = this.table(sName);
     const key = this.matchColumns(on);
     const columns = set.split(", ").map((a) => unquote(a.split(" = ")[0]));
-    this.refuseHistoryWrite(t, "update");
+    this.refuseWrite(t, "update");
     const identity = columns.find((c) => t.columns.find((x) => x.name === c)?.identity);
     if (identity) throw new SqlError(8102, `Cannot update identity column '${identity}'.`);
     // EXCEPT compares like DISTINCT: xml, text, ntext and image are not comparable unless converted.
@@ -353,7 +368,7 @@ export class SqlServerDatabase {
   private mergeInsert(tName: string, sName: string, columns: string[], on: string, identityInsert: boolean): Row[] {
     const t = this.table(tName);
     const s = this.table(sName);
-    this.refuseHistoryWrite(t, "insert");
+    this.refuseWrite(t, "insert");
     const id = t.columns.find((c) => c.identity);
     if (id && columns.includes(id.name) && !identityInsert)
       throw new SqlError(544, `Cannot insert explicit value for identity column in table '${t.ref.name}' when IDENTITY_INSERT is set to OFF.`);
@@ -378,7 +393,7 @@ export class SqlServerDatabase {
     const referenced = (row: Row) => keepers.some((k) => k.table.rows.some((c) => k.child.every((col, i) => c[col] !== null && same(c[col], row[k.parent[i]]))));
     const gone = t.rows.filter((r) => !s.rows.some((x) => key.every((k) => same(x[k], r[k]))));
     if (!remove) return gone;
-    this.refuseHistoryWrite(t, "delete");
+    this.refuseWrite(t, "delete");
     const kept = (row: Row) => keep !== undefined && holds(keep, row, []);
     const deleted = gone.filter((r) => !referenced(r) && !kept(r));
     t.rows = t.rows.filter((r) => !deleted.includes(r));
@@ -469,7 +484,7 @@ export class SqlServerDatabase {
     const t = () => this.table(String(params[0]));
     if (sql === SQL.findTable) {
       const found = [...this.tables.values()].find((x) => x.ref.name.toLowerCase() === String(params[0]).toLowerCase() && x.ref.schema === (params[1] ?? "dbo"));
-      return found ? [{ ...found.ref, memoryOptimized: !!found.memoryOptimized, temporal: found.historyOf ? 1 : found.systemVersioned ? 2 : 0 }] : [];
+      return found ? [{ ...found.ref, memoryOptimized: !!found.memoryOptimized, temporal: found.historyOf ? 1 : found.systemVersioned ? 2 : 0, ledger: found.ledger === "updatable" ? 2 : found.ledger === "append-only" ? 3 : 0 }] : [];
     }
     // Rendered as the single-table model renders its catalog rows.
     if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));
@@ -504,7 +519,7 @@ export class SqlServerDatabase {
       return [{
         dataSpace: "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1, compression: "NONE", lobFilegroup: null,
         referencedBy: from ? q(this.table(from.table).ref) : null, foreignKey: own?.name ?? null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0,
-        temporal: 0, memoryOptimized: !!me.memoryOptimized, cdc: false, replicated: false, canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1,
+        temporal: 0, memoryOptimized: !!me.memoryOptimized, cdc: false, replicated: false, ledger: me.ledger === "updatable" ? 2 : me.ledger === "append-only" ? 3 : 0, canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1,
       }];
     }
     if (sql === SQL.partitioning) return [];

@@ -222,10 +222,11 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     expect(tsqlErrors(update)).toEqual([]);
   });
 
-  it("a UAT table SQL Server will not TRUNCATE (tracked by change data capture, published, system-versioned, in an indexed view) is emptied by DELETE, and the group succeeds", async () => {
-    // Microsoft Learn, TRUNCATE TABLE, Restrictions (Msgs 4711, 13545, 3729): before, only a referencing key led to
-    // DELETE, and every full replace of such a table failed with the server's refusal.
-    for (const refusal of [{ published: "change data capture" }, { published: "merge replication" }, { systemVersioned: true }, { indexedView: "dbo.v_line_totals" }] as const) {
+  it("a UAT table SQL Server will not TRUNCATE (tracked by change data capture, published, system-versioned, in an indexed view, an updatable ledger table) is emptied by DELETE, and the group succeeds", async () => {
+    // Microsoft Learn, TRUNCATE TABLE, Restrictions (Msgs 4711, 13545, 3729), and "Ledger considerations and
+    // limitations" ("TRUNCATE TABLE isn't supported"): before, only a referencing key led to DELETE, and every full
+    // replace of such a table failed with the server's refusal.
+    for (const refusal of [{ published: "change data capture" }, { published: "merge replication" }, { systemVersioned: true }, { indexedView: "dbo.v_line_totals" }, { ledger: "updatable" }] as const) {
       const prod = production();
       const target = new SqlServerDatabase(
         TABLES.map((t) => (t.name === "order_lines" ? { ...t, ...refusal } : t)),
@@ -342,14 +343,63 @@ describe("a memory-optimized table against a modelled SQL Server database", () =
     });
 });
 
+/** order_lines resolved for a full replace between two modelled databases. */
+const resolveLines = (source: SqlServerDatabase, target: SqlServerDatabase) =>
+  resolveTable(replace("order_lines"), settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, { source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} }, new ProgressTracker(() => {}, "run", "order_lines"));
+
+/** Production's order_lines, of a kind SQL Server treats apart (`as`), copied into UAT's plain one and verified. */
+async function copiedFromProduction(as: (def: TableDef) => TableDef) {
+  const source = new SqlServerDatabase(TABLES.map(as));
+  source.insert("order_lines", production().rows("order_lines"));
+  // UAT's order_lines references its orders (loaded in place, where the model runs the statements).
+  const target = new SqlServerDatabase(TABLES, KEYS);
+  for (const parent of ["customers", "orders"]) target.insert(parent, production().rows(parent));
+  const ctx = await resolveLines(source, target);
+  const outcome = await simpleCopy.execute(ctx, await simpleCopy.plan(ctx));
+  expect(outcome.verification).toMatchObject({ ok: true, rows: 6 });
+  expectSameRows(source, target, "order_lines");
+}
+
+describe("ledger tables against a modelled SQL Server database", () => {
+  // Microsoft Learn, "Append-only ledger tables": they "allow only INSERT operations" (UPDATE and DELETE: Msg 37359).
+  // "Updatable ledger tables": every row an UPDATE or DELETE removes stays in the ledger history table. "Ledger
+  // considerations and limitations": no TRUNCATE TABLE, no SWITCH IN / OUT partition.
+  const ledger = (kind: "updatable" | "append-only") => (def: TableDef): TableDef => (def.name === "order_lines" ? { ...def, ledger: kind } : def);
+  const resolve = resolveLines;
+
+  it("an append-only one as UAT's table is refused by name by the plan, before a row of it is read or written", async () => {
+    const source = production();
+    const target = new SqlServerDatabase(TABLES.map(ledger("append-only")));
+    await expect(resolve(source, target)).rejects.toThrow("dbo.order_lines in UAT cannot be refreshed: it is an append-only ledger table: SQL Server takes only INSERTs into it");
+    for (const db of [source, target]) expect(db.statements.filter((s) => /\[order_lines\]/.test(s))).toEqual([]);
+  });
+
+  it("an updatable one: the plan says its ledger history keeps every row the refresh deletes or updates", async () => {
+    const ctx = await resolve(production(), new SqlServerDatabase(TABLES.map(ledger("updatable"))));
+    const plan = await simpleCopy.plan(ctx);
+    await annotatePlan(ctx, plan);
+    expect(plan.reason).toContain("UAT's table is an updatable ledger table: SQL Server keeps every row this refresh deletes or updates in its ledger history, which nothing can remove");
+  });
+
+  it("as production's table is read like any other", () => copiedFromProduction(ledger("append-only")));
+
+  it("is written in the model only as the server allows it (so the tests above can fail)", () => {
+    const appendOnly = new SqlServerDatabase(TABLES.map(ledger("append-only")));
+    appendOnly.insert("order_lines", [{ order_id: 1, line: 1, qty: 1 }]);
+    expect(() => appendOnly.run("DELETE FROM [dbo].[order_lines]")).toThrow(expect.objectContaining({ number: 37359 }) as SqlError);
+    expect(() => appendOnly.run("TRUNCATE TABLE [dbo].[order_lines]")).toThrow("Updates are not allowed for the append only Ledger table 'dbo.order_lines'.");
+    const updatable = new SqlServerDatabase(TABLES.map(ledger("updatable")));
+    expect(() => updatable.run("TRUNCATE TABLE [dbo].[order_lines]")).toThrow(expect.objectContaining({ number: 13545 }) as SqlError);
+    updatable.run("DELETE FROM [dbo].[order_lines]");
+  });
+});
+
 describe("temporal tables against a modelled SQL Server database", () => {
   // Microsoft Learn, "Temporal table security": while SYSTEM_VERSIONING is ON, "users can't alter history data,
   // regardless of their actual permissions" (Msgs 13559 insert, 13560 delete, 13561 update). "Modify data in a
   // system-versioned temporal table": an UPDATE or DELETE moves the previous version of each row into the history.
   const history = (def: TableDef): TableDef => (def.name === "order_lines" ? { ...def, historyOf: "dbo.order_lines_current" } : def);
-  const sessionsOf = (source: SqlServerDatabase, target: SqlServerDatabase) => ({ source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} });
-  const resolve = (source: SqlServerDatabase, target: SqlServerDatabase) =>
-    resolveTable(replace("order_lines"), settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessionsOf(source, target), new ProgressTracker(() => {}, "run", "order_lines"));
+  const resolve = resolveLines;
 
   it("as UAT's table is refused by name by the plan, before a row of it is read or written", async () => {
     const source = production();
@@ -372,17 +422,7 @@ describe("temporal tables against a modelled SQL Server database", () => {
     expect(plainPlan.reason).not.toContain("system-versioned");
   });
 
-  it("as production's table is read like any other", async () => {
-    const source = new SqlServerDatabase(TABLES.map(history));
-    source.insert("order_lines", production().rows("order_lines"));
-    // UAT's order_lines references its orders (loaded in place, where the model runs the statements).
-    const target = new SqlServerDatabase(TABLES, KEYS);
-    for (const parent of ["customers", "orders"]) target.insert(parent, production().rows(parent));
-    const ctx = await resolve(source, target);
-    const outcome = await simpleCopy.execute(ctx, await simpleCopy.plan(ctx));
-    expect(outcome.verification).toMatchObject({ ok: true, rows: 6 });
-    expectSameRows(source, target, "order_lines");
-  });
+  it("as production's table is read like any other", () => copiedFromProduction(history));
 
   it("is written by no one in the model either, as the server refuses it", () => {
     const db = new SqlServerDatabase(TABLES.map(history));

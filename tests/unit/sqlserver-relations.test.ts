@@ -61,6 +61,7 @@ describe("SQL Server refresh-group statements", () => {
         "IF EXISTS (SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id)" +
         " OR EXISTS (SELECT 1 FROM sys.sql_expression_dependencies AS d JOIN sys.indexes AS i ON i.object_id = d.referencing_id WHERE d.referenced_id = OBJECT_ID(@p1) AND OBJECTPROPERTY(d.referencing_id, 'IsView') = 1)" +
         " OR EXISTS (SELECT 1 FROM sys.tables WHERE object_id = OBJECT_ID(@p1) AND (is_replicated = 1 OR is_merge_published = 1 OR is_tracked_by_cdc = 1 OR temporal_type = 2))" +
+        " OR EXISTS (SELECT 1 FROM sys.columns WHERE object_id = OBJECT_ID(@p1) AND generated_always_type BETWEEN 7 AND 10)" +
         " DELETE FROM [sales].[order]]items] ELSE TRUNCATE TABLE [sales].[order]]items]",
       params: ["[sales].[order]]items]"],
     });

@@ -256,6 +256,7 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
       [{ temporal: 2 }, /system-versioned/],
       [{ temporal: 1 }, /history table/],
       [{ memoryOptimized: true }, /memory-optimized/],
+      [{ ledger: 1 }, /ledger table \(SWITCH IN \/ OUT is not supported/],
       [{ cdc: true }, /change data capture/],
       [{ changeTracking: 1 }, /change tracking/],
       [{ replicated: true }, /replication/],

@@ -96,11 +96,13 @@ function checksumBytes(c: ColumnInfo): string {
  *  table does not count] ...; participate in an indexed view; are published by using transactional replication or
  *  merge replication; are system-versioned temporal" (Microsoft Learn, TRUNCATE TABLE; Msgs 4712, 3729, 4711,
  *  13545); nor on one change data capture tracks (Msg 4711, "published for replication or enabled for Change Data
- *  Capture"). */
+ *  Capture"), nor on a ledger table ("TRUNCATE TABLE isn't supported", Microsoft Learn, "Ledger considerations and
+ *  limitations": its GENERATED ALWAYS AS TRANSACTION_ID / SEQUENCE_NUMBER columns, generated_always_type 7-10). */
 export const TRUNCATE_REFUSED = [
   "SELECT 1 FROM sys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1) AND parent_object_id <> referenced_object_id",
   "SELECT 1 FROM sys.sql_expression_dependencies AS d JOIN sys.indexes AS i ON i.object_id = d.referencing_id WHERE d.referenced_id = OBJECT_ID(@p1) AND OBJECTPROPERTY(d.referencing_id, 'IsView') = 1",
   "SELECT 1 FROM sys.tables WHERE object_id = OBJECT_ID(@p1) AND (is_replicated = 1 OR is_merge_published = 1 OR is_tracked_by_cdc = 1 OR temporal_type = 2)",
+  "SELECT 1 FROM sys.columns WHERE object_id = OBJECT_ID(@p1) AND generated_always_type BETWEEN 7 AND 10",
 ] as const;
 
 /** TRUNCATE TABLE where SQL Server allows it, else DELETE, decided by the server from its catalog at that moment. */

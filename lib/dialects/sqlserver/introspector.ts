@@ -24,7 +24,13 @@ const PRIVILEGE_TESTS: Record<Privilege, string> = {
 };
 
 export const SQL = {
-  findTable: `SELECT s.name AS [schema], t.name AS [name], t.is_memory_optimized AS [memoryOptimized], t.temporal_type AS [temporal] FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+  // A ledger table's kind as sys.tables.ledger_type says it (2 updatable, 3 append-only), read from its GENERATED
+  // ALWAYS columns instead (AS TRANSACTION_ID / SEQUENCE_NUMBER START, and END where it is updatable:
+  // sys.columns.generated_always_type 7-10), which every version since 2016 has: ledger_type exists from 2022 only.
+  findTable: `SELECT s.name AS [schema], t.name AS [name], t.is_memory_optimized AS [memoryOptimized], t.temporal_type AS [temporal],
+    CASE WHEN EXISTS (SELECT 1 FROM sys.columns AS c WHERE c.object_id = t.object_id AND c.generated_always_type IN (8, 10)) THEN 2
+      WHEN EXISTS (SELECT 1 FROM sys.columns AS c WHERE c.object_id = t.object_id AND c.generated_always_type IN (7, 9)) THEN 3 ELSE 0 END AS [ledger]
+    FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
     WHERE t.name = @p1 AND s.name = COALESCE(@p2, SCHEMA_NAME()) AND t.is_ms_shipped = 0`,
   // The declared type is the row whose user_type_id is the column's user_type_id; the base system type is the row
   // whose user_type_id is the column's system_type_id. CLR types (geography, geometry, hierarchyid and assembly
@@ -69,6 +75,7 @@ export const SQL = {
     CASE WHEN EXISTS (SELECT 1 FROM sys.fulltext_indexes AS f WHERE f.object_id = t.object_id) THEN 1 ELSE 0 END AS [fullText],
     CASE WHEN EXISTS (SELECT 1 FROM sys.change_tracking_tables AS ct WHERE ct.object_id = t.object_id) THEN 1 ELSE 0 END AS [changeTracking],
     t.temporal_type AS [temporal], t.is_memory_optimized AS [memoryOptimized], t.is_tracked_by_cdc AS [cdc], t.is_replicated AS [replicated],
+    CASE WHEN EXISTS (SELECT 1 FROM sys.columns AS lc WHERE lc.object_id = t.object_id AND lc.generated_always_type BETWEEN 7 AND 10) THEN 1 ELSE 0 END AS [ledger],
     HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE') AS [canCreateTable], HAS_PERMS_BY_NAME(SCHEMA_NAME(t.schema_id), 'SCHEMA', 'ALTER') AS [canAlterSchema],
     HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [canAlterTable]
     FROM sys.tables AS t JOIN sys.indexes AS i ON i.object_id = t.object_id AND i.index_id IN (0, 1)
@@ -171,8 +178,15 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
 interface StorageRow {
   dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; lobFilegroup: string | null;
   referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; indexedView: string | null; fullText: number; changeTracking: number;
-  temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
+  temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; ledger?: number; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
 }
+
+/** Tables that take no SWITCH whatever the server can do (Microsoft Learn: "Partition switching", "Ledger
+ *  considerations and limitations"). */
+const NO_SWITCH = {
+  systemVersioned: "it is system-versioned (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)",
+  ledger: "it is a ledger table (SWITCH IN / OUT is not supported for ledger tables)",
+};
 
 /** What stands in the way of exchanging the table's rows by SWITCH, each said with its reason (Microsoft's
  *  "partition switching" requirements, or what the twin built here does not reproduce). */
@@ -184,8 +198,9 @@ export function switchBlockers(r: StorageRow): string[] {
   if (r.indexedView) out.push(`the indexed view ${r.indexedView} is built on it (SWITCH would need the view's index on the twin too)`);
   if (Number(r.fullText)) out.push("it has a full-text index (the twin is built without one)");
   if (Number(r.temporal) === 1) out.push("it is the history table of a system-versioned table (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)");
-  if (Number(r.temporal) === 2) out.push("it is system-versioned (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)");
+  if (Number(r.temporal) === 2) out.push(NO_SWITCH.systemVersioned);
   if (r.memoryOptimized) out.push("it is memory-optimized (memory-optimized tables cannot be switched)");
+  if (Number(r.ledger ?? 0)) out.push(NO_SWITCH.ledger);
   if (r.cdc) out.push("change data capture tracks it (a switch bypasses what CDC records)");
   if (Number(r.changeTracking)) out.push("change tracking is enabled on it (a switch bypasses what it tracks)");
   if (r.replicated) out.push("it is published for replication (a switch bypasses replication)");
@@ -217,6 +232,17 @@ const historyTable = (current: string | null) =>
 const systemVersioned = (history: string | null) =>
   `UAT's table is system-versioned: SQL Server keeps every row this refresh deletes or updates in its history table${history ? ` ${history}` : ""} (a full replace: the whole table, each time)`;
 
+/** Why an append-only ledger table is never a target (Microsoft Learn, "Append-only ledger tables": they "allow only
+ *  INSERT operations"; UPDATE and DELETE fail with Msg 37359, and TRUNCATE is not supported on any ledger table). */
+const APPEND_ONLY_LEDGER =
+  "it is an append-only ledger table: SQL Server takes only INSERTs into it, whoever asks (no UPDATE, DELETE or TRUNCATE), and a refresh replaces or updates rows";
+
+/** What an updatable ledger table keeps of a refresh: every row a DELETE or UPDATE removes stays in its ledger
+ *  history table, and the table can be neither truncated nor switched (Microsoft Learn, "Updatable ledger tables",
+ *  "Ledger considerations and limitations"). */
+const UPDATABLE_LEDGER =
+  "UAT's table is an updatable ledger table: SQL Server keeps every row this refresh deletes or updates in its ledger history, which nothing can remove (a full replace: the whole table, each time, by DELETE)";
+
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
   /** Whether the server has security policies (asked once per session). */
   let policiesExist: Promise<boolean> | undefined;
@@ -238,16 +264,19 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
 
   return {
     async findTable(name, schema) {
-      const [r] = await query<TableRef & { memoryOptimized?: boolean | number | null; temporal?: number | null }>(SQL.findTable, [name, schema ?? null]);
+      const [r] = await query<TableRef & { memoryOptimized?: boolean | number | null; temporal?: number | null; ledger?: number | null }>(SQL.findTable, [name, schema ?? null]);
       if (!r) return null;
       const temporal = Number(r.temporal ?? 0);
+      const ledger = Number(r.ledger ?? 0);
       const pair = temporal ? ((await query<{ pair: string | null }>(SQL.temporalPair, [qualified(r)]))[0]?.pair ?? null) : null;
       return {
         schema: r.schema,
         name: r.name,
         ...(Number(r.memoryOptimized ?? 0) !== 0 && { unsupported: MEMORY_OPTIMIZED }),
         ...(temporal === 1 && { unwritable: historyTable(pair) }),
-        ...(temporal === 2 && { keepsHistory: systemVersioned(pair) }),
+        ...(temporal === 2 && { keepsHistory: systemVersioned(pair), switchRefused: NO_SWITCH.systemVersioned }),
+        ...(ledger === 3 && { unwritable: APPEND_ONLY_LEDGER }),
+        ...(ledger === 2 && { keepsHistory: UPDATABLE_LEDGER, switchRefused: NO_SWITCH.ledger }),
       } satisfies FoundTable;
     },
 

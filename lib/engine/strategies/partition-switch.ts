@@ -130,7 +130,9 @@ export const partitionSwitch: StrategyImpl = {
     const serverInPlace = !!can && (!can.switch || !can.partitionDdl);
     // UAT's own columns with defaults a bulk load into the staging table would not apply: the day goes in by INSERT.
     const defaults = defaultsByInsert(ctx);
-    const inPlace = serverInPlace || defaults.length > 0;
+    // UAT's table itself refuses a SWITCH (SQL Server: system-versioned, or a ledger table): the day goes in by INSERT.
+    const refused = ctx.targetTable.switchRefused;
+    const inPlace = serverInPlace || defaults.length > 0 || !!refused;
     // Every day is placed before anything is created: one that cannot be is refused with its reason.
     const placed = placeDays(ctx, p, changed);
     const days = unitDays(placed);
@@ -147,7 +149,7 @@ export const partitionSwitch: StrategyImpl = {
     const how = serverInPlace
       ? `; the server cannot ${[!can!.switch && "SWITCH", !can!.partitionDdl && "add partitions"].filter(Boolean).join(" or ")} (probed: ${can!.notes.join("; ")}): each day is replaced in place, in one transaction (readers wait for it)`
       : inPlace
-        ? `, ${missingDays.length} new partition(s); UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into a staging table would not give them: each day is replaced in place, in one transaction (readers wait for it)`
+        ? `, ${missingDays.length} new partition(s); ${refused ? `UAT's table takes no SWITCH: ${refused}` : `UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into a staging table would not give them`}: each day is replaced in place, in one transaction (readers wait for it)`
         : `, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`;
     return {
       strategy: "staging_partition_switch",
