@@ -10,7 +10,8 @@
 // - SWITCH also needs the same DATA_COMPRESSION on both sides, for the heap / clustered index and each nonclustered
 //   index, partition by partition (Msg 11406; "Data compression": each partition and each index has its own).
 // - TRUNCATE TABLE is refused for a table a FOREIGN KEY of another table references, enabled or not (Msg 4712).
-// - A ledger table takes no SWITCH IN / OUT ("Ledger considerations and limitations"; the number is not documented).
+// - A ledger table takes no SWITCH IN / OUT ("Ledger considerations and limitations"), nor a system-versioned one
+//   while SYSTEM_VERSIONING is ON ("Partition switching with temporal tables"); the numbers are not modelled.
 // - sys.partition_range_values is what the introspector reads; its text is rendered as the query asks for it.
 // It answers the catalog queries the dialect sends and the engine's own row queries on a one-table database.
 import { CHECKSUM_QUERY, modelChecksum } from "./model-checksum";
@@ -44,8 +45,9 @@ export interface ModelTable {
   structure?: Structure;
   /** Enabled security policies' predicates on the table, as SQL.rowSecurity reads them (sys.security_predicates). */
   securityPredicates?: { policy: string; kind: "FILTER" | "BLOCK"; predicate: string }[];
-  /** An updatable ledger table (LEDGER = ON): its END columns make SQL.findTable read ledger kind 2. */
-  ledger?: "updatable";
+  /** A table that takes no SWITCH whatever the server can do: an updatable ledger table (LEDGER = ON; its END
+   *  columns make SQL.findTable read ledger kind 2), or a system-versioned one (temporal_type 2). */
+  noSwitch?: "updatable ledger" | "system-versioned";
 }
 
 /** A column as its DDL states it. */
@@ -243,7 +245,7 @@ export class SqlServerModel {
       t.indexes.push({ name: m[3], clustered: m[2] === "CLUSTERED", unique: !!m[1], primaryKey: false, keys: parseKeys(m[5]), include: m[6] ? m[6].split(", ").map(unquote) : undefined, filter: m[7], dataSpace: m[9], compression: parseCompression(m[8], this.indexPartitions(t, m[9], m[10])) });
       return;
     }
-    if (this.t.ledger && /^ALTER TABLE \S+ SWITCH /.test(sql) && sql.includes(this.targetName)) throw new SqlError(-1, `SWITCH IN / OUT is not supported for the ledger table ${this.targetName}.`);
+    if (this.t.noSwitch && /^ALTER TABLE \S+ SWITCH /.test(sql) && sql.includes(this.targetName)) throw new SqlError(-1, `SWITCH IN / OUT is not supported for the ${this.t.noSwitch} table ${this.targetName}.`);
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+) PARTITION (\d+)/.exec(sql))) return this.switchPartition(m[1], m[3], Number(m[2]), Number(m[4]));
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+)/.exec(sql))) {
       const n = Number(m[2]);
@@ -617,7 +619,8 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
   return session;
 
   function catalogRows<R>(sql: string): R[] {
-    if (sql === SQL.findTable) return [{ ...t.table, ...(t.ledger && { ledger: 2 }) }] as R[];
+    if (sql === SQL.findTable) return [{ ...t.table, ledger: t.noSwitch === "updatable ledger" ? 2 : 0, temporal: t.noSwitch === "system-versioned" ? 2 : 0 }] as R[];
+    if (sql === SQL.temporalPair) return [{ pair: null }] as R[];
     // The modelled tables have no foreign keys, triggers or sequences.
     if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
     // A SQL Server 2016+ (the view exists, with a system object's negative id).

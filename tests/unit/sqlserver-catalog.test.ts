@@ -159,21 +159,26 @@ describe("staging_partition_switch on modelled SQL Server partition functions", 
     expect(sorted(target.rows)).toEqual(["20250103", "20250320"]);
   });
 
-  it("plans each day in place for a ledger table, which takes no SWITCH, and says why before the run", async () => {
-    // Microsoft Learn, "Ledger considerations and limitations": "SWITCH IN/OUT partition isn't supported" (the model
-    // refuses it). Before, the plan promised a switch and the run failed at it after loading the staging table. The
-    // in-place path itself runs on the real TDS server (the conformance suite's server without SWITCH).
-    const model = new SqlServerModel({ ...layout("int", true, ["20250101", "20250102"], ["20250101", "20250102"]), ledger: "updatable" });
-    expect(() => model.execute("ALTER TABLE [dbo].[x] SWITCH TO [dbo].[daily_reports] PARTITION 2")).toThrow("SWITCH IN / OUT is not supported for the ledger table");
-    const sessions = { source: modelSession({ table: TABLE, key: "report_date", keyType: "int", rows: ["20250102", "20250103"] }, "source"), target: modelSession(model, "target"), async reopen() {} };
-    const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
-    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
-    const plan = await partitionSwitch.plan(ctx);
-    expect(plan.inPlace).toBe(true);
-    expect(plan.reason).toContain("UAT's table takes no SWITCH: it is a ledger table (SWITCH IN / OUT is not supported for ledger tables): each day is replaced in place, in one transaction");
-    const plain = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, { ...sessions, target: modelSession(new SqlServerModel(layout("int", true, ["20250101"], [])), "target") }, new ProgressTracker(() => {}, "run", table.name));
-    expect((await partitionSwitch.plan(plain)).inPlace).toBeUndefined();
-  });
+  for (const [noSwitch, why] of [
+    ["updatable ledger", "it is a ledger table (SWITCH IN / OUT is not supported for ledger tables)"],
+    ["system-versioned", "it is system-versioned (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)"],
+  ] as const)
+    it(`plans each day in place for a ${noSwitch} table, which takes no SWITCH, and says why before the run`, async () => {
+      // Microsoft Learn, "Ledger considerations and limitations": "SWITCH IN/OUT partition isn't supported"; a
+      // system-versioned table takes none while SYSTEM_VERSIONING is ON (the model refuses both). Before, the plan
+      // promised a switch and the run failed at it after loading the staging table. The in-place path itself runs on
+      // the real TDS server (the conformance suite's server without SWITCH).
+      const model = new SqlServerModel({ ...layout("int", true, ["20250101", "20250102"], ["20250101", "20250102"]), noSwitch });
+      expect(() => model.execute("ALTER TABLE [dbo].[x] SWITCH TO [dbo].[daily_reports] PARTITION 2")).toThrow(`SWITCH IN / OUT is not supported for the ${noSwitch} table`);
+      const sessions = { source: modelSession({ table: TABLE, key: "report_date", keyType: "int", rows: ["20250102", "20250103"] }, "source"), target: modelSession(model, "target"), async reopen() {} };
+      const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+      const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
+      const plan = await partitionSwitch.plan(ctx);
+      expect(plan.inPlace).toBe(true);
+      expect(plan.reason).toContain(`UAT's table takes no SWITCH: ${why}: each day is replaced in place, in one transaction`);
+      const plain = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, { ...sessions, target: modelSession(new SqlServerModel(layout("int", true, ["20250101"], [])), "target") }, new ProgressTracker(() => {}, "run", table.name));
+      expect((await partitionSwitch.plan(plain)).inPlace).toBeUndefined();
+    });
 });
 
 describe("identity columns through tedious' own bulk load", () => {
