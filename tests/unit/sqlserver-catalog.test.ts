@@ -163,7 +163,7 @@ describe("staging_partition_switch on modelled SQL Server partition functions", 
     ["updatable ledger", "it is a ledger table (SWITCH IN / OUT is not supported for ledger tables)"],
     ["system-versioned", "it is system-versioned (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)"],
   ] as const)
-    it(`plans each day in place for a ${noSwitch} table, which takes no SWITCH, and says why before the run`, async () => {
+    it(`plans each day in place where UAT's table (${noSwitch}) takes no SWITCH, and says why before the run`, async () => {
       // Microsoft Learn, "Ledger considerations and limitations": "SWITCH IN/OUT partition isn't supported"; a
       // system-versioned table takes none while SYSTEM_VERSIONING is ON (the model refuses both). Before, the plan
       // promised a switch and the run failed at it after loading the staging table. The in-place path itself runs on
