@@ -12,7 +12,7 @@ import { copyRows } from "./copy";
 import { keyOf, mergeKey } from "./merge-key";
 import { stageAndUpsert } from "./upsert";
 import type { TablePlan } from "./strategies/types";
-import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "./target-state";
+import { analyzeFirstLoad, analyzeTarget, emptyForReplace, resyncGenerators, suspendTriggers } from "./target-state";
 import { changedInUat, leftBehind, sourceChecksum, targetSide, verifyAgainst, type LeftOut, type Checksum, type Verification } from "./verify";
 import { holdChangedRows, productionWindow, upsertWindow, type HeldRows } from "./uat-changes";
 import { insertLateRows } from "./late-rows";
@@ -115,12 +115,15 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         // Clear, children first: replaced members in one statement (PostgreSQL truncates a referenced table only
         // together with the tables that reference it), then re-synced windows.
         const reversed = [...all].reverse();
-        const replaced = reversed.filter((m) => m.plan.mode === "full_replace" && !group.merged.has(m.member.name));
+        const replaced = reversed.filter((m) => m.plan.mode === "full_replace" && !group.merged.has(m.member.name) && !group.partlyEmptied.has(m.member.name));
         if (replaced.length) {
           first.progress.phase("loading", { message: `emptying ${replaced.map((m) => m.member.name).join(", ")}` });
           const truncate = replaced.every((m) => m.ctx.config.truncate_target);
           for (const q of rel.emptyTables(replaced.map((m) => m.ctx.targetTable), truncate, referencing)) await target.execute(q);
         }
+        // Keep rules on tables without a key to merge on: every row but the kept ones, as on their own (only tables
+        // emptied whole reference them, and those were emptied above).
+        for (const m of reversed) if (group.partlyEmptied.has(m.member.name)) await emptyForReplace(m.ctx);
         // A re-synced window loses production's rows only: UAT's own rows (its id range, kept by rule) stay, and so do
         // production's rows UAT changed since the last refresh (held aside, put back after the load).
         // A window with a key is loaded by key instead (a row production changed since is updated where it is).

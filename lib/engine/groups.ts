@@ -13,6 +13,9 @@ export interface Member {
   /** A full replace whose keep rule (keep_rows, keep_columns) keeps some of UAT's rows or values: in a group it is
    *  merged, never emptied whole, and the tables its kept rows reference merge with it. */
   keepsByRule?: boolean;
+  /** With keepsByRule: keep_rows only, on a table without a key to merge on. In a group it is emptied but for the
+   *  rows its rule keeps, as on its own; the tables those rows reference still merge. */
+  keepsWithoutKey?: boolean;
 }
 
 export interface RefreshGroup {
@@ -28,6 +31,8 @@ export interface RefreshGroup {
   /** Per merged member, the keys whose referencing rows stay while it refreshes (those of members not emptied with
    *  it, and of tables outside the run): a merge deletes no row they still reference. */
   keepers: Map<string, ForeignKey[]>;
+  /** Members emptied but for the rows their keep rule keeps (keep_rows on a table without a key to merge on). */
+  partlyEmptied: Set<string>;
 }
 
 export interface GroupPlan {
@@ -84,8 +89,10 @@ export function planGroups(members: Member[], keys: ForeignKey[], configured: Ta
     const { order, suspended } = loadOrder(group, gKeys, byKey);
     // A member is emptied whole only if every table referencing it is emptied whole with it; otherwise it is
     // merged. Merging a child keeps its rows, so its parents merge too: repeated until nothing changes.
-    const merged = new Set<string>(gKeys.length ? group.filter((m) => m.kind === "replace" && m.keepsByRule).map((m) => m.name) : []);
-    const clearedWhole = (m: Member) => m.kind === "replace" && !merged.has(m.name);
+    const keepsRows = (m: Member) => gKeys.length > 0 && m.kind === "replace" && !!m.keepsByRule;
+    const merged = new Set<string>(group.filter((m) => keepsRows(m) && !m.keepsWithoutKey).map((m) => m.name));
+    const partlyEmptied = new Set<string>(group.filter((m) => keepsRows(m) && m.keepsWithoutKey).map((m) => m.name));
+    const clearedWhole = (m: Member) => m.kind === "replace" && !merged.has(m.name) && !partlyEmptied.has(m.name);
     const referencing = (m: Member) => gKeys.filter((k) => refKey(k.referenced) === refKey(m.target) && refKey(k.table) !== refKey(m.target));
     for (let changed = true; changed; ) {
       changed = false;
@@ -105,7 +112,9 @@ export function planGroups(members: Member[], keys: ForeignKey[], configured: Ta
         .filter((m) => merged.has(m.name))
         .map((m) => [m.name, [...referencing(m).filter((k) => !clearedWhole(byKey.get(refKey(k.table))!)), ...(outsideKeepers.get(m.name) ?? [])]]),
     );
-    groups.push({ members: order, keys: gKeys, suspended, merged, keepers });
+    // One whose own children keep rows must be merged after all (and then needs a key: its plan says so).
+    for (const name of merged) partlyEmptied.delete(name);
+    groups.push({ members: order, keys: gKeys, suspended, merged, keepers, partlyEmptied });
   }
   return { groups, outside };
 }
@@ -134,6 +143,6 @@ export function mergeReason(m: Member): string {
 
 /** "customers -> orders -> order_items" for plans and run pages. */
 export function describeGroup(g: RefreshGroup): string {
-  const names = g.members.map((m) => (g.merged.has(m.name) ? `${m.name} (merged)` : m.name)).join(" -> ");
+  const names = g.members.map((m) => (g.merged.has(m.name) ? `${m.name} (merged)` : g.partlyEmptied.has(m.name) ? `${m.name} (its kept rows stay)` : m.name)).join(" -> ");
   return g.suspended.length ? `${names}; checked after the load: ${g.suspended.map((k) => k.name).join(", ")}` : names;
 }

@@ -1,4 +1,5 @@
 // The key a load by key (an upsert, a merge) matches rows on.
+import type { ColumnInfo, IndexInfo } from "../dialects/types";
 import { type TableContext } from "./context";
 import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
@@ -17,9 +18,14 @@ export function keyOf(ctx: TableContext): string[] | null {
 }
 
 function keyIndex(ctx: TableContext) {
-  const indexes = ctx.targetIndexes;
-  const notNull = new Set(ctx.columns.filter((c) => !c.target.nullable).map((c) => c.target.name));
-  return indexes.find((i) => i.primaryKey) ?? indexes.find((i) => i.unique && !i.filter && i.columns.every((c) => notNull.has(c)));
+  const columns = ctx.columns.map((c) => c.target);
+  return ctx.targetIndexes.find((i) => i.primaryKey) ?? ctx.targetIndexes.find((i) => isMergeKey(i, columns));
+}
+
+/** A key rows can be matched on: the primary key, or an unfiltered unique index over NOT NULL columns. */
+export function isMergeKey(index: IndexInfo, columns: ColumnInfo[]): boolean {
+  const notNull = new Set(columns.filter((c) => !c.nullable).map((c) => c.name));
+  return index.primaryKey || (index.unique && !index.filter && index.columns.every((c) => notNull.has(c)));
 }
 
 /** Whether `column` alone is unique in the target (a primary key or an unfiltered unique index on it alone). */

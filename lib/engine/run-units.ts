@@ -4,6 +4,7 @@ import type { TableConfigInput } from "../config/schema";
 import type { Dialect, ForeignKey, Session, TableRef } from "../dialects/types";
 import { displayName } from "./table-name";
 import { isConfigured, keepRecordFor, planGroups, refKey, type Member, type RefreshGroup, type WriteKind } from "./groups";
+import { isMergeKey } from "./merge-key";
 
 export interface GroupUnit {
   group: RefreshGroup;
@@ -26,6 +27,13 @@ async function writeKind(t: TableConfigInput, ref: TableRef, target: Session, di
   return t.incremental_type === "identity" ? "append" : "window";
 }
 
+/** Whether UAT's table has a key a merge can match rows on: a primary key, or an unfiltered unique index over NOT
+ *  NULL columns (asked only of tables with a keep rule; as lib/engine/merge-key decides it). */
+async function hasMergeKey(ref: TableRef, target: Session): Promise<boolean> {
+  const [indexes, columns] = [await target.introspector.indexes(ref), await target.introspector.columns(ref)];
+  return indexes.some((i) => isMergeKey(i, columns));
+}
+
 export async function planUnits(all: TableConfigInput[], tables: TableConfigInput[], target: Session, dialect: Dialect): Promise<RunUnit[]> {
   const members: Member[] = [];
   const keys: ForeignKey[] = [];
@@ -38,7 +46,9 @@ export async function planUnits(all: TableConfigInput[], tables: TableConfigInpu
       units.push({ kind: "table", table: t });
       continue;
     }
-    members.push({ name: t.name, target: ref, kind: await writeKind(t, ref, target, dialect), keepsByRule: t.keep_rows !== undefined || !!t.keep_columns?.length });
+    const keepsByRule = t.keep_rows !== undefined || !!t.keep_columns?.length;
+    const keepsWithoutKey = keepsByRule && !t.keep_columns?.length && !(await hasMergeKey(ref, target));
+    members.push({ name: t.name, target: ref, kind: await writeKind(t, ref, target, dialect), keepsByRule, ...(keepsWithoutKey && { keepsWithoutKey }) });
     keys.push(...(await target.introspector.foreignKeys(ref)));
   }
   const configured = keys.flatMap((k) => [k.table, k.referenced]).filter((r) => isConfigured(all, r));

@@ -3,7 +3,15 @@
 // copied column's default draws from end past the copied values, and the planner's statistics describe the new rows.
 import type { TableContext } from "./context";
 import { resyncIdentities } from "./strategies/identity";
-import { uatFloor } from "./uat-rows";
+import { notKept, uatFloor } from "./uat-rows";
+
+/** Empties the table for a full replace: whole (TRUNCATE or DELETE as configured), or, where a keep rule names UAT
+ *  rows to keep, every row but those. */
+export async function emptyForReplace(ctx: TableContext) {
+  const kept = notKept(ctx.uat);
+  const { compiler } = ctx.dialect;
+  await ctx.sessions.target.execute(kept ? compiler.deleteRows(ctx.targetTable, kept) : compiler.emptyTable(ctx.targetTable, ctx.config.truncate_target));
+}
 
 /** Disables the table's enabled user triggers inside the caller's transaction; returns what re-enables them. */
 export async function suspendTriggers(ctx: TableContext): Promise<() => Promise<void>> {

@@ -691,6 +691,27 @@ for (const engine of engines) {
         expect(r.tables.map((t) => t.outcome?.verification?.ok)).toEqual([true, true]);
         expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
       });
+      it("a tester's note kept by rule in a child without a key (a full-replace group): emptied but for the kept note, production's notes exact", async () => {
+        const NOTES = "CREATE TABLE sale_notes (sale_id int NOT NULL CONSTRAINT fk_notes_sales REFERENCES sales (id), owner varchar(20) NOT NULL, note varchar(40) NOT NULL)";
+        for (const side of [db.source, db.target]) await side.exec(NOTES);
+        await db.source.exec("INSERT INTO sale_notes (sale_id, owner, note) SELECT id, 'ops', 'checked' FROM sales WHERE id <= 5");
+        // On the tester's sale (9002, kept by sales' rule), and a stale production note UAT still has.
+        await db.target.exec("INSERT INTO sale_notes (sale_id, owner, note) VALUES (9002, 'tester', 'UAT only')");
+        await db.target.exec("INSERT INTO sale_notes (sale_id, owner, note) VALUES (1, 'ops', 'stale')");
+        await db.config([
+          { name: "shops", strategy: "simple_copy", sync_mode: "full_replace" },
+          { name: "sales", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "id >= 9000" },
+          { name: "sale_notes", strategy: "simple_copy", sync_mode: "full_replace", keep_rows: "owner = 'tester'" },
+        ]);
+        const r = await run(["shops", "sales", "sale_notes"]);
+        expect(r.tables.map((t) => [t.table, t.status, t.error ?? ""]).sort()).toEqual([["sale_notes", "succeeded", ""], ["sales", "succeeded", ""], ["shops", "succeeded", ""]]);
+        expect(r.tables.find((t) => t.table === "sale_notes")?.plan?.reason).toContain("refreshed as one group: shops (merged) -> sales (merged) -> sale_notes (its kept rows stay)");
+        const PRODUCTION = "SELECT sale_id, owner, note FROM sale_notes WHERE owner <> 'tester' ORDER BY sale_id";
+        expect(await db.target.rows(PRODUCTION)).toEqual(await db.source.rows(PRODUCTION));
+        expect(await db.target.rows("SELECT sale_id, note FROM sale_notes WHERE owner = 'tester'")).toEqual([[9002, "UAT only"]]);
+        expect(r.tables.map((t) => t.outcome?.verification?.ok)).toEqual([true, true, true]);
+        expect(await db.target.scalar(db.sql.untrustedKeys)).toBe("0");
+      });
     });
 
     it("masking: no production value of a masked column reaches UAT, a unique column stays unique, a second run writes the same values, and day 2 by identity batches masks the new rows and leaves the old as they were", async () => {

@@ -471,6 +471,29 @@ describe("a lived-in UAT (PostgreSQL)", () => {
     expect(r.tables.every((t) => t.outcome?.verification?.ok)).toBe(true);
   });
 
+  it("in a refresh group, a keep rule on a child without a key: emptied but for its kept rows (as on its own), its parent merged", async () => {
+    // Before, such a child was merged with the group and refused for want of a key to merge on.
+    for (const c of [env.source, env.target]) await c.query("DROP TABLE service_check; CREATE TABLE service_note (service_id int NOT NULL REFERENCES service (id), owner text NOT NULL, note text NOT NULL)");
+    await env.source.query("INSERT INTO service_note VALUES (1, 'ops', 'restarted'), (2, 'ops', 'deployed'), (2, 'ops', 'deployed')");
+    await env.target.query("INSERT INTO service_note VALUES (1, 'ops', 'old'), (1, 'tester', 'flaky in UAT')");
+    await env.config([
+      { name: "service", sync_mode: "full_replace", keep_columns: ["url"] },
+      { name: "service_note", sync_mode: "full_replace", keep_rows: "owner = 'tester'" },
+    ]);
+    const r = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["service", "service_note"] });
+    expect(r.tables.map((t) => [t.table, t.status, t.error ?? ""])).toEqual([["service", "succeeded", ""], ["service_note", "succeeded", ""]]);
+    expect(r.tables.find((t) => t.table === "service_note")!.plan?.reason).toContain("UAT's own rows: 1 kept by keep_rows, not checked against production's keys (the table has no key); refreshed as one group: service (merged) -> service_note (its kept rows stay)");
+    const notes = (await env.target.query("SELECT service_id, owner, note FROM service_note ORDER BY owner, service_id, note")).rows;
+    expect(notes).toEqual([
+      { service_id: 1, owner: "ops", note: "restarted" },
+      { service_id: 2, owner: "ops", note: "deployed" },
+      { service_id: 2, owner: "ops", note: "deployed" },
+      { service_id: 1, owner: "tester", note: "flaky in UAT" },
+    ]);
+    expect(r.tables.map((t) => t.outcome?.verification?.ok)).toEqual([true, true]);
+    for (const c of [env.source, env.target]) await c.query("DROP TABLE service_note");
+  });
+
   it("a keep rule naming a row production also has is refused by the dry run and the run, naming the table, key and rule", async () => {
     await env.target.query("UPDATE app_setting SET owner = 'uat' WHERE name = 'site'");
     await env.config([{ name: "app_setting", sync_mode: "full_replace", keep_rows: "owner IN ('tester', 'uat')" }]);

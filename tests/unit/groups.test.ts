@@ -42,6 +42,18 @@ describe("refresh groups", () => {
     expect(alone.map((x) => [x.members.length, x.merged.size])).toEqual([[1, 0]]);
   });
 
+  it("a keep rule on a table without a key to merge on: emptied but for its kept rows, and the tables they reference merge", () => {
+    const keys = [fk("notes", "orders"), fk("orders", "customers")];
+    const [g] = planGroups([m("customers"), m("orders"), { ...m("notes"), keepsByRule: true, keepsWithoutKey: true }], keys, []).groups;
+    expect([...g.partlyEmptied]).toEqual(["notes"]);
+    expect([...g.merged].sort()).toEqual(["customers", "orders"]);
+    expect(describeGroup(g)).toBe("customers (merged) -> orders (merged) -> notes (its kept rows stay)");
+    // One whose own children keep rows must be merged after all (its plan then asks for a key).
+    const [h] = planGroups([m("orders"), { ...m("notes"), keepsByRule: true, keepsWithoutKey: true }, { ...m("replies"), keepsByRule: true }], [fk("notes", "orders"), fk("replies", "notes")], []).groups;
+    expect([...h.partlyEmptied]).toEqual([]);
+    expect([...h.merged].sort()).toEqual(["notes", "orders", "replies"]);
+  });
+
   it("a date window with children always merges (its delete could hit rows children use)", () => {
     const [g] = planGroups([m("orders", "window"), m("items")], [fk("items", "orders")], []).groups;
     expect([...g.merged]).toEqual(["orders"]);

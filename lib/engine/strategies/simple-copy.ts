@@ -8,13 +8,12 @@ import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { changedInUat, leftBehind, sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
-import { analyzeFirstLoad, analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
+import { analyzeFirstLoad, analyzeTarget, emptyForReplace, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
 import { planSlices } from "../streams/plan";
 import { isUniqueColumn, keyOf, mergeKey } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
-import { notKept } from "../uat-rows";
 import { countChangedInUat, later, productionWatermark, watermarkNow, type Watermark } from "../watermark";
 import { lastValueOf } from "../last-watermark";
 import { insertLateRows, lateDaysBelow, lateRowsBelow, type LateRows } from "../late-rows";
@@ -259,14 +258,6 @@ interface Moved {
   copiedUpTo?: string | null;
   /** Identity mode: the gaps the run watched, recorded for the next (lib/engine/id-gaps). */
   gapWatch?: GapWatch;
-}
-
-/** Empties the table for a full replace: whole (TRUNCATE or DELETE as configured), or, where a keep rule names UAT
- *  rows to keep, every row but those. */
-async function emptyForReplace(ctx: TableContext) {
-  const kept = notKept(ctx.uat);
-  const { compiler } = ctx.dialect;
-  await ctx.sessions.target.execute(kept ? compiler.deleteRows(ctx.targetTable, kept) : compiler.emptyTable(ctx.targetTable, ctx.config.truncate_target));
 }
 
 /** keep_columns: UAT's values of those columns, saved by key before the rows are replaced and written back onto the
