@@ -28,7 +28,7 @@ async function writeKind(t: TableConfigInput, ref: TableRef, target: Session, di
 }
 
 /** Whether UAT's table has a key a merge can match rows on: a primary key, or an unfiltered unique index over NOT
- *  NULL columns (asked only of tables with a keep rule; as lib/engine/merge-key decides it). */
+ *  NULL columns (asked only of tables with a keep rule and a foreign key; as lib/engine/merge-key decides it). */
 async function hasMergeKey(ref: TableRef, target: Session): Promise<boolean> {
   const [indexes, columns] = [await target.introspector.indexes(ref), await target.introspector.columns(ref)];
   return indexes.some((i) => isMergeKey(i, columns));
@@ -46,10 +46,12 @@ export async function planUnits(all: TableConfigInput[], tables: TableConfigInpu
       units.push({ kind: "table", table: t });
       continue;
     }
+    const own = await target.introspector.foreignKeys(ref);
     const keepsByRule = t.keep_rows !== undefined || !!t.keep_columns?.length;
-    const keepsWithoutKey = keepsByRule && !t.keep_columns?.length && !(await hasMergeKey(ref, target));
+    // Only a table some key joins to another can be in a group: one without any never needs the answer.
+    const keepsWithoutKey = keepsByRule && !t.keep_columns?.length && own.length > 0 && !(await hasMergeKey(ref, target));
     members.push({ name: t.name, target: ref, kind: await writeKind(t, ref, target, dialect), keepsByRule, ...(keepsWithoutKey && { keepsWithoutKey }) });
-    keys.push(...(await target.introspector.foreignKeys(ref)));
+    keys.push(...own);
   }
   const configured = keys.flatMap((k) => [k.table, k.referenced]).filter((r) => isConfigured(all, r));
   // keep_referencing: an admin recorded, per foreign key, that the UAT rows of an unconfigured table are kept.

@@ -146,10 +146,13 @@ export const partitionSwitch: StrategyImpl = {
     const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why || undefined;
     const wider = days.length !== changed.length || days.some((d) => unitLabel(ctx, p, d) !== String(d));
     const units = wider ? `${changed.length} day(s) in ${days.length} partition(s) (${days.map((d) => unitLabel(ctx, p, d)).join(", ")})` : `${days.length} day(s)`;
+    const tableInPlace = refused
+      ? `UAT's table takes no SWITCH: ${refused}`
+      : `UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into a staging table would not give them`;
     const how = serverInPlace
       ? `; the server cannot ${[!can!.switch && "SWITCH", !can!.partitionDdl && "add partitions"].filter(Boolean).join(" or ")} (probed: ${can!.notes.join("; ")}): each day is replaced in place, in one transaction (readers wait for it)`
       : inPlace
-        ? `, ${missingDays.length} new partition(s); ${refused ? `UAT's table takes no SWITCH: ${refused}` : `UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into a staging table would not give them`}: each day is replaced in place, in one transaction (readers wait for it)`
+        ? `, ${missingDays.length} new partition(s); ${tableInPlace}: each day is replaced in place, in one transaction (readers wait for it)`
         : `, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`;
     return {
       strategy: "staging_partition_switch",
