@@ -7,7 +7,9 @@
 // - The history table of a system-versioned table is written by no one: rows inserted (13559), deleted (13560),
 //   updated (13561) or truncated are refused "regardless of their actual permissions" (Microsoft Learn, Temporal table security).
 // - A ledger table is never truncated ("TRUNCATE TABLE isn't supported", Microsoft Learn, "Ledger considerations and
-//   limitations"), and an append-only one takes INSERTs only: UPDATE and DELETE fail (37359).
+//   limitations"), and an append-only one takes INSERTs only: UPDATE and DELETE fail (37359); the history table of
+//   an updatable one is not emptied either ("Deleting older data in append-only ledger tables or the history table
+//   of updatable ledger tables isn't supported", the same page).
 // - A statement that leaves a row referencing a missing row under a checked key fails (547), checked when the
 //   statement ends (a self-referencing table may be emptied or loaded whole); under XACT_ABORT the transaction
 //   rolls back. NOCHECK CONSTRAINT stops checking a key and marks it not trusted; WITH CHECK CHECK CONSTRAINT
@@ -56,6 +58,9 @@ export interface TableDef {
   /** LEDGER = ON: updatable, or APPEND_ONLY = ON (sys.tables.ledger_type 2 / 3; its GENERATED ALWAYS columns are
    *  AS TRANSACTION_ID / SEQUENCE_NUMBER START and, updatable, END: sys.columns.generated_always_type 7-10). */
   ledger?: "updatable" | "append-only";
+  /** The history table of this updatable ledger table (sys.tables.ledger_type 1: the ledger table's history_table_id;
+   *  its own temporal_type is 0). */
+  ledgerHistoryOf?: string;
 }
 
 export interface KeyDef {
@@ -66,7 +71,7 @@ export interface KeyDef {
   referencedColumns: string[];
 }
 
-interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned" | "memoryOptimized" | "historyOf" | "ledger"> {
+interface Table extends Pick<TableDef, "indexedView" | "published" | "systemVersioned" | "memoryOptimized" | "historyOf" | "ledger" | "ledgerHistoryOf"> {
   ref: TableRef;
   columns: ColumnDef[];
   primaryKey: string[];
@@ -89,6 +94,9 @@ const q = (t: TableRef) => sqlServerCompiler.qualified(t);
 const unquote = (s: string) => s.trim().replace(/^\[(.*)\]$/, "$1").replace(/\]\]/g, "]");
 const colsOf = (list: string) => list.split(", ").map((c) => unquote(c.replace(/^[ts]\./, "")));
 const appendOnly = (t: Table) => new SqlError(37359, `Updates are not allowed for the append only Ledger table '${t.ref.schema}.${t.ref.name}'.`);
+// "Deleting older data in ... the history table of updatable ledger tables isn't supported" (Microsoft Learn, "Ledger
+// considerations and limitations"): the server's message and number for it are not documented; 0 says so.
+const ledgerHistory = (t: Table) => new SqlError(0, `Deleting rows of '${t.ref.schema}.${t.ref.name}', the history table of the updatable ledger table '${t.ledgerHistoryOf}', is not supported.`);
 const same = (a: Value, b: Value) => (a === null ? b === null : b !== null && String(a) === String(b));
 
 export class SqlServerDatabase {
@@ -99,8 +107,8 @@ export class SqlServerDatabase {
   constructor(defs: TableDef[], keys: KeyDef[] = []) {
     for (const d of defs) {
       const ref = { schema: d.schema ?? "dbo", name: d.name };
-      const { indexedView, published, systemVersioned, memoryOptimized, historyOf, ledger } = d;
-      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned, memoryOptimized, historyOf, ledger });
+      const { indexedView, published, systemVersioned, memoryOptimized, historyOf, ledger, ledgerHistoryOf } = d;
+      this.tables.set(q(ref), { ref, columns: d.columns, primaryKey: d.primaryKey, rows: [], triggers: new Map((d.triggers ?? []).map((t) => [t, true])), identityInsert: false, identityCurrent: 1, identityFresh: true, indexedView, published, systemVersioned, memoryOptimized, historyOf, ledger, ledgerHistoryOf });
     }
     this.keys = keys.map((k) => ({ ...k, checked: true, trusted: true }));
   }
@@ -130,6 +138,7 @@ export class SqlServerDatabase {
     // append-only one's number is not documented: its UPDATE / DELETE refusal's (37359) is taken.
     if (t.systemVersioned || t.historyOf || t.ledger === "updatable") return new SqlError(13545, `Truncate failed on table '${name}' because it is not a supported operation on system-versioned tables.`);
     if (t.ledger === "append-only") return appendOnly(t);
+    if (t.ledgerHistoryOf) return ledgerHistory(t);
     return null;
   }
 
@@ -140,6 +149,7 @@ export class SqlServerDatabase {
     const [msg, preposition] = ({ insert: [13559, "in"], delete: [13560, "from"], update: [13561, "in"] } as const)[verb];
     if (t.historyOf) throw new SqlError(msg, `Cannot ${verb} rows ${preposition} a temporal history table '${q(t.ref)}'.`);
     if (t.ledger === "append-only" && verb !== "insert") throw appendOnly(t);
+    if (t.ledgerHistoryOf && verb !== "insert") throw ledgerHistory(t);
   }
 
   table(name: string): Table {
@@ -484,7 +494,7 @@ export class SqlServerDatabase {
     const t = () => this.table(String(params[0]));
     if (sql === SQL.findTable) {
       const found = [...this.tables.values()].find((x) => x.ref.name.toLowerCase() === String(params[0]).toLowerCase() && x.ref.schema === (params[1] ?? "dbo"));
-      return found ? [{ ...found.ref, memoryOptimized: !!found.memoryOptimized, temporal: found.historyOf ? 1 : found.systemVersioned ? 2 : 0, ledger: found.ledger === "updatable" ? 2 : found.ledger === "append-only" ? 3 : 0 }] : [];
+      return found ? [{ ...found.ref, memoryOptimized: !!found.memoryOptimized, temporal: found.historyOf ? 1 : found.systemVersioned ? 2 : 0, ledger: found.ledgerHistoryOf ? 1 : found.ledger === "updatable" ? 2 : found.ledger === "append-only" ? 3 : 0 }] : [];
     }
     // Rendered as the single-table model renders its catalog rows.
     if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));
@@ -492,11 +502,12 @@ export class SqlServerDatabase {
     // Nothing compressed: no rows read as NONE everywhere.
     // SQL Server 2016+ (the view exists), with no security policies.
     if (sql === SQL.rowSecurityView) return [{ id: -411 }];
-    // sys.tables.history_table_id: a system-versioned table's history table; a history table's own table.
+    // sys.tables.history_table_id: a system-versioned table's history table; a history table's own table (temporal or
+    // ledger).
     if (sql === SQL.temporalPair) {
       const me = t();
       const history = [...this.tables.values()].find((x) => x.historyOf === `${me.ref.schema}.${me.ref.name}`);
-      return [{ pair: me.historyOf ?? (history ? `${history.ref.schema}.${history.ref.name}` : null) }];
+      return [{ pair: me.historyOf ?? me.ledgerHistoryOf ?? (history ? `${history.ref.schema}.${history.ref.name}` : null) }];
     }
     if (sql === SQL.checks || sql === SQL.sequences || sql === SQL.compression || sql === SQL.rowSecurity) return [];
     if (sql === SQL.triggers) return [...t().triggers].filter(([, on]) => on).map(([name]) => ({ name }));

@@ -381,6 +381,14 @@ describe("ledger tables against a modelled SQL Server database", () => {
     expect(plan.reason).toContain("UAT's table is an updatable ledger table: SQL Server keeps every row this refresh deletes or updates in its ledger history, which nothing can remove");
   });
 
+  it("an updatable one's history table as UAT's table is refused by name by the plan, before a row of it is read or written", async () => {
+    // "Ledger considerations and limitations": deleting data in the history table of an updatable ledger table isn't supported.
+    const source = production();
+    const target = new SqlServerDatabase(TABLES.map((def) => (def.name === "order_lines" ? { ...def, ledgerHistoryOf: "dbo.order_lines_current" } : def)));
+    await expect(resolve(source, target)).rejects.toThrow("dbo.order_lines in UAT cannot be refreshed: it is the history table of an updatable ledger table (dbo.order_lines_current): SQL Server lets no one delete its rows or truncate it");
+    for (const db of [source, target]) expect(db.statements.filter((s) => /\[order_lines\]/.test(s))).toEqual([]);
+  });
+
   it("as production's table is read like any other", () => copiedFromProduction(ledger("append-only")));
 
   it("is written in the model only as the server allows it (so the tests above can fail)", () => {
@@ -391,6 +399,9 @@ describe("ledger tables against a modelled SQL Server database", () => {
     const updatable = new SqlServerDatabase(TABLES.map(ledger("updatable")));
     expect(() => updatable.run("TRUNCATE TABLE [dbo].[order_lines]")).toThrow(expect.objectContaining({ number: 13545 }) as SqlError);
     updatable.run("DELETE FROM [dbo].[order_lines]");
+    const history = new SqlServerDatabase(TABLES.map((def) => (def.name === "order_lines" ? { ...def, ledgerHistoryOf: "dbo.order_lines_current" } : def)));
+    expect(() => history.run("DELETE FROM [dbo].[order_lines]")).toThrow("the history table of the updatable ledger table");
+    expect(() => history.run("TRUNCATE TABLE [dbo].[order_lines]")).toThrow("the history table of the updatable ledger table");
   });
 });
 

@@ -24,11 +24,14 @@ const PRIVILEGE_TESTS: Record<Privilege, string> = {
 };
 
 export const SQL = {
-  // A ledger table's kind as sys.tables.ledger_type says it (2 updatable, 3 append-only), read from its GENERATED
-  // ALWAYS columns instead (AS TRANSACTION_ID / SEQUENCE_NUMBER START, and END where it is updatable:
-  // sys.columns.generated_always_type 7-10), which every version since 2016 has: ledger_type exists from 2022 only.
+  // A ledger table's kind as sys.tables.ledger_type says it (1 the history of an updatable one, 2 updatable, 3
+  // append-only), read instead from what every version since 2016 has (ledger_type exists from 2022 only): a history
+  // table is the history_table_id of another table without being a temporal one's (temporal_type 1); a ledger table
+  // has GENERATED ALWAYS columns AS TRANSACTION_ID / SEQUENCE_NUMBER START, and END where it is updatable
+  // (sys.columns.generated_always_type 7-10).
   findTable: `SELECT s.name AS [schema], t.name AS [name], t.is_memory_optimized AS [memoryOptimized], t.temporal_type AS [temporal],
-    CASE WHEN EXISTS (SELECT 1 FROM sys.columns AS c WHERE c.object_id = t.object_id AND c.generated_always_type IN (8, 10)) THEN 2
+    CASE WHEN t.temporal_type = 0 AND EXISTS (SELECT 1 FROM sys.tables AS p WHERE p.history_table_id = t.object_id) THEN 1
+      WHEN EXISTS (SELECT 1 FROM sys.columns AS c WHERE c.object_id = t.object_id AND c.generated_always_type IN (8, 10)) THEN 2
       WHEN EXISTS (SELECT 1 FROM sys.columns AS c WHERE c.object_id = t.object_id AND c.generated_always_type IN (7, 9)) THEN 3 ELSE 0 END AS [ledger]
     FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
     WHERE t.name = @p1 AND s.name = COALESCE(@p2, SCHEMA_NAME()) AND t.is_ms_shipped = 0`,
@@ -127,7 +130,8 @@ export const SQL = {
   // evaluated: the source is asked for SELECT alone, and the SEQUENCE test reads three catalog views.
   privileges: (wanted: readonly Privilege[]) => `SELECT ${[...new Set(wanted)].map((p) => `${PRIVILEGE_TESTS[p]} AS [${p}]`).join(", ")}`,
   // A temporal table's other half: the history table of a system-versioned one (temporal_type 2), the
-  // system-versioned table of a history table (1). Asked only for those, so other tables pay nothing.
+  // system-versioned table of a history table (1), and the updatable ledger table of a ledger history table (whose
+  // temporal_type is 0). Asked only for those, so other tables pay nothing.
   temporalPair: `SELECT CASE t.temporal_type WHEN 2 THEN OBJECT_SCHEMA_NAME(t.history_table_id) + N'.' + OBJECT_NAME(t.history_table_id)
     ELSE (SELECT TOP (1) SCHEMA_NAME(p.schema_id) + N'.' + p.name FROM sys.tables AS p WHERE p.history_table_id = t.object_id) END AS [pair]
     FROM sys.tables AS t WHERE t.object_id = OBJECT_ID(@p1)`,
@@ -237,6 +241,12 @@ const systemVersioned = (history: string | null) =>
 const APPEND_ONLY_LEDGER =
   "it is an append-only ledger table: SQL Server takes only INSERTs into it, whoever asks (no UPDATE, DELETE or TRUNCATE), and a refresh replaces or updates rows";
 
+/** Why an updatable ledger table's history table is never a target (Microsoft Learn, "Ledger considerations and
+ *  limitations": deleting data in the history table of an updatable ledger table "isn't supported", nor is TRUNCATE
+ *  TABLE of a ledger table); the rows a refresh of the ledger table removes are the ones its history keeps. */
+const ledgerHistoryTable = (ledgerTable: string | null) =>
+  `it is the history table of an updatable ledger table${ledgerTable ? ` (${ledgerTable})` : ""}: SQL Server lets no one delete its rows or truncate it, whatever their permissions, as the ledger's tamper evidence (refresh the ledger table instead; its history follows it)`;
+
 /** What an updatable ledger table keeps of a refresh: every row a DELETE or UPDATE removes stays in its ledger
  *  history table, and the table can be neither truncated nor switched (Microsoft Learn, "Updatable ledger tables",
  *  "Ledger considerations and limitations"). */
@@ -268,13 +278,14 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
       if (!r) return null;
       const temporal = Number(r.temporal ?? 0);
       const ledger = Number(r.ledger ?? 0);
-      const pair = temporal ? ((await query<{ pair: string | null }>(SQL.temporalPair, [qualified(r)]))[0]?.pair ?? null) : null;
+      const pair = temporal || ledger === 1 ? ((await query<{ pair: string | null }>(SQL.temporalPair, [qualified(r)]))[0]?.pair ?? null) : null;
       return {
         schema: r.schema,
         name: r.name,
         ...(Number(r.memoryOptimized ?? 0) !== 0 && { unsupported: MEMORY_OPTIMIZED }),
         ...(temporal === 1 && { unwritable: historyTable(pair) }),
         ...(temporal === 2 && { keepsHistory: systemVersioned(pair), switchRefused: NO_SWITCH.systemVersioned }),
+        ...(ledger === 1 && { unwritable: ledgerHistoryTable(pair) }),
         ...(ledger === 3 && { unwritable: APPEND_ONLY_LEDGER }),
         ...(ledger === 2 && { keepsHistory: UPDATABLE_LEDGER, switchRefused: NO_SWITCH.ledger }),
       } satisfies FoundTable;
