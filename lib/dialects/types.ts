@@ -456,6 +456,8 @@ export interface RelationsCompiler {
 export interface PartitionCompiler {
   /** Whether `day` has its own partition, can get one, or cannot (said why). Pure: decided from the catalog state. */
   placeDay(p: Partitioning, day: number): DayPlacement;
+  /** Where the rows whose key is NULL (no day) live: the partition's name, or null where no partition can hold them. */
+  nullKeyPartition(p: Partitioning): string | null;
   /** Statements that give `day` an empty partition of its own (placeDay said "create"). */
   createPartition(table: TableRef, p: Partitioning, day: number): CompiledQuery[];
   /** An empty staging table shaped like `table`, placed where partition `day` lives (and, where the engine needs

@@ -470,6 +470,26 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("weekly")).toEqual(await db.source.fingerprint("weekly"));
     });
 
+    it("staging_partition_switch: production's rows without a day (NULL key) are copied into the partition that holds them, replaced as a unit of their own on day 2", async () => {
+      await db.source.exec(db.sql.callsSource);
+      await db.target.exec(db.sql.callsTarget([20250101, 20250102]));
+      await db.source.exec("INSERT INTO calls VALUES (1, 20250101, 'a'), (2, NULL, 'b'), (3, 20250102, 'c'), (4, NULL, 'd'), (5, 20250102, 'e'), (6, NULL, 'f')");
+      await db.config([{ name: "calls", strategy: "staging_partition_switch", partition_function: "pf_calls", partition_scheme: "ps_calls" }]);
+      const day1 = await run(["calls"]);
+      expect(day1.status, day1.tables[0].error).toBe("succeeded");
+      expect(day1.tables[0].plan?.reason).toMatch(/the rows without a called_on \(NULL: no day\), in partition (calls_other|1): UAT's 0 replaced by production's 3, in one transaction/);
+      expect(day1.tables[0].outcome?.verification).toMatchObject({ ok: true, rows: 6 });
+      expect(await db.target.fingerprint("calls")).toEqual(await db.source.fingerprint("calls"));
+      // Day 2: production dates one of them and records another without a day: none skipped, none twice.
+      await db.source.exec("UPDATE calls SET called_on = 20250102 WHERE id = 2");
+      await db.source.exec("INSERT INTO calls VALUES (7, NULL, 'g')");
+      const day2 = await run(["calls"]);
+      expect(day2.status, day2.tables[0].error).toBe("succeeded");
+      expect(day2.tables[0].plan?.reason).toContain("UAT's 3 replaced by production's 3");
+      expect(await db.target.fingerprint("calls")).toEqual(await db.source.fingerprint("calls"));
+      expect(day2.tables[0].outcome?.verification?.ok).toBe(true);
+    });
+
     it("identity-keyed tables keep their values, and the next row inserted in UAT takes an id of UAT's own range (bigint: from 9e18)", async () => {
       await db.source.exec(db.sql.ids);
       await db.target.exec(db.sql.ids);

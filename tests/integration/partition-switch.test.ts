@@ -102,15 +102,38 @@ describe("staging_partition_switch on PostgreSQL declarative partitions", () => 
     expect(await fingerprint(env.target, "sales")).toEqual(await fingerprint(env.source, "sales"));
   });
 
-  it("production's rows without a day (NULL partition key) are said in the plan: no day's partition holds them", async () => {
+  it("production's rows without a day (NULL partition key), where UAT has no DEFAULT partition to hold them, are said in the plan", async () => {
     await env.source.query("CREATE TABLE visits (id int NOT NULL, seen_on date NULL)");
     await env.target.query("CREATE TABLE visits (id int NOT NULL, seen_on date NULL) PARTITION BY RANGE (seen_on)");
     await env.source.query("INSERT INTO visits SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE date '2025-04-01' + g % 3 END FROM generate_series(1, 100) g");
     await env.config([{ name: "visits", strategy: "staging_partition_switch" }]);
     const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["visits"] });
     expect(report.status, report.tables[0].error).toBe("succeeded");
-    expect(report.tables[0].plan?.reason).toContain("10 production row(s) have no seen_on (NULL): no day holds them, so they are never copied");
+    expect(report.tables[0].plan?.reason).toContain("10 production row(s) have no seen_on (NULL), and no partition of UAT's table can hold them (PostgreSQL: a DEFAULT partition), so they are never copied");
     expect((await env.target.query("SELECT count(*)::int AS n FROM visits")).rows[0].n).toBe(90);
+  });
+
+  it("production's rows without a day go into UAT's DEFAULT partition, replaced as a unit of their own: none skipped, none twice once production dates them", async () => {
+    await env.source.query("CREATE TABLE calls (id int NOT NULL, called_on date NULL, who text)");
+    await env.target.query("CREATE TABLE calls (id int NOT NULL, called_on date NULL, who text) PARTITION BY RANGE (called_on); CREATE TABLE calls_other PARTITION OF calls DEFAULT");
+    await env.source.query("INSERT INTO calls SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE date '2025-04-01' + g % 3 END, 'caller ' || g FROM generate_series(1, 100) g");
+    await env.config([{ name: "calls", strategy: "staging_partition_switch", date_buffer_days: 1 }]);
+    const run = () => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["calls"] });
+    const day1 = await run();
+    expect(day1.status, day1.tables[0].error).toBe("succeeded");
+    expect(day1.tables[0].plan?.reason).toContain("the rows without a called_on (NULL: no day), in partition calls_other: UAT's 0 replaced by production's 10, in one transaction");
+    expect(day1.tables[0].plan?.rowsExpected).toBe(100);
+    expect(day1.tables[0].outcome?.verification).toMatchObject({ ok: true, rows: 100 });
+    expect(await fingerprint(env.target, "calls")).toEqual(await fingerprint(env.source, "calls"));
+    // Day 2: production dates three of them (one into a day below the buffer) and records two new calls without a day.
+    await env.source.query("UPDATE calls SET called_on = date '2025-04-03' WHERE id IN (10, 20); UPDATE calls SET called_on = date '2025-04-01' WHERE id = 30");
+    await env.source.query("INSERT INTO calls VALUES (101, NULL, 'caller 101'), (102, NULL, 'caller 102')");
+    const day2 = await run();
+    expect(day2.status, day2.tables[0].error).toBe("succeeded");
+    expect(day2.tables[0].plan?.reason).toContain("UAT's 10 replaced by production's 9");
+    expect(await fingerprint(env.target, "calls")).toEqual(await fingerprint(env.source, "calls"));
+    expect((await env.target.query("SELECT count(*)::int AS n FROM calls_other")).rows[0].n).toBe(9);
+    expect(day2.tables[0].outcome?.verification?.ok).toBe(true);
   });
 
   it("refuses a non-partitioned target with a clear error and changes nothing", async () => {

@@ -27,6 +27,8 @@ function filters(column: ColumnInfo, table: TableRef = TABLES[0]): (RowFilter | 
     // a date window over a column production leaves NULL in, and the rows a re-sync by key may delete there
     { kind: "atLeast", column, value: "2025-01-01", nulls: true },
     { kind: "any", filters: [{ kind: "upTo", column, after: null, upTo: "2025-01-02" }, { kind: "isNull", column }] },
+    // a partition switch's rows without a day
+    { kind: "isNull", column },
     // parallel streams: the first slice (NULLs), a middle one inside a partition's range, the last
     { kind: "slice", column, lower: null, upper: "100", nulls: true },
     { kind: "slice", column, lower: "100", upper: "200", nulls: false, within: range },

@@ -188,6 +188,9 @@ function markerComment(t: TableRef, marker: string, of: TableRef): CompiledQuery
 }
 
 export const postgresPartitions: PartitionCompiler = {
+  // A range partition never holds NULL: only a DEFAULT partition does (PostgreSQL, "Table Partitioning").
+  nullKeyPartition: (p) => p.partitions.find((x) => x.isDefault)?.name ?? null,
+
   placeDay(p, day) {
     const s = slotFor(p, day);
     if ("refused" in s) return { kind: "refused", reason: s.refused };

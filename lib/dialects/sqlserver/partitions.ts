@@ -190,6 +190,11 @@ function checkName(staging: TableRef) {
 }
 
 export const sqlServerPartitions: PartitionCompiler = {
+  // "Any rows whose partitioning column has null values are placed in the left-most partition unless NULL is
+  // specified as a boundary value and RIGHT is indicated", then in the following one (Microsoft Learn, CREATE
+  // PARTITION FUNCTION). A NULL boundary is read as an open lower bound.
+  nullKeyPartition: (p) => (p.rangeRight !== false && p.partitions.length > 1 && p.partitions[1].lower === null ? "2" : "1"),
+
   placeDay(p, day): DayPlacement {
     if (isRangeLeft(p) && p.columnType.family === "datetime")
       return {

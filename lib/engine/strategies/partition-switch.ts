@@ -80,6 +80,27 @@ function unitDays(placed: ReturnType<typeof placeDays>): number[] {
     .map((d) => d.day);
 }
 
+/** Rows whose partition key is NULL belong to no day: they are replaced as a unit of their own, in the partition
+ *  that holds them (SQL Server: the left-most; PostgreSQL: the DEFAULT one), whenever production or UAT has any (a
+ *  row production dated since is then in its day, not twice). Where UAT has no partition for them they cannot be
+ *  copied: the plan says so. One index read per side, where the column allows NULL. */
+async function undatedRows(ctx: TableContext, p: Partitioning, key: { source: ColumnInfo; target: ColumnInfo }) {
+  const count = async (side: "source" | "target", table: TableRef, column: ColumnInfo) =>
+    column.nullable ? Number((await ctx.sessions[side].query<{ n: string }>(ctx.dialect.compiler.countRows(table, { kind: "isNull", column })))[0]?.n ?? 0) : 0;
+  const source = await count("source", ctx.sourceTable, key.source);
+  const holder = ctx.dialect.partitions.nullKeyPartition(p);
+  if (!holder) {
+    const note = source ? `; ${source} production row(s) have no ${key.source.name} (NULL), and no partition of UAT's table can hold them (PostgreSQL: a DEFAULT partition), so they are never copied (add one, or make the column NOT NULL in production)` : "";
+    return { source, replaced: false, note };
+  }
+  const inUat = await count("target", ctx.targetTable, key.target);
+  if (!source && !inUat) return { source, replaced: false, note: "" };
+  return { source, replaced: true, note: `; the rows without a ${key.target.name} (NULL: no day), in partition ${holder}: UAT's ${inUat} replaced by production's ${source}, in one transaction` };
+}
+
+/** What the unit of rows without a day is called on the run page. */
+const UNDATED = "no day (NULL)";
+
 /** Production's rows in the LATE_BANDS bands of `bandDays` days below `from` that UAT lacks (lib/engine/late-rows):
  *  the first day of the lowest band that differs, where the days to load start instead. */
 async function lateDays(ctx: TableContext, key: { source: ColumnInfo; target: ColumnInfo }, from: number, bandDays: number, asValue: (day: number) => string) {
@@ -124,9 +145,7 @@ export const partitionSwitch: StrategyImpl = {
     // each day replaced in place instead: said here, so the dry run promises nothing the server cannot do.
     const [values, can] = await Promise.all([ctx.sessions.source.query<{ value: string | null }>(compiler.distinctValues(ctx.sourceTable, key.source, filter)), targetCapabilities(ctx)]);
     const changed = [...new Set(values.filter((v) => v.value !== null).map((v) => toDayNumber(v.value)))].sort((a, b) => a - b);
-    // Rows without a day belong to no day's partition: never copied, and said (one index read, where the column allows NULL).
-    const undated = key.source.nullable ? Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, { kind: "isNull", column: key.source })))[0]?.n ?? 0) : 0;
-    const undatedNote = undated ? `; ${undated} production row(s) have no ${key.source.name} (NULL): no day holds them, so they are never copied (use simple_copy for this table, or make the column NOT NULL in production)` : "";
+    const undated = await undatedRows(ctx, p, key);
     const serverInPlace = !!can && (!can.switch || !can.partitionDdl);
     // UAT's own columns with defaults a bulk load into the staging table would not apply: the day goes in by INSERT.
     const defaults = defaultsByInsert(ctx);
@@ -140,7 +159,7 @@ export const partitionSwitch: StrategyImpl = {
     // The rows to load: every switched partition whole (a monthly partition is reloaded from the source).
     const dayRows: Record<number, number> = {};
     for (const d of days) dayRows[d] = Number((await ctx.sessions.source.query<{ n: string }>(compiler.countRows(ctx.sourceTable, dayFilter(ctx, p, d))))[0]?.n ?? 0);
-    const expected = Object.values(dayRows).reduce((a, b) => a + b, 0);
+    const expected = Object.values(dayRows).reduce((a, b) => a + b, 0) + (undated.replaced ? undated.source : 0);
     // How the largest partition will be loaded (each is planned again when it is loaded).
     const largest = days.reduce<number | undefined>((a, d) => (a === undefined || dayRows[d] > dayRows[a] ? d : a), undefined);
     const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why || undefined;
@@ -157,8 +176,9 @@ export const partitionSwitch: StrategyImpl = {
     return {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
-      reason: `${reason}: ${units}${how}${undatedNote}`,
+      reason: `${reason}: ${units}${how}${undated.note}`,
       ...(inPlace ? { inPlace } : {}),
+      ...(undated.replaced ? { undatedRows: undated.source } : {}),
       sourceQuery: sourceQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
       rowsExpected: expected,
       watermarkBefore: max,
@@ -191,13 +211,22 @@ export const partitionSwitch: StrategyImpl = {
     try {
       for (const day of plan.days ?? []) {
         checkAborted(ctx);
-        const load = await unit(ctx, () => (plan.inPlace ? replaceDayInPlace(ctx, day) : switchDay(ctx, day, plan.dayRows?.[day] ?? 0)));
+        const load = await unit(ctx, async () => (plan.inPlace ? replaceInPlace(ctx, dayFilter(ctx, await partitioning(ctx), day), String(day)) : switchDay(ctx, day, plan.dayRows?.[day] ?? 0)));
         written += load.rows;
         if (load.streams > (streams?.count ?? 1)) streams = { count: load.streams, threads: load.threads };
         const label = unitLabel(ctx, await partitioning(ctx), day);
         switched.push(label);
         ctx.progress.commitUnit();
         verified.push({ label: `partition ${label}`, verification: load.verification });
+      }
+      if (plan.undatedRows !== undefined) {
+        checkAborted(ctx);
+        const column = columnPair(ctx, (await partitioning(ctx)).column).source;
+        const load = await unit(ctx, () => replaceInPlace(ctx, { kind: "isNull", column }, UNDATED));
+        written += load.rows;
+        switched.push(UNDATED);
+        ctx.progress.commitUnit();
+        verified.push({ label: `the rows without a ${column.name}`, verification: load.verification });
       }
     } finally {
       ctx.progress.phase("cleanup");
@@ -213,18 +242,17 @@ export const partitionSwitch: StrategyImpl = {
   },
 };
 
-/** Where SWITCH or new partitions are not to be had: the day's rows deleted and loaded again in one transaction,
- *  through a plain staging table (a bulk load into a partitioned table is not to be had on every such server). */
-async function replaceDayInPlace(ctx: TableContext, day: number): Promise<DayLoad> {
+/** Where SWITCH or new partitions are not to be had, and for the rows without a day: the rows of `range` deleted
+ *  and loaded again in one transaction, through a plain staging table (a bulk load into a partitioned table is not
+ *  to be had on every such server). */
+async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: string): Promise<DayLoad> {
   const target = ctx.sessions.target;
-  const p = await partitioning(ctx);
-  const range = dayFilter(ctx, p, day);
   // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
   const { rows, source, inTransaction } = await ctx.sessions.source.snapshot(() =>
     target.transaction(async () => {
-      ctx.progress.phase("loading", { partition: String(day) });
+      ctx.progress.phase("loading", { partition: label });
       const triggersBack = await suspendTriggers(ctx);
-      const staged = await stageRows(ctx, sourceQuery(ctx, range), { partition: String(day) });
+      const staged = await stageRows(ctx, sourceQuery(ctx, range), { partition: label });
       await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
       await staged.insert();
       await resyncGenerators(ctx);
