@@ -42,7 +42,7 @@ export interface TablePlan {
   missingDays?: number[];
   /** staging_partition_switch: the source rows of each day (partition) to load. */
   dayRows?: Record<number, number>;
-  /** staging_partition_switch: production's rows without a day (NULL key), replaced with UAT's after the days. */
+  /** staging_partition_switch: production's rows without a day (NULL key), which replace UAT's after the days. */
   undatedRows?: number;
   /** staging_partition_switch on a server that cannot SWITCH or add partitions (probed): each day replaced in place. */
   inPlace?: boolean;
