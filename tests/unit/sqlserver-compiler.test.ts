@@ -211,6 +211,17 @@ describe("SQL Server partition switch and catalog statements", () => {
       "ALTER TABLE [dbo].[stg] SWITCH TO [dbo].[daily] PARTITION 3 WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))",
     ]);
   });
+
+  it("puts rows without a day where CREATE PARTITION FUNCTION says NULLs go: the left-most partition, the next one after a NULL boundary of RANGE RIGHT", async () => {
+    const { sqlServerPartitions: pc } = await import("../../lib/dialects/sqlserver/partitions");
+    expect(pc.nullKeyPartition({ ...parts(intKey, ["20250101", "20250102"]), rangeRight: true })).toBe("1");
+    expect(pc.nullKeyPartition({ ...parts(intKey, ["20250101", "20250102"]), rangeRight: false })).toBe("1");
+    // FOR VALUES (NULL, 20250101): the catalog's NULL boundary is read as an open lower bound.
+    const partition = (number: number, lower: string | null, upper: string | null) => ({ name: String(number), number, lower, upper, isDefault: false });
+    const nullBoundary = { ...parts(intKey, []), partitions: [partition(1, null, null), partition(2, null, "20250101"), partition(3, "20250101", null)] };
+    expect(pc.nullKeyPartition({ ...nullBoundary, rangeRight: true })).toBe("2");
+    expect(pc.nullKeyPartition({ ...nullBoundary, rangeRight: false })).toBe("1");
+  });
 });
 
 describe("SQL Server driver value handling", () => {
