@@ -27,8 +27,6 @@ function filters(column: ColumnInfo, table: TableRef = TABLES[0]): (RowFilter | 
     // a date window over a column production leaves NULL in, and the rows a re-sync by key may delete there
     { kind: "atLeast", column, value: "2025-01-01", nulls: true },
     { kind: "any", filters: [{ kind: "upTo", column, after: null, upTo: "2025-01-02" }, { kind: "isNull", column }] },
-    // a partition switch's rows without a day
-    { kind: "isNull", column },
     // parallel streams: the first slice (NULLs), a middle one inside a partition's range, the last
     { kind: "slice", column, lower: null, upper: "100", nulls: true },
     { kind: "slice", column, lower: "100", upper: "200", nulls: false, within: range },
@@ -40,35 +38,38 @@ function filters(column: ColumnInfo, table: TableRef = TABLES[0]): (RowFilter | 
   ];
 }
 
-function statements() {
+/** Every statement the compiler writes for table `t`, over every column and filter. */
+function statements(t: TableRef) {
   const out: string[] = [];
-  for (const t of TABLES) {
-    out.push(c.isEmpty(t).sql, c.emptyTable(t, true).sql, c.emptyTable(t, false).sql, c.estimateRows(t).sql);
-    for (const column of COLUMNS) {
-      for (const buffer of [0, 3]) out.push(c.watermark(t, column, buffer).sql);
-      out.push(c.keyHistogram(t, column).sql, c.keyBounds(t, column).sql, c.keyBounds(t, column, filters(column)[3]).sql);
-      // a date window's bands, the key's values summed beside each band's rows (a decimal at its scale; a text or
-      // composite key's hashes); a whole number's sum is the identity bands' below
-      for (const summed of [[COLUMNS[1]], [COLUMNS[5]], [COLUMNS[0], COLUMNS[5]]]) out.push(c.bandCounts(t, column, ["2025-01-01", "2025-01-02"], filters(column)[3], summed).sql);
-      for (const f of filters(column, t)) {
-        out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql, c.checksum(t, COLUMNS, f).sql, c.checksum(t, [], f).sql);
-        out.push(c.bandCounts(t, column, ["-30", "-20", "-10", "0"], f).sql, c.idGaps(t, column, "10", "200", 500, f).sql);
-        if (f) out.push(c.deleteRows(t, f).sql);
-        for (const [orderBy, limit] of [[undefined, undefined], [column.name, undefined], [column.name, 50000]] as const) out.push(c.selectRows(t, COLUMNS, f, orderBy, limit).sql);
-        // a masking `sql` rule: the source evaluates the expression in the column's place
-        out.push(c.selectRows(t, COLUMNS, f, undefined, undefined, { note: "LEFT([note], 3) + N'…'", amount: "ROUND([amount], -2)" }).sql);
-      }
-      // the masking preview: the first rows by key, with the `sql` rules
-      out.push(c.selectRows(t, COLUMNS, undefined, column.name, 5, { note: "LEFT([note], 3) + N'…'" }).sql);
+  out.push(c.isEmpty(t).sql, c.emptyTable(t, true).sql, c.emptyTable(t, false).sql, c.estimateRows(t).sql);
+  for (const column of COLUMNS) {
+    for (const buffer of [0, 3]) out.push(c.watermark(t, column, buffer).sql);
+    out.push(c.keyHistogram(t, column).sql, c.keyBounds(t, column).sql, c.keyBounds(t, column, filters(column)[3]).sql);
+    // a date window's bands, the key's values summed beside each band's rows (a decimal at its scale; a text or
+    // composite key's hashes); a whole number's sum is the identity bands' below
+    for (const summed of [[COLUMNS[1]], [COLUMNS[5]], [COLUMNS[0], COLUMNS[5]]]) out.push(c.bandCounts(t, column, ["2025-01-01", "2025-01-02"], filters(column)[3], summed).sql);
+    for (const f of filters(column, t)) {
+      out.push(c.countRows(t, f).sql, c.distinctValues(t, column, f).sql, c.checksum(t, COLUMNS, f).sql, c.checksum(t, [], f).sql);
+      out.push(c.bandCounts(t, column, ["-30", "-20", "-10", "0"], f).sql, c.idGaps(t, column, "10", "200", 500, f).sql);
+      if (f) out.push(c.deleteRows(t, f).sql);
+      for (const [orderBy, limit] of [[undefined, undefined], [column.name, undefined], [column.name, 50000]] as const) out.push(c.selectRows(t, COLUMNS, f, orderBy, limit).sql);
+      // a masking `sql` rule: the source evaluates the expression in the column's place
+      out.push(c.selectRows(t, COLUMNS, f, undefined, undefined, { note: "LEFT([note], 3) + N'…'", amount: "ROUND([amount], -2)" }).sql);
     }
+    // the masking preview: the first rows by key, with the `sql` rules
+    out.push(c.selectRows(t, COLUMNS, undefined, column.name, 5, { note: "LEFT([note], 3) + N'…'" }).sql);
   }
+  // a partition switch's rows without a day (once per table: the IS NULL test is in every column's filters above)
+  const isNull = { kind: "isNull", column: COLUMNS[1] } as const;
+  out.push(c.countRows(t, isNull).sql, c.deleteRows(t, isNull).sql);
   return out;
 }
 
 describe("SQL Server compiler (simple_copy statements)", () => {
-  it("emits only statements the T-SQL grammar accepts", () => {
-    const all = statements();
-    expect(all.length).toBeGreaterThan(300);
+  // One test per table: the grammar takes minutes over all of them on a loaded machine.
+  it.each(TABLES)("emits only statements the T-SQL grammar accepts (table $name)", (t) => {
+    const all = statements(t);
+    expect(all.length).toBeGreaterThan(100);
     const bad = all.map((sql) => ({ sql, errors: tsqlErrors(sql) })).filter((r) => r.errors.length);
     expect(bad).toEqual([]);
   });
