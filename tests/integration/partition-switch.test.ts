@@ -113,6 +113,17 @@ describe("staging_partition_switch on PostgreSQL declarative partitions", () => 
     expect((await env.target.query("SELECT count(*)::int AS n FROM visits")).rows[0].n).toBe(90);
   });
 
+  it("production's rows without a day, where UAT's partition key is NOT NULL, are said in the plan, and the days still load", async () => {
+    await env.source.query("CREATE TABLE rings (id int NOT NULL, rung_on date NULL)");
+    await env.target.query("CREATE TABLE rings (id int NOT NULL, rung_on date NOT NULL) PARTITION BY RANGE (rung_on); CREATE TABLE rings_other PARTITION OF rings DEFAULT");
+    await env.source.query("INSERT INTO rings SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE date '2025-04-01' + g % 3 END FROM generate_series(1, 100) g");
+    await env.config([{ name: "rings", strategy: "staging_partition_switch" }]);
+    const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["rings"] });
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    expect(report.tables[0].plan?.reason).toContain("10 production row(s) have no rung_on (NULL), and UAT's rung_on is NOT NULL, so they are never copied");
+    expect((await env.target.query("SELECT count(*)::int AS n FROM rings")).rows[0].n).toBe(90);
+  });
+
   it("production's rows without a day go into UAT's DEFAULT partition, replaced as a unit of their own: none skipped, none twice once production dates them", async () => {
     await env.source.query("CREATE TABLE calls (id int NOT NULL, called_on date NULL, who text)");
     await env.target.query("CREATE TABLE calls (id int NOT NULL, called_on date NULL, who text) PARTITION BY RANGE (called_on); CREATE TABLE calls_other PARTITION OF calls DEFAULT");

@@ -82,16 +82,18 @@ function unitDays(placed: ReturnType<typeof placeDays>): number[] {
 
 /** Rows whose partition key is NULL belong to no day: they are replaced as a unit of their own, in the partition
  *  that holds them (SQL Server: the left-most; PostgreSQL: the DEFAULT one), whenever production or UAT has any (a
- *  row production dated since is then in its day, not twice). Where UAT has no partition for them they cannot be
- *  copied: the plan says so. One index read per side, where the column allows NULL. */
+ *  row production dated since is then in its day, not twice). Where UAT cannot hold them (no such partition, or its
+ *  column is NOT NULL) they are not copied: the plan says so. One index read per side, where the column allows NULL. */
 async function undatedRows(ctx: TableContext, p: Partitioning, key: { source: ColumnInfo; target: ColumnInfo }) {
   const count = async (side: "source" | "target", table: TableRef, column: ColumnInfo) =>
     column.nullable ? Number((await ctx.sessions[side].query<{ n: string }>(ctx.dialect.compiler.countRows(table, { kind: "isNull", column })))[0]?.n ?? 0) : 0;
   const source = await count("source", ctx.sourceTable, key.source);
-  const holder = ctx.dialect.partitions.nullKeyPartition(p);
+  const holder = key.target.nullable ? ctx.dialect.partitions.nullKeyPartition(p) : null;
   if (!holder) {
-    const note = source ? `; ${source} production row(s) have no ${key.source.name} (NULL), and no partition of UAT's table can hold them (PostgreSQL: a DEFAULT partition), so they are never copied (add one, or make the column NOT NULL in production)` : "";
-    return { source, replaced: false, note };
+    const why = key.target.nullable
+      ? "no partition of UAT's table can hold them (PostgreSQL: a DEFAULT partition), so they are never copied (add one, or make the column NOT NULL in production)"
+      : `UAT's ${key.target.name} is NOT NULL, so they are never copied (allow NULL there, or make production's NOT NULL)`;
+    return { source, replaced: false, note: source ? `; ${source} production row(s) have no ${key.source.name} (NULL), and ${why}` : "" };
   }
   const inUat = await count("target", ctx.targetTable, key.target);
   if (!source && !inUat) return { source, replaced: false, note: "" };
