@@ -210,20 +210,25 @@ export const partitionSwitch: StrategyImpl = {
       }));
       created.push(unitLabel(ctx, await partitioning(ctx), day));
     }
+    // Read before each day (a partition another session split or added since is switched as it is now); the last
+    // reading serves what follows the days, the key's name.
+    let p: Partitioning | undefined;
+    const keyName = async () => (p ??= await partitioning(ctx)).column;
     try {
       for (const day of plan.days ?? []) {
         checkAborted(ctx);
-        const load = await unit(ctx, async () => (plan.inPlace ? replaceInPlace(ctx, dayFilter(ctx, await partitioning(ctx), day), String(day)) : switchDay(ctx, day, plan.dayRows?.[day] ?? 0)));
+        const at = (p = await partitioning(ctx));
+        const load = await unit(ctx, () => (plan.inPlace ? replaceInPlace(ctx, dayFilter(ctx, at, day), String(day)) : switchDay(ctx, at, day, plan.dayRows?.[day] ?? 0)));
         written += load.rows;
         if (load.streams > (streams?.count ?? 1)) streams = { count: load.streams, threads: load.threads };
-        const label = unitLabel(ctx, await partitioning(ctx), day);
+        const label = unitLabel(ctx, at, day);
         switched.push(label);
         ctx.progress.commitUnit();
         verified.push({ label: `partition ${label}`, verification: load.verification });
       }
       if (plan.undatedRows !== undefined) {
         checkAborted(ctx);
-        const column = columnPair(ctx, (await partitioning(ctx)).column).source;
+        const column = columnPair(ctx, await keyName()).source;
         const load = await unit(ctx, () => replaceInPlace(ctx, { kind: "isNull", column }, UNDATED));
         written += load.rows;
         switched.push(UNDATED);
@@ -237,7 +242,7 @@ export const partitionSwitch: StrategyImpl = {
     if (switched.length) await analyzeTarget(ctx);
     // The watermark left is production's max as the plan read it: every day up to it was re-synced (a row of UAT's
     // beyond it is not production's).
-    const column = columnPair(ctx, (await partitioning(ctx)).column).target;
+    const column = columnPair(ctx, await keyName()).target;
     const watermarkAfter = plan.copiedUpTo !== undefined ? plan.copiedUpTo : ((await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, column, 0)))[0]?.max ?? null);
     const verification = unitsVerified(verified, "partition(s)");
     return { plan, rowsRead: written, rowsWritten: written, watermarkAfter, watermarkColumn: column.name, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}), ...(verification ? { verification } : {}) } satisfies TableOutcome;
@@ -271,10 +276,9 @@ async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: str
 /** A day's (its partition's) load, and how the partition compares with the source's rows afterwards. */
 type DayLoad = StagingLoad & { verification?: Verification };
 
-async function switchDay(ctx: TableContext, day: number, rowsExpected: number): Promise<DayLoad> {
+async function switchDay(ctx: TableContext, p: Partitioning, day: number, rowsExpected: number): Promise<DayLoad> {
   const target = ctx.sessions.target;
   const { partitions: pc } = ctx.dialect;
-  const p = await partitioning(ctx);
   const staging: TableRef = partitionName(ctx.targetTable, `_stg_${day}`);
   const retired: TableRef = partitionName(ctx.targetTable, `_old_${day}`);
   await target.execute(pc.dropTable(staging));
