@@ -245,7 +245,7 @@ export class SqlServerModel {
       t.indexes.push({ name: m[3], clustered: m[2] === "CLUSTERED", unique: !!m[1], primaryKey: false, keys: parseKeys(m[5]), include: m[6] ? m[6].split(", ").map(unquote) : undefined, filter: m[7], dataSpace: m[9], compression: parseCompression(m[8], this.indexPartitions(t, m[9], m[10])) });
       return;
     }
-    if (this.t.noSwitch && /^ALTER TABLE \S+ SWITCH /.test(sql) && sql.includes(this.targetName)) throw new SqlError(-1, `SWITCH IN / OUT is not supported for the ${this.t.noSwitch} table ${this.targetName}.`);
+    if (/^ALTER TABLE \S+ SWITCH /.test(sql) && sql.includes(this.targetName)) this.refuseSwitchOfTarget();
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+) PARTITION (\d+)/.exec(sql))) return this.switchPartition(m[1], m[3], Number(m[2]), Number(m[4]));
     if ((m = /^ALTER TABLE (\S+) SWITCH PARTITION (\d+) TO (\S+)/.exec(sql))) {
       const n = Number(m[2]);
@@ -260,6 +260,20 @@ export class SqlServerModel {
     // No effect on what this model checks (identities are modelled in ./sqlserver-db-model).
     if (/^(ALTER TABLE|CREATE|DBCC|UPDATE STATISTICS|ALTER PARTITION|DECLARE @v decimal\(38, 0\) = \(SELECT MAX\(x\.v\) FROM \(VALUES \(CAST\(IDENT_CURRENT)/.test(sql) && !/ SWITCH /.test(sql)) return;
     throw new Error(`model: unexpected statement ${sql}`);
+  }
+
+  /** What SQL Server refuses any SWITCH in or out of the target for, whatever the other table is, where that other
+   *  table is one the dialect builds (never with a foreign key or a non-rowstore index): a ledger or system-versioned
+   *  table (above); a FOREIGN KEY of the target's, which the other table must have too, trusted; a key of another
+   *  table referencing it; an index the other table cannot have the identical one of (Microsoft Learn,
+   *  "Transferring Data Efficiently by Using Partition Switching": table and index structure requirements, constraint
+   *  requirements). The numbers of the first two are not modelled. */
+  private refuseSwitchOfTarget() {
+    const facts = this.t.structure?.storage ?? {};
+    if (this.t.noSwitch) throw new SqlError(-1, `SWITCH IN / OUT is not supported for the ${this.t.noSwitch} table ${this.targetName}.`);
+    if (facts.foreignKey) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: ${this.targetName} has the foreign key ${String(facts.foreignKey)}, which the other table lacks.`);
+    if (facts.referencedBy) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: a foreign key of ${String(facts.referencedBy)} references ${this.targetName}.`);
+    if (facts.otherIndex) throw new SqlError(4947, `ALTER TABLE SWITCH statement failed. There is no identical index in the other table for the index ${String(facts.otherIndex)} in ${this.targetName}.`);
   }
 
   /** Partitions of an object placed `ON [x]` (`column` given: x is a scheme): the scheme's count, else one. */

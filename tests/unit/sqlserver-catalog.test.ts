@@ -16,7 +16,7 @@ import { sameDatabase, type ColumnInfo } from "../../lib/dialects/types";
 import { resolveTable } from "../../lib/engine/context";
 import { ProgressTracker } from "../../lib/engine/progress";
 import { partitionSwitch } from "../../lib/engine/strategies/partition-switch";
-import { modelSession, privilegesAsked, SqlServerModel, type KeyType, type PartitionedTable } from "../support/sqlserver-model";
+import { modelSession, privilegesAsked, SqlServerModel, type KeyType, type PartitionedTable, type Structure } from "../support/sqlserver-model";
 import { tsqlErrors } from "../support/tsql-check";
 
 const TABLE = { schema: "dbo", name: "daily_reports" };
@@ -178,6 +178,45 @@ describe("staging_partition_switch on modelled SQL Server partition functions", 
       expect(plan.reason).toContain(`UAT's table takes no SWITCH: ${why}: each day is replaced in place, in one transaction`);
       const plain = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, { ...sessions, target: modelSession(new SqlServerModel(layout("int", true, ["20250101"], [])), "target") }, new ProgressTracker(() => {}, "run", table.name));
       expect((await partitionSwitch.plan(plain)).inPlace).toBeUndefined();
+    });
+});
+
+describe("staging_partition_switch where UAT's table takes no SWITCH of a staging table", () => {
+  // A day's staging table is built as a full replace's twin is: without foreign keys, with rowstore indexes only.
+  // SQL Server switches a table in or out only with the same trusted foreign keys on both sides, never one another
+  // table's key references, and only with identical indexes (Microsoft Learn, "Transferring Data Efficiently by Using
+  // Partition Switching": table and index structure requirements, constraint requirements); the model refuses them.
+  // Before, the plan promised a switch for such a table, and the run loaded each day's staging table and then failed
+  // at its SWITCH. The in-place path itself runs on the real TDS server (a server without SWITCH).
+  const structure = (storage: Record<string, unknown>): Structure => ({
+    filegroup: "ps_daily_reports",
+    columns: [
+      { name: "id", type: "bigint", nullable: false },
+      { name: "report_date", type: "int", nullable: false },
+    ],
+    indexes: [{ name: "pk_daily_reports", clustered: true, unique: true, primaryKey: true, keys: [{ column: "report_date" }, { column: "id" }], dataSpace: "ps_daily_reports" }],
+    checks: [],
+    storage,
+  });
+  for (const [fact, why] of [
+    [{ foreignKey: "fk_daily_reports_customer" }, "it has the foreign key fk_daily_reports_customer"],
+    [{ referencedBy: "dbo.report_notes" }, "a foreign key of dbo.report_notes references it"],
+    [{ otherIndex: "cci_daily_reports (CLUSTERED COLUMNSTORE)" }, "index cci_daily_reports (CLUSTERED COLUMNSTORE) is not a rowstore index"],
+  ] as const)
+    it(`plans each day in place, saying why: ${why}`, async () => {
+      const model = new SqlServerModel({ ...layout("int", true, ["20250101", "20250102"], ["20250101", "20250102"]), structure: structure(fact) });
+      expect(() => model.execute("ALTER TABLE [dbo].[x] SWITCH TO [dbo].[daily_reports] PARTITION 2")).toThrow(/ALTER TABLE SWITCH statement failed/);
+      const sessions = { source: modelSession({ table: TABLE, key: "report_date", keyType: "int", rows: ["20250102", "20250103"] }, "source"), target: modelSession(model, "target"), async reopen() {} };
+      const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+      const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
+      const plan = await partitionSwitch.plan(ctx);
+      expect(plan.inPlace).toBe(true);
+      expect(plan.reason).toContain(`UAT's table takes no SWITCH: ${why}`);
+      expect(plan.reason).toContain("each day is replaced in place, in one transaction");
+      // Without the fact, the same table is switched.
+      const plain = new SqlServerModel({ ...layout("int", true, ["20250101", "20250102"], ["20250101", "20250102"]), structure: structure({}) });
+      const switched = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, { ...sessions, target: modelSession(plain, "target") }, new ProgressTracker(() => {}, "run", table.name));
+      expect((await partitionSwitch.plan(switched)).inPlace).toBeUndefined();
     });
 });
 

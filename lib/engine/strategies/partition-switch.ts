@@ -41,6 +41,20 @@ async function partitioning(ctx: TableContext): Promise<Partitioning> {
   return p;
 }
 
+/** Why UAT's table takes no SWITCH of a staging table built here, as its catalog shows it: system-versioned or a
+ *  ledger table (known from findTable), else what the table's storage names, as for a full replace's twin (SQL
+ *  Server: a key from or to it, a non-rowstore index, an indexed view, CDC...: lib/dialects/sqlserver/introspector
+ *  switchBlockers; a day's staging table is built as that twin is). None where the dialect reads no storage. */
+async function switchRefusals(ctx: TableContext): Promise<string[]> {
+  if (ctx.targetTable.switchRefused) return [ctx.targetTable.switchRefused];
+  const introspector = ctx.sessions.target.introspector;
+  if (!introspector.storage) return [];
+  return introspector.storage(ctx.targetTable).then(
+    (s) => s.blockers,
+    (e: Error) => [`its storage could not be read from the catalog (${e.message})`],
+  );
+}
+
 /** Where each day goes; a day that can get no partition of its own is refused before anything is touched. */
 function placeDays(ctx: TableContext, p: Partitioning, days: number[]) {
   return days.map((day) => {
@@ -151,9 +165,9 @@ export const partitionSwitch: StrategyImpl = {
     const serverInPlace = !!can && (!can.switch || !can.partitionDdl);
     // UAT's own columns with defaults a bulk load into the staging table would not apply: the day goes in by INSERT.
     const defaults = defaultsByInsert(ctx);
-    // UAT's table itself refuses a SWITCH (SQL Server: system-versioned, or a ledger table): the day goes in by INSERT.
-    const refused = ctx.targetTable.switchRefused;
-    const inPlace = serverInPlace || defaults.length > 0 || !!refused;
+    // UAT's table itself refuses a SWITCH of a staging table built here: the day goes in by INSERT.
+    const refused = serverInPlace ? [] : await switchRefusals(ctx);
+    const inPlace = serverInPlace || defaults.length > 0 || refused.length > 0;
     // Every day is placed before anything is created: one that cannot be is refused with its reason.
     const placed = placeDays(ctx, p, changed);
     const days = unitDays(placed);
@@ -167,8 +181,8 @@ export const partitionSwitch: StrategyImpl = {
     const streams = largest === undefined ? undefined : (await planSlices(ctx, dayRows[largest], dayFilter(ctx, p, largest))).why || undefined;
     const wider = days.length !== changed.length || days.some((d) => unitLabel(ctx, p, d) !== String(d));
     const units = wider ? `${changed.length} day(s) in ${days.length} partition(s) (${days.map((d) => unitLabel(ctx, p, d)).join(", ")})` : `${days.length} day(s)`;
-    const tableInPlace = refused
-      ? `UAT's table takes no SWITCH: ${refused}`
+    const tableInPlace = refused.length
+      ? `UAT's table takes no SWITCH: ${refused.join("; ")}`
       : `UAT's own ${defaults.map((c) => c.name).join(", ")} take their defaults from an INSERT, which a bulk load into a staging table would not give them`;
     const how = serverInPlace
       ? `; the server cannot ${[!can!.switch && "SWITCH", !can!.partitionDdl && "add partitions"].filter(Boolean).join(" or ")} (probed: ${can!.notes.join("; ")}): each day is replaced in place, in one transaction (readers wait for it)`
