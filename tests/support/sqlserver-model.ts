@@ -267,9 +267,12 @@ export class SqlServerModel {
    *  table (above); a FOREIGN KEY of the target's, which the other table must have too, trusted; a key of another
    *  table referencing it; an index the other table cannot have the identical one of (Microsoft Learn,
    *  "Transferring Data Efficiently by Using Partition Switching": table and index structure requirements, constraint
-   *  requirements). The numbers of the first two are not modelled. */
+   *  requirements); of a partitioned table, an index not partitioned as the table is (Msg 7733). The numbers of the
+   *  foreign-key rules are not modelled. */
   private refuseSwitchOfTarget() {
     const facts = this.t.structure?.storage ?? {};
+    const unaligned = this.t.functionName ? this.t.structure?.indexes.find((ix) => ix.dataSpace && ix.dataSpace !== this.t.schemeName) : undefined;
+    if (unaligned) throw new SqlError(7733, `'ALTER TABLE SWITCH' statement failed. The table '${this.targetName}' is partitioned while index '${unaligned.name}' is not partitioned.`);
     if (this.t.noSwitch) throw new SqlError(-1, `SWITCH IN / OUT is not supported for the ${this.t.noSwitch} table ${this.targetName}.`);
     if (facts.foreignKey) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: ${this.targetName} has the foreign key ${String(facts.foreignKey)}, which the other table lacks.`);
     if (facts.referencedBy) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: a foreign key of ${String(facts.referencedBy)} references ${this.targetName}.`);

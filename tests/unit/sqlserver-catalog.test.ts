@@ -16,7 +16,7 @@ import { sameDatabase, type ColumnInfo } from "../../lib/dialects/types";
 import { resolveTable } from "../../lib/engine/context";
 import { ProgressTracker } from "../../lib/engine/progress";
 import { partitionSwitch } from "../../lib/engine/strategies/partition-switch";
-import { modelSession, privilegesAsked, SqlServerModel, type KeyType, type PartitionedTable, type Structure } from "../support/sqlserver-model";
+import { modelSession, privilegesAsked, SqlServerModel, type KeyType, type IndexFact, type PartitionedTable, type Structure } from "../support/sqlserver-model";
 import { tsqlErrors } from "../support/tsql-check";
 
 const TABLE = { schema: "dbo", name: "daily_reports" };
@@ -188,24 +188,27 @@ describe("staging_partition_switch where UAT's table takes no SWITCH of a stagin
   // Partition Switching": table and index structure requirements, constraint requirements); the model refuses them.
   // Before, the plan promised a switch for such a table, and the run loaded each day's staging table and then failed
   // at its SWITCH. The in-place path itself runs on the real TDS server (a server without SWITCH).
-  const structure = (storage: Record<string, unknown>): Structure => ({
+  const structure = (storage: Record<string, unknown>, indexes: IndexFact[] = []): Structure => ({
     filegroup: "ps_daily_reports",
     columns: [
       { name: "id", type: "bigint", nullable: false },
       { name: "report_date", type: "int", nullable: false },
     ],
-    indexes: [{ name: "pk_daily_reports", clustered: true, unique: true, primaryKey: true, keys: [{ column: "report_date" }, { column: "id" }], dataSpace: "ps_daily_reports" }],
+    indexes: [{ name: "pk_daily_reports", clustered: true, unique: true, primaryKey: true, keys: [{ column: "report_date" }, { column: "id" }], dataSpace: "ps_daily_reports" }, ...indexes],
     checks: [],
     storage,
   });
-  for (const [fact, why] of [
-    [{ foreignKey: "fk_daily_reports_customer" }, "it has the foreign key fk_daily_reports_customer"],
-    [{ referencedBy: "dbo.report_notes" }, "a foreign key of dbo.report_notes references it"],
-    [{ otherIndex: "cci_daily_reports (CLUSTERED COLUMNSTORE)" }, "index cci_daily_reports (CLUSTERED COLUMNSTORE) is not a rowstore index"],
+  // A DBA's unique index without the partition key cannot be partitioned with the table: it is on a filegroup.
+  const unaligned: IndexFact = { name: "ux_daily_reports_id", clustered: false, unique: true, primaryKey: false, keys: [{ column: "id" }], dataSpace: "PRIMARY" };
+  for (const [st, why] of [
+    [structure({ foreignKey: "fk_daily_reports_customer" }), "it has the foreign key fk_daily_reports_customer"],
+    [structure({ referencedBy: "dbo.report_notes" }), "a foreign key of dbo.report_notes references it"],
+    [structure({ otherIndex: "cci_daily_reports (CLUSTERED COLUMNSTORE)" }), "index cci_daily_reports (CLUSTERED COLUMNSTORE) is not a rowstore index"],
+    [structure({}, [unaligned]), "index ux_daily_reports_id is not partitioned as the table is (it is on PRIMARY, the table on ps_daily_reports"],
   ] as const)
     it(`plans each day in place, saying why: ${why}`, async () => {
-      const model = new SqlServerModel({ ...layout("int", true, ["20250101", "20250102"], ["20250101", "20250102"]), structure: structure(fact) });
-      expect(() => model.execute("ALTER TABLE [dbo].[x] SWITCH TO [dbo].[daily_reports] PARTITION 2")).toThrow(/ALTER TABLE SWITCH statement failed/);
+      const model = new SqlServerModel({ ...layout("int", true, ["20250101", "20250102"], ["20250101", "20250102"]), structure: st });
+      expect(() => model.execute("ALTER TABLE [dbo].[x] SWITCH TO [dbo].[daily_reports] PARTITION 2")).toThrow(/ALTER TABLE SWITCH' statement failed|ALTER TABLE SWITCH statement failed/);
       const sessions = { source: modelSession({ table: TABLE, key: "report_date", keyType: "int", rows: ["20250102", "20250103"] }, "source"), target: modelSession(model, "target"), async reopen() {} };
       const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
       const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));

@@ -454,6 +454,24 @@ describe("a partitioned twin as the catalog is at the switch, compressed as the 
     expectGrammarValid(model.statements);
   });
 
+  it("loads in place, and says why, where an index is not partitioned as the table is (SWITCH refuses it, Msg 7733)", async () => {
+    // A unique index without the partition key can only be on a filegroup of its own (a DBA's, in UAT). Before, the
+    // plan promised the twin, and the run loaded it and then failed at the first SWITCH.
+    const st = layout();
+    st.indexes.push({ name: "ux_orders_id", clustered: false, unique: true, primaryKey: false, keys: [{ column: "id" }], dataSpace: "PRIMARY" });
+    const source = ["20250101", "20250102", "20250103"];
+    const { model, sessions } = partitioned(st, source);
+    expect(() => model.execute("ALTER TABLE [dbo].[orders] SWITCH PARTITION 2 TO [dbo].[x] PARTITION 2 WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))")).toThrow(/while index 'ux_orders_id' is not partitioned/);
+    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
+    const plan = await simpleCopy.plan(ctx);
+    expect(plan.twin).toBe(false);
+    expect(plan.reason).toContain("no SWITCH: index ux_orders_id is not partitioned as the table is (it is on PRIMARY, the table on ps_orders; SWITCH needs every index aligned)");
+    await simpleCopy.execute(ctx, plan);
+    expect(sorted(model.t.rows)).toEqual(source);
+    expect(switches(model)).toHaveLength(1); // the refused one above
+  });
+
   it("a cancel right after the switch committed says the new rows stay (they do), never 'nothing committed'", async () => {
     const source = ["20250101", "20250102", "20250103"];
     const { model, sessions } = partitioned(layout(), source);
