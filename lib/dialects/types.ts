@@ -74,6 +74,11 @@ export interface ColumnInfo {
   computed?: { definition: string; persisted: boolean };
   identitySeed?: string;
   identityIncrement?: string;
+  /** SQL Server, for structural twins: the type as the table declares it where that is not `nativeType` (an alias
+   *  type, `[dbo].[Name]`), and the column's ROWGUIDCOL and SPARSE properties (SWITCH needs both tables alike). */
+  declaredType?: string;
+  rowGuid?: boolean;
+  sparse?: boolean;
   /** PostgreSQL: the database's encoding, where it is not UTF8 (checksums hash its text as UTF-8, so that a LATIN1
    *  production and a UTF8 UAT holding the same characters checksum the same). */
   encoding?: string;

@@ -61,6 +61,11 @@ export interface ColumnFact {
   computed?: { definition: string; persisted: boolean };
   /** The DEFAULT constraint's definition as sys.default_constraints gives it, e.g. `(N'new')`. */
   default?: string;
+  /** An alias type the column is declared with, `[dbo].[Name]` (its base type in `type`): the column's data type as
+   *  sys.columns.user_type_id records it. */
+  alias?: string;
+  rowGuid?: boolean;
+  sparse?: boolean;
 }
 
 export interface IndexFact {
@@ -338,7 +343,9 @@ export class SqlServerModel {
   private requireIdentical(from: CreatedTable, to: CreatedTable, fromName: string, toName: string) {
     if (from.filegroup !== to.filegroup) throw new SqlError(4939, `${fromName} is on filegroup ${from.filegroup}, ${toName} on ${to.filegroup}`);
     // Name, type, nullability, collation, computed definition, in order; IDENTITY is not compared (documented).
-    const columns = (t: CreatedTable) => JSON.stringify(t.columns!.map((c) => [c.name, c.computed ? null : c.type.toLowerCase(), c.nullable, c.collation ?? null, c.computed ?? null]));
+    // The data type as declared (an alias type is one), ROWGUIDCOL ("must correspond to a column in the other table also
+    // defined with ROWGUIDCOL") and SPARSE (stored otherwise) too.
+    const columns = (t: CreatedTable) => JSON.stringify(t.columns!.map((c) => [c.name, c.computed ? null : (c.alias ?? c.type).toLowerCase(), c.nullable, c.collation ?? null, c.computed ?? null, !!c.rowGuid, !!c.sparse]));
     if (columns(from) !== columns(to)) throw new SqlError(4944, `ALTER TABLE SWITCH statement failed: the columns of ${fromName} and ${toName} differ\n${columns(from)}\n${columns(to)}`);
     const fg = (t: CreatedTable, ix: IndexFact) => ix.dataSpace ?? t.filegroup;
     const shape = (t: CreatedTable) => t.indexes.map((ix) => JSON.stringify({ c: ix.clustered, u: ix.unique || ix.primaryKey, k: ix.keys.map((k) => `${k.column}${k.desc ? " DESC" : ""}`), i: [...(ix.include ?? [])].sort(), f: ix.filter ?? null, fg: fg(t, ix) })).sort();
@@ -519,11 +526,15 @@ export function parseColumns(list: string): ColumnFact[] {
   return topLevel(list).map((def) => {
     let m = /^\[((?:[^\]]|\]\])+)\] AS (.+?)( PERSISTED)?( NOT NULL)?$/.exec(def);
     if (m) return { name: unquote(`[${m[1]}]`), type: "computed", nullable: !m[4], computed: { definition: m[2], persisted: !!m[3] } };
-    m = /^\[((?:[^\]]|\]\])+)\] ([a-z0-9_]+(?:\([a-z0-9,]+\))?)( COLLATE (\w+))?( IDENTITY\((-?\d+), (-?\d+)\))? (NULL|NOT NULL)$/i.exec(def);
+    // CREATE TABLE's <column_definition> in its order: type, COLLATE, SPARSE, DEFAULT, IDENTITY, NULL, ROWGUIDCOL (a
+    // DEFAULT may also come last, as a <column_constraint>).
+    m = /^\[((?:[^\]]|\]\])+)\] ([a-z0-9_]+(?:\([a-z0-9,]+\))?|\[[^\]]+\]\.\[[^\]]+\])( COLLATE (\w+))?( SPARSE)?( DEFAULT .+?)?( IDENTITY\((-?\d+), (-?\d+)\))? (NULL|NOT NULL)( ROWGUIDCOL)?( DEFAULT .+)?$/i.exec(def);
     if (!m) throw new Error(`model: cannot read column definition ${def}`);
+    const alias = m[2].startsWith("[") ? m[2] : undefined;
     return {
-      name: unquote(`[${m[1]}]`), type: m[2], nullable: m[8] === "NULL",
-      ...(m[4] ? { collation: m[4] } : {}), ...(m[5] ? { identity: { seed: m[6], increment: m[7] } } : {}),
+      name: unquote(`[${m[1]}]`), type: m[2], nullable: m[10] === "NULL",
+      ...(alias ? { alias } : {}), ...(m[5] ? { sparse: true } : {}), ...(m[11] ? { rowGuid: true } : {}),
+      ...(m[4] ? { collation: m[4] } : {}), ...(m[7] ? { identity: { seed: m[8], increment: m[9] } } : {}),
     };
   });
 }
@@ -542,10 +553,12 @@ export function columnRow(c: ColumnFact): Record<string, unknown> {
   const n = m[2] === "max" ? -1 : Number(m[2] ?? 0);
   const maxLength = ["nvarchar", "nchar"].includes(type) ? (n === -1 ? -1 : n * 2) : ["varchar", "char", "varbinary", "binary"].includes(type) ? n : 8;
   const [precision, scale] = ["decimal", "numeric"].includes(type) ? [n, Number(m[3] ?? 0)] : ["datetime2", "time", "datetimeoffset"].includes(type) ? [0, n] : [0, 0];
+  const alias = c.alias ? /^\[([^\]]+)\]\.\[([^\]]+)\]$/.exec(c.alias)! : undefined;
   return {
-    name: c.name, type, declaredType: type, clr: false, maxLength, precision, scale, nullable: c.nullable, identity: !!c.identity, computed: !!c.computed,
+    name: c.name, type, declaredType: alias ? alias[2] : type, aliasSchema: alias ? alias[1] : null, clr: false, maxLength, precision, scale, nullable: c.nullable, identity: !!c.identity, computed: !!c.computed,
     collation: c.collation ?? null, computedDefinition: c.computed?.definition ?? null, persisted: c.computed?.persisted ?? null, defaultDefinition: c.default ?? null,
     identitySeed: c.identity?.seed ?? null, identityIncrement: c.identity?.increment ?? null,
+    rowGuid: !!c.rowGuid, sparse: !!c.sparse,
   };
 }
 

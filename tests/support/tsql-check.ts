@@ -42,9 +42,18 @@ const PARTS = String.raw`\d+(?: TO \d+)?`;
 const ONE_COMPRESSION = String.raw`DATA_COMPRESSION = (?:NONE|ROW|PAGE)(?: ON PARTITIONS \(${PARTS}(?:, ${PARTS})*\))?`;
 const COMPRESSION = new RegExp(String.raw`^((?:CREATE|ALTER TABLE) .*) WITH \(${ONE_COMPRESSION}(?:, ${ONE_COMPRESSION})*\)(.*)$`, "is");
 
+// CREATE TABLE's <column_definition>: `[ type_schema_name. ] type_name` (an alias type) and SPARSE, which the grammar
+// predates: the type's schema-qualified name is parsed as a name, the statement without its schema and SPARSE.
+const QUALIFIED_TYPE = new RegExp(String.raw`((?:\(|, )\[(?:[^\]]|\]\])+\] )(\[(?:[^\]]|\]\])+\])\.(\[(?:[^\]]|\]\])+\])`, "g");
+const SPARSE = / SPARSE (?=NULL|DEFAULT )/g;
+
 /** Syntax errors of one statement; empty when it is valid T-SQL. */
 export function tsqlErrors(sql: string): string[] {
   const s = sql.trim();
+  if (/^CREATE TABLE /i.test(s) && (s.search(QUALIFIED_TYPE) >= 0 || s.search(SPARSE) >= 0)) {
+    const names = [...s.matchAll(QUALIFIED_TYPE)].flatMap((m) => grammarErrors(`SELECT 1 FROM ${m[2]}.${m[3]}`));
+    return [...names, ...tsqlErrors(s.replace(QUALIFIED_TYPE, "$1$3").replace(SPARSE, " "))];
+  }
   const compressed = COMPRESSION.exec(s);
   if (compressed) return tsqlErrors(`${compressed[1]}${compressed[2]}`);
   const scheme = ON_SCHEME.exec(s);

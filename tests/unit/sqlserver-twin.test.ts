@@ -96,6 +96,30 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expectGrammarValid(model.statements);
   });
 
+  it("declares the twin's columns as the table does: alias types by their name, ROWGUIDCOL, SPARSE (as AdventureWorks' tables have them)", async () => {
+    // SWITCH needs "the same columns ... data type": an alias type (AdventureWorks' dbo.Name, dbo.Flag) is the
+    // column's type as sys.columns.user_type_id records it; "any column defined with the ROWGUID property must
+    // correspond to a column in the other table also defined with the ROWGUID property" (Microsoft Learn,
+    // "Transferring Data Efficiently by Using Partition Switching"); a sparse column is stored otherwise. Before, the
+    // twin declared the base type without either property, and the model (as the server) refused its SWITCH.
+    const aw = structure();
+    aw.columns.splice(2, 0,
+      { name: "name", type: "nvarchar(50)", alias: "[dbo].[Name]", nullable: false, collation: "Latin1_General_100_CI_AS" },
+      { name: "rowguid", type: "uniqueidentifier", nullable: false, rowGuid: true, default: "(newid())" },
+      { name: "promo", type: "int", nullable: true, sparse: true },
+    );
+    const model = new SqlServerModel({ table: TABLE, key: "id", keyType: "int", rows: ["7"], functionName: "", schemeName: "", rangeRight: true, boundaries: [], structure: aw });
+    const sessions = { source: modelSession({ table: TABLE, key: "id", keyType: "int", rows: ["1", "2"], structure: aw }, "source"), target: modelSession(model, "target"), async reopen() {} };
+    const { plan } = await refresh(model, sessions);
+    expect(plan.twin).toBe(true);
+    expect(sorted(model.t.rows)).toEqual(["1", "2"]);
+    const twin = model.statements.find((s) => s.startsWith("CREATE TABLE [dbo].[orders_stg_full]"))!;
+    expect(twin).toContain("[name] [dbo].[Name] COLLATE Latin1_General_100_CI_AS NOT NULL");
+    expect(twin).toContain("[rowguid] uniqueidentifier DEFAULT (newid()) NOT NULL ROWGUIDCOL");
+    expect(twin).toContain("[promo] int SPARSE NULL");
+    expectGrammarValid(model.statements);
+  });
+
   it("builds the twin where and as the table is: filegroups, LOB filegroup, compression, collations, identity, computed and rowversion columns", async () => {
     const { model, sessions } = setup([], ["1"]);
     await refresh(model, sessions);
@@ -262,6 +286,9 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
       [{ replicated: true }, /replication/],
       [{ canAlterTable: 0 }, /lacks ALTER/],
       [{ canCreateTable: 0 }, /cannot create the twin/],
+      [{ typedXml: "spec" }, /xml column spec is typed by an XML schema collection/],
+      [{ filestream: "scan" }, /column scan is FILESTREAM/],
+      [{ columnSet: "attributes" }, /column set attributes/],
     ];
     for (const [row, says] of each) {
       const out = switchBlockers({ ...none, ...row } as typeof none);

@@ -1,7 +1,7 @@
 // SQL Server catalog reads through sys.* views: tables, columns (with identity), indexes, partition function,
 // scheme, boundaries and filegroups. The SQL texts are exported so the tests can parse them with the grammar.
 import type { CheckInfo, ColumnInfo, ForeignKey, FoundTable, IndexInfo, Introspector, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
-import { qualified } from "./compiler";
+import { qualified, quoteIdent } from "./compiler";
 import { columnNamed } from "../columns";
 import { lockWaitsFrom, type LockWaitRow } from "../lock-waits";
 
@@ -39,13 +39,15 @@ export const SQL = {
   // whose user_type_id is the column's system_type_id. CLR types (geography, geometry, hierarchyid and assembly
   // types) all have system_type_id 240, which is no type's user_type_id: for them the base is NULL, and joining
   // only on system_type_id would drop the column.
-  // Also what a structural twin needs: collation, computed definition, identity seed and increment (IDENT_SEED /
+  // Also what a structural twin needs: collation, computed definition, an alias type's schema (a twin declares the
+  // column with the alias, as the table does), ROWGUIDCOL, SPARSE, identity seed and increment (IDENT_SEED /
   // IDENT_INCR of the table, which has at most one identity column: a join of sys.identity_columns listed the column
   // twice on a server whose view repeats rows, Babelfish with two identity tables, and the load declared it twice).
   columns: `SELECT c.name AS [name], COALESCE(bt.name, ty.name) AS [type], ty.name AS [declaredType], ty.is_assembly_type AS [clr],
     c.max_length AS [maxLength], c.precision AS [precision], c.scale AS [scale],
     c.is_nullable AS [nullable], c.is_identity AS [identity], c.is_computed AS [computed], c.generated_always_type AS [generatedAlways], c.collation_name AS [collation],
     cc.definition AS [computedDefinition], cc.is_persisted AS [persisted], dc.definition AS [defaultDefinition],
+    CASE WHEN ty.is_user_defined = 1 AND ty.is_assembly_type = 0 THEN SCHEMA_NAME(ty.schema_id) END AS [aliasSchema], c.is_rowguidcol AS [rowGuid], c.is_sparse AS [sparse],
     CASE WHEN c.is_identity = 1 THEN CAST(IDENT_SEED(@p1) AS nvarchar(40)) END AS [identitySeed],
     CASE WHEN c.is_identity = 1 THEN CAST(IDENT_INCR(@p1) AS nvarchar(40)) END AS [identityIncrement]
     FROM sys.columns AS c JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id
@@ -77,6 +79,9 @@ export const SQL = {
       WHERE d.referenced_id = t.object_id) AS [indexedView],
     CASE WHEN EXISTS (SELECT 1 FROM sys.fulltext_indexes AS f WHERE f.object_id = t.object_id) THEN 1 ELSE 0 END AS [fullText],
     CASE WHEN EXISTS (SELECT 1 FROM sys.change_tracking_tables AS ct WHERE ct.object_id = t.object_id) THEN 1 ELSE 0 END AS [changeTracking],
+    (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.xml_collection_id > 0) AS [typedXml],
+    (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.is_filestream = 1) AS [filestream],
+    (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.is_column_set = 1) AS [columnSet],
     t.temporal_type AS [temporal], t.is_memory_optimized AS [memoryOptimized], t.is_tracked_by_cdc AS [cdc], t.is_replicated AS [replicated],
     CASE WHEN EXISTS (SELECT 1 FROM sys.columns AS lc WHERE lc.object_id = t.object_id AND lc.generated_always_type BETWEEN 7 AND 10) THEN 1 ELSE 0 END AS [ledger],
     HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE') AS [canCreateTable], HAS_PERMS_BY_NAME(SCHEMA_NAME(t.schema_id), 'SCHEMA', 'ALTER') AS [canAlterSchema],
@@ -182,6 +187,7 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
 interface StorageRow {
   dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; lobFilegroup: string | null;
   referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; indexedView: string | null; fullText: number; changeTracking: number;
+  typedXml?: string | null; filestream?: string | null; columnSet?: string | null;
   temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; ledger?: number; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
 }
 
@@ -201,6 +207,9 @@ export function switchBlockers(r: StorageRow): string[] {
   if (r.otherIndex) out.push(`index ${r.otherIndex} is not a rowstore index (the twin is built with rowstore indexes only)`);
   if (r.indexedView) out.push(`the indexed view ${r.indexedView} is built on it (SWITCH would need the view's index on the twin too)`);
   if (Number(r.fullText)) out.push("it has a full-text index (the twin is built without one)");
+  if (r.typedXml) out.push(`its xml column ${r.typedXml} is typed by an XML schema collection (the twin declares xml columns untyped; SWITCH needs the same collection)`);
+  if (r.filestream) out.push(`its column ${r.filestream} is FILESTREAM (the twin is built without a FILESTREAM filegroup)`);
+  if (r.columnSet) out.push(`it has the column set ${r.columnSet} (the twin is built without one)`);
   if (Number(r.temporal) === 1) out.push("it is the history table of a system-versioned table (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)");
   if (Number(r.temporal) === 2) out.push(NO_SWITCH.systemVersioned);
   if (r.memoryOptimized) out.push("it is memory-optimized (memory-optimized tables cannot be switched)");
@@ -295,6 +304,7 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
       const rows = await query<{
         name: string; type: string; declaredType: string; clr: boolean; maxLength: number; precision: number; scale: number; nullable: boolean; identity: boolean; computed: boolean;
         generatedAlways?: number | null; defaultDefinition?: string | null; collation?: string | null; computedDefinition?: string | null; persisted?: boolean | null; identitySeed?: string | null; identityIncrement?: string | null;
+        aliasSchema?: string | null; rowGuid?: boolean | null; sparse?: boolean | null;
       }>(
         SQL.columns,
         [qualified(table)],
@@ -315,6 +325,9 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
         ...(r.computedDefinition ? { computed: { definition: r.computedDefinition, persisted: !!r.persisted } } : {}),
         ...(r.defaultDefinition ? { default: r.defaultDefinition } : {}),
         ...(r.identity && r.identitySeed ? { identitySeed: r.identitySeed, identityIncrement: r.identityIncrement ?? "1" } : {}),
+        ...(r.aliasSchema ? { declaredType: `${quoteIdent(r.aliasSchema)}.${quoteIdent(r.declaredType)}` } : {}),
+        ...(r.rowGuid ? { rowGuid: true } : {}),
+        ...(r.sparse ? { sparse: true } : {}),
       }));
     },
 

@@ -126,15 +126,18 @@ function plain(text: string, what: string, pattern: RegExp): string {
   return text;
 }
 
-/** A column exactly as the target has it: type, collation, identity seed and step, nullability, its default (a
- *  column of UAT's own that the load does not fill gets it, as in the table), or its computed definition (SWITCH
- *  requires identical columns). */
+/** A column exactly as the target has it: type (an alias type by its own name), collation, SPARSE, its default (a
+ *  column of UAT's own that the load does not fill gets it, as in the table), identity seed and step, nullability,
+ *  ROWGUIDCOL, or its computed definition (SWITCH requires identical columns; a ROWGUIDCOL column must be one on both
+ *  sides, and a sparse column is stored otherwise). In the order of CREATE TABLE's `<column_definition>`. */
 export function columnDef(c: ColumnInfo): string {
   if (c.computed) return `${quoteIdent(c.name)} AS ${c.computed.definition}${c.computed.persisted ? ` PERSISTED${c.nullable ? "" : " NOT NULL"}` : ""}`;
   const collate = c.collation ? ` COLLATE ${plain(c.collation, "collation", /^[A-Za-z0-9_]+$/)}` : "";
+  const sparse = c.sparse ? " SPARSE" : "";
   const identity = c.identity ? ` IDENTITY(${plain(c.identitySeed ?? "1", "identity seed", /^-?\d+$/)}, ${plain(c.identityIncrement ?? "1", "identity increment", /^-?\d+$/)})` : "";
+  const rowGuid = c.rowGuid ? " ROWGUIDCOL" : "";
   const fallback = c.default ? ` DEFAULT ${c.default}` : "";
-  return `${quoteIdent(c.name)} ${c.nativeType}${collate}${identity} ${c.nullable ? "NULL" : "NOT NULL"}${fallback}`;
+  return `${quoteIdent(c.name)} ${c.declaredType ?? c.nativeType}${collate}${sparse}${fallback}${identity} ${c.nullable ? "NULL" : "NOT NULL"}${rowGuid}`;
 }
 
 /** The target's rowstore indexes on `t`: key columns in order with ASC / DESC, INCLUDE columns, filters. */
