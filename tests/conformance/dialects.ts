@@ -182,6 +182,11 @@ export interface FixtureSql {
   callCommittingProcedure: string;
   /** Staging tables and twins left in the target (their names end in _stg_* / _old_*). */
   leftoverTables: string;
+  /** `persons` declared with the schema's own types, after them: SQL Server alias types as AdventureWorks has them
+   *  (dbo.Name, dbo.Flag NOT NULL), a ROWGUIDCOL and a SPARSE column; PostgreSQL domains. `insertPersons` adds ids
+   *  from..to. */
+  persons: string[];
+  insertPersons(from: number, to: number): string;
   /** `types`: one column of every type the product copies exactly, and rows at their extremes. */
   types: string;
   insertTypes: string[];
@@ -348,6 +353,12 @@ const pgSql: FixtureSql = {
   lines: `CREATE TABLE lines (id int PRIMARY KEY, qty int NOT NULL, price numeric(10,2) NOT NULL, total numeric(21,2) GENERATED ALWAYS AS (qty * price) STORED)`,
   linesUat: `CREATE TABLE lines (id int PRIMARY KEY, qty int NOT NULL, price numeric(10,2) NOT NULL, total numeric(21,2) GENERATED ALWAYS AS (qty * price) STORED, doubled int GENERATED ALWAYS AS (qty * 2) STORED NOT NULL)`,
   insertLines: (from, to) => `INSERT INTO lines (id, qty, price) SELECT g, g % 7 + 1, (g % 100) * 1.25 FROM generate_series(${from}, ${to}) g`,
+  persons: [
+    `CREATE DOMAIN person_name AS varchar(50)`,
+    `CREATE DOMAIN flag AS boolean NOT NULL`,
+    `CREATE TABLE persons (id int PRIMARY KEY, first_name person_name NOT NULL, active flag NOT NULL, rowguid uuid NOT NULL DEFAULT gen_random_uuid(), nick varchar(20))`,
+  ],
+  insertPersons: (from, to) => `INSERT INTO persons (id, first_name, active, nick) SELECT g, 'Ünal ' || g, g % 2 = 0, CASE WHEN g % 3 = 0 THEN 'n' || g END FROM generate_series(${from}, ${to}) g`,
   stamps: `CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `"${n.replace(/"/g, '""')}"`,
@@ -519,6 +530,13 @@ const msSql: FixtureSql = {
   lines: `CREATE TABLE lines (id int NOT NULL PRIMARY KEY, qty int NOT NULL, price decimal(10,2) NOT NULL, total AS (qty * price) PERSISTED)`,
   linesUat: `CREATE TABLE lines (id int NOT NULL PRIMARY KEY, qty int NOT NULL, price decimal(10,2) NOT NULL, total AS (qty * price) PERSISTED, doubled AS (qty * 2) PERSISTED NOT NULL)`,
   insertLines: (from, to) => `INSERT INTO lines (id, qty, price) SELECT g, g % 7 + 1, (g % 100) * 1.25 FROM ${numbers(from, to)}`,
+  persons: [
+    `CREATE TYPE dbo.Name FROM nvarchar(50) NULL`,
+    `CREATE TYPE dbo.Flag FROM bit NOT NULL`,
+    `CREATE TABLE persons (id int NOT NULL PRIMARY KEY, first_name dbo.Name NOT NULL, active dbo.Flag NOT NULL, rowguid uniqueidentifier ROWGUIDCOL NOT NULL DEFAULT NEWID(), nick nvarchar(20) SPARSE NULL)`,
+  ],
+  insertPersons: (from, to) =>
+    `INSERT INTO persons (id, first_name, active, nick) SELECT g, N'Ünal ' + CAST(g AS nvarchar(10)), g % 2, CASE WHEN g % 3 = 0 THEN N'n' + CAST(g AS nvarchar(10)) END FROM ${numbers(from, to)}`,
   stamps: `CREATE TABLE stamps (id int NOT NULL PRIMARY KEY, at datetimeoffset(7) NOT NULL)`,
   insertStamps: (rows) => `INSERT INTO stamps VALUES ${rows.map(([id, at]) => `(${id}, '${at}')`).join(", ")}`,
   quote: (n) => `[${n.replace(/]/g, "]]")}]`,
