@@ -272,8 +272,9 @@ export class SqlServerModel {
    *  table (above); a FOREIGN KEY of the target's, which the other table must have too, trusted; a key of another
    *  table referencing it; an index the other table cannot have the identical one of (Microsoft Learn,
    *  "Transferring Data Efficiently by Using Partition Switching": table and index structure requirements, constraint
-   *  requirements); of a partitioned table, an index not partitioned as the table is (Msg 7733). The numbers of the
-   *  foreign-key rules are not modelled. */
+   *  requirements: "the same ANSI_NULLS and QUOTED IDENTIFIER settings" too, the dialect's tables being created with
+   *  both ON); of a partitioned table, an index not partitioned as the table is (Msg 7733). The numbers of the
+   *  foreign-key and settings rules are not modelled. */
   private refuseSwitchOfTarget() {
     const facts = this.t.structure?.storage ?? {};
     const unaligned = this.t.functionName ? this.t.structure?.indexes.find((ix) => ix.dataSpace && ix.dataSpace !== this.t.schemeName) : undefined;
@@ -281,6 +282,8 @@ export class SqlServerModel {
     if (this.t.noSwitch) throw new SqlError(-1, `SWITCH IN / OUT is not supported for the ${this.t.noSwitch} table ${this.targetName}.`);
     if (facts.foreignKey) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: ${this.targetName} has the foreign key ${String(facts.foreignKey)}, which the other table lacks.`);
     if (facts.referencedBy) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: a foreign key of ${String(facts.referencedBy)} references ${this.targetName}.`);
+    for (const setting of ["ansiNulls", "quotedIdentifier"] as const)
+      if (facts[setting] !== undefined && facts[setting] !== null && !Number(facts[setting])) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: ${this.targetName} and the other table differ in ${setting === "ansiNulls" ? "ANSI_NULLS" : "QUOTED_IDENTIFIER"}.`);
     if (facts.otherIndex) throw new SqlError(4947, `ALTER TABLE SWITCH statement failed. There is no identical index in the other table for the index ${String(facts.otherIndex)} in ${this.targetName}.`);
   }
 

@@ -217,6 +217,20 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(withTriggers.plan.reason).toContain("fire_triggers is set (SWITCH fires no triggers)");
   });
 
+  it("loads in place, and says why, where UAT's table was created with ANSI_NULLS OFF (a database older than its settings)", async () => {
+    // "The tables must have the same ANSI_NULLS and QUOTED IDENTIFIER settings" (Microsoft Learn, "Transferring Data
+    // Efficiently by Using Partition Switching"); the twin is created by a session with both ON. Before, the plan
+    // promised the twin and the model (as the server) refused its SWITCH after the load.
+    const legacy = structure();
+    legacy.storage = { ansiNulls: false };
+    const { model, sessions } = setup(["7"], ["1", "2"], legacy);
+    expect(() => model.execute("ALTER TABLE [dbo].[orders] SWITCH TO [dbo].[x] WITH (WAIT_AT_LOW_PRIORITY (MAX_DURATION = 1 MINUTES, ABORT_AFTER_WAIT = SELF))")).toThrow(/differ in ANSI_NULLS/);
+    const { plan } = await refresh(model, sessions);
+    expect(plan.twin).toBe(false);
+    expect(plan.reason).toContain("no SWITCH: it was created with ANSI_NULLS OFF");
+    expect(sorted(model.t.rows)).toEqual(["1", "2"]);
+  });
+
   it("refuses a table whose catalog lists a column twice, naming it, before anything is read or written", async () => {
     // Babelfish's sys.identity_columns repeated its rows with two identity tables in the database.
     const repeated = setup(["7"], ["1"]);
@@ -289,6 +303,8 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
       [{ typedXml: "spec" }, /xml column spec is typed by an XML schema collection/],
       [{ filestream: "scan" }, /column scan is FILESTREAM/],
       [{ columnSet: "attributes" }, /column set attributes/],
+      [{ ansiNulls: false }, /created with ANSI_NULLS OFF/],
+      [{ quotedIdentifier: 0 }, /created with QUOTED_IDENTIFIER OFF/],
     ];
     for (const [row, says] of each) {
       const out = switchBlockers({ ...none, ...row } as typeof none);

@@ -83,6 +83,7 @@ export const SQL = {
     (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.is_filestream = 1) AS [filestream],
     (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.is_column_set = 1) AS [columnSet],
     t.temporal_type AS [temporal], t.is_memory_optimized AS [memoryOptimized], t.is_tracked_by_cdc AS [cdc], t.is_replicated AS [replicated],
+    t.uses_ansi_nulls AS [ansiNulls], OBJECTPROPERTY(t.object_id, 'IsQuotedIdentOn') AS [quotedIdentifier],
     CASE WHEN EXISTS (SELECT 1 FROM sys.columns AS lc WHERE lc.object_id = t.object_id AND lc.generated_always_type BETWEEN 7 AND 10) THEN 1 ELSE 0 END AS [ledger],
     HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'CREATE TABLE') AS [canCreateTable], HAS_PERMS_BY_NAME(SCHEMA_NAME(t.schema_id), 'SCHEMA', 'ALTER') AS [canAlterSchema],
     HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'ALTER') AS [canAlterTable]
@@ -187,7 +188,7 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
 interface StorageRow {
   dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; lobFilegroup: string | null;
   referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; indexedView: string | null; fullText: number; changeTracking: number;
-  typedXml?: string | null; filestream?: string | null; columnSet?: string | null;
+  typedXml?: string | null; filestream?: string | null; columnSet?: string | null; ansiNulls?: boolean | number | null; quotedIdentifier?: number | null;
   temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; ledger?: number; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
 }
 
@@ -210,6 +211,10 @@ export function switchBlockers(r: StorageRow): string[] {
   if (r.typedXml) out.push(`its xml column ${r.typedXml} is typed by an XML schema collection (the twin declares xml columns untyped; SWITCH needs the same collection)`);
   if (r.filestream) out.push(`its column ${r.filestream} is FILESTREAM (the twin is built without a FILESTREAM filegroup)`);
   if (r.columnSet) out.push(`it has the column set ${r.columnSet} (the twin is built without one)`);
+  // "The tables must have the same ANSI_NULLS and QUOTED IDENTIFIER settings"; this product's sessions create twins
+  // with both ON (tedious' defaults). Unknown (NULL, as some servers answer) is no obstacle.
+  for (const [setting, value] of [["ANSI_NULLS", r.ansiNulls], ["QUOTED_IDENTIFIER", r.quotedIdentifier]] as const)
+    if (value !== undefined && value !== null && !Number(value)) out.push(`it was created with ${setting} OFF (the twin is created with it ON; SWITCH needs both tables alike)`);
   if (Number(r.temporal) === 1) out.push("it is the history table of a system-versioned table (SWITCH needs SYSTEM_VERSIONING off, which a refresh does not change)");
   if (Number(r.temporal) === 2) out.push(NO_SWITCH.systemVersioned);
   if (r.memoryOptimized) out.push("it is memory-optimized (memory-optimized tables cannot be switched)");
