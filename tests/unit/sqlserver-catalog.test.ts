@@ -181,6 +181,28 @@ describe("staging_partition_switch on modelled SQL Server partition functions", 
     });
 });
 
+describe("staging_partition_switch: what a cancel after a day's commit reports", () => {
+  it("a cancel right after a day's switch committed counts that day's rows as committed (they stay), never fewer", async () => {
+    // pf_daily_reports(int) RANGE RIGHT (20250101, 20250102, 20250103): days 20250102 (2 rows) and 20250103 (1 row).
+    const model = new SqlServerModel(layout("int", true, ["20250101", "20250102", "20250103"], ["20250101", "20250102"]));
+    const sessions = { source: modelSession({ table: TABLE, key: "report_date", keyType: "int", rows: ["20250102", "20250102", "20250103"] }, "source"), target: modelSession(model, "target"), async reopen() {} };
+    const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    const cancel = new AbortController();
+    // The cancel arrives as the first day switches; the connection it cuts fails the statement after the commit.
+    const progress = new ProgressTracker((e) => {
+      if (e.phase !== "switching" || cancel.signal.aborted) return;
+      cancel.abort("by ada");
+      model.failOn = /^DROP TABLE IF EXISTS \[dbo\]\.\[daily_reports_old_/;
+    }, "run", table.name);
+    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 0 }), sqlServerDialect, sessions, progress, cancel.signal);
+    const plan = await partitionSwitch.plan(ctx);
+    expect(plan.days).toEqual([20250102, 20250103]);
+    await expect(partitionSwitch.execute(ctx, plan)).rejects.toThrow(/injected failure/);
+    expect(sorted(model.t.rows)).toEqual(["20250101", "20250102", "20250102"]);
+    expect(ctx.progress.committed).toBe(2);
+  });
+});
+
 describe("staging_partition_switch where UAT's table takes no SWITCH of a staging table", () => {
   // A day's staging table is built as a full replace's twin is: without foreign keys, with rowstore indexes only.
   // SQL Server switches a table in or out only with the same trusted foreign keys on both sides, never one another

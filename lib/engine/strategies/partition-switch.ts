@@ -233,7 +233,7 @@ export const partitionSwitch: StrategyImpl = {
       for (const day of plan.days ?? []) {
         checkAborted(ctx);
         const at = (p = await partitioning(ctx));
-        const load = await unit(ctx, () => (plan.inPlace ? replaceInPlace(ctx, dayFilter(ctx, at, day), String(day)) : switchDay(ctx, at, day, plan.dayRows?.[day] ?? 0)));
+        const load = await committedUnit(ctx, (committed) => (plan.inPlace ? replaceInPlace(ctx, dayFilter(ctx, at, day), String(day), committed) : switchDay(ctx, at, day, plan.dayRows?.[day] ?? 0, committed)));
         written += load.rows;
         if (load.streams > (streams?.count ?? 1)) streams = { count: load.streams, threads: load.threads };
         const label = unitLabel(ctx, at, day);
@@ -244,7 +244,7 @@ export const partitionSwitch: StrategyImpl = {
       if (plan.undatedRows !== undefined) {
         checkAborted(ctx);
         const column = columnPair(ctx, await keyName()).source;
-        const load = await unit(ctx, () => replaceInPlace(ctx, { kind: "isNull", column }, UNDATED));
+        const load = await committedUnit(ctx, (committed) => replaceInPlace(ctx, { kind: "isNull", column }, UNDATED, committed));
         written += load.rows;
         switched.push(UNDATED);
         ctx.progress.commitUnit();
@@ -264,10 +264,23 @@ export const partitionSwitch: StrategyImpl = {
   },
 };
 
+/** Runs one unit (a day, or the rows without a day) with retries, handing it `committed` to say when its
+ *  transaction committed: a failure after that (a cancel, a lost connection) still counts its rows as committed in
+ *  the figures, since they stay. */
+async function committedUnit(ctx: TableContext, load: (committed: (rows: number) => void) => Promise<DayLoad>): Promise<DayLoad> {
+  let committedRows: number | undefined;
+  try {
+    return await unit(ctx, () => load((rows) => (committedRows = rows)));
+  } catch (e) {
+    if (committedRows !== undefined) ctx.progress.commitUnit(committedRows);
+    throw e;
+  }
+}
+
 /** Where SWITCH or new partitions are not to be had, and for the rows without a day: the rows of `range` deleted
  *  and loaded again in one transaction, through a plain staging table (a bulk load into a partitioned table is not
  *  to be had on every such server). */
-async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: string): Promise<DayLoad> {
+async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: string, committed: (rows: number) => void): Promise<DayLoad> {
   const target = ctx.sessions.target;
   // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
   const { rows, source, inTransaction } = await ctx.sessions.source.snapshot(() =>
@@ -285,13 +298,14 @@ async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: str
       return { rows: staged.rows, source, inTransaction };
     }),
   );
+  committed(rows);
   return { rows, streams: 1, threads: false, verification: await verifyAgainst(ctx, source, range, inTransaction) };
 }
 
 /** A day's (its partition's) load, and how the partition compares with the source's rows afterwards. */
 type DayLoad = StagingLoad & { verification?: Verification };
 
-async function switchDay(ctx: TableContext, p: Partitioning, day: number, rowsExpected: number): Promise<DayLoad> {
+async function switchDay(ctx: TableContext, p: Partitioning, day: number, rowsExpected: number, committed: (rows: number) => void): Promise<DayLoad> {
   const target = ctx.sessions.target;
   const { partitions: pc } = ctx.dialect;
   const staging: TableRef = partitionName(ctx.targetTable, `_stg_${day}`);
@@ -326,6 +340,7 @@ async function switchDay(ctx: TableContext, p: Partitioning, day: number, rowsEx
   await target.transaction(async () => {
     for (const q of pc.switchIn(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
   });
+  committed(load.rows);
   await failpoint("after-swap");
   await target.execute(pc.dropTable(retired));
   const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day, staging);
