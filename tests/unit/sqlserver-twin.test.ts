@@ -303,6 +303,7 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
       [{ typedXml: "spec" }, /xml column spec is typed by an XML schema collection/],
       [{ filestream: "scan" }, /column scan is FILESTREAM/],
       [{ columnSet: "attributes" }, /column set attributes/],
+      [{ typeNotReferenced: "[dbo].[Name]" }, /lacks REFERENCES on the type \[dbo\]\.\[Name\]/],
       [{ ansiNulls: false }, /created with ANSI_NULLS OFF/],
       [{ quotedIdentifier: 0 }, /created with QUOTED_IDENTIFIER OFF/],
     ];

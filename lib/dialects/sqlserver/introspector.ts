@@ -82,6 +82,9 @@ export const SQL = {
     (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.xml_collection_id > 0) AS [typedXml],
     (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.is_filestream = 1) AS [filestream],
     (SELECT MIN(sc.name) FROM sys.columns AS sc WHERE sc.object_id = t.object_id AND sc.is_column_set = 1) AS [columnSet],
+    (SELECT MIN(QUOTENAME(SCHEMA_NAME(ty.schema_id)) + N'.' + QUOTENAME(ty.name)) FROM sys.columns AS sc JOIN sys.types AS ty ON ty.user_type_id = sc.user_type_id
+      WHERE sc.object_id = t.object_id AND ty.is_user_defined = 1 AND ty.is_assembly_type = 0
+      AND HAS_PERMS_BY_NAME(QUOTENAME(SCHEMA_NAME(ty.schema_id)) + N'.' + QUOTENAME(ty.name), 'TYPE', 'REFERENCES') = 0) AS [typeNotReferenced],
     t.temporal_type AS [temporal], t.is_memory_optimized AS [memoryOptimized], t.is_tracked_by_cdc AS [cdc], t.is_replicated AS [replicated],
     t.uses_ansi_nulls AS [ansiNulls], OBJECTPROPERTY(t.object_id, 'IsQuotedIdentOn') AS [quotedIdentifier],
     CASE WHEN EXISTS (SELECT 1 FROM sys.columns AS lc WHERE lc.object_id = t.object_id AND lc.generated_always_type BETWEEN 7 AND 10) THEN 1 ELSE 0 END AS [ledger],
@@ -188,7 +191,7 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
 interface StorageRow {
   dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; lobFilegroup: string | null;
   referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; indexedView: string | null; fullText: number; changeTracking: number;
-  typedXml?: string | null; filestream?: string | null; columnSet?: string | null; ansiNulls?: boolean | number | null; quotedIdentifier?: number | null;
+  typedXml?: string | null; filestream?: string | null; columnSet?: string | null; typeNotReferenced?: string | null; ansiNulls?: boolean | number | null; quotedIdentifier?: number | null;
   temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; ledger?: number; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
 }
 
@@ -211,6 +214,9 @@ export function switchBlockers(r: StorageRow): string[] {
   if (r.typedXml) out.push(`its xml column ${r.typedXml} is typed by an XML schema collection (the twin declares xml columns untyped; SWITCH needs the same collection)`);
   if (r.filestream) out.push(`its column ${r.filestream} is FILESTREAM (the twin is built without a FILESTREAM filegroup)`);
   if (r.columnSet) out.push(`it has the column set ${r.columnSet} (the twin is built without one)`);
+  // CREATE TABLE: "If any columns ... are defined to be of a user-defined type, REFERENCES permission on the
+  // user-defined type is required"; a twin declares its columns with the table's alias types.
+  if (r.typeNotReferenced) out.push(`the target login lacks REFERENCES on the type ${r.typeNotReferenced}, which a twin's column is declared with (CREATE TABLE needs it)`);
   // "The tables must have the same ANSI_NULLS and QUOTED IDENTIFIER settings"; this product's sessions create twins
   // with both ON (tedious' defaults). Unknown (NULL, as some servers answer) is no obstacle.
   for (const [setting, value] of [["ANSI_NULLS", r.ansiNulls], ["QUOTED_IDENTIFIER", r.quotedIdentifier]] as const)
