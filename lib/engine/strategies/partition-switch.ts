@@ -283,8 +283,8 @@ async function committedUnit(ctx: TableContext, load: (committed: (rows: number)
 async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: string, committed: (rows: number) => void): Promise<DayLoad> {
   const target = ctx.sessions.target;
   // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
-  const { rows, source, inTransaction } = await ctx.sessions.source.snapshot(() =>
-    target.transaction(async () => {
+  const { rows, source, inTransaction } = await ctx.sessions.source.snapshot(async () => {
+    const done = await target.transaction(async () => {
       ctx.progress.phase("loading", { partition: label });
       const triggersBack = await suspendTriggers(ctx);
       const staged = await stageRows(ctx, sourceQuery(ctx, range), { partition: label });
@@ -296,9 +296,11 @@ async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: str
       const inTransaction = await targetSide(ctx, range);
       await failpoint("before-commit");
       return { rows: staged.rows, source, inTransaction };
-    }),
-  );
-  committed(rows);
+    });
+    // Committed, whatever ending the source's snapshot meets.
+    committed(done.rows);
+    return done;
+  });
   return { rows, streams: 1, threads: false, verification: await verifyAgainst(ctx, source, range, inTransaction) };
 }
 
