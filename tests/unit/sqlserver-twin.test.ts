@@ -314,6 +314,13 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     }
     expect(SQL.storage).toContain("sys.foreign_keys");
   });
+
+  it("reads no hypothetical index (a Tuning Advisor's leftover): never built on a twin as a real one, never taken for a key", () => {
+    // sys.indexes.is_hypothetical: "Index is hypothetical and cannot be used directly as a data access path.
+    // Hypothetical indexes hold column-level statistics." No server here can make one (Babelfish has no DTA): the
+    // statement is pinned.
+    expect(SQL.indexes).toMatch(/ AND i\.is_hypothetical = 0\s/);
+  });
 });
 
 describe("the model refuses what SWITCH refuses (so the tests above can fail)", () => {

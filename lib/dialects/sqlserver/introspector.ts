@@ -55,13 +55,15 @@ export const SQL = {
     LEFT JOIN sys.computed_columns AS cc ON cc.object_id = c.object_id AND cc.column_id = c.column_id
     LEFT JOIN sys.default_constraints AS dc ON dc.parent_object_id = c.object_id AND dc.parent_column_id = c.column_id
     WHERE c.object_id = OBJECT_ID(@p1) ORDER BY c.column_id`,
-  // Rowstore indexes with their key columns (ASC / DESC), included columns and filter.
+  // Rowstore indexes with their key columns (ASC / DESC), included columns and filter. Not hypothetical ones (what the
+  // Database Engine Tuning Advisor leaves behind: statistics only, "cannot be used directly as a data access path",
+  // sys.indexes): a twin would build them as real indexes, and a unique one would pass for a key it does not enforce.
   indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], c.name AS [column],
     ic.is_descending_key AS [descending], ic.is_included_column AS [included], i.filter_definition AS [filter], ds.name AS [dataSpace]
     FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
     JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
     LEFT JOIN sys.data_spaces AS ds ON ds.data_space_id = i.data_space_id
-    WHERE i.object_id = OBJECT_ID(@p1) AND (ic.key_ordinal > 0 OR ic.is_included_column = 1) AND i.type IN (1, 2)
+    WHERE i.object_id = OBJECT_ID(@p1) AND (ic.key_ordinal > 0 OR ic.is_included_column = 1) AND i.type IN (1, 2) AND i.is_hypothetical = 0
     ORDER BY i.index_id, ic.is_included_column, ic.key_ordinal, ic.index_column_id`,
   // Where the heap / clustered index lives (filegroup, or partition scheme and key column), the
   // large-value filegroup, and each thing Microsoft documents as standing in the way of SWITCH (or that a twin
