@@ -1,6 +1,6 @@
 // What the strategies that load a staging table share: the target's whole structure (a twin must reproduce it), and
 // the clean-up of tables an interrupted run left behind (found by the dialect's marker).
-import type { IndexInfo, TableRef, TableShape } from "../dialects/types";
+import type { TableRef, TableShape } from "../dialects/types";
 import type { TableContext } from "./context";
 
 /** Columns (computed ones included), indexes and CHECKs of the target: SQL Server switches only identical tables.
@@ -18,15 +18,4 @@ export async function dropLeftovers(ctx: TableContext) {
   const { partitions: pc } = ctx.dialect;
   const left = await ctx.sessions.target.query<TableRef>(pc.findLeftovers(ctx.targetTable));
   for (const t of left) await ctx.sessions.target.execute(pc.dropTable(t));
-}
-
-/** Why a partitioned table takes no SWITCH for its indexes: every index of a table whose partitions are switched must
- *  be partitioned as the table is ("aligned"; SQL Server Msg 7733: "The table is partitioned while index ... is not
- *  partitioned"), and a staging table built here gives each index the partition's filegroup. An index on another
- *  data space (a filegroup, as a unique index without the partition key must be) stands in the way. Indexes whose
- *  data space the dialect does not say are taken as aligned (PostgreSQL partitions each index with its table). */
-export function unalignedIndexes(indexes: IndexInfo[], scheme: string): string[] {
-  return indexes
-    .filter((ix) => ix.dataSpace !== undefined && ix.dataSpace !== null && ix.dataSpace.toLowerCase() !== scheme.toLowerCase())
-    .map((ix) => `index ${ix.name} is not partitioned as the table is (it is on ${ix.dataSpace}, the table on ${scheme}; SWITCH needs every index aligned)`);
 }

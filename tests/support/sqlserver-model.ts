@@ -277,14 +277,20 @@ export class SqlServerModel {
    *  foreign-key and settings rules are not modelled. */
   private refuseSwitchOfTarget() {
     const facts = this.t.structure?.storage ?? {};
-    const unaligned = this.t.functionName ? this.t.structure?.indexes.find((ix) => ix.dataSpace && ix.dataSpace !== this.t.schemeName) : undefined;
-    if (unaligned) throw new SqlError(7733, `'ALTER TABLE SWITCH' statement failed. The table '${this.targetName}' is partitioned while index '${unaligned.name}' is not partitioned.`);
+    const { unalignedIndex } = this.unalignedIndex();
+    if (unalignedIndex) throw new SqlError(7733, `'ALTER TABLE SWITCH' statement failed. The table '${this.targetName}' is partitioned while index '${unalignedIndex}' is not partitioned.`);
     if (this.t.noSwitch) throw new SqlError(-1, `SWITCH IN / OUT is not supported for the ${this.t.noSwitch} table ${this.targetName}.`);
     if (facts.foreignKey) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: ${this.targetName} has the foreign key ${String(facts.foreignKey)}, which the other table lacks.`);
     if (facts.referencedBy) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: a foreign key of ${String(facts.referencedBy)} references ${this.targetName}.`);
     for (const setting of ["ansiNulls", "quotedIdentifier"] as const)
       if (facts[setting] !== undefined && facts[setting] !== null && !Number(facts[setting])) throw new SqlError(-1, `ALTER TABLE SWITCH statement failed: ${this.targetName} and the other table differ in ${setting === "ansiNulls" ? "ANSI_NULLS" : "QUOTED_IDENTIFIER"}.`);
     if (facts.otherIndex) throw new SqlError(4947, `ALTER TABLE SWITCH statement failed. There is no identical index in the other table for the index ${String(facts.otherIndex)} in ${this.targetName}.`);
+  }
+
+  /** The first index of a partitioned target that is not on its scheme, as SQL.storage reads it (OUTER APPLY ua). */
+  private unalignedIndex() {
+    const ix = this.t.functionName ? this.t.structure?.indexes.find((x) => x.dataSpace && x.dataSpace !== this.t.schemeName) : undefined;
+    return { unalignedIndex: ix?.name ?? null, unalignedSpace: ix?.dataSpace ?? null };
   }
 
   /** Partitions of an object placed `ON [x]` (`column` given: x is a scheme): the scheme's count, else one. */
@@ -480,6 +486,7 @@ export class SqlServerModel {
           ? { dataSpace: this.t.schemeName, dataSpaceType: "PS", partitionColumn: this.t.key, partitions: this.t.boundaries.length + 1 }
           : { dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1 }), lobFilegroup: st?.lobFilegroup ?? null,
         referencedBy: null, foreignKey: null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0, temporal: 0, memoryOptimized: false, cdc: false, replicated: false,
+        ...this.unalignedIndex(),
         canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1, ...st?.storage,
       }];
     if (sql === SQL.compression) {

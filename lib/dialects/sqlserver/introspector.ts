@@ -76,6 +76,7 @@ export const SQL = {
     (SELECT MIN(OBJECT_SCHEMA_NAME(fk.parent_object_id) + N'.' + OBJECT_NAME(fk.parent_object_id)) FROM sys.foreign_keys AS fk WHERE fk.referenced_object_id = t.object_id) AS [referencedBy],
     (SELECT MIN(fk.name) FROM sys.foreign_keys AS fk WHERE fk.parent_object_id = t.object_id) AS [foreignKey],
     (SELECT MIN(x.name + N' (' + x.type_desc + N')') FROM sys.indexes AS x WHERE x.object_id = t.object_id AND x.type NOT IN (0, 1, 2)) AS [otherIndex],
+    ua.name AS [unalignedIndex], ua.dataSpace AS [unalignedSpace],
     (SELECT MIN(OBJECT_SCHEMA_NAME(d.referencing_id) + N'.' + OBJECT_NAME(d.referencing_id)) FROM sys.sql_expression_dependencies AS d
       JOIN sys.views AS v ON v.object_id = d.referencing_id JOIN sys.indexes AS vi ON vi.object_id = v.object_id AND vi.index_id = 1
       WHERE d.referenced_id = t.object_id) AS [indexedView],
@@ -97,6 +98,8 @@ export const SQL = {
     LEFT JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.partition_ordinal = 1
     LEFT JOIN sys.columns AS pc ON pc.object_id = ic.object_id AND pc.column_id = ic.column_id
     LEFT JOIN sys.data_spaces AS lob ON lob.data_space_id = t.lob_data_space_id
+    OUTER APPLY (SELECT TOP (1) x.name, xs.name AS dataSpace FROM sys.indexes AS x JOIN sys.data_spaces AS xs ON xs.data_space_id = x.data_space_id
+      WHERE ds.type = 'PS' AND x.object_id = t.object_id AND x.type IN (1, 2) AND x.is_hypothetical = 0 AND x.data_space_id <> i.data_space_id ORDER BY x.index_id) AS ua
     WHERE t.object_id = OBJECT_ID(@p1)`,
   // DATA_COMPRESSION of every partition of the heap (index 0) and of each rowstore index: per partition and per index
   // ("Data compression": a table's setting is not applied to its nonclustered indexes; partitions each have their
@@ -192,7 +195,8 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
 
 interface StorageRow {
   dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; lobFilegroup: string | null;
-  referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; indexedView: string | null; fullText: number; changeTracking: number;
+  referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; unalignedIndex?: string | null; unalignedSpace?: string | null;
+  indexedView: string | null; fullText: number; changeTracking: number;
   typedXml?: string | null; filestream?: string | null; columnSet?: string | null; typeNotReferenced?: string | null; ansiNulls?: boolean | number | null; quotedIdentifier?: number | null;
   temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; ledger?: number; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
 }
@@ -211,6 +215,9 @@ export function switchBlockers(r: StorageRow): string[] {
   if (r.referencedBy) out.push(`a foreign key of ${r.referencedBy} references it (SWITCH refuses a table another table's key points to)`);
   if (r.foreignKey) out.push(`it has the foreign key ${r.foreignKey} (SWITCH needs the same trusted key on the twin; the twin is built without keys)`);
   if (r.otherIndex) out.push(`index ${r.otherIndex} is not a rowstore index (the twin is built with rowstore indexes only)`);
+  // Of a partitioned table every index must be partitioned as the table is, "aligned" (Msg 7733: "The table is
+  // partitioned while index ... is not partitioned"); a unique index without the partition key has to be elsewhere.
+  if (r.unalignedIndex) out.push(`index ${r.unalignedIndex} is not partitioned as the table is (it is on ${r.unalignedSpace}, the table on ${r.dataSpace}; SWITCH needs every index aligned)`);
   if (r.indexedView) out.push(`the indexed view ${r.indexedView} is built on it (SWITCH would need the view's index on the twin too)`);
   if (Number(r.fullText)) out.push("it has a full-text index (the twin is built without one)");
   if (r.typedXml) out.push(`its xml column ${r.typedXml} is typed by an XML schema collection (the twin declares xml columns untyped; SWITCH needs the same collection)`);

@@ -13,7 +13,7 @@ import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { refuseMaskedKey } from "../masking/stage";
 import { sourceQuery, stageRows } from "../copy";
-import { dropLeftovers, targetShape, unalignedIndexes } from "../staging";
+import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { sourceChecksum, targetChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
 import { planSlices } from "../streams/plan";
@@ -43,16 +43,16 @@ async function partitioning(ctx: TableContext): Promise<Partitioning> {
 
 /** Why UAT's table takes no SWITCH of a staging table built here, as its catalog shows it: system-versioned or a
  *  ledger table (known from findTable), else what the table's storage names, as for a full replace's twin (SQL
- *  Server: a key from or to it, a non-rowstore index, an indexed view, CDC...: lib/dialects/sqlserver/introspector
- *  switchBlockers; a day's staging table is built as that twin is). None where the dialect reads no storage. */
-async function switchRefusals(ctx: TableContext, p: Partitioning): Promise<string[]> {
+ *  Server: a key from or to it, a non-rowstore index, an index not aligned, an indexed view, CDC...:
+ *  lib/dialects/sqlserver/introspector switchBlockers; a day's staging table is built as that twin is). None where
+ *  the dialect reads no storage. */
+async function switchRefusals(ctx: TableContext): Promise<string[]> {
   if (ctx.targetTable.switchRefused) return [ctx.targetTable.switchRefused];
   const introspector = ctx.sessions.target.introspector;
   if (!introspector.storage) return [];
-  const unaligned = p.schemeName ? unalignedIndexes(ctx.targetIndexes, p.schemeName) : [];
   return introspector.storage(ctx.targetTable).then(
-    (s) => [...s.blockers, ...unaligned],
-    (e: Error) => [`its storage could not be read from the catalog (${e.message})`, ...unaligned],
+    (s) => s.blockers,
+    (e: Error) => [`its storage could not be read from the catalog (${e.message})`],
   );
 }
 
@@ -167,7 +167,7 @@ export const partitionSwitch: StrategyImpl = {
     // UAT's own columns with defaults a bulk load into the staging table would not apply: the day goes in by INSERT.
     const defaults = defaultsByInsert(ctx);
     // UAT's table itself refuses a SWITCH of a staging table built here: the day goes in by INSERT.
-    const refused = serverInPlace ? [] : await switchRefusals(ctx, p);
+    const refused = serverInPlace ? [] : await switchRefusals(ctx);
     const inPlace = serverInPlace || defaults.length > 0 || refused.length > 0;
     // Every day is placed before anything is created: one that cannot be is refused with its reason.
     const placed = placeDays(ctx, p, changed);

@@ -7,7 +7,7 @@ import { checkAborted, defaultsByInsert, targetCapabilities, unit, type TableCon
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import { failpoint } from "../failpoints";
-import { dropLeftovers, targetShape, unalignedIndexes } from "../staging";
+import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { analyzeTarget, resyncGenerators } from "../target-state";
 import { targetChecksum, verifyAgainst, type Verification } from "../verify";
@@ -38,8 +38,6 @@ export async function twinDecision(ctx: TableContext): Promise<TwinDecision | nu
     return null;
   });
   if (storage) blockers.push(...storage.blockers);
-  // A partitioned table's twin is switched partition by partition: its indexes must all be partitioned as it is.
-  if (storage && "scheme" in storage.dataSpace) blockers.push(...unalignedIndexes(ctx.targetIndexes, storage.dataSpace.scheme));
   if (!storage || blockers.length) return inPlace();
   return { twin: true, reason: "loads a staging twin, then SWITCHes it in: readers see the old rows until then", storage };
 }
