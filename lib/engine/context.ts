@@ -207,6 +207,28 @@ export function unit<T>(ctx: TableContext, fn: () => Promise<T>): Promise<T> {
   });
 }
 
+/** What a unit hands on at its commit: the rows it committed, and whatever its after-commit work needs. */
+type Committed = { rows: number };
+
+/** A unit that ends in a target commit: `work` runs (with retries, on fresh sessions) until it calls `committed(done)`
+ *  right after that commit, and returns what it gave it. From then on its rows are the target's, whatever happens next
+ *  (the source's snapshot ending, a lost connection, a cancel): they count as committed, once, and are never loaded
+ *  again; only `afterCommit(done)` (statistics, tidying, the verification) is retried. */
+export async function committingUnit<C extends Committed, R>(ctx: TableContext, work: (committed: <T extends Committed>(done: T) => T) => Promise<C>, afterCommit: (done: C) => Promise<R>): Promise<R> {
+  let done: C | undefined;
+  const committed = <T extends Committed>(c: T): T => {
+    done = c as unknown as C; // what work returns, by the contract above
+    ctx.progress.commitUnit(c.rows);
+    return c;
+  };
+  await unit(ctx, async () => {
+    if (!done) await work(committed);
+  });
+  const settled = done;
+  if (!settled) throw new Error("a unit of work returned without committing");
+  return unit(ctx, () => afterCommit(settled));
+}
+
 export function checkAborted(ctx: TableContext) {
   if (ctx.signal?.aborted) throw new RefreshError("refresh cancelled");
 }

@@ -25,6 +25,11 @@ import { OneRequestAtATime } from "./one-request";
 export type KeyType = "int" | "date" | "datetime2";
 const FAMILY: Record<KeyType, TypeFamily> = { int: "integer", date: "date", datetime2: "datetime" };
 
+/** What tedious raises for a request on a connection that dropped (ConnectionError, code ECONNRESET). */
+export function connectionLost(sql: string): Error {
+  return Object.assign(new Error(`model: connection lost at ${sql.slice(0, 60)}: read ECONNRESET`), { name: "ConnectionError", code: "ECONNRESET" });
+}
+
 export class SqlError extends Error {
   constructor(
     readonly number: number,
@@ -145,6 +150,9 @@ export class SqlServerModel {
   tables = new Map<string, CreatedTable>();
   /** A statement that fails as the server would fail it (a lost connection, a lock timeout): tests of atomicity. */
   failOn?: RegExp;
+  /** A statement whose connection is lost the first time it is sent: tedious then fails the request with a
+   *  ConnectionError of code ECONNRESET (or ESOCKET), which the engine retries on fresh sessions. */
+  lostOnce?: RegExp;
 
   constructor(readonly t: PartitionedTable) {
     t.boundaries = [...t.boundaries].sort((a, b) => comparePoints(this.point(a), this.point(b)));
@@ -195,6 +203,10 @@ export class SqlServerModel {
   execute(sql: string, params: readonly unknown[] = []) {
     this.statements.push(sql);
     if (this.failOn?.test(sql)) throw new SqlError(-2, `model: injected failure at ${sql.slice(0, 60)}`);
+    if (this.lostOnce?.test(sql)) {
+      this.lostOnce = undefined;
+      throw connectionLost(sql);
+    }
     let m: RegExpExecArray | null;
     if ((m = /^IF EXISTS \(SELECT 1 FROM (\S+) WHERE (.+)\) THROW (\d+), N'((?:[^']|'')*)', 1$/.exec(sql))) {
       if (this.t.rows.some((r) => this.matches(r, this.conds(m![2], params)))) throw new SqlError(Number(m[3]), m[4].replace(/''/g, "'"));

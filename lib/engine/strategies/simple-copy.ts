@@ -3,11 +3,12 @@
 import type { ColumnFilter, ColumnInfo, RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
-import { checkAborted, unit, type TableContext } from "../context";
+import { checkAborted, committingUnit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { changedInUat, leftBehind, sourceChecksum, startSourceChecksum, targetSide, unitsVerified, verifyAgainst, verifyPending, verifying, type PendingChecksum, type Verification } from "../verify";
+import type { Checksum } from "../checksum";
 import { analyzeFirstLoad, analyzeTarget, emptyForReplace, resyncGenerators, suspendTriggers } from "../target-state";
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
@@ -220,32 +221,38 @@ async function copyInto(ctx: TableContext, filter?: RowFilter, orderBy?: string,
 async function fullReplace(ctx: TableContext): Promise<Moved> {
   // The source is read on one snapshot: the copy and the checksum it is verified against see the same rows. The
   // source's checksum runs on its own session while the target finishes, commits and is read: the sides overlap.
-  return unit(ctx, () =>
-    ctx.sessions.source.snapshot(async () => {
-      let pending: PendingChecksum = Promise.resolve({ status: "fulfilled", value: undefined });
-      try {
-        const { n, target } = await ctx.sessions.target.transaction(async () => {
-          ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
-          const triggersBack = await suspendTriggers(ctx);
-          const keptColumns = await saveKeptColumns(ctx);
-          await emptyForReplace(ctx);
-          const n = await copyInto(ctx);
-          pending = startSourceChecksum(ctx);
-          await keptColumns.restore();
-          await resyncGenerators(ctx);
-          await triggersBack();
-          await analyzeTarget(ctx);
-          const target = await targetSide(ctx);
-          checkAborted(ctx);
-          await failpoint("before-commit");
-          return { n, target };
-        });
-        if (verifying(ctx)) ctx.progress.phase("verifying");
-        return { read: n, written: n, verification: await verifyPending(ctx, pending, undefined, target) };
-      } finally {
-        await pending;
-      }
-    }),
+  type Replaced = { rows: number; pending: PendingChecksum; target?: Checksum };
+  return committingUnit<Replaced, Moved>(
+    ctx,
+    (committed) =>
+      ctx.sessions.source.snapshot(async () => {
+        let pending: PendingChecksum = Promise.resolve({ status: "fulfilled", value: undefined });
+        try {
+          const { n, target } = await ctx.sessions.target.transaction(async () => {
+            ctx.progress.phase("loading", { message: `replacing all rows of ${displayName(ctx.targetTable)}` });
+            const triggersBack = await suspendTriggers(ctx);
+            const keptColumns = await saveKeptColumns(ctx);
+            await emptyForReplace(ctx);
+            const n = await copyInto(ctx);
+            pending = startSourceChecksum(ctx);
+            await keptColumns.restore();
+            await resyncGenerators(ctx);
+            await triggersBack();
+            await analyzeTarget(ctx);
+            const target = await targetSide(ctx);
+            checkAborted(ctx);
+            await failpoint("before-commit");
+            return { n, target };
+          });
+          return committed({ rows: n, pending, target });
+        } finally {
+          await pending;
+        }
+      }),
+    async ({ rows, pending, target }) => {
+      if (verifying(ctx)) ctx.progress.phase("verifying");
+      return { read: rows, written: rows, verification: await verifyPending(ctx, pending, undefined, target) };
+    },
   );
 }
 
@@ -298,27 +305,29 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
   const pages: { label: string; verification?: Verification }[] = [];
   for (;;) {
     checkAborted(ctx);
-    const page = await unit(ctx, () =>
-      ctx.sessions.source.snapshot(() =>
-        ctx.sessions.target.transaction(async () => {
-          const triggersBack = await suspendTriggers(ctx);
-          const filter = both(scope, cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor });
-          const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter, wm.pair.source.name, ctx.batchSize), { cursor: column });
-          const window = staged.counts.last === null ? undefined : both(scope, { kind: "upTo", column: wm.pair.source, after: cursor, upTo: staged.counts.last });
-          const left = window && (await leftBehind(ctx, window, staged.unstaged));
-          await staged.drop();
-          if (staged.counts.read) await resyncGenerators(ctx);
-          await triggersBack();
-          const source = window && (await sourceChecksum(ctx, window));
-          const target = window && (await targetSide(ctx, window));
-          return { ...staged.counts, window, source, target, left };
-        }),
-      ),
+    const page = await committingUnit(
+      ctx,
+      (committed) =>
+        ctx.sessions.source.snapshot(async () =>
+          committed(await ctx.sessions.target.transaction(async () => {
+            const triggersBack = await suspendTriggers(ctx);
+            const filter = both(scope, cursor === null ? undefined : { kind: "greater", column: wm.pair.source, value: cursor });
+            const staged = await stageAndUpsert(ctx, sourceQuery(ctx, filter, wm.pair.source.name, ctx.batchSize), { cursor: column });
+            const window = staged.counts.last === null ? undefined : both(scope, { kind: "upTo", column: wm.pair.source, after: cursor, upTo: staged.counts.last });
+            const left = window && (await leftBehind(ctx, window, staged.unstaged));
+            await staged.drop();
+            if (staged.counts.read) await resyncGenerators(ctx);
+            await triggersBack();
+            const source = window && (await sourceChecksum(ctx, window));
+            const target = window && (await targetSide(ctx, window));
+            return { ...staged.counts, rows: staged.counts.updated + staged.counts.inserted, window, source, target, left };
+          })),
+        ),
+      async (page) => ({ ...page, verification: page.read && page.source ? await verifyAgainst(ctx, page.source, page.window, page.target, page.left) : undefined }),
     );
     read += page.read;
-    written += page.updated + page.inserted;
-    ctx.progress.commitUnit(page.updated + page.inserted);
-    if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.source && (await verifyAgainst(ctx, page.source, page.window, page.target, page.left)) });
+    written += page.rows;
+    if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.verification });
     if (page.read === ctx.batchSize) await failpoint("between-batches");
     if (page.read < ctx.batchSize || page.last === null) {
       if (wm.max === null && written) await analyzeFirstLoad(ctx);
@@ -341,26 +350,30 @@ function batchesVerified(pages: { label: string; verification?: Verification }[]
  *  last refresh unless production changed them too (lib/engine/uat-changes). */
 async function dateResync(ctx: TableContext, plan: TablePlan): Promise<Moved> {
   const key = keyOf(ctx);
-  const { n, source, filter, target, uat, copiedUpTo } = await unit(ctx, () =>
-    ctx.sessions.source.snapshot(() =>
-      ctx.sessions.target.transaction(async () => {
-        const wm = await productionWatermark(ctx);
-        const filter = widenedWindow(incrementalFilter(ctx, wm), plan.filter);
-        const triggersBack = await suspendTriggers(ctx);
-        const { n, uat } = key ? await windowByKey(ctx, wm, filter, plan.lateFrom) : await windowAgain(ctx, wm, filter);
-        await resyncGenerators(ctx);
-        await triggersBack();
-        if (wm.max === null && n) await analyzeFirstLoad(ctx);
-        // The window as copied, on the copy's snapshot.
-        const source = await sourceChecksum(ctx, filter);
-        const target = await targetSide(ctx, filter);
-        await failpoint("before-commit");
-        return { n, source, filter, target, uat, copiedUpTo: wm.sourceMax };
-      }),
-    ),
+  return committingUnit(
+    ctx,
+    (committed) =>
+      ctx.sessions.source.snapshot(async () =>
+        committed(await ctx.sessions.target.transaction(async () => {
+          const wm = await productionWatermark(ctx);
+          const filter = widenedWindow(incrementalFilter(ctx, wm), plan.filter);
+          const triggersBack = await suspendTriggers(ctx);
+          const { n, uat } = key ? await windowByKey(ctx, wm, filter, plan.lateFrom) : await windowAgain(ctx, wm, filter);
+          await resyncGenerators(ctx);
+          await triggersBack();
+          if (wm.max === null && n) await analyzeFirstLoad(ctx);
+          // The window as copied, on the copy's snapshot.
+          const source = await sourceChecksum(ctx, filter);
+          const target = await targetSide(ctx, filter);
+          await failpoint("before-commit");
+          return { rows: n, source, filter, target, uat, copiedUpTo: wm.sourceMax };
+        })),
+      ),
+    async ({ rows, source, filter, target, uat, copiedUpTo }) => {
+      if (source) ctx.progress.phase("verifying");
+      return { read: rows, written: rows, verification: await verifyAgainst(ctx, source, filter, target, changedInUat(uat)), copiedUpTo };
+    },
   );
-  if (source) ctx.progress.phase("verifying");
-  return { read: n, written: n, verification: await verifyAgainst(ctx, source, filter, target, changedInUat(uat)), copiedUpTo };
 }
 
 async function windowByKey(ctx: TableContext, wm: Watermark, filter: ColumnFilter | undefined, lateFrom?: string) {

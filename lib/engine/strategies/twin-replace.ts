@@ -3,7 +3,7 @@
 // identities and sequences on. Where SWITCH is impossible the plan says why and the table loads in place as before.
 import { partitionName } from "../../dialects/partition-days";
 import type { TableStorage } from "../../dialects/types";
-import { checkAborted, defaultsByInsert, targetCapabilities, unit, type TableContext } from "../context";
+import { checkAborted, committingUnit, defaultsByInsert, targetCapabilities, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import { failpoint } from "../failpoints";
@@ -11,6 +11,7 @@ import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { analyzeTarget, resyncGenerators } from "../target-state";
 import { targetChecksum, verifyAgainst, type Verification } from "../verify";
+import type { Checksum } from "../checksum";
 
 export type TwinDecision =
   /** `reason`: said in the plan (and the dry run): which path, and why not the twin when not. */
@@ -49,42 +50,48 @@ export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number
   const swap = ctx.dialect.swap!;
   const twin = partitionName(ctx.targetTable, "_stg_full");
   const retired = partitionName(ctx.targetTable, "_old_full");
-  return unit(ctx, async () => {
-    await dropLeftovers(ctx);
-    const shape = await targetShape(ctx);
-    try {
-      for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
-      ctx.progress.phase("loading", { message: `loading a twin of ${displayName(ctx.targetTable)}` });
-      const load = await loadInStreams(ctx, twin, undefined, rowsExpected, undefined, { verify: true });
-      await failpoint("staging-loaded");
-      ctx.progress.phase("indexing");
-      for (const q of swap.prepareTwin(twin, storage, shape)) await target().execute(q);
-      // With post-refresh steps in the switch's transaction, the rows as loaded are the ones to compare.
-      const inTransaction = load.source && ctx.stepsInTransaction.length ? await targetChecksum(ctx, undefined, twin) : undefined;
-      checkAborted(ctx);
-      ctx.progress.phase("switching");
-      await failpoint("before-swap");
-      await target().transaction(async () => {
-        // The partitions as they are now: a split since the twin was built gave the table and both twins (one
-        // scheme) another partition, and every one must be exchanged.
-        const now = await target().introspector.storage!(ctx.targetTable);
-        for (const q of swap.switchIn(ctx.targetTable, twin, retired, now)) await target().execute(q);
-        // The first SWITCH holds the table's schema lock to the commit, so no split runs after it; one that ran
-        // between the read and that lock shows here, and nothing is committed.
-        const after = partitionCount(await target().introspector.storage!(ctx.targetTable));
-        if (after !== partitionCount(now))
-          throw new RefreshError(`${displayName(ctx.targetTable)}: its partition function changed during the switch (${partitionCount(now)} -> ${after} partitions); nothing was committed, the next run switches them all`);
-        await resyncGenerators(ctx);
-      });
-      // The new rows are the table's now, whatever happens next (a cancel, a lost connection): say so.
-      ctx.progress.commitUnit(load.rows);
-      await failpoint("after-swap");
+  type Switched = StagingLoad & { inTransaction?: Checksum };
+  return committingUnit<Switched, StagingLoad & { verification?: Verification }>(
+    ctx,
+    async (committed) => {
+      await dropLeftovers(ctx);
+      const shape = await targetShape(ctx);
+      try {
+        for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
+        ctx.progress.phase("loading", { message: `loading a twin of ${displayName(ctx.targetTable)}` });
+        const load = await loadInStreams(ctx, twin, undefined, rowsExpected, undefined, { verify: true });
+        await failpoint("staging-loaded");
+        ctx.progress.phase("indexing");
+        for (const q of swap.prepareTwin(twin, storage, shape)) await target().execute(q);
+        // With post-refresh steps in the switch's transaction, the rows as loaded are the ones to compare.
+        const inTransaction = load.source && ctx.stepsInTransaction.length ? await targetChecksum(ctx, undefined, twin) : undefined;
+        checkAborted(ctx);
+        ctx.progress.phase("switching");
+        await failpoint("before-swap");
+        await target().transaction(async () => {
+          // The partitions as they are now: a split since the twin was built gave the table and both twins (one
+          // scheme) another partition, and every one must be exchanged.
+          const now = await target().introspector.storage!(ctx.targetTable);
+          for (const q of swap.switchIn(ctx.targetTable, twin, retired, now)) await target().execute(q);
+          // The first SWITCH holds the table's schema lock to the commit, so no split runs after it; one that ran
+          // between the read and that lock shows here, and nothing is committed.
+          const after = partitionCount(await target().introspector.storage!(ctx.targetTable));
+          if (after !== partitionCount(now))
+            throw new RefreshError(`${displayName(ctx.targetTable)}: its partition function changed during the switch (${partitionCount(now)} -> ${after} partitions); nothing was committed, the next run switches them all`);
+          await resyncGenerators(ctx);
+        });
+        const done = committed({ ...load, inTransaction });
+        await failpoint("after-swap");
+        return done;
+      } finally {
+        ctx.progress.phase("cleanup");
+        await dropLeftovers(ctx).catch(() => {});
+      }
+    },
+    async ({ inTransaction, ...load }) => {
       await analyzeTarget(ctx);
       if (load.source) ctx.progress.phase("verifying");
       return { ...load, verification: load.source ? await verifyAgainst(ctx, load.source, undefined, inTransaction) : undefined };
-    } finally {
-      ctx.progress.phase("cleanup");
-      await dropLeftovers(ctx).catch(() => {});
-    }
-  });
+    },
+  );
 }
