@@ -155,4 +155,34 @@ describe("staging_partition_switch on PostgreSQL declarative partitions", () => 
     expect(report.status).toBe("failed");
     expect(report.tables[0].error).toMatch(/plain_reports is not partitioned/);
   });
+
+  it("a session ended after a day's switch committed: only the tidying runs again, and UAT's own index keeps its name", async () => {
+    await env.source.query("CREATE TABLE daily_events (id bigint NOT NULL, day int NOT NULL, note text, PRIMARY KEY (id, day))");
+    await env.target.query(`CREATE TABLE daily_events (id bigint NOT NULL, day int NOT NULL, note text, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+      CREATE TABLE daily_events_p20250301 PARTITION OF daily_events FOR VALUES FROM (20250301) TO (20250302);
+      CREATE INDEX uat_events_note ON daily_events_p20250301 (note);`);
+    await env.source.query("INSERT INTO daily_events SELECT g, 20250301, 'n' || g FROM generate_series(1, 200) g");
+    await env.target.query("INSERT INTO daily_events SELECT g, 20250301, 'old' FROM generate_series(1, 50) g");
+    // The server ends the session at the first index renamed after the switch committed (once, the sequence counts
+    // outside any transaction), as an administrator's pg_terminate_backend would: 57P01, which the run retries.
+    await env.target.query(`CREATE SEQUENCE renames_seen;
+      CREATE FUNCTION end_session_once() RETURNS event_trigger LANGUAGE plpgsql AS $$
+      BEGIN IF nextval('renames_seen') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; END $$;
+      CREATE EVENT TRIGGER end_session_at_rename ON ddl_command_end WHEN TAG IN ('ALTER INDEX') EXECUTE FUNCTION end_session_once();`);
+    try {
+      await env.config([{ name: "daily_events", strategy: "staging_partition_switch", date_buffer_days: 0 }], { max_retries: 1 });
+      const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["daily_events"] });
+      expect(report.status, report.tables[0].error).toBe("succeeded");
+      expect((await env.target.query("SELECT last_value::int AS n FROM renames_seen")).rows[0].n).toBeGreaterThan(1);
+      expect(report.tables[0].outcome!.rowsWritten).toBe(200);
+      const rows = await env.target.query("SELECT count(*)::int AS n, count(*) FILTER (WHERE note = 'old')::int AS old FROM daily_events");
+      expect(rows.rows[0]).toEqual({ n: 200, old: 0 });
+      const indexes = await env.target.query("SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = 'daily_events_p20250301'::regclass ORDER BY 1");
+      expect(indexes.rows.map((r) => r.relname)).toEqual(["daily_events_p20250301_pkey", "uat_events_note"]);
+      const leftovers = await env.target.query("SELECT relname FROM pg_class WHERE relname ~ '^daily_events.*_(stg|old)_' OR relname ~ '_uatnew$'");
+      expect(leftovers.rows).toEqual([]);
+    } finally {
+      await env.target.query("DROP EVENT TRIGGER end_session_at_rename");
+    }
+  });
 });

@@ -46,6 +46,7 @@ function expectGrammarValid(model: SqlServerModel) {
 }
 
 const sorted = (rows: string[]) => [...rows].sort();
+const switches = (model: SqlServerModel) => model.statements.filter((s) => / SWITCH /.test(s));
 
 describe("staging_partition_switch on modelled SQL Server partition functions", () => {
   it("adds days after the last boundary of a RANGE RIGHT function (the open-ended last range)", async () => {
@@ -200,6 +201,26 @@ describe("staging_partition_switch: what a cancel after a day's commit reports",
     await expect(partitionSwitch.execute(ctx, plan)).rejects.toThrow(/injected failure/);
     expect(sorted(model.t.rows)).toEqual(["20250101", "20250102", "20250102"]);
     expect(ctx.progress.committed).toBe(2);
+  });
+
+  it("a connection lost after a day's switch committed retries the tidying on fresh sessions, not the day's load and switch", async () => {
+    const model = new SqlServerModel(layout("int", true, ["20250101", "20250102", "20250103"], ["20250101", "20250102"]));
+    const sessions = { source: modelSession({ table: TABLE, key: "report_date", keyType: "int", rows: ["20250102", "20250102", "20250103"] }, "source"), target: modelSession(model, "target"), async reopen() {} };
+    const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    // The connection drops at the first statement after the first day's commit: dropping the old rows switched out.
+    let switching = 0;
+    const progress = new ProgressTracker((e) => {
+      if (e.phase === "switching" && !switching++) model.lostOnce = /^DROP TABLE IF EXISTS \[dbo\]\.\[daily_reports_old_20250102\]/;
+    }, "run", table.name);
+    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 1 }), sqlServerDialect, sessions, progress);
+    const plan = await partitionSwitch.plan(ctx);
+    const outcome = await partitionSwitch.execute(ctx, plan);
+    expect(sorted(model.t.rows)).toEqual(["20250101", "20250102", "20250102", "20250103"]);
+    expect(switching).toBe(2);
+    expect(switches(model)).toHaveLength(4);
+    expect(outcome.rowsWritten).toBe(3);
+    expect(ctx.progress.committed).toBe(3);
+    expect([...model.tables.keys()]).toEqual([]);
   });
 });
 

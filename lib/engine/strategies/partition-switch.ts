@@ -6,7 +6,7 @@ import { productionRows } from "../uat-rows";
 import { lastValueOf } from "../last-watermark";
 import { addDays, toDayNumber } from "../../dialects/days";
 import { failpoint } from "../failpoints";
-import { checkAborted, columnPair, defaultsByInsert, targetCapabilities, unit, type TableContext } from "../context";
+import { checkAborted, columnPair, committingUnit, defaultsByInsert, targetCapabilities, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
@@ -16,6 +16,7 @@ import { sourceQuery, stageRows } from "../copy";
 import { dropLeftovers, targetShape } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { sourceChecksum, targetChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
+import type { Checksum } from "../checksum";
 import { planSlices } from "../streams/plan";
 import { compareBands, LATE_BANDS, summedKey } from "../late-rows";
 import { dayBound, partitionName } from "../../dialects/partition-days";
@@ -233,21 +234,19 @@ export const partitionSwitch: StrategyImpl = {
       for (const day of plan.days ?? []) {
         checkAborted(ctx);
         const at = (p = await partitioning(ctx));
-        const load = await committedUnit(ctx, (committed) => (plan.inPlace ? replaceInPlace(ctx, dayFilter(ctx, at, day), String(day), committed) : switchDay(ctx, at, day, plan.dayRows?.[day] ?? 0, committed)));
+        const load = plan.inPlace ? await replaceInPlace(ctx, dayFilter(ctx, at, day), String(day)) : await switchDay(ctx, at, day, plan.dayRows?.[day] ?? 0);
         written += load.rows;
         if (load.streams > (streams?.count ?? 1)) streams = { count: load.streams, threads: load.threads };
         const label = unitLabel(ctx, at, day);
         switched.push(label);
-        ctx.progress.commitUnit();
         verified.push({ label: `partition ${label}`, verification: load.verification });
       }
       if (plan.undatedRows !== undefined) {
         checkAborted(ctx);
         const column = columnPair(ctx, await keyName()).source;
-        const load = await committedUnit(ctx, (committed) => replaceInPlace(ctx, { kind: "isNull", column }, UNDATED, committed));
+        const load = await replaceInPlace(ctx, { kind: "isNull", column }, UNDATED);
         written += load.rows;
         switched.push(UNDATED);
-        ctx.progress.commitUnit();
         verified.push({ label: `the rows without a ${column.name}`, verification: load.verification });
       }
     } finally {
@@ -264,92 +263,95 @@ export const partitionSwitch: StrategyImpl = {
   },
 };
 
-/** Runs one unit (a day, or the rows without a day) with retries, handing it `committed` to say when its
- *  transaction committed: a failure after that (a cancel, a lost connection) still counts its rows as committed in
- *  the figures, since they stay. */
-async function committedUnit(ctx: TableContext, load: (committed: (rows: number) => void) => Promise<DayLoad>): Promise<DayLoad> {
-  let committedRows: number | undefined;
-  try {
-    return await unit(ctx, () => load((rows) => (committedRows = rows)));
-  } catch (e) {
-    if (committedRows !== undefined) ctx.progress.commitUnit(committedRows);
-    throw e;
-  }
-}
-
 /** Where SWITCH or new partitions are not to be had, and for the rows without a day: the rows of `range` deleted
  *  and loaded again in one transaction, through a plain staging table (a bulk load into a partitioned table is not
  *  to be had on every such server). */
-async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: string, committed: (rows: number) => void): Promise<DayLoad> {
-  const target = ctx.sessions.target;
-  // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
-  const { rows, source, inTransaction } = await ctx.sessions.source.snapshot(async () => {
-    const done = await target.transaction(async () => {
-      ctx.progress.phase("loading", { partition: label });
-      const triggersBack = await suspendTriggers(ctx);
-      const staged = await stageRows(ctx, sourceQuery(ctx, range), { partition: label });
-      await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
-      await staged.insert();
-      await resyncGenerators(ctx);
-      await triggersBack();
-      const source = await sourceChecksum(ctx, range);
-      const inTransaction = await targetSide(ctx, range);
-      await failpoint("before-commit");
-      return { rows: staged.rows, source, inTransaction };
-    });
-    // Committed, whatever ending the source's snapshot meets.
-    committed(done.rows);
-    return done;
-  });
-  return { rows, streams: 1, threads: false, verification: await verifyAgainst(ctx, source, range, inTransaction) };
+async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: string): Promise<DayLoad> {
+  type Replaced = { rows: number; source: Awaited<ReturnType<typeof sourceChecksum>>; inTransaction: Awaited<ReturnType<typeof targetSide>> };
+  return committingUnit<Replaced, DayLoad>(
+    ctx,
+    // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
+    (committed) =>
+      ctx.sessions.source.snapshot(async () => {
+        const target = ctx.sessions.target;
+        const done = await target.transaction(async () => {
+          ctx.progress.phase("loading", { partition: label });
+          const triggersBack = await suspendTriggers(ctx);
+          const staged = await stageRows(ctx, sourceQuery(ctx, range), { partition: label });
+          await target.execute(ctx.dialect.compiler.deleteRows(ctx.targetTable, { ...range, column: columnPair(ctx, range.column.name).target }));
+          await staged.insert();
+          await resyncGenerators(ctx);
+          await triggersBack();
+          const source = await sourceChecksum(ctx, range);
+          const inTransaction = await targetSide(ctx, range);
+          await failpoint("before-commit");
+          return { rows: staged.rows, source, inTransaction };
+        });
+        return committed(done);
+      }),
+    async ({ rows, source, inTransaction }) => ({ rows, streams: 1, threads: false, verification: await verifyAgainst(ctx, source, range, inTransaction) }),
+  );
 }
 
 /** A day's (its partition's) load, and how the partition compares with the source's rows afterwards. */
 type DayLoad = StagingLoad & { verification?: Verification };
 
-async function switchDay(ctx: TableContext, p: Partitioning, day: number, rowsExpected: number, committed: (rows: number) => void): Promise<DayLoad> {
-  const target = ctx.sessions.target;
+async function switchDay(ctx: TableContext, p: Partitioning, day: number, rowsExpected: number): Promise<DayLoad> {
   const { partitions: pc } = ctx.dialect;
   const staging: TableRef = partitionName(ctx.targetTable, `_stg_${day}`);
   const retired: TableRef = partitionName(ctx.targetTable, `_old_${day}`);
-  await target.execute(pc.dropTable(staging));
-  await target.execute(pc.dropTable(retired));
-  // The whole structure, computed columns and CHECKs included: SQL Server switches only between identical tables.
-  const shape = await targetShape(ctx);
-  const indexes = shape.indexes;
-  for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
-
-  ctx.progress.phase("loading", { partition: String(day) });
   const window = dayFilter(ctx, p, day);
-  const load = await loadInStreams(ctx, staging, window, rowsExpected, { partition: String(day) }, { verify: true });
+  type Switched = StagingLoad & { inTransaction?: Checksum; carried: { phase: "before" | "after"; sql: string }[] };
+  return committingUnit<Switched, DayLoad>(
+    ctx,
+    async (committed) => {
+      const target = ctx.sessions.target;
+      await target.execute(pc.dropTable(staging));
+      await target.execute(pc.dropTable(retired));
+      // The whole structure, computed columns and CHECKs included: SQL Server switches only between identical tables.
+      const shape = await targetShape(ctx);
+      for (const q of pc.createStaging(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
 
-  await failpoint("staging-loaded");
-  ctx.progress.phase("indexing", { partition: String(day) });
-  for (const q of pc.prepareStaging(ctx.targetTable, staging, indexes, p, day)) await target.execute(q);
+      ctx.progress.phase("loading", { partition: String(day) });
+      const load = await loadInStreams(ctx, staging, window, rowsExpected, { partition: String(day) }, { verify: true });
 
-  // What the replaced partition has of its own (an index UAT added, its own keys, grants, triggers...) goes onto the
-  // staging table before the switch, so the partition switched in carries exactly what the one it replaces had.
-  const own = pc.ownObjects?.(ctx.targetTable, p, day, staging);
-  const carried = own ? await target.query<{ phase: "before" | "after"; sql: string }>(own) : [];
-  for (const { sql } of carried.filter((c) => c.phase === "before")) await target.execute({ sql, params: [] });
+      await failpoint("staging-loaded");
+      ctx.progress.phase("indexing", { partition: String(day) });
+      for (const q of pc.prepareStaging(ctx.targetTable, staging, shape.indexes, p, day)) await target.execute(q);
 
-  // With post-refresh steps in the switch's transaction, the rows as loaded are the ones to compare (the steps' changes
-  // land on top of them in the same commit).
-  const inTransaction = load.source && ctx.stepsInTransaction.length ? await targetChecksum(ctx, window, staging) : undefined;
-  checkAborted(ctx);
-  ctx.progress.phase("switching", { partition: String(day) });
-  await failpoint("before-swap");
-  await target.transaction(async () => {
-    for (const q of pc.switchIn(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
-  });
-  committed(load.rows);
-  await failpoint("after-swap");
-  await target.execute(pc.dropTable(retired));
-  const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day, staging);
-  if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
-  for (const { sql } of carried.filter((c) => c.phase === "after")) await target.execute({ sql, params: [] });
-  await resyncGenerators(ctx);
-  if (load.source) ctx.progress.phase("verifying", { partition: String(day) });
-  const verification = load.source ? await verifyAgainst(ctx, load.source, window, inTransaction) : undefined;
-  return { ...load, verification };
+      // What the replaced partition has of its own (an index UAT added, its own keys, grants, triggers...) goes onto
+      // the staging table before the switch, so the partition switched in carries exactly what the one it replaces had.
+      const own = pc.ownObjects?.(ctx.targetTable, p, day, staging);
+      const carried = own ? await target.query<{ phase: "before" | "after"; sql: string }>(own) : [];
+      for (const { sql } of carried.filter((c) => c.phase === "before")) await target.execute({ sql, params: [] });
+
+      // With post-refresh steps in the switch's transaction, the rows as loaded are the ones to compare (the steps'
+      // changes land on top of them in the same commit).
+      const inTransaction = load.source && ctx.stepsInTransaction.length ? await targetChecksum(ctx, window, staging) : undefined;
+      checkAborted(ctx);
+      ctx.progress.phase("switching", { partition: String(day) });
+      await failpoint("before-swap");
+      // The identities move on with the rows they make room for, in the same commit.
+      await target.transaction(async () => {
+        for (const q of pc.switchIn(ctx.targetTable, staging, retired, p, day, shape)) await target.execute(q);
+        await resyncGenerators(ctx);
+      });
+      const done = committed({ ...load, inTransaction, carried });
+      await failpoint("after-swap");
+      return done;
+    },
+    async ({ inTransaction, carried, ...load }) => {
+      const target = ctx.sessions.target;
+      // The old rows dropped and the names given back in one transaction: after a lost connection it runs again
+      // whole, never from a half-renamed partition.
+      await target.transaction(async () => {
+        await target.execute(pc.dropTable(retired));
+        const tidy = pc.tidyAfterSwitch(ctx.targetTable, p, day, staging);
+        if (tidy) for (const { sql } of await target.query<{ sql: string }>(tidy)) await target.execute({ sql, params: [] });
+        for (const { sql } of carried.filter((c) => c.phase === "after")) await target.execute({ sql, params: [] });
+      });
+      if (load.source) ctx.progress.phase("verifying", { partition: String(day) });
+      return { ...load, verification: load.source ? await verifyAgainst(ctx, load.source, window, inTransaction) : undefined };
+    },
+  );
 }
