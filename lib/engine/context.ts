@@ -212,21 +212,26 @@ type Committed = { rows: number };
 
 /** A unit that ends in a target commit: `work` runs (with retries, on fresh sessions) until it calls `committed(done)`
  *  right after that commit, and returns what it gave it. From then on its rows are the target's, whatever happens next
- *  (the source's snapshot ending, a lost connection, a cancel): they count as committed, once, and are never loaded
+ *  (the source's snapshot ending, a lost connection, a cancel): `onCommit` counts them, once, and they are never loaded
  *  again; only `afterCommit(done)` (statistics, tidying, the verification) is retried. */
-export async function committingUnit<C extends Committed, R>(ctx: TableContext, work: (committed: <T extends Committed>(done: T) => T) => Promise<C>, afterCommit: (done: C) => Promise<R>): Promise<R> {
-  let done: C | undefined;
-  const committed = <T extends Committed>(c: T): T => {
-    done = c as unknown as C; // what work returns, by the contract above
-    ctx.progress.commitUnit(c.rows);
-    return c;
+export async function unitToCommit<C, R>(ctx: TableContext, work: (committed: <T>(done: T) => T) => Promise<C>, onCommit: (done: C) => void, afterCommit: (done: C) => Promise<R>): Promise<R> {
+  let done: { value: C } | undefined;
+  const committed = <T>(value: T): T => {
+    done = { value: value as unknown as C }; // what work returns, by the contract above
+    onCommit(done.value);
+    return value;
   };
   await unit(ctx, async () => {
     if (!done) await work(committed);
   });
   const settled = done;
   if (!settled) throw new Error("a unit of work returned without committing");
-  return unit(ctx, () => afterCommit(settled));
+  return unit(ctx, () => afterCommit(settled.value));
+}
+
+/** unitToCommit for one table: its rows committed count in its progress. */
+export function committingUnit<C extends Committed, R>(ctx: TableContext, work: (committed: <T>(done: T) => T) => Promise<C>, afterCommit: (done: C) => Promise<R>): Promise<R> {
+  return unitToCommit(ctx, work, (c) => ctx.progress.commitUnit(c.rows), afterCommit);
 }
 
 export function checkAborted(ctx: TableContext) {

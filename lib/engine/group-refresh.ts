@@ -3,7 +3,7 @@
 // children keep their rows), suspended keys validated (a violation names the key and counts rows, never values),
 // generators moved past the copied values. A failure or a kill anywhere leaves every table of the group as it was.
 import type { ForeignKey } from "../dialects/types";
-import { checkAborted, unit, type TableContext } from "./context";
+import { checkAborted, unitToCommit, type TableContext } from "./context";
 import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 import { failpoint } from "./failpoints";
@@ -102,11 +102,15 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
   const rel = first.dialect.relations;
   const results = new Map<string, MemberResult>();
   const sides = new Map<string, { source: Checksum; inTransaction?: Checksum }>();
-  // The sessions are read at each attempt: a retry after a dropped connection runs on the reopened ones.
-  await unit(first, () => {
+  // The sessions are read at each attempt: a retry after a dropped connection runs on the reopened ones. Once the
+  // transaction commits, each member's rows count as committed, and only the verification is retried.
+  const committedRows = () => {
+    for (const m of all) m.ctx.progress.commitUnit(results.get(m.member.name)?.written ?? 0);
+  };
+  return unitToCommit(first, (committed) => {
     const { source, target } = first.sessions;
-    return source.snapshot(() =>
-      target.transaction(async () => {
+    return source.snapshot(async () =>
+      committed(await target.transaction(async () => {
         results.clear();
         const triggersBack: (() => Promise<void>)[] = [];
         for (const m of all) triggersBack.push(await suspendTriggers(m.ctx));
@@ -184,17 +188,19 @@ export async function executeGroup(group: RefreshGroup, all: GroupMember[], refe
         }
         checkAborted(first);
         await failpoint("before-commit");
-      }),
+        return results;
+      })),
     );
-  });
-  // After the commit: each member's target side (or the one read before the post-refresh steps) against its source's.
-  for (const m of all) {
-    const side = sides.get(m.member.name);
-    const r = results.get(m.member.name);
-    if (side && r) {
-      m.ctx.progress.phase("verifying");
-      r.verification = await verifyAgainst(m.ctx, side.source, m.plan.filter, side.inTransaction, r.leftOut ?? changedInUat(r.uat));
+  }, committedRows, async () => {
+    // After the commit: each member's target side (or the one read before the post-refresh steps) against its source's.
+    for (const m of all) {
+      const side = sides.get(m.member.name);
+      const r = results.get(m.member.name);
+      if (side && r) {
+        m.ctx.progress.phase("verifying");
+        r.verification = await verifyAgainst(m.ctx, side.source, m.plan.filter, side.inTransaction, r.leftOut ?? changedInUat(r.uat));
+      }
     }
-  }
-  return results;
+    return results;
+  });
 }

@@ -246,7 +246,6 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
       for (const m of members) {
         const r = results.get(m.member.name)!;
         const t = tracked.get(m.member.name)!;
-        t.progress.commitUnit();
         const plan = plans.get(m.member.name)!;
         const merged = r.merge ? `; merged: ${r.merge.updated} updated, ${r.merge.inserted} inserted, ${r.merge.deleted} deleted${r.merge.kept ? `, ${r.merge.kept} gone from the source kept (still referenced)` : ""}${r.merge.keptOfUat ? `, ${r.merge.keptOfUat} of UAT's id range kept (UAT's rows reference them)` : ""}` : "";
         plan.reason += merged;
@@ -265,8 +264,9 @@ export async function refreshGroup(db: Metadata, runId: string, resultIds: Map<s
     }
     return reports;
   } catch (e) {
-    // The one transaction rolled back (or never started): every member failed with the group; partition-switch
-    // members, which would have run after it, did not run.
+    // The one transaction rolled back (or never started), or failed after its commit (its members' rows then count
+    // as committed): every member failed with the group; partition-switch members, which would have run after it,
+    // did not run.
     const reports: TableReport[] = [];
     const named = sessionEnded(e, pair);
     const message = named instanceof Error ? named.message : String(named);

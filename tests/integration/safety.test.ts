@@ -90,6 +90,69 @@ describe("refresh safety on real PostgreSQL", () => {
     expect(await fingerprint(env.target, "events")).toEqual(await fingerprint(env.source, "events"));
   });
 
+  // The source's session ended by the server as UAT's transaction commits (a deferred trigger of UAT's, fired by
+  // that commit, ends it from outside): the source's next statement, the end of its snapshot, fails. The rows are
+  // committed then: they count, and a retry must not load them again (the sequence counts the rows UAT received).
+  async function endSourceAtCommit(table: string) {
+    const sourceDb = new URL(env.sourceUrl).pathname.slice(1);
+    await env.target.query(`CREATE SEQUENCE rows_received; CREATE TABLE source_ended (ended boolean);
+      CREATE OR REPLACE FUNCTION end_source_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('rows_received') = 1 THEN
+          INSERT INTO source_ended SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name LIKE 'uat-refresh run % (source)' AND datname = '${sourceDb}';
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER end_source_at_commit AFTER INSERT ON ${table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION end_source_at_commit();`);
+    return {
+      received: async () => Number((await env.target.query("SELECT last_value FROM rows_received")).rows[0].last_value),
+      /** The source sessions it ended (committed with UAT's rows). */
+      ended: async () => (await env.target.query("SELECT ended FROM source_ended")).rows.map((r) => r.ended),
+      async drop() {
+        await env.target.query(`DROP TRIGGER end_source_at_commit ON ${table}; DROP SEQUENCE rows_received; DROP TABLE source_ended`);
+      },
+    };
+  }
+
+  it("the source's session ended as UAT commits a full replace: the rows stay committed, verified, and are never loaded again", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)");
+    await env.source.query("INSERT INTO notes SELECT g, 'production ' || g FROM generate_series(1, 300) g");
+    await env.target.query("INSERT INTO notes SELECT g, 'uat ' || g FROM generate_series(1, 20) g");
+    const fault = await endSourceAtCommit("notes");
+    try {
+      await env.config([{ name: "notes", strategy: "simple_copy", sync_mode: "full_replace", fire_triggers: true }], { max_retries: 2 });
+      const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["notes"] });
+      expect(report.status, report.tables[0].error).toBe("succeeded");
+      expect(await fault.ended()).toEqual([true]);
+      expect(await fault.received()).toBe(300);
+      expect(report.tables[0].outcome!.verification!.ok).toBe(true);
+      expect(await fingerprint(env.target, "notes")).toEqual(await fingerprint(env.source, "notes"));
+    } finally {
+      await fault.drop();
+    }
+  });
+
+  it("the source's session ended as UAT commits a group of related tables: nothing of the group is loaded again", async () => {
+    for (const c of [env.source, env.target]) {
+      await c.query("CREATE TABLE owners (id int PRIMARY KEY, name text NOT NULL)");
+      await c.query("CREATE TABLE pets (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owners (id), name text NOT NULL)");
+    }
+    await env.source.query("INSERT INTO owners SELECT g, 'owner ' || g FROM generate_series(1, 50) g");
+    await env.source.query("INSERT INTO pets SELECT g, 1 + g % 50, 'pet ' || g FROM generate_series(1, 200) g");
+    const fault = await endSourceAtCommit("pets");
+    try {
+      const table = (name: string) => ({ name, strategy: "simple_copy", sync_mode: "full_replace", fire_triggers: true }) as const;
+      await env.config([table("owners"), table("pets")], { max_retries: 2 });
+      const report = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["owners", "pets"] });
+      expect(report.tables.map((t) => [t.table, t.status, t.error])).toEqual([["owners", "succeeded", undefined], ["pets", "succeeded", undefined]]);
+      expect(await fault.ended()).toEqual([true]);
+      expect(await fault.received()).toBe(200);
+      for (const t of ["owners", "pets"]) expect(await fingerprint(env.target, t)).toEqual(await fingerprint(env.source, t));
+    } finally {
+      await fault.drop();
+    }
+  });
+
   it("two refreshes of one table at once: one runs, the other is refused", async () => {
     await env.config([full]);
     const results = await Promise.allSettled([1, 2].map(() => runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"] })));
@@ -201,5 +264,45 @@ describe("cancelling a refresh", () => {
     await env.target.query("DROP TRIGGER park ON events");
     const again = await runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["events"] });
     expect(again.status).toBe("succeeded");
+  });
+
+  /** A run cancelled as it starts verifying (right after its commit): the cancel cuts both sessions, so the target's
+   *  checksum read after the commit fails. */
+  async function cancelAtVerification(tables: string[]) {
+    const controller = new AbortController();
+    const report = await runRefresh(env.db, env.metaUrl, {
+      trigger: "web", triggeredBy: "test", tables, signal: controller.signal,
+      onProgress: (e) => e.phase === "verifying" && controller.abort("by oscar@example.test"),
+    });
+    expect(controller.signal.aborted).toBe(true);
+    const recorded = await env.db.tableResult.findMany({ where: { runId: report.runId }, orderBy: { tableName: "asc" } });
+    return { report, committed: Object.fromEntries(recorded.map((r) => [r.tableName, Number(r.rowsCommitted)])) };
+  }
+
+  it("a cancel after a date window's commit, while it is verified, says its rows stay and counts them", async () => {
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE visits (id int PRIMARY KEY, at date NOT NULL, page text NOT NULL)");
+    await env.source.query("INSERT INTO visits SELECT g, date '2025-03-01' + g % 10, 'p' || g FROM generate_series(1, 400) g");
+    await env.config([{ name: "visits", sync_mode: "incremental", incremental_column: "at", incremental_type: "date", date_buffer_days: 0 }]);
+    const { report, committed } = await cancelAtVerification(["visits"]);
+    expect(report.tables[0].error).toBe("cancelled by oscar@example.test after 400 row(s) had been committed, which stay in the target; nothing after that was committed");
+    expect(committed).toEqual({ visits: 400 });
+    expect(await fingerprint(env.target, "visits")).toEqual(await fingerprint(env.source, "visits"));
+  });
+
+  it("a cancel after a group's commit, while it is verified, says each member's rows stay and counts them", async () => {
+    for (const c of [env.source, env.target]) {
+      await c.query("CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL)");
+      await c.query("CREATE TABLE books (id int PRIMARY KEY, author_id int NOT NULL REFERENCES authors (id), title text NOT NULL)");
+    }
+    await env.source.query("INSERT INTO authors SELECT g, 'author ' || g FROM generate_series(1, 30) g");
+    await env.source.query("INSERT INTO books SELECT g, 1 + g % 30, 'book ' || g FROM generate_series(1, 120) g");
+    await env.config([{ name: "authors", sync_mode: "full_replace" }, { name: "books", sync_mode: "full_replace" }]);
+    const { report, committed } = await cancelAtVerification(["authors", "books"]);
+    expect(report.tables.map((t) => t.error)).toEqual([
+      "cancelled by oscar@example.test after 30 row(s) had been committed, which stay in the target; nothing after that was committed",
+      "cancelled by oscar@example.test after 120 row(s) had been committed, which stay in the target; nothing after that was committed",
+    ]);
+    expect(committed).toEqual({ authors: 30, books: 120 });
+    for (const t of ["authors", "books"]) expect(await fingerprint(env.target, t)).toEqual(await fingerprint(env.source, t));
   });
 });

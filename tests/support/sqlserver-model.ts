@@ -26,7 +26,7 @@ export type KeyType = "int" | "date" | "datetime2";
 const FAMILY: Record<KeyType, TypeFamily> = { int: "integer", date: "date", datetime2: "datetime" };
 
 /** What tedious raises for a request on a connection that dropped (ConnectionError, code ECONNRESET). */
-export function connectionLost(sql: string): Error {
+function connectionLost(sql: string): Error {
   return Object.assign(new Error(`model: connection lost at ${sql.slice(0, 60)}: read ECONNRESET`), { name: "ConnectionError", code: "ECONNRESET" });
 }
 

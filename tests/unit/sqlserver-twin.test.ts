@@ -15,7 +15,7 @@ import { resolveTable } from "../../lib/engine/context";
 import { ProgressTracker } from "../../lib/engine/progress";
 import { simpleCopy } from "../../lib/engine/strategies/simple-copy";
 import { cancelledMessage } from "../../lib/engine/table-run";
-import { connectionLost, modelSession, SqlError, SqlServerModel, type Compression, type Structure } from "../support/sqlserver-model";
+import { modelSession, SqlError, SqlServerModel, type Compression, type Structure } from "../support/sqlserver-model";
 import { tsqlErrors } from "../support/tsql-check";
 
 const TABLE = { schema: "dbo", name: "orders" };
@@ -543,79 +543,29 @@ describe("a partitioned twin as the catalog is at the switch, compressed as the 
 });
 
 describe("after a full replace's commit: its rows counted once, never loaded again", () => {
-  // A failure after the commit (the source's snapshot ending on a dropped connection, a cancel, statistics) cannot
-  // take the committed rows back: the run says they stay, and a retry does only what followed the commit.
-  async function refreshWith(sessions: ReturnType<typeof setup>["sessions"], config: Partial<TableConfigInput>, maxRetries: number, signal?: AbortSignal) {
-    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true, ...config };
-    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: maxRetries }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name), signal);
+  // A failure after the commit (a lost connection, a cancel) cannot take the committed rows back: the run says they
+  // stay, and a retry does only what followed the commit. (In place, nothing after the commit can fail: the drivers end
+  // the source's snapshot quietly and the verification reports an unreadable side; tests/integration/safety.)
+  async function refreshWith(sessions: ReturnType<typeof setup>["sessions"], maxRetries: number) {
+    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: maxRetries }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
     const plan = await simpleCopy.plan(ctx);
     return { ctx, plan, outcome: simpleCopy.execute(ctx, plan) };
   }
 
-  /** The sessions of `setup`, counting the bulk loads into UAT; with `dropAfterCommit`, the source's connection drops
-   *  right after the target's load commits, so the end of the source's snapshot fails as tedious fails a request on a
-   *  closed connection. */
-  function watched(sessions: ReturnType<typeof setup>["sessions"], dropAfterCommit = false, onCommit: () => void = () => {}) {
+  /** The sessions of `setup`, counting the bulk loads into UAT. */
+  function watched(sessions: ReturnType<typeof setup>["sessions"]) {
     let loads = 0;
-    let committed = false;
-    let dropped = false;
-    const { source, target } = sessions;
-    const watchedSessions = {
-      ...sessions,
-      target: {
-        ...target,
-        importRows: (...args: Parameters<typeof target.importRows>) => (loads++, target.importRows(...args)),
-        transaction: async <T>(fn: () => Promise<T>) => {
-          const result = await target.transaction(fn);
-          if (loads && !committed) {
-            committed = true;
-            onCommit();
-          }
-          return result;
-        },
-      },
-      source: {
-        ...source,
-        snapshot: async <T>(fn: () => Promise<T>) => {
-          const result = await fn();
-          if (dropAfterCommit && committed && !dropped) {
-            dropped = true;
-            throw connectionLost("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION");
-          }
-          return result;
-        },
-      },
-    };
-    return { sessions: watchedSessions, loads: () => loads };
+    const { target } = sessions;
+    const counting = { ...sessions, target: { ...target, importRows: (...args: Parameters<typeof target.importRows>) => (loads++, target.importRows(...args)) } };
+    return { sessions: counting, loads: () => loads };
   }
-
-  it("in place: production's connection lost after UAT's commit is not a reason to load the table again", async () => {
-    const { model, sessions } = setup(["1", "2"], ["1", "2", "3"]);
-    const w = watched(sessions, true);
-    const { ctx, plan, outcome } = await refreshWith(w.sessions, { fire_triggers: true }, 1);
-    expect(plan.twin).toBe(false);
-    await outcome;
-    expect(sorted(model.t.rows)).toEqual(["1", "2", "3"]);
-    expect(w.loads()).toBe(1);
-    expect(ctx.progress.committed).toBe(3);
-  });
-
-  it("in place: a cancel right after UAT's commit says the new rows stay (they do), never 'nothing committed'", async () => {
-    const { model, sessions } = setup(["1", "2"], ["1", "2", "3"]);
-    const cancel = new AbortController();
-    const w = watched(sessions, true, () => cancel.abort("by ada"));
-    const { ctx, outcome } = await refreshWith(w.sessions, { fire_triggers: true }, 1, cancel.signal);
-    await expect(outcome).rejects.toThrow(/connection lost/);
-    expect(sorted(model.t.rows)).toEqual(["1", "2", "3"]);
-    expect(ctx.progress.committed).toBe(3);
-    expect(cancelledMessage(cancel.signal, ctx.progress.committed)).toBe("cancelled by ada after 3 row(s) had been committed, which stay in the target; nothing after that was committed");
-  });
 
   it("through the twin: a connection lost after the switch committed retries the statistics, not the load and the switch", async () => {
     const { model, sessions } = setup(["1", "2"], ["1", "2", "3"]);
     model.lostOnce = /^UPDATE STATISTICS/;
     const w = watched(sessions);
-    const { ctx, plan, outcome } = await refreshWith(w.sessions, {}, 1);
+    const { ctx, plan, outcome } = await refreshWith(w.sessions, 1);
     expect(plan.twin).toBe(true);
     await outcome;
     expect(sorted(model.t.rows)).toEqual(["1", "2", "3"]);
