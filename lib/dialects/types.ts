@@ -102,6 +102,9 @@ export interface IndexInfo {
   /** SQL Server: DATA_COMPRESSION (NONE, ROW, PAGE) of each of the index's partitions, partition n at n - 1: SWITCH
    *  needs the same on both sides (Msg 11406), and each index has its own (a table's is not inherited). */
   compression?: string[];
+  /** Enforces nothing now: SQL Server's disabled index (ALTER INDEX ... DISABLE), PostgreSQL's invalid one (a
+   *  CREATE INDEX CONCURRENTLY that failed, often on the very duplicates it was to forbid). Never a key to match on. */
+  disabled?: boolean;
 }
 
 /** A CHECK constraint, as the catalog states it. */

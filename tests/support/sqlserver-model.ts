@@ -84,6 +84,8 @@ export interface IndexFact {
   /** The filegroup the index is on (default: the table's). */
   dataSpace?: string;
   compression?: Compression;
+  /** ALTER INDEX ... DISABLE: sys.indexes.is_disabled. */
+  disabled?: boolean;
 }
 
 /** DATA_COMPRESSION: one value for every partition, or partition n's at n - 1 (NONE where absent). */
@@ -498,7 +500,7 @@ export class SqlServerModel {
           ? { dataSpace: this.t.schemeName, dataSpaceType: "PS", partitionColumn: this.t.key, partitions: this.t.boundaries.length + 1 }
           : { dataSpace: st?.filegroup ?? "PRIMARY", dataSpaceType: "FG", partitionColumn: null, partitions: 1 }), lobFilegroup: st?.lobFilegroup ?? null,
         referencedBy: null, foreignKey: null, otherIndex: null, indexedView: null, fullText: 0, changeTracking: 0, temporal: 0, memoryOptimized: false, cdc: false, replicated: false,
-        ...this.unalignedIndex(),
+        ...this.unalignedIndex(), disabledIndex: st?.indexes.find((ix) => ix.disabled)?.name ?? null,
         canCreateTable: 1, canAlterSchema: 1, canAlterTable: 1, ...st?.storage,
       }];
     if (sql === SQL.compression) {
@@ -586,7 +588,7 @@ export function columnRow(c: ColumnFact): Record<string, unknown> {
 
 /** sys.indexes x sys.index_columns as SQL.indexes selects them: key columns in order, then included ones. */
 export function indexRows(ix: IndexFact): Record<string, unknown>[] {
-  const base = { index: ix.name, unique: ix.unique || ix.primaryKey, primaryKey: ix.primaryKey, type: ix.clustered ? 1 : 2, filter: ix.filter ?? null, dataSpace: ix.dataSpace ?? null };
+  const base = { index: ix.name, unique: ix.unique || ix.primaryKey, primaryKey: ix.primaryKey, type: ix.clustered ? 1 : 2, disabled: !!ix.disabled, filter: ix.filter ?? null, dataSpace: ix.dataSpace ?? null };
   return [...ix.keys.map((k) => ({ ...base, column: k.column, descending: !!k.desc, included: false })), ...(ix.include ?? []).map((column) => ({ ...base, column, descending: false, included: true }))];
 }
 

@@ -14,6 +14,7 @@ import type { ServerCapabilities, TableShape, TableStorage } from "../../lib/dia
 import { resolveTable } from "../../lib/engine/context";
 import { ProgressTracker } from "../../lib/engine/progress";
 import { simpleCopy } from "../../lib/engine/strategies/simple-copy";
+import { keyOf, mergeKey } from "../../lib/engine/merge-key";
 import { cancelledMessage } from "../../lib/engine/table-run";
 import { modelSession, SqlError, SqlServerModel, type Compression, type Structure } from "../support/sqlserver-model";
 import { tsqlErrors } from "../support/tsql-check";
@@ -231,6 +232,20 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     expect(sorted(model.t.rows)).toEqual(["1", "2"]);
   });
 
+  it("loads in place, and says why, where a DBA disabled one of UAT's indexes (the twin would build it enabled)", async () => {
+    // A disabled nonclustered index keeps its definition and loses its rows (Microsoft Learn, "Disable indexes and
+    // constraints"); what SWITCH makes of one that is disabled on one side only is not documented. In place, it stays
+    // as the DBA left it. Pinned on the catalog row: the model does not refuse that SWITCH either way.
+    const st = structure();
+    st.indexes[1].disabled = true;
+    const { model, sessions } = setup(["7"], ["1", "2"], st);
+    const { plan } = await refresh(model, sessions);
+    expect(plan.twin).toBe(false);
+    expect(plan.reason).toContain("no SWITCH: index ix_orders_customer is disabled (a twin would build it enabled, and SWITCH exchanges rows only between tables with the same indexes)");
+    expect(sorted(model.t.rows)).toEqual(["1", "2"]);
+    expect(switches(model)).toEqual([]);
+  });
+
   it("refuses a table whose catalog lists a column twice, naming it, before anything is read or written", async () => {
     // Babelfish's sys.identity_columns repeated its rows with two identity tables in the database.
     const repeated = setup(["7"], ["1"]);
@@ -306,6 +321,7 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
       [{ typeNotReferenced: "[dbo].[Name]" }, /lacks REFERENCES on the type \[dbo\]\.\[Name\]/],
       [{ ansiNulls: false }, /created with ANSI_NULLS OFF/],
       [{ quotedIdentifier: 0 }, /created with QUOTED_IDENTIFIER OFF/],
+      [{ disabledIndex: "ix_orders_customer" }, /index ix_orders_customer is disabled/],
     ];
     for (const [row, says] of each) {
       const out = switchBlockers({ ...none, ...row } as typeof none);
@@ -320,6 +336,20 @@ describe("full_replace through a structural twin (modelled SQL Server)", () => {
     // Hypothetical indexes hold column-level statistics." No server here can make one (Babelfish has no DTA): the
     // statement is pinned.
     expect(SQL.indexes).toMatch(/ AND i\.is_hypothetical = 0\s/);
+  });
+  it("takes no disabled index for a key: a DBA's ALTER INDEX ... DISABLE leaves a key that rows may repeat", async () => {
+    // Disabling a unique index disables its PRIMARY KEY or UNIQUE constraint (Microsoft Learn, "Disable indexes and
+    // constraints"): nothing keeps the key unique, so a merge on it could write one production row over two of UAT's.
+    const st = structure();
+    st.indexes[0] = { ...st.indexes[0], clustered: false, disabled: true };
+    const { sessions } = setup([], [], st);
+    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    const ctx = await resolveTable(table, settingsSchema.parse({}), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
+    expect(keyOf(ctx)).toEqual(["placed_at", "id"]);
+    st.indexes[2].disabled = true;
+    const without = await resolveTable(table, settingsSchema.parse({}), sqlServerDialect, setup([], [], st).sessions, new ProgressTracker(() => {}, "run", table.name));
+    expect(keyOf(without)).toBeNull();
+    expect(() => mergeKey(without)).toThrow("dbo.orders is loaded by key (merged, or re-read in a window) but has no primary key or unique NOT NULL key to match rows on (pk_orders, ux_orders_placed are disabled: a key enforced by nothing may already hold duplicates)");
   });
 });
 

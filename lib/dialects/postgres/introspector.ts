@@ -53,7 +53,7 @@ export function postgresIntrospector(query: Query): Introspector {
     async indexes(table) {
       // Plain column indexes only: expression and partial indexes are left for ATTACH to build itself.
       return query<IndexInfo>(
-        `SELECT i.relname AS name, x.indisunique AS unique, x.indisprimary AS "primaryKey",
+        `SELECT i.relname AS name, x.indisunique AS unique, x.indisprimary AS "primaryKey", NOT x.indisvalid AS disabled,
                 EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype = 'u') AS "uniqueConstraint",
                 array(SELECT a.attname::text FROM unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
                       JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns

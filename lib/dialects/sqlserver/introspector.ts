@@ -58,7 +58,7 @@ export const SQL = {
   // Rowstore indexes with their key columns (ASC / DESC), included columns and filter. Not hypothetical ones (what the
   // Database Engine Tuning Advisor leaves behind: statistics only, "cannot be used directly as a data access path",
   // sys.indexes): a twin would build them as real indexes, and a unique one would pass for a key it does not enforce.
-  indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], c.name AS [column],
+  indexes: `SELECT i.name AS [index], i.is_unique AS [unique], i.is_primary_key AS [primaryKey], i.type AS [type], i.is_disabled AS [disabled], c.name AS [column],
     ic.is_descending_key AS [descending], ic.is_included_column AS [included], i.filter_definition AS [filter], ds.name AS [dataSpace]
     FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
     JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
@@ -77,6 +77,7 @@ export const SQL = {
     (SELECT MIN(fk.name) FROM sys.foreign_keys AS fk WHERE fk.parent_object_id = t.object_id) AS [foreignKey],
     (SELECT MIN(x.name + N' (' + x.type_desc + N')') FROM sys.indexes AS x WHERE x.object_id = t.object_id AND x.type NOT IN (0, 1, 2)) AS [otherIndex],
     ua.name AS [unalignedIndex], ua.dataSpace AS [unalignedSpace],
+    (SELECT MIN(x.name) FROM sys.indexes AS x WHERE x.object_id = t.object_id AND x.is_disabled = 1) AS [disabledIndex],
     (SELECT MIN(OBJECT_SCHEMA_NAME(d.referencing_id) + N'.' + OBJECT_NAME(d.referencing_id)) FROM sys.sql_expression_dependencies AS d
       JOIN sys.views AS v ON v.object_id = d.referencing_id JOIN sys.indexes AS vi ON vi.object_id = v.object_id AND vi.index_id = 1
       WHERE d.referenced_id = t.object_id) AS [indexedView],
@@ -195,7 +196,7 @@ export function nativeType(r: { type: string; maxLength: number; precision: numb
 
 interface StorageRow {
   dataSpace: string; dataSpaceType: string; partitionColumn: string | null; partitions: number; lobFilegroup: string | null;
-  referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; unalignedIndex?: string | null; unalignedSpace?: string | null;
+  referencedBy: string | null; foreignKey: string | null; otherIndex: string | null; unalignedIndex?: string | null; unalignedSpace?: string | null; disabledIndex?: string | null;
   indexedView: string | null; fullText: number; changeTracking: number;
   typedXml?: string | null; filestream?: string | null; columnSet?: string | null; typeNotReferenced?: string | null; ansiNulls?: boolean | number | null; quotedIdentifier?: number | null;
   temporal: number; memoryOptimized: boolean; cdc: boolean; replicated: boolean; ledger?: number; canCreateTable: number | null; canAlterSchema: number | null; canAlterTable: number | null;
@@ -217,6 +218,7 @@ export function switchBlockers(r: StorageRow): string[] {
   if (r.otherIndex) out.push(`index ${r.otherIndex} is not a rowstore index (the twin is built with rowstore indexes only)`);
   // Of a partitioned table every index must be partitioned as the table is, "aligned" (Msg 7733: "The table is
   // partitioned while index ... is not partitioned"); a unique index without the partition key has to be elsewhere.
+  if (r.disabledIndex) out.push(`index ${r.disabledIndex} is disabled (a twin would build it enabled, and SWITCH exchanges rows only between tables with the same indexes)`);
   if (r.unalignedIndex) out.push(`index ${r.unalignedIndex} is not partitioned as the table is (it is on ${r.unalignedSpace}, the table on ${r.dataSpace}; SWITCH needs every index aligned)`);
   if (r.indexedView) out.push(`the indexed view ${r.indexedView} is built on it (SWITCH would need the view's index on the twin too)`);
   if (Number(r.fullText)) out.push("it has a full-text index (the twin is built without one)");
@@ -352,12 +354,12 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
     },
 
     async indexes(table) {
-      const rows = await query<{ index: string; unique: boolean; primaryKey: boolean; type: number; column: string; descending?: boolean; included?: boolean; filter?: string | null; dataSpace?: string | null }>(SQL.indexes, [qualified(table)]);
+      const rows = await query<{ index: string; unique: boolean; primaryKey: boolean; type: number; disabled?: boolean; column: string; descending?: boolean; included?: boolean; filter?: string | null; dataSpace?: string | null }>(SQL.indexes, [qualified(table)]);
       const byName = new Map<string, IndexInfo>();
       for (const r of rows) {
         const ix = byName.get(r.index) ?? {
           name: r.index, columns: [], unique: !!r.unique, primaryKey: !!r.primaryKey, clustered: Number(r.type) === 1,
-          ...(r.filter ? { filter: r.filter } : {}), ...(r.dataSpace ? { dataSpace: r.dataSpace } : {}),
+          ...(r.filter ? { filter: r.filter } : {}), ...(r.dataSpace ? { dataSpace: r.dataSpace } : {}), ...(r.disabled ? { disabled: true } : {}),
         };
         if (r.included) ix.include = [...(ix.include ?? []), r.column];
         else {

@@ -13,7 +13,7 @@ import { analyzeFirstLoad, analyzeTarget, emptyForReplace, resyncGenerators, sus
 import { copyRows, sourceQuery } from "../copy";
 import { replaceThroughTwin, twinDecision } from "./twin-replace";
 import { planSlices } from "../streams/plan";
-import { isUniqueColumn, keyOf, mergeKey } from "../merge-key";
+import { isUniqueColumn, keyOf, mergeKey, unenforcedKeys } from "../merge-key";
 import { stageAndUpsert } from "../upsert";
 import { countChangedInUat, later, productionWatermark, watermarkNow, type Watermark } from "../watermark";
 import { lastValueOf } from "../last-watermark";
@@ -171,7 +171,7 @@ export const simpleCopy: StrategyImpl = {
     else {
       const how = keyOf(ctx)
         ? " by key"
-        : ", deleted and copied again: without a key a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data)";
+        : `, deleted and copied again: without a key${unenforcedKeys(ctx)} a row production updated arrives beside its old version, and a row UAT changed before the last refresh leaves with the window (suits append-only data)`;
       reason += `, re-syncing from ${wm.cutoff} (${ctx.config.date_buffer_days ?? 0} day buffer below the watermark ${wm.max})${how}; UAT's own rows in the window stay`;
       if (wm.pair.source.nullable) reason += `; rows with no ${wm.pair.source.name} (NULL) in production are read again with every window: no date says whether they changed`;
       // The first window after an upgrade, or into a UAT restored from a backup of production: nothing says where the
