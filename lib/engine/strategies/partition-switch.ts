@@ -267,7 +267,7 @@ export const partitionSwitch: StrategyImpl = {
  *  and loaded again in one transaction, through a plain staging table (a bulk load into a partitioned table is not
  *  to be had on every such server). */
 async function replaceInPlace(ctx: TableContext, range: ColumnFilter, label: string): Promise<DayLoad> {
-  type Replaced = { rows: number; source: Awaited<ReturnType<typeof sourceChecksum>>; inTransaction: Awaited<ReturnType<typeof targetSide>> };
+  type Replaced = { rows: number; source?: Checksum; inTransaction?: Checksum };
   return committingUnit<Replaced, DayLoad>(
     ctx,
     // The source read on one snapshot: the copy and the checksum it is verified against see the same rows.
