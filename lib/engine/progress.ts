@@ -41,9 +41,9 @@ export class ProgressTracker {
   }
   committed = 0;
   /** The current unit's transaction committed: its rows now stay whatever happens next. `written`: the rows it
-   *  changed, where that differs from the rows it read (a unit loaded by key re-reads rows it finds unchanged). */
-  commitUnit(written?: number) {
-    this.committed = written === undefined ? this.rows : this.committed + written;
+   *  changed (a unit loaded by key re-reads rows it finds unchanged, and counts only those it wrote). */
+  commitUnit(written: number) {
+    this.committed += written;
     this.base = this.rows;
     this.send({ phase: "loading" });
   }
