@@ -11,6 +11,17 @@ const TABLE = `CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL, p
 const fill = (from: number, to: number, tag: string) =>
   `INSERT INTO events SELECT g, '${tag}', repeat('x', 40) || g, timestamp '2025-03-01' + g * interval '1 minute' FROM generate_series(${from}, ${to}) g`;
 
+/** A parent and a child referencing it (a refresh group), on both sides; production's side filled with `parents`
+ *  rows and `children` rows spread over them. */
+async function relatedTables(env: TestEnv, parent: string, child: string, parents: number, children: number) {
+  for (const c of [env.source, env.target]) {
+    await c.query(`CREATE TABLE ${parent} (id int PRIMARY KEY, name text NOT NULL)`);
+    await c.query(`CREATE TABLE ${child} (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES ${parent} (id), name text NOT NULL)`);
+  }
+  await env.source.query(`INSERT INTO ${parent} SELECT g, '${parent} ' || g FROM generate_series(1, ${parents}) g`);
+  await env.source.query(`INSERT INTO ${child} SELECT g, 1 + g % ${parents}, '${child} ' || g FROM generate_series(1, ${children}) g`);
+}
+
 describe("refresh safety on real PostgreSQL", () => {
   let env: TestEnv;
   let admin: pg.Client;
@@ -133,12 +144,7 @@ describe("refresh safety on real PostgreSQL", () => {
   });
 
   it("the source's session ended as UAT commits a group of related tables: nothing of the group is loaded again", async () => {
-    for (const c of [env.source, env.target]) {
-      await c.query("CREATE TABLE owners (id int PRIMARY KEY, name text NOT NULL)");
-      await c.query("CREATE TABLE pets (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owners (id), name text NOT NULL)");
-    }
-    await env.source.query("INSERT INTO owners SELECT g, 'owner ' || g FROM generate_series(1, 50) g");
-    await env.source.query("INSERT INTO pets SELECT g, 1 + g % 50, 'pet ' || g FROM generate_series(1, 200) g");
+    await relatedTables(env, "owners", "pets", 50, 200);
     const fault = await endSourceAtCommit("pets");
     try {
       const table = (name: string) => ({ name, strategy: "simple_copy", sync_mode: "full_replace", fire_triggers: true }) as const;
@@ -290,12 +296,7 @@ describe("cancelling a refresh", () => {
   });
 
   it("a cancel after a group's commit, while it is verified, says each member's rows stay and counts them", async () => {
-    for (const c of [env.source, env.target]) {
-      await c.query("CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL)");
-      await c.query("CREATE TABLE books (id int PRIMARY KEY, author_id int NOT NULL REFERENCES authors (id), title text NOT NULL)");
-    }
-    await env.source.query("INSERT INTO authors SELECT g, 'author ' || g FROM generate_series(1, 30) g");
-    await env.source.query("INSERT INTO books SELECT g, 1 + g % 30, 'book ' || g FROM generate_series(1, 120) g");
+    await relatedTables(env, "authors", "books", 30, 120);
     await env.config([{ name: "authors", sync_mode: "full_replace" }, { name: "books", sync_mode: "full_replace" }]);
     const { report, committed } = await cancelAtVerification(["authors", "books"]);
     expect(report.tables.map((t) => t.error)).toEqual([
