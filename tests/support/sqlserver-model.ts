@@ -155,6 +155,8 @@ export class SqlServerModel {
   /** A statement whose connection is lost the first time it is sent: tedious then fails the request with a
    *  ConnectionError of code ECONNRESET (or ESOCKET), which the engine retries on fresh sessions. */
   lostOnce?: RegExp;
+  /** The same, for the statement at this index of `statements` (a sweep over every statement of a run). */
+  lostAt?: number;
 
   constructor(readonly t: PartitionedTable) {
     t.boundaries = [...t.boundaries].sort((a, b) => comparePoints(this.point(a), this.point(b)));
@@ -205,7 +207,7 @@ export class SqlServerModel {
   execute(sql: string, params: readonly unknown[] = []) {
     this.statements.push(sql);
     if (this.failOn?.test(sql)) throw new SqlError(-2, `model: injected failure at ${sql.slice(0, 60)}`);
-    if (this.lostOnce?.test(sql)) {
+    if (this.lostOnce?.test(sql) || this.lostAt === this.statements.length - 1) {
       this.lostOnce = undefined;
       throw connectionLost(sql);
     }

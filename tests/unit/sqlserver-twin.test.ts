@@ -576,8 +576,8 @@ describe("after a full replace's commit: its rows counted once, never loaded aga
   // A failure after the commit (a lost connection, a cancel) cannot take the committed rows back: the run says they
   // stay, and a retry does only what followed the commit. (In place, nothing after the commit can fail: the drivers end
   // the source's snapshot quietly and the verification reports an unreadable side; tests/integration/safety.)
-  async function refreshWith(sessions: ReturnType<typeof setup>["sessions"], maxRetries: number) {
-    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+  async function refreshWith(sessions: ReturnType<typeof setup>["sessions"], maxRetries: number, config: Partial<TableConfigInput> = {}) {
+    const table: TableConfigInput = { name: "orders", schema: "dbo", strategy: "simple_copy", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true, ...config };
     const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: maxRetries }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
     const plan = await simpleCopy.plan(ctx);
     return { ctx, plan, outcome: simpleCopy.execute(ctx, plan) };
@@ -590,6 +590,23 @@ describe("after a full replace's commit: its rows counted once, never loaded aga
     const counting = { ...sessions, target: { ...target, importRows: (...args: Parameters<typeof target.importRows>) => (loads++, target.importRows(...args)) } };
     return { sessions: counting, loads: () => loads };
   }
+
+  it("a connection lost at any one statement the run sends to UAT: the retry leaves exactly production's rows, no twin behind, each row counted once", async () => {
+    for (const config of [{}, { fire_triggers: true }]) {
+      const clean = setup(["1", "2"], ["1", "2", "3"]);
+      await (await refreshWith(clean.sessions, 0, config)).outcome;
+      for (let i = 0; i < clean.model.statements.length; i++) {
+        const { model, sessions } = setup(["1", "2"], ["1", "2", "3"]);
+        model.lostAt = i;
+        const { ctx, outcome } = await refreshWith(sessions, 1, config);
+        const at = `${config.fire_triggers ? "in place" : "twin"}, lost at ${clean.model.statements[i].slice(0, 60)}`;
+        await expect(outcome, at).resolves.toBeDefined();
+        expect(sorted(model.t.rows), at).toEqual(["1", "2", "3"]);
+        expect([...model.tables.keys()], at).toEqual([]);
+        expect(ctx.progress.committed, at).toBe(3);
+      }
+    }
+  });
 
   it("through the twin: a connection lost after the switch committed retries the statistics, not the load and the switch", async () => {
     const { model, sessions } = setup(["1", "2"], ["1", "2", "3"]);

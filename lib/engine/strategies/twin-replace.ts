@@ -57,7 +57,11 @@ export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number
       await dropLeftovers(ctx);
       const shape = await targetShape(ctx);
       try {
-        for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
+        // Created and marked in one transaction: a lost connection or a kill never leaves an unmarked twin, which no
+        // later run would know to drop (and whose name it would then find taken).
+        await target().transaction(async () => {
+          for (const q of swap.createTwin(ctx.targetTable, twin, retired, storage, shape)) await target().execute(q);
+        });
         ctx.progress.phase("loading", { message: `loading a twin of ${displayName(ctx.targetTable)}` });
         const load = await loadInStreams(ctx, twin, undefined, rowsExpected, undefined, { verify: true });
         await failpoint("staging-loaded");
@@ -83,12 +87,20 @@ export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number
         const done = committed({ ...load, inTransaction });
         await failpoint("after-swap");
         return done;
-      } finally {
+      } catch (e) {
+        // Best effort on a failing session: whatever stays behind, marked, is dropped by the retry or the next run.
         ctx.progress.phase("cleanup");
         await dropLeftovers(ctx).catch(() => {});
+        throw e;
       }
     },
     async ({ inTransaction, ...load }) => {
+      // The old rows, now in the retired twin, go first; a lost connection here is retried with the rest, anything
+      // else leaves them to the next run.
+      ctx.progress.phase("cleanup");
+      await dropLeftovers(ctx).catch((e: unknown) => {
+        if (ctx.dialect.isTransient(e)) throw e;
+      });
       await analyzeTarget(ctx);
       if (load.source) ctx.progress.phase("verifying");
       return { ...load, verification: load.source ? await verifyAgainst(ctx, load.source, undefined, inTransaction) : undefined };
