@@ -224,6 +224,30 @@ describe("staging_partition_switch: what a cancel after a day's commit reports",
   });
 });
 
+describe("staging_partition_switch: a connection lost at any one statement", () => {
+  it("the retry leaves exactly production's days, no staging table behind, each row counted once", async () => {
+    const table: TableConfigInput = { name: "daily_reports", schema: "dbo", strategy: "staging_partition_switch", sync_mode: "full_replace", truncate_target: true, fire_triggers: false, enabled: true };
+    const source = ["20250102", "20250102", "20250103"];
+    const run = async (lostAt?: number) => {
+      const model = new SqlServerModel(layout("int", true, ["20250101", "20250102", "20250103"], ["20250101", "20250102"]));
+      model.lostAt = lostAt;
+      const sessions = { source: modelSession({ table: TABLE, key: "report_date", keyType: "int", rows: source }, "source"), target: modelSession(model, "target"), async reopen() {} };
+      const ctx = await resolveTable(table, settingsSchema.parse({ max_retries: 1 }), sqlServerDialect, sessions, new ProgressTracker(() => {}, "run", table.name));
+      const outcome = await partitionSwitch.execute(ctx, await partitionSwitch.plan(ctx));
+      return { model, ctx, outcome };
+    };
+    const clean = await run();
+    for (let i = 0; i < clean.model.statements.length; i++) {
+      const at = `lost at ${clean.model.statements[i].slice(0, 70)}`;
+      const { model, ctx, outcome } = await run(i);
+      expect(sorted(model.t.rows), at).toEqual(["20250101", ...source]);
+      expect([...model.tables.keys()], at).toEqual([]);
+      expect(outcome.rowsWritten, at).toBe(3);
+      expect(ctx.progress.committed, at).toBe(3);
+    }
+  });
+});
+
 describe("staging_partition_switch where UAT's table takes no SWITCH of a staging table", () => {
   // A day's staging table is built as a full replace's twin is: without foreign keys, with rowstore indexes only.
   // SQL Server switches a table in or out only with the same trusted foreign keys on both sides, never one another

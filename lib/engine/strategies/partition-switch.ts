@@ -250,14 +250,19 @@ export const partitionSwitch: StrategyImpl = {
         verified.push({ label: `the rows without a ${column.name}`, verification: load.verification });
       }
     } finally {
+      // Retried on a lost connection; anything else leaves the (marked) tables to the next run.
       ctx.progress.phase("cleanup");
-      await dropLeftovers(ctx).catch(() => {});
+      await unit(ctx, () => dropLeftovers(ctx)).catch(() => {});
     }
-    if (switched.length) await analyzeTarget(ctx);
-    // The watermark left is production's max as the plan read it: every day up to it was re-synced (a row of UAT's
-    // beyond it is not production's).
-    const column = columnPair(ctx, await keyName()).target;
-    const watermarkAfter = plan.copiedUpTo !== undefined ? plan.copiedUpTo : ((await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, column, 0)))[0]?.max ?? null);
+    // After every day's commit: a lost connection here runs this part again, never a day.
+    const { column, watermarkAfter } = await unit(ctx, async () => {
+      if (switched.length) await analyzeTarget(ctx);
+      // The watermark left is production's max as the plan read it: every day up to it was re-synced (a row of UAT's
+      // beyond it is not production's).
+      const column = columnPair(ctx, await keyName()).target;
+      const watermarkAfter = plan.copiedUpTo !== undefined ? plan.copiedUpTo : ((await target().query<{ max: string | null }>(ctx.dialect.compiler.watermark(ctx.targetTable, column, 0)))[0]?.max ?? null);
+      return { column, watermarkAfter };
+    });
     const verification = unitsVerified(verified, "partition(s)");
     return { plan, rowsRead: written, rowsWritten: written, watermarkAfter, watermarkColumn: column.name, partitionsCreated: created, partitionsSwitched: switched, ...(streams ? { streams } : {}), ...(verification ? { verification } : {}) } satisfies TableOutcome;
   },
