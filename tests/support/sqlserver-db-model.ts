@@ -103,6 +103,9 @@ export class SqlServerDatabase {
   tables = new Map<string, Table>();
   keys: Key[] = [];
   readonly statements: string[] = [];
+  /** The statement at this index of `statements` loses its connection before the server runs it (tedious: a
+   *  ConnectionError, ECONNRESET); under XACT_ABORT the open transaction rolls back. */
+  lostAt?: number;
 
   constructor(defs: TableDef[], keys: KeyDef[] = []) {
     for (const d of defs) {
@@ -226,6 +229,13 @@ export class SqlServerDatabase {
     }
   }
 
+  /** Logs a statement as sent; the one at `lostAt` never reaches the server. */
+  record(sql: string) {
+    this.statements.push(sql);
+    if (this.lostAt === this.statements.length - 1)
+      throw Object.assign(new Error(`model: connection lost at ${sql.slice(0, 60)}: read ECONNRESET`), { name: "ConnectionError", code: "ECONNRESET" });
+  }
+
   /** Rows bulk-loaded (INSERT BULK with CHECK_CONSTRAINTS; the identity column listed keeps its values). */
   bulkLoad(name: string, columns: string[], rows: Value[][]) {
     const t = this.table(name);
@@ -239,7 +249,7 @@ export class SqlServerDatabase {
   // ---- statements --------------------------------------------------------------------------------------------
   /** Runs one batch; returns the rows of its last SELECT. */
   run(sql: string, params: readonly unknown[] = []): Row[] {
-    this.statements.push(sql);
+    this.record(sql);
     let m: RegExpExecArray | null;
     if ((m = /^(DISABLE|ENABLE) TRIGGER \[[^\]]+\]\.\[([^\]]+)\] ON (\S+)$/.exec(sql))) {
       const t = this.table(m[3]);
@@ -578,7 +588,7 @@ export function databaseSession(db: SqlServerDatabase, role: "source" | "target"
     importRows: (table, columns, rows) =>
       wire.run(`INSERT BULK ${q(table)}`, async () => {
         write("INSERT BULK");
-        db.statements.push(`INSERT BULK ${q(table)}`);
+        db.record(`INSERT BULK ${q(table)}`);
         const values: Value[][] = [];
         for await (const r of rows.stream) values.push(r as Value[]);
         db.bulkLoad(q(table), columns, values);

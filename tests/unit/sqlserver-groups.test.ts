@@ -58,9 +58,16 @@ function uat() {
   return db;
 }
 
-async function refreshGroup(source: SqlServerDatabase, target: SqlServerDatabase, configs: TableConfigInput[]) {
-  const sessions = { source: databaseSession(source, "source"), target: databaseSession(target, "target"), async reopen() {} };
-  const settings = settingsSchema.parse({ max_retries: 0 });
+async function refreshGroup(source: SqlServerDatabase, target: SqlServerDatabase, configs: TableConfigInput[], maxRetries = 0) {
+  // A session reopened after a failure is a new one (its predecessor may have a request still in flight).
+  const sessions = {
+    source: databaseSession(source, "source"),
+    target: databaseSession(target, "target"),
+    async reopen(which: "source" | "target") {
+      sessions[which] = databaseSession(which === "source" ? source : target, which);
+    },
+  };
+  const settings = settingsSchema.parse({ max_retries: maxRetries });
   const units = await planUnits(configs, configs, sessions.target, sqlServerDialect);
   const unit = units.find((u) => u.kind === "group");
   if (!unit || unit.kind !== "group") throw new Error("expected one refresh group");
@@ -119,6 +126,22 @@ describe("refresh groups executed against a modelled SQL Server database", () =>
     await refreshGroup(prod, target, configs);
     for (const t of ["customers", "orders", "order_lines"]) expectSameRows(prod, target, t);
     expectKeysTrusted(target);
+  });
+
+  it("a connection lost at any one statement the group sends to UAT: the retry leaves every table equal to production, every key trusted", async () => {
+    const configs = ["customers", "orders", "order_lines"].map(replace);
+    const clean = uat();
+    await refreshGroup(production(), clean, configs);
+    for (let i = 0; i < clean.statements.length; i++) {
+      const [prod, target] = [production(), uat()];
+      target.lostAt = i;
+      const lost = `lost at ${clean.statements[i].slice(0, 70)}`;
+      await expect(refreshGroup(prod, target, configs, 1), lost).resolves.toBeDefined();
+      for (const t of ["customers", "orders", "order_lines"]) expect(sorted(target.rows(t)), `${t}, ${lost}`).toEqual(sorted(prod.rows(t)));
+      expectKeysTrusted(target);
+      expect(target.table("orders").triggers.get("trg_orders_audit"), lost).toBe(true);
+      expect(target.insertDefault("orders", { customer_id: 1, total: "1.00" }), lost).toBe(2_000_000_000);
+    }
   });
 
   it("a parent whose children keep their rows is merged: updated, inserted (IDENTITY_INSERT), deleted unless still referenced", async () => {
