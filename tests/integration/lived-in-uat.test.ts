@@ -408,21 +408,21 @@ describe("a lived-in UAT (PostgreSQL)", () => {
   });
 
   it("date mode: a unique index a DBA's CREATE INDEX CONCURRENTLY left invalid (on a tester's duplicate) is no key: the window is deleted and copied, and the plan says why", async () => {
-    for (const c of [env.source, env.target]) await c.query("CREATE TABLE ticket (id int NOT NULL, at date NOT NULL, note text NOT NULL)");
-    await env.source.query("CREATE UNIQUE INDEX ticket_id ON ticket (id)");
-    await env.source.query("INSERT INTO ticket SELECT g, date '2025-02-01' + g, 'p' || g FROM generate_series(1, 20) g");
-    await env.config([{ name: "ticket", sync_mode: "incremental", incremental_column: "at", incremental_type: "date", date_buffer_days: 3 }]);
-    expect((await run(["ticket"])).status).toBe("succeeded");
+    for (const c of [env.source, env.target]) await c.query("CREATE TABLE request (id int NOT NULL, at date NOT NULL, note text NOT NULL)");
+    await env.source.query("CREATE UNIQUE INDEX request_id ON request (id)");
+    await env.source.query("INSERT INTO request SELECT g, date '2025-02-01' + g, 'p' || g FROM generate_series(1, 20) g");
+    await env.config([{ name: "request", sync_mode: "incremental", incremental_column: "at", incremental_type: "date", date_buffer_days: 3 }]);
+    expect((await run(["request"])).status).toBe("succeeded");
     // A tester copies one of production's rows; a DBA's unique index, built concurrently, then fails on it and stays,
     // INVALID (PostgreSQL's CREATE INDEX CONCURRENTLY leaves it so): it names a key the rows do not keep.
-    await env.target.query("INSERT INTO ticket VALUES (19, date '2025-02-20', 'tester copy')");
-    await expect(env.target.query("CREATE UNIQUE INDEX CONCURRENTLY ticket_id ON ticket (id)")).rejects.toThrow(/could not create unique index/);
-    expect((await env.target.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ticket_id'::regclass")).rows).toEqual([{ indisvalid: false }]);
-    await env.source.query("UPDATE ticket SET note = 'p19 changed' WHERE id = 19; INSERT INTO ticket VALUES (21, date '2025-02-22', 'p21')");
-    const r = await run(["ticket"]);
-    expect(r.t.plan?.reason).toContain("deleted and copied again: without a key (ticket_id is not valid: a key enforced by nothing may already hold duplicates)");
+    await env.target.query("INSERT INTO request VALUES (19, date '2025-02-20', 'tester copy')");
+    await expect(env.target.query("CREATE UNIQUE INDEX CONCURRENTLY request_id ON request (id)")).rejects.toThrow(/could not create unique index/);
+    expect((await env.target.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'request_id'::regclass")).rows).toEqual([{ indisvalid: false }]);
+    await env.source.query("UPDATE request SET note = 'p19 changed' WHERE id = 19; INSERT INTO request VALUES (21, date '2025-02-22', 'p21')");
+    const r = await run(["request"]);
+    expect(r.t.plan?.reason).toContain("deleted and copied again: without a key (request_id is not valid: a key enforced by nothing may already hold duplicates)");
     expect(r.status, r.t.error).toBe("succeeded");
-    expect(await fingerprint(env.target, "ticket")).toEqual(await fingerprint(env.source, "ticket"));
+    expect(await fingerprint(env.target, "request")).toEqual(await fingerprint(env.source, "request"));
   });
 
   it("partition switch: a row a tester adds in UAT (today's, or future-dated) never moves the days re-synced past production's", async () => {
