@@ -3,7 +3,7 @@
 import type { ColumnFilter, ColumnInfo, RowFilter } from "../../dialects/types";
 import { failpoint } from "../failpoints";
 import { countOrEstimate } from "../limits";
-import { checkAborted, committingUnit, type TableContext } from "../context";
+import { checkAborted, committingUnit, unit, type TableContext } from "../context";
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
@@ -290,7 +290,7 @@ async function saveKeptColumns(ctx: TableContext) {
  *  arrive) and committed. Every row read must land, or the page fails. Each page is verified on its own: its id range
  *  (cursor, last] on the page's source snapshot against the target after the page's commit. */
 async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Moved> {
-  const wm = await productionWatermark(ctx);
+  const wm = await unit(ctx, () => productionWatermark(ctx));
   const column = wm.pair.target.name;
   let cursor = identityFloor(ctx, wm);
   // The plan's floor where it reaches lower (widened down to production's rows UAT lacks, lib/engine/late-rows).
@@ -330,7 +330,7 @@ async function identityBatches(ctx: TableContext, plan: TablePlan): Promise<Move
     if (page.read) pages.push({ label: `batch ${pages.length + 1}`, verification: page.verification });
     if (page.read === ctx.batchSize) await failpoint("between-batches");
     if (page.read < ctx.batchSize || page.last === null) {
-      if (wm.max === null && written) await analyzeFirstLoad(ctx);
+      if (wm.max === null && written) await unit(ctx, () => analyzeFirstLoad(ctx));
       return { read, written, verification: batchesVerified(pages), gapWatch: ctx.gapWatch };
     }
     cursor = page.last;
