@@ -26,7 +26,7 @@ export function keyOf(ctx: TableContext): string[] | null {
 
 function keyIndex(ctx: TableContext) {
   const columns = ctx.columns.map((c) => c.target);
-  return ctx.targetIndexes.find((i) => i.primaryKey && !i.disabled) ?? ctx.targetIndexes.find((i) => isMergeKey(i, columns));
+  return ctx.targetIndexes.find((i) => i.primaryKey && isMergeKey(i, columns)) ?? ctx.targetIndexes.find((i) => isMergeKey(i, columns));
 }
 
 /** A key rows can be matched on: the primary key, or an unfiltered unique index over NOT NULL columns, enforced (a

@@ -216,9 +216,9 @@ export function switchBlockers(r: StorageRow): string[] {
   if (r.referencedBy) out.push(`a foreign key of ${r.referencedBy} references it (SWITCH refuses a table another table's key points to)`);
   if (r.foreignKey) out.push(`it has the foreign key ${r.foreignKey} (SWITCH needs the same trusted key on the twin; the twin is built without keys)`);
   if (r.otherIndex) out.push(`index ${r.otherIndex} is not a rowstore index (the twin is built with rowstore indexes only)`);
+  if (r.disabledIndex) out.push(`index ${r.disabledIndex} is disabled (a twin would build it enabled, and SWITCH exchanges rows only between tables with the same indexes)`);
   // Of a partitioned table every index must be partitioned as the table is, "aligned" (Msg 7733: "The table is
   // partitioned while index ... is not partitioned"); a unique index without the partition key has to be elsewhere.
-  if (r.disabledIndex) out.push(`index ${r.disabledIndex} is disabled (a twin would build it enabled, and SWITCH exchanges rows only between tables with the same indexes)`);
   if (r.unalignedIndex) out.push(`index ${r.unalignedIndex} is not partitioned as the table is (it is on ${r.unalignedSpace}, the table on ${r.dataSpace}; SWITCH needs every index aligned)`);
   if (r.indexedView) out.push(`the indexed view ${r.indexedView} is built on it (SWITCH would need the view's index on the twin too)`);
   if (Number(r.fullText)) out.push("it has a full-text index (the twin is built without one)");

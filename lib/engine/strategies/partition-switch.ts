@@ -13,7 +13,7 @@ import type { StrategyImpl, TableOutcome, TablePlan } from "./types";
 import { analyzeTarget, resyncGenerators, suspendTriggers } from "../target-state";
 import { refuseMaskedKey } from "../masking/stage";
 import { sourceQuery, stageRows } from "../copy";
-import { dropLeftovers, targetShape } from "../staging";
+import { dropLeftovers, targetShape, tidyLeftovers } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { sourceChecksum, targetChecksum, targetSide, unitsVerified, verifyAgainst, type Verification } from "../verify";
 import type { Checksum } from "../checksum";
@@ -250,9 +250,8 @@ export const partitionSwitch: StrategyImpl = {
         verified.push({ label: `the rows without a ${column.name}`, verification: load.verification });
       }
     } finally {
-      // Retried on a lost connection; anything else leaves the (marked) tables to the next run.
       ctx.progress.phase("cleanup");
-      await unit(ctx, () => dropLeftovers(ctx)).catch(() => {});
+      await tidyLeftovers(ctx);
     }
     // After every day's commit: a lost connection here runs this part again, never a day.
     const { column, watermarkAfter } = await unit(ctx, async () => {

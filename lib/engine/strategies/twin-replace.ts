@@ -7,7 +7,7 @@ import { checkAborted, committingUnit, defaultsByInsert, targetCapabilities, typ
 import { displayName } from "../table-name";
 import { RefreshError } from "../errors";
 import { failpoint } from "../failpoints";
-import { dropLeftovers, targetShape } from "../staging";
+import { dropLeftovers, targetShape, tidyLeftovers } from "../staging";
 import { loadInStreams, type StagingLoad } from "../streams/load";
 import { analyzeTarget, resyncGenerators } from "../target-state";
 import { targetChecksum, verifyAgainst, type Verification } from "../verify";
@@ -95,12 +95,9 @@ export async function replaceThroughTwin(ctx: TableContext, rowsExpected: number
       }
     },
     async ({ inTransaction, ...load }) => {
-      // The old rows, now in the retired twin, go first; a lost connection here is retried with the rest, anything
-      // else leaves them to the next run.
+      // The old rows, now in the retired twin, go first.
       ctx.progress.phase("cleanup");
-      await dropLeftovers(ctx).catch((e: unknown) => {
-        if (ctx.dialect.isTransient(e)) throw e;
-      });
+      await tidyLeftovers(ctx);
       await analyzeTarget(ctx);
       if (load.source) ctx.progress.phase("verifying");
       return { ...load, verification: load.source ? await verifyAgainst(ctx, load.source, undefined, inTransaction) : undefined };
