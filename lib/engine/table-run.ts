@@ -22,6 +22,7 @@ import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
 import { configuredMode, effectiveMode } from "../mode";
 import { sessionEnded } from "./session-ended";
+import { withRetry } from "./retry";
 
 /** What a cancel left: `committed` rows had already been committed (they stay) when it arrived, or nothing. */
 export function cancelledMessage(signal: AbortSignal, committed = 0) {
@@ -57,8 +58,19 @@ async function track(db: Metadata, runId: string, resultId: string, name: string
   return { name, environment: req.environment!, resultId, progress, persist, started: Date.now() };
 }
 
-/** Resolves the table in both catalogs, applies the personal-data policy and plans it; the plan is recorded. */
-async function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string, role: GroupRole = {}) {
+/** Resolves the table in both catalogs, applies the personal-data policy and plans it; the plan is recorded. A plan
+ *  only reads, so a session lost while it reads (transient by the dialect's rule) plans again on new sessions. */
+function planTable(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string, role: GroupRole = {}) {
+  const dialect = dialectFor(config.databases.target.engine);
+  return withRetry(() => planOnce(db, t, config, table, pair, req, groupNote, role), {
+    maxRetries: config.settings.max_retries,
+    isTransient: (e) => dialect.isTransient(e),
+    signal: req.signal,
+    beforeRetry: () => freshSessions(pair),
+  });
+}
+
+async function planOnce(db: Metadata, t: Tracked, config: RefreshConfig, table: TableConfigInput, pair: Sessions, req: RunRequest, groupNote?: string, role: GroupRole = {}) {
   const dialect = dialectFor(config.databases.target.engine);
   const ctx = await resolveTable(table, config.settings, dialect, pair, t.progress, req.signal);
   [ctx.lastWatermark, ctx.recordedGaps] = await Promise.all([lastWatermark(db, req.environment!, table), lastGapWatch(db, req.environment!, table)]);

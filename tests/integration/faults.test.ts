@@ -222,6 +222,25 @@ describe("fault injection", () => {
     expect(await fingerprint(env.target, "items")).toEqual(await fingerprint(env.source, "items"));
   });
 
+  it("production's session ended while the table is planned: the plan runs again on new sessions and the run succeeds", async () => {
+    await resetItems();
+    const source = new URL(env.sourceUrl).pathname.slice(1);
+    // A lock of someone else's holds the plan's estimate of the table's size (pg_relation_size); a DBA ends the session.
+    const endWhilePlanning = async () => {
+      await env.source.query("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE");
+      const waiting = "SELECT pid, query FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'uat-refresh%' AND wait_event_type = 'Lock'";
+      const { query } = await waitFor(async () => (await admin.query(waiting, [source])).rows[0]);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM (${waiting}) AS w`, [source]);
+      await env.source.query("COMMIT");
+      return query as string;
+    };
+    await env.config([{ name: "items", strategy: "simple_copy", sync_mode: "full_replace" }], { max_retries: 1 });
+    const [report, query] = await Promise.all([runRefresh(env.db, env.metaUrl, { trigger: "cli", triggeredBy: "test", tables: ["items"] }), endWhilePlanning()]);
+    expect(query).toMatch(/pg_relation_size/);
+    expect(report.status, report.tables[0].error).toBe("succeeded");
+    expect(await fingerprint(env.target, "items")).toEqual(await fingerprint(env.source, "items"));
+  });
+
   it("UAT's own lock_timeout ends the wait for a tester's lock: failed with a hint, the target as it was", async () => {
     await resetItems();
     const uat = new URL(env.targetUrl).pathname.slice(1);
