@@ -214,6 +214,9 @@ export interface Introspector {
   /** Row-level security that applies to the session's login on `table` (null: none; absent: the dialect cannot
    *  tell). */
   rowSecurity?(table: TableRef): Promise<RowSecurity | null>;
+  /** Columns of `table` the session's login reads through a dynamic data mask (SQL Server; absent: the dialect has
+   *  no such masks). */
+  maskedColumns?(table: TableRef): Promise<MaskedColumn[]>;
   /** Sessions on this database whose name starts with `sessionPrefix` and that wait for a lock, each with the
    *  sessions holding it (absent: the dialect cannot tell). */
   lockWaits?(sessionPrefix: string): Promise<LockWait[]>;
@@ -225,6 +228,12 @@ export interface RowSecurity {
   policies: string[];
   /** Reads see only the rows it allows, and so do a DELETE's and an UPDATE's (otherwise it only refuses writes). */
   filtersReads: boolean;
+}
+
+/** A column a dynamic data mask hides from a login: its name and the masking function, as the catalog says it. */
+export interface MaskedColumn {
+  column: string;
+  mask: string;
 }
 
 /** A session waiting for a lock: its name (as it named itself to the server), since when, and who holds the lock. */

@@ -10,6 +10,7 @@ import { columnDrift } from "./drift";
 import { RefreshError } from "./errors";
 import { displayName } from "./table-name";
 import { refuseFilteredSource } from "./row-security";
+import { refuseMaskedColumns } from "./dynamic-masks";
 import { resolveUatRows, type UatRows } from "./uat-rows";
 import type { GapWatch } from "./gap-watch";
 import type { LastWatermark } from "./last-watermark";
@@ -128,7 +129,10 @@ export async function resolveTable(
   }
   // The source login must be allowed to read the table (said before anything reads its rows), asked on the source's
   // session while the target's reads UAT's rows.
-  const [readable, read] = await Promise.allSettled([refuseUnreadableSource(sessions.source, sourceTable), resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns, uatOnly)]);
+  const [readable, read] = await Promise.allSettled([
+    refuseUnreadableSource(sessions.source, sourceTable, columns.map((c) => c.source.name)),
+    resolveUatRows(config, settings, dialect.engine, sessions.target, targetTable, columns, uatOnly),
+  ]);
   for (const r of [readable, read]) if (r.status === "rejected") throw r.reason;
   const uat = (read as PromiseFulfilledResult<UatRows>).value;
   return {
@@ -151,11 +155,13 @@ export async function resolveTable(
   };
 }
 
-/** The source login must read every row of the table: allowed to, and not filtered by row-level security. */
-async function refuseUnreadableSource(source: Session, table: TableRef) {
+/** The source login must read every row of the table as it is: allowed to, not filtered by row-level security, no
+ *  copied column behind a dynamic data mask. */
+async function refuseUnreadableSource(source: Session, table: TableRef, copied: string[]) {
   const missing = await source.introspector.missingPrivileges(table, ["SELECT"]);
   if (missing.length) throw new RefreshError(`the source login lacks SELECT on ${displayName(table)}`);
   await refuseFilteredSource(source, table);
+  await refuseMaskedColumns(source, table, copied, "source");
 }
 
 /** UAT's own columns with a default the engine's bulk load would not give them (SQL Server keeps production's NULLs,

@@ -6,6 +6,7 @@ import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 import type { TablePlan } from "./strategies/types";
 import { refuseSecuredTarget } from "./row-security";
+import { refuseMaskedColumns } from "./dynamic-masks";
 
 export interface GroupRole {
   /** The table is merged (update / insert / delete) instead of emptied and loaded. */
@@ -34,6 +35,7 @@ export async function refuseMissingPrivileges(ctx: TableContext, plan: TablePlan
 
   // A partition switch writes a staging table of its own; everything else writes and empties the table itself.
   if (plan.mode !== "partition_switch") await refuseSecuredTarget(ctx.sessions.target, ctx.targetTable);
+  await refuseMaskedColumns(ctx.sessions.target, ctx.targetTable, ctx.columns.map((c) => c.target.name), "target");
   const missing = await ctx.sessions.target.introspector.missingPrivileges(ctx.targetTable, [...needs.keys()]);
   const postgres = ctx.dialect.engine === "postgres";
   const label = (p: Privilege) =>

@@ -510,8 +510,8 @@ export class SqlServerDatabase {
     if (sql === SQL.columns) return t().columns.map((c) => columnRow({ name: c.name, type: c.type, nullable: !!c.nullable, ...(c.identity ? { identity: { seed: "1", increment: "1" } } : {}) }));
     if (sql === SQL.indexes) return indexRows({ name: `pk_${t().ref.name}`, clustered: true, unique: true, primaryKey: true, keys: t().primaryKey.map((column) => ({ column })), dataSpace: "PRIMARY" });
     // Nothing compressed: no rows read as NONE everywhere.
-    // SQL Server 2016+ (the view exists), with no security policies.
-    if (sql === SQL.rowSecurityView) return [{ id: -411 }];
+    // SQL Server 2016+ (the views exist), with no security policies and no masks.
+    if (sql === SQL.securityViews) return [{ policies: -411, masks: -431 }];
     // sys.tables.history_table_id: a system-versioned table's history table; a history table's own table (temporal or
     // ledger).
     if (sql === SQL.temporalPair) {
@@ -519,7 +519,7 @@ export class SqlServerDatabase {
       const history = [...this.tables.values()].find((x) => x.historyOf === `${me.ref.schema}.${me.ref.name}`);
       return [{ pair: me.historyOf ?? me.ledgerHistoryOf ?? (history ? `${history.ref.schema}.${history.ref.name}` : null) }];
     }
-    if (sql === SQL.checks || sql === SQL.sequences || sql === SQL.compression || sql === SQL.rowSecurity) return [];
+    if (sql === SQL.checks || sql === SQL.sequences || sql === SQL.compression || sql === SQL.rowSecurity || sql === SQL.maskedColumns) return [];
     if (sql === SQL.triggers) return [...t().triggers].filter(([, on]) => on).map(([name]) => ({ name }));
     if (sql === SQL.foreignKeys) {
       const me = t();

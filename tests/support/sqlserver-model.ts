@@ -50,6 +50,9 @@ export interface ModelTable {
   structure?: Structure;
   /** Enabled security policies' predicates on the table, as SQL.rowSecurity reads them (sys.security_predicates). */
   securityPredicates?: { policy: string; kind: "FILTER" | "BLOCK"; predicate: string }[];
+  /** The columns this session's login reads through a dynamic data mask, as SQL.maskedColumns answers (masked, and
+   *  no UNMASK that covers them). */
+  maskedColumns?: { column: string; mask: string }[];
   /** A table that takes no SWITCH whatever the server can do: an updatable ledger table (LEDGER = ON; its END
    *  columns make SQL.findTable read ledger kind 2), or a system-versioned one (temporal_type 2). */
   noSwitch?: "updatable ledger" | "system-versioned";
@@ -679,9 +682,10 @@ export function modelSession(model: SqlServerModel | ModelTable, role: "source" 
     if (sql === SQL.temporalPair) return [{ pair: null }] as R[];
     // The modelled tables have no foreign keys, triggers or sequences.
     if (sql === SQL.foreignKeys || sql === SQL.triggers || sql === SQL.sequences) return [];
-    // A SQL Server 2016+ (the view exists, with a system object's negative id).
-    if (sql === SQL.rowSecurityView) return [{ id: -411 }] as R[];
+    // A SQL Server 2016+ (the views exist, with system objects' negative ids).
+    if (sql === SQL.securityViews) return [{ policies: -411, masks: -431 }] as R[];
     if (sql === SQL.rowSecurity) return (t.securityPredicates ?? []) as R[];
+    if (sql === SQL.maskedColumns) return (t.maskedColumns ?? []) as R[];
     // The modelled login holds every permission.
     const asked = privilegesAsked(sql);
     if (asked) return [Object.fromEntries(asked.map((p) => [p, 1]))] as R[];

@@ -23,8 +23,8 @@ const TABLE = { schema: "dbo", name: "orders" };
 const TENANT_FILTER = { policy: "sec.tenant_policy", kind: "FILTER" as const, predicate: "[sec].[fn_tenant]([tenant_id])" };
 const TENANT_BLOCK = { policy: "sec.tenant_policy", kind: "BLOCK" as const, predicate: "[sec].[fn_tenant]([tenant_id])" };
 
-function table(rows: string[], securityPredicates: ModelTable["securityPredicates"] = []): ModelTable {
-  return { table: TABLE, key: "order_no", keyType: "int", rows, securityPredicates };
+function table(rows: string[], securityPredicates: ModelTable["securityPredicates"] = [], maskedColumns: ModelTable["maskedColumns"] = []): ModelTable {
+  return { table: TABLE, key: "order_no", keyType: "int", rows, securityPredicates, maskedColumns };
 }
 
 /** Plans a full replace of dbo.orders the way a run does (resolve, plan, the target's privileges), nothing executed. */
@@ -44,7 +44,7 @@ describe("SQL Server row-level security in the catalog", () => {
     const sent: { sql: string; params: unknown[] }[] = [];
     const introspector = sqlServerIntrospector(async <R,>(sql: string, params: unknown[]) => {
       sent.push({ sql, params });
-      return (sql === SQL.rowSecurityView ? [{ id: view }] : predicates) as R[];
+      return (sql === SQL.securityViews ? [{ policies: view, masks: null }] : predicates) as R[];
     });
     return { introspector, sent };
   }
@@ -57,11 +57,11 @@ describe("SQL Server row-level security in the catalog", () => {
     });
     await introspector.rowSecurity!({ schema: "dbo", name: "lines" });
     expect(sent).toEqual([
-      { sql: SQL.rowSecurityView, params: [] },
+      { sql: SQL.securityViews, params: [] },
       { sql: SQL.rowSecurity, params: ["[dbo].[orders]"] },
       { sql: SQL.rowSecurity, params: ["[dbo].[lines]"] },
     ]);
-    expect([SQL.rowSecurityView, SQL.rowSecurity].flatMap((sql) => tsqlErrors(sql))).toEqual([]);
+    expect([SQL.securityViews, SQL.rowSecurity].flatMap((sql) => tsqlErrors(sql))).toEqual([]);
     // Only enabled policies count: a policy WITH (STATE = OFF) filters and blocks nothing.
     expect(SQL.rowSecurity).toMatch(/sp\.is_enabled = 1/);
   });
@@ -74,7 +74,7 @@ describe("SQL Server row-level security in the catalog", () => {
   it("a server without the catalog view (before 2016, or a TDS server that lacks it: OBJECT_ID is NULL) has no policies, and the view is never named in a query there", async () => {
     const { introspector, sent } = catalog([TENANT_FILTER], null);
     expect(await introspector.rowSecurity!(TABLE)).toBeNull();
-    expect(sent.map((q) => q.sql)).toEqual([SQL.rowSecurityView]);
+    expect(sent.map((q) => q.sql)).toEqual([SQL.securityViews]);
   });
 
   it("options.rowSecurityExempt: the administrator's word that the predicates let this login see every row; nothing is asked", async () => {
@@ -119,5 +119,65 @@ describe("SQL Server row-level security refused in the plan (modelled catalog)",
       await expect(refused).rejects.toThrow(`row-level security on dbo.orders (security policy sec.tenant_policy: ${predicate.kind} [sec].[fn_tenant]([tenant_id])) applies to the target login`);
       await expect(refused).rejects.toMatchObject({ hint: expect.stringMatching(/WITH \(STATE = OFF\).*on the target connection; nothing was written/) });
     }
+  });
+});
+
+// Dynamic data masking (SQL Server 2016+), Microsoft Learn, "Dynamic data masking": "Users with SELECT permission on a
+// table can view the table data. Columns that are defined as masked, will display the masked data"; "using SELECT INTO
+// or INSERT INTO to copy data from a masked column into another table results in masked data in the target table";
+// an expression over a masked column is masked too. UNMASK (in CONTROL, so db_owner's) lifts it. The TDS server here
+// has no sys.masked_columns: verified on modelled catalog rows; the conformance suite runs every scenario through the
+// probe that finds no view.
+describe("SQL Server dynamic data masks in the catalog", () => {
+  function catalog(masked: object[], view: number | null = -431) {
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const introspector = sqlServerIntrospector(async <R,>(sql: string, params: unknown[]) => {
+      sent.push({ sql, params });
+      return (sql === SQL.securityViews ? [{ policies: null, masks: view }] : masked) as R[];
+    });
+    return { introspector, sent };
+  }
+
+  it("reads the table's masked columns this login has no UNMASK for; the views are asked about once per session, for policies and masks alike", async () => {
+    const { introspector, sent } = catalog([{ column: "email", mask: "email()" }]);
+    expect(await introspector.maskedColumns!(TABLE)).toEqual([{ column: "email", mask: "email()" }]);
+    expect(await introspector.rowSecurity!(TABLE)).toBeNull();
+    expect(sent).toEqual([
+      { sql: SQL.securityViews, params: [] },
+      { sql: SQL.maskedColumns, params: ["[dbo].[orders]"] },
+    ]);
+    expect(tsqlErrors(SQL.maskedColumns)).toEqual([]);
+  });
+
+  it("UNMASK decides per column where the server grants it so (2022), else on the database: HAS_PERMS_BY_NAME answers NULL for a permission a class does not have", () => {
+    expect(SQL.maskedColumns).toMatch(/c\.is_masked = 1/);
+    expect(SQL.maskedColumns).toContain("COALESCE(HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'UNMASK', c.name, 'COLUMN'), HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'UNMASK'), 0) = 0");
+  });
+
+  it("a server without sys.masked_columns (before 2016, or this TDS server) has no masks, and the view is never named in a query there", async () => {
+    const { introspector, sent } = catalog([{ column: "email", mask: "email()" }], null);
+    expect(await introspector.maskedColumns!(TABLE)).toEqual([]);
+    expect(sent.map((q) => q.sql)).toEqual([SQL.securityViews]);
+  });
+});
+
+describe("SQL Server dynamic data masks refused in the plan (modelled catalog)", () => {
+  const MASKED_KEY = [{ column: "order_no", mask: "random(1, 100)" }];
+
+  it("a copied column production masks from the source login: refused before anything is read, saying which and what to grant", async () => {
+    const refused = plan(table(["1", "2", "3"], [], MASKED_KEY), table(["7"]));
+    await expect(refused).rejects.toThrow("dynamic data masking on dbo.orders hides order_no (random(1, 100)) from the source login: the copy would hold the masks, not production's values");
+    await expect(refused).rejects.toMatchObject({ hint: expect.stringMatching(/^Grant the source login UNMASK .*masking rules.*nothing was read\.$/) });
+  });
+
+  it("a masked column production has and the copy does not read (UAT lacks it) is no obstacle", async () => {
+    const { plan: p } = await plan(table(["1", "2", "3"], [], [{ column: "email", mask: "email()" }]), table(["7"]));
+    expect(p.mode).toBe("full_replace");
+  });
+
+  it("a copied column UAT masks from the target login: refused", async () => {
+    const refused = plan(table(["1", "2", "3"]), table(["7"], [], MASKED_KEY));
+    await expect(refused).rejects.toThrow("dynamic data masking on dbo.orders hides order_no (random(1, 100)) from the target login: the refresh would read masks back instead of the rows it wrote");
+    await expect(refused).rejects.toMatchObject({ hint: expect.stringMatching(/^Grant the target login UNMASK on UAT/) });
   });
 });

@@ -1,6 +1,6 @@
 // SQL Server catalog reads through sys.* views: tables, columns (with identity), indexes, partition function,
 // scheme, boundaries and filegroups. The SQL texts are exported so the tests can parse them with the grammar.
-import type { CheckInfo, ColumnInfo, ForeignKey, FoundTable, IndexInfo, Introspector, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
+import type { CheckInfo, ColumnInfo, ForeignKey, FoundTable, IndexInfo, Introspector, MaskedColumn, PartitionInfo, Privilege, SequenceUse, TableRef, TypeFamily } from "../types";
 import { qualified, quoteIdent } from "./compiler";
 import { columnNamed } from "../columns";
 import { lockWaitsFrom, type LockWaitRow } from "../lock-waits";
@@ -153,12 +153,25 @@ export const SQL = {
   // Row-level security (SQL Server 2016+): the enabled security policies' predicates on the table. SQL Server applies
   // them to every login, db_owner and the table's owner too ("Row-level security", Microsoft Learn); a predicate's
   // logic (whether it lets this login see every row) is a function the catalog cannot evaluate for rows it hides.
-  // Whether the server has security policies at all: system views have object ids (SQL Server 2016+; a TDS server
-  // without them answers NULL). Referencing a missing view would fail the query (208, or the server's own number).
-  rowSecurityView: `SELECT OBJECT_ID(N'sys.security_predicates') AS [id]`,
+  // Whether the server has security policies and dynamic data masks at all: system views have object ids (SQL Server
+  // 2016+; a TDS server without them answers NULL). Referencing a missing view would fail the query (208, or the
+  // server's own number).
+  securityViews: `SELECT OBJECT_ID(N'sys.security_predicates') AS [policies], OBJECT_ID(N'sys.masked_columns') AS [masks]`,
   rowSecurity: `SELECT SCHEMA_NAME(sp.schema_id) + '.' + sp.name AS [policy], pr.predicate_type_desc AS [kind], pr.predicate_definition AS [predicate]
     FROM sys.security_predicates AS pr JOIN sys.security_policies AS sp ON sp.object_id = pr.object_id
     WHERE pr.target_object_id = OBJECT_ID(@p1) AND sp.is_enabled = 1 ORDER BY [policy], pr.security_predicate_id`,
+  // Dynamic data masking (SQL Server 2016+): the table's masked columns this login reads masked. "Users with SELECT
+  // permission on a table can view the table data. Columns that are defined as masked, will display the masked data",
+  // and "using SELECT INTO or INSERT INTO to copy data from a masked column into another table results in masked data
+  // in the target table" ("Dynamic data masking", Microsoft Learn); an expression over one is masked too, so a checksum
+  // would compare masks. UNMASK lifts it: on the database (CONTROL, so db_owner, includes it), and from SQL Server 2022
+  // on a schema, table or column. HAS_PERMS_BY_NAME answers NULL "when the securable class or permission is not
+  // valid", as UNMASK on an object is before 2022: then the database's UNMASK decides. A sub-securable is named
+  // without brackets (HAS_PERMS_BY_NAME, Microsoft Learn).
+  maskedColumns: `SELECT c.name AS [column], c.masking_function AS [mask] FROM sys.masked_columns AS c
+    WHERE c.object_id = OBJECT_ID(@p1) AND c.is_masked = 1
+      AND COALESCE(HAS_PERMS_BY_NAME(@p1, 'OBJECT', 'UNMASK', c.name, 'COLUMN'), HAS_PERMS_BY_NAME(DB_NAME(), 'DATABASE', 'UNMASK'), 0) = 0
+    ORDER BY c.column_id`,
   // Requests of the run's sessions (named by their program name) waiting for a lock (LCK_M_*), each with the session
   // in its way (blocking_session_id). A login without VIEW SERVER STATE sees only its own session: then none.
   lockWaits: `SELECT ws.program_name AS [waiter], CONVERT(varchar(19), DATEADD(millisecond, -r.wait_time, SYSUTCDATETIME()), 126) + 'Z' AS [since],
@@ -286,7 +299,10 @@ const UPDATABLE_LEDGER =
 
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
   /** Whether the server has security policies (asked once per session). */
-  let policiesExist: Promise<boolean> | undefined;
+  let views: Promise<{ policies: boolean; masks: boolean }> | undefined;
+  /** Which of the security catalog views the server has, asked once per session. */
+  const securityViews = () =>
+    (views ??= query<{ policies: number | null; masks: number | null }>(SQL.securityViews, []).then(([r]) => ({ policies: r?.policies != null, masks: r?.masks != null })));
 
   /** Per-partition DATA_COMPRESSION of the heap / clustered index (`table`) and of each index by name. */
   async function compressionOf(table: TableRef) {
@@ -422,14 +438,18 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
 
     async rowSecurity(table) {
       if (options.rowSecurityExempt) return null;
-      policiesExist ??= query<{ id: number | null }>(SQL.rowSecurityView, []).then(([r]) => r?.id !== null && r?.id !== undefined);
-      if (!(await policiesExist)) return null;
+      if (!(await securityViews()).policies) return null;
       const rows = await query<{ policy: string; kind: string; predicate: string }>(SQL.rowSecurity, [qualified(table)]);
       if (!rows.length) return null;
       return {
         policies: rows.map((r) => `security policy ${r.policy}: ${String(r.kind).toUpperCase()} ${r.predicate}`),
         filtersReads: rows.some((r) => String(r.kind).toUpperCase() === "FILTER"),
       };
+    },
+
+    async maskedColumns(table) {
+      if (!(await securityViews()).masks) return [];
+      return query<MaskedColumn>(SQL.maskedColumns, [qualified(table)]);
     },
 
     async sequences(table) {
