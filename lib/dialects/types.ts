@@ -494,6 +494,9 @@ export interface PartitionCompiler {
    *  switch, "after" statements (run once the old partition is dropped) give them their names back. Absent where the
    *  switch keeps them by construction (SQL Server exchanges rows into the table object, which keeps its own). */
   ownObjects?(table: TableRef, p: Partitioning, day: number, staging: TableRef): CompiledQuery | null;
+  /** The own indexes of these partitions that ownObjects does not carry, being invalid (a CREATE INDEX CONCURRENTLY
+   *  that failed): a query whose rows are `{ partition, index }`. Absent where a switch keeps indexes by construction. */
+  invalidOwnIndexes?(table: TableRef, partitions: string[]): CompiledQuery;
   dropTable(table: TableRef): CompiledQuery;
   /** Tables left behind by an interrupted run, recognisable by our marker. */
   findLeftovers(table: TableRef): CompiledQuery;

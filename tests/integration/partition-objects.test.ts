@@ -89,4 +89,18 @@ describe("partitions keep what UAT gave them (PostgreSQL)", () => {
     expect(JSON.stringify(feb.indexes)).toContain("uat_big_amounts");
     expect(feb.acl).toContain("uat_app=r/");
   });
+
+  it("day 3, after a DBA's CREATE UNIQUE INDEX CONCURRENTLY on March failed on its duplicates: the invalid index is not built again on the partition switched in (pg_dump leaves it out too), the plan says so, and the rest survives", async () => {
+    // Production's March repeats amounts, so a unique index on them fails its build and stays behind, invalid.
+    await expect(env.target.query("CREATE UNIQUE INDEX CONCURRENTLY uat_unique_amount ON payment_p2025_03 (amount)")).rejects.toThrow(/could not create unique index/);
+    await env.source.query("UPDATE payment SET amount = amount + 1 WHERE paid_at >= '2025-03-05' AND paid_at < '2025-03-06'");
+    // Everything as it was, but for the invalid index.
+    const before = (await catalog(env.target)).map((t) => (t.name === "payment_p2025_03" ? { ...t, indexes: (t.indexes as [string, string][]).filter(([name]) => name !== "uat_unique_amount") } : t));
+    const r = await run();
+    const payment = r.tables.find((t) => t.table === "payment")!;
+    expect(payment.outcome?.partitionsSwitched).toContain("2025-03-01 00:00:00+00..2025-04-01 00:00:00+00");
+    expect(payment.plan?.reason).toContain("UAT's index uat_unique_amount of payment_p2025_03 is invalid (a CREATE INDEX CONCURRENTLY that failed): not built again on the partition switched in, as pg_dump leaves it out; build it again there once it can be");
+    expect(await catalog(env.target)).toEqual(before);
+    expect(await fingerprint(env.target, "payment")).toEqual(await fingerprint(env.source, "payment"));
+  });
 });

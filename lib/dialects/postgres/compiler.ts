@@ -269,6 +269,9 @@ export const postgresPartitions: PartitionCompiler = {
     if (!s.existing) return null; // a new partition has nothing of its own yet
     return { sql: OWN_OBJECTS, params: [table.schema, s.existing.name, staging.name] };
   },
+  invalidOwnIndexes(table, partitions) {
+    return { sql: INVALID_OWN_INDEXES, params: [table.schema, partitions] };
+  },
   dropTable(t) {
     return { sql: `DROP TABLE IF EXISTS ${qualified(t)}`, params: [] };
   },
@@ -282,10 +285,22 @@ export const postgresPartitions: PartitionCompiler = {
   },
 };
 
+/** A partition's own index (not attached to a parent index, not a constraint's). */
+const OWN_INDEX = `NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = x.indexrelid)
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = x.indrelid)`;
+
+/** Own indexes left invalid ($1 schema, $2 partitions): what a CREATE INDEX CONCURRENTLY that failed leaves behind. */
+const INVALID_OWN_INDEXES = `SELECT c.relname AS partition, i.relname AS index
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_index x ON x.indrelid = c.oid JOIN pg_class i ON i.oid = x.indexrelid
+  WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND NOT x.indisvalid AND ${OWN_INDEX}
+  ORDER BY 1, 2`;
+
 /**
  * What a partition has of its own, as statements for the staging table that replaces it ($1 schema, $2 partition,
  * $3 staging table): built by the server from the catalog with format('%I' / '%L'), no name spliced in here.
  * Indexes and index-backed constraints take a temporary name until the old partition (which holds theirs) is gone.
+ * An invalid index is no object to carry (pg_dump leaves it out too): building it on production's rows could fail the
+ * day, and the plan names it instead (INVALID_OWN_INDEXES).
  */
 const OWN_OBJECTS = `
 WITH p AS (SELECT c.oid, c.relowner, c.relacl, c.reloptions, c.relrowsecurity, c.relforcerowsecurity, n.nspname AS nsp, c.relname,
@@ -293,8 +308,7 @@ WITH p AS (SELECT c.oid, c.relowner, c.relacl, c.reloptions, c.relrowsecurity, c
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(format('%I.%I', $1::text, $2::text))),
      s AS (SELECT format('%I.%I', $1::text, $3::text) AS q, (SELECT relowner FROM pg_class WHERE oid = to_regclass(format('%I.%I', $1::text, $3::text))) AS owner),
      idx AS (SELECT i.relname, x.indexrelid, x.indisunique FROM p JOIN pg_index x ON x.indrelid = p.oid JOIN pg_class i ON i.oid = x.indexrelid
-             WHERE NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = x.indexrelid)
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = p.oid)),
+             WHERE x.indisvalid AND ${OWN_INDEX}),
      keyc AS (SELECT k.oid, k.conname FROM p JOIN pg_constraint k ON k.conrelid = p.oid WHERE k.contype IN ('p', 'u', 'x') AND k.conparentid = 0),
      grantee AS (SELECT a.privilege_type, a.is_grantable, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS who, NULL::name AS col
                  FROM p, aclexplode(p.relacl) a WHERE a.grantee <> p.relowner

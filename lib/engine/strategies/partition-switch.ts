@@ -66,6 +66,17 @@ function placeDays(ctx: TableContext, p: Partitioning, days: number[]) {
   });
 }
 
+/** UAT's own indexes of the partitions to be switched out that are invalid: not carried to the ones switched in. */
+async function invalidIndexesNote(ctx: TableContext, placed: ReturnType<typeof placeDays>) {
+  const existing = placed.flatMap(({ placement }) => (placement.kind === "exists" ? [placement.partition.name] : []));
+  const query = existing.length ? ctx.dialect.partitions.invalidOwnIndexes?.(ctx.targetTable, existing) : undefined;
+  if (!query) return "";
+  const rows = await ctx.sessions.target.query<{ partition: string; index: string }>(query);
+  return rows
+    .map((r) => `; UAT's index ${r.index} of ${r.partition} is invalid (a CREATE INDEX CONCURRENTLY that failed): not built again on the partition switched in, as pg_dump leaves it out; build it again there once it can be`)
+    .join("");
+}
+
 /** The rows switched in with `day`: the day's, or those of the whole partition that holds it (a month, any range). */
 function dayFilter(ctx: TableContext, p: Partitioning, day: number): ColumnFilter {
   const col = columnPair(ctx, p.column).source;
@@ -191,10 +202,11 @@ export const partitionSwitch: StrategyImpl = {
       : inPlace
         ? `, ${missingDays.length} new partition(s); ${tableInPlace}: each day is replaced in place, in one transaction (readers wait for it)`
         : `, ${missingDays.length} new partition(s)${streams ? `; largest partition: ${streams}` : ""}`;
+    const invalid = inPlace ? "" : await invalidIndexesNote(ctx, placed.filter((x) => days.includes(x.day)));
     return {
       strategy: "staging_partition_switch",
       mode: "partition_switch",
-      reason: `${reason}: ${units}${how}${undated.note}`,
+      reason: `${reason}: ${units}${how}${invalid}${undated.note}`,
       ...(inPlace ? { inPlace } : {}),
       ...(undated.replaced ? { undatedRows: undated.source } : {}),
       sourceQuery: sourceQuery(ctx, days.length ? dayFilter(ctx, p, days[0]) : filter),
