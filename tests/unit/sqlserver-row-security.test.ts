@@ -38,16 +38,20 @@ async function plan(source: ModelTable, target: ModelTable) {
   return { model, plan: p };
 }
 
+/** An introspector over a server whose security views have these object ids (null: none), every other question
+ *  answered with `rows`; what it was asked. */
+function securityCatalog(rows: object[], views: { policies: number | null; masks: number | null }) {
+  const sent: { sql: string; params: unknown[] }[] = [];
+  const introspector = sqlServerIntrospector(async <R,>(sql: string, params: unknown[]) => {
+    sent.push({ sql, params });
+    return (sql === SQL.securityViews ? [views] : rows) as R[];
+  });
+  return { introspector, sent };
+}
+
 describe("SQL Server row-level security in the catalog", () => {
-  /** An introspector over a server whose sys.security_predicates has object id `view` and holds `predicates`. */
-  function catalog(predicates: object[], view: number | null = -411) {
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const introspector = sqlServerIntrospector(async <R,>(sql: string, params: unknown[]) => {
-      sent.push({ sql, params });
-      return (sql === SQL.securityViews ? [{ policies: view, masks: null }] : predicates) as R[];
-    });
-    return { introspector, sent };
-  }
+  /** sys.security_predicates has object id `view` and holds `predicates`. */
+  const catalog = (predicates: object[], view: number | null = -411) => securityCatalog(predicates, { policies: view, masks: null });
 
   it("reads the enabled policies' predicates on the table, plain SELECTs the grammar accepts; whether the server has policies is asked once per session", async () => {
     const { introspector, sent } = catalog([TENANT_BLOCK, TENANT_FILTER]);
@@ -129,14 +133,8 @@ describe("SQL Server row-level security refused in the plan (modelled catalog)",
 // has no sys.masked_columns: verified on modelled catalog rows; the conformance suite runs every scenario through the
 // probe that finds no view.
 describe("SQL Server dynamic data masks in the catalog", () => {
-  function catalog(masked: object[], view: number | null = -431) {
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const introspector = sqlServerIntrospector(async <R,>(sql: string, params: unknown[]) => {
-      sent.push({ sql, params });
-      return (sql === SQL.securityViews ? [{ policies: null, masks: view }] : masked) as R[];
-    });
-    return { introspector, sent };
-  }
+  /** sys.masked_columns has object id `view`; the login reads `masked` through their masks. */
+  const catalog = (masked: object[], view: number | null = -431) => securityCatalog(masked, { policies: null, masks: view });
 
   it("reads the table's masked columns this login has no UNMASK for; the views are asked about once per session, for policies and masks alike", async () => {
     const { introspector, sent } = catalog([{ column: "email", mask: "email()" }]);
