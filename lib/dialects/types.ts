@@ -79,6 +79,8 @@ export interface ColumnInfo {
   declaredType?: string;
   rowGuid?: boolean;
   sparse?: boolean;
+  /** SQL Server: an Always Encrypted column's encryption type (DETERMINISTIC, RANDOMIZED). */
+  encryption?: string;
   /** PostgreSQL: the database's encoding, where it is not UTF8 (checksums hash its text as UTF-8, so that a LATIN1
    *  production and a UTF8 UAT holding the same characters checksum the same). */
   encoding?: string;

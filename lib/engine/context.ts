@@ -101,7 +101,8 @@ export async function resolveTable(
   // does a column of UAT's own that a copied row cannot fill.
   const drift = columnDrift(columns, sourceCols, { source: sourceIndexes, target: targetIndexes }, uatOnly);
   if (drift.refusals.length) throw new RefreshError(`${displayName(targetTable)} differs from production: ${drift.refusals.join("; ")}`, { field: "name" });
-  const unloadable = dialect.unloadableColumns(columns.map((c) => c.target));
+  // Either side's column may be what cannot be copied (one encrypted in production only, say).
+  const unloadable = [...new Set(columns.flatMap((c) => dialect.unloadableColumns([c.source, c.target])))];
   if (unloadable.length) throw new RefreshError(`table ${displayName(targetTable)} cannot be copied: ${unloadable.join("; ")}`, { field: "name" });
 
   for (const key of ["incremental_column", "partition_column"] as const) {

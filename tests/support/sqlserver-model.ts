@@ -74,6 +74,8 @@ export interface ColumnFact {
   alias?: string;
   rowGuid?: boolean;
   sparse?: boolean;
+  /** Always Encrypted: sys.columns.encryption_type_desc (DETERMINISTIC, RANDOMIZED). */
+  encryption?: string;
 }
 
 export interface IndexFact {
@@ -587,7 +589,7 @@ export function columnRow(c: ColumnFact): Record<string, unknown> {
     name: c.name, type, declaredType: alias ? alias[2] : type, aliasSchema: alias ? alias[1] : null, clr: false, maxLength, precision, scale, nullable: c.nullable, identity: !!c.identity, computed: !!c.computed,
     collation: c.collation ?? null, computedDefinition: c.computed?.definition ?? null, persisted: c.computed?.persisted ?? null, defaultDefinition: c.default ?? null,
     identitySeed: c.identity?.seed ?? null, identityIncrement: c.identity?.increment ?? null,
-    rowGuid: !!c.rowGuid, sparse: !!c.sparse,
+    rowGuid: !!c.rowGuid, sparse: !!c.sparse, encryption: c.encryption ?? null,
   };
 }
 

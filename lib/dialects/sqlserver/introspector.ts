@@ -43,11 +43,12 @@ export const SQL = {
   // column with the alias, as the table does), ROWGUIDCOL, SPARSE, identity seed and increment (IDENT_SEED /
   // IDENT_INCR of the table, which has at most one identity column: a join of sys.identity_columns listed the column
   // twice on a server whose view repeats rows, Babelfish with two identity tables, and the load declared it twice).
+  // encryption_type_desc: an Always Encrypted column's DETERMINISTIC / RANDOMIZED, NULL for any other (sys.columns).
   columns: `SELECT c.name AS [name], COALESCE(bt.name, ty.name) AS [type], ty.name AS [declaredType], ty.is_assembly_type AS [clr],
     c.max_length AS [maxLength], c.precision AS [precision], c.scale AS [scale],
     c.is_nullable AS [nullable], c.is_identity AS [identity], c.is_computed AS [computed], c.generated_always_type AS [generatedAlways], c.collation_name AS [collation],
     cc.definition AS [computedDefinition], cc.is_persisted AS [persisted], dc.definition AS [defaultDefinition],
-    CASE WHEN ty.is_user_defined = 1 AND ty.is_assembly_type = 0 THEN SCHEMA_NAME(ty.schema_id) END AS [aliasSchema], c.is_rowguidcol AS [rowGuid], c.is_sparse AS [sparse],
+    CASE WHEN ty.is_user_defined = 1 AND ty.is_assembly_type = 0 THEN SCHEMA_NAME(ty.schema_id) END AS [aliasSchema], c.is_rowguidcol AS [rowGuid], c.is_sparse AS [sparse], c.encryption_type_desc AS [encryption],
     CASE WHEN c.is_identity = 1 THEN CAST(IDENT_SEED(@p1) AS nvarchar(40)) END AS [identitySeed],
     CASE WHEN c.is_identity = 1 THEN CAST(IDENT_INCR(@p1) AS nvarchar(40)) END AS [identityIncrement]
     FROM sys.columns AS c JOIN sys.types AS ty ON ty.user_type_id = c.user_type_id
@@ -342,7 +343,7 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
       const rows = await query<{
         name: string; type: string; declaredType: string; clr: boolean; maxLength: number; precision: number; scale: number; nullable: boolean; identity: boolean; computed: boolean;
         generatedAlways?: number | null; defaultDefinition?: string | null; collation?: string | null; computedDefinition?: string | null; persisted?: boolean | null; identitySeed?: string | null; identityIncrement?: string | null;
-        aliasSchema?: string | null; rowGuid?: boolean | null; sparse?: boolean | null;
+        aliasSchema?: string | null; rowGuid?: boolean | null; sparse?: boolean | null; encryption?: string | null;
       }>(
         SQL.columns,
         [qualified(table)],
@@ -366,6 +367,7 @@ export function sqlServerIntrospector(query: Query, options: IntrospectorOptions
         ...(r.aliasSchema ? { declaredType: `${quoteIdent(r.aliasSchema)}.${quoteIdent(r.declaredType)}` } : {}),
         ...(r.rowGuid ? { rowGuid: true } : {}),
         ...(r.sparse ? { sparse: true } : {}),
+        ...(r.encryption ? { encryption: r.encryption } : {}),
       }));
     },
 

@@ -79,6 +79,11 @@ export function transportOf(c: ColumnInfo): Transport | undefined {
 
 /** Why a column cannot be copied exactly, or null. */
 export function refusal(c: ColumnInfo): string | null {
+  // Always Encrypted: "encryption and decryption occurs via the client driver", so a session without the column master
+  // key reads ciphertext, and a bulk load takes ciphertext only under AllowEncryptedValueModifications (SqlBulkCopyOptions,
+  // Microsoft Learn), which tedious' BulkLoad has no option for; the merges' INSERT ... SELECT cannot copy it either.
+  if (c.encryption)
+    return `column ${c.name} is encrypted with Always Encrypted (${c.encryption}): read without its keys it is ciphertext, which a bulk load writes only with AllowEncryptedValueModifications, an option the SQL Server driver (tedious) does not send`;
   if (base(c) === "sql_variant")
     return `column ${c.name} has type sql_variant: each value carries its own base type, which no bulk-load representation keeps (text or binary would turn every value into one type)`;
   return null;
