@@ -164,8 +164,8 @@ export const SQL = {
   // Dynamic data masking (SQL Server 2016+): the table's masked columns this login reads masked. "Users with SELECT
   // permission on a table can view the table data. Columns that are defined as masked, will display the masked data",
   // and "using SELECT INTO or INSERT INTO to copy data from a masked column into another table results in masked data
-  // in the target table" ("Dynamic data masking", Microsoft Learn); an expression over one is masked too, so a checksum
-  // would compare masks. UNMASK lifts it: on the database (CONTROL, so db_owner, includes it), and from SQL Server 2022
+  // in the target table" ("Dynamic data masking", Microsoft Learn); an expression over one is masked too, a checksum
+  // included. UNMASK lifts it: on the database (CONTROL, so db_owner, includes it), and from SQL Server 2022
   // on a schema, table or column. HAS_PERMS_BY_NAME answers NULL "when the securable class or permission is not
   // valid", as UNMASK on an object is before 2022: then the database's UNMASK decides. A sub-securable is named
   // without brackets (HAS_PERMS_BY_NAME, Microsoft Learn).
@@ -299,7 +299,6 @@ const UPDATABLE_LEDGER =
   "UAT's table is an updatable ledger table: SQL Server keeps every row this refresh deletes or updates in its ledger history, which nothing can remove (a full replace: the whole table, each time, by DELETE)";
 
 export function sqlServerIntrospector(query: Query, options: IntrospectorOptions = {}): Introspector {
-  /** Whether the server has security policies (asked once per session). */
   let views: Promise<{ policies: boolean; masks: boolean }> | undefined;
   /** Which of the security catalog views the server has, asked once per session. */
   const securityViews = () =>
