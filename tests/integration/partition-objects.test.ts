@@ -1,7 +1,8 @@
 // A switched partition keeps what UAT's partition had of its own, on real PostgreSQL: a payment table partitioned by
 // month whose keys (primary key, foreign key to customer) are declared on each partition, as a public sample schema
 // does, and on one partition what a DBA added in UAT between refreshes: an index, a grant, a trigger, a comment,
-// a storage parameter, an owner, row-level security with a policy. The catalog of every table and partition is the
+// a storage parameter, extended statistics, a column's comment and statistics target, an owner, row-level security
+// with a policy. The catalog of every table and partition is the
 // same before and after day 1 and day 2; the foreign keys declared on partitions count as payment's (no table
 // outside the configuration is named); the rows equal production's.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,7 +44,13 @@ ALTER TABLE payment_p2025_02 SET (fillfactor = 80);
 ALTER TABLE payment_p2025_02 ADD CONSTRAINT uat_positive CHECK (amount > 0);
 ALTER TABLE payment_p2025_02 ENABLE ROW LEVEL SECURITY;
 CREATE POLICY uat_app_reads ON payment_p2025_02 FOR SELECT TO uat_app USING (amount < 1000);
-ALTER TABLE payment_p2025_02 OWNER TO uat_owner;`;
+COMMENT ON COLUMN payment_p2025_02.amount IS 'in euros; the testers check rounding here';
+ALTER TABLE payment_p2025_02 ALTER COLUMN customer_id SET STATISTICS 500;
+ALTER TABLE payment_p2025_02 OWNER TO uat_owner;
+GRANT CREATE ON SCHEMA public TO uat_owner;
+SET ROLE uat_owner;
+CREATE STATISTICS uat_amount_customer (dependencies) ON amount, customer_id FROM payment_p2025_02;
+RESET ROLE;`;
 
 describe("partitions keep what UAT gave them (PostgreSQL)", () => {
   let env: TestEnv;
@@ -76,7 +83,7 @@ describe("partitions keep what UAT gave them (PostgreSQL)", () => {
     expect(fks.rows[0].n).toBe(3);
   });
 
-  it("day 2, after a DBA gave February an index, grants, a trigger, a comment, a storage parameter, an owner and row-level security: all of it survives the switch", async () => {
+  it("day 2, after a DBA gave February an index, grants, a trigger, comments, a storage parameter, extended statistics and a column's statistics target, an owner and row-level security: all of it survives the switch", async () => {
     await env.target.query(UAT_ADDITIONS);
     await env.source.query(DAY2);
     const before = await catalog(env.target);
@@ -88,6 +95,8 @@ describe("partitions keep what UAT gave them (PostgreSQL)", () => {
     expect(feb).toMatchObject({ owner: "uat_owner", options: "{fillfactor=80}", rls: true, comment: "February, kept for the billing testers" });
     expect(JSON.stringify(feb.indexes)).toContain("uat_big_amounts");
     expect(feb.acl).toContain("uat_app=r/");
+    expect(feb.statistics).toEqual([["uat_amount_customer", "CREATE STATISTICS public.uat_amount_customer (dependencies) ON customer_id, amount FROM payment_p2025_02", "uat_owner"]]);
+    expect(feb.column_settings).toEqual([["amount", "in euros; the testers check rounding here", null], ["customer_id", null, 500]]);
   });
 
   it("day 3, after a DBA's CREATE UNIQUE INDEX CONCURRENTLY on March failed on its duplicates: the invalid index is not built again on the partition switched in (pg_dump leaves it out too), the plan says so, and the rest survives", async () => {

@@ -300,7 +300,10 @@ const INVALID_OWN_INDEXES = `SELECT c.relname AS partition, i.relname AS index
  * $3 staging table): built by the server from the catalog with format('%I' / '%L'), no name spliced in here.
  * Indexes and index-backed constraints take a temporary name until the old partition (which holds theirs) is gone.
  * An invalid index is no object to carry (pg_dump leaves it out too): building it on production's rows could fail the
- * day, and the plan names it instead (INVALID_OWN_INDEXES).
+ * day, and the plan names it instead (INVALID_OWN_INDEXES). Columns' comments and statistics targets and extended
+ * statistics go on once the old partition is dropped (a statistics object's name is unique in its schema); the last
+ * are rebuilt from pg_get_statisticsobjdef with the partition's name in its FROM, which the server prints qualified
+ * only where the search path does not find it.
  */
 const OWN_OBJECTS = `
 WITH p AS (SELECT c.oid, c.relowner, c.relacl, c.reloptions, c.relrowsecurity, c.relforcerowsecurity, n.nspname AS nsp, c.relname,
@@ -357,6 +360,21 @@ SELECT phase, sql FROM (
   SELECT 21, 'after', format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', p.q, left(keyc.conname, 55) || '_uatnew', keyc.conname) FROM p, keyc
   UNION ALL
   SELECT 22, 'after', format('COMMENT ON TABLE %s IS %L', p.q, obj_description(p.oid, 'pg_class')) FROM p WHERE obj_description(p.oid, 'pg_class') IS NOT NULL
+  UNION ALL
+  SELECT 23, 'after', format('COMMENT ON COLUMN %s.%I IS %L', p.q, a.attname, col_description(p.oid, a.attnum))
+    FROM p JOIN pg_attribute a ON a.attrelid = p.oid WHERE a.attnum > 0 AND NOT a.attisdropped AND col_description(p.oid, a.attnum) IS NOT NULL
+  UNION ALL
+  SELECT 24, 'after', format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', p.q, a.attname, a.attstattarget::int)
+    FROM p JOIN pg_attribute a ON a.attrelid = p.oid WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget::int >= 0
+  UNION ALL
+  SELECT 25, 'after', d.prefix || substr(d.def, length(d.prefix) + 1, length(d.def) - length(d.prefix) - length(d.suffix)) || ' FROM ' || p.q
+    FROM p JOIN pg_statistic_ext st ON st.stxrelid = p.oid JOIN pg_namespace sn ON sn.oid = st.stxnamespace,
+    LATERAL (SELECT pg_get_statisticsobjdef(st.oid) AS def, format('CREATE STATISTICS %I.%I', sn.nspname, st.stxname) AS prefix,
+                    CASE WHEN right(pg_get_statisticsobjdef(st.oid), length(p.q) + 6) = ' FROM ' || p.q THEN ' FROM ' || p.q ELSE ' FROM ' || quote_ident(p.relname) END AS suffix) d
+    WHERE starts_with(d.def, d.prefix) AND right(d.def, length(d.suffix)) = d.suffix
+  UNION ALL
+  SELECT 26, 'after', format('ALTER STATISTICS %I.%I OWNER TO %I', sn.nspname, st.stxname, pg_get_userbyid(st.stxowner))
+    FROM p JOIN pg_statistic_ext st ON st.stxrelid = p.oid JOIN pg_namespace sn ON sn.oid = st.stxnamespace WHERE st.stxowner <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
 ) x ORDER BY ord, sql`;
 
 export function stagingCheckName(staging: TableRef): string {
