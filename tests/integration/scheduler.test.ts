@@ -74,8 +74,12 @@ describe("scheduler with several app instances", () => {
 
   it("due times that passed while no instance ran are recorded as missed and audited, once", async () => {
     const s = await env.db.schedule.create({ data: { environment: env.environment, name: "hourly", cron: "0 * * * *", timezone: "UTC", scope: "all" } });
-    // H = the hour of (now - 2 min), since = H-5:00 + 30 min: due times H-4:00 ... H:00 (5, all before now - 60 s) were missed
-    await env.db.$executeRaw`UPDATE "Schedule" SET "updatedAt" = date_trunc('hour', now() - interval '2 minutes') - interval '4 hours 30 minutes' WHERE id = ${s.id}`;
+    // Due times up to now - 60 s count as missed. H = the hour of (now - 60 s), since = H-5:00 + 30 min: due times
+    // H-4:00 ... H:00 were missed (5), and H+1:00 is after now - 60 s. (H was the hour of now - 2 min, and between
+    // minute 1 and 2 of an hour H+1:00 was missed too: 6.) Close to the next H, wait until it has passed.
+    const toNextHour = 3_600_000 - ((Date.now() - 60_000) % 3_600_000);
+    if (toNextHour < 5_000) await new Promise((r) => setTimeout(r, toNextHour + 100));
+    await env.db.$executeRaw`UPDATE "Schedule" SET "updatedAt" = date_trunc('hour', now() - interval '60 seconds') - interval '4 hours 30 minutes' WHERE id = ${s.id}`;
     const fresh = await env.db.schedule.findUniqueOrThrow({ where: { id: s.id } });
     const a = instance(env.db);
     const b = instance(second);
