@@ -313,6 +313,9 @@ WITH p AS (SELECT c.oid, c.relowner, c.relacl, c.reloptions, c.relrowsecurity, c
      idx AS (SELECT i.relname, x.indexrelid, x.indisunique FROM p JOIN pg_index x ON x.indrelid = p.oid JOIN pg_class i ON i.oid = x.indexrelid
              WHERE x.indisvalid AND ${OWN_INDEX}),
      keyc AS (SELECT k.oid, k.conname FROM p JOIN pg_constraint k ON k.conrelid = p.oid WHERE k.contype IN ('p', 'u', 'x') AND k.conparentid = 0),
+     col AS (SELECT a.attname, col_description(p.oid, a.attnum) AS comment, a.attstattarget::int AS target FROM p JOIN pg_attribute a ON a.attrelid = p.oid WHERE a.attnum > 0 AND NOT a.attisdropped),
+     stx AS (SELECT sn.nspname AS nsp, st.stxname, st.stxowner, pg_get_statisticsobjdef(st.oid) AS def
+             FROM p JOIN pg_statistic_ext st ON st.stxrelid = p.oid JOIN pg_namespace sn ON sn.oid = st.stxnamespace),
      grantee AS (SELECT a.privilege_type, a.is_grantable, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS who, NULL::name AS col
                  FROM p, aclexplode(p.relacl) a WHERE a.grantee <> p.relowner
                  UNION ALL
@@ -361,20 +364,17 @@ SELECT phase, sql FROM (
   UNION ALL
   SELECT 22, 'after', format('COMMENT ON TABLE %s IS %L', p.q, obj_description(p.oid, 'pg_class')) FROM p WHERE obj_description(p.oid, 'pg_class') IS NOT NULL
   UNION ALL
-  SELECT 23, 'after', format('COMMENT ON COLUMN %s.%I IS %L', p.q, a.attname, col_description(p.oid, a.attnum))
-    FROM p JOIN pg_attribute a ON a.attrelid = p.oid WHERE a.attnum > 0 AND NOT a.attisdropped AND col_description(p.oid, a.attnum) IS NOT NULL
+  SELECT 23, 'after', format('COMMENT ON COLUMN %s.%I IS %L', p.q, col.attname, col.comment) FROM p, col WHERE col.comment IS NOT NULL
   UNION ALL
-  SELECT 24, 'after', format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', p.q, a.attname, a.attstattarget::int)
-    FROM p JOIN pg_attribute a ON a.attrelid = p.oid WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget::int >= 0
+  SELECT 24, 'after', format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', p.q, col.attname, col.target) FROM p, col WHERE col.target >= 0
   UNION ALL
-  SELECT 25, 'after', d.prefix || substr(d.def, length(d.prefix) + 1, length(d.def) - length(d.prefix) - length(d.suffix)) || ' FROM ' || p.q
-    FROM p JOIN pg_statistic_ext st ON st.stxrelid = p.oid JOIN pg_namespace sn ON sn.oid = st.stxnamespace,
-    LATERAL (SELECT pg_get_statisticsobjdef(st.oid) AS def, format('CREATE STATISTICS %I.%I', sn.nspname, st.stxname) AS prefix,
-                    CASE WHEN right(pg_get_statisticsobjdef(st.oid), length(p.q) + 6) = ' FROM ' || p.q THEN ' FROM ' || p.q ELSE ' FROM ' || quote_ident(p.relname) END AS suffix) d
-    WHERE starts_with(d.def, d.prefix) AND right(d.def, length(d.suffix)) = d.suffix
+  SELECT 25, 'after', d.prefix || substr(stx.def, length(d.prefix) + 1, length(stx.def) - length(d.prefix) - length(d.suffix)) || ' FROM ' || p.q
+    FROM p, stx, LATERAL (SELECT format('CREATE STATISTICS %I.%I', stx.nsp, stx.stxname) AS prefix,
+                                 CASE WHEN right(stx.def, length(p.q) + 6) = ' FROM ' || p.q THEN ' FROM ' || p.q ELSE ' FROM ' || quote_ident(p.relname) END AS suffix) d
+    WHERE starts_with(stx.def, d.prefix) AND right(stx.def, length(d.suffix)) = d.suffix
   UNION ALL
-  SELECT 26, 'after', format('ALTER STATISTICS %I.%I OWNER TO %I', sn.nspname, st.stxname, pg_get_userbyid(st.stxowner))
-    FROM p JOIN pg_statistic_ext st ON st.stxrelid = p.oid JOIN pg_namespace sn ON sn.oid = st.stxnamespace WHERE st.stxowner <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
+  SELECT 26, 'after', format('ALTER STATISTICS %I.%I OWNER TO %I', stx.nsp, stx.stxname, pg_get_userbyid(stx.stxowner))
+    FROM stx WHERE stx.stxowner <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
 ) x ORDER BY ord, sql`;
 
 export function stagingCheckName(staging: TableRef): string {
