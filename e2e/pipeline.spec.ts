@@ -11,7 +11,7 @@ const pipelineEnv = (token: string) => ({ UAT_REFRESH_TOKEN: token, DATABASE_URL
 
 test("a service token scoped to QA: trigger and wait from a pipeline, refused on UAT, revoked, audited", async ({ page, request }) => {
   const doc = await (await request.get("/api/openapi.json")).json();
-  expect(Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId: string }>).map((o) => o.operationId))).toEqual(["getStatus", "triggerRun", "getRun", "cancelRun"]);
+  expect(Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId: string }>).map((o) => o.operationId))).toEqual(["getStatus", "triggerRun", "getRun", "cancelRun", "retryRun"]);
 
   await login(page, "admin");
   await page.goto("/admin/tokens");
@@ -30,6 +30,11 @@ test("a service token scoped to QA: trigger and wait from a pipeline, refused on
   expect(run.code, run.output).toBe(0);
   expect(run.output).toMatch(/run \w+: succeeded/);
   expect(run.output).toMatch(/✓ customers: succeeded, 5000 rows committed; verified: 5000 row\(s\)/);
+  // A retry of it has nothing to take up: refused with the reason, exit 2 as a usage error (not 3, "busy").
+  const runId = /run (\w+): succeeded/.exec(run.output)![1];
+  const retry = await runCli(["--api", API, "--retry", runId, "--wait"], pipelineEnv(token));
+  expect(retry.code, retry.output).toBe(2);
+  expect(retry.output).toContain(`HTTP 409: run ${runId} succeeded: every table finished`);
 
   const uat = await runCli(["--api", API, "--env", "demo_uat", "--table", "customers", "--force"], pipelineEnv(token));
   expect(uat.code).toBe(2);

@@ -16,6 +16,7 @@ test("viewer: sees the dashboard, has no trigger buttons, and the server refuses
 
   expect((await page.request.get("/api/status?env=demo_uat")).status()).toBe(200);
   expect((await page.request.post("/api/runs/anything/cancel", { data: {} })).status()).toBe(403);
+  expect((await page.request.post("/api/runs/anything/retry", { data: {} })).status()).toBe(403);
   const refused = await page.request.post("/api/runs", { data: { environment: "demo_uat", tables: ["orders"] } });
   expect(refused.status()).toBe(403);
   expect((await refused.json()).error).toMatch(/needs the operator role in demo_uat; you are viewer there/);

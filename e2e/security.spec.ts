@@ -65,7 +65,7 @@ test("state-changing API requests must be same-origin JSON: every forged shape i
     { headers: { "sec-fetch-site": "same-site", "content-type": "application/json" }, status: 403, reason: /Sec-Fetch-Site: same-site/ },
   ];
   for (const f of forged) {
-    for (const path of ["/api/runs", "/api/runs/anything/cancel", "/api/tables/customers/masking/preview"]) {
+    for (const path of ["/api/runs", "/api/runs/anything/cancel", "/api/runs/anything/retry", "/api/tables/customers/masking/preview"]) {
       const r = await page.request.post(path, { headers: f.headers, data: JSON.stringify({ tables: ["customers"] }) });
       expect(r.status(), `${path} with ${JSON.stringify(f.headers)}`).toBe(f.status);
       expect((await r.json()).error).toMatch(f.reason);
@@ -73,7 +73,7 @@ test("state-changing API requests must be same-origin JSON: every forged shape i
   }
   expect(await runCount()).toBe(before);
   const audited = await metaQuery(`SELECT 1 FROM "AuditEvent" WHERE action = 'request.refused' AND actor = 'oscar@example.test' AND outcome = 'forbidden'`);
-  expect(audited.length).toBeGreaterThanOrEqual(forged.length * 3);
+  expect(audited.length).toBeGreaterThanOrEqual(forged.length * 4);
   // The app's own page still works: the browser sends Origin and Sec-Fetch-Site for it.
   const own = await page.evaluate(async () => (await fetch("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ environment: "demo_uat", tables: ["customers"], dryRun: true }) })).status);
   expect(own).toBe(202);

@@ -76,6 +76,8 @@ export function runSnapshot(run: RunWithTables) {
     error: run.error,
     executor: run.executor,
     cancelRequestedBy: run.cancelRequestedBy,
+    /** The run whose unfinished tables this one refreshes again. */
+    retryOf: run.retryOf,
     // Committed: what stays in the target whatever happens next. Streamed: rows sent so far, committed or not.
     rowsCommitted: rows.committed,
     rowsStreamed: rows.streamed,

@@ -9,10 +9,13 @@ import { RunSteps } from "./run-steps";
 import { formatDuration, formatRows, formatTime } from "@/components/ui/format";
 import { modeLabel } from "@/lib/mode";
 import { useHydrated } from "@/components/ui/use-hydrated";
+import { retryRefusal } from "@/lib/run-retry";
+import { RetryButton } from "./retry-button";
 
 const active = (status: string) => status === "running" || status === "queued";
 
-export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canCancel: boolean }) {
+/** `operator`: the user may act on the run's environment (cancel it, retry what it did not finish). */
+export function RunProgress({ initial, operator }: { initial: RunSnapshot; operator: boolean }) {
   const hydrated = useHydrated();
   const [run, setRun] = useState(initial);
   const [live, setLive] = useState(active(initial.status));
@@ -61,7 +64,7 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
             {run.status === "queued" ? "Queued: waiting for a free worker." : "Live: updates stream in as the run progresses."}
             {run.cancelRequestedBy && run.status === "running" ? ` Stop requested by ${run.cancelRequestedBy}.` : ""}
           </p>
-          {canCancel && (
+          {operator && (
             <button type="button" disabled={!hydrated} onClick={cancel} className="rounded border border-red-300 px-2 py-0.5 text-sm text-red-800 disabled:opacity-50">
               Cancel run
             </button>
@@ -70,6 +73,9 @@ export function RunProgress({ initial, canCancel }: { initial: RunSnapshot; canC
         </div>
       )}
       {run.error && run.status !== "succeeded" && <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-800">{run.error}</p>}
+      {operator && retryRefusal(run.status, run.tables.map((t) => t.status)) === null && (
+        <RetryButton runId={run.id} dryRun={run.dryRun} tables={run.tables.filter((t) => t.status !== "succeeded").map((t) => t.table)} />
+      )}
       <ol className="space-y-3">
         {run.tables.map((t) => {
           const shown = t.status === "running" ? t.rowsWritten : t.rowsCommitted;

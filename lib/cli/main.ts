@@ -30,6 +30,7 @@ import { notifyRunFinished } from "../notify/notify";
 import { openQueue } from "../queue/boss";
 import { effectiveMode, modeLabel } from "../mode";
 import { pruneHistory } from "../ops/retention";
+import { retryScope, RetryRefusedError } from "../run-retry";
 
 export const USAGE = `Usage: uat-refresh [options]
 
@@ -38,6 +39,8 @@ export const USAGE = `Usage: uat-refresh [options]
   --table NAME --force    refresh one table (repeat --table for several)
   --force                 refresh every enabled table
   --dry-run               show the plan (strategy, mode, source query, rows expected) and write nothing
+  --retry RUN_ID          refresh again the tables run RUN_ID did not finish (failed, skipped, never reached), in its
+                          environment, as the same kind of run (a dry run's retry plans again); with --api too
   --scan-pii              propose masking rules from column names, types and a sample of source values
   --config FILE           use this config.yaml for this invocation instead of the metadata database's
   --import FILE           validate FILE and make it the stored configuration
@@ -53,12 +56,13 @@ export const USAGE = `Usage: uat-refresh [options]
   --json                  machine-readable output for --status, --test-connections, --prune-history and runs
   --api URL               act through a running app's REST API instead of the metadata database, with a service
                           token in UAT_REFRESH_TOKEN (pipelines): --force / --dry-run [--table NAME] [--env NAME],
-                          --status
+                          --retry RUN_ID, --status
   --wait                  with --api: follow the run to its end and exit with its outcome (without --api a refresh
                           always runs to its end)
 
 The metadata database is DATABASE_URL (npm run demo writes .data/demo.env, read when DATABASE_URL is unset).
-Exit codes: 0 done, 1 a refresh failed, 2 bad usage or configuration, 3 a table is already being refreshed,
+Exit codes: 0 done, 1 a refresh failed, 2 bad usage or configuration (or a run --retry cannot take up: not ended,
+nothing left), 3 a table is already being refreshed,
 4 the environment is in a blackout window.`;
 
 const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3, blackout: 4 } as const;
@@ -168,12 +172,17 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
+  const retryClash = args.retry !== undefined && [args.table?.length && "--table", args["dry-run"] && "--dry-run", args.config && "--config"].find(Boolean);
+  if (retryClash) {
+    console.error(`--retry takes its tables, its environment and its kind (a refresh or a dry run) from the run it retries: drop ${retryClash}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
   if (args.api) {
-    if (!args.force && !args["dry-run"] && !args.status) {
-      console.error(`Nothing to do: with --api, --force refreshes, --dry-run shows the plan, --status reads an environment.\n\n${USAGE}`);
+    if (!args.force && !args["dry-run"] && !args.status && !args.retry) {
+      console.error(`Nothing to do: with --api, --force refreshes, --dry-run shows the plan, --retry RUN_ID refreshes again what a run did not finish, --status reads an environment.\n\n${USAGE}`);
       return EXIT.usage;
     }
-    return remoteMain({ api: args.api, environment: args.env, tables: args.table, dryRun: !!args["dry-run"], wait: !!args.wait, status: !!args.status, json: !!args.json });
+    return remoteMain({ api: args.api, environment: args.env, tables: args.table, dryRun: !!args["dry-run"], wait: !!args.wait, status: !!args.status, json: !!args.json, retry: args.retry });
   }
   loadDemoEnv();
   registerBuiltInDialects();
@@ -263,26 +272,31 @@ export async function main(argv: string[]): Promise<number> {
         }
       return EXIT.ok;
     }
-    const dryRun = !!args["dry-run"];
-    if (!args.force && !dryRun) {
+    // A retry is the kind of run it retries, in that run's environment (lib/run-retry); otherwise as the flags say.
+    const retry = args.retry ? await retryScope(db, args.retry) : undefined;
+    if (retry && args.env && args.env !== retry.environment) throw new EnvironmentChoiceError(`run ${retry.retryOf} refreshed environment ${retry.environment}, not ${args.env}: drop --env, or name that one`);
+    const dryRun = retry?.dryRun ?? !!args["dry-run"];
+    if (!retry && !args.force && !dryRun) {
       console.error(`Nothing to do: refreshing writes to the target, so it needs --force (or --dry-run to see the plan).\n\n${USAGE}`);
       return EXIT.usage;
     }
+    const tables = retry?.tables ?? args.table;
     const bar = progressBar();
     // In the audit trail as the web's runs are: who asked (this login on this host), then how it ended.
     let asked: Promise<void> | undefined;
     const report = await runRefresh(db, process.env.DATABASE_URL, {
-      tables: args.table,
+      tables,
       trigger: "cli",
       triggeredBy: cliActor(),
       executor: `cli ${process.pid}@${os.hostname()}`,
       dryRun,
-      environment: fileEnv?.name ?? args.env,
+      retryOf: retry?.retryOf,
+      environment: retry?.environment ?? fileEnv?.name ?? args.env,
       config: fileEnv?.config,
       onProgress: bar.onProgress,
       onStarted: (runId, environment) => {
         const action = dryRun ? "refresh.dry_run" : "refresh.trigger";
-        asked = audit({ actor: cliActor(), action, environment, target: runId, details: { tables: args.table?.length ? args.table : "all enabled", via: "cli" } }, db);
+        asked = audit({ actor: cliActor(), action, environment, target: runId, details: { tables: tables?.length ? tables : "all enabled", via: "cli", ...(retry ? { retryOf: retry.retryOf } : {}) } }, db);
       },
     }).finally(() => bar.stop());
     await asked;
@@ -297,7 +311,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     // Configuration the environment or the command line gets wrong: exit 2, like invalid YAML.
-    if (e instanceof MissingCredentialError || e instanceof UnknownTableError || e instanceof EnvironmentChoiceError) {
+    if (e instanceof MissingCredentialError || e instanceof UnknownTableError || e instanceof EnvironmentChoiceError || e instanceof RetryRefusedError) {
       console.error(`error: ${redact(e.message)}`);
       return EXIT.usage;
     }

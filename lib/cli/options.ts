@@ -18,6 +18,7 @@ export const CLI_OPTIONS = {
   env: { type: "string" },
   api: { type: "string" },
   wait: { type: "boolean" },
+  retry: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 

@@ -14,6 +14,8 @@ export interface RemoteArgs {
   wait: boolean;
   status: boolean;
   json: boolean;
+  /** Refresh again what this run did not finish (the server reads its tables and kind). */
+  retry?: string;
   /** How often --wait asks for the run's state (ms). */
   pollMs?: number;
 }
@@ -37,7 +39,7 @@ async function operations(api: string): Promise<Map<string, Operation>> {
 class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly body: { error?: string; blackout?: unknown; issues?: string[] },
+    readonly body: { error?: string; blackout?: unknown; busy?: unknown; issues?: string[] },
   ) {
     super(`HTTP ${status}: ${body.error ?? "no error message"}${body.issues?.length ? ` (${body.issues.join("; ")})` : ""}`);
   }
@@ -72,7 +74,10 @@ export async function remoteMain(a: RemoteArgs): Promise<number> {
       console.log(JSON.stringify(status, null, 2));
       return EXIT.ok;
     }
-    const { runId } = triggerAccepted.parse(await call("triggerRun", { body: { environment: a.environment, tables: a.tables?.length ? a.tables : undefined, dryRun: a.dryRun || undefined } }));
+    const accepted = a.retry
+      ? await call("retryRun", { id: a.retry, body: {} })
+      : await call("triggerRun", { body: { environment: a.environment, tables: a.tables?.length ? a.tables : undefined, dryRun: a.dryRun || undefined } });
+    const { runId } = triggerAccepted.parse(accepted);
     console.log(`run ${runId} accepted: ${new URL(`/runs/${runId}`, a.api)}`);
     if (!a.wait) return EXIT.ok;
     let said = "";
@@ -93,7 +98,8 @@ export async function remoteMain(a: RemoteArgs): Promise<number> {
       return EXIT.failed;
     }
     console.error(`error: ${e.message}`);
-    if (e.status === 409) return e.body.blackout ? EXIT.blackout : EXIT.busy;
+    // 409 is also a retry of a run that has not ended, or left nothing to do: a usage error like the local CLI's.
+    if (e.status === 409) return e.body.blackout ? EXIT.blackout : e.body.busy || !a.retry ? EXIT.busy : EXIT.usage;
     return e.status >= 500 ? EXIT.failed : EXIT.usage;
   }
 }

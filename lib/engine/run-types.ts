@@ -24,6 +24,8 @@ export interface RunRequest {
   queuedRunId?: string;
   /** Who executes the run, shown on its page: "worker 4711@host", "cli ada@laptop". */
   executor?: string;
+  /** The run whose unfinished tables this one refreshes again (lib/run-retry); a queued run's row holds its own. */
+  retryOf?: string;
 }
 
 export interface TableReport {

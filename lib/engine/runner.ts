@@ -163,6 +163,7 @@ export async function runRefresh(db: Metadata, lockUrl: string, req: RunRequest)
             triggeredBy: req.triggeredBy,
             dryRun: !!req.dryRun,
             executor: req.executor ?? null,
+            retryOf: req.retryOf ?? null,
             tablesTotal: tables.length,
             tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, configuredMode: configuredMode(t), ...initialState(t.name) })) },
           },

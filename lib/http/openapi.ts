@@ -9,7 +9,7 @@ const errors = (...codes: number[]) =>
     codes.map((c) => [
       String(c),
       {
-        description: { 400: "invalid request (field paths in `issues`)", 401: "no valid session or token", 403: "the caller's role or scope does not allow it (audited)", 404: "no such run", 409: "a table is busy, the run has finished, or the environment is in a blackout window" }[c],
+        description: { 400: "invalid request (field paths in `issues`)", 401: "no valid session or token", 403: "the caller's role or scope does not allow it (audited)", 404: "no such run", 409: "a table is busy, the run has finished (a cancel) or has not (a retry), or the environment is in a blackout window" }[c],
         content: json(errorBody),
       },
     ]),
@@ -20,7 +20,7 @@ const runId = { name: "id", in: "path", required: true, schema: { type: "string"
 export function openApiDocument(serverUrl?: string) {
   return {
     openapi: "3.1.0",
-    info: { title: "UAT Refresh API", version: "1", description: "Trigger, follow and cancel refreshes of an environment. Authenticate with a service token (Admin > Tokens) as `Authorization: Bearer <token>`." },
+    info: { title: "UAT Refresh API", version: "1", description: "Trigger, follow, cancel and retry refreshes of an environment. Authenticate with a service token (Admin > Tokens) as `Authorization: Bearer <token>`." },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     components: { securitySchemes: { token: { type: "http", scheme: "bearer" } } },
     security: [{ token: [] }],
@@ -57,6 +57,15 @@ export function openApiDocument(serverUrl?: string) {
           parameters: [runId],
           requestBody: { required: false, content: json(z.object({}).strict(), "input") },
           responses: { "202": { description: "cancelled, or a stop requested", content: json(cancelAccepted) }, ...errors(401, 403, 404, 409) },
+        },
+      },
+      "/api/runs/{id}/retry": {
+        post: {
+          operationId: "retryRun",
+          summary: "Refresh again the tables of an ended run that did not succeed (failed, skipped, never reached), in its environment, as the same kind of run",
+          parameters: [runId],
+          requestBody: { required: false, content: json(z.object({}).strict(), "input") },
+          responses: { "202": { description: "accepted: follow the new run with getRun", content: json(triggerAccepted) }, ...errors(400, 401, 403, 404, 409) },
         },
       },
     },

@@ -20,6 +20,8 @@ export interface EnqueueRequest {
   dryRun?: boolean;
   /** A schedule marked pre-approved: no approval is waited for. */
   preApproved?: boolean;
+  /** The run whose unfinished tables this one refreshes again (lib/run-retry). */
+  retryOf?: string;
 }
 
 /** Serialises enqueues across instances, so "is this table queued or running?" and the insert are one step. */
@@ -53,6 +55,7 @@ export async function enqueueRun(db: Metadata, lockUrl: string, boss: PgBoss, re
         trigger: req.trigger,
         triggeredBy: req.triggeredBy,
         dryRun: !!req.dryRun,
+        retryOf: req.retryOf ?? null,
         tablesTotal: tables.length,
         tables: { create: tables.map((t) => ({ tableName: t.name, strategy: t.strategy, configuredMode: configuredMode(t), status: "pending" })) },
       },

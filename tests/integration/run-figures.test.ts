@@ -22,7 +22,7 @@ describe("rows committed, in every end state", () => {
   const snapshot = async (id: string) => runSnapshot((await getRun(env.db, id))!);
   const targetCount = async (t: string) => Number((await env.target.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
   /** The run page's text, as the server renders it. */
-  const page = (s: RunSnapshot) => renderToStaticMarkup(createElement(RunProgress, { initial: s, canCancel: false })).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ");
+  const page = (s: RunSnapshot) => renderToStaticMarkup(createElement(RunProgress, { initial: s, operator: false })).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ");
 
   beforeAll(async () => {
     env = await createTestEnv();

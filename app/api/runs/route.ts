@@ -1,15 +1,9 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { triggerRequest } from "@/lib/http/api";
-import { audit } from "@/lib/audit";
-import { ConfigError, formatIssues } from "@/lib/config/schema";
-import { RefreshError } from "@/lib/engine/errors";
-import { BlackoutError } from "@/lib/engine/errors";
-import { TableBusyError } from "@/lib/engine/runner";
-import { startRun } from "@/server/jobs";
+import { formatIssues } from "@/lib/config/schema";
 import { requireApiCaller, requireEnvironmentRole } from "@/server/session";
 import { apiEnvironment } from "@/server/environment";
-import { redact } from "@/lib/redact";
-import { EnvironmentChoiceError } from "@/lib/config/environments";
+import { startRunAnswering } from "@/server/run-trigger";
 
 const body = triggerRequest;
 
@@ -34,15 +28,5 @@ export async function POST(req: NextRequest) {
   if (environment instanceof NextResponse) return environment;
   const user = await requireEnvironmentRole(signedIn, "operator", environment, what, { tables: asked });
   if (user instanceof NextResponse) return user;
-  try {
-    const runId = await startRun({ environment, tables, dryRun, trigger: "web", triggeredBy: user.label });
-    await audit({ actor: user.label, action: dryRun ? "refresh.dry_run" : "refresh.trigger", environment, target: runId, details: { tables: tables?.length ? tables : "all enabled" } });
-    return NextResponse.json({ runId }, { status: 202 });
-  } catch (e) {
-    const status = e instanceof TableBusyError || e instanceof BlackoutError ? 409 : e instanceof RefreshError || e instanceof ConfigError || e instanceof EnvironmentChoiceError ? 400 : 500;
-    await audit({ actor: user.label, action: "refresh.trigger", environment, outcome: "failed", details: { tables: tables ?? "all enabled", error: (e as Error).message } });
-    const busy = e instanceof TableBusyError ? { busy: e.busy.map((b) => ({ ...b, url: b.runId ? `/runs/${b.runId}` : undefined })) } : {};
-    if (e instanceof BlackoutError) Object.assign(busy, { blackout: { window: e.window, until: e.until.toISOString() } });
-    return NextResponse.json({ error: redact((e as Error).message), ...busy }, { status });
-  }
+  return startRunAnswering(user, { environment, tables, dryRun });
 }

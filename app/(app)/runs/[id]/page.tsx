@@ -19,11 +19,29 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   const user = await requirePageRole("viewer", "run detail");
   const run = await getRun(metadata(), (await params).id);
   if (!run) notFound();
+  const retries = await metadata().refreshRun.findMany({ where: { retryOf: run.id }, select: { id: true, status: true }, orderBy: { startedAt: "asc" } });
   return (
     <section>
       <p className="text-sm"><Link href="/runs" className="text-slate-600 hover:underline">← Runs</Link></p>
       <h1 className="text-2xl font-semibold" data-testid="run-title">{runTitle(run)}</h1>
-      <p className="mb-4 text-xs text-slate-500">Run <span className="font-mono">{run.id}</span> · environment <span data-testid="run-environment">{run.environment}</span></p>
+      <p className="mb-4 text-xs text-slate-500">
+        Run <span className="font-mono">{run.id}</span> · environment <span data-testid="run-environment">{run.environment}</span>
+        {run.retryOf && (
+          <span data-testid="retry-of">
+            {" "}· refreshes again what run <Link href={`/runs/${run.retryOf}`} className="font-mono hover:underline">{run.retryOf}</Link> did not finish
+          </span>
+        )}
+      </p>
+      {retries.length > 0 && (
+        <p className="mb-4 text-sm text-slate-600" data-testid="retried-by">
+          Refreshed again by{" "}
+          {retries.map((r, i) => (
+            <span key={r.id}>
+              {i > 0 && ", "}run <Link href={`/runs/${r.id}`} className="font-mono hover:underline">{r.id}</Link> ({r.status.replace("_", " ")})
+            </span>
+          ))}
+        </p>
+      )}
       {run.status === "awaiting_approval" && (
         <ApprovalPanel
           runId={run.id}
@@ -34,7 +52,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         />
       )}
       {run.decidedBy && <p className="mb-4 text-sm text-slate-600" data-testid="decision">{run.status === "rejected" ? "Rejected" : "Approved"} by {run.decidedBy}{run.decisionNote ? `: ${run.decisionNote}` : ""}</p>}
-      <RunProgress initial={runSnapshot(run)} canCancel={hasRole(roleIn(user, run.environment), "operator")} />
+      <RunProgress initial={runSnapshot(run)} operator={hasRole(roleIn(user, run.environment), "operator")} />
       <RunNotifications runId={run.id} initial={await runDeliveries(metadata(), run.id)} runEndedAt={run.finishedAt?.toISOString() ?? null} />
     </section>
   );
