@@ -84,6 +84,11 @@ export function TableForm({ action, initial, original, environment }: { action: 
           <p id="truncate_target-applies" className="-mt-1 text-xs text-slate-500" data-testid="truncate-applies">{truncateApplies(strategy, mode)}</p>
           <label className="flex items-center gap-2"><input type="checkbox" name="fire_triggers" defaultChecked={v.fire_triggers === true} /> Fire the target&apos;s triggers during the load</label>
           <label className="flex items-center gap-2"><input type="checkbox" name="enabled" defaultChecked={v.enabled !== false} /> Enabled</label>
+          {strategy === "simple_copy" && (
+            <label className="flex items-center gap-2" title="A full replace is refused where production holds far fewer rows than UAT's copy (settings.min_source_rows_percent): set this after a purge on purpose">
+              <input type="checkbox" name="allow_shrink" defaultChecked={v.allow_shrink === true} /> Allow production&apos;s table to shrink (a purge)
+            </label>
+          )}
         </div>
       </div>
       <fieldset className="space-y-3 rounded border border-slate-200 p-3">

@@ -3,7 +3,7 @@ import { fieldErrors, tableSchema, type TableConfigInput } from "./schema";
 
 const TEXT = ["name", "schema", "strategy", "sync_mode", "incremental_column", "incremental_type", "partition_column", "partition_function", "partition_scheme", "keep_rows"] as const;
 const NUMBER = ["date_buffer_days", "batch_size", "identity_buffer", "uat_ids_from"] as const;
-const BOOL = ["truncate_target", "fire_triggers", "enabled", "keep_table"] as const;
+const BOOL = ["truncate_target", "fire_triggers", "enabled", "keep_table", "allow_shrink"] as const;
 /** Lists typed as comma-separated names. */
 const LIST = ["keep_columns"] as const;
 
@@ -41,7 +41,9 @@ export function parseTableForm(v: FormValues): { table?: TableConfigInput; error
   for (const k of TEXT) if (v[k] !== "") raw[k] = v[k];
   for (const k of NUMBER) if (v[k] !== "") raw[k] = /^-?\d+$/.test(String(v[k])) ? Number(v[k]) : v[k];
   for (const k of BOOL) raw[k] = v[k];
+  // Optional flags, absent unless set (as YAML writes them).
   if (!raw.keep_table) delete raw.keep_table;
+  if (!raw.allow_shrink) delete raw.allow_shrink;
   for (const k of LIST) if (v[k] !== "") raw[k] = String(v[k]).split(",").map((x) => x.trim()).filter(Boolean);
   const parsed = tableSchema.safeParse(raw);
   return parsed.success ? { table: parsed.data, errors: {} } : { errors: fieldErrors(parsed.error) };

@@ -108,6 +108,9 @@ export const tableSchema = z
     /** Count and checksum what each refresh copied, source and target (default true; false for a table too big for
      *  the extra read: its refreshes are then never "in sync", only "equal, not verified"). */
     verify: z.boolean().optional(),
+    /** A full replace may go ahead where production holds fewer rows than settings.min_source_rows_percent of UAT's
+     *  (production purged them on purpose); refused by default (lib/engine/shrink-guard). */
+    allow_shrink: z.boolean().optional(),
     batch_size: z.number().int().min(1).max(10_000_000).optional(),
     partition_column: identifier.optional(),
     partition_function: identifier.optional(),
@@ -173,6 +176,10 @@ export const settingsSchema = z
     history_retention_days: z.number().int().min(7).max(36_500).default(365),
     /** Audit events are kept this many days (absent: for good). */
     audit_retention_days: z.number().int().min(30).max(36_500).optional(),
+    /** A full replace is refused where production's table holds fewer than this percentage of the rows UAT holds of it
+     *  and UAT would lose at least SHRINK_MIN_ROWS (a production emptied by mistake, a connection to another database);
+     *  0: never refused (lib/engine/shrink-guard). */
+    min_source_rows_percent: z.number().int().min(0).max(100).default(50),
   })
   .strict();
 

@@ -27,6 +27,7 @@ export function tableToRow(t: TableConfigInput, position: number): Omit<Prisma.T
     reviewedColumns: t.reviewed_columns ?? [],
     keepTable: t.keep_table ?? false,
     verify: t.verify ?? true,
+    allowShrink: t.allow_shrink ?? false,
     batchSize: t.batch_size ?? null,
     partitionColumn: t.partition_column ?? null,
     partitionFunction: t.partition_function ?? null,
@@ -50,6 +51,7 @@ export function rowToTable(r: TableRow): TableConfigInput {
   };
   if (r.keepTable) t.keep_table = true;
   if (!r.verify) t.verify = false;
+  if (r.allowShrink) t.allow_shrink = true;
   if (r.schema) t.schema = r.schema;
   if (r.incrementalColumn) t.incremental_column = r.incrementalColumn;
   if (r.incrementalType) t.incremental_type = r.incrementalType;
@@ -120,6 +122,7 @@ function settingsToRow(s: Settings) {
     reviewNewColumns: s.review_new_columns,
     historyRetentionDays: s.history_retention_days,
     auditRetentionDays: s.audit_retention_days ?? null,
+    minSourceRowsPercent: s.min_source_rows_percent,
   };
 }
 
@@ -138,6 +141,7 @@ function rowToSettings(r: Prisma.SettingsGetPayload<object>) {
     review_new_columns: r.reviewNewColumns,
     history_retention_days: r.historyRetentionDays,
     audit_retention_days: r.auditRetentionDays ?? undefined,
+    min_source_rows_percent: r.minSourceRowsPercent,
   };
 }
 

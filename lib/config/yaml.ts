@@ -67,6 +67,7 @@ function tablesForYaml(config: RefreshConfig) {
     if (t.fire_triggers) out.fire_triggers = true;
     if (t.keep_table) out.keep_table = true;
     if (t.verify === false) out.verify = false;
+    if (t.allow_shrink) out.allow_shrink = true;
     if (!t.enabled) out.enabled = false;
     if (t.masking?.length) out.masking = t.masking;
     // Flags and "no masking needed" decisions are policy: an export that dropped them would lift it on re-import.

@@ -17,6 +17,7 @@ import { strategyFor } from "./strategies";
 import { watermarkNow } from "./watermark";
 import { lastWatermark } from "./last-watermark";
 import { lastGapWatch, recordGapWatch } from "./id-gaps";
+import { refuseShrink } from "./shrink-guard";
 import { annotatePlan } from "./uat-report";
 import { reviewNewColumns } from "./column-review";
 import type { TableOutcome, TablePlan } from "./strategies/types";
@@ -81,6 +82,8 @@ async function planOnce(db: Metadata, t: Tracked, config: RefreshConfig, table: 
   const plan = await strategyFor(table.strategy).plan(ctx);
   await annotatePlan(ctx, plan, role.merged);
   await refuseMissingPrivileges(ctx, plan, role);
+  // After the privileges: it reads both sides' rows, which a login without them (or under a policy) may not.
+  await refuseShrink(ctx, plan);
   // Known before the table's first transaction (the load's statistics ask it), where the plan did not need it.
   await targetCapabilities(ctx);
   if (groupNote) plan.reason = `${plan.reason}; ${groupNote}`;

@@ -909,6 +909,27 @@ for (const engine of engines) {
       expect(await db.target.fingerprint("members")).toEqual(await db.source.fingerprint("members"));
     });
 
+    scenario("a production table far smaller than UAT's copy is refused before a full replace writes anything, in the dry run too; allow_shrink lets a purge through", async () => {
+      const ddl = "CREATE TABLE shrinking (id int NOT NULL PRIMARY KEY, note varchar(40) NOT NULL)";
+      await db.source.exec(ddl);
+      await db.target.exec(ddl);
+      // At most 1,000 rows per VALUES list (SQL Server's limit, error 10738).
+      for (const side of [db.source, db.target]) for (const from of [1, 1001]) await side.exec(noted("shrinking")(idRange(from, from + 999), "copied"));
+      await db.source.exec("DELETE FROM shrinking WHERE id > 100");
+      await db.config([{ name: "shrinking", strategy: "simple_copy", sync_mode: "full_replace" }]);
+      const before = await db.target.fingerprint("shrinking");
+      for (const dryRun of [true, false]) {
+        const r = await runRefresh(db.env.db, db.env.metaUrl, { trigger: "cli", triggeredBy: "conformance", tables: ["shrinking"], dryRun });
+        expect(r.status).toBe("failed");
+        expect(r.tables[0].error).toMatch(/^production's \w+\.shrinking holds 100 rows, fewer than 50% of the 2000 of its rows UAT holds: a full replace would remove 1900 of them; refused, nothing written$/);
+      }
+      expect(await db.target.fingerprint("shrinking")).toEqual(before);
+      await db.config([{ name: "shrinking", strategy: "simple_copy", sync_mode: "full_replace", allow_shrink: true }]);
+      const purged = await run(["shrinking"]);
+      expect(purged.status, purged.tables[0].error).toBe("succeeded");
+      expect(await db.target.fingerprint("shrinking")).toEqual(await db.source.fingerprint("shrinking"));
+    });
+
     it("UAT a release ahead: its own columns are never copied, a copied row gets their defaults and a merged row keeps UAT's values, keep_rows may name them; one a copied row cannot fill refuses the table by name", async () => {
       await db.source.exec(db.sql.gadgets);
       await db.source.exec(db.sql.insertGadgets(1, 2000));

@@ -39,6 +39,9 @@ const EXTRA = `
     identity_buffer: 500
     uat_ids_from: 1500000000
     verify: false
+  - name: queue_items
+    sync_mode: full_replace
+    allow_shrink: true
   - name: tester_notes
     keep_table: true
     personal_data:
@@ -54,7 +57,7 @@ describe("configuration export and import", () => {
   afterAll(() => env?.close());
 
   it("export -> import -> export is identical, every field kept, and re-importing the export shows no change", async () => {
-    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000\n  reserve_uat_ids: false\n  review_new_columns: false\n  history_retention_days: 90\n  audit_retention_days: 730`);
+    const base = readFileSync("tests/fixtures/config-full.yaml", "utf8").replace("\nsettings:", `${EXTRA}\nsettings:\n  max_streams_per_table: 3\n  min_rows_per_stream: 100000\n  reserve_uat_ids: false\n  review_new_columns: false\n  history_retention_days: 90\n  audit_retention_days: 730\n  min_source_rows_percent: 20`);
     const steps = `\npost_refresh_steps:\n  - { name: cut email, tables: [members], sql: "UPDATE crm.members SET email = 'x@example.invalid'" }\n  - { name: log, enabled: false, description: who and when, sql: "INSERT INTO log VALUES (@run_id)" }\n`;
     const original = parseConfigYaml(base + steps);
     expect(original.post_refresh_steps).toHaveLength(2);

@@ -146,7 +146,7 @@ export const simpleCopy: StrategyImpl = {
       if (n.rows === null) reason += `; rows expected unknown (${n.note})`;
       const streams = twin?.twin ? (await planSlices(ctx, n.rows ?? 0)).why || undefined : undefined;
       if (twin) reason += `; ${twin.reason}${streams ? `, ${streams}` : ""}`;
-      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, maskedColumns: ctx.masking?.describe, twin: twin?.twin };
+      return { strategy: "simple_copy", mode, reason, sourceQuery: sourceQuery(ctx), rowsExpected: n.rows ?? 0, rowsEstimated: n.estimated, ...(n.rows === null ? { rowsUnknown: true } : {}), maskedColumns: ctx.masking?.describe, twin: twin?.twin };
     }
     const wm = await productionWatermark(ctx);
     const identity = ctx.config.incremental_type === "identity";

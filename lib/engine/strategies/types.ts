@@ -21,6 +21,8 @@ export interface TablePlan {
   rowsExpected: number;
   /** rowsExpected is the planner's estimate, not a count. */
   rowsEstimated?: boolean;
+  /** Production's rows are not known without a scan (rowsExpected is then 0). */
+  rowsUnknown?: boolean;
   watermarkBefore?: string | null;
   /** Date modes with a key: production's rows dated from here up to the window's start that UAT lacks (committed after
    *  later-dated rows, lib/engine/late-rows) are inserted; the ones UAT has stay as they are. */
