@@ -6,7 +6,6 @@
 import type { RowFilter } from "../dialects/types";
 import type { TableContext } from "./context";
 import type { TablePlan } from "./strategies/types";
-import { countOrEstimate } from "./limits";
 import { productionRows } from "./uat-rows";
 import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
@@ -19,19 +18,21 @@ export async function refuseShrink(ctx: TableContext, plan: TablePlan): Promise<
   if (plan.mode !== "full_replace" || plan.strategy !== "simple_copy" || !percent || ctx.config.allow_shrink) return;
   if (plan.rowsUnknown) return; // said in the plan's reason ("rows expected unknown")
   const shrinks = (production: number, uat: number) => uat - production >= SHRINK_MIN_ROWS && production * 100 < uat * percent;
-  // Most plans stop at the figures already at hand: production's as the plan has it, UAT's without scanning a big table
-  // (its catalog figure there). Only a table these would refuse is counted exactly on both sides before it is: a
-  // catalog figure can be stale (PostgreSQL's and Babelfish's are the planner's estimate), and UAT's own rows (its id
-  // range, kept by rule) are not what production held when UAT copied it.
-  const estimate = await countOrEstimate(ctx.sessions.target, ctx.targetTable, { noScan: true });
-  if (estimate.rows === null || !shrinks(plan.rowsExpected, estimate.rows)) return;
+  // Most plans stop at the figures already at hand: production's as the plan has it, UAT's from its catalog (bounding
+  // its rows of production's from above). Only a table these would refuse, or whose catalog figure is unknown or 0,
+  // is counted exactly on both sides before it is: a catalog figure can be stale (PostgreSQL's and Babelfish's are the
+  // planner's estimate), and UAT's own rows (its id range, kept by rule) are not what production held when UAT copied it.
+  const [e] = await ctx.sessions.target.query<{ n: string | number }>(ctx.dialect.compiler.estimateRows(ctx.targetTable));
+  const estimate = Number(e?.n ?? -1);
+  if (estimate > 0 && !shrinks(plan.rowsExpected, estimate)) return;
   const count = async (which: "source" | "target", filter?: RowFilter) => {
     const table = which === "source" ? ctx.sourceTable : ctx.targetTable;
     const [r] = await ctx.sessions[which].query<{ n: string | number }>(ctx.dialect.compiler.countRows(table, filter));
     return Number(r?.n ?? 0);
   };
-  const production = plan.rowsEstimated ? await count("source") : plan.rowsExpected;
   const uat = await count("target", productionRows(ctx.uat));
+  if (!shrinks(plan.rowsExpected, uat)) return;
+  const production = plan.rowsEstimated ? await count("source") : plan.rowsExpected;
   if (!shrinks(production, uat)) return;
   throw new RefreshError(
     `production's ${displayName(ctx.sourceTable)} holds ${production} rows, fewer than ${percent}% of the ${uat} of its rows UAT holds: a full replace would remove ${uat - production} of them; refused, nothing written`,
