@@ -3,10 +3,10 @@
 // the only recent copy left), a restore still under way, a connection pointing at another database. The plan
 // refuses such a table, the dry run says it, and nothing is written; a purge on purpose is allowed per table
 // (allow_shrink) or by lowering settings.min_source_rows_percent (0: never refused).
-import type { RowFilter } from "../dialects/types";
 import type { TableContext } from "./context";
 import type { TablePlan } from "./strategies/types";
 import { productionRows } from "./uat-rows";
+import { countOf } from "./uat-report";
 import { displayName } from "./table-name";
 import { RefreshError } from "./errors";
 
@@ -25,14 +25,9 @@ export async function refuseShrink(ctx: TableContext, plan: TablePlan): Promise<
   const [e] = await ctx.sessions.target.query<{ n: string | number }>(ctx.dialect.compiler.estimateRows(ctx.targetTable));
   const estimate = Number(e?.n ?? -1);
   if (estimate > 0 && !shrinks(plan.rowsExpected, estimate)) return;
-  const count = async (which: "source" | "target", filter?: RowFilter) => {
-    const table = which === "source" ? ctx.sourceTable : ctx.targetTable;
-    const [r] = await ctx.sessions[which].query<{ n: string | number }>(ctx.dialect.compiler.countRows(table, filter));
-    return Number(r?.n ?? 0);
-  };
-  const uat = await count("target", productionRows(ctx.uat));
+  const uat = await countOf(ctx, "target", ctx.targetTable, productionRows(ctx.uat));
   if (!shrinks(plan.rowsExpected, uat)) return;
-  const production = plan.rowsEstimated ? await count("source") : plan.rowsExpected;
+  const production = plan.rowsEstimated ? await countOf(ctx, "source", ctx.sourceTable) : plan.rowsExpected;
   if (!shrinks(production, uat)) return;
   throw new RefreshError(
     `production's ${displayName(ctx.sourceTable)} holds ${production} rows, fewer than ${percent}% of the ${uat} of its rows UAT holds: a full replace would remove ${uat - production} of them; refused, nothing written`,

@@ -17,7 +17,8 @@ import { verificationPlan } from "./verify";
 export const KEPT_CHECK_LIMIT = 100_000;
 const LOOKUP_FAMILIES = new Set(["integer", "text", "decimal"]);
 
-const countOf = async (ctx: TableContext, role: "source" | "target", table: TableContext["targetTable"], filter?: RowFilter) =>
+/** The rows of `table` on `role`'s session (of `filter`'s only, when given): an exact count. */
+export const countOf = async (ctx: TableContext, role: "source" | "target", table: TableContext["targetTable"], filter?: RowFilter) =>
   Number((await ctx.sessions[role].query<{ n: string | number }>(ctx.dialect.compiler.countRows(table, filter)))[0]?.n ?? 0);
 
 /** What every plan says beyond its strategy's reason: schema drift, what is verified, and UAT's own rows (refusing kept
